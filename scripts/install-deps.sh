@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages gatehouse needs to build, run and test,
+# when any is missing. Run as root (make run / make test call it).
+set -euo pipefail
+
+pkgs=(
+    # build
+    gcc make pkg-config libc6-dev
+    libmicrohttpd-dev libjansson-dev libsodium-dev libssl-dev libsqlite3-dev libcrypt-dev
+    # tests: sanitizers come with gcc; the API tests use Debian's python3
+    clang-format python3 python3-pytest python3-requests python3-jwt python3-passlib
+    python3-bcrypt
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: not root; run: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,46 @@
+#ifndef GH_API_API_H
+#define GH_API_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api/reply.h"
+#include "cli/config.h"
+#include "core/account.h"
+#include "core/jwt.h"
+
+/* The endpoint handlers and the routing table the HTTP layer serves. A
+ * handler parses and validates its input, calls core, and maps the outcome
+ * to a status and body; it holds no SQL and no cryptography. */
+
+/* What every handler may use; read-only while serving. */
+struct api_ctx {
+    const struct config *cfg;
+    struct account_deps deps;
+    const jwt_key *jwt;
+};
+
+/* One request as the HTTP layer hands it over. Strings stay valid until the
+ * request completes. */
+struct api_request {
+    const struct api_ctx *app;
+    const char *authorization; /* the Authorization header, or NULL */
+    const char *cookie_token;  /* the access_token cookie, or NULL */
+    const char *body;          /* the whole body, NUL-terminated */
+    size_t body_len;
+};
+
+enum api_body { API_BODY_NONE, API_BODY_JSON };
+
+struct api_route {
+    const char *path;
+    const char *method;
+    enum api_body body;
+    bool offload; /* runs on a worker: hashes passwords or touches the database */
+    void (*handle)(const struct api_request *req, struct reply *r);
+};
+
+extern const struct api_route api_routes[];
+extern const size_t api_nroutes;
+
+#endif

@@ -1,0 +1,35 @@
+#ifndef GH_API_API_INTERNAL_H
+#define GH_API_API_INTERNAL_H
+
+/* Shared by the handler files of src/api only. */
+
+#include <jansson.h>
+
+#include "api/api.h"
+
+void api_register(const struct api_request *req, struct reply *r);
+void api_login(const struct api_request *req, struct reply *r);
+void api_me(const struct api_request *req, struct reply *r);
+void api_verify(const struct api_request *req, struct reply *r);
+void api_healthz(const struct api_request *req, struct reply *r);
+void api_readyz(const struct api_request *req, struct reply *r);
+void api_jwks(const struct api_request *req, struct reply *r);
+
+/* Parses the body as a JSON object (400 into r on failure). */
+json_t *api_parse_object(const struct api_request *req, struct reply *r);
+
+/* Fetches a required string member; adds a "missing"/"wrong_type" error. */
+bool api_string_field(json_t *o, const char *name, const char **s, size_t *len,
+                      struct account_errors *errs);
+
+/* Maps an account outcome other than OK/INVALID to its one status. */
+void api_account_failure(struct reply *r, enum account_status st);
+
+/* Verifies the request's access token (Authorization: Bearer, else the
+ * access_token cookie). On failure sets the 401 into r and returns false. */
+bool api_authenticate(const struct api_request *req, struct jwt_claims *claims, struct reply *r);
+
+/* The user as JSON {"id","username","created_at"}. */
+char *api_user_json(const struct store_user *u);
+
+#endif

@@ -1,0 +1,13 @@
+#include "api/api_internal.h"
+
+const struct api_route api_routes[] = {
+    {"/register", "POST", API_BODY_JSON, true, api_register},
+    {"/login", "POST", API_BODY_JSON, true, api_login},
+    {"/me", "GET", API_BODY_NONE, true, api_me},
+    {"/verify", "GET", API_BODY_NONE, false, api_verify},
+    {"/healthz", "GET", API_BODY_NONE, false, api_healthz},
+    {"/readyz", "GET", API_BODY_NONE, true, api_readyz},
+    {"/.well-known/jwks.json", "GET", API_BODY_NONE, false, api_jwks},
+};
+
+const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

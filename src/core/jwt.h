@@ -1,0 +1,59 @@
+#ifndef GH_CORE_JWT_H
+#define GH_CORE_JWT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Access tokens: JWS compact serialization (RFC 7515) of JWT claims
+ * (RFC 7519), HS256 only. One serialization, the configured algorithm only,
+ * claims validated in one place (jwt_verify). */
+
+typedef struct jwt_key jwt_key;
+
+struct jwt_params {
+    const char *issuer;   /* NULL: no iss issued, none required */
+    const char *audience; /* NULL: no aud issued, none required */
+    long leeway_seconds;  /* allowed clock skew on exp and nbf */
+};
+
+#define JWT_USERNAME_MAX 64
+#define JWT_SID_MAX      64
+#define JWT_MAX_LEN      8192 /* longest token we read; longer is malformed */
+
+struct jwt_claims {
+    int64_t user_id; /* sub, a decimal string on the wire */
+    char username[JWT_USERNAME_MAX + 1];
+    char sid[JWT_SID_MAX + 1];
+    int64_t iat, exp;
+};
+
+enum jwt_status {
+    JWT_OK = 0,
+    JWT_MALFORMED,     /* not three base64url parts of JSON objects */
+    JWT_BAD_HEADER,    /* another algorithm, crit, or a header we do not issue */
+    JWT_BAD_SIGNATURE, /* the MAC does not match */
+    JWT_EXPIRED,       /* exp missing or in the past (beyond leeway) */
+    JWT_NOT_YET_VALID, /* nbf in the future (beyond leeway) */
+    JWT_BAD_CLAIMS,    /* iss/aud mismatch, sub/username/sid missing or malformed */
+};
+
+/* Makes a signing and verification key from secret (copied; at least 32
+ * bytes is the caller's rule). params' strings are copied too. NULL when out
+ * of memory. */
+jwt_key *jwt_key_create(const void *secret, size_t len, const struct jwt_params *params);
+void jwt_key_free(jwt_key *k);
+
+/* Signs claims (iat and exp as given; a random jti is added) into a new
+ * NUL-terminated string the caller frees. NULL when out of memory. */
+char *jwt_sign(const jwt_key *k, const struct jwt_claims *claims);
+
+/* Verifies token (len bytes, need not be NUL-terminated) at time now: exact
+ * algorithm, constant-time MAC comparison, then exp (required), nbf, iss,
+ * aud with the key's leeway. Fills *out on JWT_OK. */
+enum jwt_status jwt_verify(const jwt_key *k, const char *token, size_t len, int64_t now,
+                           struct jwt_claims *out);
+
+/* A short reason for logs and tests, e.g. "expired". */
+const char *jwt_status_str(enum jwt_status st);
+
+#endif

@@ -1,0 +1,156 @@
+#include "core/password.h"
+
+#include <crypt.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/pwlist.h"
+
+/* OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane (libsodium's lane
+ * count is fixed at 1). */
+#define ARGON2_OPSLIMIT 2
+#define ARGON2_MEMLIMIT (19u * 1024u * 1024u)
+
+static char dummy_hash[PASSWORD_HASH_MAX];
+
+/* Counts the code points of well-formed UTF-8; -1 when malformed. JSON input
+ * was validated by the parser, so this is a second line of defence. */
+static long utf8_length(const unsigned char *s, size_t len)
+{
+    long n = 0;
+
+    for (size_t i = 0; i < len; n++) {
+        unsigned char c = s[i];
+        size_t k = c < 0x80           ? 1
+                   : (c >> 5) == 0x6  ? 2
+                   : (c >> 4) == 0xe  ? 3
+                   : (c >> 3) == 0x1e ? 4
+                                      : 0;
+        if (k == 0 || i + k > len)
+            return -1;
+        for (size_t j = 1; j < k; j++)
+            if ((s[i + j] & 0xc0) != 0x80)
+                return -1;
+        i += k;
+    }
+    return n;
+}
+
+enum password_rule password_check(const struct password_policy *pol, const char *username,
+                                  const char *pw, size_t len)
+{
+    long cps = utf8_length((const unsigned char *)pw, len);
+    size_t max = pol->scheme == PASSWORD_BCRYPT ? PASSWORD_BCRYPT_MAX : PASSWORD_ARGON2_MAX;
+
+    if (cps < 0)
+        return RULE_INVALID_UTF8;
+    if (memchr(pw, '\0', len) != NULL)
+        return RULE_CONTAINS_NUL;
+    if (cps < pol->min_length)
+        return RULE_TOO_SHORT;
+    /* Refused, never truncated: bcrypt would silently ignore byte 73 on. */
+    if (len > max)
+        return RULE_TOO_LONG;
+    if (strlen(username) == len && strncasecmp(username, pw, len) == 0)
+        return RULE_EQUALS_USERNAME;
+    if (pwlist_contains(pw, len))
+        return RULE_TOO_COMMON;
+    return RULE_OK;
+}
+
+static int bcrypt_hash(long rounds, const char *pw, char *out)
+{
+    char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+    struct crypt_data *cd;
+    int rc = -1;
+
+    if (crypt_gensalt_rn("$2b$", (unsigned long)rounds, NULL, 0, salt, sizeof salt) == NULL)
+        return -1;
+    cd = calloc(1, sizeof *cd);
+    if (cd == NULL)
+        return -1;
+    const char *h = crypt_rn(pw, salt, cd, (int)sizeof *cd);
+    if (h != NULL && h[0] == '$' && strlen(h) < PASSWORD_HASH_MAX) {
+        memcpy(out, h, strlen(h) + 1);
+        rc = 0;
+    }
+    sodium_memzero(cd, sizeof *cd);
+    free(cd);
+    return rc;
+}
+
+int password_hash(const struct password_policy *pol, const char *pw, size_t len, char *out)
+{
+    if (pol->scheme == PASSWORD_ARGON2ID) {
+        if (crypto_pwhash_STRBYTES > PASSWORD_HASH_MAX)
+            return -1;
+        return crypto_pwhash_str_alg(out, pw, len, ARGON2_OPSLIMIT, ARGON2_MEMLIMIT,
+                                     crypto_pwhash_ALG_ARGON2ID13);
+    }
+    /* crypt() reads a C string: the rules guarantee no NUL and <= 72 bytes. */
+    char buf[PASSWORD_BCRYPT_MAX + 1];
+    if (len > PASSWORD_BCRYPT_MAX || memchr(pw, '\0', len) != NULL)
+        return -1;
+    memcpy(buf, pw, len);
+    buf[len] = '\0';
+    int rc = bcrypt_hash(pol->bcrypt_rounds, buf, out);
+    sodium_memzero(buf, sizeof buf);
+    return rc;
+}
+
+static bool bcrypt_verify(const char *pw, size_t len, const char *hash)
+{
+    char buf[PASSWORD_BCRYPT_MAX + 1];
+    struct crypt_data *cd = calloc(1, sizeof *cd);
+    bool representable = len <= PASSWORD_BCRYPT_MAX && memchr(pw, '\0', len) == NULL;
+    bool ok = false;
+
+    if (cd == NULL)
+        return false;
+    /* An unrepresentable password is still hashed (its first 72 bytes) so
+     * that the refusal costs what a mismatch costs, then never matches. */
+    size_t n = len > PASSWORD_BCRYPT_MAX ? PASSWORD_BCRYPT_MAX : len;
+    memcpy(buf, pw, n);
+    buf[n] = '\0';
+    const char *h = crypt_rn(buf, hash, cd, (int)sizeof *cd);
+    if (h != NULL && h[0] == '$') {
+        size_t hl = strlen(h);
+        ok = hl == strlen(hash) && sodium_memcmp(h, hash, hl) == 0 && representable;
+    }
+    sodium_memzero(buf, sizeof buf);
+    sodium_memzero(cd, sizeof *cd);
+    free(cd);
+    return ok;
+}
+
+bool password_verify(const char *pw, size_t len, const char *hash)
+{
+    if (strncmp(hash, "$argon2id$", 10) == 0)
+        return len <= PASSWORD_ARGON2_MAX && crypto_pwhash_str_verify(hash, pw, len) == 0;
+    if (strncmp(hash, "$2a$", 4) == 0 || strncmp(hash, "$2b$", 4) == 0 ||
+        strncmp(hash, "$2y$", 4) == 0)
+        return bcrypt_verify(pw, len, hash);
+    return false;
+}
+
+int password_init(const struct password_policy *pol)
+{
+    unsigned char raw[24];
+    char pw[33];
+
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(pw, sizeof pw, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    int rc = password_hash(pol, pw, strlen(pw), dummy_hash);
+    sodium_memzero(pw, sizeof pw);
+    pwlist_size(); /* build the list's index before serving */
+    return rc;
+}
+
+bool password_verify_dummy(const struct password_policy *pol, const char *pw, size_t len)
+{
+    (void)pol;
+    (void)password_verify(pw, len, dummy_hash);
+    return false;
+}

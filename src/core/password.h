@@ -1,0 +1,58 @@
+#ifndef GH_CORE_PASSWORD_H
+#define GH_CORE_PASSWORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli/config.h"
+
+/* Password hashing (bcrypt through libxcrypt, argon2id through libsodium)
+ * and the rules a new password must meet (NIST SP 800-63B: length, a list of
+ * common passwords, no composition rules). */
+
+#define PASSWORD_HASH_MAX   128  /* longest hash string we write or read */
+#define PASSWORD_BCRYPT_MAX 72   /* bcrypt reads no more than 72 bytes */
+#define PASSWORD_ARGON2_MAX 1024 /* our limit with argon2id */
+
+/* Field-level rule violations, as the API reports them in 422 "errors". */
+enum password_rule {
+    RULE_OK = 0,
+    RULE_TOO_SHORT,
+    RULE_TOO_LONG,
+    RULE_CONTAINS_NUL,
+    RULE_EQUALS_USERNAME,
+    RULE_TOO_COMMON,
+    RULE_INVALID_UTF8,
+};
+
+struct password_policy {
+    enum password_scheme scheme;
+    long bcrypt_rounds;
+    long min_length; /* in code points */
+};
+
+/* Checks the rules for a new password pw (len bytes of UTF-8, may hold NULs)
+ * of user username. Returns the first rule broken, or RULE_OK. */
+enum password_rule password_check(const struct password_policy *pol, const char *username,
+                                  const char *pw, size_t len);
+
+/* Hashes pw with the policy's scheme into out (PASSWORD_HASH_MAX bytes).
+ * The caller has checked the rules. Returns 0, or -1 when the system cannot
+ * hash (no entropy, out of memory). */
+int password_hash(const struct password_policy *pol, const char *pw, size_t len, char *out);
+
+/* True when pw matches hash ($2a$, $2b$, $2y$ bcrypt or $argon2id$). Runs a
+ * full verification whatever the input, so that a refusal takes as long as
+ * a mismatch; a password bcrypt cannot represent (over 72 bytes, or holding
+ * a NUL) never matches a bcrypt hash. */
+bool password_verify(const char *pw, size_t len, const char *hash);
+
+/* Verifies pw against a hash of a random password made at the policy's
+ * current cost, so that logins of unknown users take as long as real ones.
+ * Always false. */
+bool password_verify_dummy(const struct password_policy *pol, const char *pw, size_t len);
+
+/* Prepares the dummy hash; call once at start-up. Returns 0 or -1. */
+int password_init(const struct password_policy *pol);
+
+#endif

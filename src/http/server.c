@@ -1,0 +1,482 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+#define REQUEST_ID_MAX 128
+
+struct http_server {
+    struct MHD_Daemon *d;
+    const struct api_ctx *app;
+    pool *workers;
+    bool access_log;
+    atomic_uint_fast64_t in_flight;
+    atomic_uint_fast64_t next_id;
+    char id_prefix[17]; /* random per process, so ids differ across restarts */
+};
+
+enum req_state { REQ_READING, REQ_RUNNING, REQ_DONE };
+
+struct request {
+    http_server *srv;
+    struct MHD_Connection *conn;
+    const struct api_route *route; /* NULL: answer err_reply */
+    struct api_request api;
+    struct reply reply;
+    _Atomic enum req_state state;
+    char request_id[REQUEST_ID_MAX + 1];
+    char *body;
+    size_t body_len;
+    bool too_large;
+    bool decided; /* reply is final before any handler runs */
+    bool sent;    /* the reply is queued */
+    const char *method;
+    const char *path;
+    struct timespec start;
+};
+
+static bool valid_request_id(const char *s)
+{
+    size_t n = 0;
+
+    for (; s[n] != '\0'; n++) {
+        char c = s[n];
+        if (n >= REQUEST_ID_MAX || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                     (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return n > 0;
+}
+
+static void set_request_id(struct request *rq)
+{
+    const char *given = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Request-Id");
+
+    if (given != NULL && valid_request_id(given)) {
+        memcpy(rq->request_id, given, strlen(given) + 1);
+        return;
+    }
+    uint64_t n = atomic_fetch_add(&rq->srv->next_id, 1);
+    snprintf(rq->request_id, sizeof rq->request_id, "%s-%012" PRIx64, rq->srv->id_prefix, n);
+}
+
+struct header_sum {
+    size_t bytes;
+};
+
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    struct header_sum *s = cls;
+
+    (void)kind;
+    /* "Name: value\r\n" as it stood on the wire. */
+    s->bytes += strlen(key) + 2 + (value != NULL ? strlen(value) : 0) + 2;
+    return MHD_YES;
+}
+
+/* Content-Type must be application/json; parameters may follow, but a
+ * charset other than UTF-8 is refused (RFC 8259 §8.1). */
+static bool json_content_type(const char *ct)
+{
+    static const char want[] = "application/json";
+
+    if (ct == NULL || strncasecmp(ct, want, sizeof want - 1) != 0)
+        return false;
+    const char *p = ct + sizeof want - 1;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '\0')
+        return true;
+    if (*p != ';')
+        return false;
+    const char *cs = strcasestr(p, "charset=");
+    if (cs == NULL)
+        return true;
+    cs += 8;
+    if (*cs == '"')
+        cs++;
+    return strncasecmp(cs, "utf-8", 5) == 0 &&
+           (cs[5] == '\0' || cs[5] == '"' || cs[5] == ';' || cs[5] == ' ');
+}
+
+/* Finds the route for path and method. Sets *path_known when some route
+ * has the path, so that the caller can tell 404 from 405. HEAD is served
+ * as GET (libmicrohttpd drops the body). */
+static const struct api_route *find_route(const char *path, const char *method, bool *path_known)
+{
+    *path_known = false;
+    for (size_t i = 0; i < api_nroutes; i++) {
+        const struct api_route *r = &api_routes[i];
+        if (strcmp(r->path, path) != 0)
+            continue;
+        *path_known = true;
+        if (strcmp(r->method, method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0))
+            return r;
+    }
+    return NULL;
+}
+
+static void method_not_allowed(struct request *rq)
+{
+    char allow[64] = "";
+    size_t n = 0;
+
+    for (size_t i = 0; i < api_nroutes; i++) {
+        const struct api_route *r = &api_routes[i];
+        if (strcmp(r->path, rq->path) != 0)
+            continue;
+        n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s%s", n > 0 ? ", " : "", r->method,
+                              strcmp(r->method, "GET") == 0 ? ", HEAD" : "");
+        if (n >= sizeof allow)
+            break;
+    }
+    reply_problem(&rq->reply, 405, "method not allowed");
+    reply_header(&rq->reply, "Allow", allow);
+}
+
+static void decide(struct request *rq, int status, const char *detail)
+{
+    reply_problem(&rq->reply, status, detail);
+    rq->decided = true;
+}
+
+/* True when a Content-Length announces more than we accept (libmicrohttpd
+ * has already refused one that is not a number). */
+static bool body_too_large(const char *cl)
+{
+    if (cl == NULL)
+        return false;
+    while (*cl == '0')
+        cl++;
+    return strlen(cl) > 5 || strtoul(cl, NULL, 10) > HTTP_MAX_BODY;
+}
+
+/* The checks that need only the request line and headers. */
+static void check_head(struct request *rq)
+{
+    bool known;
+    struct header_sum hs = {0};
+
+    MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, add_header_size, &hs);
+    if (hs.bytes > HTTP_MAX_HEADERS) {
+        decide(rq, 431, "request headers exceed 16384 bytes");
+        return;
+    }
+    rq->route = find_route(rq->path, rq->method, &known);
+    if (rq->route == NULL) {
+        if (known) {
+            method_not_allowed(rq);
+            rq->decided = true;
+        } else {
+            decide(rq, 404, "not found");
+        }
+        return;
+    }
+    if (rq->route->body == API_BODY_JSON) {
+        const char *cl =
+            MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *ct =
+            MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (body_too_large(cl)) {
+            decide(rq, 413, "request body exceeds 16384 bytes");
+            return;
+        }
+        if (!json_content_type(ct)) {
+            decide(rq, 415, "Content-Type must be application/json");
+            return;
+        }
+    }
+    rq->api.authorization =
+        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    rq->api.cookie_token = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "access_token");
+}
+
+static void free_body(struct request *rq)
+{
+    if (rq->body != NULL) {
+        /* The body holds passwords. */
+        sodium_memzero(rq->body, rq->body_len);
+        free(rq->body);
+        rq->body = NULL;
+    }
+}
+
+static void append_body(struct request *rq, const char *data, size_t len)
+{
+    if (rq->too_large || rq->decided)
+        return;
+    if (rq->body_len + len > HTTP_MAX_BODY) {
+        rq->too_large = true;
+        free_body(rq);
+        rq->body_len = 0;
+        decide(rq, 413, "request body exceeds 16384 bytes");
+        return;
+    }
+    if (rq->body == NULL) {
+        rq->body = malloc(HTTP_MAX_BODY + 1);
+        if (rq->body == NULL) {
+            decide(rq, 503, "out of memory");
+            return;
+        }
+    }
+    memcpy(rq->body + rq->body_len, data, len);
+    rq->body_len += len;
+}
+
+static void add_common_headers(struct MHD_Response *resp, const struct request *rq)
+{
+    const struct reply *r = &rq->reply;
+
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
+    if (r->content_type != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    if (r->no_store) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_PRAGMA, "no-cache");
+    }
+    if (r->retry_after > 0) {
+        char v[16];
+        snprintf(v, sizeof v, "%u", r->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+    }
+    for (int i = 0; i < r->nheaders; i++)
+        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+}
+
+static void free_body_cb(void *p)
+{
+    free(p);
+}
+
+static enum MHD_Result send_reply(struct request *rq)
+{
+    struct reply *r = &rq->reply;
+    struct MHD_Response *resp;
+
+    if (rq->sent)
+        return MHD_YES;
+    rq->sent = true;
+    if (r->status == 0)
+        reply_problem(r, 500, "internal error");
+    /* The response takes the body; MHD frees it when sent. Tokens in it are
+     * short-lived copies: the originals were wiped by the handler. */
+    resp = MHD_create_response_from_buffer_with_free_callback(r->body_len, r->body, free_body_cb);
+    if (resp == NULL)
+        return MHD_NO;
+    r->body = NULL;
+    r->body_len = 0;
+    add_common_headers(resp, rq);
+    enum MHD_Result ok = MHD_queue_response(rq->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+static void run_job(void *arg)
+{
+    struct request *rq = arg;
+
+    rq->route->handle(&rq->api, &rq->reply);
+    atomic_store(&rq->state, REQ_DONE);
+    /* Resuming publishes the reply to the HTTP thread (MHD takes a lock). */
+    MHD_resume_connection(rq->conn);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    http_server *srv = cls;
+    struct request *rq = *con_cls;
+
+    (void)version;
+    if (rq == NULL) {
+        rq = calloc(1, sizeof *rq);
+        if (rq == NULL)
+            return MHD_NO;
+        rq->srv = srv;
+        rq->conn = conn;
+        rq->method = method;
+        rq->path = url;
+        rq->api.app = srv->app;
+        if (srv->access_log)
+            clock_gettime(CLOCK_MONOTONIC, &rq->start);
+        atomic_fetch_add(&srv->in_flight, 1);
+        *con_cls = rq;
+        set_request_id(rq);
+        check_head(rq);
+        /* Answering on this first call would make libmicrohttpd close the
+         * connection; the answer waits for the next call. */
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        append_body(rq, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        /* A refused body is not read to its end: answer now, and
+         * libmicrohttpd closes the connection after the answer. */
+        return rq->decided ? send_reply(rq) : MHD_YES;
+    }
+    if (atomic_load(&rq->state) == REQ_DONE)
+        return send_reply(rq);
+    if (atomic_load(&rq->state) == REQ_RUNNING)
+        return MHD_YES;
+
+    /* The whole request is here. */
+    if (rq->decided)
+        return send_reply(rq);
+    if (rq->route->body == API_BODY_JSON) {
+        if (rq->body == NULL) {
+            rq->body = malloc(1);
+            if (rq->body == NULL)
+                return MHD_NO;
+        }
+        rq->body[rq->body_len] = '\0';
+        rq->api.body = rq->body;
+        rq->api.body_len = rq->body_len;
+    }
+    if (!rq->route->offload) {
+        rq->route->handle(&rq->api, &rq->reply);
+        return send_reply(rq);
+    }
+    /* Suspend before queueing: the worker may finish and resume at once. */
+    atomic_store(&rq->state, REQ_RUNNING);
+    MHD_suspend_connection(conn);
+    if (pool_submit(srv->workers, run_job, rq) != 0) {
+        reply_problem(&rq->reply, 503, "the server is busy; retry later");
+        rq->reply.retry_after = 1;
+        atomic_store(&rq->state, REQ_DONE);
+        MHD_resume_connection(conn);
+    }
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    http_server *srv = cls;
+    struct request *rq = *con_cls;
+
+    (void)conn;
+    if (rq == NULL)
+        return;
+    if (srv->access_log) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double ms = (double)(now.tv_sec - rq->start.tv_sec) * 1e3 +
+                    (double)(now.tv_nsec - rq->start.tv_nsec) / 1e6;
+        log_info("%s %s %d %.1fms id=%s%s", rq->method, rq->path, rq->reply.status, ms,
+                 rq->request_id, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+    }
+    free_body(rq);
+    reply_free(&rq->reply);
+    free(rq);
+    *con_cls = NULL;
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+
+    (void)cls;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_warn("http: %s", msg);
+}
+
+http_server *http_start(const struct http_options *opt, const struct api_ctx *app, pool *workers,
+                        char *err, size_t errlen)
+{
+    struct sockaddr_in6 a6 = {0};
+    struct sockaddr_in a4 = {0};
+    struct sockaddr *sa;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    unsigned char rnd[8];
+
+    if (inet_pton(AF_INET, opt->host, &a4.sin_addr) == 1) {
+        a4.sin_family = AF_INET;
+        a4.sin_port = htons((uint16_t)opt->port);
+        sa = (struct sockaddr *)&a4;
+    } else if (inet_pton(AF_INET6, opt->host, &a6.sin6_addr) == 1) {
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons((uint16_t)opt->port);
+        sa = (struct sockaddr *)&a6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, errlen, "HOST: not an IPv4 or IPv6 address: \"%.60s\"", opt->host);
+        return NULL;
+    }
+
+    http_server *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->app = app;
+    s->workers = workers;
+    s->access_log = opt->access_log;
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(s->id_prefix, sizeof s->id_prefix, rnd, sizeof rnd);
+
+    struct MHD_OptionItem opts[] = {
+        /* The logger comes first so that it sees every message. */
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, s},
+        {MHD_OPTION_SOCK_ADDR, 0, sa},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)opt->max_connections, NULL},
+        /* Room for 16 KiB of headers plus the request line and our
+         * bookkeeping; anything larger is refused by libmicrohttpd itself. */
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(64 * 1024), NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        {opt->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)opt->threads,
+         NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    s->d = MHD_start_daemon(flags, (uint16_t)opt->port, NULL, NULL, on_request, s, MHD_OPTION_ARRAY,
+                            opts, MHD_OPTION_END);
+    if (s->d == NULL) {
+        snprintf(err, errlen, "cannot listen on %s:%u (address in use or not permitted)", opt->host,
+                 opt->port);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void http_stop(http_server *s, unsigned grace_ms)
+{
+    if (s == NULL)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(s->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    /* In-flight requests, those on workers included, finish and answer. */
+    for (unsigned waited = 0; atomic_load(&s->in_flight) > 0 && waited < grace_ms; waited += 10)
+        usleep(10 * 1000);
+    if (atomic_load(&s->in_flight) > 0)
+        log_warn("stopping with %" PRIuFAST64 " requests unfinished", atomic_load(&s->in_flight));
+    /* A job still on a worker resumes its connection when done; the daemon
+     * must outlive that call. Jobs are bounded (one hash, a few queries). */
+    while (pool_pending(s->workers) > 0)
+        usleep(10 * 1000);
+    MHD_stop_daemon(s->d);
+    free(s);
+}

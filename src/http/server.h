@@ -1,0 +1,33 @@
+#ifndef GH_HTTP_SERVER_H
+#define GH_HTTP_SERVER_H
+
+#include "api/api.h"
+#include "util/pool.h"
+
+/* The HTTP layer on libmicrohttpd: connections, limits, routing,
+ * problem+json errors, request ids, and the hand-off of slow handlers to the
+ * worker pool (suspend the connection, run the job, resume). */
+
+typedef struct http_server http_server;
+
+#define HTTP_MAX_BODY    16384 /* bytes; exactly this much is accepted */
+#define HTTP_MAX_HEADERS 16384 /* bytes of request headers in all */
+
+struct http_options {
+    const char *host;
+    unsigned port;
+    unsigned threads;
+    unsigned max_connections;
+    bool access_log;
+};
+
+/* Starts serving routes with app as every request's context; slow routes go
+ * to workers. Returns NULL (reason in err) when the address cannot be bound. */
+http_server *http_start(const struct http_options *opt, const struct api_ctx *app, pool *workers,
+                        char *err, size_t errlen);
+
+/* Stops accepting, lets in-flight requests finish (up to grace_ms), closes
+ * every connection and frees s. The pool must still be running. */
+void http_stop(http_server *s, unsigned grace_ms);
+
+#endif

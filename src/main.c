@@ -1,0 +1,237 @@
+/* gatehouse: parse the configuration, open the store, serve until SIGTERM. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "cli/config.h"
+#include "core/jwt.h"
+#include "core/password.h"
+#include "http/server.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/pool.h"
+
+#define EXIT_USAGE        2
+#define SHUTDOWN_GRACE_MS 30000
+
+/* Reads the key file beside a SQLite database, creating it (0600, 256 random
+ * bits as hex) when absent. O_EXCL makes two instances starting at once agree
+ * on one key. Returns 0, or -1 with a reason in err. */
+static int load_secret_file(struct config *cfg, const char *dbpath, char *err, size_t errlen)
+{
+    char path[4096], buf[256];
+    unsigned char raw[32];
+    int fd;
+
+    if ((size_t)snprintf(path, sizeof path, "%s.secret", dbpath) >= sizeof path) {
+        snprintf(err, errlen, "DATABASE_URL: path too long");
+        return -1;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        char hex[65];
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+        hex[64] = '\n';
+        bool ok = write(fd, hex, sizeof hex) == (ssize_t)sizeof hex && fsync(fd) == 0;
+        sodium_memzero(hex, sizeof hex);
+        sodium_memzero(raw, sizeof raw);
+        close(fd);
+        if (!ok) {
+            unlink(path);
+            snprintf(err, errlen, "cannot write %.300s: %s", path, strerror(errno));
+            return -1;
+        }
+        log_info("generated a new SECRET_KEY into %s", path);
+    } else if (errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %.300s: %s", path, strerror(errno));
+        return -1;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "cannot read %.300s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if ((st.st_mode & 077) != 0) {
+        close(fd);
+        snprintf(err, errlen, "%.300s is readable by other users; chmod 600 it", path);
+        return -1;
+    }
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    if (n < 32) {
+        snprintf(err, errlen, "%.300s: the key must be at least 32 bytes", path);
+        return -1;
+    }
+    buf[n] = '\0';
+    cfg->secret_key = strdup(buf);
+    cfg->secret_key_len = (size_t)n;
+    sodium_memzero(buf, sizeof buf);
+    return cfg->secret_key != NULL ? 0 : -1;
+}
+
+/* Refuses a DATABASE_URL we cannot serve before anything is opened. */
+static int check_database_url(const char *url, char *err, size_t errlen)
+{
+    if (strncmp(url, "sqlite:", 7) == 0) {
+        char *p = store_sqlite_url_path(url);
+        if (p == NULL) {
+            snprintf(err, errlen,
+                     "DATABASE_URL: expected sqlite:///relative.db or sqlite:////absolute.db");
+            return -1;
+        }
+        free(p);
+        return 0;
+    }
+    if (strncmp(url, "postgresql:", 11) == 0 || strncmp(url, "postgres:", 9) == 0 ||
+        strncmp(url, "postgresql+asyncpg:", 19) == 0) {
+        snprintf(err, errlen, "DATABASE_URL: PostgreSQL is not supported yet; use sqlite:///FILE");
+        return -1;
+    }
+    snprintf(err, errlen, "DATABASE_URL: unsupported database; expected sqlite:///FILE");
+    return -1;
+}
+
+static int serve(struct config *cfg, bool migrate_only)
+{
+    char err[512] = "";
+    store *st = NULL;
+    jwt_key *jwt = NULL;
+    pool *workers = NULL;
+    http_server *srv = NULL;
+    int rc = EXIT_FAILURE;
+    sigset_t sigs;
+
+    if (check_database_url(cfg->database_url, err, sizeof err) != 0) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        return EXIT_USAGE;
+    }
+    /* Signals are taken by sigwait below; every thread inherits the mask. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* One connection per worker, one for the HTTP threads' quick reads. */
+    if (store_open(cfg->database_url, (unsigned)cfg->workers + 1, &st, err, sizeof err) !=
+        STORE_OK) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        return EXIT_FAILURE;
+    }
+    if (migrate_only) {
+        log_info("database schema is up to date");
+        store_close(st);
+        return EXIT_SUCCESS;
+    }
+    if (cfg->secret_key == NULL) {
+        const char *dbpath = store_sqlite_path(st);
+        if (dbpath == NULL) {
+            fprintf(stderr, "gatehouse: SECRET_KEY is required with this database\n");
+            rc = EXIT_USAGE;
+            goto done;
+        }
+        if (load_secret_file(cfg, dbpath, err, sizeof err) != 0) {
+            fprintf(stderr, "gatehouse: %s\n", err);
+            goto done;
+        }
+    }
+    struct jwt_params jp = {cfg->jwt_issuer, cfg->jwt_audience, cfg->jwt_leeway_seconds};
+    jwt = jwt_key_create(cfg->secret_key, cfg->secret_key_len, &jp);
+    struct password_policy policy = {cfg->password_hash, cfg->bcrypt_rounds,
+                                     cfg->password_min_length};
+    if (jwt == NULL || password_init(&policy) != 0) {
+        fprintf(stderr, "gatehouse: cannot set up signing or hashing\n");
+        goto done;
+    }
+    workers = pool_create((unsigned)cfg->workers, (unsigned)cfg->queue_size);
+    if (workers == NULL) {
+        fprintf(stderr, "gatehouse: cannot start %ld worker threads\n", cfg->workers);
+        goto done;
+    }
+    struct api_ctx app = {
+        .cfg = cfg,
+        .deps = {st, jwt, &policy, cfg->access_token_expire_minutes * 60,
+                 cfg->refresh_token_expire_days * 86400},
+        .jwt = jwt,
+    };
+    struct http_options ho = {cfg->host, (unsigned)cfg->port, (unsigned)cfg->http_threads,
+                              (unsigned)cfg->max_connections, cfg->access_log};
+    srv = http_start(&ho, &app, workers, err, sizeof err);
+    if (srv == NULL) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        goto done;
+    }
+    log_info("listening on http://%s%s%s:%ld (%ld workers, database %s)",
+             strchr(cfg->host, ':') ? "[" : "", cfg->host, strchr(cfg->host, ':') ? "]" : "",
+             cfg->port, cfg->workers,
+             strncmp(cfg->database_url, "sqlite:", 7) == 0 ? "sqlite" : "?");
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_info("signal %d: finishing in-flight requests", sig);
+    http_stop(srv, SHUTDOWN_GRACE_MS);
+    srv = NULL;
+    log_info("stopped");
+    rc = EXIT_SUCCESS;
+done:
+    http_stop(srv, 0);
+    pool_destroy(workers);
+    jwt_key_free(jwt);
+    store_close(st);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    char err[512] = "";
+    bool help = false;
+    int first = 1;
+    bool migrate_only = false;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            config_print_help("gatehouse");
+            return EXIT_SUCCESS;
+        }
+    }
+    if (argc > 1 && strcmp(argv[1], "serve") == 0) {
+        first = 2;
+    } else if (argc > 1 && strcmp(argv[1], "migrate") == 0) {
+        first = 2;
+        migrate_only = true;
+    } else if (argc > 1 && argv[1][0] != '-') {
+        fprintf(stderr, "gatehouse: unknown command \"%.60s\" (see --help)\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "gatehouse: libsodium failed to initialise\n");
+        return EXIT_FAILURE;
+    }
+    if (config_load(&cfg, argc, argv, first, &help, err, sizeof err) != 0) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        config_free(&cfg);
+        return EXIT_USAGE;
+    }
+    if (help) {
+        config_print_help("gatehouse");
+        config_free(&cfg);
+        return EXIT_SUCCESS;
+    }
+    int rc = serve(&cfg, migrate_only);
+    config_free(&cfg);
+    return rc;
+}

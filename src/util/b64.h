@@ -1,0 +1,20 @@
+#ifndef GH_UTIL_B64_H
+#define GH_UTIL_B64_H
+
+#include <stddef.h>
+
+/* Base64url without padding (RFC 4648 §5, as JWS requires in RFC 7515 §2). */
+
+/* The encoded length of n bytes, without the terminating NUL. */
+size_t b64url_encoded_len(size_t n);
+
+/* Encodes n bytes of src into dst, which must hold b64url_encoded_len(n) + 1
+ * bytes; dst is NUL-terminated. Returns the encoded length. */
+size_t b64url_encode(char *dst, const void *src, size_t n);
+
+/* Decodes exactly len characters of src into dst (capacity cap). Strict:
+ * padding, whitespace, characters outside the alphabet and non-zero trailing
+ * bits are all refused. Returns the decoded length, or -1 on any error. */
+long b64url_decode(void *dst, size_t cap, const char *src, size_t len);
+
+#endif

@@ -1,0 +1,112 @@
+#include "util/pool.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+struct job {
+    pool_fn fn;
+    void *arg;
+};
+
+struct pool {
+    pthread_mutex_t lock;
+    pthread_cond_t nonempty;
+    struct job *ring;
+    unsigned cap, head, count, running;
+    bool stopping;
+    unsigned nthreads;
+    pthread_t *threads;
+};
+
+static void *pool_worker(void *arg)
+{
+    pool *p = arg;
+
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (p->count == 0 && !p->stopping)
+            pthread_cond_wait(&p->nonempty, &p->lock);
+        if (p->count == 0)
+            break; /* stopping and drained */
+        struct job j = p->ring[p->head];
+        p->head = (p->head + 1) % p->cap;
+        p->count--;
+        p->running++;
+        pthread_mutex_unlock(&p->lock);
+        j.fn(j.arg);
+        pthread_mutex_lock(&p->lock);
+        p->running--;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+pool *pool_create(unsigned nthreads, unsigned queue_cap)
+{
+    pool *p = calloc(1, sizeof *p);
+
+    if (p == NULL || nthreads == 0 || queue_cap == 0)
+        goto fail;
+    p->cap = queue_cap;
+    p->ring = calloc(queue_cap, sizeof *p->ring);
+    p->threads = calloc(nthreads, sizeof *p->threads);
+    if (p->ring == NULL || p->threads == NULL)
+        goto fail;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->nonempty, NULL);
+    for (; p->nthreads < nthreads; p->nthreads++) {
+        if (pthread_create(&p->threads[p->nthreads], NULL, pool_worker, p) != 0) {
+            pool_destroy(p);
+            return NULL;
+        }
+    }
+    return p;
+fail:
+    if (p != NULL) {
+        free(p->ring);
+        free(p->threads);
+        free(p);
+    }
+    return NULL;
+}
+
+int pool_submit(pool *p, pool_fn fn, void *arg)
+{
+    int rc = -1;
+
+    pthread_mutex_lock(&p->lock);
+    if (!p->stopping && p->count < p->cap) {
+        p->ring[(p->head + p->count) % p->cap] = (struct job){fn, arg};
+        p->count++;
+        pthread_cond_signal(&p->nonempty);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+unsigned pool_pending(pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    unsigned n = p->count + p->running;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+void pool_destroy(pool *p)
+{
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->stopping = true;
+    pthread_cond_broadcast(&p->nonempty);
+    pthread_mutex_unlock(&p->lock);
+    for (unsigned i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_cond_destroy(&p->nonempty);
+    pthread_mutex_destroy(&p->lock);
+    free(p->ring);
+    free(p->threads);
+    free(p);
+}

@@ -1,0 +1,27 @@
+#ifndef GH_UTIL_POOL_H
+#define GH_UTIL_POOL_H
+
+#include <stddef.h>
+
+/* A fixed set of worker threads fed by a bounded FIFO queue. Slow work
+ * (password hashing, database calls) runs here so that the HTTP threads
+ * never block on it. */
+
+typedef struct pool pool;
+typedef void (*pool_fn)(void *arg);
+
+/* Starts nthreads workers with room for queue_cap waiting jobs. Returns NULL
+ * when memory or threads cannot be had. */
+pool *pool_create(unsigned nthreads, unsigned queue_cap);
+
+/* Queues fn(arg). Returns 0, or -1 at once when the queue is full or the pool
+ * is stopping: the caller answers 503 instead of waiting. */
+int pool_submit(pool *p, pool_fn fn, void *arg);
+
+/* The number of jobs queued or running right now. */
+unsigned pool_pending(pool *p);
+
+/* Runs every queued job to completion, then joins and frees the workers. */
+void pool_destroy(pool *p);
+
+#endif
