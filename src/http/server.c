@@ -205,6 +205,16 @@ static void check_head(struct request *rq)
     rq->api.cookie_token = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "access_token");
 }
 
+static bool has_body(struct MHD_Connection *conn)
+{
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
+    return te != NULL || (cl != NULL && strspn(cl, "0") != strlen(cl));
+}
+
 static void free_body(struct request *rq)
 {
     if (rq->body != NULL) {
@@ -319,16 +329,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = rq;
         set_request_id(rq);
         check_head(rq);
-        /* Answering on this first call would make libmicrohttpd close the
-         * connection; the answer waits for the next call. */
+        /* A refused request with a body is answered now, before the body is
+         * read (libmicrohttpd then closes the connection). Otherwise the
+         * answer waits for the next call: answering on the first one would
+         * make libmicrohttpd close a keep-alive connection for nothing. */
+        if (rq->decided && has_body(conn))
+            return send_reply(rq);
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
         append_body(rq, upload_data, *upload_data_size);
         *upload_data_size = 0;
-        /* A refused body is not read to its end: answer now, and
-         * libmicrohttpd closes the connection after the answer. */
-        return rq->decided ? send_reply(rq) : MHD_YES;
+        /* Past the limit the rest is read and dropped: libmicrohttpd takes
+         * no answer in the middle of a body. */
+        return MHD_YES;
     }
     if (atomic_load(&rq->state) == REQ_DONE)
         return send_reply(rq);

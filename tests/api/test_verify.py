@@ -1,0 +1,104 @@
+"""GET /verify (forward authentication): Bearer or `access_token` cookie,
+204 with X-Auth-User-Id / X-Auth-Username, 401 otherwise."""
+import pytest
+import requests
+
+from gh_helpers import assert_common_headers, assert_www_authenticate, bearer
+
+
+@pytest.fixture(scope="module")
+def account(server):
+    u = server.new_user("VerifyUser")
+    u["token"] = server.token(u["username"])
+    return u
+
+
+def assert_verified(r, account):
+    assert r.status_code == 204, r.text
+    assert r.content == b""
+    assert r.headers.get("X-Auth-User-Id") == str(account["id"])
+    assert r.headers.get("X-Auth-Username") == account["username"]
+    assert_common_headers(r)
+
+
+def test_verify_bearer(server, account):
+    assert_verified(server.get("/verify", headers=bearer(account["token"])), account)
+
+
+def test_verify_username_header_is_stored_spelling(server):
+    u = server.new_user("StoredSpelling")
+    token = server.token(u["username"].lower())
+    r = server.verify(token)
+    assert_verified(r, u)
+
+
+def test_verify_cookie(server, account):
+    assert_verified(server.get("/verify", cookies={"access_token": account["token"]}), account)
+
+
+def test_verify_cookie_among_others(server, account):
+    r = server.get("/verify", headers={
+        "Cookie": f"theme=dark; access_token={account['token']}; session=abc"})
+    assert_verified(r, account)
+
+
+def test_verify_header_wins_over_cookie(server, account):
+    r = server.get("/verify", headers=bearer(account["token"]),
+                   cookies={"access_token": "not-a-token"})
+    assert_verified(r, account)
+    r = server.get("/verify", headers=bearer("not-a-token"),
+                   cookies={"access_token": account["token"]})
+    assert r.status_code == 401, r.text
+    assert_www_authenticate(r, invalid_token=True)
+
+
+def test_verify_without_token(server):
+    r = server.get("/verify")
+    assert r.status_code == 401
+    assert_www_authenticate(r, invalid_token=False)
+    assert "X-Auth-User-Id" not in r.headers
+    assert_common_headers(r)
+
+
+def test_verify_other_cookie_only(server):
+    r = server.get("/verify", cookies={"token": "x", "session": "y"})
+    assert r.status_code == 401
+    assert_www_authenticate(r, invalid_token=False)
+
+
+@pytest.mark.parametrize("value", ["not-a-token", "a.b.c", ""])
+def test_verify_bad_cookie(server, value):
+    r = server.get("/verify", headers={"Cookie": f"access_token={value}"})
+    assert r.status_code == 401
+    assert "X-Auth-User-Id" not in r.headers
+
+
+def test_verify_bad_bearer(server):
+    r = server.verify("not-a-token")
+    assert r.status_code == 401
+    assert_www_authenticate(r, invalid_token=True)
+
+
+def test_verify_401_is_problem_json(server):
+    r = server.get("/verify")
+    assert (r.headers.get("Content-Type") or "").startswith("application/problem+json")
+    assert r.json()["status"] == 401
+
+
+def test_verify_head(server, account):
+    r = server.head("/verify", headers=bearer(account["token"]))
+    assert r.status_code == 204
+    assert r.headers.get("X-Auth-User-Id") == str(account["id"])
+
+
+def test_verify_ignores_client_supplied_identity_headers(server):
+    r = server.get("/verify", headers={"X-Auth-User-Id": "1", "X-Auth-Username": "admin"})
+    assert r.status_code == 401
+
+
+def test_verify_repeated_requests_keepalive(server, account):
+    """The fast path over one keep-alive connection."""
+    with requests.Session() as s:
+        for _ in range(50):
+            r = s.get(server.url("/verify"), headers=bearer(account["token"]), timeout=30)
+            assert_verified(r, account)
