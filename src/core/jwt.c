@@ -200,7 +200,7 @@ static enum jwt_status check_claims(const jwt_key *k, json_t *o, int64_t now,
 
     if (!numeric_date(json_object_get(o, "exp"), &exp))
         return JWT_EXPIRED;     /* a token without exp never expires: refused */
-    if (now >= exp + k->leeway) /* RFC 7519 §4.1.4: on or after exp */
+    if (exp <= now - k->leeway) /* RFC 7519 §4.1.4: on or after exp; cannot overflow */
         return JWT_EXPIRED;
     if ((v = json_object_get(o, "nbf")) != NULL &&
         (!numeric_date(v, &nbf) || now + k->leeway < nbf))

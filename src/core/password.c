@@ -15,22 +15,38 @@
 
 static char dummy_hash[PASSWORD_HASH_MAX];
 
-/* Counts the code points of well-formed UTF-8; -1 when malformed. JSON input
- * was validated by the parser, so this is a second line of defence. */
+/* Counts the code points of well-formed UTF-8 (RFC 3629 §4: no overlong
+ * forms, no surrogates, nothing above U+10FFFF); -1 when malformed. JSON
+ * input was validated by the parser; other callers (the command line) rely
+ * on this. */
 static long utf8_length(const unsigned char *s, size_t len)
 {
     long n = 0;
 
     for (size_t i = 0; i < len; n++) {
         unsigned char c = s[i];
-        size_t k = c < 0x80           ? 1
-                   : (c >> 5) == 0x6  ? 2
-                   : (c >> 4) == 0xe  ? 3
-                   : (c >> 3) == 0x1e ? 4
-                                      : 0;
-        if (k == 0 || i + k > len)
+        size_t k = 4;
+        unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+
+        if (c < 0x80) {
+            k = 1;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            k = 2;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            k = 3;
+            lo = c == 0xe0 ? 0xa0 : 0x80;
+            hi = c == 0xed ? 0x9f : 0xbf;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            lo = c == 0xf0 ? 0x90 : 0x80;
+            hi = c == 0xf4 ? 0x8f : 0xbf;
+        } else {
             return -1;
-        for (size_t j = 1; j < k; j++)
+        }
+        if (i + k > len)
+            return -1;
+        if (k > 1 && (s[i + 1] < lo || s[i + 1] > hi))
+            return -1;
+        for (size_t j = 2; j < k; j++)
             if ((s[i + j] & 0xc0) != 0x80)
                 return -1;
         i += k;

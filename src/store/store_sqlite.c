@@ -339,10 +339,12 @@ static enum store_status sq_session_create(store *base, const struct store_sessi
     sqlite3_bind_blob(st, 3, sess->refresh_hash, sizeof sess->refresh_hash, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, sess->created_at);
     sqlite3_bind_int64(st, 5, sess->expires_at);
-    enum store_status rc = map_rc(c->db, sqlite3_step(st), "session insert");
-    /* A foreign-key failure means the user was deleted meanwhile. */
-    if (rc == STORE_ERROR && sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
-        rc = STORE_NOT_FOUND;
+    int step = sqlite3_step(st);
+    /* A foreign-key failure means the user was deleted meanwhile: an
+     * expected outcome, not an error to log. */
+    enum store_status rc = step == SQLITE_CONSTRAINT_FOREIGNKEY
+                               ? STORE_NOT_FOUND
+                               : map_rc(c->db, step, "session insert");
     release(s, c, st);
     return rc;
 }

@@ -23,6 +23,14 @@ long b64url_decode(void *dst, size_t cap, const char *src, size_t len)
     /* A length of 1 mod 4 can never be produced by an encoder. */
     if (len % 4 == 1)
         return -1;
+    /* libsodium 1.0.18 reads bytes >= 0x80 as '_': check the alphabet
+     * first, so that every value has exactly one spelling. */
+    for (size_t i = 0; i < len; i++) {
+        char c = src[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return -1;
+    }
     if (sodium_base642bin(dst, cap, src, len, NULL, &out, &end,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
         return -1;
