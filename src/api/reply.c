@@ -52,8 +52,13 @@ static void set_problem(struct reply *r, int status, json_t *o)
     char *body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
     json_decref(o);
-    if (r->body != NULL)
-        reply_free(r);
+    if (r->body != NULL) {
+        /* Replace only the body; headers set so far stay. */
+        sodium_memzero(r->body, r->body_len);
+        free(r->body);
+    }
+    r->static_body = NULL;
+    r->static_len = 0;
     r->status = status;
     r->content_type = "application/problem+json";
     r->body = body;

@@ -24,7 +24,8 @@ struct setting {
 /* The one list of settings: parsing, defaults and --help all read it. */
 static const struct setting settings[] = {
     {"DATABASE_URL", "--database-url", K_STRING, OFF(database_url), "sqlite:///gatehouse.db", 0, 0,
-     "sqlite:///relative.db, sqlite:////absolute.db (PostgreSQL: not supported yet)"},
+     "sqlite:///relative.db, sqlite:////absolute.db or "
+     "postgresql://user:password@host:5432/database (also postgres://, postgresql+asyncpg://)"},
     {"SECRET_KEY", "--secret-key", K_STRING, OFF(secret_key), NULL, 0, 0,
      "HS256 signing key, at least 32 bytes; with SQLite generated into <database>.secret when "
      "unset"},
@@ -58,6 +59,13 @@ static const struct setting settings[] = {
      "concurrent client connections"},
     {"ACCESS_LOG", "--access-log", K_BOOL, OFF(access_log), "0", 0, 0,
      "log one line per request (1/0)"},
+    {"DB_POOL_SIZE", "--db-pool-size", K_LONG, OFF(db_pool_size), NULL, 1, 1000,
+     "database connections (default: WORKERS + 1)"},
+    {"DB_CONNECT_TIMEOUT_SECONDS", "--db-connect-timeout-seconds", K_LONG,
+     OFF(db_connect_timeout_seconds), "3", 1, 300,
+     "PostgreSQL: wait this long for a connection; past it requests answer 503"},
+    {"DB_STATEMENT_TIMEOUT_MS", "--db-statement-timeout-ms", K_LONG, OFF(db_statement_timeout_ms),
+     "5000", 100, 3600000, "PostgreSQL: a statement running longer is cancelled (503)"},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -86,7 +94,9 @@ static int set_value(struct config *cfg, const struct setting *s, const char *v,
         char *end = NULL;
         errno = 0;
         long n = strtol(v, &end, 10);
-        if (errno != 0 || end == v || *end != '\0' || n < s->min || n > s->max) {
+        /* strtol would also take leading blanks and a '+'. */
+        bool digits = (v[0] >= '0' && v[0] <= '9') || (v[0] == '-' && v[1] >= '0' && v[1] <= '9');
+        if (!digits || errno != 0 || end == v || *end != '\0' || n < s->min || n > s->max) {
             snprintf(err, errlen, "%s: expected a whole number from %ld to %ld, got \"%.40s\"",
                      s->env, s->min, s->max, v);
             return -1;
@@ -150,6 +160,8 @@ static int validate(struct config *cfg, char *err, size_t errlen)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cfg->workers = n > 0 ? n : 1;
     }
+    if (cfg->db_pool_size == 0)
+        cfg->db_pool_size = cfg->workers + 1;
     return 0;
 }
 

@@ -29,6 +29,9 @@ struct config {
     long http_threads;
     long max_connections;
     bool access_log;
+    long db_pool_size; /* 0 until validated: WORKERS + 1 */
+    long db_connect_timeout_seconds;
+    long db_statement_timeout_ms;
 };
 
 /* Fills cfg from the environment and argv[first..argc). Returns 0; on a bad

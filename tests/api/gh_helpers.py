@@ -252,6 +252,7 @@ class Server:
         self.name = name
         self.proc = None
         self.finished = False  # exit status already checked (stop) or irrelevant (kill)
+        self.stderr_checked = False  # sanitizer check already done by stop()
         self.stdout_path = self.workdir / f"{name}.stdout"
         self.stderr_path = self.workdir / f"{name}.stderr"
 
@@ -326,6 +327,7 @@ class Server:
                             f"{signal.Signals(sig).name}; stderr:\n{self.stderr()[-5000:]}")
         self.finished = True
         rc = self.proc.returncode
+        self.stderr_checked = True
         check_sanitizers(self.stderr(), f"gatehouse ({self.name})")
         if expect is not None:
             assert rc == expect, (f"gatehouse exited with status {rc}, expected {expect}; "
@@ -361,7 +363,7 @@ class Server:
                             f"{self.proc.returncode}")
         self.finished = True
         text = self.stderr()
-        marker = sanitizer_report(text)
+        marker = None if self.stderr_checked else sanitizer_report(text)
         if marker:
             problems.append(f"{self.name}: sanitizer report ({marker!r})")
         if problems:
@@ -492,7 +494,7 @@ class ServerPool:
             try:
                 return srv.wait_ready()
             except ServerExited as exc:
-                srv.finished = True
+                srv.finished = srv.stderr_checked = True
                 check_sanitizers(exc.stderr, f"gatehouse ({name})")
                 in_use = "in use" in exc.stderr.lower() or "eaddrinuse" in exc.stderr.lower()
                 if auto_port and in_use and attempt < 2:

@@ -73,6 +73,13 @@ def test_verify_bad_cookie(server, value):
     assert "X-Auth-User-Id" not in r.headers
 
 
+def test_verify_cookie_beside_large_cookies(server, account):
+    """Browsers send every cookie of the domain: ~12 KB in all is under the 16 KiB limit."""
+    big = "; ".join(f"c{i}={'v' * 1000}" for i in range(12))
+    r = server.get("/verify", headers={"Cookie": f"{big}; access_token={account['token']}"})
+    assert_verified(r, account)
+
+
 def test_verify_bad_bearer(server):
     r = server.verify("not-a-token")
     assert r.status_code == 401

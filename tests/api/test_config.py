@@ -1,0 +1,292 @@
+"""Configuration: environment variables and flags, exit status 2 on bad values,
+--help, flags over env, SECRET_KEY generation, database paths."""
+import os
+import stat
+from pathlib import Path
+
+import jwt
+import pytest
+
+from gh_helpers import (
+    PASSWORD,
+    SECRET_KEY,
+    SETTINGS,
+    assert_422,
+    decode_token,
+    flag_name,
+    free_port,
+    sqlite_url,
+    unique_username,
+)
+
+
+def names_setting(stderr, setting):
+    return setting in stderr or flag_name(setting) in stderr
+
+
+# ------------------------------------------------------------ bad values
+BAD_SETTINGS = [
+    ("SECRET_KEY", "k" * 31),
+    ("SECRET_KEY", "short"),
+    ("BCRYPT_ROUNDS", "3"),
+    ("BCRYPT_ROUNDS", "32"),
+    ("BCRYPT_ROUNDS", "abc"),
+    ("BCRYPT_ROUNDS", "12abc"),
+    ("BCRYPT_ROUNDS", "-1"),
+    ("BCRYPT_ROUNDS", "4.5"),
+    ("PORT", "0"),
+    ("PORT", "70000"),
+    ("PORT", "65536"),
+    ("PORT", "x"),
+    ("PORT", "-1"),
+    ("PORT", "80x"),
+    ("ALGORITHM", "RS256"),
+    ("ALGORITHM", "none"),
+    ("ALGORITHM", "HS384"),
+    ("ALGORITHM", "HS512"),
+    ("ACCESS_TOKEN_EXPIRE_MINUTES", "abc"),
+    ("ACCESS_TOKEN_EXPIRE_MINUTES", "-5"),
+    ("REFRESH_TOKEN_EXPIRE_DAYS", "abc"),
+    ("REFRESH_TOKEN_EXPIRE_DAYS", "-1"),
+    ("JWT_LEEWAY_SECONDS", "abc"),
+    ("JWT_LEEWAY_SECONDS", "-1"),
+    ("PASSWORD_HASH", "md5"),
+    ("PASSWORD_HASH", "argon2i"),
+    ("PASSWORD_HASH", "scrypt"),
+    ("PASSWORD_MIN_LENGTH", "abc"),
+    ("PASSWORD_MIN_LENGTH", "-1"),
+    ("WORKERS", "abc"),
+    ("WORKERS", "-1"),
+    ("QUEUE_SIZE", "abc"),
+    ("QUEUE_SIZE", "-1"),
+    ("HTTP_THREADS", "abc"),
+    ("HTTP_THREADS", "-1"),
+    ("DATABASE_URL", "mysql://x"),
+    ("DATABASE_URL", "not a url"),
+]
+
+
+@pytest.mark.parametrize("setting,value", BAD_SETTINGS, ids=lambda v: str(v)[:20])
+def test_bad_setting_exits_2(run_gatehouse, setting, value):
+    res = run_gatehouse(env={setting: value})
+    assert res.returncode == 2, f"exit {res.returncode}; stderr:\n{res.stderr}"
+    assert names_setting(res.stderr, setting), f"stderr does not name {setting}:\n{res.stderr}"
+
+
+@pytest.mark.parametrize("setting,value", [("PORT", "70000"), ("BCRYPT_ROUNDS", "3"),
+                                           ("SECRET_KEY", "k" * 31), ("ALGORITHM", "RS256")])
+def test_bad_flag_value_exits_2(run_gatehouse, setting, value):
+    res = run_gatehouse(args=[flag_name(setting), value])
+    assert res.returncode == 2, f"exit {res.returncode}; stderr:\n{res.stderr}"
+    assert names_setting(res.stderr, setting), res.stderr
+
+
+def test_short_secret_key_message(run_gatehouse):
+    res = run_gatehouse(env={"SECRET_KEY": "s" * 31})
+    assert res.returncode == 2
+    assert "SECRET_KEY" in res.stderr, res.stderr
+
+
+def test_secret_key_is_not_echoed_in_error(run_gatehouse):
+    secret = "Sup3rSecretValue-31-bytes-long!"
+    assert len(secret) == 31
+    res = run_gatehouse(env={"SECRET_KEY": secret})
+    assert res.returncode == 2
+    assert secret not in res.stderr and secret not in res.stdout
+
+
+def test_postgres_url_without_secret_key_exits_2(run_gatehouse):
+    # With PostgreSQL, SECRET_KEY is required: refused before connecting.
+    for url in ("postgresql://u:pw-x@127.0.0.1:1/db", "postgresql+asyncpg://u:pw-x@127.0.0.1:1/db"):
+        res = run_gatehouse(env={"DATABASE_URL": url, "SECRET_KEY": None})
+        assert res.returncode == 2, f"{url}: exit {res.returncode}; stderr:\n{res.stderr}"
+        assert "SECRET_KEY" in res.stderr, res.stderr
+        assert "pw-x" not in res.stderr, "the password of the URL should not be printed"
+
+
+def test_unreachable_postgres_at_start_exits_1(run_gatehouse):
+    # Port 1 refuses at once; start-up retries for a bounded time, then exits 1.
+    url = "postgresql+asyncpg://u:pw-x@127.0.0.1:1/db"
+    res = run_gatehouse(env={"DATABASE_URL": url, "DB_CONNECT_TIMEOUT_SECONDS": "1"}, timeout=30)
+    assert res.returncode == 1, f"exit {res.returncode}; stderr:\n{res.stderr}"
+    assert "PostgreSQL" in res.stderr, res.stderr
+    assert "pw-x" not in res.stderr, "the password of the URL should not be printed"
+
+
+# ---------------------------------------------------------------- command line
+def test_help_lists_every_setting(run_gatehouse):
+    res = run_gatehouse(args=["--help"])
+    assert res.returncode == 0, res.stderr
+    missing = [s for s in SETTINGS if s not in res.stdout]
+    assert not missing, f"--help lacks {missing}:\n{res.stdout}"
+    missing_flags = [flag_name(s) for s in SETTINGS if flag_name(s) not in res.stdout]
+    assert not missing_flags, f"--help lacks flags {missing_flags}:\n{res.stdout}"
+
+
+def test_help_needs_no_configuration(run_gatehouse):
+    res = run_gatehouse(args=["--help"], env={"SECRET_KEY": "short", "PORT": "x"})
+    assert res.returncode == 0, res.stderr
+    assert "SECRET_KEY" in res.stdout
+
+
+@pytest.mark.parametrize("args", [["--no-such-flag"], ["--port"], ["--bcrypt-rounds"],
+                                  ["no-such-command"], ["-Z"]],
+                         ids=lambda a: " ".join(a))
+def test_bad_usage_exits_2(run_gatehouse, args):
+    res = run_gatehouse(args=args)
+    assert res.returncode == 2, f"exit {res.returncode}; stderr:\n{res.stderr}"
+    assert res.stderr.strip()
+
+
+def test_flags_override_env(make_server, tmp_path):
+    env_port, flag_port = free_port(), free_port()
+    flag_key = "flag-secret-key-" + "f" * 32
+    flag_db = tmp_path / "flag.db"
+    env_db = tmp_path / "env.db"
+    srv = make_server(
+        env={"PORT": str(env_port), "BCRYPT_ROUNDS": "4", "SECRET_KEY": SECRET_KEY,
+             "DATABASE_URL": sqlite_url(env_db), "ACCESS_TOKEN_EXPIRE_MINUTES": "30"},
+        args=["--port", str(flag_port), "--bcrypt-rounds", "5", "--secret-key", flag_key,
+              "--database-url", sqlite_url(flag_db), "--access-token-expire-minutes", "7"],
+        port=flag_port, db_path=flag_db)
+    u = srv.new_user()
+    token = srv.token(u["username"])
+    claims = decode_token(token, key=flag_key)
+    assert claims["exp"] - claims["iat"] == 420
+    with pytest.raises(jwt.InvalidSignatureError):
+        decode_token(token, key=SECRET_KEY)
+    assert srv.stored_hash(u["username"]).startswith("$2b$05$")
+    assert flag_db.exists()
+    assert not env_db.exists(), "the DATABASE_URL of the environment was opened too"
+
+
+def test_every_setting_as_flag(make_server, tmp_path):
+    port = free_port()
+    db = tmp_path / "flags.db"
+    unset = {name: None for name in ("HOST", "PORT", "DATABASE_URL", "SECRET_KEY",
+                                     "BCRYPT_ROUNDS")}
+    srv = make_server(env=unset, port=port, db_path=db, args=[
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--database-url", sqlite_url(db),
+        "--secret-key", SECRET_KEY,
+        "--algorithm", "HS256",
+        "--access-token-expire-minutes", "7",
+        "--refresh-token-expire-days", "3",
+        "--jwt-issuer", "https://flags.test",
+        "--jwt-audience", "flag-aud",
+        "--jwt-leeway-seconds", "5",
+        "--bcrypt-rounds", "4",
+        "--password-hash", "bcrypt",
+        "--password-min-length", "10",
+        "--workers", "2",
+        "--queue-size", "16",
+        "--http-threads", "1",
+    ])
+    assert_422(srv.register(unique_username(), "xk3#qz!w-"), "password", "too_short")  # 9
+    u = srv.new_user(password="xk3#qz!w-a")  # 10
+    claims = decode_token(srv.token(u["username"], "xk3#qz!w-a"), issuer="https://flags.test",
+                          audience="flag-aud")
+    assert claims["exp"] - claims["iat"] == 420
+    assert srv.stored_hash(u["username"]).startswith("$2b$04$")
+
+
+@pytest.mark.parametrize("setting,value", [("BCRYPT_ROUNDS", "31"), ("ALGORITHM", "HS256"),
+                                           ("PASSWORD_HASH", "bcrypt"),
+                                           ("PASSWORD_HASH", "argon2id"),
+                                           ("WORKERS", "1"), ("QUEUE_SIZE", "1"),
+                                           ("JWT_LEEWAY_SECONDS", "0")])
+def test_boundary_settings_accepted(make_server, setting, value):
+    srv = make_server(env={setting: value})
+    assert srv.get("/healthz").status_code == 200
+
+
+def test_secret_key_of_32_bytes_accepted(make_server):
+    key = "k" * 32
+    srv = make_server(env={"SECRET_KEY": key})
+    u = srv.new_user()
+    decode_token(srv.token(u["username"]), key=key)
+
+
+def test_default_host_is_loopback(make_server):
+    srv = make_server(env={"HOST": None})
+    assert srv.get("/healthz").status_code == 200
+
+
+# ------------------------------------------------------------ SECRET_KEY file
+def test_generated_secret_key_file(make_server, tmp_path):
+    db = tmp_path / "gen.db"
+    secret_file = Path(str(db) + ".secret")
+    first = make_server(db_path=db, env={"SECRET_KEY": None})
+    assert secret_file.is_file(), list(tmp_path.iterdir())
+    mode = stat.S_IMODE(os.stat(secret_file).st_mode)
+    assert mode == 0o600, oct(mode)
+    content = secret_file.read_bytes()
+    assert len(content) >= 32, content
+
+    u = first.new_user()
+    token = first.token(u["username"])
+    assert first.me(token).status_code == 200
+    with pytest.raises(jwt.InvalidSignatureError):
+        decode_token(token, key=SECRET_KEY)  # signed with the generated key, not ours
+    first.stop()
+
+    second = make_server(db_path=db, env={"SECRET_KEY": None})
+    assert secret_file.read_bytes() == content, "the key file must be reused, not rewritten"
+    assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
+    r = second.me(token)
+    assert r.status_code == 200, "a token issued before the restart must stay valid"
+    assert r.json()["id"] == u["id"]
+    second.stop()
+
+    # An explicit SECRET_KEY wins over the file: the old token no longer verifies.
+    third = make_server(db_path=db)
+    assert third.me(token).status_code == 401
+    assert secret_file.read_bytes() == content
+
+
+def test_generated_secret_keys_differ_per_database(make_server, tmp_path):
+    a, b = tmp_path / "a.db", tmp_path / "b.db"
+    make_server(db_path=a, env={"SECRET_KEY": None})
+    make_server(db_path=b, env={"SECRET_KEY": None})
+    ka = Path(str(a) + ".secret").read_bytes()
+    kb = Path(str(b) + ".secret").read_bytes()
+    assert ka and kb and ka != kb
+
+
+def test_token_survives_restart_with_fixed_key(make_server, tmp_path):
+    db = tmp_path / "restart.db"
+    first = make_server(db_path=db)
+    u = first.new_user()
+    token = first.token(u["username"])
+    first.stop()
+    second = make_server(db_path=db)
+    assert second.me(token).status_code == 200
+    assert second.login(u["username"], PASSWORD).status_code == 200
+
+
+# ------------------------------------------------------------ database paths
+def test_default_database_url_in_working_directory(make_server, tmp_path):
+    srv = make_server(env={"DATABASE_URL": None}, workdir=tmp_path,
+                      db_path=tmp_path / "gatehouse.db")
+    u = srv.new_user()
+    assert (tmp_path / "gatehouse.db").is_file(), list(tmp_path.iterdir())
+    assert srv.stored_hash(u["username"]).startswith("$2b$04$")
+
+
+def test_relative_sqlite_url(make_server, tmp_path):
+    (tmp_path / "sub").mkdir()
+    srv = make_server(env={"DATABASE_URL": "sqlite:///sub/rel.db"}, workdir=tmp_path,
+                      db_path=tmp_path / "sub" / "rel.db")
+    u = srv.new_user()
+    assert (tmp_path / "sub" / "rel.db").is_file(), list((tmp_path / "sub").iterdir())
+    assert srv.stored_hash(u["username"]).startswith("$2b$04$")
+
+
+def test_absolute_sqlite_url(make_server, tmp_path):
+    db = tmp_path / "abs" / "x.db"
+    db.parent.mkdir()
+    srv = make_server(db_path=db)
+    assert srv.env["DATABASE_URL"] == "sqlite:///" + str(db) and str(db).startswith("/")
+    srv.new_user()
+    assert db.is_file()

@@ -1,0 +1,366 @@
+/* cli/config: defaults, environment, flags (a flag wins), validation. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/config.h"
+#include "test.h"
+
+/* Every variable config_load reads (the table in src/cli/config.c). */
+static const char *const config_vars[] = {
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "ALGORITHM",
+    "ACCESS_TOKEN_EXPIRE_MINUTES",
+    "REFRESH_TOKEN_EXPIRE_DAYS",
+    "JWT_ISSUER",
+    "JWT_AUDIENCE",
+    "JWT_LEEWAY_SECONDS",
+    "HOST",
+    "PORT",
+    "BCRYPT_ROUNDS",
+    "PASSWORD_HASH",
+    "PASSWORD_MIN_LENGTH",
+    "WORKERS",
+    "QUEUE_SIZE",
+    "HTTP_THREADS",
+    "MAX_CONNECTIONS",
+    "ACCESS_LOG",
+    "DB_POOL_SIZE",
+    "DB_CONNECT_TIMEOUT_SECONDS",
+    "DB_STATEMENT_TIMEOUT_MS",
+};
+
+#define KEY32 "0123456789abcdef0123456789abcdef"
+
+static void clear_env(void)
+{
+    for (size_t i = 0; i < sizeof config_vars / sizeof config_vars[0]; i++)
+        unsetenv(config_vars[i]);
+}
+
+/* config_load with argv = {"gatehouse", args...}, first = 1. */
+static int load(struct config *cfg, bool *help, char *err, size_t errlen, int nargs,
+                const char *const *args)
+{
+    char *argv[16];
+
+    argv[0] = (char *)"gatehouse";
+    for (int i = 0; i < nargs && i < 15; i++)
+        argv[i + 1] = (char *)args[i];
+    err[0] = '\0';
+    return config_load(cfg, nargs + 1, argv, 1, help, err, errlen);
+}
+
+/* One variable set, no flags: 0 or -1, with err filled on -1. */
+static int load_env(const char *name, const char *value, struct config *cfg, char *err,
+                    size_t errlen)
+{
+    bool help;
+
+    clear_env();
+    setenv(name, value, 1);
+    int rc = load(cfg, &help, err, errlen, 0, NULL);
+    clear_env();
+    return rc;
+}
+
+/* Expects name=value to be refused with name in the message. */
+static void refuses_env(const char *name, const char *value, int line)
+{
+    struct config cfg;
+    char err[256];
+    int rc = load_env(name, value, &cfg, err, sizeof err);
+
+    test_check_int(rc, -1, __FILE__, line, name, "-1");
+    test_check(strstr(err, name) != NULL, __FILE__, line, "the variable is named in err");
+    config_free(&cfg);
+}
+
+TEST(config_defaults)
+{
+    struct config cfg;
+    char err[256];
+    bool help = true;
+
+    clear_env();
+    REQUIRE(load(&cfg, &help, err, sizeof err, 0, NULL) == 0);
+    CHECK(!help);
+    CHECK_EQ_INT(cfg.port, 8000);
+    CHECK_EQ_STR(cfg.host, "127.0.0.1");
+    CHECK_EQ_INT(cfg.bcrypt_rounds, 12);
+    CHECK_EQ_INT(cfg.access_token_expire_minutes, 30);
+    CHECK_EQ_INT(cfg.password_min_length, 8);
+    CHECK_EQ_STR(cfg.algorithm, "HS256");
+    CHECK_EQ_STR(cfg.database_url, "sqlite:///gatehouse.db");
+    CHECK_EQ_INT(cfg.password_hash, PASSWORD_BCRYPT);
+    CHECK(cfg.secret_key == NULL);
+    CHECK(cfg.jwt_issuer == NULL);
+    CHECK(cfg.jwt_audience == NULL);
+    CHECK_EQ_INT(cfg.jwt_leeway_seconds, 0);
+    CHECK(cfg.workers >= 1);
+    CHECK_EQ_INT(cfg.db_pool_size, cfg.workers + 1);
+    CHECK(!cfg.access_log);
+    config_free(&cfg);
+    CHECK(cfg.database_url == NULL && cfg.host == NULL && cfg.algorithm == NULL);
+}
+
+TEST(config_env_overrides)
+{
+    struct config cfg;
+    char err[256];
+    bool help;
+
+    clear_env();
+    setenv("PORT", "9001", 1);
+    setenv("HOST", "0.0.0.0", 1);
+    setenv("BCRYPT_ROUNDS", "10", 1);
+    setenv("ACCESS_TOKEN_EXPIRE_MINUTES", "5", 1);
+    setenv("PASSWORD_MIN_LENGTH", "12", 1);
+    setenv("DATABASE_URL", "sqlite:////var/lib/gatehouse/db.sqlite", 1);
+    setenv("SECRET_KEY", KEY32, 1);
+    setenv("JWT_ISSUER", "https://auth.example", 1);
+    setenv("JWT_AUDIENCE", "api", 1);
+    setenv("JWT_LEEWAY_SECONDS", "30", 1);
+    setenv("WORKERS", "3", 1);
+    setenv("ACCESS_LOG", "1", 1);
+    int rc = load(&cfg, &help, err, sizeof err, 0, NULL);
+    clear_env();
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_STR(err, "");
+    CHECK_EQ_INT(cfg.port, 9001);
+    CHECK_EQ_STR(cfg.host, "0.0.0.0");
+    CHECK_EQ_INT(cfg.bcrypt_rounds, 10);
+    CHECK_EQ_INT(cfg.access_token_expire_minutes, 5);
+    CHECK_EQ_INT(cfg.password_min_length, 12);
+    CHECK_EQ_STR(cfg.database_url, "sqlite:////var/lib/gatehouse/db.sqlite");
+    CHECK_EQ_STR(cfg.secret_key, KEY32);
+    CHECK_EQ_INT(cfg.secret_key_len, 32);
+    CHECK_EQ_STR(cfg.jwt_issuer, "https://auth.example");
+    CHECK_EQ_STR(cfg.jwt_audience, "api");
+    CHECK_EQ_INT(cfg.jwt_leeway_seconds, 30);
+    CHECK_EQ_INT(cfg.workers, 3);
+    CHECK_EQ_INT(cfg.db_pool_size, 4);
+    CHECK(cfg.access_log);
+    config_free(&cfg);
+    CHECK(cfg.secret_key == NULL);
+}
+
+TEST(config_empty_env_is_unset)
+{
+    struct config cfg;
+    char err[256];
+
+    CHECK_EQ_INT(load_env("PORT", "", &cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.port, 8000);
+    config_free(&cfg);
+}
+
+TEST(config_flags_override_env)
+{
+    static const char *const args[] = {"--port", "9002", "--host", "::1", "--secret-key", KEY32};
+    struct config cfg;
+    char err[256];
+    bool help;
+
+    clear_env();
+    setenv("PORT", "9001", 1);
+    setenv("HOST", "0.0.0.0", 1);
+    setenv("BCRYPT_ROUNDS", "10", 1);
+    int rc = load(&cfg, &help, err, sizeof err, 6, args);
+    clear_env();
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(cfg.port, 9002);
+    CHECK_EQ_STR(cfg.host, "::1");
+    CHECK_EQ_INT(cfg.bcrypt_rounds, 10); /* no flag: the variable stands */
+    CHECK_EQ_STR(cfg.secret_key, KEY32);
+    config_free(&cfg);
+}
+
+TEST(config_flag_equals_form)
+{
+    static const char *const args[] = {"--port=9003", "--jwt-issuer=a=b",
+                                       "--password-hash=argon2id", "--database-url=sqlite:///x.db"};
+    struct config cfg;
+    char err[256];
+    bool help;
+
+    clear_env();
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 4, args), 0);
+    CHECK_EQ_INT(cfg.port, 9003);
+    CHECK_EQ_STR(cfg.jwt_issuer, "a=b");
+    CHECK_EQ_INT(cfg.password_hash, PASSWORD_ARGON2ID);
+    CHECK_EQ_STR(cfg.database_url, "sqlite:///x.db");
+    config_free(&cfg);
+}
+
+TEST(config_first_arg)
+{
+    char *argv[] = {(char *)"gatehouse", (char *)"serve", (char *)"--port", (char *)"9004", NULL};
+    struct config cfg;
+    char err[256] = "";
+    bool help;
+
+    clear_env();
+    CHECK_EQ_INT(config_load(&cfg, 4, argv, 2, &help, err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.port, 9004);
+    config_free(&cfg);
+    /* From 1, the subcommand is an unknown argument. */
+    CHECK_EQ_INT(config_load(&cfg, 4, argv, 1, &help, err, sizeof err), -1);
+    CHECK(strstr(err, "serve") != NULL);
+    config_free(&cfg);
+}
+
+TEST(config_unknown_flag)
+{
+    static const char *const a1[] = {"--nope", "1"};
+    static const char *const a2[] = {"--port9000"};
+    static const char *const a3[] = {"-port", "9000"};
+    struct config cfg;
+    char err[256];
+    bool help;
+
+    clear_env();
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 2, a1), -1);
+    CHECK(strstr(err, "--nope") != NULL);
+    config_free(&cfg);
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 1, a2), -1);
+    CHECK(strstr(err, "--port9000") != NULL);
+    config_free(&cfg);
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 2, a3), -1);
+    CHECK(err[0] != '\0');
+    config_free(&cfg);
+}
+
+TEST(config_flag_needs_value)
+{
+    static const char *const args[] = {"--port"};
+    struct config cfg;
+    char err[256];
+    bool help;
+
+    clear_env();
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 1, args), -1);
+    CHECK(strstr(err, "--port") != NULL);
+    config_free(&cfg);
+}
+
+TEST(config_bad_numbers)
+{
+    static const char *const flag_bad[] = {"--bcrypt-rounds", "3"};
+    static const char *const flag_eq[] = {"--port=80x"};
+    struct config cfg;
+    char err[256];
+    bool help;
+
+    refuses_env("PORT", "abc", __LINE__);
+    refuses_env("PORT", "12x", __LINE__);
+    refuses_env("PORT", "0", __LINE__);
+    refuses_env("PORT", "65536", __LINE__);
+    refuses_env("PORT", "-1", __LINE__);
+    refuses_env("PORT", "99999999999999999999999", __LINE__);
+    refuses_env("PORT", "8000.5", __LINE__);
+    refuses_env("BCRYPT_ROUNDS", "3", __LINE__);
+    refuses_env("BCRYPT_ROUNDS", "32", __LINE__);
+    refuses_env("ACCESS_TOKEN_EXPIRE_MINUTES", "0", __LINE__);
+    refuses_env("PASSWORD_MIN_LENGTH", "0", __LINE__);
+    refuses_env("JWT_LEEWAY_SECONDS", "-5", __LINE__);
+    refuses_env("WORKERS", "lots", __LINE__);
+    refuses_env("QUEUE_SIZE", "0", __LINE__);
+    refuses_env("ACCESS_LOG", "maybe", __LINE__);
+    refuses_env("DB_POOL_SIZE", "0", __LINE__);
+    refuses_env("DB_STATEMENT_TIMEOUT_MS", "99", __LINE__);
+    /* The bounds themselves are fine. */
+    CHECK_EQ_INT(load_env("PORT", "65535", &cfg, err, sizeof err), 0);
+    config_free(&cfg);
+    CHECK_EQ_INT(load_env("BCRYPT_ROUNDS", "4", &cfg, err, sizeof err), 0);
+    config_free(&cfg);
+    /* A flag's bad value names the setting too. */
+    clear_env();
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 2, flag_bad), -1);
+    CHECK(strstr(err, "BCRYPT_ROUNDS") != NULL);
+    config_free(&cfg);
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 1, flag_eq), -1);
+    CHECK(strstr(err, "PORT") != NULL);
+    config_free(&cfg);
+}
+
+TEST(config_secret_key_length)
+{
+    static const char *const short_flag[] = {"--secret-key", KEY32 + 1};
+    struct config cfg;
+    char err[256];
+    bool help;
+
+    refuses_env("SECRET_KEY", KEY32 + 1, __LINE__); /* 31 bytes */
+    CHECK_EQ_INT(load_env("SECRET_KEY", KEY32, &cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.secret_key_len, 32);
+    config_free(&cfg);
+    CHECK_EQ_INT(load_env("SECRET_KEY", KEY32 KEY32, &cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.secret_key_len, 64);
+    config_free(&cfg);
+    clear_env();
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 2, short_flag), -1);
+    CHECK(strstr(err, "SECRET_KEY") != NULL);
+    config_free(&cfg);
+}
+
+TEST(config_algorithm)
+{
+    struct config cfg;
+    char err[256];
+
+    refuses_env("ALGORITHM", "RS256", __LINE__);
+    refuses_env("ALGORITHM", "none", __LINE__);
+    refuses_env("ALGORITHM", "hs256", __LINE__);
+    refuses_env("ALGORITHM", "HS512", __LINE__);
+    CHECK_EQ_INT(load_env("ALGORITHM", "HS256", &cfg, err, sizeof err), 0);
+    CHECK_EQ_STR(cfg.algorithm, "HS256");
+    config_free(&cfg);
+}
+
+TEST(config_password_hash)
+{
+    struct config cfg;
+    char err[256];
+
+    CHECK_EQ_INT(load_env("PASSWORD_HASH", "argon2id", &cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.password_hash, PASSWORD_ARGON2ID);
+    config_free(&cfg);
+    CHECK_EQ_INT(load_env("PASSWORD_HASH", "bcrypt", &cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.password_hash, PASSWORD_BCRYPT);
+    config_free(&cfg);
+    refuses_env("PASSWORD_HASH", "scrypt", __LINE__);
+    refuses_env("PASSWORD_HASH", "argon2i", __LINE__);
+    refuses_env("PASSWORD_HASH", "md5", __LINE__);
+}
+
+TEST(config_help)
+{
+    static const char *const a1[] = {"--help"};
+    static const char *const a2[] = {"--port", "9005", "-h"};
+    struct config cfg;
+    char err[256];
+    bool help = false;
+
+    clear_env();
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 1, a1), 0);
+    CHECK(help);
+    config_free(&cfg);
+    help = false;
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 3, a2), 0);
+    CHECK(help);
+    config_free(&cfg);
+}
+
+TEST(config_empty_host)
+{
+    static const char *const args[] = {"--host="};
+    struct config cfg;
+    char err[256];
+    bool help;
+
+    clear_env();
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 1, args), -1);
+    CHECK(strstr(err, "HOST") != NULL);
+    config_free(&cfg);
+}

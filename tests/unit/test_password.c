@@ -1,0 +1,361 @@
+/* core/password and core/pwlist: the rules of a new password, hashing and
+ * verification (bcrypt at cost 4 only, to keep the run fast). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/password.h"
+#include "core/pwlist.h"
+#include "test.h"
+
+static const struct password_policy bcrypt_pol = {PASSWORD_BCRYPT, 4, 8};
+static const struct password_policy argon_pol = {PASSWORD_ARGON2ID, 4, 8};
+
+/* Generated once with passlib 1.7.4:
+ * bcrypt.using(rounds=4, ident=...).hash('Correct-horse-1'). */
+static const char passlib_2a[] = "$2a$04$yFtnFTjuWUA/MVuA8S452uM/YypKgseyPC9inXYCnU0YrZbsVP.gq";
+static const char passlib_2b[] = "$2b$04$bIuLi3x18XvMOT3k6a6uBeP1IUuGYRTNE04KQiv7VWLc1qYVc7Gb2";
+static const char passlib_2y[] = "$2y$04$9CjSLc4qEDaqXaRhepRUa.13hs204H6y/ZP/YhP2hXmqbfN4wZvhG";
+/* bcrypt.using(rounds=5, ident='2b').hash('pässwörd-€'), UTF-8. */
+static const char passlib_utf8[] = "$2b$05$OsF..2Y/6GRUkvaBsspQDeQ2yKcdL83cuZDB0FhOkOi/lnc3RdFvq";
+/* argon2-cffi's README example (libargon2, m=64 MiB, t=3, p=4) for
+ * "correct horse battery staple". */
+static const char cffi_argon2id[] = "$argon2id$v=19$m=65536,t=3,p=4$MIIRqgvgQbgj220jfp0MPA$"
+                                    "YfwJSVjtjSU0zzV/P3S9nnQ/USre2wvJMjfCIjrTQbg";
+
+static enum password_rule check(const struct password_policy *pol, const char *user, const char *pw)
+{
+    return password_check(pol, user, pw, strlen(pw));
+}
+
+/* n copies of the NUL-terminated unit, in a new string. */
+static char *repeat(const char *unit, size_t n)
+{
+    size_t u = strlen(unit);
+    char *s = malloc(u * n + 1);
+
+    if (s == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        memcpy(s + i * u, unit, u);
+    s[u * n] = '\0';
+    return s;
+}
+
+/* n bytes of an ASCII password no list holds, in a new string. */
+static char *ascii_pw(size_t n)
+{
+    static const char pattern[] = "Zq7#kP2!vW9$";
+    char *s = malloc(n + 1);
+
+    if (s == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        s[i] = pattern[i % (sizeof pattern - 1)];
+    s[n] = '\0';
+    return s;
+}
+
+/* password_check of n copies of unit under pol. */
+static enum password_rule check_repeat(const struct password_policy *pol, const char *unit,
+                                       size_t n)
+{
+    char *s = repeat(unit, n);
+    enum password_rule r = s != NULL ? check(pol, "someone", s) : (enum password_rule) - 1;
+
+    free(s);
+    return r;
+}
+
+static enum password_rule check_ascii(const struct password_policy *pol, size_t n)
+{
+    char *s = ascii_pw(n);
+    enum password_rule r = s != NULL ? check(pol, "someone", s) : (enum password_rule) - 1;
+
+    free(s);
+    return r;
+}
+
+TEST(password_min_length_code_points)
+{
+    const struct password_policy ten = {PASSWORD_BCRYPT, 4, 10};
+
+    /* "é" is two bytes but one character. */
+    CHECK_EQ_INT(check_repeat(&bcrypt_pol, "\xc3\xa9", 8), RULE_OK);
+    CHECK_EQ_INT(check_repeat(&bcrypt_pol, "\xc3\xa9", 7), RULE_TOO_SHORT);
+    /* Four-byte characters (U+1F600). */
+    CHECK_EQ_INT(check_repeat(&bcrypt_pol, "\xf0\x9f\x98\x80", 8), RULE_OK);
+    CHECK_EQ_INT(check_repeat(&bcrypt_pol, "\xf0\x9f\x98\x80", 7), RULE_TOO_SHORT);
+    CHECK_EQ_INT(check_ascii(&bcrypt_pol, 8), RULE_OK);
+    CHECK_EQ_INT(check_ascii(&bcrypt_pol, 7), RULE_TOO_SHORT);
+    CHECK_EQ_INT(check_ascii(&bcrypt_pol, 0), RULE_TOO_SHORT);
+    CHECK_EQ_INT(check_ascii(&ten, 9), RULE_TOO_SHORT);
+    CHECK_EQ_INT(check_ascii(&ten, 10), RULE_OK);
+}
+
+TEST(password_bcrypt_byte_limit)
+{
+    /* bcrypt reads 72 bytes: more is refused, never truncated. */
+    CHECK_EQ_INT(check_ascii(&bcrypt_pol, 72), RULE_OK);
+    CHECK_EQ_INT(check_ascii(&bcrypt_pol, 73), RULE_TOO_LONG);
+    CHECK_EQ_INT(check_ascii(&bcrypt_pol, 200), RULE_TOO_LONG);
+    /* The limit is in bytes: 24 × "€" (3 bytes) is 72, 25 is 75. */
+    CHECK_EQ_INT(check_repeat(&bcrypt_pol, "\xe2\x82\xac", 24), RULE_OK);
+    CHECK_EQ_INT(check_repeat(&bcrypt_pol, "\xe2\x82\xac", 25), RULE_TOO_LONG);
+    CHECK_EQ_INT(check_repeat(&bcrypt_pol, "\xc3\xa9", 36), RULE_OK);
+    CHECK_EQ_INT(check_repeat(&bcrypt_pol, "\xc3\xa9", 37), RULE_TOO_LONG);
+}
+
+TEST(password_argon2_byte_limit)
+{
+    CHECK_EQ_INT(check_ascii(&argon_pol, 73), RULE_OK);
+    CHECK_EQ_INT(check_ascii(&argon_pol, 1024), RULE_OK);
+    CHECK_EQ_INT(check_ascii(&argon_pol, 1025), RULE_TOO_LONG);
+    CHECK_EQ_INT(check_repeat(&argon_pol, "\xe2\x82\xac", 341), RULE_OK);       /* 1023 bytes */
+    CHECK_EQ_INT(check_repeat(&argon_pol, "\xe2\x82\xac", 342), RULE_TOO_LONG); /* 1026 */
+}
+
+TEST(password_contains_nul)
+{
+    CHECK_EQ_INT(password_check(&bcrypt_pol, "someone", "Zq7#k\0P2!vW9", 12), RULE_CONTAINS_NUL);
+    CHECK_EQ_INT(password_check(&bcrypt_pol, "someone", "\0Zq7#kP2!vW9", 12), RULE_CONTAINS_NUL);
+    CHECK_EQ_INT(password_check(&bcrypt_pol, "someone", "Zq7#kP2!vW9\0", 12), RULE_CONTAINS_NUL);
+    CHECK_EQ_INT(password_check(&argon_pol, "someone", "Zq7#k\0P2!vW9", 12), RULE_CONTAINS_NUL);
+    CHECK_EQ_INT(password_check(&bcrypt_pol, "someone", "Zq7#kP2!vW9", 11), RULE_OK);
+}
+
+TEST(password_equals_username)
+{
+    CHECK_EQ_INT(check(&bcrypt_pol, "AliceSmith1", "AliceSmith1"), RULE_EQUALS_USERNAME);
+    CHECK_EQ_INT(check(&bcrypt_pol, "AliceSmith1", "alicesmith1"), RULE_EQUALS_USERNAME);
+    CHECK_EQ_INT(check(&bcrypt_pol, "AliceSmith1", "ALICESMITH1"), RULE_EQUALS_USERNAME);
+    CHECK_EQ_INT(check(&argon_pol, "alice.smith@example", "Alice.Smith@Example"),
+                 RULE_EQUALS_USERNAME);
+    /* Containing the username, or contained in it, is allowed. */
+    CHECK_EQ_INT(check(&bcrypt_pol, "AliceSmith1", "AliceSmith12"), RULE_OK);
+    CHECK_EQ_INT(check(&bcrypt_pol, "AliceSmith1", "AliceSmith"), RULE_OK);
+    CHECK_EQ_INT(check(&bcrypt_pol, "bob", "bobbobbob"), RULE_OK);
+}
+
+TEST(password_too_common)
+{
+    static const char *const common[] = {"password", "PassWord", "PASSWORD",
+                                         "iloveyou", "ILoveYou", "12345678"};
+
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++) {
+        CHECK_EQ_INT(check(&bcrypt_pol, "someone", common[i]), RULE_TOO_COMMON);
+        CHECK_EQ_INT(check(&argon_pol, "someone", common[i]), RULE_TOO_COMMON);
+        CHECK(pwlist_contains(common[i], strlen(common[i])));
+    }
+    CHECK(!pwlist_contains("Zq7#kP2!vW9$", 12));
+    CHECK(!pwlist_contains("", 0));
+    /* Only the whole password counts. */
+    CHECK(!pwlist_contains("password\0", 9));
+    CHECK(!pwlist_contains("password ", 9));
+}
+
+TEST(password_invalid_utf8)
+{
+    static const char *const bad[] = {
+        "\xffZq7#kP2!vW9",                 /* never a UTF-8 byte */
+        "Zq7#kP2!vW9\xc3",                 /* truncated two-byte sequence */
+        "Zq7#kP2!vW9\x80",                 /* lone continuation byte */
+        "Zq7#k\xc3(P2!vW9",                /* lead byte without its continuation */
+        "Zq7#kP2!vW9\xf0\x9f\x98",         /* truncated four-byte sequence */
+        "Zq7#kP2!vW9\xf8\x88\x80\x80\x80", /* five-byte form (RFC 2279 only) */
+    };
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_EQ_INT(check(&bcrypt_pol, "someone", bad[i]), RULE_INVALID_UTF8);
+        CHECK_EQ_INT(check(&argon_pol, "someone", bad[i]), RULE_INVALID_UTF8);
+    }
+}
+
+TEST(password_invalid_utf8_rfc3629)
+{
+    const struct password_policy *p = &bcrypt_pol;
+
+    /* RFC 3629 §3/§4: overlong forms, UTF-16 surrogates and anything past
+     * U+10FFFF are ill-formed too. */
+    CHECK_EQ_INT(check(p, "someone", "Zq7#kP2!vW9\xc0\x80"), RULE_INVALID_UTF8); /* NUL */
+    CHECK_EQ_INT(check(p, "someone", "Zq7#kP2!vW9\xc1\xbf"), RULE_INVALID_UTF8); /* U+007F */
+    CHECK_EQ_INT(check(p, "someone", "Zq7#kP2!vW9\xe0\x80\xaf"), RULE_INVALID_UTF8);
+    CHECK_EQ_INT(check(p, "someone", "Zq7#kP2!vW9\xf0\x80\x80\xaf"), RULE_INVALID_UTF8);
+    CHECK_EQ_INT(check(p, "someone", "Zq7#kP2!vW9\xed\xa0\x80"), RULE_INVALID_UTF8); /* D800 */
+    CHECK_EQ_INT(check(p, "someone", "Zq7#kP2!vW9\xed\xbf\xbf"), RULE_INVALID_UTF8); /* DFFF */
+    CHECK_EQ_INT(check(p, "someone", "Zq7#kP2!vW9\xf4\x90\x80\x80"), RULE_INVALID_UTF8);
+    CHECK_EQ_INT(check(p, "someone", "Zq7#kP2!vW9\xf5\x80\x80\x80"), RULE_INVALID_UTF8);
+    CHECK_EQ_INT(check(p, "someone", "Zq7#kP2!vW9\xf7\xbf\xbf\xbf"), RULE_INVALID_UTF8);
+    /* The largest code points of each length, and those next to the
+     * surrogates, are fine. */
+    CHECK_EQ_INT(check(p, "someone", "Zq7#kP2!vW9\xdf\xbf"), RULE_OK);
+    CHECK_EQ_INT(check(p, "someone", "Zq7#kP2!vW9\xef\xbf\xbd"), RULE_OK);
+    CHECK_EQ_INT(check(p, "someone", "Zq7#kP2!vW9\xed\x9f\xbf"), RULE_OK);
+    CHECK_EQ_INT(check(p, "someone", "Zq7#kP2!vW9\xee\x80\x80"), RULE_OK);
+    CHECK_EQ_INT(check(p, "someone", "Zq7#kP2!vW9\xf4\x8f\xbf\xbf"), RULE_OK);
+}
+
+TEST(password_pwlist_size)
+{
+    CHECK(pwlist_size() >= 10000);
+}
+
+TEST(password_pwlist_every_entry)
+{
+    /* Every line of the shipped file is found, lower- and upper-cased: the
+     * binary search relies on the file's bytewise order. */
+    FILE *f = fopen("data/common-passwords.txt", "r");
+    char line[512];
+    size_t lines = 0, missing = 0, missing_upper = 0;
+
+    REQUIRE(f != NULL);
+    while (fgets(line, sizeof line, f) != NULL) {
+        size_t n = strcspn(line, "\n");
+        if (n == 0)
+            continue;
+        lines++;
+        missing += !pwlist_contains(line, n);
+        for (size_t i = 0; i < n; i++)
+            if (line[i] >= 'a' && line[i] <= 'z')
+                line[i] = (char)(line[i] - 'a' + 'A');
+        missing_upper += !pwlist_contains(line, n);
+    }
+    fclose(f);
+    CHECK_EQ_INT(lines, pwlist_size());
+    CHECK_EQ_INT(missing, 0);
+    CHECK_EQ_INT(missing_upper, 0);
+}
+
+TEST(password_bcrypt_hash_verify)
+{
+    const struct password_policy cost5 = {PASSWORD_BCRYPT, 5, 8};
+    char h1[PASSWORD_HASH_MAX], h2[PASSWORD_HASH_MAX];
+
+    REQUIRE(password_hash(&bcrypt_pol, "Correct-horse-1", 15, h1) == 0);
+    CHECK(strncmp(h1, "$2b$04$", 7) == 0);
+    CHECK_EQ_INT(strlen(h1), 60);
+    CHECK(password_verify("Correct-horse-1", 15, h1));
+    CHECK(!password_verify("Correct-horse-2", 15, h1));
+    CHECK(!password_verify("correct-horse-1", 15, h1));
+    CHECK(!password_verify("Correct-horse-", 14, h1));
+    CHECK(!password_verify("", 0, h1));
+    /* A fresh salt every time. */
+    REQUIRE(password_hash(&bcrypt_pol, "Correct-horse-1", 15, h2) == 0);
+    CHECK(strcmp(h1, h2) != 0);
+    CHECK(password_verify("Correct-horse-1", 15, h2));
+    /* The cost comes from the policy. */
+    REQUIRE(password_hash(&cost5, "Correct-horse-1", 15, h2) == 0);
+    CHECK(strncmp(h2, "$2b$05$", 7) == 0);
+    CHECK(password_verify("Correct-horse-1", 15, h2));
+}
+
+TEST(password_bcrypt_no_truncation)
+{
+    char hash[PASSWORD_HASH_MAX];
+    char *pw = ascii_pw(100);
+
+    REQUIRE(pw != NULL);
+    REQUIRE(password_hash(&bcrypt_pol, pw, 72, hash) == 0);
+    CHECK(password_verify(pw, 72, hash));
+    /* Longer passwords whose first 72 bytes are the stored password. */
+    CHECK(!password_verify(pw, 73, hash));
+    CHECK(!password_verify(pw, 100, hash));
+    CHECK(!password_verify(pw, 71, hash));
+    /* Hashing refuses what bcrypt would truncate. */
+    CHECK_EQ_INT(password_hash(&bcrypt_pol, pw, 73, hash), -1);
+    free(pw);
+}
+
+TEST(password_bcrypt_nul)
+{
+    char hash[PASSWORD_HASH_MAX];
+
+    REQUIRE(password_hash(&bcrypt_pol, "Zq7#kP2!", 8, hash) == 0);
+    CHECK(password_verify("Zq7#kP2!", 8, hash));
+    /* crypt() would stop at the NUL and see "Zq7#kP2!". */
+    CHECK(!password_verify("Zq7#kP2!\0xyz", 12, hash));
+    CHECK(!password_verify("Zq7#kP2!\0", 9, hash));
+    CHECK_EQ_INT(password_hash(&bcrypt_pol, "Zq7#\0kP2!", 9, hash), -1);
+}
+
+TEST(password_argon2id_hash_verify)
+{
+    char hash[PASSWORD_HASH_MAX];
+    char *pw = ascii_pw(1025);
+
+    REQUIRE(pw != NULL);
+    REQUIRE(password_hash(&argon_pol, "Correct-horse-1", 15, hash) == 0);
+    CHECK(strncmp(hash, "$argon2id$v=19$", 15) == 0);
+    CHECK(strstr(hash, "m=19456,t=2,p=1$") != NULL);
+    CHECK(password_verify("Correct-horse-1", 15, hash));
+    CHECK(!password_verify("Correct-horse-2", 15, hash));
+    /* No 72-byte limit: the 73rd byte matters. */
+    REQUIRE(password_hash(&argon_pol, pw, 1024, hash) == 0);
+    CHECK(password_verify(pw, 1024, hash));
+    CHECK(!password_verify(pw, 1023, hash));
+    CHECK(!password_verify(pw, 72, hash));
+    CHECK(!password_verify(pw, 1025, hash));
+    /* A NUL is just a byte to argon2id. */
+    REQUIRE(password_hash(&argon_pol, "Zq7#\0kP2!", 9, hash) == 0);
+    CHECK(password_verify("Zq7#\0kP2!", 9, hash));
+    CHECK(!password_verify("Zq7#", 4, hash));
+    free(pw);
+}
+
+TEST(password_foreign_bcrypt)
+{
+    CHECK(password_verify("Correct-horse-1", 15, passlib_2a));
+    CHECK(password_verify("Correct-horse-1", 15, passlib_2b));
+    CHECK(password_verify("Correct-horse-1", 15, passlib_2y));
+    CHECK(!password_verify("Correct-horse-2", 15, passlib_2a));
+    CHECK(!password_verify("Correct-horse-2", 15, passlib_2b));
+    CHECK(!password_verify("Correct-horse-2", 15, passlib_2y));
+    /* Bytes, not normalized text: the NFD spelling does not match. */
+    static const char nfc[] = "p\xc3\xa4ssw\xc3\xb6rd-\xe2\x82\xac";
+    static const char nfd[] = "p\xc3\xa4sswo\xcc\x88rd-\xe2\x82\xac";
+    CHECK(password_verify(nfc, strlen(nfc), passlib_utf8));
+    CHECK(!password_verify(nfd, strlen(nfd), passlib_utf8));
+}
+
+TEST(password_foreign_argon2id)
+{
+    CHECK(password_verify("correct horse battery staple", 28, cffi_argon2id));
+    CHECK(!password_verify("Tr0ub4dor&3", 11, cffi_argon2id));
+}
+
+TEST(password_verify_unknown_format)
+{
+    char hash[PASSWORD_HASH_MAX];
+
+    CHECK(!password_verify("Correct-horse-1", 15, ""));
+    /* Never a plain-text comparison. */
+    CHECK(!password_verify("Correct-horse-1", 15, "Correct-horse-1"));
+    CHECK(!password_verify("$2b$04$x", 8, "$2b$04$x"));
+    /* MD5-crypt and bcrypt's $2x$ are not formats we read. */
+    CHECK(!password_verify("password", 8, "$1$saltsalt$qjXMvbEw8oaL.CzflDugX/"));
+    CHECK(!password_verify("Correct-horse-1", 15,
+                           "$2x$04$bIuLi3x18XvMOT3k6a6uBeP1IUuGYRTNE04KQiv7VWLc1qYVc7Gb2"));
+    /* Damaged bcrypt hashes. */
+    CHECK(!password_verify("Correct-horse-1", 15, "$2b$04$short"));
+    CHECK(!password_verify("Correct-horse-1", 15,
+                           "$2b$04$bIuLi3x18XvMOT3k6a6uBeP1IUuGYRTNE04KQiv7VWLc1qYVc7Gb"));
+    CHECK(!password_verify("Correct-horse-1", 15, "$2b$04$bIuLi3x18XvMOT3k6a6uBe"));
+    CHECK(!password_verify("Correct-horse-1", 15,
+                           "$2b$99$bIuLi3x18XvMOT3k6a6uBeP1IUuGYRTNE04KQiv7VWLc1qYVc7Gb2"));
+    /* A damaged argon2id hash. */
+    REQUIRE(password_hash(&argon_pol, "Correct-horse-1", 15, hash) == 0);
+    hash[strlen(hash) - 3] = hash[strlen(hash) - 3] == 'A' ? 'B' : 'A';
+    CHECK(!password_verify("Correct-horse-1", 15, hash));
+}
+
+TEST(password_verify_dummy)
+{
+    CHECK_EQ_INT(password_init(&bcrypt_pol), 0);
+    CHECK(!password_verify_dummy(&bcrypt_pol, "Correct-horse-1", 15));
+    CHECK(!password_verify_dummy(&bcrypt_pol, "", 0));
+    CHECK(!password_verify_dummy(&bcrypt_pol, "Zq7#\0kP2!", 9));
+    char *pw = ascii_pw(200);
+    REQUIRE(pw != NULL);
+    CHECK(!password_verify_dummy(&bcrypt_pol, pw, 200));
+    free(pw);
+}
