@@ -14,6 +14,7 @@
 #include "core/jwt.h"
 #include "core/password.h"
 #include "http/server.h"
+#include "store/pgurl.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/pool.h"
@@ -95,12 +96,15 @@ static int check_database_url(const char *url, char *err, size_t errlen)
         free(p);
         return 0;
     }
-    if (strncmp(url, "postgresql:", 11) == 0 || strncmp(url, "postgres:", 9) == 0 ||
-        strncmp(url, "postgresql+asyncpg:", 19) == 0) {
-        snprintf(err, errlen, "DATABASE_URL: PostgreSQL is not supported yet; use sqlite:///FILE");
-        return -1;
+    if (pgurl_is_postgres(url)) {
+        struct pgurl u;
+        int rc = pgurl_parse(url, &u, err, errlen);
+        pgurl_free(&u);
+        return rc;
     }
-    snprintf(err, errlen, "DATABASE_URL: unsupported database; expected sqlite:///FILE");
+    snprintf(err, errlen,
+             "DATABASE_URL: unsupported database; expected sqlite:///FILE or "
+             "postgresql://user:password@host:5432/database");
     return -1;
 }
 
@@ -118,6 +122,13 @@ static int serve(struct config *cfg, bool migrate_only)
         fprintf(stderr, "gatehouse: %s\n", err);
         return EXIT_USAGE;
     }
+    /* Every instance on one PostgreSQL must sign with the same key, so none
+     * may invent its own (API.md, Configuration). */
+    if (pgurl_is_postgres(cfg->database_url) && cfg->secret_key == NULL && !migrate_only) {
+        fprintf(stderr, "gatehouse: SECRET_KEY is required with PostgreSQL (at least 32 bytes; "
+                        "try: openssl rand -hex 32)\n");
+        return EXIT_USAGE;
+    }
     /* Signals are taken by sigwait below; every thread inherits the mask. */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
@@ -125,9 +136,11 @@ static int serve(struct config *cfg, bool migrate_only)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    /* One connection per worker, one for the HTTP threads' quick reads. */
-    if (store_open(cfg->database_url, (unsigned)cfg->workers + 1, &st, err, sizeof err) !=
-        STORE_OK) {
+    /* By default one connection per worker, one for the HTTP threads' quick reads. */
+    struct store_options so = {(unsigned)cfg->db_pool_size,
+                               (unsigned)cfg->db_connect_timeout_seconds,
+                               (unsigned)cfg->db_statement_timeout_ms, 0};
+    if (store_open_with(cfg->database_url, &so, &st, err, sizeof err) != STORE_OK) {
         fprintf(stderr, "gatehouse: %s\n", err);
         return EXIT_FAILURE;
     }
@@ -177,7 +190,7 @@ static int serve(struct config *cfg, bool migrate_only)
     log_info("listening on http://%s%s%s:%ld (%ld workers, database %s)",
              strchr(cfg->host, ':') ? "[" : "", cfg->host, strchr(cfg->host, ':') ? "]" : "",
              cfg->port, cfg->workers,
-             strncmp(cfg->database_url, "sqlite:", 7) == 0 ? "sqlite" : "?");
+             strncmp(cfg->database_url, "sqlite:", 7) == 0 ? "sqlite" : "postgresql");
 
     int sig = 0;
     sigwait(&sigs, &sig);

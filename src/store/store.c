@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/pgurl.h"
 #include "store/store_impl.h"
 
 char *store_sqlite_url_path(const char *url)
@@ -24,16 +25,24 @@ char *store_sqlite_url_path(const char *url)
 enum store_status store_open(const char *url, unsigned nconns, store **out, char *err,
                              size_t errlen)
 {
+    struct store_options opt = {.nconns = nconns};
+
+    return store_open_with(url, &opt, out, err, errlen);
+}
+
+enum store_status store_open_with(const char *url, const struct store_options *opt, store **out,
+                                  char *err, size_t errlen)
+{
+    unsigned nconns = opt->nconns != 0 ? opt->nconns : 1;
+
+    *out = NULL;
     if (strncmp(url, "sqlite:", 7) == 0)
         return store_sqlite_open(url, nconns, out, err, errlen);
-    if (strncmp(url, "postgresql:", 11) == 0 || strncmp(url, "postgres:", 9) == 0 ||
-        strncmp(url, "postgresql+asyncpg:", 19) == 0) {
-        snprintf(err, errlen, "DATABASE_URL: PostgreSQL is not supported yet; use sqlite:///FILE");
-        return STORE_ERROR;
-    }
+    if (pgurl_is_postgres(url))
+        return store_pg_open(url, opt, out, err, errlen);
     snprintf(err, errlen,
-             "DATABASE_URL: unsupported scheme; expected sqlite:///relative.db or "
-             "sqlite:////absolute.db");
+             "DATABASE_URL: unsupported scheme; expected sqlite:///relative.db, "
+             "sqlite:////absolute.db or postgresql://user:password@host:5432/database");
     return STORE_ERROR;
 }
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 /* The storage interface. One implementation per backend (store_sqlite.c,
- * later store_pg.c); every function is safe to call from any worker thread.
+ * store_pg.c); every function is safe to call from any worker thread.
  * Functions return a store_status; nothing here knows about HTTP. */
 
 typedef struct store store;
@@ -48,6 +48,22 @@ struct store_backend {
  * brings its schema up to date. err receives a one-line reason on failure. */
 enum store_status store_open(const char *url, unsigned nconns, store **out, char *err,
                              size_t errlen);
+
+/* How a store connects; a zero field takes the default in brackets. */
+struct store_options {
+    unsigned nconns;               /* connections in the pool [1] */
+    unsigned connect_timeout_s;    /* PostgreSQL: wait for one connection [3] */
+    unsigned statement_timeout_ms; /* PostgreSQL: the server cancels a longer statement [5000] */
+    unsigned start_wait_s;         /* PostgreSQL: retry an unreachable server [3 × connect] */
+};
+
+/* store_open with options. A PostgreSQL store connects and migrates before it
+ * returns (STORE_UNAVAILABLE when the server stayed unreachable for
+ * start_wait_s); afterwards a lost server makes calls answer STORE_UNAVAILABLE
+ * within about connect_timeout_s + statement_timeout_ms, and the pool
+ * reconnects by itself once the server is back. */
+enum store_status store_open_with(const char *url, const struct store_options *opt, store **out,
+                                  char *err, size_t errlen);
 
 /* Closes every connection and frees s. */
 void store_close(store *s);

@@ -23,5 +23,7 @@ struct store {
 
 enum store_status store_sqlite_open(const char *url, unsigned nconns, store **out, char *err,
                                     size_t errlen);
+enum store_status store_pg_open(const char *url, const struct store_options *opt, store **out,
+                                char *err, size_t errlen);
 
 #endif

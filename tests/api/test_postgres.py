@@ -1,0 +1,543 @@
+"""The PostgreSQL backend against a real PostgreSQL 15 server.
+
+This module starts its own throwaway cluster with scripts/pg-test.sh (loopback
+only, a free port, a temporary directory, removed at the end), because some
+tests stop, freeze and restart it.  Each test that cares about an empty
+database creates a fresh one.  Without PostgreSQL's server programs the module
+skips, unless GATEHOUSE_TEST_REQUIRE_PG=1 (make test sets it), then it fails.
+"""
+import glob
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import requests
+
+from gh_helpers import (
+    BINARY,
+    PASSWORD,
+    REPO,
+    ServerPool,
+    assert_problem,
+    base_env,
+    bearer,
+    free_port,
+    run_gatehouse,
+    unique_username,
+)
+
+PG_SCRIPT = REPO / "scripts" / "pg-test.sh"
+
+# Short timeouts keep the outage tests quick; the defaults are 3 s and 5000 ms.
+FAST = {"DB_CONNECT_TIMEOUT_SECONDS": "1", "DB_STATEMENT_TIMEOUT_MS": "1000"}
+# What a client may wait for a 503 with FAST: connect (1 s) or a statement
+# deadline (1 s + 1 s), plus scheduling slack on a loaded 2-core machine.
+OUTAGE_BOUND = 6.0
+
+
+class Cluster:
+    """A scripts/pg-test.sh cluster: start/stop/psql."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        self.url = None
+
+    def _run(self, *args, check=True, timeout=120):
+        proc = subprocess.run([str(PG_SCRIPT), *args], capture_output=True, text=True,
+                              timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"pg-test.sh {args[0]} failed ({proc.returncode}):\n"
+                                 f"{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def start(self):
+        out = self._run("start", self.dir).stdout
+        urls = [line[len("DATABASE_URL="):] for line in out.splitlines()
+                if line.startswith("DATABASE_URL=")]
+        assert urls, out
+        self.url = urls[0]
+        return self
+
+    def stop(self):
+        self._run("stop", self.dir)
+
+    def destroy(self):
+        self._run("destroy", self.dir, check=False)
+
+    def psql(self, sql, db="gatehouse"):
+        """Run sql as the superuser; returns the unaligned, tuples-only output."""
+        return self._run("psql", self.dir, "-At", "-d", db, "-c", sql).stdout.strip()
+
+    @property
+    def port(self):
+        return urllib.parse.urlsplit(self.url).port
+
+    @property
+    def password(self):
+        return urllib.parse.unquote(urllib.parse.urlsplit(self.url).password)
+
+    def pids(self):
+        """The postmaster and every process it started."""
+        master = int(Path(self.dir, "data", "postmaster.pid").read_text().split()[0])
+        pids = [master]
+        for stat in glob.glob("/proc/[0-9]*/stat"):
+            try:
+                fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == master:
+                pids.append(int(stat.split("/")[2]))
+        return pids
+
+    def fresh_db(self):
+        """A new empty database owned by the test role; returns its URL."""
+        name = "gh_" + secrets.token_hex(6)
+        self.psql(f"CREATE DATABASE {name} OWNER gatehouse", db="postgres")
+        parts = urllib.parse.urlsplit(self.url)
+        return urllib.parse.urlunsplit(parts._replace(path="/" + name)), name
+
+
+def have_postgres():
+    return any(os.access(p, os.X_OK) for p in glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+
+
+@pytest.fixture(scope="module")
+def pg():
+    if not have_postgres():
+        if os.environ.get("GATEHOUSE_TEST_REQUIRE_PG") == "1":
+            pytest.fail("PostgreSQL server programs not found (install postgresql-15)")
+        pytest.skip("PostgreSQL server programs not found (install postgresql-15)")
+    directory = tempfile.mkdtemp(prefix="gatehouse-pg-", dir="/tmp")
+    cluster = Cluster(directory)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pg_server(pg, tmp_path_factory):
+    # Its own pool, so that the server stops before the cluster goes away.
+    pool = ServerPool(tmp_path_factory, "test_postgres")
+    url, db = pg.fresh_db()
+    srv = pool.make(database_url=url, env=FAST)
+    srv.db_name = db
+    yield srv
+    pool.close()
+
+
+def no_secrets(srv, pg):
+    text = srv.stderr() + srv.stdout()
+    assert pg.password not in text, "the database password appears in gatehouse's output"
+    assert PASSWORD not in text
+
+
+def timed(fn, *args, **kw):
+    t0 = time.monotonic()
+    r = fn(*args, **kw)
+    return r, time.monotonic() - t0
+
+
+def assert_503(resp):
+    body = assert_problem(resp, 503)
+    retry = resp.headers.get("Retry-After")
+    assert retry is not None and retry.strip().isdigit(), f"Retry-After: {retry!r}"
+    return body
+
+
+# ------------------------------------------------------------ the basics
+def test_register_login_me_and_rows(pg, pg_server):
+    name = unique_username("Pg")
+    u = pg_server.new_user(username=name)
+    tok = pg_server.login(name.lower())
+    assert tok.status_code == 200, tok.text
+    me = pg_server.me(tok.json()["access_token"])
+    assert me.status_code == 200 and me.json() == {k: u[k] for k in ("id", "username",
+                                                                      "created_at")}
+    db = pg_server.db_name
+    row = pg.psql(f"SELECT id, username, username_key, password_hash FROM users "
+                  f"WHERE username_key = '{name.lower()}'", db=db).split("|")
+    assert row[:3] == [str(u["id"]), name, name.lower()]
+    assert row[3].startswith("$2b$04$")
+    sess = pg.psql(f"SELECT user_id, octet_length(refresh_hash), generation, revoked_at IS NULL "
+                   f"FROM sessions WHERE user_id = {u['id']}", db=db)
+    assert sess == f"{u['id']}|32|0|t"
+    refresh = tok.json()["refresh_token"]
+    dump = pg.psql("SELECT string_agg(s::text, ',') FROM sessions s", db=db)
+    assert refresh not in dump
+    assert pg_server.get("/readyz").status_code == 200
+    no_secrets(pg_server, pg)
+
+
+def test_username_taken_without_regard_to_case(pg_server):
+    name = unique_username("Case")
+    pg_server.new_user(username=name)
+    assert_problem(pg_server.register(name.upper()), 409)
+    assert pg_server.login(name.swapcase()).status_code == 200
+
+
+def test_schema_is_versioned_and_leaves_fastapi_table_alone(pg, make_server):
+    url, db = pg.fresh_db()
+    # The original FastAPI application's table, with one of its users.
+    pg.psql('CREATE TABLE "user" (id SERIAL PRIMARY KEY, username VARCHAR UNIQUE, '
+            "hashed_password VARCHAR); INSERT INTO \"user\" (username, hashed_password) "
+            "VALUES ('old', '$2b$12$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234')",
+            db=db)
+    srv = make_server(database_url=url)
+    srv.new_user()
+    assert pg.psql("SELECT version FROM schema_migrations", db=db) == "1"
+    tables = pg.psql("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables "
+                     "WHERE schemaname = 'public'", db=db)
+    assert tables == "schema_migrations,sessions,user,users"
+    assert pg.psql('SELECT count(*) FROM "user"', db=db) == "1"
+    srv.stop()
+    # A restart finds the schema current and changes nothing.
+    srv2 = make_server(database_url=url)
+    assert pg.psql("SELECT count(*) FROM schema_migrations", db=db) == "1"
+    assert srv2.get("/readyz").status_code == 200
+
+
+def readme_sql_block(heading):
+    text = (REPO / "README.md").read_text()
+    section = text.split(heading, 1)[1]
+    return section.split("```sql\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_copy_from_fastapi_user_table(pg, make_server, tmp_path):
+    """The README's interim SQL copies the FastAPI app's users, ids and all."""
+    from passlib.hash import bcrypt as passlib_bcrypt
+    url, db = pg.fresh_db()
+    old = {5: ("Alice.Old", "alice-old-password-1"), 9: ("bob", "bobs-old-password-2")}
+    rows = ", ".join(f"({i}, '{n}', '{passlib_bcrypt.using(rounds=4).hash(p)}')"
+                     for i, (n, p) in old.items())
+    pg.psql('CREATE TABLE "user" (id SERIAL PRIMARY KEY, username VARCHAR NOT NULL, '
+            'hashed_password VARCHAR NOT NULL); '
+            'CREATE UNIQUE INDEX ix_user_username ON "user" (username); '
+            f'INSERT INTO "user" (id, username, hashed_password) VALUES {rows}', db=db)
+    r = run_gatehouse(tmp_path, args=["migrate"], env={"DATABASE_URL": url})
+    assert r.returncode == 0, r.stderr
+    pg.psql(readme_sql_block("## Moving from the FastAPI app"), db=db)
+    srv = make_server(database_url=url)
+    for uid, (name, password) in old.items():
+        tok = srv.login(name.lower(), password)
+        assert tok.status_code == 200, tok.text
+        me = srv.me(tok.json()["access_token"]).json()
+        assert me["id"] == uid and me["username"] == name
+    assert srv.new_user()["id"] == 10
+    assert_problem(srv.register("ALICE.old"), 409)
+
+
+# --------------------------------------------------------------- URLs
+def make_role(pg, user, password):
+    q_user = '"' + user.replace('"', '""') + '"'
+    q_pw = "'" + password.replace("'", "''") + "'"
+    pg.psql(f"CREATE ROLE {q_user} LOGIN PASSWORD {q_pw}", db="postgres")
+
+
+def test_asyncpg_url_with_encoded_credentials_and_parameters(pg, make_server):
+    user = "gh user@" + secrets.token_hex(3)
+    password = "p@ss:w/rd?#%&=+ é'" + secrets.token_hex(4)
+    make_role(pg, user, password)
+    url, db = pg.fresh_db()
+    pg.psql(f'ALTER DATABASE {db} OWNER TO "{user}"', db="postgres")
+    q = urllib.parse.quote
+    app = "gh-asyncpg-" + secrets.token_hex(3)
+    dsn = (f"postgresql+asyncpg://{q(user, safe='')}:{q(password, safe='')}@127.0.0.1:{pg.port}"
+           f"/{db}?ssl=disable&application_name={app}")
+    srv = make_server(database_url=dsn)
+    u = srv.new_user()
+    assert srv.me(srv.token(u["username"])).status_code == 200
+    seen = pg.psql(f"SELECT DISTINCT usename || '/' || datname || '/' || "
+                   f"coalesce(ssl::text, 'f') FROM pg_stat_activity "
+                   f"LEFT JOIN pg_stat_ssl USING (pid) WHERE application_name = '{app}'",
+                   db="postgres")
+    assert seen == f"{user}/{db}/false"
+    text = srv.stderr()
+    assert password not in text and q(password, safe="") not in text
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_plain_schemes_and_sslmode(pg, make_server, scheme):
+    url, _ = pg.fresh_db()
+    dsn = scheme + url[len("postgresql"):] + "?sslmode=disable&connect_timeout=5"
+    srv = make_server(database_url=dsn)
+    srv.new_user()
+
+
+def test_host_list_skips_a_dead_host(pg, make_server):
+    url, db = pg.fresh_db()
+    dead = free_port()
+    parts = urllib.parse.urlsplit(url)
+    dsn = (f"postgresql://{parts.username}:{parts.password}@127.0.0.1:{dead},"
+           f"127.0.0.1:{pg.port}/{db}")
+    srv = make_server(database_url=dsn)
+    srv.new_user()
+
+
+def test_pool_size_setting(pg, make_server):
+    url, db = pg.fresh_db()
+    app = "gh-pool-" + secrets.token_hex(3)
+    srv = make_server(database_url=url + f"?application_name={app}",
+                      env={"DB_POOL_SIZE": "2", "WORKERS": "4"})
+    for _ in range(3):
+        srv.new_user()
+    n = pg.psql(f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{app}'",
+                db="postgres")
+    assert n == "2"
+
+
+@pytest.mark.parametrize("suffix, needle", [
+    ("?foo=bar", "foo"),
+    ("?sslmode", "key=value"),
+    ("?ssl=maybe", "ssl"),
+])
+def test_bad_url_parameters_exit_2(pg, tmp_path, suffix, needle):
+    url, _ = pg.fresh_db()
+    r = run_gatehouse(tmp_path, env={"DATABASE_URL": url + suffix})
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "DATABASE_URL" in r.stderr and needle in r.stderr, r.stderr
+    assert pg.password not in r.stderr + r.stdout
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://gh:s3cr%zzet-pw@127.0.0.1:5432/db",
+    "postgresql://gh:s3cret-pw@127.0.0.1:99999/db",
+    "postgresql://gh:s3cret-pw@127.0.0.1:54x/db",
+    "postgresql://gh:s3cret-pw@[::1/db",
+    "postgresql://gh:s3cret-pw@host/db#frag",
+    "postgresql://gh:s3cret-pw@host/d%00b",
+    "postgresql+mysql://gh:s3cret-pw@host/db",
+], ids=["bad-escape", "port-range", "port-text", "ipv6", "fragment", "nul", "driver"])
+def test_malformed_url_exit_2_without_echoing_password(tmp_path, url):
+    r = run_gatehouse(tmp_path, env={"DATABASE_URL": url})
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "DATABASE_URL" in r.stderr, r.stderr
+    assert "s3cr" not in r.stderr + r.stdout, r.stderr
+
+
+# ------------------------------------------------------- start-up rules
+def test_secret_key_required_with_postgresql(pg, tmp_path):
+    url, _ = pg.fresh_db()
+    for dsn in (url, f"postgresql://gh:pw@127.0.0.1:{free_port()}/db"):
+        r = run_gatehouse(tmp_path, env={"DATABASE_URL": dsn, "SECRET_KEY": None})
+        assert r.returncode == 2, (r.returncode, r.stderr)
+        assert "SECRET_KEY" in r.stderr and "PostgreSQL" in r.stderr, r.stderr
+
+
+def test_unreachable_server_at_start_exits_1_quickly(tmp_path):
+    dsn = f"postgresql://gh:hunter2-secret@127.0.0.1:{free_port()}/db"
+    r, elapsed = timed(run_gatehouse, tmp_path, env={"DATABASE_URL": dsn, **FAST}, timeout=30)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert elapsed < 10, elapsed
+    assert "PostgreSQL" in r.stderr and "hunter2" not in r.stderr, r.stderr
+
+
+def test_wrong_password_or_database_exits_1_at_once(pg, tmp_path):
+    url, db = pg.fresh_db()
+    parts = urllib.parse.urlsplit(url)
+    wrong_pw = url.replace(f":{parts.password}@", ":Wr0ng-pw-xyz@")
+    no_db = url.replace(f"/{db}", "/no_such_db")
+    for dsn, needle in ((wrong_pw, "password authentication failed"),
+                        (no_db, "does not exist")):
+        r, elapsed = timed(run_gatehouse, tmp_path, env={"DATABASE_URL": dsn})
+        assert r.returncode == 1, (r.returncode, r.stderr)
+        assert needle in r.stderr, r.stderr
+        assert elapsed < 3, elapsed  # no start-up retries for a refusal
+        assert "Wr0ng" not in r.stderr and pg.password not in r.stderr, r.stderr
+
+
+def test_migrate_alone_needs_no_secret_key_and_is_idempotent(pg, tmp_path):
+    url, db = pg.fresh_db()
+    for _ in range(2):
+        r = run_gatehouse(tmp_path, args=["migrate"], env={"DATABASE_URL": url,
+                                                           "SECRET_KEY": None})
+        assert r.returncode == 0, r.stderr
+    assert pg.psql("SELECT string_agg(version::text, ',') FROM schema_migrations", db=db) == "1"
+    assert pg.psql("SELECT count(*) FROM users", db=db) == "0"
+
+
+def test_concurrent_starts_on_an_empty_database(pg, make_server):
+    for _ in range(3):
+        url, db = pg.fresh_db()
+        servers = [make_server(database_url=url, wait=False) for _ in range(3)]
+        for srv in servers:
+            srv.wait_ready()
+        assert pg.psql("SELECT string_agg(version::text, ',') FROM schema_migrations",
+                       db=db) == "1"
+        u = servers[0].new_user()
+        assert servers[1].login(u["username"]).status_code == 200
+        assert_problem(servers[2].register(u["username"]), 409)
+
+
+def test_concurrent_migrate_commands(pg, tmp_path):
+    url, db = pg.fresh_db()
+    env = base_env()
+    env["DATABASE_URL"] = url
+    procs = [subprocess.Popen([str(BINARY), "migrate"], env=env, cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    assert pg.psql("SELECT string_agg(version::text, ',') FROM schema_migrations", db=db) == "1"
+
+
+# ------------------------------------------------------- concurrency
+def test_200_racing_registrations_one_success(pg, make_server):
+    url, db = pg.fresh_db()
+    srv = make_server(database_url=url, env={"QUEUE_SIZE": "1024"})
+    name = unique_username("race")
+    variants = [name.upper() if i % 2 else name for i in range(200)]
+    barrier = threading.Barrier(len(variants))
+    statuses = [None] * len(variants)
+
+    def register(i):
+        with requests.Session() as session:
+            barrier.wait()
+            r = session.post(srv.url("/register"), timeout=60,
+                             json={"username": variants[i], "password": PASSWORD})
+            statuses[i] = r.status_code
+
+    threads = [threading.Thread(target=register, args=(i,)) for i in range(len(variants))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert statuses.count(200) == 1, statuses
+    assert statuses.count(409) == len(variants) - 1, statuses
+    assert pg.psql(f"SELECT count(*) FROM users WHERE username_key = '{name.lower()}'",
+                   db=db) == "1"
+
+
+def test_kill9_loses_no_acknowledged_registration(pg, make_server):
+    url, db = pg.fresh_db()
+    srv = make_server(database_url=url)
+    acked = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer():
+        while not stop.is_set():
+            name = unique_username("k9")
+            try:
+                r = srv.register(name, timeout=5)
+            except requests.RequestException:
+                return
+            if r.status_code == 200:
+                with lock:
+                    acked.append(name)
+
+    threads = [threading.Thread(target=writer) for _ in range(6)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    os.kill(srv.pid, signal.SIGKILL)
+    srv.kill()
+    stop.set()
+    for t in threads:
+        t.join(30)
+    assert len(acked) > 5, acked
+    stored = set(pg.psql("SELECT username FROM users", db=db).split("\n"))
+    missing = [n for n in acked if n not in stored]
+    assert not missing, f"{len(missing)} acknowledged registrations lost: {missing[:5]}"
+    srv2 = make_server(database_url=url)
+    for name in acked[:3] + acked[-3:]:
+        assert srv2.login(name).status_code == 200
+
+
+# ----------------------------------------------------------- outages
+def test_statement_timeout_answers_503(pg, pg_server):
+    """A statement stuck behind a lock is cancelled at DB_STATEMENT_TIMEOUT_MS."""
+    locker = subprocess.Popen(
+        [str(PG_SCRIPT), "psql", pg.dir, "-d", pg_server.db_name, "-c",
+         "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while pg.psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                      "WHERE c.relname = 'users' AND l.mode = 'AccessExclusiveLock' "
+                      "AND l.granted", db=pg_server.db_name) != "1":
+            assert time.monotonic() < deadline, "the lock was never taken"
+            time.sleep(0.05)
+        r, elapsed = timed(pg_server.register, unique_username("lock"))
+        assert_503(r)
+        assert elapsed < OUTAGE_BOUND, elapsed
+    finally:
+        locker.wait(30)
+    pg_server.new_user()
+
+
+def test_outage_503_fast_readyz_verify_then_recovery(pg, make_server):
+    url, db = pg.fresh_db()
+    srv = make_server(database_url=url, env=FAST)
+    u = srv.new_user()
+    token = srv.token(u["username"])
+    pg.stop()
+    try:
+        for attempt in range(2):
+            r, elapsed = timed(srv.register, unique_username("down"))
+            assert_503(r)
+            assert elapsed < OUTAGE_BOUND, (attempt, elapsed)
+            r, elapsed = timed(srv.login, u["username"])
+            assert_503(r)
+            assert elapsed < OUTAGE_BOUND, elapsed
+            r, elapsed = timed(srv.me, token)
+            assert_503(r)
+            assert elapsed < OUTAGE_BOUND, elapsed
+            r, elapsed = timed(srv.get, "/readyz")
+            assert r.status_code == 503 and elapsed < OUTAGE_BOUND, (r.status_code, elapsed)
+            v = srv.verify(token)
+            assert v.status_code == 204 and v.headers["X-Auth-User-Id"] == str(u["id"])
+            assert srv.get("/healthz").status_code == 200
+            time.sleep(1.1)  # past the reconnect pause: the next attempt really tries
+    finally:
+        pg.start()
+    deadline = time.monotonic() + 15
+    while srv.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, "no recovery after PostgreSQL came back"
+        time.sleep(0.2)
+    assert srv.me(token).status_code == 200
+    v = srv.new_user()
+    assert srv.login(v["username"]).status_code == 200
+    assert srv.running()
+    no_secrets(srv, pg)
+
+
+def test_silent_server_never_hangs(pg, make_server):
+    """A frozen server (SIGSTOP: no answers, no refusals) costs a bounded wait."""
+    url, db = pg.fresh_db()
+    srv = make_server(database_url=url, env=FAST)
+    u = srv.new_user()
+    token = srv.token(u["username"])
+    pids = pg.pids()
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        for path in ("/readyz", "/me", "/readyz"):
+            r, elapsed = timed(srv.get, path, headers=bearer(token))
+            assert r.status_code == 503, (path, r.status_code, r.text)
+            assert elapsed < OUTAGE_BOUND, (path, elapsed)
+        assert_503(srv.register(unique_username("frozen")))
+        assert srv.verify(token).status_code == 204
+    finally:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + 15
+    while srv.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, "no recovery after PostgreSQL woke up"
+        time.sleep(0.2)
+    assert srv.me(token).status_code == 200
+    srv.new_user()
