@@ -1,12 +1,13 @@
 # gatehouse: one plain Makefile over pkg-config and Debian 12 packages.
 #   make          build build/gatehouse
 #   make run      install what is missing, build, serve on 127.0.0.1:8000 (SQLite)
-#   make test     unit + API tests on the release build and under ASan/UBSan
+#   make test     unit + API tests on the release build and under ASan/UBSan,
+#                 the API tests on SQLite and on a throwaway PostgreSQL 15
 #   make asan     build build-asan/gatehouse with AddressSanitizer + UBSan
 #   make format   reformat the C sources; make format-check verifies them
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson libsodium libcrypto sqlite3 libxcrypt
+PKGS    := libmicrohttpd jansson libsodium sqlite3 libxcrypt libpq
 PYTHON  := /usr/bin/python3
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
@@ -18,6 +19,10 @@ LDHARD  := -pie -Wl,-z,relro,-z,now
 
 SRC     := $(shell find src -name '*.c' | sort)
 ASM     := src/core/pwlist_data.S
+# The documentation built into the binary: web/embed.mjs generates a table
+# and the .incbin of its bytes from web/ and web/node_modules.
+EMBED   := build/gen/docs_assets.c build/gen/docs_assets.S
+WEB_STAMP := web/node_modules/.installed
 LIBSRC  := $(filter-out src/main.c,$(SRC))
 UNITSRC := $(shell find tests/unit -name '*.c' 2>/dev/null | sort)
 DATA    := data/common-passwords.txt
@@ -25,12 +30,17 @@ DATA    := data/common-passwords.txt
 DEPS_STAMP := build/.deps-ok
 
 .PHONY: all run test asan unit unit-asan api api-asan format format-check deps clean bench install
+.PHONY: web openapi-lint browser
+.PHONY: api-pg api-pg-asan
 
 all: build/gatehouse
 
 # pkg-config runs only when a build needs it, after deps have installed it.
+# The unit tests also link OpenSSL: they forge tokens with an independent HMAC.
 cflags = $(shell pkg-config --cflags $(PKGS))
 libs   = $(shell pkg-config --libs $(PKGS))
+tcflags = $(shell pkg-config --cflags $(PKGS) libcrypto)
+tlibs   = $(shell pkg-config --libs $(PKGS) libcrypto)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps.sh
@@ -38,20 +48,31 @@ $(DEPS_STAMP): scripts/install-deps.sh
 	scripts/install-deps.sh build
 	@touch $@
 
-build/gatehouse: $(SRC) $(ASM) $(DATA) $(shell find src -name '*.h') | $(DEPS_STAMP)
+# web/'s npm packages exactly as web/package-lock.json pins them (Swagger UI,
+# ReDoc, the OpenAPI validator, playwright-core); no install script runs.
+web: $(WEB_STAMP)
+$(WEB_STAMP): web/package.json web/package-lock.json | $(DEPS_STAMP)
 	@mkdir -p build
-	$(CC) $(BASE) $(HARDEN) $(cflags) -o $@ $(SRC) $(ASM) $(LDHARD) $(libs)
+	cd web && flock ../build/.npm.lock npm ci --ignore-scripts --no-audit --no-fund --no-update-notifier
+	@touch $@
 
-build-asan/gatehouse: $(SRC) $(ASM) $(DATA) $(shell find src -name '*.h') | $(DEPS_STAMP)
+$(EMBED) &: web/embed.mjs web/openapi.json $(wildcard web/pages/*) $(WEB_STAMP)
+	node web/embed.mjs build/gen
+
+build/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | $(DEPS_STAMP)
+	@mkdir -p build
+	$(CC) $(BASE) $(HARDEN) $(cflags) -o $@ $(SRC) $(ASM) $(EMBED) $(LDHARD) $(libs)
+
+build-asan/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | $(DEPS_STAMP)
 	@mkdir -p build-asan
-	$(CC) $(BASE) $(SANFL) $(cflags) -o $@ $(SRC) $(ASM) $(libs)
+	$(CC) $(BASE) $(SANFL) $(cflags) -o $@ $(SRC) $(ASM) $(EMBED) $(libs)
 
-build/unit-tests: $(LIBSRC) $(ASM) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(DEPS_STAMP)
-	$(CC) $(BASE) -Itests/unit $(HARDEN) $(cflags) -o $@ $(LIBSRC) $(ASM) $(UNITSRC) $(libs)
+build/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(DEPS_STAMP)
+	$(CC) $(BASE) -Itests/unit $(HARDEN) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
 
-build-asan/unit-tests: $(LIBSRC) $(ASM) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(DEPS_STAMP)
+build-asan/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(DEPS_STAMP)
 	@mkdir -p build-asan
-	$(CC) $(BASE) -Itests/unit $(SANFL) $(cflags) -o $@ $(LIBSRC) $(ASM) $(UNITSRC) $(libs)
+	$(CC) $(BASE) -Itests/unit $(SANFL) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
 
 asan: build-asan/gatehouse build-asan/unit-tests
 
@@ -64,16 +85,40 @@ unit: build/unit-tests
 unit-asan: build-asan/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 ./build-asan/unit-tests
 
+# tests/api/test_postgres.py starts a PostgreSQL cluster of its own (and fails
+# rather than skips here when PostgreSQL is missing).
 api: build/gatehouse
-	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/api
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse GATEHOUSE_TEST_REQUIRE_PG=1 \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api
 
 api-asan: build-asan/gatehouse
-	GATEHOUSE_BIN=$(CURDIR)/build-asan/gatehouse GATEHOUSE_ASAN=1 \
+	GATEHOUSE_BIN=$(CURDIR)/build-asan/gatehouse GATEHOUSE_ASAN=1 GATEHOUSE_TEST_REQUIRE_PG=1 \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api
 
-test: format-check unit unit-asan api api-asan
+# The whole API suite again with the default server on a throwaway PostgreSQL
+# 15 cluster, which scripts/with-pg.sh starts and always removes.
+api-pg: build/gatehouse
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse scripts/with-pg.sh \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api --ignore=tests/api/test_postgres.py
+
+api-pg-asan: build-asan/gatehouse
+	GATEHOUSE_BIN=$(CURDIR)/build-asan/gatehouse GATEHOUSE_ASAN=1 \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	    scripts/with-pg.sh \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api --ignore=tests/api/test_postgres.py
+
+test: format-check openapi-lint unit unit-asan api api-asan api-pg api-pg-asan browser
 	@echo "make test: all suites passed"
+
+# The OpenAPI document against the OpenAPI 3.1 schema (swagger-parser).
+openapi-lint: $(WEB_STAMP)
+	node web/validate.mjs web/openapi.json
+
+# /docs and /redoc in headless Chromium (Debian's), driven by playwright-core;
+# screenshots in tests/output/browser/.
+browser: build/gatehouse $(WEB_STAMP)
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/docs.test.mjs
 
 format:
 	clang-format -i $(SRC) $(shell find src tests/unit -name '*.[ch]')

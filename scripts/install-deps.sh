@@ -6,11 +6,21 @@ set -euo pipefail
 pkgs=(
     # build
     gcc make pkg-config libc6-dev
-    libmicrohttpd-dev libjansson-dev libsodium-dev libssl-dev libsqlite3-dev libcrypt-dev
-    # tests: sanitizers come with gcc; the API tests use Debian's python3
-    clang-format python3 python3-pytest python3-requests python3-jwt python3-passlib
+    libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libcrypt-dev libpq-dev
+    # tests: sanitizers come with gcc; the unit tests forge tokens with OpenSSL;
+    # the API tests use Debian's python3
+    libssl-dev clang-format python3 python3-pytest python3-requests python3-jwt python3-passlib
     python3-bcrypt
+    # the API tests' throwaway PostgreSQL 15 cluster (scripts/pg-test.sh)
+    postgresql-15 postgresql-client-15
+    # the browser test of /docs and /redoc (tests/browser/, playwright-core drives it)
+    chromium fonts-liberation
 )
+# web/'s npm packages (documentation assets, OpenAPI validator, browser test):
+# Debian's Node.js and npm, unless a Node.js is already on PATH.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    pkgs+=(nodejs npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -24,14 +24,22 @@ struct api_ctx {
  * request completes. */
 struct api_request {
     const struct api_ctx *app;
+    const char *path;          /* the request path, e.g. "/docs/assets/x.js" */
     const char *authorization; /* the Authorization header, or NULL */
     const char *cookie_token;  /* the access_token cookie, or NULL */
+    const char *content_type;  /* the Content-Type header (body routes only), or NULL */
+    const char *if_none_match; /* the If-None-Match header, or NULL */
     const char *body;          /* the whole body, NUL-terminated */
     size_t body_len;
 };
 
-enum api_body { API_BODY_NONE, API_BODY_JSON };
+/* What the HTTP layer checks before the handler runs. A JSON route gets a
+ * 415 problem for another content type; a form route checks its content type
+ * itself (OAuth 2.0 answers errors in its own format). Both get the 413. */
+enum api_body { API_BODY_NONE, API_BODY_JSON, API_BODY_FORM };
 
+/* A route's path matches exactly, except one that ends in '/': it matches
+ * every path under it, and its handler reads req->path. */
 struct api_route {
     const char *path;
     const char *method;

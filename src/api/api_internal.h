@@ -14,6 +14,9 @@ void api_verify(const struct api_request *req, struct reply *r);
 void api_healthz(const struct api_request *req, struct reply *r);
 void api_readyz(const struct api_request *req, struct reply *r);
 void api_jwks(const struct api_request *req, struct reply *r);
+void api_token(const struct api_request *req, struct reply *r);
+/* Every documentation path: /openapi.json, /docs, /redoc, /docs/assets/. */
+void api_docs(const struct api_request *req, struct reply *r);
 
 /* Parses the body as a JSON object (400 into r on failure). */
 json_t *api_parse_object(const struct api_request *req, struct reply *r);

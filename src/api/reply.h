@@ -9,13 +9,17 @@
 /* A response under construction: what a handler decides, before the HTTP
  * layer turns it into bytes on the wire. Owns its body and header values. */
 
-#define REPLY_MAX_HEADERS 4
+#define REPLY_MAX_HEADERS 6
 
 struct reply {
     int status;
     const char *content_type; /* static string; NULL with no body */
     char *body;               /* malloc'd, may be NULL */
     size_t body_len;
+    /* Instead of body: bytes that outlive every request (the embedded
+     * documentation), sent without a copy. Not owned. */
+    const void *static_body;
+    size_t static_len;
     bool no_store;        /* Cache-Control: no-store, Pragma: no-cache */
     unsigned retry_after; /* seconds; 0: no Retry-After */
     int nheaders;

@@ -112,6 +112,17 @@ static bool json_content_type(const char *ct)
            (cs[5] == '\0' || cs[5] == '"' || cs[5] == ';' || cs[5] == ' ');
 }
 
+/* A route's path matches exactly; one that ends in '/' matches every path
+ * under it (see api.h). */
+static bool route_matches(const struct api_route *r, const char *path)
+{
+    size_t n = strlen(r->path);
+
+    if (n > 0 && r->path[n - 1] == '/')
+        return strncmp(r->path, path, n) == 0;
+    return strcmp(r->path, path) == 0;
+}
+
 /* Finds the route for path and method. Sets *path_known when some route
  * has the path, so that the caller can tell 404 from 405. HEAD is served
  * as GET (libmicrohttpd drops the body). */
@@ -120,7 +131,7 @@ static const struct api_route *find_route(const char *path, const char *method, 
     *path_known = false;
     for (size_t i = 0; i < api_nroutes; i++) {
         const struct api_route *r = &api_routes[i];
-        if (strcmp(r->path, path) != 0)
+        if (!route_matches(r, path))
             continue;
         *path_known = true;
         if (strcmp(r->method, method) == 0 ||
@@ -137,7 +148,7 @@ static void method_not_allowed(struct request *rq)
 
     for (size_t i = 0; i < api_nroutes; i++) {
         const struct api_route *r = &api_routes[i];
-        if (strcmp(r->path, rq->path) != 0)
+        if (!route_matches(r, rq->path))
             continue;
         n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s%s", n > 0 ? ", " : "", r->method,
                               strcmp(r->method, "GET") == 0 ? ", HEAD" : "");
@@ -186,7 +197,7 @@ static void check_head(struct request *rq)
         }
         return;
     }
-    if (rq->route->body == API_BODY_JSON) {
+    if (rq->route->body != API_BODY_NONE) {
         const char *cl =
             MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         const char *ct =
@@ -195,11 +206,15 @@ static void check_head(struct request *rq)
             decide(rq, 413, "request body exceeds 16384 bytes");
             return;
         }
-        if (!json_content_type(ct)) {
+        /* A form route checks the content type itself (see api.h). */
+        if (rq->route->body == API_BODY_JSON && !json_content_type(ct)) {
             decide(rq, 415, "Content-Type must be application/json");
             return;
         }
+        rq->api.content_type = ct;
     }
+    rq->api.if_none_match =
+        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     rq->api.authorization =
         MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     rq->api.cookie_token = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "access_token");
@@ -284,8 +299,14 @@ static enum MHD_Result send_reply(struct request *rq)
     if (r->status == 0)
         reply_problem(r, 500, "internal error");
     /* The response takes the body; MHD frees it when sent. Tokens in it are
-     * short-lived copies: the originals were wiped by the handler. */
-    resp = MHD_create_response_from_buffer_with_free_callback(r->body_len, r->body, free_body_cb);
+     * short-lived copies: the originals were wiped by the handler. Static
+     * bytes (the embedded documentation) are sent from where they lie. */
+    if (r->static_body != NULL)
+        resp = MHD_create_response_from_buffer(r->static_len, (void *)(uintptr_t)r->static_body,
+                                               MHD_RESPMEM_PERSISTENT);
+    else
+        resp =
+            MHD_create_response_from_buffer_with_free_callback(r->body_len, r->body, free_body_cb);
     if (resp == NULL)
         return MHD_NO;
     r->body = NULL;
@@ -323,6 +344,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->method = method;
         rq->path = url;
         rq->api.app = srv->app;
+        rq->api.path = url;
         if (srv->access_log)
             clock_gettime(CLOCK_MONOTONIC, &rq->start);
         atomic_fetch_add(&srv->in_flight, 1);
@@ -352,7 +374,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     /* The whole request is here. */
     if (rq->decided)
         return send_reply(rq);
-    if (rq->route->body == API_BODY_JSON) {
+    if (rq->route->body != API_BODY_NONE) {
         if (rq->body == NULL) {
             rq->body = malloc(1);
             if (rq->body == NULL)
@@ -455,12 +477,13 @@ http_server *http_start(const struct http_options *opt, const struct api_ctx *ap
         {MHD_OPTION_SOCK_ADDR, 0, sa},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)opt->max_connections, NULL},
-        /* Room for 16 KiB of headers plus the request line and our
-         * bookkeeping; anything larger is refused (431) by libmicrohttpd
-         * itself. libmicrohttpd zeroes the whole pool for every request on a
-         * connection, so a larger pool costs throughput (64 KiB: 11% of CPU
-         * on /verify, measured with perf). */
-        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(32 * 1024), NULL},
+        /* Room for 16 KiB of headers, the request line, libmicrohttpd's
+         * copy of a Cookie header while it parses it, and the response
+         * headers: 48 KiB (32 KiB refused a legal 15 KiB cookie). Anything
+         * larger is refused (431) by libmicrohttpd itself. libmicrohttpd
+         * zeroes the whole pool for every request on a connection, so a
+         * larger pool costs throughput (64 KiB: 11% of CPU on /verify). */
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(48 * 1024), NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
         {opt->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)opt->threads,

@@ -1,0 +1,197 @@
+#include "util/form.h"
+
+#include <sodium.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past
+ * U+10FFFF. */
+static bool utf8_valid(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n;
+        uint32_t cp;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (len - i <= n)
+            return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+/* Decodes src[0..len) into dst, NUL-terminates it and returns the decoded
+ * length in *out. dst has room for len + 1 bytes (decoding never grows). */
+static enum form_status decode(const char *src, size_t len, char *dst, size_t *out)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (c == '+') {
+            dst[n++] = ' ';
+        } else if (c == '%') {
+            /* The WHATWG parser keeps a stray '%' as is; we refuse it, so
+             * that a client's encoding bug is reported, not guessed at. */
+            int hi = i + 2 < len ? hex_value((unsigned char)src[i + 1]) : -1;
+            int lo = i + 2 < len ? hex_value((unsigned char)src[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return FORM_BAD_ESCAPE;
+            c = (unsigned char)(hi << 4 | lo);
+            if (c == '\0')
+                return FORM_NUL;
+            dst[n++] = (char)c;
+            i += 2;
+        } else if (c == '\0') {
+            return FORM_NUL;
+        } else {
+            dst[n++] = (char)c;
+        }
+    }
+    dst[n] = '\0';
+    *out = n;
+    return utf8_valid((const unsigned char *)dst, n) ? FORM_OK : FORM_BAD_UTF8;
+}
+
+enum form_status form_parse(const char *body, size_t len, struct form *f)
+{
+    size_t pairs = 1;
+
+    memset(f, 0, sizeof *f);
+    for (size_t i = 0; i < len; i++)
+        pairs += body[i] == '&';
+    /* Each segment decodes to at most its own length, plus two NULs. */
+    f->buf_len = len + 2 * pairs;
+    f->buf = malloc(f->buf_len);
+    f->fields = calloc(pairs, sizeof *f->fields);
+    if (f->buf == NULL || f->fields == NULL) {
+        free(f->buf);
+        free(f->fields);
+        memset(f, 0, sizeof *f);
+        return FORM_NOMEM;
+    }
+
+    char *out = f->buf;
+    size_t i = 0;
+    while (i <= len) {
+        const char *seg = body + i;
+        const char *amp = memchr(seg, '&', len - i);
+        size_t seg_len = amp != NULL ? (size_t)(amp - seg) : len - i;
+        i += seg_len + 1;
+        if (seg_len == 0)
+            continue;
+
+        const char *eq = memchr(seg, '=', seg_len);
+        size_t name_len = eq != NULL ? (size_t)(eq - seg) : seg_len;
+        const char *val = eq != NULL ? eq + 1 : seg + seg_len;
+        size_t val_len = seg_len - name_len - (eq != NULL);
+        struct form_field *fld = &f->fields[f->count];
+        enum form_status st;
+
+        fld->name = out;
+        st = decode(seg, name_len, out, &fld->name_len);
+        if (st == FORM_OK) {
+            out += fld->name_len + 1;
+            fld->value = out;
+            st = decode(val, val_len, out, &fld->value_len);
+        }
+        if (st != FORM_OK) {
+            form_free(f);
+            return st;
+        }
+        out += fld->value_len + 1;
+        f->count++;
+    }
+    return FORM_OK;
+}
+
+void form_free(struct form *f)
+{
+    if (f->buf != NULL) {
+        sodium_memzero(f->buf, f->buf_len);
+        free(f->buf);
+    }
+    free(f->fields);
+    memset(f, 0, sizeof *f);
+}
+
+enum form_lookup form_get(const struct form *f, const char *name, const char **value, size_t *len)
+{
+    size_t seen = 0;
+    const struct form_field *hit = NULL;
+
+    for (size_t i = 0; i < f->count; i++) {
+        if (strcmp(f->fields[i].name, name) != 0)
+            continue;
+        seen++;
+        hit = &f->fields[i];
+    }
+    if (seen > 1)
+        return FORM_REPEATED;
+    if (hit == NULL || hit->value_len == 0)
+        return FORM_ABSENT;
+    *value = hit->value;
+    *len = hit->value_len;
+    return FORM_FOUND;
+}
+
+bool form_content_type_ok(const char *ct)
+{
+    static const char want[] = "application/x-www-form-urlencoded";
+
+    if (ct == NULL || strncasecmp(ct, want, sizeof want - 1) != 0)
+        return false;
+    const char *p = ct + sizeof want - 1;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '\0')
+        return true;
+    if (*p != ';')
+        return false;
+    const char *cs = strcasestr(p, "charset=");
+    if (cs == NULL)
+        return true;
+    cs += 8;
+    if (*cs == '"')
+        cs++;
+    return strncasecmp(cs, "utf-8", 5) == 0 &&
+           (cs[5] == '\0' || cs[5] == '"' || cs[5] == ';' || cs[5] == ' ');
+}
