@@ -7,7 +7,9 @@
 #   make format   reformat the C sources; make format-check verifies them
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson libsodium sqlite3 libxcrypt libpq
+PKGS    := libmicrohttpd jansson libsodium sqlite3 libxcrypt
+# libpq is loaded at run time (src/store/pq.h): only its headers are needed here.
+PQFLAGS  = $(shell pkg-config --cflags libpq)
 PYTHON  := /usr/bin/python3
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
@@ -37,9 +39,9 @@ all: build/gatehouse
 
 # pkg-config runs only when a build needs it, after deps have installed it.
 # The unit tests also link OpenSSL: they forge tokens with an independent HMAC.
-cflags = $(shell pkg-config --cflags $(PKGS))
+cflags = $(shell pkg-config --cflags $(PKGS)) $(PQFLAGS)
 libs   = $(shell pkg-config --libs $(PKGS))
-tcflags = $(shell pkg-config --cflags $(PKGS) libcrypto)
+tcflags = $(shell pkg-config --cflags $(PKGS) libcrypto) $(PQFLAGS)
 tlibs   = $(shell pkg-config --libs $(PKGS) libcrypto)
 
 deps: $(DEPS_STAMP)

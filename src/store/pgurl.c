@@ -4,7 +4,7 @@
  * the password (libpq's sometimes quote the whole string). */
 #include "store/pgurl.h"
 
-#include <libpq-fe.h>
+#include "store/pq.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,9 +282,12 @@ static const char *asyncpg_ssl(const char *v)
 
 static int parse_query(struct pgurl *u, const char *q, char *err, size_t errlen)
 {
-    PQconninfoOption *opts = PQconndefaults();
+    PQconninfoOption *opts;
     int rc = -1;
 
+    if (pq_load(err, errlen) != 0)
+        return -1;
+    opts = PQconndefaults();
     if (opts == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;

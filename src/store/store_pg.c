@@ -7,7 +7,7 @@
  * once for a second after each failed attempt instead of each paying a
  * connect timeout. The pool mutex is never held across network I/O. */
 #include <errno.h>
-#include <libpq-fe.h>
+#include "store/pq.h"
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -778,7 +778,7 @@ enum store_status store_pg_open(const char *url, const struct store_options *opt
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (pgurl_parse(url, &s->url, err, errlen) != 0)
+    if (pq_load(err, errlen) != 0 || pgurl_parse(url, &s->url, err, errlen) != 0)
         goto fail;
     unsigned ct = opt->connect_timeout_s != 0 ? opt->connect_timeout_s : DEFAULT_CONNECT_TIMEOUT_S;
     unsigned st =
