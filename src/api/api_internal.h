@@ -32,6 +32,10 @@ void api_account_failure(struct reply *r, enum account_status st);
  * access_token cookie). On failure sets the 401 into r and returns false. */
 bool api_authenticate(const struct api_request *req, struct jwt_claims *claims, struct reply *r);
 
+/* A 200 with {"access_token","token_type","expires_in","refresh_token"},
+ * not to be cached; frees and wipes t. */
+void api_tokens_reply(struct reply *r, struct account_tokens *t);
+
 /* The user as JSON {"id","username","created_at"}. */
 char *api_user_json(const struct store_user *u);
 

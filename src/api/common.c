@@ -114,3 +114,15 @@ char *api_user_json(const struct store_user *u)
     json_decref(o);
     return s;
 }
+
+void api_tokens_reply(struct reply *r, struct account_tokens *t)
+{
+    json_t *body =
+        json_pack("{s:s, s:s, s:i, s:s}", "access_token", t->access_token, "token_type", "bearer",
+                  "expires_in", (int)t->expires_in, "refresh_token", t->refresh_token);
+
+    reply_json(r, 200, body != NULL ? json_dumps(body, JSON_COMPACT) : NULL);
+    r->no_store = true;
+    json_decref(body);
+    account_tokens_free(t);
+}

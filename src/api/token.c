@@ -58,12 +58,7 @@ static void password_grant(const struct api_request *req, const struct form *f, 
         return;
     }
     /* The body of /login, which RFC 6749 §5.1 also describes. */
-    json_t *body =
-        json_pack("{s:s, s:s, s:i, s:s}", "access_token", t.access_token, "token_type", "bearer",
-                  "expires_in", (int)t.expires_in, "refresh_token", t.refresh_token);
-    reply_json(r, 200, body != NULL ? json_dumps(body, JSON_COMPACT) : NULL);
-    json_decref(body);
-    account_tokens_free(&t);
+    api_tokens_reply(r, &t);
 }
 
 void api_token(const struct api_request *req, struct reply *r)

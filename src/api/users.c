@@ -57,13 +57,7 @@ void api_login(const struct api_request *req, struct reply *r)
         api_account_failure(r, st);
         return;
     }
-    json_t *body =
-        json_pack("{s:s, s:s, s:i, s:s}", "access_token", t.access_token, "token_type", "bearer",
-                  "expires_in", (int)t.expires_in, "refresh_token", t.refresh_token);
-    reply_json(r, 200, body != NULL ? json_dumps(body, JSON_COMPACT) : NULL);
-    r->no_store = true;
-    json_decref(body);
-    account_tokens_free(&t);
+    api_tokens_reply(r, &t);
 }
 
 void api_me(const struct api_request *req, struct reply *r)
