@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/mediatype.h"
 
 #define REQUEST_ID_MAX 128
 
@@ -91,25 +92,7 @@ static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const
  * charset other than UTF-8 is refused (RFC 8259 §8.1). */
 static bool json_content_type(const char *ct)
 {
-    static const char want[] = "application/json";
-
-    if (ct == NULL || strncasecmp(ct, want, sizeof want - 1) != 0)
-        return false;
-    const char *p = ct + sizeof want - 1;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p == '\0')
-        return true;
-    if (*p != ';')
-        return false;
-    const char *cs = strcasestr(p, "charset=");
-    if (cs == NULL)
-        return true;
-    cs += 8;
-    if (*cs == '"')
-        cs++;
-    return strncasecmp(cs, "utf-8", 5) == 0 &&
-           (cs[5] == '\0' || cs[5] == '"' || cs[5] == ';' || cs[5] == ' ');
+    return mediatype_is(ct, "application/json");
 }
 
 /* A route's path matches exactly; one that ends in '/' matches every path

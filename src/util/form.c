@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/mediatype.h"
+
 static int hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9')
@@ -175,23 +177,5 @@ enum form_lookup form_get(const struct form *f, const char *name, const char **v
 
 bool form_content_type_ok(const char *ct)
 {
-    static const char want[] = "application/x-www-form-urlencoded";
-
-    if (ct == NULL || strncasecmp(ct, want, sizeof want - 1) != 0)
-        return false;
-    const char *p = ct + sizeof want - 1;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p == '\0')
-        return true;
-    if (*p != ';')
-        return false;
-    const char *cs = strcasestr(p, "charset=");
-    if (cs == NULL)
-        return true;
-    cs += 8;
-    if (*cs == '"')
-        cs++;
-    return strncasecmp(cs, "utf-8", 5) == 0 &&
-           (cs[5] == '\0' || cs[5] == '"' || cs[5] == ';' || cs[5] == ' ');
+    return mediatype_is(ct, "application/x-www-form-urlencoded");
 }
