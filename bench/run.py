@@ -16,7 +16,7 @@ Steps
      the peer's table created once, INIT_DB=0 ../shared/peers/fastapi-seed/start.sh PORT (1 worker);
      users registered; scenarios register (8), login (8), me = GET /users/me (64),
      mixed = GET /users/me (64) + login (4); cold start (exec -> first 200 on GET /users/me).
-  2. gatehouse on a fresh temp SQLite database, BCRYPT_ROUNDS=12 and a fixed SECRET_KEY: the same
+  2. gatehouse on a fresh temp SQLite database (--gh-database pg: the peer's PostgreSQL), BCRYPT_ROUNDS=12 and a fixed SECRET_KEY: the same
      scenarios with GET /me, plus verify (64), verify+login4 and verify+login8 (GET /verify at 64
      while 4 / 8 clients log in); cold start (exec -> first 204 on GET /verify), idle RSS 2 s after
      start and after the runs, peak RSS (100 ms samples) and server CPU per scenario.
@@ -737,6 +737,9 @@ def run_peer(args, plan, tmp, state):
                          "peer", args.cold_runs_peer, "/users/me", 60.0)
     res["database_url"] = url
     res["cmd_str"] = f"INIT_DB=0 {os.path.relpath(PEER_START, ROOT)} {args.port_peer}"
+    if args.gh_database == "pg":
+        state["pg_url"] = url  # gatehouse runs on the same cluster next; destroyed at the end
+        return res
     pg_cmd("destroy", args.pg_dir)
     state["pg_started"] = False
     PG_DATA = None
@@ -751,6 +754,10 @@ def run_gatehouse(args, plan, tmp, state):
     dbdir = os.path.join(tmp, "gh-db")
     os.makedirs(dbdir)
     db_url = f"sqlite:///{os.path.join(dbdir, 'gh.db')}"  # sqlite:////abs/path
+    if args.gh_database == "pg":
+        if not state.get("pg_url"):
+            raise BenchError("--gh-database pg needs the peer's PostgreSQL cluster (run without --no-peer)")
+        db_url = state["pg_url"]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "PORT", "HOST")}
     env.update({"SECRET_KEY": GH_SECRET, "BCRYPT_ROUNDS": str(args.bcrypt_rounds)})
     for kv in args.gh_env:
@@ -846,7 +853,8 @@ def markdown(R):
     L.append(f"- machine: {meta['cpu']}, {meta['cores']} cores, {meta['mem_gib']} GiB, kernel {meta['kernel']}; "
              f"load average at start {meta['loadavg']}")
     L.append(f"- gatehouse: {meta['gatehouse_rev']}, BCRYPT_ROUNDS={meta['bcrypt_rounds']}, "
-             f"env {json.dumps((R.get('gatehouse') or {}).get('env', {}))}")
+             f"env {json.dumps((R.get('gatehouse') or {}).get('env', {}))}, database "
+             f"{'PostgreSQL (the peer cluster)' if str((R.get('gatehouse') or {}).get('database_url', '')).startswith('postgres') else 'SQLite'}")
     L.append(f"- load: {meta['wrk']}, {meta['wrk_threads']} threads per wrk, {meta['duration']} s per scenario, "
              f"--timeout {meta['wrk_timeout']} s, {meta['warmup']} s warm-up per GET path, {meta['users']} users")
     peer = R.get("peer") or {}
@@ -993,6 +1001,9 @@ def parse_args(argv):
     ap.add_argument("--pg-dir", default="/tmp/gh-bench-pg")
     ap.add_argument("--pg-port", type=int, default=55432)
     ap.add_argument("--no-install", action="store_true", help="never run ../shared/bench/install-deps.sh")
+    ap.add_argument("--gh-database", choices=("sqlite", "pg"), default="sqlite",
+                    help="gatehouse's database: a temp SQLite file (default) or the peer's PostgreSQL "
+                         "cluster (its own tables beside the peer's \"user\"; needs ../shared)")
     a = ap.parse_args(argv)
     plan = [s.strip() for s in a.scenarios.split(",") if s.strip()]
     bad = [s for s in plan if s not in ALL_SCENARIOS]
