@@ -129,11 +129,6 @@ static int serve(struct config *cfg, bool migrate_only)
                         "try: openssl rand -hex 32)\n");
         return EXIT_USAGE;
     }
-    /* Signals are taken by sigwait below; every thread inherits the mask. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     /* By default one connection per worker, one for the HTTP threads' quick reads. */
@@ -169,6 +164,14 @@ static int serve(struct config *cfg, bool migrate_only)
         fprintf(stderr, "gatehouse: cannot set up signing or hashing\n");
         goto done;
     }
+    /* From here SIGTERM and SIGINT are taken by sigwait below, and every
+     * thread inherits the mask. Not earlier: until now a signal simply ends
+     * the process, which has acknowledged nothing yet (a start-up stuck on
+     * an unreachable database must stay killable). */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     workers = pool_create((unsigned)cfg->workers, (unsigned)cfg->queue_size);
     if (workers == NULL) {
         fprintf(stderr, "gatehouse: cannot start %ld worker threads\n", cfg->workers);

@@ -113,6 +113,39 @@ def test_unreachable_postgres_at_start_exits_1(run_gatehouse):
     assert "pw-x" not in res.stderr, "the password of the URL should not be printed"
 
 
+def test_sigterm_during_slow_start_ends_the_process(tmp_path):
+    # A listener that accepts TCP but never speaks PostgreSQL: start-up waits
+    # for the database. SIGTERM must still end the process then, not be held
+    # back until serving begins.
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    from gh_helpers import BINARY, base_env
+
+    mute = socket.socket()
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(16)
+    env = base_env()
+    env.update({"DATABASE_URL": f"postgresql://u:p@127.0.0.1:{mute.getsockname()[1]}/db",
+                "SECRET_KEY": SECRET_KEY, "DB_CONNECT_TIMEOUT_SECONDS": "20"})
+    proc = subprocess.Popen([str(BINARY)], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        assert proc.poll() is None, "gatehouse should still be waiting for the database"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)  # hang detection only; the connect timeout is 20 s
+        assert proc.returncode != 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+        mute.close()
+
+
 # ---------------------------------------------------------------- command line
 def test_help_lists_every_setting(run_gatehouse):
     res = run_gatehouse(args=["--help"])
