@@ -40,11 +40,19 @@ enum api_body { API_BODY_NONE, API_BODY_JSON, API_BODY_FORM };
 
 /* A route's path matches exactly, except one that ends in '/': it matches
  * every path under it, and its handler reads req->path. */
+/* Where a handler runs. Inline handlers must never block; the two pools keep
+ * quick database reads from queueing behind password hashes. */
+enum api_work {
+    API_INLINE, /* on the HTTP thread: no database, no hashing */
+    API_DB,     /* on a database worker: quick queries only */
+    API_HASH,   /* on a hashing worker: a password hash (and its queries) */
+};
+
 struct api_route {
     const char *path;
     const char *method;
     enum api_body body;
-    bool offload; /* runs on a worker: hashes passwords or touches the database */
+    enum api_work work; /* where the handler runs */
     void (*handle)(const struct api_request *req, struct reply *r);
 };
 

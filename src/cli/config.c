@@ -51,6 +51,8 @@ static const struct setting settings[] = {
      "minimum password length in Unicode code points"},
     {"WORKERS", "--workers", K_LONG, OFF(workers), NULL, 1, 256,
      "threads for password hashing and database work (default: CPU count)"},
+    {"DB_WORKERS", "--db-workers", K_LONG, OFF(db_workers), "2", 1, 256,
+     "threads for quick database work (/me, /readyz), apart from hashing"},
     {"QUEUE_SIZE", "--queue-size", K_LONG, OFF(queue_size), "128", 1, 65536,
      "jobs that may wait for a worker; past that: 503 + Retry-After"},
     {"HTTP_THREADS", "--http-threads", K_LONG, OFF(http_threads), "1", 1, 64,
@@ -60,7 +62,7 @@ static const struct setting settings[] = {
     {"ACCESS_LOG", "--access-log", K_BOOL, OFF(access_log), "0", 0, 0,
      "log one line per request (1/0)"},
     {"DB_POOL_SIZE", "--db-pool-size", K_LONG, OFF(db_pool_size), NULL, 1, 1000,
-     "database connections (default: WORKERS + 1)"},
+     "database connections (default: WORKERS + DB_WORKERS)"},
     {"DB_CONNECT_TIMEOUT_SECONDS", "--db-connect-timeout-seconds", K_LONG,
      OFF(db_connect_timeout_seconds), "3", 1, 300,
      "PostgreSQL: wait this long for a connection; past it requests answer 503"},
@@ -161,7 +163,7 @@ static int validate(struct config *cfg, char *err, size_t errlen)
         cfg->workers = n > 0 ? n : 1;
     }
     if (cfg->db_pool_size == 0)
-        cfg->db_pool_size = cfg->workers + 1;
+        cfg->db_pool_size = cfg->workers + cfg->db_workers;
     return 0;
 }
 

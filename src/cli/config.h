@@ -24,7 +24,8 @@ struct config {
     long bcrypt_rounds;
     enum password_scheme password_hash;
     long password_min_length;
-    long workers;
+    long workers;    /* password-hashing threads */
+    long db_workers; /* threads for quick database work */
     long queue_size;
     long http_threads;
     long max_connections;

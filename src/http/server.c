@@ -21,7 +21,8 @@
 struct http_server {
     struct MHD_Daemon *d;
     const struct api_ctx *app;
-    pool *workers;
+    pool *hashers; /* API_HASH routes */
+    pool *db;      /* API_DB routes */
     bool access_log;
     atomic_uint_fast64_t in_flight;
     atomic_uint_fast64_t next_id;
@@ -367,14 +368,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->api.body = rq->body;
         rq->api.body_len = rq->body_len;
     }
-    if (!rq->route->offload) {
+    if (rq->route->work == API_INLINE) {
         rq->route->handle(&rq->api, &rq->reply);
         return send_reply(rq);
     }
     /* Suspend before queueing: the worker may finish and resume at once. */
     atomic_store(&rq->state, REQ_RUNNING);
     MHD_suspend_connection(conn);
-    if (pool_submit(srv->workers, run_job, rq) != 0) {
+    if (pool_submit(rq->route->work == API_HASH ? srv->hashers : srv->db, run_job, rq) != 0) {
         reply_problem(&rq->reply, 503, "the server is busy; retry later");
         rq->reply.retry_after = 1;
         atomic_store(&rq->state, REQ_DONE);
@@ -419,8 +420,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("http: %s", msg);
 }
 
-http_server *http_start(const struct http_options *opt, const struct api_ctx *app, pool *workers,
-                        char *err, size_t errlen)
+http_server *http_start(const struct http_options *opt, const struct api_ctx *app, pool *hashers,
+                        pool *db, char *err, size_t errlen)
 {
     struct sockaddr_in6 a6 = {0};
     struct sockaddr_in a4 = {0};
@@ -449,7 +450,8 @@ http_server *http_start(const struct http_options *opt, const struct api_ctx *ap
         return NULL;
     }
     s->app = app;
-    s->workers = workers;
+    s->hashers = hashers;
+    s->db = db;
     s->access_log = opt->access_log;
     randombytes_buf(rnd, sizeof rnd);
     sodium_bin2hex(s->id_prefix, sizeof s->id_prefix, rnd, sizeof rnd);
@@ -498,7 +500,7 @@ void http_stop(http_server *s, unsigned grace_ms)
         log_warn("stopping with %" PRIuFAST64 " requests unfinished", atomic_load(&s->in_flight));
     /* A job still on a worker resumes its connection when done; the daemon
      * must outlive that call. Jobs are bounded (one hash, a few queries). */
-    while (pool_pending(s->workers) > 0)
+    while (pool_pending(s->hashers) > 0 || pool_pending(s->db) > 0)
         usleep(10 * 1000);
     MHD_stop_daemon(s->d);
     free(s);

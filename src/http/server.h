@@ -23,8 +23,8 @@ struct http_options {
 
 /* Starts serving routes with app as every request's context; slow routes go
  * to workers. Returns NULL (reason in err) when the address cannot be bound. */
-http_server *http_start(const struct http_options *opt, const struct api_ctx *app, pool *workers,
-                        char *err, size_t errlen);
+http_server *http_start(const struct http_options *opt, const struct api_ctx *app, pool *hashers,
+                        pool *db, char *err, size_t errlen);
 
 /* Stops accepting, lets in-flight requests finish (up to grace_ms), closes
  * every connection and frees s. The pool must still be running. */

@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 struct job {
     pool_fn fn;
@@ -16,6 +18,7 @@ struct pool {
     unsigned cap, head, count, running;
     bool stopping;
     unsigned nthreads;
+    int niceness;
     pthread_t *threads;
 };
 
@@ -23,6 +26,10 @@ static void *pool_worker(void *arg)
 {
     pool *p = arg;
 
+    /* On Linux the nice value belongs to the thread (setpriority on its
+     * tid); failing to lower our own priority changes nothing else. */
+    if (p->niceness != 0)
+        (void)setpriority(PRIO_PROCESS, (id_t)gettid(), p->niceness);
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (p->count == 0 && !p->stopping)
@@ -42,13 +49,14 @@ static void *pool_worker(void *arg)
     return NULL;
 }
 
-pool *pool_create(unsigned nthreads, unsigned queue_cap)
+pool *pool_create(unsigned nthreads, unsigned queue_cap, int niceness)
 {
     pool *p = calloc(1, sizeof *p);
 
     if (p == NULL || nthreads == 0 || queue_cap == 0)
         goto fail;
     p->cap = queue_cap;
+    p->niceness = niceness;
     p->ring = calloc(queue_cap, sizeof *p->ring);
     p->threads = calloc(nthreads, sizeof *p->threads);
     if (p->ring == NULL || p->threads == NULL)

@@ -10,9 +10,11 @@
 typedef struct pool pool;
 typedef void (*pool_fn)(void *arg);
 
-/* Starts nthreads workers with room for queue_cap waiting jobs. Returns NULL
- * when memory or threads cannot be had. */
-pool *pool_create(unsigned nthreads, unsigned queue_cap);
+/* Starts nthreads workers with room for queue_cap waiting jobs; each worker
+ * raises its nice value by niceness (0: unchanged), so that CPU-bound jobs
+ * yield to the HTTP threads. Returns NULL when memory or threads cannot be
+ * had. */
+pool *pool_create(unsigned nthreads, unsigned queue_cap, int niceness);
 
 /* Queues fn(arg). Returns 0, or -1 at once when the queue is full or the pool
  * is stopping: the caller answers 503 instead of waiting. */

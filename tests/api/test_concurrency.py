@@ -176,6 +176,39 @@ def test_queue_full_answers_503_while_fast_paths_answer(make_server, tmp_path):
                                "hash had finished: they wait behind the hashing workers")
 
 
+def test_me_answers_while_hashing_queue_is_full(make_server, tmp_path):
+    # /me needs the database but no hash: it must not wait behind queued
+    # bcrypt jobs. One hashing worker, cost 14 (about a second a job), four
+    # logins queued: /me still answers while they are pending.
+    db = tmp_path / "me-busy.db"
+    prep = make_server(db_path=db)
+    u = prep.new_user()
+    token = prep.token(u["username"])
+    prep.stop()
+
+    srv = make_server(db_path=db, env={"WORKERS": "1", "QUEUE_SIZE": "16",
+                                       "BCRYPT_ROUNDS": "14"})
+    # Unknown users cost a full verification at cost 14, like real ones.
+    n = 4
+    results = [None] * n
+
+    def fire(i):
+        results[i] = srv.login(unique_username("ghost"), timeout=HANG)
+
+    threads = [threading.Thread(target=fire, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)  # let the logins reach the queue
+    me = srv.get("/me", headers={"Authorization": f"Bearer {token}"}, timeout=HANG)
+    pending = sum(1 for r in results if r is None)
+    for t in threads:
+        t.join(HANG)
+    assert me.status_code == 200, me.text
+    assert me.json()["username"] == u["username"]
+    assert pending > 0, "the logins finished before /me answered: nothing was shown"
+    assert all(r is not None and r.status_code == 401 for r in results)
+
+
 def test_sigterm_finishes_in_flight_request(make_server, tmp_path):
     db = tmp_path / "term.db"
     srv = make_server(db_path=db, env={"WORKERS": "1", "BCRYPT_ROUNDS": "14"})

@@ -21,6 +21,7 @@ static const char *const config_vars[] = {
     "PASSWORD_HASH",
     "PASSWORD_MIN_LENGTH",
     "WORKERS",
+    "DB_WORKERS",
     "QUEUE_SIZE",
     "HTTP_THREADS",
     "MAX_CONNECTIONS",
@@ -98,7 +99,8 @@ TEST(config_defaults)
     CHECK(cfg.jwt_audience == NULL);
     CHECK_EQ_INT(cfg.jwt_leeway_seconds, 0);
     CHECK(cfg.workers >= 1);
-    CHECK_EQ_INT(cfg.db_pool_size, cfg.workers + 1);
+    CHECK_EQ_INT(cfg.db_workers, 2);
+    CHECK_EQ_INT(cfg.db_pool_size, cfg.workers + cfg.db_workers);
     CHECK(!cfg.access_log);
     config_free(&cfg);
     CHECK(cfg.database_url == NULL && cfg.host == NULL && cfg.algorithm == NULL);
@@ -122,6 +124,7 @@ TEST(config_env_overrides)
     setenv("JWT_AUDIENCE", "api", 1);
     setenv("JWT_LEEWAY_SECONDS", "30", 1);
     setenv("WORKERS", "3", 1);
+    setenv("DB_WORKERS", "3", 1);
     setenv("ACCESS_LOG", "1", 1);
     int rc = load(&cfg, &help, err, sizeof err, 0, NULL);
     clear_env();
@@ -139,7 +142,8 @@ TEST(config_env_overrides)
     CHECK_EQ_STR(cfg.jwt_audience, "api");
     CHECK_EQ_INT(cfg.jwt_leeway_seconds, 30);
     CHECK_EQ_INT(cfg.workers, 3);
-    CHECK_EQ_INT(cfg.db_pool_size, 4);
+    CHECK_EQ_INT(cfg.db_workers, 3);
+    CHECK_EQ_INT(cfg.db_pool_size, 6); /* WORKERS + DB_WORKERS */
     CHECK(cfg.access_log);
     config_free(&cfg);
     CHECK(cfg.secret_key == NULL);

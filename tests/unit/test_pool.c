@@ -70,7 +70,7 @@ TEST(pool_runs_all_jobs)
     enum { NJOBS = 2000 };
     atomic_int counter;
     int submitted = 0;
-    pool *p = pool_create(4, 16);
+    pool *p = pool_create(4, 16, 0);
 
     REQUIRE(p != NULL);
     atomic_init(&counter, 0);
@@ -89,7 +89,7 @@ TEST(pool_submit_full_queue)
 {
     struct gate g;
     atomic_int counter;
-    pool *p = pool_create(1, 1);
+    pool *p = pool_create(1, 1, 0);
 
     REQUIRE(p != NULL);
     gate_init(&g);
@@ -126,7 +126,7 @@ TEST(pool_destroy_drains)
     struct gate g;
     atomic_int counter;
     pthread_t t;
-    pool *p = pool_create(1, QUEUED);
+    pool *p = pool_create(1, QUEUED, 0);
 
     REQUIRE(p != NULL);
     gate_init(&g);
@@ -148,7 +148,7 @@ TEST(pool_destroy_drains)
 
 TEST(pool_create_rejects_zero)
 {
-    CHECK(pool_create(0, 4) == NULL);
-    CHECK(pool_create(2, 0) == NULL);
+    CHECK(pool_create(0, 4, 0) == NULL);
+    CHECK(pool_create(2, 0, 0) == NULL);
     pool_destroy(NULL);
 }
