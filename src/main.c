@@ -131,7 +131,8 @@ static int serve(struct config *cfg, bool migrate_only)
     }
     signal(SIGPIPE, SIG_IGN);
 
-    /* By default one connection per worker, one for the HTTP threads' quick reads. */
+    /* By default one connection per hashing and per database worker
+     * (DB_POOL_SIZE), so a worker never waits for a connection. */
     struct store_options so = {(unsigned)cfg->db_pool_size,
                                (unsigned)cfg->db_connect_timeout_seconds,
                                (unsigned)cfg->db_statement_timeout_ms, 0};

@@ -38,8 +38,6 @@ struct api_request {
  * itself (OAuth 2.0 answers errors in its own format). Both get the 413. */
 enum api_body { API_BODY_NONE, API_BODY_JSON, API_BODY_FORM };
 
-/* A route's path matches exactly, except one that ends in '/': it matches
- * every path under it, and its handler reads req->path. */
 /* Where a handler runs. Inline handlers must never block; the two pools keep
  * quick database reads from queueing behind password hashes. */
 enum api_work {
@@ -48,6 +46,8 @@ enum api_work {
     API_HASH,   /* on a hashing worker: a password hash (and its queries) */
 };
 
+/* A route's path matches exactly, except one that ends in '/': it matches
+ * every path under it, and its handler reads req->path. */
 struct api_route {
     const char *path;
     const char *method;

@@ -45,7 +45,6 @@ struct request {
     bool decided; /* reply is final before any handler runs */
     bool sent;    /* the reply is queued */
     const char *method;
-    const char *path;
     struct timespec start;
 };
 
@@ -132,7 +131,7 @@ static void method_not_allowed(struct request *rq)
 
     for (size_t i = 0; i < api_nroutes; i++) {
         const struct api_route *r = &api_routes[i];
-        if (!route_matches(r, rq->path))
+        if (!route_matches(r, rq->api.path))
             continue;
         n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s%s", n > 0 ? ", " : "", r->method,
                               strcmp(r->method, "GET") == 0 ? ", HEAD" : "");
@@ -171,7 +170,7 @@ static void check_head(struct request *rq)
         decide(rq, 431, "request headers exceed 16384 bytes");
         return;
     }
-    rq->route = find_route(rq->path, rq->method, &known);
+    rq->route = find_route(rq->api.path, rq->method, &known);
     if (rq->route == NULL) {
         if (known) {
             method_not_allowed(rq);
@@ -326,7 +325,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->srv = srv;
         rq->conn = conn;
         rq->method = method;
-        rq->path = url;
         rq->api.app = srv->app;
         rq->api.path = url;
         if (srv->access_log)
@@ -398,7 +396,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         clock_gettime(CLOCK_MONOTONIC, &now);
         double ms = (double)(now.tv_sec - rq->start.tv_sec) * 1e3 +
                     (double)(now.tv_nsec - rq->start.tv_nsec) / 1e6;
-        log_info("%s %s %d %.1fms id=%s%s", rq->method, rq->path, rq->reply.status, ms,
+        log_info("%s %s %d %.1fms id=%s%s", rq->method, rq->api.path, rq->reply.status, ms,
                  rq->request_id, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
     }
     free_body(rq);
