@@ -2,7 +2,7 @@
 #define GH_TESTS_UNIT_TEST_LIST_H
 
 /* Every unit test, once, in the order they run. X(name) names
- * test_<name>, defined with TEST(name) in tests/unit/test_<module>.c. */
+ * test_<name>, defined with TEST(name) in tests/unit/<layer>/test_<module>.c. */
 
 #define TEST_LIST(X)                                                                               \
     X(b64_rfc4648_vectors)                                                                         \
