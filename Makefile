@@ -81,11 +81,14 @@ asan: build-asan/gatehouse build-asan/unit-tests
 run: build/gatehouse
 	./build/gatehouse
 
+# The unit tests run beside a throwaway PostgreSQL 15 cluster, so that the
+# store's cases run on both backends (tests/unit/store/test_store.c).
 unit: build/unit-tests
-	./build/unit-tests
+	GATEHOUSE_TEST_REQUIRE_PG=1 scripts/with-pg.sh ./build/unit-tests
 
 unit-asan: build-asan/unit-tests
-	ASAN_OPTIONS=detect_leaks=1 ./build-asan/unit-tests
+	GATEHOUSE_TEST_REQUIRE_PG=1 ASAN_OPTIONS=detect_leaks=1 scripts/with-pg.sh \
+	    ./build-asan/unit-tests
 
 # tests/api/test_postgres.py starts a PostgreSQL cluster of its own (and fails
 # rather than skips here when PostgreSQL is missing).

@@ -136,7 +136,7 @@ static int serve(struct config *cfg, bool migrate_only)
     struct store_options so = {(unsigned)cfg->db_pool_size,
                                (unsigned)cfg->db_connect_timeout_seconds,
                                (unsigned)cfg->db_statement_timeout_ms, 0};
-    if (store_open_with(cfg->database_url, &so, &st, err, sizeof err) != STORE_OK) {
+    if (store_open(cfg->database_url, &so, &st, err, sizeof err) != STORE_OK) {
         fprintf(stderr, "gatehouse: %s\n", err);
         return EXIT_FAILURE;
     }

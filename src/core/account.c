@@ -115,7 +115,8 @@ enum account_status account_register(const struct account_deps *d, const char *u
         log_error("password hashing failed");
         return ACCOUNT_ERROR;
     }
-    enum store_status st = store_user_create(d->store, username, key, hash, timefmt_now(), out);
+    enum store_status st =
+        store_user_create(d->store, NULL, username, key, hash, timefmt_now(), out);
     sodium_memzero(hash, sizeof hash);
     return from_store(st);
 }
@@ -141,7 +142,7 @@ static enum account_status open_session(const struct account_deps *d, const stru
     s.user_id = u->id;
     s.created_at = now;
     s.expires_at = now + d->refresh_ttl;
-    enum store_status st = store_session_create(d->store, &s);
+    enum store_status st = store_session_create(d->store, NULL, &s);
     if (st != STORE_OK)
         return from_store(st);
 
@@ -170,7 +171,7 @@ enum account_status account_login(const struct account_deps *d, const char *user
         return ACCOUNT_UNAUTHORIZED;
     }
     username_key(key, username);
-    enum store_status st = store_user_by_key(d->store, key, &u);
+    enum store_status st = store_user_by_key(d->store, NULL, key, &u);
     if (st == STORE_NOT_FOUND) {
         password_verify_dummy(d->policy, password, plen);
         return ACCOUNT_UNAUTHORIZED;
@@ -190,7 +191,7 @@ enum account_status account_login(const struct account_deps *d, const char *user
 enum account_status account_me(const struct account_deps *d, const struct jwt_claims *claims,
                                struct store_user *out)
 {
-    enum account_status rc = from_store(store_user_by_id(d->store, claims->user_id, out));
+    enum account_status rc = from_store(store_user_by_id(d->store, NULL, claims->user_id, out));
 
     if (rc == ACCOUNT_OK)
         sodium_memzero(out->password_hash, sizeof out->password_hash);

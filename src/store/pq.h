@@ -5,23 +5,29 @@
  * used. Linking it would load libpq and its dependencies (OpenSSL, Kerberos,
  * LDAP) into every process, SQLite-only ones included: 3 MiB of idle RSS,
  * measured. Include this header instead of <libpq-fe.h>; the PQ* names
- * below then call through the loaded table. */
+ * below then call through the loaded table (PQconnectdb and PQexec serve
+ * the unit tests, which check the database behind the store's back). */
 
 #include <libpq-fe.h>
 #include <stddef.h>
 
 #define PQ_FUNCTIONS(X)                                                                            \
     X(PQclear)                                                                                     \
+    X(PQcmdStatus)                                                                                 \
+    X(PQcmdTuples)                                                                                 \
     X(PQconndefaults)                                                                              \
     X(PQconninfoFree)                                                                              \
     X(PQconnectStartParams)                                                                        \
+    X(PQconnectdb)                                                                                 \
     X(PQconnectPoll)                                                                               \
     X(PQconnectionNeedsPassword)                                                                   \
     X(PQconsumeInput)                                                                              \
     X(PQerrorMessage)                                                                              \
+    X(PQexec)                                                                                      \
     X(PQfinish)                                                                                    \
     X(PQfreemem)                                                                                   \
     X(PQgetResult)                                                                                 \
+    X(PQgetisnull)                                                                                 \
     X(PQgetvalue)                                                                                  \
     X(PQisBusy)                                                                                    \
     X(PQnotifies)                                                                                  \
@@ -49,16 +55,21 @@ int pq_load(char *err, size_t errlen);
 
 #ifndef PQ_LOADER
 #define PQclear                   pq_fn.PQclear
+#define PQcmdStatus               pq_fn.PQcmdStatus
+#define PQcmdTuples               pq_fn.PQcmdTuples
 #define PQconndefaults            pq_fn.PQconndefaults
 #define PQconninfoFree            pq_fn.PQconninfoFree
 #define PQconnectStartParams      pq_fn.PQconnectStartParams
+#define PQconnectdb               pq_fn.PQconnectdb
 #define PQconnectPoll             pq_fn.PQconnectPoll
 #define PQconnectionNeedsPassword pq_fn.PQconnectionNeedsPassword
 #define PQconsumeInput            pq_fn.PQconsumeInput
 #define PQerrorMessage            pq_fn.PQerrorMessage
+#define PQexec                    pq_fn.PQexec
 #define PQfinish                  pq_fn.PQfinish
 #define PQfreemem                 pq_fn.PQfreemem
 #define PQgetResult               pq_fn.PQgetResult
+#define PQgetisnull               pq_fn.PQgetisnull
 #define PQgetvalue                pq_fn.PQgetvalue
 #define PQisBusy                  pq_fn.PQisBusy
 #define PQnotifies                pq_fn.PQnotifies

@@ -1,11 +1,20 @@
+/* The store above its drivers: opening by URL, transactions, and the
+ * statement helpers every operation uses (store__*). */
 #include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/driver.h"
 #include "store/pgurl.h"
-#include "store/store_impl.h"
+#include "util/log.h"
+
+#define STMT_KIND_READ           true
+#define STMT_KIND_WRITE          false
+#define STMT_DEF(id, text, kind) [STMT_##id] = {#id, text, STMT_KIND_##kind},
+const struct store_stmt_def store_stmts[STMT_COUNT] = {STORE_STATEMENTS(STMT_DEF)};
+#undef STMT_DEF
 
 char *store_sqlite_url_path(const char *url)
 {
@@ -22,63 +31,183 @@ char *store_sqlite_url_path(const char *url)
     return strdup(path);
 }
 
-enum store_status store_open(const char *url, unsigned nconns, store **out, char *err,
-                             size_t errlen)
+enum store_status store_open(const char *url, const struct store_options *opt, store **out,
+                             char *err, size_t errlen)
 {
-    struct store_options opt = {.nconns = nconns};
-
-    return store_open_with(url, &opt, out, err, errlen);
-}
-
-enum store_status store_open_with(const char *url, const struct store_options *opt, store **out,
-                                  char *err, size_t errlen)
-{
-    unsigned nconns = opt->nconns != 0 ? opt->nconns : 1;
+    const struct store_driver *drv;
 
     *out = NULL;
-    if (strncmp(url, "sqlite:", 7) == 0)
-        return store_sqlite_open(url, nconns, out, err, errlen);
-    if (pgurl_is_postgres(url))
-        return store_pg_open(url, opt, out, err, errlen);
-    snprintf(err, errlen,
-             "DATABASE_URL: unsupported scheme; expected sqlite:///relative.db, "
-             "sqlite:////absolute.db or postgresql://user:password@host:5432/database");
-    return STORE_ERROR;
+    if (strncmp(url, "sqlite:", 7) == 0) {
+        drv = &store_sqlite_driver;
+    } else if (pgurl_is_postgres(url)) {
+        drv = &store_pg_driver;
+    } else {
+        snprintf(err, errlen,
+                 "DATABASE_URL: unsupported scheme; expected sqlite:///relative.db, "
+                 "sqlite:////absolute.db or postgresql://user:password@host:5432/database");
+        return STORE_ERROR;
+    }
+    store *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return STORE_ERROR;
+    }
+    s->drv = drv;
+    enum store_status rc = drv->open(url, opt, &s->db, err, errlen);
+    if (rc == STORE_OK)
+        rc = store__migrate(s, err, errlen);
+    if (rc != STORE_OK) {
+        store_close(s);
+        return rc;
+    }
+    *out = s;
+    return STORE_OK;
 }
 
 void store_close(store *s)
 {
-    if (s != NULL)
-        s->ops->close(s);
+    if (s == NULL)
+        return;
+    if (s->db != NULL)
+        s->drv->close(s->db);
+    free(s);
 }
 
 const char *store_sqlite_path(const store *s)
 {
-    return s->ops->sqlite_path(s);
+    return s->drv->sqlite_path(s->db);
+}
+
+enum store_status store_begin(store *s, store_tx *tx)
+{
+    *tx = (store_tx){.s = s};
+    enum store_status rc = s->drv->acquire(s->db, &tx->c);
+
+    if (rc != STORE_OK)
+        return rc;
+    rc = s->drv->begin(tx->c, BEGIN_WRITE);
+    if (rc != STORE_OK) {
+        s->drv->release(s->db, tx->c);
+        tx->c = NULL;
+    }
+    return rc;
+}
+
+enum store_status store_commit(store_tx *tx)
+{
+    const struct store_driver *drv = tx->s->drv;
+    enum store_status rc = tx->failed;
+
+    if (rc == STORE_OK)
+        rc = drv->commit(tx->c);
+    else
+        drv->rollback(tx->c);
+    drv->release(tx->s->db, tx->c);
+    tx->c = NULL;
+    return rc;
+}
+
+void store_rollback(store_tx *tx)
+{
+    if (tx->c == NULL)
+        return;
+    tx->s->drv->rollback(tx->c);
+    tx->s->drv->release(tx->s->db, tx->c);
+    tx->c = NULL;
+}
+
+enum store_status store__open(store *s, store_tx *tx, enum store_stmt id, struct store_query *q)
+{
+    enum store_status rc;
+
+    *q = (struct store_query){.s = s, .tx = tx};
+    if (tx != NULL) {
+        /* A failed transaction runs nothing more; commit will roll it back. */
+        if (tx->failed != STORE_OK)
+            return tx->failed;
+        q->c = tx->c;
+    } else {
+        rc = s->drv->acquire(s->db, &q->c);
+        if (rc != STORE_OK)
+            return rc;
+        q->own = true;
+    }
+    rc = s->drv->start(q->c, id, tx != NULL);
+    if (rc != STORE_OK) {
+        if (tx != NULL)
+            tx->failed = rc;
+        if (q->own)
+            s->drv->release(s->db, q->c);
+        q->c = NULL;
+    }
+    return rc;
+}
+
+void store__int(struct store_query *q, int i, int64_t v)
+{
+    q->s->drv->bind_int64(q->c, i, v);
+}
+
+void store__text(struct store_query *q, int i, const char *v)
+{
+    q->s->drv->bind_text(q->c, i, v);
+}
+
+void store__blob(struct store_query *q, int i, const void *p, size_t n)
+{
+    q->s->drv->bind_blob(q->c, i, p, n);
+}
+
+enum store_status store__step(struct store_query *q, bool *row)
+{
+    enum store_status rc = q->s->drv->step(q->c, row);
+
+    if (rc != STORE_OK && q->tx != NULL && q->tx->failed == STORE_OK)
+        q->tx->failed = rc;
+    return rc;
+}
+
+int64_t store__col_int64(struct store_query *q, int col)
+{
+    return q->s->drv->column_int64(q->c, col);
+}
+
+bool store__col_text(struct store_query *q, int col, char *dst, size_t cap)
+{
+    const char *v = q->s->drv->column_text(q->c, col);
+    size_t n = v != NULL ? strlen(v) : 0;
+
+    if (n >= cap) {
+        dst[0] = '\0';
+        return false;
+    }
+    memcpy(dst, v != NULL ? v : "", n + 1);
+    return true;
+}
+
+int64_t store__changes(struct store_query *q)
+{
+    return q->s->drv->changes(q->c);
+}
+
+enum store_status store__close(struct store_query *q, enum store_status rc)
+{
+    if (q->c == NULL)
+        return rc;
+    q->s->drv->end(q->c);
+    if (q->own)
+        q->s->drv->release(q->s->db, q->c);
+    q->c = NULL;
+    return rc;
 }
 
 enum store_status store_ping(store *s)
 {
-    return s->ops->ping(s);
-}
+    struct store_query q;
+    bool row = false;
+    enum store_status rc = store__open(s, NULL, STMT_PING, &q);
 
-enum store_status store_user_create(store *s, const char *username, const char *username_key,
-                                    const char *password_hash, int64_t now, struct store_user *out)
-{
-    return s->ops->user_create(s, username, username_key, password_hash, now, out);
-}
-
-enum store_status store_user_by_key(store *s, const char *username_key, struct store_user *out)
-{
-    return s->ops->user_by_key(s, username_key, out);
-}
-
-enum store_status store_user_by_id(store *s, int64_t id, struct store_user *out)
-{
-    return s->ops->user_by_id(s, id, out);
-}
-
-enum store_status store_session_create(store *s, const struct store_session *sess)
-{
-    return s->ops->session_create(s, sess);
+    if (rc == STORE_OK)
+        rc = store__step(&q, &row);
+    return store__close(&q, rc);
 }

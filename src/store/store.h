@@ -1,18 +1,23 @@
 #ifndef GH_STORE_STORE_H
 #define GH_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* The storage interface. One implementation per backend (store_sqlite.c,
- * store_pg.c); every function is safe to call from any worker thread.
- * Functions return a store_status; nothing here knows about HTTP. */
+/* The storage interface: users, sessions and the schema, over SQLite or
+ * PostgreSQL (one driver each, driver.h). Every function is safe to call from
+ * any worker thread and returns a store_status; nothing here knows HTTP.
+ *
+ * Operations take a transaction, or NULL to run alone (on a connection of
+ * their own, committed at once). A transaction holds one connection from
+ * store_begin until store_commit or store_rollback. */
 
 typedef struct store store;
 
 enum store_status {
     STORE_OK = 0,
-    STORE_NOT_FOUND,   /* no such row */
+    STORE_NOT_FOUND,   /* no such row (or a foreign key names one that is gone) */
     STORE_CONFLICT,    /* a unique index refused the row (username taken) */
     STORE_UNAVAILABLE, /* the database cannot be reached or is locked: retry later */
     STORE_ERROR,       /* anything else; logged where it happened */
@@ -36,19 +41,6 @@ struct store_session {
     int64_t created_at, expires_at;
 };
 
-/* The backend of a URL, or NULL when the scheme is not one we serve. */
-struct store_backend {
-    const char *name;
-    /* Opens the database of url with room for nconns concurrent users. */
-    enum store_status (*open)(const char *url, unsigned nconns, store **out, char *err,
-                              size_t errlen);
-};
-
-/* Opens the store named by url (see the README's DATABASE_URL forms) and
- * brings its schema up to date. err receives a one-line reason on failure. */
-enum store_status store_open(const char *url, unsigned nconns, store **out, char *err,
-                             size_t errlen);
-
 /* How a store connects; a zero field takes the default in brackets. */
 struct store_options {
     unsigned nconns;               /* connections in the pool [1] */
@@ -57,40 +49,76 @@ struct store_options {
     unsigned start_wait_s;         /* PostgreSQL: retry an unreachable server [3 × connect] */
 };
 
-/* store_open with options. A PostgreSQL store connects and migrates before it
- * returns (STORE_UNAVAILABLE when the server stayed unreachable for
- * start_wait_s); afterwards a lost server makes calls answer STORE_UNAVAILABLE
- * within about connect_timeout_s + statement_timeout_ms, and the pool
- * reconnects by itself once the server is back. */
-enum store_status store_open_with(const char *url, const struct store_options *opt, store **out,
-                                  char *err, size_t errlen);
+/* Opens the store named by url (see the README's DATABASE_URL forms) and
+ * brings its schema up to date; err receives a one-line reason on failure. A
+ * PostgreSQL store connects before it returns (STORE_UNAVAILABLE when the
+ * server stayed unreachable for start_wait_s); afterwards a lost server makes
+ * calls answer STORE_UNAVAILABLE within about connect_timeout_s +
+ * statement_timeout_ms, and the pool reconnects by itself once it is back. */
+enum store_status store_open(const char *url, const struct store_options *opt, store **out,
+                             char *err, size_t errlen);
 
-/* Closes every connection and frees s. */
+/* Closes every connection and frees s. No transaction may be open. */
 void store_close(store *s);
 
 /* The file a SQLite store lives in (for the generated secret key beside it),
  * or NULL for a server database. */
 const char *store_sqlite_path(const store *s);
 
+/* Parses a sqlite:/// URL into a file path (malloc'd, caller frees).
+ * Returns NULL when url is not a SQLite URL or is malformed. */
+char *store_sqlite_url_path(const char *url);
+
+/* A transaction: the caller's, on its stack; members are the store's. */
+typedef struct store_tx {
+    store *s;
+    struct store_conn *c;
+    enum store_status failed; /* the first failure inside it, or STORE_OK */
+} store_tx;
+
+/* Takes a connection and begins a transaction that takes the write lock up
+ * front (SQLite: BEGIN IMMEDIATE), so two conflicting transactions wait for
+ * each other instead of failing half-way. */
+enum store_status store_begin(store *s, store_tx *tx);
+
+/* Commits and releases tx. After any failed operation inside tx this rolls
+ * back instead and returns that first failure: a transaction is all or
+ * nothing on both backends (PostgreSQL refuses further statements anyway). */
+enum store_status store_commit(store_tx *tx);
+
+/* Rolls back and releases tx. */
+void store_rollback(store_tx *tx);
+
 /* STORE_OK when the database answers a trivial query. */
 enum store_status store_ping(store *s);
 
 /* Inserts a user; the unique index on username_key decides duplicates
  * (STORE_CONFLICT), never a prior read. Fills out->id and created_at. */
-enum store_status store_user_create(store *s, const char *username, const char *username_key,
-                                    const char *password_hash, int64_t now, struct store_user *out);
+enum store_status store_user_create(store *s, store_tx *tx, const char *username,
+                                    const char *username_key, const char *password_hash,
+                                    int64_t now, struct store_user *out);
 
 /* Looks a user up by lower-cased username. */
-enum store_status store_user_by_key(store *s, const char *username_key, struct store_user *out);
+enum store_status store_user_by_key(store *s, store_tx *tx, const char *username_key,
+                                    struct store_user *out);
 
 /* Looks a user up by id. */
-enum store_status store_user_by_id(store *s, int64_t id, struct store_user *out);
+enum store_status store_user_by_id(store *s, store_tx *tx, int64_t id, struct store_user *out);
 
-/* Inserts a session row (one per login). */
-enum store_status store_session_create(store *s, const struct store_session *sess);
+/* Inserts a session row (one per login). STORE_NOT_FOUND when the user was
+ * deleted meanwhile. */
+enum store_status store_session_create(store *s, store_tx *tx, const struct store_session *sess);
 
-/* Parses a sqlite:/// URL into a file path (malloc'd, caller frees).
- * Returns NULL when url is not a SQLite URL or is malformed. */
-char *store_sqlite_url_path(const char *url);
+/* Compare-and-set of a session's refresh token: replaces old_hash by
+ * new_hash when old_hash is the current one and the session is live (not
+ * revoked, not expired at now). STORE_NOT_FOUND otherwise. Two concurrent
+ * calls with the same old_hash: exactly one gets STORE_OK. */
+enum store_status store_session_rotate(store *s, store_tx *tx, const char *sid,
+                                       const unsigned char old_hash[32],
+                                       const unsigned char new_hash[32], int64_t now);
+
+/* Marks a session revoked at now. STORE_NOT_FOUND when there is no such
+ * session or it was revoked already. */
+enum store_status store_session_revoke(store *s, store_tx *tx, const char *sid, int64_t now);
 
 #endif

@@ -4,6 +4,22 @@
 /* Every unit test, once, in the order they run. X(name) names
  * test_<name>, defined with TEST(name) in tests/unit/<layer>/test_<module>.c. */
 
+/* The store's cases run on each backend: test_store_<case>_sqlite and
+ * test_store_<case>_pg (tests/unit/store/test_store.c). */
+#define STORE_CASE_BOTH(X, name) X(store_##name##_sqlite) X(store_##name##_pg)
+#define STORE_CASES(X)                                                                             \
+    STORE_CASE_BOTH(X, users)                                                                      \
+    STORE_CASE_BOTH(X, user_fields_too_long)                                                       \
+    STORE_CASE_BOTH(X, sessions)                                                                   \
+    STORE_CASE_BOTH(X, session_rotate_and_revoke)                                                  \
+    STORE_CASE_BOTH(X, tx_commit)                                                                  \
+    STORE_CASE_BOTH(X, tx_fails_half_way)                                                          \
+    STORE_CASE_BOTH(X, reopen)                                                                     \
+    STORE_CASE_BOTH(X, newer_schema)                                                               \
+    STORE_CASE_BOTH(X, concurrent_inserts)                                                         \
+    STORE_CASE_BOTH(X, concurrent_conflicting_transactions)                                        \
+    STORE_CASE_BOTH(X, rotation_race)
+
 #define TEST_LIST(X)                                                                               \
     X(b64_rfc4648_vectors)                                                                         \
     X(b64_url_alphabet)                                                                            \
@@ -110,10 +126,7 @@
     X(docs_pages_refer_to_embedded_assets)                                                         \
     X(store_url_path)                                                                              \
     X(store_open_bad_urls)                                                                         \
-    X(store_users)                                                                                 \
-    X(store_sessions)                                                                              \
-    X(store_reopen)                                                                                \
-    X(store_newer_schema)                                                                          \
-    X(store_concurrent_inserts)
+    STORE_CASES(X)                                                                                 \
+    X(store_pg_connection_terminated)
 
 #endif

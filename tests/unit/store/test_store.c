@@ -1,4 +1,9 @@
-/* store/store_sqlite: users, sessions and migrations on a temporary file. */
+/* store: the same cases on SQLite (a temporary file) and on PostgreSQL (a
+ * schema of its own on the cluster GATEHOUSE_TEST_DATABASE_URL names, which
+ * scripts/with-pg.sh starts). Without that URL the PostgreSQL cases pass
+ * with a note, unless GATEHOUSE_TEST_REQUIRE_PG=1 (make test) makes them
+ * fail. Each case checks the database behind the store's back, with a
+ * connection of its own. */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -6,65 +11,174 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/pq.h"
 #include "store/store.h"
 #include "test.h"
 
 #define T0 ((int64_t)1700000000)
 
-/* A fresh directory under /tmp and the URL of a database in it. */
-struct tmpdb {
+enum backend { SQLITE, PG };
+
+/* A fresh, empty database of one backend. */
+struct tdb {
+    enum backend b;
     char dir[64];
     char path[128];
-    char url[160];
+    char schema[64];
+    char url[1024];
 };
 
-static int tmpdb_make(struct tmpdb *t)
+/* 0: ready; 1: PostgreSQL is not configured and not required (skip). */
+static int tdb_make(struct tdb *t, enum backend b, int line)
 {
-    snprintf(t->dir, sizeof t->dir, "/tmp/gh-unit-XXXXXX");
-    if (mkdtemp(t->dir) == NULL)
+    static unsigned counter;
+
+    memset(t, 0, sizeof *t);
+    t->b = b;
+    if (b == SQLITE) {
+        snprintf(t->dir, sizeof t->dir, "/tmp/gh-unit-XXXXXX");
+        if (mkdtemp(t->dir) == NULL)
+            return -1;
+        snprintf(t->path, sizeof t->path, "%s/test.db", t->dir);
+        snprintf(t->url, sizeof t->url, "sqlite:///%s", t->path); /* four slashes */
+        return 0;
+    }
+    const char *base = getenv("GATEHOUSE_TEST_DATABASE_URL");
+    const char *require = getenv("GATEHOUSE_TEST_REQUIRE_PG");
+    char err[256];
+    if (base == NULL || base[0] == '\0') {
+        if (require != NULL && strcmp(require, "1") == 0)
+            test_check(0, __FILE__, line, "GATEHOUSE_TEST_DATABASE_URL is set (PostgreSQL)");
+        return 1;
+    }
+    if (pq_load(err, sizeof err) != 0) {
+        test_check(0, __FILE__, line, err);
         return -1;
-    snprintf(t->path, sizeof t->path, "%s/test.db", t->dir);
-    snprintf(t->url, sizeof t->url, "sqlite:///%s", t->path); /* four slashes */
+    }
+    snprintf(t->schema, sizeof t->schema, "gh_unit_%ld_%u", (long)getpid(), ++counter);
+    PGconn *pg = PQconnectdb(base);
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", t->schema);
+    PGresult *r = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, sql) : NULL;
+    int ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    PQfinish(pg);
+    if (!ok) {
+        test_check(0, __FILE__, line, "CREATE SCHEMA on the test cluster");
+        return -1;
+    }
+    /* Everything the store creates lands in the schema: libpq's options
+     * parameter sets search_path for every connection. */
+    snprintf(t->url, sizeof t->url, "%s%coptions=-csearch_path%%3D%s", base,
+             strchr(base, '?') != NULL ? '&' : '?', t->schema);
     return 0;
 }
 
-static void tmpdb_remove(struct tmpdb *t)
+static void tdb_remove(struct tdb *t)
 {
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char p[160];
-
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(p, sizeof p, "%s%s", t->path, suffixes[i]);
-        unlink(p);
+    if (t->b == SQLITE) {
+        static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+        char p[160];
+        for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+            snprintf(p, sizeof p, "%s%s", t->path, suffixes[i]);
+            unlink(p);
+        }
+        rmdir(t->dir);
+        return;
     }
-    rmdir(t->dir);
+    PGconn *pg = PQconnectdb(getenv("GATEHOUSE_TEST_DATABASE_URL"));
+    char sql[128];
+    snprintf(sql, sizeof sql, "SET client_min_messages = warning; DROP SCHEMA %s CASCADE",
+             t->schema);
+    PQclear(PQexec(pg, sql));
+    PQfinish(pg);
 }
 
-/* One integer from a query run straight on the file; -1 on error. */
-static long long query_int(const char *path, const char *sql)
+/* One integer from a query run straight on the database; -1 on error. */
+static long long tdb_int(const struct tdb *t, const char *sql)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
     long long v = -1;
 
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    if (t->b == SQLITE) {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+            sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return v;
+    }
+    PGconn *pg = PQconnectdb(t->url);
+    PGresult *r = PQexec(pg, sql);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    PQfinish(pg);
     return v;
 }
 
-static int exec_on(const char *path, const char *sql)
+/* Runs sql straight on the database; 0 on success. */
+static int tdb_exec(const struct tdb *t, const char *sql)
 {
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
-
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    sqlite3_close(db);
-    return rc;
+    if (t->b == SQLITE) {
+        sqlite3 *db = NULL;
+        int rc = sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READWRITE, NULL);
+        /* Foreign keys are per connection in SQLite, as in the store's. */
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+        sqlite3_close(db);
+        return rc == SQLITE_OK ? 0 : -1;
+    }
+    PGconn *pg = PQconnectdb(t->url);
+    PGresult *r = PQexec(pg, sql);
+    ExecStatusType st = PQresultStatus(r);
+    PQclear(r);
+    PQfinish(pg);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
 }
+
+static store *open_store(const struct tdb *t, unsigned nconns, int line)
+{
+    struct store_options opt = {.nconns = nconns};
+    char err[256] = "";
+    store *s = NULL;
+
+    if (store_open(t->url, &opt, &s, err, sizeof err) != STORE_OK)
+        test_check(0, __FILE__, line, err);
+    return s;
+}
+
+/* Defines test_store_<name>_sqlite and _pg, each running
+ * case_<name>(t, s) on a fresh database of its backend with a store of
+ * nconns connections. */
+#define STORE_CASE(name, nconns)                                                                   \
+    static void case_##name(struct tdb *t, store *s);                                              \
+    static void run_##name(enum backend b)                                                         \
+    {                                                                                              \
+        struct tdb t;                                                                              \
+        int made = tdb_make(&t, b, __LINE__);                                                      \
+        if (made != 0)                                                                             \
+            return;                                                                                \
+        store *s = open_store(&t, nconns, __LINE__);                                               \
+        if (s != NULL) {                                                                           \
+            case_##name(&t, s);                                                                    \
+            store_close(s);                                                                        \
+        }                                                                                          \
+        tdb_remove(&t);                                                                            \
+    }                                                                                              \
+    TEST(store_##name##_sqlite)                                                                    \
+    {                                                                                              \
+        run_##name(SQLITE);                                                                        \
+    }                                                                                              \
+    TEST(store_##name##_pg)                                                                        \
+    {                                                                                              \
+        run_##name(PG);                                                                            \
+    }                                                                                              \
+    static void case_##name(struct tdb *t, store *s)
 
 static void url_path_is(const char *url, const char *want, int line)
 {
@@ -96,159 +210,243 @@ TEST(store_open_bad_urls)
     char err[256];
 
     err[0] = '\0';
-    CHECK_EQ_INT(store_open("mysql://user@host/db", 1, &s, err, sizeof err), STORE_ERROR);
+    CHECK_EQ_INT(store_open("mysql://user@host/db", NULL, &s, err, sizeof err), STORE_ERROR);
     CHECK(err[0] != '\0');
     err[0] = '\0';
-    CHECK_EQ_INT(store_open("sqlite://", 1, &s, err, sizeof err), STORE_ERROR);
+    CHECK_EQ_INT(store_open("sqlite://", NULL, &s, err, sizeof err), STORE_ERROR);
     CHECK(s == NULL);
     CHECK(strstr(err, "DATABASE_URL") != NULL);
     err[0] = '\0';
-    CHECK_EQ_INT(store_open("sqlite:////nonexistent-gh-dir/sub/x.db", 1, &s, err, sizeof err),
+    CHECK_EQ_INT(store_open("sqlite:////nonexistent-gh-dir/sub/x.db", NULL, &s, err, sizeof err),
                  STORE_ERROR);
     CHECK(s == NULL);
     CHECK(strstr(err, "/nonexistent-gh-dir/sub/x.db") != NULL);
 }
 
-TEST(store_users)
+STORE_CASE(users, 2)
 {
-    struct tmpdb t;
     struct store_user u, v;
-    store *s = NULL;
-    char err[256] = "";
 
-    REQUIRE(tmpdb_make(&t) == 0);
-    CHECK_EQ_INT(store_open(t.url, 2, &s, err, sizeof err), STORE_OK);
-    if (s == NULL) {
-        tmpdb_remove(&t);
-        REQUIRE(s != NULL);
-    }
-    CHECK_EQ_STR(store_sqlite_path(s), t.path);
     CHECK_EQ_INT(store_ping(s), STORE_OK);
+    if (t->b == SQLITE)
+        CHECK_EQ_STR(store_sqlite_path(s), t->path);
+    else
+        CHECK(store_sqlite_path(s) == NULL);
 
     memset(&u, 0, sizeof u);
-    CHECK_EQ_INT(store_user_create(s, "Alice", "alice", "$2b$04$hash", T0, &u), STORE_OK);
+    CHECK_EQ_INT(store_user_create(s, NULL, "Alice", "alice", "$2b$04$hash", T0, &u), STORE_OK);
     CHECK(u.id > 0);
     CHECK_EQ_STR(u.username, "Alice");
     CHECK_EQ_STR(u.password_hash, "$2b$04$hash");
     CHECK_EQ_INT(u.created_at, T0);
     /* The unique key decides, whatever the spelling. */
-    CHECK_EQ_INT(store_user_create(s, "ALICE", "alice", "$2b$04$other", T0 + 1, &v),
+    CHECK_EQ_INT(store_user_create(s, NULL, "ALICE", "alice", "$2b$04$other", T0 + 1, &v),
                  STORE_CONFLICT);
-    CHECK_EQ_INT(store_user_create(s, "alice", "alice", "$2b$04$other", T0 + 1, &v),
+    CHECK_EQ_INT(store_user_create(s, NULL, "alice", "alice", "$2b$04$other", T0 + 1, &v),
                  STORE_CONFLICT);
 
     memset(&v, 0, sizeof v);
-    CHECK_EQ_INT(store_user_by_key(s, "alice", &v), STORE_OK);
+    CHECK_EQ_INT(store_user_by_key(s, NULL, "alice", &v), STORE_OK);
     CHECK_EQ_INT(v.id, u.id);
     CHECK_EQ_STR(v.username, "Alice"); /* the registered spelling */
     CHECK_EQ_STR(v.password_hash, "$2b$04$hash");
     CHECK_EQ_INT(v.created_at, T0);
     memset(&v, 0, sizeof v);
-    CHECK_EQ_INT(store_user_by_id(s, u.id, &v), STORE_OK);
+    CHECK_EQ_INT(store_user_by_id(s, NULL, u.id, &v), STORE_OK);
     CHECK_EQ_STR(v.username, "Alice");
-    CHECK_EQ_INT(store_user_by_key(s, "Alice", &v), STORE_NOT_FOUND); /* keys are lower case */
-    CHECK_EQ_INT(store_user_by_key(s, "bob", &v), STORE_NOT_FOUND);
-    CHECK_EQ_INT(store_user_by_id(s, u.id + 1000, &v), STORE_NOT_FOUND);
-    CHECK_EQ_INT(store_user_by_id(s, 0, &v), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_user_by_key(s, NULL, "Alice", &v), STORE_NOT_FOUND); /* keys are lower */
+    CHECK_EQ_INT(store_user_by_key(s, NULL, "bob", &v), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_user_by_id(s, NULL, u.id + 1000, &v), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_user_by_id(s, NULL, 0, &v), STORE_NOT_FOUND);
 
     struct store_user b;
-    CHECK_EQ_INT(store_user_create(s, "bob", "bob", "$argon2id$x", T0 + 2, &b), STORE_OK);
+    CHECK_EQ_INT(store_user_create(s, NULL, "bob", "bob", "$argon2id$x", T0 + 2, &b), STORE_OK);
     CHECK(b.id > u.id);
-    CHECK_EQ_INT(query_int(t.path, "SELECT COUNT(*) FROM users"), 2);
-    store_close(s);
-    tmpdb_remove(&t);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM users"), 2);
+    /* A conflict spends an id on neither backend's behalf that could ever be
+     * handed out twice: ids only grow. */
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(DISTINCT id) FROM users"), 2);
 }
 
-TEST(store_sessions)
+STORE_CASE(user_fields_too_long, 1)
 {
-    struct tmpdb t;
+    struct store_user v;
+    char sql[512];
+
+    /* A row written by someone else that does not fit our buffers is
+     * refused, never truncated. */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO users (username, username_key, password_hash, created_at, updated_at) "
+             "VALUES ('%0100d', 'long', 'h', 0, 0)",
+             0);
+    REQUIRE(tdb_exec(t, sql) == 0);
+    CHECK_EQ_INT(store_user_by_key(s, NULL, "long", &v), STORE_ERROR);
+}
+
+static void make_session(struct store_session *sess, const char *id, int64_t user_id, int fill)
+{
+    memset(sess, 0, sizeof *sess);
+    snprintf(sess->id, sizeof sess->id, "%s", id);
+    sess->user_id = user_id;
+    memset(sess->refresh_hash, fill, sizeof sess->refresh_hash);
+    sess->created_at = T0;
+    sess->expires_at = T0 + 86400;
+}
+
+STORE_CASE(sessions, 1)
+{
     struct store_user u;
     struct store_session sess;
-    store *s = NULL;
-    char err[256] = "";
 
-    REQUIRE(tmpdb_make(&t) == 0);
-    CHECK_EQ_INT(store_open(t.url, 1, &s, err, sizeof err), STORE_OK);
-    if (s == NULL) {
-        tmpdb_remove(&t);
-        REQUIRE(s != NULL);
-    }
-    REQUIRE(store_user_create(s, "carol", "carol", "$2b$04$h", T0, &u) == STORE_OK);
-    memset(&sess, 0, sizeof sess);
-    snprintf(sess.id, sizeof sess.id, "sid-1");
-    sess.user_id = u.id;
-    memset(sess.refresh_hash, 0x11, sizeof sess.refresh_hash);
-    sess.created_at = T0;
-    sess.expires_at = T0 + 86400;
-    CHECK_EQ_INT(store_session_create(s, &sess), STORE_OK);
-    CHECK_EQ_INT(query_int(t.path, "SELECT COUNT(*) FROM sessions WHERE id = 'sid-1'"), 1);
-    CHECK_EQ_INT(query_int(t.path, "SELECT expires_at FROM sessions WHERE id = 'sid-1'"),
-                 T0 + 86400);
-    CHECK_EQ_INT(query_int(t.path, "SELECT length(refresh_hash) FROM sessions"), 32);
+    REQUIRE(store_user_create(s, NULL, "carol", "carol", "$2b$04$h", T0, &u) == STORE_OK);
+    make_session(&sess, "sid-1", u.id, 0x11);
+    CHECK_EQ_INT(store_session_create(s, NULL, &sess), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions WHERE id = 'sid-1'"), 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT expires_at FROM sessions WHERE id = 'sid-1'"), T0 + 86400);
+    CHECK_EQ_INT(tdb_int(t, t->b == SQLITE ? "SELECT length(refresh_hash) FROM sessions"
+                                           : "SELECT octet_length(refresh_hash) FROM sessions"),
+                 32);
+    CHECK_EQ_INT(tdb_int(t, "SELECT generation FROM sessions WHERE id = 'sid-1'"), 0);
     /* The same id, or the same refresh hash, again. */
-    memset(sess.refresh_hash, 0x22, sizeof sess.refresh_hash);
-    CHECK_EQ_INT(store_session_create(s, &sess), STORE_CONFLICT);
-    snprintf(sess.id, sizeof sess.id, "sid-2");
-    memset(sess.refresh_hash, 0x11, sizeof sess.refresh_hash);
-    CHECK_EQ_INT(store_session_create(s, &sess), STORE_CONFLICT);
+    make_session(&sess, "sid-1", u.id, 0x22);
+    CHECK_EQ_INT(store_session_create(s, NULL, &sess), STORE_CONFLICT);
+    make_session(&sess, "sid-2", u.id, 0x11);
+    CHECK_EQ_INT(store_session_create(s, NULL, &sess), STORE_CONFLICT);
     /* A user that does not exist (deleted meanwhile). */
-    memset(sess.refresh_hash, 0x33, sizeof sess.refresh_hash);
-    sess.user_id = u.id + 1000;
-    CHECK_EQ_INT(store_session_create(s, &sess), STORE_NOT_FOUND);
-    CHECK_EQ_INT(query_int(t.path, "SELECT COUNT(*) FROM sessions"), 1);
-    store_close(s);
-    tmpdb_remove(&t);
+    make_session(&sess, "sid-3", u.id + 1000, 0x33);
+    CHECK_EQ_INT(store_session_create(s, NULL, &sess), STORE_NOT_FOUND);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions"), 1);
+    /* Deleting the user takes its sessions along. */
+    REQUIRE(tdb_exec(t, "DELETE FROM users WHERE username_key = 'carol'") == 0);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions"), 0);
 }
 
-TEST(store_reopen)
+STORE_CASE(session_rotate_and_revoke, 1)
 {
-    struct tmpdb t;
+    struct store_user u;
+    struct store_session sess;
+    unsigned char h1[32], h2[32], h3[32];
+
+    memset(h1, 0x11, sizeof h1);
+    memset(h2, 0x22, sizeof h2);
+    memset(h3, 0x33, sizeof h3);
+    REQUIRE(store_user_create(s, NULL, "dora", "dora", "$2b$04$h", T0, &u) == STORE_OK);
+    make_session(&sess, "sid-r", u.id, 0x11);
+    REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+
+    CHECK_EQ_INT(store_session_rotate(s, NULL, "sid-r", h1, h2, T0 + 10), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT generation FROM sessions WHERE id = 'sid-r'"), 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT last_used_at FROM sessions WHERE id = 'sid-r'"), T0 + 10);
+    /* The old hash no longer matches; the new one does, once. */
+    CHECK_EQ_INT(store_session_rotate(s, NULL, "sid-r", h1, h3, T0 + 11), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_session_rotate(s, NULL, "sid-r", h2, h3, T0 + 12), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT generation FROM sessions WHERE id = 'sid-r'"), 2);
+    /* Another session's id, and an expired session. */
+    CHECK_EQ_INT(store_session_rotate(s, NULL, "sid-other", h3, h1, T0 + 13), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_session_rotate(s, NULL, "sid-r", h3, h1, T0 + 86400), STORE_NOT_FOUND);
+    CHECK_EQ_INT(tdb_int(t, "SELECT generation FROM sessions WHERE id = 'sid-r'"), 2);
+
+    CHECK_EQ_INT(store_session_revoke(s, NULL, "sid-r", T0 + 20), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT revoked_at FROM sessions WHERE id = 'sid-r'"), T0 + 20);
+    CHECK_EQ_INT(store_session_revoke(s, NULL, "sid-r", T0 + 21), STORE_NOT_FOUND);
+    CHECK_EQ_INT(tdb_int(t, "SELECT revoked_at FROM sessions WHERE id = 'sid-r'"), T0 + 20);
+    /* A revoked session never rotates again. */
+    CHECK_EQ_INT(store_session_rotate(s, NULL, "sid-r", h3, h1, T0 + 22), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_session_revoke(s, NULL, "sid-none", T0 + 23), STORE_NOT_FOUND);
+}
+
+STORE_CASE(tx_commit, 1)
+{
+    struct store_user a, b;
+    store_tx tx;
+
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_user_create(s, &tx, "erin", "erin", "$2b$04$h", T0, &a), STORE_OK);
+    CHECK_EQ_INT(store_user_create(s, &tx, "finn", "finn", "$2b$04$h", T0, &b), STORE_OK);
+    /* A read inside the transaction sees its own writes. */
+    struct store_user v;
+    CHECK_EQ_INT(store_user_by_key(s, &tx, "erin", &v), STORE_OK);
+    CHECK_EQ_INT(v.id, a.id);
+    /* Outside it, another connection does not see them yet (SQLite: the
+     * writer holds the lock, so look from a separate connection). */
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM users"), 0);
+    CHECK_EQ_INT(store_commit(&tx), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM users"), 2);
+
+    /* An explicit rollback leaves nothing behind. */
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_user_create(s, &tx, "gail", "gail", "$2b$04$h", T0, &a), STORE_OK);
+    store_rollback(&tx);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM users"), 2);
+    CHECK_EQ_INT(store_user_by_key(s, NULL, "gail", &v), STORE_NOT_FOUND);
+    /* The single connection went back to the pool each time. */
+    CHECK_EQ_INT(store_ping(s), STORE_OK);
+}
+
+STORE_CASE(tx_fails_half_way, 1)
+{
+    struct store_user a, b, v;
+    struct store_session sess;
+    store_tx tx;
+
+    REQUIRE(store_user_create(s, NULL, "hank", "hank", "$2b$04$h", T0, &a) == STORE_OK);
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_user_create(s, &tx, "ivy", "ivy", "$2b$04$h", T0, &b), STORE_OK);
+    make_session(&sess, "sid-ivy", b.id, 0x44);
+    CHECK_EQ_INT(store_session_create(s, &tx, &sess), STORE_OK);
+    /* Half-way: a write the unique index refuses. */
+    CHECK_EQ_INT(store_user_create(s, &tx, "Hank", "hank", "$2b$04$h", T0, &v), STORE_CONFLICT);
+    /* From then on the transaction runs nothing more... */
+    CHECK_EQ_INT(store_user_create(s, &tx, "jack", "jack", "$2b$04$h", T0, &v), STORE_CONFLICT);
+    /* ...and its commit rolls everything back, reporting the failure. */
+    CHECK_EQ_INT(store_commit(&tx), STORE_CONFLICT);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM users"), 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions"), 0);
+    CHECK_EQ_INT(store_user_by_key(s, NULL, "ivy", &v), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_user_by_key(s, NULL, "jack", &v), STORE_NOT_FOUND);
+    /* The connection is clean for the next caller. */
+    CHECK_EQ_INT(store_user_create(s, NULL, "ivy", "ivy", "$2b$04$h", T0, &b), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM users"), 2);
+}
+
+STORE_CASE(reopen, 1)
+{
     struct store_user u, v;
-    store *s = NULL;
     char err[256] = "";
+    struct store_options opt = {.nconns = 2};
+    store *again = NULL;
 
-    REQUIRE(tmpdb_make(&t) == 0);
-    CHECK_EQ_INT(store_open(t.url, 1, &s, err, sizeof err), STORE_OK);
-    if (s == NULL) {
-        tmpdb_remove(&t);
-        REQUIRE(s != NULL);
-    }
-    CHECK_EQ_INT(store_user_create(s, "dave", "dave", "$2b$04$h", T0, &u), STORE_OK);
-    store_close(s);
-    s = NULL;
+    CHECK_EQ_INT(store_user_create(s, NULL, "dave", "dave", "$2b$04$h", T0, &u), STORE_OK);
     /* Migrations run again and change nothing. */
-    CHECK_EQ_INT(store_open(t.url, 2, &s, err, sizeof err), STORE_OK);
-    if (s != NULL) {
-        CHECK_EQ_INT(store_user_by_key(s, "dave", &v), STORE_OK);
+    CHECK_EQ_INT(store_open(t->url, &opt, &again, err, sizeof err), STORE_OK);
+    if (again != NULL) {
+        CHECK_EQ_INT(store_user_by_key(again, NULL, "dave", &v), STORE_OK);
         CHECK_EQ_INT(v.id, u.id);
-        CHECK_EQ_INT(store_user_create(s, "Dave", "dave", "$2b$04$h", T0, &v), STORE_CONFLICT);
-        CHECK_EQ_INT(store_user_create(s, "erin", "erin", "$2b$04$h", T0, &v), STORE_OK);
+        CHECK_EQ_INT(store_user_create(again, NULL, "Dave", "dave", "$2b$04$h", T0, &v),
+                     STORE_CONFLICT);
+        CHECK_EQ_INT(store_user_create(again, NULL, "erin", "erin", "$2b$04$h", T0, &v), STORE_OK);
         CHECK(v.id > u.id);
-        store_close(s);
+        store_close(again);
     }
-    CHECK_EQ_INT(query_int(t.path, "SELECT COUNT(*) FROM schema_migrations"), 1);
-    CHECK_EQ_INT(query_int(t.path, "SELECT MAX(version) FROM schema_migrations"), 1);
-    CHECK_EQ_INT(query_int(t.path, "PRAGMA journal_mode = WAL") >= 0, 1);
-    tmpdb_remove(&t);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT MAX(version) FROM schema_migrations"), 1);
+    if (t->b == SQLITE)
+        CHECK_EQ_INT(tdb_int(t, "PRAGMA journal_mode = WAL") >= 0, 1);
 }
 
-TEST(store_newer_schema)
+STORE_CASE(newer_schema, 1)
 {
-    struct tmpdb t;
-    store *s = NULL;
     char err[256] = "";
+    store *again = (store *)&again;
 
-    REQUIRE(tmpdb_make(&t) == 0);
-    CHECK_EQ_INT(store_open(t.url, 1, &s, err, sizeof err), STORE_OK);
-    store_close(s);
-    s = NULL;
     /* A database migrated by a newer gatehouse is left alone. */
-    CHECK_EQ_INT(exec_on(t.path, "INSERT INTO schema_migrations VALUES (99, 0)"), SQLITE_OK);
-    CHECK_EQ_INT(store_open(t.url, 1, &s, err, sizeof err), STORE_ERROR);
-    CHECK(s == NULL);
+    CHECK_EQ_INT(tdb_exec(t, "INSERT INTO schema_migrations VALUES (99, 0)"), 0);
+    CHECK_EQ_INT(store_open(t->url, NULL, &again, err, sizeof err), STORE_ERROR);
+    CHECK(again == NULL);
     CHECK(strstr(err, "99") != NULL);
-    CHECK_EQ_INT(query_int(t.path, "SELECT COUNT(*) FROM schema_migrations"), 2);
-    tmpdb_remove(&t);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 2);
+    /* The store already open keeps working. */
+    CHECK_EQ_INT(store_ping(s), STORE_OK);
 }
 
 struct inserter {
@@ -264,27 +462,18 @@ static void *insert_users(void *arg)
 
     for (int i = 0; i < w->n; i++) {
         snprintf(name, sizeof name, "user%d", w->base + i);
-        w->ok += store_user_create(w->s, name, name, "$2b$04$h", T0, &u) == STORE_OK;
+        w->ok += store_user_create(w->s, NULL, name, name, "$2b$04$h", T0, &u) == STORE_OK;
     }
     return NULL;
 }
 
-TEST(store_concurrent_inserts)
+STORE_CASE(concurrent_inserts, 2)
 {
     enum { NTHREADS = 4, PER = 25 };
-    struct tmpdb t;
     struct inserter w[NTHREADS];
     pthread_t th[NTHREADS];
-    store *s = NULL;
-    char err[256] = "";
     int ok = 0;
 
-    REQUIRE(tmpdb_make(&t) == 0);
-    CHECK_EQ_INT(store_open(t.url, 2, &s, err, sizeof err), STORE_OK);
-    if (s == NULL) {
-        tmpdb_remove(&t);
-        REQUIRE(s != NULL);
-    }
     /* More threads than connections: callers wait for a free one. */
     for (int i = 0; i < NTHREADS; i++) {
         w[i] = (struct inserter){s, i * PER, PER, 0};
@@ -295,7 +484,153 @@ TEST(store_concurrent_inserts)
         ok += w[i].ok;
     }
     CHECK_EQ_INT(ok, NTHREADS * PER);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(DISTINCT id) FROM users"), NTHREADS * PER);
+}
+
+/* One contender of a race: a transaction of two writes, or a rotation. */
+struct contender {
+    store *s;
+    pthread_barrier_t *start;
+    int n;
+    int64_t user_id;
+    enum store_status rc;
+};
+
+static void *register_with_session(void *arg)
+{
+    struct contender *c = arg;
+    struct store_user u;
+    struct store_session sess;
+    char sid[32];
+    store_tx tx;
+
+    pthread_barrier_wait(c->start);
+    c->rc = store_begin(c->s, &tx);
+    if (c->rc != STORE_OK)
+        return NULL;
+    c->rc = store_user_create(c->s, &tx, "Zed", "zed", "$2b$04$h", T0, &u);
+    snprintf(sid, sizeof sid, "sid-zed-%d", c->n);
+    make_session(&sess, sid, u.id, c->n);
+    if (c->rc == STORE_OK)
+        c->rc = store_session_create(c->s, &tx, &sess);
+    enum store_status done = store_commit(&tx);
+    if (c->rc == STORE_OK)
+        c->rc = done;
+    return NULL;
+}
+
+STORE_CASE(concurrent_conflicting_transactions, 4)
+{
+    enum { N = 8 };
+    struct contender c[N];
+    pthread_t th[N];
+    pthread_barrier_t start;
+    int won = 0, conflicts = 0;
+
+    pthread_barrier_init(&start, NULL, N);
+    for (int i = 0; i < N; i++) {
+        c[i] = (struct contender){.s = s, .start = &start, .n = i + 1};
+        CHECK_EQ_INT(pthread_create(&th[i], NULL, register_with_session, &c[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        won += c[i].rc == STORE_OK;
+        conflicts += c[i].rc == STORE_CONFLICT;
+    }
+    pthread_barrier_destroy(&start);
+    /* Exactly one registration commits, with its session; every other one
+     * sees the conflict and leaves nothing behind. */
+    CHECK_EQ_INT(won, 1);
+    CHECK_EQ_INT(conflicts, N - 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM users"), 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions"), 1);
+}
+
+static void *rotate_once(void *arg)
+{
+    struct contender *c = arg;
+    unsigned char old_hash[32], new_hash[32];
+
+    memset(old_hash, 0x55, sizeof old_hash);
+    memset(new_hash, 0x60 + c->n, sizeof new_hash);
+    pthread_barrier_wait(c->start);
+    c->rc = store_session_rotate(c->s, NULL, "sid-race", old_hash, new_hash, T0 + 1);
+    return NULL;
+}
+
+STORE_CASE(rotation_race, 4)
+{
+    enum { N = 20 };
+    struct contender c[N];
+    pthread_t th[N];
+    pthread_barrier_t start;
+    struct store_user u;
+    struct store_session sess;
+    int won = 0, lost = 0;
+
+    REQUIRE(store_user_create(s, NULL, "race", "race", "$2b$04$h", T0, &u) == STORE_OK);
+    make_session(&sess, "sid-race", u.id, 0x55);
+    REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+    pthread_barrier_init(&start, NULL, N);
+    for (int i = 0; i < N; i++) {
+        c[i] = (struct contender){.s = s, .start = &start, .n = i + 1};
+        CHECK_EQ_INT(pthread_create(&th[i], NULL, rotate_once, &c[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        won += c[i].rc == STORE_OK;
+        lost += c[i].rc == STORE_NOT_FOUND;
+    }
+    pthread_barrier_destroy(&start);
+    /* The compare-and-set lets exactly one of twenty identical refreshes
+     * through. */
+    CHECK_EQ_INT(won, 1);
+    CHECK_EQ_INT(lost, N - 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT generation FROM sessions WHERE id = 'sid-race'"), 1);
+}
+
+/* PostgreSQL only: connections the server ends (a restart, a failover, an
+ * administrator's pg_terminate_backend) are replaced without the caller
+ * seeing more than the one transaction that was on them. */
+TEST(store_pg_connection_terminated)
+{
+    struct tdb t;
+    struct store_user u, v;
+    store_tx tx;
+    static const char kill_ours[] = "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                    "WHERE application_name = 'gatehouse' AND pid <> "
+                                    "pg_backend_pid() AND datname = current_database()";
+
+    if (tdb_make(&t, PG, __LINE__) != 0)
+        return;
+    store *s = open_store(&t, 1, __LINE__);
+    if (s == NULL) {
+        tdb_remove(&t);
+        REQUIRE(s != NULL);
+    }
+    CHECK_EQ_INT(store_user_create(s, NULL, "kim", "kim", "$2b$04$h", T0, &u), STORE_OK);
+    CHECK(tdb_int(&t, kill_ours) >= 1);
+    /* A read and a write on the next call both work: the dead connection
+     * is noticed and opened again. */
+    CHECK_EQ_INT(store_user_by_key(s, NULL, "kim", &v), STORE_OK);
+    CHECK_EQ_INT(store_user_create(s, NULL, "lee", "lee", "$2b$04$h", T0, &v), STORE_OK);
+
+    /* Inside a transaction the loss is the transaction's failure. */
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_user_create(s, &tx, "max", "max", "$2b$04$h", T0, &v), STORE_OK);
+    CHECK(tdb_int(&t, kill_ours) >= 1);
+    CHECK(store_user_create(s, &tx, "ned", "ned", "$2b$04$h", T0, &v) != STORE_OK);
+    CHECK(store_commit(&tx) != STORE_OK);
+    CHECK_EQ_INT(tdb_int(&t, "SELECT COUNT(*) FROM users WHERE username IN ('max', 'ned')"), 0);
+    /* The store recovers within a second (it waits that long before it
+     * tries a server it saw fail). */
+    enum store_status rc = STORE_UNAVAILABLE;
+    for (int i = 0; i < 30 && rc != STORE_OK; i++) {
+        rc = store_user_by_key(s, NULL, "lee", &v);
+        if (rc != STORE_OK)
+            usleep(100 * 1000);
+    }
+    CHECK_EQ_INT(rc, STORE_OK);
     store_close(s);
-    CHECK_EQ_INT(query_int(t.path, "SELECT COUNT(DISTINCT id) FROM users"), NTHREADS * PER);
-    tmpdb_remove(&t);
+    tdb_remove(&t);
 }

@@ -1,0 +1,124 @@
+#ifndef GH_STORE_DRIVER_H
+#define GH_STORE_DRIVER_H
+
+/* What a backend implements, and all it implements: connections in a pool,
+ * transactions, prepared statements by id (statements.h), binding, stepping
+ * through rows, reading columns, and the mapping of its own errors to a
+ * store_status. The operations (users.c, sessions.c, migrate.c) are written
+ * once above this; no SQL lives in a driver except its transaction verbs.
+ * Store internals only: nothing outside src/store includes this. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/statements.h"
+#include "store/store.h"
+
+/* A backend's database handle and one of its connections; each driver
+ * defines them. */
+struct store_db;
+struct store_conn;
+
+/* Which text of a migration applies (migrate.c). */
+enum store_dialect { DIALECT_SQLITE, DIALECT_POSTGRES };
+
+/* How a transaction starts. */
+enum store_begin {
+    BEGIN_WRITE,   /* takes the write lock up front where the backend has one */
+    BEGIN_MIGRATE, /* BEGIN_WRITE, serialized with every other instance's migration */
+};
+
+struct store_driver {
+    const char *name;
+    enum store_dialect dialect;
+
+    /* Opens the database named by url with room for opt->nconns connections
+     * and at least one connection open, ready for migrate.c. A driver that
+     * waits for its server does so here (opt->start_wait_s). */
+    enum store_status (*open)(const char *url, const struct store_options *opt,
+                              struct store_db **out, char *err, size_t errlen);
+    /* Closes every connection and frees db. */
+    void (*close)(struct store_db *db);
+    /* The SQLite file, or NULL. */
+    const char *(*sqlite_path)(const struct store_db *db);
+
+    /* Takes a free connection, waiting while all are busy. STORE_UNAVAILABLE
+     * (nothing held) when the server cannot be reached now. */
+    enum store_status (*acquire)(struct store_db *db, struct store_conn **out);
+    /* Gives c back; a statement still open on it is reset. */
+    void (*release)(struct store_db *db, struct store_conn *c);
+
+    /* Transaction verbs on a held connection. rollback never fails: a
+     * connection it cannot roll back is dropped, which rolls back too. */
+    enum store_status (*begin)(struct store_conn *c, enum store_begin how);
+    enum store_status (*commit)(struct store_conn *c);
+    void (*rollback)(struct store_conn *c);
+
+    /* Runs sql, which has neither parameters nor results (DDL). */
+    enum store_status (*exec)(struct store_conn *c, const char *sql);
+
+    /* Starts statement id on c: no parameters bound yet. in_tx tells the
+     * driver whether it may send a READ statement again on a fresh
+     * connection after a break (only outside a transaction). */
+    enum store_status (*start)(struct store_conn *c, enum store_stmt id, bool in_tx);
+    /* Binds parameter i (1-based) of the started statement. Text and blob
+     * are not copied: they must outlive the statement. */
+    void (*bind_int64)(struct store_conn *c, int i, int64_t v);
+    void (*bind_text)(struct store_conn *c, int i, const char *s);
+    void (*bind_blob)(struct store_conn *c, int i, const void *p, size_t n);
+    /* Runs the statement (first call) or moves to the next row. STORE_OK
+     * with *row true while a row is there, *row false at the end; another
+     * status on failure: STORE_CONFLICT (a unique key), STORE_NOT_FOUND (a
+     * foreign key names a row that is gone), STORE_UNAVAILABLE (the
+     * database cannot be reached or is locked), STORE_ERROR (logged). */
+    enum store_status (*step)(struct store_conn *c, bool *row);
+    /* Columns of the current row, 0-based. text is NULL for SQL NULL and
+     * stays valid until the next step or end. */
+    int64_t (*column_int64)(struct store_conn *c, int col);
+    const char *(*column_text)(struct store_conn *c, int col);
+    /* Rows inserted, updated or deleted by the statement just run. */
+    int64_t (*changes)(struct store_conn *c);
+    /* Ends the statement: resets it and forgets its bindings. */
+    void (*end)(struct store_conn *c);
+};
+
+extern const struct store_driver store_sqlite_driver;
+extern const struct store_driver store_pg_driver;
+
+/* The handle behind store *. */
+struct store {
+    const struct store_driver *drv;
+    struct store_db *db;
+};
+
+/* A statement in progress, as the operations use it (store.c). Opening one
+ * holds a connection: the transaction's, or a pool connection of its own
+ * until store__close. */
+struct store_query {
+    store *s;
+    store_tx *tx;
+    struct store_conn *c;
+    bool own; /* c was acquired for this statement alone */
+};
+
+enum store_status store__open(store *s, store_tx *tx, enum store_stmt id, struct store_query *q);
+void store__int(struct store_query *q, int i, int64_t v);
+void store__text(struct store_query *q, int i, const char *s);
+void store__blob(struct store_query *q, int i, const void *p, size_t n);
+/* One step; a failure inside a transaction marks it failed (store_commit
+ * then rolls back). */
+enum store_status store__step(struct store_query *q, bool *row);
+int64_t store__col_int64(struct store_query *q, int col);
+/* Copies text column col into dst (cap bytes, NUL-terminated); "" for NULL.
+ * Returns false when it did not fit. */
+bool store__col_text(struct store_query *q, int col, char *dst, size_t cap);
+int64_t store__changes(struct store_query *q);
+/* Ends the statement, releasing its connection when it had its own; passes
+ * rc through for "return store__close(&q, rc);". */
+enum store_status store__close(struct store_query *q, enum store_status rc);
+
+/* Brings the schema up to date on a connection of s (migrate.c). */
+enum store_status store__migrate(store *s, char *err, size_t errlen);
+
+#endif

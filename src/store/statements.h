@@ -1,0 +1,56 @@
+#ifndef GH_STORE_STATEMENTS_H
+#define GH_STORE_STATEMENTS_H
+
+#include <stdbool.h>
+
+/* Every SQL statement of the store, once, for both backends. Parameters are
+ * written $1, $2, ... as PostgreSQL numbers them; the SQLite driver reads
+ * them as ?1, ?2, ... (same numbers, so a parameter may repeat). Only SQL
+ * that both dialects accept belongs here: the schema's differences live in
+ * the migrations (migrate.c).
+ *
+ * X(id, sql, kind): kind READ marks a statement that changes nothing, so the
+ * PostgreSQL driver may send it again on a fresh connection when the first
+ * one broke mid-way; WRITE statements are never sent twice. Each driver
+ * prepares every statement once per connection. */
+
+#define STORE_STATEMENTS(X)                                                                        \
+    X(PING, "SELECT 1", READ)                                                                      \
+    X(USER_INSERT,                                                                                 \
+      "INSERT INTO users (username, username_key, password_hash, created_at, updated_at) "         \
+      "VALUES ($1, $2, $3, $4, $4) RETURNING id",                                                  \
+      WRITE)                                                                                       \
+    X(USER_BY_KEY,                                                                                 \
+      "SELECT id, username, password_hash, created_at FROM users WHERE username_key = $1", READ)   \
+    X(USER_BY_ID, "SELECT id, username, password_hash, created_at FROM users WHERE id = $1", READ) \
+    X(SESSION_INSERT,                                                                              \
+      "INSERT INTO sessions (id, user_id, refresh_hash, generation, created_at, last_used_at, "    \
+      "expires_at) VALUES ($1, $2, $3, 0, $4, $4, $5)",                                            \
+      WRITE)                                                                                       \
+    X(SESSION_ROTATE,                                                                              \
+      "UPDATE sessions SET refresh_hash = $3, generation = generation + 1, last_used_at = $4 "     \
+      "WHERE id = $1 AND refresh_hash = $2 AND revoked_at IS NULL AND expires_at > $4",            \
+      WRITE)                                                                                       \
+    X(SESSION_REVOKE, "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",  \
+      WRITE)                                                                                       \
+    X(MIGRATION_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", READ)          \
+    X(MIGRATION_RECORD, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",     \
+      WRITE)
+
+enum store_stmt {
+#define STORE_STMT_ENUM(id, sql, kind) STMT_##id,
+    STORE_STATEMENTS(STORE_STMT_ENUM)
+#undef STORE_STMT_ENUM
+        STMT_COUNT
+};
+
+/* A statement's text and kind, indexed by enum store_stmt. */
+struct store_stmt_def {
+    const char *name; /* "USER_INSERT": the log label, and the prepared statement's name */
+    const char *sql;
+    bool readonly;
+};
+
+extern const struct store_stmt_def store_stmts[STMT_COUNT];
+
+#endif

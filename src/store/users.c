@@ -1,0 +1,80 @@
+/* Users: written once for every backend (see driver.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/driver.h"
+#include "util/log.h"
+
+enum store_status store_user_create(store *s, store_tx *tx, const char *username,
+                                    const char *username_key, const char *password_hash,
+                                    int64_t now, struct store_user *out)
+{
+    struct store_query q;
+    bool row = false;
+    enum store_status rc = store__open(s, tx, STMT_USER_INSERT, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__text(&q, 1, username);
+    store__text(&q, 2, username_key);
+    store__text(&q, 3, password_hash);
+    store__int(&q, 4, now);
+    rc = store__step(&q, &row);
+    if (rc == STORE_OK && !row) {
+        log_error("store: user insert returned no id");
+        rc = STORE_ERROR;
+    }
+    if (rc == STORE_OK) {
+        out->id = store__col_int64(&q, 0);
+        snprintf(out->username, sizeof out->username, "%s", username);
+        snprintf(out->password_hash, sizeof out->password_hash, "%s", password_hash);
+        out->created_at = now;
+    }
+    return store__close(&q, rc);
+}
+
+/* Reads the row of a user query into out. */
+static enum store_status user_row(struct store_query *q, struct store_user *out)
+{
+    bool row = false;
+    enum store_status rc = store__step(q, &row);
+
+    if (rc != STORE_OK)
+        return rc;
+    if (!row)
+        return STORE_NOT_FOUND;
+    out->id = store__col_int64(q, 0);
+    out->created_at = store__col_int64(q, 3);
+    /* A row that does not fit was not written by us: refuse it rather than
+     * hand a truncated name or hash upwards. */
+    if (!store__col_text(q, 1, out->username, sizeof out->username) ||
+        !store__col_text(q, 2, out->password_hash, sizeof out->password_hash)) {
+        log_error("store: user %lld has a username or hash longer than gatehouse stores",
+                  (long long)out->id);
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+enum store_status store_user_by_key(store *s, store_tx *tx, const char *username_key,
+                                    struct store_user *out)
+{
+    struct store_query q;
+    enum store_status rc = store__open(s, tx, STMT_USER_BY_KEY, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__text(&q, 1, username_key);
+    return store__close(&q, user_row(&q, out));
+}
+
+enum store_status store_user_by_id(store *s, store_tx *tx, int64_t id, struct store_user *out)
+{
+    struct store_query q;
+    enum store_status rc = store__open(s, tx, STMT_USER_BY_ID, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, id);
+    return store__close(&q, user_row(&q, out));
+}
