@@ -81,6 +81,11 @@
     X(password_foreign_argon2id)                                                                   \
     X(password_verify_unknown_format)                                                              \
     X(password_verify_dummy)                                                                       \
+    X(revocation_add_contains)                                                                     \
+    X(revocation_keeps_later_time)                                                                 \
+    X(revocation_limits)                                                                           \
+    X(revocation_many_and_purge)                                                                   \
+    X(revocation_concurrent)                                                                       \
     X(username_lengths)                                                                            \
     X(username_allowed_chars)                                                                      \
     X(username_rejects)                                                                            \
