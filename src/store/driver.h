@@ -81,6 +81,14 @@ struct store_driver {
     int64_t (*changes)(struct store_conn *c);
     /* Ends the statement: resets it and forgets its bindings. */
     void (*end)(struct store_conn *c);
+
+    /* Tells every watcher of the database payload when the transaction on
+     * c commits (at once outside one). NULL for a backend that only one
+     * instance uses (SQLite: a second server refuses to start). */
+    enum store_status (*notify)(struct store_conn *c, const char *payload);
+    /* Starts watching for notifications on a thread of the driver's, which
+     * close stops. NULL when notify is. */
+    int (*watch)(struct store_db *db, const struct store_watch *w);
 };
 
 extern const struct store_driver store_sqlite_driver;
@@ -117,6 +125,10 @@ int64_t store__changes(struct store_query *q);
 /* Ends the statement, releasing its connection when it had its own; passes
  * rc through for "return store__close(&q, rc);". */
 enum store_status store__close(struct store_query *q, enum store_status rc);
+
+/* Sends payload to the watchers of the database (store_watch), in tx when
+ * given; STORE_OK at once on a backend without watchers. */
+enum store_status store__notify(store *s, store_tx *tx, const char *payload);
 
 /* Brings the schema up to date on a connection of s (migrate.c). */
 enum store_status store__migrate(store *s, char *err, size_t errlen);

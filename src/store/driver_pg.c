@@ -7,7 +7,7 @@
  * once for a second after each failed attempt instead of each paying a
  * connect timeout. The pool mutex is never held across network I/O. */
 #include <errno.h>
-#include "store/pq.h"
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "store/pq.h"
 
 #include "store/pgurl.h"
 #include "store/driver.h"
@@ -28,6 +31,11 @@
 /* "gatehous" in ASCII: the advisory lock that serializes migrations of
  * every gatehouse instance on one database. */
 #define MIGRATE_LOCK_KEY "7449363237540164979"
+/* The channel revocations travel on between instances (store_watch). */
+#define CHANNEL "gatehouse_revocations"
+/* A lost watch connection is tried again after this long, then longer. */
+#define WATCH_RETRY_MIN_MS 250
+#define WATCH_RETRY_MAX_MS 2000
 
 /* The most parameters a statement of statements.h binds. */
 #define MAX_PARAMS 8
@@ -62,6 +70,11 @@ struct store_db {
     bool connecting;     /* while down, one thread probes; the others fail fast */
     unsigned nconns;
     struct store_conn *conns;
+    /* The watch: a thread with a connection of its own that LISTENs. */
+    struct store_watch watch;
+    pthread_t watcher;
+    bool watching;
+    int stop_fd[2]; /* a pipe: close() writes to it to stop the watcher */
 };
 
 static int64_t now_ms(void)
@@ -587,6 +600,15 @@ static int64_t pg_changes(struct store_conn *c)
 
 static void pg_close(struct store_db *s)
 {
+    if (s->watching) {
+        ssize_t n = write(s->stop_fd[1], "x", 1);
+        (void)n; /* a full pipe has said stop already */
+        pthread_join(s->watcher, NULL);
+    }
+    if (s->stop_fd[0] >= 0)
+        close(s->stop_fd[0]);
+    if (s->stop_fd[1] >= 0)
+        close(s->stop_fd[1]);
     for (unsigned i = 0; s->conns != NULL && i < s->nconns; i++) {
         PQclear(s->conns[i].res);
         PQfinish(s->conns[i].pg);
@@ -637,6 +659,105 @@ static int add_keywords(struct store_db *s, const struct store_options *opt)
         if (pgurl_get(&s->url, defaults[i][0]) == NULL &&
             pgurl_set(&s->url, defaults[i][0], defaults[i][1]) != 0)
             return -1;
+    return 0;
+}
+
+static enum store_status pg_notify(struct store_conn *c, const char *payload)
+{
+    const char *vals[1] = {payload};
+
+    if (c->pg == NULL)
+        return STORE_UNAVAILABLE;
+    pg_end(c);
+    /* pg_notify delivers at commit, and not at all on rollback. */
+    if (!PQsendQueryParams(c->pg, "SELECT pg_notify('" CHANNEL "', $1)", 1, NULL, vals, NULL, NULL,
+                           0))
+        return classify(c, NULL, "notify");
+    PGresult *r = collect(c->pg, now_ms() + c->db->statement_deadline_ms);
+    enum store_status rc = result_ok(r) ? STORE_OK : classify(c, r, "notify");
+    PQclear(r);
+    return rc;
+}
+
+/* Waits up to ms for the stop pipe; true when told to stop. */
+static bool told_to_stop(struct store_db *s, int ms)
+{
+    struct pollfd p = {.fd = s->stop_fd[0], .events = POLLIN};
+
+    return poll(&p, 1, ms) > 0;
+}
+
+/* Hands every notification that has arrived to the watcher. A payload is
+ * "<until> <sid>" (store_revocation_add); anything else is ignored. */
+static void deliver(struct store_db *s, PGconn *pg)
+{
+    PGnotify *n;
+
+    while ((n = PQnotifies(pg)) != NULL) {
+        char *end = NULL;
+        long long until = strtoll(n->extra, &end, 10);
+        if (end != n->extra && *end == ' ' && end[1] != '\0' && until > 0)
+            s->watch.revoked(s->watch.arg, end + 1, (int64_t)until);
+        PQfreemem(n);
+    }
+}
+
+/* The watcher: connect, LISTEN, tell the store's user it may reload, then
+ * pass notifications on until the connection breaks or close says stop. */
+static void *watch_main(void *arg)
+{
+    struct store_db *s = arg;
+    int pause_ms = WATCH_RETRY_MIN_MS;
+    char why[256];
+
+    while (!told_to_stop(s, 0)) {
+        PGconn *pg = connect_pg(s, why, sizeof why, NULL);
+        PGresult *r = pg != NULL
+                          ? exec_simple(pg, "LISTEN " CHANNEL, now_ms() + s->statement_deadline_ms)
+                          : NULL;
+        bool listening = result_ok(r);
+        PQclear(r);
+        if (!listening) {
+            PQfinish(pg);
+            if (told_to_stop(s, pause_ms))
+                break;
+            pause_ms = pause_ms * 2 < WATCH_RETRY_MAX_MS ? pause_ms * 2 : WATCH_RETRY_MAX_MS;
+            continue;
+        }
+        pause_ms = WATCH_RETRY_MIN_MS;
+        /* Listening from here on, so reloading now misses nothing. */
+        s->watch.connected(s->watch.arg);
+        for (;;) {
+            struct pollfd p[2] = {{.fd = PQsocket(pg), .events = POLLIN},
+                                  {.fd = s->stop_fd[0], .events = POLLIN}};
+            if (poll(p, 2, -1) < 0 && errno != EINTR)
+                break;
+            if (p[1].revents != 0)
+                break;
+            if (p[0].revents != 0 && (!PQconsumeInput(pg) || PQstatus(pg) != CONNECTION_OK))
+                break;
+            deliver(s, pg);
+        }
+        deliver(s, pg);
+        PQfinish(pg);
+        if (told_to_stop(s, 0))
+            break;
+        log_warn("postgresql at %s: the revocation watch connection was lost; reconnecting",
+                 s->where);
+    }
+    return NULL;
+}
+
+static int pg_watch(struct store_db *s, const struct store_watch *w)
+{
+    if (s->watching)
+        return -1;
+    s->watch = *w;
+    if (pipe2(s->stop_fd, O_CLOEXEC) != 0)
+        return -1;
+    if (pthread_create(&s->watcher, NULL, watch_main, s) != 0)
+        return -1;
+    s->watching = true;
     return 0;
 }
 
@@ -692,6 +813,7 @@ static enum store_status pg_open(const char *url, const struct store_options *op
     }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->freed, NULL);
+    s->stop_fd[0] = s->stop_fd[1] = -1;
     s->nconns = opt->nconns != 0 ? opt->nconns : 1;
     s->conns = calloc(s->nconns, sizeof *s->conns);
     if (s->conns == NULL) {
@@ -762,4 +884,6 @@ const struct store_driver store_pg_driver = {
     .column_text = pg_column_text,
     .changes = pg_changes,
     .end = pg_end,
+    .notify = pg_notify,
+    .watch = pg_watch,
 };

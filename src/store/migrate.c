@@ -58,6 +58,34 @@ static const struct migration {
         "CREATE UNIQUE INDEX sessions_refresh_hash ON sessions (refresh_hash);"
         "CREATE INDEX sessions_user_id ON sessions (user_id);",
     },
+    /* 2: what sessions need beyond their row. refresh_history keeps every
+     * refresh token a session has rotated away from, so that one presented
+     * again is known for a replay (and revokes its session) rather than
+     * taken for garbage. revocations outlives the sessions it names (a
+     * deleted user's go with the user): it is what every instance loads
+     * into memory at start and after a reconnect, until each entry's
+     * access tokens have expired anyway. */
+    {
+        "CREATE TABLE refresh_history ("
+        "  refresh_hash BLOB PRIMARY KEY,"
+        "  session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE);"
+        "CREATE INDEX refresh_history_session_id ON refresh_history (session_id);"
+        "CREATE TABLE revocations ("
+        "  session_id TEXT PRIMARY KEY,"
+        "  until INTEGER NOT NULL);"
+        "CREATE INDEX revocations_until ON revocations (until);"
+        "CREATE INDEX sessions_expires_at ON sessions (expires_at);",
+
+        "CREATE TABLE refresh_history ("
+        "  refresh_hash BYTEA PRIMARY KEY,"
+        "  session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE);"
+        "CREATE INDEX refresh_history_session_id ON refresh_history (session_id);"
+        "CREATE TABLE revocations ("
+        "  session_id TEXT PRIMARY KEY,"
+        "  until BIGINT NOT NULL);"
+        "CREATE INDEX revocations_until ON revocations (until);"
+        "CREATE INDEX sessions_expires_at ON sessions (expires_at);",
+    },
 };
 
 #define NMIGRATIONS ((int64_t)(sizeof migrations / sizeof migrations[0]))

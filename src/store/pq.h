@@ -36,6 +36,7 @@
     X(PQresultStatus)                                                                              \
     X(PQsendPrepare)                                                                               \
     X(PQsendQuery)                                                                                 \
+    X(PQsendQueryParams)                                                                           \
     X(PQsendQueryPrepared)                                                                         \
     X(PQsetNoticeReceiver)                                                                         \
     X(PQsocket)                                                                                    \
@@ -78,6 +79,7 @@ int pq_load(char *err, size_t errlen);
 #define PQresultStatus            pq_fn.PQresultStatus
 #define PQsendPrepare             pq_fn.PQsendPrepare
 #define PQsendQuery               pq_fn.PQsendQuery
+#define PQsendQueryParams         pq_fn.PQsendQueryParams
 #define PQsendQueryPrepared       pq_fn.PQsendQueryPrepared
 #define PQsetNoticeReceiver       pq_fn.PQsetNoticeReceiver
 #define PQsocket                  pq_fn.PQsocket

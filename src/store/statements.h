@@ -28,11 +28,31 @@
       "expires_at) VALUES ($1, $2, $3, 0, $4, $4, $5)",                                            \
       WRITE)                                                                                       \
     X(SESSION_ROTATE,                                                                              \
-      "UPDATE sessions SET refresh_hash = $3, generation = generation + 1, last_used_at = $4 "     \
-      "WHERE id = $1 AND refresh_hash = $2 AND revoked_at IS NULL AND expires_at > $4",            \
+      "UPDATE sessions SET refresh_hash = $2, generation = generation + 1, last_used_at = $3 "     \
+      "WHERE refresh_hash = $1 AND revoked_at IS NULL AND expires_at > $3 "                        \
+      "RETURNING id, user_id, created_at, expires_at",                                             \
       WRITE)                                                                                       \
+    X(REFRESH_HISTORY_INSERT,                                                                      \
+      "INSERT INTO refresh_history (refresh_hash, session_id) VALUES ($1, $2)", WRITE)             \
+    X(REFRESH_HISTORY_FIND, "SELECT session_id FROM refresh_history WHERE refresh_hash = $1",      \
+      READ)                                                                                        \
     X(SESSION_REVOKE, "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",  \
       WRITE)                                                                                       \
+    X(SESSIONS_REVOKE_OF_USER,                                                                     \
+      "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL "             \
+      "AND id <> $3 RETURNING id",                                                                 \
+      WRITE)                                                                                       \
+    X(SESSIONS_PURGE, "DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at <= $2", WRITE)    \
+    X(REVOCATION_INSERT,                                                                           \
+      "INSERT INTO revocations (session_id, until) VALUES ($1, $2) "                               \
+      "ON CONFLICT (session_id) DO UPDATE SET until = excluded.until "                             \
+      "WHERE excluded.until > revocations.until",                                                  \
+      WRITE)                                                                                       \
+    X(REVOCATIONS_LIVE, "SELECT session_id, until FROM revocations WHERE until > $1", READ)        \
+    X(REVOCATIONS_PURGE, "DELETE FROM revocations WHERE until <= $1", WRITE)                       \
+    X(USER_SET_PASSWORD, "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",     \
+      WRITE)                                                                                       \
+    X(USER_DELETE, "DELETE FROM users WHERE id = $1", WRITE)                                       \
     X(MIGRATION_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", READ)          \
     X(MIGRATION_RECORD, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",     \
       WRITE)

@@ -211,3 +211,31 @@ enum store_status store_ping(store *s)
         rc = store__step(&q, &row);
     return store__close(&q, rc);
 }
+
+enum store_status store__notify(store *s, store_tx *tx, const char *payload)
+{
+    struct store_conn *c;
+    enum store_status rc;
+
+    if (s->drv->notify == NULL)
+        return STORE_OK;
+    if (tx != NULL) {
+        if (tx->failed != STORE_OK)
+            return tx->failed;
+        rc = s->drv->notify(tx->c, payload);
+        if (rc != STORE_OK)
+            tx->failed = rc;
+        return rc;
+    }
+    rc = s->drv->acquire(s->db, &c);
+    if (rc != STORE_OK)
+        return rc;
+    rc = s->drv->notify(c, payload);
+    s->drv->release(s->db, c);
+    return rc;
+}
+
+int store_watch(store *s, const struct store_watch *w)
+{
+    return s->drv->watch != NULL ? s->drv->watch(s->db, w) : 0;
+}

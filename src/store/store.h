@@ -109,16 +109,76 @@ enum store_status store_user_by_id(store *s, store_tx *tx, int64_t id, struct st
  * deleted meanwhile. */
 enum store_status store_session_create(store *s, store_tx *tx, const struct store_session *sess);
 
-/* Compare-and-set of a session's refresh token: replaces old_hash by
- * new_hash when old_hash is the current one and the session is live (not
- * revoked, not expired at now). STORE_NOT_FOUND otherwise. Two concurrent
- * calls with the same old_hash: exactly one gets STORE_OK. */
-enum store_status store_session_rotate(store *s, store_tx *tx, const char *sid,
-                                       const unsigned char old_hash[32],
-                                       const unsigned char new_hash[32], int64_t now);
+/* Rotates a refresh token, compare-and-set: when old_hash is the current
+ * refresh hash of a live session (not revoked, not expired at now), it is
+ * replaced by new_hash and remembered as rotated away (see
+ * store_session_by_rotated), and out receives the session (its
+ * refresh_hash is new_hash). STORE_NOT_FOUND otherwise. Two concurrent
+ * calls with the same old_hash: exactly one gets STORE_OK. Atomic: with tx
+ * NULL it runs in a transaction of its own. */
+enum store_status store_session_rotate(store *s, store_tx *tx, const unsigned char old_hash[32],
+                                       const unsigned char new_hash[32], int64_t now,
+                                       struct store_session *out);
+
+/* The id of the session that hash was rotated away from: the token was
+ * refreshed already and is being presented again. STORE_NOT_FOUND when it
+ * never was a rotated-away token (unknown, or some session's current one). */
+enum store_status store_session_by_rotated(store *s, store_tx *tx, const unsigned char hash[32],
+                                           char sid[STORE_ID_MAX + 1]);
 
 /* Marks a session revoked at now. STORE_NOT_FOUND when there is no such
  * session or it was revoked already. */
 enum store_status store_session_revoke(store *s, store_tx *tx, const char *sid, int64_t now);
+
+/* Marks every live session of user_id revoked at now, except the one named
+ * except (NULL: none), and calls each(arg, sid) for each one revoked. */
+enum store_status store_sessions_revoke_of_user(store *s, store_tx *tx, int64_t user_id,
+                                                const char *except, int64_t now,
+                                                void (*each)(void *arg, const char *sid),
+                                                void *arg);
+
+/* Deletes the sessions expired at now and those revoked at or before
+ * revoked_before (their rotated-away tokens go with them); *deleted
+ * receives how many. */
+enum store_status store_sessions_purge(store *s, int64_t now, int64_t revoked_before,
+                                       int64_t *deleted);
+
+/* Records that session sid is revoked until until (when its last access
+ * token expires) and, on PostgreSQL, tells every instance watching
+ * (store_watch) once tx commits. Recording it again keeps the later time. */
+enum store_status store_revocation_add(store *s, store_tx *tx, const char *sid, int64_t until);
+
+/* Calls each(arg, sid, until) for every revocation still in force at now. */
+enum store_status store_revocations_live(store *s, int64_t now,
+                                         void (*each)(void *arg, const char *sid, int64_t until),
+                                         void *arg);
+
+/* Deletes the revocations no longer in force at now; *deleted: how many. */
+enum store_status store_revocations_purge(store *s, int64_t now, int64_t *deleted);
+
+/* Replaces a user's password hash. STORE_NOT_FOUND when the user is gone. */
+enum store_status store_user_set_password(store *s, store_tx *tx, int64_t id,
+                                          const char *password_hash, int64_t now);
+
+/* Deletes a user and, by cascade, its sessions. STORE_NOT_FOUND when gone. */
+enum store_status store_user_delete(store *s, store_tx *tx, int64_t id);
+
+/* What a watcher of a shared database is told (store_watch). */
+struct store_watch {
+    /* Another instance (or this one) revoked sid until until. */
+    void (*revoked)(void *arg, const char *sid, int64_t until);
+    /* The watch (re)connected: notifications sent while it was away are
+     * lost, so reload what matters (store_revocations_live). Also called
+     * once when the watch starts. */
+    void (*connected)(void *arg);
+    void *arg;
+};
+
+/* Starts watching for revocations on a thread of the store's: on
+ * PostgreSQL, a dedicated connection LISTENs and reconnects by itself; a
+ * SQLite store has no other instance to hear from and calls nothing.
+ * Returns 0, or -1 when the thread cannot be started. Stops at store_close,
+ * before which w's callbacks must stay valid. */
+int store_watch(store *s, const struct store_watch *w);
 
 #endif

@@ -78,3 +78,39 @@ enum store_status store_user_by_id(store *s, store_tx *tx, int64_t id, struct st
     store__int(&q, 1, id);
     return store__close(&q, user_row(&q, out));
 }
+
+/* Runs a bound UPDATE or DELETE of one user; STORE_NOT_FOUND when no row. */
+static enum store_status change_one(struct store_query *q)
+{
+    bool row = false;
+    enum store_status rc = store__step(q, &row);
+
+    if (rc == STORE_OK && store__changes(q) == 0)
+        rc = STORE_NOT_FOUND;
+    return store__close(q, rc);
+}
+
+enum store_status store_user_set_password(store *s, store_tx *tx, int64_t id,
+                                          const char *password_hash, int64_t now)
+{
+    struct store_query q;
+    enum store_status rc = store__open(s, tx, STMT_USER_SET_PASSWORD, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, id);
+    store__text(&q, 2, password_hash);
+    store__int(&q, 3, now);
+    return change_one(&q);
+}
+
+enum store_status store_user_delete(store *s, store_tx *tx, int64_t id)
+{
+    struct store_query q;
+    enum store_status rc = store__open(s, tx, STMT_USER_DELETE, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, id);
+    return change_one(&q);
+}

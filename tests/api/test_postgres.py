@@ -41,6 +41,8 @@ FAST = {"DB_CONNECT_TIMEOUT_SECONDS": "1", "DB_STATEMENT_TIMEOUT_MS": "1000"}
 # What a client may wait for a 503 with FAST: connect (1 s) or a statement
 # deadline (1 s + 1 s), plus scheduling slack on a loaded 2-core machine.
 OUTAGE_BOUND = 6.0
+# The schema versions gatehouse's migrations record (src/store/migrate.c).
+SCHEMA_VERSIONS = "1,2"
 
 
 class Cluster:
@@ -103,6 +105,11 @@ class Cluster:
         self.psql(f"CREATE DATABASE {name} OWNER gatehouse", db="postgres")
         parts = urllib.parse.urlsplit(self.url)
         return urllib.parse.urlunsplit(parts._replace(path="/" + name)), name
+
+
+def schema_versions(pg, db):
+    return pg.psql("SELECT string_agg(version::text, ',' ORDER BY version) "
+                   "FROM schema_migrations", db=db)
 
 
 def have_postgres():
@@ -195,15 +202,15 @@ def test_schema_is_versioned_and_leaves_fastapi_table_alone(pg, make_server):
             db=db)
     srv = make_server(database_url=url)
     srv.new_user()
-    assert pg.psql("SELECT version FROM schema_migrations", db=db) == "1"
+    assert schema_versions(pg, db) == SCHEMA_VERSIONS
     tables = pg.psql("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables "
                      "WHERE schemaname = 'public'", db=db)
-    assert tables == "schema_migrations,sessions,user,users"
+    assert tables == "refresh_history,revocations,schema_migrations,sessions,user,users"
     assert pg.psql('SELECT count(*) FROM "user"', db=db) == "1"
     srv.stop()
     # A restart finds the schema current and changes nothing.
     srv2 = make_server(database_url=url)
-    assert pg.psql("SELECT count(*) FROM schema_migrations", db=db) == "1"
+    assert schema_versions(pg, db) == SCHEMA_VERSIONS
     assert srv2.get("/readyz").status_code == 200
 
 
@@ -362,7 +369,7 @@ def test_migrate_alone_needs_no_secret_key_and_is_idempotent(pg, tmp_path):
         r = run_gatehouse(tmp_path, args=["migrate"], env={"DATABASE_URL": url,
                                                            "SECRET_KEY": None})
         assert r.returncode == 0, r.stderr
-    assert pg.psql("SELECT string_agg(version::text, ',') FROM schema_migrations", db=db) == "1"
+    assert schema_versions(pg, db) == SCHEMA_VERSIONS
     assert pg.psql("SELECT count(*) FROM users", db=db) == "0"
 
 
@@ -372,8 +379,7 @@ def test_concurrent_starts_on_an_empty_database(pg, make_server):
         servers = [make_server(database_url=url, wait=False) for _ in range(3)]
         for srv in servers:
             srv.wait_ready()
-        assert pg.psql("SELECT string_agg(version::text, ',') FROM schema_migrations",
-                       db=db) == "1"
+        assert schema_versions(pg, db) == SCHEMA_VERSIONS
         u = servers[0].new_user()
         assert servers[1].login(u["username"]).status_code == 200
         assert_problem(servers[2].register(u["username"]), 409)
@@ -389,7 +395,7 @@ def test_concurrent_migrate_commands(pg, tmp_path):
     for p in procs:
         out, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
-    assert pg.psql("SELECT string_agg(version::text, ',') FROM schema_migrations", db=db) == "1"
+    assert schema_versions(pg, db) == SCHEMA_VERSIONS
 
 
 # ------------------------------------------------------- concurrency

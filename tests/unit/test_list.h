@@ -12,6 +12,10 @@
     STORE_CASE_BOTH(X, user_fields_too_long)                                                       \
     STORE_CASE_BOTH(X, sessions)                                                                   \
     STORE_CASE_BOTH(X, session_rotate_and_revoke)                                                  \
+    STORE_CASE_BOTH(X, sessions_of_user)                                                           \
+    STORE_CASE_BOTH(X, sessions_purge)                                                             \
+    STORE_CASE_BOTH(X, revocations)                                                                \
+    STORE_CASE_BOTH(X, user_password_and_delete)                                                   \
     STORE_CASE_BOTH(X, tx_commit)                                                                  \
     STORE_CASE_BOTH(X, tx_fails_half_way)                                                          \
     STORE_CASE_BOTH(X, reopen)                                                                     \
@@ -132,6 +136,8 @@
     X(store_url_path)                                                                              \
     X(store_open_bad_urls)                                                                         \
     STORE_CASES(X)                                                                                 \
-    X(store_pg_connection_terminated)
+    X(store_pg_connection_terminated)                                                              \
+    X(store_pg_watch)                                                                              \
+    X(store_sqlite_watch_is_quiet)
 
 #endif

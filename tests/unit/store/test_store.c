@@ -324,26 +324,39 @@ STORE_CASE(sessions, 1)
 STORE_CASE(session_rotate_and_revoke, 1)
 {
     struct store_user u;
-    struct store_session sess;
-    unsigned char h1[32], h2[32], h3[32];
+    struct store_session sess, got;
+    unsigned char h1[32], h2[32], h3[32], h4[32];
+    char sid[STORE_ID_MAX + 1];
 
     memset(h1, 0x11, sizeof h1);
     memset(h2, 0x22, sizeof h2);
     memset(h3, 0x33, sizeof h3);
+    memset(h4, 0x44, sizeof h4);
     REQUIRE(store_user_create(s, NULL, "dora", "dora", "$2b$04$h", T0, &u) == STORE_OK);
     make_session(&sess, "sid-r", u.id, 0x11);
     REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
 
-    CHECK_EQ_INT(store_session_rotate(s, NULL, "sid-r", h1, h2, T0 + 10), STORE_OK);
+    memset(&got, 0, sizeof got);
+    CHECK_EQ_INT(store_session_rotate(s, NULL, h1, h2, T0 + 10, &got), STORE_OK);
+    CHECK_EQ_STR(got.id, "sid-r");
+    CHECK_EQ_INT(got.user_id, u.id);
+    CHECK_EQ_INT(got.created_at, T0);
+    CHECK_EQ_INT(got.expires_at, T0 + 86400);
+    CHECK(memcmp(got.refresh_hash, h2, 32) == 0);
     CHECK_EQ_INT(tdb_int(t, "SELECT generation FROM sessions WHERE id = 'sid-r'"), 1);
     CHECK_EQ_INT(tdb_int(t, "SELECT last_used_at FROM sessions WHERE id = 'sid-r'"), T0 + 10);
-    /* The old hash no longer matches; the new one does, once. */
-    CHECK_EQ_INT(store_session_rotate(s, NULL, "sid-r", h1, h3, T0 + 11), STORE_NOT_FOUND);
-    CHECK_EQ_INT(store_session_rotate(s, NULL, "sid-r", h2, h3, T0 + 12), STORE_OK);
+    /* The old hash no longer rotates, and is known as rotated away; the
+     * current one and an unknown one are not. */
+    CHECK_EQ_INT(store_session_rotate(s, NULL, h1, h3, T0 + 11, &got), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_session_by_rotated(s, NULL, h1, sid), STORE_OK);
+    CHECK_EQ_STR(sid, "sid-r");
+    CHECK_EQ_INT(store_session_by_rotated(s, NULL, h2, sid), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_session_by_rotated(s, NULL, h4, sid), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_session_rotate(s, NULL, h2, h3, T0 + 12, &got), STORE_OK);
     CHECK_EQ_INT(tdb_int(t, "SELECT generation FROM sessions WHERE id = 'sid-r'"), 2);
-    /* Another session's id, and an expired session. */
-    CHECK_EQ_INT(store_session_rotate(s, NULL, "sid-other", h3, h1, T0 + 13), STORE_NOT_FOUND);
-    CHECK_EQ_INT(store_session_rotate(s, NULL, "sid-r", h3, h1, T0 + 86400), STORE_NOT_FOUND);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM refresh_history"), 2);
+    /* An expired session does not rotate. */
+    CHECK_EQ_INT(store_session_rotate(s, NULL, h3, h1, T0 + 86400, &got), STORE_NOT_FOUND);
     CHECK_EQ_INT(tdb_int(t, "SELECT generation FROM sessions WHERE id = 'sid-r'"), 2);
 
     CHECK_EQ_INT(store_session_revoke(s, NULL, "sid-r", T0 + 20), STORE_OK);
@@ -351,8 +364,160 @@ STORE_CASE(session_rotate_and_revoke, 1)
     CHECK_EQ_INT(store_session_revoke(s, NULL, "sid-r", T0 + 21), STORE_NOT_FOUND);
     CHECK_EQ_INT(tdb_int(t, "SELECT revoked_at FROM sessions WHERE id = 'sid-r'"), T0 + 20);
     /* A revoked session never rotates again. */
-    CHECK_EQ_INT(store_session_rotate(s, NULL, "sid-r", h3, h1, T0 + 22), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_session_rotate(s, NULL, h3, h4, T0 + 22, &got), STORE_NOT_FOUND);
     CHECK_EQ_INT(store_session_revoke(s, NULL, "sid-none", T0 + 23), STORE_NOT_FOUND);
+}
+
+struct sids {
+    int n;
+    char id[8][STORE_ID_MAX + 1];
+};
+
+static void collect_sid(void *arg, const char *sid)
+{
+    struct sids *l = arg;
+
+    if (l->n < 8)
+        snprintf(l->id[l->n++], sizeof l->id[0], "%s", sid);
+}
+
+STORE_CASE(sessions_of_user, 1)
+{
+    struct store_user u, v;
+    struct store_session sess;
+    struct sids l = {0};
+
+    REQUIRE(store_user_create(s, NULL, "olga", "olga", "$2b$04$h", T0, &u) == STORE_OK);
+    REQUIRE(store_user_create(s, NULL, "pete", "pete", "$2b$04$h", T0, &v) == STORE_OK);
+    make_session(&sess, "o-1", u.id, 1);
+    REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+    make_session(&sess, "o-2", u.id, 2);
+    REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+    make_session(&sess, "o-3", u.id, 3);
+    REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+    make_session(&sess, "p-1", v.id, 4);
+    REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+    REQUIRE(store_session_revoke(s, NULL, "o-3", T0 + 1) == STORE_OK);
+
+    /* "others": every live session of the user but one. */
+    CHECK_EQ_INT(store_sessions_revoke_of_user(s, NULL, u.id, "o-1", T0 + 5, collect_sid, &l),
+                 STORE_OK);
+    CHECK_EQ_INT(l.n, 1);
+    CHECK_EQ_STR(l.id[0], "o-2");
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL"), 2);
+    /* "global": all of them; those revoked already are not named again. */
+    l.n = 0;
+    CHECK_EQ_INT(store_sessions_revoke_of_user(s, NULL, u.id, NULL, T0 + 6, collect_sid, &l),
+                 STORE_OK);
+    CHECK_EQ_INT(l.n, 1);
+    CHECK_EQ_STR(l.id[0], "o-1");
+    CHECK_EQ_INT(tdb_int(t, "SELECT revoked_at FROM sessions WHERE id = 'o-3'"), T0 + 1);
+    /* Another user's session is untouched. */
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL"), 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions WHERE id = 'p-1' AND "
+                            "revoked_at IS NULL"),
+                 1);
+}
+
+STORE_CASE(sessions_purge, 1)
+{
+    struct store_user u;
+    struct store_session sess, got;
+    unsigned char h1[32], h9[32];
+    int64_t deleted = -1;
+
+    memset(h1, 1, sizeof h1);
+    memset(h9, 9, sizeof h9);
+    REQUIRE(store_user_create(s, NULL, "quin", "quin", "$2b$04$h", T0, &u) == STORE_OK);
+    make_session(&sess, "live", u.id, 1); /* expires T0 + 86400 */
+    REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+    REQUIRE(store_session_rotate(s, NULL, h1, h9, T0 + 1, &got) == STORE_OK);
+    make_session(&sess, "expired", u.id, 2);
+    sess.expires_at = T0 + 100;
+    REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+    make_session(&sess, "revoked-long-ago", u.id, 3);
+    REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+    REQUIRE(store_session_revoke(s, NULL, "revoked-long-ago", T0 + 50) == STORE_OK);
+    make_session(&sess, "revoked-lately", u.id, 4);
+    REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+    REQUIRE(store_session_revoke(s, NULL, "revoked-lately", T0 + 150) == STORE_OK);
+
+    CHECK_EQ_INT(store_sessions_purge(s, T0 + 200, T0 + 100, &deleted), STORE_OK);
+    CHECK_EQ_INT(deleted, 2);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions WHERE id IN ('live', "
+                            "'revoked-lately')"),
+                 2);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions"), 2);
+    /* Everything goes once the live one expires; its history with it. */
+    CHECK_EQ_INT(store_sessions_purge(s, T0 + 86400, T0 + 150, &deleted), STORE_OK);
+    CHECK_EQ_INT(deleted, 2);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions"), 0);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM refresh_history"), 0);
+}
+
+struct revs {
+    int n;
+    char sid[8][STORE_ID_MAX + 1];
+    int64_t until[8];
+};
+
+static void collect_rev(void *arg, const char *sid, int64_t until)
+{
+    struct revs *l = arg;
+
+    if (l->n < 8) {
+        snprintf(l->sid[l->n], sizeof l->sid[0], "%s", sid);
+        l->until[l->n++] = until;
+    }
+}
+
+STORE_CASE(revocations, 1)
+{
+    struct revs l = {0};
+    int64_t deleted = -1;
+    store_tx tx;
+
+    CHECK_EQ_INT(store_revocation_add(s, NULL, "gone-soon", T0 + 10), STORE_OK);
+    CHECK_EQ_INT(store_revocation_add(s, NULL, "stays", T0 + 100), STORE_OK);
+    /* Again: the later time wins, an earlier one changes nothing. */
+    CHECK_EQ_INT(store_revocation_add(s, NULL, "stays", T0 + 200), STORE_OK);
+    CHECK_EQ_INT(store_revocation_add(s, NULL, "stays", T0 + 50), STORE_OK);
+    /* Rolled back with its transaction. */
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_revocation_add(s, &tx, "never", T0 + 100), STORE_OK);
+    store_rollback(&tx);
+
+    CHECK_EQ_INT(store_revocations_live(s, T0 + 20, collect_rev, &l), STORE_OK);
+    CHECK_EQ_INT(l.n, 1);
+    CHECK_EQ_STR(l.sid[0], "stays");
+    CHECK_EQ_INT(l.until[0], T0 + 200);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM revocations"), 2);
+    CHECK_EQ_INT(store_revocations_purge(s, T0 + 20, &deleted), STORE_OK);
+    CHECK_EQ_INT(deleted, 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM revocations"), 1);
+}
+
+STORE_CASE(user_password_and_delete, 1)
+{
+    struct store_user u, v;
+    struct store_session sess;
+
+    REQUIRE(store_user_create(s, NULL, "rita", "rita", "$2b$04$old", T0, &u) == STORE_OK);
+    make_session(&sess, "rita-1", u.id, 7);
+    REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+    CHECK_EQ_INT(store_user_set_password(s, NULL, u.id, "$2b$04$new", T0 + 5), STORE_OK);
+    CHECK_EQ_INT(store_user_by_id(s, NULL, u.id, &v), STORE_OK);
+    CHECK_EQ_STR(v.password_hash, "$2b$04$new");
+    CHECK_EQ_INT(tdb_int(t, "SELECT updated_at FROM users"), T0 + 5);
+    CHECK_EQ_INT(store_user_set_password(s, NULL, u.id + 99, "$2b$04$x", T0), STORE_NOT_FOUND);
+
+    CHECK_EQ_INT(store_user_delete(s, NULL, u.id), STORE_OK);
+    CHECK_EQ_INT(store_user_by_id(s, NULL, u.id, &v), STORE_NOT_FOUND);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions"), 0);
+    CHECK_EQ_INT(store_user_delete(s, NULL, u.id), STORE_NOT_FOUND);
+    /* The name is free again; the id is not reused. */
+    CHECK_EQ_INT(store_user_create(s, NULL, "Rita", "rita", "$2b$04$h", T0, &v), STORE_OK);
+    CHECK(v.id > u.id);
 }
 
 STORE_CASE(tx_commit, 1)
@@ -428,8 +593,8 @@ STORE_CASE(reopen, 1)
         CHECK(v.id > u.id);
         store_close(again);
     }
-    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 1);
-    CHECK_EQ_INT(tdb_int(t, "SELECT MAX(version) FROM schema_migrations"), 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 2);
+    CHECK_EQ_INT(tdb_int(t, "SELECT MAX(version) FROM schema_migrations"), 2);
     if (t->b == SQLITE)
         CHECK_EQ_INT(tdb_int(t, "PRAGMA journal_mode = WAL") >= 0, 1);
 }
@@ -444,7 +609,7 @@ STORE_CASE(newer_schema, 1)
     CHECK_EQ_INT(store_open(t->url, NULL, &again, err, sizeof err), STORE_ERROR);
     CHECK(again == NULL);
     CHECK(strstr(err, "99") != NULL);
-    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 2);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 3);
     /* The store already open keeps working. */
     CHECK_EQ_INT(store_ping(s), STORE_OK);
 }
@@ -554,7 +719,8 @@ static void *rotate_once(void *arg)
     memset(old_hash, 0x55, sizeof old_hash);
     memset(new_hash, 0x60 + c->n, sizeof new_hash);
     pthread_barrier_wait(c->start);
-    c->rc = store_session_rotate(c->s, NULL, "sid-race", old_hash, new_hash, T0 + 1);
+    struct store_session got;
+    c->rc = store_session_rotate(c->s, NULL, old_hash, new_hash, T0 + 1, &got);
     return NULL;
 }
 
@@ -587,6 +753,7 @@ STORE_CASE(rotation_race, 4)
     CHECK_EQ_INT(won, 1);
     CHECK_EQ_INT(lost, N - 1);
     CHECK_EQ_INT(tdb_int(t, "SELECT generation FROM sessions WHERE id = 'sid-race'"), 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM refresh_history"), 1);
 }
 
 /* PostgreSQL only: connections the server ends (a restart, a failover, an
@@ -632,5 +799,122 @@ TEST(store_pg_connection_terminated)
     }
     CHECK_EQ_INT(rc, STORE_OK);
     store_close(s);
+    tdb_remove(&t);
+}
+
+/* What a watcher heard, under a lock: the watch calls from its own thread. */
+struct heard {
+    pthread_mutex_t lock;
+    int connected;
+    int n;
+    char sid[8][STORE_ID_MAX + 1];
+    int64_t until[8];
+};
+
+static void heard_connected(void *arg)
+{
+    struct heard *h = arg;
+
+    pthread_mutex_lock(&h->lock);
+    h->connected++;
+    pthread_mutex_unlock(&h->lock);
+}
+
+static void heard_revoked(void *arg, const char *sid, int64_t until)
+{
+    struct heard *h = arg;
+
+    pthread_mutex_lock(&h->lock);
+    if (h->n < 8) {
+        snprintf(h->sid[h->n], sizeof h->sid[0], "%s", sid);
+        h->until[h->n++] = until;
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* Waits up to five seconds for *counter to reach want. */
+static int wait_for(struct heard *h, const int *counter, int want)
+{
+    for (int i = 0; i < 100; i++) {
+        pthread_mutex_lock(&h->lock);
+        int v = *counter;
+        pthread_mutex_unlock(&h->lock);
+        if (v >= want)
+            return v;
+        usleep(50 * 1000);
+    }
+    return -1;
+}
+
+/* PostgreSQL only: a revocation recorded by one instance reaches another
+ * through LISTEN/NOTIFY, once committed, and the watch reconnects by
+ * itself after its connection is ended. */
+TEST(store_pg_watch)
+{
+    struct tdb t;
+    struct heard h = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    struct store_watch w = {heard_revoked, heard_connected, &h};
+    store_tx tx;
+
+    if (tdb_make(&t, PG, __LINE__) != 0)
+        return;
+    store *a = open_store(&t, 1, __LINE__);
+    store *b = open_store(&t, 1, __LINE__);
+    if (a == NULL || b == NULL)
+        goto out;
+    CHECK_EQ_INT(store_watch(b, &w), 0);
+    CHECK_EQ_INT(wait_for(&h, &h.connected, 1), 1);
+
+    CHECK_EQ_INT(store_revocation_add(a, NULL, "sid-one", T0 + 60), STORE_OK);
+    CHECK_EQ_INT(wait_for(&h, &h.n, 1), 1);
+    CHECK_EQ_STR(h.sid[0], "sid-one");
+    CHECK_EQ_INT(h.until[0], T0 + 60);
+    /* Inside a transaction: heard at commit, never after a rollback. */
+    REQUIRE(store_begin(a, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_revocation_add(a, &tx, "sid-rolled-back", T0 + 60), STORE_OK);
+    store_rollback(&tx);
+    REQUIRE(store_begin(a, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_revocation_add(a, &tx, "sid-two", T0 + 70), STORE_OK);
+    CHECK_EQ_INT(store_commit(&tx), STORE_OK);
+    CHECK_EQ_INT(wait_for(&h, &h.n, 2), 2);
+    CHECK_EQ_STR(h.sid[1], "sid-two");
+
+    /* The server ends every gatehouse connection; the watch comes back and
+     * says so (its user then reloads what it missed). */
+    CHECK(tdb_int(&t, "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                      "WHERE application_name = 'gatehouse' AND pid <> pg_backend_pid()") >= 1);
+    CHECK_EQ_INT(wait_for(&h, &h.connected, 2), 2);
+    enum store_status rc = STORE_UNAVAILABLE;
+    for (int i = 0; i < 30 && rc != STORE_OK; i++) {
+        rc = store_revocation_add(a, NULL, "sid-three", T0 + 80);
+        if (rc != STORE_OK)
+            usleep(100 * 1000);
+    }
+    CHECK_EQ_INT(rc, STORE_OK);
+    CHECK_EQ_INT(wait_for(&h, &h.n, 3), 3);
+    CHECK_EQ_STR(h.sid[2], "sid-three");
+    CHECK_EQ_INT(h.n, 3);
+out:
+    store_close(a);
+    store_close(b); /* stops the watch */
+    tdb_remove(&t);
+}
+
+/* SQLite: nothing to watch and nothing to tell; recording still works. */
+TEST(store_sqlite_watch_is_quiet)
+{
+    struct tdb t;
+    struct heard h = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    struct store_watch w = {heard_revoked, heard_connected, &h};
+
+    REQUIRE(tdb_make(&t, SQLITE, __LINE__) == 0);
+    store *s = open_store(&t, 1, __LINE__);
+    if (s != NULL) {
+        CHECK_EQ_INT(store_watch(s, &w), 0);
+        CHECK_EQ_INT(store_revocation_add(s, NULL, "sid", T0 + 60), STORE_OK);
+        CHECK_EQ_INT(h.n, 0);
+        CHECK_EQ_INT(h.connected, 0);
+        store_close(s);
+    }
     tdb_remove(&t);
 }
