@@ -89,6 +89,9 @@ struct store_driver {
     /* Starts watching for notifications on a thread of the driver's, which
      * close stops. NULL when notify is. */
     int (*watch)(struct store_db *db, const struct store_watch *w);
+    /* Claims the database for this process alone until close
+     * (store_claim_sole_server). NULL when instances may share it. */
+    enum store_status (*claim)(struct store_db *db, char *err, size_t errlen);
 };
 
 extern const struct store_driver store_sqlite_driver;

@@ -2,8 +2,12 @@
  * synchronous=FULL, so an acknowledged write survives a crash or kill -9. A
  * small pool holds one connection per worker; each connection prepares a
  * statement the first time it runs it and keeps it. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +28,7 @@ struct store_conn {
 
 struct store_db {
     char *path;
+    int claim_fd; /* holds the flock of store_claim_sole_server, or -1 */
     pthread_mutex_t lock;
     pthread_cond_t freed;
     unsigned nconns;
@@ -227,11 +232,46 @@ static void sq_close(struct store_db *s)
             sqlite3_finalize(s->conns[i].st[j]);
         sqlite3_close(s->conns[i].db);
     }
+    /* After every SQLite connection: closing a descriptor of the file
+     * would drop the POSIX locks SQLite holds through its own. */
+    if (s->claim_fd >= 0)
+        close(s->claim_fd);
     pthread_cond_destroy(&s->freed);
     pthread_mutex_destroy(&s->lock);
     free(s->conns);
     free(s->path);
     free(s);
+}
+
+/* An flock on the database file itself: no file of its own to leave
+ * behind, and on Linux it is independent of the fcntl locks SQLite takes
+ * on the same file. The kernel drops it when the process dies, kill -9
+ * included. */
+static enum store_status sq_claim(struct store_db *s, char *err, size_t errlen)
+{
+    if (s->claim_fd >= 0)
+        return STORE_OK;
+    int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", s->path, strerror(errno));
+        return STORE_ERROR;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK) {
+            snprintf(err, errlen,
+                     "%s is served by another gatehouse process already; with SQLite only one "
+                     "server may use a database (its logouts could not reach a second one). "
+                     "Use PostgreSQL to run several instances",
+                     s->path);
+            return STORE_CONFLICT;
+        }
+        snprintf(err, errlen, "cannot lock %s: %s", s->path, strerror(e));
+        return STORE_ERROR;
+    }
+    s->claim_fd = fd;
+    return STORE_OK;
 }
 
 static const char *sq_path(const struct store_db *s)
@@ -252,6 +292,7 @@ static enum store_status sq_open(const char *url, const struct store_options *op
     }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->freed, NULL);
+    s->claim_fd = -1;
     s->path = store_sqlite_url_path(url);
     if (s->path == NULL) {
         snprintf(err, errlen,
@@ -295,4 +336,5 @@ const struct store_driver store_sqlite_driver = {
     .column_text = sq_column_text,
     .changes = sq_changes,
     .end = sq_end,
+    .claim = sq_claim,
 };

@@ -239,3 +239,8 @@ int store_watch(store *s, const struct store_watch *w)
 {
     return s->drv->watch != NULL ? s->drv->watch(s->db, w) : 0;
 }
+
+enum store_status store_claim_sole_server(store *s, char *err, size_t errlen)
+{
+    return s->drv->claim != NULL ? s->drv->claim(s->db, err, errlen) : STORE_OK;
+}

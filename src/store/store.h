@@ -163,6 +163,15 @@ enum store_status store_user_set_password(store *s, store_tx *tx, int64_t id,
 /* Deletes a user and, by cascade, its sessions. STORE_NOT_FOUND when gone. */
 enum store_status store_user_delete(store *s, store_tx *tx, int64_t id);
 
+/* Claims a database that only one server may use (SQLite: no other
+ * instance would hear of its revocations) for this process until
+ * store_close. The claim is a lock the kernel drops when the process ends,
+ * however it ends. STORE_CONFLICT, with a reason in err, when another
+ * process holds it; STORE_OK at once for a database servers share
+ * (PostgreSQL). Commands that do not serve do not claim, so they work
+ * beside a running server. */
+enum store_status store_claim_sole_server(store *s, char *err, size_t errlen);
+
 /* What a watcher of a shared database is told (store_watch). */
 struct store_watch {
     /* Another instance (or this one) revoked sid until until. */

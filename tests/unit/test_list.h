@@ -22,7 +22,8 @@
     STORE_CASE_BOTH(X, newer_schema)                                                               \
     STORE_CASE_BOTH(X, concurrent_inserts)                                                         \
     STORE_CASE_BOTH(X, concurrent_conflicting_transactions)                                        \
-    STORE_CASE_BOTH(X, rotation_race)
+    STORE_CASE_BOTH(X, rotation_race)                                                              \
+    STORE_CASE_BOTH(X, claim_sole_server)
 
 #define TEST_LIST(X)                                                                               \
     X(b64_rfc4648_vectors)                                                                         \
@@ -138,6 +139,7 @@
     STORE_CASES(X)                                                                                 \
     X(store_pg_connection_terminated)                                                              \
     X(store_pg_watch)                                                                              \
-    X(store_sqlite_watch_is_quiet)
+    X(store_sqlite_watch_is_quiet)                                                                 \
+    X(store_claim_released_on_close)
 
 #endif

@@ -918,3 +918,54 @@ TEST(store_sqlite_watch_is_quiet)
     }
     tdb_remove(&t);
 }
+
+/* SQLite: one server per database file; the claim goes with the store,
+ * and a PostgreSQL store never refuses one. */
+STORE_CASE(claim_sole_server, 1)
+{
+    char err[512] = "";
+    store *other = open_store(t, 1, __LINE__);
+
+    REQUIRE(other != NULL);
+    CHECK_EQ_INT(store_claim_sole_server(s, err, sizeof err), STORE_OK);
+    CHECK_EQ_INT(store_claim_sole_server(s, err, sizeof err), STORE_OK); /* again: no-op */
+    if (t->b == SQLITE) {
+        CHECK_EQ_INT(store_claim_sole_server(other, err, sizeof err), STORE_CONFLICT);
+        CHECK(strstr(err, t->path) != NULL);
+        CHECK(strstr(err, "another gatehouse process") != NULL);
+    } else {
+        CHECK_EQ_INT(store_claim_sole_server(other, err, sizeof err), STORE_OK);
+    }
+    /* A store that does not claim still reads and writes beside it. */
+    struct store_user u;
+    CHECK_EQ_INT(store_user_create(other, NULL, "side", "side", "$2b$04$h", T0, &u), STORE_OK);
+    store_close(other);
+    other = open_store(t, 1, __LINE__);
+    REQUIRE(other != NULL);
+    if (t->b == SQLITE)
+        CHECK_EQ_INT(store_claim_sole_server(other, err, sizeof err), STORE_CONFLICT);
+    store_close(other);
+}
+
+TEST(store_claim_released_on_close)
+{
+    struct tdb t;
+    char err[512] = "";
+
+    REQUIRE(tdb_make(&t, SQLITE, __LINE__) == 0);
+    store *a = open_store(&t, 1, __LINE__);
+    store *b = open_store(&t, 1, __LINE__);
+    if (a != NULL && b != NULL) {
+        CHECK_EQ_INT(store_claim_sole_server(a, err, sizeof err), STORE_OK);
+        CHECK_EQ_INT(store_claim_sole_server(b, err, sizeof err), STORE_CONFLICT);
+        store_close(a);
+        a = NULL;
+        CHECK_EQ_INT(store_claim_sole_server(b, err, sizeof err), STORE_OK);
+        /* SQLite's own locks survived the claim's descriptor. */
+        struct store_user u;
+        CHECK_EQ_INT(store_user_create(b, NULL, "after", "after", "$2b$04$h", T0, &u), STORE_OK);
+    }
+    store_close(a);
+    store_close(b);
+    tdb_remove(&t);
+}
