@@ -114,6 +114,27 @@
     X(store_sessions)                                                                              \
     X(store_reopen)                                                                                \
     X(store_newer_schema)                                                                          \
-    X(store_concurrent_inserts)
+    X(store_concurrent_inserts)                                                                    \
+    X(pct_plain_and_escapes)                                                                       \
+    X(pct_plus)                                                                                    \
+    X(pct_bad_escapes)                                                                             \
+    X(pct_reads_only_len)                                                                          \
+    X(pct_nul)                                                                                     \
+    X(pct_capacity)                                                                                \
+    X(pct_every_byte)                                                                              \
+    X(utf8_counts_code_points)                                                                     \
+    X(utf8_single_bytes)                                                                           \
+    X(utf8_overlong_forms)                                                                         \
+    X(utf8_surrogates)                                                                             \
+    X(utf8_upper_limit)                                                                            \
+    X(utf8_truncated)                                                                              \
+    X(utf8_stray_continuation)                                                                     \
+    X(utf8_matches_reference)                                                                      \
+    X(mediatype_exact_and_case)                                                                    \
+    X(mediatype_absent_or_other)                                                                   \
+    X(mediatype_prefixes)                                                                          \
+    X(mediatype_whitespace)                                                                        \
+    X(mediatype_parameters)                                                                        \
+    X(mediatype_charset)
 
 #endif
