@@ -135,6 +135,8 @@
     X(mediatype_prefixes)                                                                          \
     X(mediatype_whitespace)                                                                        \
     X(mediatype_parameters)                                                                        \
-    X(mediatype_charset)
+    X(mediatype_charset)                                                                           \
+    X(mediatype_charset_is_a_parameter)                                                            \
+    X(mediatype_malformed_parameters)
 
 #endif

@@ -83,3 +83,40 @@ TEST(mediatype_charset)
     CHECK(!mediatype_is(JSON "; charset=", JSON));
     CHECK(!mediatype_is(JSON "; a=1; charset=latin-1", JSON));
 }
+
+TEST(mediatype_charset_is_a_parameter)
+{
+    /* Only a parameter named charset counts: not a longer name that ends
+     * in "charset", and not "charset=" inside another parameter's quoted
+     * value. */
+    CHECK(mediatype_is(JSON "; mycharset=latin-1", JSON));
+    CHECK(mediatype_is(JSON "; x=\"charset=latin-1\"", JSON));
+    CHECK(!mediatype_is(JSON "; x=\"a;charset=utf-8\"; charset=latin-1", JSON));
+    CHECK(!mediatype_is(JSON "; x-charset=utf-8; charset=latin-1", JSON));
+    /* Every charset parameter must be UTF-8. */
+    CHECK(!mediatype_is(JSON "; charset=utf-8; charset=latin-1", JSON));
+    CHECK(mediatype_is(JSON "; charset=utf-8; charset=\"UTF-8\"", JSON));
+    /* A quoted value may escape any character (RFC 9110 §5.6.4). */
+    CHECK(mediatype_is(JSON "; charset=\"utf\\-8\"", JSON));
+    CHECK(!mediatype_is(JSON "; charset=\"utf-8\\\"\"", JSON));
+    /* A tab is whitespace as much as a space is. */
+    CHECK(mediatype_is(JSON "; charset=utf-8\t", JSON));
+    CHECK(mediatype_is(JSON ";\tcharset=utf-8", JSON));
+}
+
+TEST(mediatype_malformed_parameters)
+{
+    /* RFC 9110 §5.6.6: a parameter is token "=" (token / quoted-string). */
+    CHECK(!mediatype_is(JSON "; charset", JSON));
+    CHECK(!mediatype_is(JSON "; foo", JSON));
+    CHECK(!mediatype_is(JSON "; =utf-8", JSON));
+    CHECK(!mediatype_is(JSON "; a=", JSON));
+    CHECK(!mediatype_is(JSON "; a b=1", JSON));
+    CHECK(!mediatype_is(JSON "; a = 1", JSON));
+    CHECK(!mediatype_is(JSON "; a=\"unterminated", JSON));
+    CHECK(!mediatype_is(JSON "; a=\"x\"y", JSON));
+    CHECK(!mediatype_is(JSON "; a=1 b", JSON));
+    CHECK(!mediatype_is(JSON "; a=\"\x01\"", JSON));
+    /* An empty parameter between semicolons is allowed by the grammar. */
+    CHECK(mediatype_is(JSON ";; charset=utf-8;", JSON));
+}
