@@ -137,6 +137,24 @@
     X(mediatype_parameters)                                                                        \
     X(mediatype_charset)                                                                           \
     X(mediatype_charset_is_a_parameter)                                                            \
-    X(mediatype_malformed_parameters)
+    X(mediatype_malformed_parameters)                                                              \
+    X(pgurl_is_postgres)                                                                           \
+    X(pgurl_schemes)                                                                               \
+    X(pgurl_every_part)                                                                            \
+    X(pgurl_empty_parts)                                                                           \
+    X(pgurl_percent_decoding)                                                                      \
+    X(pgurl_bad_percent_encoding)                                                                  \
+    X(pgurl_at_in_password)                                                                        \
+    X(pgurl_fragment)                                                                              \
+    X(pgurl_ipv6)                                                                                  \
+    X(pgurl_ports)                                                                                 \
+    X(pgurl_host_lists)                                                                            \
+    X(pgurl_every_libpq_keyword)                                                                   \
+    X(pgurl_query_parameters)                                                                      \
+    X(pgurl_unknown_parameters)                                                                    \
+    X(pgurl_asyncpg_ssl)                                                                           \
+    X(pgurl_never_shows_password)                                                                  \
+    X(pgurl_describe)                                                                              \
+    X(pgurl_set_get_free)
 
 #endif
