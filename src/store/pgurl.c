@@ -349,6 +349,18 @@ int pgurl_parse(const char *url, struct pgurl *out, char *err, size_t errlen)
     const char *slash = memchr(rest, '/', (size_t)(qend - rest));
     const char *aend = slash != NULL ? slash : qend;
 
+    /* An '@' after the host nearly always ends user information whose
+     * password holds an unencoded '/' or '?': the password's first part
+     * would pass for a port (when it is a number), the rest for the
+     * database name or the query, and so end up in log lines and error
+     * messages. The rare '@' that belongs to a database name or a query
+     * value is written %40. */
+    if (strchr(aend, '@') != NULL) {
+        snprintf(err, errlen,
+                 "DATABASE_URL: '@' after the host; percent-encode '/', '?' and '@' in the "
+                 "user name and password (%%2F, %%3F, %%40)");
+        return -1;
+    }
     /* The last '@' of the authority ends the user information, so that an
      * unencoded '@' in a password still parses as the user meant. */
     const char *at = NULL;

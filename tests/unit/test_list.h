@@ -145,6 +145,7 @@
     X(pgurl_percent_decoding)                                                                      \
     X(pgurl_bad_percent_encoding)                                                                  \
     X(pgurl_at_in_password)                                                                        \
+    X(pgurl_at_after_host)                                                                         \
     X(pgurl_fragment)                                                                              \
     X(pgurl_ipv6)                                                                                  \
     X(pgurl_ports)                                                                                 \

@@ -226,6 +226,22 @@ TEST(pgurl_at_in_password)
     pgurl_free(&u);
 }
 
+TEST(pgurl_at_after_host)
+{
+    struct pgurl u;
+
+    /* An '@' in the path or the query is refused, with the remedy in the
+     * message; %40 there is an '@'. */
+    CHECK(refused("postgresql://alice:2024/pw@h/db", "percent-encode '/', '?' and '@'"));
+    CHECK(refused("postgresql://alice:2024?pw=1@h/db", "'@' after the host"));
+    CHECK(refused("postgresql://h/db@x", "'@' after the host"));
+    CHECK(refused("postgresql://h/db?application_name=a@b", "'@' after the host"));
+    REQUIRE(parses("postgresql://h/db%40x?application_name=a%40b", &u));
+    CHECK_EQ_STR(pgurl_get(&u, "dbname"), "db@x");
+    CHECK_EQ_STR(pgurl_get(&u, "application_name"), "a@b");
+    pgurl_free(&u);
+}
+
 TEST(pgurl_fragment)
 {
     struct pgurl u;
@@ -433,6 +449,11 @@ TEST(pgurl_never_shows_password)
         "postgresql://alice:Sup3r/S3cret@h/db",
         "postgresql://alice:Sup3r?S3cret@h/db",
         "postgresql://alice:Sup3r?S3cret=1@h/db",
+        /* ... and when the password starts with digits, its first part
+         * passes for a port. */
+        "postgresql://alice:2024/Sup3rS3cret@h/db",
+        "postgresql://alice:2024?Sup3rS3cret=1@h/db",
+        "postgresql://alice:2024?sslmode=Sup3rS3cret@h/db",
     };
     char err[256], buf[256];
 
