@@ -3,9 +3,10 @@
 #   make run      install what is missing, build, serve on 127.0.0.1:8000 (SQLite)
 #   make test     unit + API tests on the release build and under ASan/UBSan,
 #                 the API tests on SQLite and on a throwaway PostgreSQL 15,
-#                 and the clang build
+#                 the clang build and the banned-function check
 #   make asan     build build-asan/gatehouse with AddressSanitizer + UBSan
 #   make clang    build the server and the unit tests with clang too, run the tests
+#   make banned   refuse banned C library functions (scripts/check-banned.py)
 #   make format   reformat the C sources; make format-check verifies them
 
 CC      ?= cc
@@ -35,7 +36,7 @@ DATA    := data/common-passwords.txt
 DEPS_STAMP := build/.deps-ok
 
 .PHONY: all run test asan unit unit-asan api api-asan format format-check deps clean bench install
-.PHONY: clang
+.PHONY: clang banned
 .PHONY: web openapi-lint browser
 .PHONY: api-pg api-pg-asan
 
@@ -96,6 +97,13 @@ asan: build-asan/gatehouse build-asan/unit-tests
 clang: build-clang/gatehouse build-clang/unit-tests
 	./build-clang/unit-tests
 
+# Banned C library functions in src/ and tests/unit/: the list, with the
+# reason for each, is in the script. Its self-test runs first, so that a
+# scanner that no longer finds anything cannot pass for a clean tree.
+banned:
+	$(PYTHON) scripts/check-banned.py --self-test
+	$(PYTHON) scripts/check-banned.py src tests/unit
+
 run: build/gatehouse
 	./build/gatehouse
 
@@ -128,7 +136,7 @@ api-pg-asan: build-asan/gatehouse
 	    scripts/with-pg.sh \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api --ignore=tests/api/test_postgres.py
 
-test: format-check openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser
+test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser
 	@echo "make test: all suites passed"
 
 # The OpenAPI document against the OpenAPI 3.1 schema (swagger-parser).
