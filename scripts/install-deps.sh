@@ -4,8 +4,8 @@
 set -euo pipefail
 
 pkgs=(
-    # build
-    gcc make pkg-config libc6-dev
+    # build (clang too: make test builds everything with both compilers)
+    gcc clang make pkg-config libc6-dev
     libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libcrypt-dev libpq-dev
     # tests: sanitizers come with gcc; the unit tests forge tokens with OpenSSL;
     # the API tests use Debian's python3

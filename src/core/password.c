@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "core/pwlist.h"
+#include "util/utf8.h"
 
 /* OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane (libsodium's lane
  * count is fixed at 1). */
@@ -15,49 +16,12 @@
 
 static char dummy_hash[PASSWORD_HASH_MAX];
 
-/* Counts the code points of well-formed UTF-8 (RFC 3629 §4: no overlong
- * forms, no surrogates, nothing above U+10FFFF); -1 when malformed. JSON
- * input was validated by the parser; other callers (the command line) rely
- * on this. */
-static long utf8_length(const unsigned char *s, size_t len)
-{
-    long n = 0;
-
-    for (size_t i = 0; i < len; n++) {
-        unsigned char c = s[i];
-        size_t k = 4;
-        unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
-
-        if (c < 0x80) {
-            k = 1;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            k = 2;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            k = 3;
-            lo = c == 0xe0 ? 0xa0 : 0x80;
-            hi = c == 0xed ? 0x9f : 0xbf;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            lo = c == 0xf0 ? 0x90 : 0x80;
-            hi = c == 0xf4 ? 0x8f : 0xbf;
-        } else {
-            return -1;
-        }
-        if (i + k > len)
-            return -1;
-        if (k > 1 && (s[i + 1] < lo || s[i + 1] > hi))
-            return -1;
-        for (size_t j = 2; j < k; j++)
-            if ((s[i + j] & 0xc0) != 0x80)
-                return -1;
-        i += k;
-    }
-    return n;
-}
-
 enum password_rule password_check(const struct password_policy *pol, const char *username,
                                   const char *pw, size_t len)
 {
-    long cps = utf8_length((const unsigned char *)pw, len);
+    /* JSON input was validated by the parser; other callers (the command
+     * line) rely on this check. */
+    long cps = utf8_count(pw, len);
     size_t max = pol->scheme == PASSWORD_BCRYPT ? PASSWORD_BCRYPT_MAX : PASSWORD_ARGON2_MAX;
 
     if (cps < 0)

@@ -5,6 +5,7 @@
 #include "store/pgurl.h"
 
 #include "store/pq.h"
+#include "util/pct.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,42 +98,21 @@ int pgurl_set(struct pgurl *u, const char *key, const char *val)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX escapes of s[0..len) into a new string. Returns NULL on a bad
  * escape, an encoded NUL (libpq strings end there) or no memory. */
-static char *pct_decode(const char *s, size_t len)
+static char *decode_dup(const char *s, size_t len)
 {
     char *out = malloc(len + 1);
-    size_t j = 0;
+    size_t n = 0;
 
     if (out == NULL)
         return NULL;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != '%') {
-            out[j++] = s[i];
-            continue;
-        }
-        int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-        int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-            explicit_bzero(out, j);
-            free(out);
-            return NULL;
-        }
-        out[j++] = (char)(hi * 16 + lo);
-        i += 2;
+    if (pct_decode(s, len, PCT_NO_NUL, out, len, &n) != PCT_OK) {
+        explicit_bzero(out, len);
+        free(out);
+        return NULL;
     }
-    out[j] = '\0';
+    out[n] = '\0';
     return out;
 }
 
@@ -140,7 +120,7 @@ static char *pct_decode(const char *s, size_t len)
 static int set_decoded(struct pgurl *u, const char *key, const char *s, size_t len,
                        const char *what, char *err, size_t errlen)
 {
-    char *v = pct_decode(s, len);
+    char *v = decode_dup(s, len);
 
     if (v == NULL) {
         snprintf(err, errlen, "DATABASE_URL: bad percent-encoding in the %s", what);
@@ -220,7 +200,7 @@ static int parse_hosts(struct pgurl *u, const char *s, size_t len, char *err, si
             snprintf(err, errlen, "DATABASE_URL: the port must be a number from 1 to 65535");
             goto out;
         }
-        char *dh = pct_decode(h, (size_t)(he - h));
+        char *dh = decode_dup(h, (size_t)(he - h));
         if (dh == NULL || strchr(dh, ',') != NULL) {
             free(dh);
             snprintf(err, errlen, "DATABASE_URL: bad percent-encoding in the host");
@@ -304,8 +284,8 @@ static int parse_query(struct pgurl *u, const char *q, char *err, size_t errlen)
             snprintf(err, errlen, "DATABASE_URL: query parameters must be key=value");
             goto out;
         }
-        char *key = pct_decode(q, (size_t)(eq - q));
-        char *val = pct_decode(eq + 1, (size_t)(q + len - eq - 1));
+        char *key = decode_dup(q, (size_t)(eq - q));
+        char *val = decode_dup(eq + 1, (size_t)(q + len - eq - 1));
         if (key == NULL || val == NULL) {
             free(key);
             wipe_free(val);
@@ -369,6 +349,18 @@ int pgurl_parse(const char *url, struct pgurl *out, char *err, size_t errlen)
     const char *slash = memchr(rest, '/', (size_t)(qend - rest));
     const char *aend = slash != NULL ? slash : qend;
 
+    /* An '@' after the host nearly always ends user information whose
+     * password holds an unencoded '/' or '?': the password's first part
+     * would pass for a port (when it is a number), the rest for the
+     * database name or the query, and so end up in log lines and error
+     * messages. The rare '@' that belongs to a database name or a query
+     * value is written %40. */
+    if (strchr(aend, '@') != NULL) {
+        snprintf(err, errlen,
+                 "DATABASE_URL: '@' after the host; percent-encode '/', '?' and '@' in the "
+                 "user name and password (%%2F, %%3F, %%40)");
+        return -1;
+    }
     /* The last '@' of the authority ends the user information, so that an
      * unencoded '@' in a password still parses as the user meant. */
     const char *at = NULL;

@@ -13,7 +13,9 @@
  * (percent-encoded) a Unix-socket directory. Query keys are libpq keywords
  * (sslmode, sslrootcert, application_name, connect_timeout, options,
  * target_session_attrs, ...); asyncpg's ssl=... is taken as sslmode. A key
- * libpq does not know is refused. No error message ever holds the password. */
+ * libpq does not know is refused, and so is an '@' after the host (an
+ * unencoded '/' or '?' in a password; %40 is an '@' in a database name or
+ * query value). No error message ever holds the password. */
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,96 +1,32 @@
 #include "util/form.h"
 
 #include <sodium.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "util/mediatype.h"
-
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past
- * U+10FFFF. */
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        uint32_t cp;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (len - i <= n)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
+#include "util/pct.h"
+#include "util/utf8.h"
 
 /* Decodes src[0..len) into dst, NUL-terminates it and returns the decoded
  * length in *out. dst has room for len + 1 bytes (decoding never grows). */
 static enum form_status decode(const char *src, size_t len, char *dst, size_t *out)
 {
     size_t n = 0;
+    /* The WHATWG parser keeps a stray '%' as is; pct_decode refuses it, so
+     * that a client's encoding bug is reported, not guessed at. */
+    enum pct_status st = pct_decode(src, len, PCT_PLUS_SPACE | PCT_NO_NUL, dst, len, &n);
 
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)src[i];
-        if (c == '+') {
-            dst[n++] = ' ';
-        } else if (c == '%') {
-            /* The WHATWG parser keeps a stray '%' as is; we refuse it, so
-             * that a client's encoding bug is reported, not guessed at. */
-            int hi = i + 2 < len ? hex_value((unsigned char)src[i + 1]) : -1;
-            int lo = i + 2 < len ? hex_value((unsigned char)src[i + 2]) : -1;
-            if (hi < 0 || lo < 0)
-                return FORM_BAD_ESCAPE;
-            c = (unsigned char)(hi << 4 | lo);
-            if (c == '\0')
-                return FORM_NUL;
-            dst[n++] = (char)c;
-            i += 2;
-        } else if (c == '\0') {
-            return FORM_NUL;
-        } else {
-            dst[n++] = (char)c;
-        }
-    }
+    if (st == PCT_NUL)
+        return FORM_NUL;
+    /* With room for len bytes PCT_NO_ROOM cannot happen: only a bad escape
+     * is left. */
+    if (st != PCT_OK)
+        return FORM_BAD_ESCAPE;
     dst[n] = '\0';
     *out = n;
-    return utf8_valid((const unsigned char *)dst, n) ? FORM_OK : FORM_BAD_UTF8;
+    return utf8_count(dst, n) >= 0 ? FORM_OK : FORM_BAD_UTF8;
 }
 
 enum form_status form_parse(const char *body, size_t len, struct form *f)

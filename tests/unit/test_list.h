@@ -140,6 +140,48 @@
     X(store_pg_connection_terminated)                                                              \
     X(store_pg_watch)                                                                              \
     X(store_sqlite_watch_is_quiet)                                                                 \
-    X(store_claim_released_on_close)
+    X(store_claim_released_on_close)                                                               \
+    X(pct_plain_and_escapes)                                                                       \
+    X(pct_plus)                                                                                    \
+    X(pct_bad_escapes)                                                                             \
+    X(pct_reads_only_len)                                                                          \
+    X(pct_nul)                                                                                     \
+    X(pct_capacity)                                                                                \
+    X(pct_every_byte)                                                                              \
+    X(utf8_counts_code_points)                                                                     \
+    X(utf8_single_bytes)                                                                           \
+    X(utf8_overlong_forms)                                                                         \
+    X(utf8_surrogates)                                                                             \
+    X(utf8_upper_limit)                                                                            \
+    X(utf8_truncated)                                                                              \
+    X(utf8_stray_continuation)                                                                     \
+    X(utf8_matches_reference)                                                                      \
+    X(mediatype_exact_and_case)                                                                    \
+    X(mediatype_absent_or_other)                                                                   \
+    X(mediatype_prefixes)                                                                          \
+    X(mediatype_whitespace)                                                                        \
+    X(mediatype_parameters)                                                                        \
+    X(mediatype_charset)                                                                           \
+    X(mediatype_charset_is_a_parameter)                                                            \
+    X(mediatype_malformed_parameters)                                                              \
+    X(pgurl_is_postgres)                                                                           \
+    X(pgurl_schemes)                                                                               \
+    X(pgurl_every_part)                                                                            \
+    X(pgurl_empty_parts)                                                                           \
+    X(pgurl_percent_decoding)                                                                      \
+    X(pgurl_bad_percent_encoding)                                                                  \
+    X(pgurl_at_in_password)                                                                        \
+    X(pgurl_at_after_host)                                                                         \
+    X(pgurl_fragment)                                                                              \
+    X(pgurl_ipv6)                                                                                  \
+    X(pgurl_ports)                                                                                 \
+    X(pgurl_host_lists)                                                                            \
+    X(pgurl_every_libpq_keyword)                                                                   \
+    X(pgurl_query_parameters)                                                                      \
+    X(pgurl_unknown_parameters)                                                                    \
+    X(pgurl_asyncpg_ssl)                                                                           \
+    X(pgurl_never_shows_password)                                                                  \
+    X(pgurl_describe)                                                                              \
+    X(pgurl_set_get_free)
 
 #endif

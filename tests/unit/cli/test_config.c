@@ -290,12 +290,12 @@ TEST(config_bad_numbers)
 
 TEST(config_secret_key_length)
 {
-    static const char *const short_flag[] = {"--secret-key", KEY32 + 1};
+    static const char *const short_flag[] = {"--secret-key", &KEY32[1]};
     struct config cfg;
     char err[256];
     bool help;
 
-    refuses_env("SECRET_KEY", KEY32 + 1, __LINE__); /* 31 bytes */
+    refuses_env("SECRET_KEY", &KEY32[1], __LINE__); /* 31 bytes */
     CHECK_EQ_INT(load_env("SECRET_KEY", KEY32, &cfg, err, sizeof err), 0);
     CHECK_EQ_INT(cfg.secret_key_len, 32);
     config_free(&cfg);
