@@ -334,48 +334,34 @@ static void run_job(void *arg)
 #define STR_(x) #x
 #define STR(x)  STR_(x)
 
-/* Parses the query string q (what follows the '?') into rq->api.query, or
- * notes the 400 it earns. util/form.c, not libmicrohttpd's GET arguments:
- * libmicrohttpd decodes leniently (a stray '%' or "%zz" passes as is, and a
- * "%00" silently cuts a value short), so a client's encoding bug would be
- * guessed at, not reported; form.c refuses those and invalid UTF-8, exactly
- * as it does for the body of /token, so the two decode alike. It keeps every
- * repetition of a name, so form_get can tell a repeated parameter. */
-static void parse_query(struct request *rq, const char *q)
+/* util/form.c, not libmicrohttpd's GET arguments: libmicrohttpd decodes
+ * leniently (a stray '%' or "%zz" passes as is, and a "%00" silently cuts a
+ * value short), so a client's encoding bug would be guessed at, not
+ * reported; form.c refuses those and invalid UTF-8, exactly as it does for
+ * the body of /token, so the two decode alike. It keeps every repetition of
+ * a name, so form_get can tell a repeated parameter. */
+int http_query_parse(const char *q, size_t len, struct form *out, const char **detail)
 {
-    size_t len = strlen(q);
-
+    memset(out, 0, sizeof *out);
     if (len == 0)
-        return;
+        return 0;
     if (len > HTTP_MAX_QUERY_BYTES) {
-        rq->query_status = 400;
-        rq->query_detail = "query string exceeds " STR(HTTP_MAX_QUERY_BYTES) " bytes";
-        return;
+        *detail = "query string exceeds " STR(HTTP_MAX_QUERY_BYTES) " bytes";
+        return 400;
     }
-    switch (form_parse(q, len, &rq->api.query)) {
+    switch (form_parse(q, len, out)) {
     case FORM_OK: break;
-    case FORM_BAD_ESCAPE:
-        rq->query_status = 400;
-        rq->query_detail = "query string: malformed percent-encoding";
-        return;
-    case FORM_NUL:
-        rq->query_status = 400;
-        rq->query_detail = "query string: a parameter contains a NUL byte";
-        return;
-    case FORM_BAD_UTF8:
-        rq->query_status = 400;
-        rq->query_detail = "query string: a parameter is not valid UTF-8";
-        return;
-    case FORM_NOMEM:
-        rq->query_status = 503;
-        rq->query_detail = "out of memory";
-        return;
+    case FORM_BAD_ESCAPE: *detail = "query string: malformed percent-encoding"; return 400;
+    case FORM_NUL: *detail = "query string: a parameter contains a NUL byte"; return 400;
+    case FORM_BAD_UTF8: *detail = "query string: a parameter is not valid UTF-8"; return 400;
+    case FORM_NOMEM: *detail = "out of memory"; return 503;
     }
-    if (rq->api.query.count > HTTP_MAX_QUERY_PARAMS) {
-        form_free(&rq->api.query);
-        rq->query_status = 400;
-        rq->query_detail = "query string exceeds " STR(HTTP_MAX_QUERY_PARAMS) " parameters";
+    if (out->count > HTTP_MAX_QUERY_PARAMS) {
+        form_free(out);
+        *detail = "query string exceeds " STR(HTTP_MAX_QUERY_PARAMS) " parameters";
+        return 400;
     }
+    return 0;
 }
 
 /* libmicrohttpd calls this with the request line's target before it splits
@@ -395,7 +381,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         return NULL;
     rq->srv = srv;
     if (q != NULL)
-        parse_query(rq, q + 1);
+        rq->query_status =
+            http_query_parse(q + 1, strlen(q + 1), &rq->api.query, &rq->query_detail);
     return rq;
 }
 

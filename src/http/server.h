@@ -33,6 +33,12 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
                         size_t nroutes, const struct api_ctx *app, pool *hashers, pool *db,
                         char *err, size_t errlen);
 
+/* Parses the raw query string q (len bytes, what follows the '?') into
+ * *out, which the caller frees with form_free. Returns 0, or the status to
+ * refuse the request with (400: malformed or over the limits above; 503: out
+ * of memory) and its problem detail in *detail; *out is then empty. */
+int http_query_parse(const char *q, size_t len, struct form *out, const char **detail);
+
 /* Stops accepting, lets in-flight requests finish (up to grace_ms), closes
  * every connection and frees s. The pool must still be running. */
 void http_stop(http_server *s, unsigned grace_ms);

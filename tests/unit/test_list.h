@@ -114,6 +114,35 @@
     X(store_sessions)                                                                              \
     X(store_reopen)                                                                                \
     X(store_newer_schema)                                                                          \
-    X(store_concurrent_inserts)
+    X(store_concurrent_inserts)                                                                    \
+    X(errors_problem_each_outcome)                                                                 \
+    X(errors_problem_every_outcome_complete)                                                       \
+    X(errors_problem_retry_after)                                                                  \
+    X(errors_problem_misuse_is_500)                                                                \
+    X(errors_problem_replaces_earlier_answer)                                                      \
+    X(errors_oauth_grant_errors)                                                                   \
+    X(errors_oauth_service_conditions_as_problems)                                                 \
+    X(errors_oauth_request_body)                                                                   \
+    X(routes_user_data_needs_auth)                                                                 \
+    X(routes_auth_matches_openapi)                                                                 \
+    X(routes_unique)                                                                               \
+    X(auth_none_reads_nothing)                                                                     \
+    X(auth_bearer_header)                                                                          \
+    X(auth_bearer_refusals)                                                                        \
+    X(auth_cookie)                                                                                 \
+    X(query_parse_decodes)                                                                         \
+    X(query_parse_repeated_keys)                                                                   \
+    X(query_parse_malformed)                                                                       \
+    X(query_parse_param_limit)                                                                     \
+    X(query_parse_length_limit)                                                                    \
+    X(outcome_from_store)                                                                          \
+    X(outcome_names)                                                                               \
+    X(outcome_error_add)                                                                           \
+    X(users_register)                                                                              \
+    X(users_register_rules)                                                                        \
+    X(users_check_credentials)                                                                     \
+    X(users_by_token)                                                                              \
+    X(sessions_open_and_verify)                                                                    \
+    X(sessions_verify_refusals)
 
 #endif
