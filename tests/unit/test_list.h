@@ -143,6 +143,8 @@
     X(users_check_credentials)                                                                     \
     X(users_by_token)                                                                              \
     X(sessions_open_and_verify)                                                                    \
-    X(sessions_verify_refusals)
+    X(sessions_verify_refusals)                                                                    \
+    X(netaddr_format)                                                                              \
+    X(netaddr_format_unusable)
 
 #endif
