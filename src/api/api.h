@@ -94,7 +94,9 @@ extern const size_t api_nroutes;
  * the cookie counts only for API_AUTH_BEARER_OR_COOKIE) and verifies it into
  * req->token. Returns true when the handler may run; otherwise r holds the
  * answer (401 from the error map). Allocates nothing on success: /verify
- * passes here on every call. */
+ * passes here on every call. The Origin check of state-changing requests
+ * authenticated by the cookie belongs here too, after the token, so that
+ * no handler can forget it either. */
 bool api_authenticate(const struct api_route *route, struct api_request *req, struct reply *r);
 
 #endif

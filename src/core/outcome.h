@@ -22,6 +22,7 @@ enum outcome {
     OUTCOME_OVERLOADED,      /* the hashing queue is full: retry soon (503) */
     OUTCOME_UNAVAILABLE,     /* the database cannot be reached: retry later (503) */
     OUTCOME_ERROR,           /* anything else; logged where it happened (500) */
+    /* New outcomes go above ERROR: OUTCOME_COUNT sizes the error map. */
 };
 
 #define OUTCOME_COUNT (OUTCOME_ERROR + 1)
