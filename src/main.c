@@ -185,14 +185,13 @@ static int serve(struct config *cfg, bool migrate_only)
         goto done;
     }
     struct api_ctx app = {
-        .cfg = cfg,
-        .deps = {st, jwt, &policy, cfg->access_token_expire_minutes * 60,
-                 cfg->refresh_token_expire_days * 86400},
-        .jwt = jwt,
+        .users = {st, &policy},
+        .sessions = {st, jwt, cfg->access_token_expire_minutes * 60,
+                     cfg->refresh_token_expire_days * 86400},
     };
     struct http_options ho = {cfg->host, (unsigned)cfg->port, (unsigned)cfg->http_threads,
                               (unsigned)cfg->max_connections, cfg->access_log};
-    srv = http_start(&ho, &app, hashers, dbw, err, sizeof err);
+    srv = http_start(&ho, api_routes, api_nroutes, &app, hashers, dbw, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "gatehouse: %s\n", err);
         goto done;

@@ -3,34 +3,53 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "api/reply.h"
-#include "cli/config.h"
-#include "core/account.h"
 #include "core/jwt.h"
+#include "core/sessions.h"
+#include "core/users.h"
+#include "util/form.h"
 
 /* The endpoint handlers and the routing table the HTTP layer serves. A
- * handler parses and validates its input, calls core, and maps the outcome
- * to a status and body; it holds no SQL and no cryptography. */
+ * handler parses and validates its input, calls core, and answers through
+ * the error map (api/errors.h); it holds no SQL and no cryptography. */
 
 /* What every handler may use; read-only while serving. */
 struct api_ctx {
-    const struct config *cfg;
-    struct account_deps deps;
-    const jwt_key *jwt;
+    struct users_deps users;
+    struct sessions_deps sessions;
 };
 
-/* One request as the HTTP layer hands it over. Strings stay valid until the
- * request completes. */
+/* The verified access token of a request whose route needs one. */
+struct api_token {
+    struct jwt_claims claims;
+    /* The token came from the access_token cookie, not from Authorization:
+     * a browser sends it by itself, so a state-changing request so
+     * authenticated needs its Origin checked (API.md, browser sessions). */
+    bool from_cookie;
+};
+
+/* One request as the HTTP layer hands it over. Everything stays valid until
+ * the request completes. */
 struct api_request {
     const struct api_ctx *app;
-    const char *path;          /* the request path, e.g. "/docs/assets/x.js" */
-    const char *authorization; /* the Authorization header, or NULL */
-    const char *cookie_token;  /* the access_token cookie, or NULL */
+    const char *path; /* the request path, e.g. "/docs/assets/x.js" */
+    /* The peer's address as libmicrohttpd holds it (NULL if it has none);
+     * util/netaddr.h formats it when someone needs the text. */
+    const struct sockaddr *client;
+    /* The query string, percent-decoded and checked as a form body is
+     * (util/form.h): form_get tells a repeated parameter from a single one.
+     * Empty (count 0) when the request has none. The HTTP layer has refused
+     * a malformed or oversized one (http/server.h). */
+    struct form query;
+    const char *authorization; /* the Authorization header (routes with auth), or NULL */
+    const char *cookie_token;  /* the access_token cookie (routes that take it), or NULL */
     const char *content_type;  /* the Content-Type header (body routes only), or NULL */
     const char *if_none_match; /* the If-None-Match header, or NULL */
     const char *body;          /* the whole body, NUL-terminated */
     size_t body_len;
+    struct api_token token; /* verified before the handler runs (routes with auth) */
 };
 
 /* What the HTTP layer checks before the handler runs. A JSON route gets a
@@ -46,6 +65,16 @@ enum api_work {
     API_HASH,   /* on a hashing worker: a password hash (and its queries) */
 };
 
+/* The access token a route needs. The token is verified (and its session
+ * checked against the revocation set) by api_authenticate before the
+ * handler runs, which then finds it in req->token; a handler never verifies
+ * a token itself. */
+enum api_auth {
+    API_AUTH_NONE,             /* no token is read */
+    API_AUTH_BEARER,           /* Authorization: Bearer <token> */
+    API_AUTH_BEARER_OR_COOKIE, /* that, else the access_token cookie */
+};
+
 /* A route's path matches exactly, except one that ends in '/': it matches
  * every path under it, and its handler reads req->path. */
 struct api_route {
@@ -53,10 +82,21 @@ struct api_route {
     const char *method;
     enum api_body body;
     enum api_work work; /* where the handler runs */
+    enum api_auth auth;
     void (*handle)(const struct api_request *req, struct reply *r);
 };
 
 extern const struct api_route api_routes[];
 extern const size_t api_nroutes;
+
+/* Runs the checks route declares that precede its handler: with API_AUTH_*
+ * it finds the token (an Authorization header, if present, decides alone;
+ * the cookie counts only for API_AUTH_BEARER_OR_COOKIE) and verifies it into
+ * req->token. Returns true when the handler may run; otherwise r holds the
+ * answer (401 from the error map). Allocates nothing on success: /verify
+ * passes here on every call. The Origin check of state-changing requests
+ * authenticated by the cookie belongs here too, after the token, so that
+ * no handler can forget it either. */
+bool api_authenticate(const struct api_route *route, struct api_request *req, struct reply *r);
 
 #endif

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "api/api.h"
+#include "api/errors.h"
 
 void api_register(const struct api_request *req, struct reply *r);
 void api_login(const struct api_request *req, struct reply *r);
@@ -23,20 +24,13 @@ json_t *api_parse_object(const struct api_request *req, struct reply *r);
 
 /* Fetches a required string member; adds a "missing"/"wrong_type" error. */
 bool api_string_field(json_t *o, const char *name, const char **s, size_t *len,
-                      struct account_errors *errs);
-
-/* Maps an account outcome other than OK/INVALID to its one status. */
-void api_account_failure(struct reply *r, enum account_status st);
-
-/* Verifies the request's access token (Authorization: Bearer, else the
- * access_token cookie). On failure sets the 401 into r and returns false. */
-bool api_authenticate(const struct api_request *req, struct jwt_claims *claims, struct reply *r);
+                      struct outcome_errors *errs);
 
 /* A 200 with {"access_token","token_type","expires_in","refresh_token"},
  * not to be cached; frees and wipes t. */
-void api_tokens_reply(struct reply *r, struct account_tokens *t);
+void api_tokens_reply(struct reply *r, struct session_tokens *t);
 
 /* The user as JSON {"id","username","created_at"}. */
-char *api_user_json(const struct store_user *u);
+char *api_user_json(const struct user *u);
 
 #endif

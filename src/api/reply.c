@@ -76,7 +76,7 @@ void reply_problem(struct reply *r, int status, const char *detail)
     set_problem(r, status, problem_object(status, detail));
 }
 
-void reply_invalid(struct reply *r, const struct account_errors *errs)
+void reply_invalid(struct reply *r, const struct outcome_errors *errs)
 {
     char detail[160];
     json_t *list = json_array();

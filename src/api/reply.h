@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/account.h"
+#include "core/outcome.h"
 
 /* A response under construction: what a handler decides, before the HTTP
  * layer turns it into bytes on the wire. Owns its body and header values. */
@@ -41,7 +41,7 @@ void reply_json(struct reply *r, int status, char *json);
 void reply_problem(struct reply *r, int status, const char *detail);
 
 /* A 422 listing every broken rule; detail is "<field>: <message>" of the first. */
-void reply_invalid(struct reply *r, const struct account_errors *errs);
+void reply_invalid(struct reply *r, const struct outcome_errors *errs);
 
 /* Adds a header (value copied). Ignored past REPLY_MAX_HEADERS. */
 void reply_header(struct reply *r, const char *name, const char *value);

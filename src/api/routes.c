@@ -1,18 +1,22 @@
 #include "api/api_internal.h"
 
+/* Every route, with the token it needs: a route that reads a user's data is
+ * marked here, and the HTTP layer verifies the token before the handler
+ * runs (api_authenticate). tests/unit/api/test_routes.c holds this table to
+ * the OpenAPI document's security requirements. */
 const struct api_route api_routes[] = {
-    {"/register", "POST", API_BODY_JSON, API_HASH, api_register},
-    {"/login", "POST", API_BODY_JSON, API_HASH, api_login},
-    {"/me", "GET", API_BODY_NONE, API_DB, api_me},
-    {"/verify", "GET", API_BODY_NONE, API_INLINE, api_verify},
-    {"/healthz", "GET", API_BODY_NONE, API_INLINE, api_healthz},
-    {"/readyz", "GET", API_BODY_NONE, API_DB, api_readyz},
-    {"/.well-known/jwks.json", "GET", API_BODY_NONE, API_INLINE, api_jwks},
-    {"/token", "POST", API_BODY_FORM, API_HASH, api_token},
-    {"/openapi.json", "GET", API_BODY_NONE, API_INLINE, api_docs},
-    {"/docs", "GET", API_BODY_NONE, API_INLINE, api_docs},
-    {"/redoc", "GET", API_BODY_NONE, API_INLINE, api_docs},
-    {"/docs/assets/", "GET", API_BODY_NONE, API_INLINE, api_docs},
+    {"/register", "POST", API_BODY_JSON, API_HASH, API_AUTH_NONE, api_register},
+    {"/login", "POST", API_BODY_JSON, API_HASH, API_AUTH_NONE, api_login},
+    {"/me", "GET", API_BODY_NONE, API_DB, API_AUTH_BEARER_OR_COOKIE, api_me},
+    {"/verify", "GET", API_BODY_NONE, API_INLINE, API_AUTH_BEARER_OR_COOKIE, api_verify},
+    {"/healthz", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_healthz},
+    {"/readyz", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_readyz},
+    {"/.well-known/jwks.json", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_jwks},
+    {"/token", "POST", API_BODY_FORM, API_HASH, API_AUTH_NONE, api_token},
+    {"/openapi.json", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_docs},
+    {"/docs", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_docs},
+    {"/redoc", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_docs},
+    {"/docs/assets/", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_docs},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -1,21 +1,19 @@
 /* POST /register, POST /login, GET /me. */
-#include <stdio.h>
-
 #include "api/api_internal.h"
 
 /* Reads {"username": string, "password": string}; 400/422 into r on failure. */
 static json_t *read_credentials(const struct api_request *req, struct reply *r, const char **u,
                                 size_t *ulen, const char **p, size_t *plen)
 {
-    struct account_errors errs = {0};
+    struct outcome_detail d = {0};
     json_t *o = api_parse_object(req, r);
 
     if (o == NULL)
         return NULL;
-    api_string_field(o, "username", u, ulen, &errs);
-    api_string_field(o, "password", p, plen, &errs);
-    if (errs.count > 0) {
-        reply_invalid(r, &errs);
+    api_string_field(o, "username", u, ulen, &d.errors);
+    api_string_field(o, "password", p, plen, &d.errors);
+    if (d.errors.count > 0) {
+        errors_problem(r, OUTCOME_INVALID, &d);
         json_decref(o);
         return NULL;
     }
@@ -26,35 +24,36 @@ void api_register(const struct api_request *req, struct reply *r)
 {
     const char *u = NULL, *p = NULL;
     size_t ulen = 0, plen = 0;
-    struct account_errors errs = {0};
-    struct store_user user;
+    struct outcome_detail d = {0};
+    struct user user;
     json_t *o = read_credentials(req, r, &u, &ulen, &p, &plen);
 
     if (o == NULL)
         return;
-    enum account_status st = account_register(&req->app->deps, u, ulen, p, plen, &user, &errs);
+    enum outcome st = users_register(&req->app->users, u, ulen, p, plen, &user, &d);
     json_decref(o);
-    if (st == ACCOUNT_OK)
-        reply_json(r, 200, api_user_json(&user)); /* 200, as the original app answers */
-    else if (st == ACCOUNT_INVALID)
-        reply_invalid(r, &errs);
+    if (st != OUTCOME_OK)
+        errors_problem(r, st, &d);
     else
-        api_account_failure(r, st);
+        reply_json(r, 200, api_user_json(&user)); /* 200, as the original app answers */
 }
 
 void api_login(const struct api_request *req, struct reply *r)
 {
     const char *u = NULL, *p = NULL;
     size_t ulen = 0, plen = 0;
-    struct account_tokens t;
+    struct user user;
+    struct session_tokens t;
     json_t *o = read_credentials(req, r, &u, &ulen, &p, &plen);
 
     if (o == NULL)
         return;
-    enum account_status st = account_login(&req->app->deps, u, ulen, p, plen, &t);
+    enum outcome st = users_check_credentials(&req->app->users, u, ulen, p, plen, &user);
     json_decref(o);
-    if (st != ACCOUNT_OK) {
-        api_account_failure(r, st);
+    if (st == OUTCOME_OK)
+        st = sessions_open(&req->app->sessions, &user, &t);
+    if (st != OUTCOME_OK) {
+        errors_problem(r, st, NULL);
         return;
     }
     api_tokens_reply(r, &t);
@@ -62,18 +61,12 @@ void api_login(const struct api_request *req, struct reply *r)
 
 void api_me(const struct api_request *req, struct reply *r)
 {
-    struct jwt_claims c;
-    struct store_user u;
+    struct user u;
+    /* The route verified the token (API_AUTH_*); the user may be gone since. */
+    enum outcome st = users_by_token(&req->app->users, &req->token.claims, &u);
 
-    if (!api_authenticate(req, &c, r))
-        return;
-    enum account_status st = account_me(&req->app->deps, &c, &u);
-    if (st == ACCOUNT_UNAUTHORIZED) {
-        reply_problem(r, 401, "Could not validate credentials");
-        reply_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-    } else if (st != ACCOUNT_OK) {
-        api_account_failure(r, st);
-    } else {
+    if (st != OUTCOME_OK)
+        errors_problem(r, st, NULL);
+    else
         reply_json(r, 200, api_user_json(&u));
-    }
 }

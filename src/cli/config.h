@@ -4,10 +4,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/password.h"
+
 /* Every setting of the service, from environment variables and the matching
  * command-line flags (a flag wins over the variable). */
-
-enum password_scheme { PASSWORD_BCRYPT, PASSWORD_ARGON2ID };
 
 struct config {
     char *database_url;

@@ -4,11 +4,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cli/config.h"
-
 /* Password hashing (bcrypt through libxcrypt, argon2id through libsodium)
  * and the rules a new password must meet (NIST SP 800-63B: length, a list of
  * common passwords, no composition rules). */
+
+/* The scheme new hashes are made with (PASSWORD_HASH); verification reads
+ * both whatever the setting. */
+enum password_scheme { PASSWORD_BCRYPT, PASSWORD_ARGON2ID };
 
 #define PASSWORD_HASH_MAX   128  /* longest hash string we write or read */
 #define PASSWORD_BCRYPT_MAX 72   /* bcrypt reads no more than 72 bytes */

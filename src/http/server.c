@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/errors.h"
 #include "util/log.h"
 #include "util/mediatype.h"
 
@@ -20,6 +21,8 @@
 
 struct http_server {
     struct MHD_Daemon *d;
+    const struct api_route *routes;
+    size_t nroutes;
     const struct api_ctx *app;
     pool *hashers; /* API_HASH routes */
     pool *db;      /* API_DB routes */
@@ -33,7 +36,7 @@ enum req_state { REQ_READING, REQ_RUNNING, REQ_DONE };
 
 struct request {
     http_server *srv;
-    struct MHD_Connection *conn;
+    struct MHD_Connection *conn;   /* NULL until the access handler first runs */
     const struct api_route *route; /* NULL: answer err_reply */
     struct api_request api;
     struct reply reply;
@@ -44,6 +47,10 @@ struct request {
     bool too_large;
     bool decided; /* reply is final before any handler runs */
     bool sent;    /* the reply is queued */
+    /* A query string that cannot be served: the status and detail of the
+     * problem, decided once the route is known (0: the query is fine). */
+    int query_status;
+    const char *query_detail;
     const char *method;
     struct timespec start;
 };
@@ -109,11 +116,12 @@ static bool route_matches(const struct api_route *r, const char *path)
 /* Finds the route for path and method. Sets *path_known when some route
  * has the path, so that the caller can tell 404 from 405. HEAD is served
  * as GET (libmicrohttpd drops the body). */
-static const struct api_route *find_route(const char *path, const char *method, bool *path_known)
+static const struct api_route *find_route(const http_server *srv, const char *path,
+                                          const char *method, bool *path_known)
 {
     *path_known = false;
-    for (size_t i = 0; i < api_nroutes; i++) {
-        const struct api_route *r = &api_routes[i];
+    for (size_t i = 0; i < srv->nroutes; i++) {
+        const struct api_route *r = &srv->routes[i];
         if (!route_matches(r, path))
             continue;
         *path_known = true;
@@ -129,8 +137,8 @@ static void method_not_allowed(struct request *rq)
     char allow[64] = "";
     size_t n = 0;
 
-    for (size_t i = 0; i < api_nroutes; i++) {
-        const struct api_route *r = &api_routes[i];
+    for (size_t i = 0; i < rq->srv->nroutes; i++) {
+        const struct api_route *r = &rq->srv->routes[i];
         if (!route_matches(r, rq->api.path))
             continue;
         n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s%s", n > 0 ? ", " : "", r->method,
@@ -170,7 +178,7 @@ static void check_head(struct request *rq)
         decide(rq, 431, "request headers exceed 16384 bytes");
         return;
     }
-    rq->route = find_route(rq->api.path, rq->method, &known);
+    rq->route = find_route(rq->srv, rq->api.path, rq->method, &known);
     if (rq->route == NULL) {
         if (known) {
             method_not_allowed(rq);
@@ -196,11 +204,24 @@ static void check_head(struct request *rq)
         }
         rq->api.content_type = ct;
     }
+    if (rq->query_status != 0) {
+        decide(rq, rq->query_status, rq->query_detail);
+        return;
+    }
     rq->api.if_none_match =
         MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    rq->api.authorization =
-        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    rq->api.cookie_token = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "access_token");
+    /* The token is verified here, once, for every route that needs one:
+     * the handler only runs with req->token filled. Headers are all it
+     * takes, so a refusal does not wait for a body. */
+    if (rq->route->auth != API_AUTH_NONE) {
+        rq->api.authorization =
+            MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (rq->route->auth == API_AUTH_BEARER_OR_COOKIE)
+            rq->api.cookie_token =
+                MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "access_token");
+        if (!api_authenticate(rq->route, &rq->api, &rq->reply))
+            rq->decided = true;
+    }
 }
 
 static bool has_body(struct MHD_Connection *conn)
@@ -280,7 +301,7 @@ static enum MHD_Result send_reply(struct request *rq)
         return MHD_YES;
     rq->sent = true;
     if (r->status == 0)
-        reply_problem(r, 500, "internal error");
+        errors_problem(r, OUTCOME_ERROR, NULL);
     /* The response takes the body; MHD frees it when sent. Tokens in it are
      * short-lived copies: the originals were wiped by the handler. Static
      * bytes (the embedded documentation) are sent from where they lie. */
@@ -310,6 +331,61 @@ static void run_job(void *arg)
     MHD_resume_connection(rq->conn);
 }
 
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+/* util/form.c, not libmicrohttpd's GET arguments: libmicrohttpd decodes
+ * leniently (a stray '%' or "%zz" passes as is, and a "%00" silently cuts a
+ * value short), so a client's encoding bug would be guessed at, not
+ * reported; form.c refuses those and invalid UTF-8, exactly as it does for
+ * the body of /token, so the two decode alike. It keeps every repetition of
+ * a name, so form_get can tell a repeated parameter. */
+int http_query_parse(const char *q, size_t len, struct form *out, const char **detail)
+{
+    memset(out, 0, sizeof *out);
+    if (len == 0)
+        return 0;
+    if (len > HTTP_MAX_QUERY_BYTES) {
+        *detail = "query string exceeds " STR(HTTP_MAX_QUERY_BYTES) " bytes";
+        return 400;
+    }
+    switch (form_parse(q, len, out)) {
+    case FORM_OK: break;
+    case FORM_BAD_ESCAPE: *detail = "query string: malformed percent-encoding"; return 400;
+    case FORM_NUL: *detail = "query string: a parameter contains a NUL byte"; return 400;
+    case FORM_BAD_UTF8: *detail = "query string: a parameter is not valid UTF-8"; return 400;
+    case FORM_NOMEM: *detail = "out of memory"; return 503;
+    }
+    if (out->count > HTTP_MAX_QUERY_PARAMS) {
+        form_free(out);
+        *detail = "query string exceeds " STR(HTTP_MAX_QUERY_PARAMS) " parameters";
+        return 400;
+    }
+    return 0;
+}
+
+/* libmicrohttpd calls this with the request line's target before it splits
+ * off and decodes the query in place; it is the one moment the raw query
+ * can be seen. The request object is made here (libmicrohttpd then hands it
+ * to on_request as *con_cls, and to on_completed, which frees it, even when
+ * the request never gets that far). A request without a query costs no
+ * more than before: one calloc. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    http_server *srv = cls;
+    struct request *rq = calloc(1, sizeof *rq);
+    const char *q = strchr(uri, '?');
+
+    (void)conn;
+    if (rq == NULL)
+        return NULL;
+    rq->srv = srv;
+    if (q != NULL)
+        rq->query_status =
+            http_query_parse(q + 1, strlen(q + 1), &rq->api.query, &rq->query_detail);
+    return rq;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -318,19 +394,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct request *rq = *con_cls;
 
     (void)version;
-    if (rq == NULL) {
-        rq = calloc(1, sizeof *rq);
-        if (rq == NULL)
-            return MHD_NO;
-        rq->srv = srv;
+    if (rq == NULL)
+        return MHD_NO; /* on_uri found no memory for it */
+    if (rq->conn == NULL) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         rq->conn = conn;
         rq->method = method;
         rq->api.app = srv->app;
         rq->api.path = url;
+        rq->api.client = ci != NULL ? ci->client_addr : NULL;
         if (srv->access_log)
             clock_gettime(CLOCK_MONOTONIC, &rq->start);
+        /* In flight from here: a client still sending its headers does
+         * not hold up a shutdown. */
         atomic_fetch_add(&srv->in_flight, 1);
-        *con_cls = rq;
         set_request_id(rq);
         check_head(rq);
         /* A refused request with a body is answered now, before the body is
@@ -374,8 +452,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     atomic_store(&rq->state, REQ_RUNNING);
     MHD_suspend_connection(conn);
     if (pool_submit(rq->route->work == API_HASH ? srv->hashers : srv->db, run_job, rq) != 0) {
-        reply_problem(&rq->reply, 503, "the server is busy; retry later");
-        rq->reply.retry_after = 1;
+        errors_problem(&rq->reply, OUTCOME_OVERLOADED, NULL);
         atomic_store(&rq->state, REQ_DONE);
         MHD_resume_connection(conn);
     }
@@ -391,7 +468,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     if (rq == NULL)
         return;
-    if (srv->access_log) {
+    /* A request libmicrohttpd refused before its headers were complete
+     * never reached on_request: not in flight, nothing to log, only memory
+     * to free. */
+    bool started = rq->conn != NULL;
+    if (srv->access_log && started) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         double ms = (double)(now.tv_sec - rq->start.tv_sec) * 1e3 +
@@ -400,10 +481,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                  rq->request_id, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
     }
     free_body(rq);
+    form_free(&rq->api.query);
     reply_free(&rq->reply);
     free(rq);
     *con_cls = NULL;
-    atomic_fetch_sub(&srv->in_flight, 1);
+    if (started)
+        atomic_fetch_sub(&srv->in_flight, 1);
 }
 
 /* libmicrohttpd calls this with one of its own printf formats and the
@@ -423,8 +506,9 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     log_warn("http: %s", msg);
 }
 
-http_server *http_start(const struct http_options *opt, const struct api_ctx *app, pool *hashers,
-                        pool *db, char *err, size_t errlen)
+http_server *http_start(const struct http_options *opt, const struct api_route *routes,
+                        size_t nroutes, const struct api_ctx *app, pool *hashers, pool *db,
+                        char *err, size_t errlen)
 {
     struct sockaddr_in6 a6 = {0};
     struct sockaddr_in a4 = {0};
@@ -452,6 +536,8 @@ http_server *http_start(const struct http_options *opt, const struct api_ctx *ap
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    s->routes = routes;
+    s->nroutes = nroutes;
     s->app = app;
     s->hashers = hashers;
     s->db = db;
@@ -474,6 +560,7 @@ http_server *http_start(const struct http_options *opt, const struct api_ctx *ap
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(48 * 1024), NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s},
         {opt->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)opt->threads,
          NULL},
         {MHD_OPTION_END, 0, NULL},

@@ -12,6 +12,11 @@ typedef struct http_server http_server;
 
 #define HTTP_MAX_BODY    16384 /* bytes; exactly this much is accepted */
 #define HTTP_MAX_HEADERS 16384 /* bytes of request headers in all */
+/* The query string: at most this many parameters and bytes (as sent, before
+ * decoding); past either, 400. No endpoint reads more than one parameter,
+ * and the bound keeps the parse of a hostile query short. */
+#define HTTP_MAX_QUERY_PARAMS 16
+#define HTTP_MAX_QUERY_BYTES  1024
 
 struct http_options {
     const char *host;
@@ -21,10 +26,18 @@ struct http_options {
     bool access_log;
 };
 
-/* Starts serving routes with app as every request's context; slow routes go
- * to workers. Returns NULL (reason in err) when the address cannot be bound. */
-http_server *http_start(const struct http_options *opt, const struct api_ctx *app, pool *hashers,
-                        pool *db, char *err, size_t errlen);
+/* Starts serving the nroutes routes (matched in order; they must outlive
+ * the server) with app as every request's context; slow routes go to
+ * workers. Returns NULL (reason in err) when the address cannot be bound. */
+http_server *http_start(const struct http_options *opt, const struct api_route *routes,
+                        size_t nroutes, const struct api_ctx *app, pool *hashers, pool *db,
+                        char *err, size_t errlen);
+
+/* Parses the raw query string q (len bytes, what follows the '?') into
+ * *out, which the caller frees with form_free. Returns 0, or the status to
+ * refuse the request with (400: malformed or over the limits above; 503: out
+ * of memory) and its problem detail in *detail; *out is then empty. */
+int http_query_parse(const char *q, size_t len, struct form *out, const char **detail);
 
 /* Stops accepting, lets in-flight requests finish (up to grace_ms), closes
  * every connection and frees s. The pool must still be running. */

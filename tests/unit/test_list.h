@@ -182,6 +182,37 @@
     X(pgurl_asyncpg_ssl)                                                                           \
     X(pgurl_never_shows_password)                                                                  \
     X(pgurl_describe)                                                                              \
-    X(pgurl_set_get_free)
+    X(pgurl_set_get_free)                                                                          \
+    X(errors_problem_each_outcome)                                                                 \
+    X(errors_problem_every_outcome_complete)                                                       \
+    X(errors_problem_retry_after)                                                                  \
+    X(errors_problem_misuse_is_500)                                                                \
+    X(errors_problem_replaces_earlier_answer)                                                      \
+    X(errors_oauth_grant_errors)                                                                   \
+    X(errors_oauth_service_conditions_as_problems)                                                 \
+    X(errors_oauth_request_body)                                                                   \
+    X(routes_user_data_needs_auth)                                                                 \
+    X(routes_auth_matches_openapi)                                                                 \
+    X(routes_unique)                                                                               \
+    X(auth_none_reads_nothing)                                                                     \
+    X(auth_bearer_header)                                                                          \
+    X(auth_bearer_refusals)                                                                        \
+    X(auth_cookie)                                                                                 \
+    X(query_parse_decodes)                                                                         \
+    X(query_parse_repeated_keys)                                                                   \
+    X(query_parse_malformed)                                                                       \
+    X(query_parse_param_limit)                                                                     \
+    X(query_parse_length_limit)                                                                    \
+    X(outcome_from_store)                                                                          \
+    X(outcome_names)                                                                               \
+    X(outcome_error_add)                                                                           \
+    X(users_register)                                                                              \
+    X(users_register_rules)                                                                        \
+    X(users_check_credentials)                                                                     \
+    X(users_by_token)                                                                              \
+    X(sessions_open_and_verify)                                                                    \
+    X(sessions_verify_refusals)                                                                    \
+    X(netaddr_format)                                                                              \
+    X(netaddr_format_unusable)
 
 #endif

@@ -68,9 +68,9 @@ TEST(reply_problem_replaces_body)
 TEST(reply_invalid_body)
 {
     struct reply r = {0};
-    struct account_errors errs = {0};
+    struct outcome_errors errs = {0};
 
-    account_error_add(&errs, "password", "too_short", "must be at least %d characters", 8);
+    outcome_error_add(&errs, "password", "too_short", "must be at least %d characters", 8);
     reply_invalid(&r, &errs);
     CHECK_EQ_INT(r.status, 422);
     CHECK_EQ_STR(r.content_type, "application/problem+json");
@@ -85,12 +85,12 @@ TEST(reply_invalid_body)
 TEST(reply_invalid_lists_every_error)
 {
     struct reply r = {0};
-    struct account_errors errs = {0};
+    struct outcome_errors errs = {0};
 
-    account_error_add(&errs, "username", "too_short", "must be at least %d characters", 3);
-    account_error_add(&errs, "password", "too_common", "is on the list");
-    account_error_add(&errs, "password", "ignored", "past ACCOUNT_MAX_ERRORS");
-    CHECK_EQ_INT(errs.count, ACCOUNT_MAX_ERRORS);
+    outcome_error_add(&errs, "username", "too_short", "must be at least %d characters", 3);
+    outcome_error_add(&errs, "password", "too_common", "is on the list");
+    outcome_error_add(&errs, "password", "ignored", "past OUTCOME_MAX_ERRORS");
+    CHECK_EQ_INT(errs.count, OUTCOME_MAX_ERRORS);
     reply_invalid(&r, &errs);
     REQUIRE(r.body != NULL);
     json_t *o = json_loads(r.body, JSON_REJECT_DUPLICATES, NULL);

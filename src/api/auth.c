@@ -1,0 +1,62 @@
+/* The checks a route declares, run before its handler (see api.h). */
+#include <string.h>
+#include <strings.h>
+
+#include "api/api_internal.h"
+#include "util/timefmt.h"
+
+/* The token of the request, or NULL: "Authorization: Bearer <token>" (the
+ * scheme is case-insensitive, RFC 9110 §11.1), else, when the route takes
+ * it, the access_token cookie. An Authorization header of another scheme
+ * counts as no token at all: it is not a bearer credential, and falling back
+ * to the cookie would let an ambient credential stand in for the one the
+ * client chose to send. */
+static const char *find_token(const struct api_request *req, enum api_auth auth, size_t *len,
+                              bool *from_cookie)
+{
+    const char *a = req->authorization;
+
+    *from_cookie = false;
+    if (a != NULL) {
+        if (strncasecmp(a, "Bearer ", 7) != 0)
+            return NULL;
+        a += 7;
+        while (*a == ' ')
+            a++;
+        *len = strlen(a);
+        while (*len > 0 && a[*len - 1] == ' ')
+            (*len)--;
+        return *len > 0 ? a : NULL;
+    }
+    if (auth == API_AUTH_BEARER_OR_COOKIE && req->cookie_token != NULL &&
+        req->cookie_token[0] != '\0') {
+        *len = strlen(req->cookie_token);
+        *from_cookie = true;
+        return req->cookie_token;
+    }
+    return NULL;
+}
+
+bool api_authenticate(const struct api_route *route, struct api_request *req, struct reply *r)
+{
+    size_t len = 0;
+    bool from_cookie;
+    const char *tok;
+
+    if (route->auth == API_AUTH_NONE)
+        return true;
+    tok = find_token(req, route->auth, &len, &from_cookie);
+    if (tok == NULL) {
+        errors_problem(r, OUTCOME_UNAUTHENTICATED, NULL);
+        return false;
+    }
+    /* The claims go straight into the request: no copy on /verify. */
+    enum outcome o =
+        sessions_verify_access(&req->app->sessions, tok, len, timefmt_now(), &req->token.claims);
+    if (o != OUTCOME_OK) {
+        errors_problem(r, o, NULL);
+        return false;
+    }
+    req->token.from_cookie = from_cookie;
+    return true;
+}

@@ -1,0 +1,104 @@
+#include "api/errors.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+/* How each outcome is answered. The details are the bodies clients already
+ * see (the 401 texts are FastAPI's), so they stay byte-for-byte. */
+struct answer {
+    int status;
+    const char *detail;
+    const char *www_authenticate; /* every 401 says how to authenticate */
+    unsigned retry_after;         /* the default wait; 0: no Retry-After */
+    const char *oauth_error;      /* RFC 6749 §5.2 code; NULL: not an error of the grant */
+    const char *oauth_description;
+};
+
+#define INVALID_TOKEN "Bearer error=\"invalid_token\""
+
+static const struct answer answers[OUTCOME_COUNT] = {
+    [OUTCOME_OK] = {500, "internal error", NULL, 0, NULL, NULL},
+    /* The detail of a 422 is its first error (reply_invalid). */
+    [OUTCOME_INVALID] = {422, NULL, NULL, 0, "invalid_request", NULL},
+    [OUTCOME_CONFLICT] = {409, "username: already registered", NULL, 0, NULL, NULL},
+    [OUTCOME_BAD_CREDENTIALS] = {401, "Incorrect username or password", "Bearer", 0,
+                                 "invalid_grant", "Incorrect username or password"},
+    /* RFC 6750 §3.1: no error code when no credentials were sent. */
+    [OUTCOME_UNAUTHENTICATED] = {401, "Not authenticated", "Bearer", 0, NULL, NULL},
+    [OUTCOME_TOKEN_INVALID] = {401, "Could not validate credentials", INVALID_TOKEN, 0,
+                               "invalid_grant", "refresh_token: invalid, expired or revoked"},
+    /* §5.2 has one code for every bad refresh token; the description says
+     * which, since the owner must log in again. */
+    [OUTCOME_TOKEN_REUSED] = {401, "refresh token already used; its session is revoked",
+                              INVALID_TOKEN, 0, "invalid_grant",
+                              "refresh_token: already used; its session is revoked"},
+    [OUTCOME_FORBIDDEN] = {403, "Origin not allowed for a request authenticated by a cookie", NULL,
+                           0, NULL, NULL},
+    [OUTCOME_THROTTLED] = {429, "too many attempts; retry later", NULL, 1, NULL, NULL},
+    [OUTCOME_OVERLOADED] = {503, "the server is busy; retry later", NULL, 1, NULL, NULL},
+    [OUTCOME_UNAVAILABLE] = {503, "the database is unavailable; retry later", NULL, 1, NULL, NULL},
+    [OUTCOME_ERROR] = {500, "internal error", NULL, 0, NULL, NULL},
+};
+
+static const struct answer *answer_of(enum outcome o)
+{
+    return (unsigned)o < OUTCOME_COUNT ? &answers[o] : &answers[OUTCOME_ERROR];
+}
+
+int errors_status(enum outcome o)
+{
+    return answer_of(o)->status;
+}
+
+void errors_problem(struct reply *r, enum outcome o, const struct outcome_detail *detail)
+{
+    const struct answer *a = answer_of(o);
+
+    if (o == OUTCOME_INVALID) {
+        if (detail != NULL && detail->errors.count > 0) {
+            reply_invalid(r, &detail->errors);
+            return;
+        }
+        /* A 422 without a rule to name would be a bug of the caller. */
+        a = answer_of(OUTCOME_ERROR);
+    }
+    reply_problem(r, a->status, a->detail);
+    if (a->www_authenticate != NULL)
+        reply_header(r, "WWW-Authenticate", a->www_authenticate);
+    if (a->retry_after > 0)
+        r->retry_after =
+            detail != NULL && detail->retry_after > 0 ? detail->retry_after : a->retry_after;
+}
+
+void errors_oauth_request(struct reply *r, const char *error, const char *description)
+{
+    json_t *o = json_pack("{s:s, s:s}", "error", error, "error_description", description);
+
+    reply_json(r, 400, o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL);
+    json_decref(o);
+    if (r->body == NULL)
+        errors_problem(r, OUTCOME_ERROR, NULL);
+}
+
+void errors_oauth(struct reply *r, enum outcome o, const struct outcome_detail *detail)
+{
+    const struct answer *a = answer_of(o);
+    char desc[160];
+
+    if (a->oauth_error == NULL) {
+        errors_problem(r, o, detail);
+        return;
+    }
+    if (o == OUTCOME_INVALID) {
+        if (detail == NULL || detail->errors.count == 0) {
+            errors_problem(r, OUTCOME_ERROR, NULL);
+            return;
+        }
+        /* As the detail of a 422: the first broken rule. */
+        snprintf(desc, sizeof desc, "%s: %s", detail->errors.e[0].field,
+                 detail->errors.e[0].message);
+        errors_oauth_request(r, a->oauth_error, desc);
+        return;
+    }
+    errors_oauth_request(r, a->oauth_error, a->oauth_description);
+}

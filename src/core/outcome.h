@@ -1,0 +1,65 @@
+#ifndef GH_CORE_OUTCOME_H
+#define GH_CORE_OUTCOME_H
+
+#include "store/store.h"
+
+/* How a core operation ended. Every core function that a client's request
+ * can make fail returns one of these, and src/api/errors.c maps each to
+ * exactly one HTTP status; a handler never picks a status of its own. Some
+ * outcomes are not produced yet: they are here so that the sessions,
+ * throttling and cookie work has a status waiting for it. */
+enum outcome {
+    OUTCOME_OK = 0,
+    OUTCOME_INVALID,         /* a rule is broken: see outcome_detail.errors (422) */
+    OUTCOME_CONFLICT,        /* the username is taken (409) */
+    OUTCOME_BAD_CREDENTIALS, /* unknown user or wrong password (401) */
+    OUTCOME_UNAUTHENTICATED, /* a route needs a token and none was sent (401) */
+    OUTCOME_TOKEN_INVALID,   /* a token is malformed, badly signed, expired or revoked, or
+                                its user is gone (401) */
+    OUTCOME_TOKEN_REUSED,    /* a rotated refresh token came back: its session is revoked (401) */
+    OUTCOME_FORBIDDEN,       /* a cookie-authenticated change from a foreign Origin (403) */
+    OUTCOME_THROTTLED,       /* too many failures: see outcome_detail.retry_after (429) */
+    OUTCOME_OVERLOADED,      /* the hashing queue is full: retry soon (503) */
+    OUTCOME_UNAVAILABLE,     /* the database cannot be reached: retry later (503) */
+    OUTCOME_ERROR,           /* anything else; logged where it happened (500) */
+    /* New outcomes go above ERROR: OUTCOME_COUNT sizes the error map. */
+};
+
+#define OUTCOME_COUNT (OUTCOME_ERROR + 1)
+
+/* One broken rule of one field, as a 422 lists it. */
+struct outcome_error {
+    const char *field; /* "username", "password", ...: a static string */
+    const char *code;  /* "too_short", ...: a static string */
+    char message[96];
+};
+
+#define OUTCOME_MAX_ERRORS 2
+
+struct outcome_errors {
+    int count;
+    struct outcome_error e[OUTCOME_MAX_ERRORS];
+};
+
+/* What travels with an outcome besides its code: the broken rules of
+ * OUTCOME_INVALID, the wait of OUTCOME_THROTTLED or OUTCOME_OVERLOADED.
+ * Zero-initialise it; a core function fills only what its outcome needs. */
+struct outcome_detail {
+    struct outcome_errors errors;
+    unsigned retry_after; /* seconds; 0 lets the error map choose */
+};
+
+/* Adds an error (ignored past OUTCOME_MAX_ERRORS). message is a format. */
+void outcome_error_add(struct outcome_errors *errs, const char *field, const char *code,
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The outcome of a store call; not_found says what a missing row means to
+ * the caller (an unknown user at login is not a missing user behind a
+ * token). */
+enum outcome outcome_from_store(enum store_status st, enum outcome not_found);
+
+/* The enumerator's name without its prefix, e.g. "token_invalid", for logs
+ * and test messages; "unknown" for a value outside the enum. */
+const char *outcome_name(enum outcome o);
+
+#endif

@@ -1,0 +1,129 @@
+#include "core/users.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "core/username.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+static void check_username(const char *u, size_t len, struct outcome_errors *errs)
+{
+    switch (username_check(u, len)) {
+    case USERNAME_OK: break;
+    case USERNAME_TOO_SHORT:
+        outcome_error_add(errs, "username", "too_short", "must be at least %d characters",
+                          USERNAME_MIN);
+        break;
+    case USERNAME_TOO_LONG:
+        outcome_error_add(errs, "username", "too_long", "must be at most %d characters",
+                          USERNAME_MAX);
+        break;
+    case USERNAME_BAD_CHAR:
+        outcome_error_add(errs, "username", "invalid_characters",
+                          "may contain only A-Z a-z 0-9 . _ - @ +");
+        break;
+    }
+}
+
+static void check_password(const struct password_policy *pol, const char *u, const char *pw,
+                           size_t len, struct outcome_errors *errs)
+{
+    switch (password_check(pol, u, pw, len)) {
+    case RULE_OK: break;
+    case RULE_TOO_SHORT:
+        outcome_error_add(errs, "password", "too_short", "must be at least %ld characters",
+                          pol->min_length);
+        break;
+    case RULE_TOO_LONG:
+        outcome_error_add(errs, "password", "too_long", "must be at most %d bytes of UTF-8",
+                          pol->scheme == PASSWORD_BCRYPT ? PASSWORD_BCRYPT_MAX
+                                                         : PASSWORD_ARGON2_MAX);
+        break;
+    case RULE_CONTAINS_NUL:
+        outcome_error_add(errs, "password", "contains_nul", "must not contain NUL characters");
+        break;
+    case RULE_EQUALS_USERNAME:
+        outcome_error_add(errs, "password", "equals_username",
+                          "must not be the same as the username");
+        break;
+    case RULE_TOO_COMMON:
+        outcome_error_add(errs, "password", "too_common",
+                          "is on the list of commonly used passwords; choose another");
+        break;
+    case RULE_INVALID_UTF8:
+        outcome_error_add(errs, "password", "invalid_characters", "must be valid UTF-8");
+        break;
+    }
+}
+
+/* Copies what may leave core and wipes the hash, so that no caller has to
+ * remember to. Called on every path once the store has been asked: a failed
+ * call may have filled su partly. *out is meaningful only on OUTCOME_OK. */
+static void take_user(struct store_user *su, struct user *out)
+{
+    out->id = su->id;
+    memcpy(out->username, su->username, sizeof out->username);
+    out->created_at = su->created_at;
+    sodium_memzero(su->password_hash, sizeof su->password_hash);
+}
+
+enum outcome users_register(const struct users_deps *d, const char *username, size_t ulen,
+                            const char *password, size_t plen, struct user *out,
+                            struct outcome_detail *detail)
+{
+    char key[USERNAME_MAX + 1], hash[PASSWORD_HASH_MAX];
+    struct outcome_errors *errs = &detail->errors;
+    struct store_user su = {0};
+
+    check_username(username, ulen, errs);
+    /* username is NUL-free when valid; an invalid one only feeds the
+     * equals-username comparison, which is length-bounded. */
+    check_password(d->policy, errs->count == 0 ? username : "", password, plen, errs);
+    if (errs->count > 0)
+        return OUTCOME_INVALID;
+    username_key(key, username);
+    if (password_hash(d->policy, password, plen, hash) != 0) {
+        log_error("password hashing failed");
+        return OUTCOME_ERROR;
+    }
+    enum store_status st =
+        store_user_create(d->store, NULL, username, key, hash, timefmt_now(), &su);
+    sodium_memzero(hash, sizeof hash);
+    take_user(&su, out);
+    return outcome_from_store(st, OUTCOME_ERROR);
+}
+
+enum outcome users_check_credentials(const struct users_deps *d, const char *username, size_t ulen,
+                                     const char *password, size_t plen, struct user *out)
+{
+    struct store_user su = {0};
+    char key[USERNAME_MAX + 1];
+
+    if (username_check(username, ulen) != USERNAME_OK) {
+        /* No such user can exist; spend the same time as a real check. */
+        password_verify_dummy(d->policy, password, plen);
+        return OUTCOME_BAD_CREDENTIALS;
+    }
+    username_key(key, username);
+    enum store_status st = store_user_by_key(d->store, NULL, key, &su);
+    if (st == STORE_NOT_FOUND) {
+        password_verify_dummy(d->policy, password, plen);
+        return OUTCOME_BAD_CREDENTIALS;
+    }
+    bool ok = st == STORE_OK && password_verify(password, plen, su.password_hash);
+    take_user(&su, out);
+    if (st != STORE_OK)
+        return outcome_from_store(st, OUTCOME_ERROR);
+    return ok ? OUTCOME_OK : OUTCOME_BAD_CREDENTIALS;
+}
+
+enum outcome users_by_token(const struct users_deps *d, const struct jwt_claims *claims,
+                            struct user *out)
+{
+    struct store_user su = {0};
+    enum store_status st = store_user_by_id(d->store, NULL, claims->user_id, &su);
+
+    take_user(&su, out);
+    return outcome_from_store(st, OUTCOME_TOKEN_INVALID);
+}

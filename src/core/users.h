@@ -1,0 +1,46 @@
+#ifndef GH_CORE_USERS_H
+#define GH_CORE_USERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/jwt.h"
+#include "core/outcome.h"
+#include "core/password.h"
+#include "store/store.h"
+
+/* Users: registration, the credential check of a login, and the lookup
+ * behind /me. Runs on worker threads (it hashes and queries). */
+
+struct users_deps {
+    store *store;
+    const struct password_policy *policy;
+};
+
+/* A user as it leaves core: never the password hash, which stays inside
+ * users.c and is wiped there. */
+struct user {
+    int64_t id;
+    char username[STORE_USERNAME_MAX + 1];
+    int64_t created_at; /* Unix seconds */
+};
+
+/* Checks the rules, hashes the password and inserts the user. On
+ * OUTCOME_INVALID, detail->errors lists what is wrong; OUTCOME_CONFLICT when
+ * the name is taken. */
+enum outcome users_register(const struct users_deps *d, const char *username, size_t ulen,
+                            const char *password, size_t plen, struct user *out,
+                            struct outcome_detail *detail);
+
+/* Verifies a login's credentials and fills *out with the user. An unknown
+ * user costs a full password hash too, and gives the same
+ * OUTCOME_BAD_CREDENTIALS as a wrong password. */
+enum outcome users_check_credentials(const struct users_deps *d, const char *username, size_t ulen,
+                                     const char *password, size_t plen, struct user *out);
+
+/* The user a verified access token names. OUTCOME_TOKEN_INVALID when the
+ * user is gone: the token then names nobody, like a revoked one. */
+enum outcome users_by_token(const struct users_deps *d, const struct jwt_claims *claims,
+                            struct user *out);
+
+#endif

@@ -1,0 +1,270 @@
+/* api/routes and api/auth: which routes need a token, and the check the HTTP
+ * layer runs before their handlers. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/docs.h"
+#include "test.h"
+#include "util/timefmt.h"
+
+static const struct api_route *route_of(const char *method, const char *path)
+{
+    for (size_t i = 0; i < api_nroutes; i++)
+        if (strcmp(api_routes[i].method, method) == 0 && strcmp(api_routes[i].path, path) == 0)
+            return &api_routes[i];
+    return NULL;
+}
+
+TEST(routes_user_data_needs_auth)
+{
+    /* The routes that answer with a user's data (API.md): a handler that
+     * ran without a verified token would serve anyone. */
+    static const char *const paths[] = {"/me", "/users/me", "/verify"};
+    int found = 0;
+
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        const struct api_route *r = route_of("GET", paths[i]);
+        if (r == NULL)
+            continue; /* /users/me is not served yet */
+        found++;
+        CHECK(r->auth != API_AUTH_NONE);
+    }
+    CHECK(route_of("GET", "/me") != NULL);
+    CHECK(route_of("GET", "/verify") != NULL);
+    CHECK(found >= 2);
+    /* Today both take the access_token cookie as well as the header. */
+    CHECK_EQ_INT(route_of("GET", "/me")->auth, API_AUTH_BEARER_OR_COOKIE);
+    CHECK_EQ_INT(route_of("GET", "/verify")->auth, API_AUTH_BEARER_OR_COOKIE);
+    /* The routes that hand out tokens cannot need one. */
+    CHECK_EQ_INT(route_of("POST", "/login")->auth, API_AUTH_NONE);
+    CHECK_EQ_INT(route_of("POST", "/token")->auth, API_AUTH_NONE);
+    CHECK_EQ_INT(route_of("POST", "/register")->auth, API_AUTH_NONE);
+}
+
+/* Every documented operation with a security requirement needs a token,
+ * and every route that needs one documents it; a route that takes the
+ * cookie where the document offers it. */
+TEST(routes_auth_matches_openapi)
+{
+    const struct docs_asset *a = docs_find("/openapi.json");
+    REQUIRE(a != NULL);
+    json_t *doc = json_loadb((const char *)a->data, a->len, 0, NULL);
+    REQUIRE(doc != NULL);
+    json_t *paths = json_object_get(doc, "paths");
+    int checked = 0;
+
+    for (size_t i = 0; i < api_nroutes; i++) {
+        const struct api_route *r = &api_routes[i];
+        char method[16];
+        size_t k = 0;
+        for (; r->method[k] != '\0' && k + 1 < sizeof method; k++)
+            method[k] = (char)(r->method[k] | 0x20); /* ASCII lower case */
+        method[k] = '\0';
+        json_t *op = json_object_get(json_object_get(paths, r->path), method);
+        if (op == NULL)
+            continue; /* the documentation pages; test_openapi checks the rest */
+        checked++;
+        json_t *sec = json_object_get(op, "security");
+        bool needs = json_array_size(sec) > 0;
+        bool cookie = false;
+        size_t j;
+        json_t *req;
+        json_array_foreach(sec, j, req) cookie =
+            cookie || json_object_get(req, "AccessTokenCookie");
+        if (needs != (r->auth != API_AUTH_NONE)) {
+            char what[160];
+            snprintf(what, sizeof what, "%s %s: the document %s a token, the route %s", r->method,
+                     r->path, needs ? "requires" : "does not require",
+                     r->auth != API_AUTH_NONE ? "does" : "does not");
+            test_check(0, __FILE__, __LINE__, what);
+        }
+        if (cookie)
+            CHECK_EQ_INT(r->auth, API_AUTH_BEARER_OR_COOKIE);
+    }
+    CHECK(checked >= 9);
+    json_decref(doc);
+}
+
+TEST(routes_unique)
+{
+    for (size_t i = 0; i < api_nroutes; i++)
+        for (size_t k = i + 1; k < api_nroutes; k++)
+            CHECK(strcmp(api_routes[i].path, api_routes[k].path) != 0 ||
+                  strcmp(api_routes[i].method, api_routes[k].method) != 0);
+}
+
+/* ------------------------------------------------------- api_authenticate */
+
+static const char secret[] = "0123456789abcdef0123456789abcdef-test";
+
+struct auth_case {
+    jwt_key *key;
+    struct api_ctx app;
+    char *good; /* a valid token of user 42 */
+    char *expired;
+};
+
+static int auth_setup(struct auth_case *c)
+{
+    struct jwt_params p = {NULL, NULL, 0};
+    struct jwt_claims cl = {0};
+    int64_t now = timefmt_now();
+
+    memset(c, 0, sizeof *c);
+    c->key = jwt_key_create(secret, strlen(secret), &p);
+    if (c->key == NULL)
+        return -1;
+    c->app.sessions.jwt = c->key;
+    cl.user_id = 42;
+    snprintf(cl.username, sizeof cl.username, "alice");
+    snprintf(cl.sid, sizeof cl.sid, "s1");
+    cl.iat = now;
+    cl.exp = now + 600;
+    c->good = jwt_sign(c->key, &cl);
+    cl.iat = now - 1200;
+    cl.exp = now - 600;
+    c->expired = jwt_sign(c->key, &cl);
+    return c->good != NULL && c->expired != NULL ? 0 : -1;
+}
+
+static void auth_teardown(struct auth_case *c)
+{
+    free(c->good);
+    free(c->expired);
+    jwt_key_free(c->key);
+}
+
+/* Runs api_authenticate on a route with the given auth and headers. */
+static bool run_auth(const struct auth_case *c, enum api_auth auth, const char *authorization,
+                     const char *cookie, struct api_request *req, struct reply *r)
+{
+    const struct api_route route = {"/x", "GET", API_BODY_NONE, API_INLINE, auth, NULL};
+
+    memset(req, 0, sizeof *req);
+    memset(r, 0, sizeof *r);
+    req->app = &c->app;
+    req->authorization = authorization;
+    req->cookie_token = cookie;
+    return api_authenticate(&route, req, r);
+}
+
+static const char *www_authenticate(const struct reply *r)
+{
+    for (int i = 0; i < r->nheaders; i++)
+        if (strcmp(r->headers[i].name, "WWW-Authenticate") == 0)
+            return r->headers[i].value;
+    return NULL;
+}
+
+#define NOT_AUTHENTICATED                                                                          \
+    "{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":"              \
+    "\"Not authenticated\"}"
+#define NOT_VALID                                                                                  \
+    "{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":"              \
+    "\"Could not validate credentials\"}"
+
+/* A refusal as /me and /verify answer it: without a token, no error code
+ * (RFC 6750 §3.1); with a bad one, invalid_token. */
+static void refused(bool ok, struct reply *r, bool token_sent, int line)
+{
+    test_check(!ok, __FILE__, line, "refused");
+    test_check_int(r->status, 401, __FILE__, line, "status", "401");
+    test_check_str(r->body, token_sent ? NOT_VALID : NOT_AUTHENTICATED, __FILE__, line, "body",
+                   "expected body");
+    test_check_str(www_authenticate(r), token_sent ? "Bearer error=\"invalid_token\"" : "Bearer",
+                   __FILE__, line, "WWW-Authenticate", "expected challenge");
+    reply_free(r);
+}
+
+TEST(auth_none_reads_nothing)
+{
+    struct auth_case c;
+    struct api_request req;
+    struct reply r;
+
+    REQUIRE(auth_setup(&c) == 0);
+    CHECK(run_auth(&c, API_AUTH_NONE, "Bearer nonsense", NULL, &req, &r));
+    CHECK_EQ_INT(r.status, 0);
+    CHECK_EQ_INT(req.token.claims.user_id, 0);
+    auth_teardown(&c);
+}
+
+TEST(auth_bearer_header)
+{
+    struct auth_case c;
+    struct api_request req;
+    struct reply r;
+    char h[1024];
+
+    REQUIRE(auth_setup(&c) == 0);
+    snprintf(h, sizeof h, "Bearer %s", c.good);
+    CHECK(run_auth(&c, API_AUTH_BEARER, h, NULL, &req, &r));
+    CHECK_EQ_INT(r.status, 0);
+    CHECK_EQ_INT(req.token.claims.user_id, 42);
+    CHECK_EQ_STR(req.token.claims.username, "alice");
+    CHECK_EQ_STR(req.token.claims.sid, "s1");
+    CHECK(!req.token.from_cookie);
+    /* The scheme is case-insensitive (RFC 9110 §11.1); spaces around the
+     * token are not part of it. */
+    snprintf(h, sizeof h, "bEARER   %s  ", c.good);
+    CHECK(run_auth(&c, API_AUTH_BEARER_OR_COOKIE, h, NULL, &req, &r));
+    CHECK_EQ_INT(req.token.claims.user_id, 42);
+    auth_teardown(&c);
+}
+
+TEST(auth_bearer_refusals)
+{
+    struct auth_case c;
+    struct api_request req;
+    struct reply r;
+    char h[1024];
+    bool ok;
+
+    REQUIRE(auth_setup(&c) == 0);
+    ok = run_auth(&c, API_AUTH_BEARER, NULL, NULL, &req, &r);
+    refused(ok, &r, false, __LINE__);
+    ok = run_auth(&c, API_AUTH_BEARER, "Basic YWxpY2U6cHc=", NULL, &req, &r);
+    refused(ok, &r, false, __LINE__);
+    ok = run_auth(&c, API_AUTH_BEARER, "Bearer    ", NULL, &req, &r);
+    refused(ok, &r, false, __LINE__);
+    ok = run_auth(&c, API_AUTH_BEARER, "Bearer not.a.token", NULL, &req, &r);
+    refused(ok, &r, true, __LINE__);
+    snprintf(h, sizeof h, "Bearer %s", c.expired);
+    ok = run_auth(&c, API_AUTH_BEARER, h, NULL, &req, &r);
+    refused(ok, &r, true, __LINE__);
+    /* A route that takes only the header ignores the cookie. */
+    ok = run_auth(&c, API_AUTH_BEARER, NULL, c.good, &req, &r);
+    refused(ok, &r, false, __LINE__);
+    auth_teardown(&c);
+}
+
+TEST(auth_cookie)
+{
+    struct auth_case c;
+    struct api_request req;
+    struct reply r;
+    char h[1024];
+    bool ok;
+
+    REQUIRE(auth_setup(&c) == 0);
+    CHECK(run_auth(&c, API_AUTH_BEARER_OR_COOKIE, NULL, c.good, &req, &r));
+    CHECK_EQ_INT(req.token.claims.user_id, 42);
+    CHECK(req.token.from_cookie); /* what the Origin check will look at */
+    ok = run_auth(&c, API_AUTH_BEARER_OR_COOKIE, NULL, "", &req, &r);
+    refused(ok, &r, false, __LINE__);
+    ok = run_auth(&c, API_AUTH_BEARER_OR_COOKIE, NULL, c.expired, &req, &r);
+    refused(ok, &r, true, __LINE__);
+    /* The header decides alone when present: a bad one is not rescued by a
+     * good cookie, and a good one wins over a bad cookie. */
+    ok = run_auth(&c, API_AUTH_BEARER_OR_COOKIE, "Bearer x.y.z", c.good, &req, &r);
+    refused(ok, &r, true, __LINE__);
+    ok = run_auth(&c, API_AUTH_BEARER_OR_COOKIE, "Basic YWxpY2U6cHc=", c.good, &req, &r);
+    refused(ok, &r, false, __LINE__);
+    snprintf(h, sizeof h, "Bearer %s", c.good);
+    CHECK(run_auth(&c, API_AUTH_BEARER_OR_COOKIE, h, "garbage", &req, &r));
+    CHECK(!req.token.from_cookie);
+    auth_teardown(&c);
+}

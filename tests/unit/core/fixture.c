@@ -1,0 +1,46 @@
+#include "fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char secret[] = "core-fixture-secret-0123456789abcdef";
+
+int core_fixture_open(struct core_fixture *f)
+{
+    struct jwt_params p = {NULL, NULL, 0};
+    char url[160], err[256];
+
+    memset(f, 0, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/gh-unit-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/core.db", f->dir);
+    snprintf(url, sizeof url, "sqlite:///%s", f->path);
+    if (store_open(url, NULL, &f->store, err, sizeof err) != STORE_OK) {
+        printf("core fixture: %s\n", err);
+        return -1;
+    }
+    f->jwt = jwt_key_create(secret, strlen(secret), &p);
+    f->policy = (struct password_policy){PASSWORD_BCRYPT, 4, 8};
+    if (f->jwt == NULL || password_init(&f->policy) != 0)
+        return -1;
+    f->users = (struct users_deps){f->store, &f->policy};
+    f->sessions = (struct sessions_deps){f->store, f->jwt, 600, 86400};
+    return 0;
+}
+
+void core_fixture_close(struct core_fixture *f)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char p[160];
+
+    store_close(f->store);
+    jwt_key_free(f->jwt);
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", f->path, suffixes[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+}

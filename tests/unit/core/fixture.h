@@ -1,0 +1,26 @@
+#ifndef GH_TESTS_UNIT_CORE_FIXTURE_H
+#define GH_TESTS_UNIT_CORE_FIXTURE_H
+
+/* A store on a fresh SQLite file and the dependencies of users and
+ * sessions over it, for the core tests. bcrypt at cost 4 keeps them quick. */
+
+#include "core/sessions.h"
+#include "core/users.h"
+
+struct core_fixture {
+    char dir[64];
+    char path[128];
+    store *store;
+    jwt_key *jwt;
+    struct password_policy policy;
+    struct users_deps users;
+    struct sessions_deps sessions;
+};
+
+/* Returns 0, or -1 when the database or the key cannot be made. */
+int core_fixture_open(struct core_fixture *f);
+
+/* Closes the store and removes its files. */
+void core_fixture_close(struct core_fixture *f);
+
+#endif
