@@ -11,10 +11,10 @@
 
 #include "api/api.h"
 #include "cli/config.h"
+#include "cli/hostaddr.h"
 #include "core/jwt.h"
 #include "core/password.h"
 #include "http/server.h"
-#include "store/pgurl.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/pool.h"
@@ -83,31 +83,6 @@ static int load_secret_file(struct config *cfg, const char *dbpath, char *err, s
     return cfg->secret_key != NULL ? 0 : -1;
 }
 
-/* Refuses a DATABASE_URL we cannot serve before anything is opened. */
-static int check_database_url(const char *url, char *err, size_t errlen)
-{
-    if (strncmp(url, "sqlite:", 7) == 0) {
-        char *p = store_sqlite_url_path(url);
-        if (p == NULL) {
-            snprintf(err, errlen,
-                     "DATABASE_URL: expected sqlite:///relative.db or sqlite:////absolute.db");
-            return -1;
-        }
-        free(p);
-        return 0;
-    }
-    if (pgurl_is_postgres(url)) {
-        struct pgurl u;
-        int rc = pgurl_parse(url, &u, err, errlen);
-        pgurl_free(&u);
-        return rc;
-    }
-    snprintf(err, errlen,
-             "DATABASE_URL: unsupported database; expected sqlite:///FILE or "
-             "postgresql://user:password@host:5432/database");
-    return -1;
-}
-
 static int serve(struct config *cfg, bool migrate_only)
 {
     char err[512] = "";
@@ -117,18 +92,11 @@ static int serve(struct config *cfg, bool migrate_only)
     http_server *srv = NULL;
     int rc = EXIT_FAILURE;
     sigset_t sigs;
+    char where[NI_MAXHOST + 16];
 
-    if (check_database_url(cfg->database_url, err, sizeof err) != 0) {
-        fprintf(stderr, "gatehouse: %s\n", err);
-        return EXIT_USAGE;
-    }
-    /* Every instance on one PostgreSQL must sign with the same key, so none
-     * may invent its own (API.md, Configuration). */
-    if (pgurl_is_postgres(cfg->database_url) && cfg->secret_key == NULL && !migrate_only) {
-        fprintf(stderr, "gatehouse: SECRET_KEY is required with PostgreSQL (at least 32 bytes; "
-                        "try: openssl rand -hex 32)\n");
-        return EXIT_USAGE;
-    }
+    /* config_parse has validated every setting serving reads, DATABASE_URL,
+     * SECRET_KEY and HOST included: from here on a failure is not one of
+     * configuration. */
     signal(SIGPIPE, SIG_IGN);
 
     /* By default one connection per hashing and per database worker
@@ -190,16 +158,24 @@ static int serve(struct config *cfg, bool migrate_only)
                  cfg->refresh_token_expire_days * 86400},
         .jwt = jwt,
     };
-    struct http_options ho = {cfg->host, (unsigned)cfg->port, (unsigned)cfg->http_threads,
-                              (unsigned)cfg->max_connections, cfg->access_log};
+    struct http_options ho = {
+        .host = cfg->host,
+        .port = (unsigned)cfg->port,
+        .threads = (unsigned)cfg->http_threads,
+        .max_connections = (unsigned)cfg->max_connections,
+        .access_log = cfg->access_log,
+        .addr = cfg->listen_addr,
+        .addrlen = cfg->listen_addrlen,
+    };
     srv = http_start(&ho, &app, hashers, dbw, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "gatehouse: %s\n", err);
         goto done;
     }
-    log_info("listening on http://%s%s%s:%ld (%ld hashing + %ld database workers, database %s)",
-             strchr(cfg->host, ':') ? "[" : "", cfg->host, strchr(cfg->host, ':') ? "]" : "",
-             cfg->port, cfg->workers, cfg->db_workers,
+    hostaddr_format((const struct sockaddr *)&cfg->listen_addr, cfg->listen_addrlen, where,
+                    sizeof where);
+    log_info("listening on http://%s (HOST %s; %ld hashing + %ld database workers, database %s)",
+             where, cfg->host, cfg->workers, cfg->db_workers,
              strncmp(cfg->database_url, "sqlite:", 7) == 0 ? "sqlite" : "postgresql");
 
     int sig = 0;
@@ -218,6 +194,20 @@ done:
     return rc;
 }
 
+static void print_help(void)
+{
+    printf("Usage: gatehouse [serve] [--flag value ...]\n"
+           "       gatehouse migrate [--flag value ...]\n"
+           "       gatehouse --help\n\n"
+           "gatehouse: registers users, logs them in, issues JWT access tokens.\n\n"
+           "Commands:\n"
+           "  serve     serve HTTP (the default)\n"
+           "  migrate   bring the database schema up to date and exit\n\n"
+           "Settings (environment variable, flag, default; a flag wins over the variable):\n");
+    config_print_settings(stdout, CONFIG_ALL);
+    printf("\nExit status: 0 success, 1 failure, 2 bad usage or configuration.\n");
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -228,7 +218,7 @@ int main(int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            config_print_help("gatehouse");
+            print_help();
             return EXIT_SUCCESS;
         }
     }
@@ -245,13 +235,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "gatehouse: libsodium failed to initialise\n");
         return EXIT_FAILURE;
     }
-    if (config_load(&cfg, argc, argv, first, &help, err, sizeof err) != 0) {
+    /* migrate reads only the database settings (no SECRET_KEY, no HOST). */
+    if (config_parse(&cfg, migrate_only ? CONFIG_DATABASE : CONFIG_ALL, argc, argv, first, &help,
+                     err, sizeof err) != 0) {
         fprintf(stderr, "gatehouse: %s\n", err);
         config_free(&cfg);
         return EXIT_USAGE;
     }
     if (help) {
-        config_print_help("gatehouse");
+        print_help();
         config_free(&cfg);
         return EXIT_SUCCESS;
     }
