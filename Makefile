@@ -15,6 +15,9 @@ PYTHON  := /usr/bin/python3
 WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
            -Wformat=2 -Wvla -Wpointer-arith
 BASE    := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) -pthread
+# The version is the one line of VERSION; gatehouse --version prints it.
+VERSION := $(shell cat VERSION)
+BASE    += -DGATEHOUSE_VERSION='"$(VERSION)"'
 HARDEN  := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 SANFL   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDHARD  := -pie -Wl,-z,relro,-z,now
@@ -75,6 +78,9 @@ build/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/un
 build-asan/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(DEPS_STAMP)
 	@mkdir -p build-asan
 	$(CC) $(BASE) -Itests/unit $(SANFL) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
+
+# A new VERSION rebuilds every binary that prints it.
+build/gatehouse build-asan/gatehouse build/unit-tests build-asan/unit-tests: VERSION
 
 asan: build-asan/gatehouse build-asan/unit-tests
 

@@ -24,6 +24,7 @@
     X(PQgetResult)                                                                                 \
     X(PQgetvalue)                                                                                  \
     X(PQisBusy)                                                                                    \
+    X(PQlibVersion)                                                                                \
     X(PQnotifies)                                                                                  \
     X(PQntuples)                                                                                   \
     X(PQresultErrorField)                                                                          \
@@ -61,6 +62,7 @@ int pq_load(char *err, size_t errlen);
 #define PQgetResult               pq_fn.PQgetResult
 #define PQgetvalue                pq_fn.PQgetvalue
 #define PQisBusy                  pq_fn.PQisBusy
+#define PQlibVersion              pq_fn.PQlibVersion
 #define PQnotifies                pq_fn.PQnotifies
 #define PQntuples                 pq_fn.PQntuples
 #define PQresultErrorField        pq_fn.PQresultErrorField
