@@ -19,6 +19,9 @@ PYTHON  := /usr/bin/python3
 WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
            -Wformat=2 -Wvla -Wpointer-arith
 BASE    := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) -pthread
+# The version is the one line of VERSION; gatehouse --version prints it.
+VERSION := $(shell cat VERSION)
+BASE    += -DGATEHOUSE_VERSION='"$(VERSION)"'
 HARDEN  := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 SANFL   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDHARD  := -pie -Wl,-z,relro,-z,now
@@ -91,6 +94,10 @@ build-clang/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.
 build-clang/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(DEPS_STAMP)
 	@mkdir -p build-clang
 	$(CLANG) $(BASE) -Itests/unit $(HARDEN) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
+
+# A new VERSION rebuilds every binary that prints it.
+build/gatehouse build-asan/gatehouse build/unit-tests build-asan/unit-tests \
+    build-clang/gatehouse build-clang/unit-tests: VERSION
 
 asan: build-asan/gatehouse build-asan/unit-tests
 

@@ -7,12 +7,17 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include "cli/hostaddr.h"
+#include "store/pgurl.h"
+#include "store/store.h"
+
 enum kind { K_STRING, K_LONG, K_BOOL, K_SCHEME };
 
 struct setting {
     const char *env;
     const char *flag;
     enum kind kind;
+    enum config_group group;
     size_t offset;
     const char *dflt; /* NULL: unset */
     long min, max;
@@ -23,51 +28,57 @@ struct setting {
 
 /* The one list of settings: parsing, defaults and --help all read it. */
 static const struct setting settings[] = {
-    {"DATABASE_URL", "--database-url", K_STRING, OFF(database_url), "sqlite:///gatehouse.db", 0, 0,
+    {"DATABASE_URL", "--database-url", K_STRING, CONFIG_DATABASE, OFF(database_url),
+     "sqlite:///gatehouse.db", 0, 0,
      "sqlite:///relative.db, sqlite:////absolute.db or "
      "postgresql://user:password@host:5432/database (also postgres://, postgresql+asyncpg://)"},
-    {"SECRET_KEY", "--secret-key", K_STRING, OFF(secret_key), NULL, 0, 0,
+    {"SECRET_KEY", "--secret-key", K_STRING, CONFIG_TOKENS, OFF(secret_key), NULL, 0, 0,
      "HS256 signing key, at least 32 bytes; with SQLite generated into <database>.secret when "
      "unset"},
-    {"ALGORITHM", "--algorithm", K_STRING, OFF(algorithm), "HS256", 0, 0,
+    {"ALGORITHM", "--algorithm", K_STRING, CONFIG_TOKENS, OFF(algorithm), "HS256", 0, 0,
      "JWS algorithm of access tokens (HS256)"},
-    {"ACCESS_TOKEN_EXPIRE_MINUTES", "--access-token-expire-minutes", K_LONG,
+    {"ACCESS_TOKEN_EXPIRE_MINUTES", "--access-token-expire-minutes", K_LONG, CONFIG_TOKENS,
      OFF(access_token_expire_minutes), "30", 1, 525600, "access token lifetime in minutes"},
-    {"REFRESH_TOKEN_EXPIRE_DAYS", "--refresh-token-expire-days", K_LONG,
+    {"REFRESH_TOKEN_EXPIRE_DAYS", "--refresh-token-expire-days", K_LONG, CONFIG_TOKENS,
      OFF(refresh_token_expire_days), "30", 1, 3650, "session (refresh token) lifetime in days"},
-    {"JWT_ISSUER", "--jwt-issuer", K_STRING, OFF(jwt_issuer), NULL, 0, 0,
+    {"JWT_ISSUER", "--jwt-issuer", K_STRING, CONFIG_TOKENS, OFF(jwt_issuer), NULL, 0, 0,
      "iss claim issued and required (unset: none)"},
-    {"JWT_AUDIENCE", "--jwt-audience", K_STRING, OFF(jwt_audience), NULL, 0, 0,
+    {"JWT_AUDIENCE", "--jwt-audience", K_STRING, CONFIG_TOKENS, OFF(jwt_audience), NULL, 0, 0,
      "aud claim issued and required (unset: none)"},
-    {"JWT_LEEWAY_SECONDS", "--jwt-leeway-seconds", K_LONG, OFF(jwt_leeway_seconds), "0", 0, 600,
-     "clock skew allowed on exp and nbf"},
-    {"HOST", "--host", K_STRING, OFF(host), "127.0.0.1", 0, 0, "IPv4 or IPv6 address to listen on"},
-    {"PORT", "--port", K_LONG, OFF(port), "8000", 1, 65535, "TCP port to listen on"},
-    {"BCRYPT_ROUNDS", "--bcrypt-rounds", K_LONG, OFF(bcrypt_rounds), "12", 4, 31,
+    {"JWT_LEEWAY_SECONDS", "--jwt-leeway-seconds", K_LONG, CONFIG_TOKENS, OFF(jwt_leeway_seconds),
+     "0", 0, 600, "clock skew allowed on exp and nbf"},
+    {"HOST", "--host", K_STRING, CONFIG_SERVING, OFF(host), "127.0.0.1", 0, 0,
+     "IPv4 or IPv6 address, or a host name, to listen on; a name is resolved at start to its "
+     "first IPv4 address, else its first IPv6 one (localhost: 127.0.0.1, even where it also "
+     "names ::1)"},
+    {"PORT", "--port", K_LONG, CONFIG_SERVING, OFF(port), "8000", 1, 65535,
+     "TCP port to listen on"},
+    {"BCRYPT_ROUNDS", "--bcrypt-rounds", K_LONG, CONFIG_PASSWORDS, OFF(bcrypt_rounds), "12", 4, 31,
      "bcrypt cost of new hashes (log2 of iterations)"},
-    {"PASSWORD_HASH", "--password-hash", K_SCHEME, OFF(password_hash), "bcrypt", 0, 0,
-     "scheme of new hashes: bcrypt or argon2id"},
-    {"PASSWORD_MIN_LENGTH", "--password-min-length", K_LONG, OFF(password_min_length), "8", 1, 72,
-     "minimum password length in Unicode code points"},
-    {"WORKERS", "--workers", K_LONG, OFF(workers), NULL, 1, 256,
+    {"PASSWORD_HASH", "--password-hash", K_SCHEME, CONFIG_PASSWORDS, OFF(password_hash), "bcrypt",
+     0, 0, "scheme of new hashes: bcrypt or argon2id"},
+    {"PASSWORD_MIN_LENGTH", "--password-min-length", K_LONG, CONFIG_PASSWORDS,
+     OFF(password_min_length), "8", 1, 72, "minimum password length in Unicode code points"},
+    {"WORKERS", "--workers", K_LONG, CONFIG_SERVING, OFF(workers), NULL, 1, 256,
      "threads for password hashing and database work (default: CPU count)"},
-    {"DB_WORKERS", "--db-workers", K_LONG, OFF(db_workers), "2", 1, 256,
+    {"DB_WORKERS", "--db-workers", K_LONG, CONFIG_SERVING, OFF(db_workers), "2", 1, 256,
      "threads for quick database work (/me, /readyz), apart from hashing"},
-    {"QUEUE_SIZE", "--queue-size", K_LONG, OFF(queue_size), "128", 1, 65536,
+    {"QUEUE_SIZE", "--queue-size", K_LONG, CONFIG_SERVING, OFF(queue_size), "128", 1, 65536,
      "jobs that may wait for a worker; past that: 503 + Retry-After"},
-    {"HTTP_THREADS", "--http-threads", K_LONG, OFF(http_threads), "1", 1, 64,
+    {"HTTP_THREADS", "--http-threads", K_LONG, CONFIG_SERVING, OFF(http_threads), "1", 1, 64,
      "HTTP event-loop threads"},
-    {"MAX_CONNECTIONS", "--max-connections", K_LONG, OFF(max_connections), "4096", 1, 1000000,
-     "concurrent client connections"},
-    {"ACCESS_LOG", "--access-log", K_BOOL, OFF(access_log), "0", 0, 0,
+    {"MAX_CONNECTIONS", "--max-connections", K_LONG, CONFIG_SERVING, OFF(max_connections), "4096",
+     1, 1000000, "concurrent client connections"},
+    {"ACCESS_LOG", "--access-log", K_BOOL, CONFIG_SERVING, OFF(access_log), "0", 0, 0,
      "log one line per request (1/0)"},
-    {"DB_POOL_SIZE", "--db-pool-size", K_LONG, OFF(db_pool_size), NULL, 1, 1000,
+    {"DB_POOL_SIZE", "--db-pool-size", K_LONG, CONFIG_SERVING, OFF(db_pool_size), NULL, 1, 1000,
      "database connections (default: WORKERS + DB_WORKERS)"},
-    {"DB_CONNECT_TIMEOUT_SECONDS", "--db-connect-timeout-seconds", K_LONG,
+    {"DB_CONNECT_TIMEOUT_SECONDS", "--db-connect-timeout-seconds", K_LONG, CONFIG_DATABASE,
      OFF(db_connect_timeout_seconds), "3", 1, 300,
      "PostgreSQL: wait this long for a connection; past it requests answer 503"},
-    {"DB_STATEMENT_TIMEOUT_MS", "--db-statement-timeout-ms", K_LONG, OFF(db_statement_timeout_ms),
-     "5000", 100, 3600000, "PostgreSQL: a statement running longer is cancelled (503)"},
+    {"DB_STATEMENT_TIMEOUT_MS", "--db-statement-timeout-ms", K_LONG, CONFIG_DATABASE,
+     OFF(db_statement_timeout_ms), "5000", 100, 3600000,
+     "PostgreSQL: a statement running longer is cancelled (503)"},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -138,8 +149,39 @@ static const struct setting *find_flag(const char *arg, size_t len)
     return NULL;
 }
 
-/* Checks that span several settings or need more than a range. */
-static int validate(struct config *cfg, char *err, size_t errlen)
+bool config_is_flag(const char *flag, size_t len)
+{
+    return find_flag(flag, len) != NULL;
+}
+
+/* Refuses a DATABASE_URL we cannot serve before anything is opened. */
+static int check_database_url(const char *url, char *err, size_t errlen)
+{
+    if (strncmp(url, "sqlite:", 7) == 0) {
+        char *p = store_sqlite_url_path(url);
+        if (p == NULL) {
+            snprintf(err, errlen,
+                     "DATABASE_URL: expected sqlite:///relative.db or sqlite:////absolute.db");
+            return -1;
+        }
+        free(p);
+        return 0;
+    }
+    if (pgurl_is_postgres(url)) {
+        struct pgurl u;
+        int rc = pgurl_parse(url, &u, err, errlen);
+        pgurl_free(&u);
+        return rc;
+    }
+    snprintf(err, errlen,
+             "DATABASE_URL: unsupported database; expected sqlite:///FILE or "
+             "postgresql://user:password@host:5432/database");
+    return -1;
+}
+
+/* Checks that span several settings or need more than a range. A setting of
+ * a group the command does not read holds its default, which passes. */
+static int validate(struct config *cfg, unsigned groups, char *err, size_t errlen)
 {
     if (strcmp(cfg->algorithm, "HS256") != 0) {
         snprintf(err, errlen, "ALGORITHM: only HS256 is supported, got \"%.40s\"", cfg->algorithm);
@@ -154,9 +196,25 @@ static int validate(struct config *cfg, char *err, size_t errlen)
             return -1;
         }
     }
-    if (cfg->host[0] == '\0') {
-        snprintf(err, errlen, "HOST: must not be empty");
+    if ((groups & CONFIG_DATABASE) && check_database_url(cfg->database_url, err, errlen) != 0)
         return -1;
+    /* Every instance on one PostgreSQL must sign with the same key, so none
+     * may invent its own (API.md, Configuration). */
+    if ((groups & CONFIG_TOKENS) && (groups & CONFIG_DATABASE) && cfg->secret_key == NULL &&
+        pgurl_is_postgres(cfg->database_url)) {
+        snprintf(err, errlen,
+                 "SECRET_KEY is required with PostgreSQL (at least 32 bytes; try: openssl rand "
+                 "-hex 32)");
+        return -1;
+    }
+    if (groups & CONFIG_SERVING) {
+        if (cfg->host[0] == '\0') {
+            snprintf(err, errlen, "HOST: must not be empty");
+            return -1;
+        }
+        if (hostaddr_resolve(cfg->host, (unsigned)cfg->port, &cfg->listen_addr,
+                             &cfg->listen_addrlen, err, errlen) != 0)
+            return -1;
     }
     if (cfg->workers == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -167,8 +225,8 @@ static int validate(struct config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-int config_load(struct config *cfg, int argc, char **argv, int first, bool *help, char *err,
-                size_t errlen)
+int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int first, bool *help,
+                 char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
     *help = false;
@@ -176,6 +234,8 @@ int config_load(struct config *cfg, int argc, char **argv, int first, bool *help
         if (settings[i].dflt != NULL && set_value(cfg, &settings[i], settings[i].dflt, err, errlen))
             return -1;
     for (size_t i = 0; i < NSETTINGS; i++) {
+        if ((settings[i].group & groups) == 0)
+            continue;
         const char *v = getenv(settings[i].env);
         /* An empty variable counts as unset, as in most shells' "VAR= cmd". */
         if (v != NULL && v[0] != '\0' && set_value(cfg, &settings[i], v, err, errlen))
@@ -194,6 +254,11 @@ int config_load(struct config *cfg, int argc, char **argv, int first, bool *help
             snprintf(err, errlen, "unknown argument \"%.60s\" (see --help)", arg);
             return -1;
         }
+        if ((s->group & groups) == 0) {
+            snprintf(err, errlen, "%s (%s) is not a setting of this command (see its --help)",
+                     s->flag, s->env);
+            return -1;
+        }
         const char *v = eq != NULL ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         if (v == NULL) {
             snprintf(err, errlen, "%s needs a value", s->flag);
@@ -202,26 +267,35 @@ int config_load(struct config *cfg, int argc, char **argv, int first, bool *help
         if (set_value(cfg, s, v, err, errlen))
             return -1;
     }
-    return validate(cfg, err, errlen);
+    return validate(cfg, groups, err, errlen);
 }
 
-void config_print_help(const char *progname)
+int config_load(struct config *cfg, int argc, char **argv, int first, bool *help, char *err,
+                size_t errlen)
 {
-    printf("Usage: %s [serve] [--flag value ...]\n"
-           "       %s migrate [--flag value ...]\n"
-           "       %s --help\n\n"
-           "gatehouse: registers users, logs them in, issues JWT access tokens.\n\n"
-           "Commands:\n"
-           "  serve     serve HTTP (the default)\n"
-           "  migrate   bring the database schema up to date and exit\n\n"
-           "Settings (environment variable, flag, default; a flag wins over the variable):\n",
-           progname, progname, progname);
+    return config_parse(cfg, CONFIG_ALL, argc, argv, first, help, err, errlen);
+}
+
+const char *config_group_name(enum config_group group)
+{
+    switch (group) {
+    case CONFIG_DATABASE: return "Database";
+    case CONFIG_TOKENS: return "Tokens";
+    case CONFIG_PASSWORDS: return "Passwords";
+    case CONFIG_SERVING: return "Serving";
+    }
+    return "?";
+}
+
+void config_print_settings(FILE *out, unsigned groups)
+{
     for (size_t i = 0; i < NSETTINGS; i++) {
         const struct setting *s = &settings[i];
-        printf("  %-28s %-31s %s\n      %s\n", s->env, s->flag,
-               s->dflt != NULL ? s->dflt : "(unset)", s->help);
+        if ((s->group & groups) == 0)
+            continue;
+        fprintf(out, "  %-28s %-31s %s\n      %s\n", s->env, s->flag,
+                s->dflt != NULL ? s->dflt : "(unset)", s->help);
     }
-    printf("\nExit status: 0 success, 1 failure, 2 bad usage or configuration.\n");
 }
 
 void config_free(struct config *cfg)

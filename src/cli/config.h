@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
 
 #include "core/password.h"
 
@@ -33,16 +35,49 @@ struct config {
     long db_pool_size; /* 0 until validated: WORKERS + 1 */
     long db_connect_timeout_seconds;
     long db_statement_timeout_ms;
+    /* HOST and PORT resolved by validation (CONFIG_SERVING), so that a bad
+     * HOST stops the command before it touches anything. */
+    struct sockaddr_storage listen_addr;
+    socklen_t listen_addrlen;
 };
 
-/* Fills cfg from the environment and argv[first..argc). Returns 0; on a bad
- * value or unknown flag writes a one-line reason to err and returns -1 (the
- * caller exits with status 2). Sets *help when --help was given. */
+/* The settings fall into groups; a command reads some of them (its --help
+ * lists them), takes their flags, and validates their values and the checks
+ * that span them. A variable of a group the command does not read is ignored:
+ * one environment may configure several commands. */
+enum config_group {
+    CONFIG_DATABASE = 1u << 0,  /* DATABASE_URL and the PostgreSQL timeouts */
+    CONFIG_TOKENS = 1u << 1,    /* SECRET_KEY and the claims of access tokens */
+    CONFIG_PASSWORDS = 1u << 2, /* the scheme, cost and rules of new passwords */
+    CONFIG_SERVING = 1u << 3,   /* HOST, PORT, threads, workers, limits */
+};
+
+#define CONFIG_ALL (CONFIG_DATABASE | CONFIG_TOKENS | CONFIG_PASSWORDS | CONFIG_SERVING)
+
+/* Fills cfg with the defaults, then the variables and the flags in
+ * argv[first..argc) of the groups given, and validates them all: ranges, the
+ * DATABASE_URL form, SECRET_KEY's length and (with CONFIG_TOKENS and a
+ * PostgreSQL DATABASE_URL) its presence, and HOST, which is resolved. Nothing
+ * is opened or written. Returns 0; on a bad value, an unknown argument or the
+ * flag of a setting outside groups writes a one-line reason to err and
+ * returns -1 (the caller exits with status 2). Sets *help, and stops, at
+ * --help or -h. cfg needs config_free either way. */
+int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int first, bool *help,
+                 char *err, size_t errlen);
+
+/* config_parse of every group: what serving reads. */
 int config_load(struct config *cfg, int argc, char **argv, int first, bool *help, char *err,
                 size_t errlen);
 
-/* Prints the settings table for --help. */
-void config_print_help(const char *progname);
+/* True when flag[0..len) is the flag of a setting (of any group). */
+bool config_is_flag(const char *flag, size_t len);
+
+/* The name of one group, for help headings ("Database"). */
+const char *config_group_name(enum config_group group);
+
+/* Prints the settings of the groups given, one entry each (variable, flag,
+ * default, meaning), in the order of the settings table. */
+void config_print_settings(FILE *out, unsigned groups);
 
 /* Frees the strings of cfg, wiping the secret key. */
 void config_free(struct config *cfg);

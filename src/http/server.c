@@ -510,26 +510,19 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
                         size_t nroutes, const struct api_ctx *app, pool *hashers, pool *db,
                         char *err, size_t errlen)
 {
-    struct sockaddr_in6 a6 = {0};
-    struct sockaddr_in a4 = {0};
-    struct sockaddr *sa;
+    struct sockaddr_storage addr = opt->addr; /* libmicrohttpd takes a mutable pointer */
+    struct sockaddr *sa = (struct sockaddr *)&addr;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     unsigned char rnd[8];
 
-    if (inet_pton(AF_INET, opt->host, &a4.sin_addr) == 1) {
-        a4.sin_family = AF_INET;
-        a4.sin_port = htons((uint16_t)opt->port);
-        sa = (struct sockaddr *)&a4;
-    } else if (inet_pton(AF_INET6, opt->host, &a6.sin6_addr) == 1) {
-        a6.sin6_family = AF_INET6;
-        a6.sin6_port = htons((uint16_t)opt->port);
-        sa = (struct sockaddr *)&a6;
-        flags |= MHD_USE_IPv6;
-    } else {
-        snprintf(err, errlen, "HOST: not an IPv4 or IPv6 address: \"%.60s\"", opt->host);
+    if (opt->addrlen == 0 || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)) {
+        snprintf(err, errlen, "HOST: no IPv4 or IPv6 address to listen on for \"%.60s\"",
+                 opt->host);
         return NULL;
     }
+    if (sa->sa_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
 
     http_server *s = calloc(1, sizeof *s);
     if (s == NULL) {

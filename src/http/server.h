@@ -1,6 +1,8 @@
 #ifndef GH_HTTP_SERVER_H
 #define GH_HTTP_SERVER_H
 
+#include <sys/socket.h>
+
 #include "api/api.h"
 #include "util/pool.h"
 
@@ -19,11 +21,13 @@ typedef struct http_server http_server;
 #define HTTP_MAX_QUERY_BYTES  1024
 
 struct http_options {
-    const char *host;
+    const char *host; /* as configured, for messages */
     unsigned port;
     unsigned threads;
     unsigned max_connections;
     bool access_log;
+    struct sockaddr_storage addr; /* host and port, resolved by the caller */
+    socklen_t addrlen;
 };
 
 /* Starts serving the nroutes routes (matched in order; they must outlive

@@ -30,6 +30,7 @@
     X(PQgetisnull)                                                                                 \
     X(PQgetvalue)                                                                                  \
     X(PQisBusy)                                                                                    \
+    X(PQlibVersion)                                                                                \
     X(PQnotifies)                                                                                  \
     X(PQntuples)                                                                                   \
     X(PQresultErrorField)                                                                          \
@@ -73,6 +74,7 @@ int pq_load(char *err, size_t errlen);
 #define PQgetisnull               pq_fn.PQgetisnull
 #define PQgetvalue                pq_fn.PQgetvalue
 #define PQisBusy                  pq_fn.PQisBusy
+#define PQlibVersion              pq_fn.PQlibVersion
 #define PQnotifies                pq_fn.PQnotifies
 #define PQntuples                 pq_fn.PQntuples
 #define PQresultErrorField        pq_fn.PQresultErrorField

@@ -323,3 +323,172 @@ def test_absolute_sqlite_url(make_server, tmp_path):
     assert srv.env["DATABASE_URL"] == "sqlite:///" + str(db) and str(db).startswith("/")
     srv.new_user()
     assert db.is_file()
+
+
+# ------------------------------------------------- validation before side effects
+def ipv6_loopback():
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def healthz_at(host, port):
+    """Polls GET /healthz at host:port until 200 (the helpers dial 127.0.0.1)."""
+    import http.client
+    import time
+
+    from gh_helpers import START_TIMEOUT
+
+    deadline = time.monotonic() + START_TIMEOUT  # hang detection only
+    while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection(host, port, timeout=2)
+        try:
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return True
+        except OSError:
+            time.sleep(0.02)
+        finally:
+            conn.close()
+    return False
+
+
+def test_host_name_is_resolved(make_server):
+    # A name is resolved at start; of its addresses gatehouse listens on the
+    # first IPv4 one, so localhost answers at 127.0.0.1 (where the helpers
+    # connect) whether or not the resolver also names ::1.
+    import socket
+
+    srv = make_server(env={"HOST": "localhost"})
+    assert srv.get("/healthz").status_code == 200
+    u = srv.new_user()
+    assert srv.me(srv.token(u["username"])).status_code == 200
+    assert f"listening on http://127.0.0.1:{srv.port} (HOST localhost" in srv.stderr(), \
+        srv.stderr()
+    if not ipv6_loopback():
+        pytest.skip("no IPv6 loopback here")
+    # One address only: nothing of ours listens on ::1.
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+        assert probe.connect_ex(("::1", srv.port)) != 0
+
+
+def test_ipv6_host_serves(make_server):
+    if not ipv6_loopback():
+        pytest.skip("no IPv6 loopback here")
+    srv = make_server(env={"HOST": "::1"}, wait=False)
+    assert healthz_at("::1", srv.port), srv.stderr()
+    assert f"listening on http://[::1]:{srv.port}" in srv.stderr(), srv.stderr()
+
+
+# Every configuration error exits 2 before the database is opened, the key
+# file written or a socket bound: the working directory (which holds the
+# default SQLite database) and the database's directory stay empty.
+NO_SIDE_EFFECT_FAILURES = [
+    ("unresolvable HOST", {"HOST": "not-a-host"}, [], "HOST"),
+    ("HOST with a port", {"HOST": "127.0.0.1:80"}, [], "HOST"),
+    ("bad DATABASE_URL", {"DATABASE_URL": "mysql://x"}, [], "DATABASE_URL"),
+    ("malformed sqlite URL", {"DATABASE_URL": "sqlite:///db?x=1"}, [], "DATABASE_URL"),
+    ("short SECRET_KEY", {"SECRET_KEY": "s" * 31}, [], "SECRET_KEY"),
+    ("PostgreSQL without SECRET_KEY",
+     {"DATABASE_URL": "postgresql://u:pw-x@127.0.0.1:1/db", "SECRET_KEY": None}, [],
+     "SECRET_KEY"),
+    ("bad PORT", {"PORT": "0"}, [], "PORT"),
+    ("bad flag value", {}, ["--bcrypt-rounds", "3"], "BCRYPT_ROUNDS"),
+    ("unknown flag", {}, ["--no-such-flag", "1"], "--no-such-flag"),
+    ("unknown command", {}, ["no-such-command"], "no-such-command"),
+    ("flag migrate does not read", {}, ["migrate", "--port", "9000"], "--port"),
+    ("unknown flag of migrate", {}, ["migrate", "--no-such-flag"], "--no-such-flag"),
+    ("migrate with a bad DATABASE_URL", {"DATABASE_URL": "mysql://x"}, ["migrate"],
+     "DATABASE_URL"),
+    ("argument to serve", {}, ["serve", "extra"], "extra"),
+    ("argument to --version", {}, ["--version", "extra"], "--version"),
+]
+
+
+@pytest.mark.parametrize("what,env,args,named", NO_SIDE_EFFECT_FAILURES,
+                         ids=[f[0] for f in NO_SIDE_EFFECT_FAILURES])
+def test_configuration_error_exits_2_and_creates_nothing(run_gatehouse, tmp_path, what, env, args,
+                                                         named):
+    # No SECRET_KEY by default here, so that a server that got as far as the
+    # key file would write one; the default database is in the working
+    # directory, so that it would appear there.
+    full = {"SECRET_KEY": None, "DATABASE_URL": None}
+    full.update(env)
+    res = run_gatehouse(args=args, env=full)
+    assert res.returncode == 2, f"{what}: exit {res.returncode}; stderr:\n{res.stderr}"
+    assert named in res.stderr, f"{what}: stderr does not name {named}:\n{res.stderr}"
+    assert "pw-x" not in res.stderr
+    assert list(tmp_path.iterdir()) == [], f"{what}: files were created"
+
+
+def test_unresolvable_host_leaves_the_database_directory_empty(run_gatehouse, tmp_path):
+    dbdir = tmp_path / "data"
+    dbdir.mkdir()
+    res = run_gatehouse(env={"HOST": "not-a-host", "SECRET_KEY": None,
+                             "DATABASE_URL": sqlite_url(dbdir / "gh.db")})
+    assert res.returncode == 2, res.stderr
+    assert "HOST" in res.stderr and "not-a-host" in res.stderr, res.stderr
+    assert list(dbdir.iterdir()) == [], "no db, no .secret, no -wal"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+# ------------------------------------------------------ per-command help, --version
+def test_migrate_help(run_gatehouse, tmp_path):
+    # Help needs no valid configuration and touches nothing.
+    res = run_gatehouse(args=["migrate", "--help"], env={"PORT": "x", "DATABASE_URL": None})
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("Usage: gatehouse migrate"), res.stdout
+    for setting in ("DATABASE_URL", "DB_CONNECT_TIMEOUT_SECONDS", "DB_STATEMENT_TIMEOUT_MS"):
+        assert flag_name(setting) in res.stdout, f"{setting} missing:\n{res.stdout}"
+    # migrate signs nothing and listens nowhere: those settings are not its.
+    for setting in ("SECRET_KEY", "HOST", "PORT", "BCRYPT_ROUNDS"):
+        assert flag_name(setting) not in res.stdout, f"{setting} listed:\n{res.stdout}"
+    assert res.stdout != run_gatehouse(args=["--help"]).stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_serve_help(run_gatehouse, tmp_path):
+    res = run_gatehouse(args=["serve", "--help"], env={"SECRET_KEY": "short",
+                                                       "DATABASE_URL": None})
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("Usage: gatehouse serve"), res.stdout
+    missing = [s for s in SETTINGS if s not in res.stdout or flag_name(s) not in res.stdout]
+    assert not missing, f"serve --help lacks {missing}:\n{res.stdout}"
+    assert "SIGTERM" in res.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_global_help_lists_commands(run_gatehouse):
+    res = run_gatehouse(args=["--help"])
+    assert res.returncode == 0, res.stderr
+    assert "  serve " in res.stdout and "  migrate " in res.stdout, res.stdout
+    assert "--version" in res.stdout
+    # How a HOST name becomes the one address gatehouse listens on.
+    assert "first IPv4 address" in res.stdout, res.stdout
+
+
+def test_version_names_each_library(run_gatehouse, tmp_path):
+    import re
+    import sqlite3
+
+    from gh_helpers import REPO
+
+    res = run_gatehouse(args=["--version"], env={"PORT": "x"})
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    version = (REPO / "VERSION").read_text().strip()
+    assert lines[0] == f"gatehouse {version}", res.stdout
+    by_name = {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in lines[1:]}
+    for lib in ("libmicrohttpd", "jansson", "libsodium", "SQLite", "libxcrypt", "libpq"):
+        assert lib in by_name, f"{lib} missing:\n{res.stdout}"
+    for lib in ("libmicrohttpd", "jansson", "libsodium", "SQLite", "libxcrypt"):
+        assert re.match(r"\d+\.\d+(\.\d+)?( |$)", by_name[lib]), res.stdout
+    # The library Python's sqlite3 module runs on is the system's, as ours is.
+    assert by_name["SQLite"] == sqlite3.sqlite_version
+    assert re.fullmatch(r"\d+\.\d+|not loaded: .+", by_name["libpq"]), res.stdout
+    assert list(tmp_path.iterdir()) == []

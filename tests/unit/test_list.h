@@ -109,6 +109,24 @@
     X(config_password_hash)                                                                        \
     X(config_help)                                                                                 \
     X(config_empty_host)                                                                           \
+    X(config_database_url)                                                                         \
+    X(config_postgres_needs_secret_key)                                                            \
+    X(config_host_resolved)                                                                        \
+    X(config_host_unresolvable)                                                                    \
+    X(config_groups)                                                                               \
+    X(hostaddr_pick_prefers_ipv4)                                                                  \
+    X(hostaddr_resolve_numeric)                                                                    \
+    X(hostaddr_resolve_names)                                                                      \
+    X(hostaddr_format)                                                                             \
+    X(cli_default_command)                                                                         \
+    X(cli_named_command)                                                                           \
+    X(cli_subcommand_options_and_arguments)                                                        \
+    X(cli_bad_usage)                                                                               \
+    X(cli_bad_setting_runs_nothing)                                                                \
+    X(cli_help_per_command)                                                                        \
+    X(cli_help_global)                                                                             \
+    X(cli_version)                                                                                 \
+    X(cli_gatehouse_table)                                                                         \
     X(pool_runs_all_jobs)                                                                          \
     X(pool_submit_full_queue)                                                                      \
     X(pool_destroy_drains)                                                                         \

@@ -1,4 +1,6 @@
 /* cli/config: defaults, environment, flags (a flag wins), validation. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -367,4 +369,130 @@ TEST(config_empty_host)
     CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 1, args), -1);
     CHECK(strstr(err, "HOST") != NULL);
     config_free(&cfg);
+}
+
+TEST(config_database_url)
+{
+    struct config cfg;
+    char err[256];
+
+    refuses_env("DATABASE_URL", "mysql://x", __LINE__);
+    refuses_env("DATABASE_URL", "not a url", __LINE__);
+    refuses_env("DATABASE_URL", "sqlite://", __LINE__);
+    refuses_env("DATABASE_URL", "sqlite:///", __LINE__);
+    refuses_env("DATABASE_URL", "sqlite:///x.db?mode=ro", __LINE__);
+    CHECK_EQ_INT(load_env("DATABASE_URL", "sqlite:///rel/x.db", &cfg, err, sizeof err), 0);
+    config_free(&cfg);
+    CHECK_EQ_INT(load_env("DATABASE_URL", "sqlite:////abs/x.db", &cfg, err, sizeof err), 0);
+    config_free(&cfg);
+}
+
+TEST(config_postgres_needs_secret_key)
+{
+    static const char *const with_key[] = {"--secret-key", KEY32};
+    char *argv[] = {(char *)"gatehouse", NULL};
+    struct config cfg;
+    char err[256];
+    bool help;
+
+    /* Serving reads every group: no key, no start, and the password of the
+     * URL stays out of the message. */
+    CHECK_EQ_INT(
+        load_env("DATABASE_URL", "postgresql://u:pw-x@127.0.0.1:1/db", &cfg, err, sizeof err), -1);
+    CHECK(strstr(err, "SECRET_KEY") != NULL);
+    CHECK(strstr(err, "pw-x") == NULL);
+    config_free(&cfg);
+    clear_env();
+    setenv("DATABASE_URL", "postgresql+asyncpg://u:pw-x@127.0.0.1:1/db", 1);
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 2, with_key), 0);
+    config_free(&cfg);
+    /* A command that signs nothing (migrate) does not need one. */
+    CHECK_EQ_INT(config_parse(&cfg, CONFIG_DATABASE, 1, argv, 1, &help, err, sizeof err), 0);
+    config_free(&cfg);
+    clear_env();
+}
+
+TEST(config_host_resolved)
+{
+    struct config cfg;
+    char err[256];
+    bool help;
+
+    clear_env();
+    REQUIRE(load(&cfg, &help, err, sizeof err, 0, NULL) == 0);
+    const struct sockaddr_in *v4 = (const struct sockaddr_in *)&cfg.listen_addr;
+    CHECK_EQ_INT(cfg.listen_addr.ss_family, AF_INET);
+    CHECK_EQ_INT(cfg.listen_addrlen, sizeof(struct sockaddr_in));
+    CHECK_EQ_INT(ntohs(v4->sin_port), 8000);
+    CHECK_EQ_INT(ntohl(v4->sin_addr.s_addr), INADDR_LOOPBACK);
+    config_free(&cfg);
+
+    CHECK_EQ_INT(load_env("HOST", "::1", &cfg, err, sizeof err), 0);
+    const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&cfg.listen_addr;
+    CHECK_EQ_INT(cfg.listen_addr.ss_family, AF_INET6);
+    CHECK_EQ_INT(cfg.listen_addrlen, sizeof(struct sockaddr_in6));
+    CHECK_EQ_INT(ntohs(v6->sin6_port), 8000);
+    CHECK(IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr));
+    config_free(&cfg);
+
+    /* A name: localhost is 127.0.0.1 in every /etc/hosts gatehouse runs
+     * with, and IPv4 is what hostaddr_pick prefers. */
+    clear_env();
+    setenv("HOST", "localhost", 1);
+    setenv("PORT", "9011", 1);
+    REQUIRE(load(&cfg, &help, err, sizeof err, 0, NULL) == 0);
+    clear_env();
+    CHECK_EQ_STR(cfg.host, "localhost");
+    CHECK_EQ_INT(cfg.listen_addr.ss_family, AF_INET);
+    CHECK_EQ_INT(ntohs(v4->sin_port), 9011);
+    CHECK_EQ_INT(ntohl(v4->sin_addr.s_addr), INADDR_LOOPBACK);
+    config_free(&cfg);
+}
+
+TEST(config_host_unresolvable)
+{
+    refuses_env("HOST", "not-a-host.invalid", __LINE__);
+    refuses_env("HOST", "[::1]", __LINE__);
+    refuses_env("HOST", "127.0.0.1:8000", __LINE__);
+}
+
+TEST(config_groups)
+{
+    static const char *const port_flag[] = {"--port", "9000"};
+    static const char *const db_flag[] = {"--database-url", "sqlite:///g.db"};
+    struct config cfg;
+    char err[256];
+    bool help;
+    char *argv[4] = {(char *)"gatehouse"};
+
+    /* The variables of groups a command does not read are not even parsed:
+     * one environment configures every command. */
+    clear_env();
+    setenv("PORT", "abc", 1);
+    setenv("HOST", "not-a-host.invalid", 1);
+    setenv("SECRET_KEY", "short", 1);
+    setenv("BCRYPT_ROUNDS", "99", 1);
+    setenv("DATABASE_URL", "sqlite:///env.db", 1);
+    err[0] = '\0';
+    CHECK_EQ_INT(config_parse(&cfg, CONFIG_DATABASE, 1, argv, 1, &help, err, sizeof err), 0);
+    CHECK_EQ_STR(err, "");
+    CHECK_EQ_STR(cfg.database_url, "sqlite:///env.db");
+    CHECK(cfg.secret_key == NULL);
+    CHECK_EQ_INT(cfg.port, 8000);
+    config_free(&cfg);
+    /* Its own flags it takes; the flag of another group is bad usage. */
+    argv[1] = (char *)db_flag[0];
+    argv[2] = (char *)db_flag[1];
+    CHECK_EQ_INT(config_parse(&cfg, CONFIG_DATABASE, 3, argv, 1, &help, err, sizeof err), 0);
+    CHECK_EQ_STR(cfg.database_url, "sqlite:///g.db");
+    config_free(&cfg);
+    argv[1] = (char *)port_flag[0];
+    argv[2] = (char *)port_flag[1];
+    CHECK_EQ_INT(config_parse(&cfg, CONFIG_DATABASE, 3, argv, 1, &help, err, sizeof err), -1);
+    CHECK(strstr(err, "--port") != NULL);
+    config_free(&cfg);
+    /* Serving reads them all, so the same environment stops it. */
+    CHECK_EQ_INT(config_parse(&cfg, CONFIG_ALL, 1, argv, 1, &help, err, sizeof err), -1);
+    config_free(&cfg);
+    clear_env();
 }

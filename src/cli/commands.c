@@ -1,0 +1,347 @@
+#include "cli/commands.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The commands of gatehouse. A new command is one row here (a group of
+ * subcommands is a row whose subcommands table holds the rows) and one body
+ * in its own file. */
+static const struct cli_command gatehouse_commands[] = {
+    {"serve", NULL, "serve HTTP until SIGTERM or SIGINT (the default)",
+     "Serves the HTTP API; \"gatehouse\" alone does the same. First it brings the\n"
+     "database schema up to date and, with SQLite and no SECRET_KEY, reads the key\n"
+     "kept in <database>.secret (generating it the first time). SIGTERM or SIGINT\n"
+     "stops accepting, lets in-flight requests finish, and exits 0.",
+     CONFIG_ALL, 0, 0, NULL, serve_command, NULL},
+    {"migrate", NULL, "bring the database schema up to date and exit",
+     "Brings the database schema up to date and exits. Serving does this too, so a\n"
+     "deployment may run it first but need not. It needs no SECRET_KEY.",
+     CONFIG_DATABASE, 0, 0, NULL, migrate_command, NULL},
+    {0},
+};
+
+const struct cli_program cli_gatehouse = {
+    .name = "gatehouse",
+    .about = "gatehouse registers users, logs them in and issues JWT access tokens.",
+    .commands = gatehouse_commands,
+    .default_command = "serve",
+    .version = version_print,
+};
+
+static const enum config_group all_groups[] = {CONFIG_DATABASE, CONFIG_TOKENS, CONFIG_PASSWORDS,
+                                               CONFIG_SERVING};
+
+#define NGROUPS (sizeof all_groups / sizeof all_groups[0])
+
+static const char exit_status_help[] =
+    "Exit status: 0 success, 1 failure, 2 bad usage or configuration.\n";
+
+static const char settings_heading[] =
+    "Settings (environment variable, flag, default; a flag wins over the variable):\n";
+
+/* An argument that starts an option; a lone "-" is an argument (standard
+ * input, for the commands that read a file). */
+static bool is_option(const char *arg)
+{
+    return arg[0] == '-' && arg[1] != '\0';
+}
+
+static const struct cli_command *find_command(const struct cli_command *table, const char *name)
+{
+    for (const struct cli_command *c = table; c != NULL && c->name != NULL; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static const struct cli_option *find_option(const struct cli_command *cmd, const char *arg,
+                                            size_t len, size_t *index)
+{
+    for (size_t i = 0; cmd->options != NULL && cmd->options[i].flag != NULL; i++) {
+        if (strlen(cmd->options[i].flag) == len && strncmp(cmd->options[i].flag, arg, len) == 0) {
+            *index = i;
+            return &cmd->options[i];
+        }
+    }
+    return NULL;
+}
+
+/* Appends " word" to the path of a command (path holds cap bytes). */
+static void path_append(char *path, size_t cap, const char *word)
+{
+    size_t n = strlen(path);
+    if (n < cap)
+        snprintf(path + n, cap - n, " %s", word);
+}
+
+static bool wants_help(int argc, char **argv, int first)
+{
+    for (int i = first; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+/* Prints the commands of table, subcommands under their group's name. */
+static void print_command_list(FILE *out, const struct cli_command *table, const char *prefix)
+{
+    for (const struct cli_command *c = table; c->name != NULL; c++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s%s%s", prefix, prefix[0] != '\0' ? " " : "", c->name);
+        if (c->subcommands != NULL) {
+            print_command_list(out, c->subcommands, name);
+            continue;
+        }
+        fprintf(out, "  %-22s %s\n", name, c->summary);
+    }
+}
+
+/* Appends to list (cap bytes) the names of the commands of table that read
+ * group, as "serve, migrate". */
+static void readers_of(enum config_group group, const struct cli_command *table, const char *prefix,
+                       char *list, size_t cap)
+{
+    for (const struct cli_command *c = table; c->name != NULL; c++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s%s%s", prefix, prefix[0] != '\0' ? " " : "", c->name);
+        if (c->subcommands != NULL) {
+            readers_of(group, c->subcommands, name, list, cap);
+            continue;
+        }
+        if ((c->settings & group) == 0)
+            continue;
+        size_t n = strlen(list);
+        if (n < cap)
+            snprintf(list + n, cap - n, "%s%s", n > 0 ? ", " : "", name);
+    }
+}
+
+static void print_settings(FILE *out, const struct cli_program *prog, unsigned groups)
+{
+    fputs(settings_heading, out);
+    for (size_t g = 0; g < NGROUPS; g++) {
+        if ((groups & all_groups[g]) == 0)
+            continue;
+        if (prog != NULL) {
+            char readers[256] = "";
+            readers_of(all_groups[g], prog->commands, "", readers, sizeof readers);
+            fprintf(out, " %s (read by: %s):\n", config_group_name(all_groups[g]),
+                    readers[0] != '\0' ? readers : "none");
+        } else {
+            fprintf(out, " %s:\n", config_group_name(all_groups[g]));
+        }
+        config_print_settings(out, all_groups[g]);
+    }
+}
+
+static void print_global_help(const struct cli_program *prog, FILE *out)
+{
+    fprintf(out,
+            "Usage: %s [<command> [<subcommand>]] [--flag value ...] [<arguments>]\n"
+            "       %s [<command> [<subcommand>]] --help\n"
+            "       %s --version\n\n"
+            "%s\n\n"
+            "Commands (\"%s <command> --help\" describes one):\n",
+            prog->name, prog->name, prog->name, prog->about, prog->name);
+    print_command_list(out, prog->commands, "");
+    fprintf(out, "Without a command, %s runs \"%s\".\n\n", prog->name, prog->default_command);
+    print_settings(out, prog, CONFIG_ALL);
+    fprintf(out,
+            "A command takes the flags of the groups it reads and ignores the variables of\n"
+            "the others.\n\n"
+            "%s",
+            exit_status_help);
+}
+
+static void print_command_help(const char *path, const struct cli_command *cmd, FILE *out)
+{
+    if (cmd->subcommands != NULL) {
+        fprintf(out,
+                "Usage: %s <subcommand> ...\n\n%s\n\nSubcommands (\"%s <subcommand> --help\" "
+                "describes one):\n",
+                path, cmd->help, path);
+        print_command_list(out, cmd->subcommands, path);
+        fprintf(out, "\n%s", exit_status_help);
+        return;
+    }
+    fprintf(out, "Usage: %s%s%s%s%s\n\n%s\n", path, cmd->settings != 0 ? " [--flag value ...]" : "",
+            cmd->options != NULL ? " [options]" : "", cmd->args != NULL ? " " : "",
+            cmd->args != NULL ? cmd->args : "", cmd->help);
+    if (cmd->options != NULL) {
+        fputs("\nOptions:\n", out);
+        for (const struct cli_option *o = cmd->options; o->flag != NULL; o++) {
+            char flag[64];
+            snprintf(flag, sizeof flag, "%s%s%s", o->flag, o->value != NULL ? " " : "",
+                     o->value != NULL ? o->value : "");
+            fprintf(out, "  %-28s %s\n", flag, o->help);
+        }
+    }
+    if (cmd->settings != 0) {
+        fputc('\n', out);
+        print_settings(out, NULL, cmd->settings);
+    }
+    fprintf(out, "\n%s", exit_status_help);
+}
+
+/* Splits argv[first..argc) into the command's options (into args->values),
+ * the flags of settings with their values (into flags, for config_parse,
+ * which refuses those of groups the command does not read) and the
+ * positional arguments (into args->argv). After "--" every argument is
+ * positional. Returns 0, or -1 with a reason in err (an unknown option). */
+static int split_args(const struct cli_command *cmd, int argc, char **argv, int first,
+                      struct cli_args *args, char **flags, int *nflags, char *err, size_t errlen)
+{
+    bool positional_only = false;
+
+    for (int i = first; i < argc; i++) {
+        char *arg = argv[i];
+        if (positional_only || !is_option(arg)) {
+            args->argv[args->argc++] = arg;
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            positional_only = true;
+            continue;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+        size_t index = 0;
+        const struct cli_option *opt = find_option(cmd, arg, len, &index);
+        if (opt != NULL && index < CLI_MAX_OPTIONS) {
+            if (opt->value == NULL && eq != NULL) {
+                snprintf(err, errlen, "%s takes no value", opt->flag);
+                return -1;
+            }
+            if (opt->value == NULL) {
+                args->values[index] = "";
+            } else if (eq != NULL) {
+                args->values[index] = eq + 1;
+            } else if (i + 1 < argc) {
+                args->values[index] = argv[++i];
+            } else {
+                snprintf(err, errlen, "%s needs a value (%s)", opt->flag, opt->value);
+                return -1;
+            }
+            continue;
+        }
+        if (!config_is_flag(arg, len)) {
+            snprintf(err, errlen, "unknown argument \"%.60s\"", arg);
+            return -1;
+        }
+        flags[(*nflags)++] = arg;
+        /* A setting's flag takes the next argument as its value unless it
+         * carries one after "=". */
+        if (eq == NULL && i + 1 < argc)
+            flags[(*nflags)++] = argv[++i];
+    }
+    return 0;
+}
+
+static int usage_error(const struct cli_program *prog, FILE *errout, const char *path,
+                       const char *msg)
+{
+    fprintf(errout, "%s: %s (see %s --help)\n", path, msg, prog->name);
+    return CLI_EXIT_USAGE;
+}
+
+/* Parses and validates the settings and arguments of cmd, then runs it. */
+static int run_command(const struct cli_program *prog, const char *path,
+                       const struct cli_command *cmd, int argc, char **argv, int first,
+                       FILE *errout)
+{
+    char err[512] = "";
+    struct config cfg;
+    struct cli_args args;
+    bool help = false;
+    int nflags = 0, rc;
+    /* Both hold at most every argument; argc is small. */
+    char **flags = calloc((size_t)argc + 1, sizeof *flags);
+    char **positional = calloc((size_t)argc + 1, sizeof *positional);
+
+    if (flags == NULL || positional == NULL) {
+        free(flags);
+        free(positional);
+        fprintf(errout, "%s: out of memory\n", path);
+        return EXIT_FAILURE;
+    }
+    memset(&args, 0, sizeof args);
+    args.argv = positional;
+    if (split_args(cmd, argc, argv, first, &args, flags, &nflags, err, sizeof err) != 0) {
+        rc = usage_error(prog, errout, path, err);
+        goto done;
+    }
+    if (args.argc < cmd->min_args || args.argc > cmd->max_args) {
+        if (args.argc > cmd->max_args && cmd->max_args == 0)
+            snprintf(err, sizeof err, "unexpected argument \"%.60s\"", args.argv[0]);
+        else
+            snprintf(err, sizeof err, "expected %s", cmd->args != NULL ? cmd->args : "no argument");
+        rc = usage_error(prog, errout, path, err);
+        goto done;
+    }
+    if (config_parse(&cfg, cmd->settings, nflags, flags, 0, &help, err, sizeof err) != 0) {
+        fprintf(errout, "%s: %s\n", path, err);
+        config_free(&cfg);
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+    rc = cmd->run(&cfg, &args);
+    config_free(&cfg);
+done:
+    free(flags);
+    free(positional);
+    return rc;
+}
+
+int cli_run(const struct cli_program *prog, int argc, char **argv, FILE *out, FILE *errout)
+{
+    const struct cli_command *cmd = NULL; /* the command argv names, if any */
+    char path[128];
+    int i = 1;
+
+    snprintf(path, sizeof path, "%s", prog->name);
+    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+        if (argc > 2)
+            return usage_error(prog, errout, path, "--version takes no arguments");
+        prog->version(out);
+        return EXIT_SUCCESS;
+    }
+    if (i < argc && !is_option(argv[i])) {
+        cmd = find_command(prog->commands, argv[i]);
+        if (cmd == NULL) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "unknown command \"%.60s\"", argv[i]);
+            return usage_error(prog, errout, path, msg);
+        }
+        path_append(path, sizeof path, argv[i++]);
+        while (cmd->subcommands != NULL && i < argc && !is_option(argv[i])) {
+            const struct cli_command *sub = find_command(cmd->subcommands, argv[i]);
+            if (sub == NULL) {
+                char msg[128];
+                snprintf(msg, sizeof msg, "unknown subcommand \"%.60s\"", argv[i]);
+                return usage_error(prog, errout, path, msg);
+            }
+            cmd = sub;
+            path_append(path, sizeof path, argv[i++]);
+        }
+    }
+    if (wants_help(argc, argv, i)) {
+        if (cmd == NULL)
+            print_global_help(prog, out);
+        else
+            print_command_help(path, cmd, out);
+        return EXIT_SUCCESS;
+    }
+    if (cmd == NULL) {
+        cmd = find_command(prog->commands, prog->default_command);
+        if (cmd == NULL)
+            return usage_error(prog, errout, path, "no command given");
+    }
+    if (cmd->run == NULL) {
+        char msg[256] = "expected a subcommand:";
+        for (const struct cli_command *c = cmd->subcommands; c->name != NULL; c++)
+            path_append(msg, sizeof msg, c->name);
+        return usage_error(prog, errout, path, msg);
+    }
+    return run_command(prog, path, cmd, argc, argv, i, errout);
+}

@@ -1,0 +1,72 @@
+#ifndef GH_CLI_COMMANDS_H
+#define GH_CLI_COMMANDS_H
+
+/* The command line: one table of commands, each a row with its usage, its
+ * help, the groups of settings it reads, its own options and positional
+ * arguments, and either a body or a table of subcommands. cli_run finds the
+ * row argv names, answers --help for it, validates every setting the row
+ * reads and only then runs the body, so a bad command line or setting never
+ * leaves a trace (exit status 2). */
+
+#include <stdio.h>
+
+#include "cli/config.h"
+
+#define CLI_EXIT_USAGE  2 /* bad usage or configuration */
+#define CLI_MAX_OPTIONS 8 /* options of one command, apart from the settings */
+
+/* An option of one command that is not a setting (e.g. --skip-existing). */
+struct cli_option {
+    const char *flag;  /* "--skip-existing" */
+    const char *value; /* the value's name in help ("URL"), or NULL for a switch */
+    const char *help;
+};
+
+/* What the command line gave a command besides its settings. argv points
+ * into the program's argv. */
+struct cli_args {
+    int argc; /* positional arguments, in order */
+    char **argv;
+    /* values[i] belongs to options[i]: its value, "" for a switch given, or
+     * NULL when absent. */
+    const char *values[CLI_MAX_OPTIONS];
+};
+
+struct cli_command {
+    const char *name;
+    const char *args;    /* positional arguments for the usage line ("FILE"), or NULL */
+    const char *summary; /* one line for the list of commands */
+    const char *help;    /* what it does, for its own --help */
+    unsigned settings;   /* the groups of settings it reads (enum config_group) */
+    int min_args, max_args;
+    const struct cli_option *options; /* NULL, or ends with a NULL flag */
+    /* Runs the command once its settings are valid; returns the exit status.
+     * NULL for a command that only holds subcommands. */
+    int (*run)(struct config *cfg, const struct cli_args *args);
+    const struct cli_command *subcommands; /* NULL, or ends with a NULL name */
+};
+
+struct cli_program {
+    const char *name;                   /* in usage lines and messages */
+    const char *about;                  /* one paragraph for the global help */
+    const struct cli_command *commands; /* ends with a NULL name */
+    const char *default_command;        /* what runs when argv names no command */
+    void (*version)(FILE *out);         /* prints --version */
+};
+
+/* gatehouse itself: serve (the default) and migrate. */
+extern const struct cli_program cli_gatehouse;
+
+/* Runs the command argv names (argv[0] is the program's path). "--help" or
+ * "-h" anywhere before "--" prints the help of the command named (the global
+ * help when none is) to out; "--version" as the only argument prints the
+ * versions to out. Usage and configuration errors go to errout as one line
+ * and return CLI_EXIT_USAGE; otherwise returns the command's exit status. */
+int cli_run(const struct cli_program *prog, int argc, char **argv, FILE *out, FILE *errout);
+
+/* Command bodies, one file each. */
+int serve_command(struct config *cfg, const struct cli_args *args);   /* serve.c */
+int migrate_command(struct config *cfg, const struct cli_args *args); /* migrate.c */
+void version_print(FILE *out);                                        /* version.c */
+
+#endif
