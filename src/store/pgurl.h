@@ -2,8 +2,9 @@
 #define GH_STORE_PGURL_H
 
 /* PostgreSQL URLs in the forms SQLAlchemy users write, turned into libpq
- * connection keywords. Owned by the PostgreSQL backend (store_pg.c); main.c
- * calls pgurl_parse to refuse a bad DATABASE_URL before anything connects.
+ * connection keywords. Owned by the PostgreSQL driver (driver_pg.c); the
+ * settings check (cli/config.c) calls pgurl_parse to refuse a bad DATABASE_URL
+ * before anything connects.
  *
  *   postgresql://[user[:password]@][host][:port][/dbname][?key=value&...]
  *   postgres://...  postgresql+asyncpg://...  (also +psycopg2, +psycopg)
