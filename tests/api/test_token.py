@@ -202,10 +202,12 @@ def test_unsupported_grant_type(server, user, grant):
     assert_oauth_error(r, "unsupported_grant_type")
 
 
-def test_refresh_token_grant_not_yet(server, user):
+def test_refresh_token_grant_supported(server, user):
+    # The grant itself (rotation, reuse, errors) is tested in test_sessions.py.
     refresh = server.login(user["username"]).json()["refresh_token"]
     r = server.post("/token", data={"grant_type": "refresh_token", "refresh_token": refresh})
-    assert_oauth_error(r, "unsupported_grant_type")
+    assert r.status_code == 200, r.text
+    assert decode_token(r.json()["access_token"])["sub"] == str(user["id"])
 
 
 def test_errors_are_deterministic(server):
