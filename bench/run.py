@@ -33,6 +33,7 @@ import resource
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import string
 import subprocess
@@ -747,6 +748,25 @@ def run_peer(args, plan, tmp, state):
 
 
 # ------------------------------------------------------------------ gatehouse
+def revoke_sessions(binp, env, db_url, n):
+    """Puts n revoked sessions in gatehouse's revocations table before it starts, as n logouts
+    within the last access-token lifetime would: the server loads them into its in-memory set."""
+    path = db_url[len("sqlite:///"):] if db_url.startswith("sqlite:///") else None
+    if path is None:
+        raise BenchError("--revoked needs the SQLite database (--gh-database sqlite)")
+    r = subprocess.run([binp, "migrate", "--database-url", db_url], env=env, capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode != 0:
+        raise BenchError(f"gatehouse migrate failed: {r.stderr.strip()}")
+    until = int(time.time()) + 86400
+    con = sqlite3.connect(path)
+    with con:
+        con.executemany("INSERT INTO revocations (session_id, until) VALUES (?, ?)",
+                        ((f"bench-revoked-{i:06d}-{rand_tag(8)}", until) for i in range(n)))
+    con.close()
+    log(f"gatehouse: {n} revoked sessions in the database before start")
+
+
 def run_gatehouse(args, plan, tmp, state):
     binp = args.gatehouse_bin if os.path.isabs(args.gatehouse_bin) else os.path.join(ROOT, args.gatehouse_bin)
     if not os.access(binp, os.X_OK):
@@ -763,11 +783,15 @@ def run_gatehouse(args, plan, tmp, state):
     for kv in args.gh_env:
         k, _, v = kv.partition("=")
         env[k] = v
+    if args.revoked:
+        revoke_sessions(binp, env, db_url, args.revoked)
     cmd = [binp, "--port", str(args.port_gh), "--host", HOST, "--database-url", db_url]
     server = Server("gatehouse", cmd, env, args.port_gh, tmp, ready_path="/healthz")
     state["servers"].append(server)
     res = measure_server(server, args, plan, "/me", 200, tmp, "gatehouse", args.cold_runs, "/verify", 10.0)
     res["env"] = {k: env[k] for k in ("BCRYPT_ROUNDS", "WORKERS", "HTTP_THREADS", "QUEUE_SIZE") if k in env}
+    if args.revoked:
+        res["env"]["revoked sessions in the set"] = str(args.revoked)
     res["database_url"] = db_url
     return res
 
@@ -1001,6 +1025,8 @@ def parse_args(argv):
     ap.add_argument("--pg-dir", default="/tmp/gh-bench-pg")
     ap.add_argument("--pg-port", type=int, default=55432)
     ap.add_argument("--no-install", action="store_true", help="never run ../shared/bench/install-deps.sh")
+    ap.add_argument("--revoked", type=int, default=0, metavar="N",
+                    help="start gatehouse with N revoked sessions in its revocation set (SQLite only)")
     ap.add_argument("--gh-database", choices=("sqlite", "pg"), default="sqlite",
                     help="gatehouse's database: a temp SQLite file (default) or the peer's PostgreSQL "
                          "cluster (its own tables beside the peer's \"user\"; needs ../shared)")

@@ -15,10 +15,19 @@
  * handler parses and validates its input, calls core, and answers through
  * the error map (api/errors.h); it holds no SQL and no cryptography. */
 
+/* Browser sessions (API.md): the tokens also as cookies, and the origins
+ * whose cookie-authenticated changes are accepted. */
+struct api_cookies {
+    bool enabled;        /* SESSION_COOKIES */
+    bool secure;         /* COOKIE_SECURE: the Secure attribute */
+    const char *origins; /* ALLOWED_ORIGINS, comma-separated; NULL: none */
+};
+
 /* What every handler may use; read-only while serving. */
 struct api_ctx {
     struct users_deps users;
     struct sessions_deps sessions;
+    struct api_cookies cookies;
 };
 
 /* The verified access token of a request whose route needs one. */
@@ -34,7 +43,8 @@ struct api_token {
  * the request completes. */
 struct api_request {
     const struct api_ctx *app;
-    const char *path; /* the request path, e.g. "/docs/assets/x.js" */
+    const char *path;   /* the request path, e.g. "/docs/assets/x.js" */
+    const char *method; /* "GET", "POST", ... */
     /* The peer's address as libmicrohttpd holds it (NULL if it has none);
      * util/netaddr.h formats it when someone needs the text. */
     const struct sockaddr *client;
@@ -45,9 +55,12 @@ struct api_request {
     struct form query;
     const char *authorization; /* the Authorization header (routes with auth), or NULL */
     const char *cookie_token;  /* the access_token cookie (routes that take it), or NULL */
-    const char *content_type;  /* the Content-Type header (body routes only), or NULL */
-    const char *if_none_match; /* the If-None-Match header, or NULL */
-    const char *body;          /* the whole body, NUL-terminated */
+    /* Read for requests that may change state (not GET or HEAD) only: */
+    const char *origin;         /* the Origin header, or NULL */
+    const char *refresh_cookie; /* the refresh_token cookie, or NULL */
+    const char *content_type;   /* the Content-Type header (body routes only), or NULL */
+    const char *if_none_match;  /* the If-None-Match header, or NULL */
+    const char *body;           /* the whole body, NUL-terminated */
     size_t body_len;
     struct api_token token; /* verified before the handler runs (routes with auth) */
 };
@@ -98,5 +111,11 @@ extern const size_t api_nroutes;
  * authenticated by the cookie belongs here too, after the token, so that
  * no handler can forget it either. */
 bool api_authenticate(const struct api_route *route, struct api_request *req, struct reply *r);
+
+/* True when req may change state on the strength of a cookie alone: its
+ * Origin header is one of ALLOWED_ORIGINS, exactly. A browser sends cookies
+ * with a cross-site form's POST too; the Origin it also sends is what tells
+ * such a request from the application's own (a missing one is refused). */
+bool api_origin_allowed(const struct api_request *req);
 
 #endif

@@ -16,6 +16,10 @@ void api_healthz(const struct api_request *req, struct reply *r);
 void api_readyz(const struct api_request *req, struct reply *r);
 void api_jwks(const struct api_request *req, struct reply *r);
 void api_token(const struct api_request *req, struct reply *r);
+void api_refresh(const struct api_request *req, struct reply *r);
+void api_logout(const struct api_request *req, struct reply *r);
+void api_change_password(const struct api_request *req, struct reply *r);
+void api_delete_me(const struct api_request *req, struct reply *r);
 /* Every documentation path: /openapi.json, /docs, /redoc, /docs/assets/. */
 void api_docs(const struct api_request *req, struct reply *r);
 
@@ -27,8 +31,14 @@ bool api_string_field(json_t *o, const char *name, const char **s, size_t *len,
                       struct outcome_errors *errs);
 
 /* A 200 with {"access_token","token_type","expires_in","refresh_token"},
- * not to be cached; frees and wipes t. */
-void api_tokens_reply(struct reply *r, struct session_tokens *t);
+ * not to be cached, and the session cookies when SESSION_COOKIES is on;
+ * frees and wipes t. */
+void api_tokens_reply(const struct api_request *req, struct reply *r, struct session_tokens *t);
+
+/* Sets the access_token and refresh_token cookies when SESSION_COOKIES is
+ * on; NULL values clear them (Max-Age=0). */
+void api_session_cookies(const struct api_request *req, struct reply *r, const char *access,
+                         const char *refresh);
 
 /* The user as JSON {"id","username","created_at"}. */
 char *api_user_json(const struct user *u);

@@ -58,5 +58,30 @@ bool api_authenticate(const struct api_route *route, struct api_request *req, st
         return false;
     }
     req->token.from_cookie = from_cookie;
+    /* A GET changes nothing, so a cross-site page embedding it gains
+     * nothing; anything else needs its Origin checked. */
+    if (from_cookie && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
+        !api_origin_allowed(req)) {
+        errors_problem(r, OUTCOME_FORBIDDEN, NULL);
+        return false;
+    }
     return true;
+}
+
+bool api_origin_allowed(const struct api_request *req)
+{
+    const char *list = req->app->cookies.origins, *o = req->origin;
+
+    if (list == NULL || o == NULL || o[0] == '\0')
+        return false;
+    size_t olen = strlen(o);
+    for (const char *p = list; *p != '\0';) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (n > 0 && n == olen && memcmp(p, o, n) == 0)
+            return true;
+        p += n;
+    }
+    return false;
 }

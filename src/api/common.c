@@ -1,3 +1,7 @@
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "api/api_internal.h"
 #include "util/timefmt.h"
 
@@ -50,7 +54,31 @@ char *api_user_json(const struct user *u)
     return s;
 }
 
-void api_tokens_reply(struct reply *r, struct session_tokens *t)
+/* Sets the two session cookies (API.md, browser sessions); value NULL
+ * clears them. The refresh token only ever travels to /refresh, and only
+ * from the site itself (SameSite=Strict); the access token goes with
+ * top-level navigations too (Lax), as a login redirect needs. */
+void api_session_cookies(const struct api_request *req, struct reply *r, const char *access,
+                         const char *refresh)
+{
+    const struct api_cookies *c = &req->app->cookies;
+    const struct sessions_deps *d = &req->app->sessions;
+    const char *secure = c->secure ? "; Secure" : "";
+    char v[JWT_MAX_LEN + 160];
+
+    if (!c->enabled)
+        return;
+    snprintf(v, sizeof v, "access_token=%s; Path=/; Max-Age=%ld; HttpOnly%s; SameSite=Lax",
+             access != NULL ? access : "", access != NULL ? d->access_ttl : 0L, secure);
+    reply_header(r, "Set-Cookie", v);
+    snprintf(v, sizeof v,
+             "refresh_token=%s; Path=/refresh; Max-Age=%ld; HttpOnly%s; SameSite=Strict",
+             refresh != NULL ? refresh : "", refresh != NULL ? d->refresh_ttl : 0L, secure);
+    reply_header(r, "Set-Cookie", v);
+    sodium_memzero(v, sizeof v);
+}
+
+void api_tokens_reply(const struct api_request *req, struct reply *r, struct session_tokens *t)
 {
     json_t *body =
         json_pack("{s:s, s:s, s:i, s:s}", "access_token", t->access_token, "token_type", "bearer",
@@ -59,5 +87,6 @@ void api_tokens_reply(struct reply *r, struct session_tokens *t)
     reply_json(r, 200, body != NULL ? json_dumps(body, JSON_COMPACT) : NULL);
     r->no_store = true;
     json_decref(body);
+    api_session_cookies(req, r, t->access_token, t->refresh_token);
     sessions_tokens_free(t);
 }

@@ -12,8 +12,11 @@ void reply_free(struct reply *r)
         sodium_memzero(r->body, r->body_len);
         free(r->body);
     }
-    for (int i = 0; i < r->nheaders; i++)
+    /* Header values may be cookies that carry tokens. */
+    for (int i = 0; i < r->nheaders; i++) {
+        sodium_memzero(r->headers[i].value, strlen(r->headers[i].value));
         free(r->headers[i].value);
+    }
     memset(r, 0, sizeof *r);
 }
 

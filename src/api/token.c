@@ -27,6 +27,23 @@ static bool required(const struct form *f, struct reply *r, const char *name, co
     return false;
 }
 
+/* §6: a refresh token for a new access token and a new refresh token. */
+static void refresh_grant(const struct api_request *req, const struct form *f, struct reply *r)
+{
+    const char *tok = NULL;
+    size_t len = 0;
+    struct session_tokens t;
+
+    if (!required(f, r, "refresh_token", &tok, &len))
+        return;
+    enum outcome st = sessions_refresh(&req->app->sessions, tok, len, &t);
+    if (st != OUTCOME_OK) {
+        errors_oauth(r, st, NULL);
+        return;
+    }
+    api_tokens_reply(req, r, &t);
+}
+
 static void password_grant(const struct api_request *req, const struct form *f, struct reply *r)
 {
     const char *u = NULL, *p = NULL;
@@ -45,7 +62,7 @@ static void password_grant(const struct api_request *req, const struct form *f, 
         return;
     }
     /* The body of /login, which RFC 6749 §5.1 also describes. */
-    api_tokens_reply(r, &t);
+    api_tokens_reply(req, r, &t);
 }
 
 void api_token(const struct api_request *req, struct reply *r)
@@ -85,11 +102,9 @@ void api_token(const struct api_request *req, struct reply *r)
     if (strcmp(grant, "password") == 0)
         password_grant(req, &f, r);
     else if (strcmp(grant, "refresh_token") == 0)
-        /* Sessions (refresh, rotation, revocation) arrive in a later release. */
-        errors_oauth_request(r, "unsupported_grant_type",
-                             "grant_type: refresh_token is not supported yet");
+        refresh_grant(req, &f, r);
     else
-        errors_oauth_request(r, "unsupported_grant_type", "grant_type: only password is supported");
+        errors_oauth_request(r, "unsupported_grant_type", "grant_type: password or refresh_token");
 done:
     form_free(&f);
 out:

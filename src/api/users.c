@@ -56,7 +56,7 @@ void api_login(const struct api_request *req, struct reply *r)
         errors_problem(r, st, NULL);
         return;
     }
-    api_tokens_reply(r, &t);
+    api_tokens_reply(req, r, &t);
 }
 
 void api_me(const struct api_request *req, struct reply *r)

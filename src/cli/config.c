@@ -41,6 +41,9 @@ static const struct setting settings[] = {
      OFF(access_token_expire_minutes), "30", 1, 525600, "access token lifetime in minutes"},
     {"REFRESH_TOKEN_EXPIRE_DAYS", "--refresh-token-expire-days", K_LONG, CONFIG_TOKENS,
      OFF(refresh_token_expire_days), "30", 1, 3650, "session (refresh token) lifetime in days"},
+    {"REFRESH_TOKEN_EXPIRE_SECONDS", "--refresh-token-expire-seconds", K_LONG, CONFIG_TOKENS,
+     OFF(refresh_token_expire_seconds), NULL, 1, 315360000,
+     "session lifetime in seconds; when set, wins over REFRESH_TOKEN_EXPIRE_DAYS"},
     {"JWT_ISSUER", "--jwt-issuer", K_STRING, CONFIG_TOKENS, OFF(jwt_issuer), NULL, 0, 0,
      "iss claim issued and required (unset: none)"},
     {"JWT_AUDIENCE", "--jwt-audience", K_STRING, CONFIG_TOKENS, OFF(jwt_audience), NULL, 0, 0,
@@ -71,6 +74,17 @@ static const struct setting settings[] = {
      1, 1000000, "concurrent client connections"},
     {"ACCESS_LOG", "--access-log", K_BOOL, CONFIG_SERVING, OFF(access_log), "0", 0, 0,
      "log one line per request (1/0)"},
+    {"SESSION_COOKIES", "--session-cookies", K_BOOL, CONFIG_SERVING, OFF(session_cookies), "0", 0,
+     0, "also hand out the tokens as HttpOnly cookies (/login, /token, /refresh) (1/0)"},
+    {"COOKIE_SECURE", "--cookie-secure", K_BOOL, CONFIG_SERVING, OFF(cookie_secure), "1", 0, 0,
+     "mark the cookies Secure (HTTPS only); 0 only for plain-HTTP development (1/0)"},
+    {"ALLOWED_ORIGINS", "--allowed-origins", K_STRING, CONFIG_SERVING, OFF(allowed_origins), NULL,
+     0, 0,
+     "comma-separated origins (https://app.example.com) whose cookie-authenticated POST, PUT "
+     "and DELETE requests are accepted (unset: none)"},
+    {"SESSION_PURGE_INTERVAL_SECONDS", "--session-purge-interval-seconds", K_LONG, CONFIG_SERVING,
+     OFF(session_purge_interval_seconds), "600", 1, 86400,
+     "how often expired sessions and revocations are deleted"},
     {"DB_POOL_SIZE", "--db-pool-size", K_LONG, CONFIG_SERVING, OFF(db_pool_size), NULL, 1, 1000,
      "database connections (default: WORKERS + DB_WORKERS)"},
     {"DB_CONNECT_TIMEOUT_SECONDS", "--db-connect-timeout-seconds", K_LONG, CONFIG_DATABASE,
@@ -181,6 +195,41 @@ static int check_database_url(const char *url, char *err, size_t errlen)
 
 /* Checks that span several settings or need more than a range. A setting of
  * a group the command does not read holds its default, which passes. */
+/* ALLOWED_ORIGINS: each entry an origin as a browser serializes it in the
+ * Origin header (RFC 6454 §6.1): scheme "://" host [":" port], lower case,
+ * no path, no trailing slash. An entry a browser could never send would
+ * silently match nothing, so it is refused here. */
+static int origins_check(const char *list, char *err, size_t errlen)
+{
+    const char *p = list;
+
+    for (;;) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, ", ");
+        const char *after = strncmp(p, "https://", 8) == 0  ? p + 8
+                            : strncmp(p, "http://", 7) == 0 ? p + 7
+                                                            : NULL;
+        bool ok = after != NULL && after < p + n;
+        for (const char *c = after; ok && c < p + n; c++)
+            ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' ||
+                 *c == ':' || *c == '[' || *c == ']';
+        if (!ok) {
+            snprintf(err, errlen,
+                     "ALLOWED_ORIGINS: \"%.*s\" is not an origin such as https://app.example.com "
+                     "(lower case, no path)",
+                     (int)(n < 80 ? n : 80), p);
+            return -1;
+        }
+        p += n;
+        while (*p == ' ')
+            p++;
+        if (*p == '\0')
+            return 0;
+        p++; /* the comma */
+    }
+}
+
 static int validate(struct config *cfg, unsigned groups, char *err, size_t errlen)
 {
     if (strcmp(cfg->algorithm, "HS256") != 0) {
@@ -207,6 +256,9 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
                  "-hex 32)");
         return -1;
     }
+    if ((groups & CONFIG_SERVING) && cfg->allowed_origins != NULL &&
+        origins_check(cfg->allowed_origins, err, errlen) != 0)
+        return -1;
     if (groups & CONFIG_SERVING) {
         if (cfg->host[0] == '\0') {
             snprintf(err, errlen, "HOST: must not be empty");

@@ -18,8 +18,9 @@ struct config {
     char *algorithm;
     long access_token_expire_minutes;
     long refresh_token_expire_days;
-    char *jwt_issuer;   /* NULL when unset */
-    char *jwt_audience; /* NULL when unset */
+    long refresh_token_expire_seconds; /* 0 when unset: the days count */
+    char *jwt_issuer;                  /* NULL when unset */
+    char *jwt_audience;                /* NULL when unset */
     long jwt_leeway_seconds;
     char *host;
     long port;
@@ -32,6 +33,10 @@ struct config {
     long http_threads;
     long max_connections;
     bool access_log;
+    bool session_cookies;
+    bool cookie_secure;
+    char *allowed_origins; /* NULL when unset */
+    long session_purge_interval_seconds;
     long db_pool_size; /* 0 until validated: WORKERS + 1 */
     long db_connect_timeout_seconds;
     long db_statement_timeout_ms;

@@ -1,5 +1,6 @@
 /* gatehouse serve: open the store, serve until SIGTERM or SIGINT. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -14,10 +16,13 @@
 #include "cli/hostaddr.h"
 #include "core/jwt.h"
 #include "core/password.h"
+#include "core/revocation.h"
+#include "core/sessions.h"
 #include "http/server.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/pool.h"
+#include "util/timefmt.h"
 
 #define SHUTDOWN_GRACE_MS 30000
 
@@ -82,6 +87,66 @@ static int load_secret_file(struct config *cfg, const char *dbpath, char *err, s
     return cfg->secret_key != NULL ? 0 : -1;
 }
 
+/* The janitor: every SESSION_PURGE_INTERVAL_SECONDS, deletes the sessions
+ * and revocations that have expired (sessions_purge), so that the tables
+ * and the revocation set do not grow without end. */
+struct janitor {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop, running;
+    const struct sessions_deps *sessions;
+    long interval_s;
+};
+
+static void *janitor_main(void *arg)
+{
+    struct janitor *j = arg;
+    struct timespec at;
+
+    pthread_mutex_lock(&j->lock);
+    while (!j->stop) {
+        clock_gettime(CLOCK_MONOTONIC, &at);
+        at.tv_sec += j->interval_s;
+        while (!j->stop && pthread_cond_timedwait(&j->wake, &j->lock, &at) != ETIMEDOUT)
+            ;
+        if (j->stop)
+            break;
+        pthread_mutex_unlock(&j->lock);
+        sessions_purge(j->sessions, timefmt_now());
+        pthread_mutex_lock(&j->lock);
+    }
+    pthread_mutex_unlock(&j->lock);
+    return NULL;
+}
+
+static int janitor_start(struct janitor *j, const struct sessions_deps *d, long interval_s)
+{
+    pthread_condattr_t ca;
+
+    j->sessions = d;
+    j->interval_s = interval_s;
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    j->running = pthread_create(&j->thread, NULL, janitor_main, j) == 0;
+    return j->running ? 0 : -1;
+}
+
+static void janitor_stop(struct janitor *j)
+{
+    if (!j->running)
+        return;
+    pthread_mutex_lock(&j->lock);
+    j->stop = true;
+    pthread_cond_signal(&j->wake);
+    pthread_mutex_unlock(&j->lock);
+    pthread_join(j->thread, NULL);
+    j->running = false;
+}
+
 int serve_command(struct config *cfg, const struct cli_args *args)
 {
     char err[512] = "";
@@ -92,6 +157,8 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     int rc = EXIT_FAILURE;
     sigset_t sigs;
     char where[NI_MAXHOST + 16];
+    revset *revoked = NULL;
+    struct janitor janitor = {0};
 
     /* cli_run has validated every setting, DATABASE_URL, SECRET_KEY and
      * HOST included: from here on a failure is not one of configuration. */
@@ -106,6 +173,12 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     if (store_open(cfg->database_url, &so, &st, err, sizeof err) != STORE_OK) {
         fprintf(stderr, "gatehouse: %s\n", err);
         return EXIT_FAILURE;
+    }
+    /* With SQLite, revocations live in this process alone: a second server
+     * on the file would never hear of them. */
+    if (store_claim_sole_server(st, err, sizeof err) != STORE_OK) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        goto done;
     }
     if (cfg->secret_key == NULL) {
         const char *dbpath = store_sqlite_path(st);
@@ -146,11 +219,30 @@ int serve_command(struct config *cfg, const struct cli_args *args)
                 cfg->db_workers);
         goto done;
     }
+    revoked = revset_create();
+    if (revoked == NULL) {
+        fprintf(stderr, "gatehouse: out of memory\n");
+        goto done;
+    }
+    long refresh_ttl = cfg->refresh_token_expire_seconds != 0
+                           ? cfg->refresh_token_expire_seconds
+                           : cfg->refresh_token_expire_days * 86400;
     struct api_ctx app = {
         .users = {st, &policy},
-        .sessions = {st, jwt, cfg->access_token_expire_minutes * 60,
-                     cfg->refresh_token_expire_days * 86400},
+        .sessions = {st, jwt, cfg->access_token_expire_minutes * 60, refresh_ttl,
+                     cfg->jwt_leeway_seconds, revoked},
+        .cookies = {cfg->session_cookies, cfg->cookie_secure, cfg->allowed_origins},
     };
+    /* The revoked sessions first, then the threads that keep them current
+     * (after the signal mask: they must not take SIGTERM). */
+    if (sessions_start(&app.sessions) != 0) {
+        fprintf(stderr, "gatehouse: cannot load the revoked sessions from the database\n");
+        goto done;
+    }
+    if (janitor_start(&janitor, &app.sessions, cfg->session_purge_interval_seconds) != 0) {
+        fprintf(stderr, "gatehouse: cannot start the session purge thread\n");
+        goto done;
+    }
     struct http_options ho = {
         .host = cfg->host,
         .port = (unsigned)cfg->port,
@@ -180,9 +272,11 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     rc = EXIT_SUCCESS;
 done:
     http_stop(srv, 0);
+    janitor_stop(&janitor);
     pool_destroy(hashers);
     pool_destroy(dbw);
+    store_close(st); /* stops the revocation watch, which writes to revoked */
+    revset_free(revoked);
     jwt_key_free(jwt);
-    store_close(st);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/b64.h"
+#include "util/log.h"
 #include "util/timefmt.h"
 
 void sessions_tokens_free(struct session_tokens *t)
@@ -18,45 +19,224 @@ void sessions_tokens_free(struct session_tokens *t)
     sodium_memzero(t->refresh_token, sizeof t->refresh_token);
 }
 
+/* A fresh refresh token into token (48 bytes) and its SHA-256 into hash:
+ * only the hash is stored, so a copy of the database lets no one refresh. */
+static void new_refresh_token(char token[48], unsigned char hash[32])
+{
+    unsigned char raw[32];
+
+    randombytes_buf(raw, sizeof raw);
+    b64url_encode(token, raw, sizeof raw);
+    sodium_memzero(raw, sizeof raw);
+    crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
+}
+
+/* Signs the access token of session sid for user id/username into out. */
+static enum outcome issue_access(const struct sessions_deps *d, int64_t user_id,
+                                 const char *username, const char *sid, int64_t now,
+                                 struct session_tokens *out)
+{
+    struct jwt_claims c = {0};
+
+    c.user_id = user_id;
+    snprintf(c.username, sizeof c.username, "%s", username);
+    snprintf(c.sid, sizeof c.sid, "%s", sid);
+    c.iat = now;
+    c.exp = now + d->access_ttl;
+    out->access_token = jwt_sign(d->jwt, &c);
+    if (out->access_token == NULL)
+        return OUTCOME_ERROR;
+    out->expires_in = d->access_ttl;
+    return OUTCOME_OK;
+}
+
 enum outcome sessions_open(const struct sessions_deps *d, const struct user *u,
                            struct session_tokens *out)
 {
-    unsigned char sid_raw[16], refresh_raw[32];
+    unsigned char sid_raw[16];
     struct store_session s = {0};
-    struct jwt_claims c = {0};
     int64_t now = timefmt_now();
 
     memset(out, 0, sizeof *out);
     randombytes_buf(sid_raw, sizeof sid_raw);
-    randombytes_buf(refresh_raw, sizeof refresh_raw);
     b64url_encode(s.id, sid_raw, sizeof sid_raw);
-    b64url_encode(out->refresh_token, refresh_raw, sizeof refresh_raw);
-    /* Only the hash of the refresh token is stored: a copy of the database
-     * does not let anyone refresh. */
-    crypto_hash_sha256(s.refresh_hash, (const unsigned char *)out->refresh_token,
-                       strlen(out->refresh_token));
-    sodium_memzero(refresh_raw, sizeof refresh_raw);
+    new_refresh_token(out->refresh_token, s.refresh_hash);
     s.user_id = u->id;
     s.created_at = now;
     s.expires_at = now + d->refresh_ttl;
     enum store_status st = store_session_create(d->store, NULL, &s);
+    enum outcome o = st == STORE_OK ? issue_access(d, u->id, u->username, s.id, now, out)
+                                    : outcome_from_store(st, OUTCOME_ERROR);
+    if (o != OUTCOME_OK)
+        sessions_tokens_free(out);
+    return o;
+}
+
+/* How long a session revoked now stays in the revocation set: until every
+ * access token issued before now has expired, leeway included. */
+static int64_t revoked_until(const struct sessions_deps *d, int64_t now)
+{
+    return now + d->access_ttl + d->leeway + 1;
+}
+
+static int batch_add(struct sessions_batch *b, const char *sid)
+{
+    if (b->count == b->cap) {
+        size_t cap = b->cap != 0 ? b->cap * 2 : 8;
+        void *p = realloc(b->sid, cap * sizeof *b->sid);
+        if (p == NULL)
+            return -1;
+        b->sid = p;
+        b->cap = cap;
+    }
+    snprintf(b->sid[b->count++], sizeof b->sid[0], "%s", sid);
+    return 0;
+}
+
+void sessions_batch_free(struct sessions_batch *b)
+{
+    free(b->sid);
+    memset(b, 0, sizeof *b);
+}
+
+void sessions_batch_apply(const struct sessions_deps *d, const struct sessions_batch *b)
+{
+    for (size_t i = 0; d->revoked != NULL && i < b->count; i++)
+        revset_add(d->revoked, b->sid[i], strlen(b->sid[i]), b->until);
+}
+
+struct collect {
+    struct sessions_batch *batch;
+    int failed;
+};
+
+static void collect_sid(void *arg, const char *sid)
+{
+    struct collect *c = arg;
+
+    if (batch_add(c->batch, sid) != 0)
+        c->failed = 1;
+}
+
+enum outcome sessions_revoke_tx(const struct sessions_deps *d, store_tx *tx, int64_t user_id,
+                                const char *sid, enum sessions_scope scope,
+                                struct sessions_batch *batch)
+{
+    int64_t now = timefmt_now();
+    struct collect c = {batch, 0};
+    enum store_status st = STORE_OK;
+
+    batch->until = revoked_until(d, now);
+    if (scope == SESSIONS_LOCAL) {
+        /* Already revoked, or purged: its tokens are refused all the same
+         * once the revocation is recorded. */
+        st = store_session_revoke(d->store, tx, sid, now);
+        if (st == STORE_NOT_FOUND)
+            st = STORE_OK;
+        if (st == STORE_OK && batch_add(batch, sid) != 0)
+            c.failed = 1;
+    } else {
+        st = store_sessions_revoke_of_user(
+            d->store, tx, user_id, scope == SESSIONS_OTHERS ? sid : NULL, now, collect_sid, &c);
+    }
+    if (c.failed)
+        return OUTCOME_ERROR;
+    for (size_t i = 0; st == STORE_OK && i < batch->count; i++)
+        st = store_revocation_add(d->store, tx, batch->sid[i], batch->until);
+    return outcome_from_store(st, OUTCOME_ERROR);
+}
+
+enum outcome sessions_logout(const struct sessions_deps *d, const struct jwt_claims *claims,
+                             enum sessions_scope scope)
+{
+    struct sessions_batch batch = {0};
+    store_tx tx;
+    enum store_status st = store_begin(d->store, &tx);
+
+    if (st != STORE_OK)
+        return outcome_from_store(st, OUTCOME_ERROR);
+    enum outcome o = sessions_revoke_tx(d, &tx, claims->user_id, claims->sid, scope, &batch);
+    if (o == OUTCOME_OK) {
+        o = outcome_from_store(store_commit(&tx), OUTCOME_ERROR);
+        if (o == OUTCOME_OK)
+            sessions_batch_apply(d, &batch);
+    } else {
+        store_rollback(&tx);
+    }
+    sessions_batch_free(&batch);
+    return o;
+}
+
+/* A refresh token as we issue them: 43 characters of base64url (256 bits). */
+static bool refresh_token_shape(const char *t, size_t len)
+{
+    unsigned char raw[33];
+
+    return len == 43 && b64url_decode(raw, sizeof raw, t, len) == 32;
+}
+
+/* The rotated-away token hash came back: revoke its whole session. */
+static enum outcome revoke_reused(const struct sessions_deps *d, store_tx *tx, const char *sid)
+{
+    struct sessions_batch batch = {0};
+    enum outcome o = sessions_revoke_tx(d, tx, 0, sid, SESSIONS_LOCAL, &batch);
+
+    if (o == OUTCOME_OK)
+        o = outcome_from_store(store_commit(tx), OUTCOME_ERROR);
+    else
+        store_rollback(tx);
+    if (o == OUTCOME_OK) {
+        sessions_batch_apply(d, &batch);
+        log_warn("session %s: a refresh token was used twice; the session is revoked", sid);
+        o = OUTCOME_TOKEN_REUSED;
+    }
+    sessions_batch_free(&batch);
+    return o;
+}
+
+enum outcome sessions_refresh(const struct sessions_deps *d, const char *token, size_t len,
+                              struct session_tokens *out)
+{
+    unsigned char old_hash[32], new_hash[32];
+    struct store_session sess;
+    struct store_user u;
+    char sid[STORE_ID_MAX + 1];
+    int64_t now = timefmt_now();
+    store_tx tx;
+
+    memset(out, 0, sizeof *out);
+    if (!refresh_token_shape(token, len))
+        return OUTCOME_TOKEN_INVALID;
+    crypto_hash_sha256(old_hash, (const unsigned char *)token, len);
+    new_refresh_token(out->refresh_token, new_hash);
+    enum store_status st = store_begin(d->store, &tx);
     if (st != STORE_OK) {
         sessions_tokens_free(out);
         return outcome_from_store(st, OUTCOME_ERROR);
     }
-
-    c.user_id = u->id;
-    snprintf(c.username, sizeof c.username, "%s", u->username);
-    memcpy(c.sid, s.id, sizeof s.id < sizeof c.sid ? sizeof s.id : sizeof c.sid);
-    c.iat = now;
-    c.exp = now + d->access_ttl;
-    out->access_token = jwt_sign(d->jwt, &c);
-    if (out->access_token == NULL) {
+    /* The compare-and-set decides: of two refreshes with one token, the
+     * second finds the hash rotated away and takes the reuse path. */
+    st = store_session_rotate(d->store, &tx, old_hash, new_hash, now, &sess);
+    if (st == STORE_NOT_FOUND) {
         sessions_tokens_free(out);
-        return OUTCOME_ERROR;
+        st = store_session_by_rotated(d->store, &tx, old_hash, sid);
+        if (st == STORE_OK)
+            return revoke_reused(d, &tx, sid);
+        store_rollback(&tx);
+        return outcome_from_store(st, OUTCOME_TOKEN_INVALID);
     }
-    out->expires_in = d->access_ttl;
-    return OUTCOME_OK;
+    if (st == STORE_OK)
+        st = store_user_by_id(d->store, &tx, sess.user_id, &u);
+    if (st == STORE_OK)
+        st = store_commit(&tx);
+    else
+        store_rollback(&tx);
+    sodium_memzero(u.password_hash, sizeof u.password_hash);
+    enum outcome o = st == STORE_OK ? issue_access(d, u.id, u.username, sess.id, now, out)
+                                    : outcome_from_store(st, OUTCOME_TOKEN_INVALID);
+    if (o != OUTCOME_OK)
+        sessions_tokens_free(out);
+    return o;
 }
 
 enum outcome sessions_verify_access(const struct sessions_deps *d, const char *token, size_t len,
@@ -66,14 +246,60 @@ enum outcome sessions_verify_access(const struct sessions_deps *d, const char *t
         return OUTCOME_TOKEN_INVALID;
     /* A revoked session's tokens stay well-signed until they expire; only
      * the revocation set tells them apart (API.md, POST /logout). */
-    if (sessions_is_revoked(d, out))
+    if (sessions_is_revoked(d, out, now))
         return OUTCOME_TOKEN_INVALID;
     return OUTCOME_OK;
 }
 
-bool sessions_is_revoked(const struct sessions_deps *d, const struct jwt_claims *claims)
+bool sessions_is_revoked(const struct sessions_deps *d, const struct jwt_claims *claims,
+                         int64_t now)
 {
-    (void)d;
-    (void)claims;
-    return false;
+    return d->revoked != NULL && revset_contains(d->revoked, claims->sid, strlen(claims->sid), now);
+}
+
+static void on_revoked(void *arg, const char *sid, int64_t until)
+{
+    const struct sessions_deps *d = arg;
+
+    revset_add(d->revoked, sid, strlen(sid), until);
+}
+
+/* Loads every revocation still in force; the watch calls it again after a
+ * reconnect, for what was announced while it was away. */
+static void reload(void *arg)
+{
+    const struct sessions_deps *d = arg;
+
+    if (store_revocations_live(d->store, timefmt_now(), on_revoked, arg) != STORE_OK)
+        log_warn("could not reload revoked sessions; retrying at the next reconnect");
+}
+
+int sessions_start(const struct sessions_deps *d)
+{
+    struct store_watch w = {on_revoked, reload, (void *)d};
+
+    if (d->revoked == NULL)
+        return -1;
+    if (store_revocations_live(d->store, timefmt_now(), on_revoked, (void *)d) != STORE_OK)
+        return -1;
+    return store_watch(d->store, &w);
+}
+
+void sessions_purge(const struct sessions_deps *d, int64_t now)
+{
+    int64_t sessions = 0, revocations = 0;
+    size_t in_memory = d->revoked != NULL ? revset_purge(d->revoked, now) : 0;
+
+    /* A session revoked longer ago than an access token lives has no token
+     * left that could be used, and its refresh tokens were refused all
+     * along: its row (and its rotated-away hashes) can go. */
+    if (store_sessions_purge(d->store, now, now - d->access_ttl - d->leeway, &sessions) !=
+            STORE_OK ||
+        store_revocations_purge(d->store, now, &revocations) != STORE_OK) {
+        log_warn("purging expired sessions failed; retrying at the next interval");
+        return;
+    }
+    if (sessions > 0 || revocations > 0 || in_memory > 0)
+        log_info("purged %lld expired sessions and %lld expired revocations (%zu in memory)",
+                 (long long)sessions, (long long)revocations, in_memory);
 }

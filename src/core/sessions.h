@@ -7,19 +7,41 @@
 
 #include "core/jwt.h"
 #include "core/outcome.h"
+#include "core/revocation.h"
 #include "core/users.h"
 #include "store/store.h"
 
 /* Sessions: one per login. Opening one stores it and issues its access and
- * refresh tokens; verifying an access token checks its signature, its claims
- * and whether its session was revoked. Rotation and revocation come with the
- * sessions issue, behind the same functions. */
+ * refresh tokens; a refresh rotates the refresh token (and a rotated one
+ * presented again revokes the session); logout, a password change and an
+ * account deletion revoke sessions. A revoked session's access tokens stay
+ * well-signed until they expire, so every check of an access token also
+ * asks the in-memory revocation set, which holds each revoked session until
+ * then: filled at start from the database, by this instance's revocations
+ * at once, and by other instances' through the store's watch. */
 
 struct sessions_deps {
     store *store;
     const jwt_key *jwt;
     long access_ttl;  /* seconds */
     long refresh_ttl; /* seconds */
+    long leeway;      /* seconds of clock skew jwt_verify allows past exp */
+    revset *revoked;  /* the revocation set; NULL: nothing is ever revoked */
+};
+
+/* Which sessions a logout ends (API.md, POST /logout). */
+enum sessions_scope {
+    SESSIONS_LOCAL,  /* the caller's */
+    SESSIONS_GLOBAL, /* every session of the user */
+    SESSIONS_OTHERS, /* every session of the user but the caller's */
+};
+
+/* The ids of sessions revoked inside a transaction, to be put in the
+ * revocation set once it has committed (sessions_batch_apply). */
+struct sessions_batch {
+    size_t count, cap;
+    char (*sid)[STORE_ID_MAX + 1];
+    int64_t until;
 };
 
 /* The tokens of a new session. access_token is malloc'd; free both with
@@ -45,11 +67,45 @@ enum outcome sessions_open(const struct sessions_deps *d, const struct user *u,
 enum outcome sessions_verify_access(const struct sessions_deps *d, const char *token, size_t len,
                                     int64_t now, struct jwt_claims *out);
 
-/* True when the session of verified claims has been revoked. This is the
- * hook of the in-memory revocation set (revoked session ids until their
- * tokens expire); until the sessions issue fills it in, no session is ever
- * revoked and it returns false. sessions_verify_access is its only caller,
- * so every route that needs a token passes through it. */
-bool sessions_is_revoked(const struct sessions_deps *d, const struct jwt_claims *claims);
+/* True when the session of verified claims has been revoked (the in-memory
+ * set: no database). sessions_verify_access is its only caller, so every
+ * route that needs a token passes through it. */
+bool sessions_is_revoked(const struct sessions_deps *d, const struct jwt_claims *claims,
+                         int64_t now);
+
+/* Rotates a refresh token (len bytes) into a new one and a new access token
+ * of the same session, into *out. OUTCOME_TOKEN_INVALID for a malformed,
+ * unknown, expired or revoked token; OUTCOME_TOKEN_REUSED for one rotated
+ * already, whose whole session is revoked then (a stolen copy was used:
+ * RFC 9700 §4.14.2). Of two concurrent refreshes with one token exactly one
+ * succeeds, and the other revokes the session. */
+enum outcome sessions_refresh(const struct sessions_deps *d, const char *token, size_t len,
+                              struct session_tokens *out);
+
+/* Ends sessions of claims' user chosen by scope, everywhere. */
+enum outcome sessions_logout(const struct sessions_deps *d, const struct jwt_claims *claims,
+                             enum sessions_scope scope);
+
+/* Inside tx: revokes the sessions of user_id chosen by scope (sid: the
+ * caller's session) and records each revocation (store_revocation_add,
+ * which other instances hear of at commit). Their ids go into *batch. */
+enum outcome sessions_revoke_tx(const struct sessions_deps *d, store_tx *tx, int64_t user_id,
+                                const char *sid, enum sessions_scope scope,
+                                struct sessions_batch *batch);
+
+/* After the commit of the transaction that filled b: every id in it joins
+ * the revocation set, so this instance refuses the tokens at once. */
+void sessions_batch_apply(const struct sessions_deps *d, const struct sessions_batch *b);
+void sessions_batch_free(struct sessions_batch *b);
+
+/* Fills the revocation set from the database and, on PostgreSQL, keeps it
+ * in step with every other instance (store_watch). Call once at start,
+ * before serving. Returns 0, or -1 when the set could not be loaded. */
+int sessions_start(const struct sessions_deps *d);
+
+/* Deletes what has expired: sessions past their lifetime, sessions revoked
+ * longer ago than an access token lives, and revocations no longer in
+ * force, in the database and in the set. Logs what it removed. */
+void sessions_purge(const struct sessions_deps *d, int64_t now);
 
 #endif

@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "core/sessions.h"
 #include "core/username.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -26,33 +27,34 @@ static void check_username(const char *u, size_t len, struct outcome_errors *err
     }
 }
 
-static void check_password(const struct password_policy *pol, const char *u, const char *pw,
-                           size_t len, struct outcome_errors *errs)
+/* The rules of a new password, reported under field ("password" at
+ * registration, "new_password" on a change). */
+static void check_password(const struct password_policy *pol, const char *field, const char *u,
+                           const char *pw, size_t len, struct outcome_errors *errs)
 {
     switch (password_check(pol, u, pw, len)) {
     case RULE_OK: break;
     case RULE_TOO_SHORT:
-        outcome_error_add(errs, "password", "too_short", "must be at least %ld characters",
+        outcome_error_add(errs, field, "too_short", "must be at least %ld characters",
                           pol->min_length);
         break;
     case RULE_TOO_LONG:
-        outcome_error_add(errs, "password", "too_long", "must be at most %d bytes of UTF-8",
+        outcome_error_add(errs, field, "too_long", "must be at most %d bytes of UTF-8",
                           pol->scheme == PASSWORD_BCRYPT ? PASSWORD_BCRYPT_MAX
                                                          : PASSWORD_ARGON2_MAX);
         break;
     case RULE_CONTAINS_NUL:
-        outcome_error_add(errs, "password", "contains_nul", "must not contain NUL characters");
+        outcome_error_add(errs, field, "contains_nul", "must not contain NUL characters");
         break;
     case RULE_EQUALS_USERNAME:
-        outcome_error_add(errs, "password", "equals_username",
-                          "must not be the same as the username");
+        outcome_error_add(errs, field, "equals_username", "must not be the same as the username");
         break;
     case RULE_TOO_COMMON:
-        outcome_error_add(errs, "password", "too_common",
+        outcome_error_add(errs, field, "too_common",
                           "is on the list of commonly used passwords; choose another");
         break;
     case RULE_INVALID_UTF8:
-        outcome_error_add(errs, "password", "invalid_characters", "must be valid UTF-8");
+        outcome_error_add(errs, field, "invalid_characters", "must be valid UTF-8");
         break;
     }
 }
@@ -79,7 +81,7 @@ enum outcome users_register(const struct users_deps *d, const char *username, si
     check_username(username, ulen, errs);
     /* username is NUL-free when valid; an invalid one only feeds the
      * equals-username comparison, which is length-bounded. */
-    check_password(d->policy, errs->count == 0 ? username : "", password, plen, errs);
+    check_password(d->policy, "password", errs->count == 0 ? username : "", password, plen, errs);
     if (errs->count > 0)
         return OUTCOME_INVALID;
     username_key(key, username);
@@ -126,4 +128,113 @@ enum outcome users_by_token(const struct users_deps *d, const struct jwt_claims 
 
     take_user(&su, out);
     return outcome_from_store(st, OUTCOME_TOKEN_INVALID);
+}
+
+/* The user behind claims with the password checked: OUTCOME_OK with *su
+ * filled (the caller wipes its hash), OUTCOME_TOKEN_INVALID when the user is
+ * gone, OUTCOME_BAD_CREDENTIALS for a wrong password. */
+static enum outcome recheck(const struct users_deps *d, const struct jwt_claims *claims,
+                            const char *password, size_t plen, struct store_user *su)
+{
+    enum store_status st = store_user_by_id(d->store, NULL, claims->user_id, su);
+
+    if (st != STORE_OK)
+        return outcome_from_store(st, OUTCOME_TOKEN_INVALID);
+    return password_verify(password, plen, su->password_hash) ? OUTCOME_OK
+                                                              : OUTCOME_BAD_CREDENTIALS;
+}
+
+/* Runs the store writes of fn and the revocations of scope in one
+ * transaction, then puts the revoked sessions in the set. */
+static enum outcome with_revocations(const struct sessions_deps *sd,
+                                     const struct jwt_claims *claims, enum sessions_scope scope,
+                                     enum store_status (*fn)(store_tx *tx, void *arg), void *arg)
+{
+    struct sessions_batch batch = {0};
+    store_tx tx;
+    enum store_status st = store_begin(sd->store, &tx);
+
+    if (st != STORE_OK)
+        return outcome_from_store(st, OUTCOME_ERROR);
+    enum outcome o = sessions_revoke_tx(sd, &tx, claims->user_id, claims->sid, scope, &batch);
+    if (o == OUTCOME_OK)
+        o = outcome_from_store(fn(&tx, arg), OUTCOME_TOKEN_INVALID);
+    if (o == OUTCOME_OK)
+        o = outcome_from_store(store_commit(&tx), OUTCOME_ERROR);
+    else
+        store_rollback(&tx);
+    if (o == OUTCOME_OK)
+        sessions_batch_apply(sd, &batch);
+    sessions_batch_free(&batch);
+    return o;
+}
+
+struct set_password {
+    store *store;
+    int64_t id;
+    const char *hash;
+};
+
+static enum store_status set_password(store_tx *tx, void *arg)
+{
+    struct set_password *p = arg;
+
+    return store_user_set_password(p->store, tx, p->id, p->hash, timefmt_now());
+}
+
+enum outcome users_change_password(const struct users_deps *d, const struct sessions_deps *sd,
+                                   const struct jwt_claims *claims, const char *current,
+                                   size_t clen, const char *next, size_t nlen,
+                                   struct outcome_detail *detail)
+{
+    struct store_user su = {0};
+    char hash[PASSWORD_HASH_MAX];
+    enum outcome o = recheck(d, claims, current, clen, &su);
+
+    if (o == OUTCOME_OK) {
+        check_password(d->policy, "new_password", su.username, next, nlen, &detail->errors);
+        if (detail->errors.count > 0)
+            o = OUTCOME_INVALID;
+    }
+    sodium_memzero(su.password_hash, sizeof su.password_hash);
+    if (o != OUTCOME_OK)
+        return o;
+    if (password_hash(d->policy, next, nlen, hash) != 0) {
+        log_error("password hashing failed");
+        return OUTCOME_ERROR;
+    }
+    /* The new hash and the end of every other session commit together: a
+     * thief holding another session loses it with the old password. */
+    struct set_password p = {d->store, su.id, hash};
+    o = with_revocations(sd, claims, SESSIONS_OTHERS, set_password, &p);
+    sodium_memzero(hash, sizeof hash);
+    return o;
+}
+
+struct delete_user {
+    store *store;
+    int64_t id;
+};
+
+static enum store_status delete_user(store_tx *tx, void *arg)
+{
+    struct delete_user *p = arg;
+
+    return store_user_delete(p->store, tx, p->id);
+}
+
+enum outcome users_delete(const struct users_deps *d, const struct sessions_deps *sd,
+                          const struct jwt_claims *claims, const char *password, size_t plen)
+{
+    struct store_user su = {0};
+    enum outcome o = recheck(d, claims, password, plen, &su);
+
+    sodium_memzero(su.password_hash, sizeof su.password_hash);
+    if (o != OUTCOME_OK)
+        return o;
+    /* Every session is revoked (and recorded, so that other instances and
+     * restarts refuse their tokens) in the transaction that deletes the
+     * user; the cascade then removes the session rows. */
+    struct delete_user p = {d->store, su.id};
+    return with_revocations(sd, claims, SESSIONS_GLOBAL, delete_user, &p);
 }

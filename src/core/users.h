@@ -43,4 +43,21 @@ enum outcome users_check_credentials(const struct users_deps *d, const char *use
 enum outcome users_by_token(const struct users_deps *d, const struct jwt_claims *claims,
                             struct user *out);
 
+struct sessions_deps;
+
+/* PUT /me/password: checks current against the user of claims
+ * (OUTCOME_BAD_CREDENTIALS when wrong), the rules against next (OUTCOME_INVALID,
+ * errors under "new_password"), then stores next's hash and revokes every
+ * other session of the user in one transaction. */
+enum outcome users_change_password(const struct users_deps *d, const struct sessions_deps *sd,
+                                   const struct jwt_claims *claims, const char *current,
+                                   size_t clen, const char *next, size_t nlen,
+                                   struct outcome_detail *detail);
+
+/* DELETE /me: checks password (OUTCOME_BAD_CREDENTIALS when wrong), then
+ * revokes every session of the user and deletes it in one transaction; the
+ * username is free again. */
+enum outcome users_delete(const struct users_deps *d, const struct sessions_deps *sd,
+                          const struct jwt_claims *claims, const char *password, size_t plen);
+
 #endif

@@ -210,6 +210,13 @@ static void check_head(struct request *rq)
     }
     rq->api.if_none_match =
         MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    /* What the cookie rules of a state-changing request read (api.h); a
+     * GET, /verify above all, never looks them up. */
+    if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+        rq->api.origin = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Origin");
+        rq->api.refresh_cookie =
+            MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "refresh_token");
+    }
     /* The token is verified here, once, for every route that needs one:
      * the handler only runs with req->token filled. Headers are all it
      * takes, so a refusal does not wait for a body. */
@@ -403,6 +410,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->method = method;
         rq->api.app = srv->app;
         rq->api.path = url;
+        rq->api.method = method;
         rq->api.client = ci != NULL ? ci->client_addr : NULL;
         if (srv->access_log)
             clock_gettime(CLOCK_MONOTONIC, &rq->start);

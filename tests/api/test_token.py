@@ -202,12 +202,20 @@ def test_unsupported_grant_type(server, user, grant):
     assert_oauth_error(r, "unsupported_grant_type")
 
 
-def test_refresh_token_grant_supported(server, user):
-    # The grant itself (rotation, reuse, errors) is tested in test_sessions.py.
+def test_refresh_token_grant_rotates(server, user):
+    """RFC 6749 §6: a new access token and a new refresh token; the old one is spent."""
     refresh = server.login(user["username"]).json()["refresh_token"]
     r = server.post("/token", data={"grant_type": "refresh_token", "refresh_token": refresh})
     assert r.status_code == 200, r.text
-    assert decode_token(r.json()["access_token"])["sub"] == str(user["id"])
+    assert r.headers["Cache-Control"] == "no-store"
+    body = r.json()
+    assert body["token_type"] == "bearer" and body["refresh_token"] != refresh
+    assert server.get("/me", headers={"Authorization": f"Bearer {body['access_token']}"}) \
+        .status_code == 200
+    again = server.post("/token", data={"grant_type": "refresh_token", "refresh_token": refresh})
+    assert_oauth_error(again, "invalid_grant")
+    missing = server.post("/token", data={"grant_type": "refresh_token"})
+    assert_oauth_error(missing, "invalid_request")
 
 
 def test_errors_are_deterministic(server):

@@ -216,6 +216,7 @@
     X(auth_bearer_header)                                                                          \
     X(auth_bearer_refusals)                                                                        \
     X(auth_cookie)                                                                                 \
+    X(auth_cookie_origin_check)                                                                    \
     X(query_parse_decodes)                                                                         \
     X(query_parse_repeated_keys)                                                                   \
     X(query_parse_malformed)                                                                       \
@@ -230,6 +231,11 @@
     X(users_by_token)                                                                              \
     X(sessions_open_and_verify)                                                                    \
     X(sessions_verify_refusals)                                                                    \
+    X(sessions_refresh_rotates)                                                                    \
+    X(sessions_refresh_reuse_revokes)                                                              \
+    X(sessions_logout_scopes)                                                                      \
+    X(sessions_start_loads_revocations)                                                            \
+    X(sessions_password_change_and_delete)                                                         \
     X(netaddr_format)                                                                              \
     X(netaddr_format_unusable)
 

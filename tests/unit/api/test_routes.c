@@ -146,8 +146,27 @@ static bool run_auth(const struct auth_case *c, enum api_auth auth, const char *
     memset(req, 0, sizeof *req);
     memset(r, 0, sizeof *r);
     req->app = &c->app;
+    req->method = "GET";
     req->authorization = authorization;
     req->cookie_token = cookie;
+    return api_authenticate(&route, req, r);
+}
+
+/* The same for a state-changing method, with an Origin header. */
+static bool run_auth_change(struct auth_case *c, const char *method, const char *authorization,
+                            const char *cookie, const char *origin, struct api_request *req,
+                            struct reply *r)
+{
+    const struct api_route route = {
+        "/x", method, API_BODY_NONE, API_INLINE, API_AUTH_BEARER_OR_COOKIE, NULL};
+
+    memset(req, 0, sizeof *req);
+    memset(r, 0, sizeof *r);
+    req->app = &c->app;
+    req->method = method;
+    req->authorization = authorization;
+    req->cookie_token = cookie;
+    req->origin = origin;
     return api_authenticate(&route, req, r);
 }
 
@@ -266,5 +285,51 @@ TEST(auth_cookie)
     snprintf(h, sizeof h, "Bearer %s", c.good);
     CHECK(run_auth(&c, API_AUTH_BEARER_OR_COOKIE, h, "garbage", &req, &r));
     CHECK(!req.token.from_cookie);
+    auth_teardown(&c);
+}
+
+/* A change made on the strength of the cookie alone needs an Origin from
+ * ALLOWED_ORIGINS, exactly; the header's token needs none. */
+TEST(auth_cookie_origin_check)
+{
+    struct auth_case c;
+    struct api_request req;
+    struct reply r;
+    char h[1024];
+    static const char *const methods[] = {"POST", "PUT", "DELETE"};
+
+    REQUIRE(auth_setup(&c) == 0);
+    c.app.cookies.origins = "https://app.example.com, http://localhost:3000";
+    snprintf(h, sizeof h, "Bearer %s", c.good);
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        const char *m = methods[i];
+        CHECK(run_auth_change(&c, m, NULL, c.good, "https://app.example.com", &req, &r));
+        CHECK(run_auth_change(&c, m, NULL, c.good, "http://localhost:3000", &req, &r));
+        static const char *const refused_origins[] = {
+            "https://evil.example.com",
+            "https://app.example.com.evil.com",
+            "https://app.example.co",
+            "http://app.example.com",
+            "https://APP.example.com",
+            "null",
+            "",
+            NULL,
+        };
+        for (size_t j = 0; j < sizeof refused_origins / sizeof refused_origins[0]; j++) {
+            CHECK(!run_auth_change(&c, m, NULL, c.good, refused_origins[j], &req, &r));
+            CHECK_EQ_INT(r.status, 403);
+            reply_free(&r);
+        }
+        /* A bearer header is no ambient credential: no Origin needed. */
+        CHECK(run_auth_change(&c, m, h, NULL, NULL, &req, &r));
+        CHECK(run_auth_change(&c, m, h, NULL, "https://evil.example.com", &req, &r));
+    }
+    /* With no ALLOWED_ORIGINS, no cookie-authenticated change at all. */
+    c.app.cookies.origins = NULL;
+    CHECK(!run_auth_change(&c, "POST", NULL, c.good, "https://app.example.com", &req, &r));
+    CHECK_EQ_INT(r.status, 403);
+    reply_free(&r);
+    /* A GET is never refused for its Origin. */
+    CHECK(run_auth(&c, API_AUTH_BEARER_OR_COOKIE, NULL, c.good, &req, &r));
     auth_teardown(&c);
 }

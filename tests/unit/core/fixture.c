@@ -27,7 +27,10 @@ int core_fixture_open(struct core_fixture *f)
     if (f->jwt == NULL || password_init(&f->policy) != 0)
         return -1;
     f->users = (struct users_deps){f->store, &f->policy};
-    f->sessions = (struct sessions_deps){f->store, f->jwt, 600, 86400};
+    f->revoked = revset_create();
+    if (f->revoked == NULL)
+        return -1;
+    f->sessions = (struct sessions_deps){f->store, f->jwt, 600, 86400, 0, f->revoked};
     return 0;
 }
 
@@ -38,6 +41,7 @@ void core_fixture_close(struct core_fixture *f)
 
     store_close(f->store);
     jwt_key_free(f->jwt);
+    revset_free(f->revoked);
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         snprintf(p, sizeof p, "%s%s", f->path, suffixes[i]);
         unlink(p);

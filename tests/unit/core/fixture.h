@@ -15,6 +15,7 @@ struct core_fixture {
     struct password_policy policy;
     struct users_deps users;
     struct sessions_deps sessions;
+    revset *revoked;
 };
 
 /* Returns 0, or -1 when the database or the key cannot be made. */
