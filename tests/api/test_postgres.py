@@ -650,12 +650,17 @@ def test_password_change_and_deletion_reach_every_instance(pg, make_server):
     assert b.register(u["username"]).status_code == 200  # the name is free everywhere
 
 
-def test_revocation_after_a_database_restart(pg, make_server):
+@pytest.mark.parametrize("down", [0, 4], ids=["restart", "outage-4s"])
+def test_revocation_after_a_database_restart(pg, make_server, down):
+    """PostgreSQL stops and starts again, at once or after 4 s (long enough
+    for reconnect attempts to back off): once both instances answer /readyz
+    with 200, a logout on either reaches the other within a second."""
     a, b = two_instances(pg, make_server)
     u = a.new_user()
     s1, s2 = open_session(a, u["username"]), open_session(a, u["username"])
     accepted(b, s1)
     pg.stop()
+    time.sleep(down)
     pg.start()
     wait_ready(a, b)
     accepted(b, s1)
