@@ -1043,6 +1043,31 @@ def test_logout_by_bearer_clears_cookies_and_ignores_origin(cookie_server):
     session_alive(cookie_server, b, u)
 
 
+def test_logout_others_keeps_the_cookies(cookie_server):
+    """scope=others keeps this session, so its cookies stay. (The decisions
+    say "/logout clears both"; the server clears them for local and global
+    only, which README and openapi.json describe.)"""
+    u = cookie_server.new_user()
+    keep, other = login(cookie_server, u), login(cookie_server, u)
+    r = cookie_server.post("/logout?scope=others", headers={"Origin": ALLOWED},
+                           cookies={"access_token": keep["access_token"]})
+    no_content(r)
+    no_set_cookie(r, "/logout?scope=others")
+    session_ended(cookie_server, other)
+    session_alive(cookie_server, keep, u)
+    r = logout(cookie_server, keep["access_token"], "global")
+    no_content(r)
+    assert_cleared_cookies(r)
+
+
+def test_delete_me_clears_the_cookies(cookie_server):
+    u = cookie_server.new_user()
+    sess = login(cookie_server, u)
+    r = delete_me(cookie_server, sess["access_token"], u["password"])
+    no_content(r)
+    assert_cleared_cookies(r)
+
+
 def test_change_password_by_cookie(cookie_server):
     u = cookie_server.new_user()
     sess, other = login(cookie_server, u), login(cookie_server, u)
