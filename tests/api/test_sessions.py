@@ -752,6 +752,55 @@ def test_change_password_needs_a_valid_token(server, user):
     assert server.login(user["username"]).status_code == 200
 
 
+def logins_racing(srv, username, password, action, n=16, step=0.04):
+    """action() on one thread while n logins with `password` start every
+    `step` seconds on others, so that some verify the password before action
+    commits and open their session after it. Returns action's response and
+    the logins' responses."""
+    box, logins, lock = {}, [], threading.Lock()
+
+    def act():
+        box["r"] = action()
+
+    def one(delay):
+        time.sleep(delay)
+        r = srv.login(username, password, timeout=HANG)
+        with lock:
+            logins.append(r)
+
+    threads = [threading.Thread(target=act)]
+    threads += [threading.Thread(target=one, args=(i * step,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(HANG)
+    assert len(logins) == n and "r" in box, "a request never got an answer"
+    return box["r"], logins
+
+
+RACE_ENV = {"BCRYPT_ROUNDS": "12", "WORKERS": "4", "QUEUE_SIZE": "64"}
+
+
+def test_password_change_racing_logins_with_the_old_password(make_server):
+    """No session opened with the old password outlives the change, not even
+    one whose login checked the password just before the change committed."""
+    srv = start(make_server, env=RACE_ENV)
+    u = srv.new_user()
+    caller = login(srv, u)
+    r, logins = logins_racing(srv, u["username"], u["password"], lambda: change_password(
+        srv, caller["access_token"], u["password"], NEW_PASSWORD, timeout=HANG))
+    no_content(r)
+    survivors = []
+    for x in logins:
+        assert x.status_code in (200, 401), (x.status_code, x.text)
+        if x.status_code == 200 and srv.verify(x.json()["access_token"]).status_code != 401:
+            survivors.append(x.json())
+    assert not survivors, (f"{len(survivors)} of {len(logins)} logins with the old password "
+                           "kept a working session after the password change")
+    assert srv.login(u["username"]).status_code == 401
+    session_alive(srv, caller, u)
+
+
 # ============================================================== DELETE /me
 def test_delete_me(server):
     u = server.new_user("Del")
@@ -774,6 +823,24 @@ def test_delete_me(server):
     assert fresh.status_code == 200
     assert decode_token(fresh.json()["access_token"])["sub"] == str(again.json()["id"])
     access_refused(server, caller["access_token"], "the deleted account's token")
+
+
+def test_delete_me_racing_logins(make_server):
+    """Logins that race the deletion of their account get 401 (or 200 for a
+    session that the deletion then ends), never an error of the server."""
+    srv = start(make_server, env=RACE_ENV)
+    u = srv.new_user()
+    caller = login(srv, u)
+    r, logins = logins_racing(srv, u["username"], u["password"], lambda: delete_me(
+        srv, caller["access_token"], u["password"], timeout=HANG))
+    no_content(r)
+    statuses = [x.status_code for x in logins]
+    assert set(statuses) <= {200, 401}, statuses
+    for x in logins:
+        if x.status_code == 200:
+            access_refused(srv, x.json()["access_token"], "a racing login's token")
+        else:
+            problem(x, 401, CREDENTIALS_DETAIL)
 
 
 def test_delete_me_rows_gone(server):
