@@ -3,10 +3,14 @@
 This module starts its own throwaway cluster with scripts/pg-test.sh (loopback
 only, a free port, a temporary directory, removed at the end), because some
 tests stop, freeze and restart it.  Each test that cares about an empty
-database creates a fresh one.  Without PostgreSQL's server programs the module
+database creates a fresh one.  Two instances on one database show that a
+revoked session is refused everywhere within a second (LISTEN/NOTIFY), also
+after the cluster restarts.  Without PostgreSQL's server programs the module
 skips, unless GATEHOUSE_TEST_REQUIRE_PG=1 (make test sets it), then it fails.
 """
 import glob
+import http.client
+import json
 import os
 import secrets
 import shutil
@@ -18,6 +22,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import jwt
 import pytest
 import requests
 
@@ -298,9 +303,12 @@ def test_pool_size_setting(pg, make_server):
                       env={"DB_POOL_SIZE": "2", "WORKERS": "4"})
     for _ in range(3):
         srv.new_user()
-    n = pg.psql(f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{app}'",
-                db="postgres")
-    assert n == "2"
+    # DB_POOL_SIZE connections for the work, and one more of the revocation
+    # watch, which LISTENs and so cannot be shared.
+    n = pg.psql(f"SELECT count(*) FILTER (WHERE query NOT LIKE 'LISTEN %'), "
+                f"count(*) FILTER (WHERE query LIKE 'LISTEN %') FROM pg_stat_activity "
+                f"WHERE application_name = '{app}'", db="postgres")
+    assert n == "2|1"
 
 
 @pytest.mark.parametrize("suffix, needle", [
@@ -547,3 +555,211 @@ def test_silent_server_never_hangs(pg, make_server):
         time.sleep(0.2)
     assert srv.me(token).status_code == 200
     srv.new_user()
+
+
+# ---------------------------------------------- sessions across instances
+# API.md: a revoked session's tokens get 401 at once on the instance that
+# revoked it and within one second on every other instance of the database
+# (LISTEN/NOTIFY); /verify decides in memory, so it shows what B knows.
+PROPAGATION = 1.0
+
+
+def two_instances(pg, make_server, app_b=None):
+    url, db = pg.fresh_db()
+    a = make_server(database_url=url, env=FAST)
+    b = make_server(database_url=url + (f"?application_name={app_b}" if app_b else ""),
+                    env=FAST)
+    a.db_name = b.db_name = db
+    return a, b
+
+
+def open_session(srv, username):
+    r = srv.login(username)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def accepted(srv, sess):
+    v = srv.verify(sess["access_token"])
+    assert v.status_code == 204, f"{srv.name}: /verify {v.status_code} {v.text}"
+    m = srv.me(sess["access_token"])
+    assert m.status_code == 200, f"{srv.name}: /me {m.status_code} {m.text}"
+
+
+def refused_within(srv, sess, since, bound=PROPAGATION, what="the revoked session"):
+    """Poll srv until /verify and /me both answer 401 for the session's access
+    token; a refusal counts when its request left within `bound` seconds of
+    `since` (the revoking answer's arrival). Then its refresh token: 401."""
+    while True:
+        sent = time.monotonic()
+        v = srv.verify(sess["access_token"])
+        m = srv.me(sess["access_token"]) if v.status_code == 401 else None
+        if m is not None and m.status_code == 401:
+            break
+        assert sent - since <= bound, (
+            f"{srv.name} still accepts {what} {sent - since:.2f} s after the revocation "
+            f"(/verify {v.status_code}, /me {m.status_code if m is not None else '-'})")
+        time.sleep(0.02)
+    r = srv.post("/refresh", json={"refresh_token": sess["refresh_token"]})
+    assert r.status_code == 401, f"{srv.name}: /refresh {r.status_code} {r.text}"
+
+
+def wait_ready(*servers, timeout=15):
+    deadline = time.monotonic() + timeout
+    for srv in servers:
+        while srv.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, f"{srv.name}: no recovery after the outage"
+            time.sleep(0.1)
+
+
+@pytest.mark.parametrize("scope", ["local", "global", "others"])
+def test_logout_reaches_every_instance_within_a_second(pg, make_server, scope):
+    a, b = two_instances(pg, make_server)
+    u = a.new_user()
+    mine, other = open_session(a, u["username"]), open_session(b, u["username"])
+    for srv in (a, b):
+        accepted(srv, mine)
+        accepted(srv, other)
+    r = a.post(f"/logout?scope={scope}", headers=bearer(mine["access_token"]))
+    assert r.status_code == 204, r.text
+    t0 = time.monotonic()
+    ended = {"local": [mine], "global": [mine, other], "others": [other]}[scope]
+    kept = [s for s in (mine, other) if s not in ended]
+    for sess in ended:
+        assert a.verify(sess["access_token"]).status_code == 401  # at once on A
+        refused_within(b, sess, t0)
+    for sess in kept:
+        accepted(a, sess)
+        accepted(b, sess)
+
+
+def test_password_change_and_deletion_reach_every_instance(pg, make_server):
+    a, b = two_instances(pg, make_server)
+    u = a.new_user()
+    caller, other = open_session(a, u["username"]), open_session(b, u["username"])
+    accepted(b, other)
+    r = a.request("PUT", "/me/password", headers=bearer(caller["access_token"]),
+                  json={"current_password": PASSWORD, "new_password": "a-new-passphrase-42"})
+    assert r.status_code == 204, r.text
+    refused_within(b, other, time.monotonic(), what="another session after a password change")
+    accepted(b, caller)
+    assert b.login(u["username"], "a-new-passphrase-42").status_code == 200
+    assert b.login(u["username"]).status_code == 401
+
+    r = a.request("DELETE", "/me", headers=bearer(caller["access_token"]),
+                  json={"password": "a-new-passphrase-42"})
+    assert r.status_code == 204, r.text
+    refused_within(b, caller, time.monotonic(), what="a deleted user's session")
+    assert b.register(u["username"]).status_code == 200  # the name is free everywhere
+
+
+@pytest.mark.parametrize("down", [0, 4], ids=["restart", "outage-4s"])
+def test_revocation_after_a_database_restart(pg, make_server, down):
+    """PostgreSQL stops and starts again, at once or after 4 s (long enough
+    for reconnect attempts to back off): once both instances answer /readyz
+    with 200, a logout on either reaches the other within a second."""
+    a, b = two_instances(pg, make_server)
+    u = a.new_user()
+    s1, s2 = open_session(a, u["username"]), open_session(a, u["username"])
+    accepted(b, s1)
+    pg.stop()
+    time.sleep(down)
+    pg.start()
+    wait_ready(a, b)
+    accepted(b, s1)
+    # Both directions, each instance having lost its connections.
+    r = a.post("/logout", headers=bearer(s1["access_token"]))
+    assert r.status_code == 204, r.text
+    refused_within(b, s1, time.monotonic(), what="a session revoked after the restart")
+    r = b.post("/logout", headers=bearer(s2["access_token"]))
+    assert r.status_code == 204, r.text
+    refused_within(a, s2, time.monotonic(), what="a session revoked after the restart")
+
+
+def test_revocation_after_connections_are_terminated(pg, make_server):
+    """B's connections, its listening one included, are cut by the server
+    (a proxy or failover would do the same): B reconnects and hears again."""
+    app = "gh-b-" + secrets.token_hex(3)
+    a, b = two_instances(pg, make_server, app_b=app)
+    u = a.new_user()
+    sess = open_session(a, u["username"])
+    accepted(b, sess)
+    killed = pg.psql("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+                     f"pg_stat_activity WHERE application_name = '{app}') t", db="postgres")
+    assert int(killed) >= 1, killed
+    wait_ready(b)
+    r = a.post("/logout", headers=bearer(sess["access_token"]))
+    assert r.status_code == 204, r.text
+    refused_within(b, sess, time.monotonic())
+
+
+def test_instance_started_later_knows_earlier_revocations(pg, make_server):
+    url, db = pg.fresh_db()
+    a = make_server(database_url=url, env=FAST)
+    u = a.new_user()
+    gone, kept = open_session(a, u["username"]), open_session(a, u["username"])
+    assert a.post("/logout", headers=bearer(gone["access_token"])).status_code == 204
+    b = make_server(database_url=url, env=FAST)
+    refused_within(b, gone, time.monotonic())
+    accepted(b, kept)
+
+
+def test_refresh_race_across_instances(pg, make_server):
+    """The same refresh token, 10 times at each of two instances at once:
+    one 200 in all, and the session ends on both."""
+    a, b = two_instances(pg, make_server)
+    u = a.new_user()
+    sess = open_session(a, u["username"])
+    body = ('{"refresh_token": "%s"}' % sess["refresh_token"]).encode()
+    targets = [a, b] * 10
+    conns = [http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60) for srv in targets]
+    for c in conns:
+        c.connect()
+    barrier = threading.Barrier(len(conns), timeout=60)
+    statuses = [None] * len(conns)
+    winner = {}
+
+    def fire(i):
+        barrier.wait()
+        conns[i].request("POST", "/refresh", body=body,
+                         headers={"Content-Type": "application/json"})
+        resp = conns[i].getresponse()
+        data = resp.read()
+        statuses[i] = resp.status
+        if resp.status == 200:
+            winner.update(json.loads(data))
+
+    threads = [threading.Thread(target=fire, args=(i,)) for i in range(len(conns))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for c in conns:
+        c.close()
+    assert statuses.count(200) == 1, statuses
+    assert statuses.count(401) == len(conns) - 1, statuses
+    t0 = time.monotonic()
+    for srv in (a, b):
+        refused_within(srv, winner, t0, what="the race winner's session")
+        refused_within(srv, sess, t0, what="the raced session's first token")
+
+
+def test_expired_sessions_are_purged(pg, make_server):
+    url, db = pg.fresh_db()
+    srv = make_server(database_url=url, env={"REFRESH_TOKEN_EXPIRE_SECONDS": "2",
+                                             "SESSION_PURGE_INTERVAL_SECONDS": "1"})
+    u = srv.new_user()
+    sess = open_session(srv, u["username"])
+    r = srv.post("/refresh", json={"refresh_token": sess["refresh_token"]})
+    assert r.status_code == 200, r.text
+    sid = jwt.decode(sess["access_token"], options={"verify_signature": False})["sid"]
+    count = f"SELECT count(*) FROM sessions WHERE id = '{sid}'"
+    history = f"SELECT count(*) FROM refresh_history WHERE session_id = '{sid}'"
+    assert pg.psql(count, db=db) == "1"
+    assert pg.psql(history, db=db) != "0"
+    deadline = time.monotonic() + 12
+    while pg.psql(count, db=db) != "0":
+        assert time.monotonic() < deadline, "the expired session was never purged"
+        time.sleep(0.3)
+    assert pg.psql(history, db=db) == "0"
+    assert pg.psql(f"SELECT count(*) FROM users WHERE id = {u['id']}", db=db) == "1"
