@@ -64,9 +64,22 @@ enum outcome sessions_open(const struct sessions_deps *d, const struct user *u,
     s.user_id = u->id;
     s.created_at = now;
     s.expires_at = now + d->refresh_ttl;
-    enum store_status st = store_session_create(d->store, NULL, &s);
+    /* The credentials must still be those checked: a password change or a
+     * deletion that committed since refuses the login, as a wrong password
+     * would (store_user_login). */
+    store_tx tx;
+    enum store_status st = store_begin(d->store, &tx);
+    if (st == STORE_OK) {
+        st = store_user_login(d->store, &tx, u->id, u->credential_version, now);
+        if (st == STORE_OK)
+            st = store_session_create(d->store, &tx, &s);
+        if (st == STORE_OK)
+            st = store_commit(&tx);
+        else
+            store_rollback(&tx);
+    }
     enum outcome o = st == STORE_OK ? issue_access(d, u->id, u->username, s.id, now, out)
-                                    : outcome_from_store(st, OUTCOME_ERROR);
+                                    : outcome_from_store(st, OUTCOME_BAD_CREDENTIALS);
     if (o != OUTCOME_OK)
         sessions_tokens_free(out);
     return o;

@@ -67,6 +67,7 @@ static void take_user(struct store_user *su, struct user *out)
     out->id = su->id;
     memcpy(out->username, su->username, sizeof out->username);
     out->created_at = su->created_at;
+    out->credential_version = su->credential_version;
     sodium_memzero(su->password_hash, sizeof su->password_hash);
 }
 

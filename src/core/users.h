@@ -23,6 +23,9 @@ struct user {
     int64_t id;
     char username[STORE_USERNAME_MAX + 1];
     int64_t created_at; /* Unix seconds */
+    /* The password changes the credentials were checked at: a login opens
+     * its session only while it still holds (sessions_open). */
+    int64_t credential_version;
 };
 
 /* Checks the rules, hashes the password and inserts the user. On

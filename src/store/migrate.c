@@ -86,6 +86,18 @@ static const struct migration {
         "CREATE INDEX revocations_until ON revocations (until);"
         "CREATE INDEX sessions_expires_at ON sessions (expires_at);",
     },
+    /* 3: credential_version counts a user's password changes. A login
+     * checks the password, then opens its session only while the version
+     * is the one it checked, by an UPDATE that waits for a password change
+     * under way: a login racing a change can neither keep a session made
+     * with the old password nor outlive the change's revocations. */
+    {
+        "ALTER TABLE users ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE users ADD COLUMN last_login_at INTEGER;",
+
+        "ALTER TABLE users ADD COLUMN credential_version BIGINT NOT NULL DEFAULT 0;"
+        "ALTER TABLE users ADD COLUMN last_login_at BIGINT;",
+    },
 };
 
 #define NMIGRATIONS ((int64_t)(sizeof migrations / sizeof migrations[0]))

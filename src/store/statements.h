@@ -21,8 +21,15 @@
       "VALUES ($1, $2, $3, $4, $4) RETURNING id",                                                  \
       WRITE)                                                                                       \
     X(USER_BY_KEY,                                                                                 \
-      "SELECT id, username, password_hash, created_at FROM users WHERE username_key = $1", READ)   \
-    X(USER_BY_ID, "SELECT id, username, password_hash, created_at FROM users WHERE id = $1", READ) \
+      "SELECT id, username, password_hash, created_at, credential_version FROM users "             \
+      "WHERE username_key = $1",                                                                   \
+      READ)                                                                                        \
+    X(USER_BY_ID,                                                                                  \
+      "SELECT id, username, password_hash, created_at, credential_version FROM users "             \
+      "WHERE id = $1",                                                                             \
+      READ)                                                                                        \
+    X(USER_LOGIN, "UPDATE users SET last_login_at = $3 WHERE id = $1 AND credential_version = $2", \
+      WRITE)                                                                                       \
     X(SESSION_INSERT,                                                                              \
       "INSERT INTO sessions (id, user_id, refresh_hash, generation, created_at, last_used_at, "    \
       "expires_at) VALUES ($1, $2, $3, 0, $4, $4, $5)",                                            \
@@ -50,7 +57,9 @@
       WRITE)                                                                                       \
     X(REVOCATIONS_LIVE, "SELECT session_id, until FROM revocations WHERE until > $1", READ)        \
     X(REVOCATIONS_PURGE, "DELETE FROM revocations WHERE until <= $1", WRITE)                       \
-    X(USER_SET_PASSWORD, "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",     \
+    X(USER_SET_PASSWORD,                                                                           \
+      "UPDATE users SET password_hash = $2, updated_at = $3, "                                     \
+      "credential_version = credential_version + 1 WHERE id = $1",                                 \
       WRITE)                                                                                       \
     X(USER_DELETE, "DELETE FROM users WHERE id = $1", WRITE)                                       \
     X(MIGRATION_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", READ)          \

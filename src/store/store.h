@@ -31,7 +31,8 @@ struct store_user {
     int64_t id;
     char username[STORE_USERNAME_MAX + 1];
     char password_hash[STORE_HASH_MAX];
-    int64_t created_at; /* Unix seconds */
+    int64_t created_at;         /* Unix seconds */
+    int64_t credential_version; /* password changes so far (store_user_login) */
 };
 
 struct store_session {
@@ -104,6 +105,14 @@ enum store_status store_user_by_key(store *s, store_tx *tx, const char *username
 
 /* Looks a user up by id. */
 enum store_status store_user_by_id(store *s, store_tx *tx, int64_t id, struct store_user *out);
+
+/* Records a login at now of user id, whose password was checked at
+ * credential_version: STORE_NOT_FOUND when the user is gone or has changed
+ * its password since. Inside the transaction that opens the session, this
+ * UPDATE holds the user's row, so a concurrent password change or deletion
+ * is ordered wholly before or wholly after the new session. */
+enum store_status store_user_login(store *s, store_tx *tx, int64_t id, int64_t credential_version,
+                                   int64_t now);
 
 /* Inserts a session row (one per login). STORE_NOT_FOUND when the user was
  * deleted meanwhile. */

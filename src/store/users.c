@@ -29,6 +29,7 @@ enum store_status store_user_create(store *s, store_tx *tx, const char *username
         snprintf(out->username, sizeof out->username, "%s", username);
         snprintf(out->password_hash, sizeof out->password_hash, "%s", password_hash);
         out->created_at = now;
+        out->credential_version = 0;
     }
     return store__close(&q, rc);
 }
@@ -45,6 +46,7 @@ static enum store_status user_row(struct store_query *q, struct store_user *out)
         return STORE_NOT_FOUND;
     out->id = store__col_int64(q, 0);
     out->created_at = store__col_int64(q, 3);
+    out->credential_version = store__col_int64(q, 4);
     /* A row that does not fit was not written by us: refuse it rather than
      * hand a truncated name or hash upwards. */
     if (!store__col_text(q, 1, out->username, sizeof out->username) ||
@@ -112,5 +114,19 @@ enum store_status store_user_delete(store *s, store_tx *tx, int64_t id)
     if (rc != STORE_OK)
         return rc;
     store__int(&q, 1, id);
+    return change_one(&q);
+}
+
+enum store_status store_user_login(store *s, store_tx *tx, int64_t id, int64_t credential_version,
+                                   int64_t now)
+{
+    struct store_query q;
+    enum store_status rc = store__open(s, tx, STMT_USER_LOGIN, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, id);
+    store__int(&q, 2, credential_version);
+    store__int(&q, 3, now);
     return change_one(&q);
 }

@@ -505,9 +505,18 @@ STORE_CASE(user_password_and_delete, 1)
     REQUIRE(store_user_create(s, NULL, "rita", "rita", "$2b$04$old", T0, &u) == STORE_OK);
     make_session(&sess, "rita-1", u.id, 7);
     REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+    CHECK_EQ_INT(u.credential_version, 0);
+    CHECK_EQ_INT(store_user_login(s, NULL, u.id, 0, T0 + 1), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT last_login_at FROM users"), T0 + 1);
     CHECK_EQ_INT(store_user_set_password(s, NULL, u.id, "$2b$04$new", T0 + 5), STORE_OK);
     CHECK_EQ_INT(store_user_by_id(s, NULL, u.id, &v), STORE_OK);
     CHECK_EQ_STR(v.password_hash, "$2b$04$new");
+    /* A password change moves the version on: a login checked before it
+     * no longer counts. */
+    CHECK_EQ_INT(v.credential_version, 1);
+    CHECK_EQ_INT(store_user_login(s, NULL, u.id, 0, T0 + 6), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_user_login(s, NULL, u.id, 1, T0 + 6), STORE_OK);
+    CHECK_EQ_INT(store_user_login(s, NULL, u.id + 99, 0, T0 + 6), STORE_NOT_FOUND);
     CHECK_EQ_INT(tdb_int(t, "SELECT updated_at FROM users"), T0 + 5);
     CHECK_EQ_INT(store_user_set_password(s, NULL, u.id + 99, "$2b$04$x", T0), STORE_NOT_FOUND);
 
@@ -593,8 +602,8 @@ STORE_CASE(reopen, 1)
         CHECK(v.id > u.id);
         store_close(again);
     }
-    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 2);
-    CHECK_EQ_INT(tdb_int(t, "SELECT MAX(version) FROM schema_migrations"), 2);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 3);
+    CHECK_EQ_INT(tdb_int(t, "SELECT MAX(version) FROM schema_migrations"), 3);
     if (t->b == SQLITE)
         CHECK_EQ_INT(tdb_int(t, "PRAGMA journal_mode = WAL") >= 0, 1);
 }
@@ -609,7 +618,7 @@ STORE_CASE(newer_schema, 1)
     CHECK_EQ_INT(store_open(t->url, NULL, &again, err, sizeof err), STORE_ERROR);
     CHECK(again == NULL);
     CHECK(strstr(err, "99") != NULL);
-    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 3);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 4);
     /* The store already open keeps working. */
     CHECK_EQ_INT(store_ping(s), STORE_OK);
 }
