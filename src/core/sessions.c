@@ -159,8 +159,9 @@ enum outcome sessions_revoke_tx(const struct sessions_deps *d, store_tx *tx, int
     return outcome_from_store(st, OUTCOME_ERROR);
 }
 
-enum outcome sessions_logout(const struct sessions_deps *d, const struct jwt_claims *claims,
-                             enum sessions_scope scope)
+enum outcome sessions_revoke_with(const struct sessions_deps *d, const struct jwt_claims *claims,
+                                  enum sessions_scope scope,
+                                  enum store_status (*also)(store_tx *tx, void *arg), void *arg)
 {
     struct sessions_batch batch = {0};
     store_tx tx;
@@ -169,15 +170,22 @@ enum outcome sessions_logout(const struct sessions_deps *d, const struct jwt_cla
     if (st != STORE_OK)
         return outcome_from_store(st, OUTCOME_ERROR);
     enum outcome o = sessions_revoke_tx(d, &tx, claims->user_id, claims->sid, scope, &batch);
-    if (o == OUTCOME_OK) {
+    if (o == OUTCOME_OK && also != NULL)
+        o = outcome_from_store(also(&tx, arg), OUTCOME_TOKEN_INVALID);
+    if (o == OUTCOME_OK)
         o = outcome_from_store(store_commit(&tx), OUTCOME_ERROR);
-        if (o == OUTCOME_OK)
-            sessions_batch_apply(d, &batch);
-    } else {
+    else
         store_rollback(&tx);
-    }
+    if (o == OUTCOME_OK)
+        sessions_batch_apply(d, &batch);
     sessions_batch_free(&batch);
     return o;
+}
+
+enum outcome sessions_logout(const struct sessions_deps *d, const struct jwt_claims *claims,
+                             enum sessions_scope scope)
+{
+    return sessions_revoke_with(d, claims, scope, NULL, NULL);
 }
 
 /* A refresh token as we issue them: 43 characters of base64url (256 bits). */

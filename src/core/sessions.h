@@ -94,6 +94,15 @@ enum outcome sessions_revoke_tx(const struct sessions_deps *d, store_tx *tx, int
                                 const char *sid, enum sessions_scope scope,
                                 struct sessions_batch *batch);
 
+/* In one transaction: revokes the sessions of claims' user chosen by scope,
+ * runs also(tx, arg) when not NULL (the write that goes with them: a new
+ * password hash, the deletion of the user), and commits; then puts the
+ * revoked sessions in the set. A failure of also (STORE_NOT_FOUND: the user
+ * is gone, OUTCOME_TOKEN_INVALID) leaves everything as it was. */
+enum outcome sessions_revoke_with(const struct sessions_deps *d, const struct jwt_claims *claims,
+                                  enum sessions_scope scope,
+                                  enum store_status (*also)(store_tx *tx, void *arg), void *arg);
+
 /* After the commit of the transaction that filled b: every id in it joins
  * the revocation set, so this instance refuses the tokens at once. */
 void sessions_batch_apply(const struct sessions_deps *d, const struct sessions_batch *b);

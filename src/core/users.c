@@ -145,31 +145,6 @@ static enum outcome recheck(const struct users_deps *d, const struct jwt_claims 
                                                               : OUTCOME_BAD_CREDENTIALS;
 }
 
-/* Runs the store writes of fn and the revocations of scope in one
- * transaction, then puts the revoked sessions in the set. */
-static enum outcome with_revocations(const struct sessions_deps *sd,
-                                     const struct jwt_claims *claims, enum sessions_scope scope,
-                                     enum store_status (*fn)(store_tx *tx, void *arg), void *arg)
-{
-    struct sessions_batch batch = {0};
-    store_tx tx;
-    enum store_status st = store_begin(sd->store, &tx);
-
-    if (st != STORE_OK)
-        return outcome_from_store(st, OUTCOME_ERROR);
-    enum outcome o = sessions_revoke_tx(sd, &tx, claims->user_id, claims->sid, scope, &batch);
-    if (o == OUTCOME_OK)
-        o = outcome_from_store(fn(&tx, arg), OUTCOME_TOKEN_INVALID);
-    if (o == OUTCOME_OK)
-        o = outcome_from_store(store_commit(&tx), OUTCOME_ERROR);
-    else
-        store_rollback(&tx);
-    if (o == OUTCOME_OK)
-        sessions_batch_apply(sd, &batch);
-    sessions_batch_free(&batch);
-    return o;
-}
-
 struct set_password {
     store *store;
     int64_t id;
@@ -207,7 +182,7 @@ enum outcome users_change_password(const struct users_deps *d, const struct sess
     /* The new hash and the end of every other session commit together: a
      * thief holding another session loses it with the old password. */
     struct set_password p = {d->store, su.id, hash};
-    o = with_revocations(sd, claims, SESSIONS_OTHERS, set_password, &p);
+    o = sessions_revoke_with(sd, claims, SESSIONS_OTHERS, set_password, &p);
     sodium_memzero(hash, sizeof hash);
     return o;
 }
@@ -237,5 +212,5 @@ enum outcome users_delete(const struct users_deps *d, const struct sessions_deps
      * restarts refuse their tokens) in the transaction that deletes the
      * user; the cascade then removes the session rows. */
     struct delete_user p = {d->store, su.id};
-    return with_revocations(sd, claims, SESSIONS_GLOBAL, delete_user, &p);
+    return sessions_revoke_with(sd, claims, SESSIONS_GLOBAL, delete_user, &p);
 }
