@@ -587,7 +587,7 @@ def measure_server(server, args, plan, get_path, get_ok, tmp, label, cold_runs, 
     write_users_file(users_file, names)
     token = login_token(server.port, names[0])
     check_get(server.port, get_path, token, get_ok)
-    if label == "gatehouse":
+    if label.startswith("gatehouse"):
         check_get(server.port, "/verify", token, 204)
     out["users"] = len(names)
     scen = [s for s in plan if s not in ("bcrypt", "coldstart")]
@@ -767,11 +767,11 @@ def revoke_sessions(binp, env, db_url, n):
     log(f"gatehouse: {n} revoked sessions in the database before start")
 
 
-def run_gatehouse(args, plan, tmp, state):
+def run_gatehouse(args, plan, tmp, state, revoked=0, label="gatehouse"):
     binp = args.gatehouse_bin if os.path.isabs(args.gatehouse_bin) else os.path.join(ROOT, args.gatehouse_bin)
     if not os.access(binp, os.X_OK):
         raise BenchError(f"no executable {binp}; build it with: make build/gatehouse")
-    dbdir = os.path.join(tmp, "gh-db")
+    dbdir = os.path.join(tmp, f"{label}-db")
     os.makedirs(dbdir)
     db_url = f"sqlite:///{os.path.join(dbdir, 'gh.db')}"  # sqlite:////abs/path
     if args.gh_database == "pg":
@@ -783,15 +783,15 @@ def run_gatehouse(args, plan, tmp, state):
     for kv in args.gh_env:
         k, _, v = kv.partition("=")
         env[k] = v
-    if args.revoked:
-        revoke_sessions(binp, env, db_url, args.revoked)
+    if revoked:
+        revoke_sessions(binp, env, db_url, revoked)
     cmd = [binp, "--port", str(args.port_gh), "--host", HOST, "--database-url", db_url]
     server = Server("gatehouse", cmd, env, args.port_gh, tmp, ready_path="/healthz")
     state["servers"].append(server)
-    res = measure_server(server, args, plan, "/me", 200, tmp, "gatehouse", args.cold_runs, "/verify", 10.0)
+    res = measure_server(server, args, plan, "/me", 200, tmp, label, args.cold_runs, "/verify", 10.0)
     res["env"] = {k: env[k] for k in ("BCRYPT_ROUNDS", "WORKERS", "HTTP_THREADS", "QUEUE_SIZE") if k in env}
-    if args.revoked:
-        res["env"]["revoked sessions in the set"] = str(args.revoked)
+    if revoked:
+        res["revoked"] = revoked
     res["database_url"] = db_url
     return res
 
@@ -856,8 +856,16 @@ def goal_rows(R):
     if cs:
         add("cold start: exec → first 204 on GET /verify (median)", f"≤ {GOALS['cold_start_ms']:.0f} ms",
             f"{cs['median_ms']:.1f} ms (n={len(cs['runs_ms'])})", cs["median_ms"] <= GOALS["cold_start_ms"])
+    rv = R.get("gatehouse_revoked") or {}
+    vr = find(rv.get("scenarios"), "verify", "/verify")
+    if v and vr:
+        n = rv.get("revoked", 0)
+        rps_ratio, p99_ratio = vr["rps"] / v["rps"], vr["p99_ms"] / v["p99_ms"]
+        add(f"/verify with {n} revoked sessions in the set, vs none", "req/s and p99 within 10%",
+            f"{vr['rps']:.0f} req/s ({100 * (rps_ratio - 1):+.1f}%), p99 {vr['p99_ms']:.2f} ms "
+            f"({100 * (p99_ratio - 1):+.1f}%)", rps_ratio >= 0.9 and p99_ratio <= 1.1)
     if ghs:
-        errs = sum(r["errors"] for r in ghs)
+        errs = sum(r["errors"] for r in ghs) + sum(r["errors"] for r in rv.get("scenarios") or [])
         add("errors in gatehouse scenarios", "0", str(errs), errs == 0)
     return rows
 
@@ -893,9 +901,10 @@ def markdown(R):
     L.append("| server | scenario | load | conns | req/s | p50 ms | p99 ms | max ms | errors | srv CPU % | "
              "peak RSS MiB | other CPU % |")
     L.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for who in ("peer", "gatehouse"):
+    for who in ("peer", "gatehouse", "gatehouse_revoked"):
         for r in (R.get(who) or {}).get("scenarios") or []:
-            L.append(f"| {who} | {r['scenario']} | {r['load']} | {r['conns']} | {r['rps']:.1f} | {r['p50_ms']:.2f} | "
+            name = who if who != "gatehouse_revoked" else f"gatehouse, {R[who].get('revoked', 0)} revoked"
+            L.append(f"| {name} | {r['scenario']} | {r['load']} | {r['conns']} | {r['rps']:.1f} | {r['p50_ms']:.2f} | "
                      f"{r['p99_ms']:.2f} | {r['max_ms']:.2f} | {r['errors']} | {r['srv_cpu_pct']:.0f} | "
                      f"{r['peak_rss_mib']:.1f} | {r['other_cpu_pct']:.0f} |")
     L.append("")
@@ -1026,7 +1035,8 @@ def parse_args(argv):
     ap.add_argument("--pg-port", type=int, default=55432)
     ap.add_argument("--no-install", action="store_true", help="never run ../shared/bench/install-deps.sh")
     ap.add_argument("--revoked", type=int, default=0, metavar="N",
-                    help="start gatehouse with N revoked sessions in its revocation set (SQLite only)")
+                    help="after gatehouse's scenarios, measure verify again on a second gatehouse "
+                         "started with N revoked sessions in its revocation set (SQLite only)")
     ap.add_argument("--gh-database", choices=("sqlite", "pg"), default="sqlite",
                     help="gatehouse's database: a temp SQLite file (default) or the peer's PostgreSQL "
                          "cluster (its own tables beside the peer's \"user\"; needs ../shared)")
@@ -1086,6 +1096,10 @@ def main(argv):
             R["peer"] = run_peer(args, args.plan, tmp, state)
         if args.plan:
             R["gatehouse"] = run_gatehouse(args, args.plan, tmp, state)
+        if args.revoked and "verify" in args.plan:
+            # The same /verify load on a second gatehouse whose revocation set holds N sessions.
+            R["gatehouse_revoked"] = run_gatehouse(args, ["verify"], tmp, state, revoked=args.revoked,
+                                                   label="gatehouse-revoked")
     except KeyboardInterrupt as e:
         log(f"interrupted ({str(e) or 'Ctrl-C'}); stopping everything")
         R["error"] = "interrupted"
