@@ -16,7 +16,7 @@ struct jwt_params {
     long leeway_seconds;  /* allowed clock skew on exp and nbf */
 };
 
-#define JWT_USERNAME_MAX 64
+#define JWT_USERNAME_MAX 255 /* a stored name, USERNAME_STORED_MAX */
 #define JWT_SID_MAX      64
 #define JWT_MAX_LEN      8192 /* longest token we read; longer is malformed */
 

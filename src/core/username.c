@@ -1,6 +1,9 @@
 #include "core/username.h"
 
 #include <stdbool.h>
+#include <string.h>
+
+#include "util/utf8.h"
 
 static bool allowed(unsigned char c)
 {
@@ -31,4 +34,30 @@ void username_key(char *key, const char *name)
         key[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
     }
     key[i] = '\0';
+}
+
+bool username_storable(const char *name, size_t len)
+{
+    if (len == 0 || len > USERNAME_STORED_MAX || utf8_count(name, len) < 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
+        /* C1 controls, U+0080..U+009F, are C2 80..C2 9F in UTF-8. */
+        if (c == 0xc2 && i + 1 < len && (unsigned char)name[i + 1] <= 0x9f)
+            return false;
+    }
+    return true;
+}
+
+void username_key_any(char *key, const char *name, size_t len)
+{
+    size_t n = len < USERNAME_STORED_MAX ? len : USERNAME_STORED_MAX;
+
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        key[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    key[n] = '\0';
 }

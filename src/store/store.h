@@ -23,7 +23,7 @@ enum store_status {
     STORE_ERROR,       /* anything else; logged where it happened */
 };
 
-#define STORE_USERNAME_MAX 64
+#define STORE_USERNAME_MAX 255 /* USERNAME_STORED_MAX */
 #define STORE_HASH_MAX     128
 #define STORE_ID_MAX       64
 

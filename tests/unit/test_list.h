@@ -95,6 +95,8 @@
     X(username_allowed_chars)                                                                      \
     X(username_rejects)                                                                            \
     X(username_key_lowercases)                                                                     \
+    X(username_storable)                                                                           \
+    X(username_key_any)                                                                            \
     X(config_defaults)                                                                             \
     X(config_env_overrides)                                                                        \
     X(config_empty_env_is_unset)                                                                   \

@@ -79,3 +79,48 @@ TEST(username_key_lowercases)
     CHECK_EQ_INT(strspn(key, "q"), USERNAME_MAX);
     CHECK_EQ_INT(key[USERNAME_MAX + 1], '#');
 }
+
+TEST(username_storable)
+{
+    char long_name[USERNAME_STORED_MAX + 2];
+
+    /* What the original app could store, and login and import accept. */
+    CHECK(username_storable("Bob Smith", 9));
+    CHECK(username_storable("zo\xc3\xab", 4)); /* zoë */
+    CHECK(username_storable("ab", 2));
+    CHECK(username_storable("x", 1));
+    CHECK(username_storable("\xe5\xb1\xb1\xe7\x94\xb0", 6)); /* 山田 */
+    memset(long_name, 'a', sizeof long_name);
+    CHECK(username_storable(long_name, USERNAME_STORED_MAX));
+    CHECK(!username_storable(long_name, USERNAME_STORED_MAX + 1));
+    CHECK(!username_storable("", 0));
+    /* Control characters, NUL, DEL and C1 (U+0085 is C2 85). */
+    CHECK(!username_storable("a\tb", 3));
+    CHECK(!username_storable("a\nb", 3));
+    CHECK(!username_storable("a\0b", 3));
+    CHECK(!username_storable("a\x7f", 2));
+    CHECK(!username_storable("a\xc2\x85", 3));
+    CHECK(username_storable("a\xc2\xa0", 3)); /* U+00A0 is no control */
+    /* Ill-formed UTF-8. */
+    CHECK(!username_storable("\xc3", 1));
+    CHECK(!username_storable("\xc0\xaf", 2));
+    CHECK(!username_storable("\xed\xa0\x80", 3));
+}
+
+TEST(username_key_any)
+{
+    char key[USERNAME_STORED_MAX + 1];
+
+    username_key_any(key, "Bob Smith", 9);
+    CHECK_EQ_STR(key, "bob smith");
+    /* Only ASCII folds: Zoë and zoë differ, ZOË and zoë too. */
+    username_key_any(key, "Zo\xc3\xab", 4);
+    CHECK_EQ_STR(key, "zo\xc3\xab");
+    username_key_any(key, "ZO\xc3\x8b", 4);
+    CHECK_EQ_STR(key, "zo\xc3\x8b");
+    /* The same key as username_key for a name the rules allow. */
+    char k2[USERNAME_MAX + 1];
+    username_key_any(key, "Alice.B", 7);
+    username_key(k2, "Alice.B");
+    CHECK_EQ_STR(key, k2);
+}

@@ -271,16 +271,18 @@ STORE_CASE(users, 2)
 STORE_CASE(user_fields_too_long, 1)
 {
     struct store_user v;
-    char sql[512];
+    char sql[1024];
 
     /* A row written by someone else that does not fit our buffers is
-     * refused, never truncated. */
+     * refused, never truncated; the longest name that fits is read whole. */
     snprintf(sql, sizeof sql,
              "INSERT INTO users (username, username_key, password_hash, created_at, updated_at) "
-             "VALUES ('%0100d', 'long', 'h', 0, 0)",
-             0);
+             "VALUES ('%0256d', 'long', 'h', 0, 0), ('%0255d', 'fits', 'h', 0, 0)",
+             0, 0);
     REQUIRE(tdb_exec(t, sql) == 0);
     CHECK_EQ_INT(store_user_by_key(s, NULL, "long", &v), STORE_ERROR);
+    CHECK_EQ_INT(store_user_by_key(s, NULL, "fits", &v), STORE_OK);
+    CHECK_EQ_INT(strlen(v.username), STORE_USERNAME_MAX);
 }
 
 static void make_session(struct store_session *sess, const char *id, int64_t user_id, int fill)
