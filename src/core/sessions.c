@@ -169,7 +169,17 @@ enum outcome sessions_revoke_with(const struct sessions_deps *d, const struct jw
 
     if (st != STORE_OK)
         return outcome_from_store(st, OUTCOME_ERROR);
-    enum outcome o = sessions_revoke_tx(d, &tx, claims->user_id, claims->sid, scope, &batch);
+    /* A change of credentials first takes the user's row: a login that
+     * checked the old password then waits for this commit and is refused,
+     * or has committed its session already and the revocations below see
+     * it. Revoking first would miss a session committed in between. */
+    enum outcome o =
+        also != NULL
+            ? outcome_from_store(store_user_credentials_changed(d->store, &tx, claims->user_id),
+                                 OUTCOME_TOKEN_INVALID)
+            : OUTCOME_OK;
+    if (o == OUTCOME_OK)
+        o = sessions_revoke_tx(d, &tx, claims->user_id, claims->sid, scope, &batch);
     if (o == OUTCOME_OK && also != NULL)
         o = outcome_from_store(also(&tx, arg), OUTCOME_TOKEN_INVALID);
     if (o == OUTCOME_OK)

@@ -97,7 +97,9 @@ enum outcome sessions_revoke_tx(const struct sessions_deps *d, store_tx *tx, int
 /* In one transaction: revokes the sessions of claims' user chosen by scope,
  * runs also(tx, arg) when not NULL (the write that goes with them: a new
  * password hash, the deletion of the user), and commits; then puts the
- * revoked sessions in the set. A failure of also (STORE_NOT_FOUND: the user
+ * revoked sessions in the set. With also, the user's credentials count as
+ * changed (store_user_credentials_changed) before anything else, so that no
+ * login racing the change keeps a session. A failure of also (STORE_NOT_FOUND: the user
  * is gone, OUTCOME_TOKEN_INVALID) leaves everything as it was. */
 enum outcome sessions_revoke_with(const struct sessions_deps *d, const struct jwt_claims *claims,
                                   enum sessions_scope scope,

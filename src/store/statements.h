@@ -28,6 +28,8 @@
       "SELECT id, username, password_hash, created_at, credential_version FROM users "             \
       "WHERE id = $1",                                                                             \
       READ)                                                                                        \
+    X(USER_CREDENTIALS_CHANGED,                                                                    \
+      "UPDATE users SET credential_version = credential_version + 1 WHERE id = $1", WRITE)         \
     X(USER_LOGIN, "UPDATE users SET last_login_at = $3 WHERE id = $1 AND credential_version = $2", \
       WRITE)                                                                                       \
     X(SESSION_INSERT,                                                                              \

@@ -114,6 +114,14 @@ enum store_status store_user_by_id(store *s, store_tx *tx, int64_t id, struct st
 enum store_status store_user_login(store *s, store_tx *tx, int64_t id, int64_t credential_version,
                                    int64_t now);
 
+/* Moves user id's credential_version on, so that every login that checked
+ * the password before and has not opened its session yet is refused
+ * (store_user_login). Run first in a transaction that revokes the user's
+ * sessions: it holds the user's row from then on, so that no login can
+ * open a session between the revocations and the commit. STORE_NOT_FOUND
+ * when the user is gone. */
+enum store_status store_user_credentials_changed(store *s, store_tx *tx, int64_t id);
+
 /* Inserts a session row (one per login). STORE_NOT_FOUND when the user was
  * deleted meanwhile. */
 enum store_status store_session_create(store *s, store_tx *tx, const struct store_session *sess);

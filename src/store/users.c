@@ -130,3 +130,14 @@ enum store_status store_user_login(store *s, store_tx *tx, int64_t id, int64_t c
     store__int(&q, 3, now);
     return change_one(&q);
 }
+
+enum store_status store_user_credentials_changed(store *s, store_tx *tx, int64_t id)
+{
+    struct store_query q;
+    enum store_status rc = store__open(s, tx, STMT_USER_CREDENTIALS_CHANGED, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, id);
+    return change_one(&q);
+}

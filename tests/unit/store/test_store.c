@@ -519,6 +519,10 @@ STORE_CASE(user_password_and_delete, 1)
     CHECK_EQ_INT(store_user_login(s, NULL, u.id, 0, T0 + 6), STORE_NOT_FOUND);
     CHECK_EQ_INT(store_user_login(s, NULL, u.id, 1, T0 + 6), STORE_OK);
     CHECK_EQ_INT(store_user_login(s, NULL, u.id + 99, 0, T0 + 6), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_user_credentials_changed(s, NULL, u.id), STORE_OK);
+    CHECK_EQ_INT(store_user_login(s, NULL, u.id, 1, T0 + 7), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_user_login(s, NULL, u.id, 2, T0 + 7), STORE_OK);
+    CHECK_EQ_INT(store_user_credentials_changed(s, NULL, u.id + 99), STORE_NOT_FOUND);
     CHECK_EQ_INT(tdb_int(t, "SELECT updated_at FROM users"), T0 + 5);
     CHECK_EQ_INT(store_user_set_password(s, NULL, u.id + 99, "$2b$04$x", T0), STORE_NOT_FOUND);
 
