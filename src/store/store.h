@@ -193,6 +193,18 @@ enum store_status store_user_set_password(store *s, store_tx *tx, int64_t id,
 /* Deletes a user and, by cascade, its sessions. STORE_NOT_FOUND when gone. */
 enum store_status store_user_delete(store *s, store_tx *tx, int64_t id);
 
+/* Reads the original FastAPI app's table "user" (id, username,
+ * hashed_password) from the PostgreSQL database url names (any form
+ * DATABASE_URL takes, postgresql+asyncpg:// included), in one read-only
+ * transaction, and calls each(arg, id, username, ulen, hash) for every row
+ * by id (hash NULL for SQL NULL; both valid during the call only). each
+ * returns 0, or -1 to stop (out of memory). Returns 0, or -1 with a
+ * one-line reason in err, which never shows the password. */
+int store_legacy_users(const char *url, unsigned connect_timeout_s,
+                       int (*each)(void *arg, int64_t id, const char *username, size_t ulen,
+                                   const char *hash),
+                       void *arg, char *err, size_t errlen);
+
 /* Claims a database that only one server may use (SQLite: no other
  * instance would hear of its revocations) for this process until
  * store_close. The claim is a lock the kernel drops when the process ends,
