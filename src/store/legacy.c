@@ -1,7 +1,9 @@
 /* The original FastAPI app's users, read straight from its PostgreSQL
  * database for an import: one read-only transaction on a connection of its
  * own, outside the store (the app's database need not be gatehouse's). */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/pgurl.h"
@@ -61,9 +63,12 @@ int store_legacy_users(const char *url, unsigned connect_timeout_s,
     } else {
         rc = 0;
         for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
-            long long id = 0;
+            char *end = NULL;
+            const char *idtext = PQgetisnull(r, i, 0) ? "" : PQgetvalue(r, i, 0);
+            errno = 0;
+            long long id = strtoll(idtext, &end, 10);
             const char *name = PQgetisnull(r, i, 1) ? "" : PQgetvalue(r, i, 1);
-            if (PQgetisnull(r, i, 0) || sscanf(PQgetvalue(r, i, 0), "%lld", &id) != 1) {
+            if (idtext[0] == '\0' || *end != '\0' || errno != 0) {
                 snprintf(err, errlen, "table \"user\": row %d has no numeric id", i + 1);
                 rc = -1;
                 break;
