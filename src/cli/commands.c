@@ -4,6 +4,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The options of users import, in the order users.c numbers them. */
+static const struct cli_option import_options[] = {
+    {"--skip-existing", NULL, "skip a row whose username exists already instead of failing"},
+    {"--from-database", "URL",
+     "read the original app's table \"user\" from this PostgreSQL database instead of FILE"},
+    {0},
+};
+
+static const struct cli_command users_commands[] = {
+    {"import", "[FILE]", "import users with their password hashes (CSV, or the original app)",
+     "Imports users with the password hashes another system made, so that they log in\n"
+     "with their old passwords. FILE (\"-\": standard input) is CSV (RFC 4180) with\n"
+     "the header \"username,password_hash\"; --from-database URL reads the table\n"
+     "\"user\" (id, username, hashed_password) of the original FastAPI app's PostgreSQL\n"
+     "database instead (its postgresql+asyncpg:// URL works), read-only, and keeps\n"
+     "the ids: new registrations get ids past them.\n\n"
+     "Hashes: bcrypt $2a$, $2b$, $2y$ and argon2id PHC strings. A username needs only\n"
+     "be 1-255 bytes of UTF-8 without control characters: the rules of a new name do\n"
+     "not apply. Every row is checked first, then all are written in one transaction:\n"
+     "a bad row (an unusable name or hash, a name twice, a name or id taken) imports\n"
+     "nothing, and each is reported with its line (its id with --from-database).\n"
+     "Exit status 1 then. It works while a server runs on the same database.",
+     CONFIG_DATABASE, 0, 1, import_options, users_import_command, NULL},
+    {"add", "USERNAME", "add a user; the password is read from standard input",
+     "Adds a user. The password is the first line of standard input. The rules of\n"
+     "/register apply to the name and the password, with its messages; a broken rule\n"
+     "or a taken name exits 1.",
+     CONFIG_DATABASE | CONFIG_PASSWORDS, 1, 1, NULL, users_add_command, NULL},
+    {"delete", "USERNAME", "delete a user and revoke its sessions",
+     "Deletes a user (the name as a login matches it) and revokes every session of it,\n"
+     "recording the revocations until the last access token would expire, so it reads\n"
+     "the token settings; give it the servers' ACCESS_TOKEN_EXPIRE_MINUTES and\n"
+     "JWT_LEEWAY_SECONDS. Servers on PostgreSQL refuse the sessions' tokens within a\n"
+     "second; a server on SQLite reads revocations when it starts, so until it\n"
+     "restarts it still accepts the user's access tokens at /verify (at most\n"
+     "ACCESS_TOKEN_EXPIRE_MINUTES); routes that read the user refuse them at once.\n"
+     "An unknown user exits 1.",
+     CONFIG_DATABASE | CONFIG_TOKENS, 1, 1, NULL, users_delete_command, NULL},
+    {"list", NULL, "list the users: id, username, creation time (never hashes)",
+     "Prints one line per user, by id: id, username and creation time (RFC 3339),\n"
+     "separated by tabs, after a header line. Password hashes are never shown.",
+     CONFIG_DATABASE, 0, 0, NULL, users_list_command, NULL},
+    {0},
+};
+
 /* The commands of gatehouse. A new command is one row here (a group of
  * subcommands is a row whose subcommands table holds the rows) and one body
  * in its own file. */
@@ -18,6 +63,8 @@ static const struct cli_command gatehouse_commands[] = {
      "Brings the database schema up to date and exits. Serving does this too, so a\n"
      "deployment may run it first but need not. It needs no SECRET_KEY.",
      CONFIG_DATABASE, 0, 0, NULL, migrate_command, NULL},
+    {"users", NULL, "manage users", "Imports, adds, deletes and lists users.", 0, 0, 0, NULL, NULL,
+     users_commands},
     {0},
 };
 

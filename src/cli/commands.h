@@ -54,7 +54,7 @@ struct cli_program {
     void (*version)(FILE *out);         /* prints --version */
 };
 
-/* gatehouse itself: serve (the default) and migrate. */
+/* gatehouse itself: serve (the default), migrate and users. */
 extern const struct cli_program cli_gatehouse;
 
 /* Runs the command argv names (argv[0] is the program's path). "--help" or
@@ -65,8 +65,12 @@ extern const struct cli_program cli_gatehouse;
 int cli_run(const struct cli_program *prog, int argc, char **argv, FILE *out, FILE *errout);
 
 /* Command bodies, one file each. */
-int serve_command(struct config *cfg, const struct cli_args *args);   /* serve.c */
-int migrate_command(struct config *cfg, const struct cli_args *args); /* migrate.c */
-void version_print(FILE *out);                                        /* version.c */
+int serve_command(struct config *cfg, const struct cli_args *args);        /* serve.c */
+int migrate_command(struct config *cfg, const struct cli_args *args);      /* migrate.c */
+void version_print(FILE *out);                                             /* version.c */
+int users_import_command(struct config *cfg, const struct cli_args *args); /* users.c */
+int users_add_command(struct config *cfg, const struct cli_args *args);
+int users_delete_command(struct config *cfg, const struct cli_args *args);
+int users_list_command(struct config *cfg, const struct cli_args *args);
 
 #endif

@@ -115,6 +115,36 @@ bool password_verify(const char *pw, size_t len, const char *hash)
     return false;
 }
 
+/* bcrypt's own base64 alphabet. */
+static bool bcrypt_b64(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\0' ||
+            strchr("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", s[i]) ==
+                NULL)
+            return false;
+    return true;
+}
+
+bool password_hash_known(const char *hash)
+{
+    size_t len = strlen(hash);
+
+    if (len >= PASSWORD_HASH_MAX)
+        return false;
+    if (strncmp(hash, "$2a$", 4) == 0 || strncmp(hash, "$2b$", 4) == 0 ||
+        strncmp(hash, "$2y$", 4) == 0) {
+        int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
+        return len == 60 && hash[4] >= '0' && hash[4] <= '3' && hash[5] >= '0' && hash[5] <= '9' &&
+               cost >= 4 && cost <= 31 && hash[6] == '$' && bcrypt_b64(hash + 7, 53);
+    }
+    /* libsodium parses the PHC string and answers -1 for one it could not
+     * verify against; the limits asked about do not matter here. */
+    return strncmp(hash, "$argon2id$", 10) == 0 &&
+           crypto_pwhash_str_needs_rehash(hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != -1;
+}
+
 int password_init(const struct password_policy *pol)
 {
     unsigned char raw[24];

@@ -49,6 +49,12 @@ int password_hash(const struct password_policy *pol, const char *pw, size_t len,
  * a NUL) never matches a bcrypt hash. */
 bool password_verify(const char *pw, size_t len, const char *hash);
 
+/* True when hash is in a format password_verify reads: bcrypt ($2a$, $2b$,
+ * $2y$, cost 04-31, 22 characters of salt and 31 of hash) or an argon2id PHC
+ * string libsodium accepts, shorter than PASSWORD_HASH_MAX. What an import
+ * checks, so that no account arrives that nobody could log in to. */
+bool password_hash_known(const char *hash);
+
 /* Verifies pw against a hash of a random password made at the policy's
  * current cost, so that logins of unknown users take as long as real ones.
  * Always false. */

@@ -214,3 +214,39 @@ enum outcome users_delete(const struct users_deps *d, const struct sessions_deps
     struct delete_user p = {d->store, su.id};
     return sessions_revoke_with(sd, claims, SESSIONS_GLOBAL, delete_user, &p);
 }
+
+enum outcome users_remove(const struct users_deps *d, const struct sessions_deps *sd,
+                          const char *username, size_t ulen, int64_t *id)
+{
+    char key[USERNAME_STORED_MAX + 1];
+    struct store_user su = {0};
+    struct sessions_batch batch = {0};
+    store_tx tx;
+
+    if (!username_storable(username, ulen))
+        return OUTCOME_BAD_CREDENTIALS;
+    username_key_any(key, username, ulen);
+    enum store_status st = store_begin(d->store, &tx);
+    if (st != STORE_OK)
+        return outcome_from_store(st, OUTCOME_ERROR);
+    /* Found, revoked and deleted in one transaction: a login racing the
+     * deletion either opens its session before (and sees it revoked) or
+     * finds no user. */
+    st = store_user_by_key(d->store, &tx, key, &su);
+    sodium_memzero(su.password_hash, sizeof su.password_hash);
+    enum outcome o = outcome_from_store(st, OUTCOME_BAD_CREDENTIALS);
+    if (o == OUTCOME_OK)
+        o = sessions_revoke_tx(sd, &tx, su.id, NULL, SESSIONS_GLOBAL, &batch);
+    if (o == OUTCOME_OK)
+        o = outcome_from_store(store_user_delete(d->store, &tx, su.id), OUTCOME_BAD_CREDENTIALS);
+    if (o == OUTCOME_OK)
+        o = outcome_from_store(store_commit(&tx), OUTCOME_ERROR);
+    else
+        store_rollback(&tx);
+    if (o == OUTCOME_OK) {
+        sessions_batch_apply(sd, &batch);
+        *id = su.id;
+    }
+    sessions_batch_free(&batch);
+    return o;
+}

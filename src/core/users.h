@@ -57,6 +57,13 @@ enum outcome users_change_password(const struct users_deps *d, const struct sess
                                    size_t clen, const char *next, size_t nlen,
                                    struct outcome_detail *detail);
 
+/* gatehouse users delete: deletes the user named username (ulen bytes,
+ * looked up as a login looks it up), revoking and recording every session
+ * of it in the same transaction, as DELETE /me does; *id receives its id.
+ * OUTCOME_BAD_CREDENTIALS when there is no such user. */
+enum outcome users_remove(const struct users_deps *d, const struct sessions_deps *sd,
+                          const char *username, size_t ulen, int64_t *id);
+
 /* DELETE /me: checks password (OUTCOME_BAD_CREDENTIALS when wrong), then
  * revokes every session of the user and deletes it in one transaction; the
  * username is free again. */

@@ -89,6 +89,12 @@ struct store_driver {
     /* Starts watching for notifications on a thread of the driver's, which
      * close stops. NULL when notify is. */
     int (*watch)(struct store_db *db, const struct store_watch *w);
+    /* Moves the source of new user ids past the largest id in users, never
+     * back, after rows were inserted with ids of their own (an import that
+     * keeps the original app's ids). NULL for a backend whose ids follow by
+     * themselves (SQLite: AUTOINCREMENT remembers the largest id inserted,
+     * whoever chose it). */
+    enum store_status (*follow_ids)(struct store_conn *c);
     /* Claims the database for this process alone until close
      * (store_claim_sole_server). NULL when instances may share it. */
     enum store_status (*claim)(struct store_db *db, char *err, size_t errlen);

@@ -682,6 +682,20 @@ static enum store_status pg_notify(struct store_conn *c, const char *payload)
     return rc;
 }
 
+/* Moves the identity of users.id past the largest id there, never back: a
+ * sequence that has handed out more (users since deleted) keeps its place,
+ * so that no id is ever given twice. setval marks the value as used, so the
+ * next registration gets the one after it. */
+static enum store_status pg_follow_ids(struct store_conn *c)
+{
+    pg_end(c);
+    return exec_until(c,
+                      "SELECT setval(x.s, x.m) FROM (SELECT pg_get_serial_sequence('users', 'id')"
+                      "::regclass AS s, (SELECT MAX(id) FROM users) AS m) AS x "
+                      "WHERE x.m > COALESCE(pg_sequence_last_value(x.s), 0)",
+                      "follow ids", now_ms() + c->db->statement_deadline_ms, NULL);
+}
+
 /* Waits up to ms for the stop pipe; true when told to stop. */
 static bool told_to_stop(struct store_db *s, int ms)
 {
@@ -888,5 +902,6 @@ const struct store_driver store_pg_driver = {
     .changes = pg_changes,
     .end = pg_end,
     .notify = pg_notify,
+    .follow_ids = pg_follow_ids,
     .watch = pg_watch,
 };

@@ -19,6 +19,7 @@
     X(PQconninfoFree)                                                                              \
     X(PQconnectStartParams)                                                                        \
     X(PQconnectdb)                                                                                 \
+    X(PQconnectdbParams)                                                                           \
     X(PQconnectPoll)                                                                               \
     X(PQconnectionNeedsPassword)                                                                   \
     X(PQconsumeInput)                                                                              \
@@ -63,6 +64,7 @@ int pq_load(char *err, size_t errlen);
 #define PQconninfoFree            pq_fn.PQconninfoFree
 #define PQconnectStartParams      pq_fn.PQconnectStartParams
 #define PQconnectdb               pq_fn.PQconnectdb
+#define PQconnectdbParams         pq_fn.PQconnectdbParams
 #define PQconnectPoll             pq_fn.PQconnectPoll
 #define PQconnectionNeedsPassword pq_fn.PQconnectionNeedsPassword
 #define PQconsumeInput            pq_fn.PQconsumeInput

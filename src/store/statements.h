@@ -20,6 +20,11 @@
       "INSERT INTO users (username, username_key, password_hash, created_at, updated_at) "         \
       "VALUES ($1, $2, $3, $4, $4) RETURNING id",                                                  \
       WRITE)                                                                                       \
+    X(USER_INSERT_WITH_ID,                                                                         \
+      "INSERT INTO users (id, username, username_key, password_hash, created_at, updated_at) "     \
+      "VALUES ($1, $2, $3, $4, $5, $5)",                                                           \
+      WRITE)                                                                                       \
+    X(USERS_LIST, "SELECT id, username, created_at FROM users ORDER BY id", READ)                  \
     X(USER_BY_KEY,                                                                                 \
       "SELECT id, username, password_hash, created_at, credential_version FROM users "             \
       "WHERE username_key = $1",                                                                   \

@@ -99,6 +99,27 @@ enum store_status store_user_create(store *s, store_tx *tx, const char *username
                                     const char *username_key, const char *password_hash,
                                     int64_t now, struct store_user *out);
 
+/* Inserts a user with the id it had elsewhere (an import keeping the
+ * original app's ids). STORE_CONFLICT when the id or the username_key is
+ * taken. Ids given here are not yet known to the source of new ids on every
+ * backend: call store_users_follow_ids in the same transaction after the
+ * last one. */
+enum store_status store_user_import(store *s, store_tx *tx, int64_t id, const char *username,
+                                    const char *username_key, const char *password_hash,
+                                    int64_t now);
+
+/* Moves the source of new user ids past the largest id stored, never back,
+ * so that a registration after an import gets a fresh id (PostgreSQL: the
+ * identity's sequence; SQLite's AUTOINCREMENT follows by itself). */
+enum store_status store_users_follow_ids(store *s, store_tx *tx);
+
+/* Calls each(arg, id, username, created_at) for every user, by id. The
+ * username is valid during the call only; no hash leaves this function. */
+enum store_status store_users_list(store *s,
+                                   void (*each)(void *arg, int64_t id, const char *username,
+                                                int64_t created_at),
+                                   void *arg);
+
 /* Looks a user up by lower-cased username. */
 enum store_status store_user_by_key(store *s, store_tx *tx, const char *username_key,
                                     struct store_user *out);
@@ -179,6 +200,18 @@ enum store_status store_user_set_password(store *s, store_tx *tx, int64_t id,
 
 /* Deletes a user and, by cascade, its sessions. STORE_NOT_FOUND when gone. */
 enum store_status store_user_delete(store *s, store_tx *tx, int64_t id);
+
+/* Reads the original FastAPI app's table "user" (id, username,
+ * hashed_password) from the PostgreSQL database url names (any form
+ * DATABASE_URL takes, postgresql+asyncpg:// included), in one read-only
+ * transaction, and calls each(arg, id, username, ulen, hash) for every row
+ * by id (hash NULL for SQL NULL; both valid during the call only). each
+ * returns 0, or -1 to stop (out of memory). Returns 0, or -1 with a
+ * one-line reason in err, which never shows the password. */
+int store_legacy_users(const char *url, unsigned connect_timeout_s,
+                       int (*each)(void *arg, int64_t id, const char *username, size_t ulen,
+                                   const char *hash),
+                       void *arg, char *err, size_t errlen);
 
 /* Claims a database that only one server may use (SQLite: no other
  * instance would hear of its revocations) for this process until

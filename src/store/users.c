@@ -34,6 +34,73 @@ enum store_status store_user_create(store *s, store_tx *tx, const char *username
     return store__close(&q, rc);
 }
 
+enum store_status store_user_import(store *s, store_tx *tx, int64_t id, const char *username,
+                                    const char *username_key, const char *password_hash,
+                                    int64_t now)
+{
+    struct store_query q;
+    bool row = false;
+    enum store_status rc = store__open(s, tx, STMT_USER_INSERT_WITH_ID, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, id);
+    store__text(&q, 2, username);
+    store__text(&q, 3, username_key);
+    store__text(&q, 4, password_hash);
+    store__int(&q, 5, now);
+    return store__close(&q, store__step(&q, &row));
+}
+
+enum store_status store_users_follow_ids(store *s, store_tx *tx)
+{
+    struct store_conn *c;
+    enum store_status rc;
+
+    if (s->drv->follow_ids == NULL)
+        return STORE_OK;
+    if (tx != NULL) {
+        if (tx->failed != STORE_OK)
+            return tx->failed;
+        rc = s->drv->follow_ids(tx->c);
+        if (rc != STORE_OK)
+            tx->failed = rc;
+        return rc;
+    }
+    rc = s->drv->acquire(s->db, &c);
+    if (rc != STORE_OK)
+        return rc;
+    rc = s->drv->follow_ids(c);
+    s->drv->release(s->db, c);
+    return rc;
+}
+
+enum store_status store_users_list(store *s,
+                                   void (*each)(void *arg, int64_t id, const char *username,
+                                                int64_t created_at),
+                                   void *arg)
+{
+    struct store_query q;
+    char name[STORE_USERNAME_MAX + 1];
+    bool row = false;
+    enum store_status rc = store__open(s, NULL, STMT_USERS_LIST, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    while ((rc = store__step(&q, &row)) == STORE_OK && row) {
+        int64_t id = store__col_int64(&q, 0);
+        /* As in user_row: a name that does not fit was not written by us. */
+        if (!store__col_text(&q, 1, name, sizeof name)) {
+            log_error("store: user %lld has a username longer than gatehouse stores",
+                      (long long)id);
+            rc = STORE_ERROR;
+            break;
+        }
+        each(arg, id, name, store__col_int64(&q, 2));
+    }
+    return store__close(&q, rc);
+}
+
 /* Reads the row of a user query into out. */
 static enum store_status user_row(struct store_query *q, struct store_user *out)
 {

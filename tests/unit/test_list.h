@@ -10,6 +10,7 @@
 #define STORE_CASES(X)                                                                             \
     STORE_CASE_BOTH(X, users)                                                                      \
     STORE_CASE_BOTH(X, user_fields_too_long)                                                       \
+    STORE_CASE_BOTH(X, user_import)                                                                \
     STORE_CASE_BOTH(X, sessions)                                                                   \
     STORE_CASE_BOTH(X, session_rotate_and_revoke)                                                  \
     STORE_CASE_BOTH(X, sessions_of_user)                                                           \

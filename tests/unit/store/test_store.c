@@ -499,6 +499,67 @@ STORE_CASE(revocations, 1)
     CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM revocations"), 1);
 }
 
+struct listed {
+    int count;
+    int64_t ids[8];
+    char names[8][16];
+};
+
+static void list_one(void *arg, int64_t id, const char *username, int64_t created_at)
+{
+    struct listed *l = arg;
+
+    (void)created_at;
+    if (l->count < 8) {
+        l->ids[l->count] = id;
+        snprintf(l->names[l->count], sizeof l->names[0], "%s", username);
+    }
+    l->count++;
+}
+
+STORE_CASE(user_import, 1)
+{
+    struct store_user u;
+    struct listed l = {0};
+    store_tx tx;
+
+    (void)t; /* the store's own reads suffice here */
+    /* A registered user, then imports with ids of their own around it. */
+    REQUIRE(store_user_create(s, NULL, "first", "first", "$2b$04$a", T0, &u) == STORE_OK);
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_user_import(s, &tx, 500, "Bob Smith", "bob smith", "$2y$04$b", T0),
+                 STORE_OK);
+    CHECK_EQ_INT(store_user_import(s, &tx, 7, "zo\xc3\xab", "zo\xc3\xab", "$2a$04$c", T0),
+                 STORE_OK);
+    CHECK_EQ_INT(store_users_follow_ids(s, &tx), STORE_OK);
+    CHECK_EQ_INT(store_commit(&tx), STORE_OK);
+    CHECK_EQ_INT(store_user_by_id(s, NULL, 500, &u), STORE_OK);
+    CHECK_EQ_STR(u.username, "Bob Smith");
+    CHECK_EQ_STR(u.password_hash, "$2y$04$b");
+    /* A taken id and a taken key are both conflicts. */
+    CHECK_EQ_INT(store_user_import(s, NULL, 7, "other", "other", "$2b$04$d", T0), STORE_CONFLICT);
+    CHECK_EQ_INT(store_user_import(s, NULL, 9, "BOB SMITH", "bob smith", "$2b$04$d", T0),
+                 STORE_CONFLICT);
+    /* The next registration gets an id past every imported one. */
+    CHECK_EQ_INT(store_user_create(s, NULL, "later", "later", "$2b$04$e", T0, &u), STORE_OK);
+    CHECK_EQ_INT(u.id, 501);
+    /* Following again never moves the ids back, even past deleted users. */
+    CHECK_EQ_INT(store_user_delete(s, NULL, 501), STORE_OK);
+    CHECK_EQ_INT(store_user_delete(s, NULL, 500), STORE_OK);
+    CHECK_EQ_INT(store_users_follow_ids(s, NULL), STORE_OK);
+    CHECK_EQ_INT(store_user_create(s, NULL, "again", "again", "$2b$04$f", T0, &u), STORE_OK);
+    CHECK_EQ_INT(u.id, 502);
+
+    CHECK_EQ_INT(store_users_list(s, list_one, &l), STORE_OK);
+    REQUIRE(l.count == 3);
+    CHECK_EQ_INT(l.ids[0], 1);
+    CHECK_EQ_STR(l.names[0], "first");
+    CHECK_EQ_INT(l.ids[1], 7);
+    CHECK_EQ_STR(l.names[1], "zo\xc3\xab");
+    CHECK_EQ_INT(l.ids[2], 502);
+    CHECK_EQ_STR(l.names[2], "again");
+}
+
 STORE_CASE(user_password_and_delete, 1)
 {
     struct store_user u, v;

@@ -1,0 +1,397 @@
+/* gatehouse users import|add|delete|list: the accounts, from the command
+ * line, beside a running server (none of them claims the database). */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "core/import.h"
+#include "core/password.h"
+#include "core/sessions.h"
+#include "core/users.h"
+#include "store/store.h"
+#include "util/timefmt.h"
+
+/* Positions of the options in commands.c's table of users import. */
+enum { OPT_SKIP_EXISTING, OPT_FROM_DATABASE };
+
+static store *open_store(const struct config *cfg, const char *cmd)
+{
+    char err[512] = "";
+    store *st = NULL;
+    struct store_options so = {
+        .nconns = 1,
+        .connect_timeout_s = (unsigned)cfg->db_connect_timeout_seconds,
+        .statement_timeout_ms = (unsigned)cfg->db_statement_timeout_ms,
+    };
+
+    if (store_open(cfg->database_url, &so, &st, err, sizeof err) != STORE_OK) {
+        fprintf(stderr, "gatehouse users %s: %s\n", cmd, err);
+        return NULL;
+    }
+    return st;
+}
+
+/* ---------------------------------------------------------------- import */
+
+/* Reads all of f into a malloc'd, NUL-terminated buffer; NULL on failure. */
+static char *read_all(FILE *f, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+
+    while (buf != NULL) {
+        n += fread(buf + n, 1, cap - n - 1, f);
+        if (ferror(f)) {
+            free(buf);
+            return NULL;
+        }
+        if (feof(f))
+            break;
+        char *p = realloc(buf, cap * 2);
+        if (p == NULL)
+            free(buf);
+        buf = p;
+        cap *= 2;
+    }
+    if (buf != NULL) {
+        buf[n] = '\0';
+        *len = n;
+    }
+    return buf;
+}
+
+/* One CSV field (RFC 4180: quoted with "" for a quote, or bare), starting
+ * at *pos; its bytes are unquoted in place into out. *line counts the line
+ * breaks passed. Returns the field's length, or -1 for an unterminated
+ * quote. On return *pos is at the separator, the line break or the end. */
+static long csv_field(char *buf, size_t len, size_t *pos, long *line, char **out)
+{
+    size_t i = *pos, w = *pos;
+
+    *out = buf + w;
+    if (i < len && buf[i] == '"') {
+        for (i++;; i++) {
+            if (i >= len)
+                return -1;
+            if (buf[i] == '"') {
+                if (i + 1 < len && buf[i + 1] == '"') {
+                    buf[w++] = '"';
+                    i++;
+                    continue;
+                }
+                i++;
+                break;
+            }
+            if (buf[i] == '\n')
+                (*line)++;
+            buf[w++] = buf[i];
+        }
+    } else {
+        while (i < len && buf[i] != ',' && buf[i] != '\n' &&
+               !(buf[i] == '\r' && buf[i + 1] == '\n'))
+            buf[w++] = buf[i++];
+    }
+    *pos = i;
+    return (long)(w - (size_t)(*out - buf));
+}
+
+struct import_ctx {
+    const char *source; /* "FILE: line" or "table \"user\": id" */
+    struct import_set set;
+};
+
+static void print_problem(void *arg, const struct import_row *row, const char *why)
+{
+    const struct import_ctx *ctx = arg;
+
+    fprintf(stderr, "gatehouse users import: %s %ld: %s\n", ctx->source, row->where, why);
+}
+
+/* Parses the CSV in buf into ctx->set. Returns the number of malformed
+ * records (each reported), or -1 out of memory. */
+static long parse_csv(char *buf, size_t len, struct import_ctx *ctx)
+{
+    static const char bom[] = "\xef\xbb\xbf";
+    size_t pos = 0;
+    long line = 1, bad = 0;
+    bool saw_header = false;
+
+    if (len >= 3 && memcmp(buf, bom, 3) == 0)
+        pos = 3; /* a spreadsheet's byte order mark, not part of the header */
+    while (pos < len) {
+        bool header = !saw_header;
+        char *fields[3] = {NULL, NULL, NULL};
+        long lens[3] = {0, 0, 0}, start = line;
+        int n = 0;
+        bool broken = false;
+        for (;;) {
+            char *f;
+            long flen = csv_field(buf, len, &pos, &line, &f);
+            if (flen < 0) {
+                fprintf(stderr, "gatehouse users import: %s %ld: a quoted field never ends\n",
+                        ctx->source, start);
+                return bad + 1;
+            }
+            if (n < 3) {
+                fields[n] = f;
+                lens[n] = flen;
+            }
+            n++;
+            if (pos < len && buf[pos] == ',') {
+                pos++;
+                continue;
+            }
+            break;
+        }
+        if (pos < len && buf[pos] == '\r')
+            pos++;
+        if (pos < len && buf[pos] == '\n') {
+            pos++;
+            line++;
+        }
+        if (n == 1 && lens[0] == 0)
+            continue; /* an empty line: a trailing one is common */
+        if (header) {
+            if (n != 2 || lens[0] != 8 || memcmp(fields[0], "username", 8) != 0 || lens[1] != 13 ||
+                memcmp(fields[1], "password_hash", 13) != 0) {
+                fprintf(stderr,
+                        "gatehouse users import: %s %ld: the header must be "
+                        "\"username,password_hash\"\n",
+                        ctx->source, start);
+                return bad + 1;
+            }
+            saw_header = true;
+            continue;
+        }
+        if (n != 2) {
+            fprintf(stderr,
+                    "gatehouse users import: %s %ld: expected 2 fields (username,password_hash), "
+                    "found %d\n",
+                    ctx->source, start, n);
+            bad++;
+            broken = true;
+        }
+        if (broken)
+            continue;
+        fields[1][lens[1]] = '\0'; /* the field ends where a separator or break was */
+        /* A hash holds no NUL, so strlen finds its end; the name keeps its
+         * length, so that a NUL in it is refused rather than cut off. */
+        if (memchr(fields[1], '\0', (size_t)lens[1]) != NULL)
+            fields[1][0] = '\0';
+        if (import_set_add(&ctx->set, start, 0, fields[0], (size_t)lens[0], fields[1]) != 0)
+            return -1;
+    }
+    if (!saw_header) {
+        fprintf(stderr,
+                "gatehouse users import: %s 1: the file is empty; the header must be "
+                "\"username,password_hash\"\n",
+                ctx->source);
+        return 1;
+    }
+    return bad;
+}
+
+static int add_legacy(void *arg, int64_t id, const char *username, size_t ulen, const char *hash)
+{
+    struct import_ctx *ctx = arg;
+
+    return import_set_add(&ctx->set, (long)id, id, username, ulen, hash);
+}
+
+int users_import_command(struct config *cfg, const struct cli_args *args)
+{
+    const char *from_db = args->values[OPT_FROM_DATABASE];
+    bool skip = args->values[OPT_SKIP_EXISTING] != NULL;
+    char source[600], err[512] = "";
+    struct import_ctx ctx = {.source = source};
+    char *buf = NULL;
+    int rc = EXIT_FAILURE;
+    store *st = NULL;
+
+    if ((from_db == NULL) == (args->argc == 0)) {
+        fprintf(stderr, "gatehouse users import: give either FILE or --from-database URL (see "
+                        "gatehouse users import --help)\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (from_db != NULL) {
+        snprintf(source, sizeof source, "table \"user\": id");
+        if (store_legacy_users(from_db, (unsigned)cfg->db_connect_timeout_seconds, add_legacy, &ctx,
+                               err, sizeof err) != 0) {
+            /* pgurl's reasons name the setting it usually checks. */
+            const char *why = strncmp(err, "DATABASE_URL: ", 14) == 0 ? err + 14 : err;
+            fprintf(stderr, "gatehouse users import: --from-database: %s\n", why);
+            goto done;
+        }
+    } else {
+        const char *path = args->argv[0];
+        FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+        size_t len = 0;
+        snprintf(source, sizeof source, "%.500s: line", strcmp(path, "-") == 0 ? "-" : path);
+        if (f == NULL) {
+            fprintf(stderr, "gatehouse users import: cannot open %s\n", path);
+            goto done;
+        }
+        buf = read_all(f, &len);
+        if (f != stdin)
+            fclose(f);
+        if (buf == NULL) {
+            fprintf(stderr, "gatehouse users import: cannot read %s\n", path);
+            goto done;
+        }
+        long bad = parse_csv(buf, len, &ctx);
+        if (bad != 0) {
+            if (bad < 0)
+                fprintf(stderr, "gatehouse users import: out of memory\n");
+            else
+                fprintf(stderr, "gatehouse users import: nothing was imported\n");
+            goto done;
+        }
+    }
+    st = open_store(cfg, "import");
+    if (st == NULL)
+        goto done;
+    struct import_report rep = {
+        .problem = print_problem,
+        .arg = &ctx,
+        .unit = from_db != NULL ? "id" : "line",
+    };
+    switch (import_run(st, &ctx.set, skip, timefmt_now(), &rep)) {
+    case IMPORT_OK:
+        printf("imported %zu users, skipped %zu that existed\n", rep.imported, rep.skipped);
+        rc = EXIT_SUCCESS;
+        break;
+    case IMPORT_INVALID:
+        fprintf(stderr, "gatehouse users import: %zu problems; nothing was imported\n",
+                rep.problems);
+        break;
+    case IMPORT_UNAVAILABLE:
+        fprintf(stderr, "gatehouse users import: the database cannot be reached; nothing was "
+                        "imported\n");
+        break;
+    case IMPORT_ERROR:
+        fprintf(stderr, "gatehouse users import: failed; nothing was imported\n");
+        break;
+    }
+done:
+    store_close(st);
+    import_set_free(&ctx.set);
+    if (buf != NULL) {
+        sodium_memzero(buf, strlen(buf));
+        free(buf);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------- add */
+
+int users_add_command(struct config *cfg, const struct cli_args *args)
+{
+    const char *name = args->argv[0];
+    struct password_policy policy = {cfg->password_hash, cfg->bcrypt_rounds,
+                                     cfg->password_min_length};
+    char pw[PASSWORD_ARGON2_MAX + 3];
+    struct outcome_detail detail = {0};
+    struct user u;
+    int rc = EXIT_FAILURE;
+
+    /* One line: the password, without its line break. A longer line than
+     * any password allowed is refused whole rather than cut. */
+    if (fgets(pw, sizeof pw, stdin) == NULL) {
+        fprintf(stderr, "gatehouse users add: expected the password on standard input\n");
+        return EXIT_FAILURE;
+    }
+    size_t plen = strlen(pw);
+    if (plen > 0 && pw[plen - 1] == '\n')
+        pw[--plen] = '\0';
+    else if (!feof(stdin)) {
+        fprintf(stderr, "gatehouse users add: password: must be at most %d bytes of UTF-8\n",
+                PASSWORD_ARGON2_MAX);
+        sodium_memzero(pw, sizeof pw);
+        return EXIT_FAILURE;
+    }
+    if (plen > 0 && pw[plen - 1] == '\r')
+        pw[--plen] = '\0';
+    store *st = open_store(cfg, "add");
+    if (st != NULL) {
+        struct users_deps d = {st, &policy};
+        enum outcome o = users_register(&d, name, strlen(name), pw, plen, &u, &detail);
+        if (o == OUTCOME_OK) {
+            printf("added user %lld: %s\n", (long long)u.id, u.username);
+            rc = EXIT_SUCCESS;
+        } else if (o == OUTCOME_INVALID) {
+            /* The messages of /register's 422, field by field. */
+            for (int i = 0; i < detail.errors.count; i++)
+                fprintf(stderr, "gatehouse users add: %s: %s\n", detail.errors.e[i].field,
+                        detail.errors.e[i].message);
+        } else if (o == OUTCOME_CONFLICT) {
+            fprintf(stderr, "gatehouse users add: the username is taken\n");
+        } else {
+            fprintf(stderr, "gatehouse users add: failed (%s)\n", outcome_name(o));
+        }
+    }
+    sodium_memzero(pw, sizeof pw);
+    store_close(st);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- delete */
+
+int users_delete_command(struct config *cfg, const struct cli_args *args)
+{
+    const char *name = args->argv[0];
+    int64_t id = 0;
+    int rc = EXIT_FAILURE;
+    store *st = open_store(cfg, "delete");
+
+    if (st == NULL)
+        return EXIT_FAILURE;
+    struct users_deps d = {st, NULL};
+    /* No revocation set: this process serves nothing. The revocations are
+     * recorded in the database (and, on PostgreSQL, announced to running
+     * servers) for as long as the servers' access tokens live, which is why
+     * the command reads the token settings. */
+    struct sessions_deps sd = {
+        st, NULL, cfg->access_token_expire_minutes * 60, 0, cfg->jwt_leeway_seconds, NULL};
+    enum outcome o = users_remove(&d, &sd, name, strlen(name), &id);
+    if (o == OUTCOME_OK) {
+        printf("deleted user %lld: %s\n", (long long)id, name);
+        rc = EXIT_SUCCESS;
+    } else if (o == OUTCOME_BAD_CREDENTIALS) {
+        fprintf(stderr, "gatehouse users delete: no such user\n");
+    } else {
+        fprintf(stderr, "gatehouse users delete: failed (%s)\n", outcome_name(o));
+    }
+    store_close(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ list */
+
+static void print_user(void *arg, int64_t id, const char *username, int64_t created_at)
+{
+    char t[32];
+
+    (void)arg;
+    /* Names hold no control characters (username_storable), so a tab
+     * separates the columns unambiguously. */
+    printf("%lld\t%s\t%s\n", (long long)id, username, timefmt_rfc3339(t, sizeof t, created_at));
+}
+
+int users_list_command(struct config *cfg, const struct cli_args *args)
+{
+    store *st = open_store(cfg, "list");
+
+    (void)args;
+    if (st == NULL)
+        return EXIT_FAILURE;
+    printf("id\tusername\tcreated_at\n");
+    enum store_status rc = store_users_list(st, print_user, NULL);
+    store_close(st);
+    if (rc != STORE_OK) {
+        fprintf(stderr, "gatehouse users list: failed reading the users\n");
+        return EXIT_FAILURE;
+    }
+    return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
