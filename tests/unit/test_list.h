@@ -16,6 +16,7 @@
     STORE_CASE_BOTH(X, sessions_purge)                                                             \
     STORE_CASE_BOTH(X, revocations)                                                                \
     STORE_CASE_BOTH(X, user_password_and_delete)                                                   \
+    STORE_CASE_BOTH(X, user_rehash)                                                                \
     STORE_CASE_BOTH(X, tx_commit)                                                                  \
     STORE_CASE_BOTH(X, tx_fails_half_way)                                                          \
     STORE_CASE_BOTH(X, reopen)                                                                     \
@@ -86,6 +87,7 @@
     X(password_foreign_argon2id)                                                                   \
     X(password_verify_unknown_format)                                                              \
     X(password_verify_dummy)                                                                       \
+    X(password_needs_rehash)                                                                       \
     X(revocation_add_contains)                                                                     \
     X(revocation_keeps_later_time)                                                                 \
     X(revocation_limits)                                                                           \
