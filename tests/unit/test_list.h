@@ -233,6 +233,9 @@
     X(users_register_rules)                                                                        \
     X(users_check_credentials)                                                                     \
     X(users_by_token)                                                                              \
+    X(users_legacy_names)                                                                          \
+    X(users_legacy_name_password_rules)                                                            \
+    X(users_rehash_at_login)                                                                       \
     X(sessions_open_and_verify)                                                                    \
     X(sessions_verify_refusals)                                                                    \
     X(sessions_refresh_rotates)                                                                    \
