@@ -201,6 +201,8 @@
     X(pgurl_every_libpq_keyword)                                                                   \
     X(pgurl_query_parameters)                                                                      \
     X(pgurl_unknown_parameters)                                                                    \
+    X(pgurl_sqlalchemy_asyncpg_options_ignored)                                                    \
+    X(pgurl_asyncpg_timeout)                                                                       \
     X(pgurl_asyncpg_ssl)                                                                           \
     X(pgurl_never_shows_password)                                                                  \
     X(pgurl_describe)                                                                              \
