@@ -1,12 +1,50 @@
 /* GET /verify (forward authentication), /healthz, /readyz, JWKS. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api_internal.h"
 
+/* The X-Auth-Username value of name: the name itself when every byte is
+ * visible ASCII other than '%', else the name percent-encoded as UTF-8
+ * (RFC 3986 §2.1) into buf. RFC 9110 §5.5 leaves no room in a field value
+ * for control characters, makes leading and trailing spaces vanish, and
+ * lets recipients read bytes over 0x7F as anything (obs-text, often
+ * ISO-8859-1); names chosen under the rules (core/username.h) never hold
+ * such a byte, so only names the FastAPI app stored are encoded, and URL-
+ * decoding the value gives the name back either way. '%' is encoded
+ * whenever it occurs so that decoding never changes a name that was sent
+ * as it is. */
+static const char *header_username(const char *name, char *buf, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    bool plain = true;
+
+    for (const char *p = name; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c >= 0x7f || c == '%')
+            plain = false;
+    }
+    if (plain)
+        return name;
+    for (const char *p = name; *p != '\0' && n + 4 <= cap; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c >= 0x7f || c == '%') {
+            buf[n++] = '%';
+            buf[n++] = hex[c >> 4];
+            buf[n++] = hex[c & 0xf];
+        } else {
+            buf[n++] = (char)c;
+        }
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
 void api_verify(const struct api_request *req, struct reply *r)
 {
-    char id[24];
+    char id[24], name[3 * JWT_USERNAME_MAX + 1];
 
     /* No database here: the route verified the token's signature and claims
      * and looked its session up in the in-memory revocation set, which is
@@ -15,7 +53,8 @@ void api_verify(const struct api_request *req, struct reply *r)
     snprintf(id, sizeof id, "%lld", (long long)req->token.claims.user_id);
     r->status = 204;
     reply_header(r, "X-Auth-User-Id", id);
-    reply_header(r, "X-Auth-Username", req->token.claims.username);
+    reply_header(r, "X-Auth-Username",
+                 header_username(req->token.claims.username, name, sizeof name));
 }
 
 void api_healthz(const struct api_request *req, struct reply *r)

@@ -9,6 +9,9 @@ const struct api_route api_routes[] = {
     {"/login", "POST", API_BODY_JSON, API_HASH, API_AUTH_NONE, api_login},
     {"/me", "GET", API_BODY_NONE, API_DB, API_AUTH_BEARER_OR_COOKIE, api_me},
     {"/me", "DELETE", API_BODY_JSON, API_HASH, API_AUTH_BEARER_OR_COOKIE, api_delete_me},
+    /* The FastAPI tutorial's path, which the original app served: the same
+     * handler and token as GET /me. */
+    {"/users/me", "GET", API_BODY_NONE, API_DB, API_AUTH_BEARER_OR_COOKIE, api_me},
     {"/me/password", "PUT", API_BODY_JSON, API_HASH, API_AUTH_BEARER_OR_COOKIE,
      api_change_password},
     {"/refresh", "POST", API_BODY_JSON, API_DB, API_AUTH_NONE, api_refresh},

@@ -13,6 +13,8 @@
  * count is fixed at 1). */
 #define ARGON2_OPSLIMIT 2
 #define ARGON2_MEMLIMIT (19u * 1024u * 1024u)
+/* The Argon2 version libsodium writes (v=19, that is 0x13, Argon2 1.3). */
+#define ARGON2_VERSION_NUMBER 19
 
 static char dummy_hash[PASSWORD_HASH_MAX];
 
@@ -143,6 +145,63 @@ bool password_hash_known(const char *hash)
     return strncmp(hash, "$argon2id$", 10) == 0 &&
            crypto_pwhash_str_needs_rehash(hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
                                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != -1;
+}
+
+/* Reads the decimal number at *p up to a non-digit, advancing *p; -1 when
+ * there is no digit or it exceeds max. */
+static long read_number(const char **p, long max)
+{
+    long v = 0;
+
+    if (**p < '0' || **p > '9')
+        return -1;
+    for (; **p >= '0' && **p <= '9'; (*p)++) {
+        v = v * 10 + (**p - '0');
+        if (v > max)
+            return -1;
+    }
+    return v;
+}
+
+/* True when an argon2id PHC string ($argon2id$v=19$m=KiB,t=passes,p=lanes$
+ * salt$hash) is weaker than ARGON2_OPSLIMIT and ARGON2_MEMLIMIT. libsodium's
+ * crypto_pwhash_str_needs_rehash says "different", which would also
+ * downgrade a hash made with more memory or passes than ours. */
+static bool argon2_weaker(const char *hash)
+{
+    const char *p = hash + strlen("$argon2id$");
+    long v, m, t;
+
+    if (strncmp(p, "v=", 2) != 0)
+        return false;
+    p += 2;
+    v = read_number(&p, 1000);
+    if (strncmp(p, "$m=", 3) != 0)
+        return false;
+    p += 3;
+    m = read_number(&p, 1L << 30);
+    if (strncmp(p, ",t=", 3) != 0)
+        return false;
+    p += 3;
+    t = read_number(&p, 1L << 30);
+    if (v < 0 || m < 0 || t < 0)
+        return false;
+    return v != ARGON2_VERSION_NUMBER || m < (long)(ARGON2_MEMLIMIT / 1024u) || t < ARGON2_OPSLIMIT;
+}
+
+bool password_needs_rehash(const struct password_policy *pol, const char *hash)
+{
+    if (strncmp(hash, "$argon2id$", 10) == 0)
+        return pol->scheme == PASSWORD_ARGON2ID && argon2_weaker(hash);
+    if (strncmp(hash, "$2a$", 4) != 0 && strncmp(hash, "$2b$", 4) != 0 &&
+        strncmp(hash, "$2y$", 4) != 0)
+        return false;
+    if (pol->scheme == PASSWORD_ARGON2ID)
+        return true;
+    /* The cost is two decimal digits ($2b$05$...), the log2 of the rounds. */
+    const char *p = hash + 4;
+    long cost = read_number(&p, 31);
+    return cost >= 0 && *p == '$' && cost < pol->bcrypt_rounds;
 }
 
 int password_init(const struct password_policy *pol)

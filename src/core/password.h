@@ -55,6 +55,14 @@ bool password_verify(const char *pw, size_t len, const char *hash);
  * checks, so that no account arrives that nobody could log in to. */
 bool password_hash_known(const char *hash);
 
+/* True when hash, which a password has just been verified against, is
+ * weaker than what password_hash makes under pol: bcrypt of a lower cost
+ * than pol's rounds, bcrypt while the scheme is argon2id, or argon2id with
+ * less memory or fewer passes than ours (or another version). A stronger
+ * hash is kept (a higher bcrypt cost, argon2id while the scheme is bcrypt),
+ * and so is a hash this module cannot read. */
+bool password_needs_rehash(const struct password_policy *pol, const char *hash);
+
 /* Verifies pw against a hash of a random password made at the policy's
  * current cost, so that logins of unknown users take as long as real ones.
  * Always false. */

@@ -27,13 +27,11 @@ enum username_rule username_check(const char *name, size_t len)
 
 void username_key(char *key, const char *name)
 {
-    size_t i = 0;
+    /* One key function for every name: a valid name's key is the key of
+     * the same name stored (username_key_any), whoever wrote the row. */
+    size_t len = strlen(name);
 
-    for (; name[i] != '\0' && i < USERNAME_MAX; i++) {
-        char c = name[i];
-        key[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-    }
-    key[i] = '\0';
+    username_key_any(key, name, len < USERNAME_MAX ? len : USERNAME_MAX);
 }
 
 bool username_storable(const char *name, size_t len)

@@ -16,7 +16,9 @@ enum username_rule { USERNAME_OK = 0, USERNAME_TOO_SHORT, USERNAME_TOO_LONG, USE
 /* Checks name (len bytes, may hold NULs or any byte). */
 enum username_rule username_check(const char *name, size_t len);
 
-/* Writes the lower-cased key of a valid name into key (USERNAME_MAX + 1). */
+/* Writes the lower-cased key of a valid name into key (USERNAME_MAX + 1):
+ * username_key_any of the name, so that a key is the same whichever of the
+ * two is called. */
 void username_key(char *key, const char *name);
 
 /* The longest name stored: the original FastAPI app took any string, and

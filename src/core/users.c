@@ -75,7 +75,7 @@ enum outcome users_register(const struct users_deps *d, const char *username, si
                             const char *password, size_t plen, struct user *out,
                             struct outcome_detail *detail)
 {
-    char key[USERNAME_MAX + 1], hash[PASSWORD_HASH_MAX];
+    char key[USERNAME_STORED_MAX + 1], hash[PASSWORD_HASH_MAX];
     struct outcome_errors *errs = &detail->errors;
     struct store_user su = {0};
 
@@ -85,7 +85,9 @@ enum outcome users_register(const struct users_deps *d, const char *username, si
     check_password(d->policy, "password", errs->count == 0 ? username : "", password, plen, errs);
     if (errs->count > 0)
         return OUTCOME_INVALID;
-    username_key(key, username);
+    /* The one key function of every name, chosen or stored, so that the
+     * name registered here is the one a login and an import look up. */
+    username_key_any(key, username, ulen);
     if (password_hash(d->policy, password, plen, hash) != 0) {
         log_error("password hashing failed");
         return OUTCOME_ERROR;
@@ -97,24 +99,55 @@ enum outcome users_register(const struct users_deps *d, const char *username, si
     return outcome_from_store(st, OUTCOME_ERROR);
 }
 
+/* Replaces su's hash, which password just verified against, with one made
+ * at the current setting when it is weaker (password_needs_rehash). Never
+ * fails the login: the old hash still works, so a failure is logged and the
+ * next login tries again. */
+static void rehash(const struct users_deps *d, const struct store_user *su, const char *password,
+                   size_t plen)
+{
+    char hash[PASSWORD_HASH_MAX];
+
+    if (!password_needs_rehash(d->policy, su->password_hash))
+        return;
+    if (password_hash(d->policy, password, plen, hash) != 0) {
+        log_error("user %lld: rehashing the password failed", (long long)su->id);
+        return;
+    }
+    /* Compare-and-set on the hash just verified: a password change that
+     * committed meanwhile wins, and its hash is never overwritten by the
+     * old password's. The credential version stays: the password is the
+     * same, so no session has reason to end. */
+    enum store_status st = store_user_rehash(d->store, NULL, su->id, su->password_hash, hash);
+    sodium_memzero(hash, sizeof hash);
+    if (st == STORE_OK)
+        log_info("user %lld: password hash upgraded to the current setting", (long long)su->id);
+    else if (st != STORE_NOT_FOUND)
+        log_error("user %lld: storing the upgraded password hash failed", (long long)su->id);
+}
+
 enum outcome users_check_credentials(const struct users_deps *d, const char *username, size_t ulen,
                                      const char *password, size_t plen, struct user *out)
 {
     struct store_user su = {0};
-    char key[USERNAME_MAX + 1];
+    char key[USERNAME_STORED_MAX + 1];
 
-    if (username_check(username, ulen) != USERNAME_OK) {
+    /* Any name the original app could have stored logs in, not only those
+     * the rules of a new name allow (core/username.h). */
+    if (!username_storable(username, ulen)) {
         /* No such user can exist; spend the same time as a real check. */
         password_verify_dummy(d->policy, password, plen);
         return OUTCOME_BAD_CREDENTIALS;
     }
-    username_key(key, username);
+    username_key_any(key, username, ulen);
     enum store_status st = store_user_by_key(d->store, NULL, key, &su);
     if (st == STORE_NOT_FOUND) {
         password_verify_dummy(d->policy, password, plen);
         return OUTCOME_BAD_CREDENTIALS;
     }
     bool ok = st == STORE_OK && password_verify(password, plen, su.password_hash);
+    if (ok)
+        rehash(d, &su, password, plen);
     take_user(&su, out);
     if (st != STORE_OK)
         return outcome_from_store(st, OUTCOME_ERROR);

@@ -841,6 +841,12 @@ static enum store_status pg_open(const char *url, const struct store_options *op
         s->conns[i].db = s;
     if (pq_load(err, errlen) != 0 || pgurl_parse(url, &s->url, err, errlen) != 0)
         goto fail;
+    /* Said once, here, where the store opens: the settings check parses the
+     * URL too, and a warning there would be a second line. */
+    if (s->url.ignored[0] != '\0')
+        log_warn("DATABASE_URL: ignoring %s (SQLAlchemy and asyncpg options libpq has no "
+                 "equivalent of; gatehouse's own settings apply)",
+                 s->url.ignored);
     unsigned ct = opt->connect_timeout_s != 0 ? opt->connect_timeout_s : DEFAULT_CONNECT_TIMEOUT_S;
     unsigned st =
         opt->statement_timeout_ms != 0 ? opt->statement_timeout_ms : DEFAULT_STATEMENT_TIMEOUT_MS;

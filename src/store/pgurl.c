@@ -260,6 +260,76 @@ static const char *asyncpg_ssl(const char *v)
     return NULL;
 }
 
+bool pgurl_ignored(const char *key)
+{
+    /* asyncpg's connect() (statement caches, its per-operation timeout, its
+     * way to pass server settings, direct TLS) and SQLAlchemy's (its async
+     * fallback, logging and pool options, which old URLs sometimes carry).
+     * gatehouse prepares its statements once per connection and has its
+     * own timeouts and pool (DB_STATEMENT_TIMEOUT_MS, DB_POOL_SIZE). */
+    static const char *const keys[] = {
+        "prepared_statement_cache_size",
+        "statement_cache_size",
+        "max_cached_statement_lifetime",
+        "max_cacheable_statement_size",
+        "command_timeout",
+        "server_settings",
+        "direct_tls",
+        "async_fallback",
+        "echo",
+        "echo_pool",
+        "future",
+        "pool_size",
+        "max_overflow",
+        "pool_timeout",
+        "pool_recycle",
+        "pool_pre_ping",
+        "pool_use_lifo",
+    };
+
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(key, keys[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Adds key to u->ignored once. The list is for a log line: one longer than
+ * the buffer ends in "...". */
+static void note_ignored(struct pgurl *u, const char *key)
+{
+    size_t have = strlen(u->ignored), klen = strlen(key);
+
+    for (const char *p = u->ignored; (p = strstr(p, key)) != NULL; p += klen)
+        if ((p == u->ignored || p[-1] == ' ') && (p[klen] == ',' || p[klen] == '\0'))
+            return;
+    if (have + klen + 2 + 4 >= sizeof u->ignored) {
+        if (have + 4 < sizeof u->ignored && strstr(u->ignored, "...") == NULL)
+            snprintf(u->ignored + have, sizeof u->ignored - have, ", ...");
+        return;
+    }
+    snprintf(u->ignored + have, sizeof u->ignored - have, "%s%s", have > 0 ? ", " : "", key);
+}
+
+/* asyncpg's timeout: the seconds a connection may take, a float (60 when
+ * absent). libpq's connect_timeout counts whole seconds, so it is rounded
+ * up; NULL unless v is a positive number of at most a day. */
+static const char *asyncpg_timeout(const char *v, char *buf, size_t cap)
+{
+    char *end = NULL;
+    double d;
+
+    if (*v < '0' || *v > '9')
+        return NULL;
+    d = strtod(v, &end);
+    if (end == v || *end != '\0' || !(d > 0) || d > 86400)
+        return NULL;
+    long secs = (long)d;
+    if ((double)secs < d)
+        secs++;
+    snprintf(buf, cap, "%ld", secs);
+    return buf;
+}
+
 static int parse_query(struct pgurl *u, const char *q, char *err, size_t errlen)
 {
     PQconninfoOption *opts;
@@ -304,10 +374,25 @@ static int parse_query(struct pgurl *u, const char *q, char *err, size_t errlen)
                 snprintf(err, errlen, "out of memory");
                 bad = 1;
             }
+        } else if (strcmp(key, "timeout") == 0) {
+            char buf[24];
+            const char *secs = asyncpg_timeout(val, buf, sizeof buf);
+            if (secs == NULL) {
+                snprintf(err, errlen,
+                         "DATABASE_URL: timeout must be a positive number of seconds "
+                         "(asyncpg's connect timeout)");
+                bad = 1;
+            } else if (pgurl_set(u, "connect_timeout", secs) != 0) {
+                snprintf(err, errlen, "out of memory");
+                bad = 1;
+            }
+        } else if (pgurl_ignored(key)) {
+            note_ignored(u, key);
         } else if (!libpq_knows(opts, key)) {
             snprintf(err, errlen,
                      "DATABASE_URL: unknown parameter \"%.40s\" (libpq connection keywords "
-                     "only, such as sslmode, application_name, connect_timeout)",
+                     "such as sslmode, application_name, connect_timeout, and the SQLAlchemy "
+                     "and asyncpg options the README lists)",
                      key);
             bad = 1;
         } else if (pgurl_set(u, key, val) != 0) {

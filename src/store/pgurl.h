@@ -13,8 +13,14 @@
  * may be a bracketed IPv6 address, a comma-separated list of host[:port], or
  * (percent-encoded) a Unix-socket directory. Query keys are libpq keywords
  * (sslmode, sslrootcert, application_name, connect_timeout, options,
- * target_session_attrs, ...); asyncpg's ssl=... is taken as sslmode. A key
- * libpq does not know is refused, and so is an '@' after the host (an
+ * target_session_attrs, ...); asyncpg's ssl=... is taken as sslmode and its
+ * timeout=SECONDS (the connect timeout, a number) as connect_timeout, rounded
+ * up. The other options of SQLAlchemy's engine and asyncpg that the
+ * FastAPI app's URLs carry (prepared_statement_cache_size, command_timeout,
+ * server_settings, pool_size, echo, ... : pgurl_ignored) have no libpq
+ * equivalent and are ignored, listed in struct pgurl's ignored for one
+ * warning. Any other key libpq does not know is refused, so that a typo
+ * (sslmod=require) never passes silently, and so is an '@' after the host (an
  * unencoded '/' or '?' in a password; %40 is an '@' in a database name or
  * query value). No error message ever holds the password. */
 
@@ -26,7 +32,14 @@ struct pgurl {
     size_t cap;  /* room in keys/vals, not counting the NULL terminators */
     char **keys; /* NULL-terminated, as PQconnectdbParams wants */
     char **vals; /* NULL-terminated; the password is wiped by pgurl_free */
+    /* The SQLAlchemy and asyncpg options that were ignored, comma-separated
+     * in the order given ("" when none), for the driver's one warning. */
+    char ignored[256];
 };
+
+/* True when key is an option of SQLAlchemy's engine or asyncpg's connect
+ * that gatehouse accepts in a URL and ignores: libpq has no equivalent. */
+bool pgurl_ignored(const char *key);
 
 /* True when url names a PostgreSQL database by its scheme, well formed or not. */
 bool pgurl_is_postgres(const char *url);

@@ -68,6 +68,8 @@
       "UPDATE users SET password_hash = $2, updated_at = $3, "                                     \
       "credential_version = credential_version + 1 WHERE id = $1",                                 \
       WRITE)                                                                                       \
+    X(USER_REHASH, "UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3",     \
+      WRITE)                                                                                       \
     X(USER_DELETE, "DELETE FROM users WHERE id = $1", WRITE)                                       \
     X(MIGRATION_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", READ)          \
     X(MIGRATION_RECORD, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",     \

@@ -198,6 +198,15 @@ enum store_status store_revocations_purge(store *s, int64_t now, int64_t *delete
 enum store_status store_user_set_password(store *s, store_tx *tx, int64_t id,
                                           const char *password_hash, int64_t now);
 
+/* Replaces a user's password hash old_hash by new_hash of the same
+ * password (a stronger hash made at login), compare-and-set: STORE_NOT_FOUND
+ * when the user is gone or its hash is no longer old_hash (a password change
+ * came first and wins). Unlike store_user_set_password it keeps
+ * credential_version and updated_at: the password is the same, so sessions
+ * and logins in progress stay valid. */
+enum store_status store_user_rehash(store *s, store_tx *tx, int64_t id, const char *old_hash,
+                                    const char *new_hash);
+
 /* Deletes a user and, by cascade, its sessions. STORE_NOT_FOUND when gone. */
 enum store_status store_user_delete(store *s, store_tx *tx, int64_t id);
 

@@ -173,6 +173,20 @@ enum store_status store_user_set_password(store *s, store_tx *tx, int64_t id,
     return change_one(&q);
 }
 
+enum store_status store_user_rehash(store *s, store_tx *tx, int64_t id, const char *old_hash,
+                                    const char *new_hash)
+{
+    struct store_query q;
+    enum store_status rc = store__open(s, tx, STMT_USER_REHASH, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, id);
+    store__text(&q, 2, new_hash);
+    store__text(&q, 3, old_hash);
+    return change_one(&q);
+}
+
 enum store_status store_user_delete(store *s, store_tx *tx, int64_t id)
 {
     struct store_query q;

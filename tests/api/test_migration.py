@@ -43,19 +43,13 @@ OLD_USERS = [
     (34, "yvonne", "yvonne-old-password-6", "2y"),
     (55, "arthur", "arthur-old-password-7", "2a"),
 ]
-# Names the registration rules refuse: logging in with them is the other
-# half of issue #9 (branch legacy).
-LEGACY = {"Bob Smith", "zoë", "ab"}
-
 CLI_TIMEOUT = 60
 
 
 def login_params():
+    # Bob Smith, zoë and ab break the registration rules and log in all the same.
     for uid, name, pw, _ in OLD_USERS:
-        marks = ()
-        if name in LEGACY:
-            marks = pytest.mark.xfail(strict=True, reason="legacy names at login: branch legacy")
-        yield pytest.param(uid, name, pw, marks=marks, id=name)
+        yield pytest.param(uid, name, pw, id=name)
 
 
 def gatehouse(args, database_url, stdin=None, cwd=None, env=None):

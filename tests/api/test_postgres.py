@@ -25,6 +25,7 @@ from pathlib import Path
 import jwt
 import pytest
 import requests
+from passlib.hash import bcrypt as passlib_bcrypt
 
 from gh_helpers import (
     BINARY,
@@ -278,6 +279,44 @@ def test_asyncpg_url_with_encoded_credentials_and_parameters(pg, make_server):
     assert password not in text and q(password, safe="") not in text
 
 
+def test_asyncpg_url_with_sqlalchemy_options(pg, make_server):
+    """The options the FastAPI app's URL carries: ssl= and timeout= mapped
+    to libpq, the rest ignored with one warning naming them all."""
+    url, db = pg.fresh_db()
+    app = "gh-sqla-" + secrets.token_hex(3)
+    dsn = ("postgresql+asyncpg" + url[len("postgresql"):] +
+           f"?ssl=disable&timeout=2.5&prepared_statement_cache_size=0&statement_cache_size=0"
+           f"&command_timeout=60&server_settings=%7B%7D&async_fallback=true&pool_size=5"
+           f"&application_name={app}")
+    srv = make_server(database_url=dsn)
+    u = srv.new_user()
+    assert srv.me(srv.token(u["username"])).status_code == 200
+    assert pg.psql(f"SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = '{app}'",
+                   db="postgres") == "t"
+    warnings = [line for line in srv.stderr().splitlines() if "ignoring" in line]
+    assert len(warnings) == 1, srv.stderr()
+    listed = warnings[0].split("ignoring ", 1)[1].split(" (", 1)[0].split(", ")
+    assert listed == ["prepared_statement_cache_size", "statement_cache_size", "command_timeout",
+                      "server_settings", "async_fallback", "pool_size"], warnings[0]
+
+
+def test_legacy_user_inserted_in_sql_logs_in_and_is_rehashed(pg, make_server):
+    """A user copied from the FastAPI app (a name the rules refuse, a
+    passlib hash of a lower cost) logs in; its hash is upgraded."""
+    url, db = pg.fresh_db()
+    srv = make_server(database_url=url, env={"BCRYPT_ROUNDS": "5"})
+    old = passlib_bcrypt.using(rounds=4, ident="2a").hash("old app password")
+    pg.psql("INSERT INTO users (username, username_key, password_hash, created_at, updated_at) "
+            f"VALUES (U&'Zo\\00EB Smith', U&'zo\\00EB smith', '{old}', 0, 0)", db=db)
+    r = srv.login("ZOë SMITH", "old app password")
+    assert r.status_code == 200, r.text
+    assert srv.me(r.json()["access_token"]).json()["username"] == "Zoë Smith"
+    new = pg.psql("SELECT password_hash FROM users WHERE username = U&'Zo\\00EB Smith'", db=db)
+    assert new.startswith("$2b$05$") and passlib_bcrypt.verify("old app password", new)
+    assert srv.login("zoë smith", "old app password").status_code == 200
+    assert srv.login("ZOË SMITH", "old app password").status_code == 401
+
+
 @pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
 def test_plain_schemes_and_sslmode(pg, make_server, scheme):
     url, _ = pg.fresh_db()
@@ -313,6 +352,8 @@ def test_pool_size_setting(pg, make_server):
 
 @pytest.mark.parametrize("suffix, needle", [
     ("?foo=bar", "foo"),
+    ("?echo=true&statment_cache_size=0", "statment_cache_size"),
+    ("?timeout=soon", "timeout"),
     ("?sslmode", "key=value"),
     ("?ssl=maybe", "ssl"),
 ])

@@ -17,6 +17,7 @@
     STORE_CASE_BOTH(X, sessions_purge)                                                             \
     STORE_CASE_BOTH(X, revocations)                                                                \
     STORE_CASE_BOTH(X, user_password_and_delete)                                                   \
+    STORE_CASE_BOTH(X, user_rehash)                                                                \
     STORE_CASE_BOTH(X, tx_commit)                                                                  \
     STORE_CASE_BOTH(X, tx_fails_half_way)                                                          \
     STORE_CASE_BOTH(X, reopen)                                                                     \
@@ -87,6 +88,7 @@
     X(password_foreign_argon2id)                                                                   \
     X(password_verify_unknown_format)                                                              \
     X(password_verify_dummy)                                                                       \
+    X(password_needs_rehash)                                                                       \
     X(revocation_add_contains)                                                                     \
     X(revocation_keeps_later_time)                                                                 \
     X(revocation_limits)                                                                           \
@@ -200,6 +202,8 @@
     X(pgurl_every_libpq_keyword)                                                                   \
     X(pgurl_query_parameters)                                                                      \
     X(pgurl_unknown_parameters)                                                                    \
+    X(pgurl_sqlalchemy_asyncpg_options_ignored)                                                    \
+    X(pgurl_asyncpg_timeout)                                                                       \
     X(pgurl_asyncpg_ssl)                                                                           \
     X(pgurl_never_shows_password)                                                                  \
     X(pgurl_describe)                                                                              \
@@ -232,6 +236,9 @@
     X(users_register_rules)                                                                        \
     X(users_check_credentials)                                                                     \
     X(users_by_token)                                                                              \
+    X(users_legacy_names)                                                                          \
+    X(users_legacy_name_password_rules)                                                            \
+    X(users_rehash_at_login)                                                                       \
     X(sessions_open_and_verify)                                                                    \
     X(sessions_verify_refusals)                                                                    \
     X(sessions_refresh_rotates)                                                                    \

@@ -359,3 +359,41 @@ TEST(password_verify_dummy)
     CHECK(!password_verify_dummy(&bcrypt_pol, pw, 200));
     free(pw);
 }
+
+TEST(password_needs_rehash)
+{
+    struct password_policy pol = {PASSWORD_BCRYPT, 5, 8};
+    char ours[PASSWORD_HASH_MAX];
+
+    /* bcrypt below the cost setting, whatever its variant; at or above it,
+     * kept. */
+    CHECK(password_needs_rehash(&pol, passlib_2a));
+    CHECK(password_needs_rehash(&pol, passlib_2b));
+    CHECK(password_needs_rehash(&pol, passlib_2y));
+    CHECK(!password_needs_rehash(&pol, passlib_utf8)); /* cost 5 */
+    pol.bcrypt_rounds = 4;
+    CHECK(!password_needs_rehash(&pol, passlib_2b));
+    /* argon2id is not weaker than bcrypt: a bcrypt setting keeps it. */
+    CHECK(!password_needs_rehash(&pol, cffi_argon2id));
+    /* Under argon2id, every bcrypt hash is upgraded, and an argon2id hash
+     * with more memory and passes than ours (64 MiB, 3) is kept rather than
+     * downgraded. */
+    pol.scheme = PASSWORD_ARGON2ID;
+    CHECK(password_needs_rehash(&pol, passlib_utf8));
+    CHECK(!password_needs_rehash(&pol, cffi_argon2id));
+    REQUIRE(password_hash(&argon_pol, "correct horse battery", 21, ours) == 0);
+    CHECK(!password_needs_rehash(&pol, ours));
+    /* Less memory, fewer passes, or another version: weaker. */
+    CHECK(password_needs_rehash(&pol, "$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaA"));
+    CHECK(password_needs_rehash(&pol, "$argon2id$v=19$m=19456,t=1,p=1$c2FsdHNhbHQ$aGFzaA"));
+    CHECK(password_needs_rehash(&pol, "$argon2id$v=16$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA"));
+    CHECK(!password_needs_rehash(&pol, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA"));
+    /* What cannot be read is left as it is. */
+    CHECK(!password_needs_rehash(&pol, "$argon2id$v=19$m=x,t=2,p=1$c2FsdHNhbHQ$aGFzaA"));
+    CHECK(!password_needs_rehash(&pol, "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaA"));
+    pol.scheme = PASSWORD_BCRYPT;
+    pol.bcrypt_rounds = 12;
+    CHECK(!password_needs_rehash(&pol, "$2b$x4$abc"));
+    CHECK(!password_needs_rehash(&pol, "$1$abc$def"));
+    CHECK(!password_needs_rehash(&pol, ""));
+}

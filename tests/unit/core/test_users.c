@@ -1,9 +1,12 @@
 /* core/users: registration, the login credential check, the /me lookup,
  * over a real SQLite store. */
+#include <stdio.h>
 #include <string.h>
 
+#include "core/username.h"
 #include "fixture.h"
 #include "test.h"
+#include "util/timefmt.h"
 
 static enum outcome reg(struct core_fixture *f, const char *u, const char *p, struct user *out,
                         struct outcome_detail *d)
@@ -89,5 +92,161 @@ TEST(users_by_token)
     /* A token whose user is gone names nobody: it is invalid, not a 404. */
     c.user_id = u.id + 1000;
     CHECK_EQ_INT(users_by_token(&f.users, &c, &got), OUTCOME_TOKEN_INVALID);
+    core_fixture_close(&f);
+}
+
+/* Inserts a user the way an import does: any storable name, its key from
+ * username_key_any, and a hash made elsewhere (here at the fixture's cost). */
+static int64_t legacy_user(struct core_fixture *f, const char *name, const char *pw)
+{
+    char key[USERNAME_STORED_MAX + 1], hash[PASSWORD_HASH_MAX];
+    struct store_user su;
+
+    if (!username_storable(name, strlen(name)) ||
+        password_hash(&f->policy, pw, strlen(pw), hash) != 0)
+        return -1;
+    username_key_any(key, name, strlen(name));
+    if (store_user_create(f->store, NULL, name, key, hash, timefmt_now(), &su) != STORE_OK)
+        return -1;
+    return su.id;
+}
+
+/* The stored hash of user id, for the rehash checks. */
+static void stored_hash(struct core_fixture *f, int64_t id, char *out, size_t cap)
+{
+    struct store_user su;
+
+    out[0] = '\0';
+    if (store_user_by_id(f->store, NULL, id, &su) == STORE_OK)
+        snprintf(out, cap, "%s", su.password_hash);
+}
+
+TEST(users_legacy_names)
+{
+    struct core_fixture f;
+    struct user got;
+    const char *pw = "old app password";
+    int64_t bob, zoe, ab;
+
+    REQUIRE(core_fixture_open(&f) == 0);
+    bob = legacy_user(&f, "Bob Smith", pw);
+    zoe = legacy_user(&f, "Zo\xc3\xab", pw); /* "Zoë" */
+    ab = legacy_user(&f, "ab", pw);
+    REQUIRE(bob > 0 && zoe > 0 && ab > 0);
+    /* Names the rules of a new name refuse still log in: the rules apply
+     * when a name is chosen. ASCII letters match without regard to case. */
+    CHECK_EQ_INT(check(&f, "Bob Smith", pw, &got), OUTCOME_OK);
+    CHECK_EQ_INT(got.id, bob);
+    CHECK_EQ_STR(got.username, "Bob Smith");
+    CHECK_EQ_INT(check(&f, "bob smith", pw, &got), OUTCOME_OK);
+    CHECK_EQ_INT(got.id, bob);
+    CHECK_EQ_INT(check(&f, "AB", pw, &got), OUTCOME_OK);
+    CHECK_EQ_INT(got.id, ab);
+    CHECK_EQ_INT(check(&f, "zo\xc3\xab", pw, &got), OUTCOME_OK);
+    CHECK_EQ_INT(got.id, zoe);
+    CHECK_EQ_STR(got.username, "Zo\xc3\xab");
+    /* Other letters match only as spelled: "ZOË" is another name. */
+    CHECK_EQ_INT(check(&f, "ZO\xc3\x8b", pw, &got), OUTCOME_BAD_CREDENTIALS);
+    /* A wrong password, a name no one has and a name no one can have
+     * (control characters, invalid UTF-8, empty, too long) give the same
+     * outcome. */
+    CHECK_EQ_INT(check(&f, "Bob Smith", "old app passwort", &got), OUTCOME_BAD_CREDENTIALS);
+    CHECK_EQ_INT(check(&f, "Bob  Smith", pw, &got), OUTCOME_BAD_CREDENTIALS);
+    CHECK_EQ_INT(check(&f, "Bob\tSmith", pw, &got), OUTCOME_BAD_CREDENTIALS);
+    CHECK_EQ_INT(check(&f, "Zo\xeb", pw, &got), OUTCOME_BAD_CREDENTIALS);
+    CHECK_EQ_INT(check(&f, "", pw, &got), OUTCOME_BAD_CREDENTIALS);
+    char longname[USERNAME_STORED_MAX + 2];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    CHECK_EQ_INT(check(&f, longname, pw, &got), OUTCOME_BAD_CREDENTIALS);
+    /* A name taken by a legacy user is taken for registration too: the
+     * key registration computes is the one the import stored. */
+    struct outcome_detail d = {0};
+    struct user u;
+    CHECK_EQ_INT(reg(&f, "AB", "correct horse battery", &u, &d), OUTCOME_INVALID); /* too short */
+    legacy_user(&f, "Carol.Legacy", pw);
+    memset(&d, 0, sizeof d);
+    CHECK_EQ_INT(reg(&f, "carol.LEGACY", "correct horse battery", &u, &d), OUTCOME_CONFLICT);
+    core_fixture_close(&f);
+}
+
+TEST(users_legacy_name_password_rules)
+{
+    struct core_fixture f;
+    struct outcome_detail d = {0};
+    struct session_tokens t;
+    struct jwt_claims c;
+    struct user got;
+    const char *pw = "old app password";
+
+    REQUIRE(core_fixture_open(&f) == 0);
+    REQUIRE(legacy_user(&f, "Bob Smith", pw) > 0);
+    REQUIRE(check(&f, "bob smith", pw, &got) == OUTCOME_OK);
+    REQUIRE(sessions_open(&f.sessions, &got, &t) == OUTCOME_OK);
+    REQUIRE(sessions_verify_access(&f.sessions, t.access_token, strlen(t.access_token),
+                                   timefmt_now(), &c) == OUTCOME_OK);
+    CHECK_EQ_STR(c.username, "Bob Smith");
+    /* The equals-username rule compares with the stored name, spaces and
+     * all, without regard to ASCII case. */
+    CHECK_EQ_INT(
+        users_change_password(&f.users, &f.sessions, &c, pw, strlen(pw), "BOB SMITH", 9, &d),
+        OUTCOME_INVALID);
+    REQUIRE(d.errors.count == 1);
+    CHECK_EQ_STR(d.errors.e[0].code, "equals_username");
+    memset(&d, 0, sizeof d);
+    CHECK_EQ_INT(users_change_password(&f.users, &f.sessions, &c, pw, strlen(pw),
+                                       "tremendous purple giraffe", 25, &d),
+                 OUTCOME_OK);
+    CHECK_EQ_INT(check(&f, "Bob Smith", "tremendous purple giraffe", &got), OUTCOME_OK);
+    CHECK_EQ_INT(users_delete(&f.users, &f.sessions, &c, "tremendous purple giraffe", 25),
+                 OUTCOME_OK);
+    CHECK_EQ_INT(check(&f, "Bob Smith", "tremendous purple giraffe", &got),
+                 OUTCOME_BAD_CREDENTIALS);
+    sessions_tokens_free(&t);
+    core_fixture_close(&f);
+}
+
+TEST(users_rehash_at_login)
+{
+    struct core_fixture f;
+    struct user got;
+    char h[PASSWORD_HASH_MAX];
+    const char *pw = "old app password";
+    int64_t id;
+
+    REQUIRE(core_fixture_open(&f) == 0);
+    id = legacy_user(&f, "rehash me", pw); /* bcrypt at cost 4 */
+    REQUIRE(id > 0);
+    stored_hash(&f, id, h, sizeof h);
+    CHECK(strncmp(h, "$2b$04$", 7) == 0);
+    /* At the same cost, nothing changes. */
+    CHECK_EQ_INT(check(&f, "rehash me", pw, &got), OUTCOME_OK);
+    char before[PASSWORD_HASH_MAX];
+    stored_hash(&f, id, before, sizeof before);
+    CHECK_EQ_STR(before, h);
+    /* A wrong password upgrades nothing. */
+    f.policy.bcrypt_rounds = 5;
+    CHECK_EQ_INT(check(&f, "rehash me", "wrong password", &got), OUTCOME_BAD_CREDENTIALS);
+    stored_hash(&f, id, h, sizeof h);
+    CHECK_EQ_STR(h, before);
+    /* A higher cost setting upgrades the hash at the next login, which
+     * succeeds; the password is the same, so the credential version (and
+     * with it every session) stays. */
+    CHECK_EQ_INT(check(&f, "rehash me", pw, &got), OUTCOME_OK);
+    CHECK_EQ_INT(got.credential_version, 0);
+    stored_hash(&f, id, h, sizeof h);
+    CHECK(strncmp(h, "$2b$05$", 7) == 0);
+    CHECK_EQ_INT(check(&f, "rehash me", pw, &got), OUTCOME_OK);
+    CHECK_EQ_INT(got.credential_version, 0);
+    /* Switching the scheme to argon2id upgrades bcrypt hashes; going back
+     * to bcrypt keeps the argon2id one. */
+    f.policy.scheme = PASSWORD_ARGON2ID;
+    CHECK_EQ_INT(check(&f, "rehash me", pw, &got), OUTCOME_OK);
+    stored_hash(&f, id, h, sizeof h);
+    CHECK(strncmp(h, "$argon2id$", 10) == 0);
+    f.policy.scheme = PASSWORD_BCRYPT;
+    CHECK_EQ_INT(check(&f, "rehash me", pw, &got), OUTCOME_OK);
+    stored_hash(&f, id, before, sizeof before);
+    CHECK_EQ_STR(before, h);
     core_fixture_close(&f);
 }

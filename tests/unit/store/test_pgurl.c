@@ -377,18 +377,81 @@ TEST(pgurl_query_parameters)
 
 TEST(pgurl_unknown_parameters)
 {
-    /* No key is ignored: a misspelt one would silently weaken a setting
-     * (sslmod=require), so anything libpq does not know is refused, and
-     * so are asyncpg's and psycopg's own options. */
+    /* A key that is neither libpq's nor a known SQLAlchemy or asyncpg
+     * option is refused: a misspelt one would silently weaken a setting
+     * (sslmod=require), and so would a wrong case. */
     CHECK(refused("postgresql://h/db?sslmod=require", "unknown parameter \"sslmod\""));
     CHECK(refused("postgresql://h/db?SSLMODE=require", "unknown parameter \"SSLMODE\""));
-    CHECK(refused("postgresql://h/db?prepared_statement_cache_size=0",
-                  "unknown parameter \"prepared_statement_cache_size\""));
-    CHECK(refused("postgresql://h/db?server_settings=x", "unknown parameter"));
+    CHECK(refused("postgresql://h/db?Prepared_Statement_Cache_Size=0",
+                  "unknown parameter \"Prepared_Statement_Cache_Size\""));
+    CHECK(refused("postgresql://h/db?statement_cache=0", "unknown parameter \"statement_cache\""));
     CHECK(refused("postgresql://h/db?sslmode=require&foo=1", "unknown parameter \"foo\""));
+    CHECK(refused("postgresql://h/db?echo=1&foo=1", "unknown parameter \"foo\""));
     CHECK(refused("postgresql://h/db?sslmode", "query parameters must be key=value"));
     CHECK(refused("postgresql://h/db?=require", "query parameters must be key=value"));
     CHECK(refused("postgresql://h/db?sslmode=require&b", "query parameters must be key=value"));
+}
+
+TEST(pgurl_sqlalchemy_asyncpg_options_ignored)
+{
+    struct pgurl u;
+
+    /* The options the FastAPI app's URLs carry, with no libpq equivalent:
+     * accepted, kept away from libpq (which would refuse to connect), and
+     * listed once each, in order, for the warning. */
+    REQUIRE(parses("postgresql+asyncpg://h/db?prepared_statement_cache_size=0"
+                   "&statement_cache_size=0&sslmode=require&command_timeout=30"
+                   "&server_settings=%7B%7D&max_cached_statement_lifetime=0"
+                   "&max_cacheable_statement_size=0&async_fallback=true&echo=true"
+                   "&pool_size=5&statement_cache_size=10",
+                   &u));
+    CHECK_EQ_STR(u.ignored, "prepared_statement_cache_size, statement_cache_size, "
+                            "command_timeout, server_settings, max_cached_statement_lifetime, "
+                            "max_cacheable_statement_size, async_fallback, echo, pool_size");
+    CHECK_EQ_INT(nkeys(&u), 3); /* host, dbname, sslmode */
+    CHECK_EQ_STR(pgurl_get(&u, "sslmode"), "require");
+    CHECK(pgurl_get(&u, "statement_cache_size") == NULL);
+    CHECK(pgurl_get(&u, "command_timeout") == NULL);
+    pgurl_free(&u);
+    CHECK(pgurl_ignored("echo_pool"));
+    CHECK(!pgurl_ignored("echo_"));
+    CHECK(!pgurl_ignored("sslmode"));
+    /* "echo" and "echo_pool" are two names, each listed. */
+    REQUIRE(parses("postgresql://h/db?echo_pool=1&echo=1&echo_pool=2", &u));
+    CHECK_EQ_STR(u.ignored, "echo_pool, echo");
+    pgurl_free(&u);
+    /* None ignored: nothing to warn about. */
+    REQUIRE(parses("postgresql://h/db?sslmode=require", &u));
+    CHECK_EQ_STR(u.ignored, "");
+    pgurl_free(&u);
+}
+
+TEST(pgurl_asyncpg_timeout)
+{
+    static const char *const bad[] = {"", "0", "-1", "abc", "1e9", "10s", " 5", "nan", "inf"};
+    char url[96];
+    struct pgurl u;
+
+    /* asyncpg's timeout is its connect timeout in seconds, a float:
+     * libpq's connect_timeout, rounded up to whole seconds. */
+    REQUIRE(parses("postgresql+asyncpg://h/db?timeout=10", &u));
+    CHECK_EQ_STR(pgurl_get(&u, "connect_timeout"), "10");
+    CHECK(pgurl_get(&u, "timeout") == NULL);
+    pgurl_free(&u);
+    REQUIRE(parses("postgresql+asyncpg://h/db?timeout=2.5", &u));
+    CHECK_EQ_STR(pgurl_get(&u, "connect_timeout"), "3");
+    pgurl_free(&u);
+    REQUIRE(parses("postgresql+asyncpg://h/db?timeout=0.1", &u));
+    CHECK_EQ_STR(pgurl_get(&u, "connect_timeout"), "1");
+    pgurl_free(&u);
+    /* timeout and connect_timeout are one setting: the later one wins. */
+    REQUIRE(parses("postgresql://h/db?timeout=7&connect_timeout=4", &u));
+    CHECK_EQ_STR(pgurl_get(&u, "connect_timeout"), "4");
+    pgurl_free(&u);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(url, sizeof url, "postgresql+asyncpg://h/db?timeout=%s", bad[i]);
+        CHECK(refused(url, "timeout must be a positive number of seconds"));
+    }
 }
 
 TEST(pgurl_asyncpg_ssl)

@@ -596,6 +596,29 @@ STORE_CASE(user_password_and_delete, 1)
     CHECK(v.id > u.id);
 }
 
+STORE_CASE(user_rehash, 1)
+{
+    struct store_user u, v;
+
+    REQUIRE(store_user_create(s, NULL, "sven", "sven", "$2b$04$weak", T0, &u) == STORE_OK);
+    CHECK_EQ_INT(store_user_rehash(s, NULL, u.id, "$2b$04$weak", "$2b$05$strong"), STORE_OK);
+    CHECK_EQ_INT(store_user_by_id(s, NULL, u.id, &v), STORE_OK);
+    CHECK_EQ_STR(v.password_hash, "$2b$05$strong");
+    /* Not a password change: logins checked before it still count, and
+     * the row's updated_at stays. */
+    CHECK_EQ_INT(v.credential_version, 0);
+    CHECK_EQ_INT(tdb_int(t, "SELECT updated_at FROM users"), T0);
+    /* Compare-and-set: once the hash is another (here a password change
+     * that came first), the upgrade of the old one changes nothing. */
+    CHECK_EQ_INT(store_user_set_password(s, NULL, u.id, "$2b$04$changed", T0 + 1), STORE_OK);
+    CHECK_EQ_INT(store_user_rehash(s, NULL, u.id, "$2b$05$strong", "$2b$06$late"), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_user_by_id(s, NULL, u.id, &v), STORE_OK);
+    CHECK_EQ_STR(v.password_hash, "$2b$04$changed");
+    CHECK_EQ_INT(v.credential_version, 1);
+    CHECK_EQ_INT(store_user_rehash(s, NULL, u.id + 99, "$2b$04$changed", "$2b$06$x"),
+                 STORE_NOT_FOUND);
+}
+
 STORE_CASE(tx_commit, 1)
 {
     struct store_user a, b;
