@@ -36,11 +36,9 @@ static const struct cli_command users_commands[] = {
      "Deletes a user (the name as a login matches it) and revokes every session of it,\n"
      "recording the revocations until the last access token would expire, so it reads\n"
      "the token settings; give it the servers' ACCESS_TOKEN_EXPIRE_MINUTES and\n"
-     "JWT_LEEWAY_SECONDS. Servers on PostgreSQL refuse the sessions' tokens within a\n"
-     "second; a server on SQLite reads revocations when it starts, so until it\n"
-     "restarts it still accepts the user's access tokens at /verify (at most\n"
-     "ACCESS_TOKEN_EXPIRE_MINUTES); routes that read the user refuse them at once.\n"
-     "An unknown user exits 1.",
+     "JWT_LEEWAY_SECONDS. A running server refuses the sessions' tokens within a\n"
+     "second (PostgreSQL: it is notified; SQLite: it looks at the file twice a\n"
+     "second). An unknown user exits 1.",
      CONFIG_DATABASE | CONFIG_TOKENS, 1, 1, NULL, users_delete_command, NULL},
     {"list", NULL, "list the users: id, username, creation time (never hashes)",
      "Prints one line per user, by id: id, username and creation time (RFC 3339),\n"

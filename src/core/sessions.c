@@ -311,9 +311,12 @@ int sessions_start(const struct sessions_deps *d)
 
     if (d->revoked == NULL)
         return -1;
-    if (store_revocations_live(d->store, timefmt_now(), on_revoked, (void *)d) != STORE_OK)
+    /* Watch first, then load: whatever is recorded after the load is heard
+     * of, and what came in between is loaded twice, which changes nothing. */
+    if (store_watch(d->store, &w) != 0)
         return -1;
-    return store_watch(d->store, &w);
+    return store_revocations_live(d->store, timefmt_now(), on_revoked, (void *)d) == STORE_OK ? 0
+                                                                                              : -1;
 }
 
 void sessions_purge(const struct sessions_deps *d, int64_t now)

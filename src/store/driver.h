@@ -86,8 +86,9 @@ struct store_driver {
      * c commits (at once outside one). NULL for a backend that only one
      * instance uses (SQLite: a second server refuses to start). */
     enum store_status (*notify)(struct store_conn *c, const char *payload);
-    /* Starts watching for notifications on a thread of the driver's, which
-     * close stops. NULL when notify is. */
+    /* Starts watching for notifications, or for commits of other
+     * connections where the backend has no notifications (SQLite), on a
+     * thread of the driver's, which close stops. */
     int (*watch)(struct store_db *db, const struct store_watch *w);
     /* Moves the source of new user ids past the largest id in users, never
      * back, after rows were inserted with ids of their own (an import that

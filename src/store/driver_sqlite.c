@@ -4,6 +4,7 @@
  * statement the first time it runs it and keeps it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <sys/file.h>
@@ -26,8 +27,21 @@ struct store_conn {
     bool busy; /* under the pool lock */
 };
 
+/* The watch's own connection and the data_version it last saw (sq_watch). */
+struct sq_watcher {
+    sqlite3 *db;
+    sqlite3_stmt *version;
+    sqlite3_int64 seen;
+};
+
 struct store_db {
     char *path;
+    /* The watch (sq_watch): a thread with a connection of its own. */
+    struct store_watch watch;
+    pthread_t watcher;
+    bool watching;
+    int stop_fd[2]; /* a pipe: close writes to it to stop the watcher */
+    struct sq_watcher *watcher_state;
     int claim_fd; /* holds the flock of store_claim_sole_server, or -1 */
     pthread_mutex_t lock;
     pthread_cond_t freed;
@@ -227,6 +241,20 @@ static void sq_release(struct store_db *s, struct store_conn *c)
 
 static void sq_close(struct store_db *s)
 {
+    if (s->watching) {
+        ssize_t n = write(s->stop_fd[1], "x", 1);
+        (void)n; /* a full pipe has said stop already */
+        pthread_join(s->watcher, NULL);
+    }
+    if (s->stop_fd[0] >= 0)
+        close(s->stop_fd[0]);
+    if (s->stop_fd[1] >= 0)
+        close(s->stop_fd[1]);
+    if (s->watcher_state != NULL) {
+        sqlite3_finalize(s->watcher_state->version);
+        sqlite3_close(s->watcher_state->db);
+        free(s->watcher_state);
+    }
     for (unsigned i = 0; s->conns != NULL && i < s->nconns; i++) {
         for (int j = 0; j < STMT_COUNT; j++)
             sqlite3_finalize(s->conns[i].st[j]);
@@ -293,6 +321,7 @@ static enum store_status sq_open(const char *url, const struct store_options *op
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->freed, NULL);
     s->claim_fd = -1;
+    s->stop_fd[0] = s->stop_fd[1] = -1;
     s->path = store_sqlite_url_path(url);
     if (s->path == NULL) {
         snprintf(err, errlen,
@@ -313,6 +342,67 @@ static enum store_status sq_open(const char *url, const struct store_options *op
 fail:
     sq_close(s);
     return STORE_ERROR;
+}
+
+/* How often the watcher looks at the file: a revocation written by another
+ * process (gatehouse users delete) is heard within this. */
+#define WATCH_INTERVAL_MS 500
+
+/* The watcher. SQLite has no NOTIFY; PRAGMA data_version, read on a
+ * connection of the watcher's own, changes whenever any other connection
+ * (another process, or this one's pool) has committed since the last
+ * read: then the caller is told to reload (watch.connected). A read costs
+ * no I/O while nothing changed. */
+static sqlite3_int64 data_version(sqlite3_stmt *st)
+{
+    sqlite3_int64 v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+
+    sqlite3_reset(st);
+    return v;
+}
+
+static void *watch_main(void *arg)
+{
+    struct store_db *s = arg;
+    struct sq_watcher *w = s->watcher_state;
+
+    for (;;) {
+        struct pollfd p = {.fd = s->stop_fd[0], .events = POLLIN};
+        if (poll(&p, 1, WATCH_INTERVAL_MS) > 0)
+            break;
+        sqlite3_int64 v = data_version(w->version);
+        if (v >= 0 && v != w->seen) {
+            w->seen = v;
+            s->watch.connected(s->watch.arg);
+        }
+    }
+    return NULL;
+}
+
+/* The first reading is taken here, before this returns: a commit made
+ * after store_watch returned is always seen as a change. */
+static int sq_watch(struct store_db *s, const struct store_watch *w)
+{
+    struct sq_watcher *x;
+
+    if (s->watching || (x = calloc(1, sizeof *x)) == NULL)
+        return -1;
+    s->watcher_state = x;
+    if (sqlite3_open_v2(s->path, &x->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(x->db, "PRAGMA data_version", -1, &x->version, NULL) != SQLITE_OK ||
+        (x->seen = data_version(x->version)) < 0) {
+        log_error("sqlite: the revocation watch cannot read %s: %s", s->path,
+                  x->db != NULL ? sqlite3_errmsg(x->db) : "out of memory");
+        return -1;
+    }
+    s->watch = *w;
+    if (pipe2(s->stop_fd, O_CLOEXEC) != 0)
+        return -1;
+    if (pthread_create(&s->watcher, NULL, watch_main, s) != 0)
+        return -1;
+    s->watching = true;
+    return 0;
 }
 
 const struct store_driver store_sqlite_driver = {
@@ -337,4 +427,5 @@ const struct store_driver store_sqlite_driver = {
     .changes = sq_changes,
     .end = sq_end,
     .claim = sq_claim,
+    .watch = sq_watch,
 };

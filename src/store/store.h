@@ -235,16 +235,19 @@ enum store_status store_claim_sole_server(store *s, char *err, size_t errlen);
 struct store_watch {
     /* Another instance (or this one) revoked sid until until. */
     void (*revoked)(void *arg, const char *sid, int64_t until);
-    /* The watch (re)connected: notifications sent while it was away are
-     * lost, so reload what matters (store_revocations_live). Also called
-     * once when the watch starts. */
+    /* The watch (re)connected, or (SQLite) the database changed: what was
+     * announced meanwhile may be missed, so reload what matters
+     * (store_revocations_live). */
     void (*connected)(void *arg);
     void *arg;
 };
 
-/* Starts watching for revocations on a thread of the store's: on
- * PostgreSQL, a dedicated connection LISTENs and reconnects by itself; a
- * SQLite store has no other instance to hear from and calls nothing.
+/* Starts watching for revocations on a thread of the store's. On
+ * PostgreSQL a dedicated connection LISTENs (w->revoked for each) and
+ * reconnects by itself (w->connected after each connection). SQLite has no
+ * notifications: the thread looks at the file twice a second and calls
+ * w->connected when another connection has committed since (a command such
+ * as gatehouse users delete run beside the server), so the caller reloads.
  * Returns 0, or -1 when the thread cannot be started. Stops at store_close,
  * before which w's callbacks must stay valid. */
 int store_watch(store *s, const struct store_watch *w);

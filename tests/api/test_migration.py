@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -313,3 +314,9 @@ def test_add_delete_list(make_server, tmp_path):
     # /me reads the user, who is gone; the session's revocation is recorded.
     assert srv.me(token).status_code == 401
     assert srv.query("SELECT COUNT(*) FROM revocations")[0][0] == 1
+    # The running server hears of it from the file (it looks twice a
+    # second): /verify, which reads no database, refuses the token too.
+    deadline = time.monotonic() + 2.0
+    while srv.verify(token).status_code != 401 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.verify(token).status_code == 401

@@ -220,37 +220,6 @@ def test_schema_is_versioned_and_leaves_fastapi_table_alone(pg, make_server):
     assert srv2.get("/readyz").status_code == 200
 
 
-def readme_sql_block(heading):
-    text = (REPO / "README.md").read_text()
-    section = text.split(heading, 1)[1]
-    return section.split("```sql\n", 1)[1].split("```", 1)[0]
-
-
-def test_readme_copy_from_fastapi_user_table(pg, make_server, tmp_path):
-    """The README's interim SQL copies the FastAPI app's users, ids and all."""
-    from passlib.hash import bcrypt as passlib_bcrypt
-    url, db = pg.fresh_db()
-    old = {5: ("Alice.Old", "alice-old-password-1"), 9: ("bob", "bobs-old-password-2")}
-    rows = ", ".join(f"({i}, '{n}', '{passlib_bcrypt.using(rounds=4).hash(p)}')"
-                     for i, (n, p) in old.items())
-    pg.psql('CREATE TABLE "user" (id SERIAL PRIMARY KEY, username VARCHAR NOT NULL, '
-            'hashed_password VARCHAR NOT NULL); '
-            'CREATE UNIQUE INDEX ix_user_username ON "user" (username); '
-            f'INSERT INTO "user" (id, username, hashed_password) VALUES {rows}', db=db)
-    r = run_gatehouse(tmp_path, args=["migrate"], env={"DATABASE_URL": url})
-    assert r.returncode == 0, r.stderr
-    pg.psql(readme_sql_block("## Moving from the FastAPI app"), db=db)
-    srv = make_server(database_url=url)
-    for uid, (name, password) in old.items():
-        tok = srv.login(name.lower(), password)
-        assert tok.status_code == 200, tok.text
-        me = srv.me(tok.json()["access_token"]).json()
-        assert me["id"] == uid and me["username"] == name
-    assert srv.new_user()["id"] == 10
-    assert_problem(srv.register("ALICE.old"), 409)
-
-
-# --------------------------------------------------------------- URLs
 def make_role(pg, user, password):
     q_user = '"' + user.replace('"', '""') + '"'
     q_pw = "'" + password.replace("'", "''") + "'"

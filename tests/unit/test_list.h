@@ -162,7 +162,7 @@
     STORE_CASES(X)                                                                                 \
     X(store_pg_connection_terminated)                                                              \
     X(store_pg_watch)                                                                              \
-    X(store_sqlite_watch_is_quiet)                                                                 \
+    X(store_sqlite_watch_sees_other_writers)                                                       \
     X(store_claim_released_on_close)                                                               \
     X(pct_plain_and_escapes)                                                                       \
     X(pct_plus)                                                                                    \
