@@ -1,6 +1,5 @@
 /* gatehouse serve: open the store, serve until SIGTERM or SIGINT. */
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
@@ -8,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -22,6 +20,7 @@
 #include "store/store.h"
 #include "util/log.h"
 #include "util/pool.h"
+#include "util/stopper.h"
 #include "util/timefmt.h"
 
 #define SHUTDOWN_GRACE_MS 30000
@@ -91,60 +90,18 @@ static int load_secret_file(struct config *cfg, const char *dbpath, char *err, s
  * and revocations that have expired (sessions_purge), so that the tables
  * and the revocation set do not grow without end. */
 struct janitor {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stop, running;
+    struct stopper thread;
     const struct sessions_deps *sessions;
-    long interval_s;
+    int interval_ms;
 };
 
 static void *janitor_main(void *arg)
 {
     struct janitor *j = arg;
-    struct timespec at;
 
-    pthread_mutex_lock(&j->lock);
-    while (!j->stop) {
-        clock_gettime(CLOCK_MONOTONIC, &at);
-        at.tv_sec += j->interval_s;
-        while (!j->stop && pthread_cond_timedwait(&j->wake, &j->lock, &at) != ETIMEDOUT)
-            ;
-        if (j->stop)
-            break;
-        pthread_mutex_unlock(&j->lock);
+    while (!stopper_wait(&j->thread, j->interval_ms))
         sessions_purge(j->sessions, timefmt_now());
-        pthread_mutex_lock(&j->lock);
-    }
-    pthread_mutex_unlock(&j->lock);
     return NULL;
-}
-
-static int janitor_start(struct janitor *j, const struct sessions_deps *d, long interval_s)
-{
-    pthread_condattr_t ca;
-
-    j->sessions = d;
-    j->interval_s = interval_s;
-    pthread_mutex_init(&j->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&j->wake, &ca);
-    pthread_condattr_destroy(&ca);
-    j->running = pthread_create(&j->thread, NULL, janitor_main, j) == 0;
-    return j->running ? 0 : -1;
-}
-
-static void janitor_stop(struct janitor *j)
-{
-    if (!j->running)
-        return;
-    pthread_mutex_lock(&j->lock);
-    j->stop = true;
-    pthread_cond_signal(&j->wake);
-    pthread_mutex_unlock(&j->lock);
-    pthread_join(j->thread, NULL);
-    j->running = false;
 }
 
 int serve_command(struct config *cfg, const struct cli_args *args)
@@ -159,6 +116,8 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     char where[NI_MAXHOST + 16];
     revset *revoked = NULL;
     struct janitor janitor = {0};
+
+    stopper_init(&janitor.thread);
 
     /* cli_run has validated every setting, DATABASE_URL, SECRET_KEY and
      * HOST included: from here on a failure is not one of configuration. */
@@ -239,7 +198,9 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         fprintf(stderr, "gatehouse: cannot load the revoked sessions from the database\n");
         goto done;
     }
-    if (janitor_start(&janitor, &app.sessions, cfg->session_purge_interval_seconds) != 0) {
+    janitor.sessions = &app.sessions;
+    janitor.interval_ms = (int)cfg->session_purge_interval_seconds * 1000;
+    if (stopper_start(&janitor.thread, janitor_main, &janitor) != 0) {
         fprintf(stderr, "gatehouse: cannot start the session purge thread\n");
         goto done;
     }
@@ -272,7 +233,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     rc = EXIT_SUCCESS;
 done:
     http_stop(srv, 0);
-    janitor_stop(&janitor);
+    stopper_stop(&janitor.thread);
     pool_destroy(hashers);
     pool_destroy(dbw);
     store_close(st); /* stops the revocation watch, which writes to revoked */

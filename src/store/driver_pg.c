@@ -22,6 +22,7 @@
 #include "store/pgurl.h"
 #include "store/driver.h"
 #include "util/log.h"
+#include "util/stopper.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_S    3
 #define DEFAULT_STATEMENT_TIMEOUT_MS 5000
@@ -75,9 +76,7 @@ struct store_db {
     struct store_conn *conns;
     /* The watch: a thread with a connection of its own that LISTENs. */
     struct store_watch watch;
-    pthread_t watcher;
-    bool watching;
-    int stop_fd[2]; /* a pipe: close() writes to it to stop the watcher */
+    struct stopper watcher;
 };
 
 static int64_t now_ms(void)
@@ -603,15 +602,7 @@ static int64_t pg_changes(struct store_conn *c)
 
 static void pg_close(struct store_db *s)
 {
-    if (s->watching) {
-        ssize_t n = write(s->stop_fd[1], "x", 1);
-        (void)n; /* a full pipe has said stop already */
-        pthread_join(s->watcher, NULL);
-    }
-    if (s->stop_fd[0] >= 0)
-        close(s->stop_fd[0]);
-    if (s->stop_fd[1] >= 0)
-        close(s->stop_fd[1]);
+    stopper_stop(&s->watcher);
     for (unsigned i = 0; s->conns != NULL && i < s->nconns; i++) {
         PQclear(s->conns[i].res);
         PQfinish(s->conns[i].pg);
@@ -696,14 +687,6 @@ static enum store_status pg_follow_ids(struct store_conn *c)
                       "follow ids", now_ms() + c->db->statement_deadline_ms, NULL);
 }
 
-/* Waits up to ms for the stop pipe; true when told to stop. */
-static bool told_to_stop(struct store_db *s, int ms)
-{
-    struct pollfd p = {.fd = s->stop_fd[0], .events = POLLIN};
-
-    return poll(&p, 1, ms) > 0;
-}
-
 /* Hands every notification that has arrived to the watcher. A payload is
  * "<until> <sid>" (store_revocation_add); anything else is ignored. */
 static void deliver(struct store_db *s, PGconn *pg)
@@ -727,7 +710,7 @@ static void *watch_main(void *arg)
     int pause_ms = WATCH_RETRY_MIN_MS;
     char why[256];
 
-    while (!told_to_stop(s, 0)) {
+    while (!stopper_wait(&s->watcher, 0)) {
         PGconn *pg = connect_pg(s, why, sizeof why, NULL);
         PGresult *r = pg != NULL
                           ? exec_simple(pg, "LISTEN " CHANNEL, now_ms() + s->statement_deadline_ms)
@@ -736,7 +719,7 @@ static void *watch_main(void *arg)
         PQclear(r);
         if (!listening) {
             PQfinish(pg);
-            if (told_to_stop(s, pause_ms))
+            if (stopper_wait(&s->watcher, pause_ms))
                 break;
             pause_ms = pause_ms * 2 < WATCH_RETRY_MAX_MS ? pause_ms * 2 : WATCH_RETRY_MAX_MS;
             continue;
@@ -746,7 +729,7 @@ static void *watch_main(void *arg)
         s->watch.connected(s->watch.arg);
         for (;;) {
             struct pollfd p[2] = {{.fd = PQsocket(pg), .events = POLLIN},
-                                  {.fd = s->stop_fd[0], .events = POLLIN}};
+                                  {.fd = stopper_fd(&s->watcher), .events = POLLIN}};
             if (poll(p, 2, -1) < 0 && errno != EINTR)
                 break;
             if (p[1].revents != 0)
@@ -757,7 +740,7 @@ static void *watch_main(void *arg)
         }
         deliver(s, pg);
         PQfinish(pg);
-        if (told_to_stop(s, 0))
+        if (stopper_wait(&s->watcher, 0))
             break;
         log_warn("postgresql at %s: the revocation watch connection was lost; reconnecting",
                  s->where);
@@ -767,15 +750,10 @@ static void *watch_main(void *arg)
 
 static int pg_watch(struct store_db *s, const struct store_watch *w)
 {
-    if (s->watching)
+    if (s->watcher.running)
         return -1;
     s->watch = *w;
-    if (pipe2(s->stop_fd, O_CLOEXEC) != 0)
-        return -1;
-    if (pthread_create(&s->watcher, NULL, watch_main, s) != 0)
-        return -1;
-    s->watching = true;
-    return 0;
+    return stopper_start(&s->watcher, watch_main, s);
 }
 
 /* Connects the first connection, retrying an unreachable server until
@@ -830,7 +808,7 @@ static enum store_status pg_open(const char *url, const struct store_options *op
     }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->freed, NULL);
-    s->stop_fd[0] = s->stop_fd[1] = -1;
+    stopper_init(&s->watcher);
     s->nconns = opt->nconns != 0 ? opt->nconns : 1;
     s->conns = calloc(s->nconns, sizeof *s->conns);
     if (s->conns == NULL) {

@@ -4,7 +4,6 @@
  * statement the first time it runs it and keeps it. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <sys/file.h>
@@ -16,6 +15,7 @@
 
 #include "store/driver.h"
 #include "util/log.h"
+#include "util/stopper.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -38,9 +38,7 @@ struct store_db {
     char *path;
     /* The watch (sq_watch): a thread with a connection of its own. */
     struct store_watch watch;
-    pthread_t watcher;
-    bool watching;
-    int stop_fd[2]; /* a pipe: close writes to it to stop the watcher */
+    struct stopper watcher;
     struct sq_watcher *watcher_state;
     int claim_fd; /* holds the flock of store_claim_sole_server, or -1 */
     pthread_mutex_t lock;
@@ -241,15 +239,7 @@ static void sq_release(struct store_db *s, struct store_conn *c)
 
 static void sq_close(struct store_db *s)
 {
-    if (s->watching) {
-        ssize_t n = write(s->stop_fd[1], "x", 1);
-        (void)n; /* a full pipe has said stop already */
-        pthread_join(s->watcher, NULL);
-    }
-    if (s->stop_fd[0] >= 0)
-        close(s->stop_fd[0]);
-    if (s->stop_fd[1] >= 0)
-        close(s->stop_fd[1]);
+    stopper_stop(&s->watcher);
     if (s->watcher_state != NULL) {
         sqlite3_finalize(s->watcher_state->version);
         sqlite3_close(s->watcher_state->db);
@@ -321,7 +311,7 @@ static enum store_status sq_open(const char *url, const struct store_options *op
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->freed, NULL);
     s->claim_fd = -1;
-    s->stop_fd[0] = s->stop_fd[1] = -1;
+    stopper_init(&s->watcher);
     s->path = store_sqlite_url_path(url);
     if (s->path == NULL) {
         snprintf(err, errlen,
@@ -366,10 +356,7 @@ static void *watch_main(void *arg)
     struct store_db *s = arg;
     struct sq_watcher *w = s->watcher_state;
 
-    for (;;) {
-        struct pollfd p = {.fd = s->stop_fd[0], .events = POLLIN};
-        if (poll(&p, 1, WATCH_INTERVAL_MS) > 0)
-            break;
+    while (!stopper_wait(&s->watcher, WATCH_INTERVAL_MS)) {
         sqlite3_int64 v = data_version(w->version);
         if (v >= 0 && v != w->seen) {
             w->seen = v;
@@ -385,7 +372,7 @@ static int sq_watch(struct store_db *s, const struct store_watch *w)
 {
     struct sq_watcher *x;
 
-    if (s->watching || (x = calloc(1, sizeof *x)) == NULL)
+    if (s->watcher.running || (x = calloc(1, sizeof *x)) == NULL)
         return -1;
     s->watcher_state = x;
     if (sqlite3_open_v2(s->path, &x->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
@@ -397,12 +384,7 @@ static int sq_watch(struct store_db *s, const struct store_watch *w)
         return -1;
     }
     s->watch = *w;
-    if (pipe2(s->stop_fd, O_CLOEXEC) != 0)
-        return -1;
-    if (pthread_create(&s->watcher, NULL, watch_main, s) != 0)
-        return -1;
-    s->watching = true;
-    return 0;
+    return stopper_start(&s->watcher, watch_main, s);
 }
 
 const struct store_driver store_sqlite_driver = {

@@ -133,6 +133,9 @@
     X(cli_version)                                                                                 \
     X(cli_gatehouse_table)                                                                         \
     X(pool_runs_all_jobs)                                                                          \
+    X(stopper_runs_and_stops)                                                                      \
+    X(stopper_wakes_a_long_wait)                                                                   \
+    X(stopper_never_started)                                                                       \
     X(pool_submit_full_queue)                                                                      \
     X(pool_destroy_drains)                                                                         \
     X(pool_create_rejects_zero)                                                                    \
