@@ -5,9 +5,8 @@
 
 /* How a core operation ended. Every core function that a client's request
  * can make fail returns one of these, and src/api/errors.c maps each to
- * exactly one HTTP status; a handler never picks a status of its own. Some
- * outcomes are not produced yet: they are here so that the sessions,
- * throttling and cookie work has a status waiting for it. */
+ * exactly one HTTP status; a handler never picks a status of its own.
+ * OUTCOME_THROTTLED is not produced yet: it waits for login throttling. */
 enum outcome {
     OUTCOME_OK = 0,
     OUTCOME_INVALID,         /* a rule is broken: see outcome_detail.errors (422) */
