@@ -120,6 +120,13 @@ struct store_query {
     bool own; /* c was acquired for this statement alone */
 };
 
+/* The connection an operation runs on: tx's (refused with tx's failure once
+ * it has failed), or, with tx NULL, one of the pool's. store__give hands
+ * it back: it marks tx failed when rc is a failure, or releases the pool's
+ * connection; it returns rc. */
+enum store_status store__take(store *s, store_tx *tx, struct store_conn **c);
+enum store_status store__give(store *s, store_tx *tx, struct store_conn *c, enum store_status rc);
+
 enum store_status store__open(store *s, store_tx *tx, enum store_stmt id, struct store_query *q);
 void store__int(struct store_query *q, int i, int64_t v);
 void store__text(struct store_query *q, int i, const char *s);

@@ -116,28 +116,37 @@ void store_rollback(store_tx *tx)
     tx->c = NULL;
 }
 
+enum store_status store__take(store *s, store_tx *tx, struct store_conn **c)
+{
+    if (tx == NULL)
+        return s->drv->acquire(s->db, c);
+    /* A failed transaction runs nothing more; commit will roll it back. */
+    if (tx->failed != STORE_OK)
+        return tx->failed;
+    *c = tx->c;
+    return STORE_OK;
+}
+
+enum store_status store__give(store *s, store_tx *tx, struct store_conn *c, enum store_status rc)
+{
+    if (tx == NULL)
+        s->drv->release(s->db, c);
+    else if (rc != STORE_OK && tx->failed == STORE_OK)
+        tx->failed = rc;
+    return rc;
+}
+
 enum store_status store__open(store *s, store_tx *tx, enum store_stmt id, struct store_query *q)
 {
-    enum store_status rc;
-
     *q = (struct store_query){.s = s, .tx = tx};
-    if (tx != NULL) {
-        /* A failed transaction runs nothing more; commit will roll it back. */
-        if (tx->failed != STORE_OK)
-            return tx->failed;
-        q->c = tx->c;
-    } else {
-        rc = s->drv->acquire(s->db, &q->c);
-        if (rc != STORE_OK)
-            return rc;
-        q->own = true;
-    }
+    enum store_status rc = store__take(s, tx, &q->c);
+
+    if (rc != STORE_OK)
+        return rc;
+    q->own = tx == NULL;
     rc = s->drv->start(q->c, id, tx != NULL);
     if (rc != STORE_OK) {
-        if (tx != NULL)
-            tx->failed = rc;
-        if (q->own)
-            s->drv->release(s->db, q->c);
+        store__give(s, tx, q->c, rc);
         q->c = NULL;
     }
     return rc;
@@ -215,24 +224,11 @@ enum store_status store_ping(store *s)
 enum store_status store__notify(store *s, store_tx *tx, const char *payload)
 {
     struct store_conn *c;
-    enum store_status rc;
 
     if (s->drv->notify == NULL)
         return STORE_OK;
-    if (tx != NULL) {
-        if (tx->failed != STORE_OK)
-            return tx->failed;
-        rc = s->drv->notify(tx->c, payload);
-        if (rc != STORE_OK)
-            tx->failed = rc;
-        return rc;
-    }
-    rc = s->drv->acquire(s->db, &c);
-    if (rc != STORE_OK)
-        return rc;
-    rc = s->drv->notify(c, payload);
-    s->drv->release(s->db, c);
-    return rc;
+    enum store_status rc = store__take(s, tx, &c);
+    return rc != STORE_OK ? rc : store__give(s, tx, c, s->drv->notify(c, payload));
 }
 
 int store_watch(store *s, const struct store_watch *w)

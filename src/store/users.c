@@ -55,24 +55,11 @@ enum store_status store_user_import(store *s, store_tx *tx, int64_t id, const ch
 enum store_status store_users_follow_ids(store *s, store_tx *tx)
 {
     struct store_conn *c;
-    enum store_status rc;
 
     if (s->drv->follow_ids == NULL)
         return STORE_OK;
-    if (tx != NULL) {
-        if (tx->failed != STORE_OK)
-            return tx->failed;
-        rc = s->drv->follow_ids(tx->c);
-        if (rc != STORE_OK)
-            tx->failed = rc;
-        return rc;
-    }
-    rc = s->drv->acquire(s->db, &c);
-    if (rc != STORE_OK)
-        return rc;
-    rc = s->drv->follow_ids(c);
-    s->drv->release(s->db, c);
-    return rc;
+    enum store_status rc = store__take(s, tx, &c);
+    return rc != STORE_OK ? rc : store__give(s, tx, c, s->drv->follow_ids(c));
 }
 
 enum store_status store_users_list(store *s,
