@@ -25,15 +25,6 @@ enum username_rule username_check(const char *name, size_t len)
     return USERNAME_OK;
 }
 
-void username_key(char *key, const char *name)
-{
-    /* One key function for every name: a valid name's key is the key of
-     * the same name stored (username_key_any), whoever wrote the row. */
-    size_t len = strlen(name);
-
-    username_key_any(key, name, len < USERNAME_MAX ? len : USERNAME_MAX);
-}
-
 bool username_storable(const char *name, size_t len)
 {
     if (len == 0 || len > USERNAME_STORED_MAX || utf8_count(name, len) < 0)

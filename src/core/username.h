@@ -16,11 +16,6 @@ enum username_rule { USERNAME_OK = 0, USERNAME_TOO_SHORT, USERNAME_TOO_LONG, USE
 /* Checks name (len bytes, may hold NULs or any byte). */
 enum username_rule username_check(const char *name, size_t len);
 
-/* Writes the lower-cased key of a valid name into key (USERNAME_MAX + 1):
- * username_key_any of the name, so that a key is the same whichever of the
- * two is called. */
-void username_key(char *key, const char *name);
-
 /* The longest name stored: the original FastAPI app took any string, and
  * its databases hold names the rules above refuse (spaces, non-ASCII
  * letters, one or two characters). Those rules apply when a name is chosen
@@ -35,7 +30,8 @@ bool username_storable(const char *name, size_t len);
 /* Writes the key of any storable name (len bytes) into key
  * (USERNAME_STORED_MAX + 1 bytes): ASCII letters lower-cased, every other
  * byte as it is, so that "Alice" and "alice" are one account while
- * non-ASCII names match only as spelled. */
+ * non-ASCII names match only as spelled. The one key function: register,
+ * login and import all use it, so a key never depends on who wrote the row. */
 void username_key_any(char *key, const char *name, size_t len);
 
 #endif
