@@ -1,7 +1,6 @@
 #include "core/username.h"
 
 #include <stdbool.h>
-#include <string.h>
 
 #include "util/utf8.h"
 
