@@ -112,6 +112,10 @@ extern const size_t api_nroutes;
  * no handler can forget it either. */
 bool api_authenticate(const struct api_route *route, struct api_request *req, struct reply *r);
 
+/* True for a method that may change state (anything but GET and HEAD): the
+ * requests whose cookie authentication needs its Origin checked. */
+bool api_changes_state(const struct api_request *req);
+
 /* True when req may change state on the strength of a cookie alone: its
  * Origin header is one of ALLOWED_ORIGINS, exactly. A browser sends cookies
  * with a cross-site form's POST too; the Origin it also sends is what tells

@@ -60,12 +60,16 @@ bool api_authenticate(const struct api_route *route, struct api_request *req, st
     req->token.from_cookie = from_cookie;
     /* A GET changes nothing, so a cross-site page embedding it gains
      * nothing; anything else needs its Origin checked. */
-    if (from_cookie && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
-        !api_origin_allowed(req)) {
+    if (from_cookie && api_changes_state(req) && !api_origin_allowed(req)) {
         errors_problem(r, OUTCOME_FORBIDDEN, NULL);
         return false;
     }
     return true;
+}
+
+bool api_changes_state(const struct api_request *req)
+{
+    return strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0;
 }
 
 bool api_origin_allowed(const struct api_request *req)

@@ -51,7 +51,6 @@ struct request {
      * problem, decided once the route is known (0: the query is fine). */
     int query_status;
     const char *query_detail;
-    const char *method;
     struct timespec start;
 };
 
@@ -178,7 +177,7 @@ static void check_head(struct request *rq)
         decide(rq, 431, "request headers exceed 16384 bytes");
         return;
     }
-    rq->route = find_route(rq->srv, rq->api.path, rq->method, &known);
+    rq->route = find_route(rq->srv, rq->api.path, rq->api.method, &known);
     if (rq->route == NULL) {
         if (known) {
             method_not_allowed(rq);
@@ -212,7 +211,7 @@ static void check_head(struct request *rq)
         MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     /* What the cookie rules of a state-changing request read (api.h); a
      * GET, /verify above all, never looks them up. */
-    if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+    if (api_changes_state(&rq->api)) {
         rq->api.origin = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Origin");
         rq->api.refresh_cookie =
             MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "refresh_token");
@@ -411,7 +410,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         rq->conn = conn;
-        rq->method = method;
         rq->api.app = srv->app;
         rq->api.path = url;
         rq->api.method = method;
@@ -489,7 +487,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         clock_gettime(CLOCK_MONOTONIC, &now);
         double ms = (double)(now.tv_sec - rq->start.tv_sec) * 1e3 +
                     (double)(now.tv_nsec - rq->start.tv_nsec) / 1e6;
-        log_info("%s %s %d %.1fms id=%s%s", rq->method, rq->api.path, rq->reply.status, ms,
+        log_info("%s %s %d %.1fms id=%s%s", rq->api.method, rq->api.path, rq->reply.status, ms,
                  rq->request_id, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
     }
     free_body(rq);
