@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "cli/config.h"
+#include "store/store.h"
 
 #define CLI_EXIT_USAGE  2 /* bad usage or configuration */
 #define CLI_MAX_OPTIONS 8 /* options of one command, apart from the settings */
@@ -63,6 +64,12 @@ extern const struct cli_program cli_gatehouse;
  * versions to out. Usage and configuration errors go to errout as one line
  * and return CLI_EXIT_USAGE; otherwise returns the command's exit status. */
 int cli_run(const struct cli_program *prog, int argc, char **argv, FILE *out, FILE *errout);
+
+/* Opens (and migrates) the store of DATABASE_URL with nconns connections
+ * and the PostgreSQL timeouts of cfg; on failure writes "who: reason" to
+ * standard error and returns NULL. What every command that reads the
+ * database starts with (migrate.c). */
+store *cli_store_open(const struct config *cfg, unsigned nconns, const char *who);
 
 /* Command bodies, one file each. */
 int serve_command(struct config *cfg, const struct cli_args *args);        /* serve.c */

@@ -126,13 +126,9 @@ int serve_command(struct config *cfg, const struct cli_args *args)
 
     /* By default one connection per hashing and per database worker
      * (DB_POOL_SIZE), so a worker never waits for a connection. */
-    struct store_options so = {(unsigned)cfg->db_pool_size,
-                               (unsigned)cfg->db_connect_timeout_seconds,
-                               (unsigned)cfg->db_statement_timeout_ms, 0};
-    if (store_open(cfg->database_url, &so, &st, err, sizeof err) != STORE_OK) {
-        fprintf(stderr, "gatehouse: %s\n", err);
+    st = cli_store_open(cfg, (unsigned)cfg->db_pool_size, "gatehouse");
+    if (st == NULL)
         return EXIT_FAILURE;
-    }
     /* With SQLite, revocations live in this process alone: a second server
      * on the file would never hear of them. */
     if (store_claim_sole_server(st, err, sizeof err) != STORE_OK) {

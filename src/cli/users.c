@@ -16,23 +16,6 @@
 /* Positions of the options in commands.c's table of users import. */
 enum { OPT_SKIP_EXISTING, OPT_FROM_DATABASE };
 
-static store *open_store(const struct config *cfg, const char *cmd)
-{
-    char err[512] = "";
-    store *st = NULL;
-    struct store_options so = {
-        .nconns = 1,
-        .connect_timeout_s = (unsigned)cfg->db_connect_timeout_seconds,
-        .statement_timeout_ms = (unsigned)cfg->db_statement_timeout_ms,
-    };
-
-    if (store_open(cfg->database_url, &so, &st, err, sizeof err) != STORE_OK) {
-        fprintf(stderr, "gatehouse users %s: %s\n", cmd, err);
-        return NULL;
-    }
-    return st;
-}
-
 /* ---------------------------------------------------------------- import */
 
 /* Reads all of f into a malloc'd, NUL-terminated buffer; NULL on failure. */
@@ -249,7 +232,7 @@ int users_import_command(struct config *cfg, const struct cli_args *args)
             goto done;
         }
     }
-    st = open_store(cfg, "import");
+    st = cli_store_open(cfg, 1, "gatehouse users import");
     if (st == NULL)
         goto done;
     struct import_report rep = {
@@ -313,7 +296,7 @@ int users_add_command(struct config *cfg, const struct cli_args *args)
     }
     if (plen > 0 && pw[plen - 1] == '\r')
         pw[--plen] = '\0';
-    store *st = open_store(cfg, "add");
+    store *st = cli_store_open(cfg, 1, "gatehouse users add");
     if (st != NULL) {
         struct users_deps d = {st, &policy};
         enum outcome o = users_register(&d, name, strlen(name), pw, plen, &u, &detail);
@@ -343,7 +326,7 @@ int users_delete_command(struct config *cfg, const struct cli_args *args)
     const char *name = args->argv[0];
     int64_t id = 0;
     int rc = EXIT_FAILURE;
-    store *st = open_store(cfg, "delete");
+    store *st = cli_store_open(cfg, 1, "gatehouse users delete");
 
     if (st == NULL)
         return EXIT_FAILURE;
@@ -381,7 +364,7 @@ static void print_user(void *arg, int64_t id, const char *username, int64_t crea
 
 int users_list_command(struct config *cfg, const struct cli_args *args)
 {
-    store *st = open_store(cfg, "list");
+    store *st = cli_store_open(cfg, 1, "gatehouse users list");
 
     (void)args;
     if (st == NULL)
