@@ -159,7 +159,7 @@ enum outcome sessions_revoke_tx(const struct sessions_deps *d, store_tx *tx, int
     return outcome_from_store(st, OUTCOME_ERROR);
 }
 
-enum outcome sessions_revoke_with(const struct sessions_deps *d, const struct jwt_claims *claims,
+enum outcome sessions_revoke_with(const struct sessions_deps *d, int64_t user_id, const char *sid,
                                   enum sessions_scope scope,
                                   enum store_status (*also)(store_tx *tx, void *arg), void *arg)
 {
@@ -174,12 +174,11 @@ enum outcome sessions_revoke_with(const struct sessions_deps *d, const struct jw
      * or has committed its session already and the revocations below see
      * it. Revoking first would miss a session committed in between. */
     enum outcome o =
-        also != NULL
-            ? outcome_from_store(store_user_credentials_changed(d->store, &tx, claims->user_id),
-                                 OUTCOME_TOKEN_INVALID)
-            : OUTCOME_OK;
+        also != NULL ? outcome_from_store(store_user_credentials_changed(d->store, &tx, user_id),
+                                          OUTCOME_TOKEN_INVALID)
+                     : OUTCOME_OK;
     if (o == OUTCOME_OK)
-        o = sessions_revoke_tx(d, &tx, claims->user_id, claims->sid, scope, &batch);
+        o = sessions_revoke_tx(d, &tx, user_id, sid, scope, &batch);
     if (o == OUTCOME_OK && also != NULL)
         o = outcome_from_store(also(&tx, arg), OUTCOME_TOKEN_INVALID);
     if (o == OUTCOME_OK)
@@ -195,7 +194,7 @@ enum outcome sessions_revoke_with(const struct sessions_deps *d, const struct jw
 enum outcome sessions_logout(const struct sessions_deps *d, const struct jwt_claims *claims,
                              enum sessions_scope scope)
 {
-    return sessions_revoke_with(d, claims, scope, NULL, NULL);
+    return sessions_revoke_with(d, claims->user_id, claims->sid, scope, NULL, NULL);
 }
 
 /* A refresh token as we issue them: 43 characters of base64url (256 bits). */

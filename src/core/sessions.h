@@ -94,14 +94,15 @@ enum outcome sessions_revoke_tx(const struct sessions_deps *d, store_tx *tx, int
                                 const char *sid, enum sessions_scope scope,
                                 struct sessions_batch *batch);
 
-/* In one transaction: revokes the sessions of claims' user chosen by scope,
- * runs also(tx, arg) when not NULL (the write that goes with them: a new
- * password hash, the deletion of the user), and commits; then puts the
- * revoked sessions in the set. With also, the user's credentials count as
- * changed (store_user_credentials_changed) before anything else, so that no
- * login racing the change keeps a session. A failure of also (STORE_NOT_FOUND: the user
- * is gone, OUTCOME_TOKEN_INVALID) leaves everything as it was. */
-enum outcome sessions_revoke_with(const struct sessions_deps *d, const struct jwt_claims *claims,
+/* In one transaction: revokes the sessions of user_id chosen by scope (sid:
+ * the caller's session, for SESSIONS_LOCAL and SESSIONS_OTHERS), runs
+ * also(tx, arg) when not NULL (the write that goes with them: a new password
+ * hash, the deletion of the user), and commits; then puts the revoked
+ * sessions in the set. With also, the user's credentials count as changed
+ * (store_user_credentials_changed) before anything else, so that no login
+ * racing the change keeps a session. A user that is gone (STORE_NOT_FOUND)
+ * is OUTCOME_TOKEN_INVALID and leaves everything as it was. */
+enum outcome sessions_revoke_with(const struct sessions_deps *d, int64_t user_id, const char *sid,
                                   enum sessions_scope scope,
                                   enum store_status (*also)(store_tx *tx, void *arg), void *arg);
 

@@ -215,7 +215,7 @@ enum outcome users_change_password(const struct users_deps *d, const struct sess
     /* The new hash and the end of every other session commit together: a
      * thief holding another session loses it with the old password. */
     struct set_password p = {d->store, su.id, hash};
-    o = sessions_revoke_with(sd, claims, SESSIONS_OTHERS, set_password, &p);
+    o = sessions_revoke_with(sd, claims->user_id, claims->sid, SESSIONS_OTHERS, set_password, &p);
     sodium_memzero(hash, sizeof hash);
     return o;
 }
@@ -245,7 +245,7 @@ enum outcome users_delete(const struct users_deps *d, const struct sessions_deps
      * restarts refuse their tokens) in the transaction that deletes the
      * user; the cascade then removes the session rows. */
     struct delete_user p = {d->store, su.id};
-    return sessions_revoke_with(sd, claims, SESSIONS_GLOBAL, delete_user, &p);
+    return sessions_revoke_with(sd, claims->user_id, claims->sid, SESSIONS_GLOBAL, delete_user, &p);
 }
 
 enum outcome users_remove(const struct users_deps *d, const struct sessions_deps *sd,
@@ -253,33 +253,23 @@ enum outcome users_remove(const struct users_deps *d, const struct sessions_deps
 {
     char key[USERNAME_STORED_MAX + 1];
     struct store_user su = {0};
-    struct sessions_batch batch = {0};
-    store_tx tx;
 
     if (!username_storable(username, ulen))
         return OUTCOME_BAD_CREDENTIALS;
     username_key_any(key, username, ulen);
-    enum store_status st = store_begin(d->store, &tx);
+    enum store_status st = store_user_by_key(d->store, NULL, key, &su);
+    sodium_memzero(su.password_hash, sizeof su.password_hash);
     if (st != STORE_OK)
-        return outcome_from_store(st, OUTCOME_ERROR);
-    /* Found, revoked and deleted in one transaction: a login racing the
+        return outcome_from_store(st, OUTCOME_BAD_CREDENTIALS);
+    /* As DELETE /me: the user's row first, then its sessions revoked and
+     * the user deleted, in one transaction, so that a login racing the
      * deletion either opens its session before (and sees it revoked) or
      * finds no user. */
-    st = store_user_by_key(d->store, &tx, key, &su);
-    sodium_memzero(su.password_hash, sizeof su.password_hash);
-    enum outcome o = outcome_from_store(st, OUTCOME_BAD_CREDENTIALS);
+    struct delete_user p = {d->store, su.id};
+    enum outcome o = sessions_revoke_with(sd, su.id, NULL, SESSIONS_GLOBAL, delete_user, &p);
+    if (o == OUTCOME_TOKEN_INVALID)
+        return OUTCOME_BAD_CREDENTIALS; /* deleted meanwhile */
     if (o == OUTCOME_OK)
-        o = sessions_revoke_tx(sd, &tx, su.id, NULL, SESSIONS_GLOBAL, &batch);
-    if (o == OUTCOME_OK)
-        o = outcome_from_store(store_user_delete(d->store, &tx, su.id), OUTCOME_BAD_CREDENTIALS);
-    if (o == OUTCOME_OK)
-        o = outcome_from_store(store_commit(&tx), OUTCOME_ERROR);
-    else
-        store_rollback(&tx);
-    if (o == OUTCOME_OK) {
-        sessions_batch_apply(sd, &batch);
         *id = su.id;
-    }
-    sessions_batch_free(&batch);
     return o;
 }
