@@ -164,7 +164,14 @@ format:
 format-check: | $(DEPS_STAMP)
 	clang-format --dry-run --Werror $(shell find src tests/unit -name '*.[ch]')
 
-bench: build/gatehouse
+# bench/bare.c: a bare libmicrohttpd server with gatehouse's daemon settings,
+# the ceiling the fast path is measured against (bench/README.md).
+build/bench-bare: bench/bare.c | $(DEPS_STAMP)
+	@mkdir -p build
+	$(CC) $(BASE) $(HARDEN) $(shell pkg-config --cflags libmicrohttpd) -o $@ bench/bare.c \
+	    $(LDHARD) $(shell pkg-config --libs libmicrohttpd)
+
+bench: build/gatehouse build/bench-bare
 	bench/run.sh
 
 install: build/gatehouse
