@@ -38,6 +38,7 @@
     X(b64_rejects_trailing_bits)                                                                   \
     X(b64_capacity)                                                                                \
     X(b64_alphabet_every_byte)                                                                     \
+    X(b64_public_decoder_agrees)                                                                   \
     X(jwt_round_trip)                                                                              \
     X(jwt_round_trip_iss_aud)                                                                      \
     X(jwt_header_segment)                                                                          \
