@@ -517,6 +517,12 @@ TEST(pgurl_never_shows_password)
         "postgresql://alice:2024/Sup3rS3cret@h/db",
         "postgresql://alice:2024?Sup3rS3cret=1@h/db",
         "postgresql://alice:2024?sslmode=Sup3rS3cret@h/db",
+        /* A password given as a query parameter, holding an unencoded '&'
+         * or '?&': its rest passes for another parameter's name. */
+        "postgresql://alice@h/db?password=pw&Sup3rS3cret=1",
+        "postgresql://alice@h/db?password=pw?x&Sup3rS3cret",
+        "postgresql://alice@h/db?sslmode=require&password=p?w&S3cret=x&Sup3r=y",
+        "postgresql://alice:pw@h/db?application_name=a&Sup3rS3cret=1",
     };
     char err[256], buf[256];
 
