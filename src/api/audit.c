@@ -105,7 +105,8 @@ void audit_metrics_write(struct metrics_buf *b)
                    registrations, NULL);
     write_outcomes(b, "gatehouse_logins_total",
                    "Password logins (POST /login and the password grant of POST /token) by "
-                   "outcome; throttled counts the logins refused by throttling.",
+                   "outcome; throttled counts the logins refused by throttling. Requests "
+                   "refused by a full queue never start: see gatehouse_queue_rejected_total.",
                    logins, NULL);
     write_outcomes(b, "gatehouse_refreshes_total",
                    "Refreshes (POST /refresh and the refresh_token grant of POST /token) by "

@@ -36,10 +36,13 @@ static enum store_status conn_acquire(store *s, struct store_conn **c)
     return count_status(rc);
 }
 
-static void conn_release(store *s, struct store_conn *c)
+/* counted: the connection was taken by conn_acquire (the migration takes
+ * its own from the driver). */
+static void conn_release(store *s, struct store_conn *c, bool counted)
 {
     s->drv->release(s->db, c);
-    atomic_fetch_sub_explicit(&conns_in_use, 1, memory_order_relaxed);
+    if (counted)
+        atomic_fetch_sub_explicit(&conns_in_use, 1, memory_order_relaxed);
 }
 
 void store_stats(struct store_stats *out)
@@ -124,9 +127,10 @@ enum store_status store_begin(store *s, store_tx *tx)
 
     if (rc != STORE_OK)
         return rc;
+    tx->counted = true;
     rc = s->drv->begin(tx->c, BEGIN_WRITE);
     if (rc != STORE_OK) {
-        conn_release(s, tx->c);
+        conn_release(s, tx->c, true);
         tx->c = NULL;
     }
     return rc;
@@ -141,7 +145,7 @@ enum store_status store_commit(store_tx *tx)
         rc = drv->commit(tx->c);
     else
         drv->rollback(tx->c);
-    conn_release(tx->s, tx->c);
+    conn_release(tx->s, tx->c, tx->counted);
     tx->c = NULL;
     return count_status(rc);
 }
@@ -151,7 +155,7 @@ void store_rollback(store_tx *tx)
     if (tx->c == NULL)
         return;
     tx->s->drv->rollback(tx->c);
-    conn_release(tx->s, tx->c);
+    conn_release(tx->s, tx->c, tx->counted);
     tx->c = NULL;
 }
 
@@ -169,7 +173,7 @@ enum store_status store__take(store *s, store_tx *tx, struct store_conn **c)
 enum store_status store__give(store *s, store_tx *tx, struct store_conn *c, enum store_status rc)
 {
     if (tx == NULL)
-        conn_release(s, c);
+        conn_release(s, c, true);
     else if (rc != STORE_OK && tx->failed == STORE_OK)
         tx->failed = rc;
     return count_status(rc);
@@ -244,7 +248,7 @@ enum store_status store__close(struct store_query *q, enum store_status rc)
         return rc;
     q->s->drv->end(q->c);
     if (q->own)
-        conn_release(q->s, q->c);
+        conn_release(q->s, q->c, true);
     q->c = NULL;
     return count_status(rc);
 }

@@ -86,6 +86,7 @@ typedef struct store_tx {
     store *s;
     struct store_conn *c;
     enum store_status failed; /* the first failure inside it, or STORE_OK */
+    bool counted;             /* its connection counts as in use (store_stats) */
 } store_tx;
 
 /* Takes a connection and begins a transaction that takes the write lock up
