@@ -349,10 +349,12 @@ static int parse_query(struct pgurl *u, const char *q, char *err, size_t errlen)
 {
     PQconninfoOption *opts;
     int rc = -1;
-    /* With a password in the URL, an unknown name is not shown: an
-     * unencoded '&' in the password makes its rest pass for a parameter,
-     * name and all, and the message would show that part of it. */
-    bool hide_names = pgurl_get(u, "password") != NULL || query_has_password(q);
+    /* With a password among the parameters, an unknown name is not shown:
+     * an unencoded '&' in that password makes its rest pass for a
+     * parameter, name and all, and the message would show that part of it.
+     * (A password in the user information cannot spill into the query: an
+     * unencoded '?' in it leaves an '@' after the host, refused above.) */
+    bool hide_names = query_has_password(q);
 
     if (pq_load(err, errlen) != 0)
         return -1;
