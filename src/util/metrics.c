@@ -212,7 +212,7 @@ void metrics_http_write(struct metrics_buf *b)
             uint64_t n = atomic_load_explicit(&http_requests[r][s], memory_order_relaxed);
             if (n == 0)
                 continue;
-            char code[8];
+            char code[16];
             const char *labels[7];
             route_labels(r, labels);
             snprintf(code, sizeof code, "%d", s + STATUS_MIN);
