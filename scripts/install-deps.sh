@@ -10,7 +10,7 @@ pkgs=(
     # tests: sanitizers come with gcc; the unit tests forge tokens with OpenSSL;
     # the API tests use Debian's python3
     libssl-dev clang-format python3 python3-pytest python3-requests python3-jwt python3-passlib
-    python3-bcrypt
+    python3-bcrypt python3-prometheus-client
     # the API tests' throwaway PostgreSQL 15 cluster (scripts/pg-test.sh)
     postgresql-15 postgresql-client-15
     # the browser test of /docs and /redoc (tests/browser/, playwright-core drives it)

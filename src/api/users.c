@@ -1,5 +1,6 @@
 /* POST /register, POST /login, GET /me. */
 #include "api/api_internal.h"
+#include "api/audit.h"
 
 /* Reads {"username": string, "password": string}; 400/422 into r on failure. */
 static json_t *read_credentials(const struct api_request *req, struct reply *r, const char **u,
@@ -31,6 +32,7 @@ void api_register(const struct api_request *req, struct reply *r)
     if (o == NULL)
         return;
     enum outcome st = users_register(&req->app->users, u, ulen, p, plen, &user, &d);
+    audit_register(req, st, u, st == OUTCOME_OK ? user.id : 0);
     json_decref(o);
     if (st != OUTCOME_OK)
         errors_problem(r, st, &d);
@@ -49,9 +51,10 @@ void api_login(const struct api_request *req, struct reply *r)
     if (o == NULL)
         return;
     enum outcome st = users_check_credentials(&req->app->users, u, ulen, p, plen, &user);
-    json_decref(o);
     if (st == OUTCOME_OK)
         st = sessions_open(&req->app->sessions, &user, &t);
+    audit_login(req, NULL, st, u, st == OUTCOME_OK ? user.id : 0);
+    json_decref(o);
     if (st != OUTCOME_OK) {
         errors_problem(r, st, NULL);
         return;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/log.h"
+
 /* The options of users import, in the order users.c numbers them. */
 static const struct cli_option import_options[] = {
     {"--skip-existing", NULL, "skip a row whose username exists already instead of failing"},
@@ -75,7 +77,7 @@ const struct cli_program cli_gatehouse = {
 };
 
 static const enum config_group all_groups[] = {CONFIG_DATABASE, CONFIG_TOKENS, CONFIG_PASSWORDS,
-                                               CONFIG_SERVING};
+                                               CONFIG_SERVING, CONFIG_LOGGING};
 
 #define NGROUPS (sizeof all_groups / sizeof all_groups[0])
 
@@ -154,7 +156,7 @@ static void readers_of(enum config_group group, const struct cli_command *table,
             readers_of(group, c->subcommands, name, list, cap);
             continue;
         }
-        if ((c->settings & group) == 0)
+        if ((c->settings & group) == 0 && !(group == CONFIG_LOGGING && c->settings != 0))
             continue;
         size_t n = strlen(list);
         if (n < cap)
@@ -224,7 +226,7 @@ static void print_command_help(const char *path, const struct cli_command *cmd, 
     }
     if (cmd->settings != 0) {
         fputc('\n', out);
-        print_settings(out, NULL, cmd->settings);
+        print_settings(out, NULL, cmd->settings | CONFIG_LOGGING);
     }
     fprintf(out, "\n%s", exit_status_help);
 }
@@ -271,7 +273,8 @@ static int split_args(const struct cli_command *cmd, int argc, char **argv, int 
             continue;
         }
         if (!config_is_flag(arg, len)) {
-            snprintf(err, errlen, "unknown argument \"%.60s\"", arg);
+            /* The name only: the value of a misspelt --secret-key is a secret. */
+            snprintf(err, errlen, "unknown argument \"%.*s\"", (int)(len < 60 ? len : 60), arg);
             return -1;
         }
         flags[(*nflags)++] = arg;
@@ -330,6 +333,7 @@ static int run_command(const struct cli_program *prog, const char *path,
         rc = CLI_EXIT_USAGE;
         goto done;
     }
+    log_configure((enum log_format)cfg.log_format_id, (enum log_level)cfg.log_level_id);
     rc = cmd->run(&cfg, &args);
     config_free(&cfg);
 done:

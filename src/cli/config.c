@@ -9,6 +9,7 @@
 
 #include "cli/hostaddr.h"
 #include "store/pgurl.h"
+#include "util/log.h"
 #include "store/store.h"
 
 enum kind { K_STRING, K_LONG, K_BOOL, K_SCHEME };
@@ -87,6 +88,16 @@ static const struct setting settings[] = {
      "how often expired sessions and revocations are deleted"},
     {"DB_POOL_SIZE", "--db-pool-size", K_LONG, CONFIG_SERVING, OFF(db_pool_size), NULL, 1, 1000,
      "database connections (default: WORKERS + DB_WORKERS)"},
+    {"METRICS", "--metrics", K_BOOL, CONFIG_SERVING, OFF(metrics), "1", 0, 0,
+     "serve GET /metrics (Prometheus text format); 0: 404 (1/0)"},
+    {"METRICS_ADDRESS", "--metrics-address", K_STRING, CONFIG_SERVING, OFF(metrics_address), NULL,
+     0, 0,
+     "host:port ([::1]:9100 for IPv6) of a second listener that serves only /metrics and "
+     "/healthz; /metrics on the main listener is then 404 (unset: served there)"},
+    {"LOG_FORMAT", "--log-format", K_STRING, CONFIG_LOGGING, OFF(log_format), "text", 0, 0,
+     "text, or json: one JSON object per line on standard error"},
+    {"LOG_LEVEL", "--log-level", K_STRING, CONFIG_LOGGING, OFF(log_level), "info", 0, 0,
+     "lowest level logged: debug, info, warn or error"},
     {"DB_CONNECT_TIMEOUT_SECONDS", "--db-connect-timeout-seconds", K_LONG, CONFIG_DATABASE,
      OFF(db_connect_timeout_seconds), "3", 1, 300,
      "PostgreSQL: wait this long for a connection; past it requests answer 503"},
@@ -230,8 +241,62 @@ static int origins_check(const char *list, char *err, size_t errlen)
     }
 }
 
+/* METRICS_ADDRESS: host:port, the host of an IPv6 address in brackets. */
+static int metrics_address_check(struct config *cfg, char *err, size_t errlen)
+{
+    const char *a = cfg->metrics_address;
+    const char *colon = strrchr(a, ':');
+    char host[256];
+    char *end = NULL;
+
+    if (colon == NULL || colon == a || colon[1] == '\0') {
+        snprintf(err, errlen, "METRICS_ADDRESS: expected host:port, e.g. 127.0.0.1:9100");
+        return -1;
+    }
+    size_t hlen = (size_t)(colon - a);
+    if (a[0] == '[' && hlen >= 2 && a[hlen - 1] == ']') {
+        a++;
+        hlen -= 2;
+    }
+    if (hlen == 0 || hlen >= sizeof host) {
+        snprintf(err, errlen, "METRICS_ADDRESS: expected host:port, e.g. 127.0.0.1:9100");
+        return -1;
+    }
+    memcpy(host, a, hlen);
+    host[hlen] = '\0';
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (colon[1] < '0' || colon[1] > '9' || errno != 0 || *end != '\0' || port < 1 ||
+        port > 65535) {
+        snprintf(err, errlen, "METRICS_ADDRESS: the port must be a number from 1 to 65535");
+        return -1;
+    }
+    if (hostaddr_resolve(host, (unsigned)port, &cfg->metrics_addr, &cfg->metrics_addrlen, err,
+                         errlen) != 0) {
+        snprintf(err, errlen, "METRICS_ADDRESS: \"%.60s\" is no address to listen on", host);
+        return -1;
+    }
+    cfg->metrics_port = port;
+    return 0;
+}
+
 static int validate(struct config *cfg, unsigned groups, char *err, size_t errlen)
 {
+    if (groups & CONFIG_LOGGING) {
+        int f = log_format_parse(cfg->log_format), l = log_level_parse(cfg->log_level);
+        if (f < 0) {
+            snprintf(err, errlen, "LOG_FORMAT: expected text or json, got \"%.40s\"",
+                     cfg->log_format);
+            return -1;
+        }
+        if (l < 0) {
+            snprintf(err, errlen, "LOG_LEVEL: expected debug, info, warn or error, got \"%.40s\"",
+                     cfg->log_level);
+            return -1;
+        }
+        cfg->log_format_id = f;
+        cfg->log_level_id = l;
+    }
     if (strcmp(cfg->algorithm, "HS256") != 0) {
         snprintf(err, errlen, "ALGORITHM: only HS256 is supported, got \"%.40s\"", cfg->algorithm);
         return -1;
@@ -267,6 +332,8 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
         if (hostaddr_resolve(cfg->host, (unsigned)cfg->port, &cfg->listen_addr,
                              &cfg->listen_addrlen, err, errlen) != 0)
             return -1;
+        if (cfg->metrics_address != NULL && metrics_address_check(cfg, err, errlen) != 0)
+            return -1;
     }
     if (cfg->workers == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -282,6 +349,9 @@ int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int
 {
     memset(cfg, 0, sizeof *cfg);
     *help = false;
+    /* Every command that reads settings logs, so all read these. */
+    if (groups != 0)
+        groups |= CONFIG_LOGGING;
     for (size_t i = 0; i < NSETTINGS; i++)
         if (settings[i].dflt != NULL && set_value(cfg, &settings[i], settings[i].dflt, err, errlen))
             return -1;
@@ -303,7 +373,9 @@ int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int
         size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
         const struct setting *s = strncmp(arg, "--", 2) == 0 ? find_flag(arg, len) : NULL;
         if (s == NULL) {
-            snprintf(err, errlen, "unknown argument \"%.60s\" (see --help)", arg);
+            /* The name only: the value of a misspelt --secret-key is a secret. */
+            snprintf(err, errlen, "unknown argument \"%.*s\" (see --help)",
+                     (int)(len < 60 ? len : 60), arg);
             return -1;
         }
         if ((s->group & groups) == 0) {
@@ -335,6 +407,7 @@ const char *config_group_name(enum config_group group)
     case CONFIG_TOKENS: return "Tokens";
     case CONFIG_PASSWORDS: return "Passwords";
     case CONFIG_SERVING: return "Serving";
+    case CONFIG_LOGGING: return "Logging";
     }
     return "?";
 }

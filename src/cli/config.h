@@ -40,10 +40,20 @@ struct config {
     long db_pool_size; /* 0 until validated: WORKERS + 1 */
     long db_connect_timeout_seconds;
     long db_statement_timeout_ms;
+    bool metrics;
+    char *metrics_address; /* NULL when unset */
+    char *log_format;
+    char *log_level;
+    int log_format_id; /* enum log_format, once validated */
+    int log_level_id;  /* enum log_level, once validated */
     /* HOST and PORT resolved by validation (CONFIG_SERVING), so that a bad
      * HOST stops the command before it touches anything. */
     struct sockaddr_storage listen_addr;
     socklen_t listen_addrlen;
+    /* METRICS_ADDRESS resolved likewise (addrlen 0 when unset). */
+    struct sockaddr_storage metrics_addr;
+    socklen_t metrics_addrlen;
+    long metrics_port;
 };
 
 /* The settings fall into groups; a command reads some of them (its --help
@@ -55,9 +65,11 @@ enum config_group {
     CONFIG_TOKENS = 1u << 1,    /* SECRET_KEY and the claims of access tokens */
     CONFIG_PASSWORDS = 1u << 2, /* the scheme, cost and rules of new passwords */
     CONFIG_SERVING = 1u << 3,   /* HOST, PORT, threads, workers, limits */
+    CONFIG_LOGGING = 1u << 4,   /* LOG_FORMAT, LOG_LEVEL: read by every command with settings */
 };
 
-#define CONFIG_ALL (CONFIG_DATABASE | CONFIG_TOKENS | CONFIG_PASSWORDS | CONFIG_SERVING)
+#define CONFIG_ALL                                                                                 \
+    (CONFIG_DATABASE | CONFIG_TOKENS | CONFIG_PASSWORDS | CONFIG_SERVING | CONFIG_LOGGING)
 
 /* Fills cfg with the defaults, then the variables and the flags in
  * argv[first..argc) of the groups given, and validates them all: ranges, the

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -110,7 +111,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     store *st = NULL;
     jwt_key *jwt = NULL;
     pool *hashers = NULL, *dbw = NULL;
-    http_server *srv = NULL;
+    http_server *srv = NULL, *msrv = NULL;
     int rc = EXIT_FAILURE;
     sigset_t sigs;
     char where[NI_MAXHOST + 16];
@@ -118,6 +119,9 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     struct janitor janitor = {0};
 
     stopper_init(&janitor.thread);
+    struct timespec started;
+    clock_gettime(CLOCK_REALTIME, &started);
+    double start_time = (double)started.tv_sec + (double)(started.tv_nsec / 1000000) / 1e3;
 
     /* cli_run has validated every setting, DATABASE_URL, SECRET_KEY and
      * HOST included: from here on a failure is not one of configuration. */
@@ -187,6 +191,8 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         .sessions = {st, jwt, cfg->access_token_expire_minutes * 60, refresh_ttl,
                      cfg->jwt_leeway_seconds, revoked},
         .cookies = {cfg->session_cookies, cfg->cookie_secure, cfg->allowed_origins},
+        .metrics = {cfg->metrics, cfg->metrics_addrlen != 0, hashers, dbw, cfg->db_pool_size,
+                    start_time},
     };
     /* The revoked sessions first, then the threads that keep them current
      * (after the signal mask: they must not take SIGTERM). */
@@ -206,6 +212,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         .threads = (unsigned)cfg->http_threads,
         .max_connections = (unsigned)cfg->max_connections,
         .access_log = cfg->access_log,
+        .count_metrics = true,
         .addr = cfg->listen_addr,
         .addrlen = cfg->listen_addrlen,
     };
@@ -213,6 +220,27 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     if (srv == NULL) {
         fprintf(stderr, "gatehouse: %s\n", err);
         goto done;
+    }
+    /* METRICS_ADDRESS: a listener of its own, one thread, /metrics and
+     * /healthz only, so that the public one need not expose them. */
+    if (cfg->metrics && cfg->metrics_addrlen != 0) {
+        struct http_options mo = {
+            .host = cfg->metrics_address,
+            .port = (unsigned)cfg->metrics_port,
+            .threads = 1,
+            .max_connections = 64,
+            .addr = cfg->metrics_addr,
+            .addrlen = cfg->metrics_addrlen,
+        };
+        hostaddr_format((const struct sockaddr *)&cfg->metrics_addr, cfg->metrics_addrlen, where,
+                        sizeof where);
+        msrv = http_start(&mo, api_metrics_routes, api_metrics_nroutes, &app, hashers, dbw, err,
+                          sizeof err);
+        if (msrv == NULL) {
+            fprintf(stderr, "gatehouse: METRICS_ADDRESS: %s\n", err);
+            goto done;
+        }
+        log_info("metrics on http://%s/metrics", where);
     }
     hostaddr_format((const struct sockaddr *)&cfg->listen_addr, cfg->listen_addrlen, where,
                     sizeof where);
@@ -223,11 +251,14 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     int sig = 0;
     sigwait(&sigs, &sig);
     log_info("signal %d: finishing in-flight requests", sig);
+    http_stop(msrv, 0);
+    msrv = NULL;
     http_stop(srv, SHUTDOWN_GRACE_MS);
     srv = NULL;
     log_info("stopped");
     rc = EXIT_SUCCESS;
 done:
+    http_stop(msrv, 0);
     http_stop(srv, 0);
     stopper_stop(&janitor.thread);
     pool_destroy(hashers);

@@ -16,6 +16,8 @@
 #include "api/errors.h"
 #include "util/log.h"
 #include "util/mediatype.h"
+#include "util/metrics.h"
+#include "util/netaddr.h"
 
 #define REQUEST_ID_MAX 128
 
@@ -27,6 +29,7 @@ struct http_server {
     pool *hashers; /* API_HASH routes */
     pool *db;      /* API_DB routes */
     bool access_log;
+    bool count; /* requests count in GET /metrics */
     atomic_uint_fast64_t in_flight;
     atomic_uint_fast64_t next_id;
     char id_prefix[17]; /* random per process, so ids differ across restarts */
@@ -51,7 +54,7 @@ struct request {
      * problem, decided once the route is known (0: the query is fine). */
     int query_status;
     const char *query_detail;
-    struct timespec start;
+    uint64_t start_us; /* monotonic, when the headers were in */
 };
 
 static bool valid_request_id(const char *s)
@@ -414,8 +417,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->api.path = url;
         rq->api.method = method;
         rq->api.client = ci != NULL ? ci->client_addr : NULL;
-        if (srv->access_log)
-            clock_gettime(CLOCK_MONOTONIC, &rq->start);
+        rq->api.request_id = rq->request_id;
+        rq->start_us = metrics_now_us();
         /* In flight from here: a client still sending its headers does
          * not hold up a shutdown. */
         atomic_fetch_add(&srv->in_flight, 1);
@@ -469,6 +472,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
 }
 
+/* Counts the request for GET /metrics (by route, never by raw path) and
+ * writes its access log line. The method and path are the client's: the
+ * log escapes them (util/log.h), so that no byte of theirs can forge a
+ * line. */
+static void request_done(http_server *srv, struct request *rq, bool completed)
+{
+    uint64_t us = metrics_now_us() - rq->start_us;
+    int route = rq->route != NULL ? (int)(rq->route - srv->routes) : -1;
+    char client[NETADDR_MAX];
+
+    if (srv->count)
+        metrics_http_observe(route, rq->reply.status, us);
+    if (!srv->access_log || !log_enabled(LOG_INFO))
+        return;
+    struct log_field f[] = {
+        LOG_STR("request_id", rq->request_id),
+        LOG_STR("client", rq->api.client != NULL
+                              ? netaddr_format(rq->api.client, client, sizeof client)
+                              : NULL),
+        LOG_STR("method", rq->api.method),
+        LOG_STR("route", rq->route != NULL ? rq->route->path : NULL),
+        LOG_STR("path", rq->api.path),
+        LOG_NUM("status", rq->reply.status),
+        LOG_NUM("duration_ms", (double)(us / 10) / 100.0),
+        LOG_STR("aborted", completed ? NULL : "true"),
+    };
+    log_event(LOG_INFO, "access", f, sizeof f / sizeof f[0]);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -482,14 +514,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
      * never reached on_request: not in flight, nothing to log, only memory
      * to free. */
     bool started = rq->conn != NULL;
-    if (srv->access_log && started) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double ms = (double)(now.tv_sec - rq->start.tv_sec) * 1e3 +
-                    (double)(now.tv_nsec - rq->start.tv_nsec) / 1e6;
-        log_info("%s %s %d %.1fms id=%s%s", rq->api.method, rq->api.path, rq->reply.status, ms,
-                 rq->request_id, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
-    }
+    if (started)
+        request_done(srv, rq, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     free_body(rq);
     form_free(&rq->api.query);
     reply_free(&rq->reply);
@@ -545,6 +571,9 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     s->hashers = hashers;
     s->db = db;
     s->access_log = opt->access_log;
+    s->count = opt->count_metrics;
+    for (size_t i = 0; s->count && i < nroutes; i++)
+        metrics_http_route(i, routes[i].method, routes[i].path);
     randombytes_buf(rnd, sizeof rnd);
     sodium_bin2hex(s->id_prefix, sizeof s->id_prefix, rnd, sizeof rnd);
 

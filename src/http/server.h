@@ -26,6 +26,7 @@ struct http_options {
     unsigned threads;
     unsigned max_connections;
     bool access_log;
+    bool count_metrics;           /* count requests in GET /metrics (util/metrics.h) */
     struct sockaddr_storage addr; /* host and port, resolved by the caller */
     socklen_t addrlen;
 };

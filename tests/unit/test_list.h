@@ -108,6 +108,8 @@
     X(config_flag_equals_form)                                                                     \
     X(config_first_arg)                                                                            \
     X(config_unknown_flag)                                                                         \
+    X(config_unknown_flag_hides_value)                                                             \
+    X(config_logs_and_metrics)                                                                     \
     X(config_flag_needs_value)                                                                     \
     X(config_bad_numbers)                                                                          \
     X(config_secret_key_length)                                                                    \
@@ -140,6 +142,15 @@
     X(pool_submit_full_queue)                                                                      \
     X(pool_destroy_drains)                                                                         \
     X(pool_create_rejects_zero)                                                                    \
+    X(metrics_label_escaping)                                                                      \
+    X(metrics_family_and_values)                                                                   \
+    X(metrics_histogram_cumulative)                                                                \
+    X(metrics_http_routes_bounded)                                                                 \
+    X(log_escape_controls)                                                                         \
+    X(log_escape_quotes)                                                                           \
+    X(log_escape_utf8)                                                                             \
+    X(log_escape_truncates_whole)                                                                  \
+    X(log_parse_settings)                                                                          \
     X(reply_problem_body)                                                                          \
     X(reply_problem_escapes)                                                                       \
     X(reply_problem_deterministic)                                                                 \

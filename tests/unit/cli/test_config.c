@@ -31,6 +31,10 @@ static const char *const config_vars[] = {
     "DB_POOL_SIZE",
     "DB_CONNECT_TIMEOUT_SECONDS",
     "DB_STATEMENT_TIMEOUT_MS",
+    "METRICS",
+    "METRICS_ADDRESS",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
 };
 
 #define KEY32 "0123456789abcdef0123456789abcdef"
@@ -235,6 +239,67 @@ TEST(config_unknown_flag)
     CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 2, a3), -1);
     CHECK(err[0] != '\0');
     config_free(&cfg);
+}
+
+TEST(config_unknown_flag_hides_value)
+{
+    /* A misspelt flag's value may be a secret: the message names the flag
+     * and never shows what follows its '='. */
+    static const char *const a1[] = {"--secret_key=Sup3rS3cretKeyValue0123456789abcdef"};
+    static const char *const a2[] = {"--database_url=postgresql://a:Sup3rS3cret@h/db"};
+    struct config cfg;
+    char err[256];
+    bool help;
+
+    clear_env();
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 1, a1), -1);
+    CHECK(strstr(err, "\"--secret_key\"") != NULL);
+    CHECK(strstr(err, "S3cret") == NULL);
+    config_free(&cfg);
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 1, a2), -1);
+    CHECK(strstr(err, "\"--database_url\"") != NULL);
+    CHECK(strstr(err, "S3cret") == NULL);
+    config_free(&cfg);
+}
+
+TEST(config_logs_and_metrics)
+{
+    struct config cfg;
+    char err[256];
+    bool help;
+
+    clear_env();
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 0, NULL), 0);
+    CHECK(cfg.metrics);
+    CHECK(cfg.metrics_address == NULL && cfg.metrics_addrlen == 0);
+    CHECK_EQ_INT(cfg.log_format_id, 0); /* text */
+    CHECK_EQ_INT(cfg.log_level_id, 1);  /* info */
+    config_free(&cfg);
+    CHECK_EQ_INT(load_env("LOG_FORMAT", "json", &cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.log_format_id, 1);
+    config_free(&cfg);
+    CHECK_EQ_INT(load_env("LOG_LEVEL", "warn", &cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.log_level_id, 2);
+    config_free(&cfg);
+    CHECK_EQ_INT(load_env("METRICS_ADDRESS", "[::1]:9100", &cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.metrics_port, 9100);
+    CHECK(cfg.metrics_addrlen != 0 && cfg.metrics_addr.ss_family == AF_INET6);
+    config_free(&cfg);
+    CHECK_EQ_INT(load_env("METRICS_ADDRESS", "127.0.0.1:9100", &cfg, err, sizeof err), 0);
+    CHECK(cfg.metrics_addr.ss_family == AF_INET);
+    config_free(&cfg);
+    static const char *const bad[][2] = {
+        {"LOG_FORMAT", "xml"},          {"LOG_LEVEL", "verbose"},
+        {"METRICS", "maybe"},           {"METRICS_ADDRESS", "9100"},
+        {"METRICS_ADDRESS", ":9100"},   {"METRICS_ADDRESS", "127.0.0.1:"},
+        {"METRICS_ADDRESS", "h:70000"}, {"METRICS_ADDRESS", "127.0.0.1:9x"},
+        {"METRICS_ADDRESS", "[]:9100"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_EQ_INT(load_env(bad[i][0], bad[i][1], &cfg, err, sizeof err), -1);
+        CHECK(strstr(err, bad[i][0]) != NULL);
+        config_free(&cfg);
+    }
 }
 
 TEST(config_flag_needs_value)
