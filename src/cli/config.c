@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "cli/hostaddr.h"
+#include "core/jwk.h"
+#include "core/keyset.h"
 #include "store/pgurl.h"
 #include "util/log.h"
 #include "store/store.h"
@@ -36,8 +38,19 @@ static const struct setting settings[] = {
     {"SECRET_KEY", "--secret-key", K_STRING, CONFIG_TOKENS, OFF(secret_key), NULL, 0, 0,
      "HS256 signing key, at least 32 bytes; with SQLite generated into <database>.secret when "
      "unset"},
+    {"SECRET_KEY_FILE", "--secret-key-file", K_STRING, CONFIG_TOKENS, OFF(secret_key_file), NULL, 0,
+     0, "a file holding SECRET_KEY (its trailing line ending dropped), instead of SECRET_KEY"},
     {"ALGORITHM", "--algorithm", K_STRING, CONFIG_TOKENS, OFF(algorithm), "HS256", 0, 0,
-     "JWS algorithm of access tokens (HS256)"},
+     "JWS algorithm of access tokens: HS256 (SECRET_KEY), or EdDSA, ES256, RS256 "
+     "(JWT_PRIVATE_KEY_FILE)"},
+    {"JWT_PRIVATE_KEY_FILE", "--jwt-private-key-file", K_STRING, CONFIG_TOKENS,
+     OFF(jwt_private_key_file), NULL, 0, 0,
+     "PEM private key that signs access tokens (EdDSA: Ed25519, ES256: EC P-256, RS256: RSA of "
+     "2048+ bits); mode 0600; SIGHUP reads it again"},
+    {"JWT_VERIFY_KEYS_DIR", "--jwt-verify-keys-dir", K_STRING, CONFIG_TOKENS,
+     OFF(jwt_verify_keys_dir), NULL, 0, 0,
+     "directory of more *.pem keys (public or private, mode 0600) whose tokens are accepted "
+     "and which /.well-known/jwks.json lists; SIGHUP reads it again"},
     {"ACCESS_TOKEN_EXPIRE_MINUTES", "--access-token-expire-minutes", K_LONG, CONFIG_TOKENS,
      OFF(access_token_expire_minutes), "30", 1, 525600, "access token lifetime in minutes"},
     {"REFRESH_TOKEN_EXPIRE_DAYS", "--refresh-token-expire-days", K_LONG, CONFIG_TOKENS,
@@ -297,9 +310,37 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
         cfg->log_format_id = f;
         cfg->log_level_id = l;
     }
-    if (strcmp(cfg->algorithm, "HS256") != 0) {
-        snprintf(err, errlen, "ALGORITHM: only HS256 is supported, got \"%.40s\"", cfg->algorithm);
+    enum jwk_alg alg;
+    bool hs256 = strcmp(cfg->algorithm, "HS256") == 0;
+    if (!hs256 && jwk_alg_parse(cfg->algorithm, &alg) != 0) {
+        snprintf(err, errlen, "ALGORITHM: expected HS256, EdDSA, ES256 or RS256, got \"%.40s\"",
+                 cfg->algorithm);
         return -1;
+    }
+    if (hs256 && (cfg->jwt_private_key_file != NULL || cfg->jwt_verify_keys_dir != NULL)) {
+        snprintf(err, errlen, "%s needs ALGORITHM EdDSA, ES256 or RS256 (ALGORITHM is HS256)",
+                 cfg->jwt_private_key_file != NULL ? "JWT_PRIVATE_KEY_FILE"
+                                                   : "JWT_VERIFY_KEYS_DIR");
+        return -1;
+    }
+    if (!hs256 && (groups & CONFIG_TOKENS) && cfg->jwt_private_key_file == NULL) {
+        snprintf(err, errlen,
+                 "ALGORITHM %s needs JWT_PRIVATE_KEY_FILE (make one: gatehouse keys generate "
+                 "--alg %s --out FILE)",
+                 cfg->algorithm, cfg->algorithm);
+        return -1;
+    }
+    if (cfg->secret_key_file != NULL) {
+        if (cfg->secret_key != NULL) {
+            snprintf(err, errlen, "set SECRET_KEY or SECRET_KEY_FILE, not both");
+            return -1;
+        }
+        char why[400];
+        if (keyset_read_secret(cfg->secret_key_file, &cfg->secret_key, &cfg->secret_key_len, why,
+                               sizeof why) != 0) {
+            snprintf(err, errlen, "SECRET_KEY_FILE: %s", why);
+            return -1;
+        }
     }
     if (cfg->secret_key != NULL) {
         cfg->secret_key_len = strlen(cfg->secret_key);
@@ -315,7 +356,7 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
     /* Every instance on one PostgreSQL must sign with the same key, so none
      * may invent its own (API.md, Configuration). */
     if ((groups & CONFIG_TOKENS) && (groups & CONFIG_DATABASE) && cfg->secret_key == NULL &&
-        pgurl_is_postgres(cfg->database_url)) {
+        hs256 && pgurl_is_postgres(cfg->database_url)) {
         snprintf(err, errlen,
                  "SECRET_KEY is required with PostgreSQL (at least 32 bytes; try: openssl rand "
                  "-hex 32)");

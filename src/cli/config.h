@@ -15,7 +15,10 @@ struct config {
     char *database_url;
     char *secret_key; /* NULL until given or loaded; wiped on config_free */
     size_t secret_key_len;
+    char *secret_key_file; /* SECRET_KEY_FILE: read into secret_key by validation */
     char *algorithm;
+    char *jwt_private_key_file; /* EdDSA, ES256, RS256: the signing key (PEM) */
+    char *jwt_verify_keys_dir;  /* NULL, or more verification keys (*.pem) */
     long access_token_expire_minutes;
     long refresh_token_expire_days;
     long refresh_token_expire_seconds; /* 0 when unset: the days count */

@@ -13,7 +13,7 @@
 #include "api/api.h"
 #include "cli/commands.h"
 #include "cli/hostaddr.h"
-#include "core/jwt.h"
+#include "core/keyset.h"
 #include "core/password.h"
 #include "core/revocation.h"
 #include "core/sessions.h"
@@ -25,67 +25,6 @@
 #include "util/timefmt.h"
 
 #define SHUTDOWN_GRACE_MS 30000
-
-/* Reads the key file beside a SQLite database, creating it (0600, 256 random
- * bits as hex) when absent. O_EXCL makes two instances starting at once agree
- * on one key. Returns 0, or -1 with a reason in err. */
-static int load_secret_file(struct config *cfg, const char *dbpath, char *err, size_t errlen)
-{
-    char path[4096], buf[256];
-    unsigned char raw[32];
-    int fd;
-
-    if ((size_t)snprintf(path, sizeof path, "%s.secret", dbpath) >= sizeof path) {
-        snprintf(err, errlen, "DATABASE_URL: path too long");
-        return -1;
-    }
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        char hex[65];
-        randombytes_buf(raw, sizeof raw);
-        sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-        hex[64] = '\n';
-        bool ok = write(fd, hex, sizeof hex) == (ssize_t)sizeof hex && fsync(fd) == 0;
-        sodium_memzero(hex, sizeof hex);
-        sodium_memzero(raw, sizeof raw);
-        close(fd);
-        if (!ok) {
-            unlink(path);
-            snprintf(err, errlen, "cannot write %.300s: %s", path, strerror(errno));
-            return -1;
-        }
-        log_info("generated a new SECRET_KEY into %s", path);
-    } else if (errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %.300s: %s", path, strerror(errno));
-        return -1;
-    }
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "cannot read %.300s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    if ((st.st_mode & 077) != 0) {
-        close(fd);
-        snprintf(err, errlen, "%.300s is readable by other users; chmod 600 it", path);
-        return -1;
-    }
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        n--;
-    if (n < 32) {
-        snprintf(err, errlen, "%.300s: the key must be at least 32 bytes", path);
-        return -1;
-    }
-    buf[n] = '\0';
-    cfg->secret_key = strdup(buf);
-    cfg->secret_key_len = (size_t)n;
-    sodium_memzero(buf, sizeof buf);
-    return cfg->secret_key != NULL ? 0 : -1;
-}
 
 /* The janitor: every SESSION_PURGE_INTERVAL_SECONDS, deletes the sessions
  * and revocations that have expired (sessions_purge), so that the tables
@@ -109,7 +48,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
 {
     char err[512] = "";
     store *st = NULL;
-    jwt_key *jwt = NULL;
+    keyset *keys = NULL;
     pool *hashers = NULL, *dbw = NULL;
     http_server *srv = NULL, *msrv = NULL;
     int rc = EXIT_FAILURE;
@@ -128,6 +67,20 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     (void)args;
     signal(SIGPIPE, SIG_IGN);
 
+    struct keyset_config kc = {
+        .algorithm = cfg->algorithm,
+        .private_key = cfg->jwt_private_key_file,
+        .verify_dir = cfg->jwt_verify_keys_dir,
+        .params = {cfg->jwt_issuer, cfg->jwt_audience, cfg->jwt_leeway_seconds},
+    };
+    bool hs256 = strcmp(cfg->algorithm, "HS256") == 0;
+    /* Key files are configuration: a bad one stops the start (exit 2)
+     * before the database is touched. */
+    if (!hs256 && (keys = keyset_open(&kc, err, sizeof err)) == NULL) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+
     /* By default one connection per hashing and per database worker
      * (DB_POOL_SIZE), so a worker never waits for a connection. */
     st = cli_store_open(cfg, (unsigned)cfg->db_pool_size, "gatehouse");
@@ -139,23 +92,36 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         fprintf(stderr, "gatehouse: %s\n", err);
         goto done;
     }
-    if (cfg->secret_key == NULL) {
+    if (hs256 && cfg->secret_key == NULL) {
         const char *dbpath = store_sqlite_path(st);
+        bool generated = false;
         if (dbpath == NULL) {
             fprintf(stderr, "gatehouse: SECRET_KEY is required with this database\n");
             rc = CLI_EXIT_USAGE;
             goto done;
         }
-        if (load_secret_file(cfg, dbpath, err, sizeof err) != 0) {
+        if (keyset_secret_beside(dbpath, &cfg->secret_key, &cfg->secret_key_len, &generated, err,
+                                 sizeof err) != 0) {
             fprintf(stderr, "gatehouse: %s\n", err);
             goto done;
         }
+        if (generated)
+            log_info("generated a new SECRET_KEY into %s.secret", dbpath);
     }
-    struct jwt_params jp = {cfg->jwt_issuer, cfg->jwt_audience, cfg->jwt_leeway_seconds};
-    jwt = jwt_key_create(cfg->secret_key, cfg->secret_key_len, &jp);
+    if (hs256) {
+        kc.secret = cfg->secret_key;
+        kc.secret_len = cfg->secret_key_len;
+        keys = keyset_open(&kc, err, sizeof err);
+    }
+    if (keys != NULL && !hs256) {
+        const keyset_gen *g = keyset_get(keys);
+        log_info("signing access tokens with %s, kid %s (%zu verification keys)", cfg->algorithm,
+                 jwt_key_kid(keyset_jwt(g)), jwt_key_count(keyset_jwt(g)));
+        keyset_put(g);
+    }
     struct password_policy policy = {cfg->password_hash, cfg->bcrypt_rounds,
                                      cfg->password_min_length};
-    if (jwt == NULL || password_init(&policy) != 0) {
+    if (keys == NULL || password_init(&policy) != 0) {
         fprintf(stderr, "gatehouse: cannot set up signing or hashing\n");
         goto done;
     }
@@ -166,6 +132,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     /* Hashers run at nice +5, so that the HTTP thread and quick queries come
      * first when logins saturate the CPUs. Measured under /verify at 64
@@ -188,7 +155,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
                            : cfg->refresh_token_expire_days * 86400;
     struct api_ctx app = {
         .users = {st, &policy},
-        .sessions = {st, jwt, cfg->access_token_expire_minutes * 60, refresh_ttl,
+        .sessions = {st, keys, cfg->access_token_expire_minutes * 60, refresh_ttl,
                      cfg->jwt_leeway_seconds, revoked},
         .cookies = {cfg->session_cookies, cfg->cookie_secure, cfg->allowed_origins},
         .metrics = {cfg->metrics, cfg->metrics_addrlen != 0, hashers, dbw, cfg->db_pool_size,
@@ -249,7 +216,14 @@ int serve_command(struct config *cfg, const struct cli_args *args)
              strncmp(cfg->database_url, "sqlite:", 7) == 0 ? "sqlite" : "postgresql");
 
     int sig = 0;
-    sigwait(&sigs, &sig);
+    /* SIGHUP reads the key files again; requests meanwhile keep the keys
+     * they started with (core/keyset.h). */
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
+        if (keyset_reload(keys, err, sizeof err) == 0)
+            log_info("SIGHUP: keys reloaded");
+        else
+            log_warn("SIGHUP: keys not reloaded, the current ones stay: %s", err);
+    }
     log_info("signal %d: finishing in-flight requests", sig);
     http_stop(msrv, 0);
     msrv = NULL;
@@ -265,6 +239,6 @@ done:
     pool_destroy(dbw);
     store_close(st); /* stops the revocation watch, which writes to revoked */
     revset_free(revoked);
-    jwt_key_free(jwt);
+    keyset_close(keys);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/jwt.h"
+#include "core/keyset.h"
 #include "core/outcome.h"
 #include "core/revocation.h"
 #include "core/users.h"
@@ -22,7 +23,7 @@
 
 struct sessions_deps {
     store *store;
-    const jwt_key *jwt;
+    keyset *keys;     /* signs and verifies access tokens; NULL: issues none */
     long access_ttl;  /* seconds */
     long refresh_ttl; /* seconds */
     long leeway;      /* seconds of clock skew jwt_verify allows past exp */

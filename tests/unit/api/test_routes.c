@@ -95,7 +95,8 @@ TEST(routes_unique)
 static const char secret[] = "0123456789abcdef0123456789abcdef-test";
 
 struct auth_case {
-    jwt_key *key;
+    jwt_key *key; /* owned by keys */
+    keyset *keys;
     struct api_ctx app;
     char *good; /* a valid token of user 42 */
     char *expired;
@@ -111,7 +112,9 @@ static int auth_setup(struct auth_case *c)
     c->key = jwt_key_create(secret, strlen(secret), &p);
     if (c->key == NULL)
         return -1;
-    c->app.sessions.jwt = c->key;
+    c->app.sessions.keys = c->keys = keyset_wrap(c->key);
+    if (c->keys == NULL)
+        return -1;
     cl.user_id = 42;
     snprintf(cl.username, sizeof cl.username, "alice");
     snprintf(cl.sid, sizeof cl.sid, "s1");
@@ -128,7 +131,7 @@ static void auth_teardown(struct auth_case *c)
 {
     free(c->good);
     free(c->expired);
-    jwt_key_free(c->key);
+    keyset_close(c->keys); /* frees c->key */
 }
 
 /* Runs api_authenticate on a route with the given auth and headers. */
