@@ -49,6 +49,25 @@ static const struct cli_command users_commands[] = {
     {0},
 };
 
+/* The options of keys generate, in the order keys.c numbers them. */
+static const struct cli_option keys_generate_options[] = {
+    {"--alg", "ALG", "EdDSA (Ed25519), ES256 (EC P-256) or RS256 (RSA 3072 bits); required"},
+    {"--out", "FILE", "write the key to FILE (mode 0600; an existing FILE is never replaced)"},
+    {0},
+};
+
+static const struct cli_command keys_commands[] = {
+    {"generate", NULL, "make a new private key for JWT_PRIVATE_KEY_FILE and print its kid",
+     "Makes a new private key (unencrypted PKCS#8 PEM) for ALGORITHM EdDSA, ES256 or\n"
+     "RS256. With --out FILE the key is written to FILE with mode 0600, all at once\n"
+     "(a temporary file linked into place), and its kid (RFC 7638 thumbprint, as in\n"
+     "the tokens' header and /.well-known/jwks.json) is printed; an existing FILE is\n"
+     "left alone (exit 1). Without --out the key goes to standard output and the\n"
+     "kid to standard error.",
+     0, 0, 0, keys_generate_options, keys_generate_command, NULL},
+    {0},
+};
+
 /* The commands of gatehouse. A new command is one row here (a group of
  * subcommands is a row whose subcommands table holds the rows) and one body
  * in its own file. */
@@ -65,6 +84,8 @@ static const struct cli_command gatehouse_commands[] = {
      CONFIG_DATABASE, 0, 0, NULL, migrate_command, NULL},
     {"users", NULL, "manage users", "Imports, adds, deletes and lists users.", 0, 0, 0, NULL, NULL,
      users_commands},
+    {"keys", NULL, "manage signing keys", "Generates signing keys.", 0, 0, 0, NULL, NULL,
+     keys_commands},
     {0},
 };
 
