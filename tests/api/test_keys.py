@@ -490,3 +490,21 @@ def test_secret_file_leaves_no_temporary(make_server, tmp_path):
     assert srv.get("/healthz").status_code == 200
     names = sorted(p.name for p in db.parent.iterdir())
     assert "gh.db.secret" in names and not [n for n in names if n.endswith(".tmp")], names
+
+
+# ------------------------------------------------------------ OpenSSL only when needed
+def maps_libcrypto(srv):
+    return "libcrypto" in Path(f"/proc/{srv.pid}/maps").read_text()
+
+
+@pytest.mark.parametrize("alg", ["HS256", "EdDSA", "ES256"])
+def test_openssl_loaded_only_for_its_algorithms(make_server, tmp_path, alg):
+    """OpenSSL (2-3 MiB of idle RSS) is mapped only when an OpenSSL algorithm
+    is configured; EdDSA's PKCS#8 key is read without it."""
+    if alg == "HS256":
+        srv = make_server()
+    else:
+        srv, _ = asym_server(make_server, tmp_path, alg)
+    u = srv.new_user("ossl")
+    assert verify_status(srv, srv.token(u["username"])) == 204
+    assert maps_libcrypto(srv) == (alg == "ES256")

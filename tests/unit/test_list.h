@@ -71,6 +71,15 @@
     X(jwt_duplicate_keys)                                                                          \
     X(jwt_payload_not_object)                                                                      \
     X(jwt_status_str)                                                                              \
+    X(jwk_signatures_cross_checked_with_openssl)                                                   \
+    X(jwk_kid_rfc8037_vector)                                                                      \
+    X(jwk_kid_rfc7638_vector)                                                                      \
+    X(jwk_refusals)                                                                                \
+    X(jwt_asymmetric_rules)                                                                        \
+    X(keyset_reload)                                                                               \
+    X(keyset_hs256_jwks_empty)                                                                     \
+    X(keyset_secret_file_race)                                                                     \
+    X(keyset_read_secret_file)                                                                     \
     X(password_min_length_code_points)                                                             \
     X(password_bcrypt_byte_limit)                                                                  \
     X(password_argon2_byte_limit)                                                                  \
