@@ -11,6 +11,10 @@ pkgs=(
     # the API tests use Debian's python3
     libssl-dev clang-format python3 python3-pytest python3-requests python3-jwt python3-passlib
     python3-bcrypt python3-prometheus-client
+    # ES256/RS256: libssl-dev's headers at build, libcrypto.so.3 (libssl3) dlopen'ed at run
+    # time; the key tests verify with PyJWT's PyJWKClient, which needs python3-cryptography,
+    # and make keys with the openssl command
+    libssl3 python3-cryptography openssl
     # the API tests' throwaway PostgreSQL 15 cluster (scripts/pg-test.sh)
     postgresql-15 postgresql-client-15
     # the browser test of /docs and /redoc (tests/browser/, playwright-core drives it)
