@@ -76,7 +76,9 @@ static const struct cli_command gatehouse_commands[] = {
      "Serves the HTTP API; \"gatehouse\" alone does the same. First it brings the\n"
      "database schema up to date and, with SQLite and no SECRET_KEY, reads the key\n"
      "kept in <database>.secret (generating it the first time). SIGTERM or SIGINT\n"
-     "stops accepting, lets in-flight requests finish, and exits 0.",
+     "stops accepting, lets in-flight requests finish, and exits 0. SIGHUP reads\n"
+     "JWT_PRIVATE_KEY_FILE and JWT_VERIFY_KEYS_DIR again; when one fails to load,\n"
+     "the keys in force stay and the log says why.",
      CONFIG_ALL, 0, 0, NULL, serve_command, NULL},
     {"migrate", NULL, "bring the database schema up to date and exit",
      "Brings the database schema up to date and exits. Serving does this too, so a\n"

@@ -121,6 +121,8 @@
     X(config_logs_and_metrics)                                                                     \
     X(config_flag_needs_value)                                                                     \
     X(config_bad_numbers)                                                                          \
+    X(config_secret_key_file)                                                                      \
+    X(config_algorithm_keys)                                                                       \
     X(config_secret_key_length)                                                                    \
     X(config_algorithm)                                                                            \
     X(config_password_hash)                                                                        \
