@@ -85,7 +85,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
      * (DB_POOL_SIZE), so a worker never waits for a connection. */
     st = cli_store_open(cfg, (unsigned)cfg->db_pool_size, "gatehouse");
     if (st == NULL)
-        return EXIT_FAILURE;
+        goto done;
     /* With SQLite, revocations live in this process alone: a second server
      * on the file would never hear of them. */
     if (store_claim_sole_server(st, err, sizeof err) != STORE_OK) {
