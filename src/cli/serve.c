@@ -219,7 +219,9 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     /* SIGHUP reads the key files again; requests meanwhile keep the keys
      * they started with (core/keyset.h). */
     while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
-        if (keyset_reload(keys, err, sizeof err) == 0)
+        if (hs256)
+            log_info("SIGHUP: HS256 has no key files to read again");
+        else if (keyset_reload(keys, err, sizeof err) == 0)
             log_info("SIGHUP: keys reloaded");
         else
             log_warn("SIGHUP: keys not reloaded, the current ones stay: %s", err);

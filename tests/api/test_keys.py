@@ -508,3 +508,14 @@ def test_openssl_loaded_only_for_its_algorithms(make_server, tmp_path, alg):
     u = srv.new_user("ossl")
     assert verify_status(srv, srv.token(u["username"])) == 204
     assert maps_libcrypto(srv) == (alg == "ES256")
+
+
+def test_sighup_with_hs256_keeps_serving(make_server):
+    srv = make_server()
+    u = srv.new_user("hup")
+    token = srv.token(u["username"])
+    srv.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "SIGHUP" in srv.stderr(), "the SIGHUP is logged")
+    assert srv.running()
+    assert verify_status(srv, token) == 204
+    assert jwks(srv) == []
