@@ -14,7 +14,9 @@ int keyfile_read(const char *path, size_t max, bool private_only, char **out, si
                  char *err, size_t errlen)
 {
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO put in the key's place must not hang the start
+     * (it is refused below, as anything but a regular file is). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
     *out = NULL;
     *len = 0;

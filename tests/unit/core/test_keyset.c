@@ -518,5 +518,12 @@ TEST(keyset_read_secret_file)
     unlink(path);
     CHECK_EQ_INT(keyset_read_secret(path, &s, &n, err, sizeof err), -1);
     CHECK(strstr(err, path) != NULL);
+    /* Neither a directory nor a FIFO (which would block a plain open). */
+    CHECK_EQ_INT(keyset_read_secret(dir, &s, &n, err, sizeof err), -1);
+    CHECK(strstr(err, "regular") != NULL);
+    REQUIRE(mkfifo(path, 0600) == 0);
+    CHECK_EQ_INT(keyset_read_secret(path, &s, &n, err, sizeof err), -1);
+    CHECK(strstr(err, "regular") != NULL);
+    unlink(path);
     rm_dir(dir);
 }
