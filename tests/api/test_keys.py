@@ -161,6 +161,16 @@ def test_keys_generate_usage(tmp_path):
     res = subprocess.run([str(BINARY), "keys", "generate", "--help"], capture_output=True,
                          text=True, timeout=30)
     assert res.returncode == 0 and "--out" in res.stdout and "kid" in res.stdout
+    # Without --out: the key on standard output, the kid on standard error.
+    res = subprocess.run([str(BINARY), "keys", "generate", "--alg", "EdDSA"], capture_output=True,
+                         text=True, timeout=30, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("-----BEGIN PRIVATE KEY-----\n"), res.stdout
+    assert res.stderr.startswith("kid ") and "PRIVATE" not in res.stderr
+    key = serialization.load_pem_private_key(res.stdout.encode(), password=None)
+    jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key()))
+    assert res.stderr.split()[1] == thumbprint(jwk)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_openssl_public_and_pkcs1_forms_load(make_server, tmp_path):
