@@ -36,12 +36,16 @@ LIBSRC  := $(filter-out src/main.c,$(SRC))
 UNITSRC := $(shell find tests/unit -name '*.c' 2>/dev/null | sort)
 DATA    := data/common-passwords.txt
 
-DEPS_STAMP := build/.deps-ok
+# Two sets of Debian packages (scripts/install-deps.sh): what building and
+# serving need, and the test toolchain on top of it; a stamp for each.
+DEPS_STAMP := build/.deps-run-ok
+TEST_DEPS_STAMP := build/.deps-test-ok
 
-.PHONY: all run test asan unit unit-asan api api-asan format format-check deps clean bench install
+.PHONY: all run test asan unit unit-asan api api-asan format format-check deps test-deps clean bench install
 .PHONY: clang banned
 .PHONY: web openapi-lint browser
 .PHONY: api-pg api-pg-asan
+.PHONY: nginx-test install-test
 
 all: build/gatehouse
 
@@ -55,7 +59,11 @@ tlibs   = $(shell pkg-config --libs $(PKGS) libcrypto)
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps.sh
 	@mkdir -p build
-	scripts/install-deps.sh build
+	scripts/install-deps.sh run
+	@touch $@
+test-deps: $(TEST_DEPS_STAMP)
+$(TEST_DEPS_STAMP): scripts/install-deps.sh | $(DEPS_STAMP)
+	scripts/install-deps.sh test
 	@touch $@
 
 # web/'s npm packages exactly as web/package-lock.json pins them (Swagger UI,
@@ -73,25 +81,25 @@ build/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | 
 	@mkdir -p build
 	$(CC) $(BASE) $(HARDEN) $(cflags) -o $@ $(SRC) $(ASM) $(EMBED) $(LDHARD) $(libs)
 
-build-asan/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | $(DEPS_STAMP)
+build-asan/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | $(TEST_DEPS_STAMP)
 	@mkdir -p build-asan
 	$(CC) $(BASE) $(SANFL) $(cflags) -o $@ $(SRC) $(ASM) $(EMBED) $(libs)
 
-build/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(DEPS_STAMP)
+build/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(TEST_DEPS_STAMP)
 	$(CC) $(BASE) -Itests/unit $(HARDEN) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
 
-build-asan/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(DEPS_STAMP)
+build-asan/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(TEST_DEPS_STAMP)
 	@mkdir -p build-asan
 	$(CC) $(BASE) -Itests/unit $(SANFL) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
 
 # The same sources and flags with clang, whose warnings differ from gcc's
 # (-Wformat-nonliteral on va_list helpers, -Wstring-plus-int, ...): the code
 # has to build warning-free with both.
-build-clang/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | $(DEPS_STAMP)
+build-clang/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | $(TEST_DEPS_STAMP)
 	@mkdir -p build-clang
 	$(CLANG) $(BASE) $(HARDEN) $(cflags) -o $@ $(SRC) $(ASM) $(EMBED) $(LDHARD) $(libs)
 
-build-clang/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(DEPS_STAMP)
+build-clang/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(TEST_DEPS_STAMP)
 	@mkdir -p build-clang
 	$(CLANG) $(BASE) -Itests/unit $(HARDEN) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
 
@@ -107,7 +115,7 @@ clang: build-clang/gatehouse build-clang/unit-tests
 # Banned C library functions in src/ and tests/unit/: the list, with the
 # reason for each, is in the script. Its self-test runs first, so that a
 # scanner that no longer finds anything cannot pass for a clean tree.
-banned:
+banned: | $(TEST_DEPS_STAMP)
 	$(PYTHON) scripts/check-banned.py --self-test
 	$(PYTHON) scripts/check-banned.py src tests/unit
 
@@ -125,7 +133,7 @@ unit-asan: build-asan/unit-tests
 
 # tests/api/test_postgres.py starts a PostgreSQL cluster of its own (and fails
 # rather than skips here when PostgreSQL is missing).
-api: build/gatehouse
+api: build/gatehouse | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse GATEHOUSE_TEST_REQUIRE_PG=1 \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api
 
@@ -136,7 +144,7 @@ api-asan: build-asan/gatehouse
 
 # The whole API suite again with the default server on a throwaway PostgreSQL
 # 15 cluster, which scripts/with-pg.sh starts and always removes.
-api-pg: build/gatehouse
+api-pg: build/gatehouse | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse scripts/with-pg.sh \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api --ignore=tests/api/test_postgres.py --ignore=tests/api/test_migration.py
 
@@ -146,22 +154,29 @@ api-pg-asan: build-asan/gatehouse
 	    scripts/with-pg.sh \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api --ignore=tests/api/test_postgres.py --ignore=tests/api/test_migration.py
 
-test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser
+test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser nginx-test
 	@echo "make test: all suites passed"
 
 # The OpenAPI document against the OpenAPI 3.1 schema (swagger-parser).
-openapi-lint: $(WEB_STAMP)
+openapi-lint: $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 	node web/validate.mjs web/openapi.json
 
 # /docs and /redoc in headless Chromium (Debian's), driven by playwright-core;
 # screenshots in tests/output/browser/.
-browser: build/gatehouse $(WEB_STAMP)
+browser: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/docs.test.mjs
 
-format:
+# examples/nginx/gatehouse.conf run by Debian's nginx on loopback in front of
+# gatehouse and an echoing application (tests/deploy/nginx_stack.py): the
+# HTTP checks, then Swagger UI's Authorize and the sign-in page in Chromium.
+nginx-test: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_nginx.py
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/nginx.test.mjs
+
+format: | $(TEST_DEPS_STAMP)
 	clang-format -i $(SRC) $(shell find src tests/unit -name '*.[ch]')
 
-format-check: | $(DEPS_STAMP)
+format-check: | $(TEST_DEPS_STAMP)
 	clang-format --dry-run --Werror $(shell find src tests/unit -name '*.[ch]')
 
 bench: build/gatehouse
