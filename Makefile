@@ -154,7 +154,7 @@ api-pg-asan: build-asan/gatehouse
 	    scripts/with-pg.sh \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api --ignore=tests/api/test_postgres.py --ignore=tests/api/test_migration.py
 
-test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser nginx-test
+test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser nginx-test install-test
 	@echo "make test: all suites passed"
 
 # The OpenAPI document against the OpenAPI 3.1 schema (swagger-parser).
@@ -182,8 +182,46 @@ format-check: | $(TEST_DEPS_STAMP)
 bench: build/gatehouse
 	bench/run.sh
 
-install: build/gatehouse
-	install -D -m 0755 build/gatehouse $(DESTDIR)/usr/local/bin/gatehouse
+# The man page, generated from --help and --version (help2man) with the
+# sections of dist/gatehouse.h2m.
+build/gatehouse.1: build/gatehouse dist/gatehouse.h2m | $(DEPS_STAMP)
+	help2man --no-info --section=1 --include=dist/gatehouse.h2m \
+	    --name='authentication service: users, logins and JWT access tokens' \
+	    --output=$@.tmp ./build/gatehouse
+	sed -e '/^\.SS /s/("\(.*\)" describes/(\\(lq\1\\(rq describes/' $@.tmp >$@ && rm -f $@.tmp
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, its man page, the
+# systemd unit (paths set to these), the nginx example and the README; the
+# environment file only when there is none, so a second install keeps yours.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/gatehouse
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+install: build/gatehouse build/gatehouse.1
+	install -D -m 0755 build/gatehouse $(DESTDIR)$(BINDIR)/gatehouse
+	install -D -m 0644 build/gatehouse.1 $(DESTDIR)$(MANDIR)/man1/gatehouse.1
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed -e 's|/usr/local/bin/gatehouse|$(BINDIR)/gatehouse|' \
+	    -e 's|/etc/gatehouse/|$(SYSCONFDIR)/gatehouse/|' \
+	    dist/systemd/gatehouse.service >$(DESTDIR)$(UNITDIR)/gatehouse.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/gatehouse.service
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 examples/nginx/gatehouse.conf $(DESTDIR)$(DOCDIR)/examples/nginx/gatehouse.conf
+	install -D -m 0644 examples/nginx/signin.html $(DESTDIR)$(DOCDIR)/examples/nginx/signin.html
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/gatehouse
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.env ]; then \
+	    echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.env"; \
+	else \
+	    echo "install -m 0600 dist/gatehouse.env $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.env"; \
+	    install -m 0600 dist/gatehouse.env $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.env; \
+	fi
+
+# make install into a scratch DESTDIR: the files, their modes, the unit
+# accepted by systemd-analyze verify, its security score (tests/deploy/).
+install-test: build/gatehouse build/gatehouse.1 | $(TEST_DEPS_STAMP)
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_install.py
 
 clean:
 	rm -rf build build-asan build-clang

@@ -35,9 +35,9 @@ if [ "$set_name" = test ]; then
         postgresql-15 postgresql-client-15
         # the browser test of /docs and /redoc (tests/browser/, playwright-core drives it)
         chromium fonts-liberation
-        # the nginx test (tests/nginx/), the README test's curl, and systemd-analyze
-        # verify in the install test
-        nginx curl systemd
+        # the nginx test (tests/deploy/), the README test's curl, and the install
+        # test's systemd-analyze (procps: /bin/kill, the unit's ExecReload)
+        nginx curl systemd procps
     )
 fi
 # web/'s npm packages (documentation assets built into the binary, OpenAPI
