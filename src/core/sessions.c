@@ -272,7 +272,10 @@ enum outcome sessions_refresh(const struct sessions_deps *d, const char *token, 
 enum outcome sessions_verify_access(const struct sessions_deps *d, const char *token, size_t len,
                                     int64_t now, struct jwt_claims *out)
 {
-    if (jwt_verify(d->jwt, token, len, now, out) != JWT_OK)
+    enum jwt_status js = jwt_verify(d->jwt, token, len, now, out);
+    if (js == JWT_EXPIRED)
+        return OUTCOME_TOKEN_EXPIRED;
+    if (js != JWT_OK)
         return OUTCOME_TOKEN_INVALID;
     /* A revoked session's tokens stay well-signed until they expire; only
      * the revocation set tells them apart (API.md, POST /logout). */
