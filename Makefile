@@ -1,9 +1,13 @@
 # gatehouse: one plain Makefile over pkg-config and Debian 12 packages.
 #   make          build build/gatehouse
-#   make run      install what is missing, build, serve on 127.0.0.1:8000 (SQLite)
-#   make test     unit + API tests on the release build and under ASan/UBSan,
+#   make run      install what building and serving need when it is missing
+#                 (scripts/install-deps.sh run), build, serve on 127.0.0.1:8000 (SQLite)
+#   make test     install the test toolchain too (install-deps.sh test), then
+#                 unit + API tests on the release build and under ASan/UBSan,
 #                 the API tests on SQLite and on a throwaway PostgreSQL 15,
-#                 the clang build and the banned-function check
+#                 the clang build, the banned-function check, the browser test,
+#                 examples/nginx under Debian's nginx and make install into a DESTDIR
+#   make install  the binary, man page, systemd unit and env file (PREFIX, DESTDIR)
 #   make asan     build build-asan/gatehouse with AddressSanitizer + UBSan
 #   make clang    build the server and the unit tests with clang too, run the tests
 #   make banned   refuse banned C library functions (scripts/check-banned.py)
