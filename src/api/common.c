@@ -14,7 +14,11 @@ json_t *api_parse_object(const struct api_request *req, struct reply *r)
     json_t *o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
 
     if (o == NULL) {
-        reply_problem(r, 400, "request body is not valid JSON");
+        /* The key is not named: equal failures keep equal bodies. */
+        reply_problem(r, 400,
+                      json_error_code(&e) == json_error_duplicate_key
+                          ? "request body is not valid JSON: a key appears twice"
+                          : "request body is not valid JSON");
         return NULL;
     }
     if (!json_is_object(o)) {

@@ -321,7 +321,7 @@ static enum jwt_status check_claims(const jwt_key *k, json_t *o, int64_t now,
     json_t *v;
 
     if (!numeric_date(json_object_get(o, "exp"), &exp))
-        return JWT_EXPIRED;     /* a token without exp never expires: refused */
+        return JWT_BAD_CLAIMS;  /* a token without exp never expires: refused */
     if (exp <= now - k->leeway) /* RFC 7519 §4.1.4: on or after exp; cannot overflow */
         return JWT_EXPIRED;
     if ((v = json_object_get(o, "nbf")) != NULL &&

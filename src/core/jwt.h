@@ -34,9 +34,9 @@ enum jwt_status {
     JWT_MALFORMED,     /* not three base64url parts of JSON objects */
     JWT_BAD_HEADER,    /* another algorithm, crit, or a header we do not issue */
     JWT_BAD_SIGNATURE, /* the MAC does not match */
-    JWT_EXPIRED,       /* exp missing or in the past (beyond leeway) */
+    JWT_EXPIRED,       /* exp in the past (beyond leeway) */
     JWT_NOT_YET_VALID, /* nbf in the future (beyond leeway) */
-    JWT_BAD_CLAIMS,    /* iss/aud mismatch, sub/username/sid missing or malformed */
+    JWT_BAD_CLAIMS,    /* iss/aud mismatch, exp/sub/username/sid missing or malformed */
 };
 
 /* Makes a signing and verification key from secret (copied; at least 32

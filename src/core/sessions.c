@@ -279,6 +279,8 @@ enum outcome sessions_verify_access(const struct sessions_deps *d, const char *t
     const keyset_gen *g = keyset_get(d->keys);
     enum jwt_status st = jwt_verify(keyset_jwt(g), token, len, now, out);
     keyset_put(g);
+    if (st == JWT_EXPIRED)
+        return OUTCOME_TOKEN_EXPIRED;
     if (st != JWT_OK)
         return OUTCOME_TOKEN_INVALID;
     /* A revoked session's tokens stay well-signed until they expire; only

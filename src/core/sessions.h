@@ -64,7 +64,8 @@ enum outcome sessions_open(const struct sessions_deps *d, const struct user *u,
 
 /* Verifies an access token of len bytes at time now: signature and claims
  * (jwt_verify), then sessions_is_revoked. Fills *out on OUTCOME_OK, else
- * OUTCOME_TOKEN_INVALID. Touches no database and allocates nothing: /verify
+ * OUTCOME_TOKEN_EXPIRED for a well-signed token past its exp and
+ * OUTCOME_TOKEN_INVALID for any other refusal. Touches no database and allocates nothing: /verify
  * runs it on the HTTP thread. */
 enum outcome sessions_verify_access(const struct sessions_deps *d, const char *token, size_t len,
                                     int64_t now, struct jwt_claims *out);

@@ -195,6 +195,21 @@ static void refused(bool ok, struct reply *r, bool token_sent, int line)
     reply_free(r);
 }
 
+/* An expired token's 401 says so, in detail and in the challenge. */
+static void refused_expired(bool ok, struct reply *r, int line)
+{
+    test_check(!ok, __FILE__, line, "refused");
+    test_check_int(r->status, 401, __FILE__, line, "status", "401");
+    test_check_str(r->body,
+                   "{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,"
+                   "\"detail\":\"Could not validate credentials: the token has expired\"}",
+                   __FILE__, line, "body", "expected body");
+    test_check_str(www_authenticate(r),
+                   "Bearer error=\"invalid_token\", error_description=\"The access token expired\"",
+                   __FILE__, line, "WWW-Authenticate", "expected challenge");
+    reply_free(r);
+}
+
 TEST(auth_none_reads_nothing)
 {
     struct auth_case c;
@@ -250,7 +265,7 @@ TEST(auth_bearer_refusals)
     refused(ok, &r, true, __LINE__);
     snprintf(h, sizeof h, "Bearer %s", c.expired);
     ok = run_auth(&c, API_AUTH_BEARER, h, NULL, &req, &r);
-    refused(ok, &r, true, __LINE__);
+    refused_expired(ok, &r, __LINE__);
     /* A route that takes only the header ignores the cookie. */
     ok = run_auth(&c, API_AUTH_BEARER, NULL, c.good, &req, &r);
     refused(ok, &r, false, __LINE__);
@@ -272,7 +287,7 @@ TEST(auth_cookie)
     ok = run_auth(&c, API_AUTH_BEARER_OR_COOKIE, NULL, "", &req, &r);
     refused(ok, &r, false, __LINE__);
     ok = run_auth(&c, API_AUTH_BEARER_OR_COOKIE, NULL, c.expired, &req, &r);
-    refused(ok, &r, true, __LINE__);
+    refused_expired(ok, &r, __LINE__);
     /* The header decides alone when present: a bad one is not rescued by a
      * good cookie, and a good one wins over a bad cookie. */
     ok = run_auth(&c, API_AUTH_BEARER_OR_COOKIE, "Bearer x.y.z", c.good, &req, &r);
