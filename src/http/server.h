@@ -25,6 +25,10 @@ struct http_options {
     unsigned port;
     unsigned threads;
     unsigned max_connections;
+    unsigned max_connections_per_address; /* 0: no limit */
+    unsigned idle_timeout_s;              /* nothing sent or received */
+    unsigned header_timeout_s;            /* from a request's first byte to its last header */
+    unsigned body_timeout_s;              /* from the last header to the body's end */
     bool access_log;
     struct sockaddr_storage addr; /* host and port, resolved by the caller */
     socklen_t addrlen;
