@@ -22,6 +22,9 @@
 
 #define REQUEST_ID_MAX 128
 
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
 /* What a connection is doing, for the read deadlines (conn_sweep): libmicrohttpd's own
  * timeout is an idle one, so a client that sends a byte every few seconds
  * would hold a connection for ever without them. */
@@ -83,6 +86,7 @@ struct request {
      * problem, decided once the route is known (0: the query is fine). */
     int query_status;
     const char *query_detail;
+    bool target_too_long;
     struct timespec start;
 };
 
@@ -263,6 +267,10 @@ static void check_head(struct request *rq)
     bool known;
     struct header_sum hs = {0};
 
+    if (rq->target_too_long) {
+        decide(rq, 414, "request target exceeds " STR(HTTP_MAX_TARGET) " bytes");
+        return;
+    }
     MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, add_header_size, &hs);
     if (hs.bytes > HTTP_MAX_HEADERS) {
         decide(rq, 431, "request headers exceed 16384 bytes");
@@ -465,9 +473,6 @@ static void run_job(void *arg)
     atomic_fetch_sub(&srv->suspended, 1);
 }
 
-#define STR_(x) #x
-#define STR(x)  STR_(x)
-
 /* util/form.c, not libmicrohttpd's GET arguments: libmicrohttpd decodes
  * leniently (a stray '%' or "%zz" passes as is, and a "%00" silently cuts a
  * value short), so a client's encoding bug would be guessed at, not
@@ -635,7 +640,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     if (rq == NULL)
         return NULL;
     rq->srv = srv;
-    if (q != NULL)
+    if (strlen(uri) > HTTP_MAX_TARGET)
+        rq->target_too_long = true;
+    else if (q != NULL)
         rq->query_status =
             http_query_parse(q + 1, strlen(q + 1), &rq->api.query, &rq->query_detail);
     return rq;

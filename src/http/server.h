@@ -14,6 +14,7 @@ typedef struct http_server http_server;
 
 #define HTTP_MAX_BODY    16384 /* bytes; exactly this much is accepted */
 #define HTTP_MAX_HEADERS 16384 /* bytes of request headers in all */
+#define HTTP_MAX_TARGET  8192  /* bytes of the request target (path and query); past it 414 */
 /* The query string: at most this many parameters and bytes (as sent, before
  * decoding); past either, 400. No endpoint reads more than one parameter,
  * and the bound keeps the parse of a hostile query short. */

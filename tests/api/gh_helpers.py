@@ -94,6 +94,7 @@ TITLES = {
     405: {"Method Not Allowed"},
     409: {"Conflict"},
     413: {"Payload Too Large", "Content Too Large", "Request Entity Too Large"},
+    414: {"URI Too Long"},
     415: {"Unsupported Media Type"},
     422: {"Unprocessable Entity", "Unprocessable Content"},
     431: {"Request Header Fields Too Large"},
