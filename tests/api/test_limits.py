@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from gh_helpers import assert_problem
+from gh_helpers import assert_problem, flag_name
 
 # A generous bound for a request that shows the effect (not a benchmark).
 PROMPT = 2.0
@@ -305,3 +305,31 @@ def test_past_libmicrohttpd_pool_still_431(server, head):
     r = server.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n")
     assert r.status_code == 431
     assert r.headers.get("Connection", "").lower() == "close"
+
+
+def test_descriptor_limit_raised_for_max_connections(make_server):
+    """Started with a soft RLIMIT_NOFILE of 1024, the server raises it so that
+    MAX_CONNECTIONS (4096) fits beside the database and the rest."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < 4096 + 64 + 8:
+        pytest.skip(f"hard RLIMIT_NOFILE {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+    try:
+        srv = make_server(env={"DB_POOL_SIZE": "8"})
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    with open(f"/proc/{srv.pid}/limits") as f:
+        line = next(x for x in f.read().splitlines() if x.startswith("Max open files"))
+    assert int(line.split()[3]) >= 4096 + 64 + 8, line
+
+
+@pytest.mark.parametrize("setting,value", [
+    ("MAX_CONNECTIONS_PER_ADDRESS", "-1"), ("MAX_CONNECTIONS_PER_ADDRESS", "x"),
+    ("IDLE_TIMEOUT_SECONDS", "0"), ("IDLE_TIMEOUT_SECONDS", "3601"),
+    ("HEADER_TIMEOUT_SECONDS", "0"), ("HEADER_TIMEOUT_SECONDS", "601"),
+    ("BODY_TIMEOUT_SECONDS", "0"), ("BODY_TIMEOUT_SECONDS", "1s"),
+])
+def test_limit_settings_validated(run_gatehouse, setting, value):
+    res = run_gatehouse(env={setting: value})
+    assert res.returncode == 2, res.stderr
+    assert setting in res.stderr or flag_name(setting) in res.stderr, res.stderr
