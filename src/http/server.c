@@ -176,8 +176,8 @@ static const char *framing_problem(struct MHD_Connection *conn)
                                 : "Content-Length given twice";
     /* Only chunked is read (libmicrohttpd would read any other coding to
      * the end of the connection). */
-    if (f.transfer_encodings > 1 || (f.transfer_encodings == 1 &&
-                                     strcasecmp(f.transfer_encoding, "chunked") != 0))
+    if (f.transfer_encodings > 1 ||
+        (f.transfer_encodings == 1 && strcasecmp(f.transfer_encoding, "chunked") != 0))
         return "Transfer-Encoding other than chunked";
     return NULL;
 }
@@ -447,9 +447,10 @@ static enum MHD_Result send_reply(struct request *rq)
         rq->sent = false;
         reply_free(r);
         memset(r, 0, sizeof *r);
-        errors_problem(r, rq->route != NULL && rq->route->auth != API_AUTH_NONE
-                              ? OUTCOME_UNAUTHENTICATED
-                              : OUTCOME_ERROR,
+        errors_problem(r,
+                       rq->route != NULL && rq->route->auth != API_AUTH_NONE
+                           ? OUTCOME_UNAUTHENTICATED
+                           : OUTCOME_ERROR,
                        NULL);
         return send_reply(rq);
     }
