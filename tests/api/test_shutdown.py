@@ -43,7 +43,9 @@ def hammer(port, username, stop, seen):
 
 def test_sigterm_under_keepalive_logins_exits_cleanly(make_server):
     for round_ in range(ROUNDS):
-        srv = make_server(env={"WORKERS": "2", "DB_WORKERS": "1"})
+        # Odd rounds with two event-loop threads (libmicrohttpd's thread pool).
+        srv = make_server(env={"WORKERS": "2", "DB_WORKERS": "1",
+                               "HTTP_THREADS": str(1 + round_ % 2)})
         user = srv.new_user("Stop")
         stop, seen = threading.Event(), []
         threads = [threading.Thread(target=hammer, args=(srv.port, user["username"], stop, seen))
