@@ -2,9 +2,9 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <linux/tcp.h> /* tcp_info with tcpi_bytes_received; glibc's lacks it */
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <linux/tcp.h> /* tcp_info with tcpi_bytes_received; glibc's lacks it */
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -25,9 +25,9 @@
 #define STR_(x) #x
 #define STR(x)  STR_(x)
 
-/* What a connection is doing, for the read deadlines (conn_sweep): libmicrohttpd's own
- * timeout is an idle one, so a client that sends a byte every few seconds
- * would hold a connection for ever without them. */
+/* What a connection is doing, for the read deadlines (conn_sweep):
+ * libmicrohttpd's own timeout is an idle one, so a client that sends a byte
+ * every few seconds would hold a connection for ever without them. */
 enum conn_phase {
     CONN_WAIT, /* between requests, nothing of the next one seen yet */
     CONN_HEAD, /* reading a request line and headers */
@@ -383,9 +383,8 @@ static void append_body(struct request *rq, const char *data, size_t len)
  * memory): the answer would then say less than the handler meant. */
 static bool add_common_headers(struct MHD_Response *resp, const struct request *rq)
 {
-    bool all = true;
-
     const struct reply *r = &rq->reply;
+    bool all = true;
 
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
@@ -606,9 +605,10 @@ static void *conn_sweep(void *arg)
                     c->swept_gen = gen;
                     c->rx_base = rx;
                 } else if (rx > c->rx_base) {
+                    /* Unless the HTTP thread has moved on meanwhile. */
                     int expect = CONN_WAIT;
-                    atomic_store(&c->deadline_ms, now + srv->header_timeout_ms);
-                    atomic_compare_exchange_strong(&c->phase, &expect, CONN_HEAD);
+                    if (atomic_compare_exchange_strong(&c->phase, &expect, CONN_HEAD))
+                        atomic_store(&c->deadline_ms, now + srv->header_timeout_ms);
                 }
             } else if ((phase == CONN_HEAD || phase == CONN_BODY) &&
                        now > atomic_load(&c->deadline_ms)) {
