@@ -86,6 +86,21 @@ static const struct setting settings[] = {
      "HTTP event-loop threads"},
     {"MAX_CONNECTIONS", "--max-connections", K_LONG, CONFIG_SERVING, OFF(max_connections), "4096",
      1, 1000000, "concurrent client connections"},
+    {"MAX_CONNECTIONS_PER_ADDRESS", "--max-connections-per-address", K_LONG, CONFIG_SERVING,
+     OFF(max_connections_per_address), "256", 0, 1000000,
+     "concurrent connections from one client address (0: no limit); behind a proxy, every "
+     "connection comes from the proxy"},
+    {"IDLE_TIMEOUT_SECONDS", "--idle-timeout-seconds", K_LONG, CONFIG_SERVING,
+     OFF(idle_timeout_seconds), "60", 1, 3600,
+     "a connection that sends and receives nothing this long is closed"},
+    {"HEADER_TIMEOUT_SECONDS", "--header-timeout-seconds", K_LONG, CONFIG_SERVING,
+     OFF(header_timeout_seconds), "10", 1, 600,
+     "a request's line and headers must arrive within this long of its first byte, else the "
+     "connection is closed"},
+    {"BODY_TIMEOUT_SECONDS", "--body-timeout-seconds", K_LONG, CONFIG_SERVING,
+     OFF(body_timeout_seconds), "10", 1, 600,
+     "a request's body must arrive within this long of its headers, else the connection is "
+     "closed"},
     {"ACCESS_LOG", "--access-log", K_BOOL, CONFIG_SERVING, OFF(access_log), "0", 0, 0,
      "log one line per request (1/0)"},
     {"SESSION_COOKIES", "--session-cookies", K_BOOL, CONFIG_SERVING, OFF(session_cookies), "0", 0,

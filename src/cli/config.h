@@ -35,6 +35,10 @@ struct config {
     long queue_size;
     long http_threads;
     long max_connections;
+    long max_connections_per_address; /* 0: no limit */
+    long idle_timeout_seconds;
+    long header_timeout_seconds;
+    long body_timeout_seconds;
     bool access_log;
     bool session_cookies;
     bool cookie_secure;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +26,37 @@
 #include "util/timefmt.h"
 
 #define SHUTDOWN_GRACE_MS 30000
+
+/* Descriptors kept apart from client connections: the listening socket,
+ * epoll, pipes, log and database files, beside one per database connection. */
+#define FD_RESERVE 64
+
+/* MAX_CONNECTIONS, within the descriptors the process may open. The soft
+ * limit is raised to the hard one first (the soft one is often 1024, the
+ * hard one far more); when even that is short, fewer connections are taken
+ * and the log says so, rather than accept() failing with EMFILE. */
+static unsigned connection_limit(const struct config *cfg)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)cfg->max_connections + FD_RESERVE + (rlim_t)cfg->db_pool_size;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return (unsigned)cfg->max_connections;
+    if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur >= want)
+        return (unsigned)cfg->max_connections;
+    rlim_t fit = rl.rlim_cur > FD_RESERVE + (rlim_t)cfg->db_pool_size + 16
+                     ? rl.rlim_cur - FD_RESERVE - (rlim_t)cfg->db_pool_size
+                     : 16;
+    log_warn("MAX_CONNECTIONS %ld: only %llu descriptors may be open (RLIMIT_NOFILE); taking %llu "
+             "connections",
+             cfg->max_connections, (unsigned long long)rl.rlim_cur, (unsigned long long)fit);
+    return (unsigned)fit;
+}
 
 /* The janitor: every SESSION_PURGE_INTERVAL_SECONDS, deletes the sessions
  * and revocations that have expired (sessions_purge), so that the tables
@@ -177,7 +209,11 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         .host = cfg->host,
         .port = (unsigned)cfg->port,
         .threads = (unsigned)cfg->http_threads,
-        .max_connections = (unsigned)cfg->max_connections,
+        .max_connections = connection_limit(cfg),
+        .max_connections_per_address = (unsigned)cfg->max_connections_per_address,
+        .idle_timeout_s = (unsigned)cfg->idle_timeout_seconds,
+        .header_timeout_s = (unsigned)cfg->header_timeout_seconds,
+        .body_timeout_s = (unsigned)cfg->body_timeout_seconds,
         .access_log = cfg->access_log,
         .count_metrics = true,
         .addr = cfg->listen_addr,

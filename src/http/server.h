@@ -14,6 +14,7 @@ typedef struct http_server http_server;
 
 #define HTTP_MAX_BODY    16384 /* bytes; exactly this much is accepted */
 #define HTTP_MAX_HEADERS 16384 /* bytes of request headers in all */
+#define HTTP_MAX_TARGET  8192  /* bytes of the request target (path and query); past it 414 */
 /* The query string: at most this many parameters and bytes (as sent, before
  * decoding); past either, 400. No endpoint reads more than one parameter,
  * and the bound keeps the parse of a hostile query short. */
@@ -25,6 +26,10 @@ struct http_options {
     unsigned port;
     unsigned threads;
     unsigned max_connections;
+    unsigned max_connections_per_address; /* 0: no limit */
+    unsigned idle_timeout_s;              /* nothing sent or received */
+    unsigned header_timeout_s;            /* from a request's first byte to its last header */
+    unsigned body_timeout_s;              /* from the last header to the body's end */
     bool access_log;
     bool count_metrics;           /* count requests in GET /metrics (util/metrics.h) */
     struct sockaddr_storage addr; /* host and port, resolved by the caller */
