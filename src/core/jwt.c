@@ -204,11 +204,14 @@ done:
     return out;
 }
 
-/* Decodes one base64url segment holding a JSON object. NULL on any error. */
+/* Decodes one base64url segment holding a JSON object. NULL on any error.
+ * The header and the payload are no secret (anyone holding the token reads
+ * them), so the table decoder serves: the constant-time one cost a tenth of
+ * the instructions of a /verify. */
 static json_t *decode_segment(const char *s, size_t len)
 {
     char buf[JWT_MAX_LEN];
-    long n = b64url_decode(buf, sizeof buf, s, len);
+    long n = b64url_decode_public(buf, sizeof buf, s, len);
 
     if (n <= 0)
         return NULL;
