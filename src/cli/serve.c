@@ -16,6 +16,7 @@
 #include "core/password.h"
 #include "core/revocation.h"
 #include "core/sessions.h"
+#include "core/throttle.h"
 #include "http/server.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -116,6 +117,9 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     char where[NI_MAXHOST + 16];
     revset *revoked = NULL;
     struct janitor janitor = {0};
+    throttle *limits = NULL;
+    struct netaddr_cidr *trusted = NULL;
+    size_t ntrusted = 0;
 
     stopper_init(&janitor.thread);
 
@@ -179,6 +183,25 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         fprintf(stderr, "gatehouse: out of memory\n");
         goto done;
     }
+    struct throttle_limits tl = {
+        .address_failures = (unsigned)cfg->throttle_address_failures,
+        .account_failures = (unsigned)cfg->throttle_account_failures,
+        .lockout_s = (unsigned)cfg->throttle_lockout_seconds,
+        .lockout_max_s = (unsigned)cfg->throttle_lockout_max_seconds,
+        .forget_s = (unsigned)cfg->throttle_forget_seconds,
+        .registrations = (unsigned)cfg->throttle_registrations,
+        .registration_window_s = (unsigned)cfg->throttle_registration_window_seconds,
+        .table_size = (unsigned)cfg->throttle_table_size,
+        .hash_jobs = (unsigned)cfg->hash_jobs_per_address,
+    };
+    limits = throttle_create(&tl);
+    /* Validated by config_parse; parsed again here for the server. */
+    if (limits == NULL ||
+        (cfg->trusted_proxies != NULL &&
+         netaddr_cidrs_parse(cfg->trusted_proxies, &trusted, &ntrusted, err, sizeof err) != 0)) {
+        fprintf(stderr, "gatehouse: out of memory\n");
+        goto done;
+    }
     long refresh_ttl = cfg->refresh_token_expire_seconds != 0
                            ? cfg->refresh_token_expire_seconds
                            : cfg->refresh_token_expire_days * 86400;
@@ -187,6 +210,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         .sessions = {st, jwt, cfg->access_token_expire_minutes * 60, refresh_ttl,
                      cfg->jwt_leeway_seconds, revoked},
         .cookies = {cfg->session_cookies, cfg->cookie_secure, cfg->allowed_origins},
+        .throttle = limits,
     };
     /* The revoked sessions first, then the threads that keep them current
      * (after the signal mask: they must not take SIGTERM). */
@@ -206,6 +230,8 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         .threads = (unsigned)cfg->http_threads,
         .max_connections = (unsigned)cfg->max_connections,
         .access_log = cfg->access_log,
+        .trusted_proxies = trusted,
+        .ntrusted_proxies = ntrusted,
         .addr = cfg->listen_addr,
         .addrlen = cfg->listen_addrlen,
     };
@@ -234,6 +260,8 @@ done:
     pool_destroy(dbw);
     store_close(st); /* stops the revocation watch, which writes to revoked */
     revset_free(revoked);
+    throttle_free(limits);
+    free(trusted);
     jwt_key_free(jwt);
     return rc;
 }

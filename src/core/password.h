@@ -45,8 +45,10 @@ int password_hash(const struct password_policy *pol, const char *pw, size_t len,
 
 /* True when pw matches hash ($2a$, $2b$, $2y$ bcrypt or $argon2id$). Runs a
  * full verification whatever the input, so that a refusal takes as long as
- * a mismatch; a password bcrypt cannot represent (over 72 bytes, or holding
- * a NUL) never matches a bcrypt hash. */
+ * a mismatch: a password bcrypt cannot represent (over 72 bytes, or holding
+ * a NUL) or one over PASSWORD_ARGON2_MAX for argon2id is hashed (cut to the
+ * limit) and never matches, and a hash of another format is never matched
+ * after a verification against the dummy hash (password_init). */
 bool password_verify(const char *pw, size_t len, const char *hash);
 
 /* True when hash is in a format password_verify reads: bcrypt ($2a$, $2b$,

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/errors.h"
+#include "http/forwarded.h"
 #include "util/log.h"
 #include "util/mediatype.h"
 
@@ -27,6 +28,8 @@ struct http_server {
     pool *hashers; /* API_HASH routes */
     pool *db;      /* API_DB routes */
     bool access_log;
+    const struct netaddr_cidr *trusted; /* TRUSTED_PROXIES */
+    size_t ntrusted;
     atomic_uint_fast64_t in_flight;
     atomic_uint_fast64_t next_id;
     char id_prefix[17]; /* random per process, so ids differ across restarts */
@@ -52,6 +55,8 @@ struct request {
     int query_status;
     const char *query_detail;
     struct timespec start;
+    struct sockaddr_storage client; /* the client behind trusted proxies */
+    bool admitted;                  /* holds a hashing slot (api_admit) */
 };
 
 static bool valid_request_id(const char *s)
@@ -336,6 +341,8 @@ static void run_job(void *arg)
     /* Routes that run here have their token verified here (check_head). */
     if (rq->route->auth == API_AUTH_NONE || api_authenticate(rq->route, &rq->api, &rq->reply))
         rq->route->handle(&rq->api, &rq->reply);
+    if (rq->admitted)
+        api_release(rq->route, &rq->api);
     atomic_store(&rq->state, REQ_DONE);
     /* Resuming publishes the reply to the HTTP thread (MHD takes a lock). */
     MHD_resume_connection(rq->conn);
@@ -413,7 +420,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->api.app = srv->app;
         rq->api.path = url;
         rq->api.method = method;
-        rq->api.client = ci != NULL ? ci->client_addr : NULL;
+        rq->api.client = forwarded_resolve(conn, ci != NULL ? ci->client_addr : NULL, srv->trusted,
+                                           srv->ntrusted, &rq->client);
         if (srv->access_log)
             clock_gettime(CLOCK_MONOTONIC, &rq->start);
         /* In flight from here: a client still sending its headers does
@@ -458,10 +466,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->route->handle(&rq->api, &rq->reply);
         return send_reply(rq);
     }
+    /* Throttling and the client's share of the hashing queue: a 429 now
+     * costs no slot and no hash. */
+    if (rq->route->work == API_HASH) {
+        if (!api_admit(rq->route, &rq->api, &rq->reply))
+            return send_reply(rq);
+        rq->admitted = true;
+    }
     /* Suspend before queueing: the worker may finish and resume at once. */
     atomic_store(&rq->state, REQ_RUNNING);
     MHD_suspend_connection(conn);
     if (pool_submit(rq->route->work == API_HASH ? srv->hashers : srv->db, run_job, rq) != 0) {
+        if (rq->admitted)
+            api_release(rq->route, &rq->api);
         errors_problem(&rq->reply, OUTCOME_OVERLOADED, NULL);
         atomic_store(&rq->state, REQ_DONE);
         MHD_resume_connection(conn);
@@ -545,6 +562,8 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     s->hashers = hashers;
     s->db = db;
     s->access_log = opt->access_log;
+    s->trusted = opt->trusted_proxies;
+    s->ntrusted = opt->ntrusted_proxies;
     randombytes_buf(rnd, sizeof rnd);
     sodium_bin2hex(s->id_prefix, sizeof s->id_prefix, rnd, sizeof rnd);
 

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "api/api.h"
+#include "util/netaddr.h"
 #include "util/pool.h"
 
 /* The HTTP layer on libmicrohttpd: connections, limits, routing,
@@ -26,6 +27,10 @@ struct http_options {
     unsigned threads;
     unsigned max_connections;
     bool access_log;
+    /* TRUSTED_PROXIES: peers whose Forwarded / X-Forwarded-For name the
+     * client (http/forwarded.h); must outlive the server. */
+    const struct netaddr_cidr *trusted_proxies;
+    size_t ntrusted_proxies;
     struct sockaddr_storage addr; /* host and port, resolved by the caller */
     socklen_t addrlen;
 };

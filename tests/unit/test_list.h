@@ -18,6 +18,8 @@
     STORE_CASE_BOTH(X, revocations)                                                                \
     STORE_CASE_BOTH(X, user_password_and_delete)                                                   \
     STORE_CASE_BOTH(X, user_rehash)                                                                \
+    STORE_CASE_BOTH(X, user_login_failures)                                                        \
+    STORE_CASE_BOTH(X, user_login_failures_concurrent)                                             \
     STORE_CASE_BOTH(X, tx_commit)                                                                  \
     STORE_CASE_BOTH(X, tx_fails_half_way)                                                          \
     STORE_CASE_BOTH(X, reopen)                                                                     \
@@ -250,6 +252,15 @@
     X(sessions_start_loads_revocations)                                                            \
     X(sessions_password_change_and_delete)                                                         \
     X(netaddr_format)                                                                              \
-    X(netaddr_format_unusable)
+    X(netaddr_format_unusable)                                                                     \
+    X(netaddr_parse_and_cidrs)                                                                     \
+    X(forwarded_x_forwarded_for)                                                                   \
+    X(forwarded_rfc7239)                                                                           \
+    X(throttle_lockout_doubles)                                                                    \
+    X(throttle_address_and_names)                                                                  \
+    X(throttle_registrations)                                                                      \
+    X(throttle_hash_jobs)                                                                          \
+    X(throttle_table_bounded)                                                                      \
+    X(users_login_throttled)
 
 #endif
