@@ -122,6 +122,14 @@ static void spend_dummy(const char *pw, size_t len)
 
 bool password_verify(const char *pw, size_t len, const char *hash)
 {
+    /* A hash we cannot read (a row edited by hand, another system's
+     * format, a bcrypt string of a cost libxcrypt refuses, an argon2id
+     * string libsodium cannot parse) matches nothing, after the time a
+     * real check takes: libxcrypt and libsodium would refuse it at once. */
+    if (!password_hash_known(hash)) {
+        spend_dummy(pw, len);
+        return false;
+    }
     if (strncmp(hash, "$argon2id$", 10) == 0) {
         /* Over the limit: its first PASSWORD_ARGON2_MAX bytes are hashed
          * all the same, so that the refusal costs what a mismatch costs,
@@ -133,9 +141,6 @@ bool password_verify(const char *pw, size_t len, const char *hash)
     if (strncmp(hash, "$2a$", 4) == 0 || strncmp(hash, "$2b$", 4) == 0 ||
         strncmp(hash, "$2y$", 4) == 0)
         return bcrypt_verify(pw, len, hash);
-    /* A format we cannot read (a row edited by hand, another system's
-     * hash) matches nothing, after the time a real check takes. */
-    spend_dummy(pw, len);
     return false;
 }
 

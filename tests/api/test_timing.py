@@ -1,0 +1,102 @@
+"""A failed login takes a password hash's time whatever made it fail, so that
+the time does not tell which names exist: an unknown name, a name no account
+could have (badly formed, too long), a stored hash weaker than the current
+setting, a stored hash of a format gatehouse cannot read, a password past
+the argon2id limit.
+
+Each case compares medians of a few logins with the median of wrong
+passwords for an existing user, at a cost where a hash takes tens of
+milliseconds, with a generous bound (each at least half the other): a path
+that skips the hash takes about a millisecond and fails it by far.
+"""
+import sqlite3
+import statistics
+import time
+
+import pytest
+
+from gh_helpers import PASSWORD, unique_username
+
+ROUNDS = "10"  # bcrypt cost 10: about 60 ms here
+SAMPLES = 5
+
+
+def median_login(srv, username, password, status=401):
+    times = []
+    for _ in range(SAMPLES):
+        start = time.monotonic()
+        r = srv.login(username, password)
+        times.append(time.monotonic() - start)
+        assert r.status_code == status, r.text
+    return statistics.median(times)
+
+
+def assert_alike(what, t, reference):
+    assert t >= reference / 2 and reference >= t / 2, \
+        f"{what}: {t * 1000:.1f} ms against {reference * 1000:.1f} ms for a wrong password"
+
+
+@pytest.fixture(scope="module")
+def costly(make_module_server):
+    srv = make_module_server(env={"BCRYPT_ROUNDS": ROUNDS})
+    user = srv.new_user()
+    srv.reference = median_login(srv, user["username"], "not-the-password-1")
+    return srv
+
+
+def test_unknown_well_formed_name_costs_a_hash(costly):
+    # (c): the dummy hash of an unknown user, checked directly.
+    assert_alike("unknown user", median_login(costly, unique_username("ghost"), "whatever-pw-1"),
+                 costly.reference)
+
+
+@pytest.mark.parametrize("name", ["a", "bad name!", "x" * 65, "y" * 300, "\u00e9" * 200],
+                         ids=["one-char", "space-and-bang", "65-chars", "300-bytes",
+                              "400-bytes-utf8"])
+def test_badly_formed_name_costs_a_hash(costly, name):
+    # (b): names the rules of a new name refuse, and names longer than any
+    # stored one, still cost a full hash.
+    assert_alike(f"name {name[:12]!r}", median_login(costly, name, "whatever-pw-1"),
+                 costly.reference)
+
+
+def test_weaker_stored_hash_costs_the_configured_hash(make_server, tmp_path):
+    # Users registered at cost 4, the server restarted at cost 10: a wrong
+    # password for them used to take the 1 ms of cost 4, an unknown name
+    # the 60 ms of cost 10.
+    db = tmp_path / "weak.db"
+    first = make_server(db_path=db)  # BCRYPT_ROUNDS=4
+    user = first.new_user()
+    first.stop()
+    srv = make_server(db_path=db, env={"BCRYPT_ROUNDS": ROUNDS})
+    wrong = median_login(srv, user["username"], "not-the-password-1")
+    unknown = median_login(srv, unique_username("ghost"), "not-the-password-1")
+    assert_alike("wrong password, cost-4 hash", wrong, unknown)
+    # The right password logs in and upgrades the hash to cost 10.
+    assert srv.login(user["username"], PASSWORD).status_code == 200
+    assert srv.stored_hash(user["username"]).startswith("$2b$10$")
+
+
+@pytest.mark.parametrize("stored", ["plaintext-password", "$5$rounds=5000$salt$hash",
+                                    "$2b$99$" + "a" * 53, "$argon2id$garbage"])
+def test_unknown_hash_format_costs_a_hash(costly, stored):
+    user = costly.new_user()
+    conn = sqlite3.connect(str(costly.db_path), timeout=10)
+    try:
+        with conn:
+            conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (stored, user["id"]))
+    finally:
+        conn.close()
+    assert_alike(f"hash {stored[:10]!r}", median_login(costly, user["username"], PASSWORD),
+                 costly.reference)
+
+
+def test_argon2id_password_over_the_limit_costs_a_hash(make_server):
+    srv = make_server(env={"PASSWORD_HASH": "argon2id"})
+    user = srv.new_user()
+    assert srv.stored_hash(user["username"]).startswith("$argon2id$")
+    reference = median_login(srv, user["username"], "not-the-password-1")
+    too_long = median_login(srv, user["username"], PASSWORD + "x" * 2000)
+    assert_alike("argon2id password of 2 KB", too_long, reference)
+    # Cut to the limit, it still never matches the password it starts with.
+    assert srv.login(user["username"], "p" * 1024 + "tail").status_code == 401
