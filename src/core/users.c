@@ -146,15 +146,21 @@ static enum outcome check_login(const struct users_deps *d, throttle *t, const s
     /* Any name the original app could have stored logs in, not only those
      * the rules of a new name allow (core/username.h). */
     enum store_status st = STORE_NOT_FOUND;
+    /* The name as an account is keyed (ASCII case folded), so that an
+     * unknown name's spellings share one counter as an account's do. */
+    const char *name = username;
+    size_t nlen = ulen;
     if (username_storable(username, ulen)) {
         username_key_any(key, username, ulen);
         st = store_user_by_key(d->store, NULL, key, &su);
+        name = key;
+        nlen = strlen(key);
     }
     if (st == STORE_NOT_FOUND) {
         /* A name nobody has is throttled as an account would be, so that
          * a 429 does not tell the names that exist from those that do not
          * (per instance: see the README). */
-        if (t != NULL && (wait = throttle_name_wait(t, username, ulen, now)) > 0) {
+        if (t != NULL && (wait = throttle_name_wait(t, name, nlen, now)) > 0) {
             detail->retry_after = wait;
             return OUTCOME_THROTTLED;
         }
@@ -162,7 +168,7 @@ static enum outcome check_login(const struct users_deps *d, throttle *t, const s
         password_verify_dummy(d->policy, password, plen);
         if (t != NULL) {
             throttle_address_failed(t, from, now);
-            throttle_name_failed(t, username, ulen, now);
+            throttle_name_failed(t, name, nlen, now);
         }
         return OUTCOME_BAD_CREDENTIALS;
     }

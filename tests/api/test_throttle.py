@@ -131,8 +131,11 @@ def test_unknown_name_locks_after_as_many_failures(make_server):
     srv = make_server(env={"THROTTLE_ACCOUNT_FAILURES": "3", **LOCK_LONG})
     u = srv.new_user()
     ghost = unique_username("ghost")
-    known = [login(srv, u["username"], f"wrong-{i}") for i in range(6)]
-    unknown = [login(srv, ghost, f"wrong-{i}") for i in range(6)]
+    # Spellings differing in case are one name, for an account and for an
+    # unknown name alike.
+    spell = (str.lower, str.upper, str.swapcase)
+    known = [login(srv, spell[i % 3](u["username"]), f"wrong-{i}") for i in range(6)]
+    unknown = [login(srv, spell[i % 3](ghost), f"wrong-{i}") for i in range(6)]
     assert first_429(known) == 4
     assert first_429(unknown) == 4
     assert known[5].content == unknown[5].content
