@@ -159,6 +159,21 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         fprintf(stderr, "gatehouse: cannot set up signing or hashing\n");
         goto done;
     }
+    /* The schemes of the stored hashes, which an unknown name's dummy check
+     * must cost too (after PASSWORD_HASH changed, or an import). */
+    static const struct {
+        const char *like;
+        enum password_scheme scheme;
+    } schemes[] = {{"$2%", PASSWORD_BCRYPT}, {"$argon2id$%", PASSWORD_ARGON2ID}};
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        bool found = false;
+        enum store_status found_rc = store_users_hash_like(st, schemes[i].like, &found);
+        if (found_rc != STORE_OK)
+            log_warn("cannot tell whether %s hashes are stored; assuming they are",
+                     schemes[i].scheme == PASSWORD_BCRYPT ? "bcrypt" : "argon2id");
+        if (found_rc != STORE_OK || found)
+            password_scheme_in_use(schemes[i].scheme);
+    }
     /* From here SIGTERM and SIGINT are taken by sigwait below, and every
      * thread inherits the mask. Not earlier: until now a signal simply ends
      * the process, which has acknowledged nothing yet (a start-up stuck on

@@ -181,12 +181,12 @@ static enum outcome check_login(const struct users_deps *d, throttle *t, const s
     bool ok = st == STORE_OK && password_verify(password, plen, su.password_hash);
     if (ok)
         rehash(d, &su, password, plen);
-    else if (st == STORE_OK && password_needs_rehash(d->policy, su.password_hash))
+    else if (st == STORE_OK)
         /* A hash weaker than the policy's (made at a lower cost, or with
          * bcrypt before argon2id) is quicker to refuse than an unknown
-         * name, which costs the policy's: top it up, so that a wrong
-         * password never tells that the name exists. */
-        password_verify_dummy(d->policy, password, plen);
+         * name, which costs the dummy of every scheme in use: top it up,
+         * so that a wrong password never tells that the name exists. */
+        password_refused(su.password_hash, password, plen);
     take_user(&su, out);
     if (st != STORE_OK)
         return outcome_from_store(st, OUTCOME_ERROR);

@@ -216,6 +216,12 @@ enum store_status store_user_rehash(store *s, store_tx *tx, int64_t id, const ch
 enum store_status store_user_login_failed(store *s, store_tx *tx, int64_t id, int64_t now,
                                           int64_t forget_before, int64_t *failures);
 
+/* Sets *found to whether some user's password hash matches the SQL LIKE
+ * pattern (e.g. "$2%": bcrypt): the schemes in use, which the dummy check
+ * of unknown names must cost (core/password.h). Stops at the first match;
+ * without one it reads every row, once, at start. */
+enum store_status store_users_hash_like(store *s, const char *pattern, bool *found);
+
 /* Forgets the failed logins of user id (after a successful one).
  * STORE_NOT_FOUND when the user is gone. */
 enum store_status store_user_login_failures_reset(store *s, store_tx *tx, int64_t id);

@@ -244,3 +244,15 @@ enum store_status store_user_login_failures_reset(store *s, store_tx *tx, int64_
     store__int(&q, 1, id);
     return change_one(&q);
 }
+
+enum store_status store_users_hash_like(store *s, const char *pattern, bool *found)
+{
+    struct store_query q;
+    enum store_status rc = store__open(s, NULL, STMT_USERS_HASH_LIKE, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__text(&q, 1, pattern);
+    *found = false;
+    return store__close(&q, store__step(&q, found));
+}

@@ -102,3 +102,20 @@ def test_argon2id_password_over_the_limit_costs_a_hash(make_server):
                  (user["username"], "not-the-password-1"))
     # Cut to the limit, it still never matches the password it starts with.
     assert srv.login(user["username"], "p" * 1024 + "tail").status_code == 401
+
+
+def test_hashes_of_either_scheme_cost_what_an_unknown_name_costs(make_server, tmp_path):
+    # Users registered with bcrypt (cost 12, 240 ms), the server restarted
+    # with PASSWORD_HASH=argon2id (25 ms): the bcrypt users still log in
+    # until their next login rehashes them, so an unknown name must cost
+    # both dummies, and so must a wrong password for either kind of user.
+    db = tmp_path / "switch.db"
+    first = make_server(db_path=db, env={"BCRYPT_ROUNDS": "12"})
+    old = first.new_user()
+    first.stop()
+    srv = make_server(db_path=db, env={"BCRYPT_ROUNDS": "12", "PASSWORD_HASH": "argon2id"})
+    new = srv.new_user()
+    assert srv.stored_hash(new["username"]).startswith("$argon2id$")
+    wrong_old = (old["username"], "not-the-password-1")
+    assert_alike("unknown name", srv, (unique_username("ghost"), "not-the-password-1"), wrong_old)
+    assert_alike("argon2id user", srv, (new["username"], "not-the-password-1"), wrong_old)

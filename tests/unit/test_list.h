@@ -20,6 +20,7 @@
     STORE_CASE_BOTH(X, user_rehash)                                                                \
     STORE_CASE_BOTH(X, user_login_failures)                                                        \
     STORE_CASE_BOTH(X, user_login_failures_concurrent)                                             \
+    STORE_CASE_BOTH(X, users_hash_like)                                                            \
     STORE_CASE_BOTH(X, tx_commit)                                                                  \
     STORE_CASE_BOTH(X, tx_fails_half_way)                                                          \
     STORE_CASE_BOTH(X, reopen)                                                                     \

@@ -646,6 +646,24 @@ STORE_CASE(user_login_failures, 1)
     CHECK_EQ_INT(store_user_login_failures_reset(s, NULL, u.id + 99), STORE_NOT_FOUND);
 }
 
+STORE_CASE(users_hash_like, 1)
+{
+    struct store_user u;
+    bool found = true;
+
+    (void)t;
+    CHECK_EQ_INT(store_users_hash_like(s, "$2%", &found), STORE_OK);
+    CHECK(!found);
+    REQUIRE(store_user_create(s, NULL, "vic", "vic", "$2b$04$h", T0, &u) == STORE_OK);
+    CHECK_EQ_INT(store_users_hash_like(s, "$2%", &found), STORE_OK);
+    CHECK(found);
+    CHECK_EQ_INT(store_users_hash_like(s, "$argon2id$%", &found), STORE_OK);
+    CHECK(!found);
+    REQUIRE(store_user_create(s, NULL, "wes", "wes", "$argon2id$v=19$x", T0, &u) == STORE_OK);
+    CHECK_EQ_INT(store_users_hash_like(s, "$argon2id$%", &found), STORE_OK);
+    CHECK(found);
+}
+
 /* Failed logins counted from several connections at once (instances on one
  * database) are all counted: the increment is one atomic UPDATE. */
 struct fail_many {
