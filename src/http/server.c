@@ -504,8 +504,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         clock_gettime(CLOCK_MONOTONIC, &now);
         double ms = (double)(now.tv_sec - rq->start.tv_sec) * 1e3 +
                     (double)(now.tv_nsec - rq->start.tv_nsec) / 1e6;
-        log_info("%s %s %d %.1fms id=%s%s", rq->api.method, rq->api.path, rq->reply.status, ms,
-                 rq->request_id, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+        char client[NETADDR_MAX];
+        /* The client as throttling counts it: behind TRUSTED_PROXIES, the
+         * one they name. */
+        log_info("%s %s %d %.1fms id=%s client=%s%s", rq->api.method, rq->api.path,
+                 rq->reply.status, ms, rq->request_id,
+                 netaddr_format(rq->api.client, client, sizeof client),
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
     }
     free_body(rq);
     form_free(&rq->api.query);

@@ -234,6 +234,27 @@ def test_forwarded_for_believed_only_from_trusted_proxies(make_server):
     assert first_429(tries) == 3
 
 
+def test_access_log_shows_the_client_throttling_counts(make_server):
+    srv = make_server(env={"ACCESS_LOG": "1", "TRUSTED_PROXIES": "127.0.0.1"})
+    ids = {}
+    for source, xff in (("127.0.0.1", "203.0.113.5"), ("127.0.0.2", "203.0.113.5"),
+                        ("127.0.0.1", None)):
+        rid = secrets.token_hex(8)
+        headers = {"X-Request-Id": rid}
+        if xff:
+            headers["X-Forwarded-For"] = xff
+        assert send(srv, "GET", "/healthz", source, headers=headers).status_code == 200
+        ids[rid] = (source, xff)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not all(r in srv.stderr() for r in ids):
+        time.sleep(0.05)
+    lines = srv.stderr().splitlines()
+    got = {rid: next(line for line in lines if f"id={rid}" in line) for rid in ids}
+    expect = ["client=203.0.113.5", "client=127.0.0.2", "client=127.0.0.1"]
+    for (rid, line), want in zip(got.items(), expect):
+        assert want in line, (line, ids[rid])
+
+
 def test_trusted_proxies_setting_is_validated(run_gatehouse):
     for bad in ("10.0.0.1/8", "not-an-address", "10.0.0.0/33", "::1/200"):
         res = run_gatehouse(env={"TRUSTED_PROXIES": bad})
