@@ -47,7 +47,9 @@ struct api_request {
     const struct api_ctx *app;
     const char *path;   /* the request path, e.g. "/docs/assets/x.js" */
     const char *method; /* "GET", "POST", ... */
-    /* The peer's address as libmicrohttpd holds it (NULL if it has none);
+    /* The client's address (NULL if it has none): the peer's, or, when the
+     * peer is one of TRUSTED_PROXIES, the client they name
+     * (http/forwarded.h). What throttling counts and the access log shows;
      * util/netaddr.h formats it when someone needs the text. */
     const struct sockaddr *client;
     /* The query string, percent-decoded and checked as a form body is
