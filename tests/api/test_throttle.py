@@ -328,8 +328,10 @@ def test_flood_from_one_address_does_not_starve_another(make_server):
             t.join(HANG)
     assert not seen["other"], seen["other"][:3]
     assert seen["429"] > 0 and seen["401"] > 0, seen
-    # Within a few hash times: two of the flood's ahead, then its own.
-    assert statistics.median(timings) < 6 * hash_time + 0.2, (timings, hash_time)
+    # Within a few hash times: two of the flood's ahead, then its own
+    # (measured: 4 hash times; without the share, 9 to 12 with eight
+    # flooding clients, so more with sixteen).
+    assert statistics.median(timings) < 8 * hash_time + 0.5, (timings, hash_time)
 
 
 # ------------------------------------------------------------ bounded memory
