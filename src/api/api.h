@@ -126,8 +126,8 @@ bool api_authenticate(const struct api_route *route, struct api_request *req, st
 bool api_admit(const struct api_route *route, const struct api_request *req, struct reply *r);
 void api_release(const struct api_route *route, const struct api_request *req);
 
-/* The client address of req (all zeros when it has none) as throttling
- * keys it. */
+/* The client address of req as throttling keys it: an IPv4 address, an
+ * IPv6 one's /64 prefix (the rest zero), all zeros when it has none. */
 void api_client(const struct api_request *req, struct netaddr *out);
 
 /* True for a method that may change state (anything but GET and HEAD): the

@@ -72,7 +72,7 @@
       WRITE)                                                                                       \
     X(USER_DELETE, "DELETE FROM users WHERE id = $1", WRITE)                                       \
     X(USER_LOGIN_FAILED,                                                                           \
-      "UPDATE users SET failed_logins = CASE WHEN last_failed_at IS NULL OR last_failed_at < $3 "  \
+      "UPDATE users SET failed_logins = CASE WHEN last_failed_at IS NULL OR last_failed_at <= $3 " \
       "THEN 1 ELSE failed_logins + 1 END, last_failed_at = $2 WHERE id = $1 "                      \
       "RETURNING failed_logins",                                                                   \
       WRITE)                                                                                       \

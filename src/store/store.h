@@ -211,7 +211,7 @@ enum store_status store_user_rehash(store *s, store_tx *tx, int64_t id, const ch
 
 /* Counts a failed login of user id at now, atomically (instances on one
  * database each add theirs): the count starts again at 1 when the previous
- * failure is older than forget_before. *failures receives the count after
+ * failure is at or before forget_before. *failures receives the count after
  * this one. STORE_NOT_FOUND when the user is gone. */
 enum store_status store_user_login_failed(store *s, store_tx *tx, int64_t id, int64_t now,
                                           int64_t forget_before, int64_t *failures);

@@ -222,6 +222,7 @@
     X(errors_oauth_grant_errors)                                                                   \
     X(errors_oauth_service_conditions_as_problems)                                                 \
     X(errors_oauth_request_body)                                                                   \
+    X(api_client_keys)                                                                             \
     X(routes_user_data_needs_auth)                                                                 \
     X(routes_auth_matches_openapi)                                                                 \
     X(routes_unique)                                                                               \
