@@ -1,9 +1,13 @@
 # gatehouse: one plain Makefile over pkg-config and Debian 12 packages.
 #   make          build build/gatehouse
-#   make run      install what is missing, build, serve on 127.0.0.1:8000 (SQLite)
-#   make test     unit + API tests on the release build and under ASan/UBSan,
+#   make run      install what building and serving need when it is missing
+#                 (scripts/install-deps.sh run), build, serve on 127.0.0.1:8000 (SQLite)
+#   make test     install the test toolchain too (install-deps.sh test), then
+#                 unit + API tests on the release build and under ASan/UBSan,
 #                 the API tests on SQLite and on a throwaway PostgreSQL 15,
-#                 the clang build and the banned-function check
+#                 the clang build, the banned-function check, the browser test,
+#                 examples/nginx under Debian's nginx and make install into a DESTDIR
+#   make install  the binary, man page, systemd unit and env file (PREFIX, DESTDIR)
 #   make asan     build build-asan/gatehouse with AddressSanitizer + UBSan
 #   make clang    build the server and the unit tests with clang too, run the tests
 #   make banned   refuse banned C library functions (scripts/check-banned.py)
@@ -36,12 +40,16 @@ LIBSRC  := $(filter-out src/main.c,$(SRC))
 UNITSRC := $(shell find tests/unit -name '*.c' 2>/dev/null | sort)
 DATA    := data/common-passwords.txt
 
-DEPS_STAMP := build/.deps-ok
+# Two sets of Debian packages (scripts/install-deps.sh): what building and
+# serving need, and the test toolchain on top of it; a stamp for each.
+DEPS_STAMP := build/.deps-run-ok
+TEST_DEPS_STAMP := build/.deps-test-ok
 
-.PHONY: all run test asan unit unit-asan api api-asan format format-check deps clean bench install
+.PHONY: all run test asan unit unit-asan api api-asan format format-check deps test-deps clean bench install
 .PHONY: clang banned
 .PHONY: web openapi-lint browser
 .PHONY: api-pg api-pg-asan
+.PHONY: nginx-test install-test
 
 all: build/gatehouse
 
@@ -55,7 +63,11 @@ tlibs   = $(shell pkg-config --libs $(PKGS) libcrypto)
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps.sh
 	@mkdir -p build
-	scripts/install-deps.sh build
+	scripts/install-deps.sh run
+	@touch $@
+test-deps: $(TEST_DEPS_STAMP)
+$(TEST_DEPS_STAMP): scripts/install-deps.sh | $(DEPS_STAMP)
+	scripts/install-deps.sh test
 	@touch $@
 
 # web/'s npm packages exactly as web/package-lock.json pins them (Swagger UI,
@@ -73,25 +85,25 @@ build/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | 
 	@mkdir -p build
 	$(CC) $(BASE) $(HARDEN) $(cflags) -o $@ $(SRC) $(ASM) $(EMBED) $(LDHARD) $(libs)
 
-build-asan/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | $(DEPS_STAMP)
+build-asan/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | $(TEST_DEPS_STAMP)
 	@mkdir -p build-asan
 	$(CC) $(BASE) $(SANFL) $(cflags) -o $@ $(SRC) $(ASM) $(EMBED) $(libs)
 
-build/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(DEPS_STAMP)
+build/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(TEST_DEPS_STAMP)
 	$(CC) $(BASE) -Itests/unit $(HARDEN) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
 
-build-asan/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(DEPS_STAMP)
+build-asan/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(TEST_DEPS_STAMP)
 	@mkdir -p build-asan
 	$(CC) $(BASE) -Itests/unit $(SANFL) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
 
 # The same sources and flags with clang, whose warnings differ from gcc's
 # (-Wformat-nonliteral on va_list helpers, -Wstring-plus-int, ...): the code
 # has to build warning-free with both.
-build-clang/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | $(DEPS_STAMP)
+build-clang/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | $(TEST_DEPS_STAMP)
 	@mkdir -p build-clang
 	$(CLANG) $(BASE) $(HARDEN) $(cflags) -o $@ $(SRC) $(ASM) $(EMBED) $(LDHARD) $(libs)
 
-build-clang/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(DEPS_STAMP)
+build-clang/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(TEST_DEPS_STAMP)
 	@mkdir -p build-clang
 	$(CLANG) $(BASE) -Itests/unit $(HARDEN) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
 
@@ -107,7 +119,7 @@ clang: build-clang/gatehouse build-clang/unit-tests
 # Banned C library functions in src/ and tests/unit/: the list, with the
 # reason for each, is in the script. Its self-test runs first, so that a
 # scanner that no longer finds anything cannot pass for a clean tree.
-banned:
+banned: | $(TEST_DEPS_STAMP)
 	$(PYTHON) scripts/check-banned.py --self-test
 	$(PYTHON) scripts/check-banned.py src tests/unit
 
@@ -125,7 +137,7 @@ unit-asan: build-asan/unit-tests
 
 # tests/api/test_postgres.py starts a PostgreSQL cluster of its own (and fails
 # rather than skips here when PostgreSQL is missing).
-api: build/gatehouse
+api: build/gatehouse | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse GATEHOUSE_TEST_REQUIRE_PG=1 \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api
 
@@ -136,7 +148,7 @@ api-asan: build-asan/gatehouse
 
 # The whole API suite again with the default server on a throwaway PostgreSQL
 # 15 cluster, which scripts/with-pg.sh starts and always removes.
-api-pg: build/gatehouse
+api-pg: build/gatehouse | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse scripts/with-pg.sh \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api --ignore=tests/api/test_postgres.py --ignore=tests/api/test_migration.py
 
@@ -146,29 +158,81 @@ api-pg-asan: build-asan/gatehouse
 	    scripts/with-pg.sh \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api --ignore=tests/api/test_postgres.py --ignore=tests/api/test_migration.py
 
-test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser
+test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser nginx-test install-test
 	@echo "make test: all suites passed"
 
 # The OpenAPI document against the OpenAPI 3.1 schema (swagger-parser).
-openapi-lint: $(WEB_STAMP)
+openapi-lint: $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 	node web/validate.mjs web/openapi.json
 
 # /docs and /redoc in headless Chromium (Debian's), driven by playwright-core;
 # screenshots in tests/output/browser/.
-browser: build/gatehouse $(WEB_STAMP)
+browser: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/docs.test.mjs
 
-format:
+# examples/nginx/gatehouse.conf run by Debian's nginx on loopback in front of
+# gatehouse and an echoing application (tests/deploy/nginx_stack.py): the
+# HTTP checks, then Swagger UI's Authorize and the sign-in page in Chromium.
+nginx-test: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_nginx.py
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/nginx.test.mjs
+
+format: | $(TEST_DEPS_STAMP)
 	clang-format -i $(SRC) $(shell find src tests/unit -name '*.[ch]')
 
-format-check: | $(DEPS_STAMP)
+format-check: | $(TEST_DEPS_STAMP)
 	clang-format --dry-run --Werror $(shell find src tests/unit -name '*.[ch]')
 
-bench: build/gatehouse
+# bench/bare.c: a bare libmicrohttpd server with gatehouse's daemon settings,
+# the ceiling the fast path is measured against (bench/README.md).
+build/bench-bare: bench/bare.c | $(DEPS_STAMP)
+	@mkdir -p build
+	$(CC) $(BASE) $(HARDEN) $(shell pkg-config --cflags libmicrohttpd) -o $@ bench/bare.c \
+	    $(LDHARD) $(shell pkg-config --libs libmicrohttpd)
+
+bench: build/gatehouse build/bench-bare
 	bench/run.sh
 
-install: build/gatehouse
-	install -D -m 0755 build/gatehouse $(DESTDIR)/usr/local/bin/gatehouse
+# The man page, generated from --help and --version (help2man) with the
+# sections of dist/gatehouse.h2m.
+build/gatehouse.1: build/gatehouse dist/gatehouse.h2m | $(DEPS_STAMP)
+	help2man --no-info --section=1 --include=dist/gatehouse.h2m \
+	    --name='authentication service: users, logins and JWT access tokens' \
+	    --output=$@.tmp ./build/gatehouse
+	sed -e '/^\.SS /s/("\(.*\)" describes/(\\(lq\1\\(rq describes/' $@.tmp >$@ && rm -f $@.tmp
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, its man page, the
+# systemd unit (paths set to these), the nginx example and the README; the
+# environment file only when there is none, so a second install keeps yours.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/gatehouse
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+install: build/gatehouse build/gatehouse.1
+	install -D -m 0755 build/gatehouse $(DESTDIR)$(BINDIR)/gatehouse
+	install -D -m 0644 build/gatehouse.1 $(DESTDIR)$(MANDIR)/man1/gatehouse.1
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed -e 's|/usr/local/bin/gatehouse|$(BINDIR)/gatehouse|' \
+	    -e 's|/etc/gatehouse/|$(SYSCONFDIR)/gatehouse/|' \
+	    dist/systemd/gatehouse.service >$(DESTDIR)$(UNITDIR)/gatehouse.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/gatehouse.service
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 examples/nginx/gatehouse.conf $(DESTDIR)$(DOCDIR)/examples/nginx/gatehouse.conf
+	install -D -m 0644 examples/nginx/signin.html $(DESTDIR)$(DOCDIR)/examples/nginx/signin.html
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/gatehouse
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.env ]; then \
+	    echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.env"; \
+	else \
+	    echo "install -m 0600 dist/gatehouse.env $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.env"; \
+	    install -m 0600 dist/gatehouse.env $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.env; \
+	fi
+
+# make install into a scratch DESTDIR: the files, their modes, the unit
+# accepted by systemd-analyze verify, its security score (tests/deploy/).
+install-test: build/gatehouse build/gatehouse.1 | $(TEST_DEPS_STAMP)
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_install.py
 
 clean:
 	rm -rf build build-asan build-clang

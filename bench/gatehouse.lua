@@ -12,6 +12,8 @@
 --                       "username password"; each thread starts at a different line.
 --   get TOKEN PATH      GET PATH (/verify, /me, /users/me) with "Authorization: Bearer TOKEN";
 --                       the request is built once (static), so wrk's fast path is used.
+--   tokens FILE PATH    GET PATH round-robin over the tokens in FILE (one per line), as many
+--                       users' pages would; the requests are built once, at start.
 --
 -- Requests go over keep-alive HTTP/1.1 connections. Errors are wrk's own counters:
 -- connect, read, write, timeout, and status (any response with status >= 400; a 200 or
@@ -40,7 +42,7 @@ local json_headers = { ["Content-Type"] = "application/json" }
 
 local function need(v, what)
    if v == nil or v == "" then
-      error("gatehouse.lua: missing " .. what .. " (modes: register PREFIX | login USERS_FILE | get TOKEN PATH)")
+      error("gatehouse.lua: missing " .. what .. " (modes: register PREFIX | login USERS_FILE | get TOKEN PATH | tokens FILE PATH)")
    end
    return v
 end
@@ -68,14 +70,32 @@ function init(args)
       local token = need(args[2], "TOKEN")
       local path = need(args[3], "PATH")
       static_req = wrk.format("GET", path, { ["Authorization"] = "Bearer " .. token })
+   elseif mode == "tokens" then
+      local file = need(args[2], "FILE")
+      local path = need(args[3], "PATH")
+      bodies = {}
+      for line in io.lines(file) do
+         local t = line:match("^%s*(%S+)%s*$")
+         if t then
+            bodies[#bodies + 1] = wrk.format("GET", path, { ["Authorization"] = "Bearer " .. t })
+         end
+      end
+      nbodies = #bodies
+      if nbodies == 0 then
+         error("gatehouse.lua: no tokens in " .. file)
+      end
+      idx = (thread_no * 4999) % nbodies
    else
-      error("gatehouse.lua: unknown mode '" .. tostring(mode) .. "' (register | login | get)")
+      error("gatehouse.lua: unknown mode '" .. tostring(mode) .. "' (register | login | get | tokens)")
    end
 end
 
 function request()
    if mode == "get" then
       return static_req
+   elseif mode == "tokens" then
+      idx = idx % nbodies + 1
+      return bodies[idx]
    elseif mode == "register" then
       counter = counter + 1
       local n = tostring(counter)

@@ -788,13 +788,20 @@ def run_gatehouse(args, plan, tmp, state, revoked=0, label="gatehouse"):
     for kv in args.gh_env:
         k, _, v = kv.partition("=")
         env[k] = v
+    if args.alg != "HS256":
+        # A fresh signing key of the algorithm, made by gatehouse itself.
+        key = os.path.join(tmp, f"{label}-{args.alg}.pem")
+        subprocess.run([binp, "keys", "generate", "--alg", args.alg, "--out", key], check=True,
+                       stdout=subprocess.DEVNULL, env=env)
+        env.update({"ALGORITHM": args.alg, "JWT_PRIVATE_KEY_FILE": key})
     if revoked:
         revoke_sessions(binp, env, db_url, revoked)
     cmd = [binp, "--port", str(args.port_gh), "--host", HOST, "--database-url", db_url]
     server = Server("gatehouse", cmd, env, args.port_gh, tmp, ready_path="/healthz")
     state["servers"].append(server)
     res = measure_server(server, args, plan, "/me", 200, tmp, label, args.cold_runs, "/verify", 10.0)
-    res["env"] = {k: env[k] for k in ("BCRYPT_ROUNDS", "WORKERS", "HTTP_THREADS", "QUEUE_SIZE") if k in env}
+    res["env"] = {k: env[k] for k in ("BCRYPT_ROUNDS", "WORKERS", "HTTP_THREADS", "QUEUE_SIZE",
+                                      "ALGORITHM") if k in env}
     if revoked:
         res["revoked"] = revoked
     res["database_url"] = db_url
@@ -1045,6 +1052,9 @@ def parse_args(argv):
     ap.add_argument("--gh-database", choices=("sqlite", "pg"), default="sqlite",
                     help="gatehouse's database: a temp SQLite file (default) or the peer's PostgreSQL "
                          "cluster (its own tables beside the peer's \"user\"; needs ../shared)")
+    ap.add_argument("--alg", choices=("HS256", "EdDSA", "ES256", "RS256"), default="HS256",
+                    help="gatehouse's token algorithm (default HS256); the others sign with a key "
+                         "made by gatehouse keys generate. Run once per algorithm to compare /verify")
     a = ap.parse_args(argv)
     plan = [s.strip() for s in a.scenarios.split(",") if s.strip()]
     bad = [s for s in plan if s not in ALL_SCENARIOS]

@@ -1,23 +1,54 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages gatehouse needs to build, run and test,
-# when any is missing. Run as root (make run / make test call it).
+# Installs the Debian 12 packages gatehouse needs, when any is missing. Run as
+# root (the Makefile calls it, once per set, and keeps a stamp for each):
+#   scripts/install-deps.sh run    what building, serving and `make install` need
+#                                  (make, make run, make install)
+#   scripts/install-deps.sh test   the run set plus the test toolchain (make test)
 set -euo pipefail
 
+set_name=${1:-}
+case "$set_name" in
+run | test) ;;
+*)
+    echo "usage: $0 run|test" >&2
+    exit 2
+    ;;
+esac
+
 pkgs=(
-    # build (clang too: make test builds everything with both compilers)
-    gcc clang make pkg-config libc6-dev
+    # build: the compiler and the -dev packages of the libraries gatehouse links
+    # (libpq-dev: its headers; serving loads libpq5, which it depends on, for
+    # PostgreSQL URLs only)
+    gcc make pkg-config libc6-dev
     libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libcrypt-dev libpq-dev
-    # tests: sanitizers come with gcc; the unit tests forge tokens with OpenSSL;
-    # the API tests use Debian's python3
-    libssl-dev clang-format python3 python3-pytest python3-requests python3-jwt python3-passlib
-    python3-bcrypt
-    # the API tests' throwaway PostgreSQL 15 cluster (scripts/pg-test.sh)
-    postgresql-15 postgresql-client-15
-    # the browser test of /docs and /redoc (tests/browser/, playwright-core drives it)
-    chromium fonts-liberation
+    # make install: the man page is generated from --help
+    help2man
+    # ES256/RS256: OpenSSL's headers at build (libssl-dev), libcrypto.so.3 (libssl3)
+    # dlopen'ed at run time only when such a key is configured
+    libssl-dev libssl3
 )
-# web/'s npm packages (documentation assets, OpenAPI validator, browser test):
-# Debian's Node.js and npm, unless a Node.js is already on PATH.
+if [ "$set_name" = test ]; then
+    pkgs+=(
+        # make test builds everything with clang too and checks the formatting;
+        # sanitizers come with gcc; the unit tests forge tokens with OpenSSL
+        clang clang-format
+        # the API tests use Debian's python3; /metrics is read with prometheus_client;
+        # the key tests verify with PyJWT's PyJWKClient (python3-cryptography) and
+        # make keys with the openssl command
+        python3 python3-pytest python3-requests python3-jwt python3-passlib python3-bcrypt
+        python3-prometheus-client python3-cryptography openssl
+        # the API tests' throwaway PostgreSQL 15 cluster (scripts/pg-test.sh)
+        postgresql-15 postgresql-client-15
+        # the browser test of /docs and /redoc (tests/browser/, playwright-core drives it)
+        chromium fonts-liberation
+        # the nginx test (tests/deploy/), the README test's curl, and the install
+        # test's systemd-analyze (procps: /bin/kill, the unit's ExecReload)
+        nginx curl systemd procps
+    )
+fi
+# web/'s npm packages (documentation assets built into the binary, OpenAPI
+# validator, browser test): Debian's Node.js and npm, unless a Node.js is
+# already on PATH. Debian 12's nodejs is 18.19; every package web/ pins runs on it.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     pkgs+=(nodejs npm)
 fi
@@ -28,7 +59,7 @@ for p in "${pkgs[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "install-deps: installing ${missing[*]}" >&2
+echo "install-deps ($set_name): installing ${missing[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps: not root; run: sudo apt-get install -y ${missing[*]}" >&2
     exit 1

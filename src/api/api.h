@@ -11,6 +11,7 @@
 #include "core/throttle.h"
 #include "core/users.h"
 #include "util/form.h"
+#include "util/pool.h"
 
 /* The endpoint handlers and the routing table the HTTP layer serves. A
  * handler parses and validates its input, calls core, and answers through
@@ -24,11 +25,21 @@ struct api_cookies {
     const char *origins; /* ALLOWED_ORIGINS, comma-separated; NULL: none */
 };
 
+/* What GET /metrics reads besides the counters (api/metrics.c). */
+struct api_metrics {
+    bool enabled;     /* METRICS; off: /metrics is 404 */
+    bool own_address; /* METRICS_ADDRESS: served there only, 404 on the main listener */
+    pool *hashers, *db;
+    long db_pool_size;
+    double start_time; /* process_start_time_seconds */
+};
+
 /* What every handler may use; read-only while serving. */
 struct api_ctx {
     struct users_deps users;
     struct sessions_deps sessions;
     struct api_cookies cookies;
+    struct api_metrics metrics;
     throttle *throttle; /* login, registration and hashing-queue limits (core/throttle.h) */
 };
 
@@ -45,11 +56,12 @@ struct api_token {
  * the request completes. */
 struct api_request {
     const struct api_ctx *app;
-    const char *path;   /* the request path, e.g. "/docs/assets/x.js" */
-    const char *method; /* "GET", "POST", ... */
+    const char *path;       /* the request path, e.g. "/docs/assets/x.js" */
+    const char *method;     /* "GET", "POST", ... */
+    const char *request_id; /* X-Request-Id of the answer, for log lines */
     /* The client's address (NULL if it has none): the peer's, or, when the
      * peer is one of TRUSTED_PROXIES, the client they name
-     * (http/forwarded.h). What throttling counts and the access log shows;
+     * (http/forwarded.h). What throttling counts and the logs show;
      * util/netaddr.h formats it when someone needs the text. */
     const struct sockaddr *client;
     /* The query string, percent-decoded and checked as a form body is
@@ -105,6 +117,10 @@ struct api_route {
 
 extern const struct api_route api_routes[];
 extern const size_t api_nroutes;
+
+/* The routes of the METRICS_ADDRESS listener: /metrics and /healthz. */
+extern const struct api_route api_metrics_routes[];
+extern const size_t api_metrics_nroutes;
 
 /* Runs the checks route declares that precede its handler: with API_AUTH_*
  * it finds the token (an Authorization header, if present, decides alone;

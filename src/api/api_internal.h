@@ -15,6 +15,7 @@ void api_verify(const struct api_request *req, struct reply *r);
 void api_healthz(const struct api_request *req, struct reply *r);
 void api_readyz(const struct api_request *req, struct reply *r);
 void api_jwks(const struct api_request *req, struct reply *r);
+void api_metrics(const struct api_request *req, struct reply *r);
 void api_token(const struct api_request *req, struct reply *r);
 void api_refresh(const struct api_request *req, struct reply *r);
 void api_logout(const struct api_request *req, struct reply *r);

@@ -1,9 +1,84 @@
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_internal.h"
 #include "util/timefmt.h"
+
+/* Length of the JSON number (RFC 8259 §6) at s, or 0 when none starts
+ * there. */
+static size_t json_number_len(const char *s, size_t n)
+{
+    size_t i = 0, d;
+
+    if (i < n && s[i] == '-')
+        i++;
+    if (i < n && s[i] == '0')
+        i++;
+    else if (i < n && s[i] >= '1' && s[i] <= '9')
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+    else
+        return 0;
+    if (i < n && s[i] == '.') {
+        for (d = ++i; i < n && s[i] >= '0' && s[i] <= '9';)
+            i++;
+        if (i == d)
+            return 0;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        for (d = i; i < n && s[i] >= '0' && s[i] <= '9';)
+            i++;
+        if (i == d)
+            return 0;
+    }
+    return i;
+}
+
+/* A copy of the body with every number outside strings written as 0 and
+ * spaces to its length, for a body that jansson refused only because a
+ * number overflowed (a 400-digit integer, 1e999999): no field of any request
+ * is a number, so the value is never read, and a number where a string is
+ * due stays the type error it is. Anything else malformed is left as it is,
+ * for the second parse to refuse. */
+static json_t *parse_without_numbers(const char *body, size_t len, size_t flags)
+{
+    char *c = malloc(len + 1);
+    bool in_string = false;
+
+    if (c == NULL)
+        return NULL;
+    memcpy(c, body, len);
+    c[len] = '\0';
+    for (size_t i = 0; i < len; i++) {
+        if (in_string) {
+            if (c[i] == '\\')
+                i++;
+            else if (c[i] == '"')
+                in_string = false;
+            continue;
+        }
+        if (c[i] == '"') {
+            in_string = true;
+            continue;
+        }
+        size_t n = json_number_len(c + i, len - i);
+        if (n > 0) {
+            c[i] = '0';
+            memset(c + i + 1, ' ', n - 1);
+            i += n - 1;
+        }
+    }
+    json_error_t e;
+    json_t *o = json_loadb(c, len, flags, &e);
+    sodium_memzero(c, len); /* the body holds passwords */
+    free(c);
+    return o;
+}
 
 json_t *api_parse_object(const struct api_request *req, struct reply *r)
 {
@@ -11,10 +86,18 @@ json_t *api_parse_object(const struct api_request *req, struct reply *r)
     /* Strict: duplicate keys are refused (which one would win is
      * ambiguous), invalid UTF-8 too. NULs inside strings are let through so
      * the password rules can name them (a 422, not a parse error). */
-    json_t *o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
+    const size_t flags = JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL;
+    json_t *o = json_loadb(req->body, req->body_len, flags, &e);
+
+    if (o == NULL && json_error_code(&e) == json_error_numeric_overflow)
+        o = parse_without_numbers(req->body, req->body_len, flags);
 
     if (o == NULL) {
-        reply_problem(r, 400, "request body is not valid JSON");
+        /* The key is not named: equal failures keep equal bodies. */
+        reply_problem(r, 400,
+                      json_error_code(&e) == json_error_duplicate_key
+                          ? "request body is not valid JSON: a key appears twice"
+                          : "request body is not valid JSON");
         return NULL;
     }
     if (!json_is_object(o)) {

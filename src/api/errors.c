@@ -37,6 +37,14 @@ static const struct answer answers[OUTCOME_COUNT] = {
     [OUTCOME_THROTTLED] = {429, "too many attempts; retry later", NULL, 1, NULL, NULL},
     [OUTCOME_OVERLOADED] = {503, "the server is busy; retry later", NULL, 1, NULL, NULL},
     [OUTCOME_UNAVAILABLE] = {503, "the database is unavailable; retry later", NULL, 1, NULL, NULL},
+    /* FastAPI's text, and why: the client may refresh rather than log in
+     * again. The error_description is RFC 6750 §3's own example. Only a
+     * well-signed token can be told expired, so this reveals nothing to a
+     * forger. Refresh tokens never expire this way (their session is gone:
+     * TOKEN_INVALID), so the grant's fields are TOKEN_INVALID's. */
+    [OUTCOME_TOKEN_EXPIRED] = {401, "Could not validate credentials: the token has expired",
+                               INVALID_TOKEN ", error_description=\"The access token expired\"", 0,
+                               "invalid_grant", "refresh_token: invalid, expired or revoked"},
     [OUTCOME_ERROR] = {500, "internal error", NULL, 0, NULL, NULL},
 };
 

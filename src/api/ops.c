@@ -5,6 +5,9 @@
 
 #include "api/api_internal.h"
 
+/* Seconds a verifier may cache the key set (Cache-Control). */
+#define API_JWKS_MAX_AGE "300"
+
 /* The X-Auth-Username value of name: the name itself when every byte is
  * visible ASCII other than '%', else the name percent-encoded as UTF-8
  * (RFC 3986 §2.1) into buf. RFC 9110 §5.5 leaves no room in a field value
@@ -75,7 +78,12 @@ void api_readyz(const struct api_request *req, struct reply *r)
 
 void api_jwks(const struct api_request *req, struct reply *r)
 {
-    (void)req;
-    /* HS256 keys are secret: there is nothing public to publish. */
-    reply_json(r, 200, strdup("{\"keys\":[]}"));
+    /* The public keys of this moment (HS256: none, the key is secret). A
+     * verifier caches them for max-age: a new signing key must be listed
+     * (JWT_VERIFY_KEYS_DIR) that long before it signs (README, Signing
+     * keys). */
+    const keyset_gen *g = keyset_get(req->app->sessions.keys);
+    reply_json(r, 200, strdup(keyset_jwks(g)));
+    keyset_put(g);
+    reply_header(r, "Cache-Control", "public, max-age=" API_JWKS_MAX_AGE);
 }

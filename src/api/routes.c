@@ -18,6 +18,7 @@ const struct api_route api_routes[] = {
     {"/logout", "POST", API_BODY_NONE, API_DB, API_AUTH_BEARER_OR_COOKIE, api_logout},
     {"/verify", "GET", API_BODY_NONE, API_INLINE, API_AUTH_BEARER_OR_COOKIE, api_verify},
     {"/healthz", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_healthz},
+    {"/metrics", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_metrics},
     {"/readyz", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_readyz},
     {"/.well-known/jwks.json", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_jwks},
     {"/token", "POST", API_BODY_FORM, API_HASH, API_AUTH_NONE, api_token},

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "api/audit.h"
 
 void api_refresh(const struct api_request *req, struct reply *r)
 {
@@ -31,6 +32,7 @@ void api_refresh(const struct api_request *req, struct reply *r)
         return;
     }
     enum outcome st = sessions_refresh(&req->app->sessions, tok, len, &t);
+    audit_refresh(req, NULL, st);
     json_decref(o);
     if (st != OUTCOME_OK) {
         errors_problem(r, st, NULL);
@@ -69,6 +71,7 @@ void api_logout(const struct api_request *req, struct reply *r)
         return;
     }
     enum outcome st = sessions_logout(&req->app->sessions, &req->token.claims, scope);
+    audit_user(req, "logout", st, v != NULL ? v : "local");
     if (st != OUTCOME_OK) {
         errors_problem(r, st, NULL);
         return;
@@ -112,6 +115,7 @@ void api_change_password(const struct api_request *req, struct reply *r)
         return;
     enum outcome st = users_change_password(&req->app->users, &req->app->sessions,
                                             &req->token.claims, cur, clen, next, nlen, &d);
+    audit_user(req, "password.changed", st, NULL);
     json_decref(o);
     if (st != OUTCOME_OK)
         errors_problem(r, st, &d);
@@ -129,6 +133,7 @@ void api_delete_me(const struct api_request *req, struct reply *r)
         return;
     enum outcome st =
         users_delete(&req->app->users, &req->app->sessions, &req->token.claims, pw, plen);
+    audit_user(req, "account.deleted", st, NULL);
     json_decref(o);
     if (st != OUTCOME_OK) {
         errors_problem(r, st, NULL);

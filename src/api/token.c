@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "api/audit.h"
 #include "util/form.h"
 
 /* The parameters this endpoint reads. RFC 6749 §3.2: none may appear twice.
@@ -37,6 +38,7 @@ static void refresh_grant(const struct api_request *req, const struct form *f, s
     if (!required(f, r, "refresh_token", &tok, &len))
         return;
     enum outcome st = sessions_refresh(&req->app->sessions, tok, len, &t);
+    audit_refresh(req, "refresh_token", st);
     if (st != OUTCOME_OK) {
         errors_oauth(r, st, NULL);
         return;
@@ -62,6 +64,7 @@ static void password_grant(const struct api_request *req, const struct form *f, 
         users_login(&req->app->users, req->app->throttle, &from, u, ulen, p, plen, &user, &d);
     if (st == OUTCOME_OK)
         st = sessions_open(&req->app->sessions, &user, &t);
+    audit_login(req, "password", st, u, st == OUTCOME_OK ? user.id : 0);
     if (st != OUTCOME_OK) {
         /* A 429 is a condition of the service, not an error of the grant:
          * answered as on every endpoint (api/errors.h). */

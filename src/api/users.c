@@ -1,5 +1,6 @@
 /* POST /register, POST /login, GET /me. */
 #include "api/api_internal.h"
+#include "api/audit.h"
 #include "util/timefmt.h"
 
 /* Reads {"username": string, "password": string}; 400/422 into r on failure. */
@@ -32,6 +33,7 @@ void api_register(const struct api_request *req, struct reply *r)
     if (o == NULL)
         return;
     enum outcome st = users_register(&req->app->users, u, ulen, p, plen, &user, &d);
+    audit_register(req, st, u, st == OUTCOME_OK ? user.id : 0);
     json_decref(o);
     /* What spent a hash counts against the address (THROTTLE_REGISTRATIONS):
      * a registration, or one refused for a taken name. */
@@ -61,9 +63,10 @@ void api_login(const struct api_request *req, struct reply *r)
     api_client(req, &from);
     enum outcome st =
         users_login(&req->app->users, req->app->throttle, &from, u, ulen, p, plen, &user, &d);
-    json_decref(o);
     if (st == OUTCOME_OK)
         st = sessions_open(&req->app->sessions, &user, &t);
+    audit_login(req, NULL, st, u, st == OUTCOME_OK ? user.id : 0);
+    json_decref(o);
     if (st != OUTCOME_OK) {
         errors_problem(r, st, &d);
         return;

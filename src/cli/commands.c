@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/log.h"
+
 /* The options of users import, in the order users.c numbers them. */
 static const struct cli_option import_options[] = {
     {"--skip-existing", NULL, "skip a row whose username exists already instead of failing"},
@@ -47,6 +49,25 @@ static const struct cli_command users_commands[] = {
     {0},
 };
 
+/* The options of keys generate, in the order keys.c numbers them. */
+static const struct cli_option keys_generate_options[] = {
+    {"--alg", "ALG", "EdDSA (Ed25519), ES256 (EC P-256) or RS256 (RSA 3072 bits); required"},
+    {"--out", "FILE", "write the key to FILE (mode 0600; an existing FILE is never replaced)"},
+    {0},
+};
+
+static const struct cli_command keys_commands[] = {
+    {"generate", NULL, "make a new private key for JWT_PRIVATE_KEY_FILE and print its kid",
+     "Makes a new private key (unencrypted PKCS#8 PEM) for ALGORITHM EdDSA, ES256 or\n"
+     "RS256. With --out FILE the key is written to FILE with mode 0600, all at once\n"
+     "(a temporary file linked into place), and its kid (RFC 7638 thumbprint, as in\n"
+     "the tokens' header and /.well-known/jwks.json) is printed; an existing FILE is\n"
+     "left alone (exit 1). Without --out the key goes to standard output and the\n"
+     "kid to standard error.",
+     0, 0, 0, keys_generate_options, keys_generate_command, NULL},
+    {0},
+};
+
 /* The commands of gatehouse. A new command is one row here (a group of
  * subcommands is a row whose subcommands table holds the rows) and one body
  * in its own file. */
@@ -55,7 +76,9 @@ static const struct cli_command gatehouse_commands[] = {
      "Serves the HTTP API; \"gatehouse\" alone does the same. First it brings the\n"
      "database schema up to date and, with SQLite and no SECRET_KEY, reads the key\n"
      "kept in <database>.secret (generating it the first time). SIGTERM or SIGINT\n"
-     "stops accepting, lets in-flight requests finish, and exits 0.",
+     "stops accepting, lets in-flight requests finish, and exits 0. SIGHUP reads\n"
+     "JWT_PRIVATE_KEY_FILE and JWT_VERIFY_KEYS_DIR again; when one fails to load,\n"
+     "the keys in force stay and the log says why.",
      CONFIG_ALL, 0, 0, NULL, serve_command, NULL},
     {"migrate", NULL, "bring the database schema up to date and exit",
      "Brings the database schema up to date and exits. Serving does this too, so a\n"
@@ -63,6 +86,8 @@ static const struct cli_command gatehouse_commands[] = {
      CONFIG_DATABASE, 0, 0, NULL, migrate_command, NULL},
     {"users", NULL, "manage users", "Imports, adds, deletes and lists users.", 0, 0, 0, NULL, NULL,
      users_commands},
+    {"keys", NULL, "manage signing keys", "Generates signing keys.", 0, 0, 0, NULL, NULL,
+     keys_commands},
     {0},
 };
 
@@ -75,7 +100,7 @@ const struct cli_program cli_gatehouse = {
 };
 
 static const enum config_group all_groups[] = {CONFIG_DATABASE, CONFIG_TOKENS, CONFIG_PASSWORDS,
-                                               CONFIG_SERVING};
+                                               CONFIG_SERVING, CONFIG_LOGGING};
 
 #define NGROUPS (sizeof all_groups / sizeof all_groups[0])
 
@@ -154,7 +179,7 @@ static void readers_of(enum config_group group, const struct cli_command *table,
             readers_of(group, c->subcommands, name, list, cap);
             continue;
         }
-        if ((c->settings & group) == 0)
+        if ((c->settings & group) == 0 && !(group == CONFIG_LOGGING && c->settings != 0))
             continue;
         size_t n = strlen(list);
         if (n < cap)
@@ -224,7 +249,7 @@ static void print_command_help(const char *path, const struct cli_command *cmd, 
     }
     if (cmd->settings != 0) {
         fputc('\n', out);
-        print_settings(out, NULL, cmd->settings);
+        print_settings(out, NULL, cmd->settings | CONFIG_LOGGING);
     }
     fprintf(out, "\n%s", exit_status_help);
 }
@@ -271,7 +296,8 @@ static int split_args(const struct cli_command *cmd, int argc, char **argv, int 
             continue;
         }
         if (!config_is_flag(arg, len)) {
-            snprintf(err, errlen, "unknown argument \"%.60s\"", arg);
+            /* The name only: the value of a misspelt --secret-key is a secret. */
+            snprintf(err, errlen, "unknown argument \"%.*s\"", (int)(len < 60 ? len : 60), arg);
             return -1;
         }
         flags[(*nflags)++] = arg;
@@ -330,6 +356,7 @@ static int run_command(const struct cli_program *prog, const char *path,
         rc = CLI_EXIT_USAGE;
         goto done;
     }
+    log_configure((enum log_format)cfg.log_format_id, (enum log_level)cfg.log_level_id);
     rc = cmd->run(&cfg, &args);
     config_free(&cfg);
 done:

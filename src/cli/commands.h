@@ -79,5 +79,6 @@ int users_import_command(struct config *cfg, const struct cli_args *args); /* us
 int users_add_command(struct config *cfg, const struct cli_args *args);
 int users_delete_command(struct config *cfg, const struct cli_args *args);
 int users_list_command(struct config *cfg, const struct cli_args *args);
+int keys_generate_command(struct config *cfg, const struct cli_args *args); /* keys.c */
 
 #endif

@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include "cli/hostaddr.h"
+#include "core/jwk.h"
+#include "core/keyset.h"
 #include "store/pgurl.h"
+#include "util/log.h"
 #include "store/store.h"
 #include "util/netaddr.h"
 
@@ -36,8 +39,19 @@ static const struct setting settings[] = {
     {"SECRET_KEY", "--secret-key", K_STRING, CONFIG_TOKENS, OFF(secret_key), NULL, 0, 0,
      "HS256 signing key, at least 32 bytes; with SQLite generated into <database>.secret when "
      "unset"},
+    {"SECRET_KEY_FILE", "--secret-key-file", K_STRING, CONFIG_TOKENS, OFF(secret_key_file), NULL, 0,
+     0, "a file holding SECRET_KEY (its trailing line ending dropped), instead of SECRET_KEY"},
     {"ALGORITHM", "--algorithm", K_STRING, CONFIG_TOKENS, OFF(algorithm), "HS256", 0, 0,
-     "JWS algorithm of access tokens (HS256)"},
+     "JWS algorithm of access tokens: HS256 (SECRET_KEY), or EdDSA, ES256, RS256 "
+     "(JWT_PRIVATE_KEY_FILE)"},
+    {"JWT_PRIVATE_KEY_FILE", "--jwt-private-key-file", K_STRING, CONFIG_TOKENS,
+     OFF(jwt_private_key_file), NULL, 0, 0,
+     "PEM private key that signs access tokens (EdDSA: Ed25519, ES256: EC P-256, RS256: RSA of "
+     "2048+ bits); mode 0600; SIGHUP reads it again"},
+    {"JWT_VERIFY_KEYS_DIR", "--jwt-verify-keys-dir", K_STRING, CONFIG_TOKENS,
+     OFF(jwt_verify_keys_dir), NULL, 0, 0,
+     "directory of more *.pem keys (public or private, mode 0600) whose tokens are accepted "
+     "and which /.well-known/jwks.json lists; SIGHUP reads it again"},
     {"ACCESS_TOKEN_EXPIRE_MINUTES", "--access-token-expire-minutes", K_LONG, CONFIG_TOKENS,
      OFF(access_token_expire_minutes), "30", 1, 525600, "access token lifetime in minutes"},
     {"REFRESH_TOKEN_EXPIRE_DAYS", "--refresh-token-expire-days", K_LONG, CONFIG_TOKENS,
@@ -73,6 +87,21 @@ static const struct setting settings[] = {
      "HTTP event-loop threads"},
     {"MAX_CONNECTIONS", "--max-connections", K_LONG, CONFIG_SERVING, OFF(max_connections), "4096",
      1, 1000000, "concurrent client connections"},
+    {"MAX_CONNECTIONS_PER_ADDRESS", "--max-connections-per-address", K_LONG, CONFIG_SERVING,
+     OFF(max_connections_per_address), "256", 0, 1000000,
+     "concurrent connections from one client address (0: no limit); behind a proxy, every "
+     "connection comes from the proxy"},
+    {"IDLE_TIMEOUT_SECONDS", "--idle-timeout-seconds", K_LONG, CONFIG_SERVING,
+     OFF(idle_timeout_seconds), "60", 1, 3600,
+     "a connection that sends and receives nothing this long is closed"},
+    {"HEADER_TIMEOUT_SECONDS", "--header-timeout-seconds", K_LONG, CONFIG_SERVING,
+     OFF(header_timeout_seconds), "10", 1, 600,
+     "a request's line and headers must arrive within this long of its first byte, else the "
+     "connection is closed"},
+    {"BODY_TIMEOUT_SECONDS", "--body-timeout-seconds", K_LONG, CONFIG_SERVING,
+     OFF(body_timeout_seconds), "10", 1, 600,
+     "a request's body must arrive within this long of its headers, else the connection is "
+     "closed"},
     {"ACCESS_LOG", "--access-log", K_BOOL, CONFIG_SERVING, OFF(access_log), "0", 0, 0,
      "log one line per request (1/0)"},
     {"SESSION_COOKIES", "--session-cookies", K_BOOL, CONFIG_SERVING, OFF(session_cookies), "0", 0,
@@ -88,6 +117,16 @@ static const struct setting settings[] = {
      "how often expired sessions and revocations are deleted"},
     {"DB_POOL_SIZE", "--db-pool-size", K_LONG, CONFIG_SERVING, OFF(db_pool_size), NULL, 1, 1000,
      "database connections (default: WORKERS + DB_WORKERS)"},
+    {"METRICS", "--metrics", K_BOOL, CONFIG_SERVING, OFF(metrics), "1", 0, 0,
+     "serve GET /metrics (Prometheus text format); 0: 404 (1/0)"},
+    {"METRICS_ADDRESS", "--metrics-address", K_STRING, CONFIG_SERVING, OFF(metrics_address), NULL,
+     0, 0,
+     "host:port ([::1]:9100 for IPv6) of a second listener that serves only /metrics and "
+     "/healthz; /metrics on the main listener is then 404 (unset: served there)"},
+    {"LOG_FORMAT", "--log-format", K_STRING, CONFIG_LOGGING, OFF(log_format), "text", 0, 0,
+     "text, or json: one JSON object per line on standard error"},
+    {"LOG_LEVEL", "--log-level", K_STRING, CONFIG_LOGGING, OFF(log_level), "info", 0, 0,
+     "lowest level logged: debug, info, warn or error"},
     {"DB_CONNECT_TIMEOUT_SECONDS", "--db-connect-timeout-seconds", K_LONG, CONFIG_DATABASE,
      OFF(db_connect_timeout_seconds), "3", 1, 300,
      "PostgreSQL: wait this long for a connection; past it requests answer 503"},
@@ -263,11 +302,93 @@ static int origins_check(const char *list, char *err, size_t errlen)
     }
 }
 
+/* METRICS_ADDRESS: host:port, the host of an IPv6 address in brackets. */
+static int metrics_address_check(struct config *cfg, char *err, size_t errlen)
+{
+    const char *a = cfg->metrics_address;
+    const char *colon = strrchr(a, ':');
+    char host[256];
+    char *end = NULL;
+
+    if (colon == NULL || colon == a || colon[1] == '\0') {
+        snprintf(err, errlen, "METRICS_ADDRESS: expected host:port, e.g. 127.0.0.1:9100");
+        return -1;
+    }
+    size_t hlen = (size_t)(colon - a);
+    if (a[0] == '[' && hlen >= 2 && a[hlen - 1] == ']') {
+        a++;
+        hlen -= 2;
+    }
+    if (hlen == 0 || hlen >= sizeof host) {
+        snprintf(err, errlen, "METRICS_ADDRESS: expected host:port, e.g. 127.0.0.1:9100");
+        return -1;
+    }
+    memcpy(host, a, hlen);
+    host[hlen] = '\0';
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (colon[1] < '0' || colon[1] > '9' || errno != 0 || *end != '\0' || port < 1 ||
+        port > 65535) {
+        snprintf(err, errlen, "METRICS_ADDRESS: the port must be a number from 1 to 65535");
+        return -1;
+    }
+    if (hostaddr_resolve(host, (unsigned)port, &cfg->metrics_addr, &cfg->metrics_addrlen, err,
+                         errlen) != 0) {
+        snprintf(err, errlen, "METRICS_ADDRESS: \"%.60s\" is no address to listen on", host);
+        return -1;
+    }
+    cfg->metrics_port = port;
+    return 0;
+}
+
 static int validate(struct config *cfg, unsigned groups, char *err, size_t errlen)
 {
-    if (strcmp(cfg->algorithm, "HS256") != 0) {
-        snprintf(err, errlen, "ALGORITHM: only HS256 is supported, got \"%.40s\"", cfg->algorithm);
+    if (groups & CONFIG_LOGGING) {
+        int f = log_format_parse(cfg->log_format), l = log_level_parse(cfg->log_level);
+        if (f < 0) {
+            snprintf(err, errlen, "LOG_FORMAT: expected text or json, got \"%.40s\"",
+                     cfg->log_format);
+            return -1;
+        }
+        if (l < 0) {
+            snprintf(err, errlen, "LOG_LEVEL: expected debug, info, warn or error, got \"%.40s\"",
+                     cfg->log_level);
+            return -1;
+        }
+        cfg->log_format_id = f;
+        cfg->log_level_id = l;
+    }
+    enum jwk_alg alg;
+    bool hs256 = strcmp(cfg->algorithm, "HS256") == 0;
+    if (!hs256 && jwk_alg_parse(cfg->algorithm, &alg) != 0) {
+        snprintf(err, errlen, "ALGORITHM: expected HS256, EdDSA, ES256 or RS256, got \"%.40s\"",
+                 cfg->algorithm);
         return -1;
+    }
+    if (hs256 && (cfg->jwt_private_key_file != NULL || cfg->jwt_verify_keys_dir != NULL)) {
+        snprintf(err, errlen, "%s needs ALGORITHM EdDSA, ES256 or RS256 (ALGORITHM is HS256)",
+                 cfg->jwt_private_key_file != NULL ? "JWT_PRIVATE_KEY_FILE"
+                                                   : "JWT_VERIFY_KEYS_DIR");
+        return -1;
+    }
+    if (!hs256 && (groups & CONFIG_TOKENS) && cfg->jwt_private_key_file == NULL) {
+        snprintf(err, errlen,
+                 "ALGORITHM %s needs JWT_PRIVATE_KEY_FILE (make one: gatehouse keys generate "
+                 "--alg %s --out FILE)",
+                 cfg->algorithm, cfg->algorithm);
+        return -1;
+    }
+    if (cfg->secret_key_file != NULL) {
+        if (cfg->secret_key != NULL) {
+            snprintf(err, errlen, "set SECRET_KEY or SECRET_KEY_FILE, not both");
+            return -1;
+        }
+        char why[400];
+        if (keyset_read_secret(cfg->secret_key_file, &cfg->secret_key, &cfg->secret_key_len, why,
+                               sizeof why) != 0) {
+            snprintf(err, errlen, "SECRET_KEY_FILE: %s", why);
+            return -1;
+        }
     }
     if (cfg->secret_key != NULL) {
         cfg->secret_key_len = strlen(cfg->secret_key);
@@ -283,7 +404,7 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
     /* Every instance on one PostgreSQL must sign with the same key, so none
      * may invent its own (API.md, Configuration). */
     if ((groups & CONFIG_TOKENS) && (groups & CONFIG_DATABASE) && cfg->secret_key == NULL &&
-        pgurl_is_postgres(cfg->database_url)) {
+        hs256 && pgurl_is_postgres(cfg->database_url)) {
         snprintf(err, errlen,
                  "SECRET_KEY is required with PostgreSQL (at least 32 bytes; try: openssl rand "
                  "-hex 32)");
@@ -326,6 +447,8 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
         if (hostaddr_resolve(cfg->host, (unsigned)cfg->port, &cfg->listen_addr,
                              &cfg->listen_addrlen, err, errlen) != 0)
             return -1;
+        if (cfg->metrics_address != NULL && metrics_address_check(cfg, err, errlen) != 0)
+            return -1;
     }
     if (cfg->workers == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -341,6 +464,9 @@ int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int
 {
     memset(cfg, 0, sizeof *cfg);
     *help = false;
+    /* Every command that reads settings logs, so all read these. */
+    if (groups != 0)
+        groups |= CONFIG_LOGGING;
     for (size_t i = 0; i < NSETTINGS; i++)
         if (settings[i].dflt != NULL && set_value(cfg, &settings[i], settings[i].dflt, err, errlen))
             return -1;
@@ -362,7 +488,9 @@ int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int
         size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
         const struct setting *s = strncmp(arg, "--", 2) == 0 ? find_flag(arg, len) : NULL;
         if (s == NULL) {
-            snprintf(err, errlen, "unknown argument \"%.60s\" (see --help)", arg);
+            /* The name only: the value of a misspelt --secret-key is a secret. */
+            snprintf(err, errlen, "unknown argument \"%.*s\" (see --help)",
+                     (int)(len < 60 ? len : 60), arg);
             return -1;
         }
         if ((s->group & groups) == 0) {
@@ -394,6 +522,7 @@ const char *config_group_name(enum config_group group)
     case CONFIG_TOKENS: return "Tokens";
     case CONFIG_PASSWORDS: return "Passwords";
     case CONFIG_SERVING: return "Serving";
+    case CONFIG_LOGGING: return "Logging";
     }
     return "?";
 }

@@ -15,7 +15,10 @@ struct config {
     char *database_url;
     char *secret_key; /* NULL until given or loaded; wiped on config_free */
     size_t secret_key_len;
+    char *secret_key_file; /* SECRET_KEY_FILE: read into secret_key by validation */
     char *algorithm;
+    char *jwt_private_key_file; /* EdDSA, ES256, RS256: the signing key (PEM) */
+    char *jwt_verify_keys_dir;  /* NULL, or more verification keys (*.pem) */
     long access_token_expire_minutes;
     long refresh_token_expire_days;
     long refresh_token_expire_seconds; /* 0 when unset: the days count */
@@ -32,6 +35,10 @@ struct config {
     long queue_size;
     long http_threads;
     long max_connections;
+    long max_connections_per_address; /* 0: no limit */
+    long idle_timeout_seconds;
+    long header_timeout_seconds;
+    long body_timeout_seconds;
     bool access_log;
     bool session_cookies;
     bool cookie_secure;
@@ -51,10 +58,20 @@ struct config {
     long throttle_table_size;
     long hash_jobs_per_address;
     char *trusted_proxies; /* NULL when unset */
+    bool metrics;
+    char *metrics_address; /* NULL when unset */
+    char *log_format;
+    char *log_level;
+    int log_format_id; /* enum log_format, once validated */
+    int log_level_id;  /* enum log_level, once validated */
     /* HOST and PORT resolved by validation (CONFIG_SERVING), so that a bad
      * HOST stops the command before it touches anything. */
     struct sockaddr_storage listen_addr;
     socklen_t listen_addrlen;
+    /* METRICS_ADDRESS resolved likewise (addrlen 0 when unset). */
+    struct sockaddr_storage metrics_addr;
+    socklen_t metrics_addrlen;
+    long metrics_port;
 };
 
 /* The settings fall into groups; a command reads some of them (its --help
@@ -66,9 +83,11 @@ enum config_group {
     CONFIG_TOKENS = 1u << 1,    /* SECRET_KEY and the claims of access tokens */
     CONFIG_PASSWORDS = 1u << 2, /* the scheme, cost and rules of new passwords */
     CONFIG_SERVING = 1u << 3,   /* HOST, PORT, threads, workers, limits */
+    CONFIG_LOGGING = 1u << 4,   /* LOG_FORMAT, LOG_LEVEL: read by every command with settings */
 };
 
-#define CONFIG_ALL (CONFIG_DATABASE | CONFIG_TOKENS | CONFIG_PASSWORDS | CONFIG_SERVING)
+#define CONFIG_ALL                                                                                 \
+    (CONFIG_DATABASE | CONFIG_TOKENS | CONFIG_PASSWORDS | CONFIG_SERVING | CONFIG_LOGGING)
 
 /* Fills cfg with the defaults, then the variables and the flags in
  * argv[first..argc) of the groups given, and validates them all: ranges, the

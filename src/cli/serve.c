@@ -6,13 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "cli/commands.h"
 #include "cli/hostaddr.h"
-#include "core/jwt.h"
+#include "core/keyset.h"
 #include "core/password.h"
 #include "core/revocation.h"
 #include "core/sessions.h"
@@ -26,65 +28,35 @@
 
 #define SHUTDOWN_GRACE_MS 30000
 
-/* Reads the key file beside a SQLite database, creating it (0600, 256 random
- * bits as hex) when absent. O_EXCL makes two instances starting at once agree
- * on one key. Returns 0, or -1 with a reason in err. */
-static int load_secret_file(struct config *cfg, const char *dbpath, char *err, size_t errlen)
-{
-    char path[4096], buf[256];
-    unsigned char raw[32];
-    int fd;
+/* Descriptors kept apart from client connections: the listening socket,
+ * epoll, pipes, log and database files, beside one per database connection. */
+#define FD_RESERVE 64
 
-    if ((size_t)snprintf(path, sizeof path, "%s.secret", dbpath) >= sizeof path) {
-        snprintf(err, errlen, "DATABASE_URL: path too long");
-        return -1;
+/* MAX_CONNECTIONS, within the descriptors the process may open. The soft
+ * limit is raised to the hard one first (the soft one is often 1024, the
+ * hard one far more); when even that is short, fewer connections are taken
+ * and the log says so, rather than accept() failing with EMFILE. */
+static unsigned connection_limit(const struct config *cfg)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)cfg->max_connections + FD_RESERVE + (rlim_t)cfg->db_pool_size;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return (unsigned)cfg->max_connections;
+    if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
     }
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        char hex[65];
-        randombytes_buf(raw, sizeof raw);
-        sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-        hex[64] = '\n';
-        bool ok = write(fd, hex, sizeof hex) == (ssize_t)sizeof hex && fsync(fd) == 0;
-        sodium_memzero(hex, sizeof hex);
-        sodium_memzero(raw, sizeof raw);
-        close(fd);
-        if (!ok) {
-            unlink(path);
-            snprintf(err, errlen, "cannot write %.300s: %s", path, strerror(errno));
-            return -1;
-        }
-        log_info("generated a new SECRET_KEY into %s", path);
-    } else if (errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %.300s: %s", path, strerror(errno));
-        return -1;
-    }
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "cannot read %.300s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    if ((st.st_mode & 077) != 0) {
-        close(fd);
-        snprintf(err, errlen, "%.300s is readable by other users; chmod 600 it", path);
-        return -1;
-    }
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        n--;
-    if (n < 32) {
-        snprintf(err, errlen, "%.300s: the key must be at least 32 bytes", path);
-        return -1;
-    }
-    buf[n] = '\0';
-    cfg->secret_key = strdup(buf);
-    cfg->secret_key_len = (size_t)n;
-    sodium_memzero(buf, sizeof buf);
-    return cfg->secret_key != NULL ? 0 : -1;
+    if (rl.rlim_cur >= want)
+        return (unsigned)cfg->max_connections;
+    rlim_t fit = rl.rlim_cur > FD_RESERVE + (rlim_t)cfg->db_pool_size + 16
+                     ? rl.rlim_cur - FD_RESERVE - (rlim_t)cfg->db_pool_size
+                     : 16;
+    log_warn("MAX_CONNECTIONS %ld: only %llu descriptors may be open (RLIMIT_NOFILE); taking %llu "
+             "connections",
+             cfg->max_connections, (unsigned long long)rl.rlim_cur, (unsigned long long)fit);
+    return (unsigned)fit;
 }
 
 /* The janitor: every SESSION_PURGE_INTERVAL_SECONDS, deletes the sessions
@@ -109,9 +81,9 @@ int serve_command(struct config *cfg, const struct cli_args *args)
 {
     char err[512] = "";
     store *st = NULL;
-    jwt_key *jwt = NULL;
+    keyset *keys = NULL;
     pool *hashers = NULL, *dbw = NULL;
-    http_server *srv = NULL;
+    http_server *srv = NULL, *msrv = NULL;
     int rc = EXIT_FAILURE;
     sigset_t sigs;
     char where[NI_MAXHOST + 16];
@@ -122,40 +94,70 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     size_t ntrusted = 0;
 
     stopper_init(&janitor.thread);
+    struct timespec started;
+    clock_gettime(CLOCK_REALTIME, &started);
+    double start_time = (double)started.tv_sec + (double)(started.tv_nsec / 1000000) / 1e3;
 
     /* cli_run has validated every setting, DATABASE_URL, SECRET_KEY and
      * HOST included: from here on a failure is not one of configuration. */
     (void)args;
     signal(SIGPIPE, SIG_IGN);
 
+    struct keyset_config kc = {
+        .algorithm = cfg->algorithm,
+        .private_key = cfg->jwt_private_key_file,
+        .verify_dir = cfg->jwt_verify_keys_dir,
+        .params = {cfg->jwt_issuer, cfg->jwt_audience, cfg->jwt_leeway_seconds},
+    };
+    bool hs256 = strcmp(cfg->algorithm, "HS256") == 0;
+    /* Key files are configuration: a bad one stops the start (exit 2)
+     * before the database is touched. */
+    if (!hs256 && (keys = keyset_open(&kc, err, sizeof err)) == NULL) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
+
     /* By default one connection per hashing and per database worker
      * (DB_POOL_SIZE), so a worker never waits for a connection. */
     st = cli_store_open(cfg, (unsigned)cfg->db_pool_size, "gatehouse");
     if (st == NULL)
-        return EXIT_FAILURE;
+        goto done;
     /* With SQLite, revocations live in this process alone: a second server
      * on the file would never hear of them. */
     if (store_claim_sole_server(st, err, sizeof err) != STORE_OK) {
         fprintf(stderr, "gatehouse: %s\n", err);
         goto done;
     }
-    if (cfg->secret_key == NULL) {
+    if (hs256 && cfg->secret_key == NULL) {
         const char *dbpath = store_sqlite_path(st);
+        bool generated = false;
         if (dbpath == NULL) {
             fprintf(stderr, "gatehouse: SECRET_KEY is required with this database\n");
             rc = CLI_EXIT_USAGE;
             goto done;
         }
-        if (load_secret_file(cfg, dbpath, err, sizeof err) != 0) {
+        if (keyset_secret_beside(dbpath, &cfg->secret_key, &cfg->secret_key_len, &generated, err,
+                                 sizeof err) != 0) {
             fprintf(stderr, "gatehouse: %s\n", err);
             goto done;
         }
+        if (generated)
+            log_info("generated a new SECRET_KEY into %s.secret", dbpath);
     }
-    struct jwt_params jp = {cfg->jwt_issuer, cfg->jwt_audience, cfg->jwt_leeway_seconds};
-    jwt = jwt_key_create(cfg->secret_key, cfg->secret_key_len, &jp);
+    if (hs256) {
+        kc.secret = cfg->secret_key;
+        kc.secret_len = cfg->secret_key_len;
+        keys = keyset_open(&kc, err, sizeof err);
+    }
+    if (keys != NULL && !hs256) {
+        const keyset_gen *g = keyset_get(keys);
+        log_info("signing access tokens with %s, kid %s (%zu verification keys)", cfg->algorithm,
+                 jwt_key_kid(keyset_jwt(g)), jwt_key_count(keyset_jwt(g)));
+        keyset_put(g);
+    }
     struct password_policy policy = {cfg->password_hash, cfg->bcrypt_rounds,
                                      cfg->password_min_length};
-    if (jwt == NULL || password_init(&policy) != 0) {
+    if (keys == NULL || password_init(&policy) != 0) {
         fprintf(stderr, "gatehouse: cannot set up signing or hashing\n");
         goto done;
     }
@@ -181,6 +183,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     /* Hashers run at nice +5, so that the HTTP thread and quick queries come
      * first when logins saturate the CPUs. Measured under /verify at 64
@@ -222,9 +225,11 @@ int serve_command(struct config *cfg, const struct cli_args *args)
                            : cfg->refresh_token_expire_days * 86400;
     struct api_ctx app = {
         .users = {st, &policy},
-        .sessions = {st, jwt, cfg->access_token_expire_minutes * 60, refresh_ttl,
+        .sessions = {st, keys, cfg->access_token_expire_minutes * 60, refresh_ttl,
                      cfg->jwt_leeway_seconds, revoked},
         .cookies = {cfg->session_cookies, cfg->cookie_secure, cfg->allowed_origins},
+        .metrics = {cfg->metrics, cfg->metrics_addrlen != 0, hashers, dbw, cfg->db_pool_size,
+                    start_time},
         .throttle = limits,
     };
     /* The revoked sessions first, then the threads that keep them current
@@ -243,10 +248,15 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         .host = cfg->host,
         .port = (unsigned)cfg->port,
         .threads = (unsigned)cfg->http_threads,
-        .max_connections = (unsigned)cfg->max_connections,
+        .max_connections = connection_limit(cfg),
+        .max_connections_per_address = (unsigned)cfg->max_connections_per_address,
+        .idle_timeout_s = (unsigned)cfg->idle_timeout_seconds,
+        .header_timeout_s = (unsigned)cfg->header_timeout_seconds,
+        .body_timeout_s = (unsigned)cfg->body_timeout_seconds,
         .access_log = cfg->access_log,
         .trusted_proxies = trusted,
         .ntrusted_proxies = ntrusted,
+        .count_metrics = true,
         .addr = cfg->listen_addr,
         .addrlen = cfg->listen_addrlen,
     };
@@ -255,6 +265,27 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         fprintf(stderr, "gatehouse: %s\n", err);
         goto done;
     }
+    /* METRICS_ADDRESS: a listener of its own, one thread, /metrics and
+     * /healthz only, so that the public one need not expose them. */
+    if (cfg->metrics && cfg->metrics_addrlen != 0) {
+        struct http_options mo = {
+            .host = cfg->metrics_address,
+            .port = (unsigned)cfg->metrics_port,
+            .threads = 1,
+            .max_connections = 64,
+            .addr = cfg->metrics_addr,
+            .addrlen = cfg->metrics_addrlen,
+        };
+        hostaddr_format((const struct sockaddr *)&cfg->metrics_addr, cfg->metrics_addrlen, where,
+                        sizeof where);
+        msrv = http_start(&mo, api_metrics_routes, api_metrics_nroutes, &app, hashers, dbw, err,
+                          sizeof err);
+        if (msrv == NULL) {
+            fprintf(stderr, "gatehouse: METRICS_ADDRESS: %s\n", err);
+            goto done;
+        }
+        log_info("metrics on http://%s/metrics", where);
+    }
     hostaddr_format((const struct sockaddr *)&cfg->listen_addr, cfg->listen_addrlen, where,
                     sizeof where);
     log_info("listening on http://%s (HOST %s; %ld hashing + %ld database workers, database %s)",
@@ -262,13 +293,25 @@ int serve_command(struct config *cfg, const struct cli_args *args)
              strncmp(cfg->database_url, "sqlite:", 7) == 0 ? "sqlite" : "postgresql");
 
     int sig = 0;
-    sigwait(&sigs, &sig);
+    /* SIGHUP reads the key files again; requests meanwhile keep the keys
+     * they started with (core/keyset.h). */
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
+        if (hs256)
+            log_info("SIGHUP: HS256 has no key files to read again");
+        else if (keyset_reload(keys, err, sizeof err) == 0)
+            log_info("SIGHUP: keys reloaded");
+        else
+            log_warn("SIGHUP: keys not reloaded, the current ones stay: %s", err);
+    }
     log_info("signal %d: finishing in-flight requests", sig);
+    http_stop(msrv, 0);
+    msrv = NULL;
     http_stop(srv, SHUTDOWN_GRACE_MS);
     srv = NULL;
     log_info("stopped");
     rc = EXIT_SUCCESS;
 done:
+    http_stop(msrv, 0);
     http_stop(srv, 0);
     stopper_stop(&janitor.thread);
     pool_destroy(hashers);
@@ -277,6 +320,6 @@ done:
     revset_free(revoked);
     throttle_free(limits);
     free(trusted);
-    jwt_key_free(jwt);
+    keyset_close(keys);
     return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "core/import.h"
+#include "util/log.h"
 #include "core/password.h"
 #include "core/sessions.h"
 #include "core/users.h"
@@ -243,6 +244,11 @@ int users_import_command(struct config *cfg, const struct cli_args *args)
     switch (import_run(st, &ctx.set, skip, timefmt_now(), &rep)) {
     case IMPORT_OK:
         printf("imported %zu users, skipped %zu that existed\n", rep.imported, rep.skipped);
+        log_event(LOG_INFO, "users.imported",
+                  (struct log_field[]){LOG_NUM("imported", rep.imported),
+                                       LOG_NUM("skipped", rep.skipped),
+                                       LOG_STR("source", from_db != NULL ? "database" : "csv")},
+                  3);
         rc = EXIT_SUCCESS;
         break;
     case IMPORT_INVALID:

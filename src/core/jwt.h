@@ -5,10 +5,12 @@
 #include <stdint.h>
 
 /* Access tokens: JWS compact serialization (RFC 7515) of JWT claims
- * (RFC 7519), HS256 only. One serialization, the configured algorithm only,
- * claims validated in one place (jwt_verify). */
+ * (RFC 7519), HS256 with a shared secret, or EdDSA, ES256 and RS256 with
+ * asymmetric keys (core/jwk.h). One serialization, the configured
+ * algorithm(s) only, claims validated in one place (jwt_verify). */
 
 typedef struct jwt_key jwt_key;
+typedef struct jwk jwk;
 
 struct jwt_params {
     const char *issuer;   /* NULL: no iss issued, none required */
@@ -32,15 +34,32 @@ enum jwt_status {
     JWT_MALFORMED,     /* not three base64url parts of JSON objects */
     JWT_BAD_HEADER,    /* another algorithm, crit, or a header we do not issue */
     JWT_BAD_SIGNATURE, /* the MAC does not match */
-    JWT_EXPIRED,       /* exp missing or in the past (beyond leeway) */
+    JWT_EXPIRED,       /* exp in the past (beyond leeway) */
     JWT_NOT_YET_VALID, /* nbf in the future (beyond leeway) */
-    JWT_BAD_CLAIMS,    /* iss/aud mismatch, sub/username/sid missing or malformed */
+    JWT_BAD_CLAIMS,    /* iss/aud mismatch, exp/sub/username/sid missing or malformed */
 };
 
 /* Makes a signing and verification key from secret (copied; at least 32
  * bytes is the caller's rule). params' strings are copied too. NULL when out
  * of memory. */
 jwt_key *jwt_key_create(const void *secret, size_t len, const struct jwt_params *params);
+
+/* Makes a key of an asymmetric configuration: signer (NULL: verification
+ * only) signs, with the header {"alg":...,"kid":...,"typ":"JWT"}; signer
+ * and verifiers[0..n) verify tokens whose header names one of them by kid
+ * with that key's algorithm; an HS256 token is never accepted. Takes
+ * ownership of every key given, even on failure (a verifier with the kid of
+ * one before it is freed at once); sets verifiers[i] to NULL. NULL when out
+ * of memory or when no key is given. */
+jwt_key *jwt_key_create_asym(jwk *signer, jwk **verifiers, size_t n,
+                             const struct jwt_params *params);
+
+/* The asymmetric keys of k (0 for HS256), the signer first when there is
+ * one, and the kid of the signer (NULL for HS256 or verification only). */
+size_t jwt_key_count(const jwt_key *k);
+const jwk *jwt_key_at(const jwt_key *k, size_t i);
+const char *jwt_key_kid(const jwt_key *k);
+
 void jwt_key_free(jwt_key *k);
 
 /* Signs claims (iat and exp as given; a random jti is added) into a new
@@ -48,8 +67,10 @@ void jwt_key_free(jwt_key *k);
 char *jwt_sign(const jwt_key *k, const struct jwt_claims *claims);
 
 /* Verifies token (len bytes, need not be NUL-terminated) at time now: exact
- * algorithm, constant-time MAC comparison, then exp (required), nbf, iss,
- * aud with the key's leeway. Fills *out on JWT_OK. */
+ * algorithm (HS256 with a secret; with asymmetric keys the kid's key and its
+ * algorithm), constant-time MAC comparison or the signature check, then exp
+ * (required), nbf, iss, aud with the key's leeway. Fills *out on JWT_OK. A
+ * fuzz target calls it with any bytes. */
 enum jwt_status jwt_verify(const jwt_key *k, const char *token, size_t len, int64_t now,
                            struct jwt_claims *out);
 

@@ -12,7 +12,7 @@ enum outcome {
     OUTCOME_CONFLICT,        /* the username is taken (409) */
     OUTCOME_BAD_CREDENTIALS, /* unknown user or wrong password (401) */
     OUTCOME_UNAUTHENTICATED, /* a route needs a token and none was sent (401) */
-    OUTCOME_TOKEN_INVALID,   /* a token is malformed, badly signed, expired or revoked, or
+    OUTCOME_TOKEN_INVALID,   /* a token is malformed, badly signed, revoked, or
                                 its user is gone (401) */
     OUTCOME_TOKEN_REUSED,    /* a rotated refresh token came back: its session is revoked (401) */
     OUTCOME_FORBIDDEN,       /* a cookie-authenticated change from a foreign Origin (403) */
@@ -20,6 +20,7 @@ enum outcome {
                                 queue: see outcome_detail.retry_after (429) */
     OUTCOME_OVERLOADED,      /* the hashing queue is full: retry soon (503) */
     OUTCOME_UNAVAILABLE,     /* the database cannot be reached: retry later (503) */
+    OUTCOME_TOKEN_EXPIRED,   /* a well-signed access token past its exp (401, detail says so) */
     OUTCOME_ERROR,           /* anything else; logged where it happened (500) */
     /* New outcomes go above ERROR: OUTCOME_COUNT sizes the error map. */
 };

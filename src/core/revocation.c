@@ -22,8 +22,9 @@ struct revset {
     pthread_rwlock_t lock;
     unsigned char key[crypto_shorthash_KEYBYTES];
     struct entry *slots;
-    size_t cap;          /* a power of two */
-    atomic_size_t count; /* read without the lock by the empty-set fast path */
+    size_t cap;                 /* a power of two */
+    atomic_size_t count;        /* read without the lock by the empty-set fast path */
+    atomic_uint_fast64_t added; /* sessions ever added (GET /metrics) */
 };
 
 static size_t slot_of(const revset *r, const char *sid, size_t len)
@@ -111,6 +112,7 @@ int revset_add(revset *r, const char *sid, size_t len, int64_t until)
             e->len = (unsigned char)len;
             memcpy(e->sid, sid, len);
             atomic_fetch_add(&r->count, 1);
+            atomic_fetch_add_explicit(&r->added, 1, memory_order_relaxed);
         }
         if (until > e->until)
             e->until = until;
@@ -151,4 +153,9 @@ size_t revset_purge(revset *r, int64_t now)
 size_t revset_count(revset *r)
 {
     return atomic_load(&r->count);
+}
+
+uint64_t revset_added(revset *r)
+{
+    return atomic_load_explicit(&r->added, memory_order_relaxed);
 }

@@ -33,4 +33,9 @@ size_t revset_purge(revset *r, int64_t now);
 /* The number of entries (expired ones not yet purged included). */
 size_t revset_count(revset *r);
 
+/* The sessions added since the set was made (a session added twice counts
+ * once while it stays in the set), this instance's revocations and those
+ * heard from other instances alike. */
+uint64_t revset_added(revset *r);
+
 #endif

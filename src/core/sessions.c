@@ -43,7 +43,9 @@ static enum outcome issue_access(const struct sessions_deps *d, int64_t user_id,
     snprintf(c.sid, sizeof c.sid, "%s", sid);
     c.iat = now;
     c.exp = now + d->access_ttl;
-    out->access_token = jwt_sign(d->jwt, &c);
+    const keyset_gen *g = keyset_get(d->keys);
+    out->access_token = jwt_sign(keyset_jwt(g), &c);
+    keyset_put(g);
     if (out->access_token == NULL)
         return OUTCOME_ERROR;
     out->expires_in = d->access_ttl;
@@ -272,7 +274,14 @@ enum outcome sessions_refresh(const struct sessions_deps *d, const char *token, 
 enum outcome sessions_verify_access(const struct sessions_deps *d, const char *token, size_t len,
                                     int64_t now, struct jwt_claims *out)
 {
-    if (jwt_verify(d->jwt, token, len, now, out) != JWT_OK)
+    /* The keys as they are now; a reload meanwhile frees them only after
+     * keyset_put. */
+    const keyset_gen *g = keyset_get(d->keys);
+    enum jwt_status st = jwt_verify(keyset_jwt(g), token, len, now, out);
+    keyset_put(g);
+    if (st == JWT_EXPIRED)
+        return OUTCOME_TOKEN_EXPIRED;
+    if (st != JWT_OK)
         return OUTCOME_TOKEN_INVALID;
     /* A revoked session's tokens stay well-signed until they expire; only
      * the revocation set tells them apart (API.md, POST /logout). */

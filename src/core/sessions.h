@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/jwt.h"
+#include "core/keyset.h"
 #include "core/outcome.h"
 #include "core/revocation.h"
 #include "core/users.h"
@@ -22,7 +23,7 @@
 
 struct sessions_deps {
     store *store;
-    const jwt_key *jwt;
+    keyset *keys;     /* signs and verifies access tokens; NULL: issues none */
     long access_ttl;  /* seconds */
     long refresh_ttl; /* seconds */
     long leeway;      /* seconds of clock skew jwt_verify allows past exp */
@@ -63,7 +64,8 @@ enum outcome sessions_open(const struct sessions_deps *d, const struct user *u,
 
 /* Verifies an access token of len bytes at time now: signature and claims
  * (jwt_verify), then sessions_is_revoked. Fills *out on OUTCOME_OK, else
- * OUTCOME_TOKEN_INVALID. Touches no database and allocates nothing: /verify
+ * OUTCOME_TOKEN_EXPIRED for a well-signed token past its exp and
+ * OUTCOME_TOKEN_INVALID for any other refusal. Touches no database and allocates nothing: /verify
  * runs it on the HTTP thread. */
 enum outcome sessions_verify_access(const struct sessions_deps *d, const char *token, size_t len,
                                     int64_t now, struct jwt_claims *out);

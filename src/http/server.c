@@ -2,8 +2,10 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <linux/tcp.h> /* tcp_info with tcpi_bytes_received; glibc's lacks it */
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,8 +19,34 @@
 #include "http/forwarded.h"
 #include "util/log.h"
 #include "util/mediatype.h"
+#include "util/metrics.h"
+#include "util/netaddr.h"
+#include "util/stopper.h"
 
 #define REQUEST_ID_MAX 128
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+/* What a connection is doing, for the read deadlines (conn_sweep):
+ * libmicrohttpd's own timeout is an idle one, so a client that sends a byte
+ * every few seconds would hold a connection for ever without them. */
+enum conn_phase {
+    CONN_WAIT, /* between requests, nothing of the next one seen yet */
+    CONN_HEAD, /* reading a request line and headers */
+    CONN_BODY, /* reading a body */
+    CONN_BUSY, /* the request is in; running or answering */
+};
+
+struct conn {
+    struct conn *prev, *next; /* http_server.conns, under conns_lock */
+    MHD_socket fd;
+    _Atomic int phase;
+    _Atomic int64_t deadline_ms; /* CONN_HEAD, CONN_BODY: monotonic */
+    atomic_uint gen;             /* counts the requests ended */
+    unsigned swept_gen;          /* the sweeper's own, like rx_base */
+    uint64_t rx_base;            /* bytes received when the wait began */
+};
 
 struct http_server {
     struct MHD_Daemon *d;
@@ -30,7 +58,15 @@ struct http_server {
     bool access_log;
     const struct netaddr_cidr *trusted; /* TRUSTED_PROXIES */
     size_t ntrusted;
+    bool count; /* requests count in GET /metrics */
     atomic_uint_fast64_t in_flight;
+    atomic_uint_fast64_t busy;      /* requests fully read and not yet ended */
+    atomic_uint_fast64_t suspended; /* connections handed to a worker */
+    atomic_bool stopping;
+    unsigned header_timeout_ms, body_timeout_ms;
+    pthread_mutex_t conns_lock;
+    struct conn *conns;
+    struct stopper sweeper;
     atomic_uint_fast64_t next_id;
     char id_prefix[17]; /* random per process, so ids differ across restarts */
 };
@@ -49,12 +85,15 @@ struct request {
     size_t body_len;
     bool too_large;
     bool decided; /* reply is final before any handler runs */
+    bool close;   /* answer at once and close the connection */
+    bool counted; /* in srv->busy */
     bool sent;    /* the reply is queued */
     /* A query string that cannot be served: the status and detail of the
      * problem, decided once the route is known (0: the query is fine). */
     int query_status;
     const char *query_detail;
-    struct timespec start;
+    uint64_t start_us; /* monotonic, when the headers were in */
+    bool target_too_long;
     struct sockaddr_storage client; /* the client behind trusted proxies */
     bool admitted;                  /* holds a hashing slot (api_admit) */
 };
@@ -97,6 +136,58 @@ static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const
     /* "Name: value\r\n" as it stood on the wire. */
     s->bytes += strlen(key) + 2 + (value != NULL ? strlen(value) : 0) + 2;
     return MHD_YES;
+}
+
+/* How the request says where its body ends (RFC 9112 §6). */
+struct framing {
+    unsigned content_lengths, transfer_encodings;
+    const char *content_length, *transfer_encoding;
+    bool lengths_differ;
+};
+
+static enum MHD_Result add_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct framing *f = cls;
+
+    (void)kind;
+    if (value == NULL)
+        value = "";
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (f->content_lengths++ > 0 && strcmp(value, f->content_length) != 0)
+            f->lengths_differ = true;
+        f->content_length = value;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encodings++;
+        f->transfer_encoding = value;
+    }
+    return MHD_YES;
+}
+
+/* A request whose body's end could be read two ways is refused, and its
+ * connection closed (RFC 9112 §6.1, §6.3): what follows it on the connection
+ * cannot be told apart from its body. libmicrohttpd takes the first of two
+ * Content-Length headers, and Transfer-Encoding over Content-Length, so a
+ * proxy in front that reads it the other way would see a request of ours as
+ * part of a body, or the end of a body as a request. A repeated, identical
+ * Content-Length is refused too: RFC 9112 allows either, and no client of
+ * ours sends one. Returns the problem's detail, or NULL. */
+static const char *framing_problem(struct MHD_Connection *conn)
+{
+    struct framing f = {0};
+
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, add_framing, &f);
+    if (f.transfer_encodings > 0 && f.content_lengths > 0)
+        return "Transfer-Encoding and Content-Length together";
+    if (f.content_lengths > 1)
+        return f.lengths_differ ? "Content-Length given twice, with different values"
+                                : "Content-Length given twice";
+    /* Only chunked is read (libmicrohttpd would read any other coding to
+     * the end of the connection). */
+    if (f.transfer_encodings > 1 ||
+        (f.transfer_encodings == 1 && strcasecmp(f.transfer_encoding, "chunked") != 0))
+        return "Transfer-Encoding other than chunked";
+    return NULL;
 }
 
 /* Content-Type must be application/json; parameters may follow, but a
@@ -160,6 +251,13 @@ static void decide(struct request *rq, int status, const char *detail)
     rq->decided = true;
 }
 
+/* Refuses the request at once, before any body, and closes the connection. */
+static void decide_close(struct request *rq, int status, const char *detail)
+{
+    decide(rq, status, detail);
+    rq->close = true;
+}
+
 /* True when a Content-Length announces more than we accept (libmicrohttpd
  * has already refused one that is not a number). */
 static bool body_too_large(const char *cl)
@@ -177,9 +275,18 @@ static void check_head(struct request *rq)
     bool known;
     struct header_sum hs = {0};
 
+    if (rq->target_too_long) {
+        decide(rq, 414, "request target exceeds " STR(HTTP_MAX_TARGET) " bytes");
+        return;
+    }
     MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, add_header_size, &hs);
     if (hs.bytes > HTTP_MAX_HEADERS) {
         decide(rq, 431, "request headers exceed 16384 bytes");
+        return;
+    }
+    const char *framing = framing_problem(rq->conn);
+    if (framing != NULL) {
+        decide_close(rq, 400, framing);
         return;
     }
     rq->route = find_route(rq->srv, rq->api.path, rq->api.method, &known);
@@ -279,9 +386,13 @@ static void append_body(struct request *rq, const char *data, size_t len)
     rq->body_len += len;
 }
 
-static void add_common_headers(struct MHD_Response *resp, const struct request *rq)
+/* Returns false when a header of the handler's own could not be added
+ * (libmicrohttpd refuses an empty value and any CR or LF, and fails without
+ * memory): the answer would then say less than the handler meant. */
+static bool add_common_headers(struct MHD_Response *resp, const struct request *rq)
 {
     const struct reply *r = &rq->reply;
+    bool all = true;
 
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
@@ -296,8 +407,12 @@ static void add_common_headers(struct MHD_Response *resp, const struct request *
         snprintf(v, sizeof v, "%u", r->retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
     }
+    if (rq->close || atomic_load(&rq->srv->stopping))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     for (int i = 0; i < r->nheaders; i++)
-        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+        if (MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value) != MHD_YES)
+            all = false;
+    return all;
 }
 
 static void free_body_cb(void *p)
@@ -313,6 +428,10 @@ static enum MHD_Result send_reply(struct request *rq)
     if (rq->sent)
         return MHD_YES;
     rq->sent = true;
+    if (!rq->counted) {
+        rq->counted = true;
+        atomic_fetch_add(&rq->srv->busy, 1);
+    }
     if (r->status == 0)
         errors_problem(r, OUTCOME_ERROR, NULL);
     /* The response takes the body; MHD frees it when sent. Tokens in it are
@@ -328,7 +447,20 @@ static enum MHD_Result send_reply(struct request *rq)
         return MHD_NO;
     r->body = NULL;
     r->body_len = 0;
-    add_common_headers(resp, rq);
+    if (!add_common_headers(resp, rq) && r->status < 300) {
+        /* Fail closed: a /verify without its X-Auth-Username must not pass
+         * as a success (a proxy would let the request through unnamed). */
+        MHD_destroy_response(resp);
+        rq->sent = false;
+        reply_free(r);
+        memset(r, 0, sizeof *r);
+        errors_problem(r,
+                       rq->route != NULL && rq->route->auth != API_AUTH_NONE
+                           ? OUTCOME_UNAUTHENTICATED
+                           : OUTCOME_ERROR,
+                       NULL);
+        return send_reply(rq);
+    }
     enum MHD_Result ok = MHD_queue_response(rq->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ok;
@@ -337,6 +469,7 @@ static enum MHD_Result send_reply(struct request *rq)
 static void run_job(void *arg)
 {
     struct request *rq = arg;
+    http_server *srv = rq->srv; /* rq may be freed once resumed */
 
     /* Routes that run here have their token verified here (check_head). */
     if (rq->route->auth == API_AUTH_NONE || api_authenticate(rq->route, &rq->api, &rq->reply))
@@ -346,10 +479,9 @@ static void run_job(void *arg)
     atomic_store(&rq->state, REQ_DONE);
     /* Resuming publishes the reply to the HTTP thread (MHD takes a lock). */
     MHD_resume_connection(rq->conn);
+    /* After the call: the daemon must outlive it (http_stop). */
+    atomic_fetch_sub(&srv->suspended, 1);
 }
-
-#define STR_(x) #x
-#define STR(x)  STR_(x)
 
 /* util/form.c, not libmicrohttpd's GET arguments: libmicrohttpd decodes
  * leniently (a stray '%' or "%zz" passes as is, and a "%00" silently cuts a
@@ -381,6 +513,124 @@ int http_query_parse(const char *q, size_t len, struct form *out, const char **d
     return 0;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static struct conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* Starts a read deadline (CONN_HEAD, CONN_BODY) or ends it. */
+static void conn_set(struct conn *c, enum conn_phase phase, unsigned timeout_ms)
+{
+    if (c == NULL)
+        return;
+    if (phase == CONN_HEAD || phase == CONN_BODY)
+        atomic_store(&c->deadline_ms, now_ms() + timeout_ms);
+    atomic_store(&c->phase, phase);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    http_server *srv = cls;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct conn *c = calloc(1, sizeof *c);
+        /* Without one the connection has only the idle timeout. */
+        if (c == NULL || ci == NULL) {
+            free(c);
+            return;
+        }
+        c->fd = ci->connect_fd;
+        atomic_init(&c->phase, CONN_WAIT);
+        pthread_mutex_lock(&srv->conns_lock);
+        c->next = srv->conns;
+        if (srv->conns != NULL)
+            srv->conns->prev = c;
+        srv->conns = c;
+        pthread_mutex_unlock(&srv->conns_lock);
+        *socket_context = c;
+        return;
+    }
+    /* Closed: libmicrohttpd closes the socket after this returns, so the
+     * sweeper never shuts down a descriptor that was reused. */
+    struct conn *c = *socket_context;
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&srv->conns_lock);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&srv->conns_lock);
+    free(c);
+    *socket_context = NULL;
+}
+
+/* Bytes the kernel has received on fd in all (0 when it cannot say). */
+static uint64_t bytes_received(MHD_socket fd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+        return 0;
+    return ti.tcpi_bytes_received;
+}
+
+/* Once a second: a connection between requests whose next request has
+ * begun to arrive (the kernel counted new bytes) gets its header deadline;
+ * one past its header or body deadline is shut down, which libmicrohttpd
+ * sees as the client leaving and closes. A connection that sends nothing
+ * is left to libmicrohttpd's idle timeout. */
+static void *conn_sweep(void *arg)
+{
+    http_server *srv = arg;
+
+    while (!stopper_wait(&srv->sweeper, 1000)) {
+        int64_t now = now_ms();
+        pthread_mutex_lock(&srv->conns_lock);
+        for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+            int phase = atomic_load(&c->phase);
+            if (phase == CONN_WAIT) {
+                unsigned gen = atomic_load(&c->gen);
+                uint64_t rx = bytes_received(c->fd);
+                if (gen != c->swept_gen) {
+                    c->swept_gen = gen;
+                    c->rx_base = rx;
+                } else if (rx > c->rx_base) {
+                    /* Unless the HTTP thread has moved on meanwhile. */
+                    int expect = CONN_WAIT;
+                    if (atomic_compare_exchange_strong(&c->phase, &expect, CONN_HEAD))
+                        atomic_store(&c->deadline_ms, now + srv->header_timeout_ms);
+                }
+            } else if ((phase == CONN_HEAD || phase == CONN_BODY) &&
+                       now > atomic_load(&c->deadline_ms)) {
+                shutdown(c->fd, SHUT_RDWR);
+                atomic_store(&c->phase, CONN_BUSY); /* once */
+            }
+        }
+        pthread_mutex_unlock(&srv->conns_lock);
+    }
+    return NULL;
+}
+
 /* libmicrohttpd calls this with the request line's target before it splits
  * off and decodes the query in place; it is the one moment the raw query
  * can be seen. The request object is made here (libmicrohttpd then hands it
@@ -393,11 +643,17 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     struct request *rq = calloc(1, sizeof *rq);
     const char *q = strchr(uri, '?');
 
-    (void)conn;
+    /* The request line is in: its headers have until the deadline, if the
+     * sweeper has not started it already. */
+    struct conn *c = conn_of(conn);
+    if (c != NULL && atomic_load(&c->phase) == CONN_WAIT)
+        conn_set(c, CONN_HEAD, srv->header_timeout_ms);
     if (rq == NULL)
         return NULL;
     rq->srv = srv;
-    if (q != NULL)
+    if (strlen(uri) > HTTP_MAX_TARGET)
+        rq->target_too_long = true;
+    else if (q != NULL)
         rq->query_status =
             http_query_parse(q + 1, strlen(q + 1), &rq->api.query, &rq->query_detail);
     return rq;
@@ -422,18 +678,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->api.method = method;
         rq->api.client = forwarded_resolve(conn, ci != NULL ? ci->client_addr : NULL, srv->trusted,
                                            srv->ntrusted, &rq->client);
-        if (srv->access_log)
-            clock_gettime(CLOCK_MONOTONIC, &rq->start);
+        rq->api.request_id = rq->request_id;
+        rq->start_us = metrics_now_us();
         /* In flight from here: a client still sending its headers does
          * not hold up a shutdown. */
         atomic_fetch_add(&srv->in_flight, 1);
         set_request_id(rq);
-        check_head(rq);
+        if (atomic_load(&srv->stopping)) {
+            reply_problem(&rq->reply, 503, "the server is shutting down");
+            rq->decided = rq->close = true;
+        } else {
+            check_head(rq);
+        }
         /* A refused request with a body is answered now, before the body is
          * read (libmicrohttpd then closes the connection). Otherwise the
          * answer waits for the next call: answering on the first one would
          * make libmicrohttpd close a keep-alive connection for nothing. */
-        if (rq->decided && has_body(conn))
+        bool body = has_body(conn), now = rq->decided && (body || rq->close);
+        conn_set(conn_of(conn), body && !now ? CONN_BODY : CONN_BUSY, srv->body_timeout_ms);
+        if (now)
             return send_reply(rq);
         return MHD_YES;
     }
@@ -450,6 +713,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
 
     /* The whole request is here. */
+    conn_set(conn_of(conn), CONN_BUSY, 0);
+    if (!rq->counted) {
+        rq->counted = true;
+        atomic_fetch_add(&srv->busy, 1);
+    }
     if (rq->decided)
         return send_reply(rq);
     if (rq->route->body != API_BODY_NONE) {
@@ -473,6 +741,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return send_reply(rq);
         rq->admitted = true;
     }
+    /* Counted before stopping is read, as http_stop sets stopping before
+     * reading the count: either it waits for this one or this one sees it
+     * stopping and never suspends. */
+    atomic_fetch_add(&srv->suspended, 1);
+    if (atomic_load(&srv->stopping)) {
+        atomic_fetch_sub(&srv->suspended, 1);
+        if (rq->admitted)
+            api_release(rq->route, &rq->api);
+        reply_free(&rq->reply);
+        memset(&rq->reply, 0, sizeof rq->reply);
+        reply_problem(&rq->reply, 503, "the server is shutting down");
+        return send_reply(rq);
+    }
     /* Suspend before queueing: the worker may finish and resume at once. */
     atomic_store(&rq->state, REQ_RUNNING);
     MHD_suspend_connection(conn);
@@ -482,8 +763,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         errors_problem(&rq->reply, OUTCOME_OVERLOADED, NULL);
         atomic_store(&rq->state, REQ_DONE);
         MHD_resume_connection(conn);
+        atomic_fetch_sub(&srv->suspended, 1);
     }
     return MHD_YES;
+}
+
+/* Counts the request for GET /metrics (by route, never by raw path) and
+ * writes its access log line. The method and path are the client's: the
+ * log escapes them (util/log.h), so that no byte of theirs can forge a
+ * line. */
+static void request_done(http_server *srv, struct request *rq, bool completed)
+{
+    uint64_t us = metrics_now_us() - rq->start_us;
+    int route = rq->route != NULL ? (int)(rq->route - srv->routes) : -1;
+    char client[NETADDR_MAX];
+
+    if (srv->count)
+        metrics_http_observe(route, rq->reply.status, us);
+    if (!srv->access_log || !log_enabled(LOG_INFO))
+        return;
+    struct log_field f[] = {
+        LOG_STR("request_id", rq->request_id),
+        LOG_STR("client", rq->api.client != NULL
+                              ? netaddr_format(rq->api.client, client, sizeof client)
+                              : NULL),
+        LOG_STR("method", rq->api.method),
+        LOG_STR("route", rq->route != NULL ? rq->route->path : NULL),
+        LOG_STR("path", rq->api.path),
+        LOG_NUM("status", rq->reply.status),
+        LOG_NUM("duration_ms", (double)(us / 10) / 100.0),
+        LOG_STR("aborted", completed ? NULL : "true"),
+    };
+    log_event(LOG_INFO, "access", f, sizeof f / sizeof f[0]);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -491,30 +802,26 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     http_server *srv = cls;
     struct request *rq = *con_cls;
+    struct conn *c = conn_of(conn);
 
-    (void)conn;
+    /* The connection waits for its next request. */
+    if (c != NULL) {
+        atomic_fetch_add(&c->gen, 1);
+        atomic_store(&c->phase, CONN_WAIT);
+    }
     if (rq == NULL)
         return;
     /* A request libmicrohttpd refused before its headers were complete
      * never reached on_request: not in flight, nothing to log, only memory
      * to free. */
     bool started = rq->conn != NULL;
-    if (srv->access_log && started) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double ms = (double)(now.tv_sec - rq->start.tv_sec) * 1e3 +
-                    (double)(now.tv_nsec - rq->start.tv_nsec) / 1e6;
-        char client[NETADDR_MAX];
-        /* The client as throttling counts it: behind TRUSTED_PROXIES, the
-         * one they name. */
-        log_info("%s %s %d %.1fms id=%s client=%s%s", rq->api.method, rq->api.path,
-                 rq->reply.status, ms, rq->request_id,
-                 netaddr_format(rq->api.client, client, sizeof client),
-                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
-    }
+    if (started)
+        request_done(srv, rq, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     free_body(rq);
     form_free(&rq->api.query);
     reply_free(&rq->reply);
+    if (rq->counted)
+        atomic_fetch_sub(&srv->busy, 1);
     free(rq);
     *con_cls = NULL;
     if (started)
@@ -569,6 +876,13 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     s->access_log = opt->access_log;
     s->trusted = opt->trusted_proxies;
     s->ntrusted = opt->ntrusted_proxies;
+    s->count = opt->count_metrics;
+    for (size_t i = 0; s->count && i < nroutes; i++)
+        metrics_http_route(i, routes[i].method, routes[i].path);
+    s->header_timeout_ms = opt->header_timeout_s * 1000;
+    s->body_timeout_ms = opt->body_timeout_s * 1000;
+    pthread_mutex_init(&s->conns_lock, NULL);
+    stopper_init(&s->sweeper);
     randombytes_buf(rnd, sizeof rnd);
     sodium_bin2hex(s->id_prefix, sizeof s->id_prefix, rnd, sizeof rnd);
 
@@ -577,7 +891,9 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, s},
         {MHD_OPTION_SOCK_ADDR, 0, sa},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)opt->max_connections, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)opt->max_connections_per_address, NULL},
         /* Room for 16 KiB of headers, the request line, libmicrohttpd's
          * copy of a Cookie header while it parses it, and the response
          * headers: 48 KiB (32 KiB refused a legal 15 KiB cookie). Anything
@@ -585,7 +901,7 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
          * zeroes the whole pool for every request on a connection, so a
          * larger pool costs throughput (64 KiB: 11% of CPU on /verify). */
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(48 * 1024), NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)opt->idle_timeout_s, NULL},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s},
         {opt->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)opt->threads,
@@ -597,6 +913,14 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     if (s->d == NULL) {
         snprintf(err, errlen, "cannot listen on %s:%u (address in use or not permitted)", opt->host,
                  opt->port);
+        pthread_mutex_destroy(&s->conns_lock);
+        free(s);
+        return NULL;
+    }
+    if (stopper_start(&s->sweeper, conn_sweep, s) != 0) {
+        snprintf(err, errlen, "cannot start the connection deadline thread");
+        MHD_stop_daemon(s->d);
+        pthread_mutex_destroy(&s->conns_lock);
         free(s);
         return NULL;
     }
@@ -610,15 +934,24 @@ void http_stop(http_server *s, unsigned grace_ms)
     MHD_socket fd = MHD_quiesce_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
-    /* In-flight requests, those on workers included, finish and answer. */
-    for (unsigned waited = 0; atomic_load(&s->in_flight) > 0 && waited < grace_ms; waited += 10)
+    /* From here a request that arrives on an open connection is answered
+     * 503 with Connection: close, and none is handed to a worker. */
+    atomic_store(&s->stopping, true);
+    /* Requests fully read, those on workers included, finish and answer. A
+     * client still sending its headers or body is not waited for: its
+     * connection is closed with the daemon. */
+    for (unsigned waited = 0; atomic_load(&s->busy) > 0 && waited < grace_ms; waited += 10)
         usleep(10 * 1000);
-    if (atomic_load(&s->in_flight) > 0)
-        log_warn("stopping with %" PRIuFAST64 " requests unfinished", atomic_load(&s->in_flight));
-    /* A job still on a worker resumes its connection when done; the daemon
-     * must outlive that call. Jobs are bounded (one hash, a few queries). */
-    while (pool_pending(s->hashers) > 0 || pool_pending(s->db) > 0)
+    if (atomic_load(&s->busy) > 0)
+        log_warn("stopping with %" PRIuFAST64 " requests unanswered", atomic_load(&s->busy));
+    /* libmicrohttpd aborts the process when stopped with a connection still
+     * suspended; a job on a worker resumes its connection when done, and the
+     * daemon must outlive that call. Jobs are bounded (one hash, a few
+     * queries). */
+    while (atomic_load(&s->suspended) > 0)
         usleep(10 * 1000);
+    stopper_stop(&s->sweeper);
     MHD_stop_daemon(s->d);
+    pthread_mutex_destroy(&s->conns_lock);
     free(s);
 }

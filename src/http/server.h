@@ -15,6 +15,7 @@ typedef struct http_server http_server;
 
 #define HTTP_MAX_BODY    16384 /* bytes; exactly this much is accepted */
 #define HTTP_MAX_HEADERS 16384 /* bytes of request headers in all */
+#define HTTP_MAX_TARGET  8192  /* bytes of the request target (path and query); past it 414 */
 /* The query string: at most this many parameters and bytes (as sent, before
  * decoding); past either, 400. No endpoint reads more than one parameter,
  * and the bound keeps the parse of a hostile query short. */
@@ -26,11 +27,16 @@ struct http_options {
     unsigned port;
     unsigned threads;
     unsigned max_connections;
+    unsigned max_connections_per_address; /* 0: no limit */
+    unsigned idle_timeout_s;              /* nothing sent or received */
+    unsigned header_timeout_s;            /* from a request's first byte to its last header */
+    unsigned body_timeout_s;              /* from the last header to the body's end */
     bool access_log;
     /* TRUSTED_PROXIES: peers whose Forwarded / X-Forwarded-For name the
      * client (http/forwarded.h); must outlive the server. */
     const struct netaddr_cidr *trusted_proxies;
     size_t ntrusted_proxies;
+    bool count_metrics;           /* count requests in GET /metrics (util/metrics.h) */
     struct sockaddr_storage addr; /* host and port, resolved by the caller */
     socklen_t addrlen;
 };

@@ -330,10 +330,31 @@ static const char *asyncpg_timeout(const char *v, char *buf, size_t cap)
     return buf;
 }
 
+/* True when the query q may hold a password: a "password" parameter, or
+ * a name written with percent-encoding (which could spell it). */
+static bool query_has_password(const char *q)
+{
+    for (;;) {
+        size_t len = strcspn(q, "&");
+        size_t klen = strcspn(q, "=&");
+        if ((klen == 8 && strncmp(q, "password", 8) == 0) || memchr(q, '%', klen) != NULL)
+            return true;
+        if (q[len] == '\0')
+            return false;
+        q += len + 1;
+    }
+}
+
 static int parse_query(struct pgurl *u, const char *q, char *err, size_t errlen)
 {
     PQconninfoOption *opts;
     int rc = -1;
+    /* With a password among the parameters, an unknown name is not shown:
+     * an unencoded '&' in that password makes its rest pass for a
+     * parameter, name and all, and the message would show that part of it.
+     * (A password in the user information cannot spill into the query: an
+     * unencoded '?' in it leaves an '@' after the host, refused above.) */
+    bool hide_names = query_has_password(q);
 
     if (pq_load(err, errlen) != 0)
         return -1;
@@ -388,6 +409,11 @@ static int parse_query(struct pgurl *u, const char *q, char *err, size_t errlen)
             }
         } else if (pgurl_ignored(key)) {
             note_ignored(u, key);
+        } else if (!libpq_knows(opts, key) && hide_names) {
+            snprintf(err, errlen,
+                     "DATABASE_URL: unknown parameter (its name is not shown, as it may be part "
+                     "of the password: percent-encode '&' in a password as %%26)");
+            bad = 1;
         } else if (!libpq_knows(opts, key)) {
             snprintf(err, errlen,
                      "DATABASE_URL: unknown parameter \"%.40s\" (libpq connection keywords "

@@ -2,6 +2,7 @@
  * statement helpers every operation uses (store__*). */
 #include "store/store.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,47 @@
 #include "store/driver.h"
 #include "store/pgurl.h"
 #include "util/log.h"
+
+/* For GET /metrics: connections held right now, and failed calls. One store
+ * is open per process; the counters are the process's. */
+static atomic_uint_fast64_t conns_in_use;
+static atomic_uint_fast64_t calls_unavailable;
+static atomic_uint_fast64_t calls_failed;
+
+/* Counts a failure; returns rc. */
+static enum store_status count_status(enum store_status rc)
+{
+    if (rc == STORE_UNAVAILABLE)
+        atomic_fetch_add_explicit(&calls_unavailable, 1, memory_order_relaxed);
+    else if (rc == STORE_ERROR)
+        atomic_fetch_add_explicit(&calls_failed, 1, memory_order_relaxed);
+    return rc;
+}
+
+static enum store_status conn_acquire(store *s, struct store_conn **c)
+{
+    enum store_status rc = s->drv->acquire(s->db, c);
+
+    if (rc == STORE_OK)
+        atomic_fetch_add_explicit(&conns_in_use, 1, memory_order_relaxed);
+    return count_status(rc);
+}
+
+/* counted: the connection was taken by conn_acquire (the migration takes
+ * its own from the driver). */
+static void conn_release(store *s, struct store_conn *c, bool counted)
+{
+    s->drv->release(s->db, c);
+    if (counted)
+        atomic_fetch_sub_explicit(&conns_in_use, 1, memory_order_relaxed);
+}
+
+void store_stats(struct store_stats *out)
+{
+    out->in_use = atomic_load_explicit(&conns_in_use, memory_order_relaxed);
+    out->unavailable = atomic_load_explicit(&calls_unavailable, memory_order_relaxed);
+    out->failed = atomic_load_explicit(&calls_failed, memory_order_relaxed);
+}
 
 #define STMT_KIND_READ           true
 #define STMT_KIND_WRITE          false
@@ -81,13 +123,14 @@ const char *store_sqlite_path(const store *s)
 enum store_status store_begin(store *s, store_tx *tx)
 {
     *tx = (store_tx){.s = s};
-    enum store_status rc = s->drv->acquire(s->db, &tx->c);
+    enum store_status rc = conn_acquire(s, &tx->c);
 
     if (rc != STORE_OK)
         return rc;
+    tx->counted = true;
     rc = s->drv->begin(tx->c, BEGIN_WRITE);
     if (rc != STORE_OK) {
-        s->drv->release(s->db, tx->c);
+        conn_release(s, tx->c, true);
         tx->c = NULL;
     }
     return rc;
@@ -102,9 +145,9 @@ enum store_status store_commit(store_tx *tx)
         rc = drv->commit(tx->c);
     else
         drv->rollback(tx->c);
-    drv->release(tx->s->db, tx->c);
+    conn_release(tx->s, tx->c, tx->counted);
     tx->c = NULL;
-    return rc;
+    return count_status(rc);
 }
 
 void store_rollback(store_tx *tx)
@@ -112,14 +155,14 @@ void store_rollback(store_tx *tx)
     if (tx->c == NULL)
         return;
     tx->s->drv->rollback(tx->c);
-    tx->s->drv->release(tx->s->db, tx->c);
+    conn_release(tx->s, tx->c, tx->counted);
     tx->c = NULL;
 }
 
 enum store_status store__take(store *s, store_tx *tx, struct store_conn **c)
 {
     if (tx == NULL)
-        return s->drv->acquire(s->db, c);
+        return conn_acquire(s, c);
     /* A failed transaction runs nothing more; commit will roll it back. */
     if (tx->failed != STORE_OK)
         return tx->failed;
@@ -130,10 +173,10 @@ enum store_status store__take(store *s, store_tx *tx, struct store_conn **c)
 enum store_status store__give(store *s, store_tx *tx, struct store_conn *c, enum store_status rc)
 {
     if (tx == NULL)
-        s->drv->release(s->db, c);
+        conn_release(s, c, true);
     else if (rc != STORE_OK && tx->failed == STORE_OK)
         tx->failed = rc;
-    return rc;
+    return count_status(rc);
 }
 
 enum store_status store__open(store *s, store_tx *tx, enum store_stmt id, struct store_query *q)
@@ -205,9 +248,9 @@ enum store_status store__close(struct store_query *q, enum store_status rc)
         return rc;
     q->s->drv->end(q->c);
     if (q->own)
-        q->s->drv->release(q->s->db, q->c);
+        conn_release(q->s, q->c, true);
     q->c = NULL;
-    return rc;
+    return count_status(rc);
 }
 
 enum store_status store_ping(store *s)

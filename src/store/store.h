@@ -64,6 +64,17 @@ enum store_status store_open(const char *url, const struct store_options *opt, s
 /* Closes every connection and frees s. No transaction may be open. */
 void store_close(store *s);
 
+/* What GET /metrics shows of the database: connections held right now, and
+ * calls that failed since start, because the database could not be reached
+ * (or timed out) or for another reason. Counted for the whole process. */
+struct store_stats {
+    uint64_t in_use;
+    uint64_t unavailable;
+    uint64_t failed;
+};
+
+void store_stats(struct store_stats *out);
+
 /* The file a SQLite store lives in (for the generated secret key beside it),
  * or NULL for a server database. */
 const char *store_sqlite_path(const store *s);
@@ -77,6 +88,7 @@ typedef struct store_tx {
     store *s;
     struct store_conn *c;
     enum store_status failed; /* the first failure inside it, or STORE_OK */
+    bool counted;             /* its connection counts as in use (store_stats) */
 } store_tx;
 
 /* Takes a connection and begins a transaction that takes the write lock up

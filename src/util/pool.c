@@ -6,9 +6,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "util/metrics.h"
+
 struct job {
     pool_fn fn;
     void *arg;
+    uint64_t queued_us; /* when it was queued, for the wait histogram */
 };
 
 struct pool {
@@ -20,6 +23,9 @@ struct pool {
     unsigned nthreads;
     int niceness;
     pthread_t *threads;
+    /* For GET /metrics; counted without the lock. */
+    atomic_uint_fast64_t rejected;
+    struct metrics_histogram wait;
 };
 
 static void *pool_worker(void *arg)
@@ -41,6 +47,7 @@ static void *pool_worker(void *arg)
         p->count--;
         p->running++;
         pthread_mutex_unlock(&p->lock);
+        metrics_observe(&p->wait, metrics_now_us() - j.queued_us);
         j.fn(j.arg);
         pthread_mutex_lock(&p->lock);
         p->running--;
@@ -82,15 +89,18 @@ fail:
 int pool_submit(pool *p, pool_fn fn, void *arg)
 {
     int rc = -1;
+    uint64_t now = metrics_now_us();
 
     pthread_mutex_lock(&p->lock);
     if (!p->stopping && p->count < p->cap) {
-        p->ring[(p->head + p->count) % p->cap] = (struct job){fn, arg};
+        p->ring[(p->head + p->count) % p->cap] = (struct job){fn, arg, now};
         p->count++;
         pthread_cond_signal(&p->nonempty);
         rc = 0;
     }
     pthread_mutex_unlock(&p->lock);
+    if (rc != 0)
+        atomic_fetch_add_explicit(&p->rejected, 1, memory_order_relaxed);
     return rc;
 }
 
@@ -100,6 +110,18 @@ unsigned pool_pending(pool *p)
     unsigned n = p->count + p->running;
     pthread_mutex_unlock(&p->lock);
     return n;
+}
+
+void pool_stats(pool *p, struct pool_stats *out)
+{
+    pthread_mutex_lock(&p->lock);
+    out->queued = p->count;
+    out->running = p->running;
+    out->capacity = p->cap;
+    out->threads = p->nthreads;
+    pthread_mutex_unlock(&p->lock);
+    out->rejected = atomic_load_explicit(&p->rejected, memory_order_relaxed);
+    out->wait = &p->wait;
 }
 
 void pool_destroy(pool *p)

@@ -2,6 +2,9 @@
 #define GH_UTIL_POOL_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "util/metrics.h"
 
 /* A fixed set of worker threads fed by a bounded FIFO queue. Slow work
  * (password hashing, database calls) runs here so that the HTTP threads
@@ -22,6 +25,17 @@ int pool_submit(pool *p, pool_fn fn, void *arg);
 
 /* The number of jobs queued or running right now. */
 unsigned pool_pending(pool *p);
+
+/* What GET /metrics shows of a pool. */
+struct pool_stats {
+    unsigned queued, running; /* right now */
+    unsigned capacity;        /* jobs that may wait */
+    unsigned threads;
+    uint64_t rejected; /* submissions refused (queue full or stopping) since start */
+    const struct metrics_histogram *wait; /* time from submission to a worker taking the job */
+};
+
+void pool_stats(pool *p, struct pool_stats *out);
 
 /* Runs every queued job to completion, then joins and frees the workers. */
 void pool_destroy(pool *p);

@@ -47,7 +47,10 @@ PASSWORD = "correct-horse-battery-9"
 SETTINGS = (
     "DATABASE_URL",
     "SECRET_KEY",
+    "SECRET_KEY_FILE",
     "ALGORITHM",
+    "JWT_PRIVATE_KEY_FILE",
+    "JWT_VERIFY_KEYS_DIR",
     "ACCESS_TOKEN_EXPIRE_MINUTES",
     "REFRESH_TOKEN_EXPIRE_DAYS",
     "JWT_ISSUER",
@@ -63,6 +66,10 @@ SETTINGS = (
     "QUEUE_SIZE",
     "HTTP_THREADS",
     "MAX_CONNECTIONS",
+    "MAX_CONNECTIONS_PER_ADDRESS",
+    "IDLE_TIMEOUT_SECONDS",
+    "HEADER_TIMEOUT_SECONDS",
+    "BODY_TIMEOUT_SECONDS",
     "ACCESS_LOG",
     "DB_POOL_SIZE",
     "DB_CONNECT_TIMEOUT_SECONDS",
@@ -82,6 +89,10 @@ SETTINGS = (
     "THROTTLE_TABLE_SIZE",
     "HASH_JOBS_PER_ADDRESS",
     "TRUSTED_PROXIES",
+    "METRICS",
+    "METRICS_ADDRESS",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
 )
 
 # Every test client is 127.0.0.1, so the default limits of throttling (a few
@@ -111,6 +122,7 @@ TITLES = {
     405: {"Method Not Allowed"},
     409: {"Conflict"},
     413: {"Payload Too Large", "Content Too Large", "Request Entity Too Large"},
+    414: {"URI Too Long"},
     415: {"Unsupported Media Type"},
     422: {"Unprocessable Entity", "Unprocessable Content"},
     429: {"Too Many Requests"},

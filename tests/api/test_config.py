@@ -63,6 +63,11 @@ BAD_SETTINGS = [
     ("HTTP_THREADS", "-1"),
     ("DATABASE_URL", "mysql://x"),
     ("DATABASE_URL", "not a url"),
+    ("LOG_FORMAT", "xml"),
+    ("LOG_LEVEL", "verbose"),
+    ("METRICS", "maybe"),
+    ("METRICS_ADDRESS", "9100"),
+    ("METRICS_ADDRESS", "127.0.0.1:0"),
 ]
 
 

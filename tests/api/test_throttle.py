@@ -249,8 +249,8 @@ def test_access_log_shows_the_client_throttling_counts(make_server):
     while time.monotonic() < deadline and not all(r in srv.stderr() for r in ids):
         time.sleep(0.05)
     lines = srv.stderr().splitlines()
-    got = {rid: next(line for line in lines if f"id={rid}" in line) for rid in ids}
-    expect = ["client=203.0.113.5", "client=127.0.0.2", "client=127.0.0.1"]
+    got = {rid: next(line for line in lines if f'request_id="{rid}"' in line) for rid in ids}
+    expect = ['client="203.0.113.5"', 'client="127.0.0.2"', 'client="127.0.0.1"']
     for (rid, line), want in zip(got.items(), expect):
         assert want in line, (line, ids[rid])
 

@@ -41,6 +41,7 @@
     X(b64_rejects_trailing_bits)                                                                   \
     X(b64_capacity)                                                                                \
     X(b64_alphabet_every_byte)                                                                     \
+    X(b64_public_decoder_agrees)                                                                   \
     X(jwt_round_trip)                                                                              \
     X(jwt_round_trip_iss_aud)                                                                      \
     X(jwt_header_segment)                                                                          \
@@ -73,6 +74,15 @@
     X(jwt_duplicate_keys)                                                                          \
     X(jwt_payload_not_object)                                                                      \
     X(jwt_status_str)                                                                              \
+    X(jwk_signatures_cross_checked_with_openssl)                                                   \
+    X(jwk_kid_rfc8037_vector)                                                                      \
+    X(jwk_kid_rfc7638_vector)                                                                      \
+    X(jwk_refusals)                                                                                \
+    X(jwt_asymmetric_rules)                                                                        \
+    X(keyset_reload)                                                                               \
+    X(keyset_hs256_jwks_empty)                                                                     \
+    X(keyset_secret_file_race)                                                                     \
+    X(keyset_read_secret_file)                                                                     \
     X(password_min_length_code_points)                                                             \
     X(password_bcrypt_byte_limit)                                                                  \
     X(password_argon2_byte_limit)                                                                  \
@@ -110,8 +120,12 @@
     X(config_flag_equals_form)                                                                     \
     X(config_first_arg)                                                                            \
     X(config_unknown_flag)                                                                         \
+    X(config_unknown_flag_hides_value)                                                             \
+    X(config_logs_and_metrics)                                                                     \
     X(config_flag_needs_value)                                                                     \
     X(config_bad_numbers)                                                                          \
+    X(config_secret_key_file)                                                                      \
+    X(config_algorithm_keys)                                                                       \
     X(config_secret_key_length)                                                                    \
     X(config_algorithm)                                                                            \
     X(config_password_hash)                                                                        \
@@ -142,6 +156,15 @@
     X(pool_submit_full_queue)                                                                      \
     X(pool_destroy_drains)                                                                         \
     X(pool_create_rejects_zero)                                                                    \
+    X(metrics_label_escaping)                                                                      \
+    X(metrics_family_and_values)                                                                   \
+    X(metrics_histogram_cumulative)                                                                \
+    X(metrics_http_routes_bounded)                                                                 \
+    X(log_escape_controls)                                                                         \
+    X(log_escape_quotes)                                                                           \
+    X(log_escape_utf8)                                                                             \
+    X(log_escape_truncates_whole)                                                                  \
+    X(log_parse_settings)                                                                          \
     X(reply_problem_body)                                                                          \
     X(reply_problem_escapes)                                                                       \
     X(reply_problem_deterministic)                                                                 \

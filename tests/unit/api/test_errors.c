@@ -61,6 +61,9 @@ static const struct expected expected[] = {
      PROBLEM("Service Unavailable", 503, "the server is busy; retry later"), NULL, 1},
     {OUTCOME_UNAVAILABLE, 503,
      PROBLEM("Service Unavailable", 503, "the database is unavailable; retry later"), NULL, 1},
+    {OUTCOME_TOKEN_EXPIRED, 401,
+     PROBLEM("Unauthorized", 401, "Could not validate credentials: the token has expired"),
+     "Bearer error=\"invalid_token\", error_description=\"The access token expired\"", 0},
     {OUTCOME_ERROR, 500, PROBLEM("Internal Server Error", 500, "internal error"), NULL, 0},
 };
 
@@ -200,6 +203,10 @@ TEST(errors_oauth_grant_errors)
                 "{\"error\":\"invalid_grant\",\"error_description\":"
                 "\"refresh_token: invalid, expired or revoked\"}",
                 __LINE__);
+    check_oauth(OUTCOME_TOKEN_EXPIRED, NULL,
+                "{\"error\":\"invalid_grant\",\"error_description\":"
+                "\"refresh_token: invalid, expired or revoked\"}",
+                __LINE__);
     check_oauth(OUTCOME_TOKEN_REUSED, NULL,
                 "{\"error\":\"invalid_grant\",\"error_description\":"
                 "\"refresh_token: already used; its session is revoked\"}",
@@ -219,7 +226,7 @@ TEST(errors_oauth_service_conditions_as_problems)
     for (int o = OUTCOME_OK + 1; o < OUTCOME_COUNT; o++) {
         struct reply oauth = {0}, problem = {0};
         if (o == OUTCOME_INVALID || o == OUTCOME_BAD_CREDENTIALS || o == OUTCOME_TOKEN_INVALID ||
-            o == OUTCOME_TOKEN_REUSED)
+            o == OUTCOME_TOKEN_REUSED || o == OUTCOME_TOKEN_EXPIRED)
             continue;
         errors_oauth(&oauth, (enum outcome)o, &d);
         errors_problem(&problem, (enum outcome)o, &d);

@@ -39,8 +39,8 @@ TEST(routes_user_data_needs_auth)
 }
 
 /* Every documented operation with a security requirement needs a token,
- * and every route that needs one documents it; a route that takes the
- * cookie where the document offers it. */
+ * and every route that needs one documents it; a route takes the cookie
+ * exactly where the document offers it. */
 TEST(routes_auth_matches_openapi)
 {
     const struct docs_asset *a = docs_find("/openapi.json");
@@ -75,8 +75,8 @@ TEST(routes_auth_matches_openapi)
                      r->auth != API_AUTH_NONE ? "does" : "does not");
             test_check(0, __FILE__, __LINE__, what);
         }
-        if (cookie)
-            CHECK_EQ_INT(r->auth, API_AUTH_BEARER_OR_COOKIE);
+        /* Both ways: a route that reads the cookie says so. */
+        CHECK_EQ_INT(cookie, r->auth == API_AUTH_BEARER_OR_COOKIE);
     }
     CHECK(checked >= 9);
     json_decref(doc);
@@ -95,7 +95,8 @@ TEST(routes_unique)
 static const char secret[] = "0123456789abcdef0123456789abcdef-test";
 
 struct auth_case {
-    jwt_key *key;
+    jwt_key *key; /* owned by keys */
+    keyset *keys;
     struct api_ctx app;
     char *good; /* a valid token of user 42 */
     char *expired;
@@ -111,7 +112,9 @@ static int auth_setup(struct auth_case *c)
     c->key = jwt_key_create(secret, strlen(secret), &p);
     if (c->key == NULL)
         return -1;
-    c->app.sessions.jwt = c->key;
+    c->app.sessions.keys = c->keys = keyset_wrap(c->key);
+    if (c->keys == NULL)
+        return -1;
     cl.user_id = 42;
     snprintf(cl.username, sizeof cl.username, "alice");
     snprintf(cl.sid, sizeof cl.sid, "s1");
@@ -128,7 +131,7 @@ static void auth_teardown(struct auth_case *c)
 {
     free(c->good);
     free(c->expired);
-    jwt_key_free(c->key);
+    keyset_close(c->keys); /* frees c->key */
 }
 
 /* Runs api_authenticate on a route with the given auth and headers. */
@@ -192,6 +195,21 @@ static void refused(bool ok, struct reply *r, bool token_sent, int line)
     reply_free(r);
 }
 
+/* An expired token's 401 says so, in detail and in the challenge. */
+static void refused_expired(bool ok, struct reply *r, int line)
+{
+    test_check(!ok, __FILE__, line, "refused");
+    test_check_int(r->status, 401, __FILE__, line, "status", "401");
+    test_check_str(r->body,
+                   "{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,"
+                   "\"detail\":\"Could not validate credentials: the token has expired\"}",
+                   __FILE__, line, "body", "expected body");
+    test_check_str(www_authenticate(r),
+                   "Bearer error=\"invalid_token\", error_description=\"The access token expired\"",
+                   __FILE__, line, "WWW-Authenticate", "expected challenge");
+    reply_free(r);
+}
+
 TEST(auth_none_reads_nothing)
 {
     struct auth_case c;
@@ -247,7 +265,7 @@ TEST(auth_bearer_refusals)
     refused(ok, &r, true, __LINE__);
     snprintf(h, sizeof h, "Bearer %s", c.expired);
     ok = run_auth(&c, API_AUTH_BEARER, h, NULL, &req, &r);
-    refused(ok, &r, true, __LINE__);
+    refused_expired(ok, &r, __LINE__);
     /* A route that takes only the header ignores the cookie. */
     ok = run_auth(&c, API_AUTH_BEARER, NULL, c.good, &req, &r);
     refused(ok, &r, false, __LINE__);
@@ -269,7 +287,7 @@ TEST(auth_cookie)
     ok = run_auth(&c, API_AUTH_BEARER_OR_COOKIE, NULL, "", &req, &r);
     refused(ok, &r, false, __LINE__);
     ok = run_auth(&c, API_AUTH_BEARER_OR_COOKIE, NULL, c.expired, &req, &r);
-    refused(ok, &r, true, __LINE__);
+    refused_expired(ok, &r, __LINE__);
     /* The header decides alone when present: a bad one is not rescued by a
      * good cookie, and a good one wins over a bad cookie. */
     ok = run_auth(&c, API_AUTH_BEARER_OR_COOKIE, "Bearer x.y.z", c.good, &req, &r);

@@ -222,6 +222,11 @@ TEST(cli_bad_usage)
     refuses(RUN("users", "import", "--from-database"), "--from-database", __LINE__);
     refuses(RUN("serve", "--port"), "--port", __LINE__);
     refuses(RUN("--version", "extra"), "--version", __LINE__);
+    /* The value of a misspelt flag is never echoed: it may be a secret. */
+    struct outcome o = RUN("serve", "--secret_key=Sup3rS3cretValue");
+    CHECK(o.err != NULL && strstr(o.err, "\"--secret_key\"") != NULL);
+    CHECK(o.err != NULL && strstr(o.err, "Sup3rS3cret") == NULL);
+    refuses(o, "--secret_key", __LINE__);
 }
 
 TEST(cli_bad_setting_runs_nothing)

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/config.h"
 #include "test.h"
@@ -11,7 +12,10 @@
 static const char *const config_vars[] = {
     "DATABASE_URL",
     "SECRET_KEY",
+    "SECRET_KEY_FILE",
     "ALGORITHM",
+    "JWT_PRIVATE_KEY_FILE",
+    "JWT_VERIFY_KEYS_DIR",
     "ACCESS_TOKEN_EXPIRE_MINUTES",
     "REFRESH_TOKEN_EXPIRE_DAYS",
     "JWT_ISSUER",
@@ -31,6 +35,10 @@ static const char *const config_vars[] = {
     "DB_POOL_SIZE",
     "DB_CONNECT_TIMEOUT_SECONDS",
     "DB_STATEMENT_TIMEOUT_MS",
+    "METRICS",
+    "METRICS_ADDRESS",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
 };
 
 #define KEY32 "0123456789abcdef0123456789abcdef"
@@ -237,6 +245,67 @@ TEST(config_unknown_flag)
     config_free(&cfg);
 }
 
+TEST(config_unknown_flag_hides_value)
+{
+    /* A misspelt flag's value may be a secret: the message names the flag
+     * and never shows what follows its '='. */
+    static const char *const a1[] = {"--secret_key=Sup3rS3cretKeyValue0123456789abcdef"};
+    static const char *const a2[] = {"--database_url=postgresql://a:Sup3rS3cret@h/db"};
+    struct config cfg;
+    char err[256];
+    bool help;
+
+    clear_env();
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 1, a1), -1);
+    CHECK(strstr(err, "\"--secret_key\"") != NULL);
+    CHECK(strstr(err, "S3cret") == NULL);
+    config_free(&cfg);
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 1, a2), -1);
+    CHECK(strstr(err, "\"--database_url\"") != NULL);
+    CHECK(strstr(err, "S3cret") == NULL);
+    config_free(&cfg);
+}
+
+TEST(config_logs_and_metrics)
+{
+    struct config cfg;
+    char err[256];
+    bool help;
+
+    clear_env();
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 0, NULL), 0);
+    CHECK(cfg.metrics);
+    CHECK(cfg.metrics_address == NULL && cfg.metrics_addrlen == 0);
+    CHECK_EQ_INT(cfg.log_format_id, 0); /* text */
+    CHECK_EQ_INT(cfg.log_level_id, 1);  /* info */
+    config_free(&cfg);
+    CHECK_EQ_INT(load_env("LOG_FORMAT", "json", &cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.log_format_id, 1);
+    config_free(&cfg);
+    CHECK_EQ_INT(load_env("LOG_LEVEL", "warn", &cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.log_level_id, 2);
+    config_free(&cfg);
+    CHECK_EQ_INT(load_env("METRICS_ADDRESS", "[::1]:9100", &cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.metrics_port, 9100);
+    CHECK(cfg.metrics_addrlen != 0 && cfg.metrics_addr.ss_family == AF_INET6);
+    config_free(&cfg);
+    CHECK_EQ_INT(load_env("METRICS_ADDRESS", "127.0.0.1:9100", &cfg, err, sizeof err), 0);
+    CHECK(cfg.metrics_addr.ss_family == AF_INET);
+    config_free(&cfg);
+    static const char *const bad[][2] = {
+        {"LOG_FORMAT", "xml"},          {"LOG_LEVEL", "verbose"},
+        {"METRICS", "maybe"},           {"METRICS_ADDRESS", "9100"},
+        {"METRICS_ADDRESS", ":9100"},   {"METRICS_ADDRESS", "127.0.0.1:"},
+        {"METRICS_ADDRESS", "h:70000"}, {"METRICS_ADDRESS", "127.0.0.1:9x"},
+        {"METRICS_ADDRESS", "[]:9100"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_EQ_INT(load_env(bad[i][0], bad[i][1], &cfg, err, sizeof err), -1);
+        CHECK(strstr(err, bad[i][0]) != NULL);
+        config_free(&cfg);
+    }
+}
+
 TEST(config_flag_needs_value)
 {
     static const char *const args[] = {"--port"};
@@ -288,6 +357,67 @@ TEST(config_bad_numbers)
     CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 1, flag_eq), -1);
     CHECK(strstr(err, "PORT") != NULL);
     config_free(&cfg);
+}
+
+/* SECRET_KEY_FILE: read by validation into secret_key, its line ending
+ * dropped; refused when missing, empty, short (not echoed) or beside
+ * SECRET_KEY. */
+TEST(config_secret_key_file)
+{
+    char path[] = "/tmp/gh-secret-XXXXXX", err[512];
+    struct config cfg;
+    bool help;
+    int fd = mkstemp(path);
+
+    REQUIRE(fd >= 0);
+    REQUIRE(write(fd, KEY32 "-from-a-file\n", 45) == 45);
+    close(fd);
+    CHECK_EQ_INT(load_env("SECRET_KEY_FILE", path, &cfg, err, sizeof err), 0);
+    CHECK_EQ_STR(cfg.secret_key, KEY32 "-from-a-file");
+    CHECK_EQ_INT(cfg.secret_key_len, 44);
+    config_free(&cfg);
+    clear_env();
+    setenv("SECRET_KEY", KEY32, 1);
+    setenv("SECRET_KEY_FILE", path, 1);
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 0, NULL), -1);
+    CHECK(strstr(err, "not both") != NULL);
+    config_free(&cfg);
+    clear_env();
+    REQUIRE(truncate(path, 20) == 0); /* 20 bytes of the key: too short */
+    refuses_env("SECRET_KEY_FILE", path, __LINE__);
+    CHECK_EQ_INT(load_env("SECRET_KEY_FILE", path, &cfg, err, sizeof err), -1);
+    CHECK(strstr(err, "0123456789abcdef0123") == NULL);
+    config_free(&cfg);
+    REQUIRE(truncate(path, 0) == 0);
+    CHECK_EQ_INT(load_env("SECRET_KEY_FILE", path, &cfg, err, sizeof err), -1);
+    CHECK(strstr(err, "empty") != NULL);
+    config_free(&cfg);
+    unlink(path);
+    refuses_env("SECRET_KEY_FILE", path, __LINE__);
+}
+
+/* ALGORITHM and the key settings go together. */
+TEST(config_algorithm_keys)
+{
+    struct config cfg;
+    char err[512];
+    bool help;
+
+    refuses_env("ALGORITHM", "es256", __LINE__);
+    refuses_env("ALGORITHM", "none", __LINE__);
+    refuses_env("ALGORITHM", "EdDSA", __LINE__);             /* no JWT_PRIVATE_KEY_FILE */
+    refuses_env("JWT_PRIVATE_KEY_FILE", "/k.pem", __LINE__); /* with HS256 */
+    refuses_env("JWT_VERIFY_KEYS_DIR", "/keys", __LINE__);
+    clear_env();
+    setenv("ALGORITHM", "ES256", 1);
+    setenv("JWT_PRIVATE_KEY_FILE", "/k.pem", 1);
+    setenv("DATABASE_URL", "postgresql://u@127.0.0.1/db", 1);
+    /* Validation reads no key file (serving does) and, without HS256, needs
+     * no SECRET_KEY even with PostgreSQL. */
+    CHECK_EQ_INT(load(&cfg, &help, err, sizeof err, 0, NULL), 0);
+    CHECK_EQ_STR(cfg.jwt_private_key_file, "/k.pem");
+    config_free(&cfg);
+    clear_env();
 }
 
 TEST(config_secret_key_length)

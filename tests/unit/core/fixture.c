@@ -24,13 +24,13 @@ int core_fixture_open(struct core_fixture *f)
     }
     f->jwt = jwt_key_create(secret, strlen(secret), &p);
     f->policy = (struct password_policy){PASSWORD_BCRYPT, 4, 8};
-    if (f->jwt == NULL || password_init(&f->policy) != 0)
+    if (f->jwt == NULL || (f->keys = keyset_wrap(f->jwt)) == NULL || password_init(&f->policy) != 0)
         return -1;
     f->users = (struct users_deps){f->store, &f->policy};
     f->revoked = revset_create();
     if (f->revoked == NULL)
         return -1;
-    f->sessions = (struct sessions_deps){f->store, f->jwt, 600, 86400, 0, f->revoked};
+    f->sessions = (struct sessions_deps){f->store, f->keys, 600, 86400, 0, f->revoked};
     return 0;
 }
 
@@ -40,7 +40,7 @@ void core_fixture_close(struct core_fixture *f)
     char p[160];
 
     store_close(f->store);
-    jwt_key_free(f->jwt);
+    keyset_close(f->keys); /* frees f->jwt */
     revset_free(f->revoked);
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         snprintf(p, sizeof p, "%s%s", f->path, suffixes[i]);

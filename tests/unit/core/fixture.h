@@ -11,7 +11,8 @@ struct core_fixture {
     char dir[64];
     char path[128];
     store *store;
-    jwt_key *jwt;
+    jwt_key *jwt; /* owned by keys */
+    keyset *keys;
     struct password_policy policy;
     struct users_deps users;
     struct sessions_deps sessions;

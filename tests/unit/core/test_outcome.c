@@ -25,6 +25,7 @@ TEST(outcome_names)
             CHECK(strcmp(outcome_name((enum outcome)a), outcome_name((enum outcome)b)) != 0);
     }
     CHECK_EQ_STR(outcome_name(OUTCOME_TOKEN_INVALID), "token_invalid");
+    CHECK_EQ_STR(outcome_name(OUTCOME_TOKEN_EXPIRED), "token_expired");
     CHECK_EQ_STR(outcome_name((enum outcome)OUTCOME_COUNT), "unknown");
 }
 

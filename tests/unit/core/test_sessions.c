@@ -64,7 +64,7 @@ TEST(sessions_verify_refusals)
     /* Past its lifetime. */
     CHECK_EQ_INT(
         sessions_verify_access(&f.sessions, t.access_token, n, now + f.sessions.access_ttl + 5, &c),
-        OUTCOME_TOKEN_INVALID);
+        OUTCOME_TOKEN_EXPIRED);
     /* Cut short, or with one character of its signature changed. */
     CHECK_EQ_INT(sessions_verify_access(&f.sessions, t.access_token, n - 1, now, &c),
                  OUTCOME_TOKEN_INVALID);

@@ -387,6 +387,11 @@ TEST(pgurl_unknown_parameters)
     CHECK(refused("postgresql://h/db?statement_cache=0", "unknown parameter \"statement_cache\""));
     CHECK(refused("postgresql://h/db?sslmode=require&foo=1", "unknown parameter \"foo\""));
     CHECK(refused("postgresql://h/db?echo=1&foo=1", "unknown parameter \"foo\""));
+    /* A password in the user information does not hide the name. */
+    CHECK(refused("postgresql://a:pw@h/db?sslmod=require", "unknown parameter \"sslmod\""));
+    /* One among the parameters does: the name may be the rest of it. */
+    CHECK(refused("postgresql://h/db?password=a&b=c", "unknown parameter (its name is not shown"));
+    CHECK(refused("postgresql://h/db?pass%77ord=a&b=c", "unknown parameter (its name is not"));
     CHECK(refused("postgresql://h/db?sslmode", "query parameters must be key=value"));
     CHECK(refused("postgresql://h/db?=require", "query parameters must be key=value"));
     CHECK(refused("postgresql://h/db?sslmode=require&b", "query parameters must be key=value"));
@@ -517,6 +522,11 @@ TEST(pgurl_never_shows_password)
         "postgresql://alice:2024/Sup3rS3cret@h/db",
         "postgresql://alice:2024?Sup3rS3cret=1@h/db",
         "postgresql://alice:2024?sslmode=Sup3rS3cret@h/db",
+        /* A password given as a query parameter, holding an unencoded '&'
+         * or '?&': its rest passes for another parameter's name. */
+        "postgresql://alice@h/db?password=pw&Sup3rS3cret=1",
+        "postgresql://alice@h/db?password=pw?x&Sup3rS3cret",
+        "postgresql://alice@h/db?sslmode=require&password=p?w&S3cret=x&Sup3r=y",
     };
     char err[256], buf[256];
 

@@ -1,5 +1,6 @@
 /* util/b64: base64url without padding, strict decoding (RFC 4648 §5, §10). */
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "test.h"
@@ -177,4 +178,48 @@ TEST(b64_alphabet_every_byte)
     CHECK_EQ_INT(refused_in, 0);
     CHECK_EQ_INT(accepted_out, 0);
     CHECK_EQ_INT(first_out, -1); /* the first byte wrongly accepted */
+}
+
+/* Both decoders give the same verdict and the same bytes for a string. */
+static bool decoders_agree(const char *s, size_t len, size_t cap)
+{
+    unsigned char a[64], b[64];
+    long na = b64url_decode(a, cap, s, len), nb = b64url_decode_public(b, cap, s, len);
+
+    return na == nb && (na <= 0 || memcmp(a, b, (size_t)na) == 0);
+}
+
+TEST(b64_public_decoder_agrees)
+{
+    /* Every string of up to three characters from the alphabet and its
+     * neighbours (padding, the standard alphabet, whitespace, NUL, bytes past
+     * ASCII, the JWS separator), then longer mostly-valid strings. */
+    static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                              "=+/ .\n\x80\xff";
+    const size_t k = sizeof set; /* the NUL at the end is one of them */
+    char s[40];
+
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < k; j++)
+            for (size_t l = 0; l < k; l++) {
+                s[0] = set[i], s[1] = set[j], s[2] = set[l];
+                CHECK(decoders_agree(s, 1, 64) && decoders_agree(s, 2, 64) &&
+                      decoders_agree(s, 3, 64));
+            }
+    uint32_t x = 12345;
+    for (int round = 0; round < 20000; round++) {
+        size_t len = 4 + round % 36;
+        for (size_t i = 0; i < len; i++) {
+            x = x * 1103515245u + 12345u;
+            /* one character in 64 from outside the alphabet */
+            s[i] = set[(x >> 16) % ((x >> 8) % 64 == 0 ? k : 64)];
+        }
+        CHECK(decoders_agree(s, len, 64));
+        CHECK(decoders_agree(s, len, (len * 3) / 4 - 1)); /* one byte short of room */
+    }
+    /* The vectors of the tests above. */
+    static const char *const v[] = {"Zg", "Zm8", "Zm9v", "Zm9vYmFy", "-__-",   "-_8",       "Zg==",
+                                    "QR", "Zm9", "Zm-",  "Zm9vY",    "Zm9v\n", "\xc3\xa9Zm"};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        CHECK(decoders_agree(v[i], strlen(v[i]), 64));
 }

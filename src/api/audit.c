@@ -1,0 +1,119 @@
+#include "api/audit.h"
+
+#include <stdatomic.h>
+
+#include "util/log.h"
+#include "util/metrics.h"
+#include "util/netaddr.h"
+
+/* Outcome counters, indexed by enum outcome. */
+static atomic_uint_fast64_t registrations[OUTCOME_COUNT];
+static atomic_uint_fast64_t logins[OUTCOME_COUNT];
+static atomic_uint_fast64_t refreshes[OUTCOME_COUNT];
+/* POST /token by grant: 0 password, 1 refresh_token. */
+static atomic_uint_fast64_t token_grants[2][OUTCOME_COUNT];
+
+static void count(atomic_uint_fast64_t *counters, enum outcome o)
+{
+    if ((unsigned)o < OUTCOME_COUNT)
+        atomic_fetch_add_explicit(&counters[o], 1, memory_order_relaxed);
+}
+
+/* The fields every audit line carries, then up to four more. */
+static void emit(const struct api_request *req, enum log_level level, const char *event,
+                 const struct log_field *more, size_t nmore)
+{
+    struct log_field f[8];
+    char client[NETADDR_MAX];
+    size_t n = 0;
+
+    if (!log_enabled(level))
+        return;
+    f[n++] = LOG_STR("request_id", req->request_id);
+    f[n++] = LOG_STR(
+        "client", req->client != NULL ? netaddr_format(req->client, client, sizeof client) : NULL);
+    for (size_t i = 0; i < nmore && n < sizeof f / sizeof f[0]; i++)
+        f[n++] = more[i];
+    log_event(level, event, f, n);
+}
+
+void audit_register(const struct api_request *req, enum outcome o, const char *username,
+                    int64_t user_id)
+{
+    count(registrations, o);
+    if (o == OUTCOME_OK) {
+        struct log_field f[] = {LOG_NUM("user_id", user_id), LOG_STR("username", username)};
+        emit(req, LOG_INFO, "user.registered", f, 2);
+    }
+}
+
+void audit_login(const struct api_request *req, const char *grant, enum outcome o,
+                 const char *username, int64_t user_id)
+{
+    count(logins, o);
+    if (grant != NULL)
+        count(token_grants[0], o);
+    const char *via = grant != NULL ? "token" : "login";
+    if (o == OUTCOME_OK) {
+        struct log_field f[] = {LOG_NUM("user_id", user_id), LOG_STR("username", username),
+                                LOG_STR("via", via)};
+        emit(req, LOG_INFO, "login.succeeded", f, 3);
+    } else if (o == OUTCOME_BAD_CREDENTIALS || o == OUTCOME_THROTTLED) {
+        struct log_field f[] = {LOG_STR("username", username), LOG_STR("via", via)};
+        emit(req, LOG_WARN, o == OUTCOME_THROTTLED ? "login.throttled" : "login.failed", f, 2);
+    }
+}
+
+void audit_refresh(const struct api_request *req, const char *grant, enum outcome o)
+{
+    count(refreshes, o);
+    if (grant != NULL)
+        count(token_grants[1], o);
+    if (o == OUTCOME_TOKEN_REUSED) {
+        struct log_field f[] = {LOG_STR("via", grant != NULL ? "token" : "refresh")};
+        emit(req, LOG_WARN, "refresh.reuse_detected", f, 1);
+    }
+}
+
+void audit_user(const struct api_request *req, const char *event, enum outcome o, const char *scope)
+{
+    if (o != OUTCOME_OK)
+        return;
+    struct log_field f[] = {LOG_NUM("user_id", req->token.claims.user_id),
+                            LOG_STR("username", req->token.claims.username),
+                            LOG_STR("scope", scope)};
+    emit(req, LOG_INFO, event, f, 3);
+}
+
+static void write_outcomes(struct metrics_buf *b, const char *name, const char *help,
+                           atomic_uint_fast64_t *counters, const char *grant)
+{
+    if (help != NULL)
+        metrics_family(b, name, "counter", help);
+    for (int o = 0; o < OUTCOME_COUNT; o++) {
+        const char *labels[] = {"outcome", outcome_name((enum outcome)o), "grant", grant, NULL};
+        if (grant == NULL)
+            labels[2] = NULL;
+        metrics_sample(b, name, labels,
+                       (double)atomic_load_explicit(&counters[o], memory_order_relaxed));
+    }
+}
+
+void audit_metrics_write(struct metrics_buf *b)
+{
+    write_outcomes(b, "gatehouse_registrations_total", "Registrations (POST /register) by outcome.",
+                   registrations, NULL);
+    write_outcomes(b, "gatehouse_logins_total",
+                   "Password logins (POST /login and the password grant of POST /token) by "
+                   "outcome; throttled counts the logins refused by throttling. Requests "
+                   "refused by a full queue never start: see gatehouse_queue_rejected_total.",
+                   logins, NULL);
+    write_outcomes(b, "gatehouse_refreshes_total",
+                   "Refreshes (POST /refresh and the refresh_token grant of POST /token) by "
+                   "outcome; token_reused counts the reuses detected.",
+                   refreshes, NULL);
+    write_outcomes(b, "gatehouse_token_requests_total",
+                   "POST /token requests that reached a grant, by grant and outcome.",
+                   token_grants[0], "password");
+    write_outcomes(b, "gatehouse_token_requests_total", NULL, token_grants[1], "refresh_token");
+}

@@ -1,0 +1,39 @@
+#ifndef GH_API_AUDIT_H
+#define GH_API_AUDIT_H
+
+#include <stddef.h>
+
+#include "api/api.h"
+#include "core/outcome.h"
+
+/* The audit trail and the outcome counters of GET /metrics, fed from the
+ * handlers where an outcome is known: each call counts it and, for the
+ * outcomes that are events (a login that failed, a session revoked...),
+ * writes one log line naming the event, the request id, the client address
+ * and the user where known. Never a password, token or hash. */
+
+/* POST /register: the outcome; username as sent (NULL when unreadable). */
+void audit_register(const struct api_request *req, enum outcome o, const char *username,
+                    int64_t user_id);
+
+/* A password login (POST /login, or /token's password grant when grant is
+ * "password"; NULL for /login): "login.succeeded", "login.failed" or
+ * "login.throttled". */
+void audit_login(const struct api_request *req, const char *grant, enum outcome o,
+                 const char *username, int64_t user_id);
+
+/* A refresh (POST /refresh, or /token's refresh_token grant when grant is
+ * given): counted; "refresh.reuse_detected" when a rotated token came back. */
+void audit_refresh(const struct api_request *req, const char *grant, enum outcome o);
+
+/* An event of the user the request's token names, written when o is
+ * OUTCOME_OK: "logout" (with scope), "password.changed", "account.deleted".
+ * scope may be NULL. */
+void audit_user(const struct api_request *req, const char *event, enum outcome o,
+                const char *scope);
+
+/* The counters above in the Prometheus text format (util/metrics.h). */
+struct metrics_buf;
+void audit_metrics_write(struct metrics_buf *b);
+
+#endif

@@ -1,0 +1,137 @@
+"""The README's shell examples, run against a real server, so that they
+cannot drift from what the binary does.
+
+Convention (README.md): every ```sh (or bash, shell, console) block has, on
+the line before it, either
+    <!-- readme-test: run -->
+or  <!-- readme-test: skip (the reason) -->
+A `run` block is a series of steps separated by blank lines: a command (its
+lines joined by trailing backslashes) and, right under it, what it prints,
+each line prefixed with "# ". A step without such lines must print nothing.
+The blocks run in order in one bash (set -euo pipefail), so variables carry
+over, in a scratch directory, against a new server on a fresh SQLite
+database; "127.0.0.1:8000" in a command becomes that server's address. The
+output is compared line by line: exactly, or, for a line of JSON, as JSON
+with the values of created_at, access_token and refresh_token only checked
+for their form.
+"""
+import json
+import re
+import subprocess
+
+import pytest
+
+from gh_helpers import REPO, RFC3339_UTC_RE
+
+README = REPO / "README.md"
+SHELLS = {"sh", "bash", "shell", "console"}
+MARKER = re.compile(r"^<!-- readme-test: (run|skip \(.+\)) -->$")
+VOLATILE = {
+    "created_at": RFC3339_UTC_RE,
+    "access_token": re.compile(r"^[\w-]+\.[\w-]+\.[\w-]+$"),
+    "refresh_token": re.compile(r"^[\w-]{20,}$"),
+}
+
+
+def shell_blocks(text):
+    """(line number, marker or None, block lines) of every shell block."""
+    lines = text.split("\n")
+    blocks, i = [], 0
+    while i < len(lines):
+        m = re.match(r"^```(\S*)", lines[i])
+        if not m:
+            i += 1
+            continue
+        start, lang = i, m.group(1)
+        j = i + 1
+        while j < len(lines) and not lines[j].startswith("```"):
+            j += 1
+        if lang in SHELLS:
+            k = start - 1
+            while k >= 0 and lines[k].strip() == "":
+                k -= 1
+            mk = MARKER.match(lines[k].strip()) if k >= 0 else None
+            blocks.append((start + 1, mk.group(1) if mk else None, lines[start + 1:j]))
+        i = j + 1
+    return blocks
+
+
+def steps(block):
+    """[(command, [expected lines])] of a run block."""
+    out, cmd, expected, in_cmd = [], [], [], False
+    for line in block + [""]:
+        if line.strip() == "":
+            if cmd:
+                out.append(("\n".join(cmd), expected))
+            cmd, expected, in_cmd = [], [], False
+        elif in_cmd or (not cmd and not line.startswith("#")):
+            cmd.append(line)
+            in_cmd = line.rstrip().endswith("\\")
+        elif line.startswith("# ") or line == "#":
+            expected.append(line[2:])
+        else:
+            raise AssertionError(f"README: a command after expected output without a blank line: {line!r}")
+    return out
+
+
+def same_json(expected, actual, path="$"):
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and set(actual) == set(expected), (path, expected, actual)
+        for k, v in expected.items():
+            if k in VOLATILE:
+                assert isinstance(actual[k], str) and VOLATILE[k].match(actual[k]), (path, k, actual[k])
+            else:
+                same_json(v, actual[k], f"{path}.{k}")
+    else:
+        assert expected == actual and type(expected) is type(actual), (path, expected, actual)
+
+
+def same_line(expected, actual):
+    try:
+        e = json.loads(expected)
+    except ValueError:
+        assert actual == expected
+        return
+    same_json(e, json.loads(actual))
+
+
+def test_every_shell_block_is_marked():
+    blocks = shell_blocks(README.read_text())
+    unmarked = [line for line, marker, _ in blocks if marker is None]
+    assert not unmarked, f"README.md: shell blocks at lines {unmarked} lack <!-- readme-test: run|skip (why) -->"
+    assert any(marker == "run" for _, marker, _ in blocks)
+
+
+def test_the_readme_examples_run(make_server, tmp_path):
+    srv = make_server()
+    address = f"127.0.0.1:{srv.port}"
+    all_steps = []
+    for line, marker, block in shell_blocks(README.read_text()):
+        if marker == "run":
+            all_steps += [(line, cmd.replace("127.0.0.1:8000", address), exp) for cmd, exp in steps(block)]
+    assert len(all_steps) >= 6
+    out = tmp_path / "out"
+    out.mkdir()
+    script = ["set -euo pipefail"]
+    for i, (_, cmd, _) in enumerate(all_steps):
+        script.append(f"{{\n{cmd}\n}} >'{out}/{i}' 2>&1")
+        script.append(f"echo {i} >'{out}/done'")
+    r = subprocess.run(["bash", "-c", "\n".join(script)], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=60)
+    done = int((out / "done").read_text()) if (out / "done").exists() else -1
+    if r.returncode != 0:
+        line, cmd, _ = all_steps[done + 1]
+        printed = (out / str(done + 1)).read_text() if (out / str(done + 1)).exists() else ""
+        pytest.fail(f"README.md block at line {line}: exit status {r.returncode} from\n{cmd}\n"
+                    f"which printed:\n{printed}{r.stderr}")
+    assert done == len(all_steps) - 1
+    for i, (line, cmd, expected) in enumerate(all_steps):
+        actual = (out / str(i)).read_text().replace("\r\n", "\n").rstrip("\n")
+        actual_lines = actual.split("\n") if actual else []
+        try:
+            assert len(actual_lines) == len(expected)
+            for e, a in zip(expected, actual_lines):
+                same_line(e, a)
+        except AssertionError as exc:
+            pytest.fail(f"README.md block at line {line}:\n{cmd}\nshould print\n" + "\n".join(expected)
+                        + f"\nbut printed\n{actual}\n({exc})")

@@ -1,0 +1,8 @@
+"""Tests of what ships beside the binary: examples/nginx/ run by Debian's
+nginx (test_nginx.py) and `make install` into a DESTDIR (test_install.py).
+
+    GATEHOUSE_BIN=$PWD/build/gatehouse /usr/bin/python3 -m pytest -q tests/deploy
+"""
+import sys
+
+sys.dont_write_bytecode = True
