@@ -12,20 +12,13 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char BODY[] = "{\"status\":\"ok\"}";
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
@@ -64,6 +57,14 @@ int main(int argc, char **argv)
     if (r == NULL || MHD_add_response_header(r, "Content-Type", "application/json") == MHD_NO)
         return 1;
 
+    /* Blocked before libmicrohttpd's threads start, which inherit the mask,
+     * so that only sigwait below takes them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     struct MHD_OptionItem opts[] = {
@@ -83,11 +84,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-bare: cannot listen on 127.0.0.1:%u\n", port);
         return 1;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
     fprintf(stderr, "bench-bare: listening on 127.0.0.1:%u, %u thread(s)\n", port, threads);
-    while (!stop)
-        pause();
+    int sig;
+    sigwait(&stop, &sig);
     MHD_stop_daemon(d);
     MHD_destroy_response(r);
     return 0;

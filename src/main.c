@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "cli/commands.h"
+#include "util/jsonarena.h"
 
 int main(int argc, char **argv)
 {
@@ -11,5 +12,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "gatehouse: libsodium failed to initialise\n");
         return EXIT_FAILURE;
     }
+    /* jansson's allocator, before any thread starts: the claims of a token
+     * are parsed without the heap (core/jwt.c). */
+    jsonarena_install();
     return cli_run(&cli_gatehouse, argc, argv, stdout, stderr);
 }

@@ -3,12 +3,14 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/jwk.h"
 #include "util/b64.h"
+#include "util/jsonarena.h"
 
 #define MAC_LEN     32
 #define MAC_B64_LEN 43
@@ -360,11 +362,19 @@ static enum jwt_status check_claims(const jwt_key *k, json_t *o, int64_t now,
 static enum jwt_status check_token_claims(const jwt_key *k, const char *p, size_t plen, int64_t now,
                                           struct jwt_claims *out)
 {
+    /* The parsed claims live on this stack (the claims of our tokens take
+     * about 1 KiB of jansson's values); a larger payload spills to malloc. */
+    _Alignas(max_align_t) unsigned char mem[4096];
+    struct jsonarena arena;
+    enum jwt_status st = JWT_MALFORMED;
+
+    jsonarena_begin(&arena, mem, sizeof mem);
     json_t *claims = decode_segment(p, plen);
-    if (claims == NULL)
-        return JWT_MALFORMED;
-    enum jwt_status st = check_claims(k, claims, now, out);
-    json_decref(claims);
+    if (claims != NULL) {
+        st = check_claims(k, claims, now, out);
+        json_decref(claims);
+    }
+    jsonarena_end(&arena);
     return st;
 }
 

@@ -42,6 +42,9 @@
     X(b64_capacity)                                                                                \
     X(b64_alphabet_every_byte)                                                                     \
     X(b64_public_decoder_agrees)                                                                   \
+    X(jsonarena_parses_on_the_buffer)                                                              \
+    X(jsonarena_spills_to_malloc)                                                                  \
+    X(jsonarena_nests)                                                                             \
     X(jwt_round_trip)                                                                              \
     X(jwt_round_trip_iss_aud)                                                                      \
     X(jwt_header_segment)                                                                          \
