@@ -780,6 +780,11 @@ def run_gatehouse(args, plan, tmp, state, revoked=0, label="gatehouse"):
         db_url = state["pg_url"]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "PORT", "HOST")}
     env.update({"SECRET_KEY": GH_SECRET, "BCRYPT_ROUNDS": str(args.bcrypt_rounds)})
+    # Every load client is one loopback address, which throttling would
+    # take for one attacker (4 hashing jobs, 20 registrations an hour); the
+    # peer app has no throttling either. --gh-env can set them back.
+    env.update({"THROTTLE_ADDRESS_FAILURES": "0", "THROTTLE_ACCOUNT_FAILURES": "0",
+                "THROTTLE_REGISTRATIONS": "0", "HASH_JOBS_PER_ADDRESS": "0"})
     for kv in args.gh_env:
         k, _, v = kv.partition("=")
         env[k] = v

@@ -8,6 +8,7 @@
 #include "api/reply.h"
 #include "core/jwt.h"
 #include "core/sessions.h"
+#include "core/throttle.h"
 #include "core/users.h"
 #include "util/form.h"
 #include "util/pool.h"
@@ -39,6 +40,7 @@ struct api_ctx {
     struct sessions_deps sessions;
     struct api_cookies cookies;
     struct api_metrics metrics;
+    throttle *throttle; /* login, registration and hashing-queue limits (core/throttle.h) */
 };
 
 /* The verified access token of a request whose route needs one. */
@@ -57,7 +59,9 @@ struct api_request {
     const char *path;       /* the request path, e.g. "/docs/assets/x.js" */
     const char *method;     /* "GET", "POST", ... */
     const char *request_id; /* X-Request-Id of the answer, for log lines */
-    /* The peer's address as libmicrohttpd holds it (NULL if it has none);
+    /* The client's address (NULL if it has none): the peer's, or, when the
+     * peer is one of TRUSTED_PROXIES, the client they name
+     * (http/forwarded.h). What throttling counts and the logs show;
      * util/netaddr.h formats it when someone needs the text. */
     const struct sockaddr *client;
     /* The query string, percent-decoded and checked as a form body is
@@ -127,6 +131,20 @@ extern const size_t api_metrics_nroutes;
  * authenticated by the cookie belongs here too, after the token, so that
  * no handler can forget it either. */
 bool api_authenticate(const struct api_route *route, struct api_request *req, struct reply *r);
+
+/* The limits checked on the HTTP thread before a route's job is queued for
+ * a hashing worker (API_HASH): the client's share of the hashing queue
+ * (HASH_JOBS_PER_ADDRESS) and, for /login and /register, a lock of the
+ * client's address, so that a throttled client costs no queue slot and no
+ * hash. Returns true when the job may be queued; it then holds a slot that
+ * api_release gives back once the job has run (or could not be queued).
+ * Otherwise r holds the 429. */
+bool api_admit(const struct api_route *route, const struct api_request *req, struct reply *r);
+void api_release(const struct api_route *route, const struct api_request *req);
+
+/* The client address of req as throttling keys it: an IPv4 address, an
+ * IPv6 one's /64 prefix (the rest zero), all zeros when it has none. */
+void api_client(const struct api_request *req, struct netaddr *out);
 
 /* True for a method that may change state (anything but GET and HEAD): the
  * requests whose cookie authentication needs its Origin checked. */

@@ -1,6 +1,7 @@
 /* POST /register, POST /login, GET /me. */
 #include "api/api_internal.h"
 #include "api/audit.h"
+#include "util/timefmt.h"
 
 /* Reads {"username": string, "password": string}; 400/422 into r on failure. */
 static json_t *read_credentials(const struct api_request *req, struct reply *r, const char **u,
@@ -34,6 +35,13 @@ void api_register(const struct api_request *req, struct reply *r)
     enum outcome st = users_register(&req->app->users, u, ulen, p, plen, &user, &d);
     audit_register(req, st, u, st == OUTCOME_OK ? user.id : 0);
     json_decref(o);
+    /* What spent a hash counts against the address (THROTTLE_REGISTRATIONS):
+     * a registration, or one refused for a taken name. */
+    if (req->app->throttle != NULL && (st == OUTCOME_OK || st == OUTCOME_CONFLICT)) {
+        struct netaddr a;
+        api_client(req, &a);
+        throttle_register_done(req->app->throttle, &a, timefmt_now());
+    }
     if (st != OUTCOME_OK)
         errors_problem(r, st, &d);
     else
@@ -46,17 +54,21 @@ void api_login(const struct api_request *req, struct reply *r)
     size_t ulen = 0, plen = 0;
     struct user user;
     struct session_tokens t;
+    struct outcome_detail d = {0};
+    struct netaddr from;
     json_t *o = read_credentials(req, r, &u, &ulen, &p, &plen);
 
     if (o == NULL)
         return;
-    enum outcome st = users_check_credentials(&req->app->users, u, ulen, p, plen, &user);
+    api_client(req, &from);
+    enum outcome st =
+        users_login(&req->app->users, req->app->throttle, &from, u, ulen, p, plen, &user, &d);
     if (st == OUTCOME_OK)
         st = sessions_open(&req->app->sessions, &user, &t);
     audit_login(req, NULL, st, u, st == OUTCOME_OK ? user.id : 0);
     json_decref(o);
     if (st != OUTCOME_OK) {
-        errors_problem(r, st, NULL);
+        errors_problem(r, st, &d);
         return;
     }
     api_tokens_reply(req, r, &t);

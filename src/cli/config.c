@@ -13,6 +13,7 @@
 #include "store/pgurl.h"
 #include "util/log.h"
 #include "store/store.h"
+#include "util/netaddr.h"
 
 enum kind { K_STRING, K_LONG, K_BOOL, K_SCHEME };
 
@@ -132,6 +133,38 @@ static const struct setting settings[] = {
     {"DB_STATEMENT_TIMEOUT_MS", "--db-statement-timeout-ms", K_LONG, CONFIG_DATABASE,
      OFF(db_statement_timeout_ms), "5000", 100, 3600000,
      "PostgreSQL: a statement running longer is cancelled (503)"},
+    {"THROTTLE_ADDRESS_FAILURES", "--throttle-address-failures", K_LONG, CONFIG_SERVING,
+     OFF(throttle_address_failures), "20", 0, 1000000,
+     "failed logins a client address may make before it is locked out (0: no limit)"},
+    {"THROTTLE_ACCOUNT_FAILURES", "--throttle-account-failures", K_LONG, CONFIG_SERVING,
+     OFF(throttle_account_failures), "5", 0, 1000000,
+     "failed logins of one account (or unknown name) before it is locked out (0: no limit)"},
+    {"THROTTLE_LOCKOUT_SECONDS", "--throttle-lockout-seconds", K_LONG, CONFIG_SERVING,
+     OFF(throttle_lockout_seconds), "1", 1, 86400,
+     "the first lockout; each further failure doubles it"},
+    {"THROTTLE_LOCKOUT_MAX_SECONDS", "--throttle-lockout-max-seconds", K_LONG, CONFIG_SERVING,
+     OFF(throttle_lockout_max_seconds), "900", 1, 86400, "the longest lockout"},
+    {"THROTTLE_FORGET_SECONDS", "--throttle-forget-seconds", K_LONG, CONFIG_SERVING,
+     OFF(throttle_forget_seconds), "86400", 1, 31536000,
+     "failed logins are forgotten after this long without one (at least the longest lockout)"},
+    {"THROTTLE_REGISTRATIONS", "--throttle-registrations", K_LONG, CONFIG_SERVING,
+     OFF(throttle_registrations), "20", 0, 1000000,
+     "registrations per client address per window (0: no limit)"},
+    {"THROTTLE_REGISTRATION_WINDOW_SECONDS", "--throttle-registration-window-seconds", K_LONG,
+     CONFIG_SERVING, OFF(throttle_registration_window_seconds), "3600", 1, 604800,
+     "the window of THROTTLE_REGISTRATIONS"},
+    {"THROTTLE_TABLE_SIZE", "--throttle-table-size", K_LONG, CONFIG_SERVING,
+     OFF(throttle_table_size), "16384", 8, 16777216,
+     "client addresses (and unknown names) whose counters are kept in memory; the least "
+     "recently used are forgotten past it"},
+    {"HASH_JOBS_PER_ADDRESS", "--hash-jobs-per-address", K_LONG, CONFIG_SERVING,
+     OFF(hash_jobs_per_address), "4", 0, 65536,
+     "password-hashing jobs one client address may have queued or running; past it 429 "
+     "(0: no limit)"},
+    {"TRUSTED_PROXIES", "--trusted-proxies", K_STRING, CONFIG_SERVING, OFF(trusted_proxies), NULL,
+     0, 0,
+     "comma-separated addresses or CIDR blocks of proxies whose Forwarded / X-Forwarded-For "
+     "name the client (unset: none)"},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -380,6 +413,32 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
     if ((groups & CONFIG_SERVING) && cfg->allowed_origins != NULL &&
         origins_check(cfg->allowed_origins, err, errlen) != 0)
         return -1;
+    if ((groups & CONFIG_SERVING) && cfg->trusted_proxies != NULL) {
+        struct netaddr_cidr *c = NULL;
+        size_t n = 0;
+        char why[160];
+        if (netaddr_cidrs_parse(cfg->trusted_proxies, &c, &n, why, sizeof why) != 0) {
+            snprintf(err, errlen, "TRUSTED_PROXIES: %s", why);
+            return -1;
+        }
+        free(c);
+    }
+    if ((groups & CONFIG_SERVING) &&
+        cfg->throttle_lockout_max_seconds < cfg->throttle_lockout_seconds) {
+        snprintf(err, errlen,
+                 "THROTTLE_LOCKOUT_MAX_SECONDS (%ld) must be at least THROTTLE_LOCKOUT_SECONDS "
+                 "(%ld)",
+                 cfg->throttle_lockout_max_seconds, cfg->throttle_lockout_seconds);
+        return -1;
+    }
+    if ((groups & CONFIG_SERVING) &&
+        cfg->throttle_forget_seconds < cfg->throttle_lockout_max_seconds) {
+        snprintf(err, errlen,
+                 "THROTTLE_FORGET_SECONDS (%ld) must be at least THROTTLE_LOCKOUT_MAX_SECONDS "
+                 "(%ld)",
+                 cfg->throttle_forget_seconds, cfg->throttle_lockout_max_seconds);
+        return -1;
+    }
     if (groups & CONFIG_SERVING) {
         if (cfg->host[0] == '\0') {
             snprintf(err, errlen, "HOST: must not be empty");

@@ -47,6 +47,17 @@ struct config {
     long db_pool_size; /* 0 until validated: WORKERS + 1 */
     long db_connect_timeout_seconds;
     long db_statement_timeout_ms;
+    /* Throttling (core/throttle.h) and the hashing queue's fair share. */
+    long throttle_address_failures;
+    long throttle_account_failures;
+    long throttle_lockout_seconds;
+    long throttle_lockout_max_seconds;
+    long throttle_forget_seconds;
+    long throttle_registrations;
+    long throttle_registration_window_seconds;
+    long throttle_table_size;
+    long hash_jobs_per_address;
+    char *trusted_proxies; /* NULL when unset */
     bool metrics;
     char *metrics_address; /* NULL when unset */
     char *log_format;

@@ -18,6 +18,7 @@
 #include "core/password.h"
 #include "core/revocation.h"
 #include "core/sessions.h"
+#include "core/throttle.h"
 #include "http/server.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -88,6 +89,9 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     char where[NI_MAXHOST + 16];
     revset *revoked = NULL;
     struct janitor janitor = {0};
+    throttle *limits = NULL;
+    struct netaddr_cidr *trusted = NULL;
+    size_t ntrusted = 0;
 
     stopper_init(&janitor.thread);
     struct timespec started;
@@ -157,6 +161,21 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         fprintf(stderr, "gatehouse: cannot set up signing or hashing\n");
         goto done;
     }
+    /* The schemes of the stored hashes, which an unknown name's dummy check
+     * must cost too (after PASSWORD_HASH changed, or an import). */
+    static const struct {
+        const char *like;
+        enum password_scheme scheme;
+    } schemes[] = {{"$2%", PASSWORD_BCRYPT}, {"$argon2id$%", PASSWORD_ARGON2ID}};
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        bool found = false;
+        enum store_status found_rc = store_users_hash_like(st, schemes[i].like, &found);
+        if (found_rc != STORE_OK)
+            log_warn("cannot tell whether %s hashes are stored; assuming they are",
+                     schemes[i].scheme == PASSWORD_BCRYPT ? "bcrypt" : "argon2id");
+        if (found_rc != STORE_OK || found)
+            password_scheme_in_use(schemes[i].scheme);
+    }
     /* From here SIGTERM and SIGINT are taken by sigwait below, and every
      * thread inherits the mask. Not earlier: until now a signal simply ends
      * the process, which has acknowledged nothing yet (a start-up stuck on
@@ -182,6 +201,25 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         fprintf(stderr, "gatehouse: out of memory\n");
         goto done;
     }
+    struct throttle_limits tl = {
+        .address_failures = (unsigned)cfg->throttle_address_failures,
+        .account_failures = (unsigned)cfg->throttle_account_failures,
+        .lockout_s = (unsigned)cfg->throttle_lockout_seconds,
+        .lockout_max_s = (unsigned)cfg->throttle_lockout_max_seconds,
+        .forget_s = (unsigned)cfg->throttle_forget_seconds,
+        .registrations = (unsigned)cfg->throttle_registrations,
+        .registration_window_s = (unsigned)cfg->throttle_registration_window_seconds,
+        .table_size = (unsigned)cfg->throttle_table_size,
+        .hash_jobs = (unsigned)cfg->hash_jobs_per_address,
+    };
+    limits = throttle_create(&tl);
+    /* Validated by config_parse; parsed again here for the server. */
+    if (limits == NULL ||
+        (cfg->trusted_proxies != NULL &&
+         netaddr_cidrs_parse(cfg->trusted_proxies, &trusted, &ntrusted, err, sizeof err) != 0)) {
+        fprintf(stderr, "gatehouse: out of memory\n");
+        goto done;
+    }
     long refresh_ttl = cfg->refresh_token_expire_seconds != 0
                            ? cfg->refresh_token_expire_seconds
                            : cfg->refresh_token_expire_days * 86400;
@@ -192,6 +230,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         .cookies = {cfg->session_cookies, cfg->cookie_secure, cfg->allowed_origins},
         .metrics = {cfg->metrics, cfg->metrics_addrlen != 0, hashers, dbw, cfg->db_pool_size,
                     start_time},
+        .throttle = limits,
     };
     /* The revoked sessions first, then the threads that keep them current
      * (after the signal mask: they must not take SIGTERM). */
@@ -215,6 +254,8 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         .header_timeout_s = (unsigned)cfg->header_timeout_seconds,
         .body_timeout_s = (unsigned)cfg->body_timeout_seconds,
         .access_log = cfg->access_log,
+        .trusted_proxies = trusted,
+        .ntrusted_proxies = ntrusted,
         .count_metrics = true,
         .addr = cfg->listen_addr,
         .addrlen = cfg->listen_addrlen,
@@ -277,6 +318,8 @@ done:
     pool_destroy(dbw);
     store_close(st); /* stops the revocation watch, which writes to revoked */
     revset_free(revoked);
+    throttle_free(limits);
+    free(trusted);
     keyset_close(keys);
     return rc;
 }

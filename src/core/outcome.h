@@ -5,8 +5,7 @@
 
 /* How a core operation ended. Every core function that a client's request
  * can make fail returns one of these, and src/api/errors.c maps each to
- * exactly one HTTP status; a handler never picks a status of its own.
- * OUTCOME_THROTTLED is not produced yet: it waits for login throttling. */
+ * exactly one HTTP status; a handler never picks a status of its own. */
 enum outcome {
     OUTCOME_OK = 0,
     OUTCOME_INVALID,         /* a rule is broken: see outcome_detail.errors (422) */
@@ -17,7 +16,8 @@ enum outcome {
                                 its user is gone (401) */
     OUTCOME_TOKEN_REUSED,    /* a rotated refresh token came back: its session is revoked (401) */
     OUTCOME_FORBIDDEN,       /* a cookie-authenticated change from a foreign Origin (403) */
-    OUTCOME_THROTTLED,       /* too many failures: see outcome_detail.retry_after (429) */
+    OUTCOME_THROTTLED,       /* a throttling limit, or the client's share of the hashing
+                                queue: see outcome_detail.retry_after (429) */
     OUTCOME_OVERLOADED,      /* the hashing queue is full: retry soon (503) */
     OUTCOME_UNAVAILABLE,     /* the database cannot be reached: retry later (503) */
     OUTCOME_TOKEN_EXPIRED,   /* a well-signed access token past its exp (401, detail says so) */

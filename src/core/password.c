@@ -1,7 +1,9 @@
 #include "core/password.h"
 
 #include <crypt.h>
+#include <stdatomic.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,7 +18,12 @@
 /* The Argon2 version libsodium writes (v=19, that is 0x13, Argon2 1.3). */
 #define ARGON2_VERSION_NUMBER 19
 
-static char dummy_hash[PASSWORD_HASH_MAX];
+/* The dummy hashes a refused login is checked against (password_init):
+ * one per scheme, at the policy's cost, and which schemes have hashes in
+ * use (the policy's, those found stored at start, those met at login). */
+static char dummy_bcrypt[PASSWORD_HASH_MAX], dummy_argon2[PASSWORD_HASH_MAX];
+static long dummy_rounds;
+static atomic_bool scheme_in_use[2];
 
 enum password_rule password_check(const struct password_policy *pol, const char *username,
                                   const char *pw, size_t len)
@@ -107,10 +114,45 @@ static bool bcrypt_verify(const char *pw, size_t len, const char *hash)
     return ok;
 }
 
+/* A verification of pw against the dummy hash of scheme, which never
+ * matches: nobody knows the dummies' passwords. Nothing before
+ * password_init. */
+static void spend_dummy(enum password_scheme scheme, const char *pw, size_t len)
+{
+    if (scheme == PASSWORD_ARGON2ID && dummy_argon2[0] == '$') {
+        if (crypto_pwhash_str_verify(dummy_argon2, pw,
+                                     len > PASSWORD_ARGON2_MAX ? PASSWORD_ARGON2_MAX : len) == 0)
+            return;
+    } else if (scheme == PASSWORD_BCRYPT && dummy_bcrypt[0] == '$')
+        (void)bcrypt_verify(pw, len, dummy_bcrypt);
+}
+
+/* The dummy check of every scheme in use: what an unknown name costs. */
+static void spend_dummies(const char *pw, size_t len)
+{
+    for (int s = PASSWORD_BCRYPT; s <= PASSWORD_ARGON2ID; s++)
+        if (atomic_load(&scheme_in_use[s]))
+            spend_dummy((enum password_scheme)s, pw, len);
+}
+
 bool password_verify(const char *pw, size_t len, const char *hash)
 {
-    if (strncmp(hash, "$argon2id$", 10) == 0)
-        return len <= PASSWORD_ARGON2_MAX && crypto_pwhash_str_verify(hash, pw, len) == 0;
+    /* A hash we cannot read (a row edited by hand, another system's
+     * format, a bcrypt string of a cost libxcrypt refuses, an argon2id
+     * string libsodium cannot parse) matches nothing, after the time a
+     * real check takes: libxcrypt and libsodium would refuse it at once. */
+    if (!password_hash_known(hash)) {
+        spend_dummies(pw, len);
+        return false;
+    }
+    if (strncmp(hash, "$argon2id$", 10) == 0) {
+        /* Over the limit: its first PASSWORD_ARGON2_MAX bytes are hashed
+         * all the same, so that the refusal costs what a mismatch costs,
+         * and it never matches. */
+        bool fits = len <= PASSWORD_ARGON2_MAX;
+        bool ok = crypto_pwhash_str_verify(hash, pw, fits ? len : PASSWORD_ARGON2_MAX) == 0 && fits;
+        return ok;
+    }
     if (strncmp(hash, "$2a$", 4) == 0 || strncmp(hash, "$2b$", 4) == 0 ||
         strncmp(hash, "$2y$", 4) == 0)
         return bcrypt_verify(pw, len, hash);
@@ -204,35 +246,78 @@ bool password_needs_rehash(const struct password_policy *pol, const char *hash)
     return cost >= 0 && *p == '$' && cost < pol->bcrypt_rounds;
 }
 
+/* A PHC or modular-crypt string of random bytes: the parameters are real,
+ * the hash part nobody's. */
+static void random_b64(char *out, size_t outlen, size_t nbytes, int variant)
+{
+    unsigned char raw[32];
+
+    randombytes_buf(raw, nbytes);
+    sodium_bin2base64(out, outlen, raw, nbytes, variant);
+}
+
 int password_init(const struct password_policy *pol)
 {
-    unsigned char raw[24];
-    char pw[33];
-    int rc;
+    char salt[32], hash[48];
 
     pwlist_size(); /* build the list's index before serving */
-    if (pol->scheme == PASSWORD_BCRYPT) {
-        /* Only the cost and salt of the dummy matter: verification hashes
-         * the candidate with them, then compares. A random salt and a
-         * hash part nobody can match make a valid $2b$ string without
-         * spending 2^cost rounds at start-up (cost 31 would never start). */
-        static const char fake[] = "Xp2Mw7Kq9Zr4Tn6Vb8Ld3Hf5Jc1Gs0E";
-        if (crypt_gensalt_rn("$2b$", (unsigned long)pol->bcrypt_rounds, NULL, 0, dummy_hash,
-                             sizeof dummy_hash - (sizeof fake - 1)) == NULL)
-            return -1;
-        memcpy(dummy_hash + strlen(dummy_hash), fake, sizeof fake);
-        return 0;
-    }
-    randombytes_buf(raw, sizeof raw);
-    sodium_bin2base64(pw, sizeof pw, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    rc = password_hash(pol, pw, strlen(pw), dummy_hash);
-    sodium_memzero(pw, sizeof pw);
-    return rc;
+    /* Only the parameters and salt of a dummy matter: verification hashes
+     * the candidate with them, then compares. A random salt and a hash
+     * part nobody can match make valid strings without spending a hash at
+     * start-up (bcrypt cost 31 would never start). */
+    static const char fake[] = "Xp2Mw7Kq9Zr4Tn6Vb8Ld3Hf5Jc1Gs0E";
+    if (crypt_gensalt_rn("$2b$", (unsigned long)pol->bcrypt_rounds, NULL, 0, dummy_bcrypt,
+                         sizeof dummy_bcrypt - (sizeof fake - 1)) == NULL)
+        return -1;
+    memcpy(dummy_bcrypt + strlen(dummy_bcrypt), fake, sizeof fake);
+    random_b64(salt, sizeof salt, 16, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+    random_b64(hash, sizeof hash, 32, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+    snprintf(dummy_argon2, sizeof dummy_argon2, "$argon2id$v=%d$m=%u,t=%d,p=1$%s$%s",
+             ARGON2_VERSION_NUMBER, ARGON2_MEMLIMIT / 1024u, ARGON2_OPSLIMIT, salt, hash);
+    if (!password_hash_known(dummy_argon2))
+        return -1;
+    dummy_rounds = pol->bcrypt_rounds;
+    atomic_store(&scheme_in_use[PASSWORD_BCRYPT], pol->scheme == PASSWORD_BCRYPT);
+    atomic_store(&scheme_in_use[PASSWORD_ARGON2ID], pol->scheme == PASSWORD_ARGON2ID);
+    return 0;
+}
+
+void password_scheme_in_use(enum password_scheme scheme)
+{
+    atomic_store(&scheme_in_use[scheme], true);
 }
 
 bool password_verify_dummy(const struct password_policy *pol, const char *pw, size_t len)
 {
     (void)pol;
-    (void)password_verify(pw, len, dummy_hash);
+    spend_dummies(pw, len);
     return false;
+}
+
+void password_refused(const char *hash, const char *pw, size_t len)
+{
+    enum password_scheme own;
+
+    if (strncmp(hash, "$argon2id$", 10) == 0)
+        own = PASSWORD_ARGON2ID;
+    else if (strncmp(hash, "$2a$", 4) == 0 || strncmp(hash, "$2b$", 4) == 0 ||
+             strncmp(hash, "$2y$", 4) == 0)
+        own = PASSWORD_BCRYPT;
+    else
+        return; /* password_verify spent the dummies already */
+    password_scheme_in_use(own);
+    for (int s = PASSWORD_BCRYPT; s <= PASSWORD_ARGON2ID; s++) {
+        if (!atomic_load(&scheme_in_use[s]))
+            continue;
+        bool weaker = false;
+        if (s == (int)own && own == PASSWORD_BCRYPT) {
+            const char *p = hash + 4;
+            long cost = read_number(&p, 31);
+            weaker = cost >= 0 && cost < dummy_rounds;
+        } else if (s == (int)own) {
+            weaker = argon2_weaker(hash);
+        }
+        if (s != (int)own || weaker)
+            spend_dummy((enum password_scheme)s, pw, len);
+    }
 }

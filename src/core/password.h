@@ -45,8 +45,10 @@ int password_hash(const struct password_policy *pol, const char *pw, size_t len,
 
 /* True when pw matches hash ($2a$, $2b$, $2y$ bcrypt or $argon2id$). Runs a
  * full verification whatever the input, so that a refusal takes as long as
- * a mismatch; a password bcrypt cannot represent (over 72 bytes, or holding
- * a NUL) never matches a bcrypt hash. */
+ * a mismatch: a password bcrypt cannot represent (over 72 bytes, or holding
+ * a NUL) or one over PASSWORD_ARGON2_MAX for argon2id is hashed (cut to the
+ * limit) and never matches, and a hash of another format is never matched
+ * after a verification against the dummy hash (password_init). */
 bool password_verify(const char *pw, size_t len, const char *hash);
 
 /* True when hash is in a format password_verify reads: bcrypt ($2a$, $2b$,
@@ -63,12 +65,27 @@ bool password_hash_known(const char *hash);
  * and so is a hash this module cannot read. */
 bool password_needs_rehash(const struct password_policy *pol, const char *hash);
 
-/* Verifies pw against a hash of a random password made at the policy's
- * current cost, so that logins of unknown users take as long as real ones.
- * Always false. */
+/* Verifies pw against a dummy hash (of no known password) of each scheme
+ * in use, made at the policy's cost, so that logins of unknown users take
+ * as long as those of real ones, whichever scheme their hash has. Always
+ * false. */
 bool password_verify_dummy(const struct password_policy *pol, const char *pw, size_t len);
 
-/* Prepares the dummy hash; call once at start-up. Returns 0 or -1. */
+/* Tops up the refusal of pw against the stored hash (password_verify just
+ * said false) to what password_verify_dummy costs: the dummy check of every
+ * other scheme in use, and of the hash's own scheme when the hash is weaker
+ * than the policy's cost. So a wrong password costs what an unknown name
+ * does, after a change of BCRYPT_ROUNDS or PASSWORD_HASH too. A hash
+ * stronger than the policy's is not matched (the dummies never cost more
+ * than the policy: a stored cost 31 must not make every login cost it). */
+void password_refused(const char *hash, const char *pw, size_t len);
+
+/* Marks scheme as having hashes in use (found stored at start); the scheme
+ * of the policy is, and so is any met at login. */
+void password_scheme_in_use(enum password_scheme scheme);
+
+/* Prepares the dummy hashes at the policy's cost; call once at start-up.
+ * Returns 0 or -1. */
 int password_init(const struct password_policy *pol);
 
 #endif

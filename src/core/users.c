@@ -126,32 +126,99 @@ static void rehash(const struct users_deps *d, const struct store_user *su, cons
         log_error("user %lld: storing the upgraded password hash failed", (long long)su->id);
 }
 
-enum outcome users_check_credentials(const struct users_deps *d, const char *username, size_t ulen,
-                                     const char *password, size_t plen, struct user *out)
+/* The credential check of a login, throttled when t is not NULL (see
+ * users_login). */
+static enum outcome check_login(const struct users_deps *d, throttle *t, const struct netaddr *from,
+                                const char *username, size_t ulen, const char *password,
+                                size_t plen, struct user *out, struct outcome_detail *detail)
 {
     struct store_user su = {0};
     char key[USERNAME_STORED_MAX + 1];
+    const struct throttle_limits *lim = t != NULL ? throttle_limits_of(t) : NULL;
+    int64_t now = timefmt_now();
+    unsigned wait;
 
+    /* The address first: a locked one costs no query either. */
+    if (t != NULL && (wait = throttle_address_wait(t, from, now)) > 0) {
+        detail->retry_after = wait;
+        return OUTCOME_THROTTLED;
+    }
     /* Any name the original app could have stored logs in, not only those
      * the rules of a new name allow (core/username.h). */
-    if (!username_storable(username, ulen)) {
-        /* No such user can exist; spend the same time as a real check. */
+    enum store_status st = STORE_NOT_FOUND;
+    /* The name as an account is keyed (ASCII case folded), so that an
+     * unknown name's spellings share one counter as an account's do. */
+    const char *name = username;
+    size_t nlen = ulen;
+    if (username_storable(username, ulen)) {
+        username_key_any(key, username, ulen);
+        st = store_user_by_key(d->store, NULL, key, &su);
+        name = key;
+        nlen = strlen(key);
+    }
+    if (st == STORE_NOT_FOUND) {
+        /* A name nobody has is throttled as an account would be, so that
+         * a 429 does not tell the names that exist from those that do not
+         * (per instance: see the README). */
+        if (t != NULL && (wait = throttle_name_wait(t, name, nlen, now)) > 0) {
+            detail->retry_after = wait;
+            return OUTCOME_THROTTLED;
+        }
+        /* No such user; spend the same time as a real check. */
         password_verify_dummy(d->policy, password, plen);
+        if (t != NULL) {
+            throttle_address_failed(t, from, now);
+            throttle_name_failed(t, name, nlen, now);
+        }
         return OUTCOME_BAD_CREDENTIALS;
     }
-    username_key_any(key, username, ulen);
-    enum store_status st = store_user_by_key(d->store, NULL, key, &su);
-    if (st == STORE_NOT_FOUND) {
-        password_verify_dummy(d->policy, password, plen);
-        return OUTCOME_BAD_CREDENTIALS;
+    if (st == STORE_OK && t != NULL &&
+        (wait = throttle_account_wait(lim, su.failed_logins, su.last_failed_at, now)) > 0) {
+        take_user(&su, out);
+        detail->retry_after = wait;
+        return OUTCOME_THROTTLED;
     }
     bool ok = st == STORE_OK && password_verify(password, plen, su.password_hash);
     if (ok)
         rehash(d, &su, password, plen);
+    else if (st == STORE_OK)
+        /* A hash weaker than the policy's (made at a lower cost, or with
+         * bcrypt before argon2id) is quicker to refuse than an unknown
+         * name, which costs the dummy of every scheme in use: top it up,
+         * so that a wrong password never tells that the name exists. */
+        password_refused(su.password_hash, password, plen);
     take_user(&su, out);
     if (st != STORE_OK)
         return outcome_from_store(st, OUTCOME_ERROR);
+    if (t != NULL && !ok) {
+        throttle_address_failed(t, from, now);
+        if (lim->account_failures > 0) {
+            int64_t n = 0;
+            enum store_status fs = store_user_login_failed(d->store, NULL, su.id, now,
+                                                           now - (int64_t)lim->forget_s, &n);
+            if (fs != STORE_OK && fs != STORE_NOT_FOUND)
+                log_error("user %lld: counting a failed login failed", (long long)su.id);
+        }
+    } else if (t != NULL && su.failed_logins > 0) {
+        if (store_user_login_failures_reset(d->store, NULL, su.id) == STORE_UNAVAILABLE)
+            log_error("user %lld: forgetting its failed logins failed", (long long)su.id);
+    }
     return ok ? OUTCOME_OK : OUTCOME_BAD_CREDENTIALS;
+}
+
+enum outcome users_check_credentials(const struct users_deps *d, const char *username, size_t ulen,
+                                     const char *password, size_t plen, struct user *out)
+{
+    struct outcome_detail detail = {0};
+
+    return check_login(d, NULL, NULL, username, ulen, password, plen, out, &detail);
+}
+
+enum outcome users_login(const struct users_deps *d, throttle *t, const struct netaddr *from,
+                         const char *username, size_t ulen, const char *password, size_t plen,
+                         struct user *out, struct outcome_detail *detail)
+{
+    return check_login(d, t, from, username, ulen, password, plen, out, detail);
 }
 
 enum outcome users_by_token(const struct users_deps *d, const struct jwt_claims *claims,

@@ -7,6 +7,7 @@
 #include "core/jwt.h"
 #include "core/outcome.h"
 #include "core/password.h"
+#include "core/throttle.h"
 #include "store/store.h"
 
 /* Users: registration, the credential check of a login, and the lookup
@@ -37,9 +38,24 @@ enum outcome users_register(const struct users_deps *d, const char *username, si
 
 /* Verifies a login's credentials and fills *out with the user. An unknown
  * user costs a full password hash too, and gives the same
- * OUTCOME_BAD_CREDENTIALS as a wrong password. */
+ * OUTCOME_BAD_CREDENTIALS as a wrong password; so does a wrong password
+ * against a stored hash weaker than the policy's (it is topped up with a
+ * hash at the policy's cost), so that the time tells nothing. */
 enum outcome users_check_credentials(const struct users_deps *d, const char *username, size_t ulen,
                                      const char *password, size_t plen, struct user *out);
+
+/* A login (POST /login, the password grant of POST /token) from the client
+ * at from: users_check_credentials under throttling (core/throttle.h).
+ * OUTCOME_THROTTLED, with detail->retry_after, while the address, the
+ * account or (for a name no account has) the name is locked: then no
+ * password is hashed, and the right password is refused too. A failure is
+ * counted against the address and the account (on its row, shared by every
+ * instance) or the unknown name; a success forgets the account's failures
+ * (not the address's: one good account must not clear the way for guesses
+ * at others). t NULL: no throttling. */
+enum outcome users_login(const struct users_deps *d, throttle *t, const struct netaddr *from,
+                         const char *username, size_t ulen, const char *password, size_t plen,
+                         struct user *out, struct outcome_detail *detail);
 
 /* The user a verified access token names. OUTCOME_TOKEN_INVALID when the
  * user is gone: the token then names nobody, like a revoked one. */

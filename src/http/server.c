@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api/errors.h"
+#include "http/forwarded.h"
 #include "util/log.h"
 #include "util/mediatype.h"
 #include "util/metrics.h"
@@ -55,6 +56,8 @@ struct http_server {
     pool *hashers; /* API_HASH routes */
     pool *db;      /* API_DB routes */
     bool access_log;
+    const struct netaddr_cidr *trusted; /* TRUSTED_PROXIES */
+    size_t ntrusted;
     bool count; /* requests count in GET /metrics */
     atomic_uint_fast64_t in_flight;
     atomic_uint_fast64_t busy;      /* requests fully read and not yet ended */
@@ -91,6 +94,8 @@ struct request {
     const char *query_detail;
     uint64_t start_us; /* monotonic, when the headers were in */
     bool target_too_long;
+    struct sockaddr_storage client; /* the client behind trusted proxies */
+    bool admitted;                  /* holds a hashing slot (api_admit) */
 };
 
 static bool valid_request_id(const char *s)
@@ -469,6 +474,8 @@ static void run_job(void *arg)
     /* Routes that run here have their token verified here (check_head). */
     if (rq->route->auth == API_AUTH_NONE || api_authenticate(rq->route, &rq->api, &rq->reply))
         rq->route->handle(&rq->api, &rq->reply);
+    if (rq->admitted)
+        api_release(rq->route, &rq->api);
     atomic_store(&rq->state, REQ_DONE);
     /* Resuming publishes the reply to the HTTP thread (MHD takes a lock). */
     MHD_resume_connection(rq->conn);
@@ -669,7 +676,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->api.app = srv->app;
         rq->api.path = url;
         rq->api.method = method;
-        rq->api.client = ci != NULL ? ci->client_addr : NULL;
+        rq->api.client = forwarded_resolve(conn, ci != NULL ? ci->client_addr : NULL, srv->trusted,
+                                           srv->ntrusted, &rq->client);
         rq->api.request_id = rq->request_id;
         rq->start_us = metrics_now_us();
         /* In flight from here: a client still sending its headers does
@@ -726,12 +734,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->route->handle(&rq->api, &rq->reply);
         return send_reply(rq);
     }
+    /* Throttling and the client's share of the hashing queue: a 429 now
+     * costs no slot and no hash. */
+    if (rq->route->work == API_HASH) {
+        if (!api_admit(rq->route, &rq->api, &rq->reply))
+            return send_reply(rq);
+        rq->admitted = true;
+    }
     /* Counted before stopping is read, as http_stop sets stopping before
      * reading the count: either it waits for this one or this one sees it
      * stopping and never suspends. */
     atomic_fetch_add(&srv->suspended, 1);
     if (atomic_load(&srv->stopping)) {
         atomic_fetch_sub(&srv->suspended, 1);
+        if (rq->admitted)
+            api_release(rq->route, &rq->api);
         reply_free(&rq->reply);
         memset(&rq->reply, 0, sizeof rq->reply);
         reply_problem(&rq->reply, 503, "the server is shutting down");
@@ -741,6 +758,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     atomic_store(&rq->state, REQ_RUNNING);
     MHD_suspend_connection(conn);
     if (pool_submit(rq->route->work == API_HASH ? srv->hashers : srv->db, run_job, rq) != 0) {
+        if (rq->admitted)
+            api_release(rq->route, &rq->api);
         errors_problem(&rq->reply, OUTCOME_OVERLOADED, NULL);
         atomic_store(&rq->state, REQ_DONE);
         MHD_resume_connection(conn);
@@ -855,6 +874,8 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     s->hashers = hashers;
     s->db = db;
     s->access_log = opt->access_log;
+    s->trusted = opt->trusted_proxies;
+    s->ntrusted = opt->ntrusted_proxies;
     s->count = opt->count_metrics;
     for (size_t i = 0; s->count && i < nroutes; i++)
         metrics_http_route(i, routes[i].method, routes[i].path);

@@ -98,6 +98,19 @@ static const struct migration {
         "ALTER TABLE users ADD COLUMN credential_version BIGINT NOT NULL DEFAULT 0;"
         "ALTER TABLE users ADD COLUMN last_login_at BIGINT;",
     },
+    /* 4: login throttling per account. failed_logins counts the failed
+     * logins since the last success (or since the last failure was
+     * forgotten), last_failed_at is when the latest happened: the lockout
+     * follows from the two (core/throttle.h). On the users row, so that
+     * every instance on one database counts the same failures, and no row
+     * is ever made for a name that does not exist. */
+    {
+        "ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE users ADD COLUMN last_failed_at INTEGER;",
+
+        "ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE users ADD COLUMN last_failed_at BIGINT;",
+    },
 };
 
 #define NMIGRATIONS ((int64_t)(sizeof migrations / sizeof migrations[0]))

@@ -26,12 +26,12 @@
       WRITE)                                                                                       \
     X(USERS_LIST, "SELECT id, username, created_at FROM users ORDER BY id", READ)                  \
     X(USER_BY_KEY,                                                                                 \
-      "SELECT id, username, password_hash, created_at, credential_version FROM users "             \
-      "WHERE username_key = $1",                                                                   \
+      "SELECT id, username, password_hash, created_at, credential_version, failed_logins, "        \
+      "last_failed_at FROM users WHERE username_key = $1",                                         \
       READ)                                                                                        \
     X(USER_BY_ID,                                                                                  \
-      "SELECT id, username, password_hash, created_at, credential_version FROM users "             \
-      "WHERE id = $1",                                                                             \
+      "SELECT id, username, password_hash, created_at, credential_version, failed_logins, "        \
+      "last_failed_at FROM users WHERE id = $1",                                                   \
       READ)                                                                                        \
     X(USER_CREDENTIALS_CHANGED,                                                                    \
       "UPDATE users SET credential_version = credential_version + 1 WHERE id = $1", WRITE)         \
@@ -71,6 +71,14 @@
     X(USER_REHASH, "UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3",     \
       WRITE)                                                                                       \
     X(USER_DELETE, "DELETE FROM users WHERE id = $1", WRITE)                                       \
+    X(USER_LOGIN_FAILED,                                                                           \
+      "UPDATE users SET failed_logins = CASE WHEN last_failed_at IS NULL OR last_failed_at <= $3 " \
+      "THEN 1 ELSE failed_logins + 1 END, last_failed_at = $2 WHERE id = $1 "                      \
+      "RETURNING failed_logins",                                                                   \
+      WRITE)                                                                                       \
+    X(USERS_HASH_LIKE, "SELECT 1 FROM users WHERE password_hash LIKE $1 LIMIT 1", READ)            \
+    X(USER_LOGIN_FAILURES_RESET,                                                                   \
+      "UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE id = $1", WRITE)            \
     X(MIGRATION_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", READ)          \
     X(MIGRATION_RECORD, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",     \
       WRITE)

@@ -33,6 +33,8 @@ struct store_user {
     char password_hash[STORE_HASH_MAX];
     int64_t created_at;         /* Unix seconds */
     int64_t credential_version; /* password changes so far (store_user_login) */
+    int64_t failed_logins;      /* failed logins counted (store_user_login_failed) */
+    int64_t last_failed_at;     /* Unix seconds of the latest; 0: none */
 };
 
 struct store_session {
@@ -218,6 +220,23 @@ enum store_status store_user_set_password(store *s, store_tx *tx, int64_t id,
  * and logins in progress stay valid. */
 enum store_status store_user_rehash(store *s, store_tx *tx, int64_t id, const char *old_hash,
                                     const char *new_hash);
+
+/* Counts a failed login of user id at now, atomically (instances on one
+ * database each add theirs): the count starts again at 1 when the previous
+ * failure is at or before forget_before. *failures receives the count after
+ * this one. STORE_NOT_FOUND when the user is gone. */
+enum store_status store_user_login_failed(store *s, store_tx *tx, int64_t id, int64_t now,
+                                          int64_t forget_before, int64_t *failures);
+
+/* Sets *found to whether some user's password hash matches the SQL LIKE
+ * pattern (e.g. "$2%": bcrypt): the schemes in use, which the dummy check
+ * of unknown names must cost (core/password.h). Stops at the first match;
+ * without one it reads every row, once, at start. */
+enum store_status store_users_hash_like(store *s, const char *pattern, bool *found);
+
+/* Forgets the failed logins of user id (after a successful one).
+ * STORE_NOT_FOUND when the user is gone. */
+enum store_status store_user_login_failures_reset(store *s, store_tx *tx, int64_t id);
 
 /* Deletes a user and, by cascade, its sessions. STORE_NOT_FOUND when gone. */
 enum store_status store_user_delete(store *s, store_tx *tx, int64_t id);

@@ -30,6 +30,8 @@ enum store_status store_user_create(store *s, store_tx *tx, const char *username
         snprintf(out->password_hash, sizeof out->password_hash, "%s", password_hash);
         out->created_at = now;
         out->credential_version = 0;
+        out->failed_logins = 0;
+        out->last_failed_at = 0;
     }
     return store__close(&q, rc);
 }
@@ -101,6 +103,8 @@ static enum store_status user_row(struct store_query *q, struct store_user *out)
     out->id = store__col_int64(q, 0);
     out->created_at = store__col_int64(q, 3);
     out->credential_version = store__col_int64(q, 4);
+    out->failed_logins = store__col_int64(q, 5);
+    out->last_failed_at = store__col_int64(q, 6); /* NULL reads as 0 */
     /* A row that does not fit was not written by us: refuse it rather than
      * hand a truncated name or hash upwards. */
     if (!store__col_text(q, 1, out->username, sizeof out->username) ||
@@ -208,4 +212,47 @@ enum store_status store_user_credentials_changed(store *s, store_tx *tx, int64_t
         return rc;
     store__int(&q, 1, id);
     return change_one(&q);
+}
+
+enum store_status store_user_login_failed(store *s, store_tx *tx, int64_t id, int64_t now,
+                                          int64_t forget_before, int64_t *failures)
+{
+    struct store_query q;
+    bool row = false;
+    enum store_status rc = store__open(s, tx, STMT_USER_LOGIN_FAILED, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, id);
+    store__int(&q, 2, now);
+    store__int(&q, 3, forget_before);
+    rc = store__step(&q, &row);
+    if (rc == STORE_OK && !row)
+        rc = STORE_NOT_FOUND;
+    if (rc == STORE_OK)
+        *failures = store__col_int64(&q, 0);
+    return store__close(&q, rc);
+}
+
+enum store_status store_user_login_failures_reset(store *s, store_tx *tx, int64_t id)
+{
+    struct store_query q;
+    enum store_status rc = store__open(s, tx, STMT_USER_LOGIN_FAILURES_RESET, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, id);
+    return change_one(&q);
+}
+
+enum store_status store_users_hash_like(store *s, const char *pattern, bool *found)
+{
+    struct store_query q;
+    enum store_status rc = store__open(s, NULL, STMT_USERS_HASH_LIKE, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__text(&q, 1, pattern);
+    *found = false;
+    return store__close(&q, store__step(&q, found));
 }

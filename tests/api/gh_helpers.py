@@ -79,11 +79,32 @@ SETTINGS = (
     "ALLOWED_ORIGINS",
     "REFRESH_TOKEN_EXPIRE_SECONDS",
     "SESSION_PURGE_INTERVAL_SECONDS",
+    "THROTTLE_ADDRESS_FAILURES",
+    "THROTTLE_ACCOUNT_FAILURES",
+    "THROTTLE_LOCKOUT_SECONDS",
+    "THROTTLE_LOCKOUT_MAX_SECONDS",
+    "THROTTLE_FORGET_SECONDS",
+    "THROTTLE_REGISTRATIONS",
+    "THROTTLE_REGISTRATION_WINDOW_SECONDS",
+    "THROTTLE_TABLE_SIZE",
+    "HASH_JOBS_PER_ADDRESS",
+    "TRUSTED_PROXIES",
     "METRICS",
     "METRICS_ADDRESS",
     "LOG_FORMAT",
     "LOG_LEVEL",
 )
+
+# Every test client is 127.0.0.1, so the default limits of throttling (a few
+# failed logins, 20 registrations an hour, 4 hashing jobs per address) would
+# stop the suite itself.  Test servers get limits no test reaches;
+# tests/api/test_throttle.py sets its own (None restores the default).
+THROTTLE_TEST_LIMITS = {
+    "THROTTLE_ADDRESS_FAILURES": "1000000",
+    "THROTTLE_ACCOUNT_FAILURES": "1000000",
+    "THROTTLE_REGISTRATIONS": "1000000",
+    "HASH_JOBS_PER_ADDRESS": "65536",
+}
 
 SANITIZER_MARKERS = (
     "AddressSanitizer",
@@ -104,6 +125,7 @@ TITLES = {
     414: {"URI Too Long"},
     415: {"Unsupported Media Type"},
     422: {"Unprocessable Entity", "Unprocessable Content"},
+    429: {"Too Many Requests"},
     431: {"Request Header Fields Too Large"},
     503: {"Service Unavailable"},
 }
@@ -482,7 +504,8 @@ class ServerPool:
         """Start gatehouse and wait for /healthz.
 
         Defaults: HOST=127.0.0.1, PORT=<free port>, DATABASE_URL=sqlite:////<tmp>/gh.db,
-        SECRET_KEY=<fixed>, BCRYPT_ROUNDS=4.  `env` overrides them (None unsets).
+        SECRET_KEY=<fixed>, BCRYPT_ROUNDS=4, throttling limits out of reach
+        (THROTTLE_TEST_LIMITS).  `env` overrides them (None unsets).
         `db_path` reuses a SQLite file (restarts); `database_url` uses another
         database (db_path then stays None unless given).  `port` is the port to
         connect to when the caller chooses it through env or args.
@@ -505,6 +528,7 @@ class ServerPool:
                 "SECRET_KEY": SECRET_KEY,
                 "BCRYPT_ROUNDS": "4",
             })
+            full.update(THROTTLE_TEST_LIMITS)
             if database_url is not None:
                 full["DATABASE_URL"] = database_url
             apply_overrides(full, env)

@@ -149,6 +149,9 @@ class Stack:
             BCRYPT_ROUNDS="4",
             SESSION_COOKIES="1",
             COOKIE_SECURE="0",
+            # As the README advises behind nginx: the clients nginx names in
+            # X-Forwarded-For are the ones throttling counts.
+            TRUSTED_PROXIES="127.0.0.1",
         )
         env.update(self.extra_env)
         self.gatehouse_log = open(self.dir / "gatehouse.log", "wb")

@@ -250,3 +250,66 @@ TEST(users_rehash_at_login)
     CHECK_EQ_STR(before, h);
     core_fixture_close(&f);
 }
+
+static enum outcome login(struct core_fixture *f, throttle *t, const struct netaddr *from,
+                          const char *u, const char *p, struct outcome_detail *d)
+{
+    struct user out;
+
+    memset(d, 0, sizeof *d);
+    return users_login(&f->users, t, from, u, strlen(u), p, strlen(p), &out, d);
+}
+
+TEST(users_login_throttled)
+{
+    struct core_fixture f;
+    struct outcome_detail d = {0};
+    struct user u;
+    struct netaddr a = {{0}}, b = {{0}};
+    const struct throttle_limits lim = {
+        .address_failures = 100,
+        .account_failures = 2,
+        .lockout_s = 60,
+        .lockout_max_s = 600,
+        .forget_s = 3600,
+        .table_size = 64,
+    };
+    throttle *t = throttle_create(&lim);
+
+    a.b[15] = 1;
+    b.b[15] = 2;
+    REQUIRE(t != NULL);
+    REQUIRE(core_fixture_open(&f) == 0);
+    REQUIRE(reg(&f, "carol", "correct horse battery", &u, &d) == OUTCOME_OK);
+    /* Two free failures, the third locks; from any address. */
+    CHECK_EQ_INT(login(&f, t, &a, "carol", "wrong one", &d), OUTCOME_BAD_CREDENTIALS);
+    CHECK_EQ_INT(login(&f, t, &b, "carol", "wrong two", &d), OUTCOME_BAD_CREDENTIALS);
+    CHECK_EQ_INT(login(&f, t, &a, "carol", "wrong three", &d), OUTCOME_BAD_CREDENTIALS);
+    /* Locked: the right password is refused too, with the wait. */
+    CHECK_EQ_INT(login(&f, t, &b, "Carol", "correct horse battery", &d), OUTCOME_THROTTLED);
+    CHECK(d.retry_after >= 59 && d.retry_after <= 60);
+    /* The lock is on the row: another instance (another table) sees it. */
+    throttle *other = throttle_create(&lim);
+    REQUIRE(other != NULL);
+    CHECK_EQ_INT(login(&f, other, &a, "carol", "correct horse battery", &d), OUTCOME_THROTTLED);
+    throttle_free(other);
+    /* Without throttling (the command line), the check is the plain one. */
+    CHECK_EQ_INT(check(&f, "carol", "correct horse battery", &u), OUTCOME_OK);
+
+    /* An unknown name is locked after as many failures. */
+    CHECK_EQ_INT(login(&f, t, &a, "nobody", "x1", &d), OUTCOME_BAD_CREDENTIALS);
+    CHECK_EQ_INT(login(&f, t, &a, "nobody", "x2", &d), OUTCOME_BAD_CREDENTIALS);
+    CHECK_EQ_INT(login(&f, t, &a, "nobody", "x3", &d), OUTCOME_BAD_CREDENTIALS);
+    CHECK_EQ_INT(login(&f, t, &a, "nobody", "x4", &d), OUTCOME_THROTTLED);
+
+    /* A success forgets the account's failures. */
+    REQUIRE(reg(&f, "dave", "correct horse battery", &u, &d) == OUTCOME_OK);
+    CHECK_EQ_INT(login(&f, t, &a, "dave", "wrong one", &d), OUTCOME_BAD_CREDENTIALS);
+    CHECK_EQ_INT(login(&f, t, &a, "dave", "wrong two", &d), OUTCOME_BAD_CREDENTIALS);
+    CHECK_EQ_INT(login(&f, t, &a, "dave", "correct horse battery", &d), OUTCOME_OK);
+    CHECK_EQ_INT(login(&f, t, &a, "dave", "wrong one", &d), OUTCOME_BAD_CREDENTIALS);
+    CHECK_EQ_INT(login(&f, t, &a, "dave", "wrong two", &d), OUTCOME_BAD_CREDENTIALS);
+    CHECK_EQ_INT(login(&f, t, &a, "dave", "correct horse battery", &d), OUTCOME_OK);
+    core_fixture_close(&f);
+    throttle_free(t);
+}

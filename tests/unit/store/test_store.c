@@ -619,6 +619,85 @@ STORE_CASE(user_rehash, 1)
                  STORE_NOT_FOUND);
 }
 
+STORE_CASE(user_login_failures, 1)
+{
+    struct store_user u, v;
+    int64_t n = 0;
+
+    (void)t;
+    REQUIRE(store_user_create(s, NULL, "tess", "tess", "$2b$04$h", T0, &u) == STORE_OK);
+    CHECK_EQ_INT(u.failed_logins, 0);
+    CHECK_EQ_INT(store_user_login_failed(s, NULL, u.id, T0 + 1, T0 - 100, &n), STORE_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(store_user_login_failed(s, NULL, u.id, T0 + 2, T0 - 100, &n), STORE_OK);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_INT(store_user_by_key(s, NULL, "tess", &v), STORE_OK);
+    CHECK_EQ_INT(v.failed_logins, 2);
+    CHECK_EQ_INT(v.last_failed_at, T0 + 2);
+    /* A previous failure older than forget_before is forgotten: the count
+     * starts again. */
+    CHECK_EQ_INT(store_user_login_failed(s, NULL, u.id, T0 + 500, T0 + 3, &n), STORE_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(store_user_login_failures_reset(s, NULL, u.id), STORE_OK);
+    CHECK_EQ_INT(store_user_by_id(s, NULL, u.id, &v), STORE_OK);
+    CHECK_EQ_INT(v.failed_logins, 0);
+    CHECK_EQ_INT(v.last_failed_at, 0);
+    CHECK_EQ_INT(store_user_login_failed(s, NULL, u.id + 99, T0, T0, &n), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_user_login_failures_reset(s, NULL, u.id + 99), STORE_NOT_FOUND);
+}
+
+STORE_CASE(users_hash_like, 1)
+{
+    struct store_user u;
+    bool found = true;
+
+    (void)t;
+    CHECK_EQ_INT(store_users_hash_like(s, "$2%", &found), STORE_OK);
+    CHECK(!found);
+    REQUIRE(store_user_create(s, NULL, "vic", "vic", "$2b$04$h", T0, &u) == STORE_OK);
+    CHECK_EQ_INT(store_users_hash_like(s, "$2%", &found), STORE_OK);
+    CHECK(found);
+    CHECK_EQ_INT(store_users_hash_like(s, "$argon2id$%", &found), STORE_OK);
+    CHECK(!found);
+    REQUIRE(store_user_create(s, NULL, "wes", "wes", "$argon2id$v=19$x", T0, &u) == STORE_OK);
+    CHECK_EQ_INT(store_users_hash_like(s, "$argon2id$%", &found), STORE_OK);
+    CHECK(found);
+}
+
+/* Failed logins counted from several connections at once (instances on one
+ * database) are all counted: the increment is one atomic UPDATE. */
+struct fail_many {
+    store *s;
+    int64_t id;
+};
+
+static void *fail_many_run(void *arg)
+{
+    struct fail_many *f = arg;
+    int64_t n;
+
+    for (int i = 0; i < 25; i++)
+        (void)store_user_login_failed(f->s, NULL, f->id, T0 + 1, T0 - 100, &n);
+    return NULL;
+}
+
+STORE_CASE(user_login_failures_concurrent, 4)
+{
+    struct store_user u, v;
+    pthread_t th[4];
+    struct fail_many f;
+
+    (void)t;
+    REQUIRE(store_user_create(s, NULL, "uma", "uma", "$2b$04$h", T0, &u) == STORE_OK);
+    f = (struct fail_many){s, u.id};
+    for (int i = 0; i < 4; i++)
+        REQUIRE(pthread_create(&th[i], NULL, fail_many_run, &f) == 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    CHECK_EQ_INT(store_user_by_id(s, NULL, u.id, &v), STORE_OK);
+    CHECK_EQ_INT(v.failed_logins, 100);
+}
+
 STORE_CASE(tx_commit, 1)
 {
     struct store_user a, b;
@@ -692,8 +771,8 @@ STORE_CASE(reopen, 1)
         CHECK(v.id > u.id);
         store_close(again);
     }
-    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 3);
-    CHECK_EQ_INT(tdb_int(t, "SELECT MAX(version) FROM schema_migrations"), 3);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 4);
+    CHECK_EQ_INT(tdb_int(t, "SELECT MAX(version) FROM schema_migrations"), 4);
     if (t->b == SQLITE)
         CHECK_EQ_INT(tdb_int(t, "PRAGMA journal_mode = WAL") >= 0, 1);
 }
@@ -708,7 +787,7 @@ STORE_CASE(newer_schema, 1)
     CHECK_EQ_INT(store_open(t->url, NULL, &again, err, sizeof err), STORE_ERROR);
     CHECK(again == NULL);
     CHECK(strstr(err, "99") != NULL);
-    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 4);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 5);
     /* The store already open keeps working. */
     CHECK_EQ_INT(store_ping(s), STORE_OK);
 }

@@ -1,0 +1,66 @@
+/* The limits checked before a hashing job is queued (see api.h). */
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "util/timefmt.h"
+
+void api_client(const struct api_request *req, struct netaddr *out)
+{
+    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+    if (netaddr_from_sockaddr(req->client, out) != 0)
+        memset(out, 0, sizeof *out);
+    /* An IPv6 client is counted by its /64: a subscriber is given at least
+     * that much (RFC 6177), and one who could count as 2^64 clients would
+     * not be throttled at all. */
+    if (memcmp(out->b, v4mapped, sizeof v4mapped) != 0)
+        memset(out->b + 8, 0, 8);
+}
+
+/* A 429 through the error map, waiting wait seconds (at least one). */
+static void throttled(struct reply *r, unsigned wait)
+{
+    struct outcome_detail d = {0};
+
+    d.retry_after = wait > 0 ? wait : 1;
+    errors_problem(r, OUTCOME_THROTTLED, &d);
+}
+
+bool api_admit(const struct api_route *route, const struct api_request *req, struct reply *r)
+{
+    throttle *t = req->app->throttle;
+    struct netaddr a;
+    int64_t now = timefmt_now();
+    unsigned wait = 0;
+
+    if (t == NULL || route->work != API_HASH)
+        return true;
+    api_client(req, &a);
+    /* /token locks by address too, in users_login, once its grant is
+     * known to be the password grant: a refresh hashes no password. */
+    if (route->handle == api_login)
+        wait = throttle_address_wait(t, &a, now);
+    else if (route->handle == api_register)
+        wait = throttle_register_wait(t, &a, now);
+    if (wait > 0) {
+        throttled(r, wait);
+        return false;
+    }
+    /* A job takes about one hash time; a second is the least Retry-After
+     * can say. */
+    if (!throttle_job_begin(t, &a, now)) {
+        throttled(r, 1);
+        return false;
+    }
+    return true;
+}
+
+void api_release(const struct api_route *route, const struct api_request *req)
+{
+    struct netaddr a;
+
+    if (req->app->throttle == NULL || route->work != API_HASH)
+        return;
+    api_client(req, &a);
+    throttle_job_end(req->app->throttle, &a);
+}

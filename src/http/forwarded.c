@@ -1,0 +1,176 @@
+#include "http/forwarded.h"
+
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <strings.h>
+
+/* Trims blanks (SP, HTAB) around s[0..*len). */
+static const char *trim(const char *s, size_t *len)
+{
+    while (*len > 0 && (*s == ' ' || *s == '\t')) {
+        s++;
+        (*len)--;
+    }
+    while (*len > 0 && (s[*len - 1] == ' ' || s[*len - 1] == '\t'))
+        (*len)--;
+    return s;
+}
+
+/* A node as both headers write it: an IPv4 address, optionally with
+ * ":port"; an IPv6 address in brackets, optionally with ":port"; or (X-
+ * Forwarded-For) a bare IPv6 address. 0, or -1 for anything else. */
+static int parse_node(const char *s, size_t len, struct netaddr *out)
+{
+    if (len > 0 && s[0] == '[') {
+        const char *close = memchr(s, ']', len);
+        if (close == NULL)
+            return -1;
+        size_t rest = len - (size_t)(close - s) - 1;
+        if (rest > 0 && close[1] != ':')
+            return -1;
+        return netaddr_parse(s + 1, (size_t)(close - s - 1), out);
+    }
+    const char *colon = memchr(s, ':', len);
+    if (colon != NULL && memchr(colon + 1, ':', len - (size_t)(colon - s) - 1) == NULL)
+        len = (size_t)(colon - s); /* IPv4 with a port */
+    return netaddr_parse(s, len, out);
+}
+
+/* The node of one element of Forwarded: the value of its for= parameter,
+ * a token or a quoted string (RFC 7239 §4). */
+static int parse_forwarded_element(const char *s, size_t len, struct netaddr *out)
+{
+    while (len > 0) {
+        size_t n = 0;
+        bool quoted = false;
+        for (; n < len && (quoted || s[n] != ';'); n++)
+            if (s[n] == '"')
+                quoted = !quoted;
+        size_t plen = n;
+        const char *p = trim(s, &plen);
+        if (plen > 4 && strncasecmp(p, "for=", 4) == 0) {
+            p += 4;
+            plen -= 4;
+            if (plen >= 2 && p[0] == '"' && p[plen - 1] == '"') {
+                p++;
+                plen -= 2;
+            }
+            if (memchr(p, '"', plen) != NULL || memchr(p, '\\', plen) != NULL)
+                return -1;
+            return parse_node(p, plen, out);
+        }
+        s += n < len ? n + 1 : n;
+        len -= n < len ? n + 1 : n;
+    }
+    return -1;
+}
+
+/* The start of the last element of s[0..len) (after the last comma outside
+ * quotes), so that the list can be walked from the right. */
+static size_t last_element(const char *s, size_t len)
+{
+    size_t start = 0;
+    bool quoted = false;
+
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            quoted = !quoted;
+        else if (s[i] == ',' && !quoted)
+            start = i + 1;
+    }
+    return start;
+}
+
+void forwarded_client(const struct netaddr *peer, const char *list, size_t len, bool forwarded,
+                      const struct netaddr_cidr *trusted, size_t ntrusted, struct netaddr *out)
+{
+    *out = *peer;
+    while (netaddr_in_cidrs(out, trusted, ntrusted)) {
+        /* Skip empty elements (", ,") as list syntax allows (RFC 9110 §5.6.1). */
+        size_t elen;
+        const char *e;
+        do {
+            if (len == 0)
+                return; /* every hop trusted: the left-most is the client */
+            size_t start = last_element(list, len);
+            e = list + start;
+            elen = len - start;
+            len = start > 0 ? start - 1 : 0;
+            e = trim(e, &elen);
+        } while (elen == 0);
+        struct netaddr next;
+        int rc = forwarded ? parse_forwarded_element(e, elen, &next) : parse_node(e, elen, &next);
+        if (rc != 0)
+            return; /* nothing usable: the last trusted hop stands */
+        *out = next;
+    }
+}
+
+struct collect {
+    const char *name;
+    char buf[HTTP_FORWARDED_MAX];
+    size_t len;
+    bool overflow;
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    struct collect *c = cls;
+
+    (void)kind;
+    if (strcasecmp(key, c->name) != 0 || value == NULL)
+        return MHD_YES;
+    size_t n = strlen(value);
+    if (c->len + n + 1 >= sizeof c->buf) {
+        c->overflow = true;
+        return MHD_NO;
+    }
+    if (c->len > 0)
+        c->buf[c->len++] = ',';
+    memcpy(c->buf + c->len, value, n);
+    c->len += n;
+    return MHD_YES;
+}
+
+static void to_sockaddr(const struct netaddr *a, struct sockaddr_storage *out)
+{
+    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+    memset(out, 0, sizeof *out);
+    if (memcmp(a->b, v4mapped, 12) == 0) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)out;
+        s4->sin_family = AF_INET;
+        memcpy(&s4->sin_addr, a->b + 12, 4);
+    } else {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)out;
+        s6->sin6_family = AF_INET6;
+        memcpy(&s6->sin6_addr, a->b, 16);
+    }
+}
+
+const struct sockaddr *forwarded_resolve(struct MHD_Connection *conn, const struct sockaddr *peer,
+                                         const struct netaddr_cidr *trusted, size_t ntrusted,
+                                         struct sockaddr_storage *out)
+{
+    struct netaddr p, client;
+    struct collect c = {.name = "Forwarded"};
+
+    if (ntrusted == 0 || netaddr_from_sockaddr(peer, &p) != 0 ||
+        !netaddr_in_cidrs(&p, trusted, ntrusted))
+        return peer;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &c);
+    bool forwarded = c.len > 0 || c.overflow;
+    if (!forwarded) {
+        c.name = "X-Forwarded-For";
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &c);
+    }
+    /* Past the bound, only the last lines could be read right to left;
+     * the hop itself is all that is known for sure. */
+    if (c.overflow)
+        c.len = 0;
+    forwarded_client(&p, c.buf, c.len, forwarded, trusted, ntrusted, &client);
+    to_sockaddr(&client, out);
+    return (const struct sockaddr *)out;
+}

@@ -1,0 +1,143 @@
+/* core/throttle: back-off, the bounded tables, the hashing-queue share. */
+#include <string.h>
+
+#include "core/throttle.h"
+#include "test.h"
+
+static const struct throttle_limits lim = {
+    .address_failures = 3,
+    .account_failures = 2,
+    .lockout_s = 10,
+    .lockout_max_s = 60,
+    .forget_s = 3600,
+    .registrations = 2,
+    .registration_window_s = 100,
+    .table_size = 64,
+    .hash_jobs = 2,
+};
+
+static struct netaddr addr(unsigned n)
+{
+    struct netaddr a = {{0}};
+
+    a.b[10] = a.b[11] = 0xff;
+    a.b[12] = 127;
+    a.b[13] = (unsigned char)(n >> 16);
+    a.b[14] = (unsigned char)(n >> 8);
+    a.b[15] = (unsigned char)n;
+    return a;
+}
+
+TEST(throttle_lockout_doubles)
+{
+    CHECK_EQ_INT(throttle_lockout(&lim, 2, 0), 0);
+    CHECK_EQ_INT(throttle_lockout(&lim, 2, 2), 0);
+    CHECK_EQ_INT(throttle_lockout(&lim, 2, 3), 10);
+    CHECK_EQ_INT(throttle_lockout(&lim, 2, 4), 20);
+    CHECK_EQ_INT(throttle_lockout(&lim, 2, 5), 40);
+    CHECK_EQ_INT(throttle_lockout(&lim, 2, 6), 60);
+    CHECK_EQ_INT(throttle_lockout(&lim, 2, 1000000000), 60);
+    CHECK_EQ_INT(throttle_lockout(&lim, 0, 1000), 0); /* no limit */
+    /* The account's wait runs from its latest failure. */
+    CHECK_EQ_INT(throttle_account_wait(&lim, 2, 1000, 1000), 0);
+    CHECK_EQ_INT(throttle_account_wait(&lim, 3, 1000, 1000), 10);
+    CHECK_EQ_INT(throttle_account_wait(&lim, 3, 1000, 1007), 3);
+    CHECK_EQ_INT(throttle_account_wait(&lim, 3, 1000, 1010), 0);
+    CHECK_EQ_INT(throttle_account_wait(&lim, 4, 1000, 1010), 10);
+    /* Forgotten after forget_s without a failure. */
+    CHECK_EQ_INT(throttle_account_wait(&lim, 100, 1000, 1000 + 3600), 0);
+}
+
+TEST(throttle_address_and_names)
+{
+    throttle *t = throttle_create(&lim);
+    struct netaddr a = addr(1), b = addr(2);
+
+    REQUIRE(t != NULL);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(throttle_address_wait(t, &a, 100), 0);
+        throttle_address_failed(t, &a, 100);
+    }
+    CHECK_EQ_INT(throttle_address_wait(t, &a, 100), 0); /* three free failures */
+    throttle_address_failed(t, &a, 100);
+    CHECK_EQ_INT(throttle_address_wait(t, &a, 100), 10);
+    CHECK_EQ_INT(throttle_address_wait(t, &a, 105), 5);
+    CHECK_EQ_INT(throttle_address_wait(t, &b, 100), 0); /* per address */
+    CHECK_EQ_INT(throttle_address_wait(t, &a, 110), 0);
+    throttle_address_failed(t, &a, 110);
+    CHECK_EQ_INT(throttle_address_wait(t, &a, 110), 20);
+    /* A long quiet forgets the count. */
+    throttle_address_failed(t, &a, 110 + 3600);
+    CHECK_EQ_INT(throttle_address_wait(t, &a, 110 + 3600), 0);
+
+    /* Unknown names: the account limit, by name, byte for byte. */
+    throttle_name_failed(t, "ghost", 5, 100);
+    throttle_name_failed(t, "ghost", 5, 100);
+    CHECK_EQ_INT(throttle_name_wait(t, "ghost", 5, 100), 0);
+    throttle_name_failed(t, "ghost", 5, 100);
+    CHECK_EQ_INT(throttle_name_wait(t, "ghost", 5, 100), 10);
+    CHECK_EQ_INT(throttle_name_wait(t, "ghosT", 5, 100), 0);
+    throttle_free(t);
+}
+
+TEST(throttle_registrations)
+{
+    throttle *t = throttle_create(&lim);
+    struct netaddr a = addr(1), b = addr(2);
+
+    REQUIRE(t != NULL);
+    CHECK_EQ_INT(throttle_register_wait(t, &a, 1000), 0);
+    throttle_register_done(t, &a, 1000);
+    throttle_register_done(t, &a, 1040);
+    CHECK_EQ_INT(throttle_register_wait(t, &a, 1050), 50);
+    CHECK_EQ_INT(throttle_register_wait(t, &b, 1050), 0);
+    CHECK_EQ_INT(throttle_register_wait(t, &a, 1100), 0); /* a new window */
+    throttle_free(t);
+}
+
+TEST(throttle_hash_jobs)
+{
+    throttle *t = throttle_create(&lim);
+    struct netaddr a = addr(1), b = addr(2);
+
+    REQUIRE(t != NULL);
+    CHECK(throttle_job_begin(t, &a, 1));
+    CHECK(throttle_job_begin(t, &a, 1));
+    CHECK(!throttle_job_begin(t, &a, 1));
+    CHECK(throttle_job_begin(t, &b, 1));
+    throttle_job_end(t, &a);
+    CHECK(throttle_job_begin(t, &a, 1));
+    /* A flood of other addresses never evicts an entry holding jobs: its
+     * count would be lost, and its jobs freed for nothing. */
+    for (unsigned i = 100; i < 20000; i++) {
+        struct netaddr other = addr(i);
+        (void)throttle_job_begin(t, &other, 2);
+    }
+    CHECK(!throttle_job_begin(t, &a, 3));
+    throttle_job_end(t, &a);
+    throttle_job_end(t, &a);
+    CHECK(throttle_job_begin(t, &a, 3));
+    throttle_free(t);
+}
+
+TEST(throttle_table_bounded)
+{
+    throttle *t = throttle_create(&lim);
+    struct netaddr locked = addr(1);
+    size_t cap = 0;
+
+    REQUIRE(t != NULL);
+    for (int i = 0; i < 5; i++)
+        throttle_address_failed(t, &locked, 100);
+    CHECK_EQ_INT(throttle_address_wait(t, &locked, 100), 20);
+    /* A hundred thousand addresses with one failure each: the table keeps
+     * its size, and the locked entry, evicted last, stays locked. */
+    for (unsigned i = 2; i < 100000; i++) {
+        struct netaddr a = addr(i);
+        throttle_address_failed(t, &a, 101 + i / 20000);
+    }
+    CHECK_EQ_INT(throttle_address_entries(t, &cap), 64);
+    CHECK_EQ_INT(cap, 64);
+    CHECK(throttle_address_wait(t, &locked, 110) > 0);
+    throttle_free(t);
+}
