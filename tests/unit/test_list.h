@@ -155,6 +155,11 @@
     X(form_utf8)                                                                                   \
     X(form_get_rules)                                                                              \
     X(form_content_type)                                                                           \
+    X(csv_records)                                                                                 \
+    X(csv_quoted)                                                                                  \
+    X(csv_lines_and_bom)                                                                           \
+    X(csv_more_fields_than_room)                                                                   \
+    X(csv_quote_round_trip)                                                                        \
     X(openapi_embedded)                                                                            \
     X(openapi_routes_match_operations)                                                             \
     X(openapi_security_schemes)                                                                    \
