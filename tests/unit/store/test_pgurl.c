@@ -387,6 +387,11 @@ TEST(pgurl_unknown_parameters)
     CHECK(refused("postgresql://h/db?statement_cache=0", "unknown parameter \"statement_cache\""));
     CHECK(refused("postgresql://h/db?sslmode=require&foo=1", "unknown parameter \"foo\""));
     CHECK(refused("postgresql://h/db?echo=1&foo=1", "unknown parameter \"foo\""));
+    /* Found by fuzz/fuzz_pgurl.c: a decoded line break in an unknown key
+     * was quoted into the one-line reason, forging a second log line. */
+    CHECK(refused("postgresql://h/db?a%0aERROR%20forged=1", "its name holds a control"));
+    CHECK(refused("postgresql://h/db?a\nb=1", "its name holds a control"));
+    CHECK(refused("postgresql://h/db?%c3%a9=1", "non-ASCII"));
     CHECK(refused("postgresql://h/db?sslmode", "query parameters must be key=value"));
     CHECK(refused("postgresql://h/db?=require", "query parameters must be key=value"));
     CHECK(refused("postgresql://h/db?sslmode=require&b", "query parameters must be key=value"));
