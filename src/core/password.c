@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
 
 #include "core/pwlist.h"
 #include "util/utf8.h"
@@ -18,6 +21,64 @@
 
 static char dummy_hash[PASSWORD_HASH_MAX];
 
+/* Longest input normalised. NFKC shrinks text by a third at most (three
+ * conjoining jamo into one syllable, a full-width letter into ASCII), so a
+ * longer password is too long after normalisation too; the bound keeps the
+ * work and memory of normalising what a client sends small. */
+#define NORM_INPUT_MAX (4 * PASSWORD_ARGON2_MAX)
+
+/* A password in NFKC. Short ones fit in small; libunistring allocates the
+ * others. Either way the bytes are wiped by norm_free. */
+struct norm {
+    char *s;
+    size_t len;
+    char small[256];
+};
+
+/* Normalises pw[0..len) (valid UTF-8, at most NORM_INPUT_MAX bytes) into n.
+ * Returns 0, or -1 (invalid UTF-8, out of memory) with nothing to free. */
+static int norm_make(const char *pw, size_t len, struct norm *n)
+{
+    size_t out = sizeof n->small;
+    uint8_t *r;
+
+    if (len > NORM_INPUT_MAX || utf8_count(pw, len) < 0)
+        return -1;
+    r = u8_normalize(UNINORM_NFKC, (const uint8_t *)pw, len, (uint8_t *)n->small, &out);
+    if (r == NULL)
+        return -1;
+    n->s = (char *)r;
+    n->len = out;
+    return 0;
+}
+
+static void norm_free(struct norm *n)
+{
+    sodium_memzero(n->s, n->len);
+    if (n->s != n->small)
+        free(n->s);
+    sodium_memzero(n->small, sizeof n->small);
+}
+
+/* True when the UTF-8 s[0..len) holds a default-ignorable code point
+ * (Unicode's DerivedCoreProperties: zero-width spaces and joiners, soft
+ * hyphen, variation selectors, ...): characters that show as nothing, so
+ * that a password made of them, or with one added, cannot be typed again
+ * from what the user sees. */
+static bool has_invisible(const char *s, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)s, *end = p + len;
+
+    while (p < end) {
+        ucs4_t c;
+        int n = u8_mbtouc(&c, p, (size_t)(end - p));
+        if (uc_is_property_default_ignorable_code_point(c))
+            return true;
+        p += n > 0 ? n : 1;
+    }
+    return false;
+}
+
 enum password_rule password_check(const struct password_policy *pol, const char *username,
                                   const char *pw, size_t len)
 {
@@ -25,21 +86,31 @@ enum password_rule password_check(const struct password_policy *pol, const char 
      * line) rely on this check. */
     long cps = utf8_count(pw, len);
     size_t max = pol->scheme == PASSWORD_BCRYPT ? PASSWORD_BCRYPT_MAX : PASSWORD_ARGON2_MAX;
+    struct norm n;
+    enum password_rule rule = RULE_OK;
 
     if (cps < 0)
         return RULE_INVALID_UTF8;
     if (memchr(pw, '\0', len) != NULL)
         return RULE_CONTAINS_NUL;
-    if (cps < pol->min_length)
-        return RULE_TOO_SHORT;
-    /* Refused, never truncated: bcrypt would silently ignore byte 73 on. */
-    if (len > max)
+    if (len > NORM_INPUT_MAX)
         return RULE_TOO_LONG;
-    if (strlen(username) == len && strncasecmp(username, pw, len) == 0)
-        return RULE_EQUALS_USERNAME;
-    if (pwlist_contains(pw, len))
-        return RULE_TOO_COMMON;
-    return RULE_OK;
+    if (norm_make(pw, len, &n) != 0)
+        return RULE_TOO_LONG; /* out of memory: valid UTF-8 of a bounded length */
+    cps = utf8_count(n.s, n.len);
+    if (has_invisible(pw, len) || has_invisible(n.s, n.len))
+        rule = RULE_INVISIBLE;
+    else if (cps < pol->min_length)
+        rule = RULE_TOO_SHORT;
+    /* Refused, never truncated: bcrypt would silently ignore byte 73 on. */
+    else if (n.len > max)
+        rule = RULE_TOO_LONG;
+    else if (strlen(username) == n.len && strncasecmp(username, n.s, n.len) == 0)
+        rule = RULE_EQUALS_USERNAME;
+    else if (pwlist_contains(n.s, n.len))
+        rule = RULE_TOO_COMMON;
+    norm_free(&n);
+    return rule;
 }
 
 static int bcrypt_hash(long rounds, const char *pw, char *out)
@@ -63,7 +134,7 @@ static int bcrypt_hash(long rounds, const char *pw, char *out)
     return rc;
 }
 
-int password_hash(const struct password_policy *pol, const char *pw, size_t len, char *out)
+static int hash_normalised(const struct password_policy *pol, const char *pw, size_t len, char *out)
 {
     if (pol->scheme == PASSWORD_ARGON2ID) {
         if (crypto_pwhash_STRBYTES > PASSWORD_HASH_MAX)
@@ -79,6 +150,17 @@ int password_hash(const struct password_policy *pol, const char *pw, size_t len,
     buf[len] = '\0';
     int rc = bcrypt_hash(pol->bcrypt_rounds, buf, out);
     sodium_memzero(buf, sizeof buf);
+    return rc;
+}
+
+int password_hash(const struct password_policy *pol, const char *pw, size_t len, char *out)
+{
+    struct norm n;
+
+    if (norm_make(pw, len, &n) != 0)
+        return -1;
+    int rc = hash_normalised(pol, n.s, n.len, out);
+    norm_free(&n);
     return rc;
 }
 
@@ -107,7 +189,7 @@ static bool bcrypt_verify(const char *pw, size_t len, const char *hash)
     return ok;
 }
 
-bool password_verify(const char *pw, size_t len, const char *hash)
+static bool verify_form(const char *pw, size_t len, const char *hash)
 {
     if (strncmp(hash, "$argon2id$", 10) == 0)
         return len <= PASSWORD_ARGON2_MAX && crypto_pwhash_str_verify(hash, pw, len) == 0;
@@ -115,6 +197,29 @@ bool password_verify(const char *pw, size_t len, const char *hash)
         strncmp(hash, "$2y$", 4) == 0)
         return bcrypt_verify(pw, len, hash);
     return false;
+}
+
+enum password_match password_match(const char *pw, size_t len, const char *hash)
+{
+    struct norm n;
+
+    /* Not valid UTF-8, or too long to normalise: no normal form exists, and
+     * no password of that length passes the rules; only as given can it
+     * match (an imported hash), and it is then kept as it is. */
+    if (norm_make(pw, len, &n) != 0)
+        return verify_form(pw, len, hash) ? PASSWORD_MATCH : PASSWORD_NO_MATCH;
+    bool same = n.len == len && memcmp(n.s, pw, len) == 0;
+    bool ok = verify_form(n.s, n.len, hash);
+    /* Both forms whenever they differ, so that the time depends on what
+     * was typed only, never on which form the account's hash is of. */
+    bool raw_ok = !same && verify_form(pw, len, hash);
+    norm_free(&n);
+    return ok ? PASSWORD_MATCH : raw_ok ? PASSWORD_MATCH_RAW : PASSWORD_NO_MATCH;
+}
+
+bool password_verify(const char *pw, size_t len, const char *hash)
+{
+    return password_match(pw, len, hash) != PASSWORD_NO_MATCH;
 }
 
 /* bcrypt's own base64 alphabet. */

@@ -72,6 +72,7 @@ SETTINGS = (
     "ALLOWED_ORIGINS",
     "REFRESH_TOKEN_EXPIRE_SECONDS",
     "SESSION_PURGE_INTERVAL_SECONDS",
+    "DATABASE_URL_FILE",
 )
 
 SANITIZER_MARKERS = (
@@ -102,6 +103,7 @@ ERROR_CODES = {
     "too_short",
     "too_long",
     "invalid_characters",
+    "invisible_characters",
     "contains_nul",
     "equals_username",
     "too_common",
