@@ -13,7 +13,8 @@
 
 struct config {
     char *database_url;
-    char *secret_key; /* NULL until given or loaded; wiped on config_free */
+    char *database_url_file; /* DATABASE_URL_FILE: read into database_url */
+    char *secret_key;        /* NULL until given or loaded; wiped on config_free */
     size_t secret_key_len;
     char *algorithm;
     long access_token_expire_minutes;
