@@ -89,6 +89,10 @@
     X(password_verify_unknown_format)                                                              \
     X(password_verify_dummy)                                                                       \
     X(password_needs_rehash)                                                                       \
+    X(password_invisible_refused)                                                                  \
+    X(password_rules_after_nfkc)                                                                   \
+    X(password_nfc_nfd_one_password)                                                               \
+    X(password_raw_hash_still_verifies)                                                            \
     X(revocation_add_contains)                                                                     \
     X(revocation_keeps_later_time)                                                                 \
     X(revocation_limits)                                                                           \
