@@ -4,6 +4,7 @@
  * dump and a reload unchanged; the strings handed on are valid UTF-8 of the
  * length given; a client's body never gets anything but 400 or a parse. */
 #include <sodium.h>
+#include <uninorm.h>
 
 #include "api/api_internal.h"
 #include "core/password.h"
@@ -55,6 +56,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         enum password_rule rule = password_check(&pol, have_u ? u : "", p, plen);
         if (rule == RULE_OK)
             FUZZ_CHECK(plen > 0 && memchr(p, '\0', plen) == NULL);
+        /* NFKC is idempotent: the normalised password breaks the same rule
+         * as the one typed, unless that rule was about the typed form
+         * (invisible characters, the length bound before normalising). */
+        size_t nlen = 0;
+        uint8_t *n = u8_normalize(UNINORM_NFKC, (const uint8_t *)p, plen, NULL, &nlen);
+        FUZZ_CHECK(n != NULL || plen == 0);
+        if (n != NULL && rule != RULE_INVISIBLE && rule != RULE_TOO_LONG &&
+            rule != RULE_CONTAINS_NUL)
+            FUZZ_CHECK(password_check(&pol, have_u ? u : "", (const char *)n, nlen) == rule);
+        free(n);
     }
     FUZZ_CHECK(errs.count == (!have_u) + (!have_p));
     json_decref(o);
