@@ -7,10 +7,13 @@ pkgs=(
     # build (clang too: make test builds everything with both compilers)
     gcc clang make pkg-config libc6-dev
     libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libcrypt-dev libpq-dev
+    libunistring-dev
     # tests: sanitizers come with gcc; the unit tests forge tokens with OpenSSL;
     # the API tests use Debian's python3
     libssl-dev clang-format python3 python3-pytest python3-requests python3-jwt python3-passlib
     python3-bcrypt
+    # make fuzz (libFuzzer's runtime for clang 14) and make valgrind
+    libclang-rt-14-dev valgrind
     # the API tests' throwaway PostgreSQL 15 cluster (scripts/pg-test.sh)
     postgresql-15 postgresql-client-15
     # the browser test of /docs and /redoc (tests/browser/, playwright-core drives it)
