@@ -21,10 +21,11 @@
 
 static char dummy_hash[PASSWORD_HASH_MAX];
 
-/* Longest input normalised. NFKC shrinks text by a third at most (three
- * conjoining jamo into one syllable, a full-width letter into ASCII), so a
- * longer password is too long after normalisation too; the bound keeps the
- * work and memory of normalising what a client sends small. */
+/* Longest input normalised. NFKC shrinks text to a quarter at most (a
+ * four-byte mathematical letter such as U+1D400 becomes one ASCII byte; no
+ * character maps to nothing), so a longer password is too long after
+ * normalisation too; the bound keeps the work and memory of normalising what
+ * a client sends small. */
 #define NORM_INPUT_MAX (4 * PASSWORD_ARGON2_MAX)
 
 /* A password in NFKC. Short ones fit in small; libunistring allocates the

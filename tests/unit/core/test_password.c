@@ -445,6 +445,16 @@ TEST(password_rules_after_nfkc)
     /* Full-width username letters equal the name. */
     CHECK_EQ_INT(check(&bcrypt_pol, "AliceSmith", "\xef\xbc\xa1liceSmith"), /* U+FF21 FULLWIDTH A */
                  RULE_EQUALS_USERNAME);
+    /* U+1D400 (4 bytes) is "A" in NFKC: 1024 of them are 1024 bytes, the
+     * most argon2id takes; one more is too long. */
+    s = repeat("\xf0\x9d\x90\x80", 1024);
+    REQUIRE(s != NULL);
+    CHECK_EQ_INT(check(&argon_pol, "someone", s), RULE_OK);
+    free(s);
+    s = repeat("\xf0\x9d\x90\x80", 1025);
+    REQUIRE(s != NULL);
+    CHECK_EQ_INT(check(&argon_pol, "someone", s), RULE_TOO_LONG);
+    free(s);
     /* Too long to normalise at all: refused before any work. */
     s = ascii_pw(4 * PASSWORD_ARGON2_MAX + 1);
     REQUIRE(s != NULL);
