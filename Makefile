@@ -12,6 +12,8 @@
 #   make clang    build the server and the unit tests with clang too, run the tests
 #   make banned   refuse banned C library functions (scripts/check-banned.py)
 #   make format   reformat the C sources; make format-check verifies them
+#   make fuzz     each libFuzzer target of fuzz/ for FUZZ_SECONDS (fuzz/README.md)
+#   make valgrind the API tests with the server under valgrind memcheck
 
 CC      ?= cc
 CLANG   ?= clang
@@ -50,15 +52,17 @@ TEST_DEPS_STAMP := build/.deps-test-ok
 .PHONY: web openapi-lint browser
 .PHONY: api-pg api-pg-asan
 .PHONY: nginx-test install-test
+.PHONY: fuzz fuzz-smoke fuzz-build valgrind
 
 all: build/gatehouse
 
 # pkg-config runs only when a build needs it, after deps have installed it.
 # The unit tests also link OpenSSL: they forge tokens with an independent HMAC.
 cflags = $(shell pkg-config --cflags $(PKGS)) $(PQFLAGS)
-libs   = $(shell pkg-config --libs $(PKGS))
+# libunistring (password normalisation) ships no pkg-config file.
+libs   = $(shell pkg-config --libs $(PKGS)) -lunistring
 tcflags = $(shell pkg-config --cflags $(PKGS) libcrypto) $(PQFLAGS)
-tlibs   = $(shell pkg-config --libs $(PKGS) libcrypto)
+tlibs   = $(shell pkg-config --libs $(PKGS) libcrypto) -lunistring
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps.sh
@@ -158,7 +162,8 @@ api-pg-asan: build-asan/gatehouse
 	    scripts/with-pg.sh \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api --ignore=tests/api/test_postgres.py --ignore=tests/api/test_migration.py
 
-test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser nginx-test install-test
+test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser \
+      nginx-test install-test fuzz-smoke
 	@echo "make test: all suites passed"
 
 # The OpenAPI document against the OpenAPI 3.1 schema (swagger-parser).
@@ -178,10 +183,10 @@ nginx-test: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/nginx.test.mjs
 
 format: | $(TEST_DEPS_STAMP)
-	clang-format -i $(SRC) $(shell find src tests/unit -name '*.[ch]')
+	clang-format -i $(SRC) $(shell find src tests/unit fuzz -name '*.[ch]')
 
 format-check: | $(TEST_DEPS_STAMP)
-	clang-format --dry-run --Werror $(shell find src tests/unit -name '*.[ch]')
+	clang-format --dry-run --Werror $(shell find src tests/unit fuzz -name '*.[ch]')
 
 # bench/bare.c: a bare libmicrohttpd server with gatehouse's daemon settings,
 # the ceiling the fast path is measured against (bench/README.md).
@@ -234,5 +239,47 @@ install: build/gatehouse build/gatehouse.1
 install-test: build/gatehouse build/gatehouse.1 | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_install.py
 
+# libFuzzer targets, one per parser (fuzz/README.md): clang with ASan and
+# UBSan. The library is an archive, so each target links only what it
+# reaches. New inputs a run finds go to a temporary directory, never into
+# fuzz/corpus/ (merge them by hand when they are worth keeping).
+FUZZ_TARGETS := json form jws auth pgurl csv config
+FUZZ_SECONDS ?= 300
+FUZZ_JOBS    ?= 2
+FUZZFL  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZOBJ := $(patsubst src/%.c,build-fuzz/obj/%.o,$(LIBSRC)) build-fuzz/obj/pwlist_data.o
+FUZZBIN := $(addprefix build-fuzz/fuzz_,$(FUZZ_TARGETS))
+
+build-fuzz/obj/%.o: src/%.c $(shell find src -name '*.h') | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BASE) $(FUZZFL) -fsanitize=fuzzer-no-link $(cflags) -c -o $@ $<
+
+build-fuzz/obj/pwlist_data.o: $(ASM) $(DATA)
+	@mkdir -p $(dir $@)
+	$(CLANG) -c -o $@ $(ASM)
+
+build-fuzz/libgatehouse.a: $(FUZZOBJ)
+	rm -f $@
+	ar rcs $@ $(FUZZOBJ)
+
+build-fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h build-fuzz/libgatehouse.a
+	$(CLANG) $(BASE) -I. $(FUZZFL) -fsanitize=fuzzer $(cflags) -o $@ $< \
+	    build-fuzz/libgatehouse.a $(libs)
+
+fuzz-build: $(FUZZBIN)
+
+fuzz: $(FUZZBIN)
+	fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
+# make test's share: every target for 30 s on its corpus, two at a time.
+fuzz-smoke: $(FUZZBIN)
+	fuzz/run.sh 30 2 $(FUZZ_TARGETS)
+
+# The API tests with the server run by valgrind memcheck (fuzz/README.md):
+# any memcheck error makes the server exit 99, which the tests' teardown
+# reports as a failure.
+valgrind: build/gatehouse
+	fuzz/valgrind.sh
+
 clean:
-	rm -rf build build-asan build-clang
+	rm -rf build build-asan build-clang build-fuzz

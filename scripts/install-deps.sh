@@ -26,12 +26,16 @@ pkgs=(
     # ES256/RS256: OpenSSL's headers at build (libssl-dev), libcrypto.so.3 (libssl3)
     # dlopen'ed at run time only when such a key is configured
     libssl-dev libssl3
+    # passwords are NFKC-normalised with libunistring
+    libunistring-dev
 )
 if [ "$set_name" = test ]; then
     pkgs+=(
         # make test builds everything with clang too and checks the formatting;
         # sanitizers come with gcc; the unit tests forge tokens with OpenSSL
         clang clang-format
+        # make fuzz / fuzz-smoke (libFuzzer's runtime for clang 14) and make valgrind
+        libclang-rt-14-dev valgrind
         # the API tests use Debian's python3; /metrics is read with prometheus_client;
         # the key tests verify with PyJWT's PyJWKClient (python3-cryptography) and
         # make keys with the openssl command

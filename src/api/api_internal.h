@@ -24,6 +24,14 @@ void api_delete_me(const struct api_request *req, struct reply *r);
 /* Every documentation path: /openapi.json, /docs, /redoc, /docs/assets/. */
 void api_docs(const struct api_request *req, struct reply *r);
 
+/* The access token of a request, or NULL: from authorization (the
+ * Authorization header, or NULL), else, with API_AUTH_BEARER_OR_COOKIE, from
+ * cookie (the access_token cookie, or NULL). Points into one of the two, with
+ * its length in *len; *from_cookie tells which. Reads nothing else, so that
+ * fuzz/ can drive it without a request. */
+const char *api_find_token(const char *authorization, const char *cookie, enum api_auth auth,
+                           size_t *len, bool *from_cookie);
+
 /* Parses the body as a JSON object (400 into r on failure). */
 json_t *api_parse_object(const struct api_request *req, struct reply *r);
 

@@ -11,10 +11,10 @@
  * counts as no token at all: it is not a bearer credential, and falling back
  * to the cookie would let an ambient credential stand in for the one the
  * client chose to send. */
-static const char *find_token(const struct api_request *req, enum api_auth auth, size_t *len,
-                              bool *from_cookie)
+const char *api_find_token(const char *authorization, const char *cookie, enum api_auth auth,
+                           size_t *len, bool *from_cookie)
 {
-    const char *a = req->authorization;
+    const char *a = authorization;
 
     *from_cookie = false;
     if (a != NULL) {
@@ -28,11 +28,10 @@ static const char *find_token(const struct api_request *req, enum api_auth auth,
             (*len)--;
         return *len > 0 ? a : NULL;
     }
-    if (auth == API_AUTH_BEARER_OR_COOKIE && req->cookie_token != NULL &&
-        req->cookie_token[0] != '\0') {
-        *len = strlen(req->cookie_token);
+    if (auth == API_AUTH_BEARER_OR_COOKIE && cookie != NULL && cookie[0] != '\0') {
+        *len = strlen(cookie);
         *from_cookie = true;
-        return req->cookie_token;
+        return cookie;
     }
     return NULL;
 }
@@ -45,7 +44,7 @@ bool api_authenticate(const struct api_route *route, struct api_request *req, st
 
     if (route->auth == API_AUTH_NONE)
         return true;
-    tok = find_token(req, route->auth, &len, &from_cookie);
+    tok = api_find_token(req->authorization, req->cookie_token, route->auth, &len, &from_cookie);
     if (tok == NULL) {
         errors_problem(r, OUTCOME_UNAUTHENTICATED, NULL);
         return false;

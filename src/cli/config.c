@@ -36,6 +36,10 @@ static const struct setting settings[] = {
      "sqlite:///gatehouse.db", 0, 0,
      "sqlite:///relative.db, sqlite:////absolute.db or "
      "postgresql://user:password@host:5432/database (also postgres://, postgresql+asyncpg://)"},
+    {"DATABASE_URL_FILE", "--database-url-file", K_STRING, CONFIG_DATABASE, OFF(database_url_file),
+     NULL, 0, 0,
+     "a file holding DATABASE_URL (one line), so that the password shows neither in the "
+     "environment nor in ps; not with DATABASE_URL"},
     {"SECRET_KEY", "--secret-key", K_STRING, CONFIG_TOKENS, OFF(secret_key), NULL, 0, 0,
      "HS256 signing key, at least 32 bytes; with SQLite generated into <database>.secret when "
      "unset"},
@@ -238,6 +242,57 @@ static const struct setting *find_flag(const char *arg, size_t len)
 bool config_is_flag(const char *flag, size_t len)
 {
     return find_flag(flag, len) != NULL;
+}
+
+/* Longest DATABASE_URL_FILE read: far more than any URL. */
+#define URL_FILE_MAX 8192
+
+/* Reads DATABASE_URL from the file at path (the container-secrets
+ * convention): one line, its line break dropped. The contents are never
+ * quoted in a message; the path is. Returns 0, or -1 with a reason in err. */
+static int read_url_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+    char buf[URL_FILE_MAX + 2];
+    FILE *f = fopen(path, "re");
+    size_t n;
+
+    if (f == NULL) {
+        snprintf(err, errlen, "DATABASE_URL_FILE: cannot read %.200s: %s", path, strerror(errno));
+        return -1;
+    }
+    n = fread(buf, 1, sizeof buf - 1, f);
+    bool failed = ferror(f) != 0;
+    fclose(f);
+    buf[n] = '\0';
+    if (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '\r')
+        buf[--n] = '\0';
+    int rc = -1;
+    if (failed)
+        snprintf(err, errlen, "DATABASE_URL_FILE: cannot read %.200s", path);
+    else if (n > URL_FILE_MAX)
+        snprintf(err, errlen, "DATABASE_URL_FILE: %.200s is longer than %d bytes", path,
+                 URL_FILE_MAX);
+    else if (n == 0)
+        snprintf(err, errlen, "DATABASE_URL_FILE: %.200s is empty", path);
+    else if (strlen(buf) != n || strchr(buf, '\n') != NULL)
+        snprintf(err, errlen, "DATABASE_URL_FILE: %.200s must hold the URL on one line", path);
+    else
+        rc = 0;
+    if (rc == 0) {
+        char *copy = strdup(buf);
+        if (copy == NULL) {
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+        } else {
+            sodium_memzero(cfg->database_url, strlen(cfg->database_url));
+            free(cfg->database_url);
+            cfg->database_url = copy;
+        }
+    }
+    sodium_memzero(buf, sizeof buf);
+    return rc;
 }
 
 /* Refuses a DATABASE_URL we cannot serve before anything is opened. */
@@ -462,6 +517,8 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
 int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int first, bool *help,
                  char *err, size_t errlen)
 {
+    bool url_given = false; /* DATABASE_URL set, by variable or flag */
+
     memset(cfg, 0, sizeof *cfg);
     *help = false;
     /* Every command that reads settings logs, so all read these. */
@@ -477,6 +534,7 @@ int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int
         /* An empty variable counts as unset, as in most shells' "VAR= cmd". */
         if (v != NULL && v[0] != '\0' && set_value(cfg, &settings[i], v, err, errlen))
             return -1;
+        url_given |= v != NULL && v[0] != '\0' && settings[i].offset == OFF(database_url);
     }
     for (int i = first; i < argc; i++) {
         const char *arg = argv[i];
@@ -504,6 +562,15 @@ int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int
             return -1;
         }
         if (set_value(cfg, s, v, err, errlen))
+            return -1;
+        url_given |= s->offset == OFF(database_url);
+    }
+    if (cfg->database_url_file != NULL) {
+        if (url_given) {
+            snprintf(err, errlen, "give DATABASE_URL or DATABASE_URL_FILE, not both");
+            return -1;
+        }
+        if (read_url_file(cfg, cfg->database_url_file, err, errlen) != 0)
             return -1;
     }
     return validate(cfg, groups, err, errlen);

@@ -13,7 +13,8 @@
 
 struct config {
     char *database_url;
-    char *secret_key; /* NULL until given or loaded; wiped on config_free */
+    char *database_url_file; /* DATABASE_URL_FILE: read into database_url */
+    char *secret_key;        /* NULL until given or loaded; wiped on config_free */
     size_t secret_key_len;
     char *secret_key_file; /* SECRET_KEY_FILE: read into secret_key by validation */
     char *algorithm;

@@ -11,6 +11,7 @@
 #include "core/password.h"
 #include "core/sessions.h"
 #include "core/users.h"
+#include "util/csv.h"
 #include "store/store.h"
 #include "util/timefmt.h"
 
@@ -46,41 +47,6 @@ static char *read_all(FILE *f, size_t *len)
     return buf;
 }
 
-/* One CSV field (RFC 4180: quoted with "" for a quote, or bare), starting
- * at *pos; its bytes are unquoted in place into out. *line counts the line
- * breaks passed. Returns the field's length, or -1 for an unterminated
- * quote. On return *pos is at the separator, the line break or the end. */
-static long csv_field(char *buf, size_t len, size_t *pos, long *line, char **out)
-{
-    size_t i = *pos, w = *pos;
-
-    *out = buf + w;
-    if (i < len && buf[i] == '"') {
-        for (i++;; i++) {
-            if (i >= len)
-                return -1;
-            if (buf[i] == '"') {
-                if (i + 1 < len && buf[i + 1] == '"') {
-                    buf[w++] = '"';
-                    i++;
-                    continue;
-                }
-                i++;
-                break;
-            }
-            if (buf[i] == '\n')
-                (*line)++;
-            buf[w++] = buf[i];
-        }
-    } else {
-        while (i < len && buf[i] != ',' && buf[i] != '\n' &&
-               !(buf[i] == '\r' && buf[i + 1] == '\n'))
-            buf[w++] = buf[i++];
-    }
-    *pos = i;
-    return (long)(w - (size_t)(*out - buf));
-}
-
 struct import_ctx {
     const char *source; /* "FILE: line" or "table \"user\": id" */
     struct import_set set;
@@ -97,49 +63,20 @@ static void print_problem(void *arg, const struct import_row *row, const char *w
  * records (each reported), or -1 out of memory. */
 static long parse_csv(char *buf, size_t len, struct import_ctx *ctx)
 {
-    static const char bom[] = "\xef\xbb\xbf";
-    size_t pos = 0;
-    long line = 1, bad = 0;
+    struct csv_reader rd;
+    struct csv_field fields[3];
+    size_t n;
+    long start, bad = 0;
     bool saw_header = false;
+    enum csv_status cs;
 
-    if (len >= 3 && memcmp(buf, bom, 3) == 0)
-        pos = 3; /* a spreadsheet's byte order mark, not part of the header */
-    while (pos < len) {
-        bool header = !saw_header;
-        char *fields[3] = {NULL, NULL, NULL};
-        long lens[3] = {0, 0, 0}, start = line;
-        int n = 0;
-        bool broken = false;
-        for (;;) {
-            char *f;
-            long flen = csv_field(buf, len, &pos, &line, &f);
-            if (flen < 0) {
-                fprintf(stderr, "gatehouse users import: %s %ld: a quoted field never ends\n",
-                        ctx->source, start);
-                return bad + 1;
-            }
-            if (n < 3) {
-                fields[n] = f;
-                lens[n] = flen;
-            }
-            n++;
-            if (pos < len && buf[pos] == ',') {
-                pos++;
-                continue;
-            }
-            break;
-        }
-        if (pos < len && buf[pos] == '\r')
-            pos++;
-        if (pos < len && buf[pos] == '\n') {
-            pos++;
-            line++;
-        }
-        if (n == 1 && lens[0] == 0)
+    csv_init(&rd, buf, len);
+    while ((cs = csv_next(&rd, fields, 3, &n, &start)) == CSV_RECORD) {
+        if (n == 1 && fields[0].len == 0)
             continue; /* an empty line: a trailing one is common */
-        if (header) {
-            if (n != 2 || lens[0] != 8 || memcmp(fields[0], "username", 8) != 0 || lens[1] != 13 ||
-                memcmp(fields[1], "password_hash", 13) != 0) {
+        if (!saw_header) {
+            if (n != 2 || fields[0].len != 8 || memcmp(fields[0].s, "username", 8) != 0 ||
+                fields[1].len != 13 || memcmp(fields[1].s, "password_hash", 13) != 0) {
                 fprintf(stderr,
                         "gatehouse users import: %s %ld: the header must be "
                         "\"username,password_hash\"\n",
@@ -152,20 +89,26 @@ static long parse_csv(char *buf, size_t len, struct import_ctx *ctx)
         if (n != 2) {
             fprintf(stderr,
                     "gatehouse users import: %s %ld: expected 2 fields (username,password_hash), "
-                    "found %d\n",
+                    "found %zu\n",
                     ctx->source, start, n);
             bad++;
-            broken = true;
-        }
-        if (broken)
             continue;
-        fields[1][lens[1]] = '\0'; /* the field ends where a separator or break was */
-        /* A hash holds no NUL, so strlen finds its end; the name keeps its
-         * length, so that a NUL in it is refused rather than cut off. */
-        if (memchr(fields[1], '\0', (size_t)lens[1]) != NULL)
-            fields[1][0] = '\0';
-        if (import_set_add(&ctx->set, start, 0, fields[0], (size_t)lens[0], fields[1]) != 0)
+        }
+        /* The field ends where a separator or break was: the reader is done
+         * with that byte. A hash holds no NUL, so strlen finds its end; the
+         * name keeps its length, so that a NUL in it is refused rather than
+         * cut off. */
+        char *hash = fields[1].s;
+        hash[fields[1].len] = '\0';
+        if (memchr(hash, '\0', fields[1].len) != NULL)
+            hash[0] = '\0';
+        if (import_set_add(&ctx->set, start, 0, fields[0].s, fields[0].len, hash) != 0)
             return -1;
+    }
+    if (cs == CSV_UNTERMINATED) {
+        fprintf(stderr, "gatehouse users import: %s %ld: a quoted field never ends\n", ctx->source,
+                start);
+        return bad + 1;
     }
     if (!saw_header) {
         fprintf(stderr,

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
 
 #include "core/pwlist.h"
 #include "util/utf8.h"
@@ -25,6 +28,65 @@ static char dummy_bcrypt[PASSWORD_HASH_MAX], dummy_argon2[PASSWORD_HASH_MAX];
 static long dummy_rounds;
 static atomic_bool scheme_in_use[2];
 
+/* Longest input normalised. NFKC shrinks text to a quarter at most (a
+ * four-byte mathematical letter such as U+1D400 becomes one ASCII byte; no
+ * character maps to nothing), so a longer password is too long after
+ * normalisation too; the bound keeps the work and memory of normalising what
+ * a client sends small. */
+#define NORM_INPUT_MAX (4 * PASSWORD_ARGON2_MAX)
+
+/* A password in NFKC. Short ones fit in small; libunistring allocates the
+ * others. Either way the bytes are wiped by norm_free. */
+struct norm {
+    char *s;
+    size_t len;
+    char small[256];
+};
+
+/* Normalises pw[0..len) (valid UTF-8, at most NORM_INPUT_MAX bytes) into n.
+ * Returns 0, or -1 (invalid UTF-8, out of memory) with nothing to free. */
+static int norm_make(const char *pw, size_t len, struct norm *n)
+{
+    size_t out = sizeof n->small;
+    uint8_t *r;
+
+    if (len > NORM_INPUT_MAX || utf8_count(pw, len) < 0)
+        return -1;
+    r = u8_normalize(UNINORM_NFKC, (const uint8_t *)pw, len, (uint8_t *)n->small, &out);
+    if (r == NULL)
+        return -1;
+    n->s = (char *)r;
+    n->len = out;
+    return 0;
+}
+
+static void norm_free(struct norm *n)
+{
+    sodium_memzero(n->s, n->len);
+    if (n->s != n->small)
+        free(n->s);
+    sodium_memzero(n->small, sizeof n->small);
+}
+
+/* True when the UTF-8 s[0..len) holds a default-ignorable code point
+ * (Unicode's DerivedCoreProperties: zero-width spaces and joiners, soft
+ * hyphen, variation selectors, ...): characters that show as nothing, so
+ * that a password made of them, or with one added, cannot be typed again
+ * from what the user sees. */
+static bool has_invisible(const char *s, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)s, *end = p + len;
+
+    while (p < end) {
+        ucs4_t c;
+        int n = u8_mbtouc(&c, p, (size_t)(end - p));
+        if (uc_is_property_default_ignorable_code_point(c))
+            return true;
+        p += n > 0 ? n : 1;
+    }
+    return false;
+}
+
 enum password_rule password_check(const struct password_policy *pol, const char *username,
                                   const char *pw, size_t len)
 {
@@ -32,21 +94,31 @@ enum password_rule password_check(const struct password_policy *pol, const char 
      * line) rely on this check. */
     long cps = utf8_count(pw, len);
     size_t max = pol->scheme == PASSWORD_BCRYPT ? PASSWORD_BCRYPT_MAX : PASSWORD_ARGON2_MAX;
+    struct norm n;
+    enum password_rule rule = RULE_OK;
 
     if (cps < 0)
         return RULE_INVALID_UTF8;
     if (memchr(pw, '\0', len) != NULL)
         return RULE_CONTAINS_NUL;
-    if (cps < pol->min_length)
-        return RULE_TOO_SHORT;
-    /* Refused, never truncated: bcrypt would silently ignore byte 73 on. */
-    if (len > max)
+    if (len > NORM_INPUT_MAX)
         return RULE_TOO_LONG;
-    if (strlen(username) == len && strncasecmp(username, pw, len) == 0)
-        return RULE_EQUALS_USERNAME;
-    if (pwlist_contains(pw, len))
-        return RULE_TOO_COMMON;
-    return RULE_OK;
+    if (norm_make(pw, len, &n) != 0)
+        return RULE_TOO_LONG; /* out of memory: valid UTF-8 of a bounded length */
+    cps = utf8_count(n.s, n.len);
+    if (has_invisible(pw, len) || has_invisible(n.s, n.len))
+        rule = RULE_INVISIBLE;
+    else if (cps < pol->min_length)
+        rule = RULE_TOO_SHORT;
+    /* Refused, never truncated: bcrypt would silently ignore byte 73 on. */
+    else if (n.len > max)
+        rule = RULE_TOO_LONG;
+    else if (strlen(username) == n.len && strncasecmp(username, n.s, n.len) == 0)
+        rule = RULE_EQUALS_USERNAME;
+    else if (pwlist_contains(n.s, n.len))
+        rule = RULE_TOO_COMMON;
+    norm_free(&n);
+    return rule;
 }
 
 static int bcrypt_hash(long rounds, const char *pw, char *out)
@@ -70,7 +142,7 @@ static int bcrypt_hash(long rounds, const char *pw, char *out)
     return rc;
 }
 
-int password_hash(const struct password_policy *pol, const char *pw, size_t len, char *out)
+static int hash_normalised(const struct password_policy *pol, const char *pw, size_t len, char *out)
 {
     if (pol->scheme == PASSWORD_ARGON2ID) {
         if (crypto_pwhash_STRBYTES > PASSWORD_HASH_MAX)
@@ -86,6 +158,17 @@ int password_hash(const struct password_policy *pol, const char *pw, size_t len,
     buf[len] = '\0';
     int rc = bcrypt_hash(pol->bcrypt_rounds, buf, out);
     sodium_memzero(buf, sizeof buf);
+    return rc;
+}
+
+int password_hash(const struct password_policy *pol, const char *pw, size_t len, char *out)
+{
+    struct norm n;
+
+    if (norm_make(pw, len, &n) != 0)
+        return -1;
+    int rc = hash_normalised(pol, n.s, n.len, out);
+    norm_free(&n);
     return rc;
 }
 
@@ -135,7 +218,8 @@ static void spend_dummies(const char *pw, size_t len)
             spend_dummy((enum password_scheme)s, pw, len);
 }
 
-bool password_verify(const char *pw, size_t len, const char *hash)
+/* pw, in the form given, against hash. */
+static bool verify_form(const char *pw, size_t len, const char *hash)
 {
     /* A hash we cannot read (a row edited by hand, another system's
      * format, a bcrypt string of a cost libxcrypt refuses, an argon2id
@@ -157,6 +241,29 @@ bool password_verify(const char *pw, size_t len, const char *hash)
         strncmp(hash, "$2y$", 4) == 0)
         return bcrypt_verify(pw, len, hash);
     return false;
+}
+
+enum password_match password_match(const char *pw, size_t len, const char *hash)
+{
+    struct norm n;
+
+    /* Not valid UTF-8, or too long to normalise: no normal form exists, and
+     * no password of that length passes the rules; only as given can it
+     * match (an imported hash), and it is then kept as it is. */
+    if (norm_make(pw, len, &n) != 0)
+        return verify_form(pw, len, hash) ? PASSWORD_MATCH : PASSWORD_NO_MATCH;
+    bool same = n.len == len && memcmp(n.s, pw, len) == 0;
+    bool ok = verify_form(n.s, n.len, hash);
+    /* Both forms whenever they differ, so that the time depends on what
+     * was typed only, never on which form the account's hash is of. */
+    bool raw_ok = !same && verify_form(pw, len, hash);
+    norm_free(&n);
+    return ok ? PASSWORD_MATCH : raw_ok ? PASSWORD_MATCH_RAW : PASSWORD_NO_MATCH;
+}
+
+bool password_verify(const char *pw, size_t len, const char *hash)
+{
+    return password_match(pw, len, hash) != PASSWORD_NO_MATCH;
 }
 
 /* bcrypt's own base64 alphabet. */
@@ -287,25 +394,47 @@ void password_scheme_in_use(enum password_scheme scheme)
     atomic_store(&scheme_in_use[scheme], true);
 }
 
+/* Calls spend(pw) for the forms password_match checks: the normalised one
+ * and, when it differs, the one typed, so that a refusal spends the hashes a
+ * real check of the same input spends. */
+static void for_each_form(const char *pw, size_t len,
+                          void (*spend)(const char *, size_t, const void *), const void *arg)
+{
+    struct norm n;
+
+    if (norm_make(pw, len, &n) != 0) {
+        spend(pw, len, arg);
+        return;
+    }
+    bool same = n.len == len && memcmp(n.s, pw, len) == 0;
+    spend(n.s, n.len, arg);
+    if (!same)
+        spend(pw, len, arg);
+    norm_free(&n);
+}
+
+static void spend_all(const char *pw, size_t len, const void *arg)
+{
+    (void)arg;
+    spend_dummies(pw, len);
+}
+
 bool password_verify_dummy(const struct password_policy *pol, const char *pw, size_t len)
 {
     (void)pol;
-    spend_dummies(pw, len);
+    for_each_form(pw, len, spend_all, NULL);
     return false;
 }
 
-void password_refused(const char *hash, const char *pw, size_t len)
+/* The top-up of password_refused for one form of the password: the dummy
+ * of every scheme in use other than the stored hash's own, and of its own
+ * when the stored hash is weaker than the policy. */
+static void top_up(const char *pw, size_t len, const void *arg)
 {
-    enum password_scheme own;
+    const char *hash = arg;
+    enum password_scheme own =
+        strncmp(hash, "$argon2id$", 10) == 0 ? PASSWORD_ARGON2ID : PASSWORD_BCRYPT;
 
-    if (strncmp(hash, "$argon2id$", 10) == 0)
-        own = PASSWORD_ARGON2ID;
-    else if (strncmp(hash, "$2a$", 4) == 0 || strncmp(hash, "$2b$", 4) == 0 ||
-             strncmp(hash, "$2y$", 4) == 0)
-        own = PASSWORD_BCRYPT;
-    else
-        return; /* password_verify spent the dummies already */
-    password_scheme_in_use(own);
     for (int s = PASSWORD_BCRYPT; s <= PASSWORD_ARGON2ID; s++) {
         if (!atomic_load(&scheme_in_use[s]))
             continue;
@@ -320,4 +449,17 @@ void password_refused(const char *hash, const char *pw, size_t len)
         if (s != (int)own || weaker)
             spend_dummy((enum password_scheme)s, pw, len);
     }
+}
+
+void password_refused(const char *hash, const char *pw, size_t len)
+{
+    if (strncmp(hash, "$argon2id$", 10) == 0)
+        password_scheme_in_use(PASSWORD_ARGON2ID);
+    else if (strncmp(hash, "$2a$", 4) == 0 || strncmp(hash, "$2b$", 4) == 0 ||
+             strncmp(hash, "$2y$", 4) == 0)
+        password_scheme_in_use(PASSWORD_BCRYPT);
+    else
+        return; /* password_match spent the dummies already */
+    /* The forms password_match checked, so as many top-ups as checks. */
+    for_each_form(pw, len, top_up, hash);
 }

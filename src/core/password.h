@@ -25,6 +25,7 @@ enum password_rule {
     RULE_EQUALS_USERNAME,
     RULE_TOO_COMMON,
     RULE_INVALID_UTF8,
+    RULE_INVISIBLE, /* a default-ignorable code point, such as U+200B */
 };
 
 struct password_policy {
@@ -33,23 +34,50 @@ struct password_policy {
     long min_length; /* in code points */
 };
 
+/* Passwords are compared in Unicode normalisation form NFKC (NIST SP
+ * 800-63B §5.1.1.2), so that "café" typed as one code point or as "e" and a
+ * combining accent is one password, and a full-width "ｐａｓｓ" is "pass".
+ * password_check, password_hash and password_verify normalise what they are
+ * given themselves; the length rules count the normalised form. */
+
 /* Checks the rules for a new password pw (len bytes of UTF-8, may hold NULs)
- * of user username. Returns the first rule broken, or RULE_OK. */
+ * of user username: valid UTF-8, no NUL, no default-ignorable code point
+ * (invisible: U+200B, U+00AD, U+FE0F, ...), then, normalised, the length
+ * limits, not the username, not a common password. Returns the first rule
+ * broken, or RULE_OK. */
 enum password_rule password_check(const struct password_policy *pol, const char *username,
                                   const char *pw, size_t len);
 
-/* Hashes pw with the policy's scheme into out (PASSWORD_HASH_MAX bytes).
- * The caller has checked the rules. Returns 0, or -1 when the system cannot
- * hash (no entropy, out of memory). */
+/* Hashes the normalised pw with the policy's scheme into out
+ * (PASSWORD_HASH_MAX bytes). The caller has checked the rules. Returns 0, or
+ * -1 when the system cannot hash (no entropy, out of memory). */
 int password_hash(const struct password_policy *pol, const char *pw, size_t len, char *out);
 
-/* True when pw matches hash ($2a$, $2b$, $2y$ bcrypt or $argon2id$). Runs a
- * full verification whatever the input, so that a refusal takes as long as
- * a mismatch: a password bcrypt cannot represent (over 72 bytes, or holding
- * a NUL) or one over PASSWORD_ARGON2_MAX for argon2id is hashed (cut to the
+/* True when pw matches hash ($2a$, $2b$, $2y$ bcrypt or $argon2id$):
+ * password_match is not PASSWORD_NO_MATCH. Each form is checked by a full
+ * verification whatever the input, so that a refusal takes as long as a
+ * mismatch: a password bcrypt cannot represent (over 72 bytes, or holding a
+ * NUL) or one over PASSWORD_ARGON2_MAX for argon2id is hashed (cut to the
  * limit) and never matches, and a hash of another format is never matched
- * after a verification against the dummy hash (password_init). */
+ * after a verification against the dummy hashes (password_init). */
 bool password_verify(const char *pw, size_t len, const char *hash);
+
+enum password_match {
+    PASSWORD_NO_MATCH = 0,
+    PASSWORD_MATCH,     /* the normalised form matched */
+    PASSWORD_MATCH_RAW, /* the form as typed matched: a hash made without
+                         * normalisation (imported from the original app),
+                         * which the caller replaces (password_hash) */
+};
+
+/* Verifies pw against hash in its normalised form and, when that differs
+ * from pw as given, in the given form too (hashes imported from the
+ * original app were made without normalisation). Both are hashed whenever
+ * they differ, whatever the first gives: the cost depends on the input
+ * alone, never on the account. Runs a full verification whatever the input,
+ * so that a refusal takes as long as a mismatch; a password bcrypt cannot
+ * represent (over 72 bytes, or holding a NUL) never matches a bcrypt hash. */
+enum password_match password_match(const char *pw, size_t len, const char *hash);
 
 /* True when hash is in a format password_verify reads: bcrypt ($2a$, $2b$,
  * $2y$, cost 04-31, 22 characters of salt and 31 of hash) or an argon2id PHC

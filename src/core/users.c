@@ -56,6 +56,10 @@ static void check_password(const struct password_policy *pol, const char *field,
     case RULE_INVALID_UTF8:
         outcome_error_add(errs, field, "invalid_characters", "must be valid UTF-8");
         break;
+    case RULE_INVISIBLE:
+        outcome_error_add(errs, field, "invisible_characters",
+                          "must not contain invisible characters (such as U+200B)");
+        break;
     }
 }
 
@@ -100,15 +104,16 @@ enum outcome users_register(const struct users_deps *d, const char *username, si
 }
 
 /* Replaces su's hash, which password just verified against, with one made
- * at the current setting when it is weaker (password_needs_rehash). Never
+ * at the current setting when it is weaker (password_needs_rehash) or of the
+ * password as typed rather than normalised (raw, core/password.h). Never
  * fails the login: the old hash still works, so a failure is logged and the
  * next login tries again. */
 static void rehash(const struct users_deps *d, const struct store_user *su, const char *password,
-                   size_t plen)
+                   size_t plen, bool raw)
 {
     char hash[PASSWORD_HASH_MAX];
 
-    if (!password_needs_rehash(d->policy, su->password_hash))
+    if (!raw && !password_needs_rehash(d->policy, su->password_hash))
         return;
     if (password_hash(d->policy, password, plen, hash) != 0) {
         log_error("user %lld: rehashing the password failed", (long long)su->id);
@@ -178,9 +183,11 @@ static enum outcome check_login(const struct users_deps *d, throttle *t, const s
         detail->retry_after = wait;
         return OUTCOME_THROTTLED;
     }
-    bool ok = st == STORE_OK && password_verify(password, plen, su.password_hash);
+    enum password_match m =
+        st == STORE_OK ? password_match(password, plen, su.password_hash) : PASSWORD_NO_MATCH;
+    bool ok = m != PASSWORD_NO_MATCH;
     if (ok)
-        rehash(d, &su, password, plen);
+        rehash(d, &su, password, plen, m == PASSWORD_MATCH_RAW);
     else if (st == STORE_OK)
         /* A hash weaker than the policy's (made at a lower cost, or with
          * bcrypt before argon2id) is quicker to refuse than an unknown

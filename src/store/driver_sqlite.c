@@ -80,6 +80,21 @@ static enum store_status sq_exec(struct store_conn *c, const char *sql)
     return map_rc(c->db, sqlite3_exec(c->db, sql, NULL, NULL, NULL), "exec");
 }
 
+/* Creates the database file, if it does not exist yet, readable by its
+ * owner only: it holds the password hashes. SQLite would create it 0644
+ * (less the umask), and changing the umask around sqlite3_open_v2 would
+ * change it for every thread of the process. The -wal and -shm files SQLite
+ * creates later take the database file's mode. An existing file keeps its
+ * mode; any error is left for sqlite3_open_v2 to report. */
+static void create_private(const char *path)
+{
+    if (strcmp(path, ":memory:") == 0)
+        return;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+}
+
 static int open_conn(const char *path, struct store_conn *c, char *err, size_t errlen)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -324,6 +339,7 @@ static enum store_status sq_open(const char *url, const struct store_options *op
         goto fail;
     }
     s->nconns = nconns;
+    create_private(s->path);
     for (unsigned i = 0; i < nconns; i++)
         if (open_conn(s->path, &s->conns[i], err, errlen) != 0)
             goto fail;

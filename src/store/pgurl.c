@@ -345,6 +345,15 @@ static bool query_has_password(const char *q)
     }
 }
 
+/* True when s is printable ASCII: what an error message may quote. */
+static bool printable(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if (*s < 0x20 || *s > 0x7e)
+            return false;
+    return true;
+}
+
 static int parse_query(struct pgurl *u, const char *q, char *err, size_t errlen)
 {
     PQconninfoOption *opts;
@@ -409,6 +418,13 @@ static int parse_query(struct pgurl *u, const char *q, char *err, size_t errlen)
             }
         } else if (pgurl_ignored(key)) {
             note_ignored(u, key);
+        } else if (!libpq_knows(opts, key) && !printable(key)) {
+            /* Quoted, a decoded %0a would end the log line early and
+             * forge the next one. */
+            snprintf(err, errlen,
+                     "DATABASE_URL: unknown parameter (its name holds a control or non-ASCII "
+                     "character)");
+            bad = 1;
         } else if (!libpq_knows(opts, key) && hide_names) {
             snprintf(err, errlen,
                      "DATABASE_URL: unknown parameter (its name is not shown, as it may be part "

@@ -93,6 +93,7 @@ SETTINGS = (
     "METRICS_ADDRESS",
     "LOG_FORMAT",
     "LOG_LEVEL",
+    "DATABASE_URL_FILE",
 )
 
 # Every test client is 127.0.0.1, so the default limits of throttling (a few
@@ -136,6 +137,7 @@ ERROR_CODES = {
     "too_short",
     "too_long",
     "invalid_characters",
+    "invisible_characters",
     "contains_nul",
     "equals_username",
     "too_common",

@@ -105,6 +105,10 @@
     X(password_verify_unknown_format)                                                              \
     X(password_verify_dummy)                                                                       \
     X(password_needs_rehash)                                                                       \
+    X(password_invisible_refused)                                                                  \
+    X(password_rules_after_nfkc)                                                                   \
+    X(password_nfc_nfd_one_password)                                                               \
+    X(password_raw_hash_still_verifies)                                                            \
     X(revocation_add_contains)                                                                     \
     X(revocation_keeps_later_time)                                                                 \
     X(revocation_limits)                                                                           \
@@ -184,6 +188,11 @@
     X(form_utf8)                                                                                   \
     X(form_get_rules)                                                                              \
     X(form_content_type)                                                                           \
+    X(csv_records)                                                                                 \
+    X(csv_quoted)                                                                                  \
+    X(csv_lines_and_bom)                                                                           \
+    X(csv_more_fields_than_room)                                                                   \
+    X(csv_quote_round_trip)                                                                        \
     X(openapi_embedded)                                                                            \
     X(openapi_routes_match_operations)                                                             \
     X(openapi_security_schemes)                                                                    \

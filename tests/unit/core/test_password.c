@@ -1,5 +1,6 @@
 /* core/password and core/pwlist: the rules of a new password, hashing and
  * verification (bcrypt at cost 4 only, to keep the run fast). */
+#include <crypt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,11 +311,13 @@ TEST(password_foreign_bcrypt)
     CHECK(!password_verify("Correct-horse-2", 15, passlib_2a));
     CHECK(!password_verify("Correct-horse-2", 15, passlib_2b));
     CHECK(!password_verify("Correct-horse-2", 15, passlib_2y));
-    /* Bytes, not normalized text: the NFD spelling does not match. */
+    /* passlib hashed the NFC spelling; the NFD one is the same password in
+     * NFKC, so it matches too (it did not before normalisation). */
     static const char nfc[] = "p\xc3\xa4ssw\xc3\xb6rd-\xe2\x82\xac";
     static const char nfd[] = "p\xc3\xa4sswo\xcc\x88rd-\xe2\x82\xac";
     CHECK(password_verify(nfc, strlen(nfc), passlib_utf8));
-    CHECK(!password_verify(nfd, strlen(nfd), passlib_utf8));
+    CHECK(password_match(nfd, strlen(nfd), passlib_utf8) == PASSWORD_MATCH);
+    CHECK(!password_verify("p\xc3\xa4ssword-\xe2\x82\xac", 13, passlib_utf8));
 }
 
 TEST(password_foreign_argon2id)
@@ -396,4 +399,96 @@ TEST(password_needs_rehash)
     CHECK(!password_needs_rehash(&pol, "$2b$x4$abc"));
     CHECK(!password_needs_rehash(&pol, "$1$abc$def"));
     CHECK(!password_needs_rehash(&pol, ""));
+}
+
+/* "café-au-lait-9" with é as one code point (NFC) and as e + U+0301 (NFD). */
+#define CAFE_NFC "caf\xc3\xa9-au-lait-9"
+#define CAFE_NFD "cafe\xcc\x81-au-lait-9"
+
+TEST(password_invisible_refused)
+{
+    /* U+200B zero-width space, U+00AD soft hyphen, U+2060 word joiner,
+     * U+FE0F variation selector, U+3164 Hangul filler. */
+    CHECK_EQ_INT(check(&bcrypt_pol, "someone", "password\xe2\x80\x8b"), RULE_INVISIBLE);
+    char *eight = repeat("\xe2\x80\x8b", 8);
+    REQUIRE(eight != NULL);
+    CHECK_EQ_INT(check(&bcrypt_pol, "someone", eight), RULE_INVISIBLE);
+    free(eight);
+    CHECK_EQ_INT(check(&bcrypt_pol, "someone", "Zq7#k\xc2\xadP2!vW9"), RULE_INVISIBLE);
+    CHECK_EQ_INT(check(&bcrypt_pol, "someone", "Zq7#kP2!vW9\xe2\x81\xa0"), RULE_INVISIBLE);
+    CHECK_EQ_INT(check(&bcrypt_pol, "someone", "Zq7#kP2!vW9\xef\xb8\x8f"), RULE_INVISIBLE);
+    CHECK_EQ_INT(check(&bcrypt_pol, "someone", "Zq7#kP2!vW9\xe3\x85\xa4"), RULE_INVISIBLE);
+    /* A visible space and a visible combining accent are fine. */
+    CHECK_EQ_INT(check(&bcrypt_pol, "someone", "Zq7 kP2 vW9"), RULE_OK);
+    CHECK_EQ_INT(check(&bcrypt_pol, "someone", CAFE_NFD), RULE_OK);
+}
+
+TEST(password_rules_after_nfkc)
+{
+    /* Full-width "password" is "password" in NFKC, which the list holds. */
+    CHECK_EQ_INT(check(&bcrypt_pol, "someone",
+                       "\xef\xbd\x90\xef\xbd\x81\xef\xbd\x93\xef\xbd\x93\xef\xbd\x97"
+                       "\xef\xbd\x8f\xef\xbd\x92\xef\xbd\x84"),
+                 RULE_TOO_COMMON);
+    /* U+FDFA (3 bytes) is 33 bytes in NFKC: three pass bcrypt's 72. */
+    char *s = repeat("\xef\xb7\xba", 3);
+    REQUIRE(s != NULL);
+    CHECK_EQ_INT(check(&bcrypt_pol, "someone", s), RULE_TOO_LONG);
+    CHECK_EQ_INT(check(&argon_pol, "someone", s), RULE_OK);
+    free(s);
+    /* Three ligatures U+FB03 are 3 code points as typed, 9 in NFKC: the
+     * minimum counts the normalised form. */
+    s = repeat("\xef\xac\x83", 3);
+    REQUIRE(s != NULL);
+    CHECK_EQ_INT(check(&bcrypt_pol, "someone", s), RULE_OK); /* 9 code points */
+    free(s);
+    /* Full-width username letters equal the name. */
+    CHECK_EQ_INT(check(&bcrypt_pol, "AliceSmith", "\xef\xbc\xa1liceSmith"), /* U+FF21 FULLWIDTH A */
+                 RULE_EQUALS_USERNAME);
+    /* U+1D400 (4 bytes) is "A" in NFKC: 1024 of them are 1024 bytes, the
+     * most argon2id takes; one more is too long. */
+    s = repeat("\xf0\x9d\x90\x80", 1024);
+    REQUIRE(s != NULL);
+    CHECK_EQ_INT(check(&argon_pol, "someone", s), RULE_OK);
+    free(s);
+    s = repeat("\xf0\x9d\x90\x80", 1025);
+    REQUIRE(s != NULL);
+    CHECK_EQ_INT(check(&argon_pol, "someone", s), RULE_TOO_LONG);
+    free(s);
+    /* Too long to normalise at all: refused before any work. */
+    s = ascii_pw(4 * PASSWORD_ARGON2_MAX + 1);
+    REQUIRE(s != NULL);
+    CHECK_EQ_INT(check(&argon_pol, "someone", s), RULE_TOO_LONG);
+    free(s);
+}
+
+TEST(password_nfc_nfd_one_password)
+{
+    char hash[PASSWORD_HASH_MAX];
+
+    REQUIRE(password_hash(&bcrypt_pol, CAFE_NFD, strlen(CAFE_NFD), hash) == 0);
+    CHECK(password_match(CAFE_NFC, strlen(CAFE_NFC), hash) == PASSWORD_MATCH);
+    CHECK(password_match(CAFE_NFD, strlen(CAFE_NFD), hash) == PASSWORD_MATCH);
+    CHECK(password_match("cafe-au-lait-9", 14, hash) == PASSWORD_NO_MATCH);
+    REQUIRE(password_hash(&argon_pol, CAFE_NFC, strlen(CAFE_NFC), hash) == 0);
+    CHECK(password_verify(CAFE_NFD, strlen(CAFE_NFD), hash));
+}
+
+TEST(password_raw_hash_still_verifies)
+{
+    /* A hash of the decomposed form as typed, as the original app made it
+     * (no normalisation): crypt directly. */
+    char salt[CRYPT_GENSALT_OUTPUT_SIZE], hash[PASSWORD_HASH_MAX];
+    struct crypt_data cd;
+    REQUIRE(crypt_gensalt_rn("$2b$", 4, NULL, 0, salt, sizeof salt) != NULL);
+    memset(&cd, 0, sizeof cd);
+    const char *h = crypt_rn(CAFE_NFD, salt, &cd, (int)sizeof cd);
+    REQUIRE(h != NULL && strlen(h) < sizeof hash);
+    memcpy(hash, h, strlen(h) + 1);
+
+    CHECK(password_match(CAFE_NFD, strlen(CAFE_NFD), hash) == PASSWORD_MATCH_RAW);
+    CHECK(password_verify(CAFE_NFD, strlen(CAFE_NFD), hash));
+    /* Typed composed, it is another password to the old hash. */
+    CHECK(password_match(CAFE_NFC, strlen(CAFE_NFC), hash) == PASSWORD_NO_MATCH);
+    CHECK(password_match(CAFE_NFD "x", strlen(CAFE_NFD) + 1, hash) == PASSWORD_NO_MATCH);
 }

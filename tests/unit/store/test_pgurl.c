@@ -392,6 +392,11 @@ TEST(pgurl_unknown_parameters)
     /* One among the parameters does: the name may be the rest of it. */
     CHECK(refused("postgresql://h/db?password=a&b=c", "unknown parameter (its name is not shown"));
     CHECK(refused("postgresql://h/db?pass%77ord=a&b=c", "unknown parameter (its name is not"));
+    /* Found by fuzz/fuzz_pgurl.c: a decoded line break in an unknown key
+     * was quoted into the one-line reason, forging a second log line. */
+    CHECK(refused("postgresql://h/db?a%0aERROR%20forged=1", "its name holds a control"));
+    CHECK(refused("postgresql://h/db?a\nb=1", "its name holds a control"));
+    CHECK(refused("postgresql://h/db?%c3%a9=1", "non-ASCII"));
     CHECK(refused("postgresql://h/db?sslmode", "query parameters must be key=value"));
     CHECK(refused("postgresql://h/db?=require", "query parameters must be key=value"));
     CHECK(refused("postgresql://h/db?sslmode=require&b", "query parameters must be key=value"));
