@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "api/audit.h"
 #include "util/timefmt.h"
 
 void api_client(const struct api_request *req, struct netaddr *out)
@@ -42,17 +43,21 @@ bool api_admit(const struct api_route *route, const struct api_request *req, str
         wait = throttle_address_wait(t, &a, now);
     else if (route->handle == api_register)
         wait = throttle_register_wait(t, &a, now);
-    if (wait > 0) {
-        throttled(r, wait);
-        return false;
-    }
     /* A job takes about one hash time; a second is the least Retry-After
      * can say. */
-    if (!throttle_job_begin(t, &a, now)) {
-        throttled(r, 1);
-        return false;
-    }
-    return true;
+    if (wait == 0 && !throttle_job_begin(t, &a, now))
+        wait = 1;
+    if (wait == 0)
+        return true;
+    throttled(r, wait);
+    /* Refused before its handler: the audit trail and the outcome counters
+     * hear of it here. /token's grant is not known yet (its 429 shows in
+     * the request counters by status only). */
+    if (route->handle == api_login)
+        audit_login(req, NULL, OUTCOME_THROTTLED, NULL, 0);
+    else if (route->handle == api_register)
+        audit_register(req, OUTCOME_THROTTLED, NULL, 0);
+    return false;
 }
 
 void api_release(const struct api_route *route, const struct api_request *req)

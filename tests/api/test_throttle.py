@@ -190,6 +190,29 @@ def test_address_locked_after_failures_other_addresses_not(make_server):
     assert login(srv, u["username"], PASSWORD, source="127.0.0.6").status_code == 200
 
 
+def test_refusals_by_address_are_audited_and_counted(make_server):
+    # The address lock refuses before the handler runs: the audit line and
+    # the outcome counter must still say so.
+    srv = make_server(env={"THROTTLE_ADDRESS_FAILURES": "1", "THROTTLE_REGISTRATIONS": "1",
+                           "THROTTLE_REGISTRATION_WINDOW_SECONDS": "600", "LOG_FORMAT": "json",
+                           **LOCK_LONG})
+    tries = [login(srv, unique_username("audit"), "wrong", source="127.0.0.9") for _ in range(3)]
+    assert first_429(tries) == 2
+    reg = [send(srv, "POST", "/register", "127.0.0.9",
+                {"username": unique_username("audreg"), "password": PASSWORD}) for _ in range(2)]
+    assert reg[0].status_code == 200
+    assert_429(reg[1])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and '"login.throttled"' not in srv.stderr():
+        time.sleep(0.05)
+    events = [json.loads(line) for line in srv.stderr().splitlines() if line.startswith("{")]
+    throttled = [e for e in events if e.get("event") == "login.throttled"]
+    assert len(throttled) == 1 and throttled[0].get("client") == "127.0.0.9", throttled
+    text = send(srv, "GET", "/metrics").text
+    assert re.search(r'^gatehouse_logins_total\{outcome="throttled"\} 1$', text, re.M), text
+    assert re.search(r'^gatehouse_registrations_total\{outcome="throttled"\} 1$', text, re.M)
+
+
 def test_registrations_limited_per_address(make_server):
     srv = make_server(env={"THROTTLE_REGISTRATIONS": "3",
                            "THROTTLE_REGISTRATION_WINDOW_SECONDS": "600"})
