@@ -150,17 +150,23 @@ api-asan: build-asan/gatehouse
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api
 
+# The tests of the HTTP layer alone (connection limits and deadlines, request
+# framing), which never reach the store, run on SQLite only.
+PG_SKIP := --ignore=tests/api/test_limits.py --ignore=tests/api/test_desync.py
+
 # The whole API suite again with the default server on a throwaway PostgreSQL
 # 15 cluster, which scripts/with-pg.sh starts and always removes.
 api-pg: build/gatehouse | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse scripts/with-pg.sh \
-	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api --ignore=tests/api/test_postgres.py --ignore=tests/api/test_migration.py
+	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api --ignore=tests/api/test_postgres.py --ignore=tests/api/test_migration.py \
+	    $(PG_SKIP)
 
 api-pg-asan: build-asan/gatehouse
 	GATEHOUSE_BIN=$(CURDIR)/build-asan/gatehouse GATEHOUSE_ASAN=1 \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	    scripts/with-pg.sh \
-	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api --ignore=tests/api/test_postgres.py --ignore=tests/api/test_migration.py
+	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api --ignore=tests/api/test_postgres.py --ignore=tests/api/test_migration.py \
+	    $(PG_SKIP)
 
 test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser \
       nginx-test install-test fuzz-smoke
