@@ -274,6 +274,7 @@
     X(outcome_from_store)                                                                          \
     X(outcome_names)                                                                               \
     X(outcome_error_add)                                                                           \
+    X(import_reports_each_duplicate_against_the_earliest_row)                                      \
     X(users_register)                                                                              \
     X(users_register_rules)                                                                        \
     X(users_check_credentials)                                                                     \
