@@ -54,6 +54,10 @@ PY = "/usr/bin/python3"
 HOST = "127.0.0.1"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
+# Every load client is 127.0.0.1: gatehouse's throttling (on by default) would
+# answer most logins and registrations 429, so the benchmarks turn it off.
+NO_THROTTLE = {"THROTTLE_ADDRESS_FAILURES": "0", "THROTTLE_ACCOUNT_FAILURES": "0",
+               "THROTTLE_REGISTRATIONS": "0", "HASH_JOBS_PER_ADDRESS": "0"}
 GH_SECRET = "gatehouse-bench-fixed-secret-key-0123456789"  # fixed: tokens survive restarts
 PASSWORD = "Bench-user-pass-7f3k!"                         # >= 8, not common, never a username
 
@@ -783,8 +787,7 @@ def run_gatehouse(args, plan, tmp, state, revoked=0, label="gatehouse"):
     # Every load client is one loopback address, which throttling would
     # take for one attacker (4 hashing jobs, 20 registrations an hour); the
     # peer app has no throttling either. --gh-env can set them back.
-    env.update({"THROTTLE_ADDRESS_FAILURES": "0", "THROTTLE_ACCOUNT_FAILURES": "0",
-                "THROTTLE_REGISTRATIONS": "0", "HASH_JOBS_PER_ADDRESS": "0"})
+    env.update(NO_THROTTLE)
     for kv in args.gh_env:
         k, _, v = kv.partition("=")
         env[k] = v
