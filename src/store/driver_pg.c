@@ -370,12 +370,22 @@ static enum store_status classify(struct store_conn *c, PGresult *r, const char 
 
     if (r == NULL || PQstatus(c->pg) != CONNECTION_OK) {
         char why[256];
-        if (PQstatus(c->pg) == CONNECTION_OK)
+        /* A server that does not answer is down for everyone until a probe
+         * says otherwise. A connection that broke says only that this one
+         * is gone (one opened before a restart, say): the next connection
+         * attempt tells about the server, and marking it down here would
+         * refuse, for a second, requests a new connection would serve. */
+        bool silent = PQstatus(c->pg) == CONNECTION_OK;
+        if (silent)
             snprintf(why, sizeof why, "%s: no answer within %d ms", what, s->statement_deadline_ms);
         else
             one_line(why, sizeof why, PQerrorMessage(c->pg));
         drop(c);
-        mark_down(s, why[0] != '\0' ? why : "connection lost");
+        if (silent)
+            mark_down(s, why);
+        else
+            log_warn("postgresql: %s: connection lost: %s", what,
+                     why[0] != '\0' ? why : "no reason given");
         return STORE_UNAVAILABLE;
     }
     if (strcmp(code, "23505") == 0)
@@ -437,7 +447,13 @@ static enum store_status pg_begin(struct store_conn *c, enum store_begin how)
                           "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")",
                           "begin migration",
                           now_ms() + MIGRATE_TIMEOUT_MS + c->db->connect_timeout_ms, NULL);
-    return exec_until(c, "BEGIN", "begin", now_ms() + c->db->statement_deadline_ms, NULL);
+    enum store_status rc =
+        exec_until(c, "BEGIN", "begin", now_ms() + c->db->statement_deadline_ms, NULL);
+    /* A connection that broke under BEGIN ran nothing of the transaction:
+     * one more try on a new one, as a read gets. */
+    if (rc == STORE_UNAVAILABLE && c->pg == NULL && reopen(c) == STORE_OK)
+        rc = exec_until(c, "BEGIN", "begin", now_ms() + c->db->statement_deadline_ms, NULL);
+    return rc;
 }
 
 static enum store_status pg_commit(struct store_conn *c)
