@@ -12,9 +12,7 @@ unless GATEHOUSE_TEST_REQUIRE_PG=1 (make test sets it), then they fail.
 """
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import time
 import urllib.parse
 from pathlib import Path
@@ -23,7 +21,8 @@ import pytest
 from passlib.hash import bcrypt
 
 from gh_helpers import BINARY, REPO, SECRET_KEY, base_env, sqlite_url
-from test_postgres import Cluster, have_postgres
+# The throwaway cluster, one per module: test_postgres.py's fixture.
+from test_postgres import pg  # noqa: F401 (a pytest fixture, used by name)
 
 # The app's table as SQLModel 0.0.8 creates it for
 # /work/shared/peers/fastapi-seed/main.py's User (SQLAlchemy 1.4 DDL).
@@ -73,22 +72,6 @@ def readme_copy_block():
         if "\\copy" in block:
             return block
     raise AssertionError("the README's Moving section has no psql \\copy command")
-
-
-@pytest.fixture(scope="module")
-def pg():
-    if not have_postgres():
-        if os.environ.get("GATEHOUSE_TEST_REQUIRE_PG") == "1":
-            pytest.fail("PostgreSQL server programs not found (install postgresql-15)")
-        pytest.skip("PostgreSQL server programs not found (install postgresql-15)")
-    directory = tempfile.mkdtemp(prefix="gatehouse-pg-", dir="/tmp")
-    cluster = Cluster(directory)
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.destroy()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def old_app_db(pg, users=OLD_USERS, broken=None):

@@ -15,9 +15,7 @@ import json
 import os
 import re
 import secrets
-import shutil
 import statistics
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -33,6 +31,7 @@ from gh_helpers import (
     assert_problem,
     unique_username,
 )
+from test_postgres import pg  # noqa: F401 (a pytest fixture, used by name)
 
 HANG = 120
 
@@ -410,29 +409,13 @@ def test_address_counters_bounded(make_server):
 
 
 # ------------------------------------------------------------ two instances
-def pg_available():
-    import glob
-    return any(os.access(p, os.X_OK) for p in glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-
-
 @pytest.fixture(scope="module")
-def pg_url():
+def pg_url(request):
     if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgres"):
-        yield TEST_DATABASE_URL
-        return
-    if not pg_available():
-        if os.environ.get("GATEHOUSE_TEST_REQUIRE_PG") == "1":
-            pytest.fail("PostgreSQL server programs not found (install postgresql-15)")
-        pytest.skip("PostgreSQL server programs not found")
-    from test_postgres import Cluster
-    directory = tempfile.mkdtemp(prefix="gatehouse-pg-", dir="/tmp")
-    cluster = Cluster(directory)
-    try:
-        cluster.start()
-        yield cluster.url
-    finally:
-        cluster.destroy()
-        shutil.rmtree(directory, ignore_errors=True)
+        return TEST_DATABASE_URL
+    # Else test_postgres.py's throwaway cluster (it fails or skips as that
+    # file does when PostgreSQL is missing).
+    return request.getfixturevalue("pg").url
 
 
 def test_two_instances_share_the_account_counter(pg_url, tmp_path_factory):
