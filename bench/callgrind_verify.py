@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -112,10 +113,12 @@ def main():
     ap.add_argument("--small", type=int, default=200)
     ap.add_argument("--large", type=int, default=1200)
     ap.add_argument("--port", type=int, default=18790)
+    ap.add_argument("--keep", metavar="DIR", help="keep the callgrind outputs here (for callgrind_annotate)")
     a = ap.parse_args()
     if a.tokens > 1 and a.alg != "HS256":
         ap.error("--tokens N mints HS256 tokens only")
-    tmp = tempfile.mkdtemp(prefix="gh-callgrind-")
+    tmp = a.keep or tempfile.mkdtemp(prefix="gh-callgrind-")
+    os.makedirs(tmp, exist_ok=True)
     if a.alg != "HS256" and not a.bare:
         a.keyfile = os.path.join(tmp, "signing.pem")
         subprocess.run([a.bin, "keys", "generate", "--alg", a.alg, "--out", a.keyfile], check=True,
@@ -123,6 +126,8 @@ def main():
     small, large = one_run(a, a.small, tmp), one_run(a, a.large, tmp)
     what = "bench-bare" if a.bare else f"{os.path.relpath(a.bin, ROOT)} {a.alg}, {a.tokens} token(s)"
     print(f"{(large - small) / (a.large - a.small):,.0f} instructions per request ({what})")
+    if not a.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,22 @@ static void write_revocations(struct metrics_buf *b, revset *r)
     metrics_sample(b, "gatehouse_revoked_sessions", NULL, r != NULL ? (double)revset_count(r) : 0);
 }
 
+static void write_token_cache(struct metrics_buf *b, tokencache *c)
+{
+    uint64_t hits, misses;
+
+    tokencache_counts(c, &hits, &misses);
+    metrics_family(b, "gatehouse_token_cache_lookups_total", "counter",
+                   "Access tokens looked up in the cache of verified tokens "
+                   "(VERIFY_CACHE_ENTRIES), by result: a miss checks the signature.");
+    const char *hit[] = {"result", "hit", NULL}, *miss[] = {"result", "miss", NULL};
+    metrics_sample(b, "gatehouse_token_cache_lookups_total", hit, (double)hits);
+    metrics_sample(b, "gatehouse_token_cache_lookups_total", miss, (double)misses);
+    metrics_family(b, "gatehouse_token_cache_capacity", "gauge",
+                   "Entries the cache of verified tokens holds at most (0: no cache).");
+    metrics_sample(b, "gatehouse_token_cache_capacity", NULL, (double)tokencache_capacity(c));
+}
+
 /* Writes every family; NULL when memory ran out. */
 static char *metrics_text(const struct api_ctx *app, size_t *len)
 {
@@ -98,6 +114,7 @@ static char *metrics_text(const struct api_ctx *app, size_t *len)
     write_queues(&b, m);
     write_store(&b, m);
     write_revocations(&b, app->sessions.revoked);
+    write_token_cache(&b, app->sessions.verified);
     if (b.failed)
         return NULL;
     *len = b.len;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "util/numfmt.h"
 
 /* Seconds a verifier may cache the key set (Cache-Control). */
 #define API_JWKS_MAX_AGE "300"
@@ -47,13 +48,13 @@ static const char *header_username(const char *name, char *buf, size_t cap)
 
 void api_verify(const struct api_request *req, struct reply *r)
 {
-    char id[24], name[3 * JWT_USERNAME_MAX + 1];
+    char id[NUMFMT_I64_MAX], name[3 * JWT_USERNAME_MAX + 1];
 
     /* No database here: the route verified the token's signature and claims
      * and looked its session up in the in-memory revocation set, which is
      * the whole check and what makes this the fastest path for nginx
      * auth_request. */
-    snprintf(id, sizeof id, "%lld", (long long)req->token.claims.user_id);
+    numfmt_i64(id, req->token.claims.user_id);
     r->status = 204;
     reply_header(r, "X-Auth-User-Id", id);
     reply_header(r, "X-Auth-Username",

@@ -69,6 +69,10 @@ static const struct setting settings[] = {
      "aud claim issued and required (unset: none)"},
     {"JWT_LEEWAY_SECONDS", "--jwt-leeway-seconds", K_LONG, CONFIG_TOKENS, OFF(jwt_leeway_seconds),
      "0", 0, 600, "clock skew allowed on exp and nbf"},
+    {"VERIFY_CACHE_ENTRIES", "--verify-cache-entries", K_LONG, CONFIG_TOKENS,
+     OFF(verify_cache_entries), "16384", 0, 16777216,
+     "access tokens remembered as verified, so that a token seen before skips its signature "
+     "check (revocation is checked on every request); about 160 bytes each when full; 0: none"},
     {"HOST", "--host", K_STRING, CONFIG_SERVING, OFF(host), "127.0.0.1", 0, 0,
      "IPv4 or IPv6 address, or a host name, to listen on; a name is resolved at start to its "
      "first IPv4 address, else its first IPv6 one (localhost: 127.0.0.1, even where it also "

@@ -26,6 +26,7 @@ struct config {
     char *jwt_issuer;                  /* NULL when unset */
     char *jwt_audience;                /* NULL when unset */
     long jwt_leeway_seconds;
+    long verify_cache_entries;
     char *host;
     long port;
     long bcrypt_rounds;

@@ -88,6 +88,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     sigset_t sigs;
     char where[NI_MAXHOST + 16];
     revset *revoked = NULL;
+    tokencache *verified = NULL;
     struct janitor janitor = {0};
     throttle *limits = NULL;
     struct netaddr_cidr *trusted = NULL;
@@ -197,7 +198,8 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         goto done;
     }
     revoked = revset_create();
-    if (revoked == NULL) {
+    verified = tokencache_create((size_t)cfg->verify_cache_entries);
+    if (revoked == NULL || (verified == NULL && cfg->verify_cache_entries > 0)) {
         fprintf(stderr, "gatehouse: out of memory\n");
         goto done;
     }
@@ -226,7 +228,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     struct api_ctx app = {
         .users = {st, &policy},
         .sessions = {st, keys, cfg->access_token_expire_minutes * 60, refresh_ttl,
-                     cfg->jwt_leeway_seconds, revoked},
+                     cfg->jwt_leeway_seconds, revoked, verified},
         .cookies = {cfg->session_cookies, cfg->cookie_secure, cfg->allowed_origins},
         .metrics = {cfg->metrics, cfg->metrics_addrlen != 0, hashers, dbw, cfg->db_pool_size,
                     start_time},
@@ -318,6 +320,7 @@ done:
     pool_destroy(dbw);
     store_close(st); /* stops the revocation watch, which writes to revoked */
     revset_free(revoked);
+    tokencache_free(verified);
     throttle_free(limits);
     free(trusted);
     keyset_close(keys);

@@ -285,7 +285,7 @@ int users_delete_command(struct config *cfg, const struct cli_args *args)
      * servers) for as long as the servers' access tokens live, which is why
      * the command reads the token settings. */
     struct sessions_deps sd = {
-        st, NULL, cfg->access_token_expire_minutes * 60, 0, cfg->jwt_leeway_seconds, NULL};
+        st, NULL, cfg->access_token_expire_minutes * 60, 0, cfg->jwt_leeway_seconds, NULL, NULL};
     enum outcome o = users_remove(&d, &sd, name, strlen(name), &id);
     if (o == OUTCOME_OK) {
         printf("deleted user %lld: %s\n", (long long)id, name);

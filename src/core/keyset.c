@@ -16,6 +16,7 @@
 
 struct keyset_gen {
     atomic_long refs; /* the keyset's own reference, plus one per keyset_get */
+    uint64_t number;  /* 0 at start, one more at each reload */
     jwt_key *jwt;
     char *jwks;
 };
@@ -23,6 +24,7 @@ struct keyset_gen {
 struct keyset {
     pthread_mutex_t lock; /* guards cur, for the copy and the swap only */
     keyset_gen *cur;
+    atomic_uint_fast64_t generation; /* cur->number, read without the lock */
     /* What a reload reads again. */
     bool hs256;
     enum jwk_alg alg;
@@ -172,6 +174,8 @@ static keyset *keyset_new(void)
         free(ks);
         return NULL;
     }
+    if (ks != NULL)
+        atomic_init(&ks->generation, 0);
     return ks;
 }
 
@@ -241,7 +245,9 @@ int keyset_reload(keyset *ks, char *err, size_t errlen)
         return -1;
     pthread_mutex_lock(&ks->lock);
     keyset_gen *old = ks->cur;
+    g->number = old->number + 1;
     ks->cur = g;
+    atomic_store_explicit(&ks->generation, g->number, memory_order_release);
     pthread_mutex_unlock(&ks->lock);
     keyset_put(old);
     return 0;
@@ -268,6 +274,16 @@ const keyset_gen *keyset_get(keyset *ks)
     atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
     pthread_mutex_unlock(&ks->lock);
     return g;
+}
+
+uint64_t keyset_generation(keyset *ks)
+{
+    return atomic_load_explicit(&ks->generation, memory_order_acquire);
+}
+
+uint64_t keyset_gen_number(const keyset_gen *g)
+{
+    return g->number;
 }
 
 void keyset_put(const keyset_gen *g)

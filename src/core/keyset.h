@@ -50,6 +50,12 @@ void keyset_close(keyset *ks);
 const keyset_gen *keyset_get(keyset *ks);
 void keyset_put(const keyset_gen *g);
 
+/* The number of the current generation (0 at start, one more at each
+ * reload), without a lock: what a cache of verified tokens compares with
+ * the number of the generation that verified them (keyset_gen_number). */
+uint64_t keyset_generation(keyset *ks);
+uint64_t keyset_gen_number(const keyset_gen *g);
+
 const jwt_key *keyset_jwt(const keyset_gen *g);
 /* The JWKS document ({"keys": [...]}, RFC 7517): NUL-terminated JSON. */
 const char *keyset_jwks(const keyset_gen *g);

@@ -274,15 +274,27 @@ enum outcome sessions_refresh(const struct sessions_deps *d, const char *token, 
 enum outcome sessions_verify_access(const struct sessions_deps *d, const char *token, size_t len,
                                     int64_t now, struct jwt_claims *out)
 {
-    /* The keys as they are now; a reload meanwhile frees them only after
-     * keyset_put. */
-    const keyset_gen *g = keyset_get(d->keys);
-    enum jwt_status st = jwt_verify(keyset_jwt(g), token, len, now, out);
-    keyset_put(g);
-    if (st == JWT_EXPIRED)
-        return OUTCOME_TOKEN_EXPIRED;
-    if (st != JWT_OK)
-        return OUTCOME_TOKEN_INVALID;
+    uint8_t digest[TOKENCACHE_DIGEST];
+    bool cached = false;
+
+    if (d->verified != NULL) {
+        tokencache_digest(d->verified, token, len, digest);
+        cached = tokencache_get(d->verified, digest, keyset_generation(d->keys), now, out);
+    }
+    if (!cached) {
+        /* The keys as they are now; a reload meanwhile frees them only
+         * after keyset_put. */
+        const keyset_gen *g = keyset_get(d->keys);
+        enum jwt_status st = jwt_verify(keyset_jwt(g), token, len, now, out);
+        uint64_t gen = keyset_gen_number(g);
+        keyset_put(g);
+        if (st == JWT_EXPIRED)
+            return OUTCOME_TOKEN_EXPIRED;
+        if (st != JWT_OK)
+            return OUTCOME_TOKEN_INVALID;
+        if (d->verified != NULL)
+            tokencache_put(d->verified, digest, gen, out);
+    }
     /* A revoked session's tokens stay well-signed until they expire; only
      * the revocation set tells them apart (API.md, POST /logout). */
     if (sessions_is_revoked(d, out, now))

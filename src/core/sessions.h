@@ -9,6 +9,7 @@
 #include "core/keyset.h"
 #include "core/outcome.h"
 #include "core/revocation.h"
+#include "core/tokencache.h"
 #include "core/users.h"
 #include "store/store.h"
 
@@ -23,11 +24,12 @@
 
 struct sessions_deps {
     store *store;
-    keyset *keys;     /* signs and verifies access tokens; NULL: issues none */
-    long access_ttl;  /* seconds */
-    long refresh_ttl; /* seconds */
-    long leeway;      /* seconds of clock skew jwt_verify allows past exp */
-    revset *revoked;  /* the revocation set; NULL: nothing is ever revoked */
+    keyset *keys;         /* signs and verifies access tokens; NULL: issues none */
+    long access_ttl;      /* seconds */
+    long refresh_ttl;     /* seconds */
+    long leeway;          /* seconds of clock skew jwt_verify allows past exp */
+    revset *revoked;      /* the revocation set; NULL: nothing is ever revoked */
+    tokencache *verified; /* tokens verified before; NULL: every token in full */
 };
 
 /* Which sessions a logout ends (API.md, POST /logout). */
@@ -63,7 +65,8 @@ enum outcome sessions_open(const struct sessions_deps *d, const struct user *u,
                            struct session_tokens *out);
 
 /* Verifies an access token of len bytes at time now: signature and claims
- * (jwt_verify), then sessions_is_revoked. Fills *out on OUTCOME_OK, else
+ * (jwt_verify) unless the token is in d->verified under the current keys,
+ * then sessions_is_revoked, always. Fills *out on OUTCOME_OK, else
  * OUTCOME_TOKEN_EXPIRED for a well-signed token past its exp and
  * OUTCOME_TOKEN_INVALID for any other refusal. Touches no database and allocates nothing: /verify
  * runs it on the HTTP thread. */

@@ -155,11 +155,16 @@ const struct sockaddr *forwarded_resolve(struct MHD_Connection *conn, const stru
                                          struct sockaddr_storage *out)
 {
     struct netaddr p, client;
-    struct collect c = {.name = "Forwarded"};
+    struct collect c;
 
     if (ntrusted == 0 || netaddr_from_sockaddr(peer, &p) != 0 ||
         !netaddr_in_cidrs(&p, trusted, ntrusted))
         return peer;
+    /* Set field by field: an initializer would zero the whole buffer, on
+     * every request, trusted proxy or not. */
+    c.name = "Forwarded";
+    c.len = 0;
+    c.overflow = false;
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &c);
     bool forwarded = c.len > 0 || c.overflow;
     if (!forwarded) {

@@ -21,6 +21,7 @@
 #include "util/mediatype.h"
 #include "util/metrics.h"
 #include "util/netaddr.h"
+#include "util/numfmt.h"
 #include "util/stopper.h"
 
 #define REQUEST_ID_MAX 128
@@ -119,8 +120,13 @@ static void set_request_id(struct request *rq)
         memcpy(rq->request_id, given, strlen(given) + 1);
         return;
     }
+    /* "<prefix>-<counter in 12 or more hex digits>", without printf: this
+     * runs for every request. */
     uint64_t n = atomic_fetch_add(&rq->srv->next_id, 1);
-    snprintf(rq->request_id, sizeof rq->request_id, "%s-%012" PRIx64, rq->srv->id_prefix, n);
+    size_t p = strlen(rq->srv->id_prefix);
+    memcpy(rq->request_id, rq->srv->id_prefix, p);
+    rq->request_id[p] = '-';
+    numfmt_hex(rq->request_id + p + 1, n, 12);
 }
 
 struct header_sum {

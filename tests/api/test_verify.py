@@ -4,6 +4,7 @@ import pytest
 import requests
 
 from gh_helpers import assert_common_headers, assert_www_authenticate, bearer
+from test_metrics import scrape, value
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +110,57 @@ def test_verify_repeated_requests_keepalive(server, account):
         for _ in range(50):
             r = s.get(server.url("/verify"), headers=bearer(account["token"]), timeout=30)
             assert_verified(r, account)
+
+
+# --------------------------------------------------------- the verified-token cache
+def cache_counts(srv):
+    """(hits, misses, capacity) of the cache of verified tokens, from GET /metrics."""
+    s = scrape(srv)
+    return (value(s, "gatehouse_token_cache_lookups_total", result="hit"),
+            value(s, "gatehouse_token_cache_lookups_total", result="miss"),
+            value(s, "gatehouse_token_cache_capacity"))
+
+
+def test_token_cache_hits_and_still_sees_revocation(make_server):
+    srv = make_server()
+    u = srv.new_user("CacheUser")
+    token = srv.token(u["username"])
+    hits0, misses0, capacity = cache_counts(srv)
+    assert capacity >= 16384
+    for _ in range(3):
+        assert_verified(srv.verify(token), u)
+    hits, misses, _ = cache_counts(srv)
+    assert (hits - hits0, misses - misses0) == (2, 1), "the first check misses, the others hit"
+    # One changed character of the signature is another token: the full check refuses it.
+    sig = token.rsplit(".", 1)[1]
+    forged = token[: -len(sig)] + ("A" if sig[0] != "A" else "B") + sig[1:]
+    assert srv.verify(forged).status_code == 401
+    # A hit still consults the revocation set: after logout the cached token is refused.
+    r = srv.post("/logout", headers=bearer(token))
+    assert r.status_code == 204, r.text
+    r = srv.verify(token)
+    assert r.status_code == 401
+    assert_www_authenticate(r, invalid_token=True)
+    assert srv.me(token).status_code == 401
+
+
+def test_token_cache_bounded_answers_stay_right(make_server):
+    # Far more tokens than entries: entries are dropped, no answer changes.
+    srv = make_server(env={"VERIFY_CACHE_ENTRIES": "8"})
+    users = [srv.new_user(f"Bounded{i}") for i in range(3)]
+    tokens = [(u, srv.token(u["username"])) for u in users for _ in range(12)]
+    for _ in range(2):
+        for u, t in tokens:
+            assert_verified(srv.verify(t), u)
+    hits, misses, capacity = cache_counts(srv)
+    assert capacity == 8
+    assert hits + misses == 2 * len(tokens)
+
+
+def test_token_cache_off(make_server):
+    srv = make_server(env={"VERIFY_CACHE_ENTRIES": "0"})
+    u = srv.new_user("NoCache")
+    token = srv.token(u["username"])
+    for _ in range(3):
+        assert_verified(srv.verify(token), u)
+    assert cache_counts(srv) == (0, 0, 0)

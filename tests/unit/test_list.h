@@ -109,6 +109,12 @@
     X(password_rules_after_nfkc)                                                                   \
     X(password_nfc_nfd_one_password)                                                               \
     X(password_raw_hash_still_verifies)                                                            \
+    X(tokencache_hit_copies_claims)                                                                \
+    X(tokencache_expired_and_old_keys_miss)                                                        \
+    X(tokencache_full_set_drops_first_to_expire)                                                   \
+    X(tokencache_bounded)                                                                          \
+    X(tokencache_none_and_keys)                                                                    \
+    X(tokencache_threads)                                                                          \
     X(revocation_add_contains)                                                                     \
     X(revocation_keeps_later_time)                                                                 \
     X(revocation_limits)                                                                           \
@@ -211,6 +217,8 @@
     X(pct_reads_only_len)                                                                          \
     X(pct_nul)                                                                                     \
     X(pct_capacity)                                                                                \
+    X(numfmt_i64_matches_printf)                                                                   \
+    X(numfmt_hex_matches_printf)                                                                   \
     X(pct_every_byte)                                                                              \
     X(utf8_counts_code_points)                                                                     \
     X(utf8_single_bytes)                                                                           \

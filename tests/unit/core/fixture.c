@@ -28,9 +28,12 @@ int core_fixture_open(struct core_fixture *f)
         return -1;
     f->users = (struct users_deps){f->store, &f->policy};
     f->revoked = revset_create();
-    if (f->revoked == NULL)
+    /* With a cache of verified tokens, as served: every check of a token
+     * seen before goes through it. */
+    f->verified = tokencache_create(64);
+    if (f->revoked == NULL || f->verified == NULL)
         return -1;
-    f->sessions = (struct sessions_deps){f->store, f->keys, 600, 86400, 0, f->revoked};
+    f->sessions = (struct sessions_deps){f->store, f->keys, 600, 86400, 0, f->revoked, f->verified};
     return 0;
 }
 
@@ -42,6 +45,7 @@ void core_fixture_close(struct core_fixture *f)
     store_close(f->store);
     keyset_close(f->keys); /* frees f->jwt */
     revset_free(f->revoked);
+    tokencache_free(f->verified);
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         snprintf(p, sizeof p, "%s%s", f->path, suffixes[i]);
         unlink(p);

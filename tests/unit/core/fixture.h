@@ -17,6 +17,7 @@ struct core_fixture {
     struct users_deps users;
     struct sessions_deps sessions;
     revset *revoked;
+    tokencache *verified;
 };
 
 /* Returns 0, or -1 when the database or the key cannot be made. */
