@@ -14,8 +14,11 @@ a 2 s warm-up, records the server with `perf record` for --duration seconds. The
 space, the sample count; the root is the thread name) into OUT with .folded for .svg, and drawn
 as a self-contained SVG: width proportional to samples, hover for name, samples and percent.
 The call graph is unwound from DWARF CFI by default: the release build has no frame pointers
-(-O2 without -fno-omit-frame-pointer), nor do Debian's libmicrohttpd and libc. Prints the 15
-frames with the most self time. Needs root (perf) and wrk; stdlib only.
+(-O2 without -fno-omit-frame-pointer), nor do Debian's libmicrohttpd and libc, so frame-pointer
+stacks stop at the first library frame. A sample whose copied stack (perf copies only the pages
+present, at most 64 KiB) ends before the thread's first frame sits on a "[truncated stack]" frame.
+Functions without a symbol (static ones in Debian's stripped libraries) show as [library.so].
+Prints the 15 frames with the most self time. Needs root (perf) and wrk; stdlib only.
 """
 import argparse
 import collections
@@ -172,7 +175,8 @@ def render(stacks, kinds, title, subtitle, width=1200):
 
 
 def commit_of(binp):
-    """The git commit of the checkout the binary sits in (a build/ dir), with +dirty if src/ differs."""
+    """HEAD of the checkout the binary sits in (a build/ dir), +dirty if src/ differs from it; the
+    binary itself may be older than HEAD if it was not rebuilt."""
     top = os.path.dirname(os.path.dirname(os.path.abspath(binp)))
     try:
         rev = subprocess.run(["git", "-C", top, "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -187,16 +191,19 @@ def commit_of(binp):
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bin", default=os.path.join(run.ROOT, "build", "gatehouse"))
-    ap.add_argument("--out", default="/tmp/flame-verify.svg", help="SVG path; the stacks go to .folded beside it")
+    ap.add_argument("--out", default="/tmp/flame-verify.svg", help="SVG path; the folded stacks go beside it")
     ap.add_argument("--duration", type=int, default=10, help="seconds recorded (10)")
-    ap.add_argument("--title", default="GET /verify under wrk: gatehouse CPU time")
+    ap.add_argument("--title", default="GET /verify under wrk: where gatehouse's CPU time goes")
     ap.add_argument("--call-graph", choices=["dwarf", "fp"], default="dwarf",
-                    help="unwinding: DWARF CFI (default) or frame pointers (only with a -fno-omit-frame-pointer build)")
+                    help="unwinding: DWARF CFI (default), or frame pointers (a -fno-omit-frame-pointer build)")
     ap.add_argument("--port", type=int, default=18795)
     args = ap.parse_args(argv)
     binp = os.path.abspath(args.bin)
     if not os.access(binp, os.X_OK):
         raise run.BenchError(f"no executable {binp}; build it with: make build/gatehouse")
+    for tool, pkg in (("perf", "linux-perf"), ("wrk", "wrk")):
+        if not shutil.which(tool):
+            raise run.BenchError(f"{tool} is missing: apt-get install {pkg}")
     tmp = tempfile.mkdtemp(prefix="gh-flame-")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "PORT", "HOST")}
     env.update(run.NO_THROTTLE)
@@ -207,7 +214,8 @@ def main(argv):
     cg = ["--call-graph", "dwarf,65528"] if args.call_graph == "dwarf" else ["--call-graph", "fp"]
     gh.start()
     try:
-        st, _, text = run.http_call(args.port, "POST", "/register", {"username": "flame.user", "password": run.PASSWORD})
+        st, _, text = run.http_call(args.port, "POST", "/register",
+                                    {"username": "flame.user", "password": run.PASSWORD})
         if st != 200:
             raise run.BenchError(f"register: HTTP {st} {text[:200]}")
         token = run.login_token(args.port, "flame.user")
@@ -215,7 +223,8 @@ def main(argv):
         pids = gh.pids()
         run.wait_quiet(pids, 25.0, 60.0)
         cpu = run.CpuWindow(pids)
-        wrk, cmd = run.start_wrk(args.port, CONNS, args.duration + WARMUP + 1, THREADS, 30, ["get", token, "/verify"])
+        wrk, cmd = run.start_wrk(args.port, CONNS, args.duration + WARMUP + 1, THREADS, 30,
+                                 ["get", token, "/verify"])
         time.sleep(WARMUP)
         run.log(f"perf record ({args.call_graph}) of pid {gh.proc.pid} for {args.duration} s")
         subprocess.run(["perf", "record", "-q", "-F", str(FREQ), *cg, "-p", str(gh.proc.pid), "-o", data,
@@ -223,20 +232,21 @@ def main(argv):
         load = run.collect_wrk(wrk, cmd, args.duration + WARMUP + 1, 30)
         load.update(cpu.result())
     finally:
+        run.kill_wrks()
         gh.stop()
     run.log("perf script")
     script = subprocess.run(["perf", "script", "-i", data, "-F", "comm,ip,sym,dso", "--no-inline"],
                             capture_output=True, text=True, check=True).stdout
     stacks, kinds = fold(script, os.path.basename(binp))
     samples = sum(stacks.values())
-    cut = sum(n for st, n in stacks.items() if f";{TRUNCATED};" in st or st.endswith(TRUNCATED))
+    cut = sum(n for st, n in stacks.items() if TRUNCATED in st.split(";"))
     if not samples:
         raise run.BenchError(f"perf recorded no samples (data kept in {tmp})")
     base = args.out[:-4] if args.out.endswith(".svg") else args.out
     with open(base + ".folded", "w") as f:
         f.writelines(f"{s} {n}\n" for s, n in sorted(stacks.items()))
     sub = [f"binary: {os.path.relpath(binp, run.ROOT) if binp.startswith(run.ROOT) else binp} "
-           f"(commit {commit_of(binp)}); {run.cores()} CPUs shared with wrk",
+           f"in a checkout at commit {commit_of(binp)}; {run.cores()} CPUs shared with wrk",
            f"load: wrk -t{THREADS} -c{CONNS} GET /verify, one token: {load['rps']:,.0f} req/s while profiled, "
            f"{load['errors']} errors; recorded {args.duration} s after a {WARMUP} s warm-up",
            f"CPU during the load (100 = one core): server {load['srv_cpu_pct']:.0f}, "
