@@ -5,6 +5,9 @@
  * runs (api_authenticate). tests/unit/api/test_routes.c holds this table to
  * the OpenAPI document's security requirements. */
 const struct api_route api_routes[] = {
+    /* First: the HTTP layer searches the table in order, and nginx asks
+     * /verify on every request of every protected page. */
+    {"/verify", "GET", API_BODY_NONE, API_INLINE, API_AUTH_BEARER_OR_COOKIE, api_verify},
     {"/register", "POST", API_BODY_JSON, API_HASH, API_AUTH_NONE, api_register},
     {"/login", "POST", API_BODY_JSON, API_HASH, API_AUTH_NONE, api_login},
     {"/me", "GET", API_BODY_NONE, API_DB, API_AUTH_BEARER_OR_COOKIE, api_me},
@@ -16,7 +19,6 @@ const struct api_route api_routes[] = {
      api_change_password},
     {"/refresh", "POST", API_BODY_JSON, API_DB, API_AUTH_NONE, api_refresh},
     {"/logout", "POST", API_BODY_NONE, API_DB, API_AUTH_BEARER_OR_COOKIE, api_logout},
-    {"/verify", "GET", API_BODY_NONE, API_INLINE, API_AUTH_BEARER_OR_COOKIE, api_verify},
     {"/healthz", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_healthz},
     {"/metrics", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_metrics},
     {"/readyz", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_readyz},

@@ -10,14 +10,16 @@
 #define STRIPES 1024 /* locks: sets share one by their low bits */
 
 struct entry {
-    uint8_t digest[TOKENCACHE_DIGEST];
     uint64_t gen;
     int64_t user_id, iat, exp; /* exp 0: the slot is free */
+    char *username;            /* malloc'd: most names are short */
     char sid[JWT_SID_MAX + 1];
-    char *username; /* malloc'd: most names are short */
 };
 
+/* The digests apart from the rest, two cache lines for the eight: a lookup
+ * reads only the entry it finds. */
 struct set {
+    uint8_t digest[WAYS][TOKENCACHE_DIGEST];
     struct entry e[WAYS];
 };
 
@@ -101,6 +103,17 @@ static struct set *set_of(tokencache *c, const uint8_t *digest, struct stripe **
     return &c->sets[h & (c->nsets - 1)];
 }
 
+/* The way of set s holding digest, or -1. The digest is keyed, so its
+ * bytes say nothing of a token's; the comparison is constant-time all the
+ * same. */
+static int find(const struct set *s, const uint8_t *digest)
+{
+    for (int w = 0; w < WAYS; w++)
+        if (sodium_memcmp(s->digest[w], digest, TOKENCACHE_DIGEST) == 0 && s->e[w].exp != 0)
+            return w;
+    return -1;
+}
+
 bool tokencache_get(tokencache *c, const uint8_t digest[TOKENCACHE_DIGEST], uint64_t gen,
                     int64_t now, struct jwt_claims *out)
 {
@@ -109,21 +122,15 @@ bool tokencache_get(tokencache *c, const uint8_t digest[TOKENCACHE_DIGEST], uint
     bool hit = false;
 
     pthread_mutex_lock(&st->lock);
-    for (int w = 0; w < WAYS; w++) {
-        struct entry *e = &s->e[w];
-        /* The digest is keyed, so its bytes say nothing of a token's; the
-         * comparison is constant-time all the same. */
-        if (e->exp == 0 || sodium_memcmp(e->digest, digest, TOKENCACHE_DIGEST) != 0)
-            continue;
-        if (e->gen == gen && now < e->exp) {
-            out->user_id = e->user_id;
-            out->iat = e->iat;
-            out->exp = e->exp;
-            memcpy(out->sid, e->sid, sizeof out->sid);
-            memcpy(out->username, e->username, strlen(e->username) + 1);
-            hit = true;
-        }
-        break;
+    int w = find(s, digest);
+    if (w >= 0 && s->e[w].gen == gen && now < s->e[w].exp) {
+        const struct entry *e = &s->e[w];
+        out->user_id = e->user_id;
+        out->iat = e->iat;
+        out->exp = e->exp;
+        memcpy(out->sid, e->sid, sizeof out->sid);
+        memcpy(out->username, e->username, strlen(e->username) + 1);
+        hit = true;
     }
     atomic_fetch_add_explicit(hit ? &st->hits : &st->misses, 1, memory_order_relaxed);
     pthread_mutex_unlock(&st->lock);
@@ -143,25 +150,30 @@ void tokencache_put(tokencache *c, const uint8_t digest[TOKENCACHE_DIGEST], uint
     }
     pthread_mutex_lock(&st->lock);
     /* The same token (verified again after its entry went stale), else a
-     * free slot, else the entry that expires first. */
-    struct entry *v = &s->e[0];
-    for (int w = 0; w < WAYS; w++) {
-        struct entry *e = &s->e[w];
-        if (e->exp != 0 && sodium_memcmp(e->digest, digest, TOKENCACHE_DIGEST) == 0) {
-            v = e;
-            break;
-        }
-        if (v->exp != 0 && (e->exp == 0 || e->gen != gen || e->exp < v->exp))
-            v = e;
+     * free slot, else one verified with keys no longer current, else the
+     * entry that expires first. */
+    int v = find(s, digest);
+    for (int w = 0; v < 0 && w < WAYS; w++)
+        if (s->e[w].exp == 0)
+            v = w;
+    for (int w = 0; v < 0 && w < WAYS; w++)
+        if (s->e[w].gen != gen)
+            v = w;
+    if (v < 0) {
+        v = 0;
+        for (int w = 1; w < WAYS; w++)
+            if (s->e[w].exp < s->e[v].exp)
+                v = w;
     }
-    char *old = v->username;
-    memcpy(v->digest, digest, TOKENCACHE_DIGEST);
-    v->gen = gen;
-    v->user_id = claims->user_id;
-    v->iat = claims->iat;
-    v->exp = claims->exp;
-    memcpy(v->sid, claims->sid, sizeof v->sid);
-    v->username = name;
+    struct entry *e = &s->e[v];
+    char *old = e->username;
+    memcpy(s->digest[v], digest, TOKENCACHE_DIGEST);
+    e->gen = gen;
+    e->user_id = claims->user_id;
+    e->iat = claims->iat;
+    e->exp = claims->exp;
+    memcpy(e->sid, claims->sid, sizeof e->sid);
+    e->username = name;
     pthread_mutex_unlock(&st->lock);
     free(old);
 }
