@@ -15,8 +15,9 @@
  * An entry counts only while its token has not expired (no leeway: a token
  * in its grace period takes the full check, which knows the leeway) and
  * while the keys it was verified with are current (gen, keyset_generation):
- * a key reload makes every entry a miss. The table is fixed at creation;
- * a full set of ways drops the entry that expires first. The digest is
+ * a key reload makes every entry a miss. The table is fixed at creation:
+ * sets of eight entries, two candidate sets per token (the emptier takes
+ * it); when both are full the entry that expires first is dropped. The digest is
  * SipHash-2-4 with 128 bits of output (libsodium's siphashx24), keyed with
  * a random key of the process: no token is kept in memory, and without the
  * key no one can make a token of theirs land on another's entry (a PRF

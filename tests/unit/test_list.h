@@ -115,6 +115,7 @@
     X(tokencache_bounded)                                                                          \
     X(tokencache_none_and_keys)                                                                    \
     X(tokencache_threads)                                                                          \
+    X(tokencache_holds_most_of_its_capacity)                                                       \
     X(revocation_add_contains)                                                                     \
     X(revocation_keeps_later_time)                                                                 \
     X(revocation_limits)                                                                           \
