@@ -201,6 +201,15 @@ build/bench-bare: bench/bare.c | $(DEPS_STAMP)
 	$(CC) $(BASE) $(HARDEN) $(shell pkg-config --cflags libmicrohttpd) -o $@ bench/bare.c \
 	    $(LDHARD) $(shell pkg-config --libs libmicrohttpd)
 
+# bench/bare_h2o.c: the same bare hello on libh2o-evloop 2.2.5 (issue 13), for
+# bench/fastpath.py --h2o. A bench-only dependency, not installed by
+# scripts/install-deps.sh: apt-get install libh2o-evloop-dev.
+build/bench-bare-h2o: bench/bare_h2o.c
+	@pkg-config --exists libh2o-evloop || { echo 'build/bench-bare-h2o needs libh2o-evloop: apt-get install libh2o-evloop-dev' >&2; exit 1; }
+	@mkdir -p build
+	$(CC) $(BASE) $(HARDEN) $(shell pkg-config --cflags libh2o-evloop 2>/dev/null) -o $@ bench/bare_h2o.c \
+	    $(LDHARD) $(shell pkg-config --libs libh2o-evloop 2>/dev/null)
+
 bench: build/gatehouse build/bench-bare
 	bench/run.sh
 
