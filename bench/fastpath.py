@@ -3,10 +3,12 @@
 libmicrohttpd server of bench/bare.c (same daemon settings), both at the same connection count.
 
     make build/gatehouse build/bench-bare
-    /usr/bin/python3 bench/fastpath.py [--duration 15] [--conns 64] [--tokens 10000] [--rounds 2]
+    /usr/bin/python3 bench/fastpath.py [--duration 15] [--conns 64] [--tokens 10000] [--rounds 2] [--h2o]
 
 Loads, each after a warm-up, alternating bare and gatehouse for --rounds rounds:
   bare-1      bench-bare, the same request as verify-1 (it ignores the header)
+  h2o-1       with --h2o: bench-bare-h2o (bench/bare_h2o.c, the same hello on libh2o-evloop), the
+              same request; also h2o-N after bare-N. Its ratio is to bare of the same round
   verify-1    gatehouse GET /verify with one token (one user's page loads)
   bare-N      bench-bare, round-robin over the N token requests
   verify-N    gatehouse GET /verify round-robin over N distinct valid tokens (many users), so
@@ -32,6 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (the harness's process, wrk and sampling helpers)
 
 BARE = os.path.join(run.ROOT, "build", "bench-bare")
+BARE_H2O = os.path.join(run.ROOT, "build", "bench-bare-h2o")
 
 
 def b64u(b):
@@ -92,12 +95,17 @@ def main(argv):
                     help="extra environment for gatehouse (repeatable), e.g. ALGORITHM=EdDSA")
     ap.add_argument("--max-other-cpu", type=float, default=25.0)
     ap.add_argument("--quiet-wait", type=float, default=60.0)
+    ap.add_argument("--h2o", action="store_true",
+                    help="also the bare hello on libh2o-evloop (build/bench-bare-h2o) after each bare load")
     ap.add_argument("--json", default="/tmp/gh-fastpath.json")
     args = ap.parse_args(argv)
 
     for b in (BARE, args.gatehouse_bin):
         if not os.access(b, os.X_OK):
             raise run.BenchError(f"no executable {b}; build it with: make build/gatehouse build/bench-bare")
+    if args.h2o and not os.access(BARE_H2O, os.X_OK):
+        raise run.BenchError(f"no executable {BARE_H2O}; build it with: make build/bench-bare-h2o "
+                             "(needs apt-get install libh2o-evloop-dev)")
     tmp = tempfile.mkdtemp(prefix="gh-fastpath-")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "PORT", "HOST")}
     env.update(run.NO_THROTTLE)
@@ -109,6 +117,7 @@ def main(argv):
                                   "--database-url", f"sqlite:///{os.path.join(tmp, 'gh.db')}"],
                     env, args.port, tmp)
     bare = run.Server("bare", [BARE, str(args.port)], dict(os.environ), args.port, tmp, ready_path="/")
+    h2o = run.Server("h2o", [BARE_H2O, str(args.port)], dict(os.environ), args.port, tmp, ready_path="/")
 
     # One user and a real token; then the N minted ones, checked on gatehouse before use.
     gh.start()
@@ -132,10 +141,14 @@ def main(argv):
     with open(tokens_file, "w") as f:
         f.write("\n".join(many) + "\n")
 
-    loads = [("bare-1", bare, ["get", token, "/verify"]), ("verify-1", gh, ["get", token, "/verify"])]
+    loads = [("bare-1", bare, ["get", token, "/verify"]), ("h2o-1", h2o, ["get", token, "/verify"]),
+             ("verify-1", gh, ["get", token, "/verify"])]
     if many:
         loads += [(f"bare-{len(many)}", bare, ["tokens", tokens_file, "/verify"]),
+                  (f"h2o-{len(many)}", h2o, ["tokens", tokens_file, "/verify"]),
                   (f"verify-{len(many)}", gh, ["tokens", tokens_file, "/verify"])]
+    if not args.h2o:
+        loads = [ld for ld in loads if ld[1] is not h2o]
     rows = []
     for rnd in range(1, args.rounds + 1):
         for label, server, sargs in loads:
