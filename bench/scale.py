@@ -20,6 +20,7 @@ BCRYPT_ROUNDS=4 so no login rehashes): login throughput then shows the database'
 import argparse
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -65,7 +66,13 @@ def db_bytes(args, tmp):
     if args.database_url.startswith("sqlite:///"):
         p = args.database_url[len("sqlite:///"):]
         return sum(os.path.getsize(p + sfx) for sfx in ("", "-wal") if os.path.exists(p + sfx))
-    return None  # PostgreSQL: pg_database_size needs a client; left out of this stdlib script
+    # PostgreSQL: the whole database, as the SQLite figure is the whole file, through Debian's psql
+    # (postgresql-client, installed with the test dependencies); None without it.
+    if shutil.which("psql") is None:
+        return None
+    r = subprocess.run(["psql", "-XAtc", "SELECT pg_database_size(current_database())", args.database_url],
+                       capture_output=True, text=True)
+    return int(r.stdout.strip()) if r.returncode == 0 and r.stdout.strip().isdigit() else None
 
 
 def startup_ms(server):
