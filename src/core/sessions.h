@@ -68,8 +68,9 @@ enum outcome sessions_open(const struct sessions_deps *d, const struct user *u,
  * (jwt_verify) unless the token is in d->verified under the current keys,
  * then sessions_is_revoked, always. Fills *out on OUTCOME_OK, else
  * OUTCOME_TOKEN_EXPIRED for a well-signed token past its exp and
- * OUTCOME_TOKEN_INVALID for any other refusal. Touches no database and allocates nothing: /verify
- * runs it on the HTTP thread. */
+ * OUTCOME_TOKEN_INVALID for any other refusal. Touches no database, and
+ * allocates only to remember a token it has just verified in full (the
+ * name in the cache entry): /verify runs it on the HTTP thread. */
 enum outcome sessions_verify_access(const struct sessions_deps *d, const char *token, size_t len,
                                     int64_t now, struct jwt_claims *out);
 
