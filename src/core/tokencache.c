@@ -23,8 +23,9 @@ struct set {
     struct entry e[WAYS];
 };
 
-/* A lock and its counters, a cache line each: the two HTTP threads never
- * write the same line unless they look up the same stripe. */
+/* A lock and its counters, a cache line each: two threads (the HTTP
+ * threads, the database workers verifying for /me) never write the same
+ * line unless they look up the same stripe. */
 struct stripe {
     _Alignas(64) pthread_mutex_t lock;
     atomic_uint_fast64_t hits, misses; /* written under lock, read without */
