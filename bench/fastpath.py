@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import secrets
 import statistics
 import sys
@@ -179,6 +180,7 @@ def main(argv):
         print(f"- {lab}: median {statistics.median(v):,.0f} req/s over {len(v)} round(s)")
     with open(args.json, "w") as f:
         json.dump({"args": vars(args), "rows": rows, "time": time.time()}, f, indent=1)
+    shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

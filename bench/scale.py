@@ -179,6 +179,7 @@ def main(argv):
               f"(idle RSS difference / {args.revoked:,})")
     with open(args.json, "w") as f:
         json.dump(R, f, indent=1)
+    shutil.rmtree(tmp, ignore_errors=True)  # a million users' SQLite file is 150 MB
     return 0
 
 
