@@ -157,6 +157,38 @@ def flag_name(setting):
 _counter = itertools.count(1)
 
 
+def ascii_key(name):
+    """The key gatehouse looks a name up by: ASCII letters lower-cased,
+    every other character as it is."""
+    return "".join(c.lower() if "A" <= c <= "Z" else c for c in name)
+
+
+def insert_user(db_path, name, password_hash):
+    """Inserts a user into a live server's SQLite file, as `users import`
+    would; returns its id."""
+    now = int(time.time())
+    conn = sqlite3.connect(str(db_path), timeout=10)
+    try:
+        with conn:
+            cur = conn.execute(
+                "INSERT INTO users (username, username_key, password_hash, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?)",
+                (name, ascii_key(name), password_hash, now, now))
+        return cur.lastrowid
+    finally:
+        conn.close()
+
+
+def stored_hash_by_id(db_path, user_id):
+    """The password hash stored for user_id in a SQLite file (read-only)."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
+    try:
+        return conn.execute("SELECT password_hash FROM users WHERE id = ?",
+                            (user_id,)).fetchone()[0]
+    finally:
+        conn.close()
+
+
 def unique_username(prefix="u"):
     """A fresh, valid username (3..64 chars of A-Za-z0-9._-@+)."""
     return f"{prefix}{next(_counter)}_{secrets.token_hex(5)}"

@@ -9,48 +9,16 @@ username_key_any does) and then talk to the server over HTTP only. They
 always run on a SQLite file of their own; tests/api/test_postgres.py holds
 the same check on PostgreSQL.
 """
-import sqlite3
-import time
 import urllib.parse
 
 import pytest
 from passlib.hash import argon2 as passlib_argon2
 from passlib.hash import bcrypt as passlib_bcrypt
 
-from gh_helpers import bearer
+from gh_helpers import bearer, insert_user, stored_hash_by_id
 
 OLD_PASSWORD = "old app password"
 NAMES = ["Bob Smith", "Zoë", "ab", "x", "O'Brien & Sons", "50% off", "李小龍", " padded "]
-
-
-def ascii_key(name):
-    """The key gatehouse looks a name up by: ASCII letters lower-cased,
-    every other character as it is."""
-    return "".join(c.lower() if "A" <= c <= "Z" else c for c in name)
-
-
-def insert_user(db_path, name, password_hash):
-    """Inserts a user as an import would, on a live server's file."""
-    now = int(time.time())
-    conn = sqlite3.connect(str(db_path), timeout=10)
-    try:
-        with conn:
-            cur = conn.execute(
-                "INSERT INTO users (username, username_key, password_hash, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?)",
-                (name, ascii_key(name), password_hash, now, now))
-        return cur.lastrowid
-    finally:
-        conn.close()
-
-
-def stored_hash(db_path, user_id):
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
-    try:
-        return conn.execute("SELECT password_hash FROM users WHERE id = ?",
-                            (user_id,)).fetchone()[0]
-    finally:
-        conn.close()
 
 
 def bcrypt_hash(password, ident="2b", rounds=4):
@@ -174,7 +142,7 @@ def test_weaker_bcrypt_is_upgraded_at_login(make_server):
     uid = insert_user(srv.db_path, "Old Timer", bcrypt_hash(OLD_PASSWORD, "2a", rounds=4))
     first = srv.login("old timer", OLD_PASSWORD)
     assert first.status_code == 200, first.text
-    new_hash = stored_hash(srv.db_path, uid)
+    new_hash = stored_hash_by_id(srv.db_path, uid)
     assert new_hash.startswith("$2b$05$"), new_hash
     assert passlib_bcrypt.verify(OLD_PASSWORD, new_hash)
     # The old password still logs in, and the session of the login that
@@ -183,7 +151,7 @@ def test_weaker_bcrypt_is_upgraded_at_login(make_server):
     assert srv.me(first.json()["access_token"]).status_code == 200
     r = srv.post_json("/refresh", {"refresh_token": first.json()["refresh_token"]})
     assert r.status_code == 200, r.text
-    assert stored_hash(srv.db_path, uid) == new_hash  # cost 5 now: nothing more to do
+    assert stored_hash_by_id(srv.db_path, uid) == new_hash  # cost 5 now: nothing more to do
 
 
 def test_stronger_bcrypt_is_kept(make_server):
@@ -191,7 +159,7 @@ def test_stronger_bcrypt_is_kept(make_server):
     old = bcrypt_hash(OLD_PASSWORD, "2b", rounds=5)
     uid = insert_user(srv.db_path, "Strong One", old)
     assert srv.login("Strong One", OLD_PASSWORD).status_code == 200
-    assert stored_hash(srv.db_path, uid) == old
+    assert stored_hash_by_id(srv.db_path, uid) == old
 
 
 def test_wrong_password_upgrades_nothing(make_server):
@@ -199,7 +167,7 @@ def test_wrong_password_upgrades_nothing(make_server):
     old = bcrypt_hash(OLD_PASSWORD, "2b", rounds=4)
     uid = insert_user(srv.db_path, "Careful", old)
     assert srv.login("Careful", OLD_PASSWORD + "x").status_code == 401
-    assert stored_hash(srv.db_path, uid) == old
+    assert stored_hash_by_id(srv.db_path, uid) == old
 
 
 def test_bcrypt_is_upgraded_to_argon2id(make_server):
@@ -207,10 +175,10 @@ def test_bcrypt_is_upgraded_to_argon2id(make_server):
     uid = insert_user(srv.db_path, "Zoë Argon", bcrypt_hash(OLD_PASSWORD, "2y", rounds=4))
     r = srv.login("zoë argon", OLD_PASSWORD)
     assert r.status_code == 200, r.text
-    new_hash = stored_hash(srv.db_path, uid)
+    new_hash = stored_hash_by_id(srv.db_path, uid)
     assert new_hash.startswith("$argon2id$"), new_hash
     if passlib_argon2.has_backend():
         assert passlib_argon2.verify(OLD_PASSWORD, new_hash)
     assert srv.login("Zoë Argon", OLD_PASSWORD).status_code == 200
     assert srv.login("Zoë Argon", OLD_PASSWORD + "x").status_code == 401
-    assert stored_hash(srv.db_path, uid) == new_hash
+    assert stored_hash_by_id(srv.db_path, uid) == new_hash

@@ -2,14 +2,12 @@
 characters are refused in new passwords, and hashes imported from the original
 app (made of the password as typed, without normalisation) keep logging in,
 and are replaced by a hash of the normalised form on the first login."""
-import sqlite3
-import time
 import unicodedata
 
 import pytest
 from passlib.hash import bcrypt as passlib_bcrypt
 
-from gh_helpers import assert_422, unique_username
+from gh_helpers import assert_422, insert_user, stored_hash_by_id, unique_username
 
 CAFE_NFC = "caf\u00e9-au-lait-9"
 CAFE_NFD = unicodedata.normalize("NFD", CAFE_NFC)
@@ -70,28 +68,6 @@ def test_length_counts_after_normalisation(srv):
     assert srv.register(unique_username("len"), "\ufb03" * 7).status_code == 200
 
 
-def insert_user(db_path, name, password_hash):
-    """Adds a user as users import does, to a live server's file."""
-    now = int(time.time())
-    conn = sqlite3.connect(str(db_path), timeout=10)
-    try:
-        with conn:
-            cur = conn.execute(
-                "INSERT INTO users (username, username_key, password_hash, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?)", (name, name.lower(), password_hash, now, now))
-        return cur.lastrowid
-    finally:
-        conn.close()
-
-
-def stored(db_path, uid):
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
-    try:
-        return conn.execute("SELECT password_hash FROM users WHERE id = ?", (uid,)).fetchone()[0]
-    finally:
-        conn.close()
-
-
 @pytest.mark.parametrize("legacy_password", [
     CAFE_NFD,                            # decomposed, as macOS keyboards may send it
     "\uff41\uff42\uff43-old-secret",     # full-width letters
@@ -105,7 +81,7 @@ def test_imported_hash_of_unnormalised_password_logs_in(srv, legacy_password):
     assert r.status_code == 200, r.text
     # Rehashed to the normalised form: passlib verifies that one, and the
     # password as typed still logs in through it.
-    new_hash = stored(srv.db_path, uid)
+    new_hash = stored_hash_by_id(srv.db_path, uid)
     assert passlib_bcrypt.verify(unicodedata.normalize("NFKC", legacy_password), new_hash)
     assert not passlib_bcrypt.verify(legacy_password, new_hash)
     assert srv.login(name, legacy_password).status_code == 200
@@ -117,4 +93,4 @@ def test_imported_hash_wrong_password_changes_nothing(srv):
     h = passlib_bcrypt.using(rounds=4).hash(CAFE_NFD)
     uid = insert_user(srv.db_path, name, h)
     assert srv.login(name, CAFE_NFD + "x").status_code == 401
-    assert stored(srv.db_path, uid) == h
+    assert stored_hash_by_id(srv.db_path, uid) == h

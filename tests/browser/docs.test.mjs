@@ -21,6 +21,8 @@ import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { swaggerAuthorize, swaggerTryMe } from './swagger.mjs';
+
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { chromium } = createRequire(join(repo, 'web/package.json'))('playwright-core');
 const bin = process.env.GATEHOUSE_BIN ?? join(repo, 'build/gatehouse');
@@ -127,31 +129,12 @@ test('Swagger UI: Authorize with the password flow, then Try it out on GET /me',
     await page.locator('.swagger-ui .info .title').getByText('gatehouse').waitFor();
 
     // Authorize: the OAuth2PasswordBearer scheme's username and password.
-    await page.locator('.swagger-ui .auth-wrapper button.authorize').click();
-    const modal = page.locator('.swagger-ui .dialog-ux .modal-ux');
-    await modal.waitFor();
-    const oauth = modal.locator('.auth-container').filter({ hasText: 'OAuth2PasswordBearer' });
-    await oauth.locator('#oauth_username').fill(USER.username);
-    await oauth.locator('#oauth_password').fill(USER.password);
-    await page.screenshot({ path: join(outDir, 'docs-authorize.png') });
-    const tokenResponse = page.waitForResponse((r) => new URL(r.url()).pathname === '/token');
-    await oauth.getByRole('button', { name: 'Apply given OAuth2 credentials' }).click();
-    const tr = await tokenResponse;
-    assert.equal(tr.status(), 200, `POST /token answered ${tr.status()}: ${await tr.text()}`);
+    const tr = await swaggerAuthorize(page, USER, () =>
+      page.screenshot({ path: join(outDir, 'docs-authorize.png') }));
     assert.match(tr.request().headers()['content-type'], /^application\/x-www-form-urlencoded/);
-    // Authorized: the button turns into Logout ("Remove authorization").
-    await oauth.getByRole('button', { name: 'Remove authorization' }).waitFor();
-    await oauth.locator('button.btn-done').click();
-    await modal.waitFor({ state: 'detached' });
 
     // Try it out on GET /me.
-    const op = page.locator('#operations-users-me');
-    await op.locator('.opblock-summary').first().click();
-    await op.getByRole('button', { name: 'Try it out' }).click();
-    const meResponse = page.waitForResponse((r) => new URL(r.url()).pathname === '/me');
-    await op.getByRole('button', { name: 'Execute' }).click();
-    const mr = await meResponse;
-    assert.equal(mr.status(), 200);
+    const { op, mr } = await swaggerTryMe(page);
     assert.match(mr.request().headers().authorization ?? '', /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
     const live = op.locator('.live-responses-table');
     await live.locator('.response-col_status').getByText('200', { exact: true }).waitFor();

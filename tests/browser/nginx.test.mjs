@@ -19,6 +19,8 @@ import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { swaggerAuthorize, swaggerTryMe } from './swagger.mjs';
+
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { chromium } = createRequire(join(repo, 'web/package.json'))('playwright-core');
 const outDir = process.env.BROWSER_TEST_OUTPUT ?? join(repo, 'tests/output/browser');
@@ -86,27 +88,8 @@ test('Swagger UI through nginx: Authorize with the password flow, then GET /me',
     assert.equal(resp.status(), 200);
     await page.locator('.swagger-ui .info .title').getByText('gatehouse').waitFor();
 
-    await page.locator('.swagger-ui .auth-wrapper button.authorize').click();
-    const modal = page.locator('.swagger-ui .dialog-ux .modal-ux');
-    await modal.waitFor();
-    const oauth = modal.locator('.auth-container').filter({ hasText: 'OAuth2PasswordBearer' });
-    await oauth.locator('#oauth_username').fill(user.username);
-    await oauth.locator('#oauth_password').fill(user.password);
-    const tokenResponse = page.waitForResponse((r) => new URL(r.url()).pathname === '/token');
-    await oauth.getByRole('button', { name: 'Apply given OAuth2 credentials' }).click();
-    const tr = await tokenResponse;
-    assert.equal(tr.status(), 200, `POST /token through nginx answered ${tr.status()}: ${await tr.text()}`);
-    await oauth.getByRole('button', { name: 'Remove authorization' }).waitFor();
-    await oauth.locator('button.btn-done').click();
-    await modal.waitFor({ state: 'detached' });
-
-    const op = page.locator('#operations-users-me');
-    await op.locator('.opblock-summary').first().click();
-    await op.getByRole('button', { name: 'Try it out' }).click();
-    const meResponse = page.waitForResponse((r) => new URL(r.url()).pathname === '/me');
-    await op.getByRole('button', { name: 'Execute' }).click();
-    const mr = await meResponse;
-    assert.equal(mr.status(), 200);
+    await swaggerAuthorize(page, user);
+    const { op, mr } = await swaggerTryMe(page);
     assert.equal(new URL(mr.url()).origin, urls.base, 'GET /me went through nginx');
     await op.locator('.live-responses-table .response-col_description')
       .getByText(`"username": "${user.username}"`).waitFor();
