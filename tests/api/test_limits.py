@@ -2,6 +2,7 @@
 and idle deadlines that keep idle or slowly-sending connections (slowloris)
 from taking the server from everyone else. Every 127/8 address reaches the
 loopback interface, so one test process is many clients."""
+import itertools
 import json
 import resource
 import socket
@@ -103,27 +104,35 @@ def test_per_address_limit_zero_is_unlimited(make_server):
 
 
 # ---------------------------------------------------------------- deadlines
-def test_byte_dribbling_headers_are_cut_off(make_server):
-    """A byte a second keeps libmicrohttpd's idle timer from expiring; the
-    header deadline still closes the connection."""
-    srv = make_server(env={"IDLE_TIMEOUT_SECONDS": "3", "HEADER_TIMEOUT_SECONDS": "2"})
-    s = connect(srv.port)
-    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100
+def dribble(s, chunks, limit=12):
+    """Sends chunks one at a time, waiting up to 0.5 s after each for the
+    server to close, until it does or limit seconds have passed; closes s.
+    Returns (closed by the server, seconds taken)."""
     started = time.monotonic()
     closed = False
-    for b in head:
+    for chunk in chunks:
+        if time.monotonic() - started > limit:
+            break
         try:
-            s.sendall(bytes([b]))
+            s.sendall(chunk)
         except OSError:
             closed = True
             break
         if closed_by_server(s, 0.5):
             closed = True
             break
-        if time.monotonic() - started > 12:
-            break
     took = time.monotonic() - started
     s.close()
+    return closed, took
+
+
+def test_byte_dribbling_headers_are_cut_off(make_server):
+    """A byte a second keeps libmicrohttpd's idle timer from expiring; the
+    header deadline still closes the connection."""
+    srv = make_server(env={"IDLE_TIMEOUT_SECONDS": "3", "HEADER_TIMEOUT_SECONDS": "2"})
+    s = connect(srv.port)
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100
+    closed, took = dribble(s, (bytes([b]) for b in head))
     assert closed, "a dribbling client kept its connection for 12 s"
     assert took < 6, f"closed only after {took:.1f}s"
 
@@ -133,19 +142,7 @@ def test_slow_body_is_cut_off(make_server):
     s = connect(srv.port)
     s.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
               b"Content-Length: 500\r\n\r\n{")
-    started = time.monotonic()
-    closed = False
-    while time.monotonic() - started < 12:
-        try:
-            s.sendall(b" ")
-        except OSError:
-            closed = True
-            break
-        if closed_by_server(s, 0.5):
-            closed = True
-            break
-    took = time.monotonic() - started
-    s.close()
+    closed, took = dribble(s, itertools.repeat(b" "))
     assert closed and took < 6, (closed, took)
 
 
