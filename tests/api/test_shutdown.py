@@ -78,21 +78,22 @@ def docs_bundle(srv):
     return "/" + paths[0]
 
 
-def slow_requests(srv):
-    """Pipelined requests for a megabyte or so each: more than the kernel
-    buffers of a connection hold, so that a client that does not read keeps
-    a response being written."""
-    return f"GET {docs_bundle(srv)} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * 8
+def slow_reader(srv):
+    """A connection that has sent pipelined requests for a megabyte or so
+    each, more than the kernel buffers of a connection hold, and reads
+    nothing: it keeps a response being written."""
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(("127.0.0.1", srv.port))
+    slow.sendall(f"GET {docs_bundle(srv)} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * 8)
+    return slow
 
 
 def test_requests_after_sigterm_get_503_and_close(make_server):
     srv = make_server()
     # A slow reader keeps the server in its grace period: responses it
     # does not read until the end of the test.
-    slow = socket.socket()
-    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    slow.connect(("127.0.0.1", srv.port))
-    slow.sendall(slow_requests(srv))
+    slow = slow_reader(srv)
     # A keep-alive client that has been served once.
     keep = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
     keep.request("GET", "/healthz")
@@ -160,10 +161,7 @@ def test_half_sent_headers_do_not_hold_the_exit(make_server):
 def test_503_while_stopping_is_a_problem(make_server):
     """The 503 of a stopping server is the project's problem+json."""
     srv = make_server()
-    slow = socket.socket()
-    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    slow.connect(("127.0.0.1", srv.port))
-    slow.sendall(slow_requests(srv))
+    slow = slow_reader(srv)
     keep = socket.create_connection(("127.0.0.1", srv.port))
     time.sleep(0.3)
     srv.proc.send_signal(signal.SIGTERM)
