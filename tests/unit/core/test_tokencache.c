@@ -106,28 +106,37 @@ TEST(tokencache_full_set_drops_first_to_expire)
     tokencache_free(c);
 }
 
-TEST(tokencache_bounded)
+/* Puts n tokens "<prefix>-<i>" (user i) into c, then looks each up again;
+ * every hit must give its own user. Returns the hits. */
+static int fill_and_count(tokencache *c, const char *prefix, int n)
 {
-    tokencache *c = tokencache_create(100);
     struct jwt_claims out;
     char tok[32];
     int found = 0;
 
-    REQUIRE(c != NULL);
-    /* Rounded up to whole sets of eight, a power of two of them. */
-    CHECK_EQ_INT(tokencache_capacity(c), 128);
-    for (int i = 0; i < 5000; i++) {
-        struct jwt_claims in = claims_of(i, "many", NOW + 60);
-        snprintf(tok, sizeof tok, "t-%d", i);
+    for (int i = 0; i < n; i++) {
+        struct jwt_claims in = claims_of(i, prefix, NOW + 60);
+        snprintf(tok, sizeof tok, "%s-%d", prefix, i);
         put(c, tok, 0, &in);
     }
-    for (int i = 0; i < 5000; i++) {
-        snprintf(tok, sizeof tok, "t-%d", i);
+    for (int i = 0; i < n; i++) {
+        snprintf(tok, sizeof tok, "%s-%d", prefix, i);
         if (get(c, tok, 0, NOW, &out)) {
             found++;
             CHECK_EQ_INT(out.user_id, i);
         }
     }
+    return found;
+}
+
+TEST(tokencache_bounded)
+{
+    tokencache *c = tokencache_create(100);
+
+    REQUIRE(c != NULL);
+    /* Rounded up to whole sets of eight, a power of two of them. */
+    CHECK_EQ_INT(tokencache_capacity(c), 128);
+    int found = fill_and_count(c, "many", 5000);
     CHECK(found > 0 && found <= 128);
     tokencache_free(c);
 }
@@ -209,21 +218,8 @@ TEST(tokencache_holds_most_of_its_capacity)
      * of its two sets, so all stay (with one set per token, 3.4% of them
      * were dropped). */
     tokencache *c = tokencache_create(16384);
-    struct jwt_claims out;
-    char tok[32];
-    int found = 0;
 
     REQUIRE(c != NULL);
-    for (int i = 0; i < 10000; i++) {
-        struct jwt_claims in = claims_of(i, "spread", NOW + 60);
-        snprintf(tok, sizeof tok, "s-%d", i);
-        put(c, tok, 0, &in);
-    }
-    for (int i = 0; i < 10000; i++) {
-        snprintf(tok, sizeof tok, "s-%d", i);
-        if (get(c, tok, 0, NOW, &out) && out.user_id == i)
-            found++;
-    }
-    CHECK(found >= 9990);
+    CHECK(fill_and_count(c, "spread", 10000) >= 9990);
     tokencache_free(c);
 }
