@@ -487,6 +487,16 @@ def kill_wrks():
         WRK_PROCS.remove(p)
 
 
+def stop_everything(servers):
+    """wrk first, then every server started, each stop tried whatever the others did."""
+    kill_wrks()
+    for s in servers:
+        try:
+            s.stop()
+        except Exception as e:  # noqa: BLE001 - keep cleaning up
+            log(f"stopping {s.name}: {e!r}")
+
+
 # ------------------------------------------------------------------ setup
 def rand_tag(n=5):
     return "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(n))
@@ -1130,12 +1140,7 @@ def main(argv):
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # cleanup must not be cut short
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
-            kill_wrks()
-            for s in state["servers"]:
-                try:
-                    s.stop()
-                except Exception as e:  # noqa: BLE001 - keep cleaning up
-                    log(f"stopping {s.name}: {e!r}")
+            stop_everything(state["servers"])
             if state["pg_started"] or (not args.no_peer and os.path.exists(os.path.join(args.pg_dir, "data"))):
                 try:
                     pg_cmd("destroy", args.pg_dir)

@@ -511,12 +511,7 @@ def main(argv):
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # cleanup must not be cut short
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
-            run.kill_wrks()
-            for s in state["servers"]:
-                try:
-                    s.stop()
-                except Exception as e:  # noqa: BLE001 - keep cleaning up
-                    run.log(f"stopping {s.name}: {e!r}")
+            run.stop_everything(state["servers"])
             try:
                 pg("destroy", pgdir)
             except Exception as e:  # noqa: BLE001
