@@ -42,6 +42,19 @@ def new_user(stack):
     return {"id": user_id, "username": name, "token": r.json()["access_token"]}
 
 
+def browser_login(stack, u):
+    """Logs u in through nginx as a browser does (POST /login, a session that
+    keeps cookies); the access_token cookie must be the token answered.
+    Returns the session and the token."""
+    browser = requests.Session()
+    r = browser.post(f"{stack.base}/login", json={"username": u["username"], "password": PASSWORD},
+                     timeout=TIMEOUT)
+    assert r.status_code == 200, r.text
+    token = r.json()["access_token"]
+    assert browser.cookies.get("access_token") == token
+    return browser, token
+
+
 def get(stack, path, **kw):
     return requests.get(f"{stack.base}{path}", allow_redirects=False, timeout=TIMEOUT, **kw)
 
@@ -81,11 +94,7 @@ def test_valid_bearer_reaches_the_application_with_the_user(stack):
 
 def test_login_through_nginx_sets_the_cookie_that_verify_accepts(stack):
     u = new_user(stack)
-    browser = requests.Session()
-    r = browser.post(f"{stack.base}/login", json={"username": u["username"], "password": PASSWORD},
-                     timeout=TIMEOUT)
-    assert r.status_code == 200, r.text
-    assert browser.cookies.get("access_token") == r.json()["access_token"]
+    browser, _ = browser_login(stack, u)
     r = browser.get(f"{stack.base}/app/", headers={"Accept": "text/html"}, allow_redirects=False,
                     timeout=TIMEOUT)
     seen = app_headers(r)
@@ -176,13 +185,8 @@ def test_verify_is_not_reachable_from_outside(stack):
 # --------------------------------------------------------------- logged out
 def test_after_logout_the_token_and_the_cookie_are_refused(stack):
     u = new_user(stack)
-    browser = requests.Session()
-    r = browser.post(f"{stack.base}/login", json={"username": u["username"], "password": PASSWORD},
-                     timeout=TIMEOUT)
-    assert r.status_code == 200, r.text
-    token = r.json()["access_token"]
+    browser, token = browser_login(stack, u)
     cookie = browser.cookies.get("access_token")
-    assert cookie == token
     auth = {"Authorization": f"Bearer {token}"}
     assert get(stack, "/app/", headers=auth).status_code == 200
 
