@@ -227,8 +227,8 @@ int serve_command(struct config *cfg, const struct cli_args *args)
                            : cfg->refresh_token_expire_days * 86400;
     struct api_ctx app = {
         .users = {st, &policy},
-        .sessions = {st, keys, cfg->access_token_expire_minutes * 60, refresh_ttl,
-                     cfg->jwt_leeway_seconds, revoked, verified},
+        .sessions = {st, keys, config_access_ttl(cfg), refresh_ttl, cfg->jwt_leeway_seconds,
+                     revoked, verified},
         .cookies = {cfg->session_cookies, cfg->cookie_secure, cfg->allowed_origins},
         .metrics = {cfg->metrics, cfg->metrics_addrlen != 0, hashers, dbw, cfg->db_pool_size,
                     start_time},

@@ -56,7 +56,9 @@
       "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL "             \
       "AND id <> $3 RETURNING id",                                                                 \
       WRITE)                                                                                       \
-    X(SESSIONS_PURGE, "DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at <= $2", WRITE)    \
+    X(SESSIONS_PURGE,                                                                              \
+      "DELETE FROM sessions WHERE (expires_at <= $1 AND last_used_at <= $2) OR revoked_at <= $2",  \
+      WRITE)                                                                                       \
     X(REVOCATION_INSERT,                                                                           \
       "INSERT INTO revocations (session_id, until) VALUES ($1, $2) "                               \
       "ON CONFLICT (session_id) DO UPDATE SET until = excluded.until "                             \

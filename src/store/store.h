@@ -189,10 +189,11 @@ enum store_status store_sessions_revoke_of_user(store *s, store_tx *tx, int64_t 
                                                 void (*each)(void *arg, const char *sid),
                                                 void *arg);
 
-/* Deletes the sessions expired at now and those revoked at or before
- * revoked_before (their rotated-away tokens go with them); *deleted
- * receives how many. */
-enum store_status store_sessions_purge(store *s, int64_t now, int64_t revoked_before,
+/* Deletes the sessions no access token can still name: those revoked at or
+ * before tokens_before, and those expired at now whose last access token was
+ * issued (last_used_at) at or before tokens_before. Their rotated-away
+ * tokens go with them; *deleted receives how many. */
+enum store_status store_sessions_purge(store *s, int64_t now, int64_t tokens_before,
                                        int64_t *deleted);
 
 /* Records that session sid is revoked until until (when its last access

@@ -757,6 +757,7 @@ def test_refresh_race_across_instances(pg, make_server):
 def test_expired_sessions_are_purged(pg, make_server):
     url, db = pg.fresh_db()
     srv = make_server(database_url=url, env={"REFRESH_TOKEN_EXPIRE_SECONDS": "2",
+                                             "ACCESS_TOKEN_EXPIRE_SECONDS": "2",
                                              "SESSION_PURGE_INTERVAL_SECONDS": "1"})
     u = srv.new_user()
     sess = open_session(srv, u["username"])

@@ -443,16 +443,24 @@ STORE_CASE(sessions_purge, 1)
     make_session(&sess, "revoked-lately", u.id, 4);
     REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
     REQUIRE(store_session_revoke(s, NULL, "revoked-lately", T0 + 150) == STORE_OK);
+    /* Expired, but refreshed at T0 + 120: that access token may still be
+     * valid, and a logout must still find the session to revoke it. */
+    make_session(&sess, "expired-token-live", u.id, 5);
+    sess.expires_at = T0 + 150;
+    REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+    memset(h1, 5, sizeof h1);
+    memset(h9, 6, sizeof h9);
+    REQUIRE(store_session_rotate(s, NULL, h1, h9, T0 + 120, &got) == STORE_OK);
 
     CHECK_EQ_INT(store_sessions_purge(s, T0 + 200, T0 + 100, &deleted), STORE_OK);
     CHECK_EQ_INT(deleted, 2);
     CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions WHERE id IN ('live', "
-                            "'revoked-lately')"),
-                 2);
-    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions"), 2);
+                            "'revoked-lately', 'expired-token-live')"),
+                 3);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions"), 3);
     /* Everything goes once the live one expires; its history with it. */
     CHECK_EQ_INT(store_sessions_purge(s, T0 + 86400, T0 + 150, &deleted), STORE_OK);
-    CHECK_EQ_INT(deleted, 2);
+    CHECK_EQ_INT(deleted, 3);
     CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions"), 0);
     CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM refresh_history"), 0);
 }
