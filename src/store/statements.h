@@ -73,10 +73,9 @@
     X(USER_REHASH, "UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3",     \
       WRITE)                                                                                       \
     X(USER_DELETE, "DELETE FROM users WHERE id = $1", WRITE)                                       \
-    X(USER_LOGIN_FAILED,                                                                           \
-      "UPDATE users SET failed_logins = CASE WHEN last_failed_at IS NULL OR last_failed_at <= $3 " \
-      "THEN 1 ELSE failed_logins + 1 END, last_failed_at = $2 WHERE id = $1 "                      \
-      "RETURNING failed_logins",                                                                   \
+    X(USER_LOGIN_RESERVE,                                                                          \
+      "UPDATE users SET failed_logins = $4, last_failed_at = $5 WHERE id = $1 "                    \
+      "AND failed_logins = $2 AND COALESCE(last_failed_at, 0) = $3",                               \
       WRITE)                                                                                       \
     X(USERS_HASH_LIKE, "SELECT 1 FROM users WHERE password_hash LIKE $1 LIMIT 1", READ)            \
     X(USER_LOGIN_FAILURES_RESET,                                                                   \
