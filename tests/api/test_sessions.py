@@ -1202,6 +1202,77 @@ def test_reads_by_cookie_need_no_origin(cookie_server):
     assert v.status_code == 204, v.text
 
 
+CROSS_SITE_DETAIL = "Origin not allowed for a sign-in that sets cookies"
+
+
+@pytest.mark.parametrize("origin", [FOREIGN, "null", "https://app.example.com.evil.example"],
+                         ids=["foreign", "null", "suffix"])
+def test_cross_site_sign_in_refused(cookie_server, origin):
+    """Login CSRF: a cross-site form posted to /login or /token would set
+    the victim's cookies to the attacker's account. Its Origin is checked
+    as a cookie-authenticated change's is: 403, no cookie, no session."""
+    u = cookie_server.new_user()
+    r = cookie_server.post_json("/login", {"username": u["username"], "password": u["password"]},
+                                headers={"Origin": origin})
+    problem(r, 403, CROSS_SITE_DETAIL)
+    no_set_cookie(r, "a cross-site /login")
+    r = cookie_server.post("/token", headers={"Origin": origin},
+                           data={"grant_type": "password", "username": u["username"],
+                                 "password": u["password"]})
+    problem(r, 403, CROSS_SITE_DETAIL)
+    assert r.headers.get("Cache-Control") == "no-store"
+    no_set_cookie(r, "a cross-site /token")
+
+
+def test_sign_in_from_allowed_own_or_no_origin(cookie_server):
+    """An allowed origin, the service's own (https:// and its Host: the
+    /docs page) and a client that sends no Origin (no browser form) sign in
+    and get their cookies."""
+    u = cookie_server.new_user()
+    own = f"https://127.0.0.1:{cookie_server.port}"
+    for headers in ({"Origin": ALLOWED}, {"Origin": own}, {}):
+        r = cookie_server.login(u["username"], headers=headers)
+        assert_token_cookies(r, tokens_body(r, u))
+
+
+def test_sign_in_any_origin_without_cookies(server):
+    """Without SESSION_COOKIES no sign-in sets a cookie: no Origin rule."""
+    u = server.new_user()
+    r = server.login(u["username"], headers={"Origin": FOREIGN})
+    tokens_body(r, u)
+    no_set_cookie(r, "a login without SESSION_COOKIES")
+
+
+def test_own_origin_passes_the_cookie_rule(cookie_server):
+    """The service's own origin (the /docs page's) may log out by cookie,
+    whatever ALLOWED_ORIGINS says: "https://" and the request's Host, as
+    COOKIE_SECURE=1 says the service is reached over HTTPS. The same host
+    over plain HTTP, or another port, is not the same origin."""
+    u = cookie_server.new_user()
+    host = f"127.0.0.1:{cookie_server.port}"
+    for origin in (f"http://{host}", f"https://127.0.0.1:{cookie_server.port + 1}"):
+        sess = login(cookie_server, u)
+        r = cookie_server.post("/logout", headers={"Origin": origin},
+                               cookies={"access_token": sess["access_token"]})
+        problem(r, 403, ORIGIN_DETAIL)
+    sess = login(cookie_server, u)
+    r = cookie_server.post("/logout", headers={"Origin": f"https://{host}"},
+                           cookies={"access_token": sess["access_token"]})
+    no_content(r)
+    assert_cleared_cookies(r)
+    access_refused(cookie_server, sess["access_token"])
+
+
+def test_own_origin_over_plain_http_with_cookie_secure_0(make_server):
+    srv = start(make_server, env={"SESSION_COOKIES": "1", "COOKIE_SECURE": "0"})
+    u = srv.new_user()
+    sess = login(srv, u)
+    r = srv.post("/logout", headers={"Origin": f"http://127.0.0.1:{srv.port}"},
+                 cookies={"access_token": sess["access_token"]})
+    no_content(r)
+    assert_cleared_cookies(r, secure=False)
+
+
 def test_cookie_secure_0(make_server):
     srv = start(make_server, env={**COOKIE_ENV, "COOKIE_SECURE": "0"})
     u = srv.new_user()
