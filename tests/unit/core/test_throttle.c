@@ -80,6 +80,40 @@ TEST(throttle_address_and_names)
     throttle_free(t);
 }
 
+TEST(throttle_reserve_counts_attempts_in_progress)
+{
+    throttle *t = throttle_create(&lim);
+    struct netaddr a = addr(1), b = addr(2);
+
+    REQUIRE(t != NULL);
+    /* Four attempts at once (three free failures, the fourth would lock):
+     * each reserved attempt counts as a failure made now, so the fifth
+     * waits the lock that four failures would put on, before any settles. */
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(throttle_address_reserve(t, &a, 100), 0);
+    CHECK_EQ_INT(throttle_address_reserve(t, &a, 100), 10);
+    CHECK_EQ_INT(throttle_address_wait(t, &a, 100), 10);
+    /* Settled as successes, they count nothing: the address may try. */
+    for (int i = 0; i < 4; i++)
+        throttle_address_settle(t, &a, false, 101);
+    CHECK_EQ_INT(throttle_address_wait(t, &a, 101), 0);
+    /* Settled as failures, they count: four failures lock. */
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(throttle_address_reserve(t, &b, 100), 0);
+    for (int i = 0; i < 4; i++)
+        throttle_address_settle(t, &b, true, 102);
+    CHECK_EQ_INT(throttle_address_wait(t, &b, 102), 10);
+    CHECK_EQ_INT(throttle_address_reserve(t, &b, 102), 10);
+    /* Unknown names alike, with the account limit (two free). */
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(throttle_name_reserve(t, "ghost", 5, 100), 0);
+    CHECK_EQ_INT(throttle_name_reserve(t, "ghost", 5, 100), 10);
+    for (int i = 0; i < 3; i++)
+        throttle_name_settle(t, "ghost", 5, true, 100);
+    CHECK_EQ_INT(throttle_name_wait(t, "ghost", 5, 100), 10);
+    throttle_free(t);
+}
+
 TEST(throttle_registrations)
 {
     throttle *t = throttle_create(&lim);
