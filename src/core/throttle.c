@@ -194,18 +194,6 @@ static void count_failure(const struct throttle_limits *lim, struct entry *e, in
     e->last_used = now;
 }
 
-static void table_failed(throttle *t, struct table *tb, unsigned free_failures,
-                         const unsigned char key[16], int64_t now)
-{
-    if (free_failures == 0)
-        return;
-    pthread_mutex_lock(&t->mu);
-    struct entry *e = find(t, tb, free_failures, key, now, true);
-    if (e != NULL)
-        count_failure(&t->lim, e, now);
-    pthread_mutex_unlock(&t->mu);
-}
-
 /* The check and the reservation under one lock: of concurrent attempts,
  * only as many as the limit allows find no wait. A set whose every entry
  * is held has no room to count one more: that waits a second. */
@@ -247,11 +235,6 @@ unsigned throttle_address_wait(throttle *t, const struct netaddr *a, int64_t now
     return table_wait(t, &t->addrs, t->lim.address_failures, a->b, now);
 }
 
-void throttle_address_failed(throttle *t, const struct netaddr *a, int64_t now)
-{
-    table_failed(t, &t->addrs, t->lim.address_failures, a->b, now);
-}
-
 unsigned throttle_address_reserve(throttle *t, const struct netaddr *a, int64_t now)
 {
     return table_reserve(t, &t->addrs, t->lim.address_failures, a->b, now);
@@ -265,22 +248,6 @@ void throttle_address_settle(throttle *t, const struct netaddr *a, bool failed, 
 static void name_key(const throttle *t, const char *name, size_t len, unsigned char key[16])
 {
     crypto_generichash(key, 16, (const unsigned char *)name, len, t->name_key, sizeof t->name_key);
-}
-
-unsigned throttle_name_wait(throttle *t, const char *name, size_t len, int64_t now)
-{
-    unsigned char key[16];
-
-    name_key(t, name, len, key);
-    return table_wait(t, &t->names, t->lim.account_failures, key, now);
-}
-
-void throttle_name_failed(throttle *t, const char *name, size_t len, int64_t now)
-{
-    unsigned char key[16];
-
-    name_key(t, name, len, key);
-    table_failed(t, &t->names, t->lim.account_failures, key, now);
 }
 
 unsigned throttle_name_reserve(throttle *t, const char *name, size_t len, int64_t now)

@@ -58,13 +58,11 @@ unsigned throttle_account_wait(const struct throttle_limits *lim, int64_t failur
                                int64_t last_failed, int64_t now);
 
 /* Login failures of an address: the wait before it may try again (0: now),
- * and the count of one more failure. */
+ * every attempt in progress counted as a failure. */
 unsigned throttle_address_wait(throttle *t, const struct netaddr *a, int64_t now);
-void throttle_address_failed(throttle *t, const struct netaddr *a, int64_t now);
 
 /* An attempt of an address, checked and reserved in one step: the wait (as
- * throttle_address_wait, counting every attempt in progress as a failure),
- * or 0 when the attempt may go on and is reserved. Each 0 must be followed
+ * throttle_address_wait), or 0 when the attempt may go on and is reserved. Each 0 must be followed
  * by one throttle_address_settle, failed telling whether the attempt
  * counts as a failed login. So of concurrent attempts no more get through
  * than the limit allows one after another. */
@@ -75,10 +73,6 @@ void throttle_address_settle(throttle *t, const struct netaddr *a, bool failed, 
  * bytes). Keyed by a keyed hash of the name, never the name itself, with
  * the account limit, so that an unknown name is locked after as many
  * failures as an account would be. */
-unsigned throttle_name_wait(throttle *t, const char *name, size_t len, int64_t now);
-void throttle_name_failed(throttle *t, const char *name, size_t len, int64_t now);
-
-/* The reservation of an attempt at an unknown name, as for an address. */
 unsigned throttle_name_reserve(throttle *t, const char *name, size_t len, int64_t now);
 void throttle_name_settle(throttle *t, const char *name, size_t len, bool failed, int64_t now);
 
