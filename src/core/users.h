@@ -52,7 +52,9 @@ enum outcome users_check_credentials(const struct users_deps *d, const char *use
  * counted against the address and the account (on its row, shared by every
  * instance) or the unknown name; a success forgets the account's failures
  * (not the address's: one good account must not clear the way for guesses
- * at others). t NULL: no throttling. */
+ * at others). Each counter is checked and the attempt reserved on it in one
+ * step before the hash, so concurrent attempts get no more tries than the
+ * limits allow one after another. t NULL: no throttling. */
 enum outcome users_login(const struct users_deps *d, throttle *t, const struct netaddr *from,
                          const char *username, size_t ulen, const char *password, size_t plen,
                          struct user *out, struct outcome_detail *detail);
