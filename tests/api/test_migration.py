@@ -502,3 +502,53 @@ def test_users_help_columns(tmp_path):
     starts = {re.match(r"  (gatehouse users \S+ +)", l).end() for l in listed}
     assert len(starts) == 1  # one column
     assert all(re.match(r"  gatehouse users \S+  +\S", l) for l in listed)
+
+
+def readme_cutover_commands():
+    """The README's cutover block: the first import, and the second."""
+    text = (REPO / "README.md").read_text()
+    section = text.split("### A cutover that loses nobody", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```sh\n(.*?)```", section, re.S)[0]
+    lines = [l for l in block.replace("\\\n", " ").splitlines() if l and not l.startswith("#")]
+    assert len(lines) == 2, lines
+    return lines
+
+
+def test_readme_cutover_loses_nobody(pg, tmp_path):
+    """The README's sequence, run as written: users the old app gains after
+    the first import, one whose id a gatehouse registration took and a
+    case-duplicate, all end in gatehouse or in rejects.csv."""
+    first, second = readme_cutover_commands()
+    old_url, old_db = old_app_db(pg)
+    db = sqlite_url(tmp_path / "gh.db")
+    env = base_env()
+    env.update({"OLD_DB": old_url, "DATABASE_URL": db, "SECRET_KEY": SECRET_KEY,
+                "BCRYPT_ROUNDS": "4", "PATH": f"{BINARY.parent}:{env.get('PATH', '/usr/bin')}"})
+
+    def run(cmd):
+        return subprocess.run(["bash", "-euo", "pipefail", "-c", cmd], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    proc = run(first)
+    assert proc.returncode == 0, proc.stderr
+    assert "imported 7 users" in proc.stdout
+    # gatehouse serves: a registration takes id 56; the old app, still
+    # open, gives 56 to someone else, and takes a second spelling of alice.
+    assert gatehouse(["users", "add", "gh-newcomer"], db,
+                     stdin="a-good-password-9\n").stdout.startswith("added user 56:")
+    late = bcrypt.using(rounds=4).hash("late-password-1")
+    pg.psql("INSERT INTO \"user\" (id, username, hashed_password) VALUES "
+            f"(56, 'late', '{late}'), (57, 'ALICE', '{late}')", db=old_db)
+    proc = run(second)
+    assert proc.returncode == 0, proc.stderr
+    assert "id 56: the id 56 was another user's; imported with the id 57" in proc.stdout
+    assert "imported 1 user, skipped 7 that existed, 1 with a new id, refused 1 row" in proc.stdout
+    listed = gatehouse(["users", "list"], db).stdout
+    names = {l.split("\t")[1] for l in listed.splitlines()[1:]}
+    assert names == {u[1] for u in OLD_USERS} | {"gh-newcomer", "late"}
+    rejects = read_csv(tmp_path / "rejects.csv")
+    assert [r[:3] for r in rejects[1:]] == [["57", "ALICE", late]]
+    assert 'the username "ALICE" is the same account as that of id 3' in rejects[1][3]
+    # Run again: nothing new, nobody twice.
+    proc = run(second)
+    assert proc.returncode == 0, proc.stderr
+    assert "imported 0 users, skipped 8 that existed, refused 1 row" in proc.stdout
