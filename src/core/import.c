@@ -292,16 +292,97 @@ static void check_rows(struct run *run)
     free(same_id);
 }
 
-/* The row's name is taken by u: skipped when it is the row imported before,
- * refused otherwise. */
-static void name_taken(struct run *run, size_t i, const struct store_user *u,
+/* The users of the table an import checks its rows against, read in one
+ * statement: a query per row made a PostgreSQL import crawl. */
+struct taken {
+    struct taken_key {
+        char *key;
+        int64_t id;
+    } * keys;
+    int64_t *ids;
+    size_t count, cap;
+};
+
+static int taken_add(void *arg, int64_t id, const char *key)
+{
+    struct taken *t = arg;
+
+    if (t->count == t->cap) {
+        size_t cap = t->cap != 0 ? t->cap * 2 : 256;
+        struct taken_key *k = realloc(t->keys, cap * sizeof *k);
+        if (k != NULL)
+            t->keys = k;
+        int64_t *ids = realloc(t->ids, cap * sizeof *ids);
+        if (ids != NULL)
+            t->ids = ids;
+        if (k == NULL || ids == NULL)
+            return -1;
+        t->cap = cap;
+    }
+    t->keys[t->count].key = strdup(key);
+    if (t->keys[t->count].key == NULL)
+        return -1;
+    t->keys[t->count].id = id;
+    t->ids[t->count++] = id;
+    return 0;
+}
+
+static void taken_free(struct taken *t)
+{
+    for (size_t i = 0; i < t->count; i++)
+        free(t->keys[i].key);
+    free(t->keys);
+    free(t->ids);
+    memset(t, 0, sizeof *t);
+}
+
+static int key_order(const void *a, const void *b)
+{
+    return strcmp(((const struct taken_key *)a)->key, ((const struct taken_key *)b)->key);
+}
+
+static int id_order(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Reads the keys and ids of s's users inside tx, sorted for lookups. */
+static enum store_status taken_read(store *s, store_tx *tx, struct taken *t)
+{
+    enum store_status st = store_users_keys(s, tx, taken_add, t);
+
+    if (st == STORE_OK && t->count > 0) {
+        qsort(t->keys, t->count, sizeof *t->keys, key_order);
+        qsort(t->ids, t->count, sizeof *t->ids, id_order);
+    }
+    return st;
+}
+
+/* The id of the user with key, or 0 when nobody has it. */
+static int64_t taken_key(const struct taken *t, const char *key)
+{
+    struct taken_key k = {(char *)key, 0};
+    const struct taken_key *f =
+        t->count > 0 ? bsearch(&k, t->keys, t->count, sizeof *t->keys, key_order) : NULL;
+    return f != NULL ? f->id : 0;
+}
+
+static bool taken_id(const struct taken *t, int64_t id)
+{
+    return t->count > 0 && bsearch(&id, t->ids, t->count, sizeof *t->ids, id_order) != NULL;
+}
+
+/* The row's name is taken by the user of id have: skipped when that is the
+ * row imported before, refused otherwise. same_hash: that user's hash is
+ * the row's. */
+static void name_taken(struct run *run, size_t i, int64_t have, bool same_hash,
                        const struct import_options *opt, const char *q)
 {
     const struct import_row *r = &run->set->rows[i];
     /* The same account: the same id, or none to compare; under new_ids the
      * row may have been given another id, and then it kept its hash. */
-    bool same =
-        r->id == 0 || u->id == r->id || (opt->new_ids && strcmp(u->password_hash, r->hash) == 0);
+    bool same = r->id == 0 || have == r->id || (opt->new_ids && same_hash);
 
     if (same && opt->skip_existing)
         run->action[i] = SKIP;
@@ -311,39 +392,54 @@ static void name_taken(struct run *run, size_t i, const struct store_user *u,
         refuse(run, i,
                "the username %s exists already, as the user of id %lld: another person, who "
                "needs a new name",
-               q, (long long)u->id);
+               q, (long long)have);
 }
 
-/* Inside tx: what becomes of row i (run->action, or refused). Returns
+/* Inside tx: what becomes of row i (run->action, or refused), by the users
+ * in t. A row that clashes is looked up in full, for its report. Returns
  * STORE_OK, or another status when the database failed. */
 static enum store_status check_taken(struct run *run, store *s, store_tx *tx, size_t i,
-                                     const struct import_options *opt)
+                                     const struct taken *t, const struct import_options *opt)
 {
     const struct import_row *r = &run->set->rows[i];
     struct store_user u;
     char q[400];
-    enum store_status st = store_user_by_key(s, tx, run->keys[i], &u);
+    enum store_status st = STORE_OK;
 
-    quote(q, sizeof q, r->username, r->ulen);
     run->action[i] = r->id != 0 ? INSERT_KEEP_ID : INSERT_NEW_ID;
-    if (st == STORE_OK)
-        name_taken(run, i, &u, opt, q);
-    sodium_memzero(u.password_hash, sizeof u.password_hash);
-    if (st != STORE_NOT_FOUND || r->id == 0)
-        return st == STORE_NOT_FOUND ? STORE_OK : st;
+    int64_t have = taken_key(t, run->keys[i]);
+    if (have != 0) {
+        bool same_hash = false;
+        /* The hash only when it decides: re-running an import of many rows
+         * reads no row one by one. */
+        if (opt->new_ids && r->id != 0 && have != r->id) {
+            st = store_user_by_key(s, tx, run->keys[i], &u);
+            same_hash = st == STORE_OK && strcmp(u.password_hash, r->hash) == 0;
+            sodium_memzero(u.password_hash, sizeof u.password_hash);
+        }
+        quote(q, sizeof q, r->username, r->ulen);
+        if (st == STORE_OK)
+            name_taken(run, i, have, same_hash, opt, q);
+        return st;
+    }
+    if (r->id == 0 || !taken_id(t, r->id))
+        return STORE_OK;
+    if (opt->new_ids) {
+        run->action[i] = INSERT_NEW_ID;
+        return STORE_OK;
+    }
     st = store_user_by_id(s, tx, r->id, &u);
     sodium_memzero(u.password_hash, sizeof u.password_hash);
-    if (st == STORE_OK && opt->new_ids) {
-        run->action[i] = INSERT_NEW_ID;
-    } else if (st == STORE_OK) {
+    if (st == STORE_OK) {
         char other[400];
+        quote(q, sizeof q, r->username, r->ulen);
         quote(other, sizeof other, u.username, strlen(u.username));
         refuse(run, i,
                "the id %lld of %s belongs to another user already (%s); --new-ids imports such "
                "a row with a new id",
                (long long)r->id, q, other);
     }
-    return st == STORE_NOT_FOUND ? STORE_OK : st;
+    return st;
 }
 
 static enum import_result from_store(enum store_status st)
@@ -351,27 +447,48 @@ static enum import_result from_store(enum store_status st)
     return st == STORE_UNAVAILABLE ? IMPORT_UNAVAILABLE : IMPORT_ERROR;
 }
 
-/* Inserts the rows not refused or skipped with the action given; the kept
- * ids first, so that a new id (past the highest) never takes one of them. */
-static enum store_status insert_rows(struct run *run, store *s, store_tx *tx, enum action which,
-                                     int64_t now)
+/* Inserts the rows not refused or skipped that keep their ids, a batch at
+ * a time, the last few one by one. */
+static enum store_status insert_kept(struct run *run, store *s, store_tx *tx, int64_t now)
+{
+    struct store_import_user batch[STORE_IMPORT_BATCH];
+    size_t n = 0;
+    enum store_status st = STORE_OK;
+
+    for (size_t i = 0; st == STORE_OK && i < run->set->count; i++) {
+        const struct import_row *r = &run->set->rows[i];
+        if (run->why[i] != NULL || run->action[i] != INSERT_KEEP_ID)
+            continue;
+        batch[n++] = (struct store_import_user){r->id, r->username, run->keys[i], r->hash};
+        if (n == STORE_IMPORT_BATCH) {
+            st = store_users_import_batch(s, tx, batch, now);
+            run->rep->imported += st == STORE_OK ? n : 0;
+            n = 0;
+        }
+    }
+    for (size_t k = 0; st == STORE_OK && k < n; k++) {
+        const struct store_import_user *b = &batch[k];
+        st = store_user_import(s, tx, b->id, b->username, b->username_key, b->password_hash, now);
+        run->rep->imported += st == STORE_OK;
+    }
+    return st;
+}
+
+/* Inserts the rows not refused or skipped that take a new id: after the
+ * kept ids, so that a new id (past the highest) never takes one of them. */
+static enum store_status insert_new(struct run *run, store *s, store_tx *tx, int64_t now)
 {
     enum store_status st = STORE_OK;
 
     for (size_t i = 0; st == STORE_OK && i < run->set->count; i++) {
         const struct import_row *r = &run->set->rows[i];
         struct store_user u;
-        if (run->why[i] != NULL || run->action[i] != which)
+        if (run->why[i] != NULL || run->action[i] != INSERT_NEW_ID)
             continue;
-        if (which == INSERT_KEEP_ID) {
-            st = store_user_import(s, tx, r->id, r->username, run->keys[i], r->hash, now);
-        } else {
-            st = store_user_create(s, tx, r->username, run->keys[i], r->hash, now, &u);
-            sodium_memzero(u.password_hash, sizeof u.password_hash);
-            run->given[i] = u.id;
-        }
-        if (st == STORE_OK)
-            run->rep->imported++;
+        st = store_user_create(s, tx, r->username, run->keys[i], r->hash, now, &u);
+        sodium_memzero(u.password_hash, sizeof u.password_hash);
+        run->given[i] = u.id;
+        run->rep->imported += st == STORE_OK;
     }
     return st;
 }
@@ -389,19 +506,22 @@ static enum import_result write_rows(struct run *run, store *s, const struct imp
 
     if (st != STORE_OK)
         return from_store(st);
+    struct taken t = {0};
+    st = taken_read(s, &tx, &t);
     for (size_t i = 0; st == STORE_OK && i < run->set->count; i++)
         if (run->why[i] == NULL)
-            st = check_taken(run, s, &tx, i, opt);
+            st = check_taken(run, s, &tx, i, &t, opt);
+    taken_free(&t);
     if (st == STORE_OK && run->rep->problems > 0 && !opt->skip_invalid) {
         store_rollback(&tx);
         return IMPORT_INVALID;
     }
     if (st == STORE_OK)
-        st = insert_rows(run, s, &tx, INSERT_KEEP_ID, now);
+        st = insert_kept(run, s, &tx, now);
     if (st == STORE_OK)
         st = store_users_follow_ids(s, &tx);
     if (st == STORE_OK)
-        st = insert_rows(run, s, &tx, INSERT_NEW_ID, now);
+        st = insert_new(run, s, &tx, now);
     if (st == STORE_OK)
         st = store_commit(&tx);
     else

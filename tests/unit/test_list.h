@@ -288,6 +288,7 @@
     X(import_reports_each_duplicate_against_the_earliest_row)                                      \
     X(import_reports_rows_in_order_and_skips_invalid)                                              \
     X(import_refuses_costly_hashes)                                                                \
+    X(import_writes_kept_ids_in_batches)                                                           \
     X(users_register)                                                                              \
     X(users_register_rules)                                                                        \
     X(users_check_credentials)                                                                     \

@@ -118,3 +118,36 @@ TEST(import_refuses_costly_hashes)
     import_set_free(&set);
     core_fixture_close(&f);
 }
+
+/* Rows that keep their ids go in batches of STORE_IMPORT_BATCH and the rest
+ * one by one: 150 rows are two batches and 22 single rows, every one kept. */
+TEST(import_writes_kept_ids_in_batches)
+{
+    struct core_fixture f;
+    struct import_set set = {0};
+    struct collected c = {0};
+    struct import_report rep = {.problem = collect, .arg = &c, .unit = "id"};
+    struct import_options opt = {0};
+    char name[32];
+
+    CHECK(core_fixture_open(&f) == 0);
+    for (long i = 0; i < 150; i++) {
+        snprintf(name, sizeof name, "batch%03ld", i);
+        CHECK(import_set_add(&set, 3 * i + 7, 3 * i + 7, name, strlen(name), HASH) == 0);
+    }
+    CHECK_EQ_INT(import_run(f.store, &set, &opt, timefmt_now(), &rep), IMPORT_OK);
+    CHECK_EQ_INT(rep.imported, 150);
+    for (long i = 0; i < 150; i += 37) {
+        struct store_user u;
+        snprintf(name, sizeof name, "batch%03ld", i);
+        CHECK_EQ_INT(store_user_by_id(f.store, NULL, 3 * i + 7, &u), STORE_OK);
+        CHECK_EQ_STR(u.username, name);
+    }
+    /* Again, skipping what exists: nothing twice. */
+    opt.skip_existing = true;
+    CHECK_EQ_INT(import_run(f.store, &set, &opt, timefmt_now(), &rep), IMPORT_OK);
+    CHECK_EQ_INT(rep.imported, 0);
+    CHECK_EQ_INT(rep.skipped, 150);
+    import_set_free(&set);
+    core_fixture_close(&f);
+}
