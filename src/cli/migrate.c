@@ -24,8 +24,14 @@ void cli_say_database(const struct config *cfg, const char *doing)
     if (path != NULL) {
         char cwd[4096];
         bool relative = path[0] != '/' && getcwd(cwd, sizeof cwd) != NULL;
-        log_info("%s the SQLite database %s%s%s%s", doing, relative ? cwd : "", relative ? "/" : "",
-                 path, dflt);
+        /* A warning when nothing chose the file, so that LOG_LEVEL=warn
+         * still shows it. */
+        if (dflt[0] != '\0')
+            log_warn("%s the SQLite database %s%s%s%s", doing, relative ? cwd : "",
+                     relative ? "/" : "", path, dflt);
+        else
+            log_info("%s the SQLite database %s%s%s", doing, relative ? cwd : "",
+                     relative ? "/" : "", path);
         free(path);
         return;
     }

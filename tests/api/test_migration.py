@@ -263,7 +263,7 @@ def test_import_usage_errors(tmp_path):
     assert proc.returncode == 1
 
 
-@pytest.mark.parametrize("cmd", ["import", "add", "delete", "list"])
+@pytest.mark.parametrize("cmd", ["import", "add", "delete", "reset-password", "list"])
 def test_users_help(cmd, tmp_path):
     proc = gatehouse(["users", cmd, "--help"], sqlite_url(tmp_path / "gh.db"))
     assert proc.returncode == 0
@@ -434,7 +434,7 @@ def first_line(proc):
 def test_writing_commands_name_their_database_first(tmp_path):
     # No DATABASE_URL: the default file in the working directory, said so.
     env = base_env()
-    env.update({"SECRET_KEY": SECRET_KEY, "BCRYPT_ROUNDS": "4"})
+    env.update({"SECRET_KEY": SECRET_KEY, "BCRYPT_ROUNDS": "4", "LOG_LEVEL": "warn"})
     (tmp_path / "in.csv").write_text(f"username,password_hash\nalice,{HASH}\n")
     runs = [(["users", "import", "in.csv"], None, "importing users into"),
             (["users", "add", "carol"], "a-good-password-9\n", "adding a user to"),
@@ -552,3 +552,21 @@ def test_readme_cutover_loses_nobody(pg, tmp_path):
     proc = run(second)
     assert proc.returncode == 0, proc.stderr
     assert "imported 0 users, skipped 8 that existed, refused 1 row" in proc.stdout
+
+
+def test_from_database_in_batches(pg):
+    """Past 64 rows the kept ids go in by batches (and the rest one by one):
+    150 rows, every id and name kept, on PostgreSQL."""
+    h = bcrypt.using(rounds=4).hash("batch-password-1")
+    old_url, old_db = pg.fresh_db()
+    pg.psql(OLD_SCHEMA + ' ALTER TABLE "user" OWNER TO gatehouse; INSERT INTO "user" '
+            f"(id, username, hashed_password) SELECT 2 * g, 'b' || g, '{h}' "
+            "FROM generate_series(1, 150) g", db=old_db)
+    target, db = pg.fresh_db()
+    proc = gatehouse(["users", "import", "--from-database", old_url], target)
+    assert proc.returncode == 0, proc.stderr
+    assert "imported 150 users" in proc.stdout
+    assert pg.psql("SELECT COUNT(*) FROM users WHERE id = 2 * substr(username, 2)::int",
+                   db=db) == "150"
+    proc = gatehouse(["users", "import", "--from-database", old_url, "--skip-existing"], target)
+    assert "imported 0 users, skipped 150 that existed" in proc.stdout
