@@ -475,9 +475,13 @@ static enum store_status insert_kept(struct run *run, store *s, store_tx *tx, in
 }
 
 /* Inserts the rows not refused or skipped that take a new id: after the
- * kept ids, so that a new id (past the highest) never takes one of them. */
+ * kept ids, so that a new id (past the highest) never takes one of them.
+ * The rows without an id go a batch at a time (their ids are not
+ * reported), those given another id one by one, for its report. */
 static enum store_status insert_new(struct run *run, store *s, store_tx *tx, int64_t now)
 {
+    struct store_import_user batch[STORE_IMPORT_BATCH];
+    size_t n = 0;
     enum store_status st = STORE_OK;
 
     for (size_t i = 0; st == STORE_OK && i < run->set->count; i++) {
@@ -485,9 +489,25 @@ static enum store_status insert_new(struct run *run, store *s, store_tx *tx, int
         struct store_user u;
         if (run->why[i] != NULL || run->action[i] != INSERT_NEW_ID)
             continue;
+        if (r->id == 0) {
+            batch[n++] = (struct store_import_user){0, r->username, run->keys[i], r->hash};
+            if (n == STORE_IMPORT_BATCH) {
+                st = store_users_create_batch(s, tx, batch, now);
+                run->rep->imported += st == STORE_OK ? n : 0;
+                n = 0;
+            }
+            continue;
+        }
         st = store_user_create(s, tx, r->username, run->keys[i], r->hash, now, &u);
         sodium_memzero(u.password_hash, sizeof u.password_hash);
         run->given[i] = u.id;
+        run->rep->imported += st == STORE_OK;
+    }
+    for (size_t k = 0; st == STORE_OK && k < n; k++) {
+        struct store_user u;
+        st = store_user_create(s, tx, batch[k].username, batch[k].username_key,
+                               batch[k].password_hash, now, &u);
+        sodium_memzero(u.password_hash, sizeof u.password_hash);
         run->rep->imported += st == STORE_OK;
     }
     return st;

@@ -138,6 +138,11 @@ struct store_import_user {
 enum store_status store_users_import_batch(store *s, store_tx *tx,
                                            const struct store_import_user *users, int64_t now);
 
+/* Inserts STORE_IMPORT_BATCH users as store_user_create does, in one
+ * statement, ignoring each user's id (the new ids are not reported). */
+enum store_status store_users_create_batch(store *s, store_tx *tx,
+                                           const struct store_import_user *users, int64_t now);
+
 /* Calls each(arg, id, username_key) for every user, in no order, inside tx
  * (what an import checks its rows against in one read). each returns 0, or
  * -1 to stop with STORE_ERROR (out of memory). */

@@ -73,6 +73,24 @@ enum store_status store_users_import_batch(store *s, store_tx *tx,
     return store__close(&q, store__step(&q, &row));
 }
 
+enum store_status store_users_create_batch(store *s, store_tx *tx,
+                                           const struct store_import_user *users, int64_t now)
+{
+    struct store_query q;
+    bool row = false;
+    enum store_status rc = store__open(s, tx, STMT_USERS_CREATE_BATCH, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, now);
+    for (int i = 0; i < STORE_IMPORT_BATCH; i++) {
+        store__text(&q, 2 + 3 * i, users[i].username);
+        store__text(&q, 3 + 3 * i, users[i].username_key);
+        store__text(&q, 4 + 3 * i, users[i].password_hash);
+    }
+    return store__close(&q, store__step(&q, &row));
+}
+
 enum store_status store_users_keys(store *s, store_tx *tx,
                                    int (*each)(void *arg, int64_t id, const char *username_key),
                                    void *arg)

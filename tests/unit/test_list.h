@@ -289,6 +289,7 @@
     X(import_reports_rows_in_order_and_skips_invalid)                                              \
     X(import_refuses_costly_hashes)                                                                \
     X(import_writes_kept_ids_in_batches)                                                           \
+    X(import_writes_new_ids_in_batches)                                                            \
     X(users_register)                                                                              \
     X(users_register_rules)                                                                        \
     X(users_check_credentials)                                                                     \

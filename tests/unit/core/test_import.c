@@ -151,3 +151,33 @@ TEST(import_writes_kept_ids_in_batches)
     import_set_free(&set);
     core_fixture_close(&f);
 }
+
+/* Rows without an id go in batches too: 150 rows, every name there once,
+ * and a registration after them gets a fresh id. */
+TEST(import_writes_new_ids_in_batches)
+{
+    struct core_fixture f;
+    struct import_set set = {0};
+    struct collected c = {0};
+    struct import_report rep = {.problem = collect, .arg = &c, .unit = "line"};
+    struct import_options opt = {0};
+    struct store_user u;
+    char name[32], key[32];
+
+    CHECK(core_fixture_open(&f) == 0);
+    for (long i = 0; i < 150; i++) {
+        snprintf(name, sizeof name, "Fresh%03ld", i);
+        CHECK(import_set_add(&set, i + 2, 0, name, strlen(name), HASH) == 0);
+    }
+    CHECK_EQ_INT(import_run(f.store, &set, &opt, timefmt_now(), &rep), IMPORT_OK);
+    CHECK_EQ_INT(rep.imported, 150);
+    for (long i = 0; i < 150; i += 29) {
+        snprintf(key, sizeof key, "fresh%03ld", i);
+        CHECK_EQ_INT(store_user_by_key(f.store, NULL, key, &u), STORE_OK);
+        CHECK(u.id >= 1 && u.id <= 150);
+    }
+    CHECK_EQ_INT(store_user_create(f.store, NULL, "later", "later", HASH, 0, &u), STORE_OK);
+    CHECK_EQ_INT(u.id, 151);
+    import_set_free(&set);
+    core_fixture_close(&f);
+}
