@@ -570,3 +570,16 @@ def test_from_database_in_batches(pg):
                    db=db) == "150"
     proc = gatehouse(["users", "import", "--from-database", old_url, "--skip-existing"], target)
     assert "imported 0 users, skipped 150 that existed" in proc.stdout
+
+
+def test_csv_into_postgresql_in_batches(pg, tmp_path):
+    """Rows without an id go in by batches on PostgreSQL too: 70 rows (one
+    batch of 64 and 6 alone), new ids, every one there and able to log in."""
+    rows = "".join(f"c{i},{HASH}\n" for i in range(70))
+    target, db = pg.fresh_db()
+    proc, _ = csv_import(tmp_path, "username,password_hash\n" + rows, db=target)
+    assert proc.returncode == 0, proc.stderr
+    assert "imported 70 users" in proc.stdout
+    assert pg.psql("SELECT COUNT(DISTINCT id) FROM users WHERE username LIKE 'c%'", db=db) == "70"
+    proc = gatehouse(["users", "add", "after-csv"], target, stdin="a-good-password-9\n")
+    assert proc.stdout.startswith("added user 71:"), proc.stdout + proc.stderr
