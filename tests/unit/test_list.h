@@ -220,6 +220,7 @@
     X(pct_capacity)                                                                                \
     X(numfmt_i64_matches_printf)                                                                   \
     X(numfmt_hex_matches_printf)                                                                   \
+    X(numfmt_plural_after_a_count)                                                                 \
     X(pct_every_byte)                                                                              \
     X(utf8_counts_code_points)                                                                     \
     X(utf8_single_bytes)                                                                           \
