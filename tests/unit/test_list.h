@@ -81,6 +81,7 @@
     X(jwk_kid_rfc8037_vector)                                                                      \
     X(jwk_kid_rfc7638_vector)                                                                      \
     X(jwk_refusals)                                                                                \
+    X(jwk_refuses_halves_that_do_not_match)                                                        \
     X(jwt_asymmetric_rules)                                                                        \
     X(keyset_reload)                                                                               \
     X(keyset_hs256_jwks_empty)                                                                     \
