@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/outcome_store.h"
+#include "core/sessions_tx.h"
 #include "util/b64.h"
 #include "util/log.h"
-#include "util/timefmt.h"
 #include "util/numfmt.h"
+#include "util/timefmt.h"
 
 void sessions_tokens_free(struct session_tokens *t)
 {

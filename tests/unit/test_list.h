@@ -213,6 +213,7 @@
     X(store_pg_watch)                                                                              \
     X(store_sqlite_watch_sees_other_writers)                                                       \
     X(store_claim_released_on_close)                                                               \
+    X(store_stats_per_store)                                                                       \
     X(pct_plain_and_escapes)                                                                       \
     X(pct_plus)                                                                                    \
     X(pct_bad_escapes)                                                                             \

@@ -1158,3 +1158,41 @@ TEST(store_claim_released_on_close)
     store_close(b);
     tdb_remove(&t);
 }
+
+/* Each store counts its own connections and failed calls (GET /metrics
+ * shows the server's): another store in the same process changes nothing. */
+TEST(store_stats_per_store)
+{
+    struct tdb ta, tb;
+    struct store_stats sa, sb;
+    struct store_user u;
+    store_tx tx;
+
+    REQUIRE(tdb_make(&ta, SQLITE, __LINE__) == 0);
+    REQUIRE(tdb_make(&tb, SQLITE, __LINE__) == 0);
+    store *a = open_store(&ta, 1, __LINE__);
+    store *b = open_store(&tb, 1, __LINE__);
+    if (a != NULL && b != NULL) {
+        REQUIRE(store_begin(a, &tx) == STORE_OK);
+        store_stats(a, &sa);
+        store_stats(b, &sb);
+        CHECK_EQ_INT(sa.in_use, 1);
+        CHECK_EQ_INT(sb.in_use, 0);
+        store_rollback(&tx);
+        store_stats(a, &sa);
+        CHECK_EQ_INT(sa.in_use, 0);
+        /* A call that fails on b (its table is gone) counts on b only. */
+        CHECK_EQ_INT(tdb_exec(&tb, "ALTER TABLE users RENAME TO users_gone"), 0);
+        CHECK_EQ_INT(store_user_by_key(b, NULL, "kim", &u), STORE_ERROR);
+        store_stats(a, &sa);
+        store_stats(b, &sb);
+        CHECK_EQ_INT(sb.failed, 1);
+        CHECK_EQ_INT(sb.unavailable, 0);
+        CHECK_EQ_INT(sa.failed, 0);
+        CHECK_EQ_INT(sa.unavailable, 0);
+    }
+    store_close(a);
+    store_close(b);
+    tdb_remove(&ta);
+    tdb_remove(&tb);
+}
