@@ -223,6 +223,8 @@
     X(numfmt_i64_matches_printf)                                                                   \
     X(numfmt_hex_matches_printf)                                                                   \
     X(numfmt_plural_after_a_count)                                                                 \
+    X(dlib_loads_every_function_once)                                                              \
+    X(dlib_reports_what_is_missing)                                                                \
     X(pct_every_byte)                                                                              \
     X(utf8_counts_code_points)                                                                     \
     X(utf8_single_bytes)                                                                           \
