@@ -76,7 +76,6 @@
     X(jwt_standard_alphabet_segment)                                                               \
     X(jwt_duplicate_keys)                                                                          \
     X(jwt_payload_not_object)                                                                      \
-    X(jwt_status_str)                                                                              \
     X(jwk_signatures_cross_checked_with_openssl)                                                   \
     X(jwk_kid_rfc8037_vector)                                                                      \
     X(jwk_kid_rfc7638_vector)                                                                      \
