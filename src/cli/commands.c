@@ -205,12 +205,16 @@ static void print_settings(FILE *out, const struct cli_program *prog, unsigned g
     }
 }
 
+/* The usage lines after the first start with "or:", as GNU tools' do: the
+ * man page's generator (help2man, Makefile) takes such lines into the
+ * SYNOPSIS, one per line, where indented ones would be run together into
+ * the DESCRIPTION. */
 static void print_global_help(const struct cli_program *prog, FILE *out)
 {
     fprintf(out,
             "Usage: %s [<command> [<subcommand>]] [--flag value ...] [<arguments>]\n"
-            "       %s [<command> [<subcommand>]] --help\n"
-            "       %s --version\n\n"
+            "   or: %s [<command> [<subcommand>]] --help\n"
+            "   or: %s --version\n\n"
             "%s\n\n"
             "Commands (\"%s <command> --help\" describes one):\n",
             prog->name, prog->name, prog->name, prog->about, prog->name);

@@ -25,6 +25,7 @@
 #include "util/pool.h"
 #include "util/stopper.h"
 #include "util/timefmt.h"
+#include "util/numfmt.h"
 
 #define SHUTDOWN_GRACE_MS 30000
 
@@ -152,8 +153,9 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     }
     if (keys != NULL && !hs256) {
         const keyset_gen *g = keyset_get(keys);
-        log_info("signing access tokens with %s, kid %s (%zu verification keys)", cfg->algorithm,
-                 jwt_key_kid(keyset_jwt(g)), jwt_key_count(keyset_jwt(g)));
+        size_t nkeys = jwt_key_count(keyset_jwt(g));
+        log_info("signing access tokens with %s, kid %s (%zu verification %s)", cfg->algorithm,
+                 jwt_key_kid(keyset_jwt(g)), nkeys, numfmt_plural((long long)nkeys, "key", "keys"));
         keyset_put(g);
     }
     struct password_policy policy = {cfg->password_hash, cfg->bcrypt_rounds,

@@ -14,6 +14,7 @@
 #include "util/csv.h"
 #include "store/store.h"
 #include "util/timefmt.h"
+#include "util/numfmt.h"
 
 /* Positions of the options in commands.c's table of users import. */
 enum { OPT_SKIP_EXISTING, OPT_FROM_DATABASE };
@@ -186,7 +187,8 @@ int users_import_command(struct config *cfg, const struct cli_args *args)
     };
     switch (import_run(st, &ctx.set, skip, timefmt_now(), &rep)) {
     case IMPORT_OK:
-        printf("imported %zu users, skipped %zu that existed\n", rep.imported, rep.skipped);
+        printf("imported %zu %s, skipped %zu that existed\n", rep.imported,
+               numfmt_plural((long long)rep.imported, "user", "users"), rep.skipped);
         log_event(LOG_INFO, "users.imported",
                   (struct log_field[]){LOG_NUM("imported", rep.imported),
                                        LOG_NUM("skipped", rep.skipped),
@@ -195,8 +197,8 @@ int users_import_command(struct config *cfg, const struct cli_args *args)
         rc = EXIT_SUCCESS;
         break;
     case IMPORT_INVALID:
-        fprintf(stderr, "gatehouse users import: %zu problems; nothing was imported\n",
-                rep.problems);
+        fprintf(stderr, "gatehouse users import: %zu %s; nothing was imported\n", rep.problems,
+                numfmt_plural((long long)rep.problems, "problem", "problems"));
         break;
     case IMPORT_UNAVAILABLE:
         fprintf(stderr, "gatehouse users import: the database cannot be reached; nothing was "

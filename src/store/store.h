@@ -64,16 +64,17 @@ enum store_status store_open(const char *url, const struct store_options *opt, s
 /* Closes every connection and frees s. No transaction may be open. */
 void store_close(store *s);
 
-/* What GET /metrics shows of the database: connections held right now, and
- * calls that failed since start, because the database could not be reached
- * (or timed out) or for another reason. Counted for the whole process. */
+/* What GET /metrics shows of the database: connections of s held right
+ * now, and calls on s that failed since store_open, because the database
+ * could not be reached (or timed out) or for another reason. Each store
+ * counts its own. */
 struct store_stats {
     uint64_t in_use;
     uint64_t unavailable;
     uint64_t failed;
 };
 
-void store_stats(struct store_stats *out);
+void store_stats(const store *s, struct store_stats *out);
 
 /* The file a SQLite store lives in (for the generated secret key beside it),
  * or NULL for a server database. */

@@ -223,10 +223,11 @@ def test_csv_existing_user_with_and_without_skip(tmp_path):
     proc, _ = csv_import(tmp_path, text, db=db)
     assert proc.returncode == 1
     assert 'line 3: the username "ALICE" exists already' in proc.stderr
+    assert "gatehouse users import: 1 problem; nothing was imported" in proc.stderr
     assert user_count(db) == 1
     proc, _ = csv_import(tmp_path, text, "--skip-existing", db=db)
     assert proc.returncode == 0, proc.stderr
-    assert "imported 1 users, skipped 1" in proc.stdout
+    assert "imported 1 user, skipped 1 that existed" in proc.stdout
     assert user_count(db) == 2
 
 

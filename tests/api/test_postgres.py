@@ -12,6 +12,7 @@ import glob
 import http.client
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -317,6 +318,13 @@ def test_pool_size_setting(pg, make_server):
                 f"count(*) FILTER (WHERE query LIKE 'LISTEN %') FROM pg_stat_activity "
                 f"WHERE application_name = '{app}'", db="postgres")
     assert n == "2|1"
+    assert re.search(r"postgresql at \S+: 2 connections$", srv.stderr(), re.M), srv.stderr()
+
+
+def test_a_pool_of_one_is_logged_in_the_singular(pg, make_server):
+    url, _ = pg.fresh_db()
+    srv = make_server(database_url=url, env={"DB_POOL_SIZE": "1"})
+    assert re.search(r"postgresql at \S+: 1 connection$", srv.stderr(), re.M), srv.stderr()
 
 
 @pytest.mark.parametrize("suffix, needle", [
