@@ -158,6 +158,8 @@ static const struct migration {
 };
 
 #define NMIGRATIONS ((int64_t)(sizeof migrations / sizeof migrations[0]))
+_Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
+               "STORE_SCHEMA_VERSION (store.h) must count the migrations");
 
 /* The bookkeeping table; the same text suits both dialects. */
 static const char create_bookkeeping[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -254,6 +254,10 @@ int store_legacy_users(const char *url, unsigned connect_timeout_s,
                                    const char *hash),
                        void *arg, char *err, size_t errlen);
 
+/* The schema version a store is at once opened: the number of migrations
+ * (store/migrate.c checks it at compile time). */
+#define STORE_SCHEMA_VERSION 5
+
 /* Sets *waiting when the PostgreSQL database url names holds the original
  * app's table "user" with rows while gatehouse's users is empty: users that
  * were most likely never imported. On a connection of its own, reading two
