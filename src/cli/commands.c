@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/log.h"
 
@@ -351,12 +352,21 @@ static int run_command(const struct cli_program *prog, const char *path,
         goto done;
     }
     if (config_parse(&cfg, cmd->settings, nflags, flags, 0, &help, err, sizeof err) != 0) {
-        fprintf(errout, "%s: %s\n", path, err);
+        /* In the LOG_FORMAT asked for, when it was readable: a log shipper
+         * must see why the process never started. */
+        if (cfg.log_format_id == LOG_FORMAT_JSON) {
+            log_configure(LOG_FORMAT_JSON, LOG_ERROR);
+            log_fatal(path, "%s", err);
+        } else {
+            fprintf(errout, "%s: %s\n", path, err);
+        }
         config_free(&cfg);
         rc = CLI_EXIT_USAGE;
         goto done;
     }
     log_configure((enum log_format)cfg.log_format_id, (enum log_level)cfg.log_level_id);
+    if (cmd->settings != 0)
+        config_check_environment(environ);
     rc = cmd->run(&cfg, &args);
     config_free(&cfg);
 done:
