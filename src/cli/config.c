@@ -538,10 +538,7 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
     return 0;
 }
 
-/* LOG_FORMAT before anything else, from its variable or flag, so that the
- * error of any other setting is written in the format asked for. Left at
- * text when unset or invalid (validate refuses the latter). */
-static void early_log_format(struct config *cfg, int argc, char **argv, int first)
+int config_log_format_of(int argc, char **argv, int first)
 {
     static const char flag[] = "--log-format";
     const char *v = getenv("LOG_FORMAT");
@@ -555,8 +552,7 @@ static void early_log_format(struct config *cfg, int argc, char **argv, int firs
             v = argv[i + 1];
     }
     int f = v != NULL ? log_format_parse(v) : -1;
-    if (f >= 0)
-        cfg->log_format_id = f;
+    return f >= 0 ? f : LOG_FORMAT_TEXT;
 }
 
 int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int first, bool *help,
@@ -569,7 +565,9 @@ int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int
     /* Every command that reads settings logs, so all read these. */
     if (groups != 0) {
         groups |= CONFIG_LOGGING;
-        early_log_format(cfg, argc, argv, first);
+        /* Before anything else, so that the error of any other setting is
+         * written in the format asked for. */
+        cfg->log_format_id = config_log_format_of(argc, argv, first);
     }
     for (size_t i = 0; i < NSETTINGS; i++)
         if (settings[i].dflt != NULL && set_value(cfg, &settings[i], settings[i].dflt, err, errlen))

@@ -112,6 +112,11 @@ int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int
 int config_load(struct config *cfg, int argc, char **argv, int first, bool *help, char *err,
                 size_t errlen);
 
+/* The LOG_FORMAT asked for (enum log_format) by the flag --log-format in
+ * argv[first..argc) or else the variable, before anything else is parsed:
+ * text when neither names a valid one. */
+int config_log_format_of(int argc, char **argv, int first);
+
 /* True when flag[0..len) is the flag of a setting (of any group). */
 bool config_is_flag(const char *flag, size_t len);
 

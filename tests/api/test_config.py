@@ -617,6 +617,14 @@ def test_fatal_start_errors_are_json(run_gatehouse, tmp_path):
     assert res.returncode == 2
     assert_all_json(res.stderr, "DATABASE_URL")
 
+    # A malformed command line too.
+    res = run_gatehouse(args=["--no-such-flag"], env={"LOG_FORMAT": "json"})
+    assert res.returncode == 2
+    assert_all_json(res.stderr, "--no-such-flag")
+    res = run_gatehouse(args=["no-such-command", "--log-format=json"])
+    assert res.returncode == 2
+    assert_all_json(res.stderr, "no-such-command")
+
     key = tmp_path / "k.pem"
     key.write_text("not a key")
     os.chmod(key, 0o666)
