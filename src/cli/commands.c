@@ -74,10 +74,12 @@ static const struct cli_command keys_commands[] = {
  * in its own file. */
 static const struct cli_command gatehouse_commands[] = {
     {"serve", NULL, "serve HTTP until SIGTERM or SIGINT (the default)",
-     "Serves the HTTP API; \"gatehouse\" alone does the same. First it brings the\n"
-     "database schema up to date and, with SQLite and no SECRET_KEY, reads the key\n"
-     "kept in <database>.secret (generating it the first time). SIGTERM or SIGINT\n"
-     "stops accepting, lets in-flight requests finish, and exits 0. SIGHUP reads\n"
+     "Serves the HTTP API; \"gatehouse\" alone does the same. First it binds PORT\n"
+     "(a port in use exits 1 with nothing created), then brings the database schema\n"
+     "up to date and, with SQLite and no SECRET_KEY, reads the key kept in\n"
+     "<database>.secret (generating it the first time). SIGTERM or SIGINT stops\n"
+     "accepting, lets in-flight requests finish for up to SHUTDOWN_GRACE_SECONDS\n"
+     "(work still running then is abandoned), and exits 0. SIGHUP reads\n"
      "JWT_PRIVATE_KEY_FILE and JWT_VERIFY_KEYS_DIR again; when one fails to load,\n"
      "the keys in force stay and the log says why.",
      CONFIG_ALL, 0, 0, NULL, serve_command, NULL},
