@@ -49,7 +49,8 @@ def _settings_table():
     setting reaches every test that enumerates them."""
     source = (REPO / "src" / "cli" / "config.c").read_text()
     table = source.split("static const struct setting settings[] = {", 1)[1].split("\n};", 1)[0]
-    names = tuple(re.findall(r'^    \{"([A-Z][A-Z0-9_]*)", "--[a-z0-9-]+",', table, re.M))
+    # clang-format may put the flag on the next line.
+    names = tuple(re.findall(r'^    \{"([A-Z][A-Z0-9_]*)",\s*"--[a-z0-9-]+",', table, re.M))
     assert len(names) >= 50 and len(set(names)) == len(names), names
     return names
 
