@@ -352,12 +352,27 @@ jwk *jwk_load_file(const char *path, bool need_private, char *err, size_t errlen
     char *buf, why[200];
     size_t len;
 
-    if (keyfile_read(path, JWK_FILE_MAX, true, &buf, &len, err, errlen) != 0)
+    unsigned mode = 0;
+
+    /* A public key may be readable by all; no key file may be writable by
+     * others, who could plant a key of theirs (util/keyfile.h). */
+    if (keyfile_read(path, JWK_FILE_MAX, need_private ? KEYFILE_PRIVATE : KEYFILE_READABLE, &buf,
+                     &len, &mode, err, errlen) != 0)
         return NULL;
     jwk *k = jwk_from_pem(buf, len, need_private, why, sizeof why);
     keyfile_free(buf);
-    if (k == NULL)
+    if (k == NULL) {
         snprintf(err, errlen, "%.300s: %s", path, why);
+        return NULL;
+    }
+    if (jwk_is_private(k) && (mode & 077) != 0) {
+        snprintf(err, errlen,
+                 "%.300s holds a private key and is open to other users (mode %04o); chmod 600 "
+                 "it",
+                 path, mode);
+        jwk_free(k);
+        return NULL;
+    }
     return k;
 }
 

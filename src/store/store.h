@@ -229,10 +229,11 @@ enum store_status store_user_rehash(store *s, store_tx *tx, int64_t id, const ch
 enum store_status store_user_login_failed(store *s, store_tx *tx, int64_t id, int64_t now,
                                           int64_t forget_before, int64_t *failures);
 
-/* Sets *found to whether some user's password hash matches the SQL LIKE
- * pattern (e.g. "$2%": bcrypt): the schemes in use, which the dummy check
- * of unknown names must cost (core/password.h). Stops at the first match;
- * without one it reads every row, once, at start. */
+/* Sets *found to whether some stored password hash's scheme (its text up
+ * to the second '$', "$2b$") matches the SQL LIKE pattern (e.g. "$2%":
+ * bcrypt): the schemes in use, which the dummy check of unknown names must
+ * cost (core/password.h). Reads the small table of the schemes ever stored
+ * (migration 5 keeps it), not the users: its cost does not grow with them. */
 enum store_status store_users_hash_like(store *s, const char *pattern, bool *found);
 
 /* Forgets the failed logins of user id (after a successful one).
@@ -253,6 +254,18 @@ int store_legacy_users(const char *url, unsigned connect_timeout_s,
                        int (*each)(void *arg, int64_t id, const char *username, size_t ulen,
                                    const char *hash),
                        void *arg, char *err, size_t errlen);
+
+/* The schema version a store is at once opened: the number of migrations
+ * (store/migrate.c checks it at compile time). */
+#define STORE_SCHEMA_VERSION 5
+
+/* Sets *waiting when the PostgreSQL database url names holds the original
+ * app's table "user" with rows while gatehouse's users is empty: users that
+ * were most likely never imported. On a connection of its own, reading two
+ * EXISTS, so its cost does not grow with either table. Returns 0, or -1
+ * with a one-line reason in err (never the password). */
+int store_legacy_waiting(const char *url, unsigned connect_timeout_s, bool *waiting, char *err,
+                         size_t errlen);
 
 /* Claims a database that only one server may use (SQLite: no other
  * instance would hear of its revocations) for this process until

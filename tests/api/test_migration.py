@@ -304,3 +304,30 @@ def test_add_delete_list(make_server, tmp_path):
     while srv.verify(token).status_code != 401 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert srv.verify(token).status_code == 401
+
+
+# ------------------------------------------------------------- the hint at start
+def test_serve_names_the_import_when_old_users_wait(pg, make_server):
+    """gatehouse served on the app's own database, "user" full and users
+    empty: one line says how to import them; none once they are imported.
+    The scheme record (migration 5's triggers) sees the imported hashes on
+    PostgreSQL as on SQLite."""
+    url, _ = old_app_db(pg)
+    srv = make_server(database_url=url)
+    hint = [line for line in srv.stderr().splitlines() if "users import --from-database" in line]
+    assert len(hint) == 1, srv.stderr()
+    assert 'table "user"' in hint[0] and "password" not in hint[0].split("gatehouse:", 1)[1]
+    assert "password schemes stored: none" in srv.stderr()
+    srv.stop()
+
+    proc = gatehouse(["users", "import", "--from-database", url], url)
+    assert proc.returncode == 0, proc.stderr
+    again = make_server(database_url=url)
+    assert "users import --from-database" not in again.stderr(), again.stderr()
+    assert "password schemes stored: bcrypt" in again.stderr()
+
+
+def test_serve_without_old_table_says_nothing_of_it(pg, make_server):
+    url, _ = pg.fresh_db()
+    srv = make_server(database_url=url)
+    assert "users import" not in srv.stderr() and "cannot tell" not in srv.stderr()

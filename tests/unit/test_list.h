@@ -150,6 +150,8 @@
     X(config_host_resolved)                                                                        \
     X(config_host_unresolvable)                                                                    \
     X(config_groups)                                                                               \
+    X(config_booleans)                                                                             \
+    X(config_trusted_proxies_parsed)                                                               \
     X(hostaddr_pick_prefers_ipv4)                                                                  \
     X(hostaddr_resolve_numeric)                                                                    \
     X(hostaddr_resolve_names)                                                                      \
