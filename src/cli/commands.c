@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/log.h"
 
@@ -96,10 +97,12 @@ static const struct cli_command keys_commands[] = {
  * in its own file. */
 static const struct cli_command gatehouse_commands[] = {
     {"serve", NULL, "serve HTTP until SIGTERM or SIGINT (the default)",
-     "Serves the HTTP API; \"gatehouse\" alone does the same. First it brings the\n"
-     "database schema up to date and, with SQLite and no SECRET_KEY, reads the key\n"
-     "kept in <database>.secret (generating it the first time). SIGTERM or SIGINT\n"
-     "stops accepting, lets in-flight requests finish, and exits 0. SIGHUP reads\n"
+     "Serves the HTTP API; \"gatehouse\" alone does the same. First it binds PORT\n"
+     "(a port in use exits 1 with nothing created), then brings the database schema\n"
+     "up to date and, with SQLite and no SECRET_KEY, reads the key kept in\n"
+     "<database>.secret (generating it the first time). SIGTERM or SIGINT stops\n"
+     "accepting, lets in-flight requests finish for up to SHUTDOWN_GRACE_SECONDS\n"
+     "(work still running then is abandoned), and exits 0. SIGHUP reads\n"
      "JWT_PRIVATE_KEY_FILE and JWT_VERIFY_KEYS_DIR again; when one fails to load,\n"
      "the keys in force stay and the log says why.",
      CONFIG_ALL, 0, 0, NULL, serve_command, NULL},
@@ -251,12 +254,16 @@ static void print_settings(FILE *out, const struct cli_program *prog, unsigned g
     }
 }
 
+/* The usage lines after the first start with "or:", as GNU tools' do: the
+ * man page's generator (help2man, Makefile) takes such lines into the
+ * SYNOPSIS, one per line, where indented ones would be run together into
+ * the DESCRIPTION. */
 static void print_global_help(const struct cli_program *prog, FILE *out)
 {
     fprintf(out,
             "Usage: %s [<command> [<subcommand>]] [--flag value ...] [<arguments>]\n"
-            "       %s [<command> [<subcommand>]] --help\n"
-            "       %s --version\n\n"
+            "   or: %s [<command> [<subcommand>]] --help\n"
+            "   or: %s --version\n\n"
             "%s\n\n"
             "Commands (\"%s <command> --help\" describes one):\n",
             prog->name, prog->name, prog->name, prog->about, prog->name);
@@ -355,17 +362,29 @@ static int split_args(const struct cli_command *cmd, int argc, char **argv, int 
     return 0;
 }
 
-static int usage_error(const struct cli_program *prog, FILE *errout, const char *path,
+/* Where errors go: errout as plain lines, or with json (LOG_FORMAT=json
+ * in the environment or on the command line) as log lines. */
+struct cli_errors {
+    FILE *errout;
+    bool json;
+};
+
+static int usage_error(const struct cli_program *prog, const struct cli_errors *e, const char *path,
                        const char *msg)
 {
-    fprintf(errout, "%s: %s (see %s --help)\n", path, msg, prog->name);
+    if (e->json) {
+        log_configure(LOG_FORMAT_JSON, LOG_ERROR);
+        log_fatal(path, "%s (see %s --help)", msg, prog->name);
+    } else {
+        fprintf(e->errout, "%s: %s (see %s --help)\n", path, msg, prog->name);
+    }
     return CLI_EXIT_USAGE;
 }
 
 /* Parses and validates the settings and arguments of cmd, then runs it. */
 static int run_command(const struct cli_program *prog, const char *path,
                        const struct cli_command *cmd, int argc, char **argv, int first,
-                       FILE *errout)
+                       const struct cli_errors *e)
 {
     char err[512] = "";
     struct config cfg;
@@ -379,13 +398,13 @@ static int run_command(const struct cli_program *prog, const char *path,
     if (flags == NULL || positional == NULL) {
         free(flags);
         free(positional);
-        fprintf(errout, "%s: out of memory\n", path);
+        fprintf(e->errout, "%s: out of memory\n", path);
         return EXIT_FAILURE;
     }
     memset(&args, 0, sizeof args);
     args.argv = positional;
     if (split_args(cmd, argc, argv, first, &args, flags, &nflags, err, sizeof err) != 0) {
-        rc = usage_error(prog, errout, path, err);
+        rc = usage_error(prog, e, path, err);
         goto done;
     }
     if (args.argc < cmd->min_args || args.argc > cmd->max_args) {
@@ -393,16 +412,25 @@ static int run_command(const struct cli_program *prog, const char *path,
             snprintf(err, sizeof err, "unexpected argument \"%.60s\"", args.argv[0]);
         else
             snprintf(err, sizeof err, "expected %s", cmd->args != NULL ? cmd->args : "no argument");
-        rc = usage_error(prog, errout, path, err);
+        rc = usage_error(prog, e, path, err);
         goto done;
     }
     if (config_parse(&cfg, cmd->settings, nflags, flags, 0, &help, err, sizeof err) != 0) {
-        fprintf(errout, "%s: %s\n", path, err);
+        /* In the LOG_FORMAT asked for, when it was readable: a log shipper
+         * must see why the process never started. */
+        if (cfg.log_format_id == LOG_FORMAT_JSON) {
+            log_configure(LOG_FORMAT_JSON, LOG_ERROR);
+            log_fatal(path, "%s", err);
+        } else {
+            fprintf(e->errout, "%s: %s\n", path, err);
+        }
         config_free(&cfg);
         rc = CLI_EXIT_USAGE;
         goto done;
     }
     log_configure((enum log_format)cfg.log_format_id, (enum log_level)cfg.log_level_id);
+    if (cmd->settings != 0)
+        config_check_environment(environ);
     rc = cmd->run(&cfg, &args);
     config_free(&cfg);
 done:
@@ -417,10 +445,13 @@ int cli_run(const struct cli_program *prog, int argc, char **argv, FILE *out, FI
     char path[128];
     int i = 1;
 
+    struct cli_errors errs = {errout, config_log_format_of(argc, argv, 1) == LOG_FORMAT_JSON};
+    const struct cli_errors *e = &errs;
+
     snprintf(path, sizeof path, "%s", prog->name);
     if (argc > 1 && strcmp(argv[1], "--version") == 0) {
         if (argc > 2)
-            return usage_error(prog, errout, path, "--version takes no arguments");
+            return usage_error(prog, e, path, "--version takes no arguments");
         prog->version(out);
         return EXIT_SUCCESS;
     }
@@ -429,7 +460,7 @@ int cli_run(const struct cli_program *prog, int argc, char **argv, FILE *out, FI
         if (cmd == NULL) {
             char msg[128];
             snprintf(msg, sizeof msg, "unknown command \"%.60s\"", argv[i]);
-            return usage_error(prog, errout, path, msg);
+            return usage_error(prog, e, path, msg);
         }
         path_append(path, sizeof path, argv[i++]);
         while (cmd->subcommands != NULL && i < argc && !is_option(argv[i])) {
@@ -437,7 +468,7 @@ int cli_run(const struct cli_program *prog, int argc, char **argv, FILE *out, FI
             if (sub == NULL) {
                 char msg[128];
                 snprintf(msg, sizeof msg, "unknown subcommand \"%.60s\"", argv[i]);
-                return usage_error(prog, errout, path, msg);
+                return usage_error(prog, e, path, msg);
             }
             cmd = sub;
             path_append(path, sizeof path, argv[i++]);
@@ -453,13 +484,13 @@ int cli_run(const struct cli_program *prog, int argc, char **argv, FILE *out, FI
     if (cmd == NULL) {
         cmd = find_command(prog->commands, prog->default_command);
         if (cmd == NULL)
-            return usage_error(prog, errout, path, "no command given");
+            return usage_error(prog, e, path, "no command given");
     }
     if (cmd->run == NULL) {
         char msg[256] = "expected a subcommand:";
         for (const struct cli_command *c = cmd->subcommands; c->name != NULL; c++)
             path_append(msg, sizeof msg, c->name);
-        return usage_error(prog, errout, path, msg);
+        return usage_error(prog, e, path, msg);
     }
-    return run_command(prog, path, cmd, argc, argv, i, errout);
+    return run_command(prog, path, cmd, argc, argv, i, e);
 }

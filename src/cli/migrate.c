@@ -56,7 +56,7 @@ store *cli_store_open(const struct config *cfg, unsigned nconns, const char *who
     };
 
     if (store_open(cfg->database_url, &so, &st, err, sizeof err) != STORE_OK) {
-        fprintf(stderr, "%s: %s\n", who, err);
+        log_fatal(who, "%s", err);
         return NULL;
     }
     return st;

@@ -15,6 +15,7 @@
 #include "util/csv.h"
 #include "store/store.h"
 #include "util/timefmt.h"
+#include "util/numfmt.h"
 
 /* Positions of the options in commands.c's table of users import. */
 enum { OPT_SKIP_EXISTING, OPT_FROM_DATABASE, OPT_SKIP_INVALID, OPT_REJECTS, OPT_NEW_IDS };
@@ -290,22 +291,18 @@ static int open_rejects(const char *path, struct import_ctx *ctx)
     return 0;
 }
 
-static const char *rows(size_t n)
-{
-    return n == 1 ? "row" : "rows";
-}
-
 /* The last words of an import, by its result. */
 static int conclude(enum import_result res, const struct import_report *rep,
                     const struct import_ctx *ctx, const char *rejects, bool from_db)
 {
     if (res == IMPORT_OK) {
         printf("imported %zu %s, skipped %zu that existed", rep->imported,
-               rep->imported == 1 ? "user" : "users", rep->skipped);
+               numfmt_plural((long long)rep->imported, "user", "users"), rep->skipped);
         if (rep->renumbered > 0)
             printf(", %zu with a new id", rep->renumbered);
         if (rep->problems > 0)
-            printf(", refused %zu %s%s%s", rep->problems, rows(rep->problems),
+            printf(", refused %zu %s%s%s", rep->problems,
+                   numfmt_plural((long long)rep->problems, "row", "rows"),
                    rejects != NULL ? " (written to " : "", rejects != NULL ? rejects : "");
         printf("%s\n", rep->problems > 0 && rejects != NULL ? ")" : "");
         log_event(LOG_INFO, "users.imported",
@@ -321,7 +318,7 @@ static int conclude(enum import_result res, const struct import_report *rep,
                 "gatehouse users import: %zu %s refused; nothing was imported. Correct them, or "
                 "import the other rows with --skip-invalid (--rejects FILE writes the refused "
                 "rows to a CSV to correct and import)\n",
-                rep->problems, rows(rep->problems));
+                rep->problems, numfmt_plural((long long)rep->problems, "row", "rows"));
     else if (res == IMPORT_UNAVAILABLE)
         fprintf(stderr, "gatehouse users import: the database cannot be reached; nothing was "
                         "imported\n");

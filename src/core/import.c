@@ -10,6 +10,7 @@
 
 #include "core/password.h"
 #include "core/username.h"
+#include "store/store.h"
 #include "util/log.h"
 
 int import_set_add(struct import_set *set, long where, int64_t id, const char *username,

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/store.h"
+typedef struct store store; /* store/store.h */
 
 /* Importing users with the password hashes another system made (the
  * original FastAPI app's passlib bcrypt, or argon2id): every row is checked

@@ -420,17 +420,3 @@ enum jwt_status jwt_verify(const jwt_key *k, const char *token, size_t len, int6
 
     return check_token_claims(k, d1 + 1, plen, now, out);
 }
-
-const char *jwt_status_str(enum jwt_status st)
-{
-    switch (st) {
-    case JWT_OK: return "ok";
-    case JWT_MALFORMED: return "malformed";
-    case JWT_BAD_HEADER: return "bad header";
-    case JWT_BAD_SIGNATURE: return "bad signature";
-    case JWT_EXPIRED: return "expired";
-    case JWT_NOT_YET_VALID: return "not yet valid";
-    case JWT_BAD_CLAIMS: return "bad claims";
-    }
-    return "unknown";
-}

@@ -3,10 +3,16 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "core/outcome_store.h"
 #include "core/sessions.h"
+#include "core/sessions_tx.h"
 #include "core/username.h"
 #include "util/log.h"
+#include "store/store.h"
 #include "util/timefmt.h"
+
+/* struct user's name is a stored name (core/users.h). */
+_Static_assert(USERNAME_STORED_MAX == STORE_USERNAME_MAX, "a user's name is a stored name");
 
 static void check_username(const char *u, size_t len, struct outcome_errors *errs)
 {

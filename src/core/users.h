@@ -8,7 +8,9 @@
 #include "core/outcome.h"
 #include "core/password.h"
 #include "core/throttle.h"
-#include "store/store.h"
+#include "core/username.h"
+
+typedef struct store store; /* store/store.h */
 
 /* Users: registration, the credential check of a login, and the lookup
  * behind /me. Runs on worker threads (it hashes and queries). */
@@ -22,7 +24,7 @@ struct users_deps {
  * users.c and is wiped there. */
 struct user {
     int64_t id;
-    char username[STORE_USERNAME_MAX + 1];
+    char username[USERNAME_STORED_MAX + 1];
     int64_t created_at; /* Unix seconds */
     /* The password changes the credentials were checked at: a login opens
      * its session only while it still holds (sessions_open). */

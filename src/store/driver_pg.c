@@ -23,6 +23,7 @@
 #include "store/driver.h"
 #include "util/log.h"
 #include "util/stopper.h"
+#include "util/numfmt.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_S    3
 #define DEFAULT_STATEMENT_TIMEOUT_MS 5000
@@ -873,7 +874,8 @@ static enum store_status pg_open(const char *url, const struct store_options *op
             break;
         }
     }
-    log_info("postgresql at %s: %u connections", s->where, s->nconns);
+    log_info("postgresql at %s: %u %s", s->where, s->nconns,
+             numfmt_plural(s->nconns, "connection", "connections"));
     *out = s;
     return STORE_OK;
 fail:

@@ -151,7 +151,7 @@
       "THEN 1 ELSE failed_logins + 1 END, last_failed_at = $2 WHERE id = $1 "                      \
       "RETURNING failed_logins",                                                                   \
       WRITE)                                                                                       \
-    X(USERS_HASH_LIKE, "SELECT 1 FROM users WHERE password_hash LIKE $1 LIMIT 1", READ)            \
+    X(USERS_HASH_LIKE, "SELECT 1 FROM password_schemes WHERE prefix LIKE $1 LIMIT 1", READ)        \
     X(USER_LOGIN_FAILURES_RESET,                                                                   \
       "UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE id = $1", WRITE)            \
     X(MIGRATION_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", READ)          \

@@ -64,16 +64,17 @@ enum store_status store_open(const char *url, const struct store_options *opt, s
 /* Closes every connection and frees s. No transaction may be open. */
 void store_close(store *s);
 
-/* What GET /metrics shows of the database: connections held right now, and
- * calls that failed since start, because the database could not be reached
- * (or timed out) or for another reason. Counted for the whole process. */
+/* What GET /metrics shows of the database: connections of s held right
+ * now, and calls on s that failed since store_open, because the database
+ * could not be reached (or timed out) or for another reason. Each store
+ * counts its own. */
 struct store_stats {
     uint64_t in_use;
     uint64_t unavailable;
     uint64_t failed;
 };
 
-void store_stats(struct store_stats *out);
+void store_stats(const store *s, struct store_stats *out);
 
 /* The file a SQLite store lives in (for the generated secret key beside it),
  * or NULL for a server database. */
@@ -256,10 +257,11 @@ enum store_status store_user_rehash(store *s, store_tx *tx, int64_t id, const ch
 enum store_status store_user_login_failed(store *s, store_tx *tx, int64_t id, int64_t now,
                                           int64_t forget_before, int64_t *failures);
 
-/* Sets *found to whether some user's password hash matches the SQL LIKE
- * pattern (e.g. "$2%": bcrypt): the schemes in use, which the dummy check
- * of unknown names must cost (core/password.h). Stops at the first match;
- * without one it reads every row, once, at start. */
+/* Sets *found to whether some stored password hash's scheme (its text up
+ * to the second '$', "$2b$") matches the SQL LIKE pattern (e.g. "$2%":
+ * bcrypt): the schemes in use, which the dummy check of unknown names must
+ * cost (core/password.h). Reads the small table of the schemes ever stored
+ * (migration 5 keeps it), not the users: its cost does not grow with them. */
 enum store_status store_users_hash_like(store *s, const char *pattern, bool *found);
 
 /* Forgets the failed logins of user id (after a successful one).
@@ -280,6 +282,18 @@ int store_legacy_users(const char *url, unsigned connect_timeout_s,
                        int (*each)(void *arg, int64_t id, const char *username, size_t ulen,
                                    const char *hash),
                        void *arg, char *err, size_t errlen);
+
+/* The schema version a store is at once opened: the number of migrations
+ * (store/migrate.c checks it at compile time). */
+#define STORE_SCHEMA_VERSION 5
+
+/* Sets *waiting when the PostgreSQL database url names holds the original
+ * app's table "user" with rows while gatehouse's users is empty: users that
+ * were most likely never imported. On a connection of its own, reading two
+ * EXISTS, so its cost does not grow with either table. Returns 0, or -1
+ * with a one-line reason in err (never the password). */
+int store_legacy_waiting(const char *url, unsigned connect_timeout_s, bool *waiting, char *err,
+                         size_t errlen);
 
 /* Claims a database that only one server may use (SQLite: no other
  * instance would hear of its revocations) for this process until

@@ -223,10 +223,11 @@ def test_csv_existing_user_with_and_without_skip(tmp_path):
     proc, _ = csv_import(tmp_path, text, db=db)
     assert proc.returncode == 1
     assert 'line 3: the username "ALICE" exists already' in proc.stderr
+    assert "gatehouse users import: 1 row refused; nothing was imported" in proc.stderr
     assert user_count(db) == 1
     proc, _ = csv_import(tmp_path, text, "--skip-existing", db=db)
     assert proc.returncode == 0, proc.stderr
-    assert "imported 1 user, skipped 1" in proc.stdout
+    assert "imported 1 user, skipped 1 that existed" in proc.stdout
     assert user_count(db) == 2
 
 
@@ -583,3 +584,30 @@ def test_csv_into_postgresql_in_batches(pg, tmp_path):
     assert pg.psql("SELECT COUNT(DISTINCT id) FROM users WHERE username LIKE 'c%'", db=db) == "70"
     proc = gatehouse(["users", "add", "after-csv"], target, stdin="a-good-password-9\n")
     assert proc.stdout.startswith("added user 71:"), proc.stdout + proc.stderr
+
+
+# ------------------------------------------------------------- the hint at start
+def test_serve_names_the_import_when_old_users_wait(pg, make_server):
+    """gatehouse served on the app's own database, "user" full and users
+    empty: one line says how to import them; none once they are imported.
+    The scheme record (migration 5's triggers) sees the imported hashes on
+    PostgreSQL as on SQLite."""
+    url, _ = old_app_db(pg)
+    srv = make_server(database_url=url)
+    hint = [line for line in srv.stderr().splitlines() if "users import --from-database" in line]
+    assert len(hint) == 1, srv.stderr()
+    assert 'table "user"' in hint[0] and "password" not in hint[0].split("gatehouse:", 1)[1]
+    assert "password schemes stored: none" in srv.stderr()
+    srv.stop()
+
+    proc = gatehouse(["users", "import", "--from-database", url], url)
+    assert proc.returncode == 0, proc.stderr
+    again = make_server(database_url=url)
+    assert "users import --from-database" not in again.stderr(), again.stderr()
+    assert "password schemes stored: bcrypt" in again.stderr()
+
+
+def test_serve_without_old_table_says_nothing_of_it(pg, make_server):
+    url, _ = pg.fresh_db()
+    srv = make_server(database_url=url)
+    assert "users import" not in srv.stderr() and "cannot tell" not in srv.stderr()

@@ -77,11 +77,11 @@
     X(jwt_standard_alphabet_segment)                                                               \
     X(jwt_duplicate_keys)                                                                          \
     X(jwt_payload_not_object)                                                                      \
-    X(jwt_status_str)                                                                              \
     X(jwk_signatures_cross_checked_with_openssl)                                                   \
     X(jwk_kid_rfc8037_vector)                                                                      \
     X(jwk_kid_rfc7638_vector)                                                                      \
     X(jwk_refusals)                                                                                \
+    X(jwk_refuses_halves_that_do_not_match)                                                        \
     X(jwt_asymmetric_rules)                                                                        \
     X(keyset_reload)                                                                               \
     X(keyset_hs256_jwks_empty)                                                                     \
@@ -152,6 +152,8 @@
     X(config_host_resolved)                                                                        \
     X(config_host_unresolvable)                                                                    \
     X(config_groups)                                                                               \
+    X(config_booleans)                                                                             \
+    X(config_trusted_proxies_parsed)                                                               \
     X(hostaddr_pick_prefers_ipv4)                                                                  \
     X(hostaddr_resolve_numeric)                                                                    \
     X(hostaddr_resolve_names)                                                                      \
@@ -214,6 +216,7 @@
     X(store_pg_watch)                                                                              \
     X(store_sqlite_watch_sees_other_writers)                                                       \
     X(store_claim_released_on_close)                                                               \
+    X(store_stats_per_store)                                                                       \
     X(pct_plain_and_escapes)                                                                       \
     X(pct_plus)                                                                                    \
     X(pct_bad_escapes)                                                                             \
@@ -222,6 +225,9 @@
     X(pct_capacity)                                                                                \
     X(numfmt_i64_matches_printf)                                                                   \
     X(numfmt_hex_matches_printf)                                                                   \
+    X(numfmt_plural_after_a_count)                                                                 \
+    X(dlib_loads_every_function_once)                                                              \
+    X(dlib_reports_what_is_missing)                                                                \
     X(pct_every_byte)                                                                              \
     X(utf8_counts_code_points)                                                                     \
     X(utf8_single_bytes)                                                                           \

@@ -961,13 +961,3 @@ TEST(jwt_payload_not_object)
     CHECK_EQ_INT(verify_free(k, forge(STD_HEADER, "{}")), JWT_BAD_CLAIMS);
     jwt_key_free(k);
 }
-
-TEST(jwt_status_str)
-{
-    CHECK_EQ_STR(jwt_status_str(JWT_OK), "ok");
-    CHECK_EQ_STR(jwt_status_str(JWT_EXPIRED), "expired");
-    for (int st = JWT_OK; st <= JWT_BAD_CLAIMS; st++) {
-        const char *s = jwt_status_str((enum jwt_status)st);
-        CHECK(s != NULL && s[0] != '\0' && strcmp(s, "unknown") != 0);
-    }
-}

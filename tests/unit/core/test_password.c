@@ -205,7 +205,7 @@ TEST(password_pwlist_every_entry)
 {
     /* Every line of the shipped file is found, lower- and upper-cased: the
      * binary search relies on the file's bytewise order. */
-    FILE *f = fopen("data/common-passwords.txt", "r");
+    FILE *f = fopen(TEST_SOURCE_DIR "/data/common-passwords.txt", "r");
     char line[512];
     size_t lines = 0, missing = 0, missing_upper = 0;
 
