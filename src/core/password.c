@@ -517,6 +517,11 @@ void password_refused(const char *hash, const char *pw, size_t len)
         password_scheme_in_use(PASSWORD_BCRYPT);
     else
         return; /* password_match spent the dummies already */
+    /* A hash past the cost bounds (or otherwise unreadable) was refused
+     * after the dummies too: topping it up would make it dearer than an
+     * unknown name. */
+    if (!password_hash_known(hash))
+        return;
     /* The forms password_match checked, so as many top-ups as checks. */
     for_each_form(pw, len, top_up, hash);
 }
