@@ -9,9 +9,19 @@
 
 /* The options of users import, in the order users.c numbers them. */
 static const struct cli_option import_options[] = {
-    {"--skip-existing", NULL, "skip a row whose username exists already instead of failing"},
+    {"--skip-existing", NULL,
+     "skip a row imported before (its name taken by the user of its id) instead of failing"},
     {"--from-database", "URL",
      "read the original app's table \"user\" from this PostgreSQL database instead of FILE"},
+    {"--skip-invalid", NULL, "import the other rows when some are refused"},
+    {"--rejects", "FILE", "write the refused rows to FILE, a CSV with their reasons to import"},
+    {"--new-ids", NULL, "give a row whose id another user has a new id instead of refusing it"},
+    {0},
+};
+
+/* The options of users reset-password. */
+static const struct cli_option reset_password_options[] = {
+    {"--stdin", NULL, "read the new password from standard input (its first line); required"},
     {0},
 };
 
@@ -19,16 +29,21 @@ static const struct cli_command users_commands[] = {
     {"import", "[FILE]", "import users with their password hashes (CSV, or the original app)",
      "Imports users with the password hashes another system made, so that they log in\n"
      "with their old passwords. FILE (\"-\": standard input) is CSV (RFC 4180) with\n"
-     "the header \"username,password_hash\"; --from-database URL reads the table\n"
-     "\"user\" (id, username, hashed_password) of the original FastAPI app's PostgreSQL\n"
-     "database instead (its postgresql+asyncpg:// URL works), read-only, and keeps\n"
-     "the ids: new registrations get ids past them.\n\n"
-     "Hashes: bcrypt $2a$, $2b$, $2y$ and argon2id PHC strings. A username needs only\n"
-     "be 1-255 bytes of UTF-8 without control characters: the rules of a new name do\n"
-     "not apply. Every row is checked first, then all are written in one transaction:\n"
-     "a bad row (an unusable name or hash, a name twice, a name or id taken) imports\n"
-     "nothing, and each is reported with its line (its id with --from-database).\n"
-     "Exit status 1 then. It works while a server runs on the same database.",
+     "the header \"username,password_hash\"; an \"id\" column keeps the ids given (an\n"
+     "empty one: a new id), and a \"reason\" column is ignored. --from-database URL\n"
+     "reads the table \"user\" (id, username, hashed_password) of the original\n"
+     "FastAPI app's PostgreSQL database instead (its postgresql+asyncpg:// URL works),\n"
+     "read-only, and keeps the ids: new registrations get ids past them.\n\n"
+     "Hashes: bcrypt $2a$, $2b$, $2y$ (cost up to 16) and argon2id PHC strings (up to\n"
+     "1 GiB, 10 passes, 16 lanes). A username needs only be 1-255 bytes of UTF-8\n"
+     "without control characters: the rules of a new name do not apply. Ids: 1 to\n"
+     "9000000000000000000. Every row is checked first, then all are written in one\n"
+     "transaction: a bad row (an unusable name, hash or id, a name or id twice, a\n"
+     "name or id taken) imports nothing, and each is reported with its line (its id\n"
+     "with --from-database), exit status 1. With --skip-invalid the other rows are\n"
+     "imported (exit status 0); --rejects FILE writes the refused rows with a reason\n"
+     "column, a CSV to correct and import. The first line names the database written\n"
+     "to. It works while a server runs on the same database.",
      CONFIG_DATABASE, 0, 1, import_options, users_import_command, NULL},
     {"add", "USERNAME", "add a user; the password is read from standard input",
      "Adds a user. The password is the first line of standard input. The rules of\n"
@@ -43,6 +58,14 @@ static const struct cli_command users_commands[] = {
      "second (PostgreSQL: it is notified; SQLite: it looks at the file twice a\n"
      "second). An unknown user exits 1.",
      CONFIG_DATABASE | CONFIG_TOKENS, 1, 1, NULL, users_delete_command, NULL},
+    {"reset-password", "USERNAME --stdin", "set a user's password, read from standard input",
+     "Sets the password of a user (the name as a login matches it) to the first line\n"
+     "of standard input (--stdin, so that it shows neither in ps nor in the shell's\n"
+     "history), under the rules of /register, and revokes every session of\n"
+     "the user, as users delete does, so it reads the token settings too. A broken\n"
+     "rule or an unknown user exits 1.",
+     CONFIG_DATABASE | CONFIG_PASSWORDS | CONFIG_TOKENS, 1, 1, reset_password_options,
+     users_reset_password_command, NULL},
     {"list", NULL, "list the users: id, username, creation time (never hashes)",
      "Prints one line per user, by id: id, username and creation time (RFC 3339),\n"
      "separated by tabs, after a header line. Password hashes are never shown.",
@@ -87,8 +110,8 @@ static const struct cli_command gatehouse_commands[] = {
      "Brings the database schema up to date and exits. Serving does this too, so a\n"
      "deployment may run it first but need not. It needs no SECRET_KEY.",
      CONFIG_DATABASE, 0, 0, NULL, migrate_command, NULL},
-    {"users", NULL, "manage users", "Imports, adds, deletes and lists users.", 0, 0, 0, NULL, NULL,
-     users_commands},
+    {"users", NULL, "manage users", "Imports, adds, deletes and lists users, and resets passwords.",
+     0, 0, 0, NULL, NULL, users_commands},
     {"keys", NULL, "manage signing keys", "Generates signing keys.", 0, 0, 0, NULL, NULL,
      keys_commands},
     {0},
@@ -156,18 +179,41 @@ static bool wants_help(int argc, char **argv, int first)
     return false;
 }
 
-/* Prints the commands of table, subcommands under their group's name. */
-static void print_command_list(FILE *out, const struct cli_command *table, const char *prefix)
+/* The longest name print_command_list shows for table under prefix. */
+static int command_width(const struct cli_command *table, const char *prefix)
+{
+    int w = 0;
+
+    for (const struct cli_command *c = table; c->name != NULL; c++) {
+        char name[64];
+        int n =
+            snprintf(name, sizeof name, "%s%s%s", prefix, prefix[0] != '\0' ? " " : "", c->name);
+        if (c->subcommands != NULL)
+            n = command_width(c->subcommands, name);
+        w = n > w ? n : w;
+    }
+    return w;
+}
+
+/* Prints the commands of table, subcommands under their group's name, in
+ * a column of width characters and two spaces. */
+static void print_commands(FILE *out, const struct cli_command *table, const char *prefix,
+                           int width)
 {
     for (const struct cli_command *c = table; c->name != NULL; c++) {
         char name[64];
         snprintf(name, sizeof name, "%s%s%s", prefix, prefix[0] != '\0' ? " " : "", c->name);
         if (c->subcommands != NULL) {
-            print_command_list(out, c->subcommands, name);
+            print_commands(out, c->subcommands, name, width);
             continue;
         }
-        fprintf(out, "  %-22s %s\n", name, c->summary);
+        fprintf(out, "  %-*s  %s\n", width, name, c->summary);
     }
+}
+
+static void print_command_list(FILE *out, const struct cli_command *table, const char *prefix)
+{
+    print_commands(out, table, prefix, command_width(table, prefix));
 }
 
 /* Appends to list (cap bytes) the names of the commands of table that read

@@ -13,6 +13,7 @@
 #include "cli/hostaddr.h"
 #include "core/jwk.h"
 #include "core/keyset.h"
+#include "core/password.h"
 #include "store/pgurl.h"
 #include "util/log.h"
 #include "store/store.h"
@@ -82,8 +83,8 @@ static const struct setting settings[] = {
      "names ::1)"},
     {"PORT", "--port", K_LONG, CONFIG_SERVING, OFF(port), "8000", 1, 65535,
      "TCP port to listen on"},
-    {"BCRYPT_ROUNDS", "--bcrypt-rounds", K_LONG, CONFIG_PASSWORDS, OFF(bcrypt_rounds), "12", 4, 31,
-     "bcrypt cost of new hashes (log2 of iterations)"},
+    {"BCRYPT_ROUNDS", "--bcrypt-rounds", K_LONG, CONFIG_PASSWORDS, OFF(bcrypt_rounds), "12", 4,
+     PASSWORD_BCRYPT_COST_MAX, "bcrypt cost of new hashes (log2 of iterations)"},
     {"PASSWORD_HASH", "--password-hash", K_SCHEME, CONFIG_PASSWORDS, OFF(password_hash), "bcrypt",
      0, 0, "scheme of new hashes: bcrypt or argon2id"},
     {"PASSWORD_MIN_LENGTH", "--password-min-length", K_LONG, CONFIG_PASSWORDS,

@@ -340,12 +340,14 @@ static enum jwt_status check_claims(const jwt_key *k, json_t *o, int64_t now,
     if (k->audience != NULL && !audience_matches(json_object_get(o, "aud"), k->audience))
         return JWT_BAD_CLAIMS;
 
+    /* sub: a user id, 1 to 2^63 - 1 in decimal without a leading zero (every
+     * id an imported table's BIGINT can hold, as jwt_sign writes it). */
     const char *sub = json_string_value(json_object_get(o, "sub"));
-    if (sub == NULL || sub[0] == '\0' || strlen(sub) > 18 || sub[0] == '0')
+    if (sub == NULL || sub[0] == '\0' || strlen(sub) > 19 || sub[0] == '0')
         return JWT_BAD_CLAIMS;
     int64_t id = 0;
     for (const char *p = sub; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9')
+        if (*p < '0' || *p > '9' || id > (INT64_MAX - (*p - '0')) / 10)
             return JWT_BAD_CLAIMS;
         id = id * 10 + (*p - '0');
     }

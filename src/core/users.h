@@ -82,6 +82,15 @@ enum outcome users_change_password(const struct users_deps *d, const struct sess
 enum outcome users_remove(const struct users_deps *d, const struct sessions_deps *sd,
                           const char *username, size_t ulen, int64_t *id);
 
+/* gatehouse users reset-password: sets the password of the user named
+ * username (looked up as a login looks it up) to next, under the rules of a
+ * new password (OUTCOME_INVALID, errors under "password"), and revokes every
+ * session of the user in the same transaction; *id receives its id.
+ * OUTCOME_BAD_CREDENTIALS when there is no such user. */
+enum outcome users_reset_password(const struct users_deps *d, const struct sessions_deps *sd,
+                                  const char *username, size_t ulen, const char *next, size_t nlen,
+                                  int64_t *id, struct outcome_detail *detail);
+
 /* DELETE /me: checks password (OUTCOME_BAD_CREDENTIALS when wrong), then
  * revokes every session of the user and deletes it in one transaction; the
  * username is free again. */

@@ -42,8 +42,9 @@
 #define WATCH_RETRY_MIN_MS 100
 #define WATCH_RETRY_MAX_MS 400
 
-/* The most parameters a statement of statements.h binds. */
-#define MAX_PARAMS 8
+/* The most parameters a statement of statements.h binds: an import's
+ * batch (about 10 KiB of the connection's struct). */
+#define MAX_PARAMS STORE_IMPORT_BATCH_PARAMS
 
 struct store_conn {
     struct store_db *db;

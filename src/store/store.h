@@ -123,6 +123,34 @@ enum store_status store_user_import(store *s, store_tx *tx, int64_t id, const ch
                                     const char *username_key, const char *password_hash,
                                     int64_t now);
 
+/* users import writes the rows that keep their ids this many at a time,
+ * one statement each: one round trip per row made a PostgreSQL import of a
+ * few hundred thousand rows take a minute. */
+#define STORE_IMPORT_BATCH 64
+
+/* A user to insert with store_users_import_batch. */
+struct store_import_user {
+    int64_t id;
+    const char *username, *username_key, *password_hash;
+};
+
+/* Inserts STORE_IMPORT_BATCH users as store_user_import
+ * does, in one statement: the same conflicts, fewer round trips. */
+enum store_status store_users_import_batch(store *s, store_tx *tx,
+                                           const struct store_import_user *users, int64_t now);
+
+/* Inserts STORE_IMPORT_BATCH users as store_user_create does, in one
+ * statement, ignoring each user's id (the new ids are not reported). */
+enum store_status store_users_create_batch(store *s, store_tx *tx,
+                                           const struct store_import_user *users, int64_t now);
+
+/* Calls each(arg, id, username_key) for every user, in no order, inside tx
+ * (what an import checks its rows against in one read). each returns 0, or
+ * -1 to stop with STORE_ERROR (out of memory). */
+enum store_status store_users_keys(store *s, store_tx *tx,
+                                   int (*each)(void *arg, int64_t id, const char *username_key),
+                                   void *arg);
+
 /* Moves the source of new user ids past the largest id stored, never back,
  * so that a registration after an import gets a fresh id (PostgreSQL: the
  * identity's sequence; SQLite's AUTOINCREMENT follows by itself). */

@@ -67,6 +67,7 @@
     X(jwt_issuer)                                                                                  \
     X(jwt_audience)                                                                                \
     X(jwt_bad_sub)                                                                                 \
+    X(jwt_sub_takes_every_64_bit_id)                                                               \
     X(jwt_embedded_nul)                                                                            \
     X(jwt_bad_username_sid)                                                                        \
     X(jwt_segment_count)                                                                           \
@@ -90,6 +91,7 @@
     X(password_bcrypt_byte_limit)                                                                  \
     X(password_argon2_byte_limit)                                                                  \
     X(password_contains_nul)                                                                       \
+    X(password_hash_cost_bounds)                                                                   \
     X(password_equals_username)                                                                    \
     X(password_too_common)                                                                         \
     X(password_invalid_utf8)                                                                       \
@@ -290,6 +292,10 @@
     X(outcome_names)                                                                               \
     X(outcome_error_add)                                                                           \
     X(import_reports_each_duplicate_against_the_earliest_row)                                      \
+    X(import_reports_rows_in_order_and_skips_invalid)                                              \
+    X(import_refuses_costly_hashes)                                                                \
+    X(import_writes_kept_ids_in_batches)                                                           \
+    X(import_writes_new_ids_in_batches)                                                            \
     X(users_register)                                                                              \
     X(users_register_rules)                                                                        \
     X(users_check_credentials)                                                                     \
