@@ -41,6 +41,9 @@ WEB_STAMP := web/node_modules/.installed
 LIBSRC  := $(filter-out src/main.c,$(SRC))
 UNITSRC := $(shell find tests/unit -name '*.c' 2>/dev/null | sort)
 DATA    := data/common-passwords.txt
+# The unit tests find their data files from the source tree, wherever they
+# are run from (tests/unit/test.h, TEST_SOURCE_DIR).
+UNITFL  := -Itests/unit -DTEST_SOURCE_DIR='"$(CURDIR)"'
 
 # Two sets of Debian packages (scripts/install-deps.sh): what building and
 # serving need, and the test toolchain on top of it; a stamp for each.
@@ -93,12 +96,12 @@ build-asan/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h
 	@mkdir -p build-asan
 	$(CC) $(BASE) $(SANFL) $(cflags) -o $@ $(SRC) $(ASM) $(EMBED) $(libs)
 
-build/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(TEST_DEPS_STAMP)
-	$(CC) $(BASE) -Itests/unit $(HARDEN) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
+build/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(DATA) $(shell find src tests/unit -name '*.h') | $(TEST_DEPS_STAMP)
+	$(CC) $(BASE) $(UNITFL) $(HARDEN) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
 
-build-asan/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(TEST_DEPS_STAMP)
+build-asan/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(DATA) $(shell find src tests/unit -name '*.h') | $(TEST_DEPS_STAMP)
 	@mkdir -p build-asan
-	$(CC) $(BASE) -Itests/unit $(SANFL) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
+	$(CC) $(BASE) $(UNITFL) $(SANFL) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
 
 # The same sources and flags with clang, whose warnings differ from gcc's
 # (-Wformat-nonliteral on va_list helpers, -Wstring-plus-int, ...): the code
@@ -107,9 +110,9 @@ build-clang/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.
 	@mkdir -p build-clang
 	$(CLANG) $(BASE) $(HARDEN) $(cflags) -o $@ $(SRC) $(ASM) $(EMBED) $(LDHARD) $(libs)
 
-build-clang/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(shell find src tests/unit -name '*.h') | $(TEST_DEPS_STAMP)
+build-clang/unit-tests: $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(DATA) $(shell find src tests/unit -name '*.h') | $(TEST_DEPS_STAMP)
 	@mkdir -p build-clang
-	$(CLANG) $(BASE) -Itests/unit $(HARDEN) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
+	$(CLANG) $(BASE) $(UNITFL) $(HARDEN) $(tcflags) -o $@ $(LIBSRC) $(ASM) $(EMBED) $(UNITSRC) $(tlibs)
 
 # A new VERSION rebuilds every binary that prints it.
 build/gatehouse build-asan/gatehouse build/unit-tests build-asan/unit-tests \
@@ -131,9 +134,11 @@ run: build/gatehouse
 	./build/gatehouse
 
 # The unit tests run beside a throwaway PostgreSQL 15 cluster, so that the
-# store's cases run on both backends (tests/unit/store/test_store.c).
+# store's cases run on both backends (tests/unit/store/test_store.c); then
+# the runner's own test: skips counted, data found from any directory.
 unit: build/unit-tests
 	GATEHOUSE_TEST_REQUIRE_PG=1 scripts/with-pg.sh ./build/unit-tests
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_unit_runner.py
 
 unit-asan: build-asan/unit-tests
 	GATEHOUSE_TEST_REQUIRE_PG=1 ASAN_OPTIONS=detect_leaks=1 scripts/with-pg.sh \
@@ -258,7 +263,7 @@ install-test: build/gatehouse build/gatehouse.1 | $(TEST_DEPS_STAMP)
 # UBSan. The library is an archive, so each target links only what it
 # reaches. New inputs a run finds go to a temporary directory, never into
 # fuzz/corpus/ (merge them by hand when they are worth keeping).
-FUZZ_TARGETS := json form jws auth pgurl csv config
+FUZZ_TARGETS := json form jws auth pgurl csv config jwk
 FUZZ_SECONDS ?= 300
 FUZZ_JOBS    ?= 2
 FUZZFL  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all

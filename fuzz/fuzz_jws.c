@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct jwt_claims c, again;
     enum jwt_status st = jwt_verify(k, tok, len, NOW, &c);
-    FUZZ_CHECK(jwt_status_str(st) != NULL);
+    FUZZ_CHECK((unsigned)st <= JWT_BAD_CLAIMS); /* one of the enum's values */
     if (st == JWT_OK) {
         FUZZ_CHECK(len <= JWT_MAX_LEN);
         FUZZ_CHECK(memchr(c.username, '\0', sizeof c.username) != NULL && c.username[0] != '\0');

@@ -3,9 +3,9 @@
 
 #include "api/api_internal.h"
 #include "api/audit.h"
+#include "core/health.h"
 #include "core/password.h"
 #include "core/revocation.h"
-#include "store/store.h"
 #include "util/metrics.h"
 
 #ifndef GATEHOUSE_VERSION
@@ -50,11 +50,12 @@ static void write_queues(struct metrics_buf *b, const struct api_metrics *m)
     }
 }
 
-static void write_store(struct metrics_buf *b, const struct api_metrics *m)
+static void write_store(struct metrics_buf *b, const struct api_ctx *app)
 {
-    struct store_stats st;
+    const struct api_metrics *m = &app->metrics;
+    struct health_db st;
 
-    store_stats(&st);
+    health_db(app->users.store, &st);
     metrics_family(b, "gatehouse_db_connections", "gauge",
                    "Database connections of the pool (DB_POOL_SIZE) by state.");
     const char *in_use[] = {"state", "in_use", NULL};
@@ -126,7 +127,7 @@ static char *metrics_text(const struct api_ctx *app, size_t *len)
     metrics_http_write(&b);
     audit_metrics_write(&b);
     write_queues(&b, m);
-    write_store(&b, m);
+    write_store(&b, app);
     write_revocations(&b, app->sessions.revoked);
     write_password_checks(&b);
     write_token_cache(&b, app->sessions.verified);

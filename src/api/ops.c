@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "core/health.h"
 #include "util/numfmt.h"
 
 /* Seconds a verifier may cache the key set (Cache-Control). */
@@ -69,9 +70,10 @@ void api_healthz(const struct api_request *req, struct reply *r)
 
 void api_readyz(const struct api_request *req, struct reply *r)
 {
-    /* Any failure to answer is "not ready": a load balancer needs no more. */
-    if (store_ping(req->app->users.store) != STORE_OK) {
-        errors_problem(r, OUTCOME_UNAVAILABLE, NULL);
+    enum outcome o = health_ready(req->app->users.store);
+
+    if (o != OUTCOME_OK) {
+        errors_problem(r, o, NULL);
         return;
     }
     reply_json(r, 200, strdup("{\"status\":\"ok\"}"));

@@ -3,14 +3,25 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/log.h"
 
 /* The options of users import, in the order users.c numbers them. */
 static const struct cli_option import_options[] = {
-    {"--skip-existing", NULL, "skip a row whose username exists already instead of failing"},
+    {"--skip-existing", NULL,
+     "skip a row imported before (its name taken by the user of its id) instead of failing"},
     {"--from-database", "URL",
      "read the original app's table \"user\" from this PostgreSQL database instead of FILE"},
+    {"--skip-invalid", NULL, "import the other rows when some are refused"},
+    {"--rejects", "FILE", "write the refused rows to FILE, a CSV with their reasons to import"},
+    {"--new-ids", NULL, "give a row whose id another user has a new id instead of refusing it"},
+    {0},
+};
+
+/* The options of users reset-password. */
+static const struct cli_option reset_password_options[] = {
+    {"--stdin", NULL, "read the new password from standard input (its first line); required"},
     {0},
 };
 
@@ -18,16 +29,21 @@ static const struct cli_command users_commands[] = {
     {"import", "[FILE]", "import users with their password hashes (CSV, or the original app)",
      "Imports users with the password hashes another system made, so that they log in\n"
      "with their old passwords. FILE (\"-\": standard input) is CSV (RFC 4180) with\n"
-     "the header \"username,password_hash\"; --from-database URL reads the table\n"
-     "\"user\" (id, username, hashed_password) of the original FastAPI app's PostgreSQL\n"
-     "database instead (its postgresql+asyncpg:// URL works), read-only, and keeps\n"
-     "the ids: new registrations get ids past them.\n\n"
-     "Hashes: bcrypt $2a$, $2b$, $2y$ and argon2id PHC strings. A username needs only\n"
-     "be 1-255 bytes of UTF-8 without control characters: the rules of a new name do\n"
-     "not apply. Every row is checked first, then all are written in one transaction:\n"
-     "a bad row (an unusable name or hash, a name twice, a name or id taken) imports\n"
-     "nothing, and each is reported with its line (its id with --from-database).\n"
-     "Exit status 1 then. It works while a server runs on the same database.",
+     "the header \"username,password_hash\"; an \"id\" column keeps the ids given (an\n"
+     "empty one: a new id), and a \"reason\" column is ignored. --from-database URL\n"
+     "reads the table \"user\" (id, username, hashed_password) of the original\n"
+     "FastAPI app's PostgreSQL database instead (its postgresql+asyncpg:// URL works),\n"
+     "read-only, and keeps the ids: new registrations get ids past them.\n\n"
+     "Hashes: bcrypt $2a$, $2b$, $2y$ (cost up to 16) and argon2id PHC strings (up to\n"
+     "1 GiB, 10 passes, 16 lanes). A username needs only be 1-255 bytes of UTF-8\n"
+     "without control characters: the rules of a new name do not apply. Ids: 1 to\n"
+     "9000000000000000000. Every row is checked first, then all are written in one\n"
+     "transaction: a bad row (an unusable name, hash or id, a name or id twice, a\n"
+     "name or id taken) imports nothing, and each is reported with its line (its id\n"
+     "with --from-database), exit status 1. With --skip-invalid the other rows are\n"
+     "imported (exit status 0); --rejects FILE writes the refused rows with a reason\n"
+     "column, a CSV to correct and import. The first line names the database written\n"
+     "to. It works while a server runs on the same database.",
      CONFIG_DATABASE, 0, 1, import_options, users_import_command, NULL},
     {"add", "USERNAME", "add a user; the password is read from standard input",
      "Adds a user. The password is the first line of standard input. The rules of\n"
@@ -42,6 +58,14 @@ static const struct cli_command users_commands[] = {
      "second (PostgreSQL: it is notified; SQLite: it looks at the file twice a\n"
      "second). An unknown user exits 1.",
      CONFIG_DATABASE | CONFIG_TOKENS, 1, 1, NULL, users_delete_command, NULL},
+    {"reset-password", "USERNAME --stdin", "set a user's password, read from standard input",
+     "Sets the password of a user (the name as a login matches it) to the first line\n"
+     "of standard input (--stdin, so that it shows neither in ps nor in the shell's\n"
+     "history), under the rules of /register, and revokes every session of\n"
+     "the user, as users delete does, so it reads the token settings too. A broken\n"
+     "rule or an unknown user exits 1.",
+     CONFIG_DATABASE | CONFIG_PASSWORDS | CONFIG_TOKENS, 1, 1, reset_password_options,
+     users_reset_password_command, NULL},
     {"list", NULL, "list the users: id, username, creation time (never hashes)",
      "Prints one line per user, by id: id, username and creation time (RFC 3339),\n"
      "separated by tabs, after a header line. Password hashes are never shown.",
@@ -73,10 +97,12 @@ static const struct cli_command keys_commands[] = {
  * in its own file. */
 static const struct cli_command gatehouse_commands[] = {
     {"serve", NULL, "serve HTTP until SIGTERM or SIGINT (the default)",
-     "Serves the HTTP API; \"gatehouse\" alone does the same. First it brings the\n"
-     "database schema up to date and, with SQLite and no SECRET_KEY, reads the key\n"
-     "kept in <database>.secret (generating it the first time). SIGTERM or SIGINT\n"
-     "stops accepting, lets in-flight requests finish, and exits 0. SIGHUP reads\n"
+     "Serves the HTTP API; \"gatehouse\" alone does the same. First it binds PORT\n"
+     "(a port in use exits 1 with nothing created), then brings the database schema\n"
+     "up to date and, with SQLite and no SECRET_KEY, reads the key kept in\n"
+     "<database>.secret (generating it the first time). SIGTERM or SIGINT stops\n"
+     "accepting, lets in-flight requests finish for up to SHUTDOWN_GRACE_SECONDS\n"
+     "(work still running then is abandoned), and exits 0. SIGHUP reads\n"
      "JWT_PRIVATE_KEY_FILE and JWT_VERIFY_KEYS_DIR again; when one fails to load,\n"
      "the keys in force stay and the log says why.",
      CONFIG_ALL, 0, 0, NULL, serve_command, NULL},
@@ -84,8 +110,8 @@ static const struct cli_command gatehouse_commands[] = {
      "Brings the database schema up to date and exits. Serving does this too, so a\n"
      "deployment may run it first but need not. It needs no SECRET_KEY.",
      CONFIG_DATABASE, 0, 0, NULL, migrate_command, NULL},
-    {"users", NULL, "manage users", "Imports, adds, deletes and lists users.", 0, 0, 0, NULL, NULL,
-     users_commands},
+    {"users", NULL, "manage users", "Imports, adds, deletes and lists users, and resets passwords.",
+     0, 0, 0, NULL, NULL, users_commands},
     {"keys", NULL, "manage signing keys", "Generates signing keys.", 0, 0, 0, NULL, NULL,
      keys_commands},
     {0},
@@ -153,18 +179,41 @@ static bool wants_help(int argc, char **argv, int first)
     return false;
 }
 
-/* Prints the commands of table, subcommands under their group's name. */
-static void print_command_list(FILE *out, const struct cli_command *table, const char *prefix)
+/* The longest name print_command_list shows for table under prefix. */
+static int command_width(const struct cli_command *table, const char *prefix)
+{
+    int w = 0;
+
+    for (const struct cli_command *c = table; c->name != NULL; c++) {
+        char name[64];
+        int n =
+            snprintf(name, sizeof name, "%s%s%s", prefix, prefix[0] != '\0' ? " " : "", c->name);
+        if (c->subcommands != NULL)
+            n = command_width(c->subcommands, name);
+        w = n > w ? n : w;
+    }
+    return w;
+}
+
+/* Prints the commands of table, subcommands under their group's name, in
+ * a column of width characters and two spaces. */
+static void print_commands(FILE *out, const struct cli_command *table, const char *prefix,
+                           int width)
 {
     for (const struct cli_command *c = table; c->name != NULL; c++) {
         char name[64];
         snprintf(name, sizeof name, "%s%s%s", prefix, prefix[0] != '\0' ? " " : "", c->name);
         if (c->subcommands != NULL) {
-            print_command_list(out, c->subcommands, name);
+            print_commands(out, c->subcommands, name, width);
             continue;
         }
-        fprintf(out, "  %-22s %s\n", name, c->summary);
+        fprintf(out, "  %-*s  %s\n", width, name, c->summary);
     }
+}
+
+static void print_command_list(FILE *out, const struct cli_command *table, const char *prefix)
+{
+    print_commands(out, table, prefix, command_width(table, prefix));
 }
 
 /* Appends to list (cap bytes) the names of the commands of table that read
@@ -205,12 +254,16 @@ static void print_settings(FILE *out, const struct cli_program *prog, unsigned g
     }
 }
 
+/* The usage lines after the first start with "or:", as GNU tools' do: the
+ * man page's generator (help2man, Makefile) takes such lines into the
+ * SYNOPSIS, one per line, where indented ones would be run together into
+ * the DESCRIPTION. */
 static void print_global_help(const struct cli_program *prog, FILE *out)
 {
     fprintf(out,
             "Usage: %s [<command> [<subcommand>]] [--flag value ...] [<arguments>]\n"
-            "       %s [<command> [<subcommand>]] --help\n"
-            "       %s --version\n\n"
+            "   or: %s [<command> [<subcommand>]] --help\n"
+            "   or: %s --version\n\n"
             "%s\n\n"
             "Commands (\"%s <command> --help\" describes one):\n",
             prog->name, prog->name, prog->name, prog->about, prog->name);
@@ -309,17 +362,29 @@ static int split_args(const struct cli_command *cmd, int argc, char **argv, int 
     return 0;
 }
 
-static int usage_error(const struct cli_program *prog, FILE *errout, const char *path,
+/* Where errors go: errout as plain lines, or with json (LOG_FORMAT=json
+ * in the environment or on the command line) as log lines. */
+struct cli_errors {
+    FILE *errout;
+    bool json;
+};
+
+static int usage_error(const struct cli_program *prog, const struct cli_errors *e, const char *path,
                        const char *msg)
 {
-    fprintf(errout, "%s: %s (see %s --help)\n", path, msg, prog->name);
+    if (e->json) {
+        log_configure(LOG_FORMAT_JSON, LOG_ERROR);
+        log_fatal(path, "%s (see %s --help)", msg, prog->name);
+    } else {
+        fprintf(e->errout, "%s: %s (see %s --help)\n", path, msg, prog->name);
+    }
     return CLI_EXIT_USAGE;
 }
 
 /* Parses and validates the settings and arguments of cmd, then runs it. */
 static int run_command(const struct cli_program *prog, const char *path,
                        const struct cli_command *cmd, int argc, char **argv, int first,
-                       FILE *errout)
+                       const struct cli_errors *e)
 {
     char err[512] = "";
     struct config cfg;
@@ -333,13 +398,13 @@ static int run_command(const struct cli_program *prog, const char *path,
     if (flags == NULL || positional == NULL) {
         free(flags);
         free(positional);
-        fprintf(errout, "%s: out of memory\n", path);
+        fprintf(e->errout, "%s: out of memory\n", path);
         return EXIT_FAILURE;
     }
     memset(&args, 0, sizeof args);
     args.argv = positional;
     if (split_args(cmd, argc, argv, first, &args, flags, &nflags, err, sizeof err) != 0) {
-        rc = usage_error(prog, errout, path, err);
+        rc = usage_error(prog, e, path, err);
         goto done;
     }
     if (args.argc < cmd->min_args || args.argc > cmd->max_args) {
@@ -347,16 +412,25 @@ static int run_command(const struct cli_program *prog, const char *path,
             snprintf(err, sizeof err, "unexpected argument \"%.60s\"", args.argv[0]);
         else
             snprintf(err, sizeof err, "expected %s", cmd->args != NULL ? cmd->args : "no argument");
-        rc = usage_error(prog, errout, path, err);
+        rc = usage_error(prog, e, path, err);
         goto done;
     }
     if (config_parse(&cfg, cmd->settings, nflags, flags, 0, &help, err, sizeof err) != 0) {
-        fprintf(errout, "%s: %s\n", path, err);
+        /* In the LOG_FORMAT asked for, when it was readable: a log shipper
+         * must see why the process never started. */
+        if (cfg.log_format_id == LOG_FORMAT_JSON) {
+            log_configure(LOG_FORMAT_JSON, LOG_ERROR);
+            log_fatal(path, "%s", err);
+        } else {
+            fprintf(e->errout, "%s: %s\n", path, err);
+        }
         config_free(&cfg);
         rc = CLI_EXIT_USAGE;
         goto done;
     }
     log_configure((enum log_format)cfg.log_format_id, (enum log_level)cfg.log_level_id);
+    if (cmd->settings != 0)
+        config_check_environment(environ);
     rc = cmd->run(&cfg, &args);
     config_free(&cfg);
 done:
@@ -371,10 +445,13 @@ int cli_run(const struct cli_program *prog, int argc, char **argv, FILE *out, FI
     char path[128];
     int i = 1;
 
+    struct cli_errors errs = {errout, config_log_format_of(argc, argv, 1) == LOG_FORMAT_JSON};
+    const struct cli_errors *e = &errs;
+
     snprintf(path, sizeof path, "%s", prog->name);
     if (argc > 1 && strcmp(argv[1], "--version") == 0) {
         if (argc > 2)
-            return usage_error(prog, errout, path, "--version takes no arguments");
+            return usage_error(prog, e, path, "--version takes no arguments");
         prog->version(out);
         return EXIT_SUCCESS;
     }
@@ -383,7 +460,7 @@ int cli_run(const struct cli_program *prog, int argc, char **argv, FILE *out, FI
         if (cmd == NULL) {
             char msg[128];
             snprintf(msg, sizeof msg, "unknown command \"%.60s\"", argv[i]);
-            return usage_error(prog, errout, path, msg);
+            return usage_error(prog, e, path, msg);
         }
         path_append(path, sizeof path, argv[i++]);
         while (cmd->subcommands != NULL && i < argc && !is_option(argv[i])) {
@@ -391,7 +468,7 @@ int cli_run(const struct cli_program *prog, int argc, char **argv, FILE *out, FI
             if (sub == NULL) {
                 char msg[128];
                 snprintf(msg, sizeof msg, "unknown subcommand \"%.60s\"", argv[i]);
-                return usage_error(prog, errout, path, msg);
+                return usage_error(prog, e, path, msg);
             }
             cmd = sub;
             path_append(path, sizeof path, argv[i++]);
@@ -407,13 +484,13 @@ int cli_run(const struct cli_program *prog, int argc, char **argv, FILE *out, FI
     if (cmd == NULL) {
         cmd = find_command(prog->commands, prog->default_command);
         if (cmd == NULL)
-            return usage_error(prog, errout, path, "no command given");
+            return usage_error(prog, e, path, "no command given");
     }
     if (cmd->run == NULL) {
         char msg[256] = "expected a subcommand:";
         for (const struct cli_command *c = cmd->subcommands; c->name != NULL; c++)
             path_append(msg, sizeof msg, c->name);
-        return usage_error(prog, errout, path, msg);
+        return usage_error(prog, e, path, msg);
     }
-    return run_command(prog, path, cmd, argc, argv, i, errout);
+    return run_command(prog, path, cmd, argc, argv, i, e);
 }

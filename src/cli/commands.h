@@ -71,6 +71,12 @@ int cli_run(const struct cli_program *prog, int argc, char **argv, FILE *out, FI
  * database starts with (migrate.c). */
 store *cli_store_open(const struct config *cfg, unsigned nconns, const char *who);
 
+/* Logs "<doing> the SQLite database /path" or "<doing> the PostgreSQL
+ * database host:port/dbname" (never a user or password) for DATABASE_URL,
+ * noting when it is the default: the first line of every command that
+ * writes, so that nobody writes to a database unawares (migrate.c). */
+void cli_say_database(const struct config *cfg, const char *doing);
+
 /* Command bodies, one file each. */
 int serve_command(struct config *cfg, const struct cli_args *args);        /* serve.c */
 int migrate_command(struct config *cfg, const struct cli_args *args);      /* migrate.c */
@@ -79,6 +85,7 @@ int users_import_command(struct config *cfg, const struct cli_args *args); /* us
 int users_add_command(struct config *cfg, const struct cli_args *args);
 int users_delete_command(struct config *cfg, const struct cli_args *args);
 int users_list_command(struct config *cfg, const struct cli_args *args);
+int users_reset_password_command(struct config *cfg, const struct cli_args *args);
 int keys_generate_command(struct config *cfg, const struct cli_args *args); /* keys.c */
 
 #endif

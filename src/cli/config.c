@@ -1,15 +1,19 @@
 #include "cli/config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sodium.h>
 #include <unistd.h>
 
 #include "cli/hostaddr.h"
 #include "core/jwk.h"
 #include "core/keyset.h"
+#include "core/password.h"
 #include "store/pgurl.h"
 #include "util/log.h"
 #include "store/store.h"
@@ -82,8 +86,8 @@ static const struct setting settings[] = {
      "names ::1)"},
     {"PORT", "--port", K_LONG, CONFIG_SERVING, OFF(port), "8000", 1, 65535,
      "TCP port to listen on"},
-    {"BCRYPT_ROUNDS", "--bcrypt-rounds", K_LONG, CONFIG_PASSWORDS, OFF(bcrypt_rounds), "12", 4, 31,
-     "bcrypt cost of new hashes (log2 of iterations)"},
+    {"BCRYPT_ROUNDS", "--bcrypt-rounds", K_LONG, CONFIG_PASSWORDS, OFF(bcrypt_rounds), "12", 4,
+     PASSWORD_BCRYPT_COST_MAX, "bcrypt cost of new hashes (log2 of iterations)"},
     {"PASSWORD_HASH", "--password-hash", K_SCHEME, CONFIG_PASSWORDS, OFF(password_hash), "bcrypt",
      0, 0, "scheme of new hashes: bcrypt or argon2id"},
     {"PASSWORD_MIN_LENGTH", "--password-min-length", K_LONG, CONFIG_PASSWORDS,
@@ -114,22 +118,26 @@ static const struct setting settings[] = {
      "a request's body must arrive within this long of its headers, else the connection is "
      "closed"},
     {"ACCESS_LOG", "--access-log", K_BOOL, CONFIG_SERVING, OFF(access_log), "0", 0, 0,
-     "log one line per request (1/0)"},
+     "log one line per request"},
     {"SESSION_COOKIES", "--session-cookies", K_BOOL, CONFIG_SERVING, OFF(session_cookies), "0", 0,
-     0, "also hand out the tokens as HttpOnly cookies (/login, /token, /refresh) (1/0)"},
+     0, "also hand out the tokens as HttpOnly cookies (/login, /token, /refresh)"},
     {"COOKIE_SECURE", "--cookie-secure", K_BOOL, CONFIG_SERVING, OFF(cookie_secure), "1", 0, 0,
-     "mark the cookies Secure (HTTPS only); 0 only for plain-HTTP development (1/0)"},
+     "mark the cookies Secure (HTTPS only); 0 only for plain-HTTP development"},
     {"ALLOWED_ORIGINS", "--allowed-origins", K_STRING, CONFIG_SERVING, OFF(allowed_origins), NULL,
      0, 0,
      "comma-separated origins (https://app.example.com) whose cookie-authenticated POST, PUT "
      "and DELETE requests are accepted (unset: none)"},
+    {"SHUTDOWN_GRACE_SECONDS", "--shutdown-grace-seconds", K_LONG, CONFIG_SERVING,
+     OFF(shutdown_grace_seconds), "30", 0, 3600,
+     "after SIGTERM or SIGINT, how long requests in progress may take to finish; work still "
+     "running then (a hash of a huge imported cost) is abandoned and the process exits"},
     {"SESSION_PURGE_INTERVAL_SECONDS", "--session-purge-interval-seconds", K_LONG, CONFIG_SERVING,
      OFF(session_purge_interval_seconds), "600", 1, 86400,
      "how often expired sessions and revocations are deleted"},
     {"DB_POOL_SIZE", "--db-pool-size", K_LONG, CONFIG_SERVING, OFF(db_pool_size), NULL, 1, 1000,
      "database connections (default: WORKERS + DB_WORKERS)"},
     {"METRICS", "--metrics", K_BOOL, CONFIG_SERVING, OFF(metrics), "1", 0, 0,
-     "serve GET /metrics (Prometheus text format); 0: 404 (1/0)"},
+     "serve GET /metrics (Prometheus text format); 0: 404"},
     {"METRICS_ADDRESS", "--metrics-address", K_STRING, CONFIG_SERVING, OFF(metrics_address), NULL,
      0, 0,
      "host:port ([::1]:9100 for IPv6) of a second listener that serves only /metrics and "
@@ -180,6 +188,21 @@ static const struct setting settings[] = {
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
+/* The spellings of a boolean, true then false at each index. */
+static const char *const bool_words[][2] = {
+    {"1", "0"}, {"true", "false"}, {"yes", "no"}, {"on", "off"}};
+
+int config_bool_parse(const char *v)
+{
+    for (size_t i = 0; i < sizeof bool_words / sizeof bool_words[0]; i++) {
+        if (strcasecmp(v, bool_words[i][0]) == 0)
+            return 1;
+        if (strcasecmp(v, bool_words[i][1]) == 0)
+            return 0;
+    }
+    return -1;
+}
+
 static int set_value(struct config *cfg, const struct setting *s, const char *v, char *err,
                      size_t errlen)
 {
@@ -214,16 +237,16 @@ static int set_value(struct config *cfg, const struct setting *s, const char *v,
         *(long *)(void *)base = n;
         return 0;
     }
-    case K_BOOL:
-        if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0)
-            *(bool *)(void *)base = true;
-        else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
-            *(bool *)(void *)base = false;
-        else {
-            snprintf(err, errlen, "%s: expected 1 or 0, got \"%.40s\"", s->env, v);
+    case K_BOOL: {
+        int b = config_bool_parse(v);
+        if (b < 0) {
+            snprintf(err, errlen, "%s: expected %s, got \"%.40s\"", s->env, CONFIG_BOOL_SPELLINGS,
+                     v);
             return -1;
         }
+        *(bool *)(void *)base = b == 1;
         return 0;
+    }
     case K_SCHEME:
         if (strcmp(v, "bcrypt") == 0)
             *(enum password_scheme *)(void *)base = PASSWORD_BCRYPT;
@@ -482,14 +505,12 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
         origins_check(cfg->allowed_origins, err, errlen) != 0)
         return -1;
     if ((groups & CONFIG_SERVING) && cfg->trusted_proxies != NULL) {
-        struct netaddr_cidr *c = NULL;
-        size_t n = 0;
         char why[160];
-        if (netaddr_cidrs_parse(cfg->trusted_proxies, &c, &n, why, sizeof why) != 0) {
+        if (netaddr_cidrs_parse(cfg->trusted_proxies, &cfg->trusted, &cfg->ntrusted, why,
+                                sizeof why) != 0) {
             snprintf(err, errlen, "TRUSTED_PROXIES: %s", why);
             return -1;
         }
-        free(c);
     }
     if ((groups & CONFIG_SERVING) &&
         cfg->throttle_lockout_max_seconds < cfg->throttle_lockout_seconds) {
@@ -527,6 +548,23 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
     return 0;
 }
 
+int config_log_format_of(int argc, char **argv, int first)
+{
+    static const char flag[] = "--log-format";
+    const char *v = getenv("LOG_FORMAT");
+
+    for (int i = first; i < argc; i++) {
+        if (strncmp(argv[i], flag, sizeof flag - 1) != 0)
+            continue;
+        if (argv[i][sizeof flag - 1] == '=')
+            v = argv[i] + sizeof flag;
+        else if (argv[i][sizeof flag - 1] == '\0' && i + 1 < argc)
+            v = argv[i + 1];
+    }
+    int f = v != NULL ? log_format_parse(v) : -1;
+    return f >= 0 ? f : LOG_FORMAT_TEXT;
+}
+
 int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int first, bool *help,
                  char *err, size_t errlen)
 {
@@ -535,8 +573,12 @@ int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int
     memset(cfg, 0, sizeof *cfg);
     *help = false;
     /* Every command that reads settings logs, so all read these. */
-    if (groups != 0)
+    if (groups != 0) {
         groups |= CONFIG_LOGGING;
+        /* Before anything else, so that the error of any other setting is
+         * written in the format asked for. */
+        cfg->log_format_id = config_log_format_of(argc, argv, first);
+    }
     for (size_t i = 0; i < NSETTINGS; i++)
         if (settings[i].dflt != NULL && set_value(cfg, &settings[i], settings[i].dflt, err, errlen))
             return -1;
@@ -613,13 +655,17 @@ void config_print_settings(FILE *out, unsigned groups)
         const struct setting *s = &settings[i];
         if ((s->group & groups) == 0)
             continue;
-        fprintf(out, "  %-28s %-31s %s\n      %s\n", s->env, s->flag,
-                s->dflt != NULL ? s->dflt : "(unset)", s->help);
+        fprintf(out, "  %-28s %-31s %s\n      %s%s%s%s\n", s->env, s->flag,
+                s->dflt != NULL ? s->dflt : "(unset)", s->help, s->kind == K_BOOL ? " (" : "",
+                s->kind == K_BOOL ? CONFIG_BOOL_SPELLINGS : "", s->kind == K_BOOL ? ")" : "");
     }
 }
 
 void config_free(struct config *cfg)
 {
+    free(cfg->trusted);
+    cfg->trusted = NULL;
+    cfg->ntrusted = 0;
     for (size_t i = 0; i < NSETTINGS; i++) {
         if (settings[i].kind != K_STRING)
             continue;
@@ -629,5 +675,82 @@ void config_free(struct config *cfg)
             free(*p);
             *p = NULL;
         }
+    }
+}
+
+/* Longest variable name compared with the settings'; a longer one is no
+ * typo of any of them. */
+#define NAME_MAX_COMPARED 64
+
+/* The optimal string alignment distance of a and b (ASCII letters compared
+ * without case): insertions, deletions, substitutions and the swap of two
+ * neighbours count one each, so PROT is one from PORT. Both at most
+ * NAME_MAX_COMPARED bytes. */
+static size_t name_distance(const char *a, size_t n, const char *b, size_t m)
+{
+    size_t d[NAME_MAX_COMPARED + 1][NAME_MAX_COMPARED + 1];
+
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        for (size_t j = 1; j <= m; j++) {
+            size_t cost = toupper((unsigned char)a[i - 1]) != toupper((unsigned char)b[j - 1]);
+            size_t best = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 &&
+                toupper((unsigned char)a[i - 1]) == toupper((unsigned char)b[j - 2]) &&
+                toupper((unsigned char)a[i - 2]) == toupper((unsigned char)b[j - 1]) &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[n][m];
+}
+
+/* The setting whose variable name is close enough to name[0..n) to be what
+ * it meant, or NULL. Close: one edit for names of up to six characters, two
+ * for longer ones, so that a short name (PORT) is not matched by every other
+ * short variable (PGPORT, HOME and PATH are two or more away from anything
+ * here). A name that is a setting's exactly is no typo. */
+static const struct setting *typo_of(const char *name, size_t n)
+{
+    const struct setting *best = NULL;
+    size_t best_d = SIZE_MAX;
+
+    if (n == 0 || n > NAME_MAX_COMPARED)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+            return NULL;
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const char *env = settings[i].env;
+        size_t m = strlen(env);
+        if (m == n && strncmp(env, name, n) == 0)
+            return NULL;
+        size_t d = name_distance(name, n, env, m);
+        size_t allowed = (n < m ? n : m) <= 6 ? 1 : 2;
+        if (d <= allowed && d < best_d) {
+            best = &settings[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+void config_check_environment(char **env)
+{
+    for (char **e = env; e != NULL && *e != NULL; e++) {
+        const char *eq = strchr(*e, '=');
+        size_t n = eq != NULL ? (size_t)(eq - *e) : strlen(*e);
+        const struct setting *s = typo_of(*e, n);
+        if (s != NULL)
+            log_warn("environment variable %.*s is not a setting; did you mean %s?", (int)n, *e,
+                     s->env);
     }
 }

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "core/password.h"
+#include "util/netaddr.h"
 
 /* Every setting of the service, from environment variables and the matching
  * command-line flags (a flag wins over the variable). */
@@ -47,6 +48,7 @@ struct config {
     bool cookie_secure;
     char *allowed_origins; /* NULL when unset */
     long session_purge_interval_seconds;
+    long shutdown_grace_seconds;
     long db_pool_size; /* 0 until validated: WORKERS + 1 */
     long db_connect_timeout_seconds;
     long db_statement_timeout_ms;
@@ -61,6 +63,10 @@ struct config {
     long throttle_table_size;
     long hash_jobs_per_address;
     char *trusted_proxies; /* NULL when unset */
+    /* TRUSTED_PROXIES parsed by validation (CONFIG_SERVING); freed by
+     * config_free. NULL and 0 when unset. */
+    struct netaddr_cidr *trusted;
+    size_t ntrusted;
     bool metrics;
     char *metrics_address; /* NULL when unset */
     char *log_format;
@@ -107,6 +113,11 @@ int config_parse(struct config *cfg, unsigned groups, int argc, char **argv, int
 int config_load(struct config *cfg, int argc, char **argv, int first, bool *help, char *err,
                 size_t errlen);
 
+/* The LOG_FORMAT asked for (enum log_format) by the flag --log-format in
+ * argv[first..argc) or else the variable, before anything else is parsed:
+ * text when neither names a valid one. */
+int config_log_format_of(int argc, char **argv, int first);
+
 /* The access token lifetime in seconds: ACCESS_TOKEN_EXPIRE_SECONDS when
  * set, else ACCESS_TOKEN_EXPIRE_MINUTES. */
 long config_access_ttl(const struct config *cfg);
@@ -120,6 +131,19 @@ const char *config_group_name(enum config_group group);
 /* Prints the settings of the groups given, one entry each (variable, flag,
  * default, meaning), in the order of the settings table. */
 void config_print_settings(FILE *out, unsigned groups);
+
+/* The spellings a boolean setting takes, in any case, for messages and help. */
+#define CONFIG_BOOL_SPELLINGS "1/0, true/false, yes/no or on/off"
+
+/* 1 for a true spelling of CONFIG_BOOL_SPELLINGS, 0 for a false one, -1
+ * for anything else. */
+int config_bool_parse(const char *v);
+
+/* Logs one warning for each variable of env (NAME=value strings, NULL-ended:
+ * environ) whose name is not a setting's but close to one (an edit or two:
+ * DATABSE_URL, SESSION_COOKIE, PROT), naming the setting it probably means.
+ * The values are never logged. */
+void config_check_environment(char **env);
 
 /* Frees the strings of cfg, wiping the secret key. */
 void config_free(struct config *cfg);

@@ -1,8 +1,11 @@
 #include "cli/hostaddr.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int hostaddr_resolve(const char *host, unsigned port, struct sockaddr_storage *out,
                      socklen_t *outlen, char *err, size_t errlen)
@@ -64,4 +67,32 @@ char *hostaddr_format(const struct sockaddr *addr, socklen_t len, char *buf, siz
     else
         snprintf(buf, cap, "%s:%s", host, port);
     return buf;
+}
+
+int hostaddr_listen(const struct sockaddr_storage *addr, socklen_t len, int backlog, char *err,
+                    size_t errlen)
+{
+    char where[NI_MAXHOST + 16];
+    const struct sockaddr *sa = (const struct sockaddr *)addr;
+    int one = 1;
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+    hostaddr_format(sa, len, where, sizeof where);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", where, strerror(errno));
+        return -1;
+    }
+    /* As libmicrohttpd does for the sockets it makes: a restart need not
+     * wait for the old connections' TIME_WAIT; an IPv6 address is that
+     * address only, not also every IPv4 one. */
+    bool ok = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+              (sa->sa_family != AF_INET6 ||
+               setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) == 0) &&
+              bind(fd, sa, len) == 0 && listen(fd, backlog) == 0;
+    if (!ok) {
+        snprintf(err, errlen, "cannot listen on %s: %s", where, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
 }

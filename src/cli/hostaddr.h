@@ -26,4 +26,12 @@ const struct addrinfo *hostaddr_pick(const struct addrinfo *list);
  * returns buf; "?" when getnameinfo cannot format it. */
 char *hostaddr_format(const struct sockaddr *addr, socklen_t len, char *buf, size_t cap);
 
+/* A socket bound to addr and listening (backlog connections may wait),
+ * close-on-exec and non-blocking, for the HTTP server to take over. Made
+ * before anything else is opened, so that a port in use stops the start
+ * with nothing created. Returns the descriptor, or -1 with "cannot listen
+ * on ADDRESS: reason" in err. */
+int hostaddr_listen(const struct sockaddr_storage *addr, socklen_t len, int backlog, char *err,
+                    size_t errlen);
+
 #endif

@@ -19,7 +19,11 @@ int keys_generate_command(struct config *cfg, const struct cli_args *args)
     char err[512];
 
     (void)cfg;
-    if (name == NULL || jwk_alg_parse(name, &alg) != 0) {
+    if (name == NULL) {
+        fprintf(stderr, "gatehouse keys generate: --alg is required: EdDSA, ES256 or RS256\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (jwk_alg_parse(name, &alg) != 0) {
         fprintf(stderr, "gatehouse keys generate: --alg must be EdDSA, ES256 or RS256\n");
         return CLI_EXIT_USAGE;
     }

@@ -1,13 +1,16 @@
-/* gatehouse serve: open the store, serve until SIGTERM or SIGINT. */
+/* gatehouse serve: open the store, serve until SIGTERM or SIGINT.
+ *
+ * Start-up is a sequence of steps, each a function that returns 0 or the
+ * exit status to stop with, having logged why (log_fatal): open the keys,
+ * listen, open the store, build the context, start serving; then wait for a
+ * signal and stop. serve_free undoes whatever was done. */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,17 +23,50 @@
 #include "core/sessions.h"
 #include "core/throttle.h"
 #include "http/server.h"
+#include "store/pgurl.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/pool.h"
 #include "util/stopper.h"
 #include "util/timefmt.h"
+#include "util/numfmt.h"
 
-#define SHUTDOWN_GRACE_MS 30000
+#define WHO "gatehouse"
 
 /* Descriptors kept apart from client connections: the listening socket,
  * epoll, pipes, log and database files, beside one per database connection. */
 #define FD_RESERVE 64
+
+/* Connections the kernel queues for accept. */
+#define LISTEN_BACKLOG 1024
+
+/* The janitor: every SESSION_PURGE_INTERVAL_SECONDS, deletes the sessions
+ * and revocations that have expired (sessions_purge), so that the tables
+ * and the revocation set do not grow without end. */
+struct janitor {
+    struct stopper thread;
+    const struct sessions_deps *sessions;
+    int interval_ms;
+};
+
+/* What serving holds, in the order the steps make it. */
+struct serve {
+    struct config *cfg;
+    bool hs256;
+    double start_time;
+    keyset *keys;
+    int listen_fd, metrics_fd; /* -1 once handed to the HTTP server, or when none */
+    store *st;
+    struct password_policy policy;
+    sigset_t sigs;
+    pool *hashers, *dbw;
+    revset *revoked;
+    tokencache *verified;
+    throttle *limits;
+    struct janitor janitor;
+    struct api_ctx app;
+    http_server *srv, *msrv;
+};
 
 /* MAX_CONNECTIONS, within the descriptors the process may open. The soft
  * limit is raised to the hard one first (the soft one is often 1024, the
@@ -59,15 +95,6 @@ static unsigned connection_limit(const struct config *cfg)
     return (unsigned)fit;
 }
 
-/* The janitor: every SESSION_PURGE_INTERVAL_SECONDS, deletes the sessions
- * and revocations that have expired (sessions_purge), so that the tables
- * and the revocation set do not grow without end. */
-struct janitor {
-    struct stopper thread;
-    const struct sessions_deps *sessions;
-    int interval_ms;
-};
-
 static void *janitor_main(void *arg)
 {
     struct janitor *j = arg;
@@ -77,131 +104,192 @@ static void *janitor_main(void *arg)
     return NULL;
 }
 
-int serve_command(struct config *cfg, const struct cli_args *args)
+/* Step 1. The asymmetric key files are configuration: a bad one stops the
+ * start (exit 2) before anything is opened. HS256's key may live beside the
+ * database, so it waits for open_store. */
+static int open_keys(struct serve *sv)
 {
+    const struct config *cfg = sv->cfg;
     char err[512] = "";
-    store *st = NULL;
-    keyset *keys = NULL;
-    pool *hashers = NULL, *dbw = NULL;
-    http_server *srv = NULL, *msrv = NULL;
-    int rc = EXIT_FAILURE;
-    sigset_t sigs;
-    char where[NI_MAXHOST + 16];
-    revset *revoked = NULL;
-    tokencache *verified = NULL;
-    struct janitor janitor = {0};
-    throttle *limits = NULL;
-    struct netaddr_cidr *trusted = NULL;
-    size_t ntrusted = 0;
-
-    stopper_init(&janitor.thread);
-    struct timespec started;
-    clock_gettime(CLOCK_REALTIME, &started);
-    double start_time = (double)started.tv_sec + (double)(started.tv_nsec / 1000000) / 1e3;
-
-    /* cli_run has validated every setting, DATABASE_URL, SECRET_KEY and
-     * HOST included: from here on a failure is not one of configuration. */
-    (void)args;
-    signal(SIGPIPE, SIG_IGN);
-
     struct keyset_config kc = {
         .algorithm = cfg->algorithm,
         .private_key = cfg->jwt_private_key_file,
         .verify_dir = cfg->jwt_verify_keys_dir,
         .params = {cfg->jwt_issuer, cfg->jwt_audience, cfg->jwt_leeway_seconds},
     };
-    bool hs256 = strcmp(cfg->algorithm, "HS256") == 0;
-    /* Key files are configuration: a bad one stops the start (exit 2)
-     * before the database is touched. */
-    if (!hs256 && (keys = keyset_open(&kc, err, sizeof err)) == NULL) {
-        fprintf(stderr, "gatehouse: %s\n", err);
+
+    if (sv->hs256)
+        return 0;
+    if ((sv->keys = keyset_open(&kc, err, sizeof err)) == NULL) {
+        log_fatal(WHO, "%s", err);
         return CLI_EXIT_USAGE;
     }
+    const keyset_gen *g = keyset_get(sv->keys);
+    size_t nkeys = jwt_key_count(keyset_jwt(g));
+    log_info("signing access tokens with %s, kid %s (%zu verification %s)", cfg->algorithm,
+             jwt_key_kid(keyset_jwt(g)), nkeys, numfmt_plural((long long)nkeys, "key", "keys"));
+    keyset_put(g);
+    return 0;
+}
+
+/* Step 2. Binds the listening sockets before the database is opened or
+ * created: a port in use must leave no gatehouse.db and no .secret behind. */
+static int listen_sockets(struct serve *sv)
+{
+    const struct config *cfg = sv->cfg;
+    char err[512];
+
+    sv->listen_fd =
+        hostaddr_listen(&cfg->listen_addr, cfg->listen_addrlen, LISTEN_BACKLOG, err, sizeof err);
+    if (sv->listen_fd < 0) {
+        log_fatal(WHO, "%s", err);
+        return EXIT_FAILURE;
+    }
+    if (cfg->metrics && cfg->metrics_addrlen != 0) {
+        sv->metrics_fd =
+            hostaddr_listen(&cfg->metrics_addr, cfg->metrics_addrlen, 64, err, sizeof err);
+        if (sv->metrics_fd < 0) {
+            log_fatal(WHO, "METRICS_ADDRESS: %s", err);
+            return EXIT_FAILURE;
+        }
+    }
+    return 0;
+}
+
+/* HS256 without SECRET_KEY: the key kept beside the SQLite file. */
+static int secret_beside_database(struct serve *sv)
+{
+    struct config *cfg = sv->cfg;
+    const char *dbpath = store_sqlite_path(sv->st);
+    bool generated = false;
+    char err[512];
+
+    if (dbpath == NULL) {
+        log_fatal(WHO, "SECRET_KEY is required with this database");
+        return CLI_EXIT_USAGE;
+    }
+    if (keyset_secret_beside(dbpath, &cfg->secret_key, &cfg->secret_key_len, &generated, err,
+                             sizeof err) != 0) {
+        log_fatal(WHO, "%s", err);
+        return EXIT_FAILURE;
+    }
+    if (generated)
+        log_info("generated a new SECRET_KEY into %s.secret", dbpath);
+    return 0;
+}
+
+/* The schemes of the stored hashes, which an unknown name's dummy check
+ * must cost too (after PASSWORD_HASH changed, or an import). A read of the
+ * small table migration 5 keeps, whatever the number of users. */
+static void note_stored_schemes(store *st)
+{
+    static const struct {
+        const char *like, *name;
+        enum password_scheme scheme;
+    } schemes[] = {{"$2%", "bcrypt", PASSWORD_BCRYPT},
+                   {"$argon2id$%", "argon2id", PASSWORD_ARGON2ID}};
+    char list[64] = "";
+
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        bool found = false;
+        enum store_status rc = store_users_hash_like(st, schemes[i].like, &found);
+        if (rc != STORE_OK)
+            log_warn("cannot tell whether %s hashes are stored; assuming they are",
+                     schemes[i].name);
+        if (rc != STORE_OK || found) {
+            password_scheme_in_use(schemes[i].scheme);
+            size_t n = strlen(list);
+            snprintf(list + n, sizeof list - n, "%s%s", n > 0 ? ", " : "", schemes[i].name);
+        }
+    }
+    log_info("password schemes stored: %s", list[0] != '\0' ? list : "none");
+}
+
+/* The original FastAPI app's table "user" with rows, and no gatehouse user
+ * yet: the operator has most likely not imported them. One line says how. */
+static void hint_import(const struct config *cfg)
+{
+    bool waiting = false;
+    char err[512];
+
+    if (!pgurl_is_postgres(cfg->database_url))
+        return;
+    if (store_legacy_waiting(cfg->database_url, (unsigned)cfg->db_connect_timeout_seconds, &waiting,
+                             err, sizeof err) != 0) {
+        log_debug("cannot tell whether the original app's users await an import: %s", err);
+        return;
+    }
+    if (waiting)
+        log_warn("table \"user\" of the original app has users and gatehouse has none: to let "
+                 "them log in, run: gatehouse users import --from-database \"$DATABASE_URL\"");
+}
+
+/* Step 3. Opens (and migrates) the store, claims it, and readies signing
+ * and hashing. */
+static int open_store(struct serve *sv)
+{
+    struct config *cfg = sv->cfg;
+    char err[512] = "";
 
     /* By default one connection per hashing and per database worker
      * (DB_POOL_SIZE), so a worker never waits for a connection. */
-    st = cli_store_open(cfg, (unsigned)cfg->db_pool_size, "gatehouse");
-    if (st == NULL)
-        goto done;
+    if ((sv->st = cli_store_open(cfg, (unsigned)cfg->db_pool_size, WHO)) == NULL)
+        return EXIT_FAILURE;
     /* With SQLite, revocations live in this process alone: a second server
      * on the file would never hear of them. */
-    if (store_claim_sole_server(st, err, sizeof err) != STORE_OK) {
-        fprintf(stderr, "gatehouse: %s\n", err);
-        goto done;
+    if (store_claim_sole_server(sv->st, err, sizeof err) != STORE_OK) {
+        log_fatal(WHO, "%s", err);
+        return EXIT_FAILURE;
     }
-    if (hs256 && cfg->secret_key == NULL) {
-        const char *dbpath = store_sqlite_path(st);
-        bool generated = false;
-        if (dbpath == NULL) {
-            fprintf(stderr, "gatehouse: SECRET_KEY is required with this database\n");
-            rc = CLI_EXIT_USAGE;
-            goto done;
+    if (sv->hs256) {
+        int rc = cfg->secret_key == NULL ? secret_beside_database(sv) : 0;
+        if (rc != 0)
+            return rc;
+        struct keyset_config kc = {
+            .algorithm = cfg->algorithm,
+            .secret = cfg->secret_key,
+            .secret_len = cfg->secret_key_len,
+            .params = {cfg->jwt_issuer, cfg->jwt_audience, cfg->jwt_leeway_seconds},
+        };
+        if ((sv->keys = keyset_open(&kc, err, sizeof err)) == NULL) {
+            log_fatal(WHO, "%s", err);
+            return EXIT_FAILURE;
         }
-        if (keyset_secret_beside(dbpath, &cfg->secret_key, &cfg->secret_key_len, &generated, err,
-                                 sizeof err) != 0) {
-            fprintf(stderr, "gatehouse: %s\n", err);
-            goto done;
-        }
-        if (generated)
-            log_info("generated a new SECRET_KEY into %s.secret", dbpath);
     }
-    if (hs256) {
-        kc.secret = cfg->secret_key;
-        kc.secret_len = cfg->secret_key_len;
-        keys = keyset_open(&kc, err, sizeof err);
+    sv->policy =
+        (struct password_policy){cfg->password_hash, cfg->bcrypt_rounds, cfg->password_min_length};
+    if (password_init(&sv->policy) != 0) {
+        log_fatal(WHO, "cannot set up password hashing");
+        return EXIT_FAILURE;
     }
-    if (keys != NULL && !hs256) {
-        const keyset_gen *g = keyset_get(keys);
-        log_info("signing access tokens with %s, kid %s (%zu verification keys)", cfg->algorithm,
-                 jwt_key_kid(keyset_jwt(g)), jwt_key_count(keyset_jwt(g)));
-        keyset_put(g);
-    }
-    struct password_policy policy = {cfg->password_hash, cfg->bcrypt_rounds,
-                                     cfg->password_min_length};
-    if (keys == NULL || password_init(&policy) != 0) {
-        fprintf(stderr, "gatehouse: cannot set up signing or hashing\n");
-        goto done;
-    }
-    /* The schemes of the stored hashes, which an unknown name's dummy check
-     * must cost too (after PASSWORD_HASH changed, or an import). */
-    static const struct {
-        const char *like;
-        enum password_scheme scheme;
-    } schemes[] = {{"$2%", PASSWORD_BCRYPT}, {"$argon2id$%", PASSWORD_ARGON2ID}};
-    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
-        bool found = false;
-        enum store_status found_rc = store_users_hash_like(st, schemes[i].like, &found);
-        if (found_rc != STORE_OK)
-            log_warn("cannot tell whether %s hashes are stored; assuming they are",
-                     schemes[i].scheme == PASSWORD_BCRYPT ? "bcrypt" : "argon2id");
-        if (found_rc != STORE_OK || found)
-            password_scheme_in_use(schemes[i].scheme);
-    }
-    /* From here SIGTERM and SIGINT are taken by sigwait below, and every
-     * thread inherits the mask. Not earlier: until now a signal simply ends
-     * the process, which has acknowledged nothing yet (a start-up stuck on
-     * an unreachable database must stay killable). */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    note_stored_schemes(sv->st);
+    hint_import(cfg);
+    return 0;
+}
+
+/* Step 4. The threads and the shared state every request reads. */
+static int build_context(struct serve *sv)
+{
+    const struct config *cfg = sv->cfg;
+
+    /* From here SIGTERM and SIGINT are taken by sigwait (wait_for_signal),
+     * and every thread inherits the mask. Not earlier: until now a signal
+     * simply ends the process, which has acknowledged nothing yet (a
+     * start-up stuck on an unreachable database must stay killable). */
+    sigemptyset(&sv->sigs);
+    sigaddset(&sv->sigs, SIGTERM);
+    sigaddset(&sv->sigs, SIGINT);
+    sigaddset(&sv->sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sv->sigs, NULL);
     /* Hashers run at nice +5, so that the HTTP thread and quick queries come
      * first when logins saturate the CPUs. Measured under /verify at 64
      * connections plus 4 logging-in clients: nice 0 gave /verify p99 8 ms
      * and 4.7 logins/s; +5, 5.5 ms and 2.7/s; +10, 5.4 ms but 1.1/s. */
-    hashers = pool_create((unsigned)cfg->workers, (unsigned)cfg->queue_size, 5);
-    dbw = pool_create((unsigned)cfg->db_workers, (unsigned)cfg->queue_size, 0);
-    if (hashers == NULL || dbw == NULL) {
-        fprintf(stderr, "gatehouse: cannot start %ld + %ld worker threads\n", cfg->workers,
-                cfg->db_workers);
-        goto done;
-    }
-    revoked = revset_create();
-    verified = tokencache_create((size_t)cfg->verify_cache_entries);
-    if (revoked == NULL || (verified == NULL && cfg->verify_cache_entries > 0)) {
-        fprintf(stderr, "gatehouse: out of memory\n");
-        goto done;
+    sv->hashers = pool_create((unsigned)cfg->workers, (unsigned)cfg->queue_size, 5);
+    sv->dbw = pool_create((unsigned)cfg->db_workers, (unsigned)cfg->queue_size, 0);
+    if (sv->hashers == NULL || sv->dbw == NULL) {
+        log_fatal(WHO, "cannot start %ld + %ld worker threads", cfg->workers, cfg->db_workers);
+        return EXIT_FAILURE;
     }
     struct throttle_limits tl = {
         .address_failures = (unsigned)cfg->throttle_address_failures,
@@ -214,38 +302,46 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         .table_size = (unsigned)cfg->throttle_table_size,
         .hash_jobs = (unsigned)cfg->hash_jobs_per_address,
     };
-    limits = throttle_create(&tl);
-    /* Validated by config_parse; parsed again here for the server. */
-    if (limits == NULL ||
-        (cfg->trusted_proxies != NULL &&
-         netaddr_cidrs_parse(cfg->trusted_proxies, &trusted, &ntrusted, err, sizeof err) != 0)) {
-        fprintf(stderr, "gatehouse: out of memory\n");
-        goto done;
+    sv->revoked = revset_create();
+    sv->verified = tokencache_create((size_t)cfg->verify_cache_entries);
+    sv->limits = throttle_create(&tl);
+    if (sv->revoked == NULL || (sv->verified == NULL && cfg->verify_cache_entries > 0) ||
+        sv->limits == NULL) {
+        log_fatal(WHO, "out of memory");
+        return EXIT_FAILURE;
     }
     long refresh_ttl = cfg->refresh_token_expire_seconds != 0
                            ? cfg->refresh_token_expire_seconds
                            : cfg->refresh_token_expire_days * 86400;
-    struct api_ctx app = {
-        .users = {st, &policy},
-        .sessions = {st, keys, config_access_ttl(cfg), refresh_ttl, cfg->jwt_leeway_seconds,
-                     revoked, verified},
+    sv->app = (struct api_ctx){
+        .users = {sv->st, &sv->policy},
+        .sessions = {sv->st, sv->keys, config_access_ttl(cfg), refresh_ttl, cfg->jwt_leeway_seconds,
+                     sv->revoked, sv->verified},
         .cookies = {cfg->session_cookies, cfg->cookie_secure, cfg->allowed_origins},
-        .metrics = {cfg->metrics, cfg->metrics_addrlen != 0, hashers, dbw, cfg->db_pool_size,
-                    start_time},
-        .throttle = limits,
+        .metrics = {cfg->metrics, cfg->metrics_addrlen != 0, sv->hashers, sv->dbw,
+                    cfg->db_pool_size, sv->start_time},
+        .throttle = sv->limits,
     };
     /* The revoked sessions first, then the threads that keep them current
      * (after the signal mask: they must not take SIGTERM). */
-    if (sessions_start(&app.sessions) != 0) {
-        fprintf(stderr, "gatehouse: cannot load the revoked sessions from the database\n");
-        goto done;
+    if (sessions_start(&sv->app.sessions) != 0) {
+        log_fatal(WHO, "cannot load the revoked sessions from the database");
+        return EXIT_FAILURE;
     }
-    janitor.sessions = &app.sessions;
-    janitor.interval_ms = (int)cfg->session_purge_interval_seconds * 1000;
-    if (stopper_start(&janitor.thread, janitor_main, &janitor) != 0) {
-        fprintf(stderr, "gatehouse: cannot start the session purge thread\n");
-        goto done;
+    sv->janitor.sessions = &sv->app.sessions;
+    sv->janitor.interval_ms = (int)cfg->session_purge_interval_seconds * 1000;
+    if (stopper_start(&sv->janitor.thread, janitor_main, &sv->janitor) != 0) {
+        log_fatal(WHO, "cannot start the session purge thread");
+        return EXIT_FAILURE;
     }
+    return 0;
+}
+
+/* Step 5. Serves on the sockets listen_sockets bound. */
+static int start_http(struct serve *sv)
+{
+    const struct config *cfg = sv->cfg;
+    char err[512] = "", where[NI_MAXHOST + 16];
     struct http_options ho = {
         .host = cfg->host,
         .port = (unsigned)cfg->port,
@@ -256,20 +352,25 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         .header_timeout_s = (unsigned)cfg->header_timeout_seconds,
         .body_timeout_s = (unsigned)cfg->body_timeout_seconds,
         .access_log = cfg->access_log,
-        .trusted_proxies = trusted,
-        .ntrusted_proxies = ntrusted,
+        .trusted_proxies = cfg->trusted,
+        .ntrusted_proxies = cfg->ntrusted,
         .count_metrics = true,
         .addr = cfg->listen_addr,
         .addrlen = cfg->listen_addrlen,
+        .has_listen_fd = true,
+        .listen_fd = sv->listen_fd,
     };
-    srv = http_start(&ho, api_routes, api_nroutes, &app, hashers, dbw, err, sizeof err);
-    if (srv == NULL) {
-        fprintf(stderr, "gatehouse: %s\n", err);
-        goto done;
+
+    sv->listen_fd = -1; /* http_start takes it, whether it succeeds or not */
+    sv->srv =
+        http_start(&ho, api_routes, api_nroutes, &sv->app, sv->hashers, sv->dbw, err, sizeof err);
+    if (sv->srv == NULL) {
+        log_fatal(WHO, "%s", err);
+        return EXIT_FAILURE;
     }
     /* METRICS_ADDRESS: a listener of its own, one thread, /metrics and
      * /healthz only, so that the public one need not expose them. */
-    if (cfg->metrics && cfg->metrics_addrlen != 0) {
+    if (sv->metrics_fd >= 0) {
         struct http_options mo = {
             .host = cfg->metrics_address,
             .port = (unsigned)cfg->metrics_port,
@@ -277,15 +378,18 @@ int serve_command(struct config *cfg, const struct cli_args *args)
             .max_connections = 64,
             .addr = cfg->metrics_addr,
             .addrlen = cfg->metrics_addrlen,
+            .has_listen_fd = true,
+            .listen_fd = sv->metrics_fd,
         };
+        sv->metrics_fd = -1;
+        sv->msrv = http_start(&mo, api_metrics_routes, api_metrics_nroutes, &sv->app, sv->hashers,
+                              sv->dbw, err, sizeof err);
+        if (sv->msrv == NULL) {
+            log_fatal(WHO, "METRICS_ADDRESS: %s", err);
+            return EXIT_FAILURE;
+        }
         hostaddr_format((const struct sockaddr *)&cfg->metrics_addr, cfg->metrics_addrlen, where,
                         sizeof where);
-        msrv = http_start(&mo, api_metrics_routes, api_metrics_nroutes, &app, hashers, dbw, err,
-                          sizeof err);
-        if (msrv == NULL) {
-            fprintf(stderr, "gatehouse: METRICS_ADDRESS: %s\n", err);
-            goto done;
-        }
         log_info("metrics on http://%s/metrics", where);
     }
     hostaddr_format((const struct sockaddr *)&cfg->listen_addr, cfg->listen_addrlen, where,
@@ -293,36 +397,91 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     log_info("listening on http://%s (HOST %s; %ld hashing + %ld database workers, database %s)",
              where, cfg->host, cfg->workers, cfg->db_workers,
              strncmp(cfg->database_url, "sqlite:", 7) == 0 ? "sqlite" : "postgresql");
+    return 0;
+}
 
+/* Step 6. Until SIGTERM or SIGINT; SIGHUP reads the key files again, and
+ * requests meanwhile keep the keys they started with (core/keyset.h). */
+static int wait_for_signal(struct serve *sv)
+{
+    char err[512];
     int sig = 0;
-    /* SIGHUP reads the key files again; requests meanwhile keep the keys
-     * they started with (core/keyset.h). */
-    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
-        if (hs256)
+
+    while (sigwait(&sv->sigs, &sig) == 0 && sig == SIGHUP) {
+        if (sv->hs256)
             log_info("SIGHUP: HS256 has no key files to read again");
-        else if (keyset_reload(keys, err, sizeof err) == 0)
+        else if (keyset_reload(sv->keys, err, sizeof err) == 0)
             log_info("SIGHUP: keys reloaded");
         else
             log_warn("SIGHUP: keys not reloaded, the current ones stay: %s", err);
     }
+    return sig;
+}
+
+/* Step 7. Stops accepting and lets in-flight requests finish, for up to
+ * SHUTDOWN_GRACE_SECONDS. A request still on a worker after that (a stored
+ * hash of a huge cost, a query that hangs) is abandoned: the process ends
+ * here without waiting for it. Nothing is lost: every write a client was
+ * told of has been committed, and the abandoned request's own transaction,
+ * not committed, is rolled back by the database. */
+static void stop_serving(struct serve *sv, int sig)
+{
+    unsigned grace_ms = (unsigned)sv->cfg->shutdown_grace_seconds * 1000;
+
     log_info("signal %d: finishing in-flight requests", sig);
-    http_stop(msrv, 0);
-    msrv = NULL;
-    http_stop(srv, SHUTDOWN_GRACE_MS);
-    srv = NULL;
+    bool done = http_stop(sv->msrv, 0) && http_stop(sv->srv, grace_ms);
+    sv->msrv = sv->srv = NULL;
+    if (!done) {
+        log_warn("stopped after the grace period of %ld s, abandoning the work in progress",
+                 sv->cfg->shutdown_grace_seconds);
+        _exit(EXIT_SUCCESS);
+    }
     log_info("stopped");
-    rc = EXIT_SUCCESS;
-done:
-    http_stop(msrv, 0);
-    http_stop(srv, 0);
-    stopper_stop(&janitor.thread);
-    pool_destroy(hashers);
-    pool_destroy(dbw);
-    store_close(st); /* stops the revocation watch, which writes to revoked */
-    revset_free(revoked);
-    tokencache_free(verified);
-    throttle_free(limits);
-    free(trusted);
-    keyset_close(keys);
+}
+
+/* Undoes every step that was done, in reverse. */
+static void serve_free(struct serve *sv)
+{
+    unsigned grace_ms = (unsigned)sv->cfg->shutdown_grace_seconds * 1000;
+
+    if (!http_stop(sv->msrv, grace_ms) || !http_stop(sv->srv, grace_ms))
+        _exit(EXIT_FAILURE); /* a job holds a connection: see stop_serving */
+    stopper_stop(&sv->janitor.thread);
+    pool_destroy(sv->hashers);
+    pool_destroy(sv->dbw);
+    store_close(sv->st); /* stops the revocation watch, which writes to revoked */
+    revset_free(sv->revoked);
+    tokencache_free(sv->verified);
+    throttle_free(sv->limits);
+    keyset_close(sv->keys);
+    if (sv->listen_fd >= 0)
+        close(sv->listen_fd);
+    if (sv->metrics_fd >= 0)
+        close(sv->metrics_fd);
+}
+
+int serve_command(struct config *cfg, const struct cli_args *args)
+{
+    struct timespec started;
+    struct serve sv = {.cfg = cfg, .listen_fd = -1, .metrics_fd = -1};
+    int rc;
+
+    /* cli_run has validated every setting, DATABASE_URL, SECRET_KEY and
+     * HOST included: from here on a failure is not one of configuration,
+     * but for the key files. */
+    (void)args;
+    clock_gettime(CLOCK_REALTIME, &started);
+    sv.start_time = (double)started.tv_sec + (double)(started.tv_nsec / 1000000) / 1e3;
+    sv.hs256 = strcmp(cfg->algorithm, "HS256") == 0;
+    stopper_init(&sv.janitor.thread);
+    signal(SIGPIPE, SIG_IGN);
+
+    if ((rc = open_keys(&sv)) == 0 && (rc = listen_sockets(&sv)) == 0 &&
+        (rc = open_store(&sv)) == 0 && (rc = build_context(&sv)) == 0 &&
+        (rc = start_http(&sv)) == 0) {
+        stop_serving(&sv, wait_for_signal(&sv));
+        rc = EXIT_SUCCESS;
+    }
+    serve_free(&sv);
     return rc;
 }

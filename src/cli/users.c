@@ -1,5 +1,6 @@
-/* gatehouse users import|add|delete|list: the accounts, from the command
- * line, beside a running server (none of them claims the database). */
+/* gatehouse users import|add|delete|reset-password|list: the accounts, from
+ * the command line, beside a running server (none of them claims the
+ * database). */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,10 @@
 #include "util/csv.h"
 #include "store/store.h"
 #include "util/timefmt.h"
+#include "util/numfmt.h"
 
 /* Positions of the options in commands.c's table of users import. */
-enum { OPT_SKIP_EXISTING, OPT_FROM_DATABASE };
+enum { OPT_SKIP_EXISTING, OPT_FROM_DATABASE, OPT_SKIP_INVALID, OPT_REJECTS, OPT_NEW_IDS };
 
 /* ---------------------------------------------------------------- import */
 
@@ -50,65 +52,174 @@ static char *read_all(FILE *f, size_t *len)
 struct import_ctx {
     const char *source; /* "FILE: line" or "table \"user\": id" */
     struct import_set set;
+    FILE *rejects;       /* --rejects, or NULL */
+    bool rejects_failed; /* a write to it failed */
 };
+
+/* Writes s[0..len) as one CSV field (RFC 4180): quoted when it holds a
+ * separator, a quote, a line break or another control byte, and otherwise
+ * as it is. The bytes are kept exactly, so that the file imports again;
+ * cells starting with = + - @ are not defused (a spreadsheet may run them
+ * as formulas: the README says to edit the file as text). */
+static void csv_field(FILE *f, const char *s, size_t len)
+{
+    bool quote = false;
+
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || (unsigned char)s[i] < 0x20 || s[i] == 0x7f;
+    if (!quote) {
+        fwrite(s, 1, len, f);
+        return;
+    }
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            fputc('"', f);
+        fputc(s[i], f);
+    }
+    fputc('"', f);
+}
+
+static void write_reject(struct import_ctx *ctx, const struct import_row *row, const char *why)
+{
+    char where[640];
+
+    if (row->id != 0)
+        fprintf(ctx->rejects, "%lld,", (long long)row->id);
+    else
+        fputc(',', ctx->rejects);
+    csv_field(ctx->rejects, row->username, row->ulen);
+    fputc(',', ctx->rejects);
+    csv_field(ctx->rejects, row->hash, strlen(row->hash));
+    fputc(',', ctx->rejects);
+    int n = snprintf(where, sizeof where, "%s %ld: %s", ctx->source, row->where, why);
+    csv_field(ctx->rejects, where, n > 0 && (size_t)n < sizeof where ? (size_t)n : strlen(where));
+    if (fputs("\r\n", ctx->rejects) == EOF)
+        ctx->rejects_failed = true;
+}
 
 static void print_problem(void *arg, const struct import_row *row, const char *why)
 {
-    const struct import_ctx *ctx = arg;
+    struct import_ctx *ctx = arg;
 
     fprintf(stderr, "gatehouse users import: %s %ld: %s\n", ctx->source, row->where, why);
+    if (ctx->rejects != NULL)
+        write_reject(ctx, row, why);
 }
 
-/* Parses the CSV in buf into ctx->set. Returns the number of malformed
- * records (each reported), or -1 out of memory. */
+static void print_new_id(void *arg, const struct import_row *row, int64_t id)
+{
+    const struct import_ctx *ctx = arg;
+
+    printf("%s %ld: the id %lld was another user's; imported with the id %lld\n", ctx->source,
+           row->where, (long long)row->id, (long long)id);
+}
+
+/* The columns of a CSV file: where each is, or -1. */
+struct columns {
+    int id, username, hash, reason, count;
+};
+
+/* Reads the header: username and password_hash, and optionally id and
+ * reason (a rejects file), each once, in any order. */
+static bool read_header(const struct csv_field *f, size_t n, struct columns *c)
+{
+    static const char *const names[] = {"id", "username", "password_hash", "reason"};
+    int *slot[] = {&c->id, &c->username, &c->hash, &c->reason};
+
+    *c = (struct columns){-1, -1, -1, -1, (int)n};
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < 4 && !(f[i].len == strlen(names[k]) && memcmp(f[i].s, names[k], f[i].len) == 0))
+            k++;
+        if (k == 4 || *slot[k] >= 0)
+            return false;
+        *slot[k] = (int)i;
+    }
+    return c->username >= 0 && c->hash >= 0;
+}
+
+/* The id field: empty (0, a new id) or a decimal number that fits in 64
+ * bits; false otherwise. */
+static bool read_id(const struct csv_field *f, int64_t *id)
+{
+    *id = 0;
+    for (size_t i = 0; i < f->len; i++) {
+        int d = f->s[i] - '0';
+        if (d < 0 || d > 9 || *id > (INT64_MAX - d) / 10)
+            return false;
+        *id = *id * 10 + d;
+    }
+    return true;
+}
+
+/* Adds the record of fields (n of them) at line start to ctx->set; a
+ * malformed one as a refused row. Returns 0, or -1 out of memory. */
+static int add_record(struct import_ctx *ctx, const struct columns *c, struct csv_field *fields,
+                      size_t n, long start)
+{
+    char why[160] = "";
+    int64_t id = 0;
+
+    if ((int)n != c->count) {
+        snprintf(why, sizeof why, "expected %d fields as in the header, found %zu", c->count, n);
+        n = 0; /* the fields cannot be told apart */
+    } else if (c->id >= 0 && !read_id(&fields[c->id], &id)) {
+        snprintf(why, sizeof why, "the id is not a number from 1 to %lld",
+                 (long long)IMPORT_ID_MAX);
+    }
+    const struct csv_field *name = n > 0 ? &fields[c->username] : NULL;
+    struct csv_field *hf = n > 0 ? &fields[c->hash] : NULL;
+    /* The field ends where a separator or break was: the reader is done with
+     * that byte. A hash holds no NUL, so strlen finds its end; the name keeps
+     * its length, so that a NUL in it is refused rather than cut off. */
+    if (hf != NULL) {
+        hf->s[hf->len] = '\0';
+        if (memchr(hf->s, '\0', hf->len) != NULL)
+            hf->s[0] = '\0';
+    }
+    if (import_set_add(&ctx->set, start, id, name != NULL ? name->s : "",
+                       name != NULL ? name->len : 0, hf != NULL ? hf->s : "") != 0)
+        return -1;
+    return why[0] != '\0' ? import_set_refuse_last(&ctx->set, why) : 0;
+}
+
+/* Parses the CSV in buf into ctx->set. Returns the number of errors that
+ * stop the import (a bad header, an unterminated quote; each reported), or
+ * -1 out of memory. */
 static long parse_csv(char *buf, size_t len, struct import_ctx *ctx)
 {
     struct csv_reader rd;
-    struct csv_field fields[3];
+    struct csv_field fields[8];
+    struct columns cols;
     size_t n;
-    long start, bad = 0;
+    long start;
     bool saw_header = false;
     enum csv_status cs;
 
     csv_init(&rd, buf, len);
-    while ((cs = csv_next(&rd, fields, 3, &n, &start)) == CSV_RECORD) {
+    while ((cs = csv_next(&rd, fields, 8, &n, &start)) == CSV_RECORD) {
         if (n == 1 && fields[0].len == 0)
             continue; /* an empty line: a trailing one is common */
         if (!saw_header) {
-            if (n != 2 || fields[0].len != 8 || memcmp(fields[0].s, "username", 8) != 0 ||
-                fields[1].len != 13 || memcmp(fields[1].s, "password_hash", 13) != 0) {
+            if (!read_header(fields, n, &cols)) {
                 fprintf(stderr,
                         "gatehouse users import: %s %ld: the header must be "
-                        "\"username,password_hash\"\n",
+                        "\"username,password_hash\" (an \"id\" and a \"reason\" column may be "
+                        "added)\n",
                         ctx->source, start);
-                return bad + 1;
+                return 1;
             }
             saw_header = true;
             continue;
         }
-        if (n != 2) {
-            fprintf(stderr,
-                    "gatehouse users import: %s %ld: expected 2 fields (username,password_hash), "
-                    "found %zu\n",
-                    ctx->source, start, n);
-            bad++;
-            continue;
-        }
-        /* The field ends where a separator or break was: the reader is done
-         * with that byte. A hash holds no NUL, so strlen finds its end; the
-         * name keeps its length, so that a NUL in it is refused rather than
-         * cut off. */
-        char *hash = fields[1].s;
-        hash[fields[1].len] = '\0';
-        if (memchr(hash, '\0', fields[1].len) != NULL)
-            hash[0] = '\0';
-        if (import_set_add(&ctx->set, start, 0, fields[0].s, fields[0].len, hash) != 0)
+        if (add_record(ctx, &cols, fields, n, start) != 0)
             return -1;
     }
     if (cs == CSV_UNTERMINATED) {
         fprintf(stderr, "gatehouse users import: %s %ld: a quoted field never ends\n", ctx->source,
                 start);
-        return bad + 1;
+        return 1;
     }
     if (!saw_header) {
         fprintf(stderr,
@@ -117,7 +228,7 @@ static long parse_csv(char *buf, size_t len, struct import_ctx *ctx)
                 ctx->source);
         return 1;
     }
-    return bad;
+    return 0;
 }
 
 static int add_legacy(void *arg, int64_t id, const char *username, size_t ulen, const char *hash)
@@ -127,11 +238,106 @@ static int add_legacy(void *arg, int64_t id, const char *username, size_t ulen, 
     return import_set_add(&ctx->set, (long)id, id, username, ulen, hash);
 }
 
+/* Reads the rows of FILE, or of the table --from-database names. */
+static int read_rows(struct config *cfg, const struct cli_args *args, struct import_ctx *ctx,
+                     char *source, size_t cap, char **buf)
+{
+    const char *from_db = args->values[OPT_FROM_DATABASE];
+    char err[512] = "";
+
+    if (from_db != NULL) {
+        snprintf(source, cap, "table \"user\": id");
+        if (store_legacy_users(from_db, (unsigned)cfg->db_connect_timeout_seconds, add_legacy, ctx,
+                               err, sizeof err) != 0) {
+            /* pgurl's reasons name the setting it usually checks. */
+            const char *why = strncmp(err, "DATABASE_URL: ", 14) == 0 ? err + 14 : err;
+            fprintf(stderr, "gatehouse users import: --from-database: %s\n", why);
+            return -1;
+        }
+        return 0;
+    }
+    const char *path = args->argv[0];
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    size_t len = 0;
+    snprintf(source, cap, "%.500s: line", strcmp(path, "-") == 0 ? "-" : path);
+    if (f == NULL) {
+        fprintf(stderr, "gatehouse users import: cannot open %s\n", path);
+        return -1;
+    }
+    *buf = read_all(f, &len);
+    if (f != stdin)
+        fclose(f);
+    if (*buf == NULL) {
+        fprintf(stderr, "gatehouse users import: cannot read %s\n", path);
+        return -1;
+    }
+    long bad = parse_csv(*buf, len, ctx);
+    if (bad < 0)
+        fprintf(stderr, "gatehouse users import: out of memory\n");
+    else if (bad > 0)
+        fprintf(stderr, "gatehouse users import: nothing was imported\n");
+    return bad != 0 ? -1 : 0;
+}
+
+/* Opens --rejects FILE for writing, with its header. */
+static int open_rejects(const char *path, struct import_ctx *ctx)
+{
+    ctx->rejects = fopen(path, "wb");
+    if (ctx->rejects == NULL) {
+        fprintf(stderr, "gatehouse users import: --rejects: cannot create %s\n", path);
+        return -1;
+    }
+    fputs("id,username,password_hash,reason\r\n", ctx->rejects);
+    return 0;
+}
+
+/* The last words of an import, by its result. */
+static int conclude(enum import_result res, const struct import_report *rep,
+                    const struct import_ctx *ctx, const char *rejects, bool from_db)
+{
+    if (res == IMPORT_OK) {
+        printf("imported %zu %s, skipped %zu that existed", rep->imported,
+               numfmt_plural((long long)rep->imported, "user", "users"), rep->skipped);
+        if (rep->renumbered > 0)
+            printf(", %zu with a new id", rep->renumbered);
+        if (rep->problems > 0)
+            printf(", refused %zu %s%s%s", rep->problems,
+                   numfmt_plural((long long)rep->problems, "row", "rows"),
+                   rejects != NULL ? " (written to " : "", rejects != NULL ? rejects : "");
+        printf("%s\n", rep->problems > 0 && rejects != NULL ? ")" : "");
+        log_event(LOG_INFO, "users.imported",
+                  (struct log_field[]){LOG_NUM("imported", rep->imported),
+                                       LOG_NUM("skipped", rep->skipped),
+                                       LOG_NUM("refused", rep->problems),
+                                       LOG_STR("source", from_db ? "database" : "csv")},
+                  4);
+        return EXIT_SUCCESS;
+    }
+    if (res == IMPORT_INVALID)
+        fprintf(stderr,
+                "gatehouse users import: %zu %s refused; nothing was imported. Correct them, or "
+                "import the other rows with --skip-invalid (--rejects FILE writes the refused "
+                "rows to a CSV to correct and import)\n",
+                rep->problems, numfmt_plural((long long)rep->problems, "row", "rows"));
+    else if (res == IMPORT_UNAVAILABLE)
+        fprintf(stderr, "gatehouse users import: the database cannot be reached; nothing was "
+                        "imported\n");
+    else
+        fprintf(stderr, "gatehouse users import: failed; nothing was imported\n");
+    (void)ctx;
+    return EXIT_FAILURE;
+}
+
 int users_import_command(struct config *cfg, const struct cli_args *args)
 {
     const char *from_db = args->values[OPT_FROM_DATABASE];
-    bool skip = args->values[OPT_SKIP_EXISTING] != NULL;
-    char source[600], err[512] = "";
+    const char *rejects = args->values[OPT_REJECTS];
+    struct import_options opt = {
+        .skip_existing = args->values[OPT_SKIP_EXISTING] != NULL,
+        .skip_invalid = args->values[OPT_SKIP_INVALID] != NULL,
+        .new_ids = args->values[OPT_NEW_IDS] != NULL,
+    };
+    char source[600];
     struct import_ctx ctx = {.source = source};
     char *buf = NULL;
     int rc = EXIT_FAILURE;
@@ -142,71 +348,30 @@ int users_import_command(struct config *cfg, const struct cli_args *args)
                         "gatehouse users import --help)\n");
         return CLI_EXIT_USAGE;
     }
-    if (from_db != NULL) {
-        snprintf(source, sizeof source, "table \"user\": id");
-        if (store_legacy_users(from_db, (unsigned)cfg->db_connect_timeout_seconds, add_legacy, &ctx,
-                               err, sizeof err) != 0) {
-            /* pgurl's reasons name the setting it usually checks. */
-            const char *why = strncmp(err, "DATABASE_URL: ", 14) == 0 ? err + 14 : err;
-            fprintf(stderr, "gatehouse users import: --from-database: %s\n", why);
-            goto done;
-        }
-    } else {
-        const char *path = args->argv[0];
-        FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-        size_t len = 0;
-        snprintf(source, sizeof source, "%.500s: line", strcmp(path, "-") == 0 ? "-" : path);
-        if (f == NULL) {
-            fprintf(stderr, "gatehouse users import: cannot open %s\n", path);
-            goto done;
-        }
-        buf = read_all(f, &len);
-        if (f != stdin)
-            fclose(f);
-        if (buf == NULL) {
-            fprintf(stderr, "gatehouse users import: cannot read %s\n", path);
-            goto done;
-        }
-        long bad = parse_csv(buf, len, &ctx);
-        if (bad != 0) {
-            if (bad < 0)
-                fprintf(stderr, "gatehouse users import: out of memory\n");
-            else
-                fprintf(stderr, "gatehouse users import: nothing was imported\n");
-            goto done;
-        }
-    }
+    cli_say_database(cfg, "importing users into");
+    if (read_rows(cfg, args, &ctx, source, sizeof source, &buf) != 0 ||
+        (rejects != NULL && open_rejects(rejects, &ctx) != 0))
+        goto done;
     st = cli_store_open(cfg, 1, "gatehouse users import");
     if (st == NULL)
         goto done;
     struct import_report rep = {
         .problem = print_problem,
+        .new_id = print_new_id,
         .arg = &ctx,
         .unit = from_db != NULL ? "id" : "line",
     };
-    switch (import_run(st, &ctx.set, skip, timefmt_now(), &rep)) {
-    case IMPORT_OK:
-        printf("imported %zu users, skipped %zu that existed\n", rep.imported, rep.skipped);
-        log_event(LOG_INFO, "users.imported",
-                  (struct log_field[]){LOG_NUM("imported", rep.imported),
-                                       LOG_NUM("skipped", rep.skipped),
-                                       LOG_STR("source", from_db != NULL ? "database" : "csv")},
-                  3);
-        rc = EXIT_SUCCESS;
-        break;
-    case IMPORT_INVALID:
-        fprintf(stderr, "gatehouse users import: %zu problems; nothing was imported\n",
-                rep.problems);
-        break;
-    case IMPORT_UNAVAILABLE:
-        fprintf(stderr, "gatehouse users import: the database cannot be reached; nothing was "
-                        "imported\n");
-        break;
-    case IMPORT_ERROR:
-        fprintf(stderr, "gatehouse users import: failed; nothing was imported\n");
-        break;
+    enum import_result res = import_run(st, &ctx.set, &opt, timefmt_now(), &rep);
+    if (ctx.rejects != NULL && (fflush(ctx.rejects) != 0 || ctx.rejects_failed)) {
+        fprintf(stderr, "gatehouse users import: --rejects: writing %s failed\n", rejects);
+        ctx.rejects_failed = true;
     }
+    rc = conclude(res, &rep, &ctx, rejects, from_db != NULL);
+    if (ctx.rejects_failed)
+        rc = EXIT_FAILURE;
 done:
+    if (ctx.rejects != NULL)
+        fclose(ctx.rejects);
     store_close(st);
     import_set_free(&ctx.set);
     if (buf != NULL) {
@@ -218,6 +383,38 @@ done:
 
 /* ------------------------------------------------------------------- add */
 
+/* Reads one line of standard input into pw (cap bytes): the password,
+ * without its line break. A longer line than any password allowed is
+ * refused whole rather than cut. Returns its length, or -1 (reported as
+ * who). */
+static long read_password(char *pw, size_t cap, const char *who)
+{
+    if (fgets(pw, (int)cap, stdin) == NULL) {
+        fprintf(stderr, "%s: expected the password on standard input\n", who);
+        return -1;
+    }
+    size_t plen = strlen(pw);
+    if (plen > 0 && pw[plen - 1] == '\n') {
+        pw[--plen] = '\0';
+    } else if (!feof(stdin)) {
+        fprintf(stderr, "%s: password: must be at most %d bytes of UTF-8\n", who,
+                PASSWORD_ARGON2_MAX);
+        sodium_memzero(pw, cap);
+        return -1;
+    }
+    if (plen > 0 && pw[plen - 1] == '\r')
+        pw[--plen] = '\0';
+    return (long)plen;
+}
+
+/* The messages of /register's 422, field by field. */
+static void print_errors(const struct outcome_detail *detail, const char *who)
+{
+    for (int i = 0; i < detail->errors.count; i++)
+        fprintf(stderr, "%s: %s: %s\n", who, detail->errors.e[i].field,
+                detail->errors.e[i].message);
+}
+
 int users_add_command(struct config *cfg, const struct cli_args *args)
 {
     const char *name = args->argv[0];
@@ -228,35 +425,19 @@ int users_add_command(struct config *cfg, const struct cli_args *args)
     struct user u;
     int rc = EXIT_FAILURE;
 
-    /* One line: the password, without its line break. A longer line than
-     * any password allowed is refused whole rather than cut. */
-    if (fgets(pw, sizeof pw, stdin) == NULL) {
-        fprintf(stderr, "gatehouse users add: expected the password on standard input\n");
+    cli_say_database(cfg, "adding a user to");
+    long plen = read_password(pw, sizeof pw, "gatehouse users add");
+    if (plen < 0)
         return EXIT_FAILURE;
-    }
-    size_t plen = strlen(pw);
-    if (plen > 0 && pw[plen - 1] == '\n')
-        pw[--plen] = '\0';
-    else if (!feof(stdin)) {
-        fprintf(stderr, "gatehouse users add: password: must be at most %d bytes of UTF-8\n",
-                PASSWORD_ARGON2_MAX);
-        sodium_memzero(pw, sizeof pw);
-        return EXIT_FAILURE;
-    }
-    if (plen > 0 && pw[plen - 1] == '\r')
-        pw[--plen] = '\0';
     store *st = cli_store_open(cfg, 1, "gatehouse users add");
     if (st != NULL) {
         struct users_deps d = {st, &policy};
-        enum outcome o = users_register(&d, name, strlen(name), pw, plen, &u, &detail);
+        enum outcome o = users_register(&d, name, strlen(name), pw, (size_t)plen, &u, &detail);
         if (o == OUTCOME_OK) {
             printf("added user %lld: %s\n", (long long)u.id, u.username);
             rc = EXIT_SUCCESS;
         } else if (o == OUTCOME_INVALID) {
-            /* The messages of /register's 422, field by field. */
-            for (int i = 0; i < detail.errors.count; i++)
-                fprintf(stderr, "gatehouse users add: %s: %s\n", detail.errors.e[i].field,
-                        detail.errors.e[i].message);
+            print_errors(&detail, "gatehouse users add");
         } else if (o == OUTCOME_CONFLICT) {
             fprintf(stderr, "gatehouse users add: the username is taken\n");
         } else {
@@ -275,8 +456,10 @@ int users_delete_command(struct config *cfg, const struct cli_args *args)
     const char *name = args->argv[0];
     int64_t id = 0;
     int rc = EXIT_FAILURE;
-    store *st = cli_store_open(cfg, 1, "gatehouse users delete");
+    store *st;
 
+    cli_say_database(cfg, "deleting a user from");
+    st = cli_store_open(cfg, 1, "gatehouse users delete");
     if (st == NULL)
         return EXIT_FAILURE;
     struct users_deps d = {st, NULL};
@@ -295,6 +478,56 @@ int users_delete_command(struct config *cfg, const struct cli_args *args)
     } else {
         fprintf(stderr, "gatehouse users delete: failed (%s)\n", outcome_name(o));
     }
+    store_close(st);
+    return rc;
+}
+
+/* -------------------------------------------------------- reset-password */
+
+int users_reset_password_command(struct config *cfg, const struct cli_args *args)
+{
+    static const char who[] = "gatehouse users reset-password";
+    const char *name = args->argv[0];
+    struct password_policy policy = {cfg->password_hash, cfg->bcrypt_rounds,
+                                     cfg->password_min_length};
+    char pw[PASSWORD_ARGON2_MAX + 3];
+    struct outcome_detail detail = {0};
+    int64_t id = 0;
+    int rc = EXIT_FAILURE;
+
+    if (args->values[0] == NULL) {
+        fprintf(stderr, "%s: give --stdin and the password on standard input (see %s --help)\n",
+                who, who);
+        return CLI_EXIT_USAGE;
+    }
+    cli_say_database(cfg, "setting a password in");
+    long plen = read_password(pw, sizeof pw, who);
+    if (plen < 0)
+        return EXIT_FAILURE;
+    store *st = cli_store_open(cfg, 1, who);
+    if (st != NULL) {
+        struct users_deps d = {st, &policy};
+        /* As users delete: the revocations are recorded for as long as the
+         * servers' access tokens live. */
+        struct sessions_deps sd = {
+            st,   NULL, cfg->access_token_expire_minutes * 60, 0, cfg->jwt_leeway_seconds,
+            NULL, NULL};
+        enum outcome o =
+            users_reset_password(&d, &sd, name, strlen(name), pw, (size_t)plen, &id, &detail);
+        if (o == OUTCOME_OK) {
+            printf("set the password of user %lld and revoked its sessions\n", (long long)id);
+            log_event(LOG_INFO, "user.password_reset", (struct log_field[]){LOG_NUM("user_id", id)},
+                      1);
+            rc = EXIT_SUCCESS;
+        } else if (o == OUTCOME_INVALID) {
+            print_errors(&detail, who);
+        } else if (o == OUTCOME_BAD_CREDENTIALS) {
+            fprintf(stderr, "%s: no such user\n", who);
+        } else {
+            fprintf(stderr, "%s: failed (%s)\n", who, outcome_name(o));
+        }
+    }
+    sodium_memzero(pw, sizeof pw);
     store_close(st);
     return rc;
 }

@@ -10,6 +10,7 @@
 
 #include "core/password.h"
 #include "core/username.h"
+#include "store/store.h"
 #include "util/log.h"
 
 int import_set_add(struct import_set *set, long where, int64_t id, const char *username,
@@ -36,8 +37,18 @@ int import_set_add(struct import_set *set, long where, int64_t id, const char *u
     }
     memcpy(r->username, username, ulen);
     r->username[ulen] = '\0';
+    r->refused = NULL;
     set->count++;
     return 0;
+}
+
+int import_set_refuse_last(struct import_set *set, const char *why)
+{
+    struct import_row *r = &set->rows[set->count - 1];
+
+    free(r->refused);
+    r->refused = strdup(why);
+    return r->refused != NULL ? 0 : -1;
 }
 
 void import_set_free(struct import_set *set)
@@ -46,6 +57,7 @@ void import_set_free(struct import_set *set)
         sodium_memzero(set->rows[i].hash, strlen(set->rows[i].hash));
         free(set->rows[i].hash);
         free(set->rows[i].username);
+        free(set->rows[i].refused);
     }
     free(set->rows);
     memset(set, 0, sizeof *set);
@@ -75,8 +87,26 @@ static void quote(char *out, size_t cap, const char *name, size_t len)
     out[n] = '\0';
 }
 
-__attribute__((format(printf, 3, 4))) static void
-report(struct import_report *rep, const struct import_row *row, const char *fmt, ...)
+/* What becomes of each row of an import. */
+enum action { INSERT_KEEP_ID, INSERT_NEW_ID, SKIP };
+
+/* One import in progress: the rows, their keys, and what the checks found. */
+struct run {
+    const struct import_set *set;
+    char (*keys)[USERNAME_STORED_MAX + 1];
+    char **why;          /* why[i]: the reasons row i is refused, or NULL */
+    enum action *action; /* for the rows not refused */
+    int64_t *given;      /* the id a renumbered row received */
+    struct import_report *rep;
+};
+
+/* The reason of a row whose reasons could not be kept. */
+static char out_of_memory[] = "out of memory";
+
+/* Adds a reason to refuse row i: the reasons of one row are joined, so that
+ * it is reported once, in its place. */
+__attribute__((format(printf, 3, 4))) static void refuse(struct run *run, size_t i, const char *fmt,
+                                                         ...)
 {
     char why[512];
     va_list ap;
@@ -84,8 +114,29 @@ report(struct import_report *rep, const struct import_row *row, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    rep->problems++;
-    rep->problem(rep->arg, row, why);
+    char *old = run->why[i];
+    size_t n = (old != NULL ? strlen(old) + 2 : 0) + strlen(why) + 1;
+    char *p = malloc(n);
+    if (old == NULL)
+        run->rep->problems++;
+    if (p == NULL) {
+        /* The row stays refused, with the reasons it has. */
+        if (old == NULL)
+            run->why[i] = out_of_memory;
+        return;
+    }
+    snprintf(p, n, "%s%s%s", old != NULL ? old : "", old != NULL ? "; " : "", why);
+    if (old != out_of_memory)
+        free(old);
+    run->why[i] = p;
+}
+
+/* Reports the refused rows, in the order of the rows. */
+static void report_refused(const struct run *run)
+{
+    for (size_t i = 0; i < run->set->count; i++)
+        if (run->why[i] != NULL)
+            run->rep->problem(run->rep->arg, &run->set->rows[i], run->why[i]);
 }
 
 /* Row order sorted by key (rows without a key last), ties by position. */
@@ -171,35 +222,46 @@ static int earliest_same(const struct import_set *set, char (*keys)[USERNAME_STO
     return 0;
 }
 
-/* The checks that need no database: each row alone, then the keys and ids
- * the rows share. keys receives each row's key (USERNAME_STORED_MAX + 1
- * bytes each). */
-static void check_rows(const struct import_set *set, char (*keys)[USERNAME_STORED_MAX + 1],
-                       struct import_report *rep)
+/* The checks of row i alone. */
+static void check_row(struct run *run, size_t i)
 {
+    const struct import_row *r = &run->set->rows[i];
+    char q[400], why[160];
+
+    quote(q, sizeof q, r->username, r->ulen);
+    run->keys[i][0] = '\0';
+    if (r->refused != NULL) {
+        refuse(run, i, "%s", r->refused);
+        return;
+    }
+    if (r->ulen == 0) {
+        refuse(run, i, "the username is empty");
+    } else if (r->ulen > USERNAME_STORED_MAX) {
+        refuse(run, i, "the username %s is longer than 255 bytes", q);
+    } else if (!username_storable(r->username, r->ulen)) {
+        refuse(run, i, "the username %s is not UTF-8 without control characters", q);
+    } else {
+        username_key_any(run->keys[i], r->username, r->ulen);
+    }
+    if (password_hash_form(r->hash, why, sizeof why) != PASSWORD_HASH_OK)
+        refuse(run, i, "the password hash of %s is %s", q, why);
+    if (r->id < 0)
+        refuse(run, i, "the id of %s is not a positive number", q);
+    else if (r->id > IMPORT_ID_MAX)
+        refuse(run, i,
+               "the id %lld of %s leaves no room for new users (gatehouse keeps ids up to %lld)",
+               (long long)r->id, q, (long long)IMPORT_ID_MAX);
+}
+
+/* The checks that need no database: each row alone, then the keys and ids
+ * the rows share. */
+static void check_rows(struct run *run)
+{
+    const struct import_set *set = run->set;
     char q[400];
 
-    for (size_t i = 0; i < set->count; i++) {
-        const struct import_row *r = &set->rows[i];
-        quote(q, sizeof q, r->username, r->ulen);
-        keys[i][0] = '\0';
-        if (r->ulen == 0) {
-            report(rep, r, "the username is empty");
-        } else if (r->ulen > USERNAME_STORED_MAX) {
-            report(rep, r, "the username %s is longer than 255 bytes", q);
-        } else if (!username_storable(r->username, r->ulen)) {
-            report(rep, r, "the username %s is not UTF-8 without control characters", q);
-        } else {
-            username_key_any(keys[i], r->username, r->ulen);
-        }
-        if (!password_hash_known(r->hash))
-            report(rep, r,
-                   "the password hash of %s is in no format gatehouse reads (bcrypt $2a$, $2b$, "
-                   "$2y$ or argon2id)",
-                   q);
-        if (r->id < 0)
-            report(rep, r, "the id of %s is not a positive number", q);
-    }
+    for (size_t i = 0; i < set->count; i++)
+        check_row(run, i);
     /* For each row, the earliest row with the same key and the earliest with
      * the same id, found by sorting: a million rows take a second (comparing
      * each row with every earlier one was still running after 8 minutes). */
@@ -207,11 +269,11 @@ static void check_rows(const struct import_set *set, char (*keys)[USERNAME_STORE
         return;
     size_t *same_key = malloc(set->count * sizeof *same_key);
     size_t *same_id = malloc(set->count * sizeof *same_id);
-    if (same_key == NULL || same_id == NULL || earliest_same(set, keys, same_key, same_id) != 0) {
+    if (same_key == NULL || same_id == NULL ||
+        earliest_same(set, run->keys, same_key, same_id) != 0) {
         free(same_key);
         free(same_id);
-        report(rep, &set->rows[0], "out of memory while checking %zu rows for duplicates",
-               set->count);
+        refuse(run, 0, "out of memory while checking %zu rows for duplicates", set->count);
         return;
     }
     for (size_t i = 0; i < set->count; i++) {
@@ -220,57 +282,165 @@ static void check_rows(const struct import_set *set, char (*keys)[USERNAME_STORE
         /* The clash with the earlier row; the name's when both are there. */
         if (jk != i && jk <= ji) {
             quote(q, sizeof q, r->username, r->ulen);
-            report(rep, r, "the username %s is the same account as that of %s %ld", q, rep->unit,
-                   set->rows[jk].where);
+            refuse(run, i, "the username %s is the same account as that of %s %ld", q,
+                   run->rep->unit, set->rows[jk].where);
         } else if (ji != i) {
-            report(rep, r, "the id %lld appears twice (also at %s %ld)", (long long)r->id,
-                   rep->unit, set->rows[ji].where);
+            refuse(run, i, "the id %lld appears twice (also at %s %ld)", (long long)r->id,
+                   run->rep->unit, set->rows[ji].where);
         }
     }
     free(same_key);
     free(same_id);
 }
 
-/* Inside tx: whether row i can be inserted. Returns STORE_OK and sets *skip
- * or reports a problem; another status when the database failed. */
-static enum store_status check_taken(store *s, store_tx *tx, const struct import_row *r,
-                                     const char *key, bool skip_existing, bool *skip,
-                                     struct import_report *rep)
+/* The users of the table an import checks its rows against, read in one
+ * statement: a query per row made a PostgreSQL import crawl. */
+struct taken {
+    struct taken_key {
+        char *key;
+        int64_t id;
+    } * keys;
+    int64_t *ids;
+    size_t count, cap;
+};
+
+static int taken_add(void *arg, int64_t id, const char *key)
 {
+    struct taken *t = arg;
+
+    if (t->count == t->cap) {
+        size_t cap = t->cap != 0 ? t->cap * 2 : 256;
+        struct taken_key *k = realloc(t->keys, cap * sizeof *k);
+        if (k != NULL)
+            t->keys = k;
+        int64_t *ids = realloc(t->ids, cap * sizeof *ids);
+        if (ids != NULL)
+            t->ids = ids;
+        if (k == NULL || ids == NULL)
+            return -1;
+        t->cap = cap;
+    }
+    t->keys[t->count].key = strdup(key);
+    if (t->keys[t->count].key == NULL)
+        return -1;
+    t->keys[t->count].id = id;
+    t->ids[t->count++] = id;
+    return 0;
+}
+
+static void taken_free(struct taken *t)
+{
+    for (size_t i = 0; i < t->count; i++)
+        free(t->keys[i].key);
+    free(t->keys);
+    free(t->ids);
+    memset(t, 0, sizeof *t);
+}
+
+static int key_order(const void *a, const void *b)
+{
+    return strcmp(((const struct taken_key *)a)->key, ((const struct taken_key *)b)->key);
+}
+
+static int id_order(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Reads the keys and ids of s's users inside tx, sorted for lookups. */
+static enum store_status taken_read(store *s, store_tx *tx, struct taken *t)
+{
+    enum store_status st = store_users_keys(s, tx, taken_add, t);
+
+    if (st == STORE_OK && t->count > 0) {
+        qsort(t->keys, t->count, sizeof *t->keys, key_order);
+        qsort(t->ids, t->count, sizeof *t->ids, id_order);
+    }
+    return st;
+}
+
+/* The id of the user with key, or 0 when nobody has it. */
+static int64_t taken_key(const struct taken *t, const char *key)
+{
+    struct taken_key k = {(char *)key, 0};
+    const struct taken_key *f =
+        t->count > 0 ? bsearch(&k, t->keys, t->count, sizeof *t->keys, key_order) : NULL;
+    return f != NULL ? f->id : 0;
+}
+
+static bool taken_id(const struct taken *t, int64_t id)
+{
+    return t->count > 0 && bsearch(&id, t->ids, t->count, sizeof *t->ids, id_order) != NULL;
+}
+
+/* The row's name is taken by the user of id have: skipped when that is the
+ * row imported before, refused otherwise. same_hash: that user's hash is
+ * the row's. */
+static void name_taken(struct run *run, size_t i, int64_t have, bool same_hash,
+                       const struct import_options *opt, const char *q)
+{
+    const struct import_row *r = &run->set->rows[i];
+    /* The same account: the same id, or none to compare; under new_ids the
+     * row may have been given another id, and then it kept its hash. */
+    bool same = r->id == 0 || have == r->id || (opt->new_ids && same_hash);
+
+    if (same && opt->skip_existing)
+        run->action[i] = SKIP;
+    else if (same)
+        refuse(run, i, "the username %s exists already (--skip-existing skips such rows)", q);
+    else
+        refuse(run, i,
+               "the username %s exists already, as the user of id %lld: another person, who "
+               "needs a new name",
+               q, (long long)have);
+}
+
+/* Inside tx: what becomes of row i (run->action, or refused), by the users
+ * in t. A row that clashes is looked up in full, for its report. Returns
+ * STORE_OK, or another status when the database failed. */
+static enum store_status check_taken(struct run *run, store *s, store_tx *tx, size_t i,
+                                     const struct taken *t, const struct import_options *opt)
+{
+    const struct import_row *r = &run->set->rows[i];
     struct store_user u;
     char q[400];
-    enum store_status st = store_user_by_key(s, tx, key, &u);
+    enum store_status st = STORE_OK;
 
-    *skip = false;
-    quote(q, sizeof q, r->username, r->ulen);
-    if (st == STORE_OK) {
-        sodium_memzero(u.password_hash, sizeof u.password_hash);
-        if (!skip_existing) {
-            report(rep, r, "the username %s exists already (--skip-existing skips such rows)", q);
-            return STORE_OK;
+    run->action[i] = r->id != 0 ? INSERT_KEEP_ID : INSERT_NEW_ID;
+    int64_t have = taken_key(t, run->keys[i]);
+    if (have != 0) {
+        bool same_hash = false;
+        /* The hash only when it decides: re-running an import of many rows
+         * reads no row one by one. */
+        if (opt->new_ids && r->id != 0 && have != r->id) {
+            st = store_user_by_key(s, tx, run->keys[i], &u);
+            same_hash = st == STORE_OK && strcmp(u.password_hash, r->hash) == 0;
+            sodium_memzero(u.password_hash, sizeof u.password_hash);
         }
-        if (r->id != 0 && u.id != r->id) {
-            report(rep, r, "the username %s exists already, with another id", q);
-            return STORE_OK;
-        }
-        *skip = true;
+        quote(q, sizeof q, r->username, r->ulen);
+        if (st == STORE_OK)
+            name_taken(run, i, have, same_hash, opt, q);
+        return st;
+    }
+    if (r->id == 0 || !taken_id(t, r->id))
+        return STORE_OK;
+    if (opt->new_ids) {
+        run->action[i] = INSERT_NEW_ID;
         return STORE_OK;
     }
-    if (st != STORE_NOT_FOUND)
-        return st;
-    if (r->id == 0)
-        return STORE_OK;
     st = store_user_by_id(s, tx, r->id, &u);
     sodium_memzero(u.password_hash, sizeof u.password_hash);
     if (st == STORE_OK) {
-        char why[512];
-        snprintf(why, sizeof why, "the id %lld of %s belongs to another user already",
-                 (long long)r->id, q);
-        rep->problems++;
-        rep->problem(rep->arg, r, why);
-        return STORE_OK;
+        char other[400];
+        quote(q, sizeof q, r->username, r->ulen);
+        quote(other, sizeof other, u.username, strlen(u.username));
+        refuse(run, i,
+               "the id %lld of %s belongs to another user already (%s); --new-ids imports such "
+               "a row with a new id",
+               (long long)r->id, q, other);
     }
-    return st == STORE_NOT_FOUND ? STORE_OK : st;
+    return st;
 }
 
 static enum import_result from_store(enum store_status st)
@@ -278,80 +448,165 @@ static enum import_result from_store(enum store_status st)
     return st == STORE_UNAVAILABLE ? IMPORT_UNAVAILABLE : IMPORT_ERROR;
 }
 
-enum import_result import_run(store *s, const struct import_set *set, bool skip_existing,
-                              int64_t now, struct import_report *rep)
+/* Inserts the rows not refused or skipped that keep their ids, a batch at
+ * a time, the last few one by one. */
+static enum store_status insert_kept(struct run *run, store *s, store_tx *tx, int64_t now)
 {
-    char(*keys)[USERNAME_STORED_MAX + 1] = calloc(set->count + 1, sizeof *keys);
-    bool *skip = calloc(set->count + 1, sizeof *skip);
-    enum import_result res = IMPORT_OK;
+    struct store_import_user batch[STORE_IMPORT_BATCH];
+    size_t n = 0;
     enum store_status st = STORE_OK;
-    store_tx tx;
 
-    rep->problems = rep->imported = rep->skipped = 0;
-    if (keys == NULL || skip == NULL) {
-        free(keys);
-        free(skip);
-        return IMPORT_ERROR;
+    for (size_t i = 0; st == STORE_OK && i < run->set->count; i++) {
+        const struct import_row *r = &run->set->rows[i];
+        if (run->why[i] != NULL || run->action[i] != INSERT_KEEP_ID)
+            continue;
+        batch[n++] = (struct store_import_user){r->id, r->username, run->keys[i], r->hash};
+        if (n == STORE_IMPORT_BATCH) {
+            st = store_users_import_batch(s, tx, batch, now);
+            run->rep->imported += st == STORE_OK ? n : 0;
+            n = 0;
+        }
     }
-    check_rows(set, keys, rep);
-    if (rep->problems > 0) {
-        res = IMPORT_INVALID;
-        goto done;
+    for (size_t k = 0; st == STORE_OK && k < n; k++) {
+        const struct store_import_user *b = &batch[k];
+        st = store_user_import(s, tx, b->id, b->username, b->username_key, b->password_hash, now);
+        run->rep->imported += st == STORE_OK;
     }
-    /* The checks against the table and the inserts share one transaction,
-     * which takes the write lock up front on SQLite, so that what was
-     * checked still holds when written. On PostgreSQL a registration racing
-     * the import can still take a name: its insert then fails, and with it
-     * the whole import. */
-    st = store_begin(s, &tx);
-    if (st != STORE_OK) {
-        res = from_store(st);
-        goto done;
-    }
-    for (size_t i = 0; st == STORE_OK && i < set->count; i++)
-        st = check_taken(s, &tx, &set->rows[i], keys[i], skip_existing, &skip[i], rep);
-    if (st == STORE_OK && rep->problems > 0) {
-        store_rollback(&tx);
-        res = IMPORT_INVALID;
-        goto done;
-    }
-    bool kept_ids = false;
-    for (size_t i = 0; st == STORE_OK && i < set->count; i++) {
-        const struct import_row *r = &set->rows[i];
+    return st;
+}
+
+/* Inserts the rows not refused or skipped that take a new id: after the
+ * kept ids, so that a new id (past the highest) never takes one of them.
+ * The rows without an id go a batch at a time (their ids are not
+ * reported), those given another id one by one, for its report. */
+static enum store_status insert_new(struct run *run, store *s, store_tx *tx, int64_t now)
+{
+    struct store_import_user batch[STORE_IMPORT_BATCH];
+    size_t n = 0;
+    enum store_status st = STORE_OK;
+
+    for (size_t i = 0; st == STORE_OK && i < run->set->count; i++) {
+        const struct import_row *r = &run->set->rows[i];
         struct store_user u;
-        if (skip[i]) {
-            rep->skipped++;
+        if (run->why[i] != NULL || run->action[i] != INSERT_NEW_ID)
+            continue;
+        if (r->id == 0) {
+            batch[n++] = (struct store_import_user){0, r->username, run->keys[i], r->hash};
+            if (n == STORE_IMPORT_BATCH) {
+                st = store_users_create_batch(s, tx, batch, now);
+                run->rep->imported += st == STORE_OK ? n : 0;
+                n = 0;
+            }
             continue;
         }
-        if (r->id != 0) {
-            st = store_user_import(s, &tx, r->id, r->username, keys[i], r->hash, now);
-            kept_ids = true;
-        } else {
-            st = store_user_create(s, &tx, r->username, keys[i], r->hash, now, &u);
-            sodium_memzero(u.password_hash, sizeof u.password_hash);
-        }
-        if (st == STORE_OK)
-            rep->imported++;
+        st = store_user_create(s, tx, r->username, run->keys[i], r->hash, now, &u);
+        sodium_memzero(u.password_hash, sizeof u.password_hash);
+        run->given[i] = u.id;
+        run->rep->imported += st == STORE_OK;
     }
-    if (st == STORE_OK && kept_ids)
-        st = store_users_follow_ids(s, &tx);
-    if (st == STORE_OK) {
-        st = store_commit(&tx);
-    } else {
+    for (size_t k = 0; st == STORE_OK && k < n; k++) {
+        struct store_user u;
+        st = store_user_create(s, tx, batch[k].username, batch[k].username_key,
+                               batch[k].password_hash, now, &u);
+        sodium_memzero(u.password_hash, sizeof u.password_hash);
+        run->rep->imported += st == STORE_OK;
+    }
+    return st;
+}
+
+/* The checks against the table and the inserts, in one transaction. */
+static enum import_result write_rows(struct run *run, store *s, const struct import_options *opt,
+                                     int64_t now)
+{
+    store_tx tx;
+    /* The transaction takes the write lock up front on SQLite, so that what
+     * was checked still holds when written. On PostgreSQL a registration
+     * racing the import can still take a name: its insert then fails, and
+     * with it the whole import. */
+    enum store_status st = store_begin(s, &tx);
+
+    if (st != STORE_OK)
+        return from_store(st);
+    struct taken t = {0};
+    st = taken_read(s, &tx, &t);
+    for (size_t i = 0; st == STORE_OK && i < run->set->count; i++)
+        if (run->why[i] == NULL)
+            st = check_taken(run, s, &tx, i, &t, opt);
+    taken_free(&t);
+    if (st == STORE_OK && run->rep->problems > 0 && !opt->skip_invalid) {
         store_rollback(&tx);
+        return IMPORT_INVALID;
     }
-    if (st != STORE_OK) {
-        rep->imported = rep->skipped = 0;
-        if (st == STORE_CONFLICT) {
-            log_error("a user was registered with a name or id of the import while it ran; "
-                      "nothing was imported, try again");
-            res = IMPORT_ERROR;
-        } else {
-            res = from_store(st);
+    if (st == STORE_OK)
+        st = insert_kept(run, s, &tx, now);
+    if (st == STORE_OK)
+        st = store_users_follow_ids(s, &tx);
+    if (st == STORE_OK)
+        st = insert_new(run, s, &tx, now);
+    if (st == STORE_OK)
+        st = store_commit(&tx);
+    else
+        store_rollback(&tx);
+    if (st == STORE_CONFLICT) {
+        log_error("a user was registered with a name or id of the import while it ran; "
+                  "nothing was imported, try again");
+        return IMPORT_ERROR;
+    }
+    return st == STORE_OK ? IMPORT_OK : from_store(st);
+}
+
+/* After the commit: the skipped rows counted, the renumbered ones told. */
+static void report_written(const struct run *run)
+{
+    struct import_report *rep = run->rep;
+
+    for (size_t i = 0; i < run->set->count; i++) {
+        if (run->why[i] != NULL)
+            continue;
+        if (run->action[i] == SKIP) {
+            rep->skipped++;
+        } else if (run->action[i] == INSERT_NEW_ID && run->set->rows[i].id != 0) {
+            rep->renumbered++;
+            if (rep->new_id != NULL)
+                rep->new_id(rep->arg, &run->set->rows[i], run->given[i]);
         }
     }
-done:
-    free(keys);
-    free(skip);
+}
+
+enum import_result import_run(store *s, const struct import_set *set,
+                              const struct import_options *opt, int64_t now,
+                              struct import_report *rep)
+{
+    size_t n = set->count + 1;
+    struct run run = {
+        .set = set,
+        .keys = calloc(n, sizeof *run.keys),
+        .why = calloc(n, sizeof *run.why),
+        .action = calloc(n, sizeof *run.action),
+        .given = calloc(n, sizeof *run.given),
+        .rep = rep,
+    };
+    enum import_result res = IMPORT_ERROR;
+
+    rep->problems = rep->imported = rep->skipped = rep->renumbered = 0;
+    if (run.keys != NULL && run.why != NULL && run.action != NULL && run.given != NULL) {
+        check_rows(&run);
+        if (rep->problems > 0 && !opt->skip_invalid)
+            res = IMPORT_INVALID;
+        else
+            res = write_rows(&run, s, opt, now);
+        if (res != IMPORT_OK)
+            rep->imported = 0;
+        else
+            report_written(&run);
+        report_refused(&run);
+    }
+    for (size_t i = 0; run.why != NULL && i < set->count; i++)
+        if (run.why[i] != out_of_memory)
+            free(run.why[i]);
+    free(run.keys);
+    free(run.why);
+    free(run.action);
+    free(run.given);
     return res;
 }

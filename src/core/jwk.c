@@ -318,14 +318,33 @@ static jwk *openssl_key(const char *pem, size_t len, bool need_private, char *er
     return k;
 }
 
+/* True when k's public half verifies what its private half signs. A file
+ * can hold halves that do not belong together (an RSA modulus or an EC
+ * point that is not the private key's, after damage or a bad edit), which
+ * OpenSSL reads without complaint: such a key would sign tokens that nobody,
+ * this server included, can verify. */
+static bool halves_match(const jwk *k)
+{
+    static const char probe[] = "gatehouse: do the halves of this key match?";
+    unsigned char sig[JWK_SIG_MAX];
+
+    return jwk_sign(k, probe, sizeof probe - 1, sig) == 0 &&
+           jwk_verify(k, probe, sizeof probe - 1, sig, k->siglen);
+}
+
 jwk *jwk_from_pem(const char *pem, size_t len, bool need_private, char *err, size_t errlen)
 {
     bool done;
     jwk *k = ed25519_fixed(pem, len, need_private, &done, err, errlen);
 
-    if (done)
-        return k;
-    return openssl_key(pem, len, need_private, err, errlen);
+    if (!done)
+        k = openssl_key(pem, len, need_private, err, errlen);
+    if (k != NULL && k->priv && !halves_match(k)) {
+        snprintf(err, errlen, "the private key does not match its public half (a damaged key?)");
+        jwk_free(k);
+        return NULL;
+    }
+    return k;
 }
 
 jwk *jwk_load_file(const char *path, bool need_private, char *err, size_t errlen)
@@ -333,12 +352,27 @@ jwk *jwk_load_file(const char *path, bool need_private, char *err, size_t errlen
     char *buf, why[200];
     size_t len;
 
-    if (keyfile_read(path, JWK_FILE_MAX, true, &buf, &len, err, errlen) != 0)
+    unsigned mode = 0;
+
+    /* A public key may be readable by all; no key file may be writable by
+     * others, who could plant a key of theirs (util/keyfile.h). */
+    if (keyfile_read(path, JWK_FILE_MAX, need_private ? KEYFILE_PRIVATE : KEYFILE_READABLE, &buf,
+                     &len, &mode, err, errlen) != 0)
         return NULL;
     jwk *k = jwk_from_pem(buf, len, need_private, why, sizeof why);
     keyfile_free(buf);
-    if (k == NULL)
+    if (k == NULL) {
         snprintf(err, errlen, "%.300s: %s", path, why);
+        return NULL;
+    }
+    if (jwk_is_private(k) && (mode & 077) != 0) {
+        snprintf(err, errlen,
+                 "%.300s holds a private key and is open to other users (mode %04o); chmod 600 "
+                 "it",
+                 path, mode);
+        jwk_free(k);
+        return NULL;
+    }
     return k;
 }
 

@@ -39,7 +39,9 @@ const char *jwk_alg_name(enum jwk_alg alg);
 jwk *jwk_from_pem(const char *pem, size_t len, bool need_private, char *err, size_t errlen);
 
 /* jwk_from_pem of a file, read with util/keyfile's checks: at most
- * JWK_FILE_MAX bytes, no permission for group or others. */
+ * JWK_FILE_MAX bytes, of this user or root, writable by no one else; a
+ * private key (need_private or not) readable by no one else either, a
+ * public key by anyone. */
 jwk *jwk_load_file(const char *path, bool need_private, char *err, size_t errlen);
 
 void jwk_free(jwk *k); /* wipes the private half; NULL is ignored */

@@ -340,12 +340,14 @@ static enum jwt_status check_claims(const jwt_key *k, json_t *o, int64_t now,
     if (k->audience != NULL && !audience_matches(json_object_get(o, "aud"), k->audience))
         return JWT_BAD_CLAIMS;
 
+    /* sub: a user id, 1 to 2^63 - 1 in decimal without a leading zero (every
+     * id an imported table's BIGINT can hold, as jwt_sign writes it). */
     const char *sub = json_string_value(json_object_get(o, "sub"));
-    if (sub == NULL || sub[0] == '\0' || strlen(sub) > 18 || sub[0] == '0')
+    if (sub == NULL || sub[0] == '\0' || strlen(sub) > 19 || sub[0] == '0')
         return JWT_BAD_CLAIMS;
     int64_t id = 0;
     for (const char *p = sub; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9')
+        if (*p < '0' || *p > '9' || id > (INT64_MAX - (*p - '0')) / 10)
             return JWT_BAD_CLAIMS;
         id = id * 10 + (*p - '0');
     }
@@ -417,18 +419,4 @@ enum jwt_status jwt_verify(const jwt_key *k, const char *token, size_t len, int6
         return JWT_BAD_SIGNATURE;
 
     return check_token_claims(k, d1 + 1, plen, now, out);
-}
-
-const char *jwt_status_str(enum jwt_status st)
-{
-    switch (st) {
-    case JWT_OK: return "ok";
-    case JWT_MALFORMED: return "malformed";
-    case JWT_BAD_HEADER: return "bad header";
-    case JWT_BAD_SIGNATURE: return "bad signature";
-    case JWT_EXPIRED: return "expired";
-    case JWT_NOT_YET_VALID: return "not yet valid";
-    case JWT_BAD_CLAIMS: return "bad claims";
-    }
-    return "unknown";
 }

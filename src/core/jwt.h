@@ -74,7 +74,4 @@ char *jwt_sign(const jwt_key *k, const struct jwt_claims *claims);
 enum jwt_status jwt_verify(const jwt_key *k, const char *token, size_t len, int64_t now,
                            struct jwt_claims *out);
 
-/* A short reason for logs and tests, e.g. "expired". */
-const char *jwt_status_str(enum jwt_status st);
-
 #endif

@@ -95,6 +95,13 @@ static int load_dir(const char *dir, jwk **keys, size_t *n, char *err, size_t er
         snprintf(err, errlen, "JWT_VERIFY_KEYS_DIR: cannot read %.300s: %s", dir, strerror(errno));
         return -1;
     }
+    /* Every *.pem here is trusted: no one else may add one. */
+    char unsafe[512];
+    if (keyfile_check_dir(dir, false, unsafe, sizeof unsafe) != 0) {
+        snprintf(err, errlen, "JWT_VERIFY_KEYS_DIR: %s", unsafe);
+        closedir(d);
+        return -1;
+    }
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || !ends_with(e->d_name, ".pem"))
             continue;
@@ -141,8 +148,10 @@ static keyset_gen *load_asym(const keyset *ks, char *err, size_t errlen)
     jwk *verifiers[KEYSET_MAX_KEYS];
     size_t n = 0;
     char why[512];
-    jwk *signer = jwk_load_file(ks->private_key, true, why, sizeof why);
+    jwk *signer = NULL;
 
+    if (keyfile_check_parent(ks->private_key, why, sizeof why) == 0)
+        signer = jwk_load_file(ks->private_key, true, why, sizeof why);
     if (signer == NULL) {
         snprintf(err, errlen, "JWT_PRIVATE_KEY_FILE: %s", why);
         return NULL;
@@ -339,7 +348,10 @@ int keyset_read_secret(const char *path, char **out, size_t *len, char *err, siz
     size_t n;
 
     *out = NULL;
-    if (keyfile_read(path, KEYSET_SECRET_MAX, false, &buf, &n, err, errlen) != 0)
+    /* Any read mode, as container runtimes mount secrets; but no one else
+     * may write the file or its directory (util/keyfile.h). */
+    if (keyfile_check_parent(path, err, errlen) != 0 ||
+        keyfile_read(path, KEYSET_SECRET_MAX, KEYFILE_READABLE, &buf, &n, NULL, err, errlen) != 0)
         return -1;
     int rc = take_secret(path, buf, n, out, len, err, errlen);
     keyfile_free(buf);
@@ -372,7 +384,7 @@ int keyset_secret_beside(const char *dbpath, char **out, size_t *len, bool *gene
             return -1;
         *generated = rc == 0; /* 1: another process made it first; read its key */
     }
-    if (keyfile_read(path, KEYSET_SECRET_MAX, true, &buf, &n, err, errlen) != 0)
+    if (keyfile_read(path, KEYSET_SECRET_MAX, KEYFILE_PRIVATE, &buf, &n, NULL, err, errlen) != 0)
         return -1;
     int rc = take_secret(path, buf, n, out, len, err, errlen);
     keyfile_free(buf);

@@ -60,8 +60,9 @@ const jwt_key *keyset_jwt(const keyset_gen *g);
 /* The JWKS document ({"keys": [...]}, RFC 7517): NUL-terminated JSON. */
 const char *keyset_jwks(const keyset_gen *g);
 
-/* Reads a secret from a file (SECRET_KEY_FILE: any mode, as container
- * runtimes mount secrets), without its trailing line ending, into a new
+/* Reads a secret from a file (SECRET_KEY_FILE: any read mode, as container
+ * runtimes mount secrets; but neither it nor its directory writable by
+ * others, and it of this user or root), without its trailing line ending, into a new
  * malloc'd string *out of *len bytes. -1 with a reason that names the path
  * but never shows the content: unreadable, empty, a NUL byte, shorter than
  * 32 bytes. */

@@ -61,12 +61,10 @@ struct ossl_functions {
 
 extern struct ossl_functions ossl_fn;
 
-/* Loads libcrypto.so.3 and every function above, once; thread-safe. Returns
- * 0, or -1 with a one-line reason (install libssl3) in err. */
+/* Loads libcrypto.so.3 and every function above, once (util/dlib.h);
+ * thread-safe. Returns 0, or -1 with a one-line reason (install libssl3) in
+ * err. */
 int ossl_load(char *err, size_t errlen);
-
-/* True once ossl_load has succeeded (for tests and the RSS notes). */
-int ossl_loaded(void);
 
 #ifndef OSSL_LOADER
 #define BIO_ctrl                       ossl_fn.BIO_ctrl

@@ -1,4 +1,5 @@
 #include "core/outcome.h"
+#include "core/outcome_store.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,8 +1,6 @@
 #ifndef GH_CORE_OUTCOME_H
 #define GH_CORE_OUTCOME_H
 
-#include "store/store.h"
-
 /* How a core operation ended. Every core function that a client's request
  * can make fail returns one of these, and src/api/errors.c maps each to
  * exactly one HTTP status; a handler never picks a status of its own. */
@@ -53,11 +51,6 @@ struct outcome_detail {
 /* Adds an error (ignored past OUTCOME_MAX_ERRORS). message is a format. */
 void outcome_error_add(struct outcome_errors *errs, const char *field, const char *code,
                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* The outcome of a store call; not_found says what a missing row means to
- * the caller (an unknown user at login is not a missing user behind a
- * token). */
-enum outcome outcome_from_store(enum store_status st, enum outcome not_found);
 
 /* The enumerator's name without its prefix, e.g. "token_invalid", for logs
  * and test messages; "unknown" for a value outside the enum. */

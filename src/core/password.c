@@ -285,25 +285,6 @@ static bool bcrypt_b64(const char *s, size_t n)
     return true;
 }
 
-bool password_hash_known(const char *hash)
-{
-    size_t len = strlen(hash);
-
-    if (len >= PASSWORD_HASH_MAX)
-        return false;
-    if (strncmp(hash, "$2a$", 4) == 0 || strncmp(hash, "$2b$", 4) == 0 ||
-        strncmp(hash, "$2y$", 4) == 0) {
-        int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
-        return len == 60 && hash[4] >= '0' && hash[4] <= '3' && hash[5] >= '0' && hash[5] <= '9' &&
-               cost >= 4 && cost <= 31 && hash[6] == '$' && bcrypt_b64(hash + 7, 53);
-    }
-    /* libsodium parses the PHC string and answers -1 for one it could not
-     * verify against; the limits asked about do not matter here. */
-    return strncmp(hash, "$argon2id$", 10) == 0 &&
-           crypto_pwhash_str_needs_rehash(hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != -1;
-}
-
 /* Reads the decimal number at *p up to a non-digit, advancing *p; -1 when
  * there is no digit or it exceeds max. */
 static long read_number(const char **p, long max)
@@ -320,28 +301,104 @@ static long read_number(const char **p, long max)
     return v;
 }
 
-/* True when an argon2id PHC string ($argon2id$v=19$m=KiB,t=passes,p=lanes$
- * salt$hash) is weaker than ARGON2_OPSLIMIT and ARGON2_MEMLIMIT. libsodium's
- * crypto_pwhash_str_needs_rehash says "different", which would also
- * downgrade a hash made with more memory or passes than ours. */
-static bool argon2_weaker(const char *hash)
+/* The parameters of an argon2id PHC string ($argon2id$v=19$m=KiB,t=passes,
+ * p=lanes$salt$hash); false when they are not there in that order, or a
+ * number is past 2^40 (far past any bound below). */
+static bool argon2_params(const char *hash, long *v, long *m, long *t, long *lanes)
 {
     const char *p = hash + strlen("$argon2id$");
-    long v, m, t;
 
     if (strncmp(p, "v=", 2) != 0)
         return false;
     p += 2;
-    v = read_number(&p, 1000);
+    *v = read_number(&p, 1000);
     if (strncmp(p, "$m=", 3) != 0)
         return false;
     p += 3;
-    m = read_number(&p, 1L << 30);
+    *m = read_number(&p, 1L << 40);
     if (strncmp(p, ",t=", 3) != 0)
         return false;
     p += 3;
-    t = read_number(&p, 1L << 30);
-    if (v < 0 || m < 0 || t < 0)
+    *t = read_number(&p, 1L << 40);
+    if (strncmp(p, ",p=", 3) != 0)
+        return false;
+    p += 3;
+    *lanes = read_number(&p, 1L << 40);
+    return *v >= 0 && *m >= 0 && *t >= 0 && *lanes >= 0 && *p == '$';
+}
+
+/* The bounds (password.h) are what one login may cost a worker. They are
+ * generous for real deployments and stop what no deployment makes:
+ * - bcrypt cost 16 is 65,536 rounds, a few seconds on one core; real
+ *   deployments use 10 to 14 (passlib's default is 12). Each step doubles
+ *   the time: the cost 31 the format allows is 2^15 times cost 16, days.
+ * - argon2id 1 GiB is libsodium's highest preset (MEMLIMIT_SENSITIVE) and
+ *   50 times OWASP's 19 MiB; a hash of more needs that much memory in a
+ *   worker at every login. 10 passes at 1 GiB take some 10 s; libsodium's
+ *   presets use 2 to 4. libsodium computes the lanes one after another, so
+ *   p adds no time; 16 is more than any preset (RFC 9106's use 4). */
+static enum password_hash_form too_costly(char *why, size_t whylen, const char *what, long have,
+                                          long max)
+{
+    if (why != NULL)
+        snprintf(why, whylen, "of %s %ld, over the %ld gatehouse verifies", what, have, max);
+    return PASSWORD_HASH_TOO_COSTLY;
+}
+
+static enum password_hash_form unknown(char *why, size_t whylen)
+{
+    if (why != NULL)
+        snprintf(why, whylen, "in no format gatehouse reads (bcrypt $2a$, $2b$, $2y$ or argon2id)");
+    return PASSWORD_HASH_UNKNOWN;
+}
+
+enum password_hash_form password_hash_form(const char *hash, char *why, size_t whylen)
+{
+    size_t len = strlen(hash);
+
+    if (len >= PASSWORD_HASH_MAX)
+        return unknown(why, whylen);
+    if (strncmp(hash, "$2a$", 4) == 0 || strncmp(hash, "$2b$", 4) == 0 ||
+        strncmp(hash, "$2y$", 4) == 0) {
+        int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
+        if (len != 60 || hash[4] < '0' || hash[4] > '3' || hash[5] < '0' || hash[5] > '9' ||
+            cost < 4 || cost > 31 || hash[6] != '$' || !bcrypt_b64(hash + 7, 53))
+            return unknown(why, whylen);
+        if (cost > PASSWORD_BCRYPT_COST_MAX)
+            return too_costly(why, whylen, "bcrypt cost", cost, PASSWORD_BCRYPT_COST_MAX);
+        return PASSWORD_HASH_OK;
+    }
+    /* libsodium parses the PHC string and answers -1 for one it could not
+     * verify against; the limits asked about do not matter here. */
+    long v, m, t, lanes;
+    if (strncmp(hash, "$argon2id$", 10) != 0 ||
+        crypto_pwhash_str_needs_rehash(hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                       crypto_pwhash_MEMLIMIT_INTERACTIVE) == -1 ||
+        !argon2_params(hash, &v, &m, &t, &lanes))
+        return unknown(why, whylen);
+    if (m > PASSWORD_ARGON2_MEMORY_MAX)
+        return too_costly(why, whylen, "argon2id memory (KiB)", m, PASSWORD_ARGON2_MEMORY_MAX);
+    if (t > PASSWORD_ARGON2_PASSES_MAX)
+        return too_costly(why, whylen, "argon2id passes", t, PASSWORD_ARGON2_PASSES_MAX);
+    if (lanes > PASSWORD_ARGON2_LANES_MAX)
+        return too_costly(why, whylen, "argon2id lanes", lanes, PASSWORD_ARGON2_LANES_MAX);
+    return PASSWORD_HASH_OK;
+}
+
+bool password_hash_known(const char *hash)
+{
+    return password_hash_form(hash, NULL, 0) == PASSWORD_HASH_OK;
+}
+
+/* True when an argon2id PHC string is weaker than ARGON2_OPSLIMIT and
+ * ARGON2_MEMLIMIT. libsodium's crypto_pwhash_str_needs_rehash says
+ * "different", which would also downgrade a hash made with more memory or
+ * passes than ours. */
+static bool argon2_weaker(const char *hash)
+{
+    long v, m, t, lanes;
+
+    if (!argon2_params(hash, &v, &m, &t, &lanes))
         return false;
     return v != ARGON2_VERSION_NUMBER || m < (long)(ARGON2_MEMLIMIT / 1024u) || t < ARGON2_OPSLIMIT;
 }
@@ -468,6 +525,11 @@ void password_refused(const char *hash, const char *pw, size_t len)
         password_scheme_in_use(PASSWORD_BCRYPT);
     else
         return; /* password_match spent the dummies already */
+    /* A hash past the cost bounds (or otherwise unreadable) was refused
+     * after the dummies too: topping it up would make it dearer than an
+     * unknown name. */
+    if (!password_hash_known(hash))
+        return;
     /* The forms password_match checked, so as many top-ups as checks. */
     for_each_form(pw, len, top_up, hash);
 }

@@ -80,10 +80,31 @@ enum password_match {
  * represent (over 72 bytes, or holding a NUL) never matches a bcrypt hash. */
 enum password_match password_match(const char *pw, size_t len, const char *hash);
 
-/* True when hash is in a format password_verify reads: bcrypt ($2a$, $2b$,
- * $2y$, cost 04-31, 22 characters of salt and 31 of hash) or an argon2id PHC
- * string libsodium accepts, shorter than PASSWORD_HASH_MAX. What an import
- * checks, so that no account arrives that nobody could log in to. */
+/* The highest costs a stored hash may have. A hash past them is refused at
+ * import and never verified at login (the login fails as with a wrong
+ * password), so that one login cannot hold a worker for hours. The reasons
+ * for each number are in password.c. */
+#define PASSWORD_BCRYPT_COST_MAX   16
+#define PASSWORD_ARGON2_MEMORY_MAX (1024L * 1024L) /* KiB: 1 GiB */
+#define PASSWORD_ARGON2_PASSES_MAX 10
+#define PASSWORD_ARGON2_LANES_MAX  16
+
+enum password_hash_form {
+    PASSWORD_HASH_OK,        /* a format and cost password_verify reads */
+    PASSWORD_HASH_UNKNOWN,   /* no format gatehouse reads */
+    PASSWORD_HASH_TOO_COSTLY /* a format it reads, with a cost past the bounds */
+};
+
+/* Says whether hash is in a format password_verify reads: bcrypt ($2a$,
+ * $2b$, $2y$, cost 04 to PASSWORD_BCRYPT_COST_MAX, 22 characters of salt and
+ * 31 of hash) or an argon2id PHC string libsodium accepts with m, t and p
+ * within the bounds above, shorter than PASSWORD_HASH_MAX. When why is not
+ * NULL it receives a one-line reason for anything but PASSWORD_HASH_OK (why
+ * holds whylen bytes). What an import checks, so that no account arrives
+ * that nobody could log in to or whose login costs hours. */
+enum password_hash_form password_hash_form(const char *hash, char *why, size_t whylen);
+
+/* password_hash_form(hash, NULL, 0) == PASSWORD_HASH_OK. */
 bool password_hash_known(const char *hash);
 
 /* True when hash, which a password has just been verified against, is

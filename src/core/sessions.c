@@ -5,8 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/outcome_store.h"
+#include "core/sessions_tx.h"
 #include "util/b64.h"
 #include "util/log.h"
+#include "util/numfmt.h"
 #include "util/timefmt.h"
 
 void sessions_tokens_free(struct session_tokens *t)
@@ -357,6 +360,7 @@ void sessions_purge(const struct sessions_deps *d, int64_t now)
         return;
     }
     if (sessions > 0 || revocations > 0 || in_memory > 0)
-        log_info("purged %lld expired sessions and %lld expired revocations (%zu in memory)",
-                 (long long)sessions, (long long)revocations, in_memory);
+        log_info("purged %lld expired %s and %lld expired %s (%zu in memory)", (long long)sessions,
+                 numfmt_plural(sessions, "session", "sessions"), (long long)revocations,
+                 numfmt_plural(revocations, "revocation", "revocations"), in_memory);
 }

@@ -11,7 +11,8 @@
 #include "core/revocation.h"
 #include "core/tokencache.h"
 #include "core/users.h"
-#include "store/store.h"
+
+typedef struct store store; /* store/store.h */
 
 /* Sessions: one per login. Opening one stores it and issues its access and
  * refresh tokens; a refresh rotates the refresh token (and a rotated one
@@ -37,14 +38,6 @@ enum sessions_scope {
     SESSIONS_LOCAL,  /* the caller's */
     SESSIONS_GLOBAL, /* every session of the user */
     SESSIONS_OTHERS, /* every session of the user but the caller's */
-};
-
-/* The ids of sessions revoked inside a transaction, to be put in the
- * revocation set once it has committed (sessions_batch_apply). */
-struct sessions_batch {
-    size_t count, cap;
-    char (*sid)[STORE_ID_MAX + 1];
-    int64_t until;
 };
 
 /* The tokens of a new session. access_token is malloc'd; free both with
@@ -92,30 +85,6 @@ enum outcome sessions_refresh(const struct sessions_deps *d, const char *token, 
 /* Ends sessions of claims' user chosen by scope, everywhere. */
 enum outcome sessions_logout(const struct sessions_deps *d, const struct jwt_claims *claims,
                              enum sessions_scope scope);
-
-/* Inside tx: revokes the sessions of user_id chosen by scope (sid: the
- * caller's session) and records each revocation (store_revocation_add,
- * which other instances hear of at commit). Their ids go into *batch. */
-enum outcome sessions_revoke_tx(const struct sessions_deps *d, store_tx *tx, int64_t user_id,
-                                const char *sid, enum sessions_scope scope,
-                                struct sessions_batch *batch);
-
-/* In one transaction: revokes the sessions of user_id chosen by scope (sid:
- * the caller's session, for SESSIONS_LOCAL and SESSIONS_OTHERS), runs
- * also(tx, arg) when not NULL (the write that goes with them: a new password
- * hash, the deletion of the user), and commits; then puts the revoked
- * sessions in the set. With also, the user's credentials count as changed
- * (store_user_credentials_changed) before anything else, so that no login
- * racing the change keeps a session. A user that is gone (STORE_NOT_FOUND)
- * is OUTCOME_TOKEN_INVALID and leaves everything as it was. */
-enum outcome sessions_revoke_with(const struct sessions_deps *d, int64_t user_id, const char *sid,
-                                  enum sessions_scope scope,
-                                  enum store_status (*also)(store_tx *tx, void *arg), void *arg);
-
-/* After the commit of the transaction that filled b: every id in it joins
- * the revocation set, so this instance refuses the tokens at once. */
-void sessions_batch_apply(const struct sessions_deps *d, const struct sessions_batch *b);
-void sessions_batch_free(struct sessions_batch *b);
 
 /* Fills the revocation set from the database and, on PostgreSQL, keeps it
  * in step with every other instance (store_watch). Call once at start,

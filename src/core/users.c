@@ -3,10 +3,16 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "core/outcome_store.h"
 #include "core/sessions.h"
+#include "core/sessions_tx.h"
 #include "core/username.h"
 #include "util/log.h"
+#include "store/store.h"
 #include "util/timefmt.h"
+
+/* struct user's name is a stored name (core/users.h). */
+_Static_assert(USERNAME_STORED_MAX == STORE_USERNAME_MAX, "a user's name is a stored name");
 
 static void check_username(const char *u, size_t len, struct outcome_errors *errs)
 {
@@ -131,6 +137,19 @@ static void rehash(const struct users_deps *d, const struct store_user *su, cons
         log_error("user %lld: storing the upgraded password hash failed", (long long)su->id);
 }
 
+/* Logs why a stored hash can never match (password_match refused it after
+ * the dummy checks): the client only sees the 401 of a wrong password, which
+ * tells nothing about the account, so the operator learns it here. */
+static void unreadable_hash(const struct store_user *su)
+{
+    char why[160];
+
+    if (password_hash_form(su->password_hash, why, sizeof why) != PASSWORD_HASH_OK)
+        log_warn("user %lld: the stored password hash is %s, so no password logs in; set a new "
+                 "one with gatehouse users reset-password",
+                 (long long)su->id, why);
+}
+
 /* One attempt at a password, throttled by t (NULL: not at all) for the
  * client at from. Every counter it touches reserves the attempt before the
  * hash and settles it after, in one step with its check: of concurrent
@@ -229,6 +248,7 @@ static enum outcome account_check(struct attempt *a, struct store_user *su, cons
          * name, which costs the dummy of every scheme in use: top it up,
          * so that a wrong password never tells that the name exists. */
         password_refused(su->password_hash, password, plen);
+        unreadable_hash(su);
         return OUTCOME_BAD_CREDENTIALS;
     }
     rehash(a->d, su, password, plen, m == PASSWORD_MATCH_RAW);
@@ -431,6 +451,39 @@ enum outcome users_remove(const struct users_deps *d, const struct sessions_deps
      * finds no user. */
     struct delete_user p = {d->store, su.id};
     enum outcome o = sessions_revoke_with(sd, su.id, NULL, SESSIONS_GLOBAL, delete_user, &p);
+    if (o == OUTCOME_TOKEN_INVALID)
+        return OUTCOME_BAD_CREDENTIALS; /* deleted meanwhile */
+    if (o == OUTCOME_OK)
+        *id = su.id;
+    return o;
+}
+
+enum outcome users_reset_password(const struct users_deps *d, const struct sessions_deps *sd,
+                                  const char *username, size_t ulen, const char *next, size_t nlen,
+                                  int64_t *id, struct outcome_detail *detail)
+{
+    char key[USERNAME_STORED_MAX + 1], hash[PASSWORD_HASH_MAX];
+    struct store_user su = {0};
+
+    if (!username_storable(username, ulen))
+        return OUTCOME_BAD_CREDENTIALS;
+    username_key_any(key, username, ulen);
+    enum store_status st = store_user_by_key(d->store, NULL, key, &su);
+    sodium_memzero(su.password_hash, sizeof su.password_hash);
+    if (st != STORE_OK)
+        return outcome_from_store(st, OUTCOME_BAD_CREDENTIALS);
+    check_password(d->policy, "password", su.username, next, nlen, &detail->errors);
+    if (detail->errors.count > 0)
+        return OUTCOME_INVALID;
+    if (password_hash(d->policy, next, nlen, hash) != 0) {
+        log_error("password hashing failed");
+        return OUTCOME_ERROR;
+    }
+    /* As PUT /me/password, but every session ends: the operator resets a
+     * password because someone else may know the old one. */
+    struct set_password p = {d->store, su.id, hash};
+    enum outcome o = sessions_revoke_with(sd, su.id, NULL, SESSIONS_GLOBAL, set_password, &p);
+    sodium_memzero(hash, sizeof hash);
     if (o == OUTCOME_TOKEN_INVALID)
         return OUTCOME_BAD_CREDENTIALS; /* deleted meanwhile */
     if (o == OUTCOME_OK)

@@ -8,7 +8,9 @@
 #include "core/outcome.h"
 #include "core/password.h"
 #include "core/throttle.h"
-#include "store/store.h"
+#include "core/username.h"
+
+typedef struct store store; /* store/store.h */
 
 /* Users: registration, the credential check of a login, and the lookup
  * behind /me. Runs on worker threads (it hashes and queries). */
@@ -22,7 +24,7 @@ struct users_deps {
  * users.c and is wiped there. */
 struct user {
     int64_t id;
-    char username[STORE_USERNAME_MAX + 1];
+    char username[USERNAME_STORED_MAX + 1];
     int64_t created_at; /* Unix seconds */
     /* The password changes the credentials were checked at: a login opens
      * its session only while it still holds (sessions_open). */
@@ -85,6 +87,15 @@ enum outcome users_change_password(const struct users_deps *d, throttle *t,
  * OUTCOME_BAD_CREDENTIALS when there is no such user. */
 enum outcome users_remove(const struct users_deps *d, const struct sessions_deps *sd,
                           const char *username, size_t ulen, int64_t *id);
+
+/* gatehouse users reset-password: sets the password of the user named
+ * username (looked up as a login looks it up) to next, under the rules of a
+ * new password (OUTCOME_INVALID, errors under "password"), and revokes every
+ * session of the user in the same transaction; *id receives its id.
+ * OUTCOME_BAD_CREDENTIALS when there is no such user. */
+enum outcome users_reset_password(const struct users_deps *d, const struct sessions_deps *sd,
+                                  const char *username, size_t ulen, const char *next, size_t nlen,
+                                  int64_t *id, struct outcome_detail *detail);
 
 /* DELETE /me from the client at from: checks password
  * (OUTCOME_BAD_CREDENTIALS when wrong), throttled as users_change_password

@@ -870,6 +870,8 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     if (opt->addrlen == 0 || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)) {
         snprintf(err, errlen, "HOST: no IPv4 or IPv6 address to listen on for \"%.60s\"",
                  opt->host);
+        if (opt->has_listen_fd)
+            close(opt->listen_fd);
         return NULL;
     }
     if (sa->sa_family == AF_INET6)
@@ -878,6 +880,8 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     http_server *s = calloc(1, sizeof *s);
     if (s == NULL) {
         snprintf(err, errlen, "out of memory");
+        if (opt->has_listen_fd)
+            close(opt->listen_fd);
         return NULL;
     }
     s->routes = routes;
@@ -901,7 +905,8 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     struct MHD_OptionItem opts[] = {
         /* The logger comes first so that it sees every message. */
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, s},
-        {MHD_OPTION_SOCK_ADDR, 0, sa},
+        {opt->has_listen_fd ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_SOCK_ADDR,
+         opt->has_listen_fd ? (intptr_t)opt->listen_fd : 0, opt->has_listen_fd ? NULL : sa},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s},
         {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)opt->max_connections, NULL},
@@ -925,6 +930,8 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     if (s->d == NULL) {
         snprintf(err, errlen, "cannot listen on %s:%u (address in use or not permitted)", opt->host,
                  opt->port);
+        if (opt->has_listen_fd)
+            close(opt->listen_fd);
         pthread_mutex_destroy(&s->conns_lock);
         free(s);
         return NULL;
@@ -939,10 +946,10 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     return s;
 }
 
-void http_stop(http_server *s, unsigned grace_ms)
+bool http_stop(http_server *s, unsigned grace_ms)
 {
     if (s == NULL)
-        return;
+        return true;
     MHD_socket fd = MHD_quiesce_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
@@ -952,18 +959,26 @@ void http_stop(http_server *s, unsigned grace_ms)
     /* Requests fully read, those on workers included, finish and answer. A
      * client still sending its headers or body is not waited for: its
      * connection is closed with the daemon. */
-    for (unsigned waited = 0; atomic_load(&s->busy) > 0 && waited < grace_ms; waited += 10)
+    unsigned waited = 0;
+    for (; atomic_load(&s->busy) > 0 && waited < grace_ms; waited += 10)
         usleep(10 * 1000);
     if (atomic_load(&s->busy) > 0)
         log_warn("stopping with %" PRIuFAST64 " requests unanswered", atomic_load(&s->busy));
     /* libmicrohttpd aborts the process when stopped with a connection still
      * suspended; a job on a worker resumes its connection when done, and the
-     * daemon must outlive that call. Jobs are bounded (one hash, a few
-     * queries). */
-    while (atomic_load(&s->suspended) > 0)
+     * daemon must outlive that call. A job is one hash or a few queries, but
+     * a stored hash of a huge cost could run for days: past the grace
+     * period the caller abandons it (see server.h). */
+    for (; atomic_load(&s->suspended) > 0 && waited < grace_ms; waited += 10)
         usleep(10 * 1000);
+    if (atomic_load(&s->suspended) > 0) {
+        log_warn("abandoning %" PRIuFAST64 " requests still on workers after the grace period",
+                 atomic_load(&s->suspended));
+        return false;
+    }
     stopper_stop(&s->sweeper);
     MHD_stop_daemon(s->d);
     pthread_mutex_destroy(&s->conns_lock);
     free(s);
+    return true;
 }

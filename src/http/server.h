@@ -39,6 +39,11 @@ struct http_options {
     bool count_metrics;           /* count requests in GET /metrics (util/metrics.h) */
     struct sockaddr_storage addr; /* host and port, resolved by the caller */
     socklen_t addrlen;
+    /* A socket already bound to addr and listening (cli/hostaddr.h), which
+     * the server takes over (closes it when stopped, or when http_start
+     * fails); else the server binds addr itself. */
+    bool has_listen_fd;
+    int listen_fd;
 };
 
 /* Starts serving the nroutes routes (matched in order; they must outlive
@@ -55,7 +60,12 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
 int http_query_parse(const char *q, size_t len, struct form *out, const char **detail);
 
 /* Stops accepting, lets in-flight requests finish (up to grace_ms), closes
- * every connection and frees s. The pool must still be running. */
-void http_stop(http_server *s, unsigned grace_ms);
+ * every connection and frees s; returns true. The pool must still be
+ * running. When a job on a worker (a password hash of a huge cost, a query
+ * that hangs) still holds a connection after grace_ms, returns false with s
+ * neither stopped nor freed: libmicrohttpd cannot close a connection a job
+ * holds, so the caller ends the process instead (nothing that job does has
+ * been acknowledged to its client). NULL: returns true. */
+bool http_stop(http_server *s, unsigned grace_ms);
 
 #endif

@@ -8,6 +8,7 @@
  * once above this; no SQL lives in a driver except its transaction verbs.
  * Store internals only: nothing outside src/store includes this. */
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,6 +109,11 @@ extern const struct store_driver store_pg_driver;
 struct store {
     const struct store_driver *drv;
     struct store_db *db;
+    /* What store_stats reports of this store: connections held right now,
+     * and failed calls by kind. */
+    atomic_uint_fast64_t conns_in_use;
+    atomic_uint_fast64_t calls_unavailable;
+    atomic_uint_fast64_t calls_failed;
 };
 
 /* A statement in progress, as the operations use it (store.c). Opening one

@@ -23,6 +23,7 @@
 #include "store/driver.h"
 #include "util/log.h"
 #include "util/stopper.h"
+#include "util/numfmt.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_S    3
 #define DEFAULT_STATEMENT_TIMEOUT_MS 5000
@@ -41,8 +42,9 @@
 #define WATCH_RETRY_MIN_MS 100
 #define WATCH_RETRY_MAX_MS 400
 
-/* The most parameters a statement of statements.h binds. */
-#define MAX_PARAMS 8
+/* The most parameters a statement of statements.h binds: an import's
+ * batch (about 10 KiB of the connection's struct). */
+#define MAX_PARAMS STORE_IMPORT_BATCH_PARAMS
 
 struct store_conn {
     struct store_db *db;
@@ -872,7 +874,8 @@ static enum store_status pg_open(const char *url, const struct store_options *op
             break;
         }
     }
-    log_info("postgresql at %s: %u connections", s->where, s->nconns);
+    log_info("postgresql at %s: %u %s", s->where, s->nconns,
+             numfmt_plural(s->nconns, "connection", "connections"));
     *out = s;
     return STORE_OK;
 fail:

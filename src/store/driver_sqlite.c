@@ -134,7 +134,7 @@ static int translate(const char *sql, char *out, size_t cap)
 
 static enum store_status sq_start(struct store_conn *c, enum store_stmt id, bool in_tx)
 {
-    char sql[1024];
+    char sql[4096]; /* USERS_IMPORT_BATCH, the longest, is about 2.5 KiB */
 
     (void)in_tx;
     if (c->st[id] == NULL) {

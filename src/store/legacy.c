@@ -84,3 +84,59 @@ int store_legacy_users(const char *url, unsigned connect_timeout_s,
     PQfinish(pg);
     return rc;
 }
+
+/* Runs sql on pg; true when it gave one row whose first column is "t". */
+static bool query_true(PGconn *pg, const char *sql, bool *ok)
+{
+    PGresult *r = PQexec(pg, sql);
+    bool t = false;
+
+    *ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    if (*ok)
+        t = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return t;
+}
+
+int store_legacy_waiting(const char *url, unsigned connect_timeout_s, bool *waiting, char *err,
+                         size_t errlen)
+{
+    struct pgurl u = {0};
+    char timeout[16];
+    bool ok = false;
+
+    *waiting = false;
+    if (pq_load(err, errlen) != 0)
+        return -1;
+    if (pgurl_parse(url, &u, err, errlen) != 0) {
+        pgurl_free(&u);
+        return -1;
+    }
+    snprintf(timeout, sizeof timeout, "%u", connect_timeout_s);
+    if ((pgurl_get(&u, "connect_timeout") == NULL &&
+         pgurl_set(&u, "connect_timeout", timeout) != 0) ||
+        pgurl_set(&u, "application_name", "gatehouse") != 0) {
+        snprintf(err, errlen, "out of memory");
+        pgurl_free(&u);
+        return -1;
+    }
+    PGconn *pg = PQconnectdbParams((const char *const *)u.keys, (const char *const *)u.vals, 0);
+    pgurl_free(&u);
+    if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
+        one_line_error(err, errlen, "cannot connect",
+                       pg != NULL ? PQerrorMessage(pg) : "out of memory");
+        PQfinish(pg);
+        return -1;
+    }
+    /* Two statements: the second names "user", which must exist for it to
+     * parse. EXISTS stops at the first row: constant time. */
+    if (query_true(pg, "SELECT to_regclass('\"user\"') IS NOT NULL", &ok) && ok)
+        *waiting = query_true(pg,
+                              "SELECT EXISTS (SELECT 1 FROM \"user\") AND "
+                              "NOT EXISTS (SELECT 1 FROM users)",
+                              &ok);
+    if (!ok)
+        one_line_error(err, errlen, "looking for table \"user\"", PQerrorMessage(pg));
+    PQfinish(pg);
+    return ok ? 0 : -1;
+}

@@ -111,9 +111,55 @@ static const struct migration {
         "ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE users ADD COLUMN last_failed_at BIGINT;",
     },
+    /* 5: the schemes of the stored password hashes, which the dummy check
+     * of an unknown name must cost too (core/password.h). Each is the
+     * hash's text up to its second '$' ("$2b$", "$argon2id$"). Kept by
+     * triggers, so that every way a hash is written counts (register, a
+     * password change, an import, a hand-made INSERT), and computed here
+     * once for the rows already there: a start reads this small table
+     * instead of scanning users. Never shrinks: a scheme whose last user
+     * is gone costs a dummy check no more than before. */
+    {
+        "CREATE TABLE password_schemes (prefix TEXT PRIMARY KEY);"
+        "INSERT OR IGNORE INTO password_schemes SELECT DISTINCT "
+        "  substr(password_hash, 1, instr(substr(password_hash, 2), '$') + 1) FROM users;"
+        "CREATE TRIGGER users_scheme_insert AFTER INSERT ON users BEGIN"
+        "  INSERT OR IGNORE INTO password_schemes VALUES"
+        "  (substr(NEW.password_hash, 1, instr(substr(NEW.password_hash, 2), '$') + 1)); END;"
+        "CREATE TRIGGER users_scheme_update AFTER UPDATE OF password_hash ON users BEGIN"
+        "  INSERT OR IGNORE INTO password_schemes VALUES"
+        "  (substr(NEW.password_hash, 1, instr(substr(NEW.password_hash, 2), '$') + 1)); END;",
+
+        /* Inserts: once per statement (an import's COPY or multi-row
+         * INSERT runs it once), over the rows it wrote. Updates: only those
+         * of password_hash, row by row (a password change, a rehash), so
+         * that a login's UPDATE of last_login_at runs nothing. */
+        "CREATE TABLE password_schemes (prefix TEXT PRIMARY KEY);"
+        "INSERT INTO password_schemes SELECT DISTINCT "
+        "  substr(password_hash, 1, strpos(substr(password_hash, 2), '$') + 1) FROM users "
+        "  ON CONFLICT DO NOTHING;"
+        "CREATE FUNCTION gatehouse_schemes_inserted() RETURNS trigger LANGUAGE plpgsql AS "
+        "$fn$ BEGIN"
+        "  INSERT INTO password_schemes SELECT DISTINCT"
+        "    substr(password_hash, 1, strpos(substr(password_hash, 2), '$') + 1) FROM written"
+        "    ON CONFLICT DO NOTHING;"
+        "  RETURN NULL; END $fn$;"
+        "CREATE FUNCTION gatehouse_scheme_updated() RETURNS trigger LANGUAGE plpgsql AS "
+        "$fn$ BEGIN"
+        "  INSERT INTO password_schemes VALUES"
+        "    (substr(NEW.password_hash, 1, strpos(substr(NEW.password_hash, 2), '$') + 1))"
+        "    ON CONFLICT DO NOTHING;"
+        "  RETURN NULL; END $fn$;"
+        "CREATE TRIGGER users_scheme_insert AFTER INSERT ON users REFERENCING NEW TABLE AS written"
+        "  FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_schemes_inserted();"
+        "CREATE TRIGGER users_scheme_update AFTER UPDATE OF password_hash ON users"
+        "  FOR EACH ROW EXECUTE FUNCTION gatehouse_scheme_updated();",
+    },
 };
 
 #define NMIGRATIONS ((int64_t)(sizeof migrations / sizeof migrations[0]))
+_Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
+               "STORE_SCHEMA_VERSION (store.h) must count the migrations");
 
 /* The bookkeeping table; the same text suits both dialects. */
 static const char create_bookkeeping[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("

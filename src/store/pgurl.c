@@ -260,7 +260,9 @@ static const char *asyncpg_ssl(const char *v)
     return NULL;
 }
 
-bool pgurl_ignored(const char *key)
+/* True when key is an option of SQLAlchemy's engine or asyncpg's connect
+ * that gatehouse accepts in a URL and ignores: libpq has no equivalent. */
+static bool pgurl_ignored(const char *key)
 {
     /* asyncpg's connect() (statement caches, its per-operation timeout, its
      * way to pass server settings, direct TLS) and SQLAlchemy's (its async

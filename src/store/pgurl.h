@@ -17,7 +17,7 @@
  * timeout=SECONDS (the connect timeout, a number) as connect_timeout, rounded
  * up. The other options of SQLAlchemy's engine and asyncpg that the
  * FastAPI app's URLs carry (prepared_statement_cache_size, command_timeout,
- * server_settings, pool_size, echo, ... : pgurl_ignored) have no libpq
+ * server_settings, pool_size, echo, ...) have no libpq
  * equivalent and are ignored, listed in struct pgurl's ignored for one
  * warning. Any other key libpq does not know is refused, so that a typo
  * (sslmod=require) never passes silently, and so is an '@' after the host (an
@@ -36,10 +36,6 @@ struct pgurl {
      * in the order given ("" when none), for the driver's one warning. */
     char ignored[256];
 };
-
-/* True when key is an option of SQLAlchemy's engine or asyncpg's connect
- * that gatehouse accepts in a URL and ignores: libpq has no equivalent. */
-bool pgurl_ignored(const char *key);
 
 /* True when url names a PostgreSQL database by its scheme, well formed or not. */
 bool pgurl_is_postgres(const char *url);

@@ -52,8 +52,9 @@ struct pq_functions {
 
 extern struct pq_functions pq_fn;
 
-/* Loads libpq.so.5 and every function above, once; thread-safe. Returns 0,
- * or -1 with a one-line reason (install libpq5) in err. */
+/* Loads libpq.so.5 and every function above, once (util/dlib.h);
+ * thread-safe. Returns 0, or -1 with a one-line reason (install libpq5) in
+ * err. */
 int pq_load(char *err, size_t errlen);
 
 #ifndef PQ_LOADER

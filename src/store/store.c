@@ -2,7 +2,6 @@
  * statement helpers every operation uses (store__*). */
 #include "store/store.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,19 +10,13 @@
 #include "store/pgurl.h"
 #include "util/log.h"
 
-/* For GET /metrics: connections held right now, and failed calls. One store
- * is open per process; the counters are the process's. */
-static atomic_uint_fast64_t conns_in_use;
-static atomic_uint_fast64_t calls_unavailable;
-static atomic_uint_fast64_t calls_failed;
-
-/* Counts a failure; returns rc. */
-static enum store_status count_status(enum store_status rc)
+/* Counts a failure of a call on s (store_stats); returns rc. */
+static enum store_status count_status(store *s, enum store_status rc)
 {
     if (rc == STORE_UNAVAILABLE)
-        atomic_fetch_add_explicit(&calls_unavailable, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->calls_unavailable, 1, memory_order_relaxed);
     else if (rc == STORE_ERROR)
-        atomic_fetch_add_explicit(&calls_failed, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->calls_failed, 1, memory_order_relaxed);
     return rc;
 }
 
@@ -32,8 +25,8 @@ static enum store_status conn_acquire(store *s, struct store_conn **c)
     enum store_status rc = s->drv->acquire(s->db, c);
 
     if (rc == STORE_OK)
-        atomic_fetch_add_explicit(&conns_in_use, 1, memory_order_relaxed);
-    return count_status(rc);
+        atomic_fetch_add_explicit(&s->conns_in_use, 1, memory_order_relaxed);
+    return count_status(s, rc);
 }
 
 /* counted: the connection was taken by conn_acquire (the migration takes
@@ -42,14 +35,14 @@ static void conn_release(store *s, struct store_conn *c, bool counted)
 {
     s->drv->release(s->db, c);
     if (counted)
-        atomic_fetch_sub_explicit(&conns_in_use, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&s->conns_in_use, 1, memory_order_relaxed);
 }
 
-void store_stats(struct store_stats *out)
+void store_stats(const store *s, struct store_stats *out)
 {
-    out->in_use = atomic_load_explicit(&conns_in_use, memory_order_relaxed);
-    out->unavailable = atomic_load_explicit(&calls_unavailable, memory_order_relaxed);
-    out->failed = atomic_load_explicit(&calls_failed, memory_order_relaxed);
+    out->in_use = atomic_load_explicit(&s->conns_in_use, memory_order_relaxed);
+    out->unavailable = atomic_load_explicit(&s->calls_unavailable, memory_order_relaxed);
+    out->failed = atomic_load_explicit(&s->calls_failed, memory_order_relaxed);
 }
 
 #define STMT_KIND_READ           true
@@ -147,7 +140,7 @@ enum store_status store_commit(store_tx *tx)
         drv->rollback(tx->c);
     conn_release(tx->s, tx->c, tx->counted);
     tx->c = NULL;
-    return count_status(rc);
+    return count_status(tx->s, rc);
 }
 
 void store_rollback(store_tx *tx)
@@ -176,7 +169,7 @@ enum store_status store__give(store *s, store_tx *tx, struct store_conn *c, enum
         conn_release(s, c, true);
     else if (rc != STORE_OK && tx->failed == STORE_OK)
         tx->failed = rc;
-    return count_status(rc);
+    return count_status(s, rc);
 }
 
 enum store_status store__open(store *s, store_tx *tx, enum store_stmt id, struct store_query *q)
@@ -250,7 +243,7 @@ enum store_status store__close(struct store_query *q, enum store_status rc)
     if (q->own)
         conn_release(q->s, q->c, true);
     q->c = NULL;
-    return count_status(rc);
+    return count_status(q->s, rc);
 }
 
 enum store_status store_ping(store *s)

@@ -64,16 +64,17 @@ enum store_status store_open(const char *url, const struct store_options *opt, s
 /* Closes every connection and frees s. No transaction may be open. */
 void store_close(store *s);
 
-/* What GET /metrics shows of the database: connections held right now, and
- * calls that failed since start, because the database could not be reached
- * (or timed out) or for another reason. Counted for the whole process. */
+/* What GET /metrics shows of the database: connections of s held right
+ * now, and calls on s that failed since store_open, because the database
+ * could not be reached (or timed out) or for another reason. Each store
+ * counts its own. */
 struct store_stats {
     uint64_t in_use;
     uint64_t unavailable;
     uint64_t failed;
 };
 
-void store_stats(struct store_stats *out);
+void store_stats(const store *s, struct store_stats *out);
 
 /* The file a SQLite store lives in (for the generated secret key beside it),
  * or NULL for a server database. */
@@ -121,6 +122,34 @@ enum store_status store_user_create(store *s, store_tx *tx, const char *username
 enum store_status store_user_import(store *s, store_tx *tx, int64_t id, const char *username,
                                     const char *username_key, const char *password_hash,
                                     int64_t now);
+
+/* users import writes the rows that keep their ids this many at a time,
+ * one statement each: one round trip per row made a PostgreSQL import of a
+ * few hundred thousand rows take a minute. */
+#define STORE_IMPORT_BATCH 64
+
+/* A user to insert with store_users_import_batch. */
+struct store_import_user {
+    int64_t id;
+    const char *username, *username_key, *password_hash;
+};
+
+/* Inserts STORE_IMPORT_BATCH users as store_user_import
+ * does, in one statement: the same conflicts, fewer round trips. */
+enum store_status store_users_import_batch(store *s, store_tx *tx,
+                                           const struct store_import_user *users, int64_t now);
+
+/* Inserts STORE_IMPORT_BATCH users as store_user_create does, in one
+ * statement, ignoring each user's id (the new ids are not reported). */
+enum store_status store_users_create_batch(store *s, store_tx *tx,
+                                           const struct store_import_user *users, int64_t now);
+
+/* Calls each(arg, id, username_key) for every user, in no order, inside tx
+ * (what an import checks its rows against in one read). each returns 0, or
+ * -1 to stop with STORE_ERROR (out of memory). */
+enum store_status store_users_keys(store *s, store_tx *tx,
+                                   int (*each)(void *arg, int64_t id, const char *username_key),
+                                   void *arg);
 
 /* Moves the source of new user ids past the largest id stored, never back,
  * so that a registration after an import gets a fresh id (PostgreSQL: the
@@ -234,10 +263,11 @@ enum store_status store_user_login_reserve(store *s, store_tx *tx, int64_t id,
                                            int64_t seen_failures, int64_t seen_last,
                                            int64_t failures, int64_t now);
 
-/* Sets *found to whether some user's password hash matches the SQL LIKE
- * pattern (e.g. "$2%": bcrypt): the schemes in use, which the dummy check
- * of unknown names must cost (core/password.h). Stops at the first match;
- * without one it reads every row, once, at start. */
+/* Sets *found to whether some stored password hash's scheme (its text up
+ * to the second '$', "$2b$") matches the SQL LIKE pattern (e.g. "$2%":
+ * bcrypt): the schemes in use, which the dummy check of unknown names must
+ * cost (core/password.h). Reads the small table of the schemes ever stored
+ * (migration 5 keeps it), not the users: its cost does not grow with them. */
 enum store_status store_users_hash_like(store *s, const char *pattern, bool *found);
 
 /* Forgets the failed logins of user id (after a successful one).
@@ -258,6 +288,18 @@ int store_legacy_users(const char *url, unsigned connect_timeout_s,
                        int (*each)(void *arg, int64_t id, const char *username, size_t ulen,
                                    const char *hash),
                        void *arg, char *err, size_t errlen);
+
+/* The schema version a store is at once opened: the number of migrations
+ * (store/migrate.c checks it at compile time). */
+#define STORE_SCHEMA_VERSION 5
+
+/* Sets *waiting when the PostgreSQL database url names holds the original
+ * app's table "user" with rows while gatehouse's users is empty: users that
+ * were most likely never imported. On a connection of its own, reading two
+ * EXISTS, so its cost does not grow with either table. Returns 0, or -1
+ * with a one-line reason in err (never the password). */
+int store_legacy_waiting(const char *url, unsigned connect_timeout_s, bool *waiting, char *err,
+                         size_t errlen);
 
 /* Claims a database that only one server may use (SQLite: no other
  * instance would hear of its revocations) for this process until

@@ -54,6 +54,71 @@ enum store_status store_user_import(store *s, store_tx *tx, int64_t id, const ch
     return store__close(&q, store__step(&q, &row));
 }
 
+enum store_status store_users_import_batch(store *s, store_tx *tx,
+                                           const struct store_import_user *users, int64_t now)
+{
+    struct store_query q;
+    bool row = false;
+    enum store_status rc = store__open(s, tx, STMT_USERS_IMPORT_BATCH, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, now);
+    for (int i = 0; i < STORE_IMPORT_BATCH; i++) {
+        store__int(&q, 2 + 4 * i, users[i].id);
+        store__text(&q, 3 + 4 * i, users[i].username);
+        store__text(&q, 4 + 4 * i, users[i].username_key);
+        store__text(&q, 5 + 4 * i, users[i].password_hash);
+    }
+    return store__close(&q, store__step(&q, &row));
+}
+
+enum store_status store_users_create_batch(store *s, store_tx *tx,
+                                           const struct store_import_user *users, int64_t now)
+{
+    struct store_query q;
+    bool row = false;
+    enum store_status rc = store__open(s, tx, STMT_USERS_CREATE_BATCH, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, now);
+    for (int i = 0; i < STORE_IMPORT_BATCH; i++) {
+        store__text(&q, 2 + 3 * i, users[i].username);
+        store__text(&q, 3 + 3 * i, users[i].username_key);
+        store__text(&q, 4 + 3 * i, users[i].password_hash);
+    }
+    return store__close(&q, store__step(&q, &row));
+}
+
+enum store_status store_users_keys(store *s, store_tx *tx,
+                                   int (*each)(void *arg, int64_t id, const char *username_key),
+                                   void *arg)
+{
+    struct store_query q;
+    char key[STORE_USERNAME_MAX + 1];
+    bool row = false;
+    enum store_status rc = store__open(s, tx, STMT_USERS_KEYS, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    while ((rc = store__step(&q, &row)) == STORE_OK && row) {
+        int64_t id = store__col_int64(&q, 0);
+        /* As in user_row: a key that does not fit was not written by us. */
+        if (!store__col_text(&q, 1, key, sizeof key)) {
+            log_error("store: user %lld has a username longer than gatehouse stores",
+                      (long long)id);
+            rc = STORE_ERROR;
+            break;
+        }
+        if (each(arg, id, key) != 0) {
+            rc = STORE_ERROR;
+            break;
+        }
+    }
+    return store__close(&q, rc);
+}
+
 enum store_status store_users_follow_ids(store *s, store_tx *tx)
 {
     struct store_conn *c;

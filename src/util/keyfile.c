@@ -10,8 +10,62 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int keyfile_read(const char *path, size_t max, bool private_only, char **out, size_t *len,
-                 char *err, size_t errlen)
+/* Who may have put a key there: the owner must be this user or root, and
+ * no one else may write it. what is "file" or "directory". */
+static int check_owner_and_writers(const char *path, const struct stat *st, const char *what,
+                                   char *err, size_t errlen)
+{
+    if (st->st_uid != geteuid() && st->st_uid != 0) {
+        snprintf(err, errlen,
+                 "%.300s is owned by another user (uid %u); a key %s must belong to this user "
+                 "(uid %u) or root",
+                 path, (unsigned)st->st_uid, what, (unsigned)geteuid());
+        return -1;
+    }
+    if ((st->st_mode & 022) != 0) {
+        snprintf(err, errlen,
+                 "%.300s can be written by other users (mode %04o), who could plant a key; "
+                 "chmod go-w it",
+                 path, (unsigned)(st->st_mode & 07777));
+        return -1;
+    }
+    return 0;
+}
+
+int keyfile_check_dir(const char *dir, bool sticky_ok, char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (stat(dir, &st) != 0) {
+        snprintf(err, errlen, "cannot read %.300s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%.300s is not a directory", dir);
+        return -1;
+    }
+    /* In a sticky directory (/tmp, a Kubernetes secret volume) others may
+     * add files but not replace one they do not own: safe for a single
+     * key file, which is checked itself, but not for a directory whose
+     * every *.pem is trusted. */
+    if (sticky_ok && (st.st_mode & S_ISVTX) != 0 && (st.st_uid == geteuid() || st.st_uid == 0))
+        return 0;
+    return check_owner_and_writers(dir, &st, "directory", err, errlen);
+}
+
+int keyfile_check_parent(const char *path, char *err, size_t errlen)
+{
+    char copy[4096];
+
+    if ((size_t)snprintf(copy, sizeof copy, "%s", path) >= sizeof copy) {
+        snprintf(err, errlen, "%.300s: path too long", path);
+        return -1;
+    }
+    return keyfile_check_dir(dirname(copy), true, err, errlen);
+}
+
+int keyfile_read(const char *path, size_t max, enum keyfile_access access, char **out, size_t *len,
+                 unsigned *mode, char *err, size_t errlen)
 {
     struct stat st;
     /* O_NONBLOCK: a FIFO put in the key's place must not hang the start
@@ -31,12 +85,18 @@ int keyfile_read(const char *path, size_t max, bool private_only, char **out, si
         snprintf(err, errlen, "%.300s is not a regular file", path);
         return -1;
     }
-    if (private_only && (st.st_mode & 077) != 0) {
+    if (access == KEYFILE_PRIVATE && (st.st_mode & 077) != 0) {
         close(fd);
         snprintf(err, errlen, "%.300s is open to other users (mode %04o); chmod 600 it", path,
                  (unsigned)(st.st_mode & 07777));
         return -1;
     }
+    if (check_owner_and_writers(path, &st, "file", err, errlen) != 0) {
+        close(fd);
+        return -1;
+    }
+    if (mode != NULL)
+        *mode = (unsigned)(st.st_mode & 07777);
     if (st.st_size < 0 || (size_t)st.st_size > max) {
         close(fd);
         snprintf(err, errlen, "%.300s is larger than %zu bytes", path, max);

@@ -193,6 +193,32 @@ LOG_AT(log_info, LOG_INFO)
 LOG_AT(log_warn, LOG_WARN)
 LOG_AT(log_error, LOG_ERROR)
 
+void log_fatal(const char *who, const char *fmt, ...)
+{
+    char msg[1024], clean[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_escape(msg, strlen(msg), clean, sizeof clean, false);
+    if (log_fmt == LOG_FORMAT_JSON) {
+        json_t *o = json_head(LOG_ERROR);
+        if (o != NULL) {
+            json_object_set_new(o, "msg", json_string(clean));
+            json_object_set_new(o, "fatal", json_true());
+            write_json(o);
+        }
+        return;
+    }
+    /* Text: the plain "who: reason" a terminal user reads, without the
+     * time and level of the lines of a running server. */
+    char line[LOG_LINE_MAX];
+    int n = snprintf(line, sizeof line, "%s: %s\n", who, clean);
+    if (n > 0)
+        write_line(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
 /* A number as a log shows it: whole numbers without a fraction, others to
  * the microsecond (durations in milliseconds). */
 static void format_num(double v, char *buf, size_t cap)

@@ -30,6 +30,14 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The reason a command stops, whatever LOG_LEVEL says: in JSON an object
+ * with "level" "error", the message and "fatal": true; in text the line
+ * "who: message" (who is e.g. "gatehouse" or "gatehouse users import"),
+ * as a command line user reads it. Every error that ends a command before
+ * or after it serves goes here, so that with LOG_FORMAT=json every line on
+ * standard error is JSON. */
+void log_fatal(const char *who, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A named value of a structured line: a string (NULL: left out) or a
  * number. */
 struct log_field {

@@ -6,7 +6,11 @@
 #include <string.h>
 #include <time.h>
 
-const double metrics_bucket_bounds[METRICS_NBUCKETS] = {
+static void metrics_append(struct metrics_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Latency histograms, in seconds: the upper bounds of the buckets. */
+static const double metrics_bucket_bounds[METRICS_NBUCKETS] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 };
 
@@ -30,7 +34,7 @@ static bool reserve(struct metrics_buf *b, size_t more)
     return true;
 }
 
-void metrics_append(struct metrics_buf *b, const char *fmt, ...)
+static void metrics_append(struct metrics_buf *b, const char *fmt, ...)
 {
     va_list ap;
     char small[256];

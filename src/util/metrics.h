@@ -19,9 +19,6 @@ struct metrics_buf {
     bool failed;
 };
 
-void metrics_append(struct metrics_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 /* "# HELP name help" and "# TYPE name type" (counter, gauge, histogram). */
 void metrics_family(struct metrics_buf *b, const char *name, const char *type, const char *help);
 
@@ -31,9 +28,9 @@ void metrics_family(struct metrics_buf *b, const char *name, const char *type, c
 void metrics_sample(struct metrics_buf *b, const char *name, const char *const *labels,
                     double value);
 
-/* Latency histograms, in seconds: the upper bounds of the buckets. */
+/* Latency histograms: the number of buckets (their upper bounds, in
+ * seconds, are in metrics.c), +Inf not counted. */
 #define METRICS_NBUCKETS 14
-extern const double metrics_bucket_bounds[METRICS_NBUCKETS];
 
 /* Counts per bucket (not cumulative; the last one is +Inf) and the sum in
  * microseconds. Zero-initialise. */

@@ -53,7 +53,10 @@ int netaddr_cidrs_parse(const char *list, struct netaddr_cidr **out, size_t *n, 
 /* True when a lies in one of the n blocks. */
 bool netaddr_in_cidrs(const struct netaddr *a, const struct netaddr_cidr *cidrs, size_t n);
 
-/* Writes *a as text (IPv4-mapped as dotted IPv4) into buf; returns buf. */
+/* Writes *a as text (IPv4-mapped as dotted IPv4) into buf; returns buf.
+ * The server logs addresses from their sockaddr (netaddr_format); this is
+ * how the tests read the struct netaddr that parsing and the throttles'
+ * /64 keys produce. */
 const char *netaddr_text(const struct netaddr *a, char *buf, size_t len);
 
 #endif

@@ -37,3 +37,8 @@ size_t numfmt_hex(char *out, uint64_t v, unsigned width)
     out[n] = '\0';
     return n;
 }
+
+const char *numfmt_plural(long long n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}

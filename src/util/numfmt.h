@@ -18,4 +18,8 @@ size_t numfmt_i64(char *out, int64_t v);
  * (at most 16), and a NUL into out (at least 17 bytes); returns the length. */
 size_t numfmt_hex(char *out, uint64_t v, unsigned width);
 
+/* one when n is 1, else many: the noun after a count in a message ("1
+ * connection", "2 connections", "0 problems"). */
+const char *numfmt_plural(long long n, const char *one, const char *many);
+
 #endif

@@ -104,14 +104,6 @@ int pool_submit(pool *p, pool_fn fn, void *arg)
     return rc;
 }
 
-unsigned pool_pending(pool *p)
-{
-    pthread_mutex_lock(&p->lock);
-    unsigned n = p->count + p->running;
-    pthread_mutex_unlock(&p->lock);
-    return n;
-}
-
 void pool_stats(pool *p, struct pool_stats *out)
 {
     pthread_mutex_lock(&p->lock);

@@ -23,9 +23,6 @@ pool *pool_create(unsigned nthreads, unsigned queue_cap, int niceness);
  * is stopping: the caller answers 503 instead of waiting. */
 int pool_submit(pool *p, pool_fn fn, void *arg);
 
-/* The number of jobs queued or running right now. */
-unsigned pool_pending(pool *p);
-
 /* What GET /metrics shows of a pool. */
 struct pool_stats {
     unsigned queued, running; /* right now */

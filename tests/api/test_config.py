@@ -1,6 +1,8 @@
 """Configuration: environment variables and flags, exit status 2 on bad values,
 --help, flags over env, SECRET_KEY generation, database paths."""
+import json
 import os
+import socket
 import stat
 from pathlib import Path
 
@@ -232,7 +234,7 @@ def test_every_setting_as_flag(make_server, tmp_path):
     assert srv.stored_hash(u["username"]).startswith("$2b$04$")
 
 
-@pytest.mark.parametrize("setting,value", [("BCRYPT_ROUNDS", "31"), ("ALGORITHM", "HS256"),
+@pytest.mark.parametrize("setting,value", [("BCRYPT_ROUNDS", "16"), ("ALGORITHM", "HS256"),
                                            ("PASSWORD_HASH", "bcrypt"),
                                            ("PASSWORD_HASH", "argon2id"),
                                            ("WORKERS", "1"), ("QUEUE_SIZE", "1"),
@@ -500,3 +502,153 @@ def test_version_names_each_library(run_gatehouse, tmp_path):
     assert by_name["SQLite"] == sqlite3.sqlite_version
     assert re.fullmatch(r"\d+\.\d+|not loaded: .+", by_name["libpq"]), res.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------ typos, booleans, port clash
+@pytest.mark.parametrize("typo,meant", [("DATABSE_URL", "DATABASE_URL"),
+                                        ("SESSION_COOKIE", "SESSION_COOKIES"),
+                                        ("ACCES_LOG", "ACCESS_LOG"), ("PROT", "PORT"),
+                                        ("secret_key", "SECRET_KEY"),
+                                        ("JWT_ISUER", "JWT_ISSUER")])
+def test_misspelt_variable_is_warned_about(run_gatehouse, typo, meant):
+    res = run_gatehouse(args=["migrate"], env={typo: "value-never-shown-1"})
+    assert res.returncode == 0, res.stderr
+    lines = [line for line in res.stderr.splitlines() if typo in line]
+    assert len(lines) == 1, res.stderr
+    assert meant in lines[0] and "warn" in lines[0], lines
+    assert "value-never-shown-1" not in res.stderr
+
+
+def test_unrelated_variables_are_not_warned_about(run_gatehouse):
+    env = {name: "1" for name in ("PATH_X", "HOME", "PGPORT", "PGHOST", "HOSTNAME", "LANG",
+                                  "USER", "SHELL", "TERM", "LOGNAME", "GATEHOUSE_BIN",
+                                  "MAKELEVEL", "PYTHONPATH", "TZ", "PWD")}
+    env["PATH"] = os.environ["PATH"]
+    res = run_gatehouse(args=["migrate"], env=env)
+    assert res.returncode == 0, res.stderr
+    assert "did you mean" not in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("value,on", [("1", True), ("true", True), ("Yes", True), ("ON", True),
+                                      ("0", False), ("FALSE", False), ("no", False),
+                                      ("Off", False)])
+def test_boolean_spellings(make_server, value, on):
+    srv = make_server(env={"METRICS": value})
+    assert srv.get("/metrics").status_code == (200 if on else 404)
+
+
+@pytest.mark.parametrize("value", ["y", "enabled", "2", "truee", " 1"])
+def test_bad_boolean_lists_the_spellings(run_gatehouse, value):
+    res = run_gatehouse(env={"ACCESS_LOG": value})
+    assert res.returncode == 2, res.stderr
+    assert "ACCESS_LOG" in res.stderr
+    assert "1/0, true/false, yes/no or on/off" in res.stderr, res.stderr
+
+
+def test_port_in_use_creates_nothing(run_gatehouse, tmp_path):
+    """A PORT another process holds stops the start (exit 1) before the
+    database or its .secret is created."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        res = run_gatehouse(env={"PORT": str(taken.getsockname()[1]), "SECRET_KEY": None,
+                                 "DATABASE_URL": None})
+    finally:
+        taken.close()
+    assert res.returncode == 1, res.stderr
+    assert "cannot listen" in res.stderr and "in use" in res.stderr, res.stderr
+    assert list(tmp_path.iterdir()) == [], "no gatehouse.db, no .secret"
+
+
+def test_metrics_address_in_use_creates_nothing(run_gatehouse, tmp_path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        res = run_gatehouse(env={"METRICS_ADDRESS": f"127.0.0.1:{taken.getsockname()[1]}",
+                                 "SECRET_KEY": None, "DATABASE_URL": None})
+    finally:
+        taken.close()
+    assert res.returncode == 1, res.stderr
+    assert "METRICS_ADDRESS" in res.stderr and "in use" in res.stderr, res.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------ LOG_FORMAT=json to the end
+def assert_all_json(stderr, reason):
+    lines = stderr.splitlines()
+    assert lines, "nothing on stderr"
+    objs = [json.loads(line) for line in lines]  # every line, or this raises
+    fatal = [o for o in objs if o.get("fatal")]
+    assert len(fatal) == 1 and fatal[0]["level"] == "error", objs
+    assert reason in fatal[0]["msg"], fatal[0]
+    return fatal[0]
+
+
+def test_fatal_start_errors_are_json(run_gatehouse, tmp_path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        res = run_gatehouse(env={"LOG_FORMAT": "json", "PORT": str(taken.getsockname()[1])})
+    finally:
+        taken.close()
+    assert res.returncode == 1
+    assert_all_json(res.stderr, "cannot listen")
+
+    res = run_gatehouse(env={"LOG_FORMAT": "json", "DB_CONNECT_TIMEOUT_SECONDS": "1",
+                             "DATABASE_URL": "postgresql://u:pw-x@127.0.0.1:1/db"})
+    assert res.returncode == 1
+    fatal = assert_all_json(res.stderr, "PostgreSQL")
+    assert "pw-x" not in res.stderr, fatal
+
+    res = run_gatehouse(env={"LOG_FORMAT": "json", "SECRET_KEY": "s" * 31})
+    assert res.returncode == 2
+    assert_all_json(res.stderr, "SECRET_KEY: must be at least 32 bytes")
+
+    # The flag counts as well as the variable, wherever it stands.
+    res = run_gatehouse(args=["--port", "0", "--log-format", "json"])
+    assert res.returncode == 2
+    assert_all_json(res.stderr, "PORT")
+
+    res = run_gatehouse(args=["migrate", "--log-format=json"],
+                        env={"DATABASE_URL": "mysql://x"})
+    assert res.returncode == 2
+    assert_all_json(res.stderr, "DATABASE_URL")
+
+    # A malformed command line too.
+    res = run_gatehouse(args=["--no-such-flag"], env={"LOG_FORMAT": "json"})
+    assert res.returncode == 2
+    assert_all_json(res.stderr, "--no-such-flag")
+    res = run_gatehouse(args=["no-such-command", "--log-format=json"])
+    assert res.returncode == 2
+    assert_all_json(res.stderr, "no-such-command")
+
+    key = tmp_path / "k.pem"
+    key.write_text("not a key")
+    os.chmod(key, 0o666)
+    res = run_gatehouse(env={"LOG_FORMAT": "json", "ALGORITHM": "EdDSA",
+                             "JWT_PRIVATE_KEY_FILE": str(key)})
+    assert res.returncode == 2
+    assert_all_json(res.stderr, "JWT_PRIVATE_KEY_FILE")
+
+    # The warning about a misspelt variable before it is JSON too.
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        res = run_gatehouse(env={"LOG_FORMAT": "json", "PROT": "1",
+                                 "PORT": str(taken.getsockname()[1])})
+    finally:
+        taken.close()
+    assert res.returncode == 1
+    assert_all_json(res.stderr, "cannot listen")
+    assert any(json.loads(line).get("level") == "warn" and "PROT" in line
+               for line in res.stderr.splitlines()), res.stderr
+
+
+def test_fatal_errors_stay_plain_in_text(run_gatehouse):
+    res = run_gatehouse(env={"SECRET_KEY": "s" * 31})
+    assert res.returncode == 2
+    assert res.stderr.startswith("gatehouse: SECRET_KEY: must be at least 32 bytes"), res.stderr

@@ -158,6 +158,8 @@ def test_keys_generate_usage(tmp_path):
                              cwd=tmp_path)
         assert res.returncode == 2, (args, res)
         assert "--alg" in res.stderr
+        # Without --alg the message says it is required, not that it is wrong.
+        assert ("required" in res.stderr) == (len(args) == 2), (args, res.stderr)
     res = subprocess.run([str(BINARY), "keys", "generate", "--help"], capture_output=True,
                          text=True, timeout=30)
     assert res.returncode == 0 and "--out" in res.stdout and "kid" in res.stdout
@@ -433,12 +435,118 @@ def test_refuses_bad_verify_keys_dir(run_gatehouse, tmp_path):
     key = genpkey(tmp_path / "k.pem", "EdDSA")
     vdir = tmp_path / "v"
     vdir.mkdir()
-    public_pem(genpkey(tmp_path / "o.pem", "ES256"), vdir / "o.pem", mode=0o644)
+    # A private key among the verification keys is still private.
+    genpkey(vdir / "o.pem", "ES256", mode=0o644)
     env = {"ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": str(key),
            "JWT_VERIFY_KEYS_DIR": str(vdir)}
-    refused(run_gatehouse, env, "JWT_VERIFY_KEYS_DIR", "chmod")
+    refused(run_gatehouse, env, "JWT_VERIFY_KEYS_DIR", "private key", "chmod")
     refused(run_gatehouse, dict(env, JWT_VERIFY_KEYS_DIR=str(tmp_path / "nodir")),
             "JWT_VERIFY_KEYS_DIR")
+
+
+def test_public_key_readable_by_all_is_accepted(make_server, tmp_path):
+    """Public keys are public: 0644 (or 0444) in JWT_VERIFY_KEYS_DIR serves,
+    and the JWKS lists the key."""
+    vdir = tmp_path / "v"
+    vdir.mkdir(mode=0o755)
+    os.chmod(vdir, 0o755)
+    public_pem(genpkey(tmp_path / "o.pem", "ES256"), vdir / "o.pem", mode=0o644)
+    public_pem(genpkey(tmp_path / "p.pem", "EdDSA"), vdir / "p.pem", mode=0o444)
+    srv, _ = asym_server(make_server, tmp_path, "EdDSA", env={"JWT_VERIFY_KEYS_DIR": str(vdir)})
+    assert len(jwks(srv)) == 3
+
+
+def writable_cases(tmp_path):
+    """(name, env, words) of starts that must be refused because someone
+    else could plant or replace a key."""
+    key = genpkey(tmp_path / "k.pem", "EdDSA")
+    base = {"ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": str(key)}
+    cases = []
+
+    vdir = tmp_path / "v666"
+    vdir.mkdir()
+    public_pem(genpkey(tmp_path / "a.pem", "EdDSA"), vdir / "a.pem", mode=0o666)
+    cases.append(("public key 0666", dict(base, JWT_VERIFY_KEYS_DIR=str(vdir)),
+                  ["JWT_VERIFY_KEYS_DIR", "a.pem", "written by other users"]))
+
+    vdir = tmp_path / "v777"
+    vdir.mkdir()
+    public_pem(genpkey(tmp_path / "b.pem", "EdDSA"), vdir / "b.pem", mode=0o644)
+    os.chmod(vdir, 0o777)
+    cases.append(("directory 0777", dict(base, JWT_VERIFY_KEYS_DIR=str(vdir)),
+                  ["JWT_VERIFY_KEYS_DIR", "v777", "written by other users"]))
+
+    # Sticky, as /tmp: others may still add a *.pem, so a keys directory
+    # must not be.
+    vdir = tmp_path / "v1777"
+    vdir.mkdir()
+    os.chmod(vdir, 0o1777)
+    cases.append(("directory 1777", dict(base, JWT_VERIFY_KEYS_DIR=str(vdir)),
+                  ["JWT_VERIFY_KEYS_DIR", "v1777"]))
+
+    vdir = tmp_path / "vg"
+    vdir.mkdir()
+    public_pem(genpkey(tmp_path / "c.pem", "EdDSA"), vdir / "c.pem", mode=0o664)
+    cases.append(("public key group-writable", dict(base, JWT_VERIFY_KEYS_DIR=str(vdir)),
+                  ["c.pem", "written by other users"]))
+
+    kdir = tmp_path / "kd"
+    kdir.mkdir()
+    os.chmod(kdir, 0o777)
+    private = genpkey(kdir / "k.pem", "EdDSA")
+    cases.append(("private key's directory 0777", dict(base, JWT_PRIVATE_KEY_FILE=str(private)),
+                  ["JWT_PRIVATE_KEY_FILE", "kd", "written by other users"]))
+
+    sdir = tmp_path / "sd"
+    sdir.mkdir()
+    secret = sdir / "secret"
+    secret.write_text("s" * 40)
+    os.chmod(sdir, 0o777)
+    cases.append(("SECRET_KEY_FILE's directory 0777",
+                  {"SECRET_KEY": None, "SECRET_KEY_FILE": str(secret)},
+                  ["SECRET_KEY_FILE", "sd", "written by other users"]))
+
+    secret2 = tmp_path / "secret2"
+    secret2.write_text("s" * 40)
+    os.chmod(secret2, 0o646)
+    cases.append(("SECRET_KEY_FILE 0646", {"SECRET_KEY": None, "SECRET_KEY_FILE": str(secret2)},
+                  ["SECRET_KEY_FILE", "secret2", "written by other users"]))
+    return cases
+
+
+def test_refuses_keys_others_can_write(run_gatehouse, tmp_path):
+    for name, env, words in writable_cases(tmp_path):
+        res = run_gatehouse(env=env)
+        assert res.returncode == 2, f"{name}: exit {res.returncode}; stderr:\n{res.stderr}"
+        for w in words:
+            assert w in res.stderr, (name, w, res.stderr)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_refuses_keys_of_another_user(run_gatehouse, make_server, tmp_path):
+    """A key file (public or private) or key directory owned by another
+    non-root user is refused: that user could rewrite it at any time."""
+    nobody = 65534
+    key = genpkey(tmp_path / "k.pem", "EdDSA")
+    base = {"ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": str(key)}
+    vdir = tmp_path / "v"
+    vdir.mkdir()
+    pub = public_pem(genpkey(tmp_path / "o.pem", "EdDSA"), vdir / "o.pem", mode=0o644)
+    os.chown(pub, nobody, nobody)
+    refused(run_gatehouse, dict(base, JWT_VERIFY_KEYS_DIR=str(vdir)), "o.pem",
+            "owned by another user")
+    os.chown(pub, 0, 0)
+    os.chown(vdir, nobody, nobody)
+    refused(run_gatehouse, dict(base, JWT_VERIFY_KEYS_DIR=str(vdir)), "owned by another user")
+    os.chown(vdir, 0, 0)
+    own = genpkey(tmp_path / "own.pem", "EdDSA")
+    os.chown(own, nobody, nobody)
+    refused(run_gatehouse, dict(base, JWT_PRIVATE_KEY_FILE=str(own)), "JWT_PRIVATE_KEY_FILE",
+            "owned by another user")
+    # Root's files pass, as package-installed keys are.
+    srv, _ = asym_server(make_server, tmp_path, "EdDSA", key=key,
+                         env={"JWT_VERIFY_KEYS_DIR": str(vdir)})
+    assert len(jwks(srv)) == 2
 
 
 def test_refuses_inconsistent_settings(run_gatehouse, tmp_path):

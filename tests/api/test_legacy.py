@@ -182,3 +182,38 @@ def test_bcrypt_is_upgraded_to_argon2id(make_server):
     assert srv.login("Zoë Argon", OLD_PASSWORD).status_code == 200
     assert srv.login("Zoë Argon", OLD_PASSWORD + "x").status_code == 401
     assert stored_hash_by_id(srv.db_path, uid) == new_hash
+
+
+def test_password_over_72_bytes_logs_in_with_its_first_72(legacy):
+    """passlib's bcrypt (as the old app used it) hashed the first 72 bytes of
+    a longer password; those 72 bytes are what logs in here too, and the
+    whole password, which gatehouse never cuts, does not."""
+    long_pw = "correct horse battery staple, " * 4  # 120 bytes
+    h = passlib_bcrypt.using(rounds=4).hash(long_pw)
+    assert passlib_bcrypt.verify(long_pw[:72], h)  # what the old app checked
+    insert_user(legacy.db_path, "longpass", h)
+    assert legacy.login("longpass", long_pw[:72]).status_code == 200
+    assert legacy.login("longpass", long_pw).status_code == 401
+    assert legacy.login("longpass", long_pw[:71]).status_code == 401
+
+
+# A cost past the bounds: bcrypt 31 would take days; argon2id 4 GiB of
+# memory per login.
+COSTLY_HASHES = [
+    "$2b$31$" + bcrypt_hash(OLD_PASSWORD)[7:],
+    "$argon2id$v=19$m=4194304,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
+    "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI",
+]
+
+
+@pytest.mark.parametrize("costly", COSTLY_HASHES, ids=["bcrypt-31", "argon2id-4GiB"])
+def test_stored_hash_past_the_cost_bounds_is_refused(legacy, costly):
+    """The client gets the 401 of a wrong password (nothing about the
+    account); the log says why and what to do."""
+    uid = insert_user(legacy.db_path, f"costly-{costly[:4]}", costly)
+    r = legacy.login(f"costly-{costly[:4]}", OLD_PASSWORD)
+    assert r.status_code == 401
+    assert r.json() == legacy.login("no-such-user-x", OLD_PASSWORD).json()
+    log = legacy.stderr()
+    assert f"user {uid}: the stored password hash is of " in log
+    assert "gatehouse users reset-password" in log

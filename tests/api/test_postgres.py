@@ -12,6 +12,7 @@ import glob
 import http.client
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -47,8 +48,10 @@ FAST = {"DB_CONNECT_TIMEOUT_SECONDS": "1", "DB_STATEMENT_TIMEOUT_MS": "1000"}
 # What a client may wait for a 503 with FAST: connect (1 s) or a statement
 # deadline (1 s + 1 s), plus scheduling slack on a loaded 2-core machine.
 OUTAGE_BOUND = 6.0
-# The schema versions gatehouse's migrations record (src/store/migrate.c).
-SCHEMA_VERSIONS = "1,2,3,4"
+# The schema versions gatehouse's migrations record: one per entry of the
+# table in src/store/migrate.c, each of which opens with "/* N: ".
+SCHEMA_VERSIONS = ",".join(re.findall(
+    r"^    /\* (\d+): ", (REPO / "src" / "store" / "migrate.c").read_text(), re.M))
 
 
 class Cluster:
@@ -211,7 +214,8 @@ def test_schema_is_versioned_and_leaves_fastapi_table_alone(pg, make_server):
     assert schema_versions(pg, db) == SCHEMA_VERSIONS
     tables = pg.psql("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables "
                      "WHERE schemaname = 'public'", db=db)
-    assert tables == "refresh_history,revocations,schema_migrations,sessions,user,users"
+    assert tables == ("password_schemes,refresh_history,revocations,schema_migrations,sessions,"
+                      "user,users")
     assert pg.psql('SELECT count(*) FROM "user"', db=db) == "1"
     srv.stop()
     # A restart finds the schema current and changes nothing.
@@ -317,6 +321,13 @@ def test_pool_size_setting(pg, make_server):
                 f"count(*) FILTER (WHERE query LIKE 'LISTEN %') FROM pg_stat_activity "
                 f"WHERE application_name = '{app}'", db="postgres")
     assert n == "2|1"
+    assert re.search(r"postgresql at \S+: 2 connections$", srv.stderr(), re.M), srv.stderr()
+
+
+def test_a_pool_of_one_is_logged_in_the_singular(pg, make_server):
+    url, _ = pg.fresh_db()
+    srv = make_server(database_url=url, env={"DB_POOL_SIZE": "1"})
+    assert re.search(r"postgresql at \S+: 1 connection$", srv.stderr(), re.M), srv.stderr()
 
 
 @pytest.mark.parametrize("suffix, needle", [

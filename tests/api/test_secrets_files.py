@@ -3,10 +3,11 @@ that its password shows neither in the environment nor in ps), and the mode of
 the SQLite files, which hold the password hashes."""
 import os
 import stat
+import subprocess
 
 import pytest
 
-from gh_helpers import sqlite_url
+from gh_helpers import BINARY, SECRET_KEY, base_env, sqlite_url
 
 SECRET_PW = "s3cr3t-in-the-url-9f2"
 
@@ -88,3 +89,26 @@ def test_fresh_sqlite_files_are_owner_only(make_server, tmp_path):
         assert p.exists(), p
         mode = stat.S_IMODE(p.stat().st_mode)
         assert mode == 0o600, f"{p.name}: {oct(mode)}"
+
+
+@pytest.mark.parametrize("command", [["users", "import", "users.csv"], ["migrate"],
+                                     ["users", "add", "somebody"]],
+                         ids=lambda c: " ".join(c))
+def test_database_made_by_a_command_is_owner_only(run_gatehouse, tmp_path, command):
+    """Not only serve: the first command run on a new SQLite file (an import,
+    a migration, an added user) makes it 0600 under the usual umask."""
+    db = tmp_path / "made.db"
+    (tmp_path / "users.csv").write_text(
+        "username,password_hash\nann,$2b$04$" + "a" * 53 + "\n")
+    old = os.umask(0o022)
+    try:
+        res = subprocess.run([str(BINARY), *command], cwd=tmp_path, input="pw-of-somebody-9\n",
+                             env=dict(base_env(), DATABASE_URL=sqlite_url(db),
+                                      SECRET_KEY=SECRET_KEY, BCRYPT_ROUNDS="4"),
+                             capture_output=True, text=True, timeout=60)
+    finally:
+        os.umask(old)
+    assert res.returncode == 0, res.stderr
+    for p in tmp_path.glob("made.db*"):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, f"{p.name}: {oct(p.stat().st_mode)}"
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600

@@ -175,3 +175,46 @@ def test_503_while_stopping_is_a_problem(make_server):
     slow.close()
     assert srv.proc.wait(15) == 0
     srv.stop()
+
+
+def hashing_jobs_running(srv):
+    text = srv.get("/metrics").text
+    m = re.search(r'^gatehouse_queue_running\{queue="hash[^"]*"\} (\d+)', text, re.M)
+    assert m, text[:2000]
+    return int(m.group(1))
+
+
+def test_sigterm_abandons_a_hash_in_progress(make_server, tmp_path):
+    """A registration hashing at bcrypt cost 16, the highest BCRYPT_ROUNDS
+    takes (seconds of work), holds a worker; SIGTERM ends the process after
+    SHUTDOWN_GRACE_SECONDS instead of joining the hash, and every write
+    acknowledged before stays."""
+    db = tmp_path / "slow.db"
+    fast = make_server(db_path=db)
+    kept = fast.new_user("kept")
+    fast.stop()
+
+    srv = make_server(db_path=db, env={"BCRYPT_ROUNDS": "16", "SHUTDOWN_GRACE_SECONDS": "1",
+                                       "WORKERS": "1"})
+    answers = []
+
+    def register():
+        try:
+            answers.append(srv.register("never-done-1").status_code)
+        except Exception as exc:  # the connection is dropped when the process ends
+            answers.append(type(exc).__name__)
+
+    th = threading.Thread(target=register, daemon=True)
+    th.start()
+    deadline = time.monotonic() + 10
+    while hashing_jobs_running(srv) == 0:
+        assert time.monotonic() < deadline, "the registration never reached a hashing worker"
+        time.sleep(0.02)
+    srv.stop()  # waits up to STOP_TIMEOUT (20 s): before, it never exited
+    th.join(10)
+    assert answers and answers[0] != 201, answers
+    assert "abandoning" in srv.stderr(), srv.stderr()[-2000:]
+
+    again = make_server(db_path=db)
+    assert again.login(kept["username"]).status_code == 200
+    assert again.login("never-done-1").status_code == 401

@@ -5,13 +5,14 @@ These tests open the SQLite file read-only; those on the default server skip
 when GATEHOUSE_TEST_DATABASE_URL points it at another database.
 """
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
 from passlib.hash import argon2 as passlib_argon2
 from passlib.hash import bcrypt as passlib_bcrypt
 
-from gh_helpers import PASSWORD, assert_422, decode_token, unique_username
+from gh_helpers import PASSWORD, assert_422, decode_token, insert_user, unique_username
 
 ARGON2_RE = re.compile(r"^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$")
 BCRYPT_RE = re.compile(r"^\$2b\$\d\d\$[./A-Za-z0-9]{53}$")
@@ -113,6 +114,50 @@ def test_switching_hash_scheme_keeps_old_users(make_server, tmp_path):
     assert third.login(argon_user["username"]).status_code == 200
     assert third.login(bcrypt_user["username"]).status_code == 200
     assert third.login(argon_user["username"], PASSWORD + "x").status_code == 401
+
+
+def schemes_logged(srv):
+    line = [x for x in srv.stderr().splitlines() if "password schemes stored" in x]
+    assert len(line) == 1, srv.stderr()
+    return line[0].split("password schemes stored: ", 1)[1].strip()
+
+
+def test_stored_schemes_without_a_scan(make_server, tmp_path):
+    """The dummy check of unknown names covers every scheme stored, read at
+    start from the record migration 5 keeps (triggers on users), not from a
+    scan of users: a hash written by hand counts, and so do the rows that
+    were there before the migration."""
+    db = tmp_path / "schemes.db"
+    first = make_server(db_path=db)
+    assert schemes_logged(first) == "none"
+    first.new_user("bc")
+    first.stop()
+    # Written by hand, as another tool could; start-up never verifies it.
+    argon = "$argon2id$v=19$m=1024,t=1,p=1$c29tZXNhbHRzYWx0$" + "A" * 43
+    insert_user(db, unique_username("ar"), argon)
+
+    second = make_server(db_path=db)
+    assert schemes_logged(second) == "bcrypt, argon2id"
+    second.stop()
+
+    # A database from before migration 5, with both schemes among its rows.
+    conn = sqlite3.connect(str(db))
+    with conn:
+        conn.executescript("DROP TRIGGER users_scheme_insert; DROP TRIGGER users_scheme_update;"
+                           "DROP TABLE password_schemes;"
+                           "DELETE FROM schema_migrations WHERE version >= 5;")
+    conn.close()
+    third = make_server(db_path=db)
+    assert "migrated to version 5" in third.stderr()
+    assert schemes_logged(third) == "bcrypt, argon2id"
+    third.stop()
+
+    # Only argon2id stored: the scan-free record says so exactly.
+    only = tmp_path / "only.db"
+    fourth = make_server(db_path=only, env={"PASSWORD_HASH": "argon2id"})
+    fourth.new_user("ar")
+    fourth.stop()
+    assert schemes_logged(make_server(db_path=only)) == "argon2id"
 
 
 # ------------------------------------------------------------------- rows

@@ -131,3 +131,24 @@ def test_the_man_page_lists_every_setting_of_help(dest):
         r = subprocess.run(["man", "-l", "-Tutf8", str(dest / "usr/local/share/man/man1/gatehouse.1")],
                            capture_output=True, text=True, env={**os.environ, "MANWIDTH": "100"})
         assert r.returncode == 0 and "DATABASE_URL" in r.stdout, r.stderr
+
+
+def test_the_man_page_shows_each_usage_line_on_its_own(dest):
+    # help2man takes the "or:" lines of --help into the SYNOPSIS, one a line;
+    # indented ones went into the DESCRIPTION and were filled into one line.
+    page = dest / "usr/local/share/man/man1/gatehouse.1"
+    roff = page.read_text()
+    synopsis = roff.split(".SH SYNOPSIS\n", 1)[1].split(".SH ", 1)[0]
+    assert synopsis.count(".B gatehouse\n") == 3, synopsis
+    description = roff.split(".SH DESCRIPTION\n", 1)[1]
+    assert description.startswith("gatehouse registers users"), description[:200]
+    if not shutil.which("man"):
+        pytest.skip("man is not installed: the page was checked as roff only")
+    r = subprocess.run(["man", "-l", "-Tutf8", str(page)], capture_output=True, text=True,
+                       env={**os.environ, "MANWIDTH": "100"})
+    text = re.sub(r".\x08", "", r.stdout)  # overstrike: bold and underline
+    usage = re.search(r"^SYNOPSIS\n(.*?)\n\n", text, re.M | re.S).group(1).splitlines()
+    assert [line.split()[0] for line in usage] == ["gatehouse"] * 3, usage
+    assert usage[1].rstrip().endswith("--help") and usage[2].strip() == "gatehouse --version"
+    paragraph = re.search(r"^DESCRIPTION\n(.*?)\n\n", text, re.M | re.S).group(1)
+    assert paragraph.split() == "gatehouse registers users, logs them in and issues JWT access tokens.".split()

@@ -9,11 +9,22 @@
  * A failed check prints one line (file:line, test, expression, values) and
  * the test goes on: one run shows every failure. REQUIRE returns from the
  * test instead, for the checks the rest of the test cannot do without (a
- * pointer that must not be NULL). */
+ * pointer that must not be NULL).
+ *
+ * A test that cannot run here (it needs a PostgreSQL server and none is
+ * configured) calls SKIP with the reason: the runner prints the reason and
+ * counts the test as skipped, never as passed. */
 
 #include <stddef.h>
 
 #include "test_list.h"
+
+/* The root of the source tree, which the Makefile compiles in (UNITFL):
+ * a test opens its data files under it, so that the runner works from any
+ * directory. */
+#ifndef TEST_SOURCE_DIR
+#error "build the unit tests with -DTEST_SOURCE_DIR (the Makefile's UNITFL)"
+#endif
 
 #define TEST(name) void test_##name(void)
 
@@ -32,6 +43,10 @@ int test_check_int(long long a, long long b, const char *file, int line, const c
 int test_check_str(const char *a, const char *b, const char *file, int line, const char *ea,
                    const char *eb);
 
+/* Marks the running test skipped, with a one-line reason; a failed check
+ * of the same test still makes it fail. */
+void test_skip(const char *file, int line, const char *why);
+
 #define CHECK(cond) ((void)test_check((cond) ? 1 : 0, __FILE__, __LINE__, #cond))
 
 #define CHECK_EQ_INT(a, b)                                                                         \
@@ -43,6 +58,12 @@ int test_check_str(const char *a, const char *b, const char *file, int line, con
     do {                                                                                           \
         if (!test_check((cond) ? 1 : 0, __FILE__, __LINE__, #cond))                                \
             return;                                                                                \
+    } while (0)
+
+#define SKIP(why)                                                                                  \
+    do {                                                                                           \
+        test_skip(__FILE__, __LINE__, (why));                                                      \
+        return;                                                                                    \
     } while (0)
 
 #endif

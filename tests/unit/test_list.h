@@ -67,6 +67,7 @@
     X(jwt_issuer)                                                                                  \
     X(jwt_audience)                                                                                \
     X(jwt_bad_sub)                                                                                 \
+    X(jwt_sub_takes_every_64_bit_id)                                                               \
     X(jwt_embedded_nul)                                                                            \
     X(jwt_bad_username_sid)                                                                        \
     X(jwt_segment_count)                                                                           \
@@ -76,11 +77,11 @@
     X(jwt_standard_alphabet_segment)                                                               \
     X(jwt_duplicate_keys)                                                                          \
     X(jwt_payload_not_object)                                                                      \
-    X(jwt_status_str)                                                                              \
     X(jwk_signatures_cross_checked_with_openssl)                                                   \
     X(jwk_kid_rfc8037_vector)                                                                      \
     X(jwk_kid_rfc7638_vector)                                                                      \
     X(jwk_refusals)                                                                                \
+    X(jwk_refuses_halves_that_do_not_match)                                                        \
     X(jwt_asymmetric_rules)                                                                        \
     X(keyset_reload)                                                                               \
     X(keyset_hs256_jwks_empty)                                                                     \
@@ -90,6 +91,7 @@
     X(password_bcrypt_byte_limit)                                                                  \
     X(password_argon2_byte_limit)                                                                  \
     X(password_contains_nul)                                                                       \
+    X(password_hash_cost_bounds)                                                                   \
     X(password_equals_username)                                                                    \
     X(password_too_common)                                                                         \
     X(password_invalid_utf8)                                                                       \
@@ -150,6 +152,8 @@
     X(config_host_resolved)                                                                        \
     X(config_host_unresolvable)                                                                    \
     X(config_groups)                                                                               \
+    X(config_booleans)                                                                             \
+    X(config_trusted_proxies_parsed)                                                               \
     X(hostaddr_pick_prefers_ipv4)                                                                  \
     X(hostaddr_resolve_numeric)                                                                    \
     X(hostaddr_resolve_names)                                                                      \
@@ -212,6 +216,7 @@
     X(store_pg_watch)                                                                              \
     X(store_sqlite_watch_sees_other_writers)                                                       \
     X(store_claim_released_on_close)                                                               \
+    X(store_stats_per_store)                                                                       \
     X(pct_plain_and_escapes)                                                                       \
     X(pct_plus)                                                                                    \
     X(pct_bad_escapes)                                                                             \
@@ -220,6 +225,9 @@
     X(pct_capacity)                                                                                \
     X(numfmt_i64_matches_printf)                                                                   \
     X(numfmt_hex_matches_printf)                                                                   \
+    X(numfmt_plural_after_a_count)                                                                 \
+    X(dlib_loads_every_function_once)                                                              \
+    X(dlib_reports_what_is_missing)                                                                \
     X(pct_every_byte)                                                                              \
     X(utf8_counts_code_points)                                                                     \
     X(utf8_single_bytes)                                                                           \
@@ -284,6 +292,10 @@
     X(outcome_names)                                                                               \
     X(outcome_error_add)                                                                           \
     X(import_reports_each_duplicate_against_the_earliest_row)                                      \
+    X(import_reports_rows_in_order_and_skips_invalid)                                              \
+    X(import_refuses_costly_hashes)                                                                \
+    X(import_writes_kept_ids_in_batches)                                                           \
+    X(import_writes_new_ids_in_batches)                                                            \
     X(users_register)                                                                              \
     X(users_register_rules)                                                                        \
     X(users_check_credentials)                                                                     \

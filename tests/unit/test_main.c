@@ -1,6 +1,8 @@
 /* Runs every test of test_list.h, or those whose name contains argv[1].
- * Prints one line per failed check and ends with "N passed, N failed" (tests,
- * not checks); exits 1 when any test failed or no test matched. */
+ * Prints one line per failed check and per skipped test, and ends with
+ * "N passed, N failed, N skipped" (tests, not checks); exits 1 when any test
+ * failed or no test matched. A skipped test is one that could not run here
+ * (test.h, SKIP): it neither passes nor fails. */
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,11 +20,19 @@ static const struct test_entry tests[] = {TEST_LIST(TEST_ENTRY)};
 
 static const char *current;  /* the name of the running test */
 static int current_failures; /* failed checks of the running test */
+static int current_skipped;  /* the running test called test_skip */
 
 static void report(const char *file, int line, const char *what)
 {
     current_failures++;
     printf("%s:%d: %s: %s\n", file, line, current, what);
+    fflush(stdout);
+}
+
+void test_skip(const char *file, int line, const char *why)
+{
+    current_skipped = 1;
+    printf("%s:%d: %s: SKIP: %s\n", file, line, current, why);
     fflush(stdout);
 }
 
@@ -65,7 +75,7 @@ int test_check_str(const char *a, const char *b, const char *file, int line, con
 int main(int argc, char **argv)
 {
     const char *filter = argc > 1 ? argv[1] : NULL;
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, skipped = 0;
 
     if (sodium_init() < 0) {
         printf("sodium_init failed\n");
@@ -76,14 +86,17 @@ int main(int argc, char **argv)
             continue;
         current = tests[i].name;
         current_failures = 0;
+        current_skipped = 0;
         tests[i].fn();
-        if (current_failures == 0)
-            passed++;
-        else
+        if (current_failures > 0)
             failed++;
+        else if (current_skipped)
+            skipped++;
+        else
+            passed++;
     }
-    if (passed + failed == 0)
+    if (passed + failed + skipped == 0)
         printf("no test matches \"%s\"\n", filter != NULL ? filter : "");
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed > 0 || passed + failed == 0 ? 1 : 0;
+    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    return failed > 0 || passed + failed + skipped == 0 ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 /* cli/config: defaults, environment, flags (a flag wins), validation. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,45 +9,33 @@
 #include "cli/config.h"
 #include "test.h"
 
-/* Every variable config_load reads (the table in src/cli/config.c). */
-static const char *const config_vars[] = {
-    "DATABASE_URL",
-    "SECRET_KEY",
-    "SECRET_KEY_FILE",
-    "ALGORITHM",
-    "JWT_PRIVATE_KEY_FILE",
-    "JWT_VERIFY_KEYS_DIR",
-    "ACCESS_TOKEN_EXPIRE_MINUTES",
-    "REFRESH_TOKEN_EXPIRE_DAYS",
-    "JWT_ISSUER",
-    "JWT_AUDIENCE",
-    "JWT_LEEWAY_SECONDS",
-    "HOST",
-    "PORT",
-    "BCRYPT_ROUNDS",
-    "PASSWORD_HASH",
-    "PASSWORD_MIN_LENGTH",
-    "WORKERS",
-    "DB_WORKERS",
-    "QUEUE_SIZE",
-    "HTTP_THREADS",
-    "MAX_CONNECTIONS",
-    "ACCESS_LOG",
-    "DB_POOL_SIZE",
-    "DB_CONNECT_TIMEOUT_SECONDS",
-    "DB_STATEMENT_TIMEOUT_MS",
-    "METRICS",
-    "METRICS_ADDRESS",
-    "LOG_FORMAT",
-    "LOG_LEVEL",
-};
-
 #define KEY32 "0123456789abcdef0123456789abcdef"
 
+/* Unsets every variable of the settings table, read from its own listing
+ * (config_print_settings: "  NAME  --flag  default" then the help line), so
+ * that a new setting is cleared too without a copy of the table here. */
 static void clear_env(void)
 {
-    for (size_t i = 0; i < sizeof config_vars / sizeof config_vars[0]; i++)
-        unsetenv(config_vars[i]);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    if (f == NULL)
+        abort();
+    config_print_settings(f, CONFIG_ALL);
+    fclose(f);
+    for (char *line = text; line != NULL && *line != '\0';) {
+        char *next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        if (line[0] == ' ' && line[1] == ' ' && line[2] >= 'A' && line[2] <= 'Z') {
+            char *name = line + 2;
+            name[strcspn(name, " ")] = '\0';
+            unsetenv(name);
+        }
+        line = next;
+    }
+    free(text);
 }
 
 /* config_load with argv = {"gatehouse", args...}, first = 1. */
@@ -625,4 +614,45 @@ TEST(config_groups)
     CHECK_EQ_INT(config_parse(&cfg, CONFIG_ALL, 1, argv, 1, &help, err, sizeof err), -1);
     config_free(&cfg);
     clear_env();
+}
+
+/* Every boolean takes 1/0, true/false, yes/no and on/off in any case, and
+ * the error lists them. */
+TEST(config_booleans)
+{
+    static const char *const yes[] = {"1", "true", "TRUE", "Yes", "on", "ON"};
+    static const char *const no[] = {"0", "false", "False", "NO", "off", "Off"};
+    struct config cfg;
+    char err[256];
+
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        CHECK_EQ_INT(load_env("ACCESS_LOG", yes[i], &cfg, err, sizeof err), 0);
+        CHECK(cfg.access_log);
+        config_free(&cfg);
+        CHECK_EQ_INT(load_env("COOKIE_SECURE", no[i], &cfg, err, sizeof err), 0);
+        CHECK(!cfg.cookie_secure);
+        config_free(&cfg);
+    }
+    CHECK_EQ_INT(load_env("SESSION_COOKIES", "y", &cfg, err, sizeof err), -1);
+    CHECK(strstr(err, "SESSION_COOKIES") != NULL);
+    CHECK(strstr(err, "1/0, true/false, yes/no or on/off") != NULL);
+    config_free(&cfg);
+    CHECK_EQ_INT(load_env("METRICS", "enabled", &cfg, err, sizeof err), -1);
+    config_free(&cfg);
+}
+
+/* TRUSTED_PROXIES is parsed once, by validation, and kept for the server. */
+TEST(config_trusted_proxies_parsed)
+{
+    struct config cfg;
+    char err[256];
+
+    CHECK_EQ_INT(load_env("TRUSTED_PROXIES", "10.0.0.0/8, ::1", &cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.ntrusted, 2);
+    CHECK(cfg.trusted != NULL);
+    config_free(&cfg);
+    CHECK(cfg.trusted == NULL && cfg.ntrusted == 0);
+    CHECK_EQ_INT(load_env("TRUSTED_PROXIES", "10.0.0.0/33", &cfg, err, sizeof err), -1);
+    CHECK(strstr(err, "TRUSTED_PROXIES") != NULL);
+    config_free(&cfg);
 }

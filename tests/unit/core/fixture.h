@@ -6,6 +6,7 @@
 
 #include "core/sessions.h"
 #include "core/users.h"
+#include "store/store.h"
 
 struct core_fixture {
     char dir[64];

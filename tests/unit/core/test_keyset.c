@@ -250,6 +250,97 @@ TEST(jwk_refusals)
     EVP_PKEY_free(p384);
 }
 
+/* A private key of type ("RSA", "EC") whose private parameters are a's and
+ * whose public ones (names, e.g. "n") are b's, as a PEM text in out. */
+static long mixed_key_pem(const char *type, EVP_PKEY *a, EVP_PKEY *b, const char *const *priv,
+                          const char *const *pub, BIO *out, char **pem)
+{
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    BIGNUM *bn[12] = {0};
+    int nbn = 0;
+    char group[64] = "";
+    long len = -1;
+
+    if (EVP_PKEY_get_utf8_string_param(a, "group", group, sizeof group, NULL) == 1)
+        OSSL_PARAM_BLD_push_utf8_string(bld, "group", group, 0);
+    for (int half = 0; half < 2; half++) {
+        for (const char *const *name = half == 0 ? priv : pub; *name != NULL; name++) {
+            if (strcmp(*name, "pub") == 0) { /* an EC point: an octet string */
+                unsigned char pt[65];
+                size_t n = 0;
+                EVP_PKEY_get_octet_string_param(b, "pub", pt, sizeof pt, &n);
+                OSSL_PARAM_BLD_push_octet_string(bld, "pub", pt, n);
+                continue;
+            }
+            EVP_PKEY_get_bn_param(half == 0 ? a : b, *name, &bn[nbn]);
+            OSSL_PARAM_BLD_push_BN(bld, *name, bn[nbn++]);
+        }
+    }
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+    EVP_PKEY *mixed = NULL;
+    if (ctx != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
+        EVP_PKEY_fromdata(ctx, &mixed, EVP_PKEY_KEYPAIR, params) == 1 &&
+        PEM_write_bio_PrivateKey(out, mixed, NULL, NULL, 0, NULL, NULL) == 1)
+        len = BIO_get_mem_data(out, pem);
+    EVP_PKEY_free(mixed);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    for (int i = 0; i < nbn; i++)
+        BN_free(bn[i]);
+    return len;
+}
+
+/* A private key file whose public half is another key's (a damaged file)
+ * is refused: it would sign tokens nobody can verify. */
+TEST(jwk_refuses_halves_that_do_not_match)
+{
+    static const char *const rsa_priv[] = {"e",
+                                           "d",
+                                           "rsa-factor1",
+                                           "rsa-factor2",
+                                           "rsa-exponent1",
+                                           "rsa-exponent2",
+                                           "rsa-coefficient1",
+                                           NULL};
+    static const char *const rsa_pub[] = {"n", NULL};
+    static const char *const ec_priv[] = {"priv", NULL};
+    static const char *const ec_pub[] = {"pub", NULL};
+    EVP_PKEY *r1 = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    EVP_PKEY *r2 = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    EVP_PKEY *e1 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    EVP_PKEY *e2 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    BIO *b = BIO_new(BIO_s_mem());
+    char err[256], *pem;
+    long len;
+
+    REQUIRE(r1 != NULL && r2 != NULL && e1 != NULL && e2 != NULL && b != NULL);
+    /* The same construction with both halves of one key is accepted. */
+    REQUIRE((len = mixed_key_pem("RSA", r1, r1, rsa_priv, rsa_pub, b, &pem)) > 0);
+    jwk *k = jwk_from_pem(pem, (size_t)len, true, err, sizeof err);
+    CHECK(k != NULL);
+    jwk_free(k);
+    (void)BIO_reset(b);
+    REQUIRE((len = mixed_key_pem("RSA", r1, r2, rsa_priv, rsa_pub, b, &pem)) > 0);
+    CHECK(jwk_from_pem(pem, (size_t)len, true, err, sizeof err) == NULL);
+    CHECK(strstr(err, "does not match its public half") != NULL);
+    (void)BIO_reset(b);
+    REQUIRE((len = mixed_key_pem("EC", e1, e1, ec_priv, ec_pub, b, &pem)) > 0);
+    k = jwk_from_pem(pem, (size_t)len, true, err, sizeof err);
+    CHECK(k != NULL);
+    jwk_free(k);
+    (void)BIO_reset(b);
+    REQUIRE((len = mixed_key_pem("EC", e1, e2, ec_priv, ec_pub, b, &pem)) > 0);
+    CHECK(jwk_from_pem(pem, (size_t)len, true, err, sizeof err) == NULL);
+    CHECK(strstr(err, "does not match its public half") != NULL);
+    BIO_free(b);
+    EVP_PKEY_free(r1);
+    EVP_PKEY_free(r2);
+    EVP_PKEY_free(e1);
+    EVP_PKEY_free(e2);
+}
+
 static jwk *new_key(enum jwk_alg alg)
 {
     char err[256];

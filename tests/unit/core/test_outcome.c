@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/outcome.h"
+#include "core/outcome_store.h"
 #include "test.h"
 
 TEST(outcome_from_store)

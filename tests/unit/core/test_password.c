@@ -205,7 +205,7 @@ TEST(password_pwlist_every_entry)
 {
     /* Every line of the shipped file is found, lower- and upper-cased: the
      * binary search relies on the file's bytewise order. */
-    FILE *f = fopen("data/common-passwords.txt", "r");
+    FILE *f = fopen(TEST_SOURCE_DIR "/data/common-passwords.txt", "r");
     char line[512];
     size_t lines = 0, missing = 0, missing_upper = 0;
 
@@ -491,4 +491,40 @@ TEST(password_raw_hash_still_verifies)
     /* Typed composed, it is another password to the old hash. */
     CHECK(password_match(CAFE_NFC, strlen(CAFE_NFC), hash) == PASSWORD_NO_MATCH);
     CHECK(password_match(CAFE_NFD "x", strlen(CAFE_NFD) + 1, hash) == PASSWORD_NO_MATCH);
+}
+
+/* The costs a stored hash may have: up to the bounds it is read (and
+ * verified), past them it is refused with the reason, and never matches
+ * (so that a login never spends hours on it). */
+TEST(password_hash_cost_bounds)
+{
+    static const char salt_hash[] = "abcdefghijklmnopqrstuu5Yq3DG1ng7o2Wb0zP7Pl0vK3k7Xv0W6";
+    static const char argon_tail[] =
+        "$c29tZXNhbHRzb21lc2FsdA$MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI";
+    char h[PASSWORD_HASH_MAX], why[160];
+
+    snprintf(h, sizeof h, "$2b$16$%s", salt_hash);
+    CHECK_EQ_INT(password_hash_form(h, why, sizeof why), PASSWORD_HASH_OK);
+    snprintf(h, sizeof h, "$2b$17$%s", salt_hash);
+    CHECK_EQ_INT(password_hash_form(h, why, sizeof why), PASSWORD_HASH_TOO_COSTLY);
+    CHECK_EQ_STR(why, "of bcrypt cost 17, over the 16 gatehouse verifies");
+    snprintf(h, sizeof h, "$2y$31$%s", salt_hash);
+    CHECK_EQ_INT(password_hash_form(h, NULL, 0), PASSWORD_HASH_TOO_COSTLY);
+    /* Refused at once, without the 2^31 rounds. */
+    CHECK(!password_verify("anything", 8, h));
+    snprintf(h, sizeof h, "$2b$32$%s", salt_hash);
+    CHECK_EQ_INT(password_hash_form(h, why, sizeof why), PASSWORD_HASH_UNKNOWN);
+
+    snprintf(h, sizeof h, "$argon2id$v=19$m=1048576,t=10,p=16%s", argon_tail);
+    CHECK_EQ_INT(password_hash_form(h, why, sizeof why), PASSWORD_HASH_OK);
+    snprintf(h, sizeof h, "$argon2id$v=19$m=1048577,t=2,p=1%s", argon_tail);
+    CHECK_EQ_INT(password_hash_form(h, why, sizeof why), PASSWORD_HASH_TOO_COSTLY);
+    CHECK_EQ_STR(why, "of argon2id memory (KiB) 1048577, over the 1048576 gatehouse verifies");
+    CHECK(!password_verify("anything", 8, h));
+    snprintf(h, sizeof h, "$argon2id$v=19$m=65536,t=11,p=1%s", argon_tail);
+    CHECK_EQ_INT(password_hash_form(h, why, sizeof why), PASSWORD_HASH_TOO_COSTLY);
+    CHECK_EQ_STR(why, "of argon2id passes 11, over the 10 gatehouse verifies");
+    snprintf(h, sizeof h, "$argon2id$v=19$m=65536,t=2,p=17%s", argon_tail);
+    CHECK_EQ_INT(password_hash_form(h, why, sizeof why), PASSWORD_HASH_TOO_COSTLY);
+    CHECK_EQ_STR(why, "of argon2id lanes 17, over the 16 gatehouse verifies");
 }

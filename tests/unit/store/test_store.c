@@ -1,8 +1,8 @@
 /* store: the same cases on SQLite (a temporary file) and on PostgreSQL (a
  * schema of its own on the cluster GATEHOUSE_TEST_DATABASE_URL names, which
- * scripts/with-pg.sh starts). Without that URL the PostgreSQL cases pass
- * with a note, unless GATEHOUSE_TEST_REQUIRE_PG=1 (make test) makes them
- * fail. Each case checks the database behind the store's back, with a
+ * scripts/with-pg.sh starts). Without that URL the PostgreSQL cases are
+ * skipped (the runner counts them so), unless GATEHOUSE_TEST_REQUIRE_PG=1
+ * (make test) makes them fail. Each case checks the database behind the store's back, with a
  * connection of its own. */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -28,7 +28,8 @@ struct tdb {
     char url[1024];
 };
 
-/* 0: ready; 1: PostgreSQL is not configured and not required (skip). */
+/* 0: ready; 1: PostgreSQL is not configured (the test is skipped, or
+ * failed when GATEHOUSE_TEST_REQUIRE_PG=1); -1: an error, reported. */
 static int tdb_make(struct tdb *t, enum backend b, int line)
 {
     static unsigned counter;
@@ -48,7 +49,11 @@ static int tdb_make(struct tdb *t, enum backend b, int line)
     char err[256];
     if (base == NULL || base[0] == '\0') {
         if (require != NULL && strcmp(require, "1") == 0)
-            test_check(0, __FILE__, line, "GATEHOUSE_TEST_DATABASE_URL is set (PostgreSQL)");
+            test_check(0, __FILE__, line,
+                       "GATEHOUSE_TEST_DATABASE_URL is set (PostgreSQL, required by "
+                       "GATEHOUSE_TEST_REQUIRE_PG=1)");
+        else
+            test_skip(__FILE__, line, "no PostgreSQL: GATEHOUSE_TEST_DATABASE_URL is not set");
         return 1;
     }
     if (pq_load(err, sizeof err) != 0) {
@@ -784,8 +789,8 @@ STORE_CASE(reopen, 1)
         CHECK(v.id > u.id);
         store_close(again);
     }
-    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 4);
-    CHECK_EQ_INT(tdb_int(t, "SELECT MAX(version) FROM schema_migrations"), 4);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), STORE_SCHEMA_VERSION);
+    CHECK_EQ_INT(tdb_int(t, "SELECT MAX(version) FROM schema_migrations"), STORE_SCHEMA_VERSION);
     if (t->b == SQLITE)
         CHECK_EQ_INT(tdb_int(t, "PRAGMA journal_mode = WAL") >= 0, 1);
 }
@@ -800,7 +805,7 @@ STORE_CASE(newer_schema, 1)
     CHECK_EQ_INT(store_open(t->url, NULL, &again, err, sizeof err), STORE_ERROR);
     CHECK(again == NULL);
     CHECK(strstr(err, "99") != NULL);
-    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), 5);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM schema_migrations"), STORE_SCHEMA_VERSION + 1);
     /* The store already open keeps working. */
     CHECK_EQ_INT(store_ping(s), STORE_OK);
 }
@@ -1165,4 +1170,42 @@ TEST(store_claim_released_on_close)
     store_close(a);
     store_close(b);
     tdb_remove(&t);
+}
+
+/* Each store counts its own connections and failed calls (GET /metrics
+ * shows the server's): another store in the same process changes nothing. */
+TEST(store_stats_per_store)
+{
+    struct tdb ta, tb;
+    struct store_stats sa, sb;
+    struct store_user u;
+    store_tx tx;
+
+    REQUIRE(tdb_make(&ta, SQLITE, __LINE__) == 0);
+    REQUIRE(tdb_make(&tb, SQLITE, __LINE__) == 0);
+    store *a = open_store(&ta, 1, __LINE__);
+    store *b = open_store(&tb, 1, __LINE__);
+    if (a != NULL && b != NULL) {
+        REQUIRE(store_begin(a, &tx) == STORE_OK);
+        store_stats(a, &sa);
+        store_stats(b, &sb);
+        CHECK_EQ_INT(sa.in_use, 1);
+        CHECK_EQ_INT(sb.in_use, 0);
+        store_rollback(&tx);
+        store_stats(a, &sa);
+        CHECK_EQ_INT(sa.in_use, 0);
+        /* A call that fails on b (its table is gone) counts on b only. */
+        CHECK_EQ_INT(tdb_exec(&tb, "ALTER TABLE users RENAME TO users_gone"), 0);
+        CHECK_EQ_INT(store_user_by_key(b, NULL, "kim", &u), STORE_ERROR);
+        store_stats(a, &sa);
+        store_stats(b, &sb);
+        CHECK_EQ_INT(sb.failed, 1);
+        CHECK_EQ_INT(sb.unavailable, 0);
+        CHECK_EQ_INT(sa.failed, 0);
+        CHECK_EQ_INT(sa.unavailable, 0);
+    }
+    store_close(a);
+    store_close(b);
+    tdb_remove(&ta);
+    tdb_remove(&tb);
 }

@@ -40,3 +40,12 @@ TEST(numfmt_hex_matches_printf)
         }
     }
 }
+
+TEST(numfmt_plural_after_a_count)
+{
+    CHECK_EQ_STR(numfmt_plural(1, "problem", "problems"), "problem");
+    CHECK_EQ_STR(numfmt_plural(0, "problem", "problems"), "problems");
+    CHECK_EQ_STR(numfmt_plural(2, "problem", "problems"), "problems");
+    CHECK_EQ_STR(numfmt_plural(-1, "problem", "problems"), "problems");
+    CHECK_EQ_STR(numfmt_plural(11, "user", "users"), "users");
+}

@@ -1,0 +1,44 @@
+#ifndef GH_CORE_SESSIONS_TX_H
+#define GH_CORE_SESSIONS_TX_H
+
+#include "core/sessions.h"
+#include "store/store.h"
+
+/* The parts of core/sessions.h that take a store transaction, for core's
+ * own files: revoking sessions together with another write (a password
+ * change, a deletion). The layers above call sessions_logout,
+ * users_change_password and users_delete instead. */
+
+/* The ids of sessions revoked inside a transaction, to be put in the
+ * revocation set once it has committed (sessions_batch_apply). */
+struct sessions_batch {
+    size_t count, cap;
+    char (*sid)[STORE_ID_MAX + 1];
+    int64_t until;
+};
+
+/* Inside tx: revokes the sessions of user_id chosen by scope (sid: the
+ * caller's session) and records each revocation (store_revocation_add,
+ * which other instances hear of at commit). Their ids go into *batch. */
+enum outcome sessions_revoke_tx(const struct sessions_deps *d, store_tx *tx, int64_t user_id,
+                                const char *sid, enum sessions_scope scope,
+                                struct sessions_batch *batch);
+
+/* In one transaction: revokes the sessions of user_id chosen by scope (sid:
+ * the caller's session, for SESSIONS_LOCAL and SESSIONS_OTHERS), runs
+ * also(tx, arg) when not NULL (the write that goes with them: a new password
+ * hash, the deletion of the user), and commits; then puts the revoked
+ * sessions in the set. With also, the user's credentials count as changed
+ * (store_user_credentials_changed) before anything else, so that no login
+ * racing the change keeps a session. A user that is gone (STORE_NOT_FOUND)
+ * is OUTCOME_TOKEN_INVALID and leaves everything as it was. */
+enum outcome sessions_revoke_with(const struct sessions_deps *d, int64_t user_id, const char *sid,
+                                  enum sessions_scope scope,
+                                  enum store_status (*also)(store_tx *tx, void *arg), void *arg);
+
+/* After the commit of the transaction that filled b: every id in it joins
+ * the revocation set, so this instance refuses the tokens at once. */
+void sessions_batch_apply(const struct sessions_deps *d, const struct sessions_batch *b);
+void sessions_batch_free(struct sessions_batch *b);
+
+#endif
