@@ -73,6 +73,7 @@ struct api_request {
     const char *cookie_token;  /* the access_token cookie (routes that take it), or NULL */
     /* Read for requests that may change state (not GET or HEAD) only: */
     const char *origin;         /* the Origin header, or NULL */
+    const char *host;           /* the Host header, or NULL */
     const char *refresh_cookie; /* the refresh_token cookie, or NULL */
     const char *content_type;   /* the Content-Type header (body routes only), or NULL */
     const char *if_none_match;  /* the If-None-Match header, or NULL */
@@ -151,9 +152,16 @@ void api_client(const struct api_request *req, struct netaddr *out);
 bool api_changes_state(const struct api_request *req);
 
 /* True when req may change state on the strength of a cookie alone: its
- * Origin header is one of ALLOWED_ORIGINS, exactly. A browser sends cookies
- * with a cross-site form's POST too; the Origin it also sends is what tells
- * such a request from the application's own (a missing one is refused). */
+ * Origin header is one of ALLOWED_ORIGINS, exactly, or the service's own
+ * origin (api_own_origin). A browser sends cookies with a cross-site form's
+ * POST too; the Origin it also sends is what tells such a request from the
+ * application's own (a missing one is refused). */
 bool api_origin_allowed(const struct api_request *req);
+
+/* True when origin (len bytes) is the service's own, as the browser showing
+ * its pages (/docs) names it: "https://" and the request's Host, or
+ * "http://" with COOKIE_SECURE=0 (plain-HTTP development). The one place
+ * that decides it, for a configured public URL to take over. */
+bool api_own_origin(const struct api_request *req, const char *origin, size_t len);
 
 #endif

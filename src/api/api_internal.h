@@ -32,6 +32,16 @@ void api_docs(const struct api_request *req, struct reply *r);
 const char *api_find_token(const char *authorization, const char *cookie, enum api_auth auth,
                            size_t *len, bool *from_cookie);
 
+/* The password login behind both doors, POST /login (grant NULL) and the
+ * password grant of POST /token (grant "password"): the Origin check of a
+ * sign-in that sets cookies (OUTCOME_CROSS_SITE), the throttled credential
+ * check (users_login), the new session's tokens into *t (free them with
+ * api_tokens_reply or sessions_tokens_free on OUTCOME_OK only), and the
+ * audit. The caller answers in its own format. */
+enum outcome api_password_login(const struct api_request *req, const char *grant, const char *u,
+                                size_t ulen, const char *p, size_t plen, struct session_tokens *t,
+                                struct outcome_detail *d);
+
 /* Parses the body as a JSON object (400 into r on failure). */
 json_t *api_parse_object(const struct api_request *req, struct reply *r);
 

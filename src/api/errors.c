@@ -45,6 +45,11 @@ static const struct answer answers[OUTCOME_COUNT] = {
     [OUTCOME_TOKEN_EXPIRED] = {401, "Could not validate credentials: the token has expired",
                                INVALID_TOKEN ", error_description=\"The access token expired\"", 0,
                                "invalid_grant", "refresh_token: invalid, expired or revoked"},
+    /* Login CSRF: a cross-site form would sign the victim's browser in to
+     * the attacker's account. Answered as a condition of the service on
+     * /token too, like the 403 of the cookie rules. */
+    [OUTCOME_CROSS_SITE] = {403, "Origin not allowed for a sign-in that sets cookies", NULL, 0,
+                            NULL, NULL},
     [OUTCOME_ERROR] = {500, "internal error", NULL, 0, NULL, NULL},
 };
 

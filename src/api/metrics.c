@@ -4,6 +4,7 @@
 #include "api/api_internal.h"
 #include "api/audit.h"
 #include "core/health.h"
+#include "core/password.h"
 #include "core/revocation.h"
 #include "util/metrics.h"
 
@@ -82,6 +83,19 @@ static void write_revocations(struct metrics_buf *b, revset *r)
     metrics_sample(b, "gatehouse_revoked_sessions", NULL, r != NULL ? (double)revset_count(r) : 0);
 }
 
+static void write_password_checks(struct metrics_buf *b)
+{
+    uint64_t stored, dummy;
+
+    password_checks(&stored, &dummy);
+    metrics_family(b, "gatehouse_password_checks_total", "counter",
+                   "Password verifications, each a full hash: against a stored hash, or "
+                   "against a dummy (an unknown name costs what a real check does).");
+    const char *s[] = {"against", "stored", NULL}, *d[] = {"against", "dummy", NULL};
+    metrics_sample(b, "gatehouse_password_checks_total", s, (double)stored);
+    metrics_sample(b, "gatehouse_password_checks_total", d, (double)dummy);
+}
+
 static void write_token_cache(struct metrics_buf *b, tokencache *c)
 {
     uint64_t hits, misses;
@@ -115,6 +129,7 @@ static char *metrics_text(const struct api_ctx *app, size_t *len)
     write_queues(&b, m);
     write_store(&b, app);
     write_revocations(&b, app->sessions.revoked);
+    write_password_checks(&b);
     write_token_cache(&b, app->sessions.verified);
     if (b.failed)
         return NULL;

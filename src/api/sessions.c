@@ -107,14 +107,17 @@ static json_t *read_two(const struct api_request *req, struct reply *r, const ch
 void api_change_password(const struct api_request *req, struct reply *r)
 {
     struct outcome_detail d = {0};
+    struct netaddr from;
     const char *cur = NULL, *next = NULL;
     size_t clen = 0, nlen = 0;
     json_t *o = read_two(req, r, "current_password", &cur, &clen, "new_password", &next, &nlen);
 
     if (o == NULL)
         return;
-    enum outcome st = users_change_password(&req->app->users, &req->app->sessions,
-                                            &req->token.claims, cur, clen, next, nlen, &d);
+    api_client(req, &from);
+    enum outcome st =
+        users_change_password(&req->app->users, req->app->throttle, &from, &req->app->sessions,
+                              &req->token.claims, cur, clen, next, nlen, &d);
     audit_user(req, "password.changed", st, NULL);
     json_decref(o);
     if (st != OUTCOME_OK)
@@ -125,18 +128,21 @@ void api_change_password(const struct api_request *req, struct reply *r)
 
 void api_delete_me(const struct api_request *req, struct reply *r)
 {
+    struct outcome_detail d = {0};
+    struct netaddr from;
     const char *pw = NULL;
     size_t plen = 0;
     json_t *o = read_two(req, r, "password", &pw, &plen, NULL, NULL, NULL);
 
     if (o == NULL)
         return;
-    enum outcome st =
-        users_delete(&req->app->users, &req->app->sessions, &req->token.claims, pw, plen);
+    api_client(req, &from);
+    enum outcome st = users_delete(&req->app->users, req->app->throttle, &from, &req->app->sessions,
+                                   &req->token.claims, pw, plen, &d);
     audit_user(req, "account.deleted", st, NULL);
     json_decref(o);
     if (st != OUTCOME_OK) {
-        errors_problem(r, st, NULL);
+        errors_problem(r, st, &d);
         return;
     }
     r->status = 204;

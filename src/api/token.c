@@ -50,24 +50,15 @@ static void password_grant(const struct api_request *req, const struct form *f, 
 {
     const char *u = NULL, *p = NULL;
     size_t ulen = 0, plen = 0;
-    struct user user;
     struct session_tokens t;
     struct outcome_detail d = {0};
-    struct netaddr from;
 
     if (!required(f, r, "username", &u, &ulen) || !required(f, r, "password", &p, &plen))
         return;
-    /* One answer for an unknown user and a wrong password, as /login, and
-     * the same throttling. */
-    api_client(req, &from);
-    enum outcome st =
-        users_login(&req->app->users, req->app->throttle, &from, u, ulen, p, plen, &user, &d);
-    if (st == OUTCOME_OK)
-        st = sessions_open(&req->app->sessions, &user, &t);
-    audit_login(req, "password", st, u, st == OUTCOME_OK ? user.id : 0);
+    enum outcome st = api_password_login(req, "password", u, ulen, p, plen, &t, &d);
     if (st != OUTCOME_OK) {
-        /* A 429 is a condition of the service, not an error of the grant:
-         * answered as on every endpoint (api/errors.h). */
+        /* A 429 or 403 is a condition of the service, not an error of the
+         * grant: answered as on every endpoint (api/errors.h). */
         errors_oauth(r, st, &d);
         return;
     }

@@ -48,24 +48,43 @@ void api_register(const struct api_request *req, struct reply *r)
         reply_json(r, 200, api_user_json(&user)); /* 200, as the original app answers */
 }
 
+enum outcome api_password_login(const struct api_request *req, const char *grant, const char *u,
+                                size_t ulen, const char *p, size_t plen, struct session_tokens *t,
+                                struct outcome_detail *d)
+{
+    struct user user = {0};
+    struct netaddr from;
+    enum outcome st;
+
+    /* Login CSRF: a cross-site form posted here would set the victim's
+     * cookies to the attacker's account. A browser sends Origin with every
+     * cross-site POST, so the cookie rule's Origin check applies; a client
+     * that sends none is no browser's form. */
+    if (req->app->cookies.enabled && req->origin != NULL && !api_origin_allowed(req)) {
+        st = OUTCOME_CROSS_SITE;
+    } else {
+        /* One answer for an unknown user and a wrong password, and the
+         * same throttling, at both doors. */
+        api_client(req, &from);
+        st = users_login(&req->app->users, req->app->throttle, &from, u, ulen, p, plen, &user, d);
+        if (st == OUTCOME_OK)
+            st = sessions_open(&req->app->sessions, &user, t);
+    }
+    audit_login(req, grant, st, u, st == OUTCOME_OK ? user.id : 0);
+    return st;
+}
+
 void api_login(const struct api_request *req, struct reply *r)
 {
     const char *u = NULL, *p = NULL;
     size_t ulen = 0, plen = 0;
-    struct user user;
     struct session_tokens t;
     struct outcome_detail d = {0};
-    struct netaddr from;
     json_t *o = read_credentials(req, r, &u, &ulen, &p, &plen);
 
     if (o == NULL)
         return;
-    api_client(req, &from);
-    enum outcome st =
-        users_login(&req->app->users, req->app->throttle, &from, u, ulen, p, plen, &user, &d);
-    if (st == OUTCOME_OK)
-        st = sessions_open(&req->app->sessions, &user, &t);
-    audit_login(req, NULL, st, u, st == OUTCOME_OK ? user.id : 0);
+    enum outcome st = api_password_login(req, NULL, u, ulen, p, plen, &t, &d);
     json_decref(o);
     if (st != OUTCOME_OK) {
         errors_problem(r, st, &d);

@@ -62,6 +62,9 @@ static const struct setting settings[] = {
      "and which /.well-known/jwks.json lists; SIGHUP reads it again"},
     {"ACCESS_TOKEN_EXPIRE_MINUTES", "--access-token-expire-minutes", K_LONG, CONFIG_TOKENS,
      OFF(access_token_expire_minutes), "30", 1, 525600, "access token lifetime in minutes"},
+    {"ACCESS_TOKEN_EXPIRE_SECONDS", "--access-token-expire-seconds", K_LONG, CONFIG_TOKENS,
+     OFF(access_token_expire_seconds), NULL, 1, 31536000,
+     "access token lifetime in seconds; when set, wins over ACCESS_TOKEN_EXPIRE_MINUTES"},
     {"REFRESH_TOKEN_EXPIRE_DAYS", "--refresh-token-expire-days", K_LONG, CONFIG_TOKENS,
      OFF(refresh_token_expire_days), "30", 1, 3650, "session (refresh token) lifetime in days"},
     {"REFRESH_TOKEN_EXPIRE_SECONDS", "--refresh-token-expire-seconds", K_LONG, CONFIG_TOKENS,
@@ -264,6 +267,12 @@ static const struct setting *find_flag(const char *arg, size_t len)
         if (strlen(settings[i].flag) == len && strncmp(settings[i].flag, arg, len) == 0)
             return &settings[i];
     return NULL;
+}
+
+long config_access_ttl(const struct config *cfg)
+{
+    return cfg->access_token_expire_seconds != 0 ? cfg->access_token_expire_seconds
+                                                 : cfg->access_token_expire_minutes * 60;
 }
 
 bool config_is_flag(const char *flag, size_t len)

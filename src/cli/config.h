@@ -22,6 +22,7 @@ struct config {
     char *jwt_private_key_file; /* EdDSA, ES256, RS256: the signing key (PEM) */
     char *jwt_verify_keys_dir;  /* NULL, or more verification keys (*.pem) */
     long access_token_expire_minutes;
+    long access_token_expire_seconds; /* 0 when unset: the minutes count */
     long refresh_token_expire_days;
     long refresh_token_expire_seconds; /* 0 when unset: the days count */
     char *jwt_issuer;                  /* NULL when unset */
@@ -116,6 +117,10 @@ int config_load(struct config *cfg, int argc, char **argv, int first, bool *help
  * argv[first..argc) or else the variable, before anything else is parsed:
  * text when neither names a valid one. */
 int config_log_format_of(int argc, char **argv, int first);
+
+/* The access token lifetime in seconds: ACCESS_TOKEN_EXPIRE_SECONDS when
+ * set, else ACCESS_TOKEN_EXPIRE_MINUTES. */
+long config_access_ttl(const struct config *cfg);
 
 /* True when flag[0..len) is the flag of a setting (of any group). */
 bool config_is_flag(const char *flag, size_t len);

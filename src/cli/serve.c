@@ -315,8 +315,8 @@ static int build_context(struct serve *sv)
                            : cfg->refresh_token_expire_days * 86400;
     sv->app = (struct api_ctx){
         .users = {sv->st, &sv->policy},
-        .sessions = {sv->st, sv->keys, cfg->access_token_expire_minutes * 60, refresh_ttl,
-                     cfg->jwt_leeway_seconds, sv->revoked, sv->verified},
+        .sessions = {sv->st, sv->keys, config_access_ttl(cfg), refresh_ttl, cfg->jwt_leeway_seconds,
+                     sv->revoked, sv->verified},
         .cookies = {cfg->session_cookies, cfg->cookie_secure, cfg->allowed_origins},
         .metrics = {cfg->metrics, cfg->metrics_addrlen != 0, sv->hashers, sv->dbw,
                     cfg->db_pool_size, sv->start_time},

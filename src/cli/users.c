@@ -467,8 +467,8 @@ int users_delete_command(struct config *cfg, const struct cli_args *args)
      * recorded in the database (and, on PostgreSQL, announced to running
      * servers) for as long as the servers' access tokens live, which is why
      * the command reads the token settings. */
-    struct sessions_deps sd = {
-        st, NULL, cfg->access_token_expire_minutes * 60, 0, cfg->jwt_leeway_seconds, NULL, NULL};
+    struct sessions_deps sd = {st,   NULL, config_access_ttl(cfg), 0, cfg->jwt_leeway_seconds,
+                               NULL, NULL};
     enum outcome o = users_remove(&d, &sd, name, strlen(name), &id);
     if (o == OUTCOME_OK) {
         printf("deleted user %lld: %s\n", (long long)id, name);

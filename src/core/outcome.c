@@ -46,6 +46,7 @@ const char *outcome_name(enum outcome o)
     case OUTCOME_OVERLOADED: return "overloaded";
     case OUTCOME_UNAVAILABLE: return "unavailable";
     case OUTCOME_TOKEN_EXPIRED: return "token_expired";
+    case OUTCOME_CROSS_SITE: return "cross_site";
     case OUTCOME_ERROR: return "error";
     }
     return "unknown";

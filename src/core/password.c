@@ -28,6 +28,10 @@ static char dummy_bcrypt[PASSWORD_HASH_MAX], dummy_argon2[PASSWORD_HASH_MAX];
 static long dummy_rounds;
 static atomic_bool scheme_in_use[2];
 
+/* Verifications made, against stored hashes and against the dummies
+ * (password_checks): what shows that an unknown name cost a hash too. */
+static atomic_uint_fast64_t checks_stored, checks_dummy;
+
 /* Longest input normalised. NFKC shrinks text to a quarter at most (a
  * four-byte mathematical letter such as U+1D400 becomes one ASCII byte; no
  * character maps to nothing), so a longer password is too long after
@@ -202,6 +206,9 @@ static bool bcrypt_verify(const char *pw, size_t len, const char *hash)
  * password_init. */
 static void spend_dummy(enum password_scheme scheme, const char *pw, size_t len)
 {
+    if ((scheme == PASSWORD_ARGON2ID && dummy_argon2[0] == '$') ||
+        (scheme == PASSWORD_BCRYPT && dummy_bcrypt[0] == '$'))
+        atomic_fetch_add_explicit(&checks_dummy, 1, memory_order_relaxed);
     if (scheme == PASSWORD_ARGON2ID && dummy_argon2[0] == '$') {
         if (crypto_pwhash_str_verify(dummy_argon2, pw,
                                      len > PASSWORD_ARGON2_MAX ? PASSWORD_ARGON2_MAX : len) == 0)
@@ -229,6 +236,7 @@ static bool verify_form(const char *pw, size_t len, const char *hash)
         spend_dummies(pw, len);
         return false;
     }
+    atomic_fetch_add_explicit(&checks_stored, 1, memory_order_relaxed);
     if (strncmp(hash, "$argon2id$", 10) == 0) {
         /* Over the limit: its first PASSWORD_ARGON2_MAX bytes are hashed
          * all the same, so that the refusal costs what a mismatch costs,
@@ -524,4 +532,10 @@ void password_refused(const char *hash, const char *pw, size_t len)
         return;
     /* The forms password_match checked, so as many top-ups as checks. */
     for_each_form(pw, len, top_up, hash);
+}
+
+void password_checks(uint64_t *stored, uint64_t *dummy)
+{
+    *stored = atomic_load_explicit(&checks_stored, memory_order_relaxed);
+    *dummy = atomic_load_explicit(&checks_dummy, memory_order_relaxed);
 }

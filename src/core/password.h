@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Password hashing (bcrypt through libxcrypt, argon2id through libsodium)
  * and the rules a new password must meet (NIST SP 800-63B: length, a list of
@@ -136,5 +137,10 @@ void password_scheme_in_use(enum password_scheme scheme);
 /* Prepares the dummy hashes at the policy's cost; call once at start-up.
  * Returns 0 or -1. */
 int password_init(const struct password_policy *pol);
+
+/* The verifications made since start, for GET /metrics: *stored against
+ * stored hashes, *dummy against the dummy hashes (an unknown name, a hash
+ * nobody can read, the top-up of a weak hash's refusal). */
+void password_checks(uint64_t *stored, uint64_t *dummy);
 
 #endif

@@ -349,7 +349,10 @@ void sessions_purge(const struct sessions_deps *d, int64_t now)
 
     /* A session revoked longer ago than an access token lives has no token
      * left that could be used, and its refresh tokens were refused all
-     * along: its row (and its rotated-away hashes) can go. */
+     * along: its row (and its rotated-away hashes) can go. An expired one
+     * stays until its last access token has expired too: a logout, a
+     * password change or a deletion must still find it to revoke that
+     * token (a session may live shorter than an access token). */
     if (store_sessions_purge(d->store, now, now - d->access_ttl - d->leeway, &sessions) !=
             STORE_OK ||
         store_revocations_purge(d->store, now, &revocations) != STORE_OK) {

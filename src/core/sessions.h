@@ -91,9 +91,10 @@ enum outcome sessions_logout(const struct sessions_deps *d, const struct jwt_cla
  * before serving. Returns 0, or -1 when the set could not be loaded. */
 int sessions_start(const struct sessions_deps *d);
 
-/* Deletes what has expired: sessions past their lifetime, sessions revoked
- * longer ago than an access token lives, and revocations no longer in
- * force, in the database and in the set. Logs what it removed. */
+/* Deletes what has expired: sessions past their lifetime whose last access
+ * token has expired too, sessions revoked longer ago than an access token
+ * lives, and revocations no longer in force, in the database and in the
+ * set. Logs what it removed. */
 void sessions_purge(const struct sessions_deps *d, int64_t now);
 
 #endif

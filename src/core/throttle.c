@@ -16,6 +16,7 @@ struct entry {
     uint32_t failures;
     uint32_t registrations;
     uint32_t jobs;
+    uint32_t pending; /* attempts reserved and not yet settled */
     int64_t last_failed;
     int64_t window_start; /* of the registrations counted */
     int64_t last_used;    /* for eviction */
@@ -108,16 +109,29 @@ unsigned throttle_account_wait(const struct throttle_limits *lim, int64_t failur
     return wait_after(lim, lim->account_failures, failures, last_failed, now);
 }
 
+/* The wait of e at now under the limit free_failures: its attempts in
+ * progress count as failures made now, so that a new attempt waits as it
+ * would if they had all failed already. */
+static unsigned entry_wait(const struct throttle_limits *lim, unsigned free_failures,
+                           const struct entry *e, int64_t now)
+{
+    if (e->pending == 0)
+        return wait_after(lim, free_failures, e->failures, e->last_failed, now);
+    int64_t failures = now - e->last_failed >= (int64_t)lim->forget_s ? 0 : e->failures;
+    return wait_after(lim, free_failures, failures + e->pending, now, now);
+}
+
 /* True when e is locked at now by the limit free_failures. */
 static bool locked(const struct throttle_limits *lim, unsigned free_failures, const struct entry *e,
                    int64_t now)
 {
-    return wait_after(lim, free_failures, e->failures, e->last_failed, now) > 0;
+    return entry_wait(lim, free_failures, e, now) > 0;
 }
 
 /* The entry of key, or NULL. With create, a missing one is made, evicting
- * the least recently used entry of the set that holds no job, preferring
- * those not locked; NULL only when every entry of the set holds jobs. */
+ * the least recently used entry of the set that holds no job and no
+ * reserved attempt, preferring those not locked; NULL only when every entry
+ * of the set holds some. */
 static struct entry *find(throttle *t, struct table *tb, unsigned free_failures,
                           const unsigned char key[16], int64_t now, bool create)
 {
@@ -139,7 +153,7 @@ static struct entry *find(throttle *t, struct table *tb, unsigned free_failures,
             victim = e;
             break;
         }
-        if (e->jobs > 0)
+        if (e->jobs > 0 || e->pending > 0)
             continue;
         bool l = locked(&t->lim, free_failures, e, now);
         if (victim == NULL || (victim_locked && !l) ||
@@ -164,26 +178,54 @@ static unsigned table_wait(throttle *t, struct table *tb, unsigned free_failures
         return 0;
     pthread_mutex_lock(&t->mu);
     struct entry *e = find(t, tb, free_failures, key, now, false);
-    unsigned w =
-        e != NULL ? wait_after(&t->lim, free_failures, e->failures, e->last_failed, now) : 0;
+    unsigned w = e != NULL ? entry_wait(&t->lim, free_failures, e, now) : 0;
     pthread_mutex_unlock(&t->mu);
     return w;
 }
 
-static void table_failed(throttle *t, struct table *tb, unsigned free_failures,
-                         const unsigned char key[16], int64_t now)
+/* Counts one failure of e at now. Caller holds the mutex. */
+static void count_failure(const struct throttle_limits *lim, struct entry *e, int64_t now)
+{
+    if (now - e->last_failed >= (int64_t)lim->forget_s)
+        e->failures = 0;
+    if (e->failures < UINT32_MAX)
+        e->failures++;
+    e->last_failed = now;
+    e->last_used = now;
+}
+
+/* The check and the reservation under one lock: of concurrent attempts,
+ * only as many as the limit allows find no wait. A set whose every entry
+ * is held has no room to count one more: that waits a second. */
+static unsigned table_reserve(throttle *t, struct table *tb, unsigned free_failures,
+                              const unsigned char key[16], int64_t now)
+{
+    if (free_failures == 0)
+        return 0;
+    pthread_mutex_lock(&t->mu);
+    struct entry *e = find(t, tb, free_failures, key, now, true);
+    unsigned w = e != NULL ? entry_wait(&t->lim, free_failures, e, now) : 1;
+    if (w == 0) {
+        e->pending++;
+        e->last_used = now;
+    }
+    pthread_mutex_unlock(&t->mu);
+    return w;
+}
+
+static void table_settle(throttle *t, struct table *tb, unsigned free_failures,
+                         const unsigned char key[16], bool failed, int64_t now)
 {
     if (free_failures == 0)
         return;
     pthread_mutex_lock(&t->mu);
-    struct entry *e = find(t, tb, free_failures, key, now, true);
-    if (e != NULL) {
-        if (now - e->last_failed >= (int64_t)t->lim.forget_s)
-            e->failures = 0;
-        if (e->failures < UINT32_MAX)
-            e->failures++;
-        e->last_failed = now;
-        e->last_used = now;
+    /* An entry holding a reservation is never evicted, so it is still
+     * there. */
+    struct entry *e = find(t, tb, free_failures, key, now, false);
+    if (e != NULL && e->pending > 0) {
+        e->pending--;
+        if (failed)
+            count_failure(&t->lim, e, now);
     }
     pthread_mutex_unlock(&t->mu);
 }
@@ -193,9 +235,14 @@ unsigned throttle_address_wait(throttle *t, const struct netaddr *a, int64_t now
     return table_wait(t, &t->addrs, t->lim.address_failures, a->b, now);
 }
 
-void throttle_address_failed(throttle *t, const struct netaddr *a, int64_t now)
+unsigned throttle_address_reserve(throttle *t, const struct netaddr *a, int64_t now)
 {
-    table_failed(t, &t->addrs, t->lim.address_failures, a->b, now);
+    return table_reserve(t, &t->addrs, t->lim.address_failures, a->b, now);
+}
+
+void throttle_address_settle(throttle *t, const struct netaddr *a, bool failed, int64_t now)
+{
+    table_settle(t, &t->addrs, t->lim.address_failures, a->b, failed, now);
 }
 
 static void name_key(const throttle *t, const char *name, size_t len, unsigned char key[16])
@@ -203,20 +250,20 @@ static void name_key(const throttle *t, const char *name, size_t len, unsigned c
     crypto_generichash(key, 16, (const unsigned char *)name, len, t->name_key, sizeof t->name_key);
 }
 
-unsigned throttle_name_wait(throttle *t, const char *name, size_t len, int64_t now)
+unsigned throttle_name_reserve(throttle *t, const char *name, size_t len, int64_t now)
 {
     unsigned char key[16];
 
     name_key(t, name, len, key);
-    return table_wait(t, &t->names, t->lim.account_failures, key, now);
+    return table_reserve(t, &t->names, t->lim.account_failures, key, now);
 }
 
-void throttle_name_failed(throttle *t, const char *name, size_t len, int64_t now)
+void throttle_name_settle(throttle *t, const char *name, size_t len, bool failed, int64_t now)
 {
     unsigned char key[16];
 
     name_key(t, name, len, key);
-    table_failed(t, &t->names, t->lim.account_failures, key, now);
+    table_settle(t, &t->names, t->lim.account_failures, key, failed, now);
 }
 
 /* Starts a new window for e when its last one is over. */

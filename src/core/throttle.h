@@ -21,7 +21,7 @@
  * fixed size set at creation: a client cycling through a million addresses
  * or names evicts the least recently used entries (those still locked
  * last) and never grows them. Per instance. The counters of existing
- * accounts live on their database rows (store_user_login_failed), shared by
+ * accounts live on their database rows (store_user_login_reserve), shared by
  * every instance; throttle_account_wait reads them.
  *
  * Thread-safe: one mutex, held for a lookup of a few entries. */
@@ -58,16 +58,23 @@ unsigned throttle_account_wait(const struct throttle_limits *lim, int64_t failur
                                int64_t last_failed, int64_t now);
 
 /* Login failures of an address: the wait before it may try again (0: now),
- * and the count of one more failure. */
+ * every attempt in progress counted as a failure. */
 unsigned throttle_address_wait(throttle *t, const struct netaddr *a, int64_t now);
-void throttle_address_failed(throttle *t, const struct netaddr *a, int64_t now);
+
+/* An attempt of an address, checked and reserved in one step: the wait (as
+ * throttle_address_wait), or 0 when the attempt may go on and is reserved. Each 0 must be followed
+ * by one throttle_address_settle, failed telling whether the attempt
+ * counts as a failed login. So of concurrent attempts no more get through
+ * than the limit allows one after another. */
+unsigned throttle_address_reserve(throttle *t, const struct netaddr *a, int64_t now);
+void throttle_address_settle(throttle *t, const struct netaddr *a, bool failed, int64_t now);
 
 /* The same for a name no account has (name: the bytes a login gave, len
  * bytes). Keyed by a keyed hash of the name, never the name itself, with
  * the account limit, so that an unknown name is locked after as many
  * failures as an account would be. */
-unsigned throttle_name_wait(throttle *t, const char *name, size_t len, int64_t now);
-void throttle_name_failed(throttle *t, const char *name, size_t len, int64_t now);
+unsigned throttle_name_reserve(throttle *t, const char *name, size_t len, int64_t now);
+void throttle_name_settle(throttle *t, const char *name, size_t len, bool failed, int64_t now);
 
 /* Registrations of an address: the wait before its next one may start
  * (0: now), and the count of one made (one that spent a hash). */

@@ -150,23 +150,145 @@ static void unreadable_hash(const struct store_user *su)
                  (long long)su->id, why);
 }
 
+/* One attempt at a password, throttled by t (NULL: not at all) for the
+ * client at from. Every counter it touches reserves the attempt before the
+ * hash and settles it after, in one step with its check: of concurrent
+ * attempts no more get through than the limits allow one after another. */
+struct attempt {
+    const struct users_deps *d;
+    throttle *t;
+    const struct netaddr *from;
+    int64_t now;
+    bool address; /* holds a reservation of the address */
+};
+
+/* The address first: a locked one costs no query either. */
+static enum outcome attempt_begin(struct attempt *a, struct outcome_detail *detail)
+{
+    unsigned wait;
+
+    if (a->t == NULL)
+        return OUTCOME_OK;
+    if ((wait = throttle_address_reserve(a->t, a->from, a->now)) > 0) {
+        detail->retry_after = wait;
+        return OUTCOME_THROTTLED;
+    }
+    a->address = true;
+    return OUTCOME_OK;
+}
+
+/* Settles the address: a wrong password counts against it; a success does
+ * not forget its failures (one good account must not clear the way for
+ * guesses at others). */
+static void attempt_end(struct attempt *a, enum outcome o)
+{
+    if (a->address)
+        throttle_address_settle(a->t, a->from, o == OUTCOME_BAD_CREDENTIALS, a->now);
+}
+
+/* Reserves the attempt on su's row (read by the caller): counts it as a
+ * failure before the hash, against the count su holds, reading the row
+ * again when another attempt counted first. *wait > 0: locked, nothing
+ * counted. STORE_NOT_FOUND when the user is gone. */
+static enum store_status account_reserve(struct attempt *a, struct store_user *su, unsigned *wait)
+{
+    const struct throttle_limits *lim = throttle_limits_of(a->t);
+    enum store_status st = STORE_OK;
+
+    *wait = 0;
+    if (lim->account_failures == 0)
+        return STORE_OK;
+    /* Each round that loses the compare-and-set lost to an attempt that
+     * counted; a bound keeps a stuck row from holding a worker. */
+    for (int round = 0; round < 1000; round++) {
+        *wait = throttle_account_wait(lim, su->failed_logins, su->last_failed_at, a->now);
+        if (*wait > 0)
+            return STORE_OK;
+        bool forgotten =
+            su->last_failed_at == 0 || a->now - su->last_failed_at >= (int64_t)lim->forget_s;
+        int64_t n = forgotten ? 1 : su->failed_logins + 1;
+        st = store_user_login_reserve(a->d->store, NULL, su->id, su->failed_logins,
+                                      su->last_failed_at, n, a->now);
+        if (st == STORE_OK) {
+            su->failed_logins = n;
+            su->last_failed_at = a->now;
+            return STORE_OK;
+        }
+        if (st != STORE_NOT_FOUND)
+            return st;
+        sodium_memzero(su->password_hash, sizeof su->password_hash);
+        if ((st = store_user_by_id(a->d->store, NULL, su->id, su)) != STORE_OK)
+            return st;
+    }
+    return STORE_UNAVAILABLE;
+}
+
+/* Checks password against the user su (read by the caller) under a's
+ * throttling: OUTCOME_THROTTLED while the account is locked (no hash
+ * spent), else the check, counted on its row as a failure unless it
+ * succeeds. gone: the outcome when the user was deleted meanwhile. */
+static enum outcome account_check(struct attempt *a, struct store_user *su, const char *password,
+                                  size_t plen, enum outcome gone, struct outcome_detail *detail)
+{
+    unsigned wait = 0;
+
+    if (a->t != NULL) {
+        enum store_status st = account_reserve(a, su, &wait);
+        if (st != STORE_OK)
+            return outcome_from_store(st, gone);
+        if (wait > 0) {
+            detail->retry_after = wait;
+            return OUTCOME_THROTTLED;
+        }
+    }
+    enum password_match m = password_match(password, plen, su->password_hash);
+    if (m == PASSWORD_NO_MATCH) {
+        /* A hash weaker than the policy's (made at a lower cost, or with
+         * bcrypt before argon2id) is quicker to refuse than an unknown
+         * name, which costs the dummy of every scheme in use: top it up,
+         * so that a wrong password never tells that the name exists. */
+        password_refused(su->password_hash, password, plen);
+        unreadable_hash(su);
+        return OUTCOME_BAD_CREDENTIALS;
+    }
+    rehash(a->d, su, password, plen, m == PASSWORD_MATCH_RAW);
+    if (a->t != NULL && su->failed_logins > 0 &&
+        store_user_login_failures_reset(a->d->store, NULL, su->id) == STORE_UNAVAILABLE)
+        log_error("user %lld: forgetting its failed logins failed", (long long)su->id);
+    return OUTCOME_OK;
+}
+
+/* A name nobody has is throttled as an account would be, so that a 429
+ * does not tell the names that exist from those that do not (per
+ * instance: see the README), and spends the time of a real check. */
+static enum outcome unknown_name(struct attempt *a, const char *name, size_t nlen,
+                                 const char *password, size_t plen, struct outcome_detail *detail)
+{
+    unsigned wait;
+
+    if (a->t != NULL && (wait = throttle_name_reserve(a->t, name, nlen, a->now)) > 0) {
+        detail->retry_after = wait;
+        return OUTCOME_THROTTLED;
+    }
+    password_verify_dummy(a->d->policy, password, plen);
+    if (a->t != NULL)
+        throttle_name_settle(a->t, name, nlen, true, a->now);
+    return OUTCOME_BAD_CREDENTIALS;
+}
+
 /* The credential check of a login, throttled when t is not NULL (see
  * users_login). */
 static enum outcome check_login(const struct users_deps *d, throttle *t, const struct netaddr *from,
                                 const char *username, size_t ulen, const char *password,
                                 size_t plen, struct user *out, struct outcome_detail *detail)
 {
+    struct attempt a = {d, t, from, timefmt_now(), false};
     struct store_user su = {0};
     char key[USERNAME_STORED_MAX + 1];
-    const struct throttle_limits *lim = t != NULL ? throttle_limits_of(t) : NULL;
-    int64_t now = timefmt_now();
-    unsigned wait;
+    enum outcome o = attempt_begin(&a, detail);
 
-    /* The address first: a locked one costs no query either. */
-    if (t != NULL && (wait = throttle_address_wait(t, from, now)) > 0) {
-        detail->retry_after = wait;
-        return OUTCOME_THROTTLED;
-    }
+    if (o != OUTCOME_OK)
+        return o;
     /* Any name the original app could have stored logs in, not only those
      * the rules of a new name allow (core/username.h). */
     enum store_status st = STORE_NOT_FOUND;
@@ -180,58 +302,15 @@ static enum outcome check_login(const struct users_deps *d, throttle *t, const s
         name = key;
         nlen = strlen(key);
     }
-    if (st == STORE_NOT_FOUND) {
-        /* A name nobody has is throttled as an account would be, so that
-         * a 429 does not tell the names that exist from those that do not
-         * (per instance: see the README). */
-        if (t != NULL && (wait = throttle_name_wait(t, name, nlen, now)) > 0) {
-            detail->retry_after = wait;
-            return OUTCOME_THROTTLED;
-        }
-        /* No such user; spend the same time as a real check. */
-        password_verify_dummy(d->policy, password, plen);
-        if (t != NULL) {
-            throttle_address_failed(t, from, now);
-            throttle_name_failed(t, name, nlen, now);
-        }
-        return OUTCOME_BAD_CREDENTIALS;
-    }
-    if (st == STORE_OK && t != NULL &&
-        (wait = throttle_account_wait(lim, su.failed_logins, su.last_failed_at, now)) > 0) {
-        take_user(&su, out);
-        detail->retry_after = wait;
-        return OUTCOME_THROTTLED;
-    }
-    enum password_match m =
-        st == STORE_OK ? password_match(password, plen, su.password_hash) : PASSWORD_NO_MATCH;
-    bool ok = m != PASSWORD_NO_MATCH;
-    if (ok)
-        rehash(d, &su, password, plen, m == PASSWORD_MATCH_RAW);
-    else if (st == STORE_OK) {
-        /* A hash weaker than the policy's (made at a lower cost, or with
-         * bcrypt before argon2id) is quicker to refuse than an unknown
-         * name, which costs the dummy of every scheme in use: top it up,
-         * so that a wrong password never tells that the name exists. */
-        password_refused(su.password_hash, password, plen);
-        unreadable_hash(&su);
-    }
+    if (st == STORE_NOT_FOUND)
+        o = unknown_name(&a, name, nlen, password, plen, detail);
+    else if (st == STORE_OK)
+        o = account_check(&a, &su, password, plen, OUTCOME_BAD_CREDENTIALS, detail);
+    else
+        o = outcome_from_store(st, OUTCOME_ERROR);
     take_user(&su, out);
-    if (st != STORE_OK)
-        return outcome_from_store(st, OUTCOME_ERROR);
-    if (t != NULL && !ok) {
-        throttle_address_failed(t, from, now);
-        if (lim->account_failures > 0) {
-            int64_t n = 0;
-            enum store_status fs = store_user_login_failed(d->store, NULL, su.id, now,
-                                                           now - (int64_t)lim->forget_s, &n);
-            if (fs != STORE_OK && fs != STORE_NOT_FOUND)
-                log_error("user %lld: counting a failed login failed", (long long)su.id);
-        }
-    } else if (t != NULL && su.failed_logins > 0) {
-        if (store_user_login_failures_reset(d->store, NULL, su.id) == STORE_UNAVAILABLE)
-            log_error("user %lld: forgetting its failed logins failed", (long long)su.id);
-    }
-    return ok ? OUTCOME_OK : OUTCOME_BAD_CREDENTIALS;
+    attempt_end(&a, o);
+    return o;
 }
 
 enum outcome users_check_credentials(const struct users_deps *d, const char *username, size_t ulen,
@@ -259,18 +338,26 @@ enum outcome users_by_token(const struct users_deps *d, const struct jwt_claims 
     return outcome_from_store(st, OUTCOME_TOKEN_INVALID);
 }
 
-/* The user behind claims with the password checked: OUTCOME_OK with *su
- * filled (the caller wipes its hash), OUTCOME_TOKEN_INVALID when the user is
- * gone, OUTCOME_BAD_CREDENTIALS for a wrong password. */
-static enum outcome recheck(const struct users_deps *d, const struct jwt_claims *claims,
-                            const char *password, size_t plen, struct store_user *su)
+/* The user behind claims with the password checked, throttled as a login
+ * of that account from the address from (t NULL: not at all): OUTCOME_OK
+ * with *su filled (the caller wipes its hash), OUTCOME_TOKEN_INVALID when
+ * the user is gone, OUTCOME_BAD_CREDENTIALS for a wrong password (counted
+ * as a failed login), OUTCOME_THROTTLED while locked. A stolen access token
+ * must not buy unlimited guesses at the password. */
+static enum outcome recheck(const struct users_deps *d, throttle *t, const struct netaddr *from,
+                            const struct jwt_claims *claims, const char *password, size_t plen,
+                            struct store_user *su, struct outcome_detail *detail)
 {
-    enum store_status st = store_user_by_id(d->store, NULL, claims->user_id, su);
+    struct attempt a = {d, t, from, timefmt_now(), false};
+    enum outcome o = attempt_begin(&a, detail);
 
-    if (st != STORE_OK)
-        return outcome_from_store(st, OUTCOME_TOKEN_INVALID);
-    return password_verify(password, plen, su->password_hash) ? OUTCOME_OK
-                                                              : OUTCOME_BAD_CREDENTIALS;
+    if (o != OUTCOME_OK)
+        return o;
+    enum store_status st = store_user_by_id(d->store, NULL, claims->user_id, su);
+    o = st == STORE_OK ? account_check(&a, su, password, plen, OUTCOME_TOKEN_INVALID, detail)
+                       : outcome_from_store(st, OUTCOME_TOKEN_INVALID);
+    attempt_end(&a, o);
+    return o;
 }
 
 struct set_password {
@@ -286,14 +373,15 @@ static enum store_status set_password(store_tx *tx, void *arg)
     return store_user_set_password(p->store, tx, p->id, p->hash, timefmt_now());
 }
 
-enum outcome users_change_password(const struct users_deps *d, const struct sessions_deps *sd,
+enum outcome users_change_password(const struct users_deps *d, throttle *t,
+                                   const struct netaddr *from, const struct sessions_deps *sd,
                                    const struct jwt_claims *claims, const char *current,
                                    size_t clen, const char *next, size_t nlen,
                                    struct outcome_detail *detail)
 {
     struct store_user su = {0};
     char hash[PASSWORD_HASH_MAX];
-    enum outcome o = recheck(d, claims, current, clen, &su);
+    enum outcome o = recheck(d, t, from, claims, current, clen, &su, detail);
 
     if (o == OUTCOME_OK) {
         check_password(d->policy, "new_password", su.username, next, nlen, &detail->errors);
@@ -327,11 +415,12 @@ static enum store_status delete_user(store_tx *tx, void *arg)
     return store_user_delete(p->store, tx, p->id);
 }
 
-enum outcome users_delete(const struct users_deps *d, const struct sessions_deps *sd,
-                          const struct jwt_claims *claims, const char *password, size_t plen)
+enum outcome users_delete(const struct users_deps *d, throttle *t, const struct netaddr *from,
+                          const struct sessions_deps *sd, const struct jwt_claims *claims,
+                          const char *password, size_t plen, struct outcome_detail *detail)
 {
     struct store_user su = {0};
-    enum outcome o = recheck(d, claims, password, plen, &su);
+    enum outcome o = recheck(d, t, from, claims, password, plen, &su, detail);
 
     sodium_memzero(su.password_hash, sizeof su.password_hash);
     if (o != OUTCOME_OK)

@@ -54,7 +54,9 @@ enum outcome users_check_credentials(const struct users_deps *d, const char *use
  * counted against the address and the account (on its row, shared by every
  * instance) or the unknown name; a success forgets the account's failures
  * (not the address's: one good account must not clear the way for guesses
- * at others). t NULL: no throttling. */
+ * at others). Each counter is checked and the attempt reserved on it in one
+ * step before the hash, so concurrent attempts get no more tries than the
+ * limits allow one after another. t NULL: no throttling. */
 enum outcome users_login(const struct users_deps *d, throttle *t, const struct netaddr *from,
                          const char *username, size_t ulen, const char *password, size_t plen,
                          struct user *out, struct outcome_detail *detail);
@@ -66,11 +68,15 @@ enum outcome users_by_token(const struct users_deps *d, const struct jwt_claims 
 
 struct sessions_deps;
 
-/* PUT /me/password: checks current against the user of claims
- * (OUTCOME_BAD_CREDENTIALS when wrong), the rules against next (OUTCOME_INVALID,
- * errors under "new_password"), then stores next's hash and revokes every
- * other session of the user in one transaction. */
-enum outcome users_change_password(const struct users_deps *d, const struct sessions_deps *sd,
+/* PUT /me/password from the client at from: checks current against the
+ * user of claims (OUTCOME_BAD_CREDENTIALS when wrong), throttled by t as a
+ * login of that account is (users_login: OUTCOME_THROTTLED with
+ * detail->retry_after while locked, a wrong password counted as a failed
+ * login), the rules against next (OUTCOME_INVALID, errors under
+ * "new_password"), then stores next's hash and revokes every other session
+ * of the user in one transaction. */
+enum outcome users_change_password(const struct users_deps *d, throttle *t,
+                                   const struct netaddr *from, const struct sessions_deps *sd,
                                    const struct jwt_claims *claims, const char *current,
                                    size_t clen, const char *next, size_t nlen,
                                    struct outcome_detail *detail);
@@ -91,10 +97,12 @@ enum outcome users_reset_password(const struct users_deps *d, const struct sessi
                                   const char *username, size_t ulen, const char *next, size_t nlen,
                                   int64_t *id, struct outcome_detail *detail);
 
-/* DELETE /me: checks password (OUTCOME_BAD_CREDENTIALS when wrong), then
- * revokes every session of the user and deletes it in one transaction; the
- * username is free again. */
-enum outcome users_delete(const struct users_deps *d, const struct sessions_deps *sd,
-                          const struct jwt_claims *claims, const char *password, size_t plen);
+/* DELETE /me from the client at from: checks password
+ * (OUTCOME_BAD_CREDENTIALS when wrong), throttled as users_change_password
+ * is, then revokes every session of the user and deletes it in one
+ * transaction; the username is free again. */
+enum outcome users_delete(const struct users_deps *d, throttle *t, const struct netaddr *from,
+                          const struct sessions_deps *sd, const struct jwt_claims *claims,
+                          const char *password, size_t plen, struct outcome_detail *detail);
 
 #endif

@@ -321,6 +321,7 @@ static void check_head(struct request *rq)
      * GET, /verify above all, never looks them up. */
     if (api_changes_state(&rq->api)) {
         rq->api.origin = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Origin");
+        rq->api.host = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
         rq->api.refresh_cookie =
             MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "refresh_token");
     }

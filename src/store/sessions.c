@@ -145,7 +145,7 @@ enum store_status store_sessions_revoke_of_user(store *s, store_tx *tx, int64_t 
     return store__close(&q, rc);
 }
 
-enum store_status store_sessions_purge(store *s, int64_t now, int64_t revoked_before,
+enum store_status store_sessions_purge(store *s, int64_t now, int64_t tokens_before,
                                        int64_t *deleted)
 {
     struct store_query q;
@@ -156,7 +156,7 @@ enum store_status store_sessions_purge(store *s, int64_t now, int64_t revoked_be
     if (rc != STORE_OK)
         return rc;
     store__int(&q, 1, now);
-    store__int(&q, 2, revoked_before);
+    store__int(&q, 2, tokens_before);
     rc = store__step(&q, &row);
     if (rc == STORE_OK)
         *deleted = store__changes(&q);

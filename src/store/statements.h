@@ -131,7 +131,9 @@
       "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL "             \
       "AND id <> $3 RETURNING id",                                                                 \
       WRITE)                                                                                       \
-    X(SESSIONS_PURGE, "DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at <= $2", WRITE)    \
+    X(SESSIONS_PURGE,                                                                              \
+      "DELETE FROM sessions WHERE (expires_at <= $1 AND last_used_at <= $2) OR revoked_at <= $2",  \
+      WRITE)                                                                                       \
     X(REVOCATION_INSERT,                                                                           \
       "INSERT INTO revocations (session_id, until) VALUES ($1, $2) "                               \
       "ON CONFLICT (session_id) DO UPDATE SET until = excluded.until "                             \
@@ -146,10 +148,9 @@
     X(USER_REHASH, "UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3",     \
       WRITE)                                                                                       \
     X(USER_DELETE, "DELETE FROM users WHERE id = $1", WRITE)                                       \
-    X(USER_LOGIN_FAILED,                                                                           \
-      "UPDATE users SET failed_logins = CASE WHEN last_failed_at IS NULL OR last_failed_at <= $3 " \
-      "THEN 1 ELSE failed_logins + 1 END, last_failed_at = $2 WHERE id = $1 "                      \
-      "RETURNING failed_logins",                                                                   \
+    X(USER_LOGIN_RESERVE,                                                                          \
+      "UPDATE users SET failed_logins = $4, last_failed_at = $5 WHERE id = $1 "                    \
+      "AND failed_logins = $2 AND COALESCE(last_failed_at, 0) = $3",                               \
       WRITE)                                                                                       \
     X(USERS_HASH_LIKE, "SELECT 1 FROM password_schemes WHERE prefix LIKE $1 LIMIT 1", READ)        \
     X(USER_LOGIN_FAILURES_RESET,                                                                   \

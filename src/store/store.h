@@ -33,7 +33,7 @@ struct store_user {
     char password_hash[STORE_HASH_MAX];
     int64_t created_at;         /* Unix seconds */
     int64_t credential_version; /* password changes so far (store_user_login) */
-    int64_t failed_logins;      /* failed logins counted (store_user_login_failed) */
+    int64_t failed_logins;      /* failed logins counted (store_user_login_reserve) */
     int64_t last_failed_at;     /* Unix seconds of the latest; 0: none */
 };
 
@@ -218,10 +218,11 @@ enum store_status store_sessions_revoke_of_user(store *s, store_tx *tx, int64_t 
                                                 void (*each)(void *arg, const char *sid),
                                                 void *arg);
 
-/* Deletes the sessions expired at now and those revoked at or before
- * revoked_before (their rotated-away tokens go with them); *deleted
- * receives how many. */
-enum store_status store_sessions_purge(store *s, int64_t now, int64_t revoked_before,
+/* Deletes the sessions no access token can still name: those revoked at or
+ * before tokens_before, and those expired at now whose last access token was
+ * issued (last_used_at) at or before tokens_before. Their rotated-away
+ * tokens go with them; *deleted receives how many. */
+enum store_status store_sessions_purge(store *s, int64_t now, int64_t tokens_before,
                                        int64_t *deleted);
 
 /* Records that session sid is revoked until until (when its last access
@@ -250,12 +251,17 @@ enum store_status store_user_set_password(store *s, store_tx *tx, int64_t id,
 enum store_status store_user_rehash(store *s, store_tx *tx, int64_t id, const char *old_hash,
                                     const char *new_hash);
 
-/* Counts a failed login of user id at now, atomically (instances on one
- * database each add theirs): the count starts again at 1 when the previous
- * failure is at or before forget_before. *failures receives the count after
- * this one. STORE_NOT_FOUND when the user is gone. */
-enum store_status store_user_login_failed(store *s, store_tx *tx, int64_t id, int64_t now,
-                                          int64_t forget_before, int64_t *failures);
+/* Counts a login attempt of user id as failed before its password is
+ * checked, as a compare-and-set: only while the row still holds
+ * seen_failures failures, the latest at seen_last (0: none), as the caller
+ * read them, does the count become failures and the latest failure now. So
+ * of concurrent attempts (on one instance or several) each sees the count
+ * the one before it left, and no more pass the lockout than it allows.
+ * STORE_NOT_FOUND when the row changed meanwhile (read it again) or the
+ * user is gone. */
+enum store_status store_user_login_reserve(store *s, store_tx *tx, int64_t id,
+                                           int64_t seen_failures, int64_t seen_last,
+                                           int64_t failures, int64_t now);
 
 /* Sets *found to whether some stored password hash's scheme (its text up
  * to the second '$', "$2b$") matches the SQL LIKE pattern (e.g. "$2%":

@@ -279,24 +279,21 @@ enum store_status store_user_credentials_changed(store *s, store_tx *tx, int64_t
     return change_one(&q);
 }
 
-enum store_status store_user_login_failed(store *s, store_tx *tx, int64_t id, int64_t now,
-                                          int64_t forget_before, int64_t *failures)
+enum store_status store_user_login_reserve(store *s, store_tx *tx, int64_t id,
+                                           int64_t seen_failures, int64_t seen_last,
+                                           int64_t failures, int64_t now)
 {
     struct store_query q;
-    bool row = false;
-    enum store_status rc = store__open(s, tx, STMT_USER_LOGIN_FAILED, &q);
+    enum store_status rc = store__open(s, tx, STMT_USER_LOGIN_RESERVE, &q);
 
     if (rc != STORE_OK)
         return rc;
     store__int(&q, 1, id);
-    store__int(&q, 2, now);
-    store__int(&q, 3, forget_before);
-    rc = store__step(&q, &row);
-    if (rc == STORE_OK && !row)
-        rc = STORE_NOT_FOUND;
-    if (rc == STORE_OK)
-        *failures = store__col_int64(&q, 0);
-    return store__close(&q, rc);
+    store__int(&q, 2, seen_failures);
+    store__int(&q, 3, seen_last);
+    store__int(&q, 4, failures);
+    store__int(&q, 5, now);
+    return change_one(&q);
 }
 
 enum store_status store_user_login_failures_reset(store *s, store_tx *tx, int64_t id)

@@ -75,6 +75,7 @@ def test_format_and_families(srv):
         ("gatehouse_db_errors", "counter"),
         ("gatehouse_revocations", "counter"),
         ("gatehouse_revoked_sessions", "gauge"),
+        ("gatehouse_password_checks", "counter"),
     ]:
         assert name in families, f"{name} missing:\n{r.text[:3000]}"
         assert families[name].type == kind, (name, families[name].type)
@@ -192,6 +193,30 @@ def test_tokens_refresh_and_revocations(srv):
     assert d("gatehouse_revocations_total") == 2
     assert value(after, "gatehouse_revoked_sessions") >= 2
     assert newer["access_token"]
+
+
+def test_unknown_name_spends_a_hash(srv):
+    """A login with a name nobody has is checked against a dummy hash, so
+    that it takes as long as a wrong password: the password check counter
+    shows the hash spent (no stopwatch needed). A wrong password of a real
+    user is checked against its stored hash."""
+    u = srv.new_user()
+
+    def delta(fn):
+        before = scrape(srv)
+        fn()
+        after = scrape(srv)
+        return {k: value(after, "gatehouse_password_checks_total", against=k)
+                - value(before, "gatehouse_password_checks_total", against=k)
+                for k in ("stored", "dummy")}
+
+    def refused(name):
+        assert srv.login(name, "not-the-password").status_code == 401
+
+    unknown = delta(lambda: refused(unique_username("nobody")))
+    assert unknown["dummy"] >= 1 and unknown["stored"] == 0, unknown
+    wrong = delta(lambda: refused(u["username"]))
+    assert wrong == {"stored": 1, "dummy": 0}, wrong
 
 
 def test_queue_full_counts_rejections(make_server):

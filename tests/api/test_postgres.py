@@ -765,9 +765,64 @@ def test_refresh_race_across_instances(pg, make_server):
         refused_within(srv, sess, t0, what="the raced session's first token")
 
 
+def test_refresh_rotation_is_a_compare_and_set(pg, make_server):
+    """Two refreshes with one token, both held at the session's row until
+    both wait there, then let go together. A rotation that checked the hash
+    first and then updated the row would let both through (each read the
+    hash before the other wrote it: PostgreSQL's reads do not wait for a row
+    lock); the compare-and-set re-checks the hash when the row is free, so
+    the second finds it rotated away, and the session ends. Deterministic:
+    the test waits for both to be blocked before releasing them."""
+    url, db = pg.fresh_db()
+    srv = make_server(database_url=url, env={"DB_WORKERS": "4", "DB_POOL_SIZE": "4",
+                                             "DB_STATEMENT_TIMEOUT_MS": "60000"})
+    u = srv.new_user()
+    sess = open_session(srv, u["username"])
+    sid = jwt.decode(sess["access_token"], options={"verify_signature": False})["sid"]
+    locker = subprocess.Popen(
+        [str(PG_SCRIPT), "psql", pg.dir, "-d", db, "-At", "-v", "ON_ERROR_STOP=1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    answers = [None, None]
+    try:
+        locker.stdin.write(f"BEGIN; SELECT id FROM sessions WHERE id = '{sid}' FOR UPDATE;\n")
+        locker.stdin.flush()
+        assert locker.stdout.readline().strip() == sid  # the row is locked
+
+        def refresh(i):
+            answers[i] = srv.post("/refresh", json={"refresh_token": sess["refresh_token"]},
+                                  timeout=120)
+
+        threads = [threading.Thread(target=refresh, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        waiting = ("SELECT count(*) FROM pg_stat_activity "
+                   f"WHERE datname = '{db}' AND wait_event_type = 'Lock'")
+        deadline = time.monotonic() + 60
+        while pg.psql(waiting, db=db) != "2":
+            assert time.monotonic() < deadline, "the refreshes never reached the row lock"
+            time.sleep(0.05)
+        locker.stdin.write("COMMIT;\n")
+        locker.stdin.close()
+        for t in threads:
+            t.join(120)
+    finally:
+        if locker.stdin and not locker.stdin.closed:
+            locker.stdin.close()
+        locker.wait(30)
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [200, 401], [(r.status_code, r.text) for r in answers]
+    loser = next(r for r in answers if r.status_code == 401)
+    assert loser.json()["detail"] == "refresh token already used; its session is revoked"
+    winner = next(r for r in answers if r.status_code == 200).json()
+    # The reuse ended the session: the winner's new tokens too.
+    t0 = time.monotonic()
+    refused_within(srv, winner, t0, what="the winner's tokens")
+
+
 def test_expired_sessions_are_purged(pg, make_server):
     url, db = pg.fresh_db()
     srv = make_server(database_url=url, env={"REFRESH_TOKEN_EXPIRE_SECONDS": "2",
+                                             "ACCESS_TOKEN_EXPIRE_SECONDS": "2",
                                              "SESSION_PURGE_INTERVAL_SECONDS": "1"})
     u = srv.new_user()
     sess = open_session(srv, u["username"])

@@ -197,14 +197,15 @@ def grant_error(resp, error, description):
     assert_common_headers(resp)
 
 
-def tokens_body(resp, user):
-    """A 200 with the body of /login for `user`; returns it with "claims"."""
+def tokens_body(resp, user, access_ttl=ACCESS_TTL):
+    """A 200 with the body of /login for `user` (its access token living
+    `access_ttl` seconds); returns it with "claims"."""
     assert resp.status_code == 200, f"expected 200, got {resp.status_code}: {resp.text!r}"
     assert media_type(resp) == "application/json"
     body = resp.json()
     assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token"}, body
     assert body["token_type"] == "bearer"
-    assert body["expires_in"] == ACCESS_TTL and type(body["expires_in"]) is int, body
+    assert body["expires_in"] == access_ttl and type(body["expires_in"]) is int, body
     assert isinstance(body["refresh_token"], str) and body["refresh_token"], body
     assert body["refresh_token"] != body["access_token"]
     assert_token_headers(resp)
@@ -1201,6 +1202,77 @@ def test_reads_by_cookie_need_no_origin(cookie_server):
     assert v.status_code == 204, v.text
 
 
+CROSS_SITE_DETAIL = "Origin not allowed for a sign-in that sets cookies"
+
+
+@pytest.mark.parametrize("origin", [FOREIGN, "null", "https://app.example.com.evil.example"],
+                         ids=["foreign", "null", "suffix"])
+def test_cross_site_sign_in_refused(cookie_server, origin):
+    """Login CSRF: a cross-site form posted to /login or /token would set
+    the victim's cookies to the attacker's account. Its Origin is checked
+    as a cookie-authenticated change's is: 403, no cookie, no session."""
+    u = cookie_server.new_user()
+    r = cookie_server.post_json("/login", {"username": u["username"], "password": u["password"]},
+                                headers={"Origin": origin})
+    problem(r, 403, CROSS_SITE_DETAIL)
+    no_set_cookie(r, "a cross-site /login")
+    r = cookie_server.post("/token", headers={"Origin": origin},
+                           data={"grant_type": "password", "username": u["username"],
+                                 "password": u["password"]})
+    problem(r, 403, CROSS_SITE_DETAIL)
+    assert r.headers.get("Cache-Control") == "no-store"
+    no_set_cookie(r, "a cross-site /token")
+
+
+def test_sign_in_from_allowed_own_or_no_origin(cookie_server):
+    """An allowed origin, the service's own (https:// and its Host: the
+    /docs page) and a client that sends no Origin (no browser form) sign in
+    and get their cookies."""
+    u = cookie_server.new_user()
+    own = f"https://127.0.0.1:{cookie_server.port}"
+    for headers in ({"Origin": ALLOWED}, {"Origin": own}, {}):
+        r = cookie_server.login(u["username"], headers=headers)
+        assert_token_cookies(r, tokens_body(r, u))
+
+
+def test_sign_in_any_origin_without_cookies(server):
+    """Without SESSION_COOKIES no sign-in sets a cookie: no Origin rule."""
+    u = server.new_user()
+    r = server.login(u["username"], headers={"Origin": FOREIGN})
+    tokens_body(r, u)
+    no_set_cookie(r, "a login without SESSION_COOKIES")
+
+
+def test_own_origin_passes_the_cookie_rule(cookie_server):
+    """The service's own origin (the /docs page's) may log out by cookie,
+    whatever ALLOWED_ORIGINS says: "https://" and the request's Host, as
+    COOKIE_SECURE=1 says the service is reached over HTTPS. The same host
+    over plain HTTP, or another port, is not the same origin."""
+    u = cookie_server.new_user()
+    host = f"127.0.0.1:{cookie_server.port}"
+    for origin in (f"http://{host}", f"https://127.0.0.1:{cookie_server.port + 1}"):
+        sess = login(cookie_server, u)
+        r = cookie_server.post("/logout", headers={"Origin": origin},
+                               cookies={"access_token": sess["access_token"]})
+        problem(r, 403, ORIGIN_DETAIL)
+    sess = login(cookie_server, u)
+    r = cookie_server.post("/logout", headers={"Origin": f"https://{host}"},
+                           cookies={"access_token": sess["access_token"]})
+    no_content(r)
+    assert_cleared_cookies(r)
+    access_refused(cookie_server, sess["access_token"])
+
+
+def test_own_origin_over_plain_http_with_cookie_secure_0(make_server):
+    srv = start(make_server, env={"SESSION_COOKIES": "1", "COOKIE_SECURE": "0"})
+    u = srv.new_user()
+    sess = login(srv, u)
+    r = srv.post("/logout", headers={"Origin": f"http://127.0.0.1:{srv.port}"},
+                 cookies={"access_token": sess["access_token"]})
+    no_content(r)
+    assert_cleared_cookies(r, secure=False)
+
+
 def test_cookie_secure_0(make_server):
     srv = start(make_server, env={**COOKIE_ENV, "COOKIE_SECURE": "0"})
     u = srv.new_user()
@@ -1299,10 +1371,11 @@ def test_session_settings_as_flags(make_server):
     """Each new setting is also a flag."""
     srv = start(make_server, args=[
         "--session-cookies", "1", "--cookie-secure", "0", "--allowed-origins", ALLOWED,
-        "--refresh-token-expire-seconds", "2", "--session-purge-interval-seconds", "1"])
+        "--refresh-token-expire-seconds", "2", "--session-purge-interval-seconds", "1",
+        "--access-token-expire-seconds", "2"])
     u = srv.new_user()
     r = srv.login(u["username"])
-    body = tokens_body(r, u)
+    body = tokens_body(r, u, access_ttl=2)
     assert_token_cookies(r, body, secure=False, refresh_ttl=2)
     r = srv.post("/logout", headers={"Origin": ALLOWED},
                  cookies={"access_token": body["access_token"]})
@@ -1318,15 +1391,45 @@ def test_session_settings_as_flags(make_server):
 
 
 # ================================================================= purge
+def test_access_tokens_of_expired_sessions_are_revoked(make_server):
+    """A session may end before its access tokens do (here it lives 1 s,
+    its access tokens 30 minutes). Once it has expired, and the purge timer
+    has run several times, a global logout, a password change and an
+    account deletion from a new session still revoke the old access token:
+    the purge keeps a session while its last access token is valid."""
+    srv = start(make_server, env={"REFRESH_TOKEN_EXPIRE_SECONDS": "1",
+                                  "SESSION_PURGE_INTERVAL_SECONDS": "1"})
+    users = [srv.new_user() for _ in range(3)]
+    old = [login(srv, u) for u in users]
+    # The sessions expire, and the purge timer (every second) gets several
+    # rounds at them.
+    time.sleep(4.5)
+    for s, u in zip(old, users):
+        # Expired (a refresh of an expired session revokes nothing), yet
+        # its access token is good.
+        refused_refresh(refresh(srv, s["refresh_token"]), INVALID_DETAIL)
+        access_works(srv, s["access_token"], u)
+    logged_out, changed, deleted = users
+    no_content(logout(srv, login(srv, logged_out)["access_token"], scope="global"))
+    no_content(change_password(srv, login(srv, changed)["access_token"], changed["password"],
+                               NEW_PASSWORD))
+    no_content(delete_me(srv, login(srv, deleted)["access_token"], deleted["password"]))
+    for s, what in zip(old, ("after logout all", "after a password change", "after deletion")):
+        access_refused(srv, s["access_token"], what=f"an expired session's token {what}")
+
+
 def test_expired_sessions_are_purged(make_server):
+    # Its access tokens live 2 s: the row goes once they have expired too.
     srv = start(make_server, env={"REFRESH_TOKEN_EXPIRE_SECONDS": "2",
+                                  "ACCESS_TOKEN_EXPIRE_SECONDS": "2",
                                   "SESSION_PURGE_INTERVAL_SECONDS": "1"})
     if srv.db_path is None:
         pytest.skip("rows are read from the SQLite file; on PostgreSQL see test_postgres.py")
     u = srv.new_user()
     sess = login(srv, u)
     sid = sess["claims"]["sid"]
-    tokens_body(refresh(srv, sess["refresh_token"]), u)  # leaves a refresh_history row
+    # Leaves a refresh_history row.
+    tokens_body(refresh(srv, sess["refresh_token"]), u, access_ttl=2)
     assert srv.query("SELECT count(*) FROM sessions WHERE id = ?", (sid,)) == [(1,)]
     assert srv.query("SELECT count(*) FROM refresh_history WHERE session_id = ?",
                      (sid,)) != [(0,)]

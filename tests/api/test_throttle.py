@@ -176,6 +176,129 @@ def test_success_forgets_failures_and_lockout_grows(make_server):
     assert login(srv, name, PASSWORD).status_code == 200
 
 
+def at_once(srv, requests):
+    """Sends every (method, path, source, body) at the same moment, each on
+    a connection of its own opened beforehand; returns the answers in order."""
+    conns = [http.client.HTTPConnection("127.0.0.1", srv.port, timeout=HANG,
+                                        source_address=(src, 0))
+             for _, _, src, _ in requests]
+    for c in conns:
+        c.connect()
+    barrier = threading.Barrier(len(conns), timeout=HANG)
+    answers = [None] * len(conns)
+
+    def run(i):
+        method, path, _, body = requests[i]
+        barrier.wait()
+        conns[i].request(method, path, body=json.dumps(body).encode(),
+                         headers={"Content-Type": "application/json"})
+        r = conns[i].getresponse()
+        answers[i] = RawResponse(r.status, r.reason, r.headers, r.read())
+        conns[i].close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(conns))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(HANG)
+    return answers
+
+
+# Sixteen hashing workers: every attempt of a burst reads the counters
+# before any has hashed, so only a check and count made in one step keeps
+# the burst to the tries the limit allows.
+BURST = {"WORKERS": "16", "BCRYPT_ROUNDS": "10", "QUEUE_SIZE": "64", **LOCK_LONG}
+
+
+def test_concurrent_wrong_logins_get_no_more_tries_than_allowed(make_server):
+    """Sixteen wrong passwords for one account at once, from sixteen
+    addresses: exactly the four tries THROTTLE_ACCOUNT_FAILURES=3 allows
+    one after another get 401, the rest 429 (issue 18: six got through)."""
+    srv = make_server(env={"THROTTLE_ACCOUNT_FAILURES": "3", **BURST})
+    u = srv.new_user()
+    answers = at_once(srv, [("POST", "/login", f"127.0.1.{i + 1}",
+                             {"username": u["username"], "password": f"wrong-{i}"})
+                            for i in range(16)])
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [401] * 4 + [429] * 12, statuses
+    for r in answers:
+        if r.status_code == 429:
+            assert_429(r, most=300)
+    assert_429(login(srv, u["username"], PASSWORD))
+
+
+def test_concurrent_wrong_logins_of_one_address_get_no_more_tries(make_server):
+    """The same for the address (sixteen unknown names at once from one
+    address), with no share of the hashing queue to hold the burst back."""
+    srv = make_server(env={"THROTTLE_ADDRESS_FAILURES": "3", "HASH_JOBS_PER_ADDRESS": "0",
+                           **BURST})
+    answers = at_once(srv, [("POST", "/login", "127.0.2.1",
+                             {"username": unique_username("burst"), "password": "wrong"})
+                            for _ in range(16)])
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [401] * 4 + [429] * 12, statuses
+
+
+# ------------------------------------------------------------ step-up checks
+def step_up(srv, method, path, access, body, source="127.0.0.1"):
+    return send(srv, method, path, source, body, headers={"Authorization": f"Bearer {access}"})
+
+
+@pytest.mark.parametrize("method,path,field", [
+    ("PUT", "/me/password", "current_password"),
+    ("DELETE", "/me", "password"),
+])
+def test_step_up_checks_count_as_failed_logins(make_server, method, path, field):
+    """Wrong current passwords on PUT /me/password and DELETE /me are failed
+    logins of the account: after as many as a login gets, the account is
+    locked there and at /login, and even the right password gets 429 (a
+    stolen access token buys no more guesses than a login)."""
+    srv = make_server(env={"THROTTLE_ACCOUNT_FAILURES": "3", **LOCK_LONG})
+    u = srv.new_user()
+    access = srv.login(u["username"]).json()["access_token"]
+
+    def body(password):
+        b = {field: password}
+        if field == "current_password":
+            b["new_password"] = "a-brand-new-passphrase-7"
+        return b
+
+    tries = [step_up(srv, method, path, access, body(f"wrong-{i}")) for i in range(5)]
+    assert first_429(tries) == 4
+    assert_429(tries[4], most=300)
+    right = step_up(srv, method, path, access, body(PASSWORD))
+    assert_429(right, most=300)
+    # Counted on the account: /login is locked too, from another address.
+    assert_429(login(srv, u["username"], PASSWORD, source="127.0.0.9"))
+    # Nothing changed: the user and its password are still there.
+    me = step_up(srv, "GET", "/me", access, None)
+    assert me.status_code == 200, me.content
+
+
+def test_step_up_refused_while_a_login_lockout_holds(make_server):
+    """An account locked by failed logins cannot change its password nor
+    delete itself with a token it already holds."""
+    srv = make_server(env={"THROTTLE_ACCOUNT_FAILURES": "2", **LOCK_LONG})
+    u = srv.new_user()
+    access = srv.login(u["username"]).json()["access_token"]
+    assert first_429([login(srv, u["username"], f"wrong-{i}") for i in range(4)]) == 3
+    assert_429(step_up(srv, "PUT", "/me/password", access,
+                       {"current_password": PASSWORD, "new_password": "a-brand-new-passphrase-7"}))
+    assert_429(step_up(srv, "DELETE", "/me", access, {"password": PASSWORD}))
+    assert step_up(srv, "GET", "/me", access, None).status_code == 200
+
+
+def test_step_up_failures_count_against_the_address(make_server):
+    srv = make_server(env={"THROTTLE_ADDRESS_FAILURES": "2", **LOCK_LONG})
+    u, other = srv.new_user(), srv.new_user()
+    access = srv.login(u["username"]).json()["access_token"]
+    tries = [step_up(srv, "DELETE", "/me", access, {"password": f"wrong-{i}"},
+                     source="127.0.0.11") for i in range(3)]
+    assert [r.status_code for r in tries] == [401] * 3
+    # The address is locked now, for another account's right password too.
+    assert_429(login(srv, other["username"], PASSWORD, source="127.0.0.11"))
+
+
 # ------------------------------------------------------------ per address
 def test_address_locked_after_failures_other_addresses_not(make_server):
     srv = make_server(env={"THROTTLE_ADDRESS_FAILURES": "3", **LOCK_LONG})

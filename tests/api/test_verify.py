@@ -1,9 +1,11 @@
 """GET /verify (forward authentication): Bearer or `access_token` cookie,
 204 with X-Auth-User-Id / X-Auth-Username, 401 otherwise."""
+import time
+
 import pytest
 import requests
 
-from gh_helpers import assert_common_headers, assert_www_authenticate, bearer
+from gh_helpers import assert_common_headers, assert_www_authenticate, bearer, decode_token
 from test_metrics import scrape, value
 
 
@@ -142,6 +144,27 @@ def test_token_cache_hits_and_still_sees_revocation(make_server):
     assert r.status_code == 401
     assert_www_authenticate(r, invalid_token=True)
     assert srv.me(token).status_code == 401
+
+
+def test_cached_token_past_its_exp_is_refused(make_server):
+    """A token verified (and so cached) while valid is refused once its exp
+    has passed (JWT_LEEWAY_SECONDS=0): the cache keeps no token past its
+    lifetime. Two-second tokens; the wait is for exp, not a timed check."""
+    srv = make_server(env={"ACCESS_TOKEN_EXPIRE_SECONDS": "2", "JWT_LEEWAY_SECONDS": "0"})
+    u = srv.new_user("ShortLived")
+    token = srv.token(u["username"])
+    hits0, _, _ = cache_counts(srv)
+    for _ in range(2):
+        assert_verified(srv.verify(token), u)
+    hits, _, _ = cache_counts(srv)
+    assert hits - hits0 == 1, "the second check was answered from the cache"
+    exp = decode_token(token)["exp"]
+    while time.time() < exp + 1.1:  # whole seconds: past exp whichever way it rounds
+        time.sleep(0.2)
+    for r in (srv.verify(token), srv.me(token)):
+        assert r.status_code == 401, r.text
+        assert_www_authenticate(r, invalid_token=True)
+    assert srv.verify(token).headers.get("X-Auth-User-Id") is None
 
 
 def test_token_cache_bounded_answers_stay_right(make_server):

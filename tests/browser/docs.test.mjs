@@ -156,6 +156,108 @@ test('Swagger UI: Authorize with the password flow, then Try it out on GET /me',
   }
 });
 
+// A second server, with SESSION_COOKIES=1 over plain HTTP, for the test
+// below: its sign-in sets the HttpOnly cookies a page cannot see.
+async function startCookieServer() {
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const child = spawn(bin, [], {
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1', PORT: String(port),
+      DATABASE_URL: `sqlite:///${join(tmp, 'cookies.db')}`,
+      SECRET_KEY: 'browser-test-secret-key-0123456789abcdef',
+      BCRYPT_ROUNDS: '4', SESSION_COOKIES: '1', COOKIE_SECURE: '0',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://${host}`;
+  await waitHealthy(url, child);
+  const r = await fetch(`${url}/register`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(USER),
+  });
+  assert.equal(r.status, 200, 'registering the test user');
+  return { child, host, url };
+}
+
+async function sessionCookies(context) {
+  return (await context.cookies()).map((c) => c.name).filter((n) => n.endsWith('_token')).sort();
+}
+
+test('Swagger UI with SESSION_COOKIES=1: no cookie scheme to authorize, and Logout clears the cookies', async () => {
+  const srv = await startCookieServer();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const problems = [];
+  try {
+    await context.route('**/*', (route) => {
+      if (new URL(route.request().url()).host === srv.host) return route.continue();
+      problems.push(`request to another host: ${route.request().url()}`);
+      return route.abort('blockedbyclient');
+    });
+    const page = await context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+    page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+    await page.goto(`${srv.url}/docs`);
+    await page.locator('.swagger-ui .info .title').getByText('gatehouse').waitFor();
+
+    // The Authorize dialog offers the two schemes a page can fill, not the
+    // HttpOnly cookie, which nothing typed there could set.
+    await page.locator('.swagger-ui .auth-wrapper button.authorize').click();
+    const modal = page.locator('.swagger-ui .dialog-ux .modal-ux');
+    await modal.locator('.auth-container').filter({ hasText: 'OAuth2PasswordBearer' }).waitFor();
+    const names = await modal.locator('.auth-container h4').allInnerTexts();
+    assert.ok(names.some((n) => n.includes('HTTPBearer')), names.join(' | '));
+    assert.ok(!names.some((n) => n.includes('AccessTokenCookie')), names.join(' | '));
+    await modal.locator('.close-modal').click();
+    await modal.waitFor({ state: 'detached' });
+
+    // Authorize: POST /token signs in and sets both cookies.
+    await swaggerAuthorize(page, USER);
+    assert.deepEqual(await sessionCookies(context), ['access_token', 'refresh_token']);
+
+    // Logout in the dialog ends the session at POST /logout, which clears them.
+    await page.locator('.swagger-ui .auth-wrapper button.authorize').click();
+    const oauth = modal.locator('.auth-container').filter({ hasText: 'OAuth2PasswordBearer' });
+    const out = page.waitForResponse((r) => new URL(r.url()).pathname === '/logout');
+    await oauth.getByRole('button', { name: 'Remove authorization' }).click();
+    assert.equal((await out).status(), 204);
+    await modal.locator('.close-modal').click();
+    assert.deepEqual(await sessionCookies(context), []);
+    // Try it out on GET /me is signed out now.
+    const op = page.locator('#operations-users-me');
+    await op.locator('.opblock-summary').first().click();
+    await op.getByRole('button', { name: 'Try it out' }).click();
+    const me = page.waitForResponse((r) => new URL(r.url()).pathname === '/me');
+    await op.getByRole('button', { name: 'Execute' }).click();
+    assert.equal((await me).status(), 401);
+
+    // Signed in again, then the page reloaded: Swagger UI holds no token,
+    // only the cookies do. Try it out on POST /logout, from the service's
+    // own origin, is accepted (it was 403) and clears them.
+    await swaggerAuthorize(page, USER);
+    await page.reload();
+    await page.locator('.swagger-ui .info .title').getByText('gatehouse').waitFor();
+    const lo = page.locator('#operations-sessions-logout');
+    await lo.locator('.opblock-summary').first().click();
+    await lo.getByRole('button', { name: 'Try it out' }).click();
+    const done = page.waitForResponse((r) => new URL(r.url()).pathname === '/logout');
+    await lo.getByRole('button', { name: 'Execute' }).click();
+    const lr = await done;
+    assert.equal(lr.status(), 204, await lr.text());
+    assert.equal(lr.request().headers().authorization, undefined);
+    assert.deepEqual(await sessionCookies(context), []);
+    // The one error the page logs is the signed-out GET /me's 401 above.
+    assert.deepEqual(problems, [
+      'console error: Failed to load resource: the server responded with a status of 401 (Unauthorized)',
+    ]);
+  } finally {
+    await context.close();
+    const exited = new Promise((r) => srv.child.once('exit', r));
+    srv.child.kill('SIGTERM');
+    await exited;
+  }
+});
+
 test('ReDoc lists every operation', async () => {
   const { context, page, problems } = await watchedPage();
   try {

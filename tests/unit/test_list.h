@@ -317,6 +317,7 @@
     X(forwarded_rfc7239)                                                                           \
     X(throttle_lockout_doubles)                                                                    \
     X(throttle_address_and_names)                                                                  \
+    X(throttle_reserve_counts_attempts_in_progress)                                                \
     X(throttle_registrations)                                                                      \
     X(throttle_hash_jobs)                                                                          \
     X(throttle_table_bounded)                                                                      \

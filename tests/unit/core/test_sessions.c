@@ -232,18 +232,18 @@ TEST(sessions_password_change_and_delete)
     REQUIRE(sessions_open(&f.sessions, &u, &b) == OUTCOME_OK);
     REQUIRE(verify(&f, a.access_token, &ca) == OUTCOME_OK);
 
-    CHECK_EQ_INT(users_change_password(&f.users, &f.sessions, &ca, "wrong password", 14, new_pw,
-                                       strlen(new_pw), &d),
+    CHECK_EQ_INT(users_change_password(&f.users, NULL, NULL, &f.sessions, &ca, "wrong password", 14,
+                                       new_pw, strlen(new_pw), &d),
                  OUTCOME_BAD_CREDENTIALS);
-    CHECK_EQ_INT(
-        users_change_password(&f.users, &f.sessions, &ca, old_pw, strlen(old_pw), "short", 5, &d),
-        OUTCOME_INVALID);
+    CHECK_EQ_INT(users_change_password(&f.users, NULL, NULL, &f.sessions, &ca, old_pw,
+                                       strlen(old_pw), "short", 5, &d),
+                 OUTCOME_INVALID);
     CHECK_EQ_STR(d.errors.e[0].field, "new_password");
     CHECK_EQ_STR(d.errors.e[0].code, "too_short");
     CHECK_EQ_INT(verify(&f, b.access_token, &x), OUTCOME_OK); /* nothing changed yet */
     memset(&d, 0, sizeof d);
-    CHECK_EQ_INT(users_change_password(&f.users, &f.sessions, &ca, old_pw, strlen(old_pw), new_pw,
-                                       strlen(new_pw), &d),
+    CHECK_EQ_INT(users_change_password(&f.users, NULL, NULL, &f.sessions, &ca, old_pw,
+                                       strlen(old_pw), new_pw, strlen(new_pw), &d),
                  OUTCOME_OK);
     CHECK_EQ_INT(verify(&f, a.access_token, &x), OUTCOME_OK);
     CHECK_EQ_INT(verify(&f, b.access_token, &x), OUTCOME_TOKEN_INVALID);
@@ -253,9 +253,10 @@ TEST(sessions_password_change_and_delete)
     CHECK_EQ_INT(users_check_credentials(&f.users, "erin", 4, new_pw, strlen(new_pw), &v),
                  OUTCOME_OK);
 
-    CHECK_EQ_INT(users_delete(&f.users, &f.sessions, &ca, old_pw, strlen(old_pw)),
+    CHECK_EQ_INT(users_delete(&f.users, NULL, NULL, &f.sessions, &ca, old_pw, strlen(old_pw), &d),
                  OUTCOME_BAD_CREDENTIALS);
-    CHECK_EQ_INT(users_delete(&f.users, &f.sessions, &ca, new_pw, strlen(new_pw)), OUTCOME_OK);
+    CHECK_EQ_INT(users_delete(&f.users, NULL, NULL, &f.sessions, &ca, new_pw, strlen(new_pw), &d),
+                 OUTCOME_OK);
     CHECK_EQ_INT(verify(&f, a.access_token, &x), OUTCOME_TOKEN_INVALID);
     CHECK_EQ_INT(refresh(&f, a.refresh_token, &t), OUTCOME_TOKEN_INVALID);
     CHECK_EQ_INT(users_check_credentials(&f.users, "erin", 4, new_pw, strlen(new_pw), &v),

@@ -16,6 +16,19 @@ static const struct throttle_limits lim = {
     .hash_jobs = 2,
 };
 
+/* One failed attempt of a (reserved and settled), which must be allowed. */
+static void address_fails(throttle *t, const struct netaddr *a, int64_t now)
+{
+    CHECK_EQ_INT(throttle_address_reserve(t, a, now), 0);
+    throttle_address_settle(t, a, true, now);
+}
+
+static void name_fails(throttle *t, const char *name, int64_t now)
+{
+    CHECK_EQ_INT(throttle_name_reserve(t, name, strlen(name), now), 0);
+    throttle_name_settle(t, name, strlen(name), true, now);
+}
+
 static struct netaddr addr(unsigned n)
 {
     struct netaddr a = {{0}};
@@ -56,27 +69,61 @@ TEST(throttle_address_and_names)
     REQUIRE(t != NULL);
     for (int i = 0; i < 3; i++) {
         CHECK_EQ_INT(throttle_address_wait(t, &a, 100), 0);
-        throttle_address_failed(t, &a, 100);
+        address_fails(t, &a, 100);
     }
     CHECK_EQ_INT(throttle_address_wait(t, &a, 100), 0); /* three free failures */
-    throttle_address_failed(t, &a, 100);
+    address_fails(t, &a, 100);
     CHECK_EQ_INT(throttle_address_wait(t, &a, 100), 10);
-    CHECK_EQ_INT(throttle_address_wait(t, &a, 105), 5);
-    CHECK_EQ_INT(throttle_address_wait(t, &b, 100), 0); /* per address */
+    CHECK_EQ_INT(throttle_address_reserve(t, &a, 105), 5); /* locked: nothing reserved */
+    CHECK_EQ_INT(throttle_address_wait(t, &b, 100), 0);    /* per address */
     CHECK_EQ_INT(throttle_address_wait(t, &a, 110), 0);
-    throttle_address_failed(t, &a, 110);
+    address_fails(t, &a, 110);
     CHECK_EQ_INT(throttle_address_wait(t, &a, 110), 20);
     /* A long quiet forgets the count. */
-    throttle_address_failed(t, &a, 110 + 3600);
+    address_fails(t, &a, 110 + 3600);
     CHECK_EQ_INT(throttle_address_wait(t, &a, 110 + 3600), 0);
 
     /* Unknown names: the account limit, by name, byte for byte. */
-    throttle_name_failed(t, "ghost", 5, 100);
-    throttle_name_failed(t, "ghost", 5, 100);
-    CHECK_EQ_INT(throttle_name_wait(t, "ghost", 5, 100), 0);
-    throttle_name_failed(t, "ghost", 5, 100);
-    CHECK_EQ_INT(throttle_name_wait(t, "ghost", 5, 100), 10);
-    CHECK_EQ_INT(throttle_name_wait(t, "ghosT", 5, 100), 0);
+    name_fails(t, "ghost", 100);
+    name_fails(t, "ghost", 100);
+    name_fails(t, "ghost", 100);
+    CHECK_EQ_INT(throttle_name_reserve(t, "ghost", 5, 100), 10);
+    CHECK_EQ_INT(throttle_name_reserve(t, "ghosT", 5, 100), 0);
+    throttle_name_settle(t, "ghosT", 5, false, 100);
+    throttle_free(t);
+}
+
+TEST(throttle_reserve_counts_attempts_in_progress)
+{
+    throttle *t = throttle_create(&lim);
+    struct netaddr a = addr(1), b = addr(2);
+
+    REQUIRE(t != NULL);
+    /* Four attempts at once (three free failures, the fourth would lock):
+     * each reserved attempt counts as a failure made now, so the fifth
+     * waits the lock that four failures would put on, before any settles. */
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(throttle_address_reserve(t, &a, 100), 0);
+    CHECK_EQ_INT(throttle_address_reserve(t, &a, 100), 10);
+    CHECK_EQ_INT(throttle_address_wait(t, &a, 100), 10);
+    /* Settled as successes, they count nothing: the address may try. */
+    for (int i = 0; i < 4; i++)
+        throttle_address_settle(t, &a, false, 101);
+    CHECK_EQ_INT(throttle_address_wait(t, &a, 101), 0);
+    /* Settled as failures, they count: four failures lock. */
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(throttle_address_reserve(t, &b, 100), 0);
+    for (int i = 0; i < 4; i++)
+        throttle_address_settle(t, &b, true, 102);
+    CHECK_EQ_INT(throttle_address_wait(t, &b, 102), 10);
+    CHECK_EQ_INT(throttle_address_reserve(t, &b, 102), 10);
+    /* Unknown names alike, with the account limit (two free). */
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(throttle_name_reserve(t, "ghost", 5, 100), 0);
+    CHECK_EQ_INT(throttle_name_reserve(t, "ghost", 5, 100), 10);
+    for (int i = 0; i < 3; i++)
+        throttle_name_settle(t, "ghost", 5, true, 100);
+    CHECK_EQ_INT(throttle_name_reserve(t, "ghost", 5, 100), 10);
     throttle_free(t);
 }
 
@@ -127,17 +174,17 @@ TEST(throttle_table_bounded)
     size_t cap = 0;
 
     REQUIRE(t != NULL);
-    for (int i = 0; i < 5; i++)
-        throttle_address_failed(t, &locked, 100);
-    CHECK_EQ_INT(throttle_address_wait(t, &locked, 100), 20);
+    for (int i = 0; i < 4; i++)
+        address_fails(t, &locked, 100);
+    CHECK_EQ_INT(throttle_address_wait(t, &locked, 100), 10);
     /* A hundred thousand addresses with one failure each: the table keeps
      * its size, and the locked entry, evicted last, stays locked. */
     for (unsigned i = 2; i < 100000; i++) {
         struct netaddr a = addr(i);
-        throttle_address_failed(t, &a, 101 + i / 20000);
+        address_fails(t, &a, 101 + i / 20000);
     }
     CHECK_EQ_INT(throttle_address_entries(t, &cap), 64);
     CHECK_EQ_INT(cap, 64);
-    CHECK(throttle_address_wait(t, &locked, 110) > 0);
+    CHECK(throttle_address_wait(t, &locked, 106) > 0);
     throttle_free(t);
 }

@@ -188,18 +188,19 @@ TEST(users_legacy_name_password_rules)
     CHECK_EQ_STR(c.username, "Bob Smith");
     /* The equals-username rule compares with the stored name, spaces and
      * all, without regard to ASCII case. */
-    CHECK_EQ_INT(
-        users_change_password(&f.users, &f.sessions, &c, pw, strlen(pw), "BOB SMITH", 9, &d),
-        OUTCOME_INVALID);
+    CHECK_EQ_INT(users_change_password(&f.users, NULL, NULL, &f.sessions, &c, pw, strlen(pw),
+                                       "BOB SMITH", 9, &d),
+                 OUTCOME_INVALID);
     REQUIRE(d.errors.count == 1);
     CHECK_EQ_STR(d.errors.e[0].code, "equals_username");
     memset(&d, 0, sizeof d);
-    CHECK_EQ_INT(users_change_password(&f.users, &f.sessions, &c, pw, strlen(pw),
+    CHECK_EQ_INT(users_change_password(&f.users, NULL, NULL, &f.sessions, &c, pw, strlen(pw),
                                        "tremendous purple giraffe", 25, &d),
                  OUTCOME_OK);
     CHECK_EQ_INT(check(&f, "Bob Smith", "tremendous purple giraffe", &got), OUTCOME_OK);
-    CHECK_EQ_INT(users_delete(&f.users, &f.sessions, &c, "tremendous purple giraffe", 25),
-                 OUTCOME_OK);
+    CHECK_EQ_INT(
+        users_delete(&f.users, NULL, NULL, &f.sessions, &c, "tremendous purple giraffe", 25, &d),
+        OUTCOME_OK);
     CHECK_EQ_INT(check(&f, "Bob Smith", "tremendous purple giraffe", &got),
                  OUTCOME_BAD_CREDENTIALS);
     sessions_tokens_free(&t);

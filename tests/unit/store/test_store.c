@@ -448,16 +448,24 @@ STORE_CASE(sessions_purge, 1)
     make_session(&sess, "revoked-lately", u.id, 4);
     REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
     REQUIRE(store_session_revoke(s, NULL, "revoked-lately", T0 + 150) == STORE_OK);
+    /* Expired, but refreshed at T0 + 120: that access token may still be
+     * valid, and a logout must still find the session to revoke it. */
+    make_session(&sess, "expired-token-live", u.id, 5);
+    sess.expires_at = T0 + 150;
+    REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+    memset(h1, 5, sizeof h1);
+    memset(h9, 6, sizeof h9);
+    REQUIRE(store_session_rotate(s, NULL, h1, h9, T0 + 120, &got) == STORE_OK);
 
     CHECK_EQ_INT(store_sessions_purge(s, T0 + 200, T0 + 100, &deleted), STORE_OK);
     CHECK_EQ_INT(deleted, 2);
     CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions WHERE id IN ('live', "
-                            "'revoked-lately')"),
-                 2);
-    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions"), 2);
+                            "'revoked-lately', 'expired-token-live')"),
+                 3);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions"), 3);
     /* Everything goes once the live one expires; its history with it. */
     CHECK_EQ_INT(store_sessions_purge(s, T0 + 86400, T0 + 150, &deleted), STORE_OK);
-    CHECK_EQ_INT(deleted, 2);
+    CHECK_EQ_INT(deleted, 3);
     CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions"), 0);
     CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM refresh_history"), 0);
 }
@@ -627,27 +635,27 @@ STORE_CASE(user_rehash, 1)
 STORE_CASE(user_login_failures, 1)
 {
     struct store_user u, v;
-    int64_t n = 0;
 
     (void)t;
     REQUIRE(store_user_create(s, NULL, "tess", "tess", "$2b$04$h", T0, &u) == STORE_OK);
     CHECK_EQ_INT(u.failed_logins, 0);
-    CHECK_EQ_INT(store_user_login_failed(s, NULL, u.id, T0 + 1, T0 - 100, &n), STORE_OK);
-    CHECK_EQ_INT(n, 1);
-    CHECK_EQ_INT(store_user_login_failed(s, NULL, u.id, T0 + 2, T0 - 100, &n), STORE_OK);
-    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_INT(store_user_login_reserve(s, NULL, u.id, 0, 0, 1, T0 + 1), STORE_OK);
+    CHECK_EQ_INT(store_user_login_reserve(s, NULL, u.id, 1, T0 + 1, 2, T0 + 2), STORE_OK);
     CHECK_EQ_INT(store_user_by_key(s, NULL, "tess", &v), STORE_OK);
     CHECK_EQ_INT(v.failed_logins, 2);
     CHECK_EQ_INT(v.last_failed_at, T0 + 2);
-    /* A previous failure older than forget_before is forgotten: the count
-     * starts again. */
-    CHECK_EQ_INT(store_user_login_failed(s, NULL, u.id, T0 + 500, T0 + 3, &n), STORE_OK);
-    CHECK_EQ_INT(n, 1);
+    /* A count read before the last change no longer holds: nothing is
+     * written, the caller reads again. */
+    CHECK_EQ_INT(store_user_login_reserve(s, NULL, u.id, 1, T0 + 1, 2, T0 + 3), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_user_login_reserve(s, NULL, u.id, 2, T0 + 1, 3, T0 + 3), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_user_by_id(s, NULL, u.id, &v), STORE_OK);
+    CHECK_EQ_INT(v.failed_logins, 2);
+    CHECK_EQ_INT(v.last_failed_at, T0 + 2);
     CHECK_EQ_INT(store_user_login_failures_reset(s, NULL, u.id), STORE_OK);
     CHECK_EQ_INT(store_user_by_id(s, NULL, u.id, &v), STORE_OK);
     CHECK_EQ_INT(v.failed_logins, 0);
     CHECK_EQ_INT(v.last_failed_at, 0);
-    CHECK_EQ_INT(store_user_login_failed(s, NULL, u.id + 99, T0, T0, &n), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_user_login_reserve(s, NULL, u.id + 99, 0, 0, 1, T0), STORE_NOT_FOUND);
     CHECK_EQ_INT(store_user_login_failures_reset(s, NULL, u.id + 99), STORE_NOT_FOUND);
 }
 
@@ -670,7 +678,8 @@ STORE_CASE(users_hash_like, 1)
 }
 
 /* Failed logins counted from several connections at once (instances on one
- * database) are all counted: the increment is one atomic UPDATE. */
+ * database) are all counted: each reserves against the count it read, and
+ * reads again when another counted first. */
 struct fail_many {
     store *s;
     int64_t id;
@@ -679,10 +688,14 @@ struct fail_many {
 static void *fail_many_run(void *arg)
 {
     struct fail_many *f = arg;
-    int64_t n;
+    struct store_user v;
 
-    for (int i = 0; i < 25; i++)
-        (void)store_user_login_failed(f->s, NULL, f->id, T0 + 1, T0 - 100, &n);
+    for (int i = 0, tries = 0; i < 25 && tries < 100000; tries++) {
+        if (store_user_by_id(f->s, NULL, f->id, &v) == STORE_OK &&
+            store_user_login_reserve(f->s, NULL, f->id, v.failed_logins, v.last_failed_at,
+                                     v.failed_logins + 1, T0 + 1) == STORE_OK)
+            i++;
+    }
     return NULL;
 }
 
