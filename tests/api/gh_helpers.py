@@ -323,6 +323,17 @@ class Server:
         except FileNotFoundError:
             return ""
 
+    def stderr_shows(self, text, timeout=10.0):
+        """Whether `text` appears on stderr within `timeout` seconds: a line
+        logged right after the server started answering may come after the
+        first answer."""
+        deadline = time.monotonic() + timeout
+        while text not in self.stderr():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
     def stdout(self):
         try:
             return self.stdout_path.read_text("utf-8", "replace")

@@ -378,7 +378,7 @@ def test_host_name_is_resolved(make_server):
     assert srv.get("/healthz").status_code == 200
     u = srv.new_user()
     assert srv.me(srv.token(u["username"])).status_code == 200
-    assert f"listening on http://127.0.0.1:{srv.port} (HOST localhost" in srv.stderr(), \
+    assert srv.stderr_shows(f"listening on http://127.0.0.1:{srv.port} (HOST localhost"), \
         srv.stderr()
     if not ipv6_loopback():
         pytest.skip("no IPv6 loopback here")
@@ -392,7 +392,7 @@ def test_ipv6_host_serves(make_server):
         pytest.skip("no IPv6 loopback here")
     srv = make_server(env={"HOST": "::1"}, wait=False)
     assert healthz_at("::1", srv.port), srv.stderr()
-    assert f"listening on http://[::1]:{srv.port}" in srv.stderr(), srv.stderr()
+    assert srv.stderr_shows(f"listening on http://[::1]:{srv.port}"), srv.stderr()
 
 
 # Every configuration error exits 2 before the database is opened, the key
