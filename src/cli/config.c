@@ -10,6 +10,7 @@
 #include "cli/hostaddr.h"
 #include "core/jwk.h"
 #include "core/keyset.h"
+#include "http/forwarded.h"
 #include "store/pgurl.h"
 #include "util/log.h"
 #include "store/store.h"
@@ -171,8 +172,12 @@ static const struct setting settings[] = {
      "(0: no limit)"},
     {"TRUSTED_PROXIES", "--trusted-proxies", K_STRING, CONFIG_SERVING, OFF(trusted_proxies), NULL,
      0, 0,
-     "comma-separated addresses or CIDR blocks of proxies whose Forwarded / X-Forwarded-For "
-     "name the client (unset: none)"},
+     "comma-separated addresses or CIDR blocks of proxies whose TRUSTED_PROXY_HEADER names "
+     "the client (unset: none)"},
+    {"TRUSTED_PROXY_HEADER", "--trusted-proxy-header", K_STRING, CONFIG_SERVING,
+     OFF(trusted_proxy_header), "X-Forwarded-For", 0, 0,
+     "the one header in which TRUSTED_PROXIES name the client: X-Forwarded-For, Forwarded "
+     "(RFC 7239) or X-Real-IP; the others are never read"},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -330,6 +335,22 @@ static int check_database_url(const char *url, char *err, size_t errlen)
  * Origin header (RFC 6454 §6.1): scheme "://" host [":" port], lower case,
  * no path, no trailing slash. An entry a browser could never send would
  * silently match nothing, so it is refused here. */
+/* TRUSTED_PROXY_HEADER names one of the headers http/forwarded.c reads. */
+static int check_proxy_header(struct config *cfg, char *err, size_t errlen)
+{
+    enum forwarded_header h;
+
+    if (forwarded_header_parse(cfg->trusted_proxy_header, &h) != 0) {
+        snprintf(err, errlen,
+                 "TRUSTED_PROXY_HEADER: \"%.60s\" is none of X-Forwarded-For, Forwarded, "
+                 "X-Real-IP",
+                 cfg->trusted_proxy_header);
+        return -1;
+    }
+    cfg->trusted_proxy_header_id = (int)h;
+    return 0;
+}
+
 static int origins_check(const char *list, char *err, size_t errlen)
 {
     const char *p = list;
@@ -482,6 +503,8 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
         }
         free(c);
     }
+    if ((groups & CONFIG_SERVING) && check_proxy_header(cfg, err, errlen) != 0)
+        return -1;
     if ((groups & CONFIG_SERVING) &&
         cfg->throttle_lockout_max_seconds < cfg->throttle_lockout_seconds) {
         snprintf(err, errlen,

@@ -60,6 +60,8 @@ struct config {
     long throttle_table_size;
     long hash_jobs_per_address;
     char *trusted_proxies; /* NULL when unset */
+    char *trusted_proxy_header;
+    int trusted_proxy_header_id; /* enum forwarded_header, once validated */
     bool metrics;
     char *metrics_address; /* NULL when unset */
     char *log_format;

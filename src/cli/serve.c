@@ -258,6 +258,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
         .access_log = cfg->access_log,
         .trusted_proxies = trusted,
         .ntrusted_proxies = ntrusted,
+        .trusted_proxy_header = (enum forwarded_header)cfg->trusted_proxy_header_id,
         .count_metrics = true,
         .addr = cfg->listen_addr,
         .addrlen = cfg->listen_addrlen,

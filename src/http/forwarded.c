@@ -82,10 +82,47 @@ static size_t last_element(const char *s, size_t len)
     return start;
 }
 
-void forwarded_client(const struct netaddr *peer, const char *list, size_t len, bool forwarded,
-                      const struct netaddr_cidr *trusted, size_t ntrusted, struct netaddr *out)
+static const char *const header_names[] = {
+    [FORWARDED_X_FORWARDED_FOR] = "X-Forwarded-For",
+    [FORWARDED_RFC7239] = "Forwarded",
+    [FORWARDED_X_REAL_IP] = "X-Real-IP",
+};
+
+int forwarded_header_parse(const char *name, enum forwarded_header *out)
+{
+    for (size_t i = 0; i < sizeof header_names / sizeof header_names[0]; i++) {
+        if (strcasecmp(name, header_names[i]) == 0) {
+            *out = (enum forwarded_header)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *forwarded_header_name(enum forwarded_header h)
+{
+    return (unsigned)h < sizeof header_names / sizeof header_names[0] ? header_names[h] : "?";
+}
+
+/* The one address of X-Real-IP: no list, so a second line (joined with a
+ * comma) makes it unusable rather than a choice between two. */
+static int parse_single(const char *s, size_t len, struct netaddr *out)
+{
+    s = trim(s, &len);
+    return memchr(s, ',', len) != NULL ? -1 : parse_node(s, len, out);
+}
+
+void forwarded_client(const struct netaddr *peer, const char *list, size_t len,
+                      enum forwarded_header h, const struct netaddr_cidr *trusted, size_t ntrusted,
+                      struct netaddr *out)
 {
     *out = *peer;
+    if (h == FORWARDED_X_REAL_IP) {
+        struct netaddr one;
+        if (netaddr_in_cidrs(out, trusted, ntrusted) && parse_single(list, len, &one) == 0)
+            *out = one;
+        return;
+    }
     while (netaddr_in_cidrs(out, trusted, ntrusted)) {
         /* Skip empty elements (", ,") as list syntax allows (RFC 9110 §5.6.1). */
         size_t elen;
@@ -100,7 +137,8 @@ void forwarded_client(const struct netaddr *peer, const char *list, size_t len, 
             e = trim(e, &elen);
         } while (elen == 0);
         struct netaddr next;
-        int rc = forwarded ? parse_forwarded_element(e, elen, &next) : parse_node(e, elen, &next);
+        int rc = h == FORWARDED_RFC7239 ? parse_forwarded_element(e, elen, &next)
+                                        : parse_node(e, elen, &next);
         if (rc != 0)
             return; /* nothing usable: the last trusted hop stands */
         *out = next;
@@ -151,6 +189,7 @@ static void to_sockaddr(const struct netaddr *a, struct sockaddr_storage *out)
 }
 
 const struct sockaddr *forwarded_resolve(struct MHD_Connection *conn, const struct sockaddr *peer,
+                                         enum forwarded_header h,
                                          const struct netaddr_cidr *trusted, size_t ntrusted,
                                          struct sockaddr_storage *out)
 {
@@ -162,20 +201,15 @@ const struct sockaddr *forwarded_resolve(struct MHD_Connection *conn, const stru
         return peer;
     /* Set field by field: an initializer would zero the whole buffer, on
      * every request, trusted proxy or not. */
-    c.name = "Forwarded";
+    c.name = forwarded_header_name(h);
     c.len = 0;
     c.overflow = false;
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &c);
-    bool forwarded = c.len > 0 || c.overflow;
-    if (!forwarded) {
-        c.name = "X-Forwarded-For";
-        MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &c);
-    }
     /* Past the bound, only the last lines could be read right to left;
      * the hop itself is all that is known for sure. */
     if (c.overflow)
         c.len = 0;
-    forwarded_client(&p, c.buf, c.len, forwarded, trusted, ntrusted, &client);
+    forwarded_client(&p, c.buf, c.len, h, trusted, ntrusted, &client);
     to_sockaddr(&client, out);
     return (const struct sockaddr *)out;
 }

@@ -62,7 +62,8 @@ struct http_server {
     bool access_log;
     const struct netaddr_cidr *trusted; /* TRUSTED_PROXIES */
     size_t ntrusted;
-    bool count; /* requests count in GET /metrics */
+    enum forwarded_header trusted_header; /* TRUSTED_PROXY_HEADER */
+    bool count;                           /* requests count in GET /metrics */
     atomic_uint_fast64_t in_flight;
     atomic_uint_fast64_t busy;      /* requests fully read and not yet ended */
     atomic_uint_fast64_t suspended; /* connections handed to a worker */
@@ -684,8 +685,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->api.app = srv->app;
         rq->api.path = url;
         rq->api.method = method;
-        rq->api.client = forwarded_resolve(conn, ci != NULL ? ci->client_addr : NULL, srv->trusted,
-                                           srv->ntrusted, &rq->client);
+        rq->api.client =
+            forwarded_resolve(conn, ci != NULL ? ci->client_addr : NULL, srv->trusted_header,
+                              srv->trusted, srv->ntrusted, &rq->client);
         rq->api.request_id = rq->request_id;
         rq->start_us = metrics_now_us();
         /* In flight from here: a client still sending its headers does
@@ -887,6 +889,7 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     s->access_log = opt->access_log;
     s->trusted = opt->trusted_proxies;
     s->ntrusted = opt->ntrusted_proxies;
+    s->trusted_header = opt->trusted_proxy_header;
     s->count = opt->count_metrics;
     for (size_t i = 0; s->count && i < nroutes; i++)
         metrics_http_route(i, routes[i].method, routes[i].path);

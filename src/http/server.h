@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "api/api.h"
+#include "http/forwarded.h"
 #include "util/netaddr.h"
 #include "util/pool.h"
 
@@ -32,10 +33,12 @@ struct http_options {
     unsigned header_timeout_s;            /* from a request's first byte to its last header */
     unsigned body_timeout_s;              /* from the last header to the body's end */
     bool access_log;
-    /* TRUSTED_PROXIES: peers whose Forwarded / X-Forwarded-For name the
-     * client (http/forwarded.h); must outlive the server. */
+    /* TRUSTED_PROXIES: peers whose header trusted_proxy_header
+     * (TRUSTED_PROXY_HEADER) names the client (http/forwarded.h); must
+     * outlive the server. */
     const struct netaddr_cidr *trusted_proxies;
     size_t ntrusted_proxies;
+    enum forwarded_header trusted_proxy_header;
     bool count_metrics;           /* count requests in GET /metrics (util/metrics.h) */
     struct sockaddr_storage addr; /* host and port, resolved by the caller */
     socklen_t addrlen;

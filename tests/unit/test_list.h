@@ -303,6 +303,8 @@
     X(netaddr_parse_and_cidrs)                                                                     \
     X(forwarded_x_forwarded_for)                                                                   \
     X(forwarded_rfc7239)                                                                           \
+    X(forwarded_x_real_ip)                                                                         \
+    X(forwarded_header_names)                                                                      \
     X(throttle_lockout_doubles)                                                                    \
     X(throttle_address_and_names)                                                                  \
     X(throttle_registrations)                                                                      \
