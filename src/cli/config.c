@@ -98,8 +98,8 @@ static const struct setting settings[] = {
      1, 1000000, "concurrent client connections"},
     {"MAX_CONNECTIONS_PER_ADDRESS", "--max-connections-per-address", K_LONG, CONFIG_SERVING,
      OFF(max_connections_per_address), "256", 0, 1000000,
-     "concurrent connections from one client address (0: no limit); behind a proxy, every "
-     "connection comes from the proxy"},
+     "concurrent connections from one client address, an IPv6 client counting by its /64 (0: "
+     "no limit); behind a proxy, every connection comes from the proxy"},
     {"IDLE_TIMEOUT_SECONDS", "--idle-timeout-seconds", K_LONG, CONFIG_SERVING,
      OFF(idle_timeout_seconds), "60", 1, 3600,
      "a connection that sends and receives nothing this long is closed"},

@@ -2,21 +2,20 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
-#include <linux/tcp.h> /* tcp_info with tcpi_bytes_received; glibc's lacks it */
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "api/errors.h"
+#include "http/conns.h"
 #include "http/forwarded.h"
+#include "http/query.h"
 #include "util/log.h"
 #include "util/mediatype.h"
 #include "util/metrics.h"
@@ -28,29 +27,6 @@
 
 #define STR_(x) #x
 #define STR(x)  STR_(x)
-
-/* What a connection is doing, for the read deadlines (conn_sweep):
- * libmicrohttpd's own timeout is an idle one, so a client that sends a byte
- * every few seconds would hold a connection for ever without them. */
-enum conn_phase {
-    CONN_WAIT, /* between requests, nothing of the next one seen yet */
-    CONN_HEAD, /* reading a request line and headers */
-    CONN_BODY, /* reading a body */
-    CONN_BUSY, /* the request is in; running or answering */
-};
-
-struct conn {
-    struct conn *prev, *next; /* http_server.conns, under conns_lock */
-    MHD_socket fd;
-    _Atomic int phase;
-    _Atomic int64_t deadline_ms; /* CONN_HEAD, CONN_BODY: monotonic */
-    atomic_uint gen;             /* counts the requests ended */
-    unsigned swept_gen;          /* the sweeper's own, like rx_base */
-    uint64_t rx_base;            /* bytes received when the wait began */
-    /* The object of the connection's last request, for its next one; only
-     * the connection's own thread touches it. */
-    struct request *spare;
-};
 
 struct http_server {
     struct MHD_Daemon *d;
@@ -69,9 +45,7 @@ struct http_server {
     atomic_uint_fast64_t suspended; /* connections handed to a worker */
     atomic_bool stopping;
     unsigned header_timeout_ms, body_timeout_ms;
-    pthread_mutex_t conns_lock;
-    struct conn *conns;
-    struct stopper sweeper;
+    struct http_conns conns;
     atomic_uint_fast64_t next_id;
     char id_prefix[17]; /* random per process, so ids differ across restarts */
 };
@@ -482,60 +456,9 @@ static void run_job(void *arg)
     atomic_fetch_sub(&srv->suspended, 1);
 }
 
-/* util/form.c, not libmicrohttpd's GET arguments: libmicrohttpd decodes
- * leniently (a stray '%' or "%zz" passes as is, and a "%00" silently cuts a
- * value short), so a client's encoding bug would be guessed at, not
- * reported; form.c refuses those and invalid UTF-8, exactly as it does for
- * the body of /token, so the two decode alike. It keeps every repetition of
- * a name, so form_get can tell a repeated parameter. */
-int http_query_parse(const char *q, size_t len, struct form *out, const char **detail)
+static void free_spare(struct request *rq)
 {
-    memset(out, 0, sizeof *out);
-    if (len == 0)
-        return 0;
-    if (len > HTTP_MAX_QUERY_BYTES) {
-        *detail = "query string exceeds " STR(HTTP_MAX_QUERY_BYTES) " bytes";
-        return 400;
-    }
-    switch (form_parse(q, len, out)) {
-    case FORM_OK: break;
-    case FORM_BAD_ESCAPE: *detail = "query string: malformed percent-encoding"; return 400;
-    case FORM_NUL: *detail = "query string: a parameter contains a NUL byte"; return 400;
-    case FORM_BAD_UTF8: *detail = "query string: a parameter is not valid UTF-8"; return 400;
-    case FORM_NOMEM: *detail = "out of memory"; return 503;
-    }
-    if (out->count > HTTP_MAX_QUERY_PARAMS) {
-        form_free(out);
-        *detail = "query string exceeds " STR(HTTP_MAX_QUERY_PARAMS) " parameters";
-        return 400;
-    }
-    return 0;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static struct conn *conn_of(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-
-    return ci != NULL ? ci->socket_context : NULL;
-}
-
-/* Starts a read deadline (CONN_HEAD, CONN_BODY) or ends it. */
-static void conn_set(struct conn *c, enum conn_phase phase, unsigned timeout_ms)
-{
-    if (c == NULL)
-        return;
-    if (phase == CONN_HEAD || phase == CONN_BODY)
-        atomic_store(&c->deadline_ms, now_ms() + timeout_ms);
-    atomic_store(&c->phase, phase);
+    free(rq);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -543,92 +466,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
     http_server *srv = cls;
 
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        struct conn *c = calloc(1, sizeof *c);
-        /* Without one the connection has only the idle timeout. */
-        if (c == NULL || ci == NULL) {
-            free(c);
-            return;
-        }
-        c->fd = ci->connect_fd;
-        atomic_init(&c->phase, CONN_WAIT);
-        pthread_mutex_lock(&srv->conns_lock);
-        c->next = srv->conns;
-        if (srv->conns != NULL)
-            srv->conns->prev = c;
-        srv->conns = c;
-        pthread_mutex_unlock(&srv->conns_lock);
-        *socket_context = c;
-        return;
-    }
-    /* Closed: libmicrohttpd closes the socket after this returns, so the
-     * sweeper never shuts down a descriptor that was reused. */
-    struct conn *c = *socket_context;
-    if (c == NULL)
-        return;
-    pthread_mutex_lock(&srv->conns_lock);
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        srv->conns = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-    pthread_mutex_unlock(&srv->conns_lock);
-    free(c->spare);
-    free(c);
-    *socket_context = NULL;
-}
-
-/* Bytes the kernel has received on fd in all (0 when it cannot say). */
-static uint64_t bytes_received(MHD_socket fd)
-{
-    struct tcp_info ti;
-    socklen_t len = sizeof ti;
-
-    memset(&ti, 0, sizeof ti);
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
-        len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
-        return 0;
-    return ti.tcpi_bytes_received;
-}
-
-/* Once a second: a connection between requests whose next request has
- * begun to arrive (the kernel counted new bytes) gets its header deadline;
- * one past its header or body deadline is shut down, which libmicrohttpd
- * sees as the client leaving and closes. A connection that sends nothing
- * is left to libmicrohttpd's idle timeout. */
-static void *conn_sweep(void *arg)
-{
-    http_server *srv = arg;
-
-    while (!stopper_wait(&srv->sweeper, 1000)) {
-        int64_t now = now_ms();
-        pthread_mutex_lock(&srv->conns_lock);
-        for (struct conn *c = srv->conns; c != NULL; c = c->next) {
-            int phase = atomic_load(&c->phase);
-            if (phase == CONN_WAIT) {
-                unsigned gen = atomic_load(&c->gen);
-                uint64_t rx = bytes_received(c->fd);
-                if (gen != c->swept_gen) {
-                    c->swept_gen = gen;
-                    c->rx_base = rx;
-                } else if (rx > c->rx_base) {
-                    /* Unless the HTTP thread has moved on meanwhile. */
-                    int expect = CONN_WAIT;
-                    if (atomic_compare_exchange_strong(&c->phase, &expect, CONN_HEAD))
-                        atomic_store(&c->deadline_ms, now + srv->header_timeout_ms);
-                }
-            } else if ((phase == CONN_HEAD || phase == CONN_BODY) &&
-                       now > atomic_load(&c->deadline_ms)) {
-                shutdown(c->fd, SHUT_RDWR);
-                atomic_store(&c->phase, CONN_BUSY); /* once */
-            }
-        }
-        pthread_mutex_unlock(&srv->conns_lock);
-    }
-    return NULL;
+    conns_notify(&srv->conns, conn, socket_context, code, free_spare);
 }
 
 /* libmicrohttpd calls this with the request line's target before it splits
@@ -642,7 +480,7 @@ static void *conn_sweep(void *arg)
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     http_server *srv = cls;
-    struct conn *c = conn_of(conn);
+    struct conn *c = conns_of(conn);
     struct request *rq;
     const char *q = strchr(uri, '?');
 
@@ -705,7 +543,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * answer waits for the next call: answering on the first one would
          * make libmicrohttpd close a keep-alive connection for nothing. */
         bool body = has_body(conn), now = rq->decided && (body || rq->close);
-        conn_set(conn_of(conn), body && !now ? CONN_BODY : CONN_BUSY, srv->body_timeout_ms);
+        conn_set(conns_of(conn), body && !now ? CONN_BODY : CONN_BUSY, srv->body_timeout_ms);
         if (now)
             return send_reply(rq);
         return MHD_YES;
@@ -723,7 +561,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
 
     /* The whole request is here. */
-    conn_set(conn_of(conn), CONN_BUSY, 0);
+    conn_set(conns_of(conn), CONN_BUSY, 0);
     if (!rq->counted) {
         rq->counted = true;
         atomic_fetch_add(&srv->busy, 1);
@@ -812,13 +650,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     http_server *srv = cls;
     struct request *rq = *con_cls;
-    struct conn *c = conn_of(conn);
+    struct conn *c = conns_of(conn);
 
     /* The connection waits for its next request. */
-    if (c != NULL) {
-        atomic_fetch_add(&c->gen, 1);
-        atomic_store(&c->phase, CONN_WAIT);
-    }
+    conn_request_ended(c);
     if (rq == NULL)
         return;
     /* A request libmicrohttpd refused before its headers were complete
@@ -895,8 +730,6 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
         metrics_http_route(i, routes[i].method, routes[i].path);
     s->header_timeout_ms = opt->header_timeout_s * 1000;
     s->body_timeout_ms = opt->body_timeout_s * 1000;
-    pthread_mutex_init(&s->conns_lock, NULL);
-    stopper_init(&s->sweeper);
     randombytes_buf(rnd, sizeof rnd);
     sodium_bin2hex(s->id_prefix, sizeof s->id_prefix, rnd, sizeof rnd);
 
@@ -907,7 +740,6 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s},
         {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)opt->max_connections, NULL},
-        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)opt->max_connections_per_address, NULL},
         /* Room for 16 KiB of headers, the request line, libmicrohttpd's
          * copy of a Cookie header while it parses it, and the response
          * headers: 48 KiB (32 KiB refused a legal 15 KiB cookie). Anything
@@ -922,19 +754,19 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
          NULL},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* Before the daemon: its first connection is counted there. */
+    if (conns_init(&s->conns, opt->max_connections, opt->max_connections_per_address,
+                   opt->header_timeout_s * 1000) != 0) {
+        snprintf(err, errlen, "cannot start the connection deadline thread");
+        free(s);
+        return NULL;
+    }
     s->d = MHD_start_daemon(flags, (uint16_t)opt->port, NULL, NULL, on_request, s, MHD_OPTION_ARRAY,
                             opts, MHD_OPTION_END);
     if (s->d == NULL) {
         snprintf(err, errlen, "cannot listen on %s:%u (address in use or not permitted)", opt->host,
                  opt->port);
-        pthread_mutex_destroy(&s->conns_lock);
-        free(s);
-        return NULL;
-    }
-    if (stopper_start(&s->sweeper, conn_sweep, s) != 0) {
-        snprintf(err, errlen, "cannot start the connection deadline thread");
-        MHD_stop_daemon(s->d);
-        pthread_mutex_destroy(&s->conns_lock);
+        conns_destroy(&s->conns);
         free(s);
         return NULL;
     }
@@ -964,8 +796,7 @@ void http_stop(http_server *s, unsigned grace_ms)
      * queries). */
     while (atomic_load(&s->suspended) > 0)
         usleep(10 * 1000);
-    stopper_stop(&s->sweeper);
     MHD_stop_daemon(s->d);
-    pthread_mutex_destroy(&s->conns_lock);
+    conns_destroy(&s->conns);
     free(s);
 }

@@ -300,6 +300,7 @@
     X(sessions_password_change_and_delete)                                                         \
     X(netaddr_format)                                                                              \
     X(netaddr_format_unusable)                                                                     \
+    X(netaddr_client_key)                                                                          \
     X(netaddr_parse_and_cidrs)                                                                     \
     X(forwarded_x_forwarded_for)                                                                   \
     X(forwarded_rfc7239)                                                                           \
