@@ -177,6 +177,7 @@
     X(log_escape_controls)                                                                         \
     X(log_escape_quotes)                                                                           \
     X(log_escape_utf8)                                                                             \
+    X(log_escape_unicode_controls)                                                                 \
     X(log_escape_truncates_whole)                                                                  \
     X(log_parse_settings)                                                                          \
     X(reply_problem_body)                                                                          \
