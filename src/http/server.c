@@ -73,6 +73,11 @@ struct request {
     const char *query_detail;
     uint64_t start_us; /* monotonic, when the headers were in */
     bool target_too_long;
+    /* The path ends in '/' (not "/" alone): it may be a known route's with
+     * a trailing slash (redirect_slash), which needs the query as sent:
+     * malloc'd, NULL without one. */
+    bool trailing_slash;
+    char *raw_query;
     struct sockaddr_storage client; /* the client behind trusted proxies */
     bool admitted;                  /* holds a hashing slot (api_admit) */
 };
@@ -229,6 +234,41 @@ static void decide_close(struct request *rq, int status, const char *detail)
     rq->close = true;
 }
 
+/* A known route's path with a trailing slash ("/login/", "/me//") is sent
+ * to the route, as the FastAPI app did (Starlette's redirect_slashes): 307,
+ * which keeps the method and the body (RFC 9110 §15.4.8), so a client that
+ * posted to /login/ logs in all the same, with the query as sent. The
+ * Location is relative (RFC 9110 §10.2.2): building an absolute one would
+ * take the scheme and host from headers a client or a proxy chose. Returns
+ * false when no route has the path without its slashes. */
+static bool redirect_slash(struct request *rq)
+{
+    const char *path = rq->api.path;
+    size_t n = strlen(path);
+
+    if (!rq->trailing_slash)
+        return false;
+    while (n > 0 && path[n - 1] == '/')
+        n--;
+    for (size_t i = 0; n > 0 && i < rq->srv->nroutes; i++) {
+        const char *r = rq->srv->routes[i].path;
+        if (strlen(r) != n || memcmp(r, path, n) != 0)
+            continue;
+        if (rq->query_status == 503) {
+            decide(rq, 503, rq->query_detail); /* the query could not be kept */
+            return true;
+        }
+        char location[HTTP_MAX_TARGET + 2];
+        snprintf(location, sizeof location, "%s%s%s", r, rq->raw_query != NULL ? "?" : "",
+                 rq->raw_query != NULL ? rq->raw_query : "");
+        rq->reply.status = 307;
+        reply_header(&rq->reply, "Location", location);
+        rq->decided = true;
+        return true;
+    }
+    return false;
+}
+
 /* True when a Content-Length announces more than we accept (libmicrohttpd
  * has already refused one that is not a number). */
 static bool body_too_large(const char *cl)
@@ -265,7 +305,7 @@ static void check_head(struct request *rq)
         if (known) {
             method_not_allowed(rq);
             rq->decided = true;
-        } else {
+        } else if (!redirect_slash(rq)) {
             decide(rq, 404, "not found");
         }
         return;
@@ -498,11 +538,23 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     if (rq == NULL)
         return NULL;
     rq->srv = srv;
-    if (strlen(uri) > HTTP_MAX_TARGET)
+    if (strlen(uri) > HTTP_MAX_TARGET) {
         rq->target_too_long = true;
-    else if (q != NULL)
+        return rq;
+    }
+    if (q != NULL)
         rq->query_status =
             http_query_parse(q + 1, strlen(q + 1), &rq->api.query, &rq->query_detail);
+    /* Kept only for a path that may be redirected: a copy on every request
+     * would cost /verify for nothing. */
+    size_t plen = q != NULL ? (size_t)(q - uri) : strlen(uri);
+    if (plen > 1 && uri[plen - 1] == '/') {
+        rq->trailing_slash = true;
+        if (q != NULL && (rq->raw_query = strdup(q + 1)) == NULL && rq->query_status == 0) {
+            rq->query_status = 503;
+            rq->query_detail = "out of memory";
+        }
+    }
     return rq;
 }
 
@@ -664,6 +716,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         request_done(srv, rq, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     free_body(rq);
     form_free(&rq->api.query);
+    free(rq->raw_query);
     reply_free(&rq->reply);
     if (rq->counted)
         atomic_fetch_sub(&srv->busy, 1);
