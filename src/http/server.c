@@ -63,10 +63,11 @@ struct request {
     char *body;
     size_t body_len;
     bool too_large;
-    bool decided; /* reply is final before any handler runs */
-    bool close;   /* answer at once and close the connection */
-    bool counted; /* in srv->busy */
-    bool sent;    /* the reply is queued */
+    bool decided;  /* reply is final before any handler runs */
+    bool close;    /* answer at once and close the connection */
+    bool counted;  /* in srv->busy */
+    bool sent;     /* the reply is queued */
+    bool observed; /* counted in GET /metrics (observe) */
     /* A query string that cannot be served: the status and detail of the
      * problem, decided once the route is known (0: the query is fine). */
     int query_status;
@@ -428,6 +429,21 @@ static bool add_common_headers(struct MHD_Response *resp, const struct request *
     return all;
 }
 
+/* Counts the request once for GET /metrics, by route (never by raw path),
+ * with its status and its duration so far: when its answer is queued, the
+ * time the server took to answer it, whatever the client then takes to
+ * read it; else when it ends unanswered. */
+static void observe(struct request *rq)
+{
+    http_server *srv = rq->srv;
+
+    if (!srv->count || rq->observed)
+        return;
+    rq->observed = true;
+    metrics_http_observe(rq->route != NULL ? (int)(rq->route - srv->routes) : -1, rq->reply.status,
+                         metrics_now_us() - rq->start_us);
+}
+
 static void free_body_cb(void *p)
 {
     free(p);
@@ -474,6 +490,9 @@ static enum MHD_Result send_reply(struct request *rq)
                        NULL);
         return send_reply(rq);
     }
+    /* Counted before the answer is queued, so that a client that has it
+     * finds it counted by any scrape that follows. */
+    observe(rq);
     enum MHD_Result ok = MHD_queue_response(rq->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ok;
@@ -668,18 +687,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
 }
 
-/* Counts the request for GET /metrics (by route, never by raw path) and
- * writes its access log line. The method and path are the client's: the
- * log escapes them (util/log.h), so that no byte of theirs can forge a
- * line. */
+/* Writes the request's access log line (its duration runs to the end of
+ * the response), and counts a request never answered for GET /metrics. The method and path are the
+ * client's: the log escapes them (util/log.h), so that no byte of theirs can forge a line. */
 static void request_done(http_server *srv, struct request *rq, bool completed)
 {
     uint64_t us = metrics_now_us() - rq->start_us;
-    int route = rq->route != NULL ? (int)(rq->route - srv->routes) : -1;
     char client[NETADDR_MAX];
 
-    if (srv->count)
-        metrics_http_observe(route, rq->reply.status, us);
+    observe(rq); /* one that was never answered */
     if (!srv->access_log || !log_enabled(LOG_INFO))
         return;
     struct log_field f[] = {

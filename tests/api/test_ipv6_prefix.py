@@ -5,27 +5,20 @@ Loopback has one IPv6 address (::1), so these tests run gatehouse and their
 clients in a network namespace of their own (`ip netns`), whose loopback
 holds addresses of two /64s (documentation prefixes, RFC 3849): the server
 at 2001:db8:64::1, clients at ::a, ::b and ::c of the same /64, and one
-client of another /64. The test thread enters the namespace with setns(2)
-for its connections and for starting gatehouse (a child starts in its
-parent thread's namespace), and leaves it after. Without root or `ip`, the
-tests are skipped with the reason.
+client of another /64 (tests/api/netns.py). Without root or `ip`, the tests
+are skipped with the reason.
 """
 import contextlib
-import ctypes
 import http.client
 import json
-import os
-import secrets
-import shutil
 import socket
-import subprocess
 import time
 
 import pytest
 
 from gh_helpers import PASSWORD, unique_username
+from netns import namespace
 
-CLONE_NEWNET = 0x40000000
 PREFIX = "2001:db8:64::"
 SERVER = PREFIX + "1"
 SAME_64 = [PREFIX + "a", PREFIX + "b", PREFIX + "c"]
@@ -33,49 +26,14 @@ OTHER_64 = "2001:db8:65::a"
 PORT = 8000  # the namespace is new: nothing else listens in it
 WAIT = 15.0  # seconds for gatehouse to start, or to see a closed connection
 
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def ip(*args):
-    subprocess.run(["ip", *args], check=True, capture_output=True, text=True)
-
 
 @pytest.fixture(scope="module")
 def netns():
-    """The name of a fresh network namespace with the addresses above."""
-    if os.geteuid() != 0:
-        pytest.skip("network namespaces need root")
-    if shutil.which("ip") is None:
-        pytest.skip("no ip command (iproute2)")
-    name = f"gh-test-{secrets.token_hex(4)}"
-    try:
-        ip("netns", "add", name)
-    except subprocess.CalledProcessError as e:
-        pytest.skip(f"cannot create a network namespace: {e.stderr.strip()}")
-    try:
-        ip("-n", name, "link", "set", "lo", "up")
-        for addr in [SERVER, *SAME_64]:
-            ip("-n", name, "addr", "add", f"{addr}/64", "dev", "lo", "nodad")
-        ip("-n", name, "addr", "add", f"{OTHER_64}/64", "dev", "lo", "nodad")
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name], capture_output=True)
-
-
-@contextlib.contextmanager
-def inside(name):
-    """Runs the block with this thread in namespace name."""
-    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    target = os.open(f"/run/netns/{name}", os.O_RDONLY)
-    try:
-        if _libc.setns(target, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns into the test namespace")
-        yield
-    finally:
-        if _libc.setns(own, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns back")
-        os.close(own)
-        os.close(target)
+    """A namespace whose loopback holds the addresses above."""
+    with namespace() as ns:
+        for addr in [SERVER, *SAME_64, OTHER_64]:
+            ns.ip("addr", "add", f"{addr}/64", "dev", "lo", "nodad")
+        yield ns
 
 
 def connect(source):
@@ -110,8 +68,10 @@ def start(make_server, env):
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
         assert srv.proc.poll() is None, srv.stderr()
+        # From the other /64, so that the /64 under test starts with no
+        # connection, whenever the server sees this one close.
         with contextlib.suppress(OSError):
-            s = connect(SERVER)
+            s = connect(OTHER_64)
             status = request(s)
             s.close()
             if status == 200:
@@ -121,14 +81,14 @@ def start(make_server, env):
 
 
 def test_connections_per_address_count_the_64(make_server, netns):
-    with inside(netns):
+    with netns.inside():
         start(make_server, {"MAX_CONNECTIONS_PER_ADDRESS": "3"})
         # Three connections from three addresses of one /64, each served
         # once, so that the server has surely counted it.
         held = [connect(a) for a in SAME_64]
         assert [request(s) for s in held] == [200, 200, 200]
         # A fourth from that /64 is closed without an answer, from any of
-        # its addresses; the probe's own connection of start() is gone.
+        # its addresses.
         extra = connect(SAME_64[0])
         assert request(extra) is None, "a fourth connection from one /64 was served"
         extra.close()
@@ -163,7 +123,7 @@ def test_login_throttle_counts_the_64(make_server, netns):
         s.close()
         return status
 
-    with inside(netns):
+    with netns.inside():
         start(make_server, env)
         # Failures from three addresses of one /64 add up: the fourth,
         # from any address of it, finds the /64 locked out.
