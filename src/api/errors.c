@@ -45,6 +45,9 @@ static const struct answer answers[OUTCOME_COUNT] = {
     [OUTCOME_TOKEN_EXPIRED] = {401, "Could not validate credentials: the token has expired",
                                INVALID_TOKEN ", error_description=\"The access token expired\"", 0,
                                "invalid_grant", "refresh_token: invalid, expired or revoked"},
+    /* What an instance answers between SIGTERM and its exit, so that a
+     * client (or a proxy) tries again, by then on an instance that runs. */
+    [OUTCOME_STOPPING] = {503, "the server is shutting down", NULL, 1, NULL, NULL},
     [OUTCOME_ERROR] = {500, "internal error", NULL, 0, NULL, NULL},
 };
 

@@ -45,6 +45,7 @@ const char *outcome_name(enum outcome o)
     case OUTCOME_OVERLOADED: return "overloaded";
     case OUTCOME_UNAVAILABLE: return "unavailable";
     case OUTCOME_TOKEN_EXPIRED: return "token_expired";
+    case OUTCOME_STOPPING: return "stopping";
     case OUTCOME_ERROR: return "error";
     }
     return "unknown";

@@ -604,7 +604,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&srv->in_flight, 1);
         set_request_id(rq);
         if (atomic_load(&srv->stopping)) {
-            reply_problem(&rq->reply, 503, "the server is shutting down");
+            errors_problem(&rq->reply, OUTCOME_STOPPING, NULL);
             rq->decided = rq->close = true;
         } else {
             check_head(rq);
@@ -670,7 +670,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             api_release(rq->route, &rq->api);
         reply_free(&rq->reply);
         memset(&rq->reply, 0, sizeof rq->reply);
-        reply_problem(&rq->reply, 503, "the server is shutting down");
+        errors_problem(&rq->reply, OUTCOME_STOPPING, NULL);
         return send_reply(rq);
     }
     /* Suspend before queueing: the worker may finish and resume at once. */

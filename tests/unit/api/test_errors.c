@@ -64,6 +64,8 @@ static const struct expected expected[] = {
     {OUTCOME_TOKEN_EXPIRED, 401,
      PROBLEM("Unauthorized", 401, "Could not validate credentials: the token has expired"),
      "Bearer error=\"invalid_token\", error_description=\"The access token expired\"", 0},
+    {OUTCOME_STOPPING, 503, PROBLEM("Service Unavailable", 503, "the server is shutting down"),
+     NULL, 1},
     {OUTCOME_ERROR, 500, PROBLEM("Internal Server Error", 500, "internal error"), NULL, 0},
 };
 
