@@ -66,20 +66,23 @@ static int parse_forwarded_element(const char *s, size_t len, struct netaddr *ou
     return -1;
 }
 
-/* The start of the last element of s[0..len) (after the last comma outside
- * quotes), so that the list can be walked from the right. */
-static size_t last_element(const char *s, size_t len)
+/* The start of the last element of s[0..len): after the last comma, which
+ * in Forwarded (quoted) must lie outside a quoted string. Scanned from the
+ * right, so that the elements a trusted proxy appended are found whatever
+ * the client wrote on their left: a quote the client left open would
+ * otherwise swallow every comma after it (found by fuzz/fuzz_forwarded.c).
+ * X-Forwarded-For has no quoted strings, so there a quote is a byte. */
+static size_t last_element(const char *s, size_t len, bool quoted_strings)
 {
-    size_t start = 0;
     bool quoted = false;
 
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
+    for (size_t i = len; i > 0; i--) {
+        if (s[i - 1] == '"' && quoted_strings)
             quoted = !quoted;
-        else if (s[i] == ',' && !quoted)
-            start = i + 1;
+        else if (s[i - 1] == ',' && !quoted)
+            return i;
     }
-    return start;
+    return 0;
 }
 
 static const char *const header_names[] = {
@@ -130,7 +133,7 @@ void forwarded_client(const struct netaddr *peer, const char *list, size_t len,
         do {
             if (len == 0)
                 return; /* every hop trusted: the left-most is the client */
-            size_t start = last_element(list, len);
+            size_t start = last_element(list, len, h == FORWARDED_RFC7239);
             e = list + start;
             elen = len - start;
             len = start > 0 ? start - 1 : 0;

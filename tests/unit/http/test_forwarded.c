@@ -77,6 +77,14 @@ TEST(forwarded_rfc7239)
     CHECK_EQ_STR(client("127.0.0.1", "for=unknown", FWD, lb, b, sizeof b), "127.0.0.1");
     CHECK_EQ_STR(client("127.0.0.1", "proto=https", FWD, lb, b, sizeof b), "127.0.0.1");
     CHECK_EQ_STR(client("127.0.0.1", "for=\"1.2.3.4\\\"\"", FWD, lb, b, sizeof b), "127.0.0.1");
+    /* A quote the client left open on the left does not swallow what the
+     * trusted proxy appended on the right (XFF has no quoting at all). */
+    CHECK_EQ_STR(client("127.0.0.1", "for=\"x, for=203.0.113.5", FWD, lb, b, sizeof b),
+                 "203.0.113.5");
+    CHECK_EQ_STR(client("127.0.0.1", "for=\"1.2.3.4\\\"\", for=203.0.113.5;ext=\"a,b\"", FWD, lb, b,
+                        sizeof b),
+                 "203.0.113.5");
+    CHECK_EQ_STR(client("127.0.0.1", "\", 203.0.113.5", XFF, lb, b, sizeof b), "203.0.113.5");
     /* A comma inside quotes does not split elements. */
     CHECK_EQ_STR(client("127.0.0.1", "for=203.0.113.5;ext=\"a,b\"", FWD, lb, b, sizeof b),
                  "203.0.113.5");
