@@ -15,6 +15,7 @@
 #include "api/errors.h"
 #include "http/conns.h"
 #include "http/forwarded.h"
+#include "http/framing.h"
 #include "http/query.h"
 #include "util/log.h"
 #include "util/mediatype.h"
@@ -111,60 +112,6 @@ static void set_request_id(struct request *rq)
     memcpy(rq->request_id, rq->srv->id_prefix, p);
     rq->request_id[p] = '-';
     numfmt_hex(rq->request_id + p + 1, n, 12);
-}
-
-/* What one pass over the request's headers finds: their size as they
- * stood on the wire, and how the request says where its body ends (RFC 9112
- * §6). */
-struct framing {
-    size_t bytes;
-    unsigned content_lengths, transfer_encodings;
-    const char *content_length, *transfer_encoding;
-    bool lengths_differ;
-};
-
-static enum MHD_Result add_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
-{
-    struct framing *f = cls;
-
-    (void)kind;
-    if (value == NULL)
-        value = "";
-    /* "Name: value\r\n" */
-    f->bytes += strlen(key) + 2 + strlen(value) + 2;
-    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
-        if (f->content_lengths++ > 0 && strcmp(value, f->content_length) != 0)
-            f->lengths_differ = true;
-        f->content_length = value;
-    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
-        f->transfer_encodings++;
-        f->transfer_encoding = value;
-    }
-    return MHD_YES;
-}
-
-/* A request whose body's end could be read two ways is refused, and its
- * connection closed (RFC 9112 §6.1, §6.3): what follows it on the connection
- * cannot be told apart from its body. libmicrohttpd takes the first of two
- * Content-Length headers, and Transfer-Encoding over Content-Length, so a
- * proxy in front that reads it the other way would see a request of ours as
- * part of a body, or the end of a body as a request. A repeated, identical
- * Content-Length is refused too: RFC 9112 allows either, and no client of
- * ours sends one. Returns the problem's detail, or NULL. */
-static const char *framing_problem(const struct framing *f)
-{
-    if (f->transfer_encodings > 0 && f->content_lengths > 0)
-        return "Transfer-Encoding and Content-Length together";
-    if (f->content_lengths > 1)
-        return f->lengths_differ ? "Content-Length given twice, with different values"
-                                 : "Content-Length given twice";
-    /* Only chunked is read (libmicrohttpd would read any other coding to
-     * the end of the connection). */
-    if (f->transfer_encodings > 1 ||
-        (f->transfer_encodings == 1 && strcasecmp(f->transfer_encoding, "chunked") != 0))
-        return "Transfer-Encoding other than chunked";
-    return NULL;
 }
 
 /* Content-Type must be application/json; parameters may follow, but a
@@ -270,28 +217,17 @@ static bool redirect_slash(struct request *rq)
     return false;
 }
 
-/* True when a Content-Length announces more than we accept (libmicrohttpd
- * has already refused one that is not a number). */
-static bool body_too_large(const char *cl)
-{
-    if (cl == NULL)
-        return false;
-    while (*cl == '0')
-        cl++;
-    return strlen(cl) > 5 || strtoul(cl, NULL, 10) > HTTP_MAX_BODY;
-}
-
 /* The checks that need only the request line and headers. */
 static void check_head(struct request *rq)
 {
     bool known;
-    struct framing f = {0};
+    struct framing f;
 
     if (rq->target_too_long) {
         decide(rq, 414, "request target exceeds " STR(HTTP_MAX_TARGET) " bytes");
         return;
     }
-    MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, add_framing, &f);
+    framing_read(rq->conn, &f);
     if (f.bytes > HTTP_MAX_HEADERS) {
         decide(rq, 431, "request headers exceed 16384 bytes");
         return;
@@ -316,7 +252,7 @@ static void check_head(struct request *rq)
             MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         const char *ct =
             MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        if (body_too_large(cl)) {
+        if (framing_too_large(cl, HTTP_MAX_BODY)) {
             decide(rq, 413, "request body exceeds 16384 bytes");
             return;
         }
@@ -356,16 +292,6 @@ static void check_head(struct request *rq)
         if (rq->route->work == API_INLINE && !api_authenticate(rq->route, &rq->api, &rq->reply))
             rq->decided = true;
     }
-}
-
-static bool has_body(struct MHD_Connection *conn)
-{
-    const char *cl =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char *te =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-
-    return te != NULL || (cl != NULL && strspn(cl, "0") != strlen(cl));
 }
 
 static void free_body(struct request *rq)
@@ -613,7 +539,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * read (libmicrohttpd then closes the connection). Otherwise the
          * answer waits for the next call: answering on the first one would
          * make libmicrohttpd close a keep-alive connection for nothing. */
-        bool body = has_body(conn), now = rq->decided && (body || rq->close);
+        bool body = framing_has_body(conn), now = rq->decided && (body || rq->close);
         conn_set(conns_of(conn), body && !now ? CONN_BODY : CONN_BUSY, srv->body_timeout_ms);
         if (now)
             return send_reply(rq);
