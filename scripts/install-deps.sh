@@ -48,6 +48,8 @@ if [ "$set_name" = test ]; then
         # the nginx test (tests/deploy/), the README test's curl, and the install
         # test's systemd-analyze (procps: /bin/kill, the unit's ExecReload)
         nginx curl systemd procps
+        # the IPv6 /64 tests' network namespace (tests/api/test_ipv6_prefix.py)
+        iproute2
     )
 fi
 # web/'s npm packages (documentation assets built into the binary, OpenAPI

@@ -67,7 +67,7 @@ struct api_request {
     /* The query string, percent-decoded and checked as a form body is
      * (util/form.h): form_get tells a repeated parameter from a single one.
      * Empty (count 0) when the request has none. The HTTP layer has refused
-     * a malformed or oversized one (http/server.h). */
+     * a malformed or oversized one (http/query.h). */
     struct form query;
     const char *authorization; /* the Authorization header (routes with auth), or NULL */
     const char *cookie_token;  /* the access_token cookie (routes that take it), or NULL */

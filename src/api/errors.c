@@ -50,6 +50,9 @@ static const struct answer answers[OUTCOME_COUNT] = {
      * /token too, like the 403 of the cookie rules. */
     [OUTCOME_CROSS_SITE] = {403, "Origin not allowed for a sign-in that sets cookies", NULL, 0,
                             NULL, NULL},
+    /* What an instance answers between SIGTERM and its exit, so that a
+     * client (or a proxy) tries again, by then on an instance that runs. */
+    [OUTCOME_STOPPING] = {503, "the server is shutting down", NULL, 1, NULL, NULL},
     [OUTCOME_ERROR] = {500, "internal error", NULL, 0, NULL, NULL},
 };
 

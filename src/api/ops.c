@@ -11,15 +11,20 @@
 #define API_JWKS_MAX_AGE "300"
 
 /* The X-Auth-Username value of name: the name itself when every byte is
- * visible ASCII other than '%', else the name percent-encoded as UTF-8
- * (RFC 3986 §2.1) into buf. RFC 9110 §5.5 leaves no room in a field value
- * for control characters, makes leading and trailing spaces vanish, and
- * lets recipients read bytes over 0x7F as anything (obs-text, often
+ * visible ASCII other than '%' and '+', else the name percent-encoded as
+ * UTF-8 (RFC 3986 §2.1) into buf. RFC 9110 §5.5 leaves no room in a field
+ * value for control characters, makes leading and trailing spaces vanish,
+ * and lets recipients read bytes over 0x7F as anything (obs-text, often
  * ISO-8859-1); names chosen under the rules (core/username.h) never hold
- * such a byte, so only names the FastAPI app stored are encoded, and URL-
- * decoding the value gives the name back either way. '%' is encoded
- * whenever it occurs so that decoding never changes a name that was sent
- * as it is. */
+ * such a byte. '%' is encoded whenever it occurs so that decoding never
+ * changes a name that was sent as it is, and '+' because form decoding
+ * (Python's unquote_plus, PHP's urldecode) reads it as a space: "Bob+Smith"
+ * and "Bob Smith" would arrive as one name. So every decoder, plain or
+ * form, gives the name back. */
+static bool header_plain(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f && c != '%' && c != '+';
+}
 static const char *header_username(const char *name, char *buf, size_t cap)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -28,14 +33,14 @@ static const char *header_username(const char *name, char *buf, size_t cap)
 
     for (const char *p = name; *p != '\0'; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c <= 0x20 || c >= 0x7f || c == '%')
+        if (!header_plain(c))
             plain = false;
     }
     if (plain)
         return name;
     for (const char *p = name; *p != '\0' && n + 4 <= cap; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c <= 0x20 || c >= 0x7f || c == '%') {
+        if (!header_plain(c)) {
             buf[n++] = '%';
             buf[n++] = hex[c >> 4];
             buf[n++] = hex[c & 0xf];

@@ -20,12 +20,32 @@ void reply_free(struct reply *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Ends the malloc'd JSON text s with a line feed, as a file or a terminal
+ * expects (curl's output then ends its line). Returns the text, or NULL
+ * (s freed) without memory or for a NULL s. */
+static char *end_line(char *s, size_t *len)
+{
+    *len = 0;
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s);
+    char *t = realloc(s, n + 2);
+    if (t == NULL) {
+        sodium_memzero(s, n);
+        free(s);
+        return NULL;
+    }
+    t[n] = '\n';
+    t[n + 1] = '\0';
+    *len = n + 1;
+    return t;
+}
+
 void reply_json(struct reply *r, int status, char *json)
 {
     r->status = status;
     r->content_type = "application/json";
-    r->body = json;
-    r->body_len = json != NULL ? strlen(json) : 0;
+    r->body = end_line(json, &r->body_len);
 }
 
 const char *reply_reason(int status)
@@ -65,8 +85,7 @@ static void set_problem(struct reply *r, int status, json_t *o)
     r->static_len = 0;
     r->status = status;
     r->content_type = "application/problem+json";
-    r->body = body;
-    r->body_len = body != NULL ? strlen(body) : 0;
+    r->body = end_line(body, &r->body_len);
 }
 
 static json_t *problem_object(int status, const char *detail)

@@ -32,7 +32,9 @@ struct reply {
 /* Frees what r owns and wipes the body (it may hold tokens). */
 void reply_free(struct reply *r);
 
-/* Sets a 200-style JSON body: takes ownership of the NUL-terminated json. */
+/* Sets a 200-style JSON body: takes ownership of the NUL-terminated json
+ * (NULL: none), which is sent with a line feed added. Every JSON body, the
+ * problems below too, ends with one. */
 void reply_json(struct reply *r, int status, char *json);
 
 /* Sets an RFC 9457 problem+json error with the status's reason phrase as

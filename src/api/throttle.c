@@ -7,15 +7,9 @@
 
 void api_client(const struct api_request *req, struct netaddr *out)
 {
-    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
     if (netaddr_from_sockaddr(req->client, out) != 0)
         memset(out, 0, sizeof *out);
-    /* An IPv6 client is counted by its /64: a subscriber is given at least
-     * that much (RFC 6177), and one who could count as 2^64 clients would
-     * not be throttled at all. */
-    if (memcmp(out->b, v4mapped, sizeof v4mapped) != 0)
-        memset(out->b + 8, 0, 8);
+    netaddr_client_key(out);
 }
 
 /* A 429 through the error map, waiting wait seconds (at least one). */

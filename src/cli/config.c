@@ -14,6 +14,7 @@
 #include "core/jwk.h"
 #include "core/keyset.h"
 #include "core/password.h"
+#include "http/forwarded.h"
 #include "store/pgurl.h"
 #include "util/log.h"
 #include "store/store.h"
@@ -104,8 +105,8 @@ static const struct setting settings[] = {
      1, 1000000, "concurrent client connections"},
     {"MAX_CONNECTIONS_PER_ADDRESS", "--max-connections-per-address", K_LONG, CONFIG_SERVING,
      OFF(max_connections_per_address), "256", 0, 1000000,
-     "concurrent connections from one client address (0: no limit); behind a proxy, every "
-     "connection comes from the proxy"},
+     "concurrent connections from one client address, an IPv6 client counting by its /64 (0: "
+     "no limit); behind a proxy, every connection comes from the proxy"},
     {"IDLE_TIMEOUT_SECONDS", "--idle-timeout-seconds", K_LONG, CONFIG_SERVING,
      OFF(idle_timeout_seconds), "60", 1, 3600,
      "a connection that sends and receives nothing this long is closed"},
@@ -182,8 +183,12 @@ static const struct setting settings[] = {
      "(0: no limit)"},
     {"TRUSTED_PROXIES", "--trusted-proxies", K_STRING, CONFIG_SERVING, OFF(trusted_proxies), NULL,
      0, 0,
-     "comma-separated addresses or CIDR blocks of proxies whose Forwarded / X-Forwarded-For "
-     "name the client (unset: none)"},
+     "comma-separated addresses or CIDR blocks of proxies whose TRUSTED_PROXY_HEADER names "
+     "the client (unset: none)"},
+    {"TRUSTED_PROXY_HEADER", "--trusted-proxy-header", K_STRING, CONFIG_SERVING,
+     OFF(trusted_proxy_header), "X-Forwarded-For", 0, 0,
+     "the one header in which TRUSTED_PROXIES name the client: X-Forwarded-For, Forwarded "
+     "(RFC 7239) or X-Real-IP; the others are never read"},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -362,6 +367,22 @@ static int check_database_url(const char *url, char *err, size_t errlen)
  * Origin header (RFC 6454 §6.1): scheme "://" host [":" port], lower case,
  * no path, no trailing slash. An entry a browser could never send would
  * silently match nothing, so it is refused here. */
+/* TRUSTED_PROXY_HEADER names one of the headers http/forwarded.c reads. */
+static int check_proxy_header(struct config *cfg, char *err, size_t errlen)
+{
+    enum forwarded_header h;
+
+    if (forwarded_header_parse(cfg->trusted_proxy_header, &h) != 0) {
+        snprintf(err, errlen,
+                 "TRUSTED_PROXY_HEADER: \"%.60s\" is none of X-Forwarded-For, Forwarded, "
+                 "X-Real-IP",
+                 cfg->trusted_proxy_header);
+        return -1;
+    }
+    cfg->trusted_proxy_header_id = (int)h;
+    return 0;
+}
+
 static int origins_check(const char *list, char *err, size_t errlen)
 {
     const char *p = list;
@@ -512,6 +533,8 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
             return -1;
         }
     }
+    if ((groups & CONFIG_SERVING) && check_proxy_header(cfg, err, errlen) != 0)
+        return -1;
     if ((groups & CONFIG_SERVING) &&
         cfg->throttle_lockout_max_seconds < cfg->throttle_lockout_seconds) {
         snprintf(err, errlen,

@@ -67,6 +67,8 @@ struct config {
      * config_free. NULL and 0 when unset. */
     struct netaddr_cidr *trusted;
     size_t ntrusted;
+    char *trusted_proxy_header;
+    int trusted_proxy_header_id; /* enum forwarded_header, once validated */
     bool metrics;
     char *metrics_address; /* NULL when unset */
     char *log_format;

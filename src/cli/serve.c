@@ -354,6 +354,7 @@ static int start_http(struct serve *sv)
         .access_log = cfg->access_log,
         .trusted_proxies = cfg->trusted,
         .ntrusted_proxies = cfg->ntrusted,
+        .trusted_proxy_header = (enum forwarded_header)cfg->trusted_proxy_header_id,
         .count_metrics = true,
         .addr = cfg->listen_addr,
         .addrlen = cfg->listen_addrlen,

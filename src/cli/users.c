@@ -537,11 +537,18 @@ int users_reset_password_command(struct config *cfg, const struct cli_args *args
 static void print_user(void *arg, int64_t id, const char *username, int64_t created_at)
 {
     char t[32];
+    size_t len = strlen(username);
+    char *shown = malloc(4 * len + 1);
 
     (void)arg;
-    /* Names hold no control characters (username_storable), so a tab
-     * separates the columns unambiguously. */
-    printf("%lld\t%s\t%s\n", (long long)id, username, timefmt_rfc3339(t, sizeof t, created_at));
+    /* Escaped as a log line is (util/log.h): a name holding U+2028 or a
+     * bidirectional control, which the rules let an imported name keep,
+     * must neither break a row nor show another order on a terminal; and a
+     * tab then separates the columns unambiguously. */
+    printf("%lld\t%s\t%s\n", (long long)id,
+           shown != NULL ? log_escape(username, len, shown, 4 * len + 1, false) : "?",
+           timefmt_rfc3339(t, sizeof t, created_at));
+    free(shown);
 }
 
 int users_list_command(struct config *cfg, const struct cli_args *args)

@@ -47,6 +47,7 @@ const char *outcome_name(enum outcome o)
     case OUTCOME_UNAVAILABLE: return "unavailable";
     case OUTCOME_TOKEN_EXPIRED: return "token_expired";
     case OUTCOME_CROSS_SITE: return "cross_site";
+    case OUTCOME_STOPPING: return "stopping";
     case OUTCOME_ERROR: return "error";
     }
     return "unknown";

@@ -20,6 +20,7 @@ enum outcome {
     OUTCOME_UNAVAILABLE,     /* the database cannot be reached: retry later (503) */
     OUTCOME_TOKEN_EXPIRED,   /* a well-signed access token past its exp (401, detail says so) */
     OUTCOME_CROSS_SITE,      /* a sign-in that would set cookies from a foreign Origin (403) */
+    OUTCOME_STOPPING,        /* the server is shutting down: retry soon, here or elsewhere (503) */
     OUTCOME_ERROR,           /* anything else; logged where it happened (500) */
     /* New outcomes go above ERROR: OUTCOME_COUNT sizes the error map. */
 };

@@ -66,26 +66,66 @@ static int parse_forwarded_element(const char *s, size_t len, struct netaddr *ou
     return -1;
 }
 
-/* The start of the last element of s[0..len) (after the last comma outside
- * quotes), so that the list can be walked from the right. */
-static size_t last_element(const char *s, size_t len)
+/* The start of the last element of s[0..len): after the last comma, which
+ * in Forwarded (quoted) must lie outside a quoted string. Scanned from the
+ * right, so that the elements a trusted proxy appended are found whatever
+ * the client wrote on their left: a quote the client left open would
+ * otherwise swallow every comma after it (found by fuzz/fuzz_forwarded.c).
+ * X-Forwarded-For has no quoted strings, so there a quote is a byte. */
+static size_t last_element(const char *s, size_t len, bool quoted_strings)
 {
-    size_t start = 0;
     bool quoted = false;
 
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
+    for (size_t i = len; i > 0; i--) {
+        if (s[i - 1] == '"' && quoted_strings)
             quoted = !quoted;
-        else if (s[i] == ',' && !quoted)
-            start = i + 1;
+        else if (s[i - 1] == ',' && !quoted)
+            return i;
     }
-    return start;
+    return 0;
 }
 
-void forwarded_client(const struct netaddr *peer, const char *list, size_t len, bool forwarded,
-                      const struct netaddr_cidr *trusted, size_t ntrusted, struct netaddr *out)
+static const char *const header_names[] = {
+    [FORWARDED_X_FORWARDED_FOR] = "X-Forwarded-For",
+    [FORWARDED_RFC7239] = "Forwarded",
+    [FORWARDED_X_REAL_IP] = "X-Real-IP",
+};
+
+int forwarded_header_parse(const char *name, enum forwarded_header *out)
+{
+    for (size_t i = 0; i < sizeof header_names / sizeof header_names[0]; i++) {
+        if (strcasecmp(name, header_names[i]) == 0) {
+            *out = (enum forwarded_header)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *forwarded_header_name(enum forwarded_header h)
+{
+    return (unsigned)h < sizeof header_names / sizeof header_names[0] ? header_names[h] : "?";
+}
+
+/* The one address of X-Real-IP: no list, so a second line (joined with a
+ * comma) makes it unusable rather than a choice between two. */
+static int parse_single(const char *s, size_t len, struct netaddr *out)
+{
+    s = trim(s, &len);
+    return memchr(s, ',', len) != NULL ? -1 : parse_node(s, len, out);
+}
+
+void forwarded_client(const struct netaddr *peer, const char *list, size_t len,
+                      enum forwarded_header h, const struct netaddr_cidr *trusted, size_t ntrusted,
+                      struct netaddr *out)
 {
     *out = *peer;
+    if (h == FORWARDED_X_REAL_IP) {
+        struct netaddr one;
+        if (netaddr_in_cidrs(out, trusted, ntrusted) && parse_single(list, len, &one) == 0)
+            *out = one;
+        return;
+    }
     while (netaddr_in_cidrs(out, trusted, ntrusted)) {
         /* Skip empty elements (", ,") as list syntax allows (RFC 9110 §5.6.1). */
         size_t elen;
@@ -93,14 +133,15 @@ void forwarded_client(const struct netaddr *peer, const char *list, size_t len, 
         do {
             if (len == 0)
                 return; /* every hop trusted: the left-most is the client */
-            size_t start = last_element(list, len);
+            size_t start = last_element(list, len, h == FORWARDED_RFC7239);
             e = list + start;
             elen = len - start;
             len = start > 0 ? start - 1 : 0;
             e = trim(e, &elen);
         } while (elen == 0);
         struct netaddr next;
-        int rc = forwarded ? parse_forwarded_element(e, elen, &next) : parse_node(e, elen, &next);
+        int rc = h == FORWARDED_RFC7239 ? parse_forwarded_element(e, elen, &next)
+                                        : parse_node(e, elen, &next);
         if (rc != 0)
             return; /* nothing usable: the last trusted hop stands */
         *out = next;
@@ -151,6 +192,7 @@ static void to_sockaddr(const struct netaddr *a, struct sockaddr_storage *out)
 }
 
 const struct sockaddr *forwarded_resolve(struct MHD_Connection *conn, const struct sockaddr *peer,
+                                         enum forwarded_header h,
                                          const struct netaddr_cidr *trusted, size_t ntrusted,
                                          struct sockaddr_storage *out)
 {
@@ -162,20 +204,15 @@ const struct sockaddr *forwarded_resolve(struct MHD_Connection *conn, const stru
         return peer;
     /* Set field by field: an initializer would zero the whole buffer, on
      * every request, trusted proxy or not. */
-    c.name = "Forwarded";
+    c.name = forwarded_header_name(h);
     c.len = 0;
     c.overflow = false;
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &c);
-    bool forwarded = c.len > 0 || c.overflow;
-    if (!forwarded) {
-        c.name = "X-Forwarded-For";
-        MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &c);
-    }
     /* Past the bound, only the last lines could be read right to left;
      * the hop itself is all that is known for sure. */
     if (c.overflow)
         c.len = 0;
-    forwarded_client(&p, c.buf, c.len, forwarded, trusted, ntrusted, &client);
+    forwarded_client(&p, c.buf, c.len, h, trusted, ntrusted, &client);
     to_sockaddr(&client, out);
     return (const struct sockaddr *)out;
 }

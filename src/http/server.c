@@ -2,21 +2,21 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
-#include <linux/tcp.h> /* tcp_info with tcpi_bytes_received; glibc's lacks it */
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "api/errors.h"
+#include "http/conns.h"
 #include "http/forwarded.h"
+#include "http/framing.h"
+#include "http/query.h"
 #include "util/log.h"
 #include "util/mediatype.h"
 #include "util/metrics.h"
@@ -29,29 +29,6 @@
 #define STR_(x) #x
 #define STR(x)  STR_(x)
 
-/* What a connection is doing, for the read deadlines (conn_sweep):
- * libmicrohttpd's own timeout is an idle one, so a client that sends a byte
- * every few seconds would hold a connection for ever without them. */
-enum conn_phase {
-    CONN_WAIT, /* between requests, nothing of the next one seen yet */
-    CONN_HEAD, /* reading a request line and headers */
-    CONN_BODY, /* reading a body */
-    CONN_BUSY, /* the request is in; running or answering */
-};
-
-struct conn {
-    struct conn *prev, *next; /* http_server.conns, under conns_lock */
-    MHD_socket fd;
-    _Atomic int phase;
-    _Atomic int64_t deadline_ms; /* CONN_HEAD, CONN_BODY: monotonic */
-    atomic_uint gen;             /* counts the requests ended */
-    unsigned swept_gen;          /* the sweeper's own, like rx_base */
-    uint64_t rx_base;            /* bytes received when the wait began */
-    /* The object of the connection's last request, for its next one; only
-     * the connection's own thread touches it. */
-    struct request *spare;
-};
-
 struct http_server {
     struct MHD_Daemon *d;
     const struct api_route *routes;
@@ -62,15 +39,14 @@ struct http_server {
     bool access_log;
     const struct netaddr_cidr *trusted; /* TRUSTED_PROXIES */
     size_t ntrusted;
-    bool count; /* requests count in GET /metrics */
+    enum forwarded_header trusted_header; /* TRUSTED_PROXY_HEADER */
+    bool count;                           /* requests count in GET /metrics */
     atomic_uint_fast64_t in_flight;
     atomic_uint_fast64_t busy;      /* requests fully read and not yet ended */
     atomic_uint_fast64_t suspended; /* connections handed to a worker */
     atomic_bool stopping;
     unsigned header_timeout_ms, body_timeout_ms;
-    pthread_mutex_t conns_lock;
-    struct conn *conns;
-    struct stopper sweeper;
+    struct http_conns conns;
     atomic_uint_fast64_t next_id;
     char id_prefix[17]; /* random per process, so ids differ across restarts */
 };
@@ -88,16 +64,22 @@ struct request {
     char *body;
     size_t body_len;
     bool too_large;
-    bool decided; /* reply is final before any handler runs */
-    bool close;   /* answer at once and close the connection */
-    bool counted; /* in srv->busy */
-    bool sent;    /* the reply is queued */
+    bool decided;  /* reply is final before any handler runs */
+    bool close;    /* answer at once and close the connection */
+    bool counted;  /* in srv->busy */
+    bool sent;     /* the reply is queued */
+    bool observed; /* counted in GET /metrics (observe) */
     /* A query string that cannot be served: the status and detail of the
      * problem, decided once the route is known (0: the query is fine). */
     int query_status;
     const char *query_detail;
     uint64_t start_us; /* monotonic, when the headers were in */
     bool target_too_long;
+    /* The path ends in '/' (not "/" alone): it may be a known route's with
+     * a trailing slash (redirect_slash), which needs the query as sent:
+     * malloc'd, NULL without one. */
+    bool trailing_slash;
+    char *raw_query;
     struct sockaddr_storage client; /* the client behind trusted proxies */
     bool admitted;                  /* holds a hashing slot (api_admit) */
 };
@@ -130,60 +112,6 @@ static void set_request_id(struct request *rq)
     memcpy(rq->request_id, rq->srv->id_prefix, p);
     rq->request_id[p] = '-';
     numfmt_hex(rq->request_id + p + 1, n, 12);
-}
-
-/* What one pass over the request's headers finds: their size as they
- * stood on the wire, and how the request says where its body ends (RFC 9112
- * §6). */
-struct framing {
-    size_t bytes;
-    unsigned content_lengths, transfer_encodings;
-    const char *content_length, *transfer_encoding;
-    bool lengths_differ;
-};
-
-static enum MHD_Result add_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
-{
-    struct framing *f = cls;
-
-    (void)kind;
-    if (value == NULL)
-        value = "";
-    /* "Name: value\r\n" */
-    f->bytes += strlen(key) + 2 + strlen(value) + 2;
-    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
-        if (f->content_lengths++ > 0 && strcmp(value, f->content_length) != 0)
-            f->lengths_differ = true;
-        f->content_length = value;
-    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
-        f->transfer_encodings++;
-        f->transfer_encoding = value;
-    }
-    return MHD_YES;
-}
-
-/* A request whose body's end could be read two ways is refused, and its
- * connection closed (RFC 9112 §6.1, §6.3): what follows it on the connection
- * cannot be told apart from its body. libmicrohttpd takes the first of two
- * Content-Length headers, and Transfer-Encoding over Content-Length, so a
- * proxy in front that reads it the other way would see a request of ours as
- * part of a body, or the end of a body as a request. A repeated, identical
- * Content-Length is refused too: RFC 9112 allows either, and no client of
- * ours sends one. Returns the problem's detail, or NULL. */
-static const char *framing_problem(const struct framing *f)
-{
-    if (f->transfer_encodings > 0 && f->content_lengths > 0)
-        return "Transfer-Encoding and Content-Length together";
-    if (f->content_lengths > 1)
-        return f->lengths_differ ? "Content-Length given twice, with different values"
-                                 : "Content-Length given twice";
-    /* Only chunked is read (libmicrohttpd would read any other coding to
-     * the end of the connection). */
-    if (f->transfer_encodings > 1 ||
-        (f->transfer_encodings == 1 && strcasecmp(f->transfer_encoding, "chunked") != 0))
-        return "Transfer-Encoding other than chunked";
-    return NULL;
 }
 
 /* Content-Type must be application/json; parameters may follow, but a
@@ -254,28 +182,52 @@ static void decide_close(struct request *rq, int status, const char *detail)
     rq->close = true;
 }
 
-/* True when a Content-Length announces more than we accept (libmicrohttpd
- * has already refused one that is not a number). */
-static bool body_too_large(const char *cl)
+/* A known route's path with a trailing slash ("/login/", "/me//") is sent
+ * to the route, as the FastAPI app did (Starlette's redirect_slashes): 307,
+ * which keeps the method and the body (RFC 9110 §15.4.8), so a client that
+ * posted to /login/ logs in all the same, with the query as sent. The
+ * Location is relative (RFC 9110 §10.2.2): building an absolute one would
+ * take the scheme and host from headers a client or a proxy chose. Returns
+ * false when no route has the path without its slashes. */
+static bool redirect_slash(struct request *rq)
 {
-    if (cl == NULL)
+    const char *path = rq->api.path;
+    size_t n = strlen(path);
+
+    if (!rq->trailing_slash)
         return false;
-    while (*cl == '0')
-        cl++;
-    return strlen(cl) > 5 || strtoul(cl, NULL, 10) > HTTP_MAX_BODY;
+    while (n > 0 && path[n - 1] == '/')
+        n--;
+    for (size_t i = 0; n > 0 && i < rq->srv->nroutes; i++) {
+        const char *r = rq->srv->routes[i].path;
+        if (strlen(r) != n || memcmp(r, path, n) != 0)
+            continue;
+        if (rq->query_status == 503) {
+            decide(rq, 503, rq->query_detail); /* the query could not be kept */
+            return true;
+        }
+        char location[HTTP_MAX_TARGET + 2];
+        snprintf(location, sizeof location, "%s%s%s", r, rq->raw_query != NULL ? "?" : "",
+                 rq->raw_query != NULL ? rq->raw_query : "");
+        rq->reply.status = 307;
+        reply_header(&rq->reply, "Location", location);
+        rq->decided = true;
+        return true;
+    }
+    return false;
 }
 
 /* The checks that need only the request line and headers. */
 static void check_head(struct request *rq)
 {
     bool known;
-    struct framing f = {0};
+    struct framing f;
 
     if (rq->target_too_long) {
         decide(rq, 414, "request target exceeds " STR(HTTP_MAX_TARGET) " bytes");
         return;
     }
-    MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, add_framing, &f);
+    framing_read(rq->conn, &f);
     if (f.bytes > HTTP_MAX_HEADERS) {
         decide(rq, 431, "request headers exceed 16384 bytes");
         return;
@@ -290,7 +242,7 @@ static void check_head(struct request *rq)
         if (known) {
             method_not_allowed(rq);
             rq->decided = true;
-        } else {
+        } else if (!redirect_slash(rq)) {
             decide(rq, 404, "not found");
         }
         return;
@@ -300,7 +252,7 @@ static void check_head(struct request *rq)
             MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         const char *ct =
             MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-        if (body_too_large(cl)) {
+        if (framing_too_large(cl, HTTP_MAX_BODY)) {
             decide(rq, 413, "request body exceeds 16384 bytes");
             return;
         }
@@ -341,16 +293,6 @@ static void check_head(struct request *rq)
         if (rq->route->work == API_INLINE && !api_authenticate(rq->route, &rq->api, &rq->reply))
             rq->decided = true;
     }
-}
-
-static bool has_body(struct MHD_Connection *conn)
-{
-    const char *cl =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char *te =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-
-    return te != NULL || (cl != NULL && strspn(cl, "0") != strlen(cl));
 }
 
 static void free_body(struct request *rq)
@@ -414,6 +356,21 @@ static bool add_common_headers(struct MHD_Response *resp, const struct request *
     return all;
 }
 
+/* Counts the request once for GET /metrics, by route (never by raw path),
+ * with its status and its duration so far: when its answer is queued, the
+ * time the server took to answer it, whatever the client then takes to
+ * read it; else when it ends unanswered. */
+static void observe(struct request *rq)
+{
+    http_server *srv = rq->srv;
+
+    if (!srv->count || rq->observed)
+        return;
+    rq->observed = true;
+    metrics_http_observe(rq->route != NULL ? (int)(rq->route - srv->routes) : -1, rq->reply.status,
+                         metrics_now_us() - rq->start_us);
+}
+
 static void free_body_cb(void *p)
 {
     free(p);
@@ -460,6 +417,9 @@ static enum MHD_Result send_reply(struct request *rq)
                        NULL);
         return send_reply(rq);
     }
+    /* Counted before the answer is queued, so that a client that has it
+     * finds it counted by any scrape that follows. */
+    observe(rq);
     enum MHD_Result ok = MHD_queue_response(rq->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ok;
@@ -482,60 +442,9 @@ static void run_job(void *arg)
     atomic_fetch_sub(&srv->suspended, 1);
 }
 
-/* util/form.c, not libmicrohttpd's GET arguments: libmicrohttpd decodes
- * leniently (a stray '%' or "%zz" passes as is, and a "%00" silently cuts a
- * value short), so a client's encoding bug would be guessed at, not
- * reported; form.c refuses those and invalid UTF-8, exactly as it does for
- * the body of /token, so the two decode alike. It keeps every repetition of
- * a name, so form_get can tell a repeated parameter. */
-int http_query_parse(const char *q, size_t len, struct form *out, const char **detail)
+static void free_spare(struct request *rq)
 {
-    memset(out, 0, sizeof *out);
-    if (len == 0)
-        return 0;
-    if (len > HTTP_MAX_QUERY_BYTES) {
-        *detail = "query string exceeds " STR(HTTP_MAX_QUERY_BYTES) " bytes";
-        return 400;
-    }
-    switch (form_parse(q, len, out)) {
-    case FORM_OK: break;
-    case FORM_BAD_ESCAPE: *detail = "query string: malformed percent-encoding"; return 400;
-    case FORM_NUL: *detail = "query string: a parameter contains a NUL byte"; return 400;
-    case FORM_BAD_UTF8: *detail = "query string: a parameter is not valid UTF-8"; return 400;
-    case FORM_NOMEM: *detail = "out of memory"; return 503;
-    }
-    if (out->count > HTTP_MAX_QUERY_PARAMS) {
-        form_free(out);
-        *detail = "query string exceeds " STR(HTTP_MAX_QUERY_PARAMS) " parameters";
-        return 400;
-    }
-    return 0;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static struct conn *conn_of(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-
-    return ci != NULL ? ci->socket_context : NULL;
-}
-
-/* Starts a read deadline (CONN_HEAD, CONN_BODY) or ends it. */
-static void conn_set(struct conn *c, enum conn_phase phase, unsigned timeout_ms)
-{
-    if (c == NULL)
-        return;
-    if (phase == CONN_HEAD || phase == CONN_BODY)
-        atomic_store(&c->deadline_ms, now_ms() + timeout_ms);
-    atomic_store(&c->phase, phase);
+    free(rq);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -543,92 +452,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
     http_server *srv = cls;
 
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        struct conn *c = calloc(1, sizeof *c);
-        /* Without one the connection has only the idle timeout. */
-        if (c == NULL || ci == NULL) {
-            free(c);
-            return;
-        }
-        c->fd = ci->connect_fd;
-        atomic_init(&c->phase, CONN_WAIT);
-        pthread_mutex_lock(&srv->conns_lock);
-        c->next = srv->conns;
-        if (srv->conns != NULL)
-            srv->conns->prev = c;
-        srv->conns = c;
-        pthread_mutex_unlock(&srv->conns_lock);
-        *socket_context = c;
-        return;
-    }
-    /* Closed: libmicrohttpd closes the socket after this returns, so the
-     * sweeper never shuts down a descriptor that was reused. */
-    struct conn *c = *socket_context;
-    if (c == NULL)
-        return;
-    pthread_mutex_lock(&srv->conns_lock);
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        srv->conns = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-    pthread_mutex_unlock(&srv->conns_lock);
-    free(c->spare);
-    free(c);
-    *socket_context = NULL;
-}
-
-/* Bytes the kernel has received on fd in all (0 when it cannot say). */
-static uint64_t bytes_received(MHD_socket fd)
-{
-    struct tcp_info ti;
-    socklen_t len = sizeof ti;
-
-    memset(&ti, 0, sizeof ti);
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
-        len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
-        return 0;
-    return ti.tcpi_bytes_received;
-}
-
-/* Once a second: a connection between requests whose next request has
- * begun to arrive (the kernel counted new bytes) gets its header deadline;
- * one past its header or body deadline is shut down, which libmicrohttpd
- * sees as the client leaving and closes. A connection that sends nothing
- * is left to libmicrohttpd's idle timeout. */
-static void *conn_sweep(void *arg)
-{
-    http_server *srv = arg;
-
-    while (!stopper_wait(&srv->sweeper, 1000)) {
-        int64_t now = now_ms();
-        pthread_mutex_lock(&srv->conns_lock);
-        for (struct conn *c = srv->conns; c != NULL; c = c->next) {
-            int phase = atomic_load(&c->phase);
-            if (phase == CONN_WAIT) {
-                unsigned gen = atomic_load(&c->gen);
-                uint64_t rx = bytes_received(c->fd);
-                if (gen != c->swept_gen) {
-                    c->swept_gen = gen;
-                    c->rx_base = rx;
-                } else if (rx > c->rx_base) {
-                    /* Unless the HTTP thread has moved on meanwhile. */
-                    int expect = CONN_WAIT;
-                    if (atomic_compare_exchange_strong(&c->phase, &expect, CONN_HEAD))
-                        atomic_store(&c->deadline_ms, now + srv->header_timeout_ms);
-                }
-            } else if ((phase == CONN_HEAD || phase == CONN_BODY) &&
-                       now > atomic_load(&c->deadline_ms)) {
-                shutdown(c->fd, SHUT_RDWR);
-                atomic_store(&c->phase, CONN_BUSY); /* once */
-            }
-        }
-        pthread_mutex_unlock(&srv->conns_lock);
-    }
-    return NULL;
+    conns_notify(&srv->conns, conn, socket_context, code, free_spare);
 }
 
 /* libmicrohttpd calls this with the request line's target before it splits
@@ -642,7 +466,7 @@ static void *conn_sweep(void *arg)
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     http_server *srv = cls;
-    struct conn *c = conn_of(conn);
+    struct conn *c = conns_of(conn);
     struct request *rq;
     const char *q = strchr(uri, '?');
 
@@ -660,11 +484,23 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     if (rq == NULL)
         return NULL;
     rq->srv = srv;
-    if (strlen(uri) > HTTP_MAX_TARGET)
+    if (strlen(uri) > HTTP_MAX_TARGET) {
         rq->target_too_long = true;
-    else if (q != NULL)
+        return rq;
+    }
+    if (q != NULL)
         rq->query_status =
             http_query_parse(q + 1, strlen(q + 1), &rq->api.query, &rq->query_detail);
+    /* Kept only for a path that may be redirected: a copy on every request
+     * would cost /verify for nothing. */
+    size_t plen = q != NULL ? (size_t)(q - uri) : strlen(uri);
+    if (plen > 1 && uri[plen - 1] == '/') {
+        rq->trailing_slash = true;
+        if (q != NULL && (rq->raw_query = strdup(q + 1)) == NULL && rq->query_status == 0) {
+            rq->query_status = 503;
+            rq->query_detail = "out of memory";
+        }
+    }
     return rq;
 }
 
@@ -685,8 +521,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->api.app = srv->app;
         rq->api.path = url;
         rq->api.method = method;
-        rq->api.client = forwarded_resolve(conn, ci != NULL ? ci->client_addr : NULL, srv->trusted,
-                                           srv->ntrusted, &rq->client);
+        rq->api.client =
+            forwarded_resolve(conn, ci != NULL ? ci->client_addr : NULL, srv->trusted_header,
+                              srv->trusted, srv->ntrusted, &rq->client);
         rq->api.request_id = rq->request_id;
         rq->start_us = metrics_now_us();
         /* In flight from here: a client still sending its headers does
@@ -694,7 +531,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&srv->in_flight, 1);
         set_request_id(rq);
         if (atomic_load(&srv->stopping)) {
-            reply_problem(&rq->reply, 503, "the server is shutting down");
+            errors_problem(&rq->reply, OUTCOME_STOPPING, NULL);
             rq->decided = rq->close = true;
         } else {
             check_head(rq);
@@ -703,8 +540,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * read (libmicrohttpd then closes the connection). Otherwise the
          * answer waits for the next call: answering on the first one would
          * make libmicrohttpd close a keep-alive connection for nothing. */
-        bool body = has_body(conn), now = rq->decided && (body || rq->close);
-        conn_set(conn_of(conn), body && !now ? CONN_BODY : CONN_BUSY, srv->body_timeout_ms);
+        bool body = framing_has_body(conn), now = rq->decided && (body || rq->close);
+        conn_set(conns_of(conn), body && !now ? CONN_BODY : CONN_BUSY, srv->body_timeout_ms);
         if (now)
             return send_reply(rq);
         return MHD_YES;
@@ -722,7 +559,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
 
     /* The whole request is here. */
-    conn_set(conn_of(conn), CONN_BUSY, 0);
+    conn_set(conns_of(conn), CONN_BUSY, 0);
     if (!rq->counted) {
         rq->counted = true;
         atomic_fetch_add(&srv->busy, 1);
@@ -760,7 +597,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             api_release(rq->route, &rq->api);
         reply_free(&rq->reply);
         memset(&rq->reply, 0, sizeof rq->reply);
-        reply_problem(&rq->reply, 503, "the server is shutting down");
+        errors_problem(&rq->reply, OUTCOME_STOPPING, NULL);
         return send_reply(rq);
     }
     /* Suspend before queueing: the worker may finish and resume at once. */
@@ -777,18 +614,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
 }
 
-/* Counts the request for GET /metrics (by route, never by raw path) and
- * writes its access log line. The method and path are the client's: the
- * log escapes them (util/log.h), so that no byte of theirs can forge a
- * line. */
+/* Writes the request's access log line (its duration runs to the end of
+ * the response), and counts a request never answered for GET /metrics. The method and path are the
+ * client's: the log escapes them (util/log.h), so that no byte of theirs can forge a line. */
 static void request_done(http_server *srv, struct request *rq, bool completed)
 {
     uint64_t us = metrics_now_us() - rq->start_us;
-    int route = rq->route != NULL ? (int)(rq->route - srv->routes) : -1;
     char client[NETADDR_MAX];
 
-    if (srv->count)
-        metrics_http_observe(route, rq->reply.status, us);
+    observe(rq); /* one that was never answered */
     if (!srv->access_log || !log_enabled(LOG_INFO))
         return;
     struct log_field f[] = {
@@ -811,13 +645,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     http_server *srv = cls;
     struct request *rq = *con_cls;
-    struct conn *c = conn_of(conn);
+    struct conn *c = conns_of(conn);
 
     /* The connection waits for its next request. */
-    if (c != NULL) {
-        atomic_fetch_add(&c->gen, 1);
-        atomic_store(&c->phase, CONN_WAIT);
-    }
+    conn_request_ended(c);
     if (rq == NULL)
         return;
     /* A request libmicrohttpd refused before its headers were complete
@@ -828,6 +659,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         request_done(srv, rq, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     free_body(rq);
     form_free(&rq->api.query);
+    free(rq->raw_query);
     reply_free(&rq->reply);
     if (rq->counted)
         atomic_fetch_sub(&srv->busy, 1);
@@ -892,13 +724,12 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     s->access_log = opt->access_log;
     s->trusted = opt->trusted_proxies;
     s->ntrusted = opt->ntrusted_proxies;
+    s->trusted_header = opt->trusted_proxy_header;
     s->count = opt->count_metrics;
     for (size_t i = 0; s->count && i < nroutes; i++)
         metrics_http_route(i, routes[i].method, routes[i].path);
     s->header_timeout_ms = opt->header_timeout_s * 1000;
     s->body_timeout_ms = opt->body_timeout_s * 1000;
-    pthread_mutex_init(&s->conns_lock, NULL);
-    stopper_init(&s->sweeper);
     randombytes_buf(rnd, sizeof rnd);
     sodium_bin2hex(s->id_prefix, sizeof s->id_prefix, rnd, sizeof rnd);
 
@@ -910,7 +741,6 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s},
         {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)opt->max_connections, NULL},
-        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)opt->max_connections_per_address, NULL},
         /* Room for 16 KiB of headers, the request line, libmicrohttpd's
          * copy of a Cookie header while it parses it, and the response
          * headers: 48 KiB (32 KiB refused a legal 15 KiB cookie). Anything
@@ -925,6 +755,15 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
          NULL},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* Before the daemon: its first connection is counted there. */
+    if (conns_init(&s->conns, opt->max_connections, opt->max_connections_per_address,
+                   opt->header_timeout_s * 1000) != 0) {
+        snprintf(err, errlen, "cannot start the connection deadline thread");
+        if (opt->has_listen_fd)
+            close(opt->listen_fd);
+        free(s);
+        return NULL;
+    }
     s->d = MHD_start_daemon(flags, (uint16_t)opt->port, NULL, NULL, on_request, s, MHD_OPTION_ARRAY,
                             opts, MHD_OPTION_END);
     if (s->d == NULL) {
@@ -932,14 +771,7 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
                  opt->port);
         if (opt->has_listen_fd)
             close(opt->listen_fd);
-        pthread_mutex_destroy(&s->conns_lock);
-        free(s);
-        return NULL;
-    }
-    if (stopper_start(&s->sweeper, conn_sweep, s) != 0) {
-        snprintf(err, errlen, "cannot start the connection deadline thread");
-        MHD_stop_daemon(s->d);
-        pthread_mutex_destroy(&s->conns_lock);
+        conns_destroy(&s->conns);
         free(s);
         return NULL;
     }
@@ -962,8 +794,10 @@ bool http_stop(http_server *s, unsigned grace_ms)
     unsigned waited = 0;
     for (; atomic_load(&s->busy) > 0 && waited < grace_ms; waited += 10)
         usleep(10 * 1000);
-    if (atomic_load(&s->busy) > 0)
-        log_warn("stopping with %" PRIuFAST64 " requests unanswered", atomic_load(&s->busy));
+    uint_fast64_t unanswered = atomic_load(&s->busy);
+    if (unanswered > 0)
+        log_warn("stopping with %" PRIuFAST64 " %s unanswered", unanswered,
+                 numfmt_plural((long long)unanswered, "request", "requests"));
     /* libmicrohttpd aborts the process when stopped with a connection still
      * suspended; a job on a worker resumes its connection when done, and the
      * daemon must outlive that call. A job is one hash or a few queries, but
@@ -971,14 +805,14 @@ bool http_stop(http_server *s, unsigned grace_ms)
      * period the caller abandons it (see server.h). */
     for (; atomic_load(&s->suspended) > 0 && waited < grace_ms; waited += 10)
         usleep(10 * 1000);
-    if (atomic_load(&s->suspended) > 0) {
-        log_warn("abandoning %" PRIuFAST64 " requests still on workers after the grace period",
-                 atomic_load(&s->suspended));
+    uint_fast64_t left = atomic_load(&s->suspended);
+    if (left > 0) {
+        log_warn("abandoning %" PRIuFAST64 " %s still on workers after the grace period", left,
+                 numfmt_plural((long long)left, "request", "requests"));
         return false;
     }
-    stopper_stop(&s->sweeper);
     MHD_stop_daemon(s->d);
-    pthread_mutex_destroy(&s->conns_lock);
+    conns_destroy(&s->conns);
     free(s);
     return true;
 }

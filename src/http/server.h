@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "api/api.h"
+#include "http/forwarded.h"
 #include "util/netaddr.h"
 #include "util/pool.h"
 
@@ -16,26 +17,23 @@ typedef struct http_server http_server;
 #define HTTP_MAX_BODY    16384 /* bytes; exactly this much is accepted */
 #define HTTP_MAX_HEADERS 16384 /* bytes of request headers in all */
 #define HTTP_MAX_TARGET  8192  /* bytes of the request target (path and query); past it 414 */
-/* The query string: at most this many parameters and bytes (as sent, before
- * decoding); past either, 400. No endpoint reads more than one parameter,
- * and the bound keeps the parse of a hostile query short. */
-#define HTTP_MAX_QUERY_PARAMS 16
-#define HTTP_MAX_QUERY_BYTES  1024
 
 struct http_options {
     const char *host; /* as configured, for messages */
     unsigned port;
     unsigned threads;
     unsigned max_connections;
-    unsigned max_connections_per_address; /* 0: no limit */
+    unsigned max_connections_per_address; /* 0: no limit; an IPv6 client counts by its /64 */
     unsigned idle_timeout_s;              /* nothing sent or received */
     unsigned header_timeout_s;            /* from a request's first byte to its last header */
     unsigned body_timeout_s;              /* from the last header to the body's end */
     bool access_log;
-    /* TRUSTED_PROXIES: peers whose Forwarded / X-Forwarded-For name the
-     * client (http/forwarded.h); must outlive the server. */
+    /* TRUSTED_PROXIES: peers whose header trusted_proxy_header
+     * (TRUSTED_PROXY_HEADER) names the client (http/forwarded.h); must
+     * outlive the server. */
     const struct netaddr_cidr *trusted_proxies;
     size_t ntrusted_proxies;
+    enum forwarded_header trusted_proxy_header;
     bool count_metrics;           /* count requests in GET /metrics (util/metrics.h) */
     struct sockaddr_storage addr; /* host and port, resolved by the caller */
     socklen_t addrlen;
@@ -52,12 +50,6 @@ struct http_options {
 http_server *http_start(const struct http_options *opt, const struct api_route *routes,
                         size_t nroutes, const struct api_ctx *app, pool *hashers, pool *db,
                         char *err, size_t errlen);
-
-/* Parses the raw query string q (len bytes, what follows the '?') into
- * *out, which the caller frees with form_free. Returns 0, or the status to
- * refuse the request with (400: malformed or over the limits above; 503: out
- * of memory) and its problem detail in *detail; *out is then empty. */
-int http_query_parse(const char *q, size_t len, struct form *out, const char **detail);
 
 /* Stops accepting, lets in-flight requests finish (up to grace_ms), closes
  * every connection and frees s; returns true. The pool must still be

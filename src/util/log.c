@@ -58,6 +58,28 @@ static size_t utf8_seq(const unsigned char *s, size_t len)
     return n;
 }
 
+/* The code point of the well-formed sequence s[0..n). */
+static unsigned code_point(const unsigned char *s, size_t n)
+{
+    static const unsigned char lead_mask[5] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    unsigned cp = s[0] & lead_mask[n];
+
+    for (size_t i = 1; i < n; i++)
+        cp = (cp << 6) | (s[i] & 0x3F);
+    return cp;
+}
+
+/* Characters that are well-formed but still break or disguise a line: C1
+ * controls (U+0085 NEL ends a line for some readers), the line and
+ * paragraph separators, and Unicode's Bidi_Control characters, which can
+ * show a line's text in another order than it has (CVE-2021-42574). */
+static bool breaks_line(unsigned cp)
+{
+    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0x061C ||
+           cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
 char *log_escape(const char *s, size_t len, char *out, size_t cap, bool quote)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -66,15 +88,19 @@ char *log_escape(const char *s, size_t len, char *out, size_t cap, bool quote)
     if (cap == 0)
         return out;
     for (size_t i = 0; i < len;) {
-        char esc[5];
+        char esc[12];
         const char *put = esc;
         size_t n;
         size_t seq = p[i] >= 0x20 && p[i] != 0x7F ? utf8_seq(p + i, len - i) : 0;
+        unsigned cp = seq > 1 ? code_point(p + i, seq) : 0;
         if (seq > 0 && quote && (p[i] == '"' || p[i] == '\\')) {
             esc[0] = '\\';
             esc[1] = (char)p[i];
             n = 2;
             seq = 1;
+        } else if (seq > 1 && breaks_line(cp)) {
+            snprintf(esc, sizeof esc, "\\u%04X", cp);
+            n = 6;
         } else if (seq > 0) {
             put = (const char *)p + i;
             n = seq;

@@ -57,10 +57,13 @@ void log_event(enum log_level level, const char *event, const struct log_field *
                size_t nfields);
 
 /* Copies the len bytes at s into out (cap bytes, always NUL-terminated)
- * so that they can never break a log line: control bytes, DEL and bytes
- * that are not well-formed UTF-8 become \xNN; with quote also '"' and '\\'
- * are escaped (\" and \\), for a text line that quotes the value. Cuts at
- * cap, never inside an escape. Returns out. */
+ * so that they can never break a log line or a listing (gatehouse users
+ * list): control bytes, DEL and bytes that are not well-formed UTF-8 become
+ * \xNN; C1 controls (U+0080..U+009F, NEL among them), U+2028, U+2029 and
+ * the bidirectional controls (U+061C, U+200E, U+200F, U+202A..U+202E,
+ * U+2066..U+2069) become \uNNNN; with quote also '"' and '\\' are escaped
+ * (\" and \\), for a text line that quotes the value. Cuts at cap, never
+ * inside an escape: 4 * len + 1 bytes always hold the whole. Returns out. */
 char *log_escape(const char *s, size_t len, char *out, size_t cap, bool quote);
 
 #endif

@@ -160,6 +160,12 @@ bool netaddr_in_cidrs(const struct netaddr *a, const struct netaddr_cidr *cidrs,
     return false;
 }
 
+void netaddr_client_key(struct netaddr *a)
+{
+    if (memcmp(a->b, v4mapped, sizeof v4mapped) != 0)
+        memset(a->b + 8, 0, 8);
+}
+
 const char *netaddr_text(const struct netaddr *a, char *buf, size_t len)
 {
     struct sockaddr_in6 sa = {0};

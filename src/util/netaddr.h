@@ -53,6 +53,13 @@ int netaddr_cidrs_parse(const char *list, struct netaddr_cidr **out, size_t *n, 
 /* True when a lies in one of the n blocks. */
 bool netaddr_in_cidrs(const struct netaddr *a, const struct netaddr_cidr *cidrs, size_t n);
 
+/* Makes *a the key that counts one client: an IPv4 address as it is, an
+ * IPv6 address cut to its /64 (the rest zero). A subscriber is given at
+ * least a /64 (RFC 6177), so one who counted as 2^64 clients would pass
+ * every per-address limit. Throttling and MAX_CONNECTIONS_PER_ADDRESS count
+ * by this key. */
+void netaddr_client_key(struct netaddr *a);
+
 /* Writes *a as text (IPv4-mapped as dotted IPv4) into buf; returns buf.
  * The server logs addresses from their sockaddr (netaddr_format); this is
  * how the tests read the struct netaddr that parsing and the throttles'

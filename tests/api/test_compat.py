@@ -78,3 +78,30 @@ def test_seed_client_requests(server):
     # FastAPI clients read `detail` on errors.
     r = requests.post(f"{base}/register", json={"username": u, "password": SEED_PASSWORD}, timeout=30)
     assert isinstance(r.json()["detail"], str)
+
+
+def test_trailing_slash_of_a_route_is_a_307_to_it(server):
+    """FastAPI (Starlette's redirect_slashes) answered a known path with a
+    trailing slash by 307 to the path without it, whatever the method; a
+    client that follows it (requests does, keeping method and body for a
+    307) gets the route's answer."""
+    name = unique_username("slash")
+    for method, path, want in (("POST", "/register/", "/register"), ("POST", "/login/", "/login"),
+                               ("GET", "/me//", "/me"), ("GET", "/users/me/?x=1", "/users/me?x=1"),
+                               ("DELETE", "/me/", "/me"), ("GET", "/healthz/", "/healthz")):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        conn.request(method, path, body=b"{}", headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        assert r.read() == b""
+        conn.close()
+        assert (r.status, r.getheader("Location")) == (307, want), (method, path)
+    # Followed, as the old app's clients did.
+    body = {"username": name, "password": SEED_PASSWORD}
+    r = requests.post(server.url("/register/"), json=body, timeout=30)
+    assert r.status_code == 200 and r.history[0].status_code == 307, r.text
+    r = requests.post(server.url("/login/"), json=body, timeout=30)
+    assert r.status_code == 200 and r.json()["access_token"], r.text
+    # Only a known route's path: anything else stays 404, and "/" too.
+    for path in ("/nope/", "/", "//", "/registerx/"):
+        assert requests.get(server.url(path), allow_redirects=False,
+                            timeout=30).status_code == 404, path

@@ -509,3 +509,14 @@ def test_keepalive_session_mixed_requests(server, account):
             r = s.post(server.url("/login"), json={"username": account["username"],
                                                     "password": PASSWORD}, timeout=30)
             assert r.status_code == 200
+
+
+def test_json_bodies_end_with_a_line_feed(server):
+    """A JSON answer, a problem and an OAuth error each end their line (a
+    terminal showing curl's output, a file it writes)."""
+    answers = [server.get("/healthz"), server.get("/.well-known/jwks.json"), server.get("/nope"),
+               server.post("/token", data={"grant_type": "nope"}),
+               server.post_json("/register", {"username": "x", "password": "y"})]
+    for r in answers:
+        assert r.content.endswith(b"}\n") and r.content.count(b"\n") == 1, (r.url, r.content)
+        assert r.json()

@@ -250,12 +250,18 @@ def test_asset_head(server):
     f"/docs/assets/swagger-ui-dist@{PINNED['swagger-ui-dist']}/swagger-ui-bundle.js.map",
     "/docs/assets/swagger-ui-dist@0.0.1/swagger-ui.css",
     "/docs/assets/../openapi.json",
-    "/docs/",
-    "/redoc/",
     "/docs/index.html",
 ])
 def test_unknown_asset(server, path):
     assert_problem(server.get(path), 404)
+
+
+@pytest.mark.parametrize("path", ["/docs/", "/redoc/", "/openapi.json/"])
+def test_trailing_slash_redirects_to_the_page(server, path):
+    # As FastAPI answered (redirect_slashes): the page's relative asset
+    # paths then resolve as they should.
+    r = server.get(path, allow_redirects=False)
+    assert r.status_code == 307 and r.headers["Location"] == path.rstrip("/")
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json", "/docs/assets/x.js"])

@@ -18,7 +18,8 @@ from passlib.hash import bcrypt as passlib_bcrypt
 from gh_helpers import bearer, insert_user, stored_hash_by_id
 
 OLD_PASSWORD = "old app password"
-NAMES = ["Bob Smith", "Zoë", "ab", "x", "O'Brien & Sons", "50% off", "李小龍", " padded "]
+NAMES = ["Bob Smith", "Bob+Smith", "Zoë", "ab", "x", "O'Brien & Sons", "50% off", "李小龍",
+         " padded "]
 
 
 def bcrypt_hash(password, ident="2b", rounds=4):
@@ -62,11 +63,25 @@ def test_legacy_name_logs_in(legacy, name, ident):
     sent = v.headers["X-Auth-Username"]
     assert all("!" <= c <= "~" for c in sent), sent
     assert urllib.parse.unquote(sent, errors="strict") == name
-    if all("!" <= c <= "~" and c != "%" for c in name):
+    # Form decoding too: a '+' is sent encoded, never read as a space.
+    assert urllib.parse.unquote_plus(sent, errors="strict") == name
+    if all("!" <= c <= "~" and c not in "%+" for c in name):
         assert sent == name
 
     # A wrong password is 401, like any.
     assert legacy.login(name, OLD_PASSWORD + "x").status_code == 401
+
+
+def test_a_plus_and_a_space_are_told_apart_in_x_auth_username(legacy):
+    sent = {}
+    for name in ("Ann+Lee", "Ann Lee"):
+        insert_user(legacy.db_path, name, bcrypt_hash(OLD_PASSWORD))
+        r = legacy.login(name, OLD_PASSWORD)
+        assert r.status_code == 200, r.text
+        sent[name] = legacy.verify(r.json()["access_token"]).headers["X-Auth-Username"]
+    assert sent == {"Ann+Lee": "Ann%2BLee", "Ann Lee": "Ann%20Lee"}
+    decoded = {urllib.parse.unquote_plus(v) for v in sent.values()}
+    assert decoded == {"Ann+Lee", "Ann Lee"}
 
 
 def test_ascii_letters_match_without_regard_to_case(legacy):

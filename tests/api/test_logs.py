@@ -204,6 +204,51 @@ def test_text_log_escapes_client_bytes(make_server):
     assert any("listening on http://" in line for line in lines)
 
 
+# Characters that are well-formed UTF-8 and yet end a line for some readers
+# (NEL, LS, PS) or show a line's text in another order (bidi controls).
+UNSAFE = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029",
+          "\u202e": "\\u202E", "\u2066": "\\u2066", "\u200f": "\\u200F"}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_logs_escape_unicode_line_breaks_and_bidi_controls(make_server, fmt):
+    srv = make_server(env={"LOG_FORMAT": fmt})
+    names = {f"u{i}{ch}{FORGED}": f"u{i}{shown}{FORGED}"
+             for i, (ch, shown) in enumerate(UNSAFE.items())}
+    for name in names:
+        assert srv.login(name, "Wr0ng-passw0rd!").status_code == 401
+    srv.stop()
+    log = srv.stderr()
+    for ch in UNSAFE:
+        assert ch not in log, f"U+{ord(ch):04X} written raw"
+    # split("\n"), not splitlines(): the latter would split at U+2028 too.
+    lines = log.rstrip("\n").split("\n")
+    failed = [line for line in lines if "login.failed" in line]
+    if fmt == "json":
+        got = {json.loads(line)["username"] for line in failed}
+    else:
+        assert all(TEXT_LINE_RE.match(line) for line in lines), lines
+        got = {re.search(r' username="(.*?)" via=', line).group(1) for line in failed}
+    assert got == set(names.values())
+
+
+def test_users_list_escapes_as_the_log_does(run_gatehouse, tmp_path):
+    hashed = passlib_bcrypt.using(rounds=4).hash("old-app-password")
+    names = {f"u{i}{ch}x": f"u{i}{shown}x" for i, (ch, shown) in enumerate(UNSAFE.items())
+             if ch != "\u0085"}  # a C1 control no stored name may hold
+    csv = tmp_path / "users.csv"
+    csv.write_text("username,password_hash\n" + "".join(f"{n},{hashed}\n" for n in names))
+    env = {"DATABASE_URL": sqlite_url(tmp_path / "list.db")}
+    res = run_gatehouse(["users", "import", str(csv)], env=env)
+    assert res.returncode == 0, res.stderr
+    res = run_gatehouse(["users", "list"], env=env)
+    assert res.returncode == 0, res.stderr
+    for ch in UNSAFE:
+        assert ch not in res.stdout, f"U+{ord(ch):04X} listed raw"
+    rows = res.stdout.rstrip("\n").split("\n")[1:]
+    assert {row.split("\t")[1] for row in rows} == set(names.values())
+
+
 def test_log_level_warn(make_server):
     srv = make_server(env={"LOG_LEVEL": "warn", "ACCESS_LOG": "1", "LOG_FORMAT": "json"})
     user = srv.new_user("lv")

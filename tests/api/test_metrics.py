@@ -3,6 +3,8 @@ python3-prometheus-client parser, and counters that move with the requests
 made.  Runs on SQLite, and on PostgreSQL under scripts/with-pg.sh."""
 import concurrent.futures
 import math
+import re
+import socket
 import time
 
 import pytest
@@ -16,6 +18,7 @@ from gh_helpers import (
     requests,
     unique_username,
 )
+from netns import namespace
 
 CONTENT_TYPE = "text/plain; version=0.0.4"
 
@@ -274,3 +277,31 @@ def test_metrics_address(make_server):
     third = scrape(srv, base=side)
     assert requests_of(third, "/healthz", 200, "GET") == requests_of(again, "/healthz", 200,
                                                                       "GET") + 1
+
+
+def test_a_request_is_counted_before_its_answer_arrives(make_server):
+    """A client that has its answer finds it counted by the next scrape,
+    even while the server is still writing that answer. In a network
+    namespace whose TCP buffers hold 4 KiB (tests/api/netns.py), a reader
+    that reads only the status line holds the documentation bundle (over a
+    megabyte) on the wire, so that the request cannot have ended."""
+    with namespace() as ns:
+        ns.sysctl("net.ipv4.tcp_wmem", "4096 4096 4096")
+        ns.sysctl("net.ipv4.tcp_rmem", "4096 4096 4096")
+        with ns.inside():
+            srv = make_server()
+            page = srv.get("/docs").text
+            bundle = "/" + re.findall(r'docs/assets/[^"\']*swagger-ui-bundle\.js', page)[0]
+            slow = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+            try:
+                slow.sendall(f"GET {bundle} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                head = b""
+                while b"\r\n" not in head:
+                    chunk = slow.recv(64)
+                    assert chunk, "the server closed the connection"
+                    head += chunk
+                assert head.startswith(b"HTTP/1.1 200"), head
+                samples = scrape(srv)
+                assert requests_of(samples, "/docs/assets/", 200, "GET") == 1
+            finally:
+                slow.close()

@@ -115,6 +115,10 @@ def test_requests_after_sigterm_get_503_and_close(make_server):
     assert r.getheader("Connection", "").lower() == "close"
     assert r.will_close
     assert b"shutting down" in body
+    # Through the error map, as every 503: a problem that says when to
+    # come back.
+    assert r.getheader("Content-Type") == "application/problem+json"
+    assert r.getheader("Retry-After") == "1"
     keep.close()
 
     # The slow reader gets its whole answer, then the server exits 0.

@@ -365,9 +365,16 @@ def test_forwarded_for_believed_only_from_trusted_proxies(make_server):
     # The client cannot escape by writing its own entry on the left: the
     # right-most address the trusted proxy appended is the client.
     assert_429(fail(trusting, {"X-Forwarded-For": "198.51.100.77, 203.0.113.5"}))
-    # RFC 7239 Forwarded names the same client.
-    assert_429(fail(trusting, {"Forwarded": 'for="203.0.113.5:4711";proto=https'}))
-    assert fail(trusting, {"Forwarded": 'for="[2001:db8::1]"'}).status_code == 401
+    # Forwarded is not the header chosen (TRUSTED_PROXY_HEADER's default is
+    # X-Forwarded-For): it names nobody, even alone, and never wins over
+    # X-Forwarded-For. The client is the proxy itself, or the address in
+    # X-Forwarded-For.
+    forged = {"Forwarded": 'for="203.0.113.9"'}
+    assert first_429([fail(trusting, forged) for _ in range(4)]) == 3
+    assert_429(fail(trusting, {"Forwarded": 'for="203.0.113.77"'}))
+    assert_429(fail(trusting, {"Forwarded": 'for="203.0.113.78"', **a}))
+    assert fail(trusting, {"Forwarded": 'for="203.0.113.5"',
+                           "X-Forwarded-For": "203.0.113.79"}).status_code == 401
     # A peer that is not a trusted proxy is the client, whatever it sends.
     b = {"X-Forwarded-For": "203.0.113.5"}
     assert fail(trusting, b, source="127.0.0.2").status_code == 401
@@ -377,6 +384,27 @@ def test_forwarded_for_believed_only_from_trusted_proxies(make_server):
     plain = make_server(env=env)
     tries = [fail(plain, {"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(4)]
     assert first_429(tries) == 3
+
+
+@pytest.mark.parametrize("header, named", [
+    ("Forwarded", 'for="203.0.113.5:4711";proto=https'),
+    ("X-Real-IP", "203.0.113.5"),
+])
+def test_trusted_proxy_header_chooses_the_one_header_read(make_server, header, named):
+    env = {"THROTTLE_ADDRESS_FAILURES": "2", **LOCK_LONG, "TRUSTED_PROXIES": "127.0.0.1",
+           "TRUSTED_PROXY_HEADER": header.lower()}
+    srv = make_server(env=env)
+
+    def fail(headers):
+        return login(srv, unique_username("hdr"), "wrong", headers=headers)
+
+    assert first_429([fail({header: named}) for _ in range(4)]) == 3
+    # Another client named in the chosen header is not throttled.
+    other = "for=203.0.113.6" if header == "Forwarded" else "203.0.113.6"
+    assert fail({header: other}).status_code == 401
+    # X-Forwarded-For is never read, alone or beside the chosen header.
+    assert_429(fail({header: named, "X-Forwarded-For": "203.0.113.80"}))
+    assert first_429([fail({"X-Forwarded-For": "203.0.113.81"}) for _ in range(4)]) == 3
 
 
 def test_access_log_shows_the_client_throttling_counts(make_server):
@@ -405,6 +433,10 @@ def test_trusted_proxies_setting_is_validated(run_gatehouse):
         res = run_gatehouse(env={"TRUSTED_PROXIES": bad})
         assert res.returncode == 2, (bad, res.stderr)
         assert "TRUSTED_PROXIES" in res.stderr and bad in res.stderr, res.stderr
+    for bad in ("X-Forwarded", "Forwarded-For", "X-Forwarded-For,Forwarded"):
+        res = run_gatehouse(env={"TRUSTED_PROXY_HEADER": bad})
+        assert res.returncode == 2, (bad, res.stderr)
+        assert "TRUSTED_PROXY_HEADER" in res.stderr and "X-Real-IP" in res.stderr, res.stderr
     for name, value in (("THROTTLE_ACCOUNT_FAILURES", "-1"), ("THROTTLE_TABLE_SIZE", "7"),
                         ("HASH_JOBS_PER_ADDRESS", "x"), ("THROTTLE_LOCKOUT_SECONDS", "0")):
         res = run_gatehouse(env={name: value})

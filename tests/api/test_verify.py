@@ -1,11 +1,13 @@
 """GET /verify (forward authentication): Bearer or `access_token` cookie,
 204 with X-Auth-User-Id / X-Auth-Username, 401 otherwise."""
 import time
+import urllib.parse
 
 import pytest
 import requests
 
-from gh_helpers import assert_common_headers, assert_www_authenticate, bearer, decode_token
+from gh_helpers import (assert_common_headers, assert_www_authenticate, bearer, decode_token,
+                        unique_username)
 from test_metrics import scrape, value
 
 
@@ -26,6 +28,17 @@ def assert_verified(r, account):
 
 def test_verify_bearer(server, account):
     assert_verified(server.get("/verify", headers=bearer(account["token"])), account)
+
+
+def test_verify_encodes_a_plus_in_a_registered_name(server):
+    # '+' is allowed when registering, and form decoding would read it as a
+    # space: sent as %2B, so that every decoder gives the name back.
+    name = server.new_user(username=f"{unique_username('plus')}+tag@example.com")["username"]
+    r = server.verify(server.token(name))
+    assert r.status_code == 204, r.text
+    sent = r.headers["X-Auth-Username"]
+    assert sent == name.replace("+", "%2B")
+    assert urllib.parse.unquote_plus(sent) == urllib.parse.unquote(sent) == name
 
 
 def test_verify_username_header_is_stored_spelling(server):

@@ -10,6 +10,7 @@ import http.client
 import json
 import re
 import secrets
+import threading
 
 import pytest
 import requests
@@ -257,3 +258,98 @@ def test_limit_req_answers_429_past_the_burst(stack):
     assert statuses[0] == 422, statuses
     assert 429 in statuses, statuses
     assert statuses.count(422) + statuses.count(429) == len(statuses), statuses
+
+
+# ------------------------------------------------------ forwarding headers
+FORGED = "127.0.0.5"
+
+
+@pytest.fixture(scope="module")
+def strict_stack(tmp_path_factory):
+    """A stack whose gatehouse locks an address out at its fourth failed
+    login (THROTTLE_ADDRESS_FAILURES=2), well inside nginx's burst of ten."""
+    s = Stack(tmp_path_factory.mktemp("nginx-forwarding"),
+              gatehouse_env={"THROTTLE_ADDRESS_FAILURES": "2", "THROTTLE_LOCKOUT_SECONDS": "300",
+                             "THROTTLE_LOCKOUT_MAX_SECONDS": "300"})
+    s.start()
+    yield s
+    status = s.stop()
+    assert status == 0, f"gatehouse exited with {status}\n{s.logs()}"
+
+
+def forged_login(stack, source, username, password, path="/login"):
+    """POST path through nginx from the loopback address source, with every
+    forwarding header a client could forge naming FORGED."""
+    conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=TIMEOUT,
+                                      source_address=(source, 0))
+    conn.putrequest("POST", path)
+    conn.putheader("Content-Type", "application/json")
+    for name, value in (("Forwarded", f'for="{FORGED}";proto=https'), ("X-Forwarded-For", FORGED),
+                        ("X-Real-IP", FORGED), ("forwarded", f"for={FORGED}")):
+        conn.putheader(name, value)
+    body = json.dumps({"username": username, "password": password}).encode()
+    conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders(body)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp, data
+
+
+def log_line(stack, request_id, event):
+    """gatehouse's log line of event for request_id (waits for it to be written)."""
+    path = stack.dir / "gatehouse.log"
+    for _ in range(200):
+        for line in path.read_text(errors="replace").splitlines():
+            if f'request_id="{request_id}"' in line and event in line:
+                return line
+        threading.Event().wait(0.05)
+    raise AssertionError(f"no {event} line for {request_id}\n{stack.logs()}")
+
+
+def test_forged_forwarding_headers_choose_neither_the_throttled_nor_the_logged_client(strict_stack):
+    victim = new_user(strict_stack)
+    statuses = []
+    for _ in range(4):
+        resp, data = forged_login(strict_stack, "127.0.0.3", f"nobody_{secrets.token_hex(4)}",
+                                  "wrong")
+        statuses.append(resp.status)
+        if resp.status == 401:
+            # The audit log names the real client, never the forged one.
+            line = log_line(strict_stack, resp.getheader("X-Request-Id"), "login.failed")
+            assert 'client="127.0.0.3"' in line, line
+            assert FORGED not in line, line
+    # gatehouse's own lockout of 127.0.0.3 (not nginx's rate limit): the
+    # failures counted against the sender's address, whatever it claimed.
+    assert statuses == [401, 401, 401, 429], statuses
+    assert json.loads(data)["detail"].startswith("too many attempts"), data
+    # The address the attacker named is not locked out: its user signs in.
+    resp, data = forged_login(strict_stack, FORGED, victim["username"], PASSWORD)
+    assert resp.status == 200, data
+
+
+def test_the_application_receives_only_the_forwarding_headers_nginx_sets(strict_stack):
+    u = new_user(strict_stack)
+    conn = http.client.HTTPConnection("127.0.0.1", strict_stack.port, timeout=TIMEOUT,
+                                      source_address=("127.0.0.6", 0))
+    conn.putrequest("GET", "/app/whoami")
+    conn.putheader("Authorization", f"Bearer {u['token']}")
+    for name in ("Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host",
+                 "X-Forwarded-Port", "X-Forwarded-Server", "X-Forwarded-Prefix", "X-Client-IP",
+                 "True-Client-IP"):
+        conn.putheader(name, FORGED)
+    conn.putheader("X-Forwarded-Proto", "https")
+    conn.endheaders()
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    assert resp.status == 200, body
+    seen = {}
+    for name, value in json.loads(body)["headers"]:
+        seen.setdefault(name.lower(), []).append(value)
+    assert seen["x-forwarded-for"] == ["127.0.0.6"]
+    assert seen["x-real-ip"] == ["127.0.0.6"]
+    assert seen["x-forwarded-proto"] == ["http"]
+    for name in ("forwarded", "x-forwarded-host", "x-forwarded-port", "x-forwarded-server",
+                 "x-forwarded-prefix", "x-client-ip", "true-client-ip"):
+        assert name not in seen, (name, seen[name])

@@ -181,6 +181,7 @@
     X(log_escape_controls)                                                                         \
     X(log_escape_quotes)                                                                           \
     X(log_escape_utf8)                                                                             \
+    X(log_escape_unicode_controls)                                                                 \
     X(log_escape_truncates_whole)                                                                  \
     X(log_parse_settings)                                                                          \
     X(reply_problem_body)                                                                          \
@@ -312,9 +313,12 @@
     X(sessions_password_change_and_delete)                                                         \
     X(netaddr_format)                                                                              \
     X(netaddr_format_unusable)                                                                     \
+    X(netaddr_client_key)                                                                          \
     X(netaddr_parse_and_cidrs)                                                                     \
     X(forwarded_x_forwarded_for)                                                                   \
     X(forwarded_rfc7239)                                                                           \
+    X(forwarded_x_real_ip)                                                                         \
+    X(forwarded_header_names)                                                                      \
     X(throttle_lockout_doubles)                                                                    \
     X(throttle_address_and_names)                                                                  \
     X(throttle_reserve_counts_attempts_in_progress)                                                \

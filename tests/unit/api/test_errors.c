@@ -35,13 +35,13 @@ struct expected {
 
 #define PROBLEM(title, status, detail)                                                             \
     "{\"type\":\"about:blank\",\"title\":\"" title "\",\"status\":" #status                        \
-    ",\"detail\":\"" detail "\"}"
+    ",\"detail\":\"" detail "\"}\n"
 
 static const struct expected expected[] = {
     {OUTCOME_INVALID, 422,
      "{\"type\":\"about:blank\",\"title\":\"Unprocessable Content\",\"status\":422,"
      "\"detail\":\"password: must be at least 8 characters\",\"errors\":[{\"field\":"
-     "\"password\",\"code\":\"too_short\",\"message\":\"must be at least 8 characters\"}]}",
+     "\"password\",\"code\":\"too_short\",\"message\":\"must be at least 8 characters\"}]}\n",
      NULL, 0},
     {OUTCOME_CONFLICT, 409, PROBLEM("Conflict", 409, "username: already registered"), NULL, 0},
     {OUTCOME_BAD_CREDENTIALS, 401, PROBLEM("Unauthorized", 401, "Incorrect username or password"),
@@ -66,6 +66,8 @@ static const struct expected expected[] = {
      "Bearer error=\"invalid_token\", error_description=\"The access token expired\"", 0},
     {OUTCOME_CROSS_SITE, 403,
      PROBLEM("Forbidden", 403, "Origin not allowed for a sign-in that sets cookies"), NULL, 0},
+    {OUTCOME_STOPPING, 503, PROBLEM("Service Unavailable", 503, "the server is shutting down"),
+     NULL, 1},
     {OUTCOME_ERROR, 500, PROBLEM("Internal Server Error", 500, "internal error"), NULL, 0},
 };
 
@@ -199,23 +201,23 @@ TEST(errors_oauth_grant_errors)
 
     check_oauth(OUTCOME_BAD_CREDENTIALS, NULL,
                 "{\"error\":\"invalid_grant\",\"error_description\":"
-                "\"Incorrect username or password\"}",
+                "\"Incorrect username or password\"}\n",
                 __LINE__);
     check_oauth(OUTCOME_TOKEN_INVALID, NULL,
                 "{\"error\":\"invalid_grant\",\"error_description\":"
-                "\"refresh_token: invalid, expired or revoked\"}",
+                "\"refresh_token: invalid, expired or revoked\"}\n",
                 __LINE__);
     check_oauth(OUTCOME_TOKEN_EXPIRED, NULL,
                 "{\"error\":\"invalid_grant\",\"error_description\":"
-                "\"refresh_token: invalid, expired or revoked\"}",
+                "\"refresh_token: invalid, expired or revoked\"}\n",
                 __LINE__);
     check_oauth(OUTCOME_TOKEN_REUSED, NULL,
                 "{\"error\":\"invalid_grant\",\"error_description\":"
-                "\"refresh_token: already used; its session is revoked\"}",
+                "\"refresh_token: already used; its session is revoked\"}\n",
                 __LINE__);
     check_oauth(OUTCOME_INVALID, &d,
                 "{\"error\":\"invalid_request\",\"error_description\":"
-                "\"password: must be at least 8 characters\"}",
+                "\"password: must be at least 8 characters\"}\n",
                 __LINE__);
 }
 
@@ -258,7 +260,7 @@ TEST(errors_oauth_request_body)
     CHECK_EQ_INT(r.status, 400);
     CHECK_EQ_STR(r.content_type, "application/json");
     CHECK_EQ_STR(r.body, "{\"error\":\"unsupported_grant_type\",\"error_description\":"
-                         "\"grant_type: only \\\"password\\\"\"}");
+                         "\"grant_type: only \\\"password\\\"\"}\n");
     CHECK_EQ_INT(r.nheaders, 0);
     reply_free(&r);
 }

@@ -13,7 +13,7 @@ TEST(reply_problem_body)
     CHECK_EQ_INT(r.status, 404);
     CHECK_EQ_STR(r.content_type, "application/problem+json");
     CHECK_EQ_STR(r.body, "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404,"
-                         "\"detail\":\"x\"}");
+                         "\"detail\":\"x\"}\n");
     CHECK_EQ_INT(r.body_len, r.body != NULL ? strlen(r.body) : 0);
     reply_free(&r);
     CHECK(r.body == NULL);
@@ -27,7 +27,7 @@ TEST(reply_problem_escapes)
     /* The detail is JSON text, escaped; non-ASCII stays UTF-8. */
     reply_problem(&r, 400, "a \"quoted\" \\ detail\n\xc3\xa9");
     CHECK_EQ_STR(r.body, "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,"
-                         "\"detail\":\"a \\\"quoted\\\" \\\\ detail\\n\xc3\xa9\"}");
+                         "\"detail\":\"a \\\"quoted\\\" \\\\ detail\\n\xc3\xa9\"}\n");
     reply_free(&r);
 }
 
@@ -54,11 +54,13 @@ TEST(reply_problem_replaces_body)
     reply_json(&r, 200, json);
     CHECK_EQ_INT(r.status, 200);
     CHECK_EQ_STR(r.content_type, "application/json");
-    CHECK_EQ_INT(r.body_len, 11);
+    /* Every JSON body ends its line. */
+    CHECK_EQ_INT(r.body_len, 12);
+    CHECK_EQ_STR(r.body, "{\"ok\":true}\n");
     reply_problem(&r, 503, "busy");
     CHECK_EQ_INT(r.status, 503);
     CHECK_EQ_STR(r.body, "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\","
-                         "\"status\":503,\"detail\":\"busy\"}");
+                         "\"status\":503,\"detail\":\"busy\"}\n");
     reply_problem(&r, 500, "internal error");
     CHECK_EQ_INT(r.status, 500);
     CHECK(r.body != NULL && strstr(r.body, "\"detail\":\"internal error\"") != NULL);
@@ -78,7 +80,7 @@ TEST(reply_invalid_body)
                  "{\"type\":\"about:blank\",\"title\":\"Unprocessable Content\",\"status\":422,"
                  "\"detail\":\"password: must be at least 8 characters\",\"errors\":[{\"field\":"
                  "\"password\",\"code\":\"too_short\",\"message\":\"must be at least 8 "
-                 "characters\"}]}");
+                 "characters\"}]}\n");
     reply_free(&r);
 }
 

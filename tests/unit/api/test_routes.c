@@ -177,10 +177,10 @@ static const char *www_authenticate(const struct reply *r)
 
 #define NOT_AUTHENTICATED                                                                          \
     "{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":"              \
-    "\"Not authenticated\"}"
+    "\"Not authenticated\"}\n"
 #define NOT_VALID                                                                                  \
     "{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":"              \
-    "\"Could not validate credentials\"}"
+    "\"Could not validate credentials\"}\n"
 
 /* A refusal as /me and /verify answer it: without a token, no error code
  * (RFC 6750 §3.1); with a bad one, invalid_token. */
@@ -202,7 +202,7 @@ static void refused_expired(bool ok, struct reply *r, int line)
     test_check_int(r->status, 401, __FILE__, line, "status", "401");
     test_check_str(r->body,
                    "{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,"
-                   "\"detail\":\"Could not validate credentials: the token has expired\"}",
+                   "\"detail\":\"Could not validate credentials: the token has expired\"}\n",
                    __FILE__, line, "body", "expected body");
     test_check_str(www_authenticate(r),
                    "Bearer error=\"invalid_token\", error_description=\"The access token expired\"",

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http/server.h"
+#include "http/query.h"
 #include "test.h"
 
 static int parse(const char *q, struct form *f, const char **detail)

@@ -35,6 +35,24 @@ TEST(log_escape_utf8)
     CHECK_EQ_STR(esc("\xed\xa0\x80", 3, true), "\\xED\\xA0\\x80"); /* a surrogate */
 }
 
+TEST(log_escape_unicode_controls)
+{
+    /* Well-formed, yet they end a line for some readers (NEL, LS, PS) or
+     * reorder its text on screen (bidi controls): \uNNNN, in either mode. */
+    CHECK_EQ_STR(esc("a\xc2\x85"
+                     "b",
+                     4, false),
+                 "a\\u0085b");
+    CHECK_EQ_STR(esc("a\xc2\x80\xc2\x9f", 5, true), "a\\u0080\\u009F");
+    CHECK_EQ_STR(esc("\xe2\x80\xa8\xe2\x80\xa9", 6, true), "\\u2028\\u2029");
+    CHECK_EQ_STR(esc("\xe2\x80\xaa\xe2\x80\xae", 6, false), "\\u202A\\u202E");
+    CHECK_EQ_STR(esc("\xe2\x81\xa6\xe2\x81\xa9", 6, false), "\\u2066\\u2069");
+    CHECK_EQ_STR(esc("\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", 8, false), "\\u200E\\u200F\\u061C");
+    /* Their neighbours pass. */
+    CHECK_EQ_STR(esc("\xc2\xa0\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xaa", 11, false),
+                 "\xc2\xa0\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xaa");
+}
+
 TEST(log_escape_truncates_whole)
 {
     char out[8];

@@ -61,6 +61,23 @@ static bool parsed(const char *text, struct netaddr *a)
     return netaddr_parse(text, strlen(text), a) == 0;
 }
 
+TEST(netaddr_client_key)
+{
+    struct netaddr a;
+    char buf[NETADDR_MAX];
+
+    /* An IPv6 client is its /64; an IPv4 one, mapped or not, its address. */
+    CHECK(parsed("2001:db8:1:2:aaaa:bbbb:cccc:dddd", &a));
+    netaddr_client_key(&a);
+    CHECK_EQ_STR(netaddr_text(&a, buf, sizeof buf), "2001:db8:1:2::");
+    CHECK(parsed("192.0.2.7", &a));
+    netaddr_client_key(&a);
+    CHECK_EQ_STR(netaddr_text(&a, buf, sizeof buf), "192.0.2.7");
+    CHECK(parsed("::ffff:192.0.2.8", &a));
+    netaddr_client_key(&a);
+    CHECK_EQ_STR(netaddr_text(&a, buf, sizeof buf), "192.0.2.8");
+}
+
 TEST(netaddr_parse_and_cidrs)
 {
     struct netaddr a;
