@@ -17,7 +17,8 @@ What runs at the same time, on one gatehouse (fresh SQLite database in a temp di
            a token lifetime) with a token refreshed just before, so it never runs on an expired
            token (--no-wrk: none)
   clients  --clients threads, each repeating one cycle: register a new user (or, every other
-           cycle, log in one registered before), log in, /verify and /me with the access token,
+           cycle, log in one registered before, or one of --preload-users imported before the start,
+           at random), log in, /verify and /me with the access token,
            /refresh, /verify and /me with the new access token, /logout, and /verify once more
            (must be 401: the session is revoked). Each new session puts a token in the token
            cache and each logout an entry in the revocation set until that token's expiry.
@@ -26,7 +27,7 @@ What runs at the same time, on one gatehouse (fresh SQLite database in a temp di
            other anonymous mappings, that is malloc's thread arenas and mmapped blocks, stacks,
            files), and from /metrics the revoked sessions in memory, revocations so far, token
            cache hits and misses, and database connections in use; with cycles, errors and wrk
-           requests so far. One CSV row per sample (--csv).
+           requests so far, and the size of the SQLite file with its WAL. One CSV row per sample (--csv).
   kill -9  --kill-every S: SIGKILL the server every S seconds under load and restart it (the
            RSS curve starts again there). At the end, unless --no-final-kill, one more kill -9
            while the clients run. After each restart, and at the end, every user whose
@@ -125,6 +126,14 @@ def smaps_kinds(pid):
     return kinds
 
 
+def sqlite_kib(url):
+    """Size of a SQLite database with its WAL file (KiB); None for PostgreSQL."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///"):]
+    return sum(os.path.getsize(path + sfx) for sfx in ("", "-wal") if os.path.exists(path + sfx)) // 1024
+
+
 def scrape_metrics(port):
     """The /metrics figures the soak follows (None for any that is missing)."""
     want = {
@@ -164,6 +173,28 @@ def gatehouse_pid(server, binary):
     return server.proc.pid
 
 
+def preloaded_name(i):
+    return f"soak.pre.{i:07d}"
+
+
+def preload(args, env, tmp):
+    """--preload-users users imported before the server starts (one cheap hash for all)."""
+    import scale  # noqa: E402  (bcrypt_hash), only when preloading
+    hsh = scale.bcrypt_hash(run.PASSWORD, args.bcrypt_rounds)
+    path = os.path.join(tmp, "preload.csv")
+    with open(path, "w") as f:
+        f.write("username,password_hash\n")
+        for i in range(args.preload_users):
+            f.write(f"{preloaded_name(i)},{hsh}\n")
+    for argv in (["migrate"], ["users", "import", path]):
+        p = subprocess.run([args.gatehouse_bin, *argv, "--database-url", env["DATABASE_URL"]], env=env,
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=3600)
+        if p.returncode != 0:
+            raise run.BenchError(f"gatehouse {' '.join(argv)}: exit {p.returncode}: {p.stderr[-500:]}")
+    os.unlink(path)
+    run.log(f"preloaded {args.preload_users:,} users")
+
+
 # ------------------------------------------------------------------ clients
 class Tally:
     """Cycles, errors and acknowledged users, shared by the client threads."""
@@ -198,9 +229,10 @@ class Tally:
 class Client(threading.Thread):
     """One user agent: the register / login / refresh / logout cycle on a keep-alive connection."""
 
-    def __init__(self, no, port, tag, tally, stop):
+    def __init__(self, no, port, tag, tally, stop, preloaded):
         super().__init__(daemon=True, name=f"soak-client-{no}")
         self.no, self.port, self.tag, self.tally, self.stop = no, port, tag, tally, stop
+        self.preloaded = preloaded
         self.conn = None
         self.conn_generation = 0
         self.n = 0
@@ -261,6 +293,8 @@ class Client(threading.Thread):
             with self.tally.lock:
                 self.tally.users.append(name)
             self.mine.append(name)
+        elif self.preloaded:
+            name = preloaded_name(random.randrange(self.preloaded))
         else:
             name = random.choice(self.mine)
         js = self.step("login", 200, "POST", "/login", {"username": name, "password": run.PASSWORD})
@@ -503,6 +537,9 @@ def parse_args(argv):
     ap.add_argument("--wrk-threads", type=int, default=1, help="threads of each wrk (1)")
     ap.add_argument("--no-wrk", action="store_true", help="no wrk load, the clients only")
     ap.add_argument("--bcrypt-rounds", type=int, default=4, help="BCRYPT_ROUNDS (4)")
+    ap.add_argument("--preload-users", type=int, default=0,
+                    help="users imported before the start; the clients' logins of earlier users pick among "
+                         "them at random, so the database's pages are touched all over (0)")
     ap.add_argument("--kill-every", type=float, default=0, help="kill -9 and restart every S seconds (0: never)")
     ap.add_argument("--no-final-kill", action="store_true", help="no kill -9 check at the end")
     ap.add_argument("--database-url", default=None, help="PostgreSQL URL (default: a fresh SQLite file)")
@@ -555,6 +592,8 @@ def main(argv):
     clients, load = [], None
     rows, checks, kills = [], [], []
     try:
+        if args.preload_users:
+            preload(args, env, tmp)
         server.start()
         st, _, text = run.http_call(args.port, "POST", "/register",
                                     {"username": "soak.load", "password": run.PASSWORD})
@@ -564,7 +603,7 @@ def main(argv):
         if not args.no_wrk:
             load = Load(args, args.port, tally, stop, segment)
         tag = run.rand_tag()
-        clients = [Client(i, args.port, tag, tally, stop) for i in range(args.clients)]
+        clients = [Client(i, args.port, tag, tally, stop, args.preload_users) for i in range(args.clients)]
         t0 = time.monotonic()
         for c in clients:
             c.start()
@@ -605,6 +644,7 @@ def main(argv):
                     row.update({"cycles": tally.cycles, "users": len(tally.users),
                                 "errors": sum(tally.errors.values())})
                 row["wrk_requests"] = sum(load.requests.values()) if load else 0
+                row["db_kib"] = sqlite_kib(env["DATABASE_URL"])
                 rows.append(row)
                 if w is None:
                     w = csv.DictWriter(f, fieldnames=list(row))
