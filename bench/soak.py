@@ -24,8 +24,8 @@ What runs at the same time, on one gatehouse (fresh SQLite database in a temp di
            cache and each logout an entry in the revocation set until that token's expiry.
   sampler  every --interval seconds: the server's VmRSS, VmHWM, RssAnon, RssFile and threads
            (/proc/PID/status), its resident memory by kind of mapping (/proc/PID/smaps: [heap],
-           other anonymous mappings, that is malloc's thread arenas and mmapped blocks, stacks,
-           files), and from /metrics the revoked sessions in memory, revocations so far, token
+           malloc's thread arenas, large blocks, small mappings, stacks, files: see smaps_kinds),
+           and from /metrics the revoked sessions in memory, revocations so far, token
            cache hits and misses, and database connections in use; with cycles, errors and wrk
            requests so far, and the size of the SQLite file with its WAL. One CSV row per sample (--csv).
   kill -9  --kill-every S: SIGKILL the server every S seconds under load and restart it (the
@@ -42,7 +42,8 @@ counted apart ("during restart"), not as errors.
 The server runs with throttling off (every client is 127.0.0.1), BCRYPT_ROUNDS=4 (so that the
 clients cycle fast; --bcrypt-rounds), a fixed SECRET_KEY, and SESSION_PURGE_INTERVAL_SECONDS=60
 (--purge-seconds: the default 600 would keep expired revocations up to 10 more minutes, longer
-than a short development run). --gh-env K=V (repeatable) adds or overrides settings, and
+than a short development run). The real run above uses it too: with 600, a 35-minute run would
+end before the first purge that finds an expired revocation. --gh-env K=V (repeatable) adds or overrides settings, and
 --server-env K=V sets the environment of the process only (MALLOC_ARENA_MAX=2). Stdlib only;
 everything on 127.0.0.1; wrk and the server are stopped on every exit path.
 """
