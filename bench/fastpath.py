@@ -4,6 +4,7 @@ libmicrohttpd server of bench/bare.c (same daemon settings), both at the same co
 
     make build/gatehouse build/bench-bare
     /usr/bin/python3 bench/fastpath.py [--duration 15] [--conns 64] [--tokens 10000] [--rounds 2] [--h2o]
+    /usr/bin/python3 bench/fastpath.py --baseline /tmp/gh-base/build/gatehouse --no-bare --rounds 5
 
 Loads, each after a warm-up, alternating bare and gatehouse for --rounds rounds:
   bare-1      bench-bare, the same request as verify-1 (it ignores the header)
@@ -13,6 +14,10 @@ Loads, each after a warm-up, alternating bare and gatehouse for --rounds rounds:
   bare-N      bench-bare, round-robin over the N token requests
   verify-N    gatehouse GET /verify round-robin over N distinct valid tokens (many users), so
               that no per-token cache can hide the cold path
+  base-1, base-N  with --baseline PATH: the same two loads on another gatehouse binary (an older
+              build), in the same round: the report gives verify ÷ base per round and its median
+              over the rounds. Odd rounds run base before gatehouse, even rounds after, so that a
+              drift of the machine over the run does not favour one. --no-bare leaves out bare-*.
 The N tokens are minted here with the run's fixed SECRET_KEY, as gatehouse would mint them (the
 header and claims of a real token from /login, with a fresh sub, username, jti and sid each).
 Prints a markdown table (req/s, p50, p99, server CPU, peak RSS, ratio to bare) and writes the
@@ -98,10 +103,16 @@ def main(argv):
     ap.add_argument("--quiet-wait", type=float, default=60.0)
     ap.add_argument("--h2o", action="store_true",
                     help="also the bare hello on libh2o-evloop (build/bench-bare-h2o) after each bare load")
+    ap.add_argument("--baseline", default=None, metavar="PATH",
+                    help="another gatehouse binary measured in the same rounds (base-1, base-N), e.g. a build "
+                         "of the commit before a change")
+    ap.add_argument("--no-bare", action="store_true", help="leave out the bare server's loads")
     ap.add_argument("--json", default="/tmp/gh-fastpath.json")
     args = ap.parse_args(argv)
+    if args.no_bare and args.h2o:
+        ap.error("--h2o compares with the bare loads: not with --no-bare")
 
-    for b in (BARE, args.gatehouse_bin):
+    for b in ([] if args.no_bare else [BARE]) + [args.gatehouse_bin] + ([args.baseline] if args.baseline else []):
         if not os.access(b, os.X_OK):
             raise run.BenchError(f"no executable {b}; build it with: make build/gatehouse build/bench-bare")
     if args.h2o and not os.access(BARE_H2O, os.X_OK):
@@ -117,6 +128,11 @@ def main(argv):
     gh = run.Server("gatehouse", [args.gatehouse_bin, "--port", str(args.port), "--host", run.HOST,
                                   "--database-url", f"sqlite:///{os.path.join(tmp, 'gh.db')}"],
                     env, args.port, tmp)
+    base = None
+    if args.baseline:
+        base = run.Server("base", [args.baseline, "--port", str(args.port), "--host", run.HOST,
+                                   "--database-url", f"sqlite:///{os.path.join(tmp, 'base.db')}"],
+                          env, args.port, tmp)
     bare = run.Server("bare", [BARE, str(args.port)], dict(os.environ), args.port, tmp, ready_path="/")
     h2o = run.Server("h2o", [BARE_H2O, str(args.port)], dict(os.environ), args.port, tmp, ready_path="/")
 
@@ -138,21 +154,37 @@ def main(argv):
                 run.check_get(args.port, "/verify", t, 204)
     finally:
         gh.stop()
+    if base is not None:  # the same tokens must pass the baseline build (same key, same checks)
+        base.start()
+        try:
+            for t in [token] + many[:1] + many[-1:]:
+                run.check_get(args.port, "/verify", t, 204)
+        finally:
+            base.stop()
     tokens_file = os.path.join(tmp, "tokens.txt")
     with open(tokens_file, "w") as f:
         f.write("\n".join(many) + "\n")
 
     loads = [("bare-1", bare, ["get", token, "/verify"]), ("h2o-1", h2o, ["get", token, "/verify"]),
-             ("verify-1", gh, ["get", token, "/verify"])]
+             ("base-1", base, ["get", token, "/verify"]), ("verify-1", gh, ["get", token, "/verify"])]
     if many:
         loads += [(f"bare-{len(many)}", bare, ["tokens", tokens_file, "/verify"]),
                   (f"h2o-{len(many)}", h2o, ["tokens", tokens_file, "/verify"]),
+                  (f"base-{len(many)}", base, ["tokens", tokens_file, "/verify"]),
                   (f"verify-{len(many)}", gh, ["tokens", tokens_file, "/verify"])]
     if not args.h2o:
         loads = [ld for ld in loads if ld[1] is not h2o]
+    if args.no_bare:
+        loads = [ld for ld in loads if ld[1] is not bare]
+    loads = [ld for ld in loads if ld[1] is not None]
     rows = []
     for rnd in range(1, args.rounds + 1):
-        for label, server, sargs in loads:
+        order = list(loads)
+        if rnd % 2 == 0:  # base after gatehouse in even rounds
+            for i in range(len(order) - 1):
+                if order[i][1] is base and order[i + 1][1] is gh:
+                    order[i], order[i + 1] = order[i + 1], order[i]
+        for label, server, sargs in order:
             server.start()
             try:
                 r = measure(server, args, sargs)
@@ -167,17 +199,28 @@ def main(argv):
     print(f"\nmachine: {run.platform.processor() or run.platform.machine()}, {run.cores()} cores; "
           f"{args.conns} connections, {args.duration} s per load, {args.rounds} round(s), "
           f"gatehouse env {sorted(k for k in env if k in ('ALGORITHM', 'HTTP_THREADS'))}")
-    print("\n| round | load | req/s | p50 ms | p99 ms | errors | server CPU % | peak RSS MiB | vs bare |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    def same_round(r, kind):
+        return next((b for b in rows if b["round"] == r["round"] and b["load"].startswith(kind + "-")
+                     and b["load"].split("-")[1] == r["load"].split("-")[1]), None)
+
+    if base is not None:
+        print(f"baseline: {args.baseline}; gatehouse: {args.gatehouse_bin}")
+    print("\n| round | load | req/s | p50 ms | p99 ms | errors | server CPU % | peak RSS MiB | vs bare | vs base |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        ref = next((b for b in rows if b["round"] == r["round"] and b["load"].startswith("bare-")
-                    and b["load"].split("-")[1] == r["load"].split("-")[1]), None)
+        ref, bref = same_round(r, "bare"), same_round(r, "base")
         ratio = f"{100.0 * r['rps'] / ref['rps']:.0f}%" if ref and ref["rps"] else ""
+        bratio = f"{r['rps'] / bref['rps']:.3f}" if bref and bref["rps"] and r["load"].startswith("verify-") else ""
+        r["vs_base"] = round(r["rps"] / bref["rps"], 4) if bratio else None
         print(f"| {r['round']} | {r['load']} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-              f"{r['errors']} | {r['srv_cpu_pct']} | {r['peak_rss_mib']} | {ratio} |")
+              f"{r['errors']} | {r['srv_cpu_pct']} | {r['peak_rss_mib']} | {ratio} | {bratio} |")
     for lab in sorted({r["load"] for r in rows}):
         v = [r["rps"] for r in rows if r["load"] == lab]
         print(f"- {lab}: median {statistics.median(v):,.0f} req/s over {len(v)} round(s)")
+    for lab in sorted({r["load"] for r in rows if r.get("vs_base") is not None}):
+        v = [r["vs_base"] for r in rows if r["load"] == lab and r.get("vs_base") is not None]
+        print(f"- {lab} ÷ base in the same round: median {statistics.median(v):.3f} "
+              f"(rounds {', '.join(f'{x:.3f}' for x in v)}; spread {min(v):.3f}-{max(v):.3f})")
     with open(args.json, "w") as f:
         json.dump({"args": vars(args), "rows": rows, "time": time.time()}, f, indent=1)
     shutil.rmtree(tmp, ignore_errors=True)

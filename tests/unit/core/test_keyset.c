@@ -259,6 +259,9 @@ static long mixed_key_pem(const char *type, EVP_PKEY *a, EVP_PKEY *b, const char
     BIGNUM *bn[12] = {0};
     int nbn = 0;
     char group[64] = "";
+    /* The builder keeps a pointer to an octet string until _to_param. */
+    unsigned char pt[65];
+    size_t ptlen = 0;
     long len = -1;
 
     if (EVP_PKEY_get_utf8_string_param(a, "group", group, sizeof group, NULL) == 1)
@@ -266,10 +269,8 @@ static long mixed_key_pem(const char *type, EVP_PKEY *a, EVP_PKEY *b, const char
     for (int half = 0; half < 2; half++) {
         for (const char *const *name = half == 0 ? priv : pub; *name != NULL; name++) {
             if (strcmp(*name, "pub") == 0) { /* an EC point: an octet string */
-                unsigned char pt[65];
-                size_t n = 0;
-                EVP_PKEY_get_octet_string_param(b, "pub", pt, sizeof pt, &n);
-                OSSL_PARAM_BLD_push_octet_string(bld, "pub", pt, n);
+                EVP_PKEY_get_octet_string_param(b, "pub", pt, sizeof pt, &ptlen);
+                OSSL_PARAM_BLD_push_octet_string(bld, "pub", pt, ptlen);
                 continue;
             }
             EVP_PKEY_get_bn_param(half == 0 ? a : b, *name, &bn[nbn]);
