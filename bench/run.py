@@ -254,16 +254,23 @@ def wait_quiet(pids, max_other_pct, max_wait):
 
 
 # ------------------------------------------------------------------ HTTP
+def request_parts(body=None, token=None):
+    """The encoded body and the headers of a request with a JSON body and a bearer token,
+    either or both None."""
+    headers = {}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return data, headers
+
+
 def http_call(port, method, path, body=None, token=None, timeout=120.0):
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        headers = {}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
+        data, headers = request_parts(body, token)
         conn.request(method, path, body=data, headers=headers)
         r = conn.getresponse()
         text = r.read().decode("utf-8", "replace")

@@ -240,13 +240,7 @@ class Client(threading.Thread):
         self.mine = []
 
     def call(self, method, path, body=None, token=None):
-        headers = {}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
+        data, headers = run.request_parts(body, token)
         if self.conn is not None and self.conn_generation != self.tally.generation:
             self.conn.close()  # a connection to the process killed: it is gone
             self.conn = None

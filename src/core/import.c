@@ -448,6 +448,28 @@ static enum import_result from_store(enum store_status st)
     return st == STORE_UNAVAILABLE ? IMPORT_UNAVAILABLE : IMPORT_ERROR;
 }
 
+/* The statement that inserts a full batch: store_users_import_batch or
+ * store_users_create_batch. */
+typedef enum store_status (*batch_insert)(store *s, store_tx *tx,
+                                          const struct store_import_user *users, int64_t now);
+
+/* Adds row to batch, which holds *n rows; when that fills it, inserts them
+ * all and counts them imported if they went in, and empties the batch. */
+static enum store_status batch_add(struct run *run, store *s, store_tx *tx, int64_t now,
+                                   batch_insert insert, struct store_import_user *batch, size_t *n,
+                                   struct store_import_user row)
+{
+    enum store_status st = STORE_OK;
+
+    batch[(*n)++] = row;
+    if (*n == STORE_IMPORT_BATCH) {
+        st = insert(s, tx, batch, now);
+        run->rep->imported += st == STORE_OK ? *n : 0;
+        *n = 0;
+    }
+    return st;
+}
+
 /* Inserts the rows not refused or skipped that keep their ids, a batch at
  * a time, the last few one by one. */
 static enum store_status insert_kept(struct run *run, store *s, store_tx *tx, int64_t now)
@@ -460,12 +482,8 @@ static enum store_status insert_kept(struct run *run, store *s, store_tx *tx, in
         const struct import_row *r = &run->set->rows[i];
         if (run->why[i] != NULL || run->action[i] != INSERT_KEEP_ID)
             continue;
-        batch[n++] = (struct store_import_user){r->id, r->username, run->keys[i], r->hash};
-        if (n == STORE_IMPORT_BATCH) {
-            st = store_users_import_batch(s, tx, batch, now);
-            run->rep->imported += st == STORE_OK ? n : 0;
-            n = 0;
-        }
+        st = batch_add(run, s, tx, now, store_users_import_batch, batch, &n,
+                       (struct store_import_user){r->id, r->username, run->keys[i], r->hash});
     }
     for (size_t k = 0; st == STORE_OK && k < n; k++) {
         const struct store_import_user *b = &batch[k];
@@ -491,12 +509,8 @@ static enum store_status insert_new(struct run *run, store *s, store_tx *tx, int
         if (run->why[i] != NULL || run->action[i] != INSERT_NEW_ID)
             continue;
         if (r->id == 0) {
-            batch[n++] = (struct store_import_user){0, r->username, run->keys[i], r->hash};
-            if (n == STORE_IMPORT_BATCH) {
-                st = store_users_create_batch(s, tx, batch, now);
-                run->rep->imported += st == STORE_OK ? n : 0;
-                n = 0;
-            }
+            st = batch_add(run, s, tx, now, store_users_create_batch, batch, &n,
+                           (struct store_import_user){0, r->username, run->keys[i], r->hash});
             continue;
         }
         st = store_user_create(s, tx, r->username, run->keys[i], r->hash, now, &u);

@@ -432,25 +432,36 @@ enum outcome users_delete(const struct users_deps *d, throttle *t, const struct 
     return sessions_revoke_with(sd, claims->user_id, claims->sid, SESSIONS_GLOBAL, delete_user, &p);
 }
 
-enum outcome users_remove(const struct users_deps *d, const struct sessions_deps *sd,
-                          const char *username, size_t ulen, int64_t *id)
+/* Finds the user an operator names, under any name the store can hold;
+ * OUTCOME_BAD_CREDENTIALS when there is none. The hash is wiped at once:
+ * an operator's command replaces or deletes it, never checks it. */
+static enum outcome operator_find(const struct users_deps *d, const char *username, size_t ulen,
+                                  struct store_user *su)
 {
     char key[USERNAME_STORED_MAX + 1];
-    struct store_user su = {0};
 
     if (!username_storable(username, ulen))
         return OUTCOME_BAD_CREDENTIALS;
     username_key_any(key, username, ulen);
-    enum store_status st = store_user_by_key(d->store, NULL, key, &su);
-    sodium_memzero(su.password_hash, sizeof su.password_hash);
-    if (st != STORE_OK)
-        return outcome_from_store(st, OUTCOME_BAD_CREDENTIALS);
+    enum store_status st = store_user_by_key(d->store, NULL, key, su);
+    sodium_memzero(su->password_hash, sizeof su->password_hash);
+    return outcome_from_store(st, OUTCOME_BAD_CREDENTIALS);
+}
+
+enum outcome users_remove(const struct users_deps *d, const struct sessions_deps *sd,
+                          const char *username, size_t ulen, int64_t *id)
+{
+    struct store_user su = {0};
+    enum outcome o = operator_find(d, username, ulen, &su);
+
+    if (o != OUTCOME_OK)
+        return o;
     /* As DELETE /me: the user's row first, then its sessions revoked and
      * the user deleted, in one transaction, so that a login racing the
      * deletion either opens its session before (and sees it revoked) or
      * finds no user. */
     struct delete_user p = {d->store, su.id};
-    enum outcome o = sessions_revoke_with(sd, su.id, NULL, SESSIONS_GLOBAL, delete_user, &p);
+    o = sessions_revoke_with(sd, su.id, NULL, SESSIONS_GLOBAL, delete_user, &p);
     if (o == OUTCOME_TOKEN_INVALID)
         return OUTCOME_BAD_CREDENTIALS; /* deleted meanwhile */
     if (o == OUTCOME_OK)
@@ -462,16 +473,12 @@ enum outcome users_reset_password(const struct users_deps *d, const struct sessi
                                   const char *username, size_t ulen, const char *next, size_t nlen,
                                   int64_t *id, struct outcome_detail *detail)
 {
-    char key[USERNAME_STORED_MAX + 1], hash[PASSWORD_HASH_MAX];
+    char hash[PASSWORD_HASH_MAX];
     struct store_user su = {0};
+    enum outcome o = operator_find(d, username, ulen, &su);
 
-    if (!username_storable(username, ulen))
-        return OUTCOME_BAD_CREDENTIALS;
-    username_key_any(key, username, ulen);
-    enum store_status st = store_user_by_key(d->store, NULL, key, &su);
-    sodium_memzero(su.password_hash, sizeof su.password_hash);
-    if (st != STORE_OK)
-        return outcome_from_store(st, OUTCOME_BAD_CREDENTIALS);
+    if (o != OUTCOME_OK)
+        return o;
     check_password(d->policy, "password", su.username, next, nlen, &detail->errors);
     if (detail->errors.count > 0)
         return OUTCOME_INVALID;
@@ -482,7 +489,7 @@ enum outcome users_reset_password(const struct users_deps *d, const struct sessi
     /* As PUT /me/password, but every session ends: the operator resets a
      * password because someone else may know the old one. */
     struct set_password p = {d->store, su.id, hash};
-    enum outcome o = sessions_revoke_with(sd, su.id, NULL, SESSIONS_GLOBAL, set_password, &p);
+    o = sessions_revoke_with(sd, su.id, NULL, SESSIONS_GLOBAL, set_password, &p);
     sodium_memzero(hash, sizeof hash);
     if (o == OUTCOME_TOKEN_INVALID)
         return OUTCOME_BAD_CREDENTIALS; /* deleted meanwhile */

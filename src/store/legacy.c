@@ -19,29 +19,30 @@ static void one_line_error(char *err, size_t errlen, const char *what, const cha
             *p = *(p + 1) == '\0' ? '\0' : ' ';
 }
 
-int store_legacy_users(const char *url, unsigned connect_timeout_s,
-                       int (*each)(void *arg, int64_t id, const char *username, size_t ulen,
-                                   const char *hash),
-                       void *arg, char *err, size_t errlen)
+/* Connects to the app's database at url, with connect_timeout_s unless the
+ * URL sets its own and app as application_name: only when the URL names
+ * none, or always when app_over_url. NULL with err set when it cannot; the
+ * caller PQfinish()es the connection. */
+static PGconn *legacy_connect(const char *url, unsigned connect_timeout_s, const char *app,
+                              bool app_over_url, char *err, size_t errlen)
 {
     struct pgurl u = {0};
     char timeout[16];
-    int rc = -1;
 
     if (pq_load(err, errlen) != 0)
-        return -1;
+        return NULL;
     if (pgurl_parse(url, &u, err, errlen) != 0) {
         pgurl_free(&u);
-        return -1;
+        return NULL;
     }
     snprintf(timeout, sizeof timeout, "%u", connect_timeout_s);
     if ((pgurl_get(&u, "connect_timeout") == NULL &&
          pgurl_set(&u, "connect_timeout", timeout) != 0) ||
-        (pgurl_get(&u, "application_name") == NULL &&
-         pgurl_set(&u, "application_name", "gatehouse users import") != 0)) {
+        ((app_over_url || pgurl_get(&u, "application_name") == NULL) &&
+         pgurl_set(&u, "application_name", app) != 0)) {
         snprintf(err, errlen, "out of memory");
         pgurl_free(&u);
-        return -1;
+        return NULL;
     }
     PGconn *pg = PQconnectdbParams((const char *const *)u.keys, (const char *const *)u.vals, 0);
     pgurl_free(&u);
@@ -49,8 +50,22 @@ int store_legacy_users(const char *url, unsigned connect_timeout_s,
         one_line_error(err, errlen, "cannot connect",
                        pg != NULL ? PQerrorMessage(pg) : "out of memory");
         PQfinish(pg);
-        return -1;
+        return NULL;
     }
+    return pg;
+}
+
+int store_legacy_users(const char *url, unsigned connect_timeout_s,
+                       int (*each)(void *arg, int64_t id, const char *username, size_t ulen,
+                                   const char *hash),
+                       void *arg, char *err, size_t errlen)
+{
+    int rc = -1;
+    PGconn *pg =
+        legacy_connect(url, connect_timeout_s, "gatehouse users import", false, err, errlen);
+
+    if (pg == NULL)
+        return -1;
     /* READ ONLY: the server itself refuses any write, whatever happens
      * here. The rows come in id order so that reports follow the table. */
     PGresult *r = PQexec(pg, "BEGIN READ ONLY");
@@ -101,33 +116,12 @@ static bool query_true(PGconn *pg, const char *sql, bool *ok)
 int store_legacy_waiting(const char *url, unsigned connect_timeout_s, bool *waiting, char *err,
                          size_t errlen)
 {
-    struct pgurl u = {0};
-    char timeout[16];
     bool ok = false;
 
     *waiting = false;
-    if (pq_load(err, errlen) != 0)
+    PGconn *pg = legacy_connect(url, connect_timeout_s, "gatehouse", true, err, errlen);
+    if (pg == NULL)
         return -1;
-    if (pgurl_parse(url, &u, err, errlen) != 0) {
-        pgurl_free(&u);
-        return -1;
-    }
-    snprintf(timeout, sizeof timeout, "%u", connect_timeout_s);
-    if ((pgurl_get(&u, "connect_timeout") == NULL &&
-         pgurl_set(&u, "connect_timeout", timeout) != 0) ||
-        pgurl_set(&u, "application_name", "gatehouse") != 0) {
-        snprintf(err, errlen, "out of memory");
-        pgurl_free(&u);
-        return -1;
-    }
-    PGconn *pg = PQconnectdbParams((const char *const *)u.keys, (const char *const *)u.vals, 0);
-    pgurl_free(&u);
-    if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
-        one_line_error(err, errlen, "cannot connect",
-                       pg != NULL ? PQerrorMessage(pg) : "out of memory");
-        PQfinish(pg);
-        return -1;
-    }
     /* Two statements: the second names "user", which must exist for it to
      * parse. EXISTS stops at the first row: constant time. */
     if (query_true(pg, "SELECT to_regclass('\"user\"') IS NOT NULL", &ok) && ok)

@@ -70,6 +70,26 @@ def app_headers(resp):
     return seen
 
 
+def headers_seen(stack, path, token, headers, source=None):
+    """GET path through nginx with token and the given (name, value) headers, sent as they
+    are (repeats and case kept); the application's echo of what reached it, names lowered."""
+    conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=TIMEOUT,
+                                      source_address=source)
+    conn.putrequest("GET", path)
+    conn.putheader("Authorization", f"Bearer {token}")
+    for name, value in headers:
+        conn.putheader(name, value)
+    conn.endheaders()
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    assert resp.status == 200, body
+    seen = {}
+    for name, value in json.loads(body)["headers"]:
+        seen.setdefault(name.lower(), []).append(value)
+    return seen
+
+
 def assert_gatehouse_401(resp, invalid_token):
     """gatehouse's own 401 of GET /verify, passed through nginx, not nginx's HTML page."""
     assert resp.status_code == 401
@@ -154,19 +174,7 @@ def test_browser_without_a_token_is_sent_to_the_sign_in_page(stack):
 def test_client_copies_of_the_auth_headers_never_reach_the_application(stack):
     u = new_user(stack)
     spoof = [("X-Auth-User-Id", "1"), ("x-auth-username", "admin"), ("X-AUTH-USER-ID", "2")]
-    conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=TIMEOUT)
-    conn.putrequest("GET", "/app/admin")
-    conn.putheader("Authorization", f"Bearer {u['token']}")
-    for name, value in spoof:
-        conn.putheader(name, value)
-    conn.endheaders()
-    resp = conn.getresponse()
-    body = resp.read()
-    conn.close()
-    assert resp.status == 200, body
-    seen = {}
-    for name, value in json.loads(body)["headers"]:
-        seen.setdefault(name.lower(), []).append(value)
+    seen = headers_seen(stack, "/app/admin", u["token"], spoof)
     assert seen["x-auth-user-id"] == [str(u["id"])]
     assert seen["x-auth-username"] == [u["username"]]
 
@@ -330,23 +338,11 @@ def test_forged_forwarding_headers_choose_neither_the_throttled_nor_the_logged_c
 
 def test_the_application_receives_only_the_forwarding_headers_nginx_sets(strict_stack):
     u = new_user(strict_stack)
-    conn = http.client.HTTPConnection("127.0.0.1", strict_stack.port, timeout=TIMEOUT,
-                                      source_address=("127.0.0.6", 0))
-    conn.putrequest("GET", "/app/whoami")
-    conn.putheader("Authorization", f"Bearer {u['token']}")
-    for name in ("Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host",
-                 "X-Forwarded-Port", "X-Forwarded-Server", "X-Forwarded-Prefix", "X-Client-IP",
-                 "True-Client-IP"):
-        conn.putheader(name, FORGED)
-    conn.putheader("X-Forwarded-Proto", "https")
-    conn.endheaders()
-    resp = conn.getresponse()
-    body = resp.read()
-    conn.close()
-    assert resp.status == 200, body
-    seen = {}
-    for name, value in json.loads(body)["headers"]:
-        seen.setdefault(name.lower(), []).append(value)
+    forged = [(name, FORGED) for name in (
+        "Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host", "X-Forwarded-Port",
+        "X-Forwarded-Server", "X-Forwarded-Prefix", "X-Client-IP", "True-Client-IP")]
+    seen = headers_seen(strict_stack, "/app/whoami", u["token"],
+                        forged + [("X-Forwarded-Proto", "https")], source=("127.0.0.6", 0))
     assert seen["x-forwarded-for"] == ["127.0.0.6"]
     assert seen["x-real-ip"] == ["127.0.0.6"]
     assert seen["x-forwarded-proto"] == ["http"]
