@@ -86,7 +86,7 @@ def gh(args, env, url, *argv, timeout=7200):
     return p
 
 
-def one_import(args, env, target, pgdir, pg_url, old_url, csv_path, tmp, rnd):
+def one_import(args, env, target, pgdir, pg_url, old_url, csv_path, tmp, rnd, hsh):
     """A fresh target database, migrate, the timed import; (seconds, users listed after)."""
     kind, _, source = target.partition("-")
     if kind == "pg":
@@ -150,7 +150,7 @@ def main(argv):
         run.log(f"old app's table and CSV of {args.rows:,} rows made in {time.perf_counter() - t0:.1f} s")
         for rnd in range(1, args.rounds + 1):
             for target in targets:
-                secs, listed = one_import(args, env, target, pgdir, pg_url, old_url, csv_path, tmp, rnd)
+                secs, listed = one_import(args, env, target, pgdir, pg_url, old_url, csv_path, tmp, rnd, hsh)
                 if listed != args.rows:
                     raise run.BenchError(f"{target}: {listed} users listed after importing {args.rows}")
                 r = {"round": rnd, "target": target, "rows": args.rows, "seconds": round(secs, 3),
