@@ -373,6 +373,30 @@ static enum store_status set_password(store_tx *tx, void *arg)
     return store_user_set_password(p->store, tx, p->id, p->hash, timefmt_now());
 }
 
+/* Sets next as su's password, the rules applied (their errors under
+ * field): the new hash and the revocation of the user's sessions of scope
+ * (all but sid for SESSIONS_OTHERS) commit together, so that whoever held
+ * a session with the old password loses it. */
+static enum outcome replace_password(const struct users_deps *d, const struct sessions_deps *sd,
+                                     const struct store_user *su, const char *field,
+                                     const char *next, size_t nlen, const char *sid,
+                                     enum sessions_scope scope, struct outcome_detail *detail)
+{
+    char hash[PASSWORD_HASH_MAX];
+
+    check_password(d->policy, field, su->username, next, nlen, &detail->errors);
+    if (detail->errors.count > 0)
+        return OUTCOME_INVALID;
+    if (password_hash(d->policy, next, nlen, hash) != 0) {
+        log_error("password hashing failed");
+        return OUTCOME_ERROR;
+    }
+    struct set_password p = {d->store, su->id, hash};
+    enum outcome o = sessions_revoke_with(sd, su->id, sid, scope, set_password, &p);
+    sodium_memzero(hash, sizeof hash);
+    return o;
+}
+
 enum outcome users_change_password(const struct users_deps *d, throttle *t,
                                    const struct netaddr *from, const struct sessions_deps *sd,
                                    const struct jwt_claims *claims, const char *current,
@@ -380,27 +404,15 @@ enum outcome users_change_password(const struct users_deps *d, throttle *t,
                                    struct outcome_detail *detail)
 {
     struct store_user su = {0};
-    char hash[PASSWORD_HASH_MAX];
     enum outcome o = recheck(d, t, from, claims, current, clen, &su, detail);
 
-    if (o == OUTCOME_OK) {
-        check_password(d->policy, "new_password", su.username, next, nlen, &detail->errors);
-        if (detail->errors.count > 0)
-            o = OUTCOME_INVALID;
-    }
     sodium_memzero(su.password_hash, sizeof su.password_hash);
     if (o != OUTCOME_OK)
         return o;
-    if (password_hash(d->policy, next, nlen, hash) != 0) {
-        log_error("password hashing failed");
-        return OUTCOME_ERROR;
-    }
-    /* The new hash and the end of every other session commit together: a
-     * thief holding another session loses it with the old password. */
-    struct set_password p = {d->store, su.id, hash};
-    o = sessions_revoke_with(sd, claims->user_id, claims->sid, SESSIONS_OTHERS, set_password, &p);
-    sodium_memzero(hash, sizeof hash);
-    return o;
+    /* Every other session ends: a thief holding one loses it with the old
+     * password. */
+    return replace_password(d, sd, &su, "new_password", next, nlen, claims->sid, SESSIONS_OTHERS,
+                            detail);
 }
 
 struct delete_user {
@@ -473,24 +485,14 @@ enum outcome users_reset_password(const struct users_deps *d, const struct sessi
                                   const char *username, size_t ulen, const char *next, size_t nlen,
                                   int64_t *id, struct outcome_detail *detail)
 {
-    char hash[PASSWORD_HASH_MAX];
     struct store_user su = {0};
     enum outcome o = operator_find(d, username, ulen, &su);
 
     if (o != OUTCOME_OK)
         return o;
-    check_password(d->policy, "password", su.username, next, nlen, &detail->errors);
-    if (detail->errors.count > 0)
-        return OUTCOME_INVALID;
-    if (password_hash(d->policy, next, nlen, hash) != 0) {
-        log_error("password hashing failed");
-        return OUTCOME_ERROR;
-    }
     /* As PUT /me/password, but every session ends: the operator resets a
      * password because someone else may know the old one. */
-    struct set_password p = {d->store, su.id, hash};
-    o = sessions_revoke_with(sd, su.id, NULL, SESSIONS_GLOBAL, set_password, &p);
-    sodium_memzero(hash, sizeof hash);
+    o = replace_password(d, sd, &su, "password", next, nlen, NULL, SESSIONS_GLOBAL, detail);
     if (o == OUTCOME_TOKEN_INVALID)
         return OUTCOME_BAD_CREDENTIALS; /* deleted meanwhile */
     if (o == OUTCOME_OK)
