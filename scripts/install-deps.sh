@@ -28,6 +28,9 @@ pkgs=(
     libssl-dev libssl3
     # passwords are NFKC-normalised with libunistring
     libunistring-dev
+    # mail: libcurl's headers at build; libcurl4 is dlopen'ed at run time only
+    # when SMTP_URL is set
+    libcurl4-openssl-dev libcurl4
 )
 if [ "$set_name" = test ]; then
     pkgs+=(
@@ -50,6 +53,9 @@ if [ "$set_name" = test ]; then
         nginx curl systemd procps
         # the IPv6 /64 tests' network namespace (tests/api/test_ipv6_prefix.py)
         iproute2
+        # the mail tests: a loopback SMTP server with STARTTLS (aiosmtpd) and a real
+        # MTA (exim4), each started by the tests on ports of their own
+        python3-aiosmtpd exim4-daemon-light
     )
 fi
 # web/'s npm packages (documentation assets built into the binary, OpenAPI

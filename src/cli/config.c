@@ -189,6 +189,34 @@ static const struct setting settings[] = {
      OFF(trusted_proxy_header), "X-Forwarded-For", 0, 0,
      "the one header in which TRUSTED_PROXIES name the client: X-Forwarded-For, Forwarded "
      "(RFC 7239) or X-Real-IP; the others are never read"},
+    {"PUBLIC_URL", "--public-url", K_STRING, CONFIG_MAIL, OFF(public_url), NULL, 0, 0,
+     "the address browsers reach the service at (https://auth.example.com): the base of every "
+     "mailed link and the service's own origin; mail needs it"},
+    {"COOKIE_DOMAIN", "--cookie-domain", K_STRING, CONFIG_MAIL, OFF(cookie_domain), NULL, 0, 0,
+     "the Domain of the sign-in cookies, so that sibling subdomains share one sign-in "
+     "(unset: the host only)"},
+    {"SMTP_URL", "--smtp-url", K_STRING, CONFIG_MAIL, OFF(smtp_url), NULL, 0, 0,
+     "smtp://[user:pass@]host[:port] (STARTTLS) or smtps://... (TLS from the first byte) "
+     "(unset: mail is off, and the endpoints that send it answer 501)"},
+    {"SMTP_STARTTLS", "--smtp-starttls", K_BOOL, CONFIG_MAIL, OFF(smtp_starttls), "1", 0, 0,
+     "require STARTTLS on smtp://; off is allowed only for a loopback host"},
+    {"SMTP_CA_FILE", "--smtp-ca-file", K_STRING, CONFIG_MAIL, OFF(smtp_ca_file), NULL, 0, 0,
+     "PEM file of the CA that signed the SMTP server's certificate (unset: the system's)"},
+    {"MAIL_FROM", "--mail-from", K_STRING, CONFIG_MAIL, OFF(mail_from), NULL, 0, 0,
+     "the sender of every mail (gatehouse <noreply@example.com>); required with SMTP_URL"},
+    {"MAIL_TEMPLATES_DIR", "--mail-templates-dir", K_STRING, CONFIG_MAIL, OFF(mail_templates_dir),
+     NULL, 0, 0, "a directory whose mail templates replace the built-in ones of the same name"},
+    {"MAIL_RETRY_MAX_SECONDS", "--mail-retry-max-seconds", K_LONG, CONFIG_MAIL,
+     OFF(mail_retry_max_seconds), "60", 1, 86400,
+     "the longest wait between two tries to send a mail"},
+    {"MAIL_MIN_INTERVAL_SECONDS", "--mail-min-interval-seconds", K_LONG, CONFIG_MAIL,
+     OFF(mail_min_interval_seconds), "60", 0, 86400,
+     "at most one reset or confirmation mail per account this often (0: no limit)"},
+    {"EMAIL_TOKEN_EXPIRE_MINUTES", "--email-token-expire-minutes", K_LONG, CONFIG_MAIL,
+     OFF(email_token_expire_minutes), "60", 1, 10080,
+     "how long an address confirmation link works"},
+    {"RESET_TOKEN_EXPIRE_MINUTES", "--reset-token-expire-minutes", K_LONG, CONFIG_MAIL,
+     OFF(reset_token_expire_minutes), "30", 1, 1440, "how long a password reset link works"},
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -668,6 +696,7 @@ const char *config_group_name(enum config_group group)
     case CONFIG_PASSWORDS: return "Passwords";
     case CONFIG_SERVING: return "Serving";
     case CONFIG_LOGGING: return "Logging";
+    case CONFIG_MAIL: return "Public address and mail";
     }
     return "?";
 }

@@ -83,6 +83,18 @@ struct config {
     struct sockaddr_storage metrics_addr;
     socklen_t metrics_addrlen;
     long metrics_port;
+    /* Public address, pages and mail (CONFIG_MAIL). */
+    char *public_url;    /* NULL when unset */
+    char *cookie_domain; /* NULL when unset */
+    char *smtp_url;      /* NULL when unset: mail is off */
+    bool smtp_starttls;
+    char *smtp_ca_file;       /* NULL when unset */
+    char *mail_from;          /* NULL when unset */
+    char *mail_templates_dir; /* NULL when unset */
+    long mail_retry_max_seconds;
+    long mail_min_interval_seconds;
+    long email_token_expire_minutes;
+    long reset_token_expire_minutes;
 };
 
 /* The settings fall into groups; a command reads some of them (its --help
@@ -95,10 +107,12 @@ enum config_group {
     CONFIG_PASSWORDS = 1u << 2, /* the scheme, cost and rules of new passwords */
     CONFIG_SERVING = 1u << 3,   /* HOST, PORT, threads, workers, limits */
     CONFIG_LOGGING = 1u << 4,   /* LOG_FORMAT, LOG_LEVEL: read by every command with settings */
+    CONFIG_MAIL = 1u << 5,      /* PUBLIC_URL, the pages, SMTP and the mailed tokens */
 };
 
 #define CONFIG_ALL                                                                                 \
-    (CONFIG_DATABASE | CONFIG_TOKENS | CONFIG_PASSWORDS | CONFIG_SERVING | CONFIG_LOGGING)
+    (CONFIG_DATABASE | CONFIG_TOKENS | CONFIG_PASSWORDS | CONFIG_SERVING | CONFIG_LOGGING |       \
+     CONFIG_MAIL)
 
 /* Fills cfg with the defaults, then the variables and the flags in
  * argv[first..argc) of the groups given, and validates them all: ranges, the
