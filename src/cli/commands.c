@@ -125,8 +125,8 @@ const struct cli_program cli_gatehouse = {
     .version = version_print,
 };
 
-static const enum config_group all_groups[] = {CONFIG_DATABASE, CONFIG_TOKENS, CONFIG_PASSWORDS,
-                                               CONFIG_SERVING, CONFIG_LOGGING, CONFIG_MAIL};
+static const enum config_group all_groups[] = {CONFIG_DATABASE, CONFIG_TOKENS,  CONFIG_PASSWORDS,
+                                               CONFIG_SERVING,  CONFIG_LOGGING, CONFIG_MAIL};
 
 #define NGROUPS (sizeof all_groups / sizeof all_groups[0])
 

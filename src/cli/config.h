@@ -111,7 +111,7 @@ enum config_group {
 };
 
 #define CONFIG_ALL                                                                                 \
-    (CONFIG_DATABASE | CONFIG_TOKENS | CONFIG_PASSWORDS | CONFIG_SERVING | CONFIG_LOGGING |       \
+    (CONFIG_DATABASE | CONFIG_TOKENS | CONFIG_PASSWORDS | CONFIG_SERVING | CONFIG_LOGGING |        \
      CONFIG_MAIL)
 
 /* Fills cfg with the defaults, then the variables and the flags in
