@@ -1,0 +1,224 @@
+"""A real SMTP server on loopback for the mail tests: Debian's aiosmtpd,
+with STARTTLS under a certificate of a throwaway CA made for the run.
+
+    ca = ThrowawayCA(tmp_path)               # ca.cert_file is SMTP_CA_FILE
+    with MailSink(ca=ca) as sink:            # STARTTLS offered and required
+        env = {"SMTP_URL": sink.url, "SMTP_CA_FILE": str(ca.cert_file), ...}
+        ...
+        msg = sink.wait_for(lambda m: m.to == "a@example.com")
+        link = msg.link("/password/reset")
+
+MailSink(ca=None) speaks plain SMTP (for SMTP_STARTTLS=off). The sink keeps
+every message it accepted, raw bytes and parsed, in arrival order; it can
+refuse mail for a while (sink.refuse = True answers 451) to play an outage.
+"""
+import datetime
+import ipaddress
+import email
+import email.policy
+import re
+import socket
+import ssl
+import threading
+import time
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as SMTPServer
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+WAIT_TIMEOUT = 60.0  # detects a mail that never comes; nothing asserts on time
+
+
+def _name(cn):
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+class ThrowawayCA:
+    """A CA and one server certificate for localhost and 127.0.0.1, written
+    as PEM files under directory."""
+
+    def __init__(self, directory, hostname="localhost"):
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name("gatehouse test CA"))
+            .issuer_name(_name("gatehouse test CA"))
+            .public_key(ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
+                                         False), critical=True)
+            .sign(ca_key, hashes.SHA256())
+        )
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name(hostname))
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([
+                x509.DNSName(hostname),
+                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            ]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .sign(ca_key, hashes.SHA256())
+        )
+        self.cert_file = directory / "ca.pem"
+        self.server_cert_file = directory / "server.pem"
+        self.server_key_file = directory / "server.key"
+        self.cert_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        self.server_cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        self.server_key_file.write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+        self.server_key_file.chmod(0o600)
+
+    def server_context(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.server_cert_file, self.server_key_file)
+        return ctx
+
+
+class Message:
+    """One accepted mail: envelope, raw bytes, parsed (email.message)."""
+
+    def __init__(self, mail_from, rcpt_tos, raw, tls):
+        self.mail_from = mail_from
+        self.rcpt_tos = list(rcpt_tos)
+        self.raw = raw
+        self.tls = tls  # whether it came over TLS
+        self.parsed = email.message_from_bytes(raw, policy=email.policy.default)
+
+    @property
+    def to(self):
+        return self.rcpt_tos[0] if len(self.rcpt_tos) == 1 else self.rcpt_tos
+
+    @property
+    def subject(self):
+        return str(self.parsed["Subject"])
+
+    def part(self, content_type):
+        """The decoded text of the part of that type (text/plain, text/html)."""
+        for p in self.parsed.walk():
+            if p.get_content_type() == content_type and not p.is_multipart():
+                return p.get_content()
+        raise AssertionError(f"no {content_type} part in {self.raw[:400]!r}")
+
+    def link(self, path):
+        """The link to path in the text part: on a line of its own."""
+        text = self.part("text/plain")
+        found = re.findall(r"^(https?://\S+" + re.escape(path) + r"\?token=[A-Za-z0-9_-]+)\s*$",
+                           text, re.M)
+        assert len(found) == 1, f"one {path} link on a line of its own expected in {text!r}"
+        return found[0]
+
+    def token(self, path):
+        return self.link(path).rsplit("token=", 1)[1]
+
+
+class _Handler:
+    def __init__(self, sink):
+        self.sink = sink
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.sink.refuse:
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.sink.refuse:
+            return "451 4.3.0 try again later"
+        tls = session.ssl is not None
+        self.sink._accept(Message(envelope.mail_from, envelope.rcpt_tos, envelope.original_content
+                                  or envelope.content, tls))
+        return "250 Message accepted for delivery"
+
+
+class _Controller(Controller):
+    def __init__(self, sink, ca, port, **kw):
+        self._ca = ca
+        super().__init__(_Handler(sink), hostname="127.0.0.1", port=port, **kw)
+
+    def factory(self):
+        if self._ca is None:
+            return SMTPServer(self.handler, hostname="sink.test")
+        return SMTPServer(self.handler, hostname="sink.test",
+                          tls_context=self._ca.server_context(), require_starttls=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MailSink:
+    """A loopback SMTP server; a context manager (start, stop)."""
+
+    def __init__(self, ca=None, port=None):
+        self.ca = ca
+        self.port = port or free_port()
+        self.messages = []
+        self.refuse = False
+        self._cond = threading.Condition()
+        self._controller = None
+
+    @property
+    def url(self):
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self):
+        self._controller = _Controller(self, self.ca, self.port)
+        self._controller.start()
+        return self
+
+    def stop(self):
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _accept(self, msg):
+        with self._cond:
+            self.messages.append(msg)
+            self._cond.notify_all()
+
+    def wait_for(self, match=lambda m: True, timeout=WAIT_TIMEOUT, count=1):
+        """The first count messages that match (one Message when count is
+        1), waiting for them to arrive."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [m for m in self.messages if match(m)]
+                if len(found) >= count:
+                    return found[0] if count == 1 else found[:count]
+                left = deadline - time.monotonic()
+                assert left > 0, f"{count} matching mail(s) expected; got {len(found)} " \
+                                 f"of {len(self.messages)}"
+                self._cond.wait(left)
+
+    def to(self, address, timeout=WAIT_TIMEOUT, count=1):
+        return self.wait_for(lambda m: address in m.rcpt_tos, timeout, count)
+
+    def sent_to(self, address):
+        """The messages accepted for address so far (no waiting)."""
+        with self._cond:
+            return [m for m in self.messages if address in m.rcpt_tos]
