@@ -103,11 +103,28 @@ enum outcome emails_change(const struct emails_deps *e, const struct netaddr *fr
                            struct outcome_detail *d);
 
 /* POST /password/forgot: records the request (by_email: name is an
- * address, else a username) so that it is resolved (emails_resolve) after
- * the answer; the same cost whatever the account. OUTCOME_MAIL_OFF without
- * mail. */
+ * address, else a username; nlen at most 255) and its id into *request_id,
+ * in one insert whatever the account, so that the answer's time tells
+ * nothing; emails_resolve does the rest after the answer. OUTCOME_MAIL_OFF
+ * without mail. */
 enum outcome emails_forgot(const struct emails_deps *e, bool by_email, const char *name,
-                           size_t nlen, const char *lang);
+                           size_t nlen, const char *lang, int64_t *request_id);
+
+/* Resolves a recorded request in one transaction: takes (deletes) it, and
+ * when it names an account with an address whose per-account window
+ * (MAIL_MIN_INTERVAL_SECONDS, counted from the request) is open, voids the
+ * account's older reset tokens and queues a reset link. A request another
+ * worker took is OUTCOME_OK with nothing done. On failure the request stays
+ * for emails_resolve_pending. */
+enum outcome emails_resolve(const struct emails_deps *e, int64_t request_id);
+
+/* Resolves every request left waiting (a crash between the answer and its
+ * resolution, a full queue): at start and on the janitor's round. Returns
+ * how many it resolved; stops at the first failure. */
+size_t emails_resolve_pending(const struct emails_deps *e);
+
+/* Deletes the mailed tokens used, or expired at now (the janitor's round). */
+void emails_purge(const struct emails_deps *e, int64_t now);
 
 /* POST /password/reset: consumes a live reset token, sets the new password (the rules apply:
  * OUTCOME_INVALID with the errors), revokes every session, marks the address confirmed.
