@@ -35,8 +35,11 @@ struct api_metrics {
     double start_time; /* process_start_time_seconds */
 };
 
+struct mailer; /* core/mail.h */
+
 /* What every handler may use; read-only while serving. */
 struct api_ctx {
+    struct mailer *mailer; /* core/mail.h; NULL: mail is off (SMTP_URL unset) */
     struct users_deps users;
     struct sessions_deps sessions;
     struct api_cookies cookies;

@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/hostaddr.h"
 #include "core/keyset.h"
+#include "core/mail.h"
 #include "core/password.h"
 #include "core/revocation.h"
 #include "core/sessions.h"
@@ -58,6 +59,7 @@ struct serve {
     bool hs256;
     double start_time;
     keyset *keys;
+    struct mailer *mailer;     /* NULL: mail is off */
     int listen_fd, metrics_fd; /* -1 once handed to the HTTP server, or when none */
     store *st;
     struct password_policy policy;
@@ -139,6 +141,16 @@ static int open_keys(struct serve *sv)
              jwt_key_kid(keyset_jwt(g)), nkeys, numfmt_plural((long long)nkeys, "key", "keys"));
     keyset_put(g);
     return 0;
+}
+
+/* Step 1b. With SMTP_URL, the mailer: libcurl and the mail templates,
+ * which are configuration (a bad template stops the start with exit 2). */
+static int open_mail(struct serve *sv)
+{
+    bool failed = false;
+
+    sv->mailer = cli_mailer_open(sv->cfg, WHO, &failed);
+    return failed ? CLI_EXIT_USAGE : 0;
 }
 
 /* Step 2. Binds the listening sockets before the database is opened or
@@ -337,10 +349,16 @@ static int build_context(struct serve *sv)
                    cfg->reset_token_expire_minutes * 60},
         .db_jobs = sv->dbw,
     };
+    sv->app.mailer = sv->mailer;
     /* The revoked sessions first, then the threads that keep them current
      * (after the signal mask: they must not take SIGTERM). */
     if (sessions_start(&sv->app.sessions) != 0) {
         log_fatal(WHO, "cannot load the revoked sessions from the database");
+        return EXIT_FAILURE;
+    }
+    /* The outbox's sender, after the signal mask like the janitor. */
+    if (sv->mailer != NULL && mail_start(sv->mailer, sv->st) != 0) {
+        log_fatal(WHO, "cannot start the mail sender thread");
         return EXIT_FAILURE;
     }
     sv->janitor.sessions = &sv->app.sessions;
@@ -448,6 +466,9 @@ static void stop_serving(struct serve *sv, int sig)
     log_info("signal %d: finishing in-flight requests", sig);
     bool done = http_stop(sv->msrv, 0) && http_stop(sv->srv, grace_ms);
     sv->msrv = sv->srv = NULL;
+    /* A send in progress is abandoned within about a second; its mail
+     * stays queued, due at once (core/mail.h). */
+    mail_stop(sv->mailer);
     if (!done) {
         log_warn("stopped after the grace period of %ld s, abandoning the work in progress",
                  sv->cfg->shutdown_grace_seconds);
@@ -464,6 +485,7 @@ static void serve_free(struct serve *sv)
     if (!http_stop(sv->msrv, grace_ms) || !http_stop(sv->srv, grace_ms))
         _exit(EXIT_FAILURE); /* a job holds a connection: see stop_serving */
     stopper_stop(&sv->janitor.thread);
+    mail_free(sv->mailer);
     pool_destroy(sv->hashers);
     pool_destroy(sv->dbw);
     store_close(sv->st); /* stops the revocation watch, which writes to revoked */
@@ -493,9 +515,9 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     stopper_init(&sv.janitor.thread);
     signal(SIGPIPE, SIG_IGN);
 
-    if ((rc = open_keys(&sv)) == 0 && (rc = listen_sockets(&sv)) == 0 &&
-        (rc = open_store(&sv)) == 0 && (rc = build_context(&sv)) == 0 &&
-        (rc = start_http(&sv)) == 0) {
+    if ((rc = open_keys(&sv)) == 0 && (rc = open_mail(&sv)) == 0 &&
+        (rc = listen_sockets(&sv)) == 0 && (rc = open_store(&sv)) == 0 &&
+        (rc = build_context(&sv)) == 0 && (rc = start_http(&sv)) == 0) {
         stop_serving(&sv, wait_for_signal(&sv));
         rc = EXIT_SUCCESS;
     }

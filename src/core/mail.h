@@ -1,6 +1,10 @@
 #ifndef GH_CORE_MAIL_H
 #define GH_CORE_MAIL_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "store/store.h"
 
 /* Mail: composes the service's messages (RFC 5322, multipart/alternative
@@ -33,5 +37,45 @@ void mail_wake(struct mailer *m);
 /* For a command (users reset-password): sends what is due in the outbox now, once, claiming
  * rows as the sender does; the number sent, or -1 when SMTP failed (the rows stay queued). */
 int mail_send_due(struct mailer *m, store *s);
+
+/* What a mailer is made from: the settings of CONFIG_MAIL, validated. */
+struct mail_config {
+    const char *smtp_url;      /* SMTP_URL: holds the login, if any */
+    bool starttls;             /* SMTP_STARTTLS */
+    const char *ca_file;       /* SMTP_CA_FILE, or NULL */
+    const char *from;          /* MAIL_FROM: "Name <addr>" or "addr" */
+    const char *public_url;    /* PUBLIC_URL: the base of the links */
+    const char *templates_dir; /* MAIL_TEMPLATES_DIR, or NULL */
+    long retry_max_s;          /* MAIL_RETRY_MAX_SECONDS */
+};
+
+/* Makes a mailer: loads libcurl (util/smtp.h) and the templates (the
+ * built-in ones, and those of templates_dir that replace them, each read and
+ * checked now). NULL with a one-line reason in err. Sends nothing until
+ * mail_start (or mail_send_due). */
+struct mailer *mail_create(const struct mail_config *c, char *err, size_t errlen);
+
+/* Starts the sender thread on s: it sends what is due, then waits for the
+ * next due mail, mail_wake, or 30 s at most, whichever comes first. A failed
+ * send counts an attempt, keeps the error and is tried again after 1, 2,
+ * 4, ... seconds, at most retry_max_s. Returns 0, or -1 when no thread can
+ * be had. */
+int mail_start(struct mailer *m, store *s);
+
+/* Stops the sender: a send in progress is abandoned within about a second
+ * and its mail stays queued, due at once. Safe on a mailer never started. */
+void mail_stop(struct mailer *m);
+
+/* Stops the sender and frees m; NULL is fine. */
+void mail_free(struct mailer *m);
+
+/* What GET /metrics shows of the outbox: mails queued (as the sender last
+ * saw them; every poll, send and mail_wake looks again), mails sent and
+ * failed attempts by this process since it started. */
+struct mail_stats {
+    uint64_t depth, sent, failed;
+};
+
+void mail_stats(struct mailer *m, struct mail_stats *out);
 
 #endif

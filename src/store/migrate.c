@@ -194,7 +194,8 @@ static const struct migration {
         "  created_at INTEGER NOT NULL,"
         "  next_attempt_at INTEGER NOT NULL,"
         "  attempts INTEGER NOT NULL DEFAULT 0,"
-        "  last_error TEXT);"
+        "  last_error TEXT,"
+        "  claim TEXT);"
         "CREATE INDEX outbox_next_attempt_at ON outbox (next_attempt_at);",
 
         "ALTER TABLE users ADD COLUMN email TEXT;"
@@ -225,7 +226,8 @@ static const struct migration {
         "  created_at BIGINT NOT NULL,"
         "  next_attempt_at BIGINT NOT NULL,"
         "  attempts INTEGER NOT NULL DEFAULT 0,"
-        "  last_error TEXT);"
+        "  last_error TEXT,"
+        "  claim TEXT);"
         "CREATE INDEX outbox_next_attempt_at ON outbox (next_attempt_at);",
     },
 };

@@ -141,6 +141,27 @@
       WRITE)                                                                                       \
     X(REVOCATIONS_LIVE, "SELECT session_id, until FROM revocations WHERE until > $1", READ)        \
     X(REVOCATIONS_PURGE, "DELETE FROM revocations WHERE until <= $1", WRITE)                       \
+    X(OUTBOX_INSERT,                                                                               \
+      "INSERT INTO outbox (recipient, message, created_at, next_attempt_at) "                      \
+      "VALUES ($1, $2, $3, $3)",                                                                   \
+      WRITE)                                                                                       \
+    X(OUTBOX_CLAIM_PG,                                                                             \
+      "UPDATE outbox SET next_attempt_at = $2, claim = $3 WHERE id = "                             \
+      "(SELECT id FROM outbox WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, id "           \
+      "LIMIT 1 FOR UPDATE SKIP LOCKED) AND next_attempt_at <= $1 "                                 \
+      "RETURNING id, recipient, message, attempts",                                                \
+      WRITE)                                                                                       \
+    X(OUTBOX_CLAIM_SQLITE,                                                                         \
+      "UPDATE outbox SET next_attempt_at = $2, claim = $3 WHERE id = "                             \
+      "(SELECT id FROM outbox WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, id "           \
+      "LIMIT 1) AND next_attempt_at <= $1 RETURNING id, recipient, message, attempts",             \
+      WRITE)                                                                                       \
+    X(OUTBOX_SENT, "DELETE FROM outbox WHERE id = $1 AND claim = $2", WRITE)                       \
+    X(OUTBOX_RETRY,                                                                                \
+      "UPDATE outbox SET attempts = attempts + $5, last_error = $3, next_attempt_at = $4, "        \
+      "claim = NULL WHERE id = $1 AND claim = $2",                                                 \
+      WRITE)                                                                                       \
+    X(OUTBOX_STATE, "SELECT COUNT(*), COALESCE(MIN(next_attempt_at), 0) FROM outbox", READ)        \
     X(USER_SET_PASSWORD,                                                                           \
       "UPDATE users SET password_hash = $2, updated_at = $3, "                                     \
       "credential_version = credential_version + 1 WHERE id = $1",                                 \

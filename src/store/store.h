@@ -238,6 +238,41 @@ enum store_status store_revocations_live(store *s, int64_t now,
 /* Deletes the revocations no longer in force at now; *deleted: how many. */
 enum store_status store_revocations_purge(store *s, int64_t now, int64_t *deleted);
 
+/* The outbox (core/mail.h): composed mails waiting to be sent. A sender
+ * claims a due row for a while (a lease, claim_until), sends it outside any
+ * transaction, then deletes it or puts it back for later, each only while
+ * its claim token still holds the row. */
+struct store_outbox_row {
+    int64_t id;
+    char recipient[256];
+    char *message; /* malloc'd; the caller frees it */
+    int64_t attempts;
+};
+
+/* Queues message for recipient in tx (with the token the message carries),
+ * due at once. */
+enum store_status store_outbox_add(store *s, store_tx *tx, const char *recipient,
+                                   const char *message, int64_t now);
+
+/* Claims the row due first at now (next_attempt_at <= now) for this sender
+ * alone until claim_until, under the token claim, in one statement that
+ * commits at once: PostgreSQL skips rows another instance is claiming (FOR
+ * UPDATE SKIP LOCKED), SQLite's write lock makes the claim a
+ * compare-and-set between processes. *found false when nothing is due. */
+enum store_status store_outbox_claim(store *s, int64_t now, int64_t claim_until, const char *claim,
+                                     struct store_outbox_row *out, bool *found);
+
+/* Deletes a sent row, if claim still holds it. */
+enum store_status store_outbox_sent(store *s, int64_t id, const char *claim);
+
+/* Puts a claimed row back, due at next_at, with error as its last error and
+ * one more attempt counted when counted; if claim still holds it. */
+enum store_status store_outbox_retry(store *s, int64_t id, const char *claim, int64_t next_at,
+                                     const char *error, bool counted);
+
+/* The rows queued, and the earliest next_attempt_at among them (0: none). */
+enum store_status store_outbox_state(store *s, int64_t *depth, int64_t *next_at);
+
 /* Replaces a user's password hash. STORE_NOT_FOUND when the user is gone. */
 enum store_status store_user_set_password(store *s, store_tx *tx, int64_t id,
                                           const char *password_hash, int64_t now);
