@@ -344,7 +344,7 @@ static int build_context(struct serve *sv)
         .metrics = {cfg->metrics, cfg->metrics_addrlen != 0, sv->hashers, sv->dbw,
                     cfg->db_pool_size, sv->start_time},
         .throttle = sv->limits,
-        .emails = {sv->st, &sv->app.users, &sv->app.sessions, NULL, sv->limits,
+        .emails = {sv->st, &sv->app.users, &sv->app.sessions, sv->mailer, sv->limits,
                    cfg->mail_min_interval_seconds, cfg->email_token_expire_minutes * 60,
                    cfg->reset_token_expire_minutes * 60},
         .db_jobs = sv->dbw,
