@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from gh_helpers import PASSWORD, bearer, sqlite_url, unique_username
+from gh_helpers import PASSWORD, TEST_DATABASE_URL, bearer, sqlite_url, unique_username
 from mailsink import MailSink
 
 PUBLIC_URL = "https://auth.example.test"
@@ -35,6 +35,10 @@ def mail_env(sink, **more):
 
 @pytest.fixture(scope="module")
 def srv(make_module_server, sink):
+    """On PostgreSQL too under scripts/with-pg.sh (the cases that read the
+    database behind the server's back then skip)."""
+    if TEST_DATABASE_URL:
+        return make_module_server(env=mail_env(sink), database_url=TEST_DATABASE_URL)
     return make_module_server(env=mail_env(sink))
 
 
