@@ -16,6 +16,8 @@
     STORE_CASE_BOTH(X, sessions_of_user)                                                           \
     STORE_CASE_BOTH(X, sessions_purge)                                                             \
     STORE_CASE_BOTH(X, revocations)                                                                \
+    STORE_CASE_BOTH(X, outbox)                                                                     \
+    STORE_CASE_BOTH(X, outbox_claim_concurrent)                                                    \
     STORE_CASE_BOTH(X, user_password_and_delete)                                                   \
     STORE_CASE_BOTH(X, user_rehash)                                                                \
     STORE_CASE_BOTH(X, user_login_failures)                                                        \
@@ -168,6 +170,11 @@
     X(cli_version)                                                                                 \
     X(cli_gatehouse_table)                                                                         \
     X(pool_runs_all_jobs)                                                                          \
+    X(smtp_url_forms)                                                                              \
+    X(smtp_url_refused)                                                                            \
+    X(smtp_url_redact)                                                                             \
+    X(mailaddr_valid)                                                                              \
+    X(mailaddr_mailbox)                                                                            \
     X(stopper_runs_and_stops)                                                                      \
     X(stopper_wakes_a_long_wait)                                                                   \
     X(stopper_never_started)                                                                       \
@@ -297,6 +304,15 @@
     X(import_refuses_costly_hashes)                                                                \
     X(import_writes_kept_ids_in_batches)                                                           \
     X(import_writes_new_ids_in_batches)                                                            \
+    X(mail_enqueue_in_transaction)                                                                 \
+    X(mail_enqueue_language)                                                                       \
+    X(mail_enqueue_refuses_injection)                                                              \
+    X(mailmsg_bytes)                                                                               \
+    X(mailmsg_rfc2047_subject_and_name)                                                            \
+    X(mailmsg_ascii_headers)                                                                       \
+    X(mailmsg_refuses_injection)                                                                   \
+    X(mailmsg_size_limit)                                                                          \
+    X(mailmsg_ids_from_randomness)                                                                 \
     X(users_register)                                                                              \
     X(users_register_rules)                                                                        \
     X(users_check_credentials)                                                                     \
