@@ -176,6 +176,12 @@ static const struct setting settings[] = {
     {"THROTTLE_REGISTRATION_WINDOW_SECONDS", "--throttle-registration-window-seconds", K_LONG,
      CONFIG_SERVING, OFF(throttle_registration_window_seconds), "3600", 1, 604800,
      "the window of THROTTLE_REGISTRATIONS"},
+    {"THROTTLE_MAIL_REQUESTS", "--throttle-mail-requests", K_LONG, CONFIG_SERVING,
+     OFF(throttle_mail_requests), "10", 0, 1000000,
+     "requests that may send mail (POST /password/forgot, POST /email/verify, PUT /me/email) "
+     "per client address per window; more answer 429 (0: no limit)"},
+    {"THROTTLE_MAIL_WINDOW_SECONDS", "--throttle-mail-window-seconds", K_LONG, CONFIG_SERVING,
+     OFF(throttle_mail_window_seconds), "3600", 1, 604800, "the window of THROTTLE_MAIL_REQUESTS"},
     {"THROTTLE_TABLE_SIZE", "--throttle-table-size", K_LONG, CONFIG_SERVING,
      OFF(throttle_table_size), "16384", 8, 16777216,
      "client addresses (and unknown names) whose counters are kept in memory; the least "

@@ -42,11 +42,14 @@
 #define LISTEN_BACKLOG 1024
 
 /* The janitor: every SESSION_PURGE_INTERVAL_SECONDS, deletes the sessions
- * and revocations that have expired (sessions_purge), so that the tables
- * and the revocation set do not grow without end. */
+ * and revocations that have expired (sessions_purge) and the mailed tokens
+ * used or expired (emails_purge), so that the tables and the revocation set
+ * do not grow without end; at start and on each round it also resolves the
+ * password requests left waiting (a crash after the answer, a full queue). */
 struct janitor {
     struct stopper thread;
     const struct sessions_deps *sessions;
+    const struct emails_deps *emails;
     int interval_ms;
 };
 
@@ -101,8 +104,14 @@ static void *janitor_main(void *arg)
 {
     struct janitor *j = arg;
 
-    while (!stopper_wait(&j->thread, j->interval_ms))
+    if (j->emails->mailer != NULL)
+        emails_resolve_pending(j->emails);
+    while (!stopper_wait(&j->thread, j->interval_ms)) {
         sessions_purge(j->sessions, timefmt_now());
+        emails_purge(j->emails, timefmt_now());
+        if (j->emails->mailer != NULL)
+            emails_resolve_pending(j->emails);
+    }
     return NULL;
 }
 
@@ -313,6 +322,8 @@ static int build_context(struct serve *sv)
         .registration_window_s = (unsigned)cfg->throttle_registration_window_seconds,
         .table_size = (unsigned)cfg->throttle_table_size,
         .hash_jobs = (unsigned)cfg->hash_jobs_per_address,
+        .mail_requests = (unsigned)cfg->throttle_mail_requests,
+        .mail_window_s = (unsigned)cfg->throttle_mail_window_seconds,
     };
     sv->revoked = revset_create();
     sv->verified = tokencache_create((size_t)cfg->verify_cache_entries);
@@ -333,6 +344,10 @@ static int build_context(struct serve *sv)
         .metrics = {cfg->metrics, cfg->metrics_addrlen != 0, sv->hashers, sv->dbw,
                     cfg->db_pool_size, sv->start_time},
         .throttle = sv->limits,
+        .emails = {sv->st, &sv->app.users, &sv->app.sessions, sv->mailer, sv->limits,
+                   cfg->mail_min_interval_seconds, cfg->email_token_expire_minutes * 60,
+                   cfg->reset_token_expire_minutes * 60},
+        .db_jobs = sv->dbw,
     };
     sv->app.mailer = sv->mailer;
     /* The revoked sessions first, then the threads that keep them current
@@ -347,6 +362,7 @@ static int build_context(struct serve *sv)
         return EXIT_FAILURE;
     }
     sv->janitor.sessions = &sv->app.sessions;
+    sv->janitor.emails = &sv->app.emails;
     sv->janitor.interval_ms = (int)cfg->session_purge_interval_seconds * 1000;
     if (stopper_start(&sv->janitor.thread, janitor_main, &sv->janitor) != 0) {
         log_fatal(WHO, "cannot start the session purge thread");

@@ -30,7 +30,11 @@
     STORE_CASE_BOTH(X, concurrent_inserts)                                                         \
     STORE_CASE_BOTH(X, concurrent_conflicting_transactions)                                        \
     STORE_CASE_BOTH(X, rotation_race)                                                              \
-    STORE_CASE_BOTH(X, claim_sole_server)
+    STORE_CASE_BOTH(X, claim_sole_server)                                                          \
+    STORE_CASE_BOTH(X, user_email)                                                                 \
+    STORE_CASE_BOTH(X, email_tokens)                                                               \
+    STORE_CASE_BOTH(X, email_token_race)                                                           \
+    STORE_CASE_BOTH(X, password_requests)
 
 #define TEST_LIST(X)                                                                               \
     X(b64_rfc4648_vectors)                                                                         \
@@ -125,6 +129,11 @@
     X(revocation_limits)                                                                           \
     X(revocation_many_and_purge)                                                                   \
     X(revocation_concurrent)                                                                       \
+    X(emails_accepts)                                                                              \
+    X(emails_refuses_shape)                                                                        \
+    X(emails_refuses_controls)                                                                     \
+    X(emails_lengths)                                                                              \
+    X(emails_key_folds_ascii)                                                                      \
     X(username_lengths)                                                                            \
     X(username_allowed_chars)                                                                      \
     X(username_rejects)                                                                            \

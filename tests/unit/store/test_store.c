@@ -1368,3 +1368,190 @@ TEST(store_stats_per_store)
     tdb_remove(&ta);
     tdb_remove(&tb);
 }
+
+/* ---- addresses and mailed tokens (store/emails.c) ---- */
+
+STORE_CASE(user_email, 1)
+{
+    struct store_user a, b;
+    struct store_email e;
+
+    REQUIRE(store_user_create(s, NULL, "ann", "ann", "$2b$04$h", T0, &a) == STORE_OK);
+    REQUIRE(store_user_create(s, NULL, "bob", "bob", "$2b$04$h", T0, &b) == STORE_OK);
+    CHECK_EQ_INT(store_user_email(s, NULL, a.id, &e), STORE_OK);
+    CHECK_EQ_STR(e.email, "");
+    CHECK(!e.verified);
+    CHECK_EQ_INT(store_user_email_set(s, NULL, a.id, "Ann@Example.org", "ann@example.org", false),
+                 STORE_OK);
+    /* The unique index decides, on the key: another spelling is taken. */
+    CHECK_EQ_INT(store_user_email_set(s, NULL, b.id, "ANN@example.org", "ann@example.org", false),
+                 STORE_CONFLICT);
+    CHECK_EQ_INT(store_user_by_email_key(s, NULL, "ann@example.org", &e), STORE_OK);
+    CHECK_EQ_INT(e.user_id, a.id);
+    CHECK_EQ_STR(e.email, "Ann@Example.org");
+    CHECK_EQ_STR(e.username, "ann");
+    CHECK_EQ_INT(store_user_by_email_key(s, NULL, "nobody@example.org", &e), STORE_NOT_FOUND);
+    /* Accounts without an address do not collide (NULL repeats). */
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM users WHERE email_key IS NULL"), 1);
+    CHECK_EQ_INT(store_user_email_verified_if(s, NULL, a.id, "other@example.org"), STORE_OK);
+    CHECK_EQ_INT(store_user_email(s, NULL, a.id, &e), STORE_OK);
+    CHECK(!e.verified);
+    CHECK_EQ_INT(store_user_email_verified_if(s, NULL, a.id, "ann@example.org"), STORE_OK);
+    CHECK_EQ_INT(store_user_email(s, NULL, a.id, &e), STORE_OK);
+    CHECK(e.verified);
+    /* The per-account window: one request per interval, from the request. */
+    CHECK_EQ_INT(store_user_mail_requested(s, NULL, a.id, T0, T0 - 60), STORE_OK);
+    CHECK_EQ_INT(store_user_mail_requested(s, NULL, a.id, T0 + 59, T0 - 1), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_user_mail_requested(s, NULL, a.id, T0 + 60, T0), STORE_OK);
+    CHECK_EQ_INT(store_user_email(s, NULL, a.id, &e), STORE_OK);
+    CHECK_EQ_INT(e.mail_requested_at, T0 + 60);
+    CHECK_EQ_INT(store_user_email_set(s, NULL, 999999, "x@example.org", "x@example.org", false),
+                 STORE_NOT_FOUND);
+}
+
+static void hash_of(unsigned char h[32], int n)
+{
+    memset(h, 0x10 + n, 32);
+}
+
+STORE_CASE(email_tokens, 1)
+{
+    struct store_user a;
+    unsigned char h1[32], h2[32], h3[32];
+    char email[STORE_EMAIL_MAX + 1];
+    int64_t uid = 0, n = 0;
+
+    hash_of(h1, 1);
+    hash_of(h2, 2);
+    hash_of(h3, 3);
+    REQUIRE(store_user_create(s, NULL, "ann", "ann", "$2b$04$h", T0, &a) == STORE_OK);
+    CHECK_EQ_INT(
+        store_email_token_add(s, NULL, h1, a.id, STORE_TOKEN_RESET, "a@example.org", T0, T0 + 60),
+        STORE_OK);
+    /* A look does not use it; a token of another purpose is not it. */
+    CHECK_EQ_INT(store_email_token_peek(s, NULL, h1, STORE_TOKEN_RESET, T0 + 1, &uid, email),
+                 STORE_OK);
+    CHECK_EQ_INT(uid, a.id);
+    CHECK_EQ_STR(email, "a@example.org");
+    CHECK_EQ_INT(store_email_token_use(s, NULL, h1, STORE_TOKEN_CONFIRM, T0 + 1, &uid, email),
+                 STORE_NOT_FOUND);
+    /* Single use. */
+    CHECK_EQ_INT(store_email_token_use(s, NULL, h1, STORE_TOKEN_RESET, T0 + 1, &uid, email),
+                 STORE_OK);
+    CHECK_EQ_INT(store_email_token_use(s, NULL, h1, STORE_TOKEN_RESET, T0 + 2, &uid, email),
+                 STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_email_token_peek(s, NULL, h1, STORE_TOKEN_RESET, T0 + 2, &uid, email),
+                 STORE_NOT_FOUND);
+    /* Expiry: live until expires_at, not at it. */
+    CHECK_EQ_INT(
+        store_email_token_add(s, NULL, h2, a.id, STORE_TOKEN_RESET, "a@example.org", T0, T0 + 60),
+        STORE_OK);
+    CHECK_EQ_INT(store_email_token_use(s, NULL, h2, STORE_TOKEN_RESET, T0 + 60, &uid, email),
+                 STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_email_token_use(s, NULL, h2, STORE_TOKEN_RESET, T0 + 59, &uid, email),
+                 STORE_OK);
+    /* Voiding: the account's tokens of that purpose go, others stay. */
+    CHECK_EQ_INT(
+        store_email_token_add(s, NULL, h3, a.id, STORE_TOKEN_CONFIRM, "a@example.org", T0, T0 + 60),
+        STORE_OK);
+    hash_of(h2, 4);
+    CHECK_EQ_INT(
+        store_email_token_add(s, NULL, h2, a.id, STORE_TOKEN_RESET, "a@example.org", T0, T0 + 60),
+        STORE_OK);
+    CHECK_EQ_INT(store_email_tokens_void(s, NULL, a.id, STORE_TOKEN_RESET), STORE_OK);
+    CHECK_EQ_INT(store_email_token_use(s, NULL, h2, STORE_TOKEN_RESET, T0 + 1, &uid, email),
+                 STORE_NOT_FOUND);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM email_tokens"), 1);
+    /* The purge takes the used and the expired. */
+    hash_of(h1, 5);
+    CHECK_EQ_INT(
+        store_email_token_add(s, NULL, h1, a.id, STORE_TOKEN_RESET, "a@example.org", T0, T0 + 10),
+        STORE_OK);
+    CHECK_EQ_INT(store_email_tokens_purge(s, T0 + 10, &n), STORE_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(store_email_token_use(s, NULL, h3, STORE_TOKEN_CONFIRM, T0 + 1, &uid, email),
+                 STORE_OK);
+    CHECK_EQ_INT(store_email_tokens_purge(s, T0 + 1, &n), STORE_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM email_tokens"), 0);
+    /* Deleting the user deletes its tokens. */
+    CHECK_EQ_INT(
+        store_email_token_add(s, NULL, h3, a.id, STORE_TOKEN_RESET, "a@example.org", T0, T0 + 60),
+        STORE_OK);
+    CHECK_EQ_INT(store_user_delete(s, NULL, a.id), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM email_tokens"), 0);
+}
+
+static void *use_token_once(void *arg)
+{
+    struct contender *c = arg;
+    unsigned char h[32];
+    char email[STORE_EMAIL_MAX + 1];
+    int64_t uid = 0;
+
+    hash_of(h, 9);
+    pthread_barrier_wait(c->start);
+    c->rc = store_email_token_use(c->s, NULL, h, STORE_TOKEN_RESET, T0 + 1, &uid, email);
+    return NULL;
+}
+
+STORE_CASE(email_token_race, 4)
+{
+    enum { N = 20 };
+    struct contender c[N];
+    pthread_t th[N];
+    pthread_barrier_t start;
+    struct store_user u;
+    unsigned char h[32];
+    int won = 0, lost = 0;
+
+    hash_of(h, 9);
+    REQUIRE(store_user_create(s, NULL, "race", "race", "$2b$04$h", T0, &u) == STORE_OK);
+    REQUIRE(store_email_token_add(s, NULL, h, u.id, STORE_TOKEN_RESET, "r@example.org", T0,
+                                  T0 + 60) == STORE_OK);
+    pthread_barrier_init(&start, NULL, N);
+    for (int i = 0; i < N; i++) {
+        c[i] = (struct contender){.s = s, .start = &start, .n = i + 1};
+        CHECK_EQ_INT(pthread_create(&th[i], NULL, use_token_once, &c[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        won += c[i].rc == STORE_OK;
+        lost += c[i].rc == STORE_NOT_FOUND;
+    }
+    pthread_barrier_destroy(&start);
+    /* One statement decides: exactly one of twenty uses of a token wins. */
+    CHECK_EQ_INT(won, 1);
+    CHECK_EQ_INT(lost, N - 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM email_tokens WHERE used_at IS NOT NULL"), 1);
+}
+
+STORE_CASE(password_requests, 1)
+{
+    struct store_password_request r;
+    int64_t id1 = 0, id2 = 0, ids[4];
+    size_t n = 0;
+    store_tx tx;
+
+    (void)t;
+    CHECK_EQ_INT(store_password_request_add(s, NULL, false, "ann", "en", T0, &id1), STORE_OK);
+    CHECK_EQ_INT(store_password_request_add(s, NULL, true, "a@example.org", "ru", T0 + 1, &id2),
+                 STORE_OK);
+    CHECK(id2 > id1);
+    CHECK_EQ_INT(store_password_requests_pending(s, ids, 4, &n), STORE_OK);
+    CHECK_EQ_INT((long long)n, 2);
+    CHECK_EQ_INT(ids[0], id1);
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_password_request_take(s, &tx, id2, &r), STORE_OK);
+    CHECK(r.by_email);
+    CHECK_EQ_STR(r.name, "a@example.org");
+    CHECK_EQ_STR(r.lang, "ru");
+    CHECK_EQ_INT(r.created_at, T0 + 1);
+    CHECK_EQ_INT(store_commit(&tx), STORE_OK);
+    /* Taken once: a second worker finds nothing. */
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_password_request_take(s, &tx, id2, &r), STORE_NOT_FOUND);
+    store_rollback(&tx);
+    CHECK_EQ_INT(store_password_requests_pending(s, ids, 4, &n), STORE_OK);
+    CHECK_EQ_INT((long long)n, 1);
+}
