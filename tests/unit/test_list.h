@@ -216,6 +216,23 @@
     X(form_utf8)                                                                                   \
     X(form_get_rules)                                                                              \
     X(form_content_type)                                                                           \
+    X(tmpl_variables_escaped_in_html)                                                              \
+    X(tmpl_raw_variable)                                                                           \
+    X(tmpl_messages_hold_variables)                                                                \
+    X(tmpl_sections)                                                                               \
+    X(tmpl_syntax_errors)                                                                          \
+    X(tmpl_name_length_limit)                                                                      \
+    X(tmpl_nesting_limit)                                                                          \
+    X(tmpl_output_limit)                                                                           \
+    X(tmpl_empty_and_mode_of)                                                                      \
+    X(i18n_lang_default)                                                                           \
+    X(i18n_lang_q_values)                                                                          \
+    X(i18n_lang_malformed_elements_skipped)                                                        \
+    X(i18n_lang_long_header)                                                                       \
+    X(i18n_catalogues_load)                                                                        \
+    X(i18n_messages_for_engine)                                                                    \
+    X(templates_embedded)                                                                          \
+    X(templates_render_in_language)                                                                \
     X(csv_records)                                                                                 \
     X(csv_quoted)                                                                                  \
     X(csv_lines_and_bom)                                                                           \
