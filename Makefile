@@ -35,8 +35,11 @@ LDHARD  := -pie -Wl,-z,relro,-z,now
 SRC     := $(shell find src -name '*.c' | sort)
 ASM     := src/core/pwlist_data.S
 # The documentation built into the binary: web/embed.mjs generates a table
-# and the .incbin of its bytes from web/ and web/node_modules.
-EMBED   := build/gen/docs_assets.c build/gen/docs_assets.S
+# and the .incbin of its bytes from web/ and web/node_modules. The templates
+# of the pages and mails (templates/) likewise, by scripts/embed-templates.mjs.
+DOCS_EMBED := build/gen/docs_assets.c build/gen/docs_assets.S
+TMPL_EMBED := build/gen/templates.c build/gen/templates.S
+EMBED   := $(DOCS_EMBED) $(TMPL_EMBED)
 WEB_STAMP := web/node_modules/.installed
 LIBSRC  := $(filter-out src/main.c,$(SRC))
 UNITSRC := $(shell find tests/unit -name '*.c' 2>/dev/null | sort)
@@ -85,8 +88,11 @@ $(WEB_STAMP): web/package.json web/package-lock.json | $(DEPS_STAMP)
 	cd web && flock ../build/.npm.lock npm ci --ignore-scripts --no-audit --no-fund --no-update-notifier
 	@touch $@
 
-$(EMBED) &: web/embed.mjs web/openapi.json $(wildcard web/pages/*) $(WEB_STAMP)
+$(DOCS_EMBED) &: web/embed.mjs web/openapi.json $(wildcard web/pages/*) $(WEB_STAMP)
 	node web/embed.mjs build/gen
+
+$(TMPL_EMBED) &: scripts/embed-templates.mjs $(shell find templates -type f) | $(DEPS_STAMP)
+	node scripts/embed-templates.mjs templates build/gen
 
 build/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | $(DEPS_STAMP)
 	@mkdir -p build

@@ -258,7 +258,7 @@ int mailmsg_compose(const struct mailmsg *m, char **out, size_t *len, char *err,
     puts_(&b, "MIME-Version: 1.0\r\n");
     /* RFC 3834: no auto-reply to a mail that a machine sent. */
     puts_(&b, "Auto-Submitted: auto-generated\r\n");
-    putf(&b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary);
+    putf(&b, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n\r\n", boundary);
     put_part(&b, boundary, "text/plain", m->text);
     put_part(&b, boundary, "text/html", m->html);
     putf(&b, "--%s--\r\n", boundary);

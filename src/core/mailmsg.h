@@ -12,7 +12,7 @@
  * folded so that no line passes 78 characters. Pure: the time and the
  * randomness come from the caller, so a test can check every byte. */
 
-#define MAILMSG_RANDOM 32           /* bytes of randomness: 16 name the Message-ID, 16 the boundary */
+#define MAILMSG_RANDOM 32 /* bytes of randomness: 16 name the Message-ID, 16 the boundary */
 #define MAILMSG_MAX    (256 * 1024) /* the largest message composed */
 
 struct mailmsg {

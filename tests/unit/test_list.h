@@ -16,6 +16,8 @@
     STORE_CASE_BOTH(X, sessions_of_user)                                                           \
     STORE_CASE_BOTH(X, sessions_purge)                                                             \
     STORE_CASE_BOTH(X, revocations)                                                                \
+    STORE_CASE_BOTH(X, outbox)                                                                     \
+    STORE_CASE_BOTH(X, outbox_claim_concurrent)                                                    \
     STORE_CASE_BOTH(X, user_password_and_delete)                                                   \
     STORE_CASE_BOTH(X, user_rehash)                                                                \
     STORE_CASE_BOTH(X, user_login_failures)                                                        \
@@ -177,6 +179,11 @@
     X(cli_version)                                                                                 \
     X(cli_gatehouse_table)                                                                         \
     X(pool_runs_all_jobs)                                                                          \
+    X(smtp_url_forms)                                                                              \
+    X(smtp_url_refused)                                                                            \
+    X(smtp_url_redact)                                                                             \
+    X(mailaddr_valid)                                                                              \
+    X(mailaddr_mailbox)                                                                            \
     X(stopper_runs_and_stops)                                                                      \
     X(stopper_wakes_a_long_wait)                                                                   \
     X(stopper_never_started)                                                                       \
@@ -209,6 +216,23 @@
     X(form_utf8)                                                                                   \
     X(form_get_rules)                                                                              \
     X(form_content_type)                                                                           \
+    X(tmpl_variables_escaped_in_html)                                                              \
+    X(tmpl_raw_variable)                                                                           \
+    X(tmpl_messages_hold_variables)                                                                \
+    X(tmpl_sections)                                                                               \
+    X(tmpl_syntax_errors)                                                                          \
+    X(tmpl_name_length_limit)                                                                      \
+    X(tmpl_nesting_limit)                                                                          \
+    X(tmpl_output_limit)                                                                           \
+    X(tmpl_empty_and_mode_of)                                                                      \
+    X(i18n_lang_default)                                                                           \
+    X(i18n_lang_q_values)                                                                          \
+    X(i18n_lang_malformed_elements_skipped)                                                        \
+    X(i18n_lang_long_header)                                                                       \
+    X(i18n_catalogues_load)                                                                        \
+    X(i18n_messages_for_engine)                                                                    \
+    X(templates_embedded)                                                                          \
+    X(templates_render_in_language)                                                                \
     X(csv_records)                                                                                 \
     X(csv_quoted)                                                                                  \
     X(csv_lines_and_bom)                                                                           \
@@ -306,6 +330,15 @@
     X(import_refuses_costly_hashes)                                                                \
     X(import_writes_kept_ids_in_batches)                                                           \
     X(import_writes_new_ids_in_batches)                                                            \
+    X(mail_enqueue_in_transaction)                                                                 \
+    X(mail_enqueue_language)                                                                       \
+    X(mail_enqueue_refuses_injection)                                                              \
+    X(mailmsg_bytes)                                                                               \
+    X(mailmsg_rfc2047_subject_and_name)                                                            \
+    X(mailmsg_ascii_headers)                                                                       \
+    X(mailmsg_refuses_injection)                                                                   \
+    X(mailmsg_size_limit)                                                                          \
+    X(mailmsg_ids_from_randomness)                                                                 \
     X(users_register)                                                                              \
     X(users_register_rules)                                                                        \
     X(users_check_credentials)                                                                     \

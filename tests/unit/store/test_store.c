@@ -512,6 +512,165 @@ STORE_CASE(revocations, 1)
     CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM revocations"), 1);
 }
 
+/* The outbox: queued in the caller's transaction; a claim leases the due
+ * row first due to one sender, which deletes it once sent or puts it back
+ * with its error, only while its claim holds the row. */
+STORE_CASE(outbox, 1)
+{
+    struct store_outbox_row row;
+    bool found = false;
+    int64_t depth = -1, next_at = -1;
+    store_tx tx;
+
+    /* Rolled back with the transaction that queued it. */
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_outbox_add(s, &tx, "never@example.org", "rolled back", T0), STORE_OK);
+    store_rollback(&tx);
+    CHECK_EQ_INT(store_outbox_state(s, &depth, &next_at), STORE_OK);
+    CHECK_EQ_INT(depth, 0);
+    CHECK_EQ_INT(next_at, 0);
+    CHECK_EQ_INT(store_outbox_claim(s, T0, T0 + 120, "c1", &row, &found), STORE_OK);
+    CHECK(!found);
+
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_outbox_add(s, &tx, "kim@example.org", "first\r\nmail", T0), STORE_OK);
+    CHECK_EQ_INT(store_outbox_add(s, &tx, "lee@example.org", "second", T0 + 1), STORE_OK);
+    CHECK_EQ_INT(store_commit(&tx), STORE_OK);
+    CHECK_EQ_INT(store_outbox_state(s, &depth, &next_at), STORE_OK);
+    CHECK_EQ_INT(depth, 2);
+    CHECK_EQ_INT(next_at, T0);
+
+    /* The first due, leased to c1 until T0 + 120. */
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 5, T0 + 120, "c1", &row, &found), STORE_OK);
+    REQUIRE(found);
+    CHECK_EQ_STR(row.recipient, "kim@example.org");
+    CHECK_EQ_STR(row.message, "first\r\nmail");
+    CHECK_EQ_INT(row.attempts, 0);
+    int64_t first = row.id;
+    free(row.message);
+    /* The next claim gets the other row, and then nothing. */
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 5, T0 + 120, "c2", &row, &found), STORE_OK);
+    REQUIRE(found);
+    CHECK_EQ_STR(row.recipient, "lee@example.org");
+    int64_t second = row.id;
+    free(row.message);
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 6, T0 + 120, "c3", &row, &found), STORE_OK);
+    CHECK(!found);
+
+    /* Only the holder of the claim may finish it. */
+    CHECK_EQ_INT(store_outbox_sent(s, first, "c2"), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM outbox"), 2);
+    CHECK_EQ_INT(store_outbox_sent(s, first, "c1"), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM outbox"), 1);
+
+    /* A failure: counted, its error kept, due again at the time given. */
+    CHECK_EQ_INT(store_outbox_retry(s, second, "c1", T0 + 50, "wrong claim", true), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT attempts FROM outbox"), 0);
+    CHECK_EQ_INT(store_outbox_retry(s, second, "c2", T0 + 50, "451 try later", true), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT attempts FROM outbox"), 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT next_attempt_at FROM outbox"), T0 + 50);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM outbox WHERE last_error = '451 try later' "
+                            "AND claim IS NULL"),
+                 1);
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 49, T0 + 169, "c4", &row, &found), STORE_OK);
+    CHECK(!found);
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 50, T0 + 170, "c4", &row, &found), STORE_OK);
+    REQUIRE(found);
+    CHECK_EQ_INT(row.attempts, 1);
+    free(row.message);
+    /* A sender that stops puts it back without counting an attempt. */
+    CHECK_EQ_INT(store_outbox_retry(s, second, "c4", T0 + 51, "stopped", false), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT attempts FROM outbox"), 1);
+
+    /* A sender that died holding a claim: the row is due again once the
+     * lease ends, and the dead sender's claim no longer finishes it. */
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 60, T0 + 180, "dead", &row, &found), STORE_OK);
+    REQUIRE(found);
+    free(row.message);
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 179, T0 + 299, "c5", &row, &found), STORE_OK);
+    CHECK(!found);
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 180, T0 + 300, "c5", &row, &found), STORE_OK);
+    REQUIRE(found);
+    free(row.message);
+    CHECK_EQ_INT(store_outbox_sent(s, second, "dead"), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM outbox"), 1);
+    CHECK_EQ_INT(store_outbox_sent(s, second, "c5"), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM outbox"), 0);
+}
+
+#define OUTBOX_ROWS     200
+#define OUTBOX_CLAIMERS 4
+
+struct claimer {
+    store *s;
+    int n;
+    int64_t ids[OUTBOX_ROWS];
+    enum store_status failed;
+};
+
+static void *claim_all(void *arg)
+{
+    struct claimer *c = arg;
+    struct store_outbox_row row;
+    bool found = true;
+    char claim[32];
+
+    snprintf(claim, sizeof claim, "claimer-%p", (void *)c);
+    while (found && c->n < OUTBOX_ROWS) {
+        enum store_status rc = store_outbox_claim(c->s, T0, T0 + 120, claim, &row, &found);
+        if (rc == STORE_UNAVAILABLE) { /* SQLite busy past its timeout: ask again */
+            found = true;
+            continue;
+        }
+        if (rc != STORE_OK) {
+            c->failed = rc;
+            return NULL;
+        }
+        if (found) {
+            c->ids[c->n++] = row.id;
+            free(row.message);
+        }
+    }
+    return NULL;
+}
+
+/* Senders of several processes (each store here is one, with its own
+ * connections) draining one outbox at once: every mail is claimed by
+ * exactly one of them. */
+STORE_CASE(outbox_claim_concurrent, 1)
+{
+    struct claimer c[OUTBOX_CLAIMERS];
+    pthread_t th[OUTBOX_CLAIMERS];
+    unsigned char seen[OUTBOX_ROWS + 1] = {0};
+    store_tx tx;
+
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    for (int i = 0; i < OUTBOX_ROWS; i++)
+        store_outbox_add(s, &tx, "kim@example.org", "m", T0 - i % 7);
+    REQUIRE(store_commit(&tx) == STORE_OK);
+    memset(c, 0, sizeof c);
+    for (int i = 0; i < OUTBOX_CLAIMERS; i++)
+        REQUIRE((c[i].s = open_store(t, 2, __LINE__)) != NULL);
+    for (int i = 0; i < OUTBOX_CLAIMERS; i++)
+        pthread_create(&th[i], NULL, claim_all, &c[i]);
+    int total = 0;
+    for (int i = 0; i < OUTBOX_CLAIMERS; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_EQ_INT(c[i].failed, STORE_OK);
+        for (int k = 0; k < c[i].n; k++) {
+            int64_t id = c[i].ids[k];
+            if (id >= 1 && id <= OUTBOX_ROWS) {
+                CHECK_EQ_INT(seen[id], 0);
+                seen[id] = 1;
+            }
+        }
+        total += c[i].n;
+        store_close(c[i].s);
+    }
+    CHECK_EQ_INT(total, OUTBOX_ROWS);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM outbox WHERE claim IS NULL"), 0);
+}
+
 struct listed {
     int count;
     int64_t ids[8];
