@@ -475,3 +475,35 @@ def test_cli_reset_password_help(run_gatehouse):
     assert proc.returncode == 0
     assert "mails a password reset link" in proc.stdout
     assert "SMTP_URL" in proc.stdout
+
+
+# ------------------------------------------------------------ audit
+
+
+def test_audit_events_without_secrets(make_server, sink):
+    import json
+    s = make_server(env=mail_env(sink, LOG_FORMAT="json", MAIL_MIN_INTERVAL_SECONDS="0"))
+    email, taken = address(), address()
+    name, _ = register(s, email)
+    ctok = confirm_token(sink, email)
+    assert s.post_json("/email/confirm", {"token": ctok}).status_code == 204
+    assert s.post_json("/email/confirm", {"token": ctok}).status_code == 400
+    other, _ = register(s, taken)
+    register(s, taken)  # taken: audited, not told
+    token = s.token(name)
+    assert s.post("/email/verify", headers=bearer(token)).status_code == 202
+    s.request("PUT", "/me/email", json={"email": address(), "password": PASSWORD},
+              headers=bearer(token))
+    assert forgot(s, username=name).status_code == 202
+    rtok = reset_token(sink, email)
+    assert s.post_json("/password/reset",
+                       {"token": rtok, "new_password": NEW_PASSWORD}).status_code == 204
+    settled(s)
+    log = s.stderr()
+    seen = {json.loads(l).get("event") for l in log.splitlines() if l.startswith("{")}
+    for event in ["email.confirmed", "email.bad_token", "email.taken", "email.verify_requested",
+                  "email.change_requested", "password.reset_requested", "password.reset_mailed",
+                  "password.reset"]:
+        assert event in seen, (event, sorted(e for e in seen if e))
+    for secret in [ctok, rtok, NEW_PASSWORD, PASSWORD]:
+        assert secret not in log
