@@ -169,6 +169,10 @@
     X(hostaddr_resolve_numeric)                                                                    \
     X(hostaddr_resolve_names)                                                                      \
     X(hostaddr_format)                                                                             \
+    X(pubaddr_url_forms)                                                                           \
+    X(pubaddr_url_refused)                                                                         \
+    X(pubaddr_url_length_limit)                                                                    \
+    X(pubaddr_cookie_domain)                                                                       \
     X(cli_default_command)                                                                         \
     X(cli_named_command)                                                                           \
     X(cli_subcommand_options_and_arguments)                                                        \
@@ -233,6 +237,10 @@
     X(i18n_messages_for_engine)                                                                    \
     X(templates_embedded)                                                                          \
     X(templates_render_in_language)                                                                \
+    X(pages_csrf_values)                                                                           \
+    X(pages_csrf_check)                                                                            \
+    X(pages_render_layout)                                                                         \
+    X(pages_every_page_renders)                                                                    \
     X(csv_records)                                                                                 \
     X(csv_quoted)                                                                                  \
     X(csv_lines_and_bom)                                                                           \
