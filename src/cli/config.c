@@ -138,7 +138,8 @@ static const struct setting settings[] = {
      "running then (a hash of a huge imported cost) is abandoned and the process exits"},
     {"SESSION_PURGE_INTERVAL_SECONDS", "--session-purge-interval-seconds", K_LONG, CONFIG_SERVING,
      OFF(session_purge_interval_seconds), "600", 1, 86400,
-     "how often expired sessions and revocations are deleted"},
+     "how often expired sessions and revocations, and used or expired mailed tokens, are "
+     "deleted (and password requests left waiting are resolved)"},
     {"DB_POOL_SIZE", "--db-pool-size", K_LONG, CONFIG_SERVING, OFF(db_pool_size), NULL, 1, 1000,
      "database connections (default: WORKERS + DB_WORKERS)"},
     {"METRICS", "--metrics", K_BOOL, CONFIG_SERVING, OFF(metrics), "1", 0, 0,

@@ -507,3 +507,40 @@ def test_audit_events_without_secrets(make_server, sink):
         assert event in seen, (event, sorted(e for e in seen if e))
     for secret in [ctok, rtok, NEW_PASSWORD, PASSWORD]:
         assert secret not in log
+
+
+def test_mail_in_the_requests_language(srv, sink):
+    email = address()
+    name, _ = register(srv, email)
+    sink.to(email)
+    r = srv.post_json("/password/forgot", {"username": name},
+                      headers={"Accept-Language": "ru-RU, en;q=0.5"})
+    assert r.status_code == 202
+    msg = link_mail(sink, email, "/password/reset")
+    assert 'lang="ru"' in msg.part("text/html")
+    other = address()
+    r = srv.post_json("/register", {"username": unique_username("l"), "password": PASSWORD,
+                                    "email": other}, headers={"Accept-Language": "ru"})
+    assert r.status_code == 200
+    assert 'lang="ru"' in link_mail(sink, other, "/email/confirm").part("text/html")
+    third = address()
+    register(srv, third)  # no Accept-Language: English
+    assert 'lang="en"' in link_mail(sink, third, "/email/confirm").part("text/html")
+
+
+def test_used_and_expired_tokens_purged(make_server, sink):
+    s = make_server(env=mail_env(sink, SESSION_PURGE_INTERVAL_SECONDS="1"))
+    email, other = address(), address()
+    register(s, email)
+    register(s, other)
+    tok = confirm_token(sink, email)
+    confirm_token(sink, other)
+    assert s.post_json("/email/confirm", {"token": tok}).status_code == 204
+    conn = sqlite3.connect(s.db_path)
+    conn.execute("UPDATE email_tokens SET expires_at = 1 WHERE email = ?", (other,))
+    conn.commit()
+    conn.close()
+    deadline = time.monotonic() + 30
+    while s.query("SELECT COUNT(*) FROM email_tokens")[0][0] != 0:
+        assert time.monotonic() < deadline, "the janitor left used or expired tokens"
+        time.sleep(0.05)
