@@ -35,8 +35,11 @@ LDHARD  := -pie -Wl,-z,relro,-z,now
 SRC     := $(shell find src -name '*.c' | sort)
 ASM     := src/core/pwlist_data.S
 # The documentation built into the binary: web/embed.mjs generates a table
-# and the .incbin of its bytes from web/ and web/node_modules.
-EMBED   := build/gen/docs_assets.c build/gen/docs_assets.S
+# and the .incbin of its bytes from web/ and web/node_modules. The templates
+# of the pages and mails (templates/) likewise, by scripts/embed-templates.mjs.
+DOCS_EMBED := build/gen/docs_assets.c build/gen/docs_assets.S
+TMPL_EMBED := build/gen/templates.c build/gen/templates.S
+EMBED   := $(DOCS_EMBED) $(TMPL_EMBED)
 WEB_STAMP := web/node_modules/.installed
 LIBSRC  := $(filter-out src/main.c,$(SRC))
 UNITSRC := $(shell find tests/unit -name '*.c' 2>/dev/null | sort)
@@ -85,8 +88,11 @@ $(WEB_STAMP): web/package.json web/package-lock.json | $(DEPS_STAMP)
 	cd web && flock ../build/.npm.lock npm ci --ignore-scripts --no-audit --no-fund --no-update-notifier
 	@touch $@
 
-$(EMBED) &: web/embed.mjs web/openapi.json $(wildcard web/pages/*) $(WEB_STAMP)
+$(DOCS_EMBED) &: web/embed.mjs web/openapi.json $(wildcard web/pages/*) $(WEB_STAMP)
 	node web/embed.mjs build/gen
+
+$(TMPL_EMBED) &: scripts/embed-templates.mjs $(shell find templates -type f) | $(DEPS_STAMP)
+	node scripts/embed-templates.mjs templates build/gen
 
 build/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | $(DEPS_STAMP)
 	@mkdir -p build
@@ -263,11 +269,12 @@ install-test: build/gatehouse build/gatehouse.1 | $(TEST_DEPS_STAMP)
 # UBSan. The library is an archive, so each target links only what it
 # reaches. New inputs a run finds go to a temporary directory, never into
 # fuzz/corpus/ (merge them by hand when they are worth keeping).
-FUZZ_TARGETS := json form jws auth pgurl csv config jwk forwarded
+FUZZ_TARGETS := json form jws auth pgurl csv config jwk forwarded email tmpl
 FUZZ_SECONDS ?= 300
 FUZZ_JOBS    ?= 2
 FUZZFL  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZOBJ := $(patsubst src/%.c,build-fuzz/obj/%.o,$(LIBSRC)) build-fuzz/obj/pwlist_data.o
+FUZZOBJ := $(patsubst src/%.c,build-fuzz/obj/%.o,$(LIBSRC)) build-fuzz/obj/pwlist_data.o \
+           build-fuzz/obj/gen/templates.o build-fuzz/obj/gen/templates_data.o
 FUZZBIN := $(addprefix build-fuzz/fuzz_,$(FUZZ_TARGETS))
 
 build-fuzz/obj/%.o: src/%.c $(shell find src -name '*.h') | $(DEPS_STAMP)
@@ -277,6 +284,15 @@ build-fuzz/obj/%.o: src/%.c $(shell find src -name '*.h') | $(DEPS_STAMP)
 build-fuzz/obj/pwlist_data.o: $(ASM) $(DATA)
 	@mkdir -p $(dir $@)
 	$(CLANG) -c -o $@ $(ASM)
+
+# The embedded templates (core/templates.h), which core/i18n.c reads.
+build-fuzz/obj/gen/templates.o: build/gen/templates.c src/core/templates.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BASE) $(FUZZFL) -fsanitize=fuzzer-no-link -c -o $@ build/gen/templates.c
+
+build-fuzz/obj/gen/templates_data.o: build/gen/templates.S
+	@mkdir -p $(dir $@)
+	$(CLANG) -c -o $@ build/gen/templates.S
 
 build-fuzz/libgatehouse.a: $(FUZZOBJ)
 	rm -f $@

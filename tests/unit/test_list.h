@@ -16,6 +16,8 @@
     STORE_CASE_BOTH(X, sessions_of_user)                                                           \
     STORE_CASE_BOTH(X, sessions_purge)                                                             \
     STORE_CASE_BOTH(X, revocations)                                                                \
+    STORE_CASE_BOTH(X, outbox)                                                                     \
+    STORE_CASE_BOTH(X, outbox_claim_concurrent)                                                    \
     STORE_CASE_BOTH(X, user_password_and_delete)                                                   \
     STORE_CASE_BOTH(X, user_rehash)                                                                \
     STORE_CASE_BOTH(X, user_login_failures)                                                        \
@@ -28,7 +30,11 @@
     STORE_CASE_BOTH(X, concurrent_inserts)                                                         \
     STORE_CASE_BOTH(X, concurrent_conflicting_transactions)                                        \
     STORE_CASE_BOTH(X, rotation_race)                                                              \
-    STORE_CASE_BOTH(X, claim_sole_server)
+    STORE_CASE_BOTH(X, claim_sole_server)                                                          \
+    STORE_CASE_BOTH(X, user_email)                                                                 \
+    STORE_CASE_BOTH(X, email_tokens)                                                               \
+    STORE_CASE_BOTH(X, email_token_race)                                                           \
+    STORE_CASE_BOTH(X, password_requests)
 
 #define TEST_LIST(X)                                                                               \
     X(b64_rfc4648_vectors)                                                                         \
@@ -123,6 +129,11 @@
     X(revocation_limits)                                                                           \
     X(revocation_many_and_purge)                                                                   \
     X(revocation_concurrent)                                                                       \
+    X(emails_accepts)                                                                              \
+    X(emails_refuses_shape)                                                                        \
+    X(emails_refuses_controls)                                                                     \
+    X(emails_lengths)                                                                              \
+    X(emails_key_folds_ascii)                                                                      \
     X(username_lengths)                                                                            \
     X(username_allowed_chars)                                                                      \
     X(username_rejects)                                                                            \
@@ -158,6 +169,10 @@
     X(hostaddr_resolve_numeric)                                                                    \
     X(hostaddr_resolve_names)                                                                      \
     X(hostaddr_format)                                                                             \
+    X(pubaddr_url_forms)                                                                           \
+    X(pubaddr_url_refused)                                                                         \
+    X(pubaddr_url_length_limit)                                                                    \
+    X(pubaddr_cookie_domain)                                                                       \
     X(cli_default_command)                                                                         \
     X(cli_named_command)                                                                           \
     X(cli_subcommand_options_and_arguments)                                                        \
@@ -168,6 +183,11 @@
     X(cli_version)                                                                                 \
     X(cli_gatehouse_table)                                                                         \
     X(pool_runs_all_jobs)                                                                          \
+    X(smtp_url_forms)                                                                              \
+    X(smtp_url_refused)                                                                            \
+    X(smtp_url_redact)                                                                             \
+    X(mailaddr_valid)                                                                              \
+    X(mailaddr_mailbox)                                                                            \
     X(stopper_runs_and_stops)                                                                      \
     X(stopper_wakes_a_long_wait)                                                                   \
     X(stopper_never_started)                                                                       \
@@ -200,6 +220,27 @@
     X(form_utf8)                                                                                   \
     X(form_get_rules)                                                                              \
     X(form_content_type)                                                                           \
+    X(tmpl_variables_escaped_in_html)                                                              \
+    X(tmpl_raw_variable)                                                                           \
+    X(tmpl_messages_hold_variables)                                                                \
+    X(tmpl_sections)                                                                               \
+    X(tmpl_syntax_errors)                                                                          \
+    X(tmpl_name_length_limit)                                                                      \
+    X(tmpl_nesting_limit)                                                                          \
+    X(tmpl_output_limit)                                                                           \
+    X(tmpl_empty_and_mode_of)                                                                      \
+    X(i18n_lang_default)                                                                           \
+    X(i18n_lang_q_values)                                                                          \
+    X(i18n_lang_malformed_elements_skipped)                                                        \
+    X(i18n_lang_long_header)                                                                       \
+    X(i18n_catalogues_load)                                                                        \
+    X(i18n_messages_for_engine)                                                                    \
+    X(templates_embedded)                                                                          \
+    X(templates_render_in_language)                                                                \
+    X(pages_csrf_values)                                                                           \
+    X(pages_csrf_check)                                                                            \
+    X(pages_render_layout)                                                                         \
+    X(pages_every_page_renders)                                                                    \
     X(csv_records)                                                                                 \
     X(csv_quoted)                                                                                  \
     X(csv_lines_and_bom)                                                                           \
@@ -297,6 +338,15 @@
     X(import_refuses_costly_hashes)                                                                \
     X(import_writes_kept_ids_in_batches)                                                           \
     X(import_writes_new_ids_in_batches)                                                            \
+    X(mail_enqueue_in_transaction)                                                                 \
+    X(mail_enqueue_language)                                                                       \
+    X(mail_enqueue_refuses_injection)                                                              \
+    X(mailmsg_bytes)                                                                               \
+    X(mailmsg_rfc2047_subject_and_name)                                                            \
+    X(mailmsg_ascii_headers)                                                                       \
+    X(mailmsg_refuses_injection)                                                                   \
+    X(mailmsg_size_limit)                                                                          \
+    X(mailmsg_ids_from_randomness)                                                                 \
     X(users_register)                                                                              \
     X(users_register_rules)                                                                        \
     X(users_check_credentials)                                                                     \
@@ -323,6 +373,7 @@
     X(throttle_address_and_names)                                                                  \
     X(throttle_reserve_counts_attempts_in_progress)                                                \
     X(throttle_registrations)                                                                      \
+    X(throttle_mail_requests)                                                                      \
     X(throttle_hash_jobs)                                                                          \
     X(throttle_table_bounded)                                                                      \
     X(users_login_throttled)
