@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "api/reply.h"
+#include "core/emails.h"
 #include "core/jwt.h"
 #include "core/sessions.h"
 #include "core/throttle.h"
@@ -53,14 +54,21 @@ struct api_metrics {
     double start_time; /* process_start_time_seconds */
 };
 
+struct mailer; /* core/mail.h */
+
 /* What every handler may use; read-only while serving. */
 struct api_ctx {
+    struct mailer *mailer; /* core/mail.h; NULL: mail is off (SMTP_URL unset) */
     struct users_deps users;
     struct sessions_deps sessions;
     struct api_cookies cookies;
     struct api_public public_url; /* PUBLIC_URL */
     struct api_metrics metrics;
-    throttle *throttle; /* login, registration and hashing-queue limits (core/throttle.h) */
+    throttle *throttle;        /* login, registration and hashing-queue limits (core/throttle.h) */
+    struct emails_deps emails; /* addresses and mailed links; emails.mailer NULL: mail is off */
+    /* The database workers: a POST /password/forgot is resolved there right
+     * after its answer (core/emails.h). NULL: by the janitor's sweep only. */
+    pool *db_jobs;
 };
 
 /* The verified access token of a request whose route needs one. */

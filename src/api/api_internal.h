@@ -21,6 +21,17 @@ void api_refresh(const struct api_request *req, struct reply *r);
 void api_logout(const struct api_request *req, struct reply *r);
 void api_change_password(const struct api_request *req, struct reply *r);
 void api_delete_me(const struct api_request *req, struct reply *r);
+/* api/mail.c: addresses and mailed links (API.md, "Email"). */
+void api_email_verify(const struct api_request *req, struct reply *r);
+void api_email_confirm(const struct api_request *req, struct reply *r);
+void api_change_email(const struct api_request *req, struct reply *r);
+void api_password_forgot(const struct api_request *req, struct reply *r);
+void api_password_reset(const struct api_request *req, struct reply *r);
+
+/* Adds the 422 error of an address refused as c says under field (nothing
+ * for EMAILS_OK). */
+void api_email_error(struct outcome_errors *errs, const char *field, enum emails_check c);
+
 /* Every documentation path: /openapi.json, /docs, /redoc, /docs/assets/. */
 void api_docs(const struct api_request *req, struct reply *r);
 

@@ -85,6 +85,23 @@ void audit_user(const struct api_request *req, const char *event, enum outcome o
     emit(req, LOG_INFO, event, f, 3);
 }
 
+void audit_mail(const struct api_request *req, const char *event, enum outcome o)
+{
+    if (o == OUTCOME_OK) {
+        emit(req, LOG_INFO, event, NULL, 0);
+    } else if (o == OUTCOME_BAD_TOKEN) {
+        struct log_field f[] = {LOG_STR("via", event)};
+        emit(req, LOG_WARN, "email.bad_token", f, 1);
+    }
+}
+
+void audit_email_taken(const struct api_request *req, int64_t user_id)
+{
+    struct log_field f[] = {LOG_NUM("user_id", user_id)};
+
+    emit(req, LOG_INFO, "email.taken", f, 1);
+}
+
 static void write_outcomes(struct metrics_buf *b, const char *name, const char *help,
                            atomic_uint_fast64_t *counters, const char *grant)
 {

@@ -32,6 +32,15 @@ void audit_refresh(const struct api_request *req, const char *grant, enum outcom
 void audit_user(const struct api_request *req, const char *event, enum outcome o,
                 const char *scope);
 
+/* An event of the mailed-link endpoints, written when o is OUTCOME_OK
+ * ("password.reset_requested", "password.reset", "email.confirmed"), and
+ * "email.bad_token" when a token was refused; never the token. */
+void audit_mail(const struct api_request *req, const char *event, enum outcome o);
+
+/* POST /register's address: "email.taken" when another account has it
+ * (the client is told nothing; the owner gets a notice). */
+void audit_email_taken(const struct api_request *req, int64_t user_id);
+
 /* The counters above in the Prometheus text format (util/metrics.h). */
 struct metrics_buf;
 void audit_metrics_write(struct metrics_buf *b);

@@ -53,6 +53,12 @@ static const struct answer answers[OUTCOME_COUNT] = {
     /* What an instance answers between SIGTERM and its exit, so that a
      * client (or a proxy) tries again, by then on an instance that runs. */
     [OUTCOME_STOPPING] = {503, "the server is shutting down", NULL, 1, NULL, NULL},
+    /* One answer for every mailed token that does not work: which of
+     * unknown, used or expired it was would help nobody but a guesser. */
+    [OUTCOME_BAD_TOKEN] = {400, "token: invalid, used or expired", NULL, 0, NULL, NULL},
+    [OUTCOME_NO_EMAIL] = {409, "email: the account has no address", NULL, 0, NULL, NULL},
+    [OUTCOME_MAIL_OFF] = {501, "mail is not configured on this server (SMTP_URL)", NULL, 0, NULL,
+                          NULL},
     [OUTCOME_ERROR] = {500, "internal error", NULL, 0, NULL, NULL},
 };
 

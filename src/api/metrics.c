@@ -4,6 +4,7 @@
 #include "api/api_internal.h"
 #include "api/audit.h"
 #include "core/health.h"
+#include "core/mail.h"
 #include "core/password.h"
 #include "core/revocation.h"
 #include "util/metrics.h"
@@ -112,6 +113,24 @@ static void write_token_cache(struct metrics_buf *b, tokencache *c)
     metrics_sample(b, "gatehouse_token_cache_capacity", NULL, (double)tokencache_capacity(c));
 }
 
+/* The outbox (core/mail.h); zeros when mail is off. */
+static void write_mail(struct metrics_buf *b, struct mailer *m)
+{
+    struct mail_stats st;
+
+    mail_stats(m, &st);
+    metrics_family(b, "gatehouse_mail_outbox_depth", "gauge",
+                   "Mails queued in the outbox, waiting to be sent or tried again (as the "
+                   "sender last counted them).");
+    metrics_sample(b, "gatehouse_mail_outbox_depth", NULL, (double)st.depth);
+    metrics_family(b, "gatehouse_mail_sent_total", "counter",
+                   "Mails the SMTP server accepted from this instance.");
+    metrics_sample(b, "gatehouse_mail_sent_total", NULL, (double)st.sent);
+    metrics_family(b, "gatehouse_mail_failed_attempts_total", "counter",
+                   "Attempts to send a mail that failed (each is tried again later).");
+    metrics_sample(b, "gatehouse_mail_failed_attempts_total", NULL, (double)st.failed);
+}
+
 /* Writes every family; NULL when memory ran out. */
 static char *metrics_text(const struct api_ctx *app, size_t *len)
 {
@@ -131,6 +150,7 @@ static char *metrics_text(const struct api_ctx *app, size_t *len)
     write_revocations(&b, app->sessions.revoked);
     write_password_checks(&b);
     write_token_cache(&b, app->sessions.verified);
+    write_mail(&b, app->mailer);
     if (b.failed)
         return NULL;
     *len = b.len;

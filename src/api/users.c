@@ -1,6 +1,7 @@
 /* POST /register, POST /login, GET /me. */
 #include "api/api_internal.h"
 #include "api/audit.h"
+#include "util/log.h"
 #include "util/timefmt.h"
 
 /* Reads {"username": string, "password": string}; 400/422 into r on failure. */
@@ -22,18 +23,57 @@ static json_t *read_credentials(const struct api_request *req, struct reply *r, 
     return o;
 }
 
+/* The optional "email" of POST /register: NULL when absent (or null);
+ * errors added when it is not an acceptable address. */
+static const char *read_email(json_t *o, size_t *len, struct outcome_errors *errs)
+{
+    json_t *v = json_object_get(o, "email");
+    const char *e = NULL;
+
+    if (v == NULL || json_is_null(v))
+        return NULL;
+    if (!api_string_field(o, "email", &e, len, errs))
+        return NULL;
+    api_email_error(errs, "email", emails_check(e, *len));
+    return e;
+}
+
+/* A new user's address (POST /register): given to the account, or, when
+ * another account has it, the account keeps none and the answer is the
+ * same. A failure here does not undo the registration: the user can add an
+ * address with PUT /me/email. */
+static void register_email(const struct api_request *req, const struct user *u, const char *e,
+                           size_t elen)
+{
+    bool taken = false;
+    enum outcome st = emails_register(&req->app->emails, u, e, elen, "en", &taken);
+
+    if (taken)
+        audit_email_taken(req, u->id);
+    if (st != OUTCOME_OK)
+        log_error("user %lld: storing or mailing its address failed (%s)", (long long)u->id,
+                  outcome_name(st));
+}
+
 void api_register(const struct api_request *req, struct reply *r)
 {
-    const char *u = NULL, *p = NULL;
-    size_t ulen = 0, plen = 0;
+    const char *u = NULL, *p = NULL, *e = NULL;
+    size_t ulen = 0, plen = 0, elen = 0;
     struct outcome_detail d = {0};
     struct user user;
-    json_t *o = read_credentials(req, r, &u, &ulen, &p, &plen);
+    json_t *o = api_parse_object(req, r);
 
     if (o == NULL)
         return;
-    enum outcome st = users_register(&req->app->users, u, ulen, p, plen, &user, &d);
+    api_string_field(o, "username", &u, &ulen, &d.errors);
+    api_string_field(o, "password", &p, &plen, &d.errors);
+    e = read_email(o, &elen, &d.errors);
+    enum outcome st = OUTCOME_INVALID;
+    if (d.errors.count == 0)
+        st = users_register(&req->app->users, u, ulen, p, plen, &user, &d);
     audit_register(req, st, u, st == OUTCOME_OK ? user.id : 0);
+    if (st == OUTCOME_OK && e != NULL)
+        register_email(req, &user, e, elen);
     json_decref(o);
     /* What spent a hash counts against the address (THROTTLE_REGISTRATIONS):
      * a registration, or one refused for a taken name. */
@@ -93,14 +133,31 @@ void api_login(const struct api_request *req, struct reply *r)
     api_tokens_reply(req, r, &t);
 }
 
+/* GET /me: the user with its address ("email": null when none). */
+static char *me_json(const struct user *u, const struct emails_address *a)
+{
+    char when[32];
+    json_t *o = json_pack(
+        "{s:I, s:s, s:s, s:o, s:b}", "id", (json_int_t)u->id, "username", u->username, "created_at",
+        timefmt_rfc3339(when, sizeof when, u->created_at), "email",
+        a->email[0] != '\0' ? json_string(a->email) : json_null(), "email_verified", a->verified);
+    char *s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+    json_decref(o);
+    return s;
+}
+
 void api_me(const struct api_request *req, struct reply *r)
 {
     struct user u;
+    struct emails_address a;
     /* The route verified the token (API_AUTH_*); the user may be gone since. */
     enum outcome st = users_by_token(&req->app->users, &req->token.claims, &u);
 
+    if (st == OUTCOME_OK)
+        st = emails_of_user(&req->app->emails, u.id, &a);
     if (st != OUTCOME_OK)
         errors_problem(r, st, NULL);
     else
-        reply_json(r, 200, api_user_json(&u));
+        reply_json(r, 200, me_json(&u, &a));
 }

@@ -21,7 +21,8 @@ static const struct cli_option import_options[] = {
 
 /* The options of users reset-password. */
 static const struct cli_option reset_password_options[] = {
-    {"--stdin", NULL, "read the new password from standard input (its first line); required"},
+    {"--stdin", NULL,
+     "read the new password from standard input (its first line); without it, mail a reset link"},
     {0},
 };
 
@@ -58,13 +59,22 @@ static const struct cli_command users_commands[] = {
      "second (PostgreSQL: it is notified; SQLite: it looks at the file twice a\n"
      "second). An unknown user exits 1.",
      CONFIG_DATABASE | CONFIG_TOKENS, 1, 1, NULL, users_delete_command, NULL},
-    {"reset-password", "USERNAME --stdin", "set a user's password, read from standard input",
-     "Sets the password of a user (the name as a login matches it) to the first line\n"
-     "of standard input (--stdin, so that it shows neither in ps nor in the shell's\n"
-     "history), under the rules of /register, and revokes every session of\n"
-     "the user, as users delete does, so it reads the token settings too. A broken\n"
-     "rule or an unknown user exits 1.",
-     CONFIG_DATABASE | CONFIG_PASSWORDS | CONFIG_TOKENS, 1, 1, reset_password_options,
+    {"reset-password", "USERNAME [--stdin]",
+     "mail a user a password reset link, or set the password read from standard input",
+     "Without --stdin, mails a password reset link to the user's address (the name\n"
+     "as a login matches it), as POST /password/forgot would, but at once and\n"
+     "without its per-account limit: the link is queued in the outbox, then this\n"
+     "command sends what is due itself, so that it arrives with no server running\n"
+     "(a running server's sender would also send it within 30 s). It needs mail:\n"
+     "SMTP_URL, PUBLIC_URL and MAIL_FROM. Mail off or a user without an address\n"
+     "exits 2; an unknown user, or an SMTP server that refused the mail now (it\n"
+     "stays queued), exits 1.\n"
+     "With --stdin, sets the password of the user to the first line of standard\n"
+     "input (so that it shows neither in ps nor in the shell's history), under the\n"
+     "rules of /register, and revokes every session of the user, as users delete\n"
+     "does, so it reads the token settings too. A broken rule or an unknown user\n"
+     "exits 1.",
+     CONFIG_DATABASE | CONFIG_PASSWORDS | CONFIG_TOKENS | CONFIG_MAIL, 1, 1, reset_password_options,
      users_reset_password_command, NULL},
     {"list", NULL, "list the users: id, username, creation time (never hashes)",
      "Prints one line per user, by id: id, username and creation time (RFC 3339),\n"

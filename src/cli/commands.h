@@ -71,6 +71,13 @@ int cli_run(const struct cli_program *prog, int argc, char **argv, FILE *out, FI
  * database starts with (migrate.c). */
 store *cli_store_open(const struct config *cfg, unsigned nconns, const char *who);
 
+/* The mailer of cfg's mail settings (core/mail.h), for serve and the
+ * commands that mail: NULL with *failed false when SMTP_URL is unset (mail
+ * is off); NULL with *failed true, having logged why (log_fatal, who), when
+ * it cannot be made (libcurl missing, a bad template). */
+struct mailer; /* core/mail.h */
+struct mailer *cli_mailer_open(const struct config *cfg, const char *who, bool *failed);
+
 /* Logs "<doing> the SQLite database /path" or "<doing> the PostgreSQL
  * database host:port/dbname" (never a user or password) for DATABASE_URL,
  * noting when it is the default: the first line of every command that

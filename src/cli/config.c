@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/hostaddr.h"
@@ -19,7 +20,9 @@
 #include "store/pgurl.h"
 #include "util/log.h"
 #include "store/store.h"
+#include "util/mailaddr.h"
 #include "util/netaddr.h"
+#include "util/smtp.h"
 
 enum kind { K_STRING, K_LONG, K_BOOL, K_SCHEME };
 
@@ -174,6 +177,12 @@ static const struct setting settings[] = {
     {"THROTTLE_REGISTRATION_WINDOW_SECONDS", "--throttle-registration-window-seconds", K_LONG,
      CONFIG_SERVING, OFF(throttle_registration_window_seconds), "3600", 1, 604800,
      "the window of THROTTLE_REGISTRATIONS"},
+    {"THROTTLE_MAIL_REQUESTS", "--throttle-mail-requests", K_LONG, CONFIG_SERVING,
+     OFF(throttle_mail_requests), "10", 0, 1000000,
+     "requests that may send mail (POST /password/forgot, POST /email/verify, PUT /me/email) "
+     "per client address per window; more answer 429 (0: no limit)"},
+    {"THROTTLE_MAIL_WINDOW_SECONDS", "--throttle-mail-window-seconds", K_LONG, CONFIG_SERVING,
+     OFF(throttle_mail_window_seconds), "3600", 1, 604800, "the window of THROTTLE_MAIL_REQUESTS"},
     {"THROTTLE_TABLE_SIZE", "--throttle-table-size", K_LONG, CONFIG_SERVING,
      OFF(throttle_table_size), "16384", 8, 16777216,
      "client addresses (and unknown names) whose counters are kept in memory; the least "
@@ -496,6 +505,68 @@ static int public_address_check(struct config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* A readable directory or file, for the mail settings. */
+static int check_readable(const char *name, const char *path, bool dir, char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0 || access(path, dir ? R_OK | X_OK : R_OK) != 0) {
+        snprintf(err, errlen, "%s: cannot read %.200s: %s", name, path, strerror(errno));
+        return -1;
+    }
+    if (dir ? !S_ISDIR(st.st_mode) : S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: %.200s is %s", name, path,
+                 dir ? "not a directory" : "a directory");
+        return -1;
+    }
+    return 0;
+}
+
+/* The mail settings (CONFIG_MAIL) that span more than one value: SMTP_URL's
+ * form, the loopback rule of SMTP_STARTTLS=off, and what mail needs beside
+ * SMTP_URL. PUBLIC_URL's own form is checked with the pages' settings; mail
+ * only needs it set. */
+static int mail_settings_check(const struct config *cfg, char *err, size_t errlen)
+{
+    struct smtp_url u;
+    char name[MAILADDR_NAME_MAX + 1], addr[MAILADDR_MAX + 1], why[200];
+
+    if (cfg->smtp_url == NULL)
+        return 0;
+    if (smtp_url_parse(cfg->smtp_url, &u, err, errlen) != 0)
+        return -1;
+    if (!cfg->smtp_starttls && !u.tls && !u.loopback) {
+        snprintf(err, errlen,
+                 "SMTP_STARTTLS=off sends mail and the SMTP login in clear text, which is "
+                 "allowed only to a loopback host (localhost, 127.0.0.0/8, ::1), not to %.100s",
+                 u.host);
+        return -1;
+    }
+    if (cfg->mail_from == NULL) {
+        snprintf(err, errlen,
+                 "MAIL_FROM is required with SMTP_URL (e.g. \"gatehouse "
+                 "<noreply@example.com>\")");
+        return -1;
+    }
+    if (mailaddr_parse_mailbox(cfg->mail_from, name, addr, why, sizeof why) != 0) {
+        snprintf(err, errlen, "MAIL_FROM: %s", why);
+        return -1;
+    }
+    if (cfg->public_url == NULL) {
+        snprintf(err, errlen,
+                 "PUBLIC_URL is required with SMTP_URL: it is the base of the "
+                 "links mailed");
+        return -1;
+    }
+    if (cfg->smtp_ca_file != NULL &&
+        check_readable("SMTP_CA_FILE", cfg->smtp_ca_file, false, err, errlen) != 0)
+        return -1;
+    if (cfg->mail_templates_dir != NULL &&
+        check_readable("MAIL_TEMPLATES_DIR", cfg->mail_templates_dir, true, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
 static int validate(struct config *cfg, unsigned groups, char *err, size_t errlen)
 {
     if (groups & CONFIG_LOGGING) {
@@ -606,6 +677,8 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
             return -1;
     }
     if ((groups & CONFIG_MAIL) && public_address_check(cfg, err, errlen) != 0)
+        return -1;
+    if ((groups & CONFIG_MAIL) && mail_settings_check(cfg, err, errlen) != 0)
         return -1;
     if (cfg->workers == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);

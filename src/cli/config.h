@@ -60,6 +60,8 @@ struct config {
     long throttle_forget_seconds;
     long throttle_registrations;
     long throttle_registration_window_seconds;
+    long throttle_mail_requests;
+    long throttle_mail_window_seconds;
     long throttle_table_size;
     long hash_jobs_per_address;
     char *trusted_proxies; /* NULL when unset */

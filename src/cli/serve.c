@@ -19,6 +19,7 @@
 #include "cli/hostaddr.h"
 #include "core/i18n.h"
 #include "core/keyset.h"
+#include "core/mail.h"
 #include "core/password.h"
 #include "core/revocation.h"
 #include "core/sessions.h"
@@ -42,11 +43,14 @@
 #define LISTEN_BACKLOG 1024
 
 /* The janitor: every SESSION_PURGE_INTERVAL_SECONDS, deletes the sessions
- * and revocations that have expired (sessions_purge), so that the tables
- * and the revocation set do not grow without end. */
+ * and revocations that have expired (sessions_purge) and the mailed tokens
+ * used or expired (emails_purge), so that the tables and the revocation set
+ * do not grow without end; at start and on each round it also resolves the
+ * password requests left waiting (a crash after the answer, a full queue). */
 struct janitor {
     struct stopper thread;
     const struct sessions_deps *sessions;
+    const struct emails_deps *emails;
     int interval_ms;
 };
 
@@ -56,6 +60,7 @@ struct serve {
     bool hs256;
     double start_time;
     keyset *keys;
+    struct mailer *mailer;     /* NULL: mail is off */
     int listen_fd, metrics_fd; /* -1 once handed to the HTTP server, or when none */
     store *st;
     struct password_policy policy;
@@ -100,8 +105,14 @@ static void *janitor_main(void *arg)
 {
     struct janitor *j = arg;
 
-    while (!stopper_wait(&j->thread, j->interval_ms))
+    if (j->emails->mailer != NULL)
+        emails_resolve_pending(j->emails);
+    while (!stopper_wait(&j->thread, j->interval_ms)) {
         sessions_purge(j->sessions, timefmt_now());
+        emails_purge(j->emails, timefmt_now());
+        if (j->emails->mailer != NULL)
+            emails_resolve_pending(j->emails);
+    }
     return NULL;
 }
 
@@ -131,6 +142,16 @@ static int open_keys(struct serve *sv)
              jwt_key_kid(keyset_jwt(g)), nkeys, numfmt_plural((long long)nkeys, "key", "keys"));
     keyset_put(g);
     return 0;
+}
+
+/* Step 1b. With SMTP_URL, the mailer: libcurl and the mail templates,
+ * which are configuration (a bad template stops the start with exit 2). */
+static int open_mail(struct serve *sv)
+{
+    bool failed = false;
+
+    sv->mailer = cli_mailer_open(sv->cfg, WHO, &failed);
+    return failed ? CLI_EXIT_USAGE : 0;
 }
 
 /* Step 2. Binds the listening sockets before the database is opened or
@@ -309,6 +330,8 @@ static int build_context(struct serve *sv)
         .registration_window_s = (unsigned)cfg->throttle_registration_window_seconds,
         .table_size = (unsigned)cfg->throttle_table_size,
         .hash_jobs = (unsigned)cfg->hash_jobs_per_address,
+        .mail_requests = (unsigned)cfg->throttle_mail_requests,
+        .mail_window_s = (unsigned)cfg->throttle_mail_window_seconds,
     };
     sv->revoked = revset_create();
     sv->verified = tokencache_create((size_t)cfg->verify_cache_entries);
@@ -331,14 +354,25 @@ static int build_context(struct serve *sv)
         .metrics = {cfg->metrics, cfg->metrics_addrlen != 0, sv->hashers, sv->dbw,
                     cfg->db_pool_size, sv->start_time},
         .throttle = sv->limits,
+        .emails = {sv->st, &sv->app.users, &sv->app.sessions, sv->mailer, sv->limits,
+                   cfg->mail_min_interval_seconds, cfg->email_token_expire_minutes * 60,
+                   cfg->reset_token_expire_minutes * 60},
+        .db_jobs = sv->dbw,
     };
+    sv->app.mailer = sv->mailer;
     /* The revoked sessions first, then the threads that keep them current
      * (after the signal mask: they must not take SIGTERM). */
     if (sessions_start(&sv->app.sessions) != 0) {
         log_fatal(WHO, "cannot load the revoked sessions from the database");
         return EXIT_FAILURE;
     }
+    /* The outbox's sender, after the signal mask like the janitor. */
+    if (sv->mailer != NULL && mail_start(sv->mailer, sv->st) != 0) {
+        log_fatal(WHO, "cannot start the mail sender thread");
+        return EXIT_FAILURE;
+    }
     sv->janitor.sessions = &sv->app.sessions;
+    sv->janitor.emails = &sv->app.emails;
     sv->janitor.interval_ms = (int)cfg->session_purge_interval_seconds * 1000;
     if (stopper_start(&sv->janitor.thread, janitor_main, &sv->janitor) != 0) {
         log_fatal(WHO, "cannot start the session purge thread");
@@ -442,6 +476,9 @@ static void stop_serving(struct serve *sv, int sig)
     log_info("signal %d: finishing in-flight requests", sig);
     bool done = http_stop(sv->msrv, 0) && http_stop(sv->srv, grace_ms);
     sv->msrv = sv->srv = NULL;
+    /* A send in progress is abandoned within about a second; its mail
+     * stays queued, due at once (core/mail.h). */
+    mail_stop(sv->mailer);
     if (!done) {
         log_warn("stopped after the grace period of %ld s, abandoning the work in progress",
                  sv->cfg->shutdown_grace_seconds);
@@ -458,6 +495,7 @@ static void serve_free(struct serve *sv)
     if (!http_stop(sv->msrv, grace_ms) || !http_stop(sv->srv, grace_ms))
         _exit(EXIT_FAILURE); /* a job holds a connection: see stop_serving */
     stopper_stop(&sv->janitor.thread);
+    mail_free(sv->mailer);
     pool_destroy(sv->hashers);
     pool_destroy(sv->dbw);
     store_close(sv->st); /* stops the revocation watch, which writes to revoked */
@@ -487,9 +525,9 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     stopper_init(&sv.janitor.thread);
     signal(SIGPIPE, SIG_IGN);
 
-    if ((rc = open_keys(&sv)) == 0 && (rc = listen_sockets(&sv)) == 0 &&
-        (rc = open_store(&sv)) == 0 && (rc = build_context(&sv)) == 0 &&
-        (rc = start_http(&sv)) == 0) {
+    if ((rc = open_keys(&sv)) == 0 && (rc = open_mail(&sv)) == 0 &&
+        (rc = listen_sockets(&sv)) == 0 && (rc = open_store(&sv)) == 0 &&
+        (rc = build_context(&sv)) == 0 && (rc = start_http(&sv)) == 0) {
         stop_serving(&sv, wait_for_signal(&sv));
         rc = EXIT_SUCCESS;
     }

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/emails.h"
 #include "core/import.h"
+#include "core/mail.h"
 #include "util/log.h"
 #include "core/password.h"
 #include "core/sessions.h"
@@ -484,6 +486,77 @@ int users_delete_command(struct config *cfg, const struct cli_args *args)
 
 /* -------------------------------------------------------- reset-password */
 
+/* Sends what reset_link queued, now: a server may not be running. */
+static int send_now(struct mailer *m, store *st, const char *who)
+{
+    int sent = mail_send_due(m, st);
+
+    if (sent >= 0) {
+        printf("mailed a password reset link\n");
+        return EXIT_SUCCESS;
+    }
+    fprintf(stderr,
+            "%s: the reset link is queued, but sending it failed now (see the log); a running "
+            "gatehouse serve sends it when the SMTP server takes it\n",
+            who);
+    return EXIT_FAILURE;
+}
+
+/* Without --stdin: a reset link to the user's address, queued in the outbox
+ * like the server's own mail, then sent at once. */
+static int reset_link(struct config *cfg, const char *name, const char *who)
+{
+    struct password_policy policy = {cfg->password_hash, cfg->bcrypt_rounds,
+                                     cfg->password_min_length};
+    bool failed = false;
+    int64_t id = 0;
+    int rc = EXIT_FAILURE;
+
+    if (cfg->smtp_url == NULL) {
+        fprintf(stderr,
+                "%s: mail is not configured: set SMTP_URL, PUBLIC_URL and MAIL_FROM to mail a "
+                "reset link, or give --stdin to set the password\n",
+                who);
+        return CLI_EXIT_USAGE;
+    }
+    cli_say_database(cfg, "mailing a reset link from");
+    store *st = cli_store_open(cfg, 1, who);
+    if (st == NULL)
+        return EXIT_FAILURE;
+    struct mailer *m = cli_mailer_open(cfg, who, &failed);
+    if (m == NULL) {
+        store_close(st);
+        return CLI_EXIT_USAGE;
+    }
+    struct users_deps d = {st, &policy};
+    struct emails_deps e = {st,
+                            &d,
+                            NULL,
+                            m,
+                            NULL,
+                            cfg->mail_min_interval_seconds,
+                            cfg->email_token_expire_minutes * 60,
+                            cfg->reset_token_expire_minutes * 60};
+    enum outcome o = emails_reset_link(&e, name, strlen(name), &id);
+    if (o == OUTCOME_OK) {
+        log_event(LOG_INFO, "password.reset_mailed", (struct log_field[]){LOG_NUM("user_id", id)},
+                  1);
+        rc = send_now(m, st, who);
+    } else if (o == OUTCOME_BAD_CREDENTIALS) {
+        fprintf(stderr, "%s: no such user\n", who);
+    } else if (o == OUTCOME_NO_EMAIL) {
+        fprintf(stderr,
+                "%s: the user has no address to mail; give --stdin to set the password instead\n",
+                who);
+        rc = CLI_EXIT_USAGE;
+    } else {
+        fprintf(stderr, "%s: failed (%s)\n", who, outcome_name(o));
+    }
+    mail_free(m);
+    store_close(st);
+    return rc;
+}
+
 int users_reset_password_command(struct config *cfg, const struct cli_args *args)
 {
     static const char who[] = "gatehouse users reset-password";
@@ -495,11 +568,8 @@ int users_reset_password_command(struct config *cfg, const struct cli_args *args
     int64_t id = 0;
     int rc = EXIT_FAILURE;
 
-    if (args->values[0] == NULL) {
-        fprintf(stderr, "%s: give --stdin and the password on standard input (see %s --help)\n",
-                who, who);
-        return CLI_EXIT_USAGE;
-    }
+    if (args->values[0] == NULL)
+        return reset_link(cfg, name, who);
     cli_say_database(cfg, "setting a password in");
     long plen = read_password(pw, sizeof pw, who);
     if (plen < 0)

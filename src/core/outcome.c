@@ -48,6 +48,9 @@ const char *outcome_name(enum outcome o)
     case OUTCOME_TOKEN_EXPIRED: return "token_expired";
     case OUTCOME_CROSS_SITE: return "cross_site";
     case OUTCOME_STOPPING: return "stopping";
+    case OUTCOME_BAD_TOKEN: return "bad_token";
+    case OUTCOME_NO_EMAIL: return "no_email";
+    case OUTCOME_MAIL_OFF: return "mail_off";
     case OUTCOME_ERROR: return "error";
     }
     return "unknown";

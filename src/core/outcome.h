@@ -21,6 +21,9 @@ enum outcome {
     OUTCOME_TOKEN_EXPIRED,   /* a well-signed access token past its exp (401, detail says so) */
     OUTCOME_CROSS_SITE,      /* a sign-in that would set cookies from a foreign Origin (403) */
     OUTCOME_STOPPING,        /* the server is shutting down: retry soon, here or elsewhere (503) */
+    OUTCOME_BAD_TOKEN,       /* a mailed token is malformed, unknown, used or expired (400) */
+    OUTCOME_NO_EMAIL,        /* the account has no address to mail (409) */
+    OUTCOME_MAIL_OFF,        /* mail is not configured (SMTP_URL unset) (501) */
     OUTCOME_ERROR,           /* anything else; logged where it happened (500) */
     /* New outcomes go above ERROR: OUTCOME_COUNT sizes the error map. */
 };

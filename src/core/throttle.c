@@ -19,7 +19,9 @@ struct entry {
     uint32_t pending; /* attempts reserved and not yet settled */
     int64_t last_failed;
     int64_t window_start; /* of the registrations counted */
-    int64_t last_used;    /* for eviction */
+    uint32_t mails;       /* mail-sending requests in the window from mail_window_start */
+    int64_t mail_window_start;
+    int64_t last_used; /* for eviction */
 };
 
 struct table {
@@ -305,6 +307,32 @@ void throttle_register_done(throttle *t, const struct netaddr *a, int64_t now)
         e->last_used = now;
     }
     pthread_mutex_unlock(&t->mu);
+}
+
+unsigned throttle_mail_take(throttle *t, const struct netaddr *a, int64_t now)
+{
+    unsigned w = 0;
+
+    if (t->lim.mail_requests == 0)
+        return 0;
+    pthread_mutex_lock(&t->mu);
+    struct entry *e = find(t, &t->addrs, t->lim.address_failures, a->b, now, true);
+    /* No room (every entry of the set busy): let it through, as a
+     * registration would be; the per-account limit still holds. */
+    if (e != NULL) {
+        if (now - e->mail_window_start >= (int64_t)t->lim.mail_window_s) {
+            e->mail_window_start = now;
+            e->mails = 0;
+        }
+        if (e->mails >= t->lim.mail_requests) {
+            w = (unsigned)(e->mail_window_start + t->lim.mail_window_s - now);
+        } else {
+            e->mails++;
+            e->last_used = now;
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+    return w;
 }
 
 bool throttle_job_begin(throttle *t, const struct netaddr *a, int64_t now)

@@ -36,6 +36,8 @@ struct throttle_limits {
     unsigned registration_window_s; /* that window */
     unsigned table_size;            /* entries of each table (rounded up to a multiple of 8) */
     unsigned hash_jobs;             /* queued or running hash jobs per address; 0: no limit */
+    unsigned mail_requests;         /* requests that may mail, per address per window; 0: none */
+    unsigned mail_window_s;         /* that window */
 };
 
 typedef struct throttle throttle;
@@ -80,6 +82,12 @@ void throttle_name_settle(throttle *t, const char *name, size_t len, bool failed
  * (0: now), and the count of one made (one that spent a hash). */
 unsigned throttle_register_wait(throttle *t, const struct netaddr *a, int64_t now);
 void throttle_register_done(throttle *t, const struct netaddr *a, int64_t now);
+
+/* A request that may send mail (POST /password/forgot, POST /email/verify,
+ * PUT /me/email) from address a, checked and counted in one step: 0 when
+ * it may go on (counted), else the seconds until the address's window
+ * (mail_window_s from its first request) ends, nothing counted. */
+unsigned throttle_mail_take(throttle *t, const struct netaddr *a, int64_t now);
 
 /* The fair share of the hashing queue: takes one of the address's
  * hash_jobs slots, or returns false when it holds them all (or the table

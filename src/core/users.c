@@ -1,4 +1,5 @@
 #include "core/users.h"
+#include "core/users_tx.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -364,23 +365,35 @@ struct set_password {
     store *store;
     int64_t id;
     const char *hash;
+    enum store_status (*also)(store_tx *tx, void *arg); /* NULL: nothing more */
+    void *also_arg;
 };
 
 static enum store_status set_password(store_tx *tx, void *arg)
 {
     struct set_password *p = arg;
+    enum store_status st = STORE_OK;
 
-    return store_user_set_password(p->store, tx, p->id, p->hash, timefmt_now());
+    /* The other write first: a reset token that is used up already ends
+     * the transaction before the password changes. */
+    if (p->also != NULL)
+        st = p->also(tx, p->also_arg);
+    if (st == STORE_OK)
+        st = store_user_set_password(p->store, tx, p->id, p->hash, timefmt_now());
+    return st;
 }
 
 /* Sets next as su's password, the rules applied (their errors under
  * field): the new hash and the revocation of the user's sessions of scope
  * (all but sid for SESSIONS_OTHERS) commit together, so that whoever held
  * a session with the old password loses it. */
-static enum outcome replace_password(const struct users_deps *d, const struct sessions_deps *sd,
-                                     const struct store_user *su, const char *field,
-                                     const char *next, size_t nlen, const char *sid,
-                                     enum sessions_scope scope, struct outcome_detail *detail)
+static enum outcome replace_password_with(const struct users_deps *d,
+                                          const struct sessions_deps *sd,
+                                          const struct store_user *su, const char *field,
+                                          const char *next, size_t nlen, const char *sid,
+                                          enum sessions_scope scope,
+                                          enum store_status (*also)(store_tx *tx, void *arg),
+                                          void *also_arg, struct outcome_detail *detail)
 {
     char hash[PASSWORD_HASH_MAX];
 
@@ -391,10 +404,44 @@ static enum outcome replace_password(const struct users_deps *d, const struct se
         log_error("password hashing failed");
         return OUTCOME_ERROR;
     }
-    struct set_password p = {d->store, su->id, hash};
+    struct set_password p = {d->store, su->id, hash, also, also_arg};
     enum outcome o = sessions_revoke_with(sd, su->id, sid, scope, set_password, &p);
     sodium_memzero(hash, sizeof hash);
     return o;
+}
+
+static enum outcome replace_password(const struct users_deps *d, const struct sessions_deps *sd,
+                                     const struct store_user *su, const char *field,
+                                     const char *next, size_t nlen, const char *sid,
+                                     enum sessions_scope scope, struct outcome_detail *detail)
+{
+    return replace_password_with(d, sd, su, field, next, nlen, sid, scope, NULL, NULL, detail);
+}
+
+enum outcome users_recheck(const struct users_deps *d, throttle *t, const struct netaddr *from,
+                           const struct jwt_claims *claims, const char *password, size_t plen,
+                           struct user *out, struct outcome_detail *detail)
+{
+    struct store_user su = {0};
+    enum outcome o = recheck(d, t, from, claims, password, plen, &su, detail);
+
+    take_user(&su, out);
+    return o;
+}
+
+enum outcome users_set_password_with(const struct users_deps *d, const struct sessions_deps *sd,
+                                     int64_t id, const char *next, size_t nlen,
+                                     enum store_status (*also)(store_tx *tx, void *arg),
+                                     void *also_arg, struct outcome_detail *detail)
+{
+    struct store_user su = {0};
+    enum store_status st = store_user_by_id(d->store, NULL, id, &su);
+
+    sodium_memzero(su.password_hash, sizeof su.password_hash);
+    if (st != STORE_OK)
+        return outcome_from_store(st, OUTCOME_TOKEN_INVALID);
+    return replace_password_with(d, sd, &su, "new_password", next, nlen, NULL, SESSIONS_GLOBAL,
+                                 also, also_arg, detail);
 }
 
 enum outcome users_change_password(const struct users_deps *d, throttle *t,

@@ -81,6 +81,15 @@ enum outcome users_change_password(const struct users_deps *d, throttle *t,
                                    size_t clen, const char *next, size_t nlen,
                                    struct outcome_detail *detail);
 
+/* The password check of a change the account's owner makes with its token
+ * (PUT /me/email): as PUT /me/password checks current, throttled by t as a
+ * login of that account from the address from. OUTCOME_OK with *out
+ * filled; OUTCOME_BAD_CREDENTIALS, OUTCOME_THROTTLED (detail->retry_after),
+ * OUTCOME_TOKEN_INVALID when the user is gone. */
+enum outcome users_recheck(const struct users_deps *d, throttle *t, const struct netaddr *from,
+                           const struct jwt_claims *claims, const char *password, size_t plen,
+                           struct user *out, struct outcome_detail *detail);
+
 /* gatehouse users delete: deletes the user named username (ulen bytes,
  * looked up as a login looks it up), revoking and recording every session
  * of it in the same transaction, as DELETE /me does; *id receives its id.

@@ -141,6 +141,27 @@
       WRITE)                                                                                       \
     X(REVOCATIONS_LIVE, "SELECT session_id, until FROM revocations WHERE until > $1", READ)        \
     X(REVOCATIONS_PURGE, "DELETE FROM revocations WHERE until <= $1", WRITE)                       \
+    X(OUTBOX_INSERT,                                                                               \
+      "INSERT INTO outbox (recipient, message, created_at, next_attempt_at) "                      \
+      "VALUES ($1, $2, $3, $3)",                                                                   \
+      WRITE)                                                                                       \
+    X(OUTBOX_CLAIM_PG,                                                                             \
+      "UPDATE outbox SET next_attempt_at = $2, claim = $3 WHERE id = "                             \
+      "(SELECT id FROM outbox WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, id "           \
+      "LIMIT 1 FOR UPDATE SKIP LOCKED) AND next_attempt_at <= $1 "                                 \
+      "RETURNING id, recipient, message, attempts",                                                \
+      WRITE)                                                                                       \
+    X(OUTBOX_CLAIM_SQLITE,                                                                         \
+      "UPDATE outbox SET next_attempt_at = $2, claim = $3 WHERE id = "                             \
+      "(SELECT id FROM outbox WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, id "           \
+      "LIMIT 1) AND next_attempt_at <= $1 RETURNING id, recipient, message, attempts",             \
+      WRITE)                                                                                       \
+    X(OUTBOX_SENT, "DELETE FROM outbox WHERE id = $1 AND claim = $2", WRITE)                       \
+    X(OUTBOX_RETRY,                                                                                \
+      "UPDATE outbox SET attempts = attempts + $5, last_error = $3, next_attempt_at = $4, "        \
+      "claim = NULL WHERE id = $1 AND claim = $2",                                                 \
+      WRITE)                                                                                       \
+    X(OUTBOX_STATE, "SELECT COUNT(*), COALESCE(MIN(next_attempt_at), 0) FROM outbox", READ)        \
     X(USER_SET_PASSWORD,                                                                           \
       "UPDATE users SET password_hash = $2, updated_at = $3, "                                     \
       "credential_version = credential_version + 1 WHERE id = $1",                                 \
@@ -155,6 +176,40 @@
     X(USERS_HASH_LIKE, "SELECT 1 FROM password_schemes WHERE prefix LIKE $1 LIMIT 1", READ)        \
     X(USER_LOGIN_FAILURES_RESET,                                                                   \
       "UPDATE users SET failed_logins = 0, last_failed_at = NULL WHERE id = $1", WRITE)            \
+    X(USER_EMAIL_SET,                                                                              \
+      "UPDATE users SET email = $2, email_key = $3, email_verified = $4 WHERE id = $1", WRITE)     \
+    X(USER_EMAIL_OF,                                                                               \
+      "SELECT email, email_verified, mail_requested_at, username FROM users WHERE id = $1", READ)  \
+    X(USER_BY_EMAIL_KEY, "SELECT id, username, email FROM users WHERE email_key = $1", READ)       \
+    X(USER_MAIL_REQUESTED,                                                                         \
+      "UPDATE users SET mail_requested_at = $2 WHERE id = $1 "                                     \
+      "AND COALESCE(mail_requested_at, 0) <= $3",                                                  \
+      WRITE)                                                                                       \
+    X(USER_EMAIL_VERIFIED_IF,                                                                      \
+      "UPDATE users SET email_verified = 1 WHERE id = $1 AND email_key = $2", WRITE)               \
+    X(EMAIL_TOKEN_INSERT,                                                                          \
+      "INSERT INTO email_tokens (token_hash, user_id, purpose, email, created_at, expires_at) "    \
+      "VALUES ($1, $2, $3, $4, $5, $6)",                                                           \
+      WRITE)                                                                                       \
+    X(EMAIL_TOKENS_VOID, "DELETE FROM email_tokens WHERE user_id = $1 AND purpose = $2", WRITE)    \
+    X(EMAIL_TOKEN_PEEK,                                                                            \
+      "SELECT user_id, email FROM email_tokens WHERE token_hash = $1 AND purpose = $2 "            \
+      "AND used_at IS NULL AND expires_at > $3",                                                   \
+      READ)                                                                                        \
+    X(EMAIL_TOKEN_CONSUME,                                                                         \
+      "UPDATE email_tokens SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 "               \
+      "AND used_at IS NULL AND expires_at > $3 RETURNING user_id, email",                          \
+      WRITE)                                                                                       \
+    X(EMAIL_TOKENS_PURGE,                                                                          \
+      "DELETE FROM email_tokens WHERE expires_at <= $1 OR used_at IS NOT NULL", WRITE)             \
+    X(PASSWORD_REQUEST_INSERT,                                                                     \
+      "INSERT INTO password_requests (by_email, name, lang, created_at) VALUES ($1, $2, $3, $4) "  \
+      "RETURNING id",                                                                              \
+      WRITE)                                                                                       \
+    X(PASSWORD_REQUESTS_PENDING, "SELECT id FROM password_requests ORDER BY id LIMIT $1", READ)    \
+    X(PASSWORD_REQUEST_TAKE,                                                                       \
+      "DELETE FROM password_requests WHERE id = $1 RETURNING by_email, name, lang, created_at",    \
+      WRITE)                                                                                       \
     X(MIGRATION_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", READ)          \
     X(MIGRATION_RECORD, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",     \
       WRITE)

@@ -238,6 +238,41 @@ enum store_status store_revocations_live(store *s, int64_t now,
 /* Deletes the revocations no longer in force at now; *deleted: how many. */
 enum store_status store_revocations_purge(store *s, int64_t now, int64_t *deleted);
 
+/* The outbox (core/mail.h): composed mails waiting to be sent. A sender
+ * claims a due row for a while (a lease, claim_until), sends it outside any
+ * transaction, then deletes it or puts it back for later, each only while
+ * its claim token still holds the row. */
+struct store_outbox_row {
+    int64_t id;
+    char recipient[256];
+    char *message; /* malloc'd; the caller frees it */
+    int64_t attempts;
+};
+
+/* Queues message for recipient in tx (with the token the message carries),
+ * due at once. */
+enum store_status store_outbox_add(store *s, store_tx *tx, const char *recipient,
+                                   const char *message, int64_t now);
+
+/* Claims the row due first at now (next_attempt_at <= now) for this sender
+ * alone until claim_until, under the token claim, in one statement that
+ * commits at once: PostgreSQL skips rows another instance is claiming (FOR
+ * UPDATE SKIP LOCKED), SQLite's write lock makes the claim a
+ * compare-and-set between processes. *found false when nothing is due. */
+enum store_status store_outbox_claim(store *s, int64_t now, int64_t claim_until, const char *claim,
+                                     struct store_outbox_row *out, bool *found);
+
+/* Deletes a sent row, if claim still holds it. */
+enum store_status store_outbox_sent(store *s, int64_t id, const char *claim);
+
+/* Puts a claimed row back, due at next_at, with error as its last error and
+ * one more attempt counted when counted; if claim still holds it. */
+enum store_status store_outbox_retry(store *s, int64_t id, const char *claim, int64_t next_at,
+                                     const char *error, bool counted);
+
+/* The rows queued, and the earliest next_attempt_at among them (0: none). */
+enum store_status store_outbox_state(store *s, int64_t *depth, int64_t *next_at);
+
 /* Replaces a user's password hash. STORE_NOT_FOUND when the user is gone. */
 enum store_status store_user_set_password(store *s, store_tx *tx, int64_t id,
                                           const char *password_hash, int64_t now);
@@ -276,6 +311,102 @@ enum store_status store_user_login_failures_reset(store *s, store_tx *tx, int64_
 
 /* Deletes a user and, by cascade, its sessions. STORE_NOT_FOUND when gone. */
 enum store_status store_user_delete(store *s, store_tx *tx, int64_t id);
+
+/* Addresses and mailed tokens (store/emails.c). */
+
+#define STORE_EMAIL_MAX 254 /* EMAILS_MAX */
+
+/* Sets user id's address (email; key, its lower-cased form; NULL both: none)
+ * and whether it is confirmed. The unique index on email_key decides a
+ * taken address (STORE_CONFLICT), never a prior read. STORE_NOT_FOUND when
+ * the user is gone. */
+enum store_status store_user_email_set(store *s, store_tx *tx, int64_t id, const char *email,
+                                       const char *key, bool verified);
+
+/* A user's address as stored ("" when none). */
+struct store_email {
+    int64_t user_id;
+    char username[STORE_USERNAME_MAX + 1];
+    char email[STORE_EMAIL_MAX + 1];
+    bool verified;
+    int64_t mail_requested_at; /* 0: never */
+};
+
+/* The address of user id. */
+enum store_status store_user_email(store *s, store_tx *tx, int64_t id, struct store_email *out);
+
+/* The user whose address has key key (lower-cased); fills user_id,
+ * username and email. */
+enum store_status store_user_by_email_key(store *s, store_tx *tx, const char *key,
+                                          struct store_email *out);
+
+/* The per-account mail limit, compare-and-set: records now as user id's
+ * latest mailed request when the one before was at or before not_after
+ * (now - MAIL_MIN_INTERVAL_SECONDS) or there was none; STORE_NOT_FOUND
+ * otherwise (too soon) or when the user is gone. Of concurrent requests
+ * exactly one wins a window. */
+enum store_status store_user_mail_requested(store *s, store_tx *tx, int64_t id, int64_t now,
+                                            int64_t not_after);
+
+/* Marks user id's address confirmed when its key is still key (a reset
+ * link mailed to it was used). STORE_OK whether or not it was. */
+enum store_status store_user_email_verified_if(store *s, store_tx *tx, int64_t id, const char *key);
+
+/* What a mailed token is for: the purpose column's values. */
+#define STORE_TOKEN_CONFIRM "confirm"
+#define STORE_TOKEN_RESET   "reset"
+
+/* Inserts a token by its SHA-256 (the token itself is never stored) for
+ * user id, purpose (STORE_TOKEN_*), the address it was mailed to. */
+enum store_status store_email_token_add(store *s, store_tx *tx, const unsigned char hash[32],
+                                        int64_t user_id, const char *purpose, const char *email,
+                                        int64_t now, int64_t expires_at);
+
+/* Deletes every token of user id for purpose: a new reset link voids the
+ * older ones, a confirmed address the other confirmation links. */
+enum store_status store_email_tokens_void(store *s, store_tx *tx, int64_t user_id,
+                                          const char *purpose);
+
+/* The user and address of the live token hash of purpose at now (unused,
+ * not expired), without using it: STORE_NOT_FOUND when there is none.
+ * email receives STORE_EMAIL_MAX + 1 bytes. */
+enum store_status store_email_token_peek(store *s, store_tx *tx, const unsigned char hash[32],
+                                         const char *purpose, int64_t now, int64_t *user_id,
+                                         char *email);
+
+/* Uses the live token hash of purpose at now, compare-and-set in one
+ * statement: of concurrent uses exactly one gets STORE_OK (with its user and
+ * address), the others STORE_NOT_FOUND, as do an unknown, used or expired
+ * token. */
+enum store_status store_email_token_use(store *s, store_tx *tx, const unsigned char hash[32],
+                                        const char *purpose, int64_t now, int64_t *user_id,
+                                        char *email);
+
+/* Deletes the tokens used, or expired at now; *deleted: how many. */
+enum store_status store_email_tokens_purge(store *s, int64_t now, int64_t *deleted);
+
+/* A POST /password/forgot waiting to be resolved. */
+struct store_password_request {
+    int64_t id;
+    bool by_email; /* name is an address, else a username */
+    char name[STORE_USERNAME_MAX + 1];
+    char lang[8];
+    int64_t created_at;
+};
+
+/* Records a request; *id receives its id. */
+enum store_status store_password_request_add(store *s, store_tx *tx, bool by_email,
+                                             const char *name, const char *lang, int64_t now,
+                                             int64_t *id);
+
+/* Takes (deletes and returns) request id inside tx: STORE_NOT_FOUND when
+ * another worker or instance took it first. */
+enum store_status store_password_request_take(store *s, store_tx *tx, int64_t id,
+                                              struct store_password_request *out);
+
+/* The ids of up to max waiting requests, oldest first, into ids; *n: how
+ * many. */
+enum store_status store_password_requests_pending(store *s, int64_t *ids, size_t max, size_t *n);
 
 /* Reads the original FastAPI app's table "user" (id, username,
  * hashed_password) from the PostgreSQL database url names (any form

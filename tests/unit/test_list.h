@@ -16,6 +16,8 @@
     STORE_CASE_BOTH(X, sessions_of_user)                                                           \
     STORE_CASE_BOTH(X, sessions_purge)                                                             \
     STORE_CASE_BOTH(X, revocations)                                                                \
+    STORE_CASE_BOTH(X, outbox)                                                                     \
+    STORE_CASE_BOTH(X, outbox_claim_concurrent)                                                    \
     STORE_CASE_BOTH(X, user_password_and_delete)                                                   \
     STORE_CASE_BOTH(X, user_rehash)                                                                \
     STORE_CASE_BOTH(X, user_login_failures)                                                        \
@@ -28,7 +30,11 @@
     STORE_CASE_BOTH(X, concurrent_inserts)                                                         \
     STORE_CASE_BOTH(X, concurrent_conflicting_transactions)                                        \
     STORE_CASE_BOTH(X, rotation_race)                                                              \
-    STORE_CASE_BOTH(X, claim_sole_server)
+    STORE_CASE_BOTH(X, claim_sole_server)                                                          \
+    STORE_CASE_BOTH(X, user_email)                                                                 \
+    STORE_CASE_BOTH(X, email_tokens)                                                               \
+    STORE_CASE_BOTH(X, email_token_race)                                                           \
+    STORE_CASE_BOTH(X, password_requests)
 
 #define TEST_LIST(X)                                                                               \
     X(b64_rfc4648_vectors)                                                                         \
@@ -123,6 +129,11 @@
     X(revocation_limits)                                                                           \
     X(revocation_many_and_purge)                                                                   \
     X(revocation_concurrent)                                                                       \
+    X(emails_accepts)                                                                              \
+    X(emails_refuses_shape)                                                                        \
+    X(emails_refuses_controls)                                                                     \
+    X(emails_lengths)                                                                              \
+    X(emails_key_folds_ascii)                                                                      \
     X(username_lengths)                                                                            \
     X(username_allowed_chars)                                                                      \
     X(username_rejects)                                                                            \
@@ -172,6 +183,11 @@
     X(cli_version)                                                                                 \
     X(cli_gatehouse_table)                                                                         \
     X(pool_runs_all_jobs)                                                                          \
+    X(smtp_url_forms)                                                                              \
+    X(smtp_url_refused)                                                                            \
+    X(smtp_url_redact)                                                                             \
+    X(mailaddr_valid)                                                                              \
+    X(mailaddr_mailbox)                                                                            \
     X(stopper_runs_and_stops)                                                                      \
     X(stopper_wakes_a_long_wait)                                                                   \
     X(stopper_never_started)                                                                       \
@@ -322,6 +338,15 @@
     X(import_refuses_costly_hashes)                                                                \
     X(import_writes_kept_ids_in_batches)                                                           \
     X(import_writes_new_ids_in_batches)                                                            \
+    X(mail_enqueue_in_transaction)                                                                 \
+    X(mail_enqueue_language)                                                                       \
+    X(mail_enqueue_refuses_injection)                                                              \
+    X(mailmsg_bytes)                                                                               \
+    X(mailmsg_rfc2047_subject_and_name)                                                            \
+    X(mailmsg_ascii_headers)                                                                       \
+    X(mailmsg_refuses_injection)                                                                   \
+    X(mailmsg_size_limit)                                                                          \
+    X(mailmsg_ids_from_randomness)                                                                 \
     X(users_register)                                                                              \
     X(users_register_rules)                                                                        \
     X(users_check_credentials)                                                                     \

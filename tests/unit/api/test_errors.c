@@ -68,6 +68,11 @@ static const struct expected expected[] = {
      PROBLEM("Forbidden", 403, "Origin not allowed for a sign-in that sets cookies"), NULL, 0},
     {OUTCOME_STOPPING, 503, PROBLEM("Service Unavailable", 503, "the server is shutting down"),
      NULL, 1},
+    {OUTCOME_BAD_TOKEN, 400, PROBLEM("Bad Request", 400, "token: invalid, used or expired"), NULL,
+     0},
+    {OUTCOME_NO_EMAIL, 409, PROBLEM("Conflict", 409, "email: the account has no address"), NULL, 0},
+    {OUTCOME_MAIL_OFF, 501,
+     PROBLEM("Not Implemented", 501, "mail is not configured on this server (SMTP_URL)"), NULL, 0},
     {OUTCOME_ERROR, 500, PROBLEM("Internal Server Error", 500, "internal error"), NULL, 0},
 };
 

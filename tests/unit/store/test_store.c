@@ -512,6 +512,165 @@ STORE_CASE(revocations, 1)
     CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM revocations"), 1);
 }
 
+/* The outbox: queued in the caller's transaction; a claim leases the due
+ * row first due to one sender, which deletes it once sent or puts it back
+ * with its error, only while its claim holds the row. */
+STORE_CASE(outbox, 1)
+{
+    struct store_outbox_row row;
+    bool found = false;
+    int64_t depth = -1, next_at = -1;
+    store_tx tx;
+
+    /* Rolled back with the transaction that queued it. */
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_outbox_add(s, &tx, "never@example.org", "rolled back", T0), STORE_OK);
+    store_rollback(&tx);
+    CHECK_EQ_INT(store_outbox_state(s, &depth, &next_at), STORE_OK);
+    CHECK_EQ_INT(depth, 0);
+    CHECK_EQ_INT(next_at, 0);
+    CHECK_EQ_INT(store_outbox_claim(s, T0, T0 + 120, "c1", &row, &found), STORE_OK);
+    CHECK(!found);
+
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_outbox_add(s, &tx, "kim@example.org", "first\r\nmail", T0), STORE_OK);
+    CHECK_EQ_INT(store_outbox_add(s, &tx, "lee@example.org", "second", T0 + 1), STORE_OK);
+    CHECK_EQ_INT(store_commit(&tx), STORE_OK);
+    CHECK_EQ_INT(store_outbox_state(s, &depth, &next_at), STORE_OK);
+    CHECK_EQ_INT(depth, 2);
+    CHECK_EQ_INT(next_at, T0);
+
+    /* The first due, leased to c1 until T0 + 120. */
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 5, T0 + 120, "c1", &row, &found), STORE_OK);
+    REQUIRE(found);
+    CHECK_EQ_STR(row.recipient, "kim@example.org");
+    CHECK_EQ_STR(row.message, "first\r\nmail");
+    CHECK_EQ_INT(row.attempts, 0);
+    int64_t first = row.id;
+    free(row.message);
+    /* The next claim gets the other row, and then nothing. */
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 5, T0 + 120, "c2", &row, &found), STORE_OK);
+    REQUIRE(found);
+    CHECK_EQ_STR(row.recipient, "lee@example.org");
+    int64_t second = row.id;
+    free(row.message);
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 6, T0 + 120, "c3", &row, &found), STORE_OK);
+    CHECK(!found);
+
+    /* Only the holder of the claim may finish it. */
+    CHECK_EQ_INT(store_outbox_sent(s, first, "c2"), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM outbox"), 2);
+    CHECK_EQ_INT(store_outbox_sent(s, first, "c1"), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM outbox"), 1);
+
+    /* A failure: counted, its error kept, due again at the time given. */
+    CHECK_EQ_INT(store_outbox_retry(s, second, "c1", T0 + 50, "wrong claim", true), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT attempts FROM outbox"), 0);
+    CHECK_EQ_INT(store_outbox_retry(s, second, "c2", T0 + 50, "451 try later", true), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT attempts FROM outbox"), 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT next_attempt_at FROM outbox"), T0 + 50);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM outbox WHERE last_error = '451 try later' "
+                            "AND claim IS NULL"),
+                 1);
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 49, T0 + 169, "c4", &row, &found), STORE_OK);
+    CHECK(!found);
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 50, T0 + 170, "c4", &row, &found), STORE_OK);
+    REQUIRE(found);
+    CHECK_EQ_INT(row.attempts, 1);
+    free(row.message);
+    /* A sender that stops puts it back without counting an attempt. */
+    CHECK_EQ_INT(store_outbox_retry(s, second, "c4", T0 + 51, "stopped", false), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT attempts FROM outbox"), 1);
+
+    /* A sender that died holding a claim: the row is due again once the
+     * lease ends, and the dead sender's claim no longer finishes it. */
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 60, T0 + 180, "dead", &row, &found), STORE_OK);
+    REQUIRE(found);
+    free(row.message);
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 179, T0 + 299, "c5", &row, &found), STORE_OK);
+    CHECK(!found);
+    CHECK_EQ_INT(store_outbox_claim(s, T0 + 180, T0 + 300, "c5", &row, &found), STORE_OK);
+    REQUIRE(found);
+    free(row.message);
+    CHECK_EQ_INT(store_outbox_sent(s, second, "dead"), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM outbox"), 1);
+    CHECK_EQ_INT(store_outbox_sent(s, second, "c5"), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM outbox"), 0);
+}
+
+#define OUTBOX_ROWS     200
+#define OUTBOX_CLAIMERS 4
+
+struct claimer {
+    store *s;
+    int n;
+    int64_t ids[OUTBOX_ROWS];
+    enum store_status failed;
+};
+
+static void *claim_all(void *arg)
+{
+    struct claimer *c = arg;
+    struct store_outbox_row row;
+    bool found = true;
+    char claim[32];
+
+    snprintf(claim, sizeof claim, "claimer-%p", (void *)c);
+    while (found && c->n < OUTBOX_ROWS) {
+        enum store_status rc = store_outbox_claim(c->s, T0, T0 + 120, claim, &row, &found);
+        if (rc == STORE_UNAVAILABLE) { /* SQLite busy past its timeout: ask again */
+            found = true;
+            continue;
+        }
+        if (rc != STORE_OK) {
+            c->failed = rc;
+            return NULL;
+        }
+        if (found) {
+            c->ids[c->n++] = row.id;
+            free(row.message);
+        }
+    }
+    return NULL;
+}
+
+/* Senders of several processes (each store here is one, with its own
+ * connections) draining one outbox at once: every mail is claimed by
+ * exactly one of them. */
+STORE_CASE(outbox_claim_concurrent, 1)
+{
+    struct claimer c[OUTBOX_CLAIMERS];
+    pthread_t th[OUTBOX_CLAIMERS];
+    unsigned char seen[OUTBOX_ROWS + 1] = {0};
+    store_tx tx;
+
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    for (int i = 0; i < OUTBOX_ROWS; i++)
+        store_outbox_add(s, &tx, "kim@example.org", "m", T0 - i % 7);
+    REQUIRE(store_commit(&tx) == STORE_OK);
+    memset(c, 0, sizeof c);
+    for (int i = 0; i < OUTBOX_CLAIMERS; i++)
+        REQUIRE((c[i].s = open_store(t, 2, __LINE__)) != NULL);
+    for (int i = 0; i < OUTBOX_CLAIMERS; i++)
+        pthread_create(&th[i], NULL, claim_all, &c[i]);
+    int total = 0;
+    for (int i = 0; i < OUTBOX_CLAIMERS; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_EQ_INT(c[i].failed, STORE_OK);
+        for (int k = 0; k < c[i].n; k++) {
+            int64_t id = c[i].ids[k];
+            if (id >= 1 && id <= OUTBOX_ROWS) {
+                CHECK_EQ_INT(seen[id], 0);
+                seen[id] = 1;
+            }
+        }
+        total += c[i].n;
+        store_close(c[i].s);
+    }
+    CHECK_EQ_INT(total, OUTBOX_ROWS);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM outbox WHERE claim IS NULL"), 0);
+}
+
 struct listed {
     int count;
     int64_t ids[8];
@@ -1208,4 +1367,191 @@ TEST(store_stats_per_store)
     store_close(b);
     tdb_remove(&ta);
     tdb_remove(&tb);
+}
+
+/* ---- addresses and mailed tokens (store/emails.c) ---- */
+
+STORE_CASE(user_email, 1)
+{
+    struct store_user a, b;
+    struct store_email e;
+
+    REQUIRE(store_user_create(s, NULL, "ann", "ann", "$2b$04$h", T0, &a) == STORE_OK);
+    REQUIRE(store_user_create(s, NULL, "bob", "bob", "$2b$04$h", T0, &b) == STORE_OK);
+    CHECK_EQ_INT(store_user_email(s, NULL, a.id, &e), STORE_OK);
+    CHECK_EQ_STR(e.email, "");
+    CHECK(!e.verified);
+    CHECK_EQ_INT(store_user_email_set(s, NULL, a.id, "Ann@Example.org", "ann@example.org", false),
+                 STORE_OK);
+    /* The unique index decides, on the key: another spelling is taken. */
+    CHECK_EQ_INT(store_user_email_set(s, NULL, b.id, "ANN@example.org", "ann@example.org", false),
+                 STORE_CONFLICT);
+    CHECK_EQ_INT(store_user_by_email_key(s, NULL, "ann@example.org", &e), STORE_OK);
+    CHECK_EQ_INT(e.user_id, a.id);
+    CHECK_EQ_STR(e.email, "Ann@Example.org");
+    CHECK_EQ_STR(e.username, "ann");
+    CHECK_EQ_INT(store_user_by_email_key(s, NULL, "nobody@example.org", &e), STORE_NOT_FOUND);
+    /* Accounts without an address do not collide (NULL repeats). */
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM users WHERE email_key IS NULL"), 1);
+    CHECK_EQ_INT(store_user_email_verified_if(s, NULL, a.id, "other@example.org"), STORE_OK);
+    CHECK_EQ_INT(store_user_email(s, NULL, a.id, &e), STORE_OK);
+    CHECK(!e.verified);
+    CHECK_EQ_INT(store_user_email_verified_if(s, NULL, a.id, "ann@example.org"), STORE_OK);
+    CHECK_EQ_INT(store_user_email(s, NULL, a.id, &e), STORE_OK);
+    CHECK(e.verified);
+    /* The per-account window: one request per interval, from the request. */
+    CHECK_EQ_INT(store_user_mail_requested(s, NULL, a.id, T0, T0 - 60), STORE_OK);
+    CHECK_EQ_INT(store_user_mail_requested(s, NULL, a.id, T0 + 59, T0 - 1), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_user_mail_requested(s, NULL, a.id, T0 + 60, T0), STORE_OK);
+    CHECK_EQ_INT(store_user_email(s, NULL, a.id, &e), STORE_OK);
+    CHECK_EQ_INT(e.mail_requested_at, T0 + 60);
+    CHECK_EQ_INT(store_user_email_set(s, NULL, 999999, "x@example.org", "x@example.org", false),
+                 STORE_NOT_FOUND);
+}
+
+static void hash_of(unsigned char h[32], int n)
+{
+    memset(h, 0x10 + n, 32);
+}
+
+STORE_CASE(email_tokens, 1)
+{
+    struct store_user a;
+    unsigned char h1[32], h2[32], h3[32];
+    char email[STORE_EMAIL_MAX + 1];
+    int64_t uid = 0, n = 0;
+
+    hash_of(h1, 1);
+    hash_of(h2, 2);
+    hash_of(h3, 3);
+    REQUIRE(store_user_create(s, NULL, "ann", "ann", "$2b$04$h", T0, &a) == STORE_OK);
+    CHECK_EQ_INT(
+        store_email_token_add(s, NULL, h1, a.id, STORE_TOKEN_RESET, "a@example.org", T0, T0 + 60),
+        STORE_OK);
+    /* A look does not use it; a token of another purpose is not it. */
+    CHECK_EQ_INT(store_email_token_peek(s, NULL, h1, STORE_TOKEN_RESET, T0 + 1, &uid, email),
+                 STORE_OK);
+    CHECK_EQ_INT(uid, a.id);
+    CHECK_EQ_STR(email, "a@example.org");
+    CHECK_EQ_INT(store_email_token_use(s, NULL, h1, STORE_TOKEN_CONFIRM, T0 + 1, &uid, email),
+                 STORE_NOT_FOUND);
+    /* Single use. */
+    CHECK_EQ_INT(store_email_token_use(s, NULL, h1, STORE_TOKEN_RESET, T0 + 1, &uid, email),
+                 STORE_OK);
+    CHECK_EQ_INT(store_email_token_use(s, NULL, h1, STORE_TOKEN_RESET, T0 + 2, &uid, email),
+                 STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_email_token_peek(s, NULL, h1, STORE_TOKEN_RESET, T0 + 2, &uid, email),
+                 STORE_NOT_FOUND);
+    /* Expiry: live until expires_at, not at it. */
+    CHECK_EQ_INT(
+        store_email_token_add(s, NULL, h2, a.id, STORE_TOKEN_RESET, "a@example.org", T0, T0 + 60),
+        STORE_OK);
+    CHECK_EQ_INT(store_email_token_use(s, NULL, h2, STORE_TOKEN_RESET, T0 + 60, &uid, email),
+                 STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_email_token_use(s, NULL, h2, STORE_TOKEN_RESET, T0 + 59, &uid, email),
+                 STORE_OK);
+    /* Voiding: the account's tokens of that purpose go, others stay. */
+    CHECK_EQ_INT(
+        store_email_token_add(s, NULL, h3, a.id, STORE_TOKEN_CONFIRM, "a@example.org", T0, T0 + 60),
+        STORE_OK);
+    hash_of(h2, 4);
+    CHECK_EQ_INT(
+        store_email_token_add(s, NULL, h2, a.id, STORE_TOKEN_RESET, "a@example.org", T0, T0 + 60),
+        STORE_OK);
+    CHECK_EQ_INT(store_email_tokens_void(s, NULL, a.id, STORE_TOKEN_RESET), STORE_OK);
+    CHECK_EQ_INT(store_email_token_use(s, NULL, h2, STORE_TOKEN_RESET, T0 + 1, &uid, email),
+                 STORE_NOT_FOUND);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM email_tokens"), 1);
+    /* The purge takes the used and the expired. */
+    hash_of(h1, 5);
+    CHECK_EQ_INT(
+        store_email_token_add(s, NULL, h1, a.id, STORE_TOKEN_RESET, "a@example.org", T0, T0 + 10),
+        STORE_OK);
+    CHECK_EQ_INT(store_email_tokens_purge(s, T0 + 10, &n), STORE_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(store_email_token_use(s, NULL, h3, STORE_TOKEN_CONFIRM, T0 + 1, &uid, email),
+                 STORE_OK);
+    CHECK_EQ_INT(store_email_tokens_purge(s, T0 + 1, &n), STORE_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM email_tokens"), 0);
+    /* Deleting the user deletes its tokens. */
+    CHECK_EQ_INT(
+        store_email_token_add(s, NULL, h3, a.id, STORE_TOKEN_RESET, "a@example.org", T0, T0 + 60),
+        STORE_OK);
+    CHECK_EQ_INT(store_user_delete(s, NULL, a.id), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM email_tokens"), 0);
+}
+
+static void *use_token_once(void *arg)
+{
+    struct contender *c = arg;
+    unsigned char h[32];
+    char email[STORE_EMAIL_MAX + 1];
+    int64_t uid = 0;
+
+    hash_of(h, 9);
+    pthread_barrier_wait(c->start);
+    c->rc = store_email_token_use(c->s, NULL, h, STORE_TOKEN_RESET, T0 + 1, &uid, email);
+    return NULL;
+}
+
+STORE_CASE(email_token_race, 4)
+{
+    enum { N = 20 };
+    struct contender c[N];
+    pthread_t th[N];
+    pthread_barrier_t start;
+    struct store_user u;
+    unsigned char h[32];
+    int won = 0, lost = 0;
+
+    hash_of(h, 9);
+    REQUIRE(store_user_create(s, NULL, "race", "race", "$2b$04$h", T0, &u) == STORE_OK);
+    REQUIRE(store_email_token_add(s, NULL, h, u.id, STORE_TOKEN_RESET, "r@example.org", T0,
+                                  T0 + 60) == STORE_OK);
+    pthread_barrier_init(&start, NULL, N);
+    for (int i = 0; i < N; i++) {
+        c[i] = (struct contender){.s = s, .start = &start, .n = i + 1};
+        CHECK_EQ_INT(pthread_create(&th[i], NULL, use_token_once, &c[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        won += c[i].rc == STORE_OK;
+        lost += c[i].rc == STORE_NOT_FOUND;
+    }
+    pthread_barrier_destroy(&start);
+    /* One statement decides: exactly one of twenty uses of a token wins. */
+    CHECK_EQ_INT(won, 1);
+    CHECK_EQ_INT(lost, N - 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM email_tokens WHERE used_at IS NOT NULL"), 1);
+}
+
+STORE_CASE(password_requests, 1)
+{
+    struct store_password_request r;
+    int64_t id1 = 0, id2 = 0, ids[4];
+    size_t n = 0;
+    store_tx tx;
+
+    (void)t;
+    CHECK_EQ_INT(store_password_request_add(s, NULL, false, "ann", "en", T0, &id1), STORE_OK);
+    CHECK_EQ_INT(store_password_request_add(s, NULL, true, "a@example.org", "ru", T0 + 1, &id2),
+                 STORE_OK);
+    CHECK(id2 > id1);
+    CHECK_EQ_INT(store_password_requests_pending(s, ids, 4, &n), STORE_OK);
+    CHECK_EQ_INT((long long)n, 2);
+    CHECK_EQ_INT(ids[0], id1);
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_password_request_take(s, &tx, id2, &r), STORE_OK);
+    CHECK(r.by_email);
+    CHECK_EQ_STR(r.name, "a@example.org");
+    CHECK_EQ_STR(r.lang, "ru");
+    CHECK_EQ_INT(r.created_at, T0 + 1);
+    CHECK_EQ_INT(store_commit(&tx), STORE_OK);
+    /* Taken once: a second worker finds nothing. */
+    REQUIRE(store_begin(s, &tx) == STORE_OK);
+    CHECK_EQ_INT(store_password_request_take(s, &tx, id2, &r), STORE_NOT_FOUND);
+    store_rollback(&tx);
+    CHECK_EQ_INT(store_password_requests_pending(s, ids, 4, &n), STORE_OK);
+    CHECK_EQ_INT((long long)n, 1);
 }
