@@ -138,7 +138,8 @@ static const struct setting settings[] = {
      "running then (a hash of a huge imported cost) is abandoned and the process exits"},
     {"SESSION_PURGE_INTERVAL_SECONDS", "--session-purge-interval-seconds", K_LONG, CONFIG_SERVING,
      OFF(session_purge_interval_seconds), "600", 1, 86400,
-     "how often expired sessions and revocations are deleted"},
+     "how often expired sessions and revocations, and used or expired mailed tokens, are "
+     "deleted (and password requests left waiting are resolved)"},
     {"DB_POOL_SIZE", "--db-pool-size", K_LONG, CONFIG_SERVING, OFF(db_pool_size), NULL, 1, 1000,
      "database connections (default: WORKERS + DB_WORKERS)"},
     {"METRICS", "--metrics", K_BOOL, CONFIG_SERVING, OFF(metrics), "1", 0, 0,
@@ -492,19 +493,6 @@ static int metrics_address_check(struct config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-/* PUBLIC_URL and COOKIE_DOMAIN (cli/pubaddr.h), normalised in place. */
-static int public_address_check(struct config *cfg, char *err, size_t errlen)
-{
-    if (cfg->public_url != NULL &&
-        pubaddr_check_url(cfg->public_url, &cfg->public_origin_len, err, errlen) != 0)
-        return -1;
-    if (cfg->cookie_domain != NULL &&
-        pubaddr_check_domain(cfg->cookie_domain, cfg->public_url, cfg->public_origin_len, err,
-                             errlen) != 0)
-        return -1;
-    return 0;
-}
-
 /* A readable directory or file, for the mail settings. */
 static int check_readable(const char *name, const char *path, bool dir, char *err, size_t errlen)
 {
@@ -563,6 +551,19 @@ static int mail_settings_check(const struct config *cfg, char *err, size_t errle
         return -1;
     if (cfg->mail_templates_dir != NULL &&
         check_readable("MAIL_TEMPLATES_DIR", cfg->mail_templates_dir, true, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+/* PUBLIC_URL and COOKIE_DOMAIN (cli/pubaddr.h), normalised in place. */
+static int public_address_check(struct config *cfg, char *err, size_t errlen)
+{
+    if (cfg->public_url != NULL &&
+        pubaddr_check_url(cfg->public_url, &cfg->public_origin_len, err, errlen) != 0)
+        return -1;
+    if (cfg->cookie_domain != NULL &&
+        pubaddr_check_domain(cfg->cookie_domain, cfg->public_url, cfg->public_origin_len, err,
+                             errlen) != 0)
         return -1;
     return 0;
 }

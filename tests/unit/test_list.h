@@ -373,6 +373,7 @@
     X(throttle_address_and_names)                                                                  \
     X(throttle_reserve_counts_attempts_in_progress)                                                \
     X(throttle_registrations)                                                                      \
+    X(throttle_mail_requests)                                                                      \
     X(throttle_hash_jobs)                                                                          \
     X(throttle_table_bounded)                                                                      \
     X(users_login_throttled)
