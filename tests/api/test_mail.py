@@ -406,3 +406,114 @@ def test_bad_templates_refused_at_start(run_gatehouse, tmp_path, files, needle):
                            "MAIL_TEMPLATES_DIR": str(d)})
     assert r.returncode == 2, r.stderr
     assert needle in r.stderr
+
+
+# ------------------------------------------------------------ exim4
+
+EXIM = Path("/usr/sbin/exim4")
+
+EXIM_CONF = """\
+primary_hostname = exim.gatehouse.invalid
+spool_directory = {d}/spool
+log_file_path = {d}/log/%slog
+pid_file_path = {d}/exim.pid
+notifier_socket = {d}/notifier
+daemon_smtp_ports = {port}
+local_interfaces = 127.0.0.1
+domainlist local_domains = example.test
+host_lookup =
+rfc1413_hosts =
+keep_environment =
+tls_advertise_hosts = *
+tls_certificate = {d}/server.pem
+tls_privatekey = {d}/server.key
+acl_smtp_rcpt = acl_check_rcpt
+
+begin acl
+acl_check_rcpt:
+  accept hosts = 127.0.0.1
+         domains = +local_domains
+  deny message = relay not permitted
+
+begin routers
+local:
+  driver = accept
+  domains = +local_domains
+  transport = to_maildir
+
+begin transports
+to_maildir:
+  driver = appendfile
+  directory = {d}/maildir
+  maildir_format
+  create_directory
+  user = {user}
+  mode = 0644
+
+begin retry
+* * F,1m,1m
+"""
+
+
+@pytest.fixture
+def exim(tmp_path, ca):
+    """Debian's exim4 on a free loopback port, with a configuration of this
+    test's (STARTTLS under the throwaway CA's certificate), delivering every
+    mail for example.test into one maildir. Run as the current user; as
+    root, exim refuses to deliver as root (never_users), so the delivery
+    runs as Debian-exim."""
+    if not EXIM.exists():
+        pytest.skip("exim4 is not installed (apt-get install exim4-daemon-light)")
+    d = Path(tempfile.mkdtemp(prefix="gh-exim-", dir="/tmp"))
+    # The delivery runs as another user than the daemon when root starts
+    # it: both write the log, the spool and the maildir.
+    os.chmod(d, 0o755)
+    for sub in ("spool", "log", "maildir"):
+        (d / sub).mkdir()
+        os.chmod(d / sub, 0o777)
+    shutil.copy(ca.server_cert_file, d / "server.pem")
+    shutil.copy(ca.server_key_file, d / "server.key")
+    os.chmod(d / "server.key", 0o644)  # a throwaway key, read by exim's user
+    import pwd
+    user = "Debian-exim" if os.getuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
+    port = free_port()
+    (d / "exim.conf").write_text(EXIM_CONF.format(d=d, port=port, user=user))
+    proc = subprocess.Popen([str(EXIM), "-C", str(d / "exim.conf"), "-bdf", "-q1m"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                return False
+        wait_until(listening, "exim to listen")
+        yield {"url": f"smtp://127.0.0.1:{port}", "maildir": d / "maildir", "dir": d}
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_exim4_delivers_over_starttls(make_server, exim, ca):
+    class Exim:
+        url = exim["url"]
+    srv = make_server(env=mail_env(Exim, ca))
+    to = address()
+    register(srv, to)
+    new = exim["maildir"] / "new"
+    wait_until(lambda: new.is_dir() and any(new.iterdir()), "the mail in the maildir")
+    files = list(new.iterdir())
+    assert len(files) == 1
+    import email as email_lib
+    import email.policy
+    msg = email_lib.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert msg["To"] == to
+    assert str(msg["From"]) == FROM
+    # exim took it over TLS (its Received header names the cipher).
+    assert "TLS" in str(msg["Received"]), msg["Received"]
+    text = next(p for p in msg.walk() if p.get_content_type() == "text/plain").get_content()
+    links = re.findall(r"^(https://\S+/email/confirm\?token=[A-Za-z0-9_-]+)\s*$", text, re.M)
+    assert len(links) == 1 and links[0].startswith(PUBLIC_URL)
+    wait_until(lambda: outbox(srv) == [], "the sent row to go")
