@@ -517,3 +517,62 @@ def test_exim4_delivers_over_starttls(make_server, exim, ca):
     links = re.findall(r"^(https://\S+/email/confirm\?token=[A-Za-z0-9_-]+)\s*$", text, re.M)
     assert len(links) == 1 and links[0].startswith(PUBLIC_URL)
     wait_until(lambda: outbox(srv) == [], "the sent row to go")
+
+
+# ------------------------------------------------------------ PostgreSQL
+
+
+@pytest.fixture(scope="module")
+def pg():
+    from test_postgres import Cluster, have_postgres
+    if not have_postgres():
+        if os.environ.get("GATEHOUSE_TEST_REQUIRE_PG") == "1":
+            pytest.fail("PostgreSQL server programs not found (install postgresql-15)")
+        pytest.skip("PostgreSQL server programs not found (install postgresql-15)")
+    directory = tempfile.mkdtemp(prefix="gatehouse-pg-", dir="/tmp")
+    cluster = Cluster(directory)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_instances_on_postgresql_send_each_mail_once(pg, make_server):
+    """Mails queued while SMTP refuses, then three instances on one
+    PostgreSQL draining the outbox at once: every mail arrives exactly once,
+    and the instances' sent counters add up to the mails."""
+    url, db = pg.fresh_db()
+    n = 30
+    with MailSink() as sink:
+        sink.refuse = True
+        env = mail_env(sink)
+        first = make_server(database_url=url, env=env)
+        addresses = [address() for _ in range(n)]
+        for a in addresses:
+            register(first, a)
+        wait_until(lambda: pg.psql("SELECT COUNT(*) FROM outbox WHERE attempts > 0", db=db)
+                   != "0", "a refused attempt")
+        others = [make_server(database_url=url, env=env) for _ in range(2)]
+        sink.refuse = False
+        for a in addresses:
+            sink.to(a)
+        wait_until(lambda: pg.psql("SELECT COUNT(*) FROM outbox", db=db) == "0",
+                   "an empty outbox")
+        servers = [first, *others]
+        # Every instance has finished its sends (its counter is final) once
+        # the sum reaches n; more than n would be a mail sent twice.
+        wait_until(lambda: sum(metric(s, "gatehouse_mail_sent_total") for s in servers) >= n,
+                   "the counters")
+        for s in servers:
+            s.stop()
+        assert sum(metric_from_log(s) for s in servers) == n
+        for a in addresses:
+            assert len(sink.sent_to(a)) == 1, a
+        assert len(sink.messages) == n
+
+
+def metric_from_log(srv):
+    """Mails an instance sent, from its log (it has stopped)."""
+    return len(re.findall(r"^.* mail \d+ sent ", srv.stderr(), re.M))
