@@ -223,9 +223,10 @@ enum outcome api_page_form(const struct api_request *req, struct reply *r, const
     }
     bool have_token =
         form_get(f, "token", token, tlen) == FORM_FOUND && token_plausible(*token, *tlen);
-    /* The CSRF token first: a post without it reads nothing more. The form
-     * comes back with a fresh one, so that a user whose cookie was lost
-     * can submit again. */
+    /* The CSRF token first: a post without it reaches no core function and
+     * no database. The form comes back (its mailed token read only to be
+     * put back in it) with a CSRF token that matches the cookie, a new one
+     * when the cookie was lost, so that the user can submit again. */
     if (form_get(f, "csrf", &csrf, &clen) != FORM_FOUND ||
         !pages_csrf_check(req->csrf_cookie, csrf, clen)) {
         p.status = 403;
