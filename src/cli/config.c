@@ -217,7 +217,12 @@ static const struct setting settings[] = {
     {"MAIL_FROM", "--mail-from", K_STRING, CONFIG_MAIL, OFF(mail_from), NULL, 0, 0,
      "the sender of every mail (gatehouse <noreply@example.com>); required with SMTP_URL"},
     {"MAIL_TEMPLATES_DIR", "--mail-templates-dir", K_STRING, CONFIG_MAIL, OFF(mail_templates_dir),
-     NULL, 0, 0, "a directory whose mail templates replace the built-in ones of the same name"},
+     NULL, 0, 0,
+     "a directory of mail templates that replace the built-in ones of the same name, read and "
+     "checked at start: reset, confirm, address-taken and address-changed, each as "
+     "NAME.subject.txt, NAME.txt and NAME.html, in en/ or ru/ for one language only; "
+     "{{username}}, {{link}}, {{new_email}}, {{minutes}}, {{lang}} and {{@key}} catalogue "
+     "messages (README, Email)"},
     {"MAIL_RETRY_MAX_SECONDS", "--mail-retry-max-seconds", K_LONG, CONFIG_MAIL,
      OFF(mail_retry_max_seconds), "60", 1, 86400,
      "the longest wait between two tries to send a mail"},

@@ -18,6 +18,8 @@ struct mailer *cli_mailer_open(const struct config *cfg, const char *who, bool *
         .public_url = cfg->public_url,
         .templates_dir = cfg->mail_templates_dir,
         .retry_max_s = cfg->mail_retry_max_seconds,
+        .reset_minutes = cfg->reset_token_expire_minutes,
+        .confirm_minutes = cfg->email_token_expire_minutes,
     };
 
     *failed = false;

@@ -354,7 +354,8 @@ struct mailer *mail_create(const struct mail_config *c, char *err, size_t errlen
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if ((m->text = mailtext_load(c->templates_dir, why, sizeof why)) == NULL) {
+    if ((m->text = mailtext_load(c->templates_dir, c->reset_minutes, c->confirm_minutes, why,
+                                 sizeof why)) == NULL) {
         snprintf(err, errlen, "MAIL_TEMPLATES_DIR: %s", why);
         goto fail;
     }

@@ -47,6 +47,8 @@ struct mail_config {
     const char *public_url;    /* PUBLIC_URL: the base of the links */
     const char *templates_dir; /* MAIL_TEMPLATES_DIR, or NULL */
     long retry_max_s;          /* MAIL_RETRY_MAX_SECONDS */
+    long reset_minutes;        /* RESET_TOKEN_EXPIRE_MINUTES, told in the reset mail */
+    long confirm_minutes;      /* EMAIL_TOKEN_EXPIRE_MINUTES, told in the confirmation mail */
 };
 
 /* Makes a mailer: loads libcurl (util/smtp.h) and the templates (the

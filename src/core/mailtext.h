@@ -6,8 +6,11 @@
 #include "core/mail.h"
 
 /* The words of each mail: a subject, a text and an HTML body per kind and
- * language, from templates, with the variables username, link and
- * new_email filled in (HTML-escaped in the HTML body). */
+ * language, from the templates under templates/mail/ (NAME.subject.txt,
+ * NAME.txt, NAME.html for NAME reset, confirm, address-taken,
+ * address-changed) and the catalogue messages of the language, with the
+ * variables username, link, new_email, lang and minutes (how long the link
+ * works) filled in, HTML-escaped in the HTML body. */
 
 struct mailtext; /* the templates, built-in or replaced from a directory */
 
@@ -23,11 +26,15 @@ struct mailtext_out {
     char *subject, *text, *html;
 };
 
-/* Loads the templates: the built-in ones, each replaced by the file of the
- * same name in dir when dir (MAIL_TEMPLATES_DIR) is given and has it. Every
- * template is checked now (it must render), so a bad file stops the start.
- * NULL with a one-line reason in err. */
-struct mailtext *mailtext_load(const char *dir, char *err, size_t errlen);
+/* Loads the templates: the built-in ones, each replaced, when dir
+ * (MAIL_TEMPLATES_DIR) is given, by dir/LANG/NAME for that language or else
+ * dir/NAME for both. A file of dir that is no template's is refused, and
+ * every template is rendered now with sample values (a reset or
+ * confirmation text must hold the link on a line of its own), so a bad file
+ * stops the start rather than a mail. reset_minutes and confirm_minutes are
+ * how long those links work. NULL with a one-line reason in err. */
+struct mailtext *mailtext_load(const char *dir, long reset_minutes, long confirm_minutes, char *err,
+                               size_t errlen);
 
 void mailtext_free(struct mailtext *t);
 

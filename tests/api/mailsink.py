@@ -8,7 +8,12 @@ with STARTTLS under a certificate of a throwaway CA made for the run.
         msg = sink.wait_for(lambda m: m.to == "a@example.com")
         link = msg.link("/password/reset")
 
-MailSink(ca=None) speaks plain SMTP (for SMTP_STARTTLS=off). The sink keeps
+MailSink(ca=None) speaks plain SMTP (for SMTP_STARTTLS=off);
+MailSink(ca=ca, implicit_tls=True) speaks TLS from the first byte (smtps://,
+sink.url says so). MailSink(..., login=("user", "pass")) requires AUTH with
+that login (over TLS) and keeps the login of each message (msg.login). Run as
+a program (python3 tests/api/mailsink.py DIR), it is a plain sink that spools
+each mail into DIR as JSON for the browser tests (SpoolSink). The sink keeps
 every message it accepted, raw bytes and parsed, in arrival order; it can
 refuse mail for a while (sink.refuse = True answers 451) to play an outage.
 """
@@ -16,15 +21,18 @@ import datetime
 import ipaddress
 import email
 import email.policy
+import json
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import AuthResult
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -94,7 +102,8 @@ class ThrowawayCA:
 class Message:
     """One accepted mail: envelope, raw bytes, parsed (email.message)."""
 
-    def __init__(self, mail_from, rcpt_tos, raw, tls):
+    def __init__(self, mail_from, rcpt_tos, raw, tls, login=None):
+        self.login = login  # the user name it authenticated as, or None
         self.mail_from = mail_from
         self.rcpt_tos = list(rcpt_tos)
         self.raw = raw
@@ -141,22 +150,38 @@ class _Handler:
     async def handle_DATA(self, server, session, envelope):
         if self.sink.refuse:
             return "451 4.3.0 try again later"
-        tls = session.ssl is not None
+        tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
+        login = session.login_data.decode() if session.authenticated else None
         self.sink._accept(Message(envelope.mail_from, envelope.rcpt_tos, envelope.original_content
-                                  or envelope.content, tls))
+                                  or envelope.content, tls, login))
         return "250 Message accepted for delivery"
 
 
 class _Controller(Controller):
     def __init__(self, sink, ca, port, **kw):
         self._ca = ca
+        self._sink = sink
+        if sink.implicit_tls:
+            kw["ssl_context"] = ca.server_context()
         super().__init__(_Handler(sink), hostname="127.0.0.1", port=port, **kw)
 
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        ok = self._sink.login is not None and (auth_data.login.decode(),
+                                               auth_data.password.decode()) == self._sink.login
+        # handled=False: aiosmtpd answers 535 itself.
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
+
     def factory(self):
-        if self._ca is None:
-            return SMTPServer(self.handler, hostname="sink.test")
+        kw = {}
+        if self._sink.login is not None:
+            # aiosmtpd sees TLS only after STARTTLS: on an implicit TLS
+            # socket it would never offer AUTH if told to require TLS.
+            kw = {"authenticator": self._authenticate, "auth_required": True,
+                  "auth_require_tls": not self._sink.implicit_tls}
+        if self._ca is None or self._sink.implicit_tls:
+            return SMTPServer(self.handler, hostname="sink.test", **kw)
         return SMTPServer(self.handler, hostname="sink.test",
-                          tls_context=self._ca.server_context(), require_starttls=True)
+                          tls_context=self._ca.server_context(), require_starttls=True, **kw)
 
 
 def free_port():
@@ -168,8 +193,11 @@ def free_port():
 class MailSink:
     """A loopback SMTP server; a context manager (start, stop)."""
 
-    def __init__(self, ca=None, port=None):
+    def __init__(self, ca=None, port=None, implicit_tls=False, login=None):
+        assert ca is not None or not implicit_tls, "implicit TLS needs a CA"
         self.ca = ca
+        self.implicit_tls = implicit_tls
+        self.login = login
         self.port = port or free_port()
         self.messages = []
         self.refuse = False
@@ -178,7 +206,8 @@ class MailSink:
 
     @property
     def url(self):
-        return f"smtp://127.0.0.1:{self.port}"
+        scheme = "smtps" if self.implicit_tls else "smtp"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def start(self):
         self._controller = _Controller(self, self.ca, self.port)
@@ -222,3 +251,33 @@ class MailSink:
         """The messages accepted for address so far (no waiting)."""
         with self._cond:
             return [m for m in self.messages if address in m.rcpt_tos]
+
+
+class SpoolSink(MailSink):
+    """A MailSink that also writes each mail it accepts into directory, as
+    NNNN.json ({"to", "subject", "text", "html"}, the parts decoded) beside
+    NNNN.eml (the raw bytes), for a test in another language to read: the
+    browser tests (tests/browser/) run it as a child process."""
+
+    def __init__(self, directory, **kw):
+        super().__init__(**kw)
+        self.directory = Path(directory)
+
+    def _accept(self, msg):
+        n = len(self.messages) + 1
+        (self.directory / f"{n:04d}.eml").write_bytes(msg.raw)
+        body = {"to": msg.rcpt_tos, "subject": msg.subject,
+                "text": msg.part("text/plain"), "html": msg.part("text/html")}
+        tmp = self.directory / f".{n:04d}.json"
+        tmp.write_text(json.dumps(body))
+        tmp.rename(self.directory / f"{n:04d}.json")  # whole or not there
+        super()._accept(msg)
+
+
+if __name__ == "__main__":
+    # python3 tests/api/mailsink.py DIR: a plain SMTP sink on a free loopback
+    # port spooling into DIR; prints its SMTP_URL on a line, then serves
+    # until its standard input closes.
+    with SpoolSink(sys.argv[1]) as spool:
+        print(spool.url, flush=True)
+        sys.stdin.read()
