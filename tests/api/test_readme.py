@@ -135,3 +135,16 @@ def test_the_readme_examples_run(make_server, tmp_path):
         except AssertionError as exc:
             pytest.fail(f"README.md block at line {line}:\n{cmd}\nshould print\n" + "\n".join(expected)
                         + f"\nbut printed\n{actual}\n({exc})")
+
+
+def test_the_configuration_table_lists_every_setting():
+    """Every setting of the settings table in config.c has its row in the
+    README's configuration table, and the table names no other."""
+    from gh_helpers import SETTINGS
+    rows = re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \| `(--[a-z0-9-]+)` \|", README.read_text(), re.M)
+    names = [name for name, _ in rows]
+    assert sorted(names) == sorted(SETTINGS), {
+        "missing": [s for s in SETTINGS if s not in names],
+        "unknown": [n for n in names if n not in SETTINGS]}
+    for name, flag in rows:
+        assert flag == "--" + name.lower().replace("_", "-"), (name, flag)
