@@ -170,9 +170,7 @@ enum store_status mail_enqueue(struct mailer *m, store *s, store_tx *tx, enum ma
 
 /* ---- sending ---- */
 
-/* The wait before the next try of a mail tried attempts times: 1, 2, 4, ...
- * seconds, at most max_s. */
-static int64_t backoff(int64_t attempts, long max_s)
+int64_t mail_retry_delay(int64_t attempts, long max_s)
 {
     int64_t d = 1;
 
@@ -214,11 +212,14 @@ static int send_one(struct mailer *m, store *s)
         return store_outbox_sent(s, row.id, claim) == STORE_OK ? 1 : -2;
     }
     bool stopped = sender_stopping(m);
-    int64_t wait = stopped ? 0 : backoff(row.attempts + 1, m->retry_max_s);
-    if (!stopped)
+    int64_t wait = stopped ? 0 : mail_retry_delay(row.attempts + 1, m->retry_max_s);
+    if (stopped)
+        log_info("mail %lld: sending abandoned to stop; it stays queued", (long long)row.id);
+    else {
         atomic_fetch_add(&m->failed, 1);
-    log_warn("mail %lld: attempt %lld failed, next in %lld s: %s", (long long)row.id,
-             (long long)row.attempts + 1, (long long)wait, stopped ? "stopped" : err);
+        log_warn("mail %lld: attempt %lld failed, next in %lld s: %s", (long long)row.id,
+                 (long long)row.attempts + 1, (long long)wait, err);
+    }
     if (store_outbox_retry(s, row.id, claim, timefmt_now() + wait, stopped ? "stopped" : err,
                            !stopped) != STORE_OK)
         return -2;
@@ -262,8 +263,9 @@ static int sender_round(struct mailer *m)
         /* The server failed: the next due mail waits too, as long as the
          * failures in a row say, so that an outage is not hammered. */
         m->consecutive_failures++;
-        wait_s = backoff(m->consecutive_failures, m->retry_max_s);
+        wait_s = mail_retry_delay(m->consecutive_failures, m->retry_max_s);
     } else if (depth > 0) {
+        m->consecutive_failures = 0;
         int64_t until = next_at - timefmt_now();
         wait_s = until < 0 ? 0 : until;
     }
