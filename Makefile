@@ -269,11 +269,12 @@ install-test: build/gatehouse build/gatehouse.1 | $(TEST_DEPS_STAMP)
 # UBSan. The library is an archive, so each target links only what it
 # reaches. New inputs a run finds go to a temporary directory, never into
 # fuzz/corpus/ (merge them by hand when they are worth keeping).
-FUZZ_TARGETS := json form jws auth pgurl csv config jwk forwarded email mail
+FUZZ_TARGETS := json form jws auth pgurl csv config jwk forwarded email tmpl mail
 FUZZ_SECONDS ?= 300
 FUZZ_JOBS    ?= 2
 FUZZFL  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZOBJ := $(patsubst src/%.c,build-fuzz/obj/%.o,$(LIBSRC)) build-fuzz/obj/pwlist_data.o
+FUZZOBJ := $(patsubst src/%.c,build-fuzz/obj/%.o,$(LIBSRC)) build-fuzz/obj/pwlist_data.o \
+           build-fuzz/obj/gen/templates.o build-fuzz/obj/gen/templates_data.o
 FUZZBIN := $(addprefix build-fuzz/fuzz_,$(FUZZ_TARGETS))
 
 build-fuzz/obj/%.o: src/%.c $(shell find src -name '*.h') | $(DEPS_STAMP)
@@ -283,6 +284,15 @@ build-fuzz/obj/%.o: src/%.c $(shell find src -name '*.h') | $(DEPS_STAMP)
 build-fuzz/obj/pwlist_data.o: $(ASM) $(DATA)
 	@mkdir -p $(dir $@)
 	$(CLANG) -c -o $@ $(ASM)
+
+# The embedded templates (core/templates.h), which core/i18n.c reads.
+build-fuzz/obj/gen/templates.o: build/gen/templates.c src/core/templates.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BASE) $(FUZZFL) -fsanitize=fuzzer-no-link -c -o $@ build/gen/templates.c
+
+build-fuzz/obj/gen/templates_data.o: build/gen/templates.S
+	@mkdir -p $(dir $@)
+	$(CLANG) -c -o $@ build/gen/templates.S
 
 build-fuzz/libgatehouse.a: $(FUZZOBJ)
 	rm -f $@

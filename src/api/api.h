@@ -24,7 +24,26 @@ struct api_cookies {
     bool enabled;        /* SESSION_COOKIES */
     bool secure;         /* COOKIE_SECURE: the Secure attribute */
     const char *origins; /* ALLOWED_ORIGINS, comma-separated; NULL: none */
+    const char *domain;  /* COOKIE_DOMAIN: the session cookies' Domain; NULL: host-only */
 };
+
+/* The address browsers reach the service at (PUBLIC_URL, validated by the
+ * configuration: lower-case scheme and host, no default port, no trailing
+ * '/'). Its first origin_len bytes are its origin ("https://host[:port]"),
+ * the service's own for the Origin check (api_own_origin); links are the
+ * whole url and a path. url NULL: unset. */
+struct api_public {
+    const char *url;
+    size_t origin_len;
+};
+
+/* The cookie that the CSRF token of every form of the service's pages is
+ * checked against (api/pages.c). With COOKIE_SECURE its name has the
+ * __Host- prefix, so that no sibling subdomain, nor plain HTTP, can set it
+ * (RFC 6265bis §4.1.3.2); without (plain-HTTP development) browsers refuse
+ * that prefix. */
+#define API_CSRF_COOKIE        "gatehouse_csrf"
+#define API_CSRF_COOKIE_SECURE "__Host-gatehouse_csrf"
 
 /* What GET /metrics reads besides the counters (api/metrics.c). */
 struct api_metrics {
@@ -43,6 +62,7 @@ struct api_ctx {
     struct users_deps users;
     struct sessions_deps sessions;
     struct api_cookies cookies;
+    struct api_public public_url; /* PUBLIC_URL */
     struct api_metrics metrics;
     throttle *throttle;        /* login, registration and hashing-queue limits (core/throttle.h) */
     struct emails_deps emails; /* addresses and mailed links; emails.mailer NULL: mail is off */
@@ -85,7 +105,12 @@ struct api_request {
     const char *refresh_cookie; /* the refresh_token cookie, or NULL */
     const char *content_type;   /* the Content-Type header (body routes only), or NULL */
     const char *if_none_match;  /* the If-None-Match header, or NULL */
-    const char *body;           /* the whole body, NUL-terminated */
+    /* Read for routes that run on a worker (API_DB, API_HASH) only: the
+     * routes that render a page or cause a mail. Inline routes, /verify
+     * above all, never look them up. */
+    const char *accept_language; /* the Accept-Language header, or NULL */
+    const char *csrf_cookie;     /* the CSRF cookie of the pages' forms, or NULL */
+    const char *body;            /* the whole body, NUL-terminated */
     size_t body_len;
     struct api_token token; /* verified before the handler runs (routes with auth) */
 };
@@ -93,7 +118,15 @@ struct api_request {
 /* What the HTTP layer checks before the handler runs. A JSON route gets a
  * 415 problem for another content type; a form route checks its content type
  * itself (OAuth 2.0 answers errors in its own format). Both get the 413. */
-enum api_body { API_BODY_NONE, API_BODY_JSON, API_BODY_FORM };
+enum api_body {
+    API_BODY_NONE,
+    API_BODY_JSON,
+    API_BODY_FORM,
+    /* JSON, or the form of one of the service's pages
+     * (application/x-www-form-urlencoded, with its CSRF token): anything else
+     * is a 415 problem. The handler tells them apart (api_form_body). */
+    API_BODY_JSON_OR_FORM,
+};
 
 /* Where a handler runs. Inline handlers must never block; the two pools keep
  * quick database reads from queueing behind password hashes. */
@@ -159,6 +192,10 @@ void api_client(const struct api_request *req, struct netaddr *out);
  * requests whose cookie authentication needs its Origin checked. */
 bool api_changes_state(const struct api_request *req);
 
+/* True when req's body is a form (application/x-www-form-urlencoded): on
+ * an API_BODY_JSON_OR_FORM route, the post of one of the service's pages. */
+bool api_form_body(const struct api_request *req);
+
 /* True when req may change state on the strength of a cookie alone: its
  * Origin header is one of ALLOWED_ORIGINS, exactly, or the service's own
  * origin (api_own_origin). A browser sends cookies with a cross-site form's
@@ -167,9 +204,9 @@ bool api_changes_state(const struct api_request *req);
 bool api_origin_allowed(const struct api_request *req);
 
 /* True when origin (len bytes) is the service's own, as the browser showing
- * its pages (/docs) names it: "https://" and the request's Host, or
- * "http://" with COOKIE_SECURE=0 (plain-HTTP development). The one place
- * that decides it, for a configured public URL to take over. */
+ * its pages (/docs) names it: PUBLIC_URL's origin when it is set; else
+ * "https://" and the request's Host, or "http://" with COOKIE_SECURE=0
+ * (plain-HTTP development). The one place that decides it. */
 bool api_own_origin(const struct api_request *req, const char *origin, size_t len);
 
 #endif

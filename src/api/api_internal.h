@@ -28,6 +28,10 @@ void api_change_email(const struct api_request *req, struct reply *r);
 void api_password_forgot(const struct api_request *req, struct reply *r);
 void api_password_reset(const struct api_request *req, struct reply *r);
 
+/* The language of the mail a request causes: its Accept-Language's
+ * (core/i18n.h), "en" by default. */
+const char *api_mail_lang(const struct api_request *req);
+
 /* Adds the 422 error of an address refused as c says under field (nothing
  * for EMAILS_OK). */
 void api_email_error(struct outcome_errors *errs, const char *field, enum emails_check c);

@@ -73,9 +73,14 @@ bool api_changes_state(const struct api_request *req)
 
 bool api_own_origin(const struct api_request *req, const char *origin, size_t len)
 {
+    const struct api_public *pub = &req->app->public_url;
     const char *scheme = req->app->cookies.secure ? "https://" : "http://";
     size_t slen = strlen(scheme);
 
+    /* A configured public address decides alone: the Host a client sends
+     * is then never trusted for it (API.md, "Public address and pages"). */
+    if (pub->url != NULL)
+        return len == pub->origin_len && strncasecmp(origin, pub->url, len) == 0;
     if (req->host == NULL || req->host[0] == '\0' || len <= slen ||
         strncmp(origin, scheme, slen) != 0)
         return false;
@@ -83,6 +88,11 @@ bool api_own_origin(const struct api_request *req, const char *origin, size_t le
      * both in lower case, but a client may not. */
     return strlen(req->host) == len - slen &&
            strncasecmp(origin + slen, req->host, len - slen) == 0;
+}
+
+bool api_form_body(const struct api_request *req)
+{
+    return form_content_type_ok(req->content_type);
 }
 
 bool api_origin_allowed(const struct api_request *req)

@@ -147,16 +147,21 @@ void api_session_cookies(const struct api_request *req, struct reply *r, const c
     const struct api_cookies *c = &req->app->cookies;
     const struct sessions_deps *d = &req->app->sessions;
     const char *secure = c->secure ? "; Secure" : "";
-    char v[JWT_MAX_LEN + 160];
+    /* COOKIE_DOMAIN shares the sign-in with sibling subdomains; a cookie is
+     * cleared with the Domain it was set with. */
+    char domain[300] = "";
+    char v[JWT_MAX_LEN + 160 + sizeof domain];
 
     if (!c->enabled)
         return;
-    snprintf(v, sizeof v, "access_token=%s; Path=/; Max-Age=%ld; HttpOnly%s; SameSite=Lax",
-             access != NULL ? access : "", access != NULL ? d->access_ttl : 0L, secure);
+    if (c->domain != NULL)
+        snprintf(domain, sizeof domain, "; Domain=%s", c->domain);
+    snprintf(v, sizeof v, "access_token=%s; Path=/%s; Max-Age=%ld; HttpOnly%s; SameSite=Lax",
+             access != NULL ? access : "", domain, access != NULL ? d->access_ttl : 0L, secure);
     reply_header(r, "Set-Cookie", v);
     snprintf(v, sizeof v,
-             "refresh_token=%s; Path=/refresh; Max-Age=%ld; HttpOnly%s; SameSite=Strict",
-             refresh != NULL ? refresh : "", refresh != NULL ? d->refresh_ttl : 0L, secure);
+             "refresh_token=%s; Path=/refresh%s; Max-Age=%ld; HttpOnly%s; SameSite=Strict",
+             refresh != NULL ? refresh : "", domain, refresh != NULL ? d->refresh_ttl : 0L, secure);
     reply_header(r, "Set-Cookie", v);
     sodium_memzero(v, sizeof v);
 }

@@ -7,14 +7,13 @@
 #include "api/api_internal.h"
 #include "api/audit.h"
 #include "core/emails.h"
+#include "core/i18n.h"
 #include "core/username.h"
 #include "util/timefmt.h"
 
-/* The language of the mail a request causes. */
-static const char *mail_lang(const struct api_request *req)
+const char *api_mail_lang(const struct api_request *req)
 {
-    (void)req;
-    return "en";
+    return i18n_lang(req->accept_language);
 }
 
 /* The per-address limit of requests that may mail (THROTTLE_MAIL_REQUESTS):
@@ -79,7 +78,7 @@ void api_email_verify(const struct api_request *req, struct reply *r)
     if (req->app->emails.mailer != NULL) {
         if (!mail_admitted(req, r))
             return;
-        st = emails_verify(&req->app->emails, &req->token.claims, mail_lang(req), &d);
+        st = emails_verify(&req->app->emails, &req->token.claims, api_mail_lang(req), &d);
     }
     audit_user(req, "email.verify_requested", st, NULL);
     if (st != OUTCOME_OK)
@@ -134,7 +133,7 @@ void api_change_email(const struct api_request *req, struct reply *r)
         struct netaddr from;
         api_client(req, &from);
         st = emails_change(&req->app->emails, &from, &req->token.claims, pw, plen, email, elen,
-                           mail_lang(req), &taken, &d);
+                           api_mail_lang(req), &taken, &d);
     }
     json_decref(o);
     audit_user(req, "email.change_requested", st, NULL);
@@ -206,7 +205,7 @@ void api_password_forgot(const struct api_request *req, struct reply *r)
             json_decref(o);
             return;
         }
-        st = emails_forgot(&req->app->emails, by_email, name, nlen, mail_lang(req), &id);
+        st = emails_forgot(&req->app->emails, by_email, name, nlen, api_mail_lang(req), &id);
     }
     json_decref(o);
     audit_mail(req, "password.reset_requested", st);

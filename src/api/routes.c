@@ -1,4 +1,5 @@
 #include "api/api_internal.h"
+#include "api/pages.h"
 
 /* Every route, with the token it needs: a route that reads a user's data is
  * marked here, and the HTTP layer verifies the token before the handler
@@ -34,6 +35,13 @@ const struct api_route api_routes[] = {
     {"/docs", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_docs},
     {"/redoc", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_docs},
     {"/docs/assets/", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_docs},
+    /* The pages of mailed links run on a database worker although they
+     * read no database: rendering one is more work than the HTTP thread
+     * should do, and a worker's route reads Accept-Language and the CSRF
+     * cookie (api.h). */
+    {"/password/reset", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_page_reset},
+    {"/email/confirm", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_page_confirm},
+    {"/pages/style.css", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_page_style},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -46,7 +46,7 @@ static void register_email(const struct api_request *req, const struct user *u, 
                            size_t elen)
 {
     bool taken = false;
-    enum outcome st = emails_register(&req->app->emails, u, e, elen, "en", &taken);
+    enum outcome st = emails_register(&req->app->emails, u, e, elen, api_mail_lang(req), &taken);
 
     if (taken)
         audit_email_taken(req, u->id);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/hostaddr.h"
+#include "cli/pubaddr.h"
 #include "core/jwk.h"
 #include "core/keyset.h"
 #include "core/password.h"
@@ -137,7 +138,8 @@ static const struct setting settings[] = {
      "running then (a hash of a huge imported cost) is abandoned and the process exits"},
     {"SESSION_PURGE_INTERVAL_SECONDS", "--session-purge-interval-seconds", K_LONG, CONFIG_SERVING,
      OFF(session_purge_interval_seconds), "600", 1, 86400,
-     "how often expired sessions and revocations are deleted"},
+     "how often expired sessions and revocations, and used or expired mailed tokens, are "
+     "deleted (and password requests left waiting are resolved)"},
     {"DB_POOL_SIZE", "--db-pool-size", K_LONG, CONFIG_SERVING, OFF(db_pool_size), NULL, 1, 1000,
      "database connections (default: WORKERS + DB_WORKERS)"},
     {"METRICS", "--metrics", K_BOOL, CONFIG_SERVING, OFF(metrics), "1", 0, 0,
@@ -199,11 +201,12 @@ static const struct setting settings[] = {
      "the one header in which TRUSTED_PROXIES name the client: X-Forwarded-For, Forwarded "
      "(RFC 7239) or X-Real-IP; the others are never read"},
     {"PUBLIC_URL", "--public-url", K_STRING, CONFIG_MAIL, OFF(public_url), NULL, 0, 0,
-     "the address browsers reach the service at (https://auth.example.com): the base of every "
-     "mailed link and the service's own origin; mail needs it"},
+     "the address browsers reach the service at, http(s)://host[:port][/path] "
+     "(https://auth.example.com): the base of every mailed link and the service's own origin; "
+     "mail needs it"},
     {"COOKIE_DOMAIN", "--cookie-domain", K_STRING, CONFIG_MAIL, OFF(cookie_domain), NULL, 0, 0,
-     "the Domain of the sign-in cookies, so that sibling subdomains share one sign-in "
-     "(unset: the host only)"},
+     "the Domain of the sign-in cookies, so that sibling subdomains share one sign-in; "
+     "PUBLIC_URL's host must be within it (unset: the host only)"},
     {"SMTP_URL", "--smtp-url", K_STRING, CONFIG_MAIL, OFF(smtp_url), NULL, 0, 0,
      "smtp://[user:pass@]host[:port] (STARTTLS) or smtps://... (TLS from the first byte) "
      "(unset: mail is off, and the endpoints that send it answer 501)"},
@@ -557,6 +560,19 @@ static int mail_settings_check(const struct config *cfg, char *err, size_t errle
     return 0;
 }
 
+/* PUBLIC_URL and COOKIE_DOMAIN (cli/pubaddr.h), normalised in place. */
+static int public_address_check(struct config *cfg, char *err, size_t errlen)
+{
+    if (cfg->public_url != NULL &&
+        pubaddr_check_url(cfg->public_url, &cfg->public_origin_len, err, errlen) != 0)
+        return -1;
+    if (cfg->cookie_domain != NULL &&
+        pubaddr_check_domain(cfg->cookie_domain, cfg->public_url, cfg->public_origin_len, err,
+                             errlen) != 0)
+        return -1;
+    return 0;
+}
+
 static int validate(struct config *cfg, unsigned groups, char *err, size_t errlen)
 {
     if (groups & CONFIG_LOGGING) {
@@ -666,6 +682,8 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
         if (cfg->metrics_address != NULL && metrics_address_check(cfg, err, errlen) != 0)
             return -1;
     }
+    if ((groups & CONFIG_MAIL) && public_address_check(cfg, err, errlen) != 0)
+        return -1;
     if ((groups & CONFIG_MAIL) && mail_settings_check(cfg, err, errlen) != 0)
         return -1;
     if (cfg->workers == 0) {

@@ -86,9 +86,10 @@ struct config {
     socklen_t metrics_addrlen;
     long metrics_port;
     /* Public address, pages and mail (CONFIG_MAIL). */
-    char *public_url;    /* NULL when unset */
-    char *cookie_domain; /* NULL when unset */
-    char *smtp_url;      /* NULL when unset: mail is off */
+    char *public_url;         /* NULL when unset; normalised by validation (cli/pubaddr.h) */
+    size_t public_origin_len; /* its origin's length, once validated */
+    char *cookie_domain;      /* NULL when unset */
+    char *smtp_url;           /* NULL when unset: mail is off */
     bool smtp_starttls;
     char *smtp_ca_file;       /* NULL when unset */
     char *mail_from;          /* NULL when unset */

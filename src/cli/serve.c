@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "cli/commands.h"
 #include "cli/hostaddr.h"
+#include "core/i18n.h"
 #include "core/keyset.h"
 #include "core/mail.h"
 #include "core/password.h"
@@ -297,6 +298,13 @@ static int build_context(struct serve *sv)
      * and every thread inherits the mask. Not earlier: until now a signal
      * simply ends the process, which has acknowledged nothing yet (a
      * start-up stuck on an unreachable database must stay killable). */
+    /* The pages' catalogues are part of the binary: a broken one is a
+     * build's fault, found here rather than on the first page. */
+    char why[300];
+    if (i18n_init(why, sizeof why) != 0) {
+        log_fatal(WHO, "%s", why);
+        return EXIT_FAILURE;
+    }
     sigemptyset(&sv->sigs);
     sigaddset(&sv->sigs, SIGTERM);
     sigaddset(&sv->sigs, SIGINT);
@@ -340,7 +348,9 @@ static int build_context(struct serve *sv)
         .users = {sv->st, &sv->policy},
         .sessions = {sv->st, sv->keys, config_access_ttl(cfg), refresh_ttl, cfg->jwt_leeway_seconds,
                      sv->revoked, sv->verified},
-        .cookies = {cfg->session_cookies, cfg->cookie_secure, cfg->allowed_origins},
+        .cookies = {cfg->session_cookies, cfg->cookie_secure, cfg->allowed_origins,
+                    cfg->cookie_domain},
+        .public_url = {cfg->public_url, cfg->public_origin_len},
         .metrics = {cfg->metrics, cfg->metrics_addrlen != 0, sv->hashers, sv->dbw,
                     cfg->db_pool_size, sv->start_time},
         .throttle = sv->limits,

@@ -406,6 +406,22 @@ static enum store_status resolve_in(const struct emails_deps *e, store_tx *tx,
     return st;
 }
 
+/* Deletes request id alone (its resolution failed for good). */
+static void drop_request(const struct emails_deps *e, int64_t request_id)
+{
+    struct store_password_request r;
+    store_tx tx;
+
+    if (store_begin(e->store, &tx) != STORE_OK)
+        return;
+    enum store_status st = store_password_request_take(e->store, &tx, request_id, &r);
+    sodium_memzero(r.name, sizeof r.name);
+    if (st == STORE_OK)
+        store_commit(&tx);
+    else
+        store_rollback(&tx);
+}
+
 enum outcome emails_resolve(const struct emails_deps *e, int64_t request_id)
 {
     struct store_password_request r;
@@ -430,9 +446,16 @@ enum outcome emails_resolve(const struct emails_deps *e, int64_t request_id)
     if (o == OUTCOME_OK && user_id != 0) {
         struct log_field f[] = {LOG_NUM("user_id", user_id)};
         log_event(LOG_INFO, "password.reset_mailed", f, 1);
+    } else if (o == OUTCOME_UNAVAILABLE) {
+        log_error("password request %lld: the database is unavailable; the request waits for "
+                  "the next sweep",
+                  (long long)request_id);
     } else if (o != OUTCOME_OK) {
-        log_error("password request %lld: resolving it failed (%s); it waits for the next sweep",
+        /* Not a passing outage: trying again would fail again at every
+         * sweep, so the request goes, unanswered by mail. */
+        log_error("password request %lld: resolving it failed (%s); it is dropped",
                   (long long)request_id, outcome_name(o));
+        drop_request(e, request_id);
     }
     return o;
 }
@@ -445,11 +468,12 @@ size_t emails_resolve_pending(const struct emails_deps *e)
     do {
         if (store_password_requests_pending(e->store, ids, 64, &n) != STORE_OK)
             break;
-        for (size_t i = 0; i < n; i++)
-            if (emails_resolve(e, ids[i]) == OUTCOME_OK)
-                done++;
-            else
-                return done; /* the database is in trouble: the next sweep retries */
+        for (size_t i = 0; i < n; i++) {
+            enum outcome o = emails_resolve(e, ids[i]);
+            if (o == OUTCOME_UNAVAILABLE)
+                return done; /* the database is away: the next sweep retries */
+            done += o == OUTCOME_OK;
+        }
     } while (n == 64);
     return done;
 }

@@ -114,13 +114,14 @@ enum outcome emails_forgot(const struct emails_deps *e, bool by_email, const cha
  * when it names an account with an address whose per-account window
  * (MAIL_MIN_INTERVAL_SECONDS, counted from the request) is open, voids the
  * account's older reset tokens and queues a reset link. A request another
- * worker took is OUTCOME_OK with nothing done. On failure the request stays
- * for emails_resolve_pending. */
+ * worker took is OUTCOME_OK with nothing done. OUTCOME_UNAVAILABLE leaves
+ * the request for emails_resolve_pending; any other failure, which would
+ * recur, drops it (logged). */
 enum outcome emails_resolve(const struct emails_deps *e, int64_t request_id);
 
 /* Resolves every request left waiting (a crash between the answer and its
  * resolution, a full queue): at start and on the janitor's round. Returns
- * how many it resolved; stops at the first failure. */
+ * how many it resolved; stops when the database is unavailable. */
 size_t emails_resolve_pending(const struct emails_deps *e);
 
 /* Deletes the mailed tokens used, or expired at now (the janitor's round). */

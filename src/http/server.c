@@ -261,6 +261,12 @@ static void check_head(struct request *rq)
             decide(rq, 415, "Content-Type must be application/json");
             return;
         }
+        if (rq->route->body == API_BODY_JSON_OR_FORM && !json_content_type(ct) &&
+            !form_content_type_ok(ct)) {
+            decide(rq, 415,
+                   "Content-Type must be application/json or application/x-www-form-urlencoded");
+            return;
+        }
         rq->api.content_type = ct;
     }
     if (rq->query_status != 0) {
@@ -276,6 +282,15 @@ static void check_head(struct request *rq)
         rq->api.host = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
         rq->api.refresh_cookie =
             MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "refresh_token");
+    }
+    /* What a page or a mail is rendered with (api.h): looked up for the
+     * routes that run on a worker only, never for /verify. */
+    if (rq->route->work != API_INLINE) {
+        rq->api.accept_language =
+            MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Accept-Language");
+        rq->api.csrf_cookie = MHD_lookup_connection_value(
+            rq->conn, MHD_COOKIE_KIND,
+            rq->srv->app->cookies.secure ? API_CSRF_COOKIE_SECURE : API_CSRF_COOKIE);
     }
     /* The token is verified once, for every route that needs one, before
      * the handler runs, which then finds req->token filled. An inline route

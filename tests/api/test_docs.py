@@ -100,7 +100,8 @@ def test_openapi_documents_what_is_served(server):
 
 def test_openapi_responses_are_complete(server):
     """Each response says its headers and content: X-Request-Id everywhere,
-    problem+json for errors (but the OAuth errors of /token), WWW-Authenticate
+    problem+json for errors (but the OAuth errors of /token, and the HTML
+    pages' own errors, pages too), WWW-Authenticate
     on 401, Retry-After on 503, no-store on tokens."""
     doc = server.get("/openapi.json").json()
 
@@ -122,7 +123,9 @@ def test_openapi_responses_are_complete(server):
                 assert "X-Request-Id" in headers, f"{where} {status}"
                 types = set(resp.get("content", {}))
                 if status.startswith(("4", "5")):
+                    # The pages answer errors as pages, in HTML.
                     want = "application/json" if (path, status) == ("/token", "400") \
+                        else "text/html; charset=utf-8" if op["tags"] == ["pages"] \
                         else "application/problem+json"
                     assert types == {want}, f"{where} {status}: {types}"
                 if status == "401":

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from gh_helpers import PASSWORD, bearer, sqlite_url, unique_username
+from gh_helpers import PASSWORD, TEST_DATABASE_URL, bearer, sqlite_url, unique_username
 from mailsink import MailSink
 
 PUBLIC_URL = "https://auth.example.test"
@@ -35,6 +35,10 @@ def mail_env(sink, **more):
 
 @pytest.fixture(scope="module")
 def srv(make_module_server, sink):
+    """On PostgreSQL too under scripts/with-pg.sh (the cases that read the
+    database behind the server's back then skip)."""
+    if TEST_DATABASE_URL:
+        return make_module_server(env=mail_env(sink), database_url=TEST_DATABASE_URL)
     return make_module_server(env=mail_env(sink))
 
 
@@ -471,3 +475,72 @@ def test_cli_reset_password_help(run_gatehouse):
     assert proc.returncode == 0
     assert "mails a password reset link" in proc.stdout
     assert "SMTP_URL" in proc.stdout
+
+
+# ------------------------------------------------------------ audit
+
+
+def test_audit_events_without_secrets(make_server, sink):
+    import json
+    s = make_server(env=mail_env(sink, LOG_FORMAT="json", MAIL_MIN_INTERVAL_SECONDS="0"))
+    email, taken = address(), address()
+    name, _ = register(s, email)
+    ctok = confirm_token(sink, email)
+    assert s.post_json("/email/confirm", {"token": ctok}).status_code == 204
+    assert s.post_json("/email/confirm", {"token": ctok}).status_code == 400
+    other, _ = register(s, taken)
+    register(s, taken)  # taken: audited, not told
+    token = s.token(name)
+    assert s.post("/email/verify", headers=bearer(token)).status_code == 202
+    s.request("PUT", "/me/email", json={"email": address(), "password": PASSWORD},
+              headers=bearer(token))
+    assert forgot(s, username=name).status_code == 202
+    rtok = reset_token(sink, email)
+    assert s.post_json("/password/reset",
+                       {"token": rtok, "new_password": NEW_PASSWORD}).status_code == 204
+    settled(s)
+    log = s.stderr()
+    seen = {json.loads(l).get("event") for l in log.splitlines() if l.startswith("{")}
+    for event in ["email.confirmed", "email.bad_token", "email.taken", "email.verify_requested",
+                  "email.change_requested", "password.reset_requested", "password.reset_mailed",
+                  "password.reset"]:
+        assert event in seen, (event, sorted(e for e in seen if e))
+    for secret in [ctok, rtok, NEW_PASSWORD, PASSWORD]:
+        assert secret not in log
+
+
+def test_mail_in_the_requests_language(srv, sink):
+    email = address()
+    name, _ = register(srv, email)
+    sink.to(email)
+    r = srv.post_json("/password/forgot", {"username": name},
+                      headers={"Accept-Language": "ru-RU, en;q=0.5"})
+    assert r.status_code == 202
+    msg = link_mail(sink, email, "/password/reset")
+    assert 'lang="ru"' in msg.part("text/html")
+    other = address()
+    r = srv.post_json("/register", {"username": unique_username("l"), "password": PASSWORD,
+                                    "email": other}, headers={"Accept-Language": "ru"})
+    assert r.status_code == 200
+    assert 'lang="ru"' in link_mail(sink, other, "/email/confirm").part("text/html")
+    third = address()
+    register(srv, third)  # no Accept-Language: English
+    assert 'lang="en"' in link_mail(sink, third, "/email/confirm").part("text/html")
+
+
+def test_used_and_expired_tokens_purged(make_server, sink):
+    s = make_server(env=mail_env(sink, SESSION_PURGE_INTERVAL_SECONDS="1"))
+    email, other = address(), address()
+    register(s, email)
+    register(s, other)
+    tok = confirm_token(sink, email)
+    confirm_token(sink, other)
+    assert s.post_json("/email/confirm", {"token": tok}).status_code == 204
+    conn = sqlite3.connect(s.db_path)
+    conn.execute("UPDATE email_tokens SET expires_at = 1 WHERE email = ?", (other,))
+    conn.commit()
+    conn.close()
+    deadline = time.monotonic() + 30
+    while s.query("SELECT COUNT(*) FROM email_tokens")[0][0] != 0:
+        assert time.monotonic() < deadline, "the janitor left used or expired tokens"
+        time.sleep(0.05)

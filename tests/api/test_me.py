@@ -14,8 +14,9 @@ def test_me_returns_account(server, user):
     r = server.me(token)
     assert r.status_code == 200, r.text
     assert media_type(r) == "application/json"
+    # Contract v2 adds the address (API.md, "Email"): none at registration here.
     assert r.json() == {"id": user["id"], "username": user["username"],
-                        "created_at": user["created_at"]}
+                        "created_at": user["created_at"], "email": None, "email_verified": False}
     assert_common_headers(r)
 
 

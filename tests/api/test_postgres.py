@@ -178,8 +178,8 @@ def test_register_login_me_and_rows(pg, pg_server):
     tok = pg_server.login(name.lower())
     assert tok.status_code == 200, tok.text
     me = pg_server.me(tok.json()["access_token"])
-    assert me.status_code == 200 and me.json() == {k: u[k] for k in ("id", "username",
-                                                                      "created_at")}
+    assert me.status_code == 200 and me.json() == dict(
+        {k: u[k] for k in ("id", "username", "created_at")}, email=None, email_verified=False)
     db = pg_server.db_name
     row = pg.psql(f"SELECT id, username, username_key, password_hash FROM users "
                   f"WHERE username_key = '{name.lower()}'", db=db).split("|")

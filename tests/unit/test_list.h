@@ -169,6 +169,10 @@
     X(hostaddr_resolve_numeric)                                                                    \
     X(hostaddr_resolve_names)                                                                      \
     X(hostaddr_format)                                                                             \
+    X(pubaddr_url_forms)                                                                           \
+    X(pubaddr_url_refused)                                                                         \
+    X(pubaddr_url_length_limit)                                                                    \
+    X(pubaddr_cookie_domain)                                                                       \
     X(cli_default_command)                                                                         \
     X(cli_named_command)                                                                           \
     X(cli_subcommand_options_and_arguments)                                                        \
@@ -233,6 +237,10 @@
     X(i18n_messages_for_engine)                                                                    \
     X(templates_embedded)                                                                          \
     X(templates_render_in_language)                                                                \
+    X(pages_csrf_values)                                                                           \
+    X(pages_csrf_check)                                                                            \
+    X(pages_render_layout)                                                                         \
+    X(pages_every_page_renders)                                                                    \
     X(csv_records)                                                                                 \
     X(csv_quoted)                                                                                  \
     X(csv_lines_and_bom)                                                                           \
@@ -366,6 +374,7 @@
     X(throttle_address_and_names)                                                                  \
     X(throttle_reserve_counts_attempts_in_progress)                                                \
     X(throttle_registrations)                                                                      \
+    X(throttle_mail_requests)                                                                      \
     X(throttle_hash_jobs)                                                                          \
     X(throttle_table_bounded)                                                                      \
     X(users_login_throttled)

@@ -14,6 +14,8 @@ static const struct throttle_limits lim = {
     .registration_window_s = 100,
     .table_size = 64,
     .hash_jobs = 2,
+    .mail_requests = 2,
+    .mail_window_s = 100,
 };
 
 /* One failed attempt of a (reserved and settled), which must be allowed. */
@@ -139,6 +141,29 @@ TEST(throttle_registrations)
     CHECK_EQ_INT(throttle_register_wait(t, &a, 1050), 50);
     CHECK_EQ_INT(throttle_register_wait(t, &b, 1050), 0);
     CHECK_EQ_INT(throttle_register_wait(t, &a, 1100), 0); /* a new window */
+    throttle_free(t);
+}
+
+/* Requests that may mail: checked and counted in one step, per address,
+ * in a window from the first; a refused one counts nothing. */
+TEST(throttle_mail_requests)
+{
+    throttle *t = throttle_create(&lim);
+    struct netaddr a = addr(1), b = addr(2);
+
+    REQUIRE(t != NULL);
+    CHECK_EQ_INT(throttle_mail_take(t, &a, 1000), 0);
+    CHECK_EQ_INT(throttle_mail_take(t, &a, 1040), 0);
+    CHECK_EQ_INT(throttle_mail_take(t, &a, 1050), 50);
+    CHECK_EQ_INT(throttle_mail_take(t, &a, 1099), 1);
+    CHECK_EQ_INT(throttle_mail_take(t, &b, 1050), 0);
+    CHECK_EQ_INT(throttle_mail_take(t, &a, 1100), 0); /* a new window */
+    throttle_free(t);
+    struct throttle_limits off = lim;
+    off.mail_requests = 0;
+    REQUIRE((t = throttle_create(&off)) != NULL);
+    for (int i = 0; i < 100; i++)
+        CHECK_EQ_INT(throttle_mail_take(t, &a, 1000), 0);
     throttle_free(t);
 }
 

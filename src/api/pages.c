@@ -1,0 +1,243 @@
+/* The service's HTML pages (API.md, "Public address and pages"): the
+ * password-reset and address-confirmation pages of a mailed link, and the
+ * posts of their forms. core/pages.h renders them; this file adds what
+ * every page answers with (its headers, the CSRF cookie) and checks a
+ * form's CSRF token before anything else reads the form. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "api/pages.h"
+#include "core/i18n.h"
+#include "core/pages.h"
+#include "core/templates.h"
+#include "util/log.h"
+
+/* No script at all, styles from the service's own stylesheet only, forms
+ * posted to the service only, and never in a frame. */
+#define PAGES_CSP                                                                                  \
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "                   \
+    "frame-ancestors 'none'; base-uri 'none'"
+
+/* The longest mailed token a page takes into its form; a longer one is no
+ * link the service sent. */
+#define PAGES_TOKEN_MAX 128
+
+/* One answer of a page. */
+struct page {
+    const char *kind; /* "reset" or "confirm": pages/<kind>.html, title <kind>.title */
+    int status;
+    const char *error; /* shown above the form, plain text in the page's language; NULL: none */
+    bool form;         /* the form is shown (with token in it) */
+    bool done;         /* the success message is shown */
+    const char *token; /* the mailed token, for the form's hidden field */
+};
+
+/* "../" once for each '/' of path after its first: the way from a page's
+ * URL back to the service's root, under whatever prefix a proxy serves it. */
+static void base_of(const char *path, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (const char *p = path + 1; *p != '\0' && n + 4 <= cap; p++)
+        if (*p == '/') {
+            memcpy(out + n, "../", 4);
+            n += 3;
+        }
+}
+
+/* The text of message key in lang, with vars filled in; malloc'd, or NULL
+ * (a bug of the catalogue, or no memory). */
+static char *message_text(const char *lang, const char *key, const struct tmpl_var *vars,
+                          size_t nvars)
+{
+    size_t len;
+    const char *m = i18n_message(lang, key, strlen(key), &len);
+    struct tmpl_messages none = {NULL, NULL};
+    struct tmpl_result res;
+
+    if (m == NULL || tmpl_render(m, len, TMPL_TEXT, vars, nvars, &none, 0, &res) != TMPL_OK)
+        return NULL;
+    return res.out;
+}
+
+/* The headers of every page: the policy, framing and referrer rules, the
+ * language, and no caching (a page's form carries its CSRF token, and the
+ * mailed token). */
+static void page_headers(struct reply *r, const char *lang)
+{
+    reply_header(r, "Content-Security-Policy", PAGES_CSP);
+    reply_header(r, "X-Frame-Options", "DENY");
+    reply_header(r, "Referrer-Policy", "no-referrer");
+    reply_header(r, "Content-Language", lang);
+    reply_header(r, "Vary", "Accept-Language, Cookie");
+    r->no_store = true;
+}
+
+/* Sets the CSRF cookie to value: host-only, for the whole service, never
+ * read by script, and sent only with the service's own requests. */
+static void csrf_cookie(const struct api_request *req, struct reply *r, const char *value)
+{
+    char v[PAGES_CSRF_LEN + 128];
+    bool secure = req->app->cookies.secure;
+
+    snprintf(v, sizeof v, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s",
+             secure ? API_CSRF_COOKIE_SECURE : API_CSRF_COOKIE, value, secure ? "; Secure" : "");
+    reply_header(r, "Set-Cookie", v);
+}
+
+static void page_reply(const struct api_request *req, struct reply *r, const char *lang,
+                       const struct page *p)
+{
+    char name[32], title_key[32], base[32], csrf[PAGES_CSRF_LEN + 1];
+    size_t tlen;
+
+    /* The browser's CSRF value is kept while it has one: a second tab's
+     * form must not void the first's. */
+    if (pages_csrf_valid(req->csrf_cookie)) {
+        memcpy(csrf, req->csrf_cookie, sizeof csrf);
+    } else {
+        pages_csrf_new(csrf);
+        if (p->form)
+            csrf_cookie(req, r, csrf);
+    }
+    snprintf(name, sizeof name, "pages/%s.html", p->kind);
+    snprintf(title_key, sizeof title_key, "%s.title", p->kind);
+    base_of(req->path, base, sizeof base);
+    const char *title = i18n_message(lang, title_key, strlen(title_key), &tlen);
+    const struct tmpl_var vars[] = {
+        {"error", p->error, false},
+        {"done", p->done ? "1" : NULL, false},
+        {"form", p->form ? "1" : NULL, false},
+        {"csrf", csrf, false},
+        {"token", p->token != NULL ? p->token : "", false},
+    };
+    struct pages_view v = {name, lang, title, base, vars, sizeof vars / sizeof vars[0]};
+    struct tmpl_result res;
+    enum tmpl_status st = pages_render(&v, &res);
+    sodium_memzero(csrf, sizeof csrf);
+    if (st != TMPL_OK) {
+        log_error("page %s (%s): %s at byte %zu", name, lang, tmpl_status_text(st), res.where);
+        reply_free(r);
+        errors_problem(r, OUTCOME_ERROR, NULL);
+        return;
+    }
+    r->status = p->status;
+    r->content_type = "text/html; charset=utf-8";
+    r->body = res.out;
+    r->body_len = res.len;
+    page_headers(r, lang);
+}
+
+/* A page with one of the catalogue's error messages (key). */
+static void page_error(const struct api_request *req, struct reply *r, const char *lang,
+                       struct page *p, const char *key)
+{
+    char *text = message_text(lang, key, NULL, 0);
+
+    p->error = text;
+    page_reply(req, r, lang, p);
+    free(text);
+}
+
+/* True when t (len bytes) may be a mailed token: 1 to PAGES_TOKEN_MAX
+ * base64url characters. Only its form is looked at: whether it works is
+ * found out by the post, never by a GET. */
+static bool token_plausible(const char *t, size_t len)
+{
+    if (len == 0 || len > PAGES_TOKEN_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = t[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+/* GET of a mailed link: the form with the token in it, or a page saying the
+ * link is broken (400). Reads no database: a link scanner that follows the
+ * link changes nothing, and learns nothing about the token either. */
+static void show_link_page(const struct api_request *req, struct reply *r, const char *kind)
+{
+    const char *lang = i18n_lang(req->accept_language);
+    const char *token = NULL;
+    size_t tlen = 0;
+    struct page p = {.kind = kind, .status = 200, .form = true};
+
+    if (form_get(&req->query, "token", &token, &tlen) != FORM_FOUND ||
+        !token_plausible(token, tlen)) {
+        p.status = 400;
+        p.form = false;
+        page_error(req, r, lang, &p, "page.bad_link");
+        return;
+    }
+    p.token = token;
+    page_reply(req, r, lang, &p);
+}
+
+void api_page_reset(const struct api_request *req, struct reply *r)
+{
+    show_link_page(req, r, "reset");
+}
+
+void api_page_confirm(const struct api_request *req, struct reply *r)
+{
+    show_link_page(req, r, "confirm");
+}
+
+void api_page_style(const struct api_request *req, struct reply *r)
+{
+    const struct templates_file *f = templates_find("pages/style.css");
+
+    (void)req;
+    if (f == NULL) {
+        reply_problem(r, 404, "not found");
+        return;
+    }
+    r->status = 200;
+    r->content_type = "text/css; charset=utf-8";
+    r->static_body = f->data;
+    r->static_len = f->len;
+    /* It changes with the binary only; an hour keeps a page's second view
+     * from asking again without holding an old one for long. */
+    reply_header(r, "Cache-Control", "public, max-age=3600");
+}
+
+enum outcome api_page_form(const struct api_request *req, struct reply *r, const char *kind,
+                           struct form *f, const char **token, size_t *tlen)
+{
+    const char *lang = i18n_lang(req->accept_language);
+    const char *csrf = NULL;
+    size_t clen = 0;
+    struct page p = {.kind = kind, .status = 400};
+
+    if (form_parse(req->body, req->body_len, f) != FORM_OK) {
+        page_error(req, r, lang, &p, "page.bad_link");
+        return OUTCOME_INVALID;
+    }
+    bool have_token =
+        form_get(f, "token", token, tlen) == FORM_FOUND && token_plausible(*token, *tlen);
+    /* The CSRF token first: a post without it reads nothing more. The form
+     * comes back with a fresh one, so that a user whose cookie was lost
+     * can submit again. */
+    if (form_get(f, "csrf", &csrf, &clen) != FORM_FOUND ||
+        !pages_csrf_check(req->csrf_cookie, csrf, clen)) {
+        p.status = 403;
+        p.form = have_token;
+        p.token = have_token ? *token : NULL;
+        page_error(req, r, lang, &p, have_token ? "page.csrf" : "page.bad_link");
+        form_free(f);
+        return OUTCOME_FORBIDDEN;
+    }
+    if (!have_token) {
+        page_error(req, r, lang, &p, "page.bad_link");
+        form_free(f);
+        return OUTCOME_INVALID;
+    }
+    return OUTCOME_OK;
+}

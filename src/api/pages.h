@@ -1,0 +1,34 @@
+#ifndef GH_API_PAGES_H
+#define GH_API_PAGES_H
+
+#include "api/api.h"
+#include "util/form.h"
+
+/* The handlers of the service's pages (api/pages.c) and what the form posts
+ * of its pages share. Every page answers with a strict
+ * Content-Security-Policy (no script, the service's own stylesheet only,
+ * frame-ancestors 'none'), X-Frame-Options: DENY, Referrer-Policy:
+ * no-referrer, Cache-Control: no-store and its Content-Language; a page
+ * with a form sets the CSRF cookie (API_CSRF_COOKIE) when the browser has
+ * none. */
+
+/* GET /password/reset?token=T and GET /email/confirm?token=T: the form of a
+ * mailed link, in the language of Accept-Language. The token is put into
+ * the form as it is, never looked up: 200 when it has the form of one, a
+ * 400 page without a form otherwise. */
+void api_page_reset(const struct api_request *req, struct reply *r);
+void api_page_confirm(const struct api_request *req, struct reply *r);
+
+/* GET /pages/style.css: the pages' stylesheet. */
+void api_page_style(const struct api_request *req, struct reply *r);
+
+/* The start of a page's form post (kind "reset" or "confirm"): parses the
+ * body into f and checks its CSRF token against the cookie, then its token
+ * field. OUTCOME_OK: f holds the form (form_free it), *token the mailed
+ * token. Otherwise r holds the answer page (403 for a missing or wrong
+ * CSRF token, with the form again; 400 for a body or token that cannot be
+ * read) and f needs nothing more. */
+enum outcome api_page_form(const struct api_request *req, struct reply *r, const char *kind,
+                           struct form *f, const char **token, size_t *tlen);
+
+#endif
