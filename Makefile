@@ -187,10 +187,12 @@ test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg 
 openapi-lint: $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 	node web/validate.mjs web/openapi.json
 
-# /docs and /redoc in headless Chromium (Debian's), driven by playwright-core;
-# screenshots in tests/output/browser/.
+# /docs and /redoc in headless Chromium (Debian's), driven by playwright-core,
+# and the pages of mailed links with real mail (tests/api/mailsink.py as a
+# spool); screenshots in tests/output/browser/.
 browser: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/docs.test.mjs
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/pages.test.mjs
 
 # examples/nginx/gatehouse.conf run by Debian's nginx on loopback in front of
 # gatehouse and an echoing application (tests/deploy/nginx_stack.py): the

@@ -53,6 +53,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(cfg.workers >= 1 && cfg.db_pool_size >= 1);
         FUZZ_CHECK(cfg.database_url != NULL && cfg.algorithm != NULL);
         FUZZ_CHECK(cfg.secret_key == NULL || cfg.secret_key_len >= 32);
+        /* PUBLIC_URL normalised: http(s)://, its origin a prefix ending
+         * where the path starts, no '/' at the end; a COOKIE_DOMAIN only
+         * with it. */
+        if (cfg.public_url != NULL) {
+            const char *u = cfg.public_url;
+            size_t n = strlen(u), o = cfg.public_origin_len;
+            FUZZ_CHECK(strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0);
+            FUZZ_CHECK(o > 7 && o <= n && (u[o] == '\0' || u[o] == '/') && u[n - 1] != '/');
+        }
+        FUZZ_CHECK(cfg.cookie_domain == NULL || cfg.public_url != NULL);
     }
     config_free(&cfg);
     free(text);

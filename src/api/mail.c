@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "api/api_internal.h"
+#include "api/pages.h"
 #include "api/audit.h"
 #include "core/emails.h"
 #include "core/i18n.h"
@@ -92,8 +93,13 @@ void api_email_confirm(const struct api_request *req, struct reply *r)
     struct outcome_detail d = {0};
     const char *tok = NULL;
     size_t tlen = 0;
-    json_t *o = api_parse_object(req, r);
 
+    /* The confirmation page's form (api/pages.h) answers with a page. */
+    if (api_form_body(req)) {
+        api_page_confirm_submit(req, r);
+        return;
+    }
+    json_t *o = api_parse_object(req, r);
     if (o == NULL)
         return;
     if (!api_string_field(o, "token", &tok, &tlen, &d.errors)) {
@@ -230,8 +236,13 @@ void api_password_reset(const struct api_request *req, struct reply *r)
     struct outcome_detail d = {0};
     const char *tok = NULL, *pw = NULL;
     size_t tlen = 0, plen = 0;
-    json_t *o = api_parse_object(req, r);
 
+    /* The reset page's form (api/pages.h) answers with a page. */
+    if (api_form_body(req)) {
+        api_page_reset_submit(req, r);
+        return;
+    }
+    json_t *o = api_parse_object(req, r);
     if (o == NULL)
         return;
     api_string_field(o, "token", &tok, &tlen, &d.errors);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "api/audit.h"
 #include "api/pages.h"
 #include "core/i18n.h"
 #include "core/pages.h"
@@ -66,14 +67,14 @@ static char *message_text(const char *lang, const char *key, const struct tmpl_v
 
 /* The headers of every page: the policy, framing and referrer rules, the
  * language, and no caching (a page's form carries its CSRF token, and the
- * mailed token). */
+ * mailed token; so no Vary either). With the CSRF cookie that makes five of
+ * REPLY_MAX_HEADERS. */
 static void page_headers(struct reply *r, const char *lang)
 {
     reply_header(r, "Content-Security-Policy", PAGES_CSP);
     reply_header(r, "X-Frame-Options", "DENY");
     reply_header(r, "Referrer-Policy", "no-referrer");
     reply_header(r, "Content-Language", lang);
-    reply_header(r, "Vary", "Accept-Language, Cookie");
     r->no_store = true;
 }
 
@@ -222,9 +223,10 @@ enum outcome api_page_form(const struct api_request *req, struct reply *r, const
     }
     bool have_token =
         form_get(f, "token", token, tlen) == FORM_FOUND && token_plausible(*token, *tlen);
-    /* The CSRF token first: a post without it reads nothing more. The form
-     * comes back with a fresh one, so that a user whose cookie was lost
-     * can submit again. */
+    /* The CSRF token first: a post without it reaches no core function and
+     * no database. The form comes back (its mailed token read only to be
+     * put back in it) with a CSRF token that matches the cookie, a new one
+     * when the cookie was lost, so that the user can submit again. */
     if (form_get(f, "csrf", &csrf, &clen) != FORM_FOUND ||
         !pages_csrf_check(req->csrf_cookie, csrf, clen)) {
         p.status = 403;
@@ -240,4 +242,136 @@ enum outcome api_page_form(const struct api_request *req, struct reply *r, const
         return OUTCOME_INVALID;
     }
     return OUTCOME_OK;
+}
+
+/* The text of every broken password rule, in lang: "password.<code>" of the
+ * catalogue ("password.invalid" for a code it lacks), joined by spaces. */
+static char *rules_text(const struct api_request *req, const char *lang,
+                        const struct outcome_errors *errs)
+{
+    char min[24], key[64], *out = NULL;
+    size_t len = 0, n;
+    const struct tmpl_var vars[] = {{"min", min, false}};
+
+    snprintf(min, sizeof min, "%ld", req->app->users.policy->min_length);
+    for (int i = 0; i < errs->count; i++) {
+        snprintf(key, sizeof key, "password.%s", errs->e[i].code);
+        char *one = i18n_message(lang, key, strlen(key), &n) != NULL
+                        ? message_text(lang, key, vars, 1)
+                        : message_text(lang, "password.invalid", NULL, 0);
+        if (one == NULL)
+            break;
+        n = strlen(one);
+        char *grown = realloc(out, len + n + 2);
+        if (grown == NULL) {
+            free(one);
+            break;
+        }
+        out = grown;
+        if (len > 0)
+            out[len++] = ' ';
+        memcpy(out + len, one, n + 1);
+        len += n;
+        free(one);
+    }
+    return out;
+}
+
+/* The page that answers a form's outcome o (kind's success, or the form
+ * again with what went wrong; a bad token leaves no form to submit). */
+static void page_outcome(const struct api_request *req, struct reply *r, const char *kind,
+                         const char *token, enum outcome o, const struct outcome_detail *d)
+{
+    const char *lang = i18n_lang(req->accept_language);
+    struct page p = {.kind = kind, .token = token, .form = true};
+
+    switch (o) {
+    case OUTCOME_OK:
+        p.status = 200;
+        p.form = false;
+        p.done = true;
+        page_reply(req, r, lang, &p);
+        return;
+    case OUTCOME_INVALID: {
+        char *text = rules_text(req, lang, &d->errors);
+        p.status = 422;
+        p.error = text;
+        page_reply(req, r, lang, &p);
+        free(text);
+        return;
+    }
+    case OUTCOME_BAD_TOKEN:
+        p.status = 400;
+        p.form = false;
+        page_error(req, r, lang, &p, "page.bad_link");
+        return;
+    case OUTCOME_THROTTLED:
+    case OUTCOME_OVERLOADED:
+    case OUTCOME_UNAVAILABLE:
+    case OUTCOME_STOPPING:
+        p.status = errors_status(o);
+        page_error(req, r, lang, &p, "page.busy");
+        r->retry_after = d->retry_after > 0 ? d->retry_after : 1;
+        return;
+    default:
+        p.status = errors_status(OUTCOME_ERROR);
+        p.form = false;
+        page_error(req, r, lang, &p, "page.error");
+        return;
+    }
+}
+
+enum outcome api_page_reset_submit(const struct api_request *req, struct reply *r)
+{
+    struct form f;
+    struct outcome_detail d = {0};
+    const char *token, *pw = "", *again = NULL;
+    size_t tlen, plen = 0, alen = 0;
+    enum outcome o = api_page_form(req, r, "reset", &f, &token, &tlen);
+
+    if (o != OUTCOME_OK)
+        return o;
+    enum form_lookup lp = form_get(&f, "new_password", &pw, &plen);
+    enum form_lookup la = form_get(&f, "new_password_again", &again, &alen);
+    if (lp == FORM_REPEATED || la == FORM_REPEATED) {
+        outcome_error_add(&d.errors, "new_password", "invalid", "sent more than once");
+        o = OUTCOME_INVALID;
+    } else if (lp != FORM_FOUND) {
+        pw = "";
+        plen = 0;
+    }
+    /* The second field, when the form sends it, must say the same: a typo
+     * in a password nobody can see would lock the user out again. */
+    if (o == OUTCOME_OK && la == FORM_FOUND &&
+        (alen != plen || sodium_memcmp(again, pw, plen) != 0)) {
+        const char *lang = i18n_lang(req->accept_language);
+        struct page p = {.kind = "reset", .status = 422, .form = true, .token = token};
+        page_error(req, r, lang, &p, "reset.mismatch");
+        form_free(&f);
+        return OUTCOME_INVALID;
+    }
+    if (o == OUTCOME_OK) {
+        o = emails_reset_password(&req->app->emails, token, tlen, pw, plen, &d);
+        audit_mail(req, "password.reset", o);
+    }
+    page_outcome(req, r, "reset", token, o, &d);
+    form_free(&f);
+    return o;
+}
+
+enum outcome api_page_confirm_submit(const struct api_request *req, struct reply *r)
+{
+    struct form f;
+    struct outcome_detail d = {0};
+    const char *token;
+    size_t tlen;
+    enum outcome o = api_page_form(req, r, "confirm", &f, &token, &tlen);
+
+    if (o != OUTCOME_OK)
+        return o;
+    o = emails_confirm(&req->app->emails, token, tlen, &d);
+    audit_mail(req, "email.confirmed", o);
+    page_outcome(req, r, "confirm", token, o, &d);
+    form_free(&f);
+    return o;
 }

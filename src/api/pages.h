@@ -31,4 +31,15 @@ void api_page_style(const struct api_request *req, struct reply *r);
 enum outcome api_page_form(const struct api_request *req, struct reply *r, const char *kind,
                            struct form *f, const char **token, size_t *tlen);
 
+/* The form posts of the two pages, which POST /password/reset and POST
+ * /email/confirm hand a form body to (their JSON stays theirs): the CSRF
+ * check (api_page_form), then emails_reset_password or emails_confirm, and
+ * the page of the result: 200 with the success, 422 with the form again and
+ * the broken rules (or the two passwords differing: new_password_again,
+ * when sent, must equal new_password; then nothing is called), 400 for a
+ * bad, used or expired token, 429/503 with the form again. Returns the
+ * outcome (OUTCOME_FORBIDDEN for a CSRF refusal). */
+enum outcome api_page_reset_submit(const struct api_request *req, struct reply *r);
+enum outcome api_page_confirm_submit(const struct api_request *req, struct reply *r);
+
 #endif

@@ -20,10 +20,10 @@ const struct api_route api_routes[] = {
      api_change_password},
     {"/me/email", "PUT", API_BODY_JSON, API_HASH, API_AUTH_BEARER_OR_COOKIE, api_change_email},
     {"/email/verify", "POST", API_BODY_NONE, API_DB, API_AUTH_BEARER_OR_COOKIE, api_email_verify},
-    {"/email/confirm", "POST", API_BODY_JSON, API_DB, API_AUTH_NONE, api_email_confirm},
+    {"/email/confirm", "POST", API_BODY_JSON_OR_FORM, API_DB, API_AUTH_NONE, api_email_confirm},
     {"/password/forgot", "POST", API_BODY_JSON, API_DB, API_AUTH_NONE, api_password_forgot},
     /* A hash of the new password: the hashing workers. */
-    {"/password/reset", "POST", API_BODY_JSON, API_HASH, API_AUTH_NONE, api_password_reset},
+    {"/password/reset", "POST", API_BODY_JSON_OR_FORM, API_HASH, API_AUTH_NONE, api_password_reset},
     {"/refresh", "POST", API_BODY_JSON, API_DB, API_AUTH_NONE, api_refresh},
     {"/logout", "POST", API_BODY_NONE, API_DB, API_AUTH_BEARER_OR_COOKIE, api_logout},
     {"/healthz", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_healthz},

@@ -11,7 +11,9 @@ with STARTTLS under a certificate of a throwaway CA made for the run.
 MailSink(ca=None) speaks plain SMTP (for SMTP_STARTTLS=off);
 MailSink(ca=ca, implicit_tls=True) speaks TLS from the first byte (smtps://,
 sink.url says so). MailSink(..., login=("user", "pass")) requires AUTH with
-that login (over TLS) and keeps the login of each message (msg.login). The sink keeps
+that login (over TLS) and keeps the login of each message (msg.login). Run as
+a program (python3 tests/api/mailsink.py DIR), it is a plain sink that spools
+each mail into DIR as JSON for the browser tests (SpoolSink). The sink keeps
 every message it accepted, raw bytes and parsed, in arrival order; it can
 refuse mail for a while (sink.refuse = True answers 451) to play an outage.
 """
@@ -19,9 +21,11 @@ import datetime
 import ipaddress
 import email
 import email.policy
+import json
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 from pathlib import Path
@@ -247,3 +251,33 @@ class MailSink:
         """The messages accepted for address so far (no waiting)."""
         with self._cond:
             return [m for m in self.messages if address in m.rcpt_tos]
+
+
+class SpoolSink(MailSink):
+    """A MailSink that also writes each mail it accepts into directory, as
+    NNNN.json ({"to", "subject", "text", "html"}, the parts decoded) beside
+    NNNN.eml (the raw bytes), for a test in another language to read: the
+    browser tests (tests/browser/) run it as a child process."""
+
+    def __init__(self, directory, **kw):
+        super().__init__(**kw)
+        self.directory = Path(directory)
+
+    def _accept(self, msg):
+        n = len(self.messages) + 1
+        (self.directory / f"{n:04d}.eml").write_bytes(msg.raw)
+        body = {"to": msg.rcpt_tos, "subject": msg.subject,
+                "text": msg.part("text/plain"), "html": msg.part("text/html")}
+        tmp = self.directory / f".{n:04d}.json"
+        tmp.write_text(json.dumps(body))
+        tmp.rename(self.directory / f"{n:04d}.json")  # whole or not there
+        super()._accept(msg)
+
+
+if __name__ == "__main__":
+    # python3 tests/api/mailsink.py DIR: a plain SMTP sink on a free loopback
+    # port spooling into DIR; prints its SMTP_URL on a line, then serves
+    # until its standard input closes.
+    with SpoolSink(sys.argv[1]) as spool:
+        print(spool.url, flush=True)
+        sys.stdin.read()
