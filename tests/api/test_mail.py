@@ -162,12 +162,8 @@ def test_metrics_count_sent_mail(tls_srv, tls_sink):
     assert metric(tls_srv, "gatehouse_mail_failed_attempts_total") == 0
 
 
-# Until struct api_request carries Accept-Language (h-pages) and api/mail.c
-# hands it on (h-flows), every mail is English: the ru case says so.
 @pytest.mark.parametrize("lang,subject,phrase", [
-    pytest.param("ru", "Сброс пароля", "пароль", marks=pytest.mark.xfail(
-        reason="Accept-Language is not yet handed to the mail (api_request.accept_language)",
-        strict=False)),
+    ("ru", "Сброс пароля", "пароль"),
     ("en", "Reset your password", "password"),
 ])
 def test_language_of_the_request(tls_srv, tls_sink, lang, subject, phrase):
