@@ -314,6 +314,32 @@ def test_outage_restart_delivers_exactly_once(make_server, ca):
         assert len(sink.sent_to(to)) == 1
 
 
+def test_command_beside_the_server_hands_over(make_server, run_gatehouse):
+    """users reset-password beside a running server on one SQLite file,
+    while SMTP refuses: the command's own try fails and leaves the mail
+    queued; the server's sender takes it over (the claim is a
+    compare-and-set between processes) and it arrives once."""
+    from gh_helpers import sqlite_url
+    with MailSink() as sink:
+        srv = make_server(env=mail_env(sink))
+        to = address()
+        name = register(srv, to)
+        sink.to(to)
+        sink.refuse = True
+        env = dict(mail_env(sink), DATABASE_URL=sqlite_url(srv.db_path))
+        proc = run_gatehouse(["users", "reset-password", name], env=env)
+        assert proc.returncode == 1, proc.stderr
+        assert "451" in proc.stderr
+        rows = outbox(srv)
+        assert len(rows) == 1 and rows[0][1] >= 1
+        sink.refuse = False
+        msg = sink.wait_for(lambda m: to in m.rcpt_tos and "/password/reset?token=" in
+                            m.part("text/plain"))
+        assert msg.link("/password/reset")
+        wait_until(lambda: outbox(srv) == [], "the sent row to go")
+        assert len(sink.sent_to(to)) == 2  # the confirmation, and one reset link
+
+
 def outbox_rows(db_path):
     import sqlite3
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
