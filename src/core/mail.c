@@ -119,7 +119,7 @@ static int check_fields(enum mail_kind kind, const struct mail_fields *f, char *
 static int compose(const struct mailer *m, enum mail_kind kind, const struct mail_fields *f,
                    int64_t now, char **msg, size_t *len, char *err, size_t errlen)
 {
-    char link[1024];
+    char link[MAILTEXT_LINK_MAX];
     unsigned char rnd[MAILMSG_RANDOM];
     struct mailtext_out words;
     const char *lang = f->lang != NULL && strcmp(f->lang, "ru") == 0 ? "ru" : "en";
@@ -356,8 +356,8 @@ struct mailer *mail_create(const struct mail_config *c, char *err, size_t errlen
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if ((m->text = mailtext_load(c->templates_dir, c->reset_minutes, c->confirm_minutes, why,
-                                 sizeof why)) == NULL) {
+    if ((m->text = mailtext_load(c->templates_dir, m->public_url, c->reset_minutes,
+                                 c->confirm_minutes, why, sizeof why)) == NULL) {
         snprintf(err, errlen, "MAIL_TEMPLATES_DIR: %s", why);
         goto fail;
     }

@@ -412,6 +412,25 @@ def test_templates_dir_replaces_a_template(make_server, tmp_path):
         assert "<!DOCTYPE html>" in msg.part("text/html")
 
 
+def test_templates_dir_per_language(make_server, tmp_path):
+    """LANG/NAME replaces a template for that language only, before NAME."""
+    d = tmp_path / "tpl"
+    (d / "ru").mkdir(parents=True)
+    (d / "reset.subject.txt").write_text("Both: {{@mail.reset.subject}}\n")
+    (d / "ru" / "reset.subject.txt").write_text("Только по-русски\n")
+    with MailSink() as sink:
+        srv = make_server(env=mail_env(sink, MAIL_TEMPLATES_DIR=str(d)))
+        subjects = {}
+        for lang in ("en", "ru"):
+            to = address()
+            register(srv, to)
+            forgot(srv, to, headers={"Accept-Language": lang})
+            msg = sink.wait_for(lambda m: to in m.rcpt_tos and "/password/reset?token=" in
+                                m.part("text/plain"))
+            subjects[lang] = msg.subject
+        assert subjects == {"en": "Both: Reset your password", "ru": "Только по-русски"}
+
+
 @pytest.mark.parametrize("files,needle", [
     ({"reset.text": "x"}, "not a mail template"),
     ({"ru/resett.txt": "x"}, "not a mail template"),
@@ -421,6 +440,8 @@ def test_templates_dir_replaces_a_template(make_server, tmp_path):
     ({"reset.subject.txt": "{{nosuchvar}}"}, "reset.subject.txt"),
     ({"reset.subject.txt": "two\nlines"}, "one line"),
     ({"en/reset.subject.txt": "{{@no.such.key}}"}, "en/reset.subject.txt"),
+    # Fine with a short name, too long for the longest one a user may have.
+    ({"reset.subject.txt": "{{username}} {{username}}"}, "reset.subject.txt"),
 ])
 def test_bad_templates_refused_at_start(run_gatehouse, tmp_path, files, needle):
     d = tmp_path / "tpl"
