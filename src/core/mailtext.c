@@ -195,9 +195,13 @@ static int render_part(const struct mailtext *t, size_t l, size_t k, enum part p
     *out = res.out;
     if (p == PART_SUBJECT) {
         trim_end(*out);
-        if (strpbrk(*out, "\r\n") != NULL || (*out)[0] == '\0') {
-            snprintf(err, errlen, "%s/%s%s: a subject is one line, not empty", langs[l], kinds[k],
-                     suffixes[p]);
+        bool control = false;
+        for (const char *c = *out; *c != '\0'; c++)
+            control = control || (unsigned char)*c < 0x20 || *c == 0x7f;
+        if (control || (*out)[0] == '\0') {
+            snprintf(err, errlen,
+                     "%s/%s%s: a subject is one line without control characters, not empty",
+                     langs[l], kinds[k], suffixes[p]);
             free(*out);
             *out = NULL;
             return -1;

@@ -439,6 +439,7 @@ def test_templates_dir_per_language(make_server, tmp_path):
     ({"reset.html": "{{#link}}unclosed"}, "reset.html"),
     ({"reset.subject.txt": "{{nosuchvar}}"}, "reset.subject.txt"),
     ({"reset.subject.txt": "two\nlines"}, "one line"),
+    ({"reset.subject.txt": "a\ttab"}, "one line"),
     ({"en/reset.subject.txt": "{{@no.such.key}}"}, "en/reset.subject.txt"),
     # Fine with a short name, too long for the longest one a user may have.
     ({"reset.subject.txt": "{{username}} {{username}}"}, "reset.subject.txt"),
