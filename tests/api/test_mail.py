@@ -300,6 +300,7 @@ def test_outage_restart_delivers_exactly_once(make_server, ca):
         row = outbox(srv)[0]
         assert "451" in row[2] and "try again later" in row[2], row
         assert metric(srv, "gatehouse_mail_failed_attempts_total") >= 2
+        wait_until(lambda: metric(srv, "gatehouse_mail_outbox_depth") == 1, "the depth gauge")
         db = srv.db_path
         srv.stop()
         assert outbox_rows(db) == 1
