@@ -201,6 +201,19 @@ def test_certificate_of_another_ca_refused_mail_stays_queued(make_server, ca, tm
         wait_until(lambda: outbox(srv2) == [], "the sent row to go")
 
 
+def test_host_name_verified(make_server, tmp_path):
+    """A certificate of the right CA but for another name: refused."""
+    other_name = ThrowawayCA(tmp_path / "ca", hostname="other.example")
+    with MailSink(ca=other_name) as sink:
+        url = f"smtp://localhost:{sink.port}"
+        srv = make_server(env=mail_env(sink, other_name, SMTP_URL=url))
+        to = address()
+        register(srv, to)
+        wait_until(lambda: any(r[1] >= 1 for r in outbox(srv)), "a failed attempt")
+        assert sink.messages == []
+        assert re.search(r"certificate|name|SSL", outbox(srv)[0][2], re.I), outbox(srv)[0][2]
+
+
 def test_starttls_required_never_plain(make_server, tmp_path):
     """smtp:// to a server that offers no STARTTLS: refused, never sent in
     clear text."""
