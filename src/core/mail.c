@@ -179,10 +179,12 @@ int64_t mail_retry_delay(int64_t attempts, long max_s)
     return d < max_s ? d : max_s;
 }
 
+/* True once mail_stop was called; always false in a command, which never
+ * starts the sender (its stopper's descriptor is -1). */
 static bool sender_stopping(void *arg)
 {
     struct mailer *m = arg;
-    return m->st != NULL && stopper_wait(&m->sender, 0);
+    return stopper_wait(&m->sender, 0);
 }
 
 /* Claims one due mail on s and sends it. 1: sent; 0: nothing was due; -1:
@@ -239,9 +241,11 @@ int mail_send_due(struct mailer *m, store *s)
 
 void mail_wake(struct mailer *m)
 {
-    if (m == NULL || m->st == NULL)
+    /* The pipe lives from mail_create to mail_free, so a worker that wakes
+     * a sender already stopped writes into it harmlessly; nonblocking: a
+     * full pipe already holds a wake-up. */
+    if (m == NULL)
         return;
-    /* Nonblocking: a full pipe already holds a wake-up. */
     ssize_t w = write(m->wake[1], "w", 1);
     (void)w;
 }
@@ -295,30 +299,14 @@ static void *sender_main(void *arg)
 
 int mail_start(struct mailer *m, store *s)
 {
-    if (pipe2(m->wake, O_NONBLOCK | O_CLOEXEC) != 0)
-        return -1;
     m->st = s;
-    if (stopper_start(&m->sender, sender_main, m) != 0) {
-        m->st = NULL;
-        close(m->wake[0]);
-        close(m->wake[1]);
-        m->wake[0] = m->wake[1] = -1;
-        return -1;
-    }
-    return 0;
+    return stopper_start(&m->sender, sender_main, m);
 }
 
 void mail_stop(struct mailer *m)
 {
-    if (m == NULL)
-        return;
-    stopper_stop(&m->sender);
-    m->st = NULL;
-    if (m->wake[0] >= 0) {
-        close(m->wake[0]);
-        close(m->wake[1]);
-        m->wake[0] = m->wake[1] = -1;
-    }
+    if (m != NULL)
+        stopper_stop(&m->sender);
 }
 
 void mail_stats(struct mailer *m, struct mail_stats *out)
@@ -343,7 +331,11 @@ struct mailer *mail_create(const struct mail_config *c, char *err, size_t errlen
         return NULL;
     }
     stopper_init(&m->sender);
-    m->wake[0] = m->wake[1] = -1;
+    if (pipe2(m->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
+        free(m);
+        return NULL;
+    }
     m->retry_max_s = c->retry_max_s > 0 ? c->retry_max_s : 60;
     if (mailaddr_parse_mailbox(c->from, m->from_name, m->from_addr, why, sizeof why) != 0) {
         snprintf(err, errlen, "MAIL_FROM: %s", why);
@@ -375,6 +367,8 @@ void mail_free(struct mailer *m)
     if (m == NULL)
         return;
     mail_stop(m);
+    close(m->wake[0]);
+    close(m->wake[1]);
     smtp_free(m->smtp);
     mailtext_free(m->text);
     free(m->public_url);
