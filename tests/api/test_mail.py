@@ -328,6 +328,26 @@ def test_outage_restart_delivers_exactly_once(make_server, ca):
         assert len(sink.sent_to(to)) == 1
 
 
+def test_smtp_server_gone_then_back(make_server, ca):
+    """No SMTP server at all (connection refused) while a mail is asked
+    for, across a restart of gatehouse; a server on the same port later:
+    the mail arrives, once."""
+    port = free_port()
+    sink = MailSink(ca=ca, port=port)  # not started yet: nothing listens
+    srv = make_server(env=mail_env(sink, ca))
+    to = address()
+    register(srv, to)
+    wait_until(lambda: any(r[1] >= 2 for r in outbox(srv)), "two failed attempts")
+    assert re.search(r"connect", outbox(srv)[0][2], re.I), outbox(srv)[0][2]
+    db = srv.db_path
+    srv.stop()
+    srv2 = make_server(env=mail_env(sink, ca), db_path=db)
+    with sink:
+        assert sink.to(to).link("/email/confirm")
+        wait_until(lambda: outbox(srv2) == [], "the sent row to go")
+        assert len(sink.sent_to(to)) == 1
+
+
 def test_command_beside_the_server_hands_over(make_server, run_gatehouse):
     """users reset-password beside a running server on one SQLite file,
     while SMTP refuses: the command's own try fails and leaves the mail
