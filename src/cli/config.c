@@ -225,7 +225,8 @@ static const struct setting settings[] = {
      "messages (README, Email)"},
     {"MAIL_RETRY_MAX_SECONDS", "--mail-retry-max-seconds", K_LONG, CONFIG_MAIL,
      OFF(mail_retry_max_seconds), "60", 1, 86400,
-     "the longest wait between two tries to send a mail"},
+     "the longest wait between two tries to send a mail: a failed one is tried again after 1, "
+     "2, 4, ... seconds, at most this long, until the SMTP server takes it"},
     {"MAIL_MIN_INTERVAL_SECONDS", "--mail-min-interval-seconds", K_LONG, CONFIG_MAIL,
      OFF(mail_min_interval_seconds), "60", 0, 86400,
      "at most one reset or confirmation mail per account this often (0: no limit)"},

@@ -495,9 +495,11 @@ static void serve_free(struct serve *sv)
     if (!http_stop(sv->msrv, grace_ms) || !http_stop(sv->srv, grace_ms))
         _exit(EXIT_FAILURE); /* a job holds a connection: see stop_serving */
     stopper_stop(&sv->janitor.thread);
-    mail_free(sv->mailer);
     pool_destroy(sv->hashers);
     pool_destroy(sv->dbw);
+    /* After the workers, which may still queue a mail and wake the sender;
+     * before the store, which the sender uses. */
+    mail_free(sv->mailer);
     store_close(sv->st); /* stops the revocation watch, which writes to revoked */
     revset_free(sv->revoked);
     tokencache_free(sv->verified);

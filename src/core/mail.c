@@ -119,7 +119,7 @@ static int check_fields(enum mail_kind kind, const struct mail_fields *f, char *
 static int compose(const struct mailer *m, enum mail_kind kind, const struct mail_fields *f,
                    int64_t now, char **msg, size_t *len, char *err, size_t errlen)
 {
-    char link[1024];
+    char link[MAILTEXT_LINK_MAX];
     unsigned char rnd[MAILMSG_RANDOM];
     struct mailtext_out words;
     const char *lang = f->lang != NULL && strcmp(f->lang, "ru") == 0 ? "ru" : "en";
@@ -170,9 +170,7 @@ enum store_status mail_enqueue(struct mailer *m, store *s, store_tx *tx, enum ma
 
 /* ---- sending ---- */
 
-/* The wait before the next try of a mail tried attempts times: 1, 2, 4, ...
- * seconds, at most max_s. */
-static int64_t backoff(int64_t attempts, long max_s)
+int64_t mail_retry_delay(int64_t attempts, long max_s)
 {
     int64_t d = 1;
 
@@ -181,10 +179,12 @@ static int64_t backoff(int64_t attempts, long max_s)
     return d < max_s ? d : max_s;
 }
 
+/* True once mail_stop was called; always false in a command, which never
+ * starts the sender (its stopper's descriptor is -1). */
 static bool sender_stopping(void *arg)
 {
     struct mailer *m = arg;
-    return m->st != NULL && stopper_wait(&m->sender, 0);
+    return stopper_wait(&m->sender, 0);
 }
 
 /* Claims one due mail on s and sends it. 1: sent; 0: nothing was due; -1:
@@ -214,11 +214,14 @@ static int send_one(struct mailer *m, store *s)
         return store_outbox_sent(s, row.id, claim) == STORE_OK ? 1 : -2;
     }
     bool stopped = sender_stopping(m);
-    int64_t wait = stopped ? 0 : backoff(row.attempts + 1, m->retry_max_s);
-    if (!stopped)
+    int64_t wait = stopped ? 0 : mail_retry_delay(row.attempts + 1, m->retry_max_s);
+    if (stopped)
+        log_info("mail %lld: sending abandoned to stop; it stays queued", (long long)row.id);
+    else {
         atomic_fetch_add(&m->failed, 1);
-    log_warn("mail %lld: attempt %lld failed, next in %lld s: %s", (long long)row.id,
-             (long long)row.attempts + 1, (long long)wait, stopped ? "stopped" : err);
+        log_warn("mail %lld: attempt %lld failed, next in %lld s: %s", (long long)row.id,
+                 (long long)row.attempts + 1, (long long)wait, err);
+    }
     if (store_outbox_retry(s, row.id, claim, timefmt_now() + wait, stopped ? "stopped" : err,
                            !stopped) != STORE_OK)
         return -2;
@@ -238,9 +241,11 @@ int mail_send_due(struct mailer *m, store *s)
 
 void mail_wake(struct mailer *m)
 {
-    if (m == NULL || m->st == NULL)
+    /* The pipe lives from mail_create to mail_free, so a worker that wakes
+     * a sender already stopped writes into it harmlessly; nonblocking: a
+     * full pipe already holds a wake-up. */
+    if (m == NULL)
         return;
-    /* Nonblocking: a full pipe already holds a wake-up. */
     ssize_t w = write(m->wake[1], "w", 1);
     (void)w;
 }
@@ -262,8 +267,9 @@ static int sender_round(struct mailer *m)
         /* The server failed: the next due mail waits too, as long as the
          * failures in a row say, so that an outage is not hammered. */
         m->consecutive_failures++;
-        wait_s = backoff(m->consecutive_failures, m->retry_max_s);
+        wait_s = mail_retry_delay(m->consecutive_failures, m->retry_max_s);
     } else if (depth > 0) {
+        m->consecutive_failures = 0;
         int64_t until = next_at - timefmt_now();
         wait_s = until < 0 ? 0 : until;
     }
@@ -293,30 +299,14 @@ static void *sender_main(void *arg)
 
 int mail_start(struct mailer *m, store *s)
 {
-    if (pipe2(m->wake, O_NONBLOCK | O_CLOEXEC) != 0)
-        return -1;
     m->st = s;
-    if (stopper_start(&m->sender, sender_main, m) != 0) {
-        m->st = NULL;
-        close(m->wake[0]);
-        close(m->wake[1]);
-        m->wake[0] = m->wake[1] = -1;
-        return -1;
-    }
-    return 0;
+    return stopper_start(&m->sender, sender_main, m);
 }
 
 void mail_stop(struct mailer *m)
 {
-    if (m == NULL)
-        return;
-    stopper_stop(&m->sender);
-    m->st = NULL;
-    if (m->wake[0] >= 0) {
-        close(m->wake[0]);
-        close(m->wake[1]);
-        m->wake[0] = m->wake[1] = -1;
-    }
+    if (m != NULL)
+        stopper_stop(&m->sender);
 }
 
 void mail_stats(struct mailer *m, struct mail_stats *out)
@@ -341,7 +331,11 @@ struct mailer *mail_create(const struct mail_config *c, char *err, size_t errlen
         return NULL;
     }
     stopper_init(&m->sender);
-    m->wake[0] = m->wake[1] = -1;
+    if (pipe2(m->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
+        free(m);
+        return NULL;
+    }
     m->retry_max_s = c->retry_max_s > 0 ? c->retry_max_s : 60;
     if (mailaddr_parse_mailbox(c->from, m->from_name, m->from_addr, why, sizeof why) != 0) {
         snprintf(err, errlen, "MAIL_FROM: %s", why);
@@ -354,8 +348,8 @@ struct mailer *mail_create(const struct mail_config *c, char *err, size_t errlen
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if ((m->text = mailtext_load(c->templates_dir, c->reset_minutes, c->confirm_minutes, why,
-                                 sizeof why)) == NULL) {
+    if ((m->text = mailtext_load(c->templates_dir, m->public_url, c->reset_minutes,
+                                 c->confirm_minutes, why, sizeof why)) == NULL) {
         snprintf(err, errlen, "MAIL_TEMPLATES_DIR: %s", why);
         goto fail;
     }
@@ -373,6 +367,8 @@ void mail_free(struct mailer *m)
     if (m == NULL)
         return;
     mail_stop(m);
+    close(m->wake[0]);
+    close(m->wake[1]);
     smtp_free(m->smtp);
     mailtext_free(m->text);
     free(m->public_url);

@@ -80,4 +80,10 @@ struct mail_stats {
 
 void mail_stats(struct mailer *m, struct mail_stats *out);
 
+/* The wait, in seconds, before the next try of a mail whose attempts tries
+ * failed: 1, 2, 4, 8, ... doubling, at most max_s (MAIL_RETRY_MAX_SECONDS).
+ * The sender also waits as long before its next round after failures in a
+ * row, so that an SMTP outage is not hammered. */
+int64_t mail_retry_delay(int64_t attempts, long max_s);
+
 #endif

@@ -13,7 +13,7 @@
  * randomness come from the caller, so a test can check every byte. */
 
 #define MAILMSG_RANDOM 32 /* bytes of randomness: 16 name the Message-ID, 16 the boundary */
-#define MAILMSG_MAX    (256 * 1024) /* the largest message composed */
+#define MAILMSG_MAX    (512 * 1024) /* the largest message composed */
 
 struct mailmsg {
     const char *from_name; /* display name (UTF-8) or "" */

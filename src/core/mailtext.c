@@ -19,10 +19,11 @@
 #define NKINDS 4
 #define NPARTS 3
 /* A template read from MAIL_TEMPLATES_DIR, and what each part may render
- * to: a subject fits a header line of RFC 2047 words comfortably. */
+ * to: a subject fits a header of RFC 2047 words comfortably, and two bodies
+ * at their limit, each line end made CRLF and in base64, fit MAILMSG_MAX. */
 #define FILE_MAX    (64 * 1024)
 #define SUBJECT_MAX 400
-#define BODY_MAX    (96 * 1024)
+#define BODY_MAX    (64 * 1024)
 
 static const char *const langs[NLANGS] = {"en", "ru"};
 static const char *const kinds[NKINDS] = {
@@ -194,9 +195,13 @@ static int render_part(const struct mailtext *t, size_t l, size_t k, enum part p
     *out = res.out;
     if (p == PART_SUBJECT) {
         trim_end(*out);
-        if (strpbrk(*out, "\r\n") != NULL || (*out)[0] == '\0') {
-            snprintf(err, errlen, "%s/%s%s: a subject is one line, not empty", langs[l], kinds[k],
-                     suffixes[p]);
+        bool control = false;
+        for (const char *c = *out; *c != '\0'; c++)
+            control = control || (unsigned char)*c < 0x20 || *c == 0x7f;
+        if (control || (*out)[0] == '\0') {
+            snprintf(err, errlen,
+                     "%s/%s%s: a subject is one line without control characters, not empty",
+                     langs[l], kinds[k], suffixes[p]);
             free(*out);
             *out = NULL;
             return -1;
@@ -229,34 +234,49 @@ static bool link_on_own_line(const char *text, const char *link)
     return false;
 }
 
-/* Renders every template once with sample values: a template that cannot
- * render, or a link mail whose text lacks the link on a line of its own,
- * stops the start instead of the first mail. */
-static int check_all(const struct mailtext *t, char *err, size_t errlen)
+/* Renders every template once with the longest values a mail can carry: a
+ * stored username of 255 '&' (five bytes each in HTML), an address of 254
+ * bytes, the longest token. A template that cannot render, or could pass
+ * its limit, or a link mail whose text lacks the link on a line of its own,
+ * stops the start instead of failing the request that mails. */
+static int check_all(const struct mailtext *t, const char *public_url, char *err, size_t errlen)
 {
-    const char *link = "https://gatehouse.invalid/check?token=sample";
-    struct mailtext_vars v = {"sample-user", link, "new@example.invalid", NULL};
+    char user[256], addr[255], link[MAILTEXT_LINK_MAX];
+    int rc = 0;
 
-    for (size_t l = 0; l < NLANGS; l++)
-        for (size_t k = 0; k < NKINDS; k++) {
+    memset(user, '&', sizeof user - 1);
+    user[sizeof user - 1] = '\0';
+    memset(addr, 'a', sizeof addr - 1);
+    memset(addr, '&', 64);
+    addr[64] = '@';
+    addr[128] = addr[192] = '.';
+    addr[sizeof addr - 1] = '\0';
+    int n = snprintf(link, sizeof link, "%s/password/reset?token=", public_url);
+    if (n < 0 || (size_t)n + 129 > sizeof link) {
+        snprintf(err, errlen, "PUBLIC_URL is too long for a mailed link");
+        return -1;
+    }
+    memset(link + n, 'A', 128);
+    link[n + 128] = '\0';
+    struct mailtext_vars v = {user, link, addr, NULL};
+    for (size_t l = 0; rc == 0 && l < NLANGS; l++)
+        for (size_t k = 0; rc == 0 && k < NKINDS; k++) {
             struct mailtext_out o;
             if (render(t, l, k, &v, &o, err, errlen) != 0)
                 return -1;
-            bool ok = (k != MAIL_RESET && k != MAIL_CONFIRM) || link_on_own_line(o.text, link);
-            mailtext_out_free(&o);
-            if (!ok) {
+            if ((k == MAIL_RESET || k == MAIL_CONFIRM) && !link_on_own_line(o.text, link)) {
                 snprintf(err, errlen,
-                         "%s/%s.txt: the link ({{link}}) must stand on a line of "
-                         "its own",
-                         langs[l], kinds[k]);
-                return -1;
+                         "%s/%s.txt: the link ({{link}}) must stand on a line of its own", langs[l],
+                         kinds[k]);
+                rc = -1;
             }
+            mailtext_out_free(&o);
         }
-    return 0;
+    return rc;
 }
 
-struct mailtext *mailtext_load(const char *dir, long reset_minutes, long confirm_minutes, char *err,
-                               size_t errlen)
+struct mailtext *mailtext_load(const char *dir, const char *public_url, long reset_minutes,
+                               long confirm_minutes, char *err, size_t errlen)
 {
     char why[400];
     struct mailtext *t = calloc(1, sizeof *t);
@@ -286,7 +306,7 @@ struct mailtext *mailtext_load(const char *dir, long reset_minutes, long confirm
             for (size_t p = 0; p < NPARTS; p++)
                 if (load_one(t, dir, l, k, p, err, errlen) != 0)
                     goto fail;
-    if (check_all(t, err, errlen) != 0)
+    if (check_all(t, public_url, err, errlen) != 0)
         goto fail;
     return t;
 fail:

@@ -14,6 +14,9 @@
 
 struct mailtext; /* the templates, built-in or replaced from a directory */
 
+/* The longest link a mail carries: PUBLIC_URL, the path and the token. */
+#define MAILTEXT_LINK_MAX 2048
+
 struct mailtext_vars {
     const char *username;
     const char *link;      /* "" when the kind has none */
@@ -31,10 +34,12 @@ struct mailtext_out {
  * dir/NAME for both. A file of dir that is no template's is refused, and
  * every template is rendered now with sample values (a reset or
  * confirmation text must hold the link on a line of its own), so a bad file
- * stops the start rather than a mail. reset_minutes and confirm_minutes are
- * how long those links work. NULL with a one-line reason in err. */
-struct mailtext *mailtext_load(const char *dir, long reset_minutes, long confirm_minutes, char *err,
-                               size_t errlen);
+ * stops the start rather than a mail; the check renders the longest values
+ * a mail can carry, so that no later render passes a limit. public_url is
+ * the base of the links (without a trailing '/'); reset_minutes and
+ * confirm_minutes are how long those links work. NULL with a one-line reason in err. */
+struct mailtext *mailtext_load(const char *dir, const char *public_url, long reset_minutes,
+                               long confirm_minutes, char *err, size_t errlen);
 
 void mailtext_free(struct mailtext *t);
 

@@ -130,7 +130,9 @@ int mailaddr_parse_mailbox(const char *s, char name[MAILADDR_NAME_MAX + 1],
     memcpy(addr, a, n);
     addr[n] = '\0';
     if (!mailaddr_valid(addr)) {
-        snprintf(err, errlen, "\"%.80s\" is not an address (local@domain)", addr);
+        snprintf(err, errlen,
+                 "the address is not of the form local@domain (ASCII letters, "
+                 "digits and !#$%%&'*+-/=?^_`{|}~ before the @, a domain after)");
         return -1;
     }
     return 0;

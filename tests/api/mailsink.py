@@ -28,6 +28,7 @@ import ssl
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -179,7 +180,10 @@ class _Controller(Controller):
             kw = {"authenticator": self._authenticate, "auth_required": True,
                   "auth_require_tls": not self._sink.implicit_tls}
         if self._ca is None or self._sink.implicit_tls:
-            return SMTPServer(self.handler, hostname="sink.test", **kw)
+            with warnings.catch_warnings():
+                # "AUTH without TLS": the socket is TLS, aiosmtpd cannot tell.
+                warnings.simplefilter("ignore", UserWarning)
+                return SMTPServer(self.handler, hostname="sink.test", **kw)
         return SMTPServer(self.handler, hostname="sink.test",
                           tls_context=self._ca.server_context(), require_starttls=True, **kw)
 

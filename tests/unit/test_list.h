@@ -341,6 +341,7 @@
     X(mail_enqueue_in_transaction)                                                                 \
     X(mail_enqueue_language)                                                                       \
     X(mail_enqueue_refuses_injection)                                                              \
+    X(mail_retry_delay)                                                                            \
     X(mailmsg_bytes)                                                                               \
     X(mailmsg_rfc2047_subject_and_name)                                                            \
     X(mailmsg_ascii_headers)                                                                       \

@@ -172,3 +172,17 @@ TEST(mail_enqueue_refuses_injection)
     mail_free(m);
     core_fixture_close(&f);
 }
+
+/* 1, 2, 4, ... seconds, capped at MAIL_RETRY_MAX_SECONDS, however many
+ * attempts failed. */
+TEST(mail_retry_delay)
+{
+    CHECK_EQ_INT(mail_retry_delay(1, 60), 1);
+    CHECK_EQ_INT(mail_retry_delay(2, 60), 2);
+    CHECK_EQ_INT(mail_retry_delay(3, 60), 4);
+    CHECK_EQ_INT(mail_retry_delay(6, 60), 32);
+    CHECK_EQ_INT(mail_retry_delay(7, 60), 60);
+    CHECK_EQ_INT(mail_retry_delay(1000000000000LL, 86400), 86400);
+    CHECK_EQ_INT(mail_retry_delay(5, 1), 1);
+    CHECK_EQ_INT(mail_retry_delay(0, 60), 1);
+}
