@@ -14,6 +14,8 @@
 --                       the request is built once (static), so wrk's fast path is used.
 --   tokens FILE PATH    GET PATH round-robin over the tokens in FILE (one per line), as many
 --                       users' pages would; the requests are built once, at start.
+--   post FILE PATH      POST PATH with the JSON bodies of FILE (one per line) round-robin
+--                       (/password/forgot for known and unknown accounts); built once, at start.
 --
 -- Requests go over keep-alive HTTP/1.1 connections. Errors are wrk's own counters:
 -- connect, read, write, timeout, and status (any response with status >= 400; a 200 or
@@ -42,7 +44,7 @@ local json_headers = { ["Content-Type"] = "application/json" }
 
 local function need(v, what)
    if v == nil or v == "" then
-      error("gatehouse.lua: missing " .. what .. " (modes: register PREFIX | login USERS_FILE | get TOKEN PATH | tokens FILE PATH)")
+      error("gatehouse.lua: missing " .. what .. " (modes: register PREFIX | login USERS_FILE | get TOKEN PATH | tokens FILE PATH | post FILE PATH)")
    end
    return v
 end
@@ -85,15 +87,29 @@ function init(args)
          error("gatehouse.lua: no tokens in " .. file)
       end
       idx = (thread_no * 4999) % nbodies
+   elseif mode == "post" then
+      local file = need(args[2], "FILE")
+      local path = need(args[3], "PATH")
+      bodies = {}
+      for line in io.lines(file) do
+         if line:match("^%s*{") then
+            bodies[#bodies + 1] = wrk.format("POST", path, json_headers, line)
+         end
+      end
+      nbodies = #bodies
+      if nbodies == 0 then
+         error("gatehouse.lua: no JSON bodies in " .. file)
+      end
+      idx = (thread_no * 4999) % nbodies
    else
-      error("gatehouse.lua: unknown mode '" .. tostring(mode) .. "' (register | login | get | tokens)")
+      error("gatehouse.lua: unknown mode '" .. tostring(mode) .. "' (register | login | get | tokens | post)")
    end
 end
 
 function request()
    if mode == "get" then
       return static_req
-   elseif mode == "tokens" then
+   elseif mode == "tokens" or mode == "post" then
       idx = idx % nbodies + 1
       return bodies[idx]
    elseif mode == "register" then
