@@ -473,12 +473,20 @@ static void stop_serving(struct serve *sv, int sig)
 {
     unsigned grace_ms = (unsigned)sv->cfg->shutdown_grace_seconds * 1000;
 
+    struct timespec t0, t1;
+
     log_info("signal %d: finishing in-flight requests", sig);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     bool done = http_stop(sv->msrv, 0) && http_stop(sv->srv, grace_ms);
     sv->msrv = sv->srv = NULL;
-    /* A send in progress is abandoned within about a second; its mail
-     * stays queued, due at once (core/mail.h). */
-    mail_stop(sv->mailer);
+    /* A mail being sent may finish in what is left of the grace period;
+     * past it, it is abandoned and stays queued, due at once (core/mail.h). */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long long spent_ms =
+        (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    mail_stop(sv->mailer, done && spent_ms < (long long)grace_ms
+                              ? (unsigned)((long long)grace_ms - spent_ms)
+                              : 0);
     if (!done) {
         log_warn("stopped after the grace period of %ld s, abandoning the work in progress",
                  sv->cfg->shutdown_grace_seconds);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/mailmsg.h"
@@ -43,6 +44,9 @@ struct mailer {
     struct stopper sender;
     int wake[2]; /* a pipe: a byte in it wakes the sender */
     int consecutive_failures;
+    /* Set by mail_stop before it tells the sender to stop: until then
+     * (CLOCK_MONOTONIC, ms) a send in progress may finish. */
+    atomic_int_fast64_t abort_at_ms;
     atomic_uint_fast64_t depth, sent, failed;
 };
 
@@ -181,10 +185,26 @@ int64_t mail_retry_delay(int64_t attempts, long max_s)
 
 /* True once mail_stop was called; always false in a command, which never
  * starts the sender (its stopper's descriptor is -1). */
-static bool sender_stopping(void *arg)
+static bool sender_stopping(struct mailer *m)
+{
+    return stopper_wait(&m->sender, 0);
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether a send in progress gives up: once stopping and past the time
+ * mail_stop left it. Cutting every send short at a stop made a mail that
+ * the server had just accepted go out again after the restart. */
+static bool send_abandoned(void *arg)
 {
     struct mailer *m = arg;
-    return stopper_wait(&m->sender, 0);
+    return sender_stopping(m) && monotonic_ms() >= atomic_load(&m->abort_at_ms);
 }
 
 /* Claims one due mail on s and sends it. 1: sent; 0: nothing was due; -1:
@@ -205,7 +225,7 @@ static int send_one(struct mailer *m, store *s)
     if (!found)
         return 0;
     int rc = smtp_send(m->smtp, m->from_addr, row.recipient, row.message, strlen(row.message),
-                       sender_stopping, m, err, sizeof err);
+                       send_abandoned, m, err, sizeof err);
     sodium_memzero(row.message, strlen(row.message));
     free(row.message);
     if (rc == 0) {
@@ -213,7 +233,7 @@ static int send_one(struct mailer *m, store *s)
         log_info("mail %lld sent (attempt %lld)", (long long)row.id, (long long)row.attempts + 1);
         return store_outbox_sent(s, row.id, claim) == STORE_OK ? 1 : -2;
     }
-    bool stopped = sender_stopping(m);
+    bool stopped = send_abandoned(m);
     int64_t wait = stopped ? 0 : mail_retry_delay(row.attempts + 1, m->retry_max_s);
     if (stopped)
         log_info("mail %lld: sending abandoned to stop; it stays queued", (long long)row.id);
@@ -303,10 +323,12 @@ int mail_start(struct mailer *m, store *s)
     return stopper_start(&m->sender, sender_main, m);
 }
 
-void mail_stop(struct mailer *m)
+void mail_stop(struct mailer *m, unsigned finish_ms)
 {
-    if (m != NULL)
-        stopper_stop(&m->sender);
+    if (m == NULL)
+        return;
+    atomic_store(&m->abort_at_ms, monotonic_ms() + (int64_t)finish_ms);
+    stopper_stop(&m->sender);
 }
 
 void mail_stats(struct mailer *m, struct mail_stats *out)
@@ -366,7 +388,7 @@ void mail_free(struct mailer *m)
 {
     if (m == NULL)
         return;
-    mail_stop(m);
+    mail_stop(m, 0);
     close(m->wake[0]);
     close(m->wake[1]);
     smtp_free(m->smtp);

@@ -64,9 +64,12 @@ struct mailer *mail_create(const struct mail_config *c, char *err, size_t errlen
  * be had. */
 int mail_start(struct mailer *m, store *s);
 
-/* Stops the sender: a send in progress is abandoned within about a second
- * and its mail stays queued, due at once. Safe on a mailer never started. */
-void mail_stop(struct mailer *m);
+/* Stops the sender: it starts no new send, and a send in progress may
+ * finish for up to finish_ms (a mail the SMTP server has accepted is
+ * then taken off the outbox, not sent again at the next start); past
+ * that it is abandoned within about a second and its mail stays queued,
+ * due at once. Safe on a mailer never started. */
+void mail_stop(struct mailer *m, unsigned finish_ms);
 
 /* Stops the sender and frees m; NULL is fine. */
 void mail_free(struct mailer *m);

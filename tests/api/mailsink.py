@@ -15,8 +15,10 @@ that login (over TLS) and keeps the login of each message (msg.login). Run as
 a program (python3 tests/api/mailsink.py DIR), it is a plain sink that spools
 each mail into DIR as JSON for the browser tests (SpoolSink). The sink keeps
 every message it accepted, raw bytes and parsed, in arrival order; it can
-refuse mail for a while (sink.refuse = True answers 451) to play an outage.
+refuse mail for a while (sink.refuse = True answers 451) to play an outage,
+and be slow to answer (sink.data_delay seconds after the message is in).
 """
+import asyncio
 import datetime
 import ipaddress
 import email
@@ -151,6 +153,10 @@ class _Handler:
     async def handle_DATA(self, server, session, envelope):
         if self.sink.refuse:
             return "451 4.3.0 try again later"
+        if self.sink.data_delay:
+            # A slow server: the message is in, the answer not yet.
+            self.sink.data_received.set()
+            await asyncio.sleep(self.sink.data_delay)
         tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
         login = session.login_data.decode() if session.authenticated else None
         self.sink._accept(Message(envelope.mail_from, envelope.rcpt_tos, envelope.original_content
@@ -205,6 +211,8 @@ class MailSink:
         self.port = port or free_port()
         self.messages = []
         self.refuse = False
+        self.data_delay = 0.0  # seconds before each mail is answered
+        self.data_received = threading.Event()  # set when a delayed mail's data is in
         self._cond = threading.Condition()
         self._controller = None
 

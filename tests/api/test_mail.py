@@ -328,6 +328,25 @@ def test_outage_restart_delivers_exactly_once(make_server, ca):
         assert len(sink.sent_to(to)) == 1
 
 
+def test_stop_lets_a_send_in_progress_finish(make_server):
+    """SIGTERM while the SMTP server holds the answer to a mail it has
+    read: gatehouse waits for it (within SHUTDOWN_GRACE_SECONDS), takes the
+    mail off the outbox, and exits; started again, it sends nothing more.
+    Abandoning the send at once left the row queued, and the accepted mail
+    went out a second time after the restart."""
+    with MailSink() as sink:
+        sink.data_delay = 2.0
+        srv = make_server(env=mail_env(sink))
+        to = address()
+        register(srv, to)
+        assert sink.data_received.wait(WAIT), "the mail's data never reached the sink"
+        db = srv.db_path
+        srv.stop()  # fails the test unless it exits, status 0, within STOP_TIMEOUT
+        assert "sending abandoned" not in srv.stderr()
+        assert len(sink.sent_to(to)) == 1
+        assert outbox_rows(db) == 0
+
+
 def test_smtp_server_gone_then_back(make_server, ca):
     """No SMTP server at all (connection refused) while a mail is asked
     for, across a restart of gatehouse; a server on the same port later:
