@@ -256,6 +256,7 @@ int mail_send_due(struct mailer *m, store *s)
         return 0;
     while ((rc = send_one(m, s)) == 1)
         n++;
+    smtp_hang_up(m->smtp);
     return rc < 0 ? -1 : n;
 }
 
@@ -311,6 +312,10 @@ static void *sender_main(void *arg)
             break;
         if (p[0].revents != 0)
             break;
+        /* A whole wait without a wake-up: the connection kept open for
+         * the next mail has waited long enough. */
+        if (n == 0)
+            smtp_hang_up(m->smtp);
         while (read(m->wake[0], drain, sizeof drain) > 0)
             ;
     }

@@ -22,6 +22,7 @@
     X(curl_easy_setopt)                                                                            \
     X(curl_easy_perform)                                                                           \
     X(curl_easy_cleanup)                                                                           \
+    X(curl_easy_reset)                                                                             \
     X(curl_easy_strerror)                                                                          \
     X(curl_slist_append)                                                                           \
     X(curl_slist_free_all)                                                                         \
@@ -52,6 +53,7 @@ struct smtp {
     char *url;
     char *ca_file;
     bool starttls;
+    CURL *h; /* the easy handle whose connection the next send reuses; NULL: none yet */
 };
 
 /* ---- SMTP_URL ---- */
@@ -241,10 +243,19 @@ smtp *smtp_create(const struct smtp_options *o, char *err, size_t errlen)
     return c;
 }
 
+void smtp_hang_up(smtp *c)
+{
+    if (c != NULL && c->h != NULL) {
+        curl_fn.curl_easy_cleanup(c->h);
+        c->h = NULL;
+    }
+}
+
 void smtp_free(smtp *c)
 {
     if (c == NULL)
         return;
+    smtp_hang_up(c);
     /* The URL may hold the password. */
     if (c->url != NULL)
         explicit_bzero(c->url, strlen(c->url));
@@ -320,6 +331,7 @@ static CURLcode configure(CURL *h, const smtp *c, struct send_state *st, const c
     if (c->ca_file != NULL)
         SET(CURLOPT_CAINFO, c->ca_file);
     SET(CURLOPT_CONNECTTIMEOUT, (long)SMTP_CONNECT_TIMEOUT_S);
+    SET(CURLOPT_MAXLIFETIME_CONN, (long)SMTP_CONNECTION_MAX_AGE_S);
     SET(CURLOPT_TIMEOUT, (long)SMTP_TOTAL_TIMEOUT_S);
     SET(CURLOPT_MAIL_FROM, from);
     SET(CURLOPT_MAIL_RCPT, rcpt);
@@ -349,20 +361,24 @@ int smtp_send(smtp *c, const char *from, const char *to, const char *message, si
 
     snprintf(from_env, sizeof from_env, "<%s>", from);
     snprintf(to_env, sizeof to_env, "<%s>", to);
-    if ((h = curl_fn.curl_easy_init()) == NULL ||
-        (rcpt = curl_fn.curl_slist_append(NULL, to_env)) == NULL) {
-        if (h != NULL)
-            curl_fn.curl_easy_cleanup(h);
+    /* The handle of the previous send keeps its connection (reset clears
+     * the options only); libcurl checks it is alive before using it. */
+    if (c->h != NULL)
+        curl_fn.curl_easy_reset(c->h);
+    else
+        c->h = curl_fn.curl_easy_init();
+    if ((h = c->h) == NULL || (rcpt = curl_fn.curl_slist_append(NULL, to_env)) == NULL) {
         snprintf(err, errlen, "libcurl: out of memory");
         return -1;
     }
     rc = configure(h, c, &st, from_env, rcpt, errbuf);
     if (rc == CURLE_OK)
         rc = curl_fn.curl_easy_perform(h);
-    curl_fn.curl_easy_cleanup(h);
     curl_fn.curl_slist_free_all(rcpt);
     if (rc == CURLE_OK)
         return 0;
+    /* After a failure nothing of that connection is trusted again. */
+    smtp_hang_up(c);
     snprintf(err, errlen, "%s%s%s%s", errbuf[0] != '\0' ? errbuf : curl_fn.curl_easy_strerror(rc),
              st.reply[0] != '\0' ? " (" : "", st.reply, st.reply[0] != '\0' ? ")" : "");
     return -1;

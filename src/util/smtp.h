@@ -6,15 +6,19 @@
 
 /* An SMTP client over libcurl, which is loaded with dlopen the first time a
  * client is made (util/dlib.h): linking it would load OpenSSL and the rest of
- * libcurl's dependencies into every process, mail or not. One send is one
- * easy handle, made and freed by the thread that sends (the outbox's sender,
- * or a command), never by an HTTP thread: a send waits on the network for up
- * to SMTP_TOTAL_TIMEOUT_S. */
+ * libcurl's dependencies into every process, mail or not. A client is used
+ * by one thread at a time, the one that sends (the outbox's sender, or a
+ * command), never by an HTTP thread: a send waits on the network for up to
+ * SMTP_TOTAL_TIMEOUT_S. It keeps its connection open between sends (up to
+ * SMTP_CONNECTION_MAX_AGE_S), so that a full outbox does not pay a TCP and
+ * TLS handshake per mail. */
 
 /* How long a send may take: to connect (TCP and TLS), and in all. The
  * outbox's claim on a mail outlasts the whole (core/mail.c). */
 #define SMTP_CONNECT_TIMEOUT_S 10
 #define SMTP_TOTAL_TIMEOUT_S   60
+/* A connection is not used again for a mail after this long open. */
+#define SMTP_CONNECTION_MAX_AGE_S 60
 
 /* The longest SMTP_URL taken. */
 #define SMTP_URL_MAX 1024
@@ -54,7 +58,8 @@ smtp *smtp_create(const struct smtp_options *o, char *err, size_t errlen);
 void smtp_free(smtp *c);
 
 /* Sends message[0..len) (RFC 5322, CRLF line ends) from envelope address
- * from to envelope address to, over a connection of its own: TLS verified
+ * from to envelope address to, over the connection of the previous send
+ * when it is still open and young enough, else a new one: TLS verified
  * (certificate and host name) unless STARTTLS is off, the login of the URL.
  * stop(arg), when given, is asked about once a second; true aborts the send.
  * Returns 0 once the server accepted the mail, or -1 with a one-line reason
@@ -62,5 +67,8 @@ void smtp_free(smtp *c);
  * ("RCPT failed: 451 (451 4.3.0 try again later)"); never the password. */
 int smtp_send(smtp *c, const char *from, const char *to, const char *message, size_t len,
               bool (*stop)(void *arg), void *arg, char *err, size_t errlen);
+
+/* Closes the connection kept open, if any (a sender with nothing to send). */
+void smtp_hang_up(smtp *c);
 
 #endif

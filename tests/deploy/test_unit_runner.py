@@ -15,9 +15,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = Path(os.environ.get("GATEHOUSE_UNIT_TESTS", REPO / "build/unit-tests"))
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$")
-# The store's cases on PostgreSQL: 21 run on both backends, 2 on PostgreSQL only
+# The store's cases on PostgreSQL: 27 run on both backends, 2 on PostgreSQL only
 # (tests/unit/test_list.h, tests/unit/store/test_store.c).
-PG_CASES = 23
+PG_CASES = 29
 
 
 def run(args, cwd=REPO, **env):
