@@ -4,6 +4,7 @@ cannot drift from what the binary does.
 Convention (README.md): every ```sh (or bash, shell, console) block has, on
 the line before it, either
     <!-- readme-test: run -->
+or  <!-- readme-test: run-mail -->
 or  <!-- readme-test: skip (the reason) -->
 A `run` block is a series of steps separated by blank lines: a command (its
 lines joined by trailing backslashes) and, right under it, what it prints,
@@ -13,19 +14,22 @@ over, in a scratch directory, against a new server on a fresh SQLite
 database; "127.0.0.1:8000" in a command becomes that server's address. The
 output is compared line by line: exactly, or, for a line of JSON, as JSON
 with the values of created_at, access_token and refresh_token only checked
-for their form.
+for their form. The `run-mail` blocks (the "Email" section) run the same
+way in a bash of their own, against a server with mail settings and the
+SMTP server the block starts; "127.0.0.1:8025" becomes its address.
 """
 import json
+import os
 import re
 import subprocess
 
 import pytest
 
-from gh_helpers import REPO, RFC3339_UTC_RE
+from gh_helpers import REPO, RFC3339_UTC_RE, free_port
 
 README = REPO / "README.md"
 SHELLS = {"sh", "bash", "shell", "console"}
-MARKER = re.compile(r"^<!-- readme-test: (run|skip \(.+\)) -->$")
+MARKER = re.compile(r"^<!-- readme-test: (run|run-mail|skip \(.+\)) -->$")
 VOLATILE = {
     "created_at": RFC3339_UTC_RE,
     "access_token": re.compile(r"^[\w-]+\.[\w-]+\.[\w-]+$"),
@@ -102,22 +106,25 @@ def test_every_shell_block_is_marked():
     assert any(marker == "run" for _, marker, _ in blocks)
 
 
-def test_the_readme_examples_run(make_server, tmp_path):
-    srv = make_server()
-    address = f"127.0.0.1:{srv.port}"
+def run_blocks(kind, replacements, tmp_path, env=None):
+    """Runs every block marked kind, in order, in one bash in tmp_path, with
+    each (text, by) of replacements applied to the commands; checks what
+    each step prints. Background jobs a block starts are killed at the end."""
     all_steps = []
     for line, marker, block in shell_blocks(README.read_text()):
-        if marker == "run":
-            all_steps += [(line, cmd.replace("127.0.0.1:8000", address), exp) for cmd, exp in steps(block)]
-    assert len(all_steps) >= 6
+        if marker == kind:
+            for cmd, exp in steps(block):
+                for text, by in replacements:
+                    cmd = cmd.replace(text, by)
+                all_steps.append((line, cmd, exp))
     out = tmp_path / "out"
     out.mkdir()
-    script = ["set -euo pipefail"]
+    script = ["set -euo pipefail", "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT"]
     for i, (_, cmd, _) in enumerate(all_steps):
         script.append(f"{{\n{cmd}\n}} >'{out}/{i}' 2>&1")
         script.append(f"echo {i} >'{out}/done'")
     r = subprocess.run(["bash", "-c", "\n".join(script)], cwd=tmp_path, capture_output=True, text=True,
-                       timeout=60)
+                       timeout=60, env=env)
     done = int((out / "done").read_text()) if (out / "done").exists() else -1
     if r.returncode != 0:
         line, cmd, _ = all_steps[done + 1]
@@ -135,6 +142,39 @@ def test_the_readme_examples_run(make_server, tmp_path):
         except AssertionError as exc:
             pytest.fail(f"README.md block at line {line}:\n{cmd}\nshould print\n" + "\n".join(expected)
                         + f"\nbut printed\n{actual}\n({exc})")
+    return all_steps
+
+
+def test_the_readme_examples_run(make_server, tmp_path):
+    srv = make_server()
+    all_steps = run_blocks("run", [("127.0.0.1:8000", f"127.0.0.1:{srv.port}")], tmp_path)
+    assert len(all_steps) >= 6
+
+
+# How the README's "Email" section starts gatehouse (a skip block): the test
+# starts it with exactly these settings.
+MAIL_START = ("PUBLIC_URL=http://127.0.0.1:8000 SMTP_URL=smtp://127.0.0.1:8025 SMTP_STARTTLS=off \\\n"
+              "    MAIL_FROM='gatehouse <noreply@example.com>' ./build/gatehouse")
+
+
+def test_the_readme_mail_example_runs(make_server, tmp_path):
+    """The "run-mail" blocks: the README's local mail server (Debian's
+    aiosmtpd, started by the block itself) and a gatehouse with the
+    settings the README shows, each on a port of its own."""
+    text = README.read_text()
+    assert MAIL_START in text
+    port, smtp_port = free_port(), free_port()
+    srv = make_server(env={
+        "PORT": str(port),
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "SMTP_STARTTLS": "off",
+        "MAIL_FROM": "gatehouse <noreply@example.com>",
+    })
+    env = dict(os.environ, PATH="/usr/bin:" + os.environ.get("PATH", ""))
+    all_steps = run_blocks("run-mail", [("127.0.0.1:8000", f"127.0.0.1:{srv.port}"),
+                                        ("127.0.0.1:8025", f"127.0.0.1:{smtp_port}")], tmp_path, env)
+    assert len(all_steps) >= 6
 
 
 def test_the_configuration_table_lists_every_setting():
