@@ -140,15 +140,22 @@ def test_stored_schemes_without_a_scan(make_server, tmp_path):
     assert schemes_logged(second) == "bcrypt, argon2id"
     second.stop()
 
-    # A database from before migration 5, with both schemes among its rows.
+    # A database from before migration 5, with both schemes among its rows
+    # (what migration 6 added undone first, as it was not there either).
     conn = sqlite3.connect(str(db))
     with conn:
-        conn.executescript("DROP TRIGGER users_scheme_insert; DROP TRIGGER users_scheme_update;"
+        conn.executescript("DROP TABLE email_tokens; DROP TABLE password_requests;"
+                           "DROP TABLE outbox; DROP INDEX users_email_key;"
+                           "ALTER TABLE users DROP COLUMN email;"
+                           "ALTER TABLE users DROP COLUMN email_key;"
+                           "ALTER TABLE users DROP COLUMN email_verified;"
+                           "ALTER TABLE users DROP COLUMN mail_requested_at;"
+                           "DROP TRIGGER users_scheme_insert; DROP TRIGGER users_scheme_update;"
                            "DROP TABLE password_schemes;"
                            "DELETE FROM schema_migrations WHERE version >= 5;")
     conn.close()
     third = make_server(db_path=db)
-    assert "migrated to version 5" in third.stderr()
+    assert "migrated to version 6" in third.stderr()
     assert schemes_logged(third) == "bcrypt, argon2id"
     third.stop()
 
