@@ -24,6 +24,7 @@ import pytest
 
 from gh_helpers import PASSWORD, ServerPool, free_port, unique_username
 from mailsink import MailSink, ThrowawayCA
+from test_postgres import pg  # noqa: F401 (a pytest fixture, used by name)
 
 PUBLIC_URL = "https://auth.example.test"
 FROM = "Гейтхаус <noreply@example.test>"
@@ -622,23 +623,6 @@ def test_exim4_delivers_over_starttls(make_server, exim, ca):
 
 
 # ------------------------------------------------------------ PostgreSQL
-
-
-@pytest.fixture(scope="module")
-def pg():
-    from test_postgres import Cluster, have_postgres
-    if not have_postgres():
-        if os.environ.get("GATEHOUSE_TEST_REQUIRE_PG") == "1":
-            pytest.fail("PostgreSQL server programs not found (install postgresql-15)")
-        pytest.skip("PostgreSQL server programs not found (install postgresql-15)")
-    directory = tempfile.mkdtemp(prefix="gatehouse-pg-", dir="/tmp")
-    cluster = Cluster(directory)
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.destroy()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_instances_on_postgresql_send_each_mail_once(pg, make_server):
