@@ -17,7 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { launchChromium, outDir, repo, startGatehouse, stopGatehouse } from './harness.mjs';
+import {
+  launchChromium, outDir, repo, startGatehouse, stopGatehouse, watchedPage as watchedPageOf,
+} from './harness.mjs';
 import { swaggerAuthorize, swaggerTryMe } from './swagger.mjs';
 
 const spec = JSON.parse(readFileSync(join(repo, 'web/openapi.json'), 'utf8'));
@@ -43,30 +45,16 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-// A fresh context (a new, empty profile) whose every problem is recorded:
-// console errors, uncaught exceptions, failed requests, error statuses, and
-// any request for another origin, which is also stopped before it leaves.
+// A fresh page whose problems are recorded (harness.mjs), error statuses
+// among them, and its requests listed.
 async function watchedPage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const problems = [];
+  const watched = await watchedPageOf(browser, origin, { viewport: { width: 1280, height: 900 } });
   const requests = [];
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.protocol === 'http:' && url.host === origin) return route.continue();
-    problems.push(`request to another host: ${route.request().url()}`);
-    return route.abort('blockedbyclient');
+  watched.page.on('request', (r) => requests.push(r));
+  watched.page.on('response', (r) => {
+    if (r.status() >= 400) watched.problems.push(`${r.status()} for ${r.request().method()} ${r.url()}`);
   });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('request', (r) => requests.push(r));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`${r.status()} for ${r.request().method()} ${r.url()}`);
-  });
-  return { context, page, problems, requests };
+  return { ...watched, requests };
 }
 
 test('Swagger UI: Authorize with the password flow, then Try it out on GET /me', async () => {

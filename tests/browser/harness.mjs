@@ -82,3 +82,26 @@ export async function stopGatehouse(child) {
   child.kill('SIGTERM');
   await done;
 }
+
+// A fresh context of browser (a new, empty profile; options as newContext
+// takes them) and its page, whose every problem is recorded in problems:
+// console errors (CSP violations among them), uncaught exceptions, failed
+// requests, and any request for a host but origin, which is stopped before
+// it leaves.
+export async function watchedPage(browser, origin, options) {
+  const context = await browser.newContext(options);
+  const problems = [];
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.protocol === 'http:' && url.host === origin) return route.continue();
+    problems.push(`request to another host: ${route.request().url()}`);
+    return route.abort('blockedbyclient');
+  });
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  return { context, page, problems };
+}

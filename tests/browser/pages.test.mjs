@@ -21,7 +21,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 
-import { launchChromium, outDir, repo, startGatehouse, stopGatehouse } from './harness.mjs';
+import {
+  launchChromium, outDir, repo, startGatehouse, stopGatehouse, watchedPage as watchedPageOf,
+} from './harness.mjs';
 import { swaggerAuthorize } from './swagger.mjs';
 
 const HANG = 60000; // ms: hang detection only
@@ -83,25 +85,9 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-// A fresh context in locale whose every problem is recorded: console errors
-// (CSP violations among them), uncaught exceptions, failed requests, and any
-// request for another host, which is stopped before it leaves.
-async function watchedPage(locale) {
-  const context = await browser.newContext({ locale, viewport: { width: 900, height: 700 } });
-  const problems = [];
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.protocol === 'http:' && url.host === origin) return route.continue();
-    problems.push(`request to another host: ${route.request().url()}`);
-    return route.abort('blockedbyclient');
-  });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-  return { context, page, problems };
+// A fresh page in locale, its problems recorded (harness.mjs).
+function watchedPage(locale) {
+  return watchedPageOf(browser, origin, { locale, viewport: { width: 900, height: 700 } });
 }
 
 async function register(name, email, password) {
