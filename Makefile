@@ -88,10 +88,10 @@ $(WEB_STAMP): web/package.json web/package-lock.json | $(DEPS_STAMP)
 	cd web && flock ../build/.npm.lock npm ci --ignore-scripts --no-audit --no-fund --no-update-notifier
 	@touch $@
 
-$(DOCS_EMBED) &: web/embed.mjs web/openapi.json $(wildcard web/pages/*) $(WEB_STAMP)
+$(DOCS_EMBED) &: web/embed.mjs scripts/incbin.mjs web/openapi.json $(wildcard web/pages/*) $(WEB_STAMP)
 	node web/embed.mjs build/gen
 
-$(TMPL_EMBED) &: scripts/embed-templates.mjs $(shell find templates -type f) | $(DEPS_STAMP)
+$(TMPL_EMBED) &: scripts/embed-templates.mjs scripts/incbin.mjs $(shell find templates -type f) | $(DEPS_STAMP)
 	node scripts/embed-templates.mjs templates build/gen
 
 build/gatehouse: $(SRC) $(ASM) $(EMBED) $(DATA) $(shell find src -name '*.h') | $(DEPS_STAMP)

@@ -14,6 +14,7 @@
 #include "core/i18n.h"
 #include "core/pages.h"
 #include "core/templates.h"
+#include "util/b64.h"
 #include "util/log.h"
 
 /* No script at all, styles from the service's own stylesheet only, forms
@@ -149,15 +150,7 @@ static void page_error(const struct api_request *req, struct reply *r, const cha
  * found out by the post, never by a GET. */
 static bool token_plausible(const char *t, size_t len)
 {
-    if (len == 0 || len > PAGES_TOKEN_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = t[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            return false;
-    }
-    return true;
+    return len > 0 && len <= PAGES_TOKEN_MAX && b64url_alphabet_only(t, len);
 }
 
 /* GET of a mailed link: the form with the token in it, or a page saying the

@@ -14,6 +14,7 @@
 
 #include "core/mailmsg.h"
 #include "core/mailtext.h"
+#include "util/b64.h"
 #include "util/log.h"
 #include "util/mailaddr.h"
 #include "util/smtp.h"
@@ -64,15 +65,7 @@ static bool token_ok(const char *t)
 {
     size_t n = t != NULL ? strlen(t) : 0;
 
-    if (n == 0 || n > TOKEN_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = t[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '-' || ch == '_'))
-            return false;
-    }
-    return true;
+    return n > 0 && n <= TOKEN_MAX && b64url_alphabet_only(t, n);
 }
 
 /* The link a kind carries into link (cap bytes), or "" for a notice. */

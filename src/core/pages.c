@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/templates.h"
+#include "util/b64.h"
 
 void pages_csrf_new(char *out)
 {
@@ -18,15 +19,9 @@ void pages_csrf_new(char *out)
 
 bool pages_csrf_valid(const char *cookie)
 {
-    if (cookie == NULL)
-        return false;
-    for (size_t i = 0; i < PAGES_CSRF_LEN; i++) {
-        char c = cookie[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            return false;
-    }
-    return cookie[PAGES_CSRF_LEN] == '\0';
+    /* strnlen reads no further than a shorter cookie's NUL. */
+    return cookie != NULL && strnlen(cookie, PAGES_CSRF_LEN + 1) == PAGES_CSRF_LEN &&
+           b64url_alphabet_only(cookie, PAGES_CSRF_LEN);
 }
 
 bool pages_csrf_check(const char *cookie, const char *field, size_t flen)

@@ -268,12 +268,13 @@ void throttle_name_settle(throttle *t, const char *name, size_t len, bool failed
     table_settle(t, &t->names, t->lim.account_failures, key, failed, now);
 }
 
-/* Starts a new window for e when its last one is over. */
-static void roll_window(const struct throttle_limits *lim, struct entry *e, int64_t now)
+/* A fixed window of window_s seconds from *start, counting in *count:
+ * starts a new one from now, counting 0, when the last one is over. */
+static void roll_window(int64_t *start, uint32_t *count, unsigned window_s, int64_t now)
 {
-    if (now - e->window_start >= (int64_t)lim->registration_window_s) {
-        e->window_start = now;
-        e->registrations = 0;
+    if (now - *start >= (int64_t)window_s) {
+        *start = now;
+        *count = 0;
     }
 }
 
@@ -286,7 +287,7 @@ unsigned throttle_register_wait(throttle *t, const struct netaddr *a, int64_t no
     pthread_mutex_lock(&t->mu);
     struct entry *e = find(t, &t->addrs, t->lim.address_failures, a->b, now, false);
     if (e != NULL) {
-        roll_window(&t->lim, e, now);
+        roll_window(&e->window_start, &e->registrations, t->lim.registration_window_s, now);
         if (e->registrations >= t->lim.registrations)
             w = (unsigned)(e->window_start + t->lim.registration_window_s - now);
     }
@@ -301,7 +302,7 @@ void throttle_register_done(throttle *t, const struct netaddr *a, int64_t now)
     pthread_mutex_lock(&t->mu);
     struct entry *e = find(t, &t->addrs, t->lim.address_failures, a->b, now, true);
     if (e != NULL) {
-        roll_window(&t->lim, e, now);
+        roll_window(&e->window_start, &e->registrations, t->lim.registration_window_s, now);
         if (e->registrations < UINT32_MAX)
             e->registrations++;
         e->last_used = now;
@@ -320,10 +321,7 @@ unsigned throttle_mail_take(throttle *t, const struct netaddr *a, int64_t now)
     /* No room (every entry of the set busy): let it through, as a
      * registration would be; the per-account limit still holds. */
     if (e != NULL) {
-        if (now - e->mail_window_start >= (int64_t)t->lim.mail_window_s) {
-            e->mail_window_start = now;
-            e->mails = 0;
-        }
+        roll_window(&e->mail_window_start, &e->mails, t->lim.mail_window_s, now);
         if (e->mails >= t->lim.mail_requests) {
             w = (unsigned)(e->mail_window_start + t->lim.mail_window_s - now);
         } else {

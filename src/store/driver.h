@@ -145,6 +145,15 @@ int64_t store__col_int64(struct store_query *q, int col);
  * Returns false when it did not fit. */
 bool store__col_text(struct store_query *q, int col, char *dst, size_t cap);
 int64_t store__changes(struct store_query *q);
+/* One step of a statement that must return a row: STORE_NOT_FOUND when it
+ * returns none. The query stays open for the columns. */
+enum store_status store__step_row(struct store_query *q);
+/* Steps and closes a statement that returns no row (an INSERT, UPDATE or
+ * DELETE); STORE_NOT_FOUND when it changed none and changed_one is set. */
+enum store_status store__run(struct store_query *q, bool changed_one);
+/* Steps and closes a statement that deletes rows (a purge); *deleted gets
+ * how many, 0 on a failure. */
+enum store_status store__run_deleting(struct store_query *q, int64_t *deleted);
 /* Ends the statement, releasing its connection when it had its own; passes
  * rc through for "return store__close(&q, rc);". */
 enum store_status store__close(struct store_query *q, enum store_status rc);

@@ -5,18 +5,6 @@
 #include "store/driver.h"
 #include "util/log.h"
 
-/* Runs a statement that returns no row; STORE_NOT_FOUND when it changed
- * none and changed_one is set. */
-static enum store_status run(struct store_query *q, bool changed_one)
-{
-    bool row = false;
-    enum store_status rc = store__step(q, &row);
-
-    if (rc == STORE_OK && changed_one && store__changes(q) == 0)
-        rc = STORE_NOT_FOUND;
-    return store__close(q, rc);
-}
-
 enum store_status store_user_email_set(store *s, store_tx *tx, int64_t id, const char *email,
                                        const char *key, bool verified)
 {
@@ -29,7 +17,7 @@ enum store_status store_user_email_set(store *s, store_tx *tx, int64_t id, const
     store__text(&q, 2, email);
     store__text(&q, 3, key);
     store__int(&q, 4, verified ? 1 : 0);
-    return run(&q, true);
+    return store__run(&q, true);
 }
 
 /* Copies text column col into dst (cap bytes); a value that does not fit
@@ -45,16 +33,13 @@ static enum store_status text_col(struct store_query *q, int col, char *dst, siz
 enum store_status store_user_email(store *s, store_tx *tx, int64_t id, struct store_email *out)
 {
     struct store_query q;
-    bool row = false;
     enum store_status rc = store__open(s, tx, STMT_USER_EMAIL_OF, &q);
 
     if (rc != STORE_OK)
         return rc;
     store__int(&q, 1, id);
     memset(out, 0, sizeof *out);
-    rc = store__step(&q, &row);
-    if (rc == STORE_OK && !row)
-        rc = STORE_NOT_FOUND;
+    rc = store__step_row(&q);
     if (rc == STORE_OK) {
         out->user_id = id;
         rc = text_col(&q, 0, out->email, sizeof out->email);
@@ -70,16 +55,13 @@ enum store_status store_user_by_email_key(store *s, store_tx *tx, const char *ke
                                           struct store_email *out)
 {
     struct store_query q;
-    bool row = false;
     enum store_status rc = store__open(s, tx, STMT_USER_BY_EMAIL_KEY, &q);
 
     if (rc != STORE_OK)
         return rc;
     store__text(&q, 1, key);
     memset(out, 0, sizeof *out);
-    rc = store__step(&q, &row);
-    if (rc == STORE_OK && !row)
-        rc = STORE_NOT_FOUND;
+    rc = store__step_row(&q);
     if (rc == STORE_OK) {
         out->user_id = store__col_int64(&q, 0);
         rc = text_col(&q, 1, out->username, sizeof out->username);
@@ -100,7 +82,7 @@ enum store_status store_user_mail_requested(store *s, store_tx *tx, int64_t id, 
     store__int(&q, 1, id);
     store__int(&q, 2, now);
     store__int(&q, 3, not_after);
-    return run(&q, true);
+    return store__run(&q, true);
 }
 
 enum store_status store_user_email_verified_if(store *s, store_tx *tx, int64_t id, const char *key)
@@ -112,7 +94,7 @@ enum store_status store_user_email_verified_if(store *s, store_tx *tx, int64_t i
         return rc;
     store__int(&q, 1, id);
     store__text(&q, 2, key);
-    return run(&q, false);
+    return store__run(&q, false);
 }
 
 enum store_status store_email_token_add(store *s, store_tx *tx, const unsigned char hash[32],
@@ -130,7 +112,7 @@ enum store_status store_email_token_add(store *s, store_tx *tx, const unsigned c
     store__text(&q, 4, email);
     store__int(&q, 5, now);
     store__int(&q, 6, expires_at);
-    return run(&q, false);
+    return store__run(&q, false);
 }
 
 enum store_status store_email_tokens_void(store *s, store_tx *tx, int64_t user_id,
@@ -143,7 +125,7 @@ enum store_status store_email_tokens_void(store *s, store_tx *tx, int64_t user_i
         return rc;
     store__int(&q, 1, user_id);
     store__text(&q, 2, purpose);
-    return run(&q, false);
+    return store__run(&q, false);
 }
 
 /* PEEK and CONSUME: the same parameters, the same row. */
@@ -152,7 +134,6 @@ static enum store_status token_row(store *s, store_tx *tx, enum store_stmt stmt,
                                    int64_t *user_id, char *email)
 {
     struct store_query q;
-    bool row = false;
     enum store_status rc = store__open(s, tx, stmt, &q);
 
     if (rc != STORE_OK)
@@ -160,9 +141,7 @@ static enum store_status token_row(store *s, store_tx *tx, enum store_stmt stmt,
     store__blob(&q, 1, hash, 32);
     store__text(&q, 2, purpose);
     store__int(&q, 3, now);
-    rc = store__step(&q, &row);
-    if (rc == STORE_OK && !row)
-        rc = STORE_NOT_FOUND;
+    rc = store__step_row(&q);
     if (rc == STORE_OK) {
         *user_id = store__col_int64(&q, 0);
         rc = text_col(&q, 1, email, STORE_EMAIL_MAX + 1);
@@ -187,15 +166,13 @@ enum store_status store_email_token_use(store *s, store_tx *tx, const unsigned c
 enum store_status store_email_tokens_purge(store *s, int64_t now, int64_t *deleted)
 {
     struct store_query q;
-    bool row = false;
     enum store_status rc = store__open(s, NULL, STMT_EMAIL_TOKENS_PURGE, &q);
 
+    *deleted = 0;
     if (rc != STORE_OK)
         return rc;
     store__int(&q, 1, now);
-    rc = store__step(&q, &row);
-    *deleted = rc == STORE_OK ? store__changes(&q) : 0;
-    return store__close(&q, rc);
+    return store__run_deleting(&q, deleted);
 }
 
 enum store_status store_password_request_add(store *s, store_tx *tx, bool by_email,
@@ -226,16 +203,13 @@ enum store_status store_password_request_take(store *s, store_tx *tx, int64_t id
                                               struct store_password_request *out)
 {
     struct store_query q;
-    bool row = false;
     enum store_status rc = store__open(s, tx, STMT_PASSWORD_REQUEST_TAKE, &q);
 
     if (rc != STORE_OK)
         return rc;
     store__int(&q, 1, id);
     memset(out, 0, sizeof *out);
-    rc = store__step(&q, &row);
-    if (rc == STORE_OK && !row)
-        rc = STORE_NOT_FOUND;
+    rc = store__step_row(&q);
     if (rc == STORE_OK) {
         out->id = id;
         out->by_email = store__col_int64(&q, 0) != 0;

@@ -44,15 +44,11 @@ enum store_status store_revocations_live(store *s, int64_t now,
 enum store_status store_revocations_purge(store *s, int64_t now, int64_t *deleted)
 {
     struct store_query q;
-    bool row = false;
     enum store_status rc = store__open(s, NULL, STMT_REVOCATIONS_PURGE, &q);
 
     *deleted = 0;
     if (rc != STORE_OK)
         return rc;
     store__int(&q, 1, now);
-    rc = store__step(&q, &row);
-    if (rc == STORE_OK)
-        *deleted = store__changes(&q);
-    return store__close(&q, rc);
+    return store__run_deleting(&q, deleted);
 }

@@ -27,7 +27,6 @@ static enum store_status swap_hash(store *s, store_tx *tx, const unsigned char o
                                    struct store_session *out)
 {
     struct store_query q;
-    bool row = false;
     enum store_status rc = store__open(s, tx, STMT_SESSION_ROTATE, &q);
 
     if (rc != STORE_OK)
@@ -35,9 +34,7 @@ static enum store_status swap_hash(store *s, store_tx *tx, const unsigned char o
     store__blob(&q, 1, old_hash, 32);
     store__blob(&q, 2, new_hash, 32);
     store__int(&q, 3, now);
-    rc = store__step(&q, &row);
-    if (rc == STORE_OK && !row)
-        rc = STORE_NOT_FOUND;
+    rc = store__step_row(&q);
     if (rc == STORE_OK) {
         memset(out, 0, sizeof *out);
         if (!store__col_text(&q, 0, out->id, sizeof out->id)) {
@@ -95,15 +92,12 @@ enum store_status store_session_by_rotated(store *s, store_tx *tx, const unsigne
                                            char sid[STORE_ID_MAX + 1])
 {
     struct store_query q;
-    bool row = false;
     enum store_status rc = store__open(s, tx, STMT_REFRESH_HISTORY_FIND, &q);
 
     if (rc != STORE_OK)
         return rc;
     store__blob(&q, 1, hash, 32);
-    rc = store__step(&q, &row);
-    if (rc == STORE_OK && !row)
-        rc = STORE_NOT_FOUND;
+    rc = store__step_row(&q);
     if (rc == STORE_OK && !store__col_text(&q, 0, sid, STORE_ID_MAX + 1))
         rc = STORE_ERROR;
     return store__close(&q, rc);
@@ -112,17 +106,13 @@ enum store_status store_session_by_rotated(store *s, store_tx *tx, const unsigne
 enum store_status store_session_revoke(store *s, store_tx *tx, const char *sid, int64_t now)
 {
     struct store_query q;
-    bool row = false;
     enum store_status rc = store__open(s, tx, STMT_SESSION_REVOKE, &q);
 
     if (rc != STORE_OK)
         return rc;
     store__text(&q, 1, sid);
     store__int(&q, 2, now);
-    rc = store__step(&q, &row);
-    if (rc == STORE_OK && store__changes(&q) == 0)
-        rc = STORE_NOT_FOUND;
-    return store__close(&q, rc);
+    return store__run(&q, true);
 }
 
 enum store_status store_sessions_revoke_of_user(store *s, store_tx *tx, int64_t user_id,
@@ -149,7 +139,6 @@ enum store_status store_sessions_purge(store *s, int64_t now, int64_t tokens_bef
                                        int64_t *deleted)
 {
     struct store_query q;
-    bool row = false;
     enum store_status rc = store__open(s, NULL, STMT_SESSIONS_PURGE, &q);
 
     *deleted = 0;
@@ -157,8 +146,5 @@ enum store_status store_sessions_purge(store *s, int64_t now, int64_t tokens_bef
         return rc;
     store__int(&q, 1, now);
     store__int(&q, 2, tokens_before);
-    rc = store__step(&q, &row);
-    if (rc == STORE_OK)
-        *deleted = store__changes(&q);
-    return store__close(&q, rc);
+    return store__run_deleting(&q, deleted);
 }

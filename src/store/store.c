@@ -235,6 +235,33 @@ int64_t store__changes(struct store_query *q)
     return q->s->drv->changes(q->c);
 }
 
+enum store_status store__step_row(struct store_query *q)
+{
+    bool row = false;
+    enum store_status rc = store__step(q, &row);
+
+    return rc == STORE_OK && !row ? STORE_NOT_FOUND : rc;
+}
+
+enum store_status store__run(struct store_query *q, bool changed_one)
+{
+    bool row = false;
+    enum store_status rc = store__step(q, &row);
+
+    if (rc == STORE_OK && changed_one && store__changes(q) == 0)
+        rc = STORE_NOT_FOUND;
+    return store__close(q, rc);
+}
+
+enum store_status store__run_deleting(struct store_query *q, int64_t *deleted)
+{
+    bool row = false;
+    enum store_status rc = store__step(q, &row);
+
+    *deleted = rc == STORE_OK ? store__changes(q) : 0;
+    return store__close(q, rc);
+}
+
 enum store_status store__close(struct store_query *q, enum store_status rc)
 {
     if (q->c == NULL)

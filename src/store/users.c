@@ -204,17 +204,6 @@ enum store_status store_user_by_id(store *s, store_tx *tx, int64_t id, struct st
     return store__close(&q, user_row(&q, out));
 }
 
-/* Runs a bound UPDATE or DELETE of one user; STORE_NOT_FOUND when no row. */
-static enum store_status change_one(struct store_query *q)
-{
-    bool row = false;
-    enum store_status rc = store__step(q, &row);
-
-    if (rc == STORE_OK && store__changes(q) == 0)
-        rc = STORE_NOT_FOUND;
-    return store__close(q, rc);
-}
-
 enum store_status store_user_set_password(store *s, store_tx *tx, int64_t id,
                                           const char *password_hash, int64_t now)
 {
@@ -226,7 +215,7 @@ enum store_status store_user_set_password(store *s, store_tx *tx, int64_t id,
     store__int(&q, 1, id);
     store__text(&q, 2, password_hash);
     store__int(&q, 3, now);
-    return change_one(&q);
+    return store__run(&q, true);
 }
 
 enum store_status store_user_rehash(store *s, store_tx *tx, int64_t id, const char *old_hash,
@@ -240,7 +229,7 @@ enum store_status store_user_rehash(store *s, store_tx *tx, int64_t id, const ch
     store__int(&q, 1, id);
     store__text(&q, 2, new_hash);
     store__text(&q, 3, old_hash);
-    return change_one(&q);
+    return store__run(&q, true);
 }
 
 enum store_status store_user_delete(store *s, store_tx *tx, int64_t id)
@@ -251,7 +240,7 @@ enum store_status store_user_delete(store *s, store_tx *tx, int64_t id)
     if (rc != STORE_OK)
         return rc;
     store__int(&q, 1, id);
-    return change_one(&q);
+    return store__run(&q, true);
 }
 
 enum store_status store_user_login(store *s, store_tx *tx, int64_t id, int64_t credential_version,
@@ -265,7 +254,7 @@ enum store_status store_user_login(store *s, store_tx *tx, int64_t id, int64_t c
     store__int(&q, 1, id);
     store__int(&q, 2, credential_version);
     store__int(&q, 3, now);
-    return change_one(&q);
+    return store__run(&q, true);
 }
 
 enum store_status store_user_credentials_changed(store *s, store_tx *tx, int64_t id)
@@ -276,7 +265,7 @@ enum store_status store_user_credentials_changed(store *s, store_tx *tx, int64_t
     if (rc != STORE_OK)
         return rc;
     store__int(&q, 1, id);
-    return change_one(&q);
+    return store__run(&q, true);
 }
 
 enum store_status store_user_login_reserve(store *s, store_tx *tx, int64_t id,
@@ -293,7 +282,7 @@ enum store_status store_user_login_reserve(store *s, store_tx *tx, int64_t id,
     store__int(&q, 3, seen_last);
     store__int(&q, 4, failures);
     store__int(&q, 5, now);
-    return change_one(&q);
+    return store__run(&q, true);
 }
 
 enum store_status store_user_login_failures_reset(store *s, store_tx *tx, int64_t id)
@@ -304,7 +293,7 @@ enum store_status store_user_login_failures_reset(store *s, store_tx *tx, int64_
     if (rc != STORE_OK)
         return rc;
     store__int(&q, 1, id);
-    return change_one(&q);
+    return store__run(&q, true);
 }
 
 enum store_status store_users_hash_like(store *s, const char *pattern, bool *found)

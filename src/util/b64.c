@@ -15,6 +15,17 @@ size_t b64url_encode(char *dst, const void *src, size_t n)
     return cap - 1;
 }
 
+bool b64url_alphabet_only(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
 long b64url_decode(void *dst, size_t cap, const char *src, size_t len)
 {
     size_t out = 0;
@@ -25,12 +36,8 @@ long b64url_decode(void *dst, size_t cap, const char *src, size_t len)
         return -1;
     /* libsodium 1.0.18 reads bytes >= 0x80 as '_': check the alphabet
      * first, so that every value has exactly one spelling. */
-    for (size_t i = 0; i < len; i++) {
-        char c = src[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            return -1;
-    }
+    if (!b64url_alphabet_only(src, len))
+        return -1;
     if (sodium_base642bin(dst, cap, src, len, NULL, &out, &end,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
         return -1;

@@ -1,12 +1,19 @@
 #ifndef GH_UTIL_B64_H
 #define GH_UTIL_B64_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Base64url without padding (RFC 4648 §5, as JWS requires in RFC 7515 §2). */
 
 /* The encoded length of n bytes, without the terminating NUL. */
 size_t b64url_encoded_len(size_t n);
+
+/* True when each of the len characters of s is in the base64url alphabet
+ * (A-Z a-z 0-9 - _); true for len 0. Checks the form only: the length, and
+ * the trailing bits a decoder refuses, are the caller's to check. Stops at
+ * the first character outside the alphabet. */
+bool b64url_alphabet_only(const char *s, size_t len);
 
 /* Encodes n bytes of src into dst, which must hold b64url_encoded_len(n) + 1
  * bytes; dst is NUL-terminated. Returns the encoded length. */

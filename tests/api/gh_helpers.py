@@ -196,6 +196,30 @@ def apply_overrides(env, overrides):
     return env
 
 
+# The address the mail tests' links are built on (PUBLIC_URL).
+MAIL_PUBLIC_URL = "https://auth.example.test"
+
+
+def mail_env(sink, ca=None, **more):
+    """The settings that send a server's mail to sink (a mailsink.MailSink,
+    or anything with its url): STARTTLS verified against ca (a ThrowawayCA)
+    when given, else plain SMTP, which loopback allows; links on
+    MAIL_PUBLIC_URL; the mail throttle out of the way. more is added last
+    (a setting in it wins)."""
+    env = {
+        "SMTP_URL": sink.url,
+        "PUBLIC_URL": MAIL_PUBLIC_URL,
+        "MAIL_FROM": "gatehouse <noreply@example.test>",
+        "THROTTLE_MAIL_REQUESTS": "1000000",
+    }
+    if ca is not None:
+        env["SMTP_CA_FILE"] = str(ca.cert_file)
+    else:
+        env["SMTP_STARTTLS"] = "off"
+    env.update(more)
+    return env
+
+
 def sqlite_url(path):
     """sqlite:////abs/path.db for an absolute path."""
     return "sqlite:///" + str(Path(path).resolve())

@@ -8,10 +8,17 @@ import time
 
 import pytest
 
-from gh_helpers import PASSWORD, TEST_DATABASE_URL, bearer, sqlite_url, unique_username
+from gh_helpers import (
+    PASSWORD,
+    TEST_DATABASE_URL,
+    bearer,
+    mail_env,
+    sqlite_url,
+    unique_username,
+)
+from gh_helpers import MAIL_PUBLIC_URL as PUBLIC_URL
 from mailsink import MailSink
 
-PUBLIC_URL = "https://auth.example.test"
 NEW_PASSWORD = "a-brand-new-passphrase-7"
 
 
@@ -19,18 +26,6 @@ NEW_PASSWORD = "a-brand-new-passphrase-7"
 def sink():
     with MailSink() as s:
         yield s
-
-
-def mail_env(sink, **more):
-    env = {
-        "SMTP_URL": sink.url,
-        "SMTP_STARTTLS": "off",
-        "PUBLIC_URL": PUBLIC_URL,
-        "MAIL_FROM": "gatehouse <noreply@example.test>",
-        "THROTTLE_MAIL_REQUESTS": "1000000",
-    }
-    env.update(more)
-    return env
 
 
 @pytest.fixture(scope="module")

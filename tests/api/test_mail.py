@@ -22,29 +22,21 @@ from pathlib import Path
 
 import pytest
 
+from gh_helpers import MAIL_PUBLIC_URL as PUBLIC_URL
 from gh_helpers import PASSWORD, ServerPool, free_port, unique_username
+from gh_helpers import mail_env as gh_mail_env
 from mailsink import MailSink, ThrowawayCA
+from test_postgres import pg  # noqa: F401 (a pytest fixture, used by name)
 
-PUBLIC_URL = "https://auth.example.test"
 FROM = "Гейтхаус <noreply@example.test>"
 WAIT = 60.0  # detects a hang; nothing asserts on time
 
 
 def mail_env(sink, ca=None, **more):
-    env = {
-        "SMTP_URL": sink.url,
-        "PUBLIC_URL": PUBLIC_URL,
-        "MAIL_FROM": FROM,
-        "MAIL_RETRY_MAX_SECONDS": "1",
-        "THROTTLE_MAIL_REQUESTS": "1000000",
-        "MAIL_MIN_INTERVAL_SECONDS": "0",
-    }
-    if ca is not None:
-        env["SMTP_CA_FILE"] = str(ca.cert_file)
-    else:
-        env["SMTP_STARTTLS"] = "off"
-    env.update(more)
-    return env
+    """gh_helpers.mail_env with a From of non-ASCII name, quick retries and
+    no interval between a user's mails."""
+    mine = {"MAIL_FROM": FROM, "MAIL_RETRY_MAX_SECONDS": "1", "MAIL_MIN_INTERVAL_SECONDS": "0"}
+    return gh_mail_env(sink, ca, **{**mine, **more})
 
 
 def address():
@@ -622,23 +614,6 @@ def test_exim4_delivers_over_starttls(make_server, exim, ca):
 
 
 # ------------------------------------------------------------ PostgreSQL
-
-
-@pytest.fixture(scope="module")
-def pg():
-    from test_postgres import Cluster, have_postgres
-    if not have_postgres():
-        if os.environ.get("GATEHOUSE_TEST_REQUIRE_PG") == "1":
-            pytest.fail("PostgreSQL server programs not found (install postgresql-15)")
-        pytest.skip("PostgreSQL server programs not found (install postgresql-15)")
-    directory = tempfile.mkdtemp(prefix="gatehouse-pg-", dir="/tmp")
-    cluster = Cluster(directory)
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.destroy()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_instances_on_postgresql_send_each_mail_once(pg, make_server):

@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from gh_helpers import PASSWORD, TEST_DATABASE_URL, unique_username
+from gh_helpers import MAIL_PUBLIC_URL as PUBLIC_URL
+from gh_helpers import PASSWORD, TEST_DATABASE_URL, mail_env, unique_username
 from mailsink import MailSink
 from test_pages import assert_page_headers, parse
 
-PUBLIC_URL = "https://auth.example.test"
 NEW_PASSWORD = "a-brand-new-passphrase-7"
 CSRF_COOKIE = "gatehouse_csrf"
 TIMEOUT = 60  # seconds: hang detection only
@@ -28,15 +28,8 @@ def sink():
 
 @pytest.fixture(scope="module")
 def srv(make_module_server, sink):
-    env = {
-        "SMTP_URL": sink.url,
-        "SMTP_STARTTLS": "off",
-        "PUBLIC_URL": PUBLIC_URL,
-        "MAIL_FROM": "gatehouse <noreply@example.test>",
-        "THROTTLE_MAIL_REQUESTS": "1000000",
-        "MAIL_MIN_INTERVAL_SECONDS": "0",
-        "COOKIE_SECURE": "0",  # plain HTTP here: the cookie without __Host-
-    }
+    # COOKIE_SECURE off: plain HTTP here, the cookie without __Host-.
+    env = mail_env(sink, MAIL_MIN_INTERVAL_SECONDS="0", COOKIE_SECURE="0")
     if TEST_DATABASE_URL:
         return make_module_server(env=env, database_url=TEST_DATABASE_URL)
     return make_module_server(env=env)

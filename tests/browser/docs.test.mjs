@@ -12,113 +12,49 @@
 //
 //   GATEHOUSE_BIN=build/gatehouse node --test tests/browser/docs.test.mjs
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
+import {
+  launchChromium, outDir, repo, startGatehouse, stopGatehouse, watchedPage as watchedPageOf,
+} from './harness.mjs';
 import { swaggerAuthorize, swaggerTryMe } from './swagger.mjs';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const { chromium } = createRequire(join(repo, 'web/package.json'))('playwright-core');
-const bin = process.env.GATEHOUSE_BIN ?? join(repo, 'build/gatehouse');
-const outDir = process.env.BROWSER_TEST_OUTPUT ?? join(repo, 'tests/output/browser');
 const spec = JSON.parse(readFileSync(join(repo, 'web/openapi.json'), 'utf8'));
-
-// The flags this machine's Chromium needs: no sandbox as root, no GPU, and
-// none of the background traffic to Google that a closed network refuses.
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
 const USER = { username: 'docs-tester', password: 'a long browser passphrase' };
 
 let server, base, origin, tmp, browser;
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    }).on('error', fail);
-  });
-}
-
-async function waitHealthy(url, child, ms = 10000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (child.exitCode !== null) throw new Error(`gatehouse exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).status === 200) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('gatehouse did not become healthy');
-}
-
 before(async () => {
   mkdirSync(outDir, { recursive: true });
   tmp = mkdtempSync(join(tmpdir(), 'gatehouse-browser-'));
-  const port = await freePort();
-  origin = `127.0.0.1:${port}`;
-  base = `http://${origin}`;
-  server = spawn(bin, [], {
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1', PORT: String(port),
-      DATABASE_URL: `sqlite:///${join(tmp, 'browser.db')}`,
-      SECRET_KEY: 'browser-test-secret-key-0123456789abcdef',
-      BCRYPT_ROUNDS: '4',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  await waitHealthy(base, server);
+  ({ child: server, origin, base } = await startGatehouse(join(tmp, 'browser.db')));
   const r = await fetch(`${base}/register`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(USER),
   });
   assert.equal(r.status, 200, 'registering the test user');
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const done = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await done;
-  }
+  await stopGatehouse(server);
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-// A fresh context (a new, empty profile) whose every problem is recorded:
-// console errors, uncaught exceptions, failed requests, error statuses, and
-// any request for another origin, which is also stopped before it leaves.
+// A fresh page whose problems are recorded (harness.mjs), error statuses
+// among them, and its requests listed.
 async function watchedPage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const problems = [];
+  const watched = await watchedPageOf(browser, origin, { viewport: { width: 1280, height: 900 } });
   const requests = [];
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.protocol === 'http:' && url.host === origin) return route.continue();
-    problems.push(`request to another host: ${route.request().url()}`);
-    return route.abort('blockedbyclient');
+  watched.page.on('request', (r) => requests.push(r));
+  watched.page.on('response', (r) => {
+    if (r.status() >= 400) watched.problems.push(`${r.status()} for ${r.request().method()} ${r.url()}`);
   });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('request', (r) => requests.push(r));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`${r.status()} for ${r.request().method()} ${r.url()}`);
-  });
-  return { context, page, problems, requests };
+  return { ...watched, requests };
 }
 
 test('Swagger UI: Authorize with the password flow, then Try it out on GET /me', async () => {
@@ -159,20 +95,8 @@ test('Swagger UI: Authorize with the password flow, then Try it out on GET /me',
 // A second server, with SESSION_COOKIES=1 over plain HTTP, for the test
 // below: its sign-in sets the HttpOnly cookies a page cannot see.
 async function startCookieServer() {
-  const port = await freePort();
-  const host = `127.0.0.1:${port}`;
-  const child = spawn(bin, [], {
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1', PORT: String(port),
-      DATABASE_URL: `sqlite:///${join(tmp, 'cookies.db')}`,
-      SECRET_KEY: 'browser-test-secret-key-0123456789abcdef',
-      BCRYPT_ROUNDS: '4', SESSION_COOKIES: '1', COOKIE_SECURE: '0',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://${host}`;
-  await waitHealthy(url, child);
+  const { child, origin: host, base: url } = await startGatehouse(
+    join(tmp, 'cookies.db'), () => ({ SESSION_COOKIES: '1', COOKIE_SECURE: '0' }));
   const r = await fetch(`${url}/register`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(USER),
   });
@@ -252,9 +176,7 @@ test('Swagger UI with SESSION_COOKIES=1: no cookie scheme to authorize, and Logo
     ]);
   } finally {
     await context.close();
-    const exited = new Promise((r) => srv.child.once('exit', r));
-    srv.child.kill('SIGTERM');
-    await exited;
+    await stopGatehouse(srv.child);
   }
 });
 

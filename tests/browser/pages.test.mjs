@@ -16,49 +16,19 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
+import {
+  launchChromium, outDir, repo, startGatehouse, stopGatehouse, watchedPage as watchedPageOf,
+} from './harness.mjs';
 import { swaggerAuthorize } from './swagger.mjs';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const { chromium } = createRequire(join(repo, 'web/package.json'))('playwright-core');
-const bin = process.env.GATEHOUSE_BIN ?? join(repo, 'build/gatehouse');
-const outDir = process.env.BROWSER_TEST_OUTPUT ?? join(repo, 'tests/output/browser');
 const HANG = 60000; // ms: hang detection only
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
 let server, sink, spool, base, origin, tmp, browser;
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    }).on('error', fail);
-  });
-}
-
-async function waitHealthy(url, child, ms = 10000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (child.exitCode !== null) throw new Error(`gatehouse exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).status === 200) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('gatehouse did not become healthy');
-}
 
 // The SMTP sink: tests/api/mailsink.py spooling into a directory; its first
 // line of output is its SMTP_URL.
@@ -94,58 +64,30 @@ before(async () => {
   spool = join(tmp, 'mail');
   mkdirSync(spool);
   sink = await startSink(spool);
-  const port = await freePort();
-  origin = `127.0.0.1:${port}`;
-  base = `http://${origin}`;
-  server = spawn(bin, [], {
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1', PORT: String(port),
-      DATABASE_URL: `sqlite:///${join(tmp, 'browser.db')}`,
-      SECRET_KEY: 'browser-test-secret-key-0123456789abcdef',
-      BCRYPT_ROUNDS: '4',
-      PUBLIC_URL: base,
-      SMTP_URL: sink.url, SMTP_STARTTLS: 'off',
-      MAIL_FROM: 'gatehouse <noreply@example.test>',
-      MAIL_MIN_INTERVAL_SECONDS: '0',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  await waitHealthy(base, server);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  ({ child: server, origin, base } = await startGatehouse(join(tmp, 'browser.db'), (url) => ({
+    PUBLIC_URL: url,
+    SMTP_URL: sink.url, SMTP_STARTTLS: 'off',
+    MAIL_FROM: 'gatehouse <noreply@example.test>',
+    MAIL_MIN_INTERVAL_SECONDS: '0',
+  })));
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  for (const child of [server, sink?.child]) {
-    if (child && child.exitCode === null) {
-      const done = new Promise((r) => child.once('exit', r));
-      if (child === sink?.child) child.stdin.end(); else child.kill('SIGTERM');
-      await done;
-    }
+  await stopGatehouse(server);
+  // The sink stops when its stdin closes.
+  if (sink && sink.child.exitCode === null) {
+    const done = new Promise((r) => sink.child.once('exit', r));
+    sink.child.stdin.end();
+    await done;
   }
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-// A fresh context in locale whose every problem is recorded: console errors
-// (CSP violations among them), uncaught exceptions, failed requests, and any
-// request for another host, which is stopped before it leaves.
-async function watchedPage(locale) {
-  const context = await browser.newContext({ locale, viewport: { width: 900, height: 700 } });
-  const problems = [];
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.protocol === 'http:' && url.host === origin) return route.continue();
-    problems.push(`request to another host: ${route.request().url()}`);
-    return route.abort('blockedbyclient');
-  });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-  return { context, page, problems };
+// A fresh page in locale, its problems recorded (harness.mjs).
+function watchedPage(locale) {
+  return watchedPageOf(browser, origin, { locale, viewport: { width: 900, height: 700 } });
 }
 
 async function register(name, email, password) {

@@ -47,6 +47,7 @@
     X(b64_rejects_trailing_bits)                                                                   \
     X(b64_capacity)                                                                                \
     X(b64_alphabet_every_byte)                                                                     \
+    X(b64_alphabet_only_every_byte)                                                                \
     X(b64_public_decoder_agrees)                                                                   \
     X(jsonarena_parses_on_the_buffer)                                                              \
     X(jsonarena_spills_to_malloc)                                                                  \

@@ -180,6 +180,29 @@ TEST(b64_alphabet_every_byte)
     CHECK_EQ_INT(first_out, -1); /* the first byte wrongly accepted */
 }
 
+TEST(b64_alphabet_only_every_byte)
+{
+    /* "ab" + one byte + "-_": accepted exactly when the byte is in the
+     * alphabet, and the check reads len characters, no more. */
+    char src[6] = {'a', 'b', 0, '-', '_', 0};
+    int wrong = 0, first_wrong = -1;
+
+    for (int c = 0; c < 256; c++) {
+        bool in = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_';
+        src[2] = (char)c;
+        if (b64url_alphabet_only(src, 5) != in && wrong++ == 0)
+            first_wrong = c;
+    }
+    CHECK_EQ_INT(wrong, 0);
+    CHECK_EQ_INT(first_wrong, -1); /* the first byte judged wrongly */
+    CHECK(b64url_alphabet_only("", 0));
+    CHECK(b64url_alphabet_only("AZaz09-_", 8));
+    CHECK(!b64url_alphabet_only("AZaz09+/", 8));
+    CHECK(!b64url_alphabet_only("Zm9v=", 5));
+    CHECK(b64url_alphabet_only("Zm9v=", 4)); /* only len characters count */
+}
+
 /* Both decoders give the same verdict and the same bytes for a string. */
 static bool decoders_agree(const char *s, size_t len, size_t cap)
 {
