@@ -12,7 +12,6 @@ import email.utils
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from gh_helpers import MAIL_PUBLIC_URL as PUBLIC_URL
-from gh_helpers import PASSWORD, ServerPool, free_port, unique_username
+from gh_helpers import PASSWORD, free_port, unique_username
 from gh_helpers import mail_env as gh_mail_env
 from mailsink import MailSink, ThrowawayCA
 from test_postgres import pg  # noqa: F401 (a pytest fixture, used by name)
