@@ -257,6 +257,20 @@ enum outcome emails_register(const struct emails_deps *e, const struct user *u, 
     return finish(e, &tx, st, OUTCOME_ERROR);
 }
 
+/* Opens the account's mail window (MAIL_MIN_INTERVAL_SECONDS) for a request
+ * made at `at`: STORE_NOT_FOUND when a mail of the window was asked for
+ * already. 0 is no limit: every request mails. Compared, a request that
+ * waited behind a later one of the same account (forgot requests are
+ * resolved by several workers) found the window moved past its own time
+ * and mailed nothing. */
+static enum store_status window_open(const struct emails_deps *e, store_tx *tx, int64_t user_id,
+                                     int64_t at)
+{
+    if (e->min_interval_s == 0)
+        return STORE_OK;
+    return store_user_mail_requested(e->store, tx, user_id, at, at - e->min_interval_s);
+}
+
 enum outcome emails_verify(const struct emails_deps *e, const struct jwt_claims *claims,
                            const char *lang, struct outcome_detail *d)
 {
@@ -275,7 +289,7 @@ enum outcome emails_verify(const struct emails_deps *e, const struct jwt_claims 
         return outcome_from_store(st, OUTCOME_ERROR);
     /* The account's window, compare-and-set: of concurrent requests one
      * mails, the others are told when to try again. */
-    st = store_user_mail_requested(e->store, &tx, se.user_id, now, now - e->min_interval_s);
+    st = window_open(e, &tx, se.user_id, now);
     if (st == STORE_NOT_FOUND) {
         store_rollback(&tx);
         int64_t left = se.mail_requested_at + e->min_interval_s - now;
@@ -394,8 +408,7 @@ static enum store_status resolve_in(const struct emails_deps *e, store_tx *tx,
         return STORE_OK;
     if (st != STORE_OK)
         return st;
-    st = store_user_mail_requested(e->store, tx, who.user_id, r->created_at,
-                                   r->created_at - e->min_interval_s);
+    st = window_open(e, tx, who.user_id, r->created_at);
     if (st == STORE_NOT_FOUND)
         return STORE_OK; /* too soon: the request is spent, no mail */
     if (st == STORE_OK)
