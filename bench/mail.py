@@ -15,7 +15,9 @@ account makes a token and a mail (the dearer path).
 
   forgot/timing   --pairs pairs of sequential requests on one keep-alive connection, a known
                   account's name then an unknown name, alternating (which goes first alternates
-                  too); the median of each and unknown / known. The contract asks for "about the
+                  too), --gap-ms apart, so that what a request leaves to the workers after its
+                  answer (resolving it; for a known account, a token and a mail) does not land
+                  in the next one's time; the median of each and unknown / known. The contract asks for "about the
                   same time"; issue 19 for medians within 10%.
   forgot/rps      wrk -c --conns for --duration s, bodies round-robin over known and unknown
                   names (half each): requests/s and p99.
@@ -169,6 +171,9 @@ def forgot_timing(args, known):
             order.reverse()
         for kind, name in order:
             one(kind, name)
+            # what a request leaves to the workers (the resolution, and for
+            # a known account its mail) done before the next is timed
+            time.sleep(args.gap_ms / 1000)
         if i + 1 == args.warmup_pairs:
             times = {"known": [], "unknown": []}
     conn.close()
@@ -215,6 +220,8 @@ def main():
     ap.add_argument("--users", type=int, default=500, help="known accounts, each with an address")
     ap.add_argument("--pairs", type=int, default=2000)
     ap.add_argument("--warmup-pairs", type=int, default=200)
+    ap.add_argument("--gap-ms", type=float, default=20.0,
+                    help="pause after each timed request, so that it is timed alone")
     ap.add_argument("--conns", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--duration", type=int, default=15)
@@ -240,7 +247,7 @@ def main():
         t = forgot_timing(args, known)
         mk, mu = statistics.median(t["known"]), statistics.median(t["unknown"])
         res["forgot_timing"] = {
-            "pairs": args.pairs, "known_median_ms": round(mk, 3), "unknown_median_ms": round(mu, 3),
+            "pairs": args.pairs, "gap_ms": args.gap_ms, "known_median_ms": round(mk, 3), "unknown_median_ms": round(mu, 3),
             "unknown_over_known": round(mu / mk, 3),
             "known_p90_ms": round(statistics.quantiles(t["known"], n=10)[-1], 3),
             "unknown_p90_ms": round(statistics.quantiles(t["unknown"], n=10)[-1], 3),
