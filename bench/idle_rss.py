@@ -11,7 +11,6 @@ Prints the median, min and max in KiB of each binary. Stdlib only.
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,25 +22,14 @@ import run  # noqa: E402
 def idle_rss_kib(binary, port, extra):
     d = tempfile.mkdtemp(prefix="gh-bench-rss-")
     env = dict(os.environ, SECRET_KEY="bench-idle-rss-secret-key-0123456789-abcdef", **extra)
-    p = subprocess.Popen([binary, "--host", run.HOST, "--port", str(port), "--database-url",
-                          f"sqlite:///{d}/idle.db"], env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+    server = run.Server("gatehouse", [binary, "--host", run.HOST, "--port", str(port),
+                                      "--database-url", f"sqlite:///{d}/idle.db"], env, port, d)
+    server.start()  # answers /healthz once it is up
     try:
-        end = time.monotonic() + 30
-        while True:
-            try:
-                if run.http_call(port, "GET", "/healthz", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if p.poll() is not None or time.monotonic() > end:
-                raise run.BenchError(f"{binary} did not start")
-            time.sleep(0.05)
         time.sleep(0.5)
-        return run.status_kb(p.pid, "VmRSS")
+        return run.status_kb(server.proc.pid, "VmRSS")
     finally:
-        p.terminate()
-        p.wait(10)
+        server.stop()
 
 
 def main():

@@ -473,20 +473,16 @@ static void stop_serving(struct serve *sv, int sig)
 {
     unsigned grace_ms = (unsigned)sv->cfg->shutdown_grace_seconds * 1000;
 
-    struct timespec t0, t1;
+    int64_t t0 = timefmt_monotonic_ms();
 
     log_info("signal %d: finishing in-flight requests", sig);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     bool done = http_stop(sv->msrv, 0) && http_stop(sv->srv, grace_ms);
     sv->msrv = sv->srv = NULL;
     /* A mail being sent may finish in what is left of the grace period;
      * past it, it is abandoned and stays queued, due at once (core/mail.h). */
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    long long spent_ms =
-        (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-    mail_stop(sv->mailer, done && spent_ms < (long long)grace_ms
-                              ? (unsigned)((long long)grace_ms - spent_ms)
-                              : 0);
+    int64_t spent_ms = timefmt_monotonic_ms() - t0;
+    mail_stop(sv->mailer,
+              done && spent_ms < (int64_t)grace_ms ? (unsigned)((int64_t)grace_ms - spent_ms) : 0);
     if (!done) {
         log_warn("stopped after the grace period of %ld s, abandoning the work in progress",
                  sv->cfg->shutdown_grace_seconds);

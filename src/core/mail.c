@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/mailmsg.h"
@@ -183,21 +182,13 @@ static bool sender_stopping(struct mailer *m)
     return stopper_wait(&m->sender, 0);
 }
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Whether a send in progress gives up: once stopping and past the time
  * mail_stop left it. Cutting every send short at a stop made a mail that
  * the server had just accepted go out again after the restart. */
 static bool send_abandoned(void *arg)
 {
     struct mailer *m = arg;
-    return sender_stopping(m) && monotonic_ms() >= atomic_load(&m->abort_at_ms);
+    return sender_stopping(m) && timefmt_monotonic_ms() >= atomic_load(&m->abort_at_ms);
 }
 
 /* Claims one due mail on s and sends it. 1: sent; 0: nothing was due; -1:
@@ -325,7 +316,7 @@ void mail_stop(struct mailer *m, unsigned finish_ms)
 {
     if (m == NULL)
         return;
-    atomic_store(&m->abort_at_ms, monotonic_ms() + (int64_t)finish_ms);
+    atomic_store(&m->abort_at_ms, timefmt_monotonic_ms() + (int64_t)finish_ms);
     stopper_stop(&m->sender);
 }
 

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
+
+#include "util/timefmt.h"
 
 /* The connections one client key holds. */
 struct conn_count {
@@ -20,14 +21,6 @@ struct conn_count {
 #define CONNS_MAX_BUCKETS 65536
 
 static void *conn_sweep(void *arg);
-
-static int64_t now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 int conns_init(struct http_conns *cs, unsigned max_connections, unsigned per_address,
                unsigned header_timeout_ms)
@@ -197,7 +190,7 @@ void conn_set(struct conn *c, enum conn_phase phase, unsigned timeout_ms)
     if (c == NULL)
         return;
     if (phase == CONN_HEAD || phase == CONN_BODY)
-        atomic_store(&c->deadline_ms, now_ms() + timeout_ms);
+        atomic_store(&c->deadline_ms, timefmt_monotonic_ms() + timeout_ms);
     atomic_store(&c->phase, phase);
 }
 
@@ -232,7 +225,7 @@ static void *conn_sweep(void *arg)
     struct http_conns *cs = arg;
 
     while (!stopper_wait(&cs->sweeper, 1000)) {
-        int64_t now = now_ms();
+        int64_t now = timefmt_monotonic_ms();
         pthread_mutex_lock(&cs->lock);
         for (struct conn *c = cs->list; c != NULL; c = c->next) {
             int phase = atomic_load(&c->phase);

@@ -24,6 +24,7 @@
 #include "util/log.h"
 #include "util/stopper.h"
 #include "util/numfmt.h"
+#include "util/timefmt.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_S    3
 #define DEFAULT_STATEMENT_TIMEOUT_MS 5000
@@ -81,14 +82,6 @@ struct store_db {
     struct stopper watcher;
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* libpq messages end in a newline and may span lines: one line for the log. */
 static void one_line(char *dst, size_t cap, const char *msg)
 {
@@ -115,7 +108,7 @@ static int wait_socket(PGconn *pg, bool for_write, int64_t deadline)
     if (pfd.fd < 0)
         return -1;
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - timefmt_monotonic_ms();
         if (left <= 0)
             return 0;
         int n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
@@ -213,7 +206,7 @@ static PGconn *connect_pg(struct store_db *s, char *err, size_t errlen, bool *ho
 {
     PGconn *pg =
         PQconnectStartParams((const char *const *)s->url.keys, (const char *const *)s->url.vals, 0);
-    int64_t deadline = now_ms() + s->connect_timeout_ms;
+    int64_t deadline = timefmt_monotonic_ms() + s->connect_timeout_ms;
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 
     if (pg == NULL) {
@@ -250,7 +243,7 @@ static void mark_down(struct store_db *s, const char *why)
     bool was_down = s->down;
     s->down = true;
     s->connecting = false;
-    s->retry_at_ms = now_ms() + RETRY_INTERVAL_MS;
+    s->retry_at_ms = timefmt_monotonic_ms() + RETRY_INTERVAL_MS;
     pthread_mutex_unlock(&s->lock);
     if (!was_down)
         log_warn("postgresql at %s is unavailable: %s", s->where, why);
@@ -291,7 +284,7 @@ static enum store_status ensure_open(struct store_db *s, struct store_conn *c)
         return STORE_OK;
     }
     pthread_mutex_lock(&s->lock);
-    bool try_now = !s->down || (!s->connecting && now_ms() >= s->retry_at_ms);
+    bool try_now = !s->down || (!s->connecting && timefmt_monotonic_ms() >= s->retry_at_ms);
     if (try_now && s->down)
         s->connecting = true;
     pthread_mutex_unlock(&s->lock);
@@ -436,7 +429,7 @@ static enum store_status exec_until(struct store_conn *c, const char *sql, const
 
 static enum store_status pg_exec(struct store_conn *c, const char *sql)
 {
-    return exec_until(c, sql, "exec", now_ms() + c->db->statement_deadline_ms, NULL);
+    return exec_until(c, sql, "exec", timefmt_monotonic_ms() + c->db->statement_deadline_ms, NULL);
 }
 
 /* Migrations may wait for another instance's behind a transaction-scoped
@@ -448,21 +441,23 @@ static enum store_status pg_begin(struct store_conn *c, enum store_begin how)
                           "BEGIN; SET LOCAL statement_timeout = 60000;"
                           "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")",
                           "begin migration",
-                          now_ms() + MIGRATE_TIMEOUT_MS + c->db->connect_timeout_ms, NULL);
-    enum store_status rc =
-        exec_until(c, "BEGIN", "begin", now_ms() + c->db->statement_deadline_ms, NULL);
+                          timefmt_monotonic_ms() + MIGRATE_TIMEOUT_MS + c->db->connect_timeout_ms,
+                          NULL);
+    enum store_status rc = exec_until(c, "BEGIN", "begin",
+                                      timefmt_monotonic_ms() + c->db->statement_deadline_ms, NULL);
     /* A connection that broke under BEGIN ran nothing of the transaction:
      * one more try on a new one, as a read gets. */
     if (rc == STORE_UNAVAILABLE && c->pg == NULL && reopen(c) == STORE_OK)
-        rc = exec_until(c, "BEGIN", "begin", now_ms() + c->db->statement_deadline_ms, NULL);
+        rc = exec_until(c, "BEGIN", "begin", timefmt_monotonic_ms() + c->db->statement_deadline_ms,
+                        NULL);
     return rc;
 }
 
 static enum store_status pg_commit(struct store_conn *c)
 {
     PGresult *r = NULL;
-    enum store_status rc =
-        exec_until(c, "COMMIT", "commit", now_ms() + c->db->statement_deadline_ms, &r);
+    enum store_status rc = exec_until(c, "COMMIT", "commit",
+                                      timefmt_monotonic_ms() + c->db->statement_deadline_ms, &r);
 
     /* COMMIT of a transaction the server had aborted answers ROLLBACK. */
     if (rc == STORE_OK && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
@@ -486,7 +481,8 @@ static void pg_rollback(struct store_conn *c)
     if (c->pg == NULL)
         return;
     /* A connection that cannot roll back is closed, which rolls back. */
-    PGresult *r = exec_simple(c->pg, "ROLLBACK", now_ms() + c->db->connect_timeout_ms);
+    PGresult *r =
+        exec_simple(c->pg, "ROLLBACK", timefmt_monotonic_ms() + c->db->connect_timeout_ms);
     if (!result_ok(r))
         drop(c);
     PQclear(r);
@@ -555,7 +551,7 @@ static enum store_status run(struct store_conn *c)
     const struct store_stmt_def *d = &store_stmts[c->id];
 
     for (int attempt = 0;; attempt++) {
-        int64_t deadline = now_ms() + c->db->statement_deadline_ms;
+        int64_t deadline = timefmt_monotonic_ms() + c->db->statement_deadline_ms;
         PGresult *r = NULL;
         bool sent = false;
         if (!c->prepared[c->id]) {
@@ -685,7 +681,7 @@ static enum store_status pg_notify(struct store_conn *c, const char *payload)
     if (!PQsendQueryParams(c->pg, "SELECT pg_notify('" CHANNEL "', $1)", 1, NULL, vals, NULL, NULL,
                            0))
         return classify(c, NULL, "notify");
-    PGresult *r = collect(c->pg, now_ms() + c->db->statement_deadline_ms);
+    PGresult *r = collect(c->pg, timefmt_monotonic_ms() + c->db->statement_deadline_ms);
     enum store_status rc = result_ok(r) ? STORE_OK : classify(c, r, "notify");
     PQclear(r);
     return rc;
@@ -702,7 +698,7 @@ static enum store_status pg_follow_ids(struct store_conn *c)
                       "SELECT setval(x.s, x.m) FROM (SELECT pg_get_serial_sequence('users', 'id')"
                       "::regclass AS s, (SELECT MAX(id) FROM users) AS m) AS x "
                       "WHERE x.m > COALESCE(pg_sequence_last_value(x.s), 0)",
-                      "follow ids", now_ms() + c->db->statement_deadline_ms, NULL);
+                      "follow ids", timefmt_monotonic_ms() + c->db->statement_deadline_ms, NULL);
 }
 
 /* Hands every notification that has arrived to the watcher. A payload is
@@ -730,9 +726,9 @@ static void *watch_main(void *arg)
 
     while (!stopper_wait(&s->watcher, 0)) {
         PGconn *pg = connect_pg(s, why, sizeof why, NULL);
-        PGresult *r = pg != NULL
-                          ? exec_simple(pg, "LISTEN " CHANNEL, now_ms() + s->statement_deadline_ms)
-                          : NULL;
+        PGresult *r = pg != NULL ? exec_simple(pg, "LISTEN " CHANNEL,
+                                               timefmt_monotonic_ms() + s->statement_deadline_ms)
+                                 : NULL;
         bool listening = result_ok(r);
         PQclear(r);
         if (!listening) {
@@ -781,14 +777,14 @@ static enum store_status first_connection(struct store_db *s, const struct store
 {
     unsigned wait_s =
         opt->start_wait_s != 0 ? opt->start_wait_s : 3 * (unsigned)(s->connect_timeout_ms / 1000);
-    int64_t deadline = now_ms() + (int64_t)wait_s * 1000;
+    int64_t deadline = timefmt_monotonic_ms() + (int64_t)wait_s * 1000;
     int pause_ms = 250;
     char why[256];
     bool hopeless = false;
     PGconn *pg;
 
     while ((pg = connect_pg(s, why, sizeof why, &hopeless)) == NULL) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - timefmt_monotonic_ms();
         if (hopeless) {
             snprintf(err, errlen, "cannot connect to PostgreSQL at %s: %s", s->where, why);
             return STORE_ERROR;

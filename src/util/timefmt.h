@@ -11,4 +11,8 @@ char *timefmt_rfc3339(char *buf, size_t cap, int64_t t);
 /* The current Unix time in seconds. */
 int64_t timefmt_now(void);
 
+/* Milliseconds of CLOCK_MONOTONIC: for deadlines and waits, which a change
+ * of the wall clock must not move. */
+int64_t timefmt_monotonic_ms(void);
+
 #endif
