@@ -31,6 +31,9 @@ pkgs=(
     # mail: libcurl's headers at build; libcurl4 is dlopen'ed at run time only
     # when SMTP_URL is set
     libcurl4-openssl-dev libcurl4
+    # second factors: TOTP codes from liboath, QR codes from libqrencode, WebAuthn's
+    # CBOR from libcbor
+    liboath-dev libqrencode-dev libcbor-dev
 )
 if [ "$set_name" = test ]; then
     pkgs+=(
@@ -56,6 +59,10 @@ if [ "$set_name" = test ]; then
         # the mail tests: a loopback SMTP server with STARTTLS (aiosmtpd) and a real
         # MTA (exim4), each started by the tests on ports of their own
         python3-aiosmtpd exim4-daemon-light
+        # the second-factor tests: TOTP codes from independent implementations
+        # (oathtool, pyotp) and a software WebAuthn authenticator (cbor2 and
+        # python3-cryptography)
+        oathtool python3-pyotp python3-cbor2
     )
 fi
 # web/'s npm packages (documentation assets built into the binary, OpenAPI

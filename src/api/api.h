@@ -8,6 +8,8 @@
 #include "api/reply.h"
 #include "core/emails.h"
 #include "core/jwt.h"
+#include "core/mfa.h"
+#include "core/passkeys.h"
 #include "core/sessions.h"
 #include "core/throttle.h"
 #include "core/users.h"
@@ -66,6 +68,8 @@ struct api_ctx {
     struct api_metrics metrics;
     throttle *throttle;        /* login, registration and hashing-queue limits (core/throttle.h) */
     struct emails_deps emails; /* addresses and mailed links; emails.mailer NULL: mail is off */
+    struct mfa_deps mfa;       /* TOTP and recovery codes (core/mfa.h) */
+    struct passkeys_deps passkeys; /* passkeys.rp_id NULL: passkeys are off (no PUBLIC_URL) */
     /* The database workers: a POST /password/forgot is resolved there right
      * after its answer (core/emails.h). NULL: by the janitor's sweep only. */
     pool *db_jobs;

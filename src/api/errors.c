@@ -59,6 +59,14 @@ static const struct answer answers[OUTCOME_COUNT] = {
     [OUTCOME_NO_EMAIL] = {409, "email: the account has no address", NULL, 0, NULL, NULL},
     [OUTCOME_MAIL_OFF] = {501, "mail is not configured on this server (SMTP_URL)", NULL, 0, NULL,
                           NULL},
+    /* The password grant answers it with a body of its own, which carries
+     * the mfa_token (api/token.c; API.md, "Second factors"). */
+    [OUTCOME_MFA_REQUIRED] = {403, "a second factor is required", NULL, 0, NULL, NULL},
+    /* One answer for every code that does not work: which of wrong, used or
+     * replayed it was would help nobody but a guesser. */
+    [OUTCOME_BAD_CODE] = {401, "code: invalid, used or expired", "Bearer", 0, NULL, NULL},
+    [OUTCOME_PASSKEY_REFUSED] = {401, "passkey: not accepted", "Bearer", 0, NULL, NULL},
+    [OUTCOME_NOT_FOUND] = {404, "Not Found", NULL, 0, NULL, NULL},
     [OUTCOME_ERROR] = {500, "internal error", NULL, 0, NULL, NULL},
 };
 

@@ -108,7 +108,7 @@ enum outcome api_password_login(const struct api_request *req, const char *grant
         api_client(req, &from);
         st = users_login(&req->app->users, req->app->throttle, &from, u, ulen, p, plen, &user, d);
         if (st == OUTCOME_OK)
-            st = sessions_open(&req->app->sessions, &user, t);
+            st = sessions_open(&req->app->sessions, &user, JWT_AMR_PWD, t);
     }
     audit_login(req, grant, st, u, st == OUTCOME_OK ? user.id : 0);
     return st;

@@ -54,6 +54,10 @@ static const struct setting settings[] = {
      "unset"},
     {"SECRET_KEY_FILE", "--secret-key-file", K_STRING, CONFIG_TOKENS, OFF(secret_key_file), NULL, 0,
      0, "a file holding SECRET_KEY (its trailing line ending dropped), instead of SECRET_KEY"},
+    {"MFA_ENCRYPTION_KEY", "--mfa-encryption-key", K_STRING, CONFIG_TOKENS, OFF(mfa_encryption_key),
+     NULL, 0, 0,
+     "at least 32 bytes: the key TOTP secrets are encrypted with in the database (unset: one "
+     "derived from SECRET_KEY)"},
     {"ALGORITHM", "--algorithm", K_STRING, CONFIG_TOKENS, OFF(algorithm), "HS256", 0, 0,
      "JWS algorithm of access tokens: HS256 (SECRET_KEY), or EdDSA, ES256, RS256 "
      "(JWT_PRIVATE_KEY_FILE)"},
@@ -207,6 +211,13 @@ static const struct setting settings[] = {
     {"COOKIE_DOMAIN", "--cookie-domain", K_STRING, CONFIG_MAIL, OFF(cookie_domain), NULL, 0, 0,
      "the Domain of the sign-in cookies, so that sibling subdomains share one sign-in; "
      "PUBLIC_URL's host must be within it (unset: the host only)"},
+    {"WEBAUTHN_RP_ID", "--webauthn-rp-id", K_STRING, CONFIG_MAIL, OFF(webauthn_rp_id), NULL, 0, 0,
+     "the WebAuthn relying party id of passkeys, a registrable domain that PUBLIC_URL's host is "
+     "or is within (unset: PUBLIC_URL's host)"},
+    {"WEBAUTHN_ORIGINS", "--webauthn-origins", K_STRING, CONFIG_MAIL, OFF(webauthn_origins), NULL,
+     0, 0,
+     "comma-separated origins whose passkey ceremonies are accepted (unset: PUBLIC_URL's "
+     "origin)"},
     {"SMTP_URL", "--smtp-url", K_STRING, CONFIG_MAIL, OFF(smtp_url), NULL, 0, 0,
      "smtp://[user:pass@]host[:port] (STARTTLS) or smtps://... (TLS from the first byte) "
      "(unset: mail is off, and the endpoints that send it answer 501)"},

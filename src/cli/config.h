@@ -17,7 +17,8 @@ struct config {
     char *database_url_file; /* DATABASE_URL_FILE: read into database_url */
     char *secret_key;        /* NULL until given or loaded; wiped on config_free */
     size_t secret_key_len;
-    char *secret_key_file; /* SECRET_KEY_FILE: read into secret_key by validation */
+    char *secret_key_file;    /* SECRET_KEY_FILE: read into secret_key by validation */
+    char *mfa_encryption_key; /* MFA_ENCRYPTION_KEY; NULL: derived from secret_key */
     char *algorithm;
     char *jwt_private_key_file; /* EdDSA, ES256, RS256: the signing key (PEM) */
     char *jwt_verify_keys_dir;  /* NULL, or more verification keys (*.pem) */
@@ -89,6 +90,8 @@ struct config {
     char *public_url;         /* NULL when unset; normalised by validation (cli/pubaddr.h) */
     size_t public_origin_len; /* its origin's length, once validated */
     char *cookie_domain;      /* NULL when unset */
+    char *webauthn_rp_id;     /* NULL when unset: PUBLIC_URL's host */
+    char *webauthn_origins;   /* comma-separated; NULL when unset: PUBLIC_URL's origin */
     char *smtp_url;           /* NULL when unset: mail is off */
     bool smtp_starttls;
     char *smtp_ca_file;       /* NULL when unset */

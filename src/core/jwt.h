@@ -22,11 +22,25 @@ struct jwt_params {
 #define JWT_SID_MAX      64
 #define JWT_MAX_LEN      8192 /* longest token we read; longer is malformed */
 
+/* The authentication methods of a session (RFC 8176 "amr" values), a set
+ * of bits: ["pwd"] after a password only, ["pwd", "otp"] after a password
+ * and a one-time or recovery code, ["pwd", "hwk"] after a password and a
+ * security key, ["hwk", "user"] after a passkey that verified its user
+ * (API.md, "Second factors"). */
+enum jwt_amr {
+    JWT_AMR_PWD = 1u << 0,
+    JWT_AMR_OTP = 1u << 1,
+    JWT_AMR_HWK = 1u << 2,
+    JWT_AMR_USER = 1u << 3,
+};
+
 struct jwt_claims {
     int64_t user_id; /* sub, a decimal string on the wire */
     char username[JWT_USERNAME_MAX + 1];
     char sid[JWT_SID_MAX + 1];
     int64_t iat, exp;
+    unsigned
+        amr; /* enum jwt_amr bits; a token without "amr" (issued before it) reads JWT_AMR_PWD */
 };
 
 enum jwt_status {

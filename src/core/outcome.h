@@ -24,6 +24,13 @@ enum outcome {
     OUTCOME_BAD_TOKEN,       /* a mailed token is malformed, unknown, used or expired (400) */
     OUTCOME_NO_EMAIL,        /* the account has no address to mail (409) */
     OUTCOME_MAIL_OFF,        /* mail is not configured (SMTP_URL unset) (501) */
+    OUTCOME_MFA_REQUIRED,    /* the account has a second factor: its step comes next, or a
+                              * change needs its code (403 mfa_required) */
+    OUTCOME_BAD_CODE,        /* a wrong, replayed or used one-time or recovery code, or an
+                              * mfa_token that is unknown, used, expired or spent (401) */
+    OUTCOME_PASSKEY_REFUSED, /* a passkey sign-in that does not verify: signature, challenge,
+                              * origin, flow_id, unknown or cloned credential (401) */
+    OUTCOME_NOT_FOUND,       /* the caller has no such item (a passkey id) (404) */
     OUTCOME_ERROR,           /* anything else; logged where it happened (500) */
     /* New outcomes go above ERROR: OUTCOME_COUNT sizes the error map. */
 };

@@ -230,6 +230,99 @@ static const struct migration {
         "  claim TEXT);"
         "CREATE INDEX outbox_next_attempt_at ON outbox (next_attempt_at);",
     },
+    /* 7: second factors (API.md, "Second factors"). sessions.amr is the
+     * space-separated RFC 8176 methods a session was opened with ("pwd",
+     * "pwd otp", "pwd hwk", "hwk user"); a refresh keeps them. totp holds
+     * one secret per user, encrypted (nonce and secretbox, core/mfa.c: a
+     * dump of the database alone gives no codes), pending until
+     * confirmed_at, with the last time step accepted (a code is accepted
+     * once). recovery_codes holds only hashes. passkeys holds each
+     * WebAuthn credential: its COSE public key as registered, the signature
+     * counter, and when it was seen to go backwards (cloned_at).
+     * users.webauthn_handle is the random user handle of the account's
+     * passkeys. mfa_flows holds each pending step by the SHA-256 of its
+     * opaque token: an mfa_token after a password, a passkey sign-in's
+     * flow_id, a passkey registration; with its WebAuthn challenge, the
+     * wrong codes tried, and when it was used. */
+    {
+        "ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';"
+        "ALTER TABLE users ADD COLUMN webauthn_handle BLOB;"
+        "CREATE UNIQUE INDEX users_webauthn_handle ON users (webauthn_handle);"
+        "CREATE TABLE totp ("
+        "  user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,"
+        "  secret BLOB NOT NULL,"
+        "  confirmed_at INTEGER,"
+        "  last_step INTEGER NOT NULL DEFAULT 0,"
+        "  created_at INTEGER NOT NULL);"
+        "CREATE TABLE recovery_codes ("
+        "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+        "  code_hash BLOB NOT NULL,"
+        "  used_at INTEGER,"
+        "  PRIMARY KEY (user_id, code_hash));"
+        "CREATE TABLE passkeys ("
+        "  id TEXT PRIMARY KEY,"
+        "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+        "  credential_id BLOB NOT NULL,"
+        "  public_key BLOB NOT NULL,"
+        "  alg INTEGER NOT NULL,"
+        "  sign_count INTEGER NOT NULL DEFAULT 0,"
+        "  name TEXT NOT NULL,"
+        "  created_at INTEGER NOT NULL,"
+        "  last_used_at INTEGER,"
+        "  cloned_at INTEGER);"
+        "CREATE UNIQUE INDEX passkeys_credential_id ON passkeys (credential_id);"
+        "CREATE INDEX passkeys_user_id ON passkeys (user_id);"
+        "CREATE TABLE mfa_flows ("
+        "  id_hash BLOB PRIMARY KEY,"
+        "  kind TEXT NOT NULL,"
+        "  user_id INTEGER REFERENCES users (id) ON DELETE CASCADE,"
+        "  credential_version INTEGER,"
+        "  challenge BLOB,"
+        "  attempts INTEGER NOT NULL DEFAULT 0,"
+        "  created_at INTEGER NOT NULL,"
+        "  expires_at INTEGER NOT NULL,"
+        "  used_at INTEGER);"
+        "CREATE INDEX mfa_flows_expires_at ON mfa_flows (expires_at);",
+
+        "ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';"
+        "ALTER TABLE users ADD COLUMN webauthn_handle BYTEA;"
+        "CREATE UNIQUE INDEX users_webauthn_handle ON users (webauthn_handle);"
+        "CREATE TABLE totp ("
+        "  user_id BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,"
+        "  secret BYTEA NOT NULL,"
+        "  confirmed_at BIGINT,"
+        "  last_step BIGINT NOT NULL DEFAULT 0,"
+        "  created_at BIGINT NOT NULL);"
+        "CREATE TABLE recovery_codes ("
+        "  user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+        "  code_hash BYTEA NOT NULL,"
+        "  used_at BIGINT,"
+        "  PRIMARY KEY (user_id, code_hash));"
+        "CREATE TABLE passkeys ("
+        "  id TEXT PRIMARY KEY,"
+        "  user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+        "  credential_id BYTEA NOT NULL,"
+        "  public_key BYTEA NOT NULL,"
+        "  alg INTEGER NOT NULL,"
+        "  sign_count BIGINT NOT NULL DEFAULT 0,"
+        "  name TEXT NOT NULL,"
+        "  created_at BIGINT NOT NULL,"
+        "  last_used_at BIGINT,"
+        "  cloned_at BIGINT);"
+        "CREATE UNIQUE INDEX passkeys_credential_id ON passkeys (credential_id);"
+        "CREATE INDEX passkeys_user_id ON passkeys (user_id);"
+        "CREATE TABLE mfa_flows ("
+        "  id_hash BYTEA PRIMARY KEY,"
+        "  kind TEXT NOT NULL,"
+        "  user_id BIGINT REFERENCES users (id) ON DELETE CASCADE,"
+        "  credential_version BIGINT,"
+        "  challenge BYTEA,"
+        "  attempts INTEGER NOT NULL DEFAULT 0,"
+        "  created_at BIGINT NOT NULL,"
+        "  expires_at BIGINT NOT NULL,"
+        "  used_at BIGINT);"
+        "CREATE INDEX mfa_flows_expires_at ON mfa_flows (expires_at);",
+    },
 };
 
 #define NMIGRATIONS ((int64_t)(sizeof migrations / sizeof migrations[0]))

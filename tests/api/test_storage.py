@@ -141,10 +141,14 @@ def test_stored_schemes_without_a_scan(make_server, tmp_path):
     second.stop()
 
     # A database from before migration 5, with both schemes among its rows
-    # (what migration 6 added undone first, as it was not there either).
+    # (what migrations 6 and 7 added undone first, as it was not there either).
     conn = sqlite3.connect(str(db))
     with conn:
-        conn.executescript("DROP TABLE email_tokens; DROP TABLE password_requests;"
+        conn.executescript("DROP TABLE mfa_flows; DROP TABLE passkeys; DROP TABLE totp;"
+                           "DROP TABLE recovery_codes; DROP INDEX users_webauthn_handle;"
+                           "ALTER TABLE users DROP COLUMN webauthn_handle;"
+                           "ALTER TABLE sessions DROP COLUMN amr;"
+                           "DROP TABLE email_tokens; DROP TABLE password_requests;"
                            "DROP TABLE outbox; DROP INDEX users_email_key;"
                            "ALTER TABLE users DROP COLUMN email;"
                            "ALTER TABLE users DROP COLUMN email_key;"
@@ -155,7 +159,7 @@ def test_stored_schemes_without_a_scan(make_server, tmp_path):
                            "DELETE FROM schema_migrations WHERE version >= 5;")
     conn.close()
     third = make_server(db_path=db)
-    assert "migrated to version 6" in third.stderr()
+    assert "migrated to version 7" in third.stderr()
     assert schemes_logged(third) == "bcrypt, argon2id"
     third.stop()
 

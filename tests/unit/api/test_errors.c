@@ -73,6 +73,12 @@ static const struct expected expected[] = {
     {OUTCOME_NO_EMAIL, 409, PROBLEM("Conflict", 409, "email: the account has no address"), NULL, 0},
     {OUTCOME_MAIL_OFF, 501,
      PROBLEM("Not Implemented", 501, "mail is not configured on this server (SMTP_URL)"), NULL, 0},
+    {OUTCOME_MFA_REQUIRED, 403, PROBLEM("Forbidden", 403, "a second factor is required"), NULL, 0},
+    {OUTCOME_BAD_CODE, 401, PROBLEM("Unauthorized", 401, "code: invalid, used or expired"),
+     "Bearer", 0},
+    {OUTCOME_PASSKEY_REFUSED, 401, PROBLEM("Unauthorized", 401, "passkey: not accepted"), "Bearer",
+     0},
+    {OUTCOME_NOT_FOUND, 404, PROBLEM("Not Found", 404, "Not Found"), NULL, 0},
     {OUTCOME_ERROR, 500, PROBLEM("Internal Server Error", 500, "internal error"), NULL, 0},
 };
 

@@ -24,7 +24,7 @@ TEST(sessions_open_and_verify)
 
     REQUIRE(core_fixture_open(&f) == 0);
     REQUIRE(user_in(&f, &u) == 0);
-    REQUIRE(sessions_open(&f.sessions, &u, &t) == OUTCOME_OK);
+    REQUIRE(sessions_open(&f.sessions, &u, JWT_AMR_PWD, &t) == OUTCOME_OK);
     REQUIRE(t.access_token != NULL);
     CHECK_EQ_INT(t.expires_in, f.sessions.access_ttl);
     CHECK_EQ_INT(strlen(t.refresh_token), 43); /* 256 bits in base64url */
@@ -37,7 +37,7 @@ TEST(sessions_open_and_verify)
     CHECK_EQ_INT(c.exp - c.iat, f.sessions.access_ttl);
     CHECK(!sessions_is_revoked(&f.sessions, &c, timefmt_now()));
     /* Every login is a session of its own. */
-    REQUIRE(sessions_open(&f.sessions, &u, &t2) == OUTCOME_OK);
+    REQUIRE(sessions_open(&f.sessions, &u, JWT_AMR_PWD, &t2) == OUTCOME_OK);
     REQUIRE(sessions_verify_access(&f.sessions, t2.access_token, strlen(t2.access_token),
                                    timefmt_now(), &c2) == OUTCOME_OK);
     CHECK(strcmp(c.sid, c2.sid) != 0);
@@ -58,7 +58,7 @@ TEST(sessions_verify_refusals)
 
     REQUIRE(core_fixture_open(&f) == 0);
     REQUIRE(user_in(&f, &u) == 0);
-    REQUIRE(sessions_open(&f.sessions, &u, &t) == OUTCOME_OK);
+    REQUIRE(sessions_open(&f.sessions, &u, JWT_AMR_PWD, &t) == OUTCOME_OK);
     size_t n = strlen(t.access_token);
     int64_t now = timefmt_now();
     /* Past its lifetime. */
@@ -96,7 +96,7 @@ TEST(sessions_refresh_rotates)
 
     REQUIRE(core_fixture_open(&f) == 0);
     REQUIRE(user_in(&f, &u) == 0);
-    REQUIRE(sessions_open(&f.sessions, &u, &t) == OUTCOME_OK);
+    REQUIRE(sessions_open(&f.sessions, &u, JWT_AMR_PWD, &t) == OUTCOME_OK);
     REQUIRE(verify(&f, t.access_token, &c) == OUTCOME_OK);
     REQUIRE(refresh(&f, t.refresh_token, &t2) == OUTCOME_OK);
     CHECK(strcmp(t2.refresh_token, t.refresh_token) != 0);
@@ -128,8 +128,8 @@ TEST(sessions_refresh_reuse_revokes)
 
     REQUIRE(core_fixture_open(&f) == 0);
     REQUIRE(user_in(&f, &u) == 0);
-    REQUIRE(sessions_open(&f.sessions, &u, &t) == OUTCOME_OK);
-    REQUIRE(sessions_open(&f.sessions, &u, &other) == OUTCOME_OK);
+    REQUIRE(sessions_open(&f.sessions, &u, JWT_AMR_PWD, &t) == OUTCOME_OK);
+    REQUIRE(sessions_open(&f.sessions, &u, JWT_AMR_PWD, &other) == OUTCOME_OK);
     REQUIRE(refresh(&f, t.refresh_token, &t2) == OUTCOME_OK);
     /* The first token again: a copy was used, the session ends. */
     CHECK_EQ_INT(refresh(&f, t.refresh_token, &t3), OUTCOME_TOKEN_REUSED);
@@ -155,9 +155,9 @@ TEST(sessions_logout_scopes)
 
     REQUIRE(core_fixture_open(&f) == 0);
     REQUIRE(user_in(&f, &u) == 0);
-    REQUIRE(sessions_open(&f.sessions, &u, &a) == OUTCOME_OK);
-    REQUIRE(sessions_open(&f.sessions, &u, &b) == OUTCOME_OK);
-    REQUIRE(sessions_open(&f.sessions, &u, &cc) == OUTCOME_OK);
+    REQUIRE(sessions_open(&f.sessions, &u, JWT_AMR_PWD, &a) == OUTCOME_OK);
+    REQUIRE(sessions_open(&f.sessions, &u, JWT_AMR_PWD, &b) == OUTCOME_OK);
+    REQUIRE(sessions_open(&f.sessions, &u, JWT_AMR_PWD, &cc) == OUTCOME_OK);
     REQUIRE(verify(&f, a.access_token, &ca) == OUTCOME_OK);
     REQUIRE(verify(&f, b.access_token, &cb) == OUTCOME_OK);
 
@@ -192,7 +192,7 @@ TEST(sessions_start_loads_revocations)
 
     REQUIRE(core_fixture_open(&f) == 0);
     REQUIRE(user_in(&f, &u) == 0);
-    REQUIRE(sessions_open(&f.sessions, &u, &a) == OUTCOME_OK);
+    REQUIRE(sessions_open(&f.sessions, &u, JWT_AMR_PWD, &a) == OUTCOME_OK);
     REQUIRE(verify(&f, a.access_token, &ca) == OUTCOME_OK);
     REQUIRE(sessions_logout(&f.sessions, &ca, SESSIONS_LOCAL) == OUTCOME_OK);
     /* A second set, as another process would have. */
@@ -228,8 +228,8 @@ TEST(sessions_password_change_and_delete)
 
     REQUIRE(core_fixture_open(&f) == 0);
     REQUIRE(user_in(&f, &u) == 0);
-    REQUIRE(sessions_open(&f.sessions, &u, &a) == OUTCOME_OK);
-    REQUIRE(sessions_open(&f.sessions, &u, &b) == OUTCOME_OK);
+    REQUIRE(sessions_open(&f.sessions, &u, JWT_AMR_PWD, &a) == OUTCOME_OK);
+    REQUIRE(sessions_open(&f.sessions, &u, JWT_AMR_PWD, &b) == OUTCOME_OK);
     REQUIRE(verify(&f, a.access_token, &ca) == OUTCOME_OK);
 
     CHECK_EQ_INT(users_change_password(&f.users, NULL, NULL, &f.sessions, &ca, "wrong password", 14,

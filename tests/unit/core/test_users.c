@@ -182,7 +182,7 @@ TEST(users_legacy_name_password_rules)
     REQUIRE(core_fixture_open(&f) == 0);
     REQUIRE(legacy_user(&f, "Bob Smith", pw) > 0);
     REQUIRE(check(&f, "bob smith", pw, &got) == OUTCOME_OK);
-    REQUIRE(sessions_open(&f.sessions, &got, &t) == OUTCOME_OK);
+    REQUIRE(sessions_open(&f.sessions, &got, JWT_AMR_PWD, &t) == OUTCOME_OK);
     REQUIRE(sessions_verify_access(&f.sessions, t.access_token, strlen(t.access_token),
                                    timefmt_now(), &c) == OUTCOME_OK);
     CHECK_EQ_STR(c.username, "Bob Smith");

@@ -1,0 +1,84 @@
+#ifndef GH_CORE_PASSKEYS_H
+#define GH_CORE_PASSKEYS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/flows.h"
+#include "core/outcome.h"
+#include "core/users.h"
+
+typedef struct store store; /* store/store.h */
+
+/* Passkeys (API.md, "Passkeys"): the ceremonies of WebAuthn around
+ * core/webauthn.h's checks, the credentials stored (table passkeys), their
+ * challenges kept as flows (core/flows.h). The JSON forms are WebAuthn
+ * Level 3's (toJSON: binary as base64url). Runs on worker threads. */
+
+struct passkeys_deps {
+    store *store;
+    const struct users_deps *users;
+    const char *rp_id;          /* WEBAUTHN_RP_ID, else PUBLIC_URL's host; NULL: passkeys off */
+    const char *rp_name;        /* shown by authenticators: "gatehouse" */
+    const char *const *origins; /* WEBAUTHN_ORIGINS, else PUBLIC_URL's origin */
+    size_t norigins;
+    unsigned char handle_key[32]; /* keys the fake credential ids of unknown names */
+};
+
+/* POST /me/passkeys/options: PublicKeyCredentialCreationOptionsJSON for u
+ * (ES256, EdDSA, RS256; resident key preferred; attestation "none"; its
+ * passkeys excluded), whose challenge a new FLOWS_PASSKEY_REGISTER flow
+ * holds; *json malloc'd. OUTCOME_NOT_FOUND when passkeys are off. */
+enum outcome passkeys_register_options(const struct passkeys_deps *d, const struct user *u,
+                                       int64_t now, char **json);
+
+/* POST /me/passkeys: verifies response (RegistrationResponseJSON) against
+ * the newest live registration flow of user_id and stores the credential
+ * named name (NULL: a default name). *json ({"id","name","created_at"})
+ * malloc'd on OUTCOME_OK. OUTCOME_INVALID with detail->errors for a wrong
+ * challenge, origin, RP id hash, or a bad attestation or key (422);
+ * OUTCOME_CONFLICT for a credential id registered already. */
+enum outcome passkeys_register(const struct passkeys_deps *d, int64_t user_id,
+                               const json_t *response, const char *name, int64_t now, char **json,
+                               struct outcome_detail *detail);
+
+/* GET /me/passkeys: [{"id","name","created_at","last_used_at","cloned"}]. */
+enum outcome passkeys_list(const struct passkeys_deps *d, int64_t user_id, char **json);
+
+/* DELETE /me/passkeys/{id}: OUTCOME_NOT_FOUND when user_id has no passkey
+ * id (another user's included). The caller has checked the step-up. */
+enum outcome passkeys_delete(const struct passkeys_deps *d, int64_t user_id, const char *id);
+
+/* POST /login/passkey/options: PublicKeyCredentialRequestOptionsJSON plus
+ * "flow_id" (a new FLOWS_PASSKEY_LOGIN flow). username NULL: discoverable
+ * (no allowCredentials); else that account's credentials, or for a name no
+ * account has, fake ones derived from handle_key (the same each time), so
+ * that the answer tells nothing. */
+enum outcome passkeys_login_options(const struct passkeys_deps *d, const char *username,
+                                    size_t ulen, int64_t now, char **json);
+
+/* POST /login/passkey: verifies credential (AuthenticationResponseJSON)
+ * against the flow flow_id (used up whatever the verdict) with user
+ * verification required, checks the signature counter (one that goes
+ * backwards marks the passkey cloned and refuses it) and fills *out with
+ * its user. OUTCOME_PASSKEY_REFUSED for anything that does not verify. */
+enum outcome passkeys_login(const struct passkeys_deps *d, const char *flow_id, size_t flen,
+                            const json_t *credential, int64_t now, struct user *out);
+
+/* The second-factor step (POST /login): PublicKeyCredentialRequestOptionsJSON
+ * for user_id's passkeys with challenge (the FLOWS_MFA flow's), as a new
+ * JSON object (NULL when out of memory). */
+json_t *passkeys_mfa_options(const struct passkeys_deps *d, int64_t user_id,
+                             const unsigned char challenge[FLOWS_CHALLENGE_LEN]);
+
+/* POST /login/mfa with "webauthn": verifies credential against challenge
+ * as one of user_id's passkeys (user presence only: the password was the
+ * first factor), counter checked as passkeys_login does.
+ * OUTCOME_PASSKEY_REFUSED when it does not verify. */
+enum outcome passkeys_check_for_user(const struct passkeys_deps *d, int64_t user_id,
+                                     const unsigned char challenge[FLOWS_CHALLENGE_LEN],
+                                     const json_t *credential, int64_t now);
+
+#endif
