@@ -52,8 +52,8 @@ void sessions_tokens_free(struct session_tokens *t);
 
 /* Opens a session for u, whose credentials the caller has checked by the
  * methods amr (enum jwt_amr bits), and issues its tokens into *out (zeroed
- * first; nothing to free unless OUTCOME_OK). OUTCOME_BAD_CREDENTIALS when u's password was changed, or u
- * deleted, since the check (u->credential_version). */
+ * first; nothing to free unless OUTCOME_OK). OUTCOME_BAD_CREDENTIALS when u's password was changed,
+ * or u deleted, since the check (u->credential_version). */
 enum outcome sessions_open(const struct sessions_deps *d, const struct user *u, unsigned amr,
                            struct session_tokens *out);
 
