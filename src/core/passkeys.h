@@ -29,17 +29,22 @@ struct passkeys_deps {
 
 /* POST /me/passkeys/options: PublicKeyCredentialCreationOptionsJSON for u
  * (ES256, EdDSA, RS256; resident key preferred; attestation "none"; its
- * passkeys excluded), whose challenge a new FLOWS_PASSKEY_REGISTER flow
- * holds; *json malloc'd. OUTCOME_NOT_FOUND when passkeys are off. */
+ * passkeys excluded); *json malloc'd. The challenge is the token of a new
+ * FLOWS_PASSKEY_REGISTER flow of u (its 32 bytes, base64url-decoded), so
+ * that the response, which carries the challenge in its clientDataJSON,
+ * finds its flow without an id of its own (the contract has none).
+ * OUTCOME_NOT_FOUND when passkeys are off. */
 enum outcome passkeys_register_options(const struct passkeys_deps *d, const struct user *u,
                                        int64_t now, char **json);
 
 /* POST /me/passkeys: verifies response (RegistrationResponseJSON) against
- * the newest live registration flow of user_id and stores the credential
- * named name (NULL: a default name). *json ({"id","name","created_at"})
- * malloc'd on OUTCOME_OK. OUTCOME_INVALID with detail->errors for a wrong
- * challenge, origin, RP id hash, or a bad attestation or key (422);
- * OUTCOME_CONFLICT for a credential id registered already. */
+ * the registration flow its clientDataJSON's challenge names, which must be
+ * live and user_id's (used up whatever the verdict), and stores the
+ * credential named name (NULL: a default name). *json
+ * ({"id","name","created_at"}) malloc'd on OUTCOME_OK. OUTCOME_INVALID with
+ * detail->errors for a wrong challenge, origin, RP id hash, or a bad
+ * attestation or key (422); OUTCOME_CONFLICT for a credential id registered
+ * already. */
 enum outcome passkeys_register(const struct passkeys_deps *d, int64_t user_id,
                                const json_t *response, const char *name, int64_t now, char **json,
                                struct outcome_detail *detail);
