@@ -82,6 +82,9 @@ struct api_token {
      * a browser sends it by itself, so a state-changing request so
      * authenticated needs its Origin checked (API.md, browser sessions). */
     bool from_cookie;
+    /* API_AUTH_PAGE: a token was sent and verified (claims are set). The
+     * other modes run the handler only with one. */
+    bool present;
 };
 
 /* One request as the HTTP layer hands it over. Everything stays valid until
@@ -148,6 +151,14 @@ enum api_auth {
     API_AUTH_NONE,             /* no token is read */
     API_AUTH_BEARER,           /* Authorization: Bearer <token> */
     API_AUTH_BEARER_OR_COOKIE, /* that, else the access_token cookie */
+    /* The access_token cookie of the service's own pages (never
+     * Authorization): verified when sent, and req->token.present says
+     * whether it was; without one that verifies, the handler answers (a
+     * redirect to the sign-in page), not the error map. A state change is
+     * checked by its form's CSRF token, which the handler checks before
+     * anything else, not by Origin: a browser posting the form of a
+     * no-referrer page sends "Origin: null" (API.md). */
+    API_AUTH_PAGE,
 };
 
 /* A route's path matches exactly, except one that ends in '/': it matches

@@ -36,6 +36,10 @@ const char *api_mail_lang(const struct api_request *req);
  * for EMAILS_OK). */
 void api_email_error(struct outcome_errors *errs, const char *field, enum emails_check c);
 
+/* True when an If-None-Match value (inm) lists etag, or is "*" (RFC 9110
+ * §13.1.2, compared weakly): the asset has not changed, a 304 answers. */
+bool api_etag_listed(const char *inm, const char *etag);
+
 /* Every documentation path: /openapi.json, /docs, /redoc, /docs/assets/. */
 void api_docs(const struct api_request *req, struct reply *r);
 

@@ -17,6 +17,8 @@ const char *api_find_token(const char *authorization, const char *cookie, enum a
     const char *a = authorization;
 
     *from_cookie = false;
+    if (auth == API_AUTH_PAGE)
+        a = NULL; /* a page is opened by a browser, which sends the cookie only */
     if (a != NULL) {
         if (strncasecmp(a, "Bearer ", 7) != 0)
             return NULL;
@@ -28,7 +30,8 @@ const char *api_find_token(const char *authorization, const char *cookie, enum a
             (*len)--;
         return *len > 0 ? a : NULL;
     }
-    if (auth == API_AUTH_BEARER_OR_COOKIE && cookie != NULL && cookie[0] != '\0') {
+    if ((auth == API_AUTH_BEARER_OR_COOKIE || auth == API_AUTH_PAGE) && cookie != NULL &&
+        cookie[0] != '\0') {
         *len = strlen(cookie);
         *from_cookie = true;
         return cookie;
@@ -45,6 +48,16 @@ bool api_authenticate(const struct api_route *route, struct api_request *req, st
     if (route->auth == API_AUTH_NONE)
         return true;
     tok = api_find_token(req->authorization, req->cookie_token, route->auth, &len, &from_cookie);
+    req->token.present = false;
+    if (route->auth == API_AUTH_PAGE) {
+        /* The page decides what a missing or stale cookie gets, and its
+         * form's CSRF token stands in for the Origin check (api.h). */
+        req->token.present =
+            tok != NULL && sessions_verify_access(&req->app->sessions, tok, len, timefmt_now(),
+                                                  &req->token.claims) == OUTCOME_OK;
+        req->token.from_cookie = req->token.present;
+        return true;
+    }
     if (tok == NULL) {
         errors_problem(r, OUTCOME_UNAUTHENTICATED, NULL);
         return false;
@@ -57,6 +70,7 @@ bool api_authenticate(const struct api_route *route, struct api_request *req, st
         return false;
     }
     req->token.from_cookie = from_cookie;
+    req->token.present = true;
     /* A GET changes nothing, so a cross-site page embedding it gains
      * nothing; anything else needs its Origin checked. */
     if (from_cookie && api_changes_state(req) && !api_origin_allowed(req)) {

@@ -30,7 +30,7 @@ const struct docs_asset *docs_find(const char *path)
 
 /* True when the If-None-Match value lists etag, or is "*" (RFC 9110
  * §13.1.2, which compares weakly: a W/ prefix is ignored). */
-static bool etag_listed(const char *inm, const char *etag)
+bool api_etag_listed(const char *inm, const char *etag)
 {
     size_t elen = strlen(etag);
     const char *p = inm;
@@ -68,7 +68,7 @@ void api_docs(const struct api_request *req, struct reply *r)
                      strcmp(a->path, "/redoc") == 0 ? redoc_csp : docs_csp);
         reply_header(r, "Referrer-Policy", "no-referrer");
     }
-    if (req->if_none_match != NULL && etag_listed(req->if_none_match, a->etag)) {
+    if (req->if_none_match != NULL && api_etag_listed(req->if_none_match, a->etag)) {
         r->status = 304;
         return;
     }

@@ -23,6 +23,13 @@
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "                   \
     "frame-ancestors 'none'; base-uri 'none'"
 
+/* The pages with a passkey button: the same, and the service's own script
+ * files (the passkey script; never inline, never eval), which call the
+ * service's own endpoints. */
+#define PAGES_CSP_SCRIPT                                                                           \
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "                \
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
 /* The longest mailed token a page takes into its form; a longer one is no
  * link the service sent. */
 #define PAGES_TOKEN_MAX 128
@@ -39,7 +46,7 @@ struct page {
 
 /* "../" once for each '/' of path after its first: the way from a page's
  * URL back to the service's root, under whatever prefix a proxy serves it. */
-static void base_of(const char *path, char *out, size_t cap)
+void api_page_base(const char *path, char *out, size_t cap)
 {
     size_t n = 0;
 
@@ -53,8 +60,7 @@ static void base_of(const char *path, char *out, size_t cap)
 
 /* The text of message key in lang, with vars filled in; malloc'd, or NULL
  * (a bug of the catalogue, or no memory). */
-static char *message_text(const char *lang, const char *key, const struct tmpl_var *vars,
-                          size_t nvars)
+char *api_page_text(const char *lang, const char *key, const struct tmpl_var *vars, size_t nvars)
 {
     size_t len;
     const char *m = i18n_message(lang, key, strlen(key), &len);
@@ -70,9 +76,9 @@ static char *message_text(const char *lang, const char *key, const struct tmpl_v
  * language, and no caching (a page's form carries its CSRF token, and the
  * mailed token; so no Vary either). With the CSRF cookie that makes five of
  * REPLY_MAX_HEADERS. */
-static void page_headers(struct reply *r, const char *lang)
+static void page_headers(struct reply *r, const char *lang, bool script)
 {
-    reply_header(r, "Content-Security-Policy", PAGES_CSP);
+    reply_header(r, "Content-Security-Policy", script ? PAGES_CSP_SCRIPT : PAGES_CSP);
     reply_header(r, "X-Frame-Options", "DENY");
     reply_header(r, "Referrer-Policy", "no-referrer");
     reply_header(r, "Content-Language", lang);
@@ -108,7 +114,7 @@ static void page_reply(const struct api_request *req, struct reply *r, const cha
     }
     snprintf(name, sizeof name, "pages/%s.html", p->kind);
     snprintf(title_key, sizeof title_key, "%s.title", p->kind);
-    base_of(req->path, base, sizeof base);
+    api_page_base(req->path, base, sizeof base);
     const char *title = i18n_message(lang, title_key, strlen(title_key), &tlen);
     const struct tmpl_var vars[] = {
         {"error", p->error, false},
@@ -117,7 +123,7 @@ static void page_reply(const struct api_request *req, struct reply *r, const cha
         {"csrf", csrf, false},
         {"token", p->token != NULL ? p->token : "", false},
     };
-    struct pages_view v = {name, lang, title, base, vars, sizeof vars / sizeof vars[0]};
+    struct pages_view v = {name, lang, title, base, vars, sizeof vars / sizeof vars[0], false};
     struct tmpl_result res;
     enum tmpl_status st = pages_render(&v, &res);
     sodium_memzero(csrf, sizeof csrf);
@@ -131,14 +137,53 @@ static void page_reply(const struct api_request *req, struct reply *r, const cha
     r->content_type = "text/html; charset=utf-8";
     r->body = res.out;
     r->body_len = res.len;
-    page_headers(r, lang);
+    page_headers(r, lang, false);
+}
+
+void api_page_show(const struct api_request *req, struct reply *r, const struct api_page *p)
+{
+    char name[48], title_key[48], base[32], csrf[PAGES_CSRF_LEN + 1];
+    struct tmpl_var vars[API_PAGE_MAX_VARS + 3];
+    const char *lang = i18n_lang(req->accept_language);
+    size_t tlen, n = 0;
+
+    if (pages_csrf_valid(req->csrf_cookie)) {
+        memcpy(csrf, req->csrf_cookie, sizeof csrf);
+    } else {
+        pages_csrf_new(csrf);
+        csrf_cookie(req, r, csrf);
+    }
+    snprintf(name, sizeof name, "pages/%s.html", p->kind);
+    snprintf(title_key, sizeof title_key, "%s.title", p->kind);
+    api_page_base(req->path, base, sizeof base);
+    vars[n++] = (struct tmpl_var){"csrf", csrf, false};
+    vars[n++] = (struct tmpl_var){"error", p->error, false};
+    vars[n++] = (struct tmpl_var){"base", base, false};
+    for (size_t i = 0; i < p->nvars && i < API_PAGE_MAX_VARS; i++)
+        vars[n++] = p->vars[i];
+    const char *title = i18n_message(lang, title_key, strlen(title_key), &tlen);
+    struct pages_view v = {name, lang, title, base, vars, n, p->script};
+    struct tmpl_result res;
+    enum tmpl_status st = pages_render(&v, &res);
+    sodium_memzero(csrf, sizeof csrf);
+    if (st != TMPL_OK) {
+        log_error("page %s (%s): %s at byte %zu", name, lang, tmpl_status_text(st), res.where);
+        reply_free(r);
+        errors_problem(r, OUTCOME_ERROR, NULL);
+        return;
+    }
+    r->status = p->status;
+    r->content_type = "text/html; charset=utf-8";
+    r->body = res.out;
+    r->body_len = res.len;
+    page_headers(r, lang, p->script);
 }
 
 /* A page with one of the catalogue's error messages (key). */
 static void page_error(const struct api_request *req, struct reply *r, const char *lang,
                        struct page *p, const char *key)
 {
-    char *text = message_text(lang, key, NULL, 0);
+    char *text = api_page_text(lang, key, NULL, 0);
 
     p->error = text;
     page_reply(req, r, lang, p);
@@ -250,8 +295,8 @@ static char *rules_text(const struct api_request *req, const char *lang,
     for (int i = 0; i < errs->count; i++) {
         snprintf(key, sizeof key, "password.%s", errs->e[i].code);
         char *one = i18n_message(lang, key, strlen(key), &n) != NULL
-                        ? message_text(lang, key, vars, 1)
-                        : message_text(lang, "password.invalid", NULL, 0);
+                        ? api_page_text(lang, key, vars, 1)
+                        : api_page_text(lang, "password.invalid", NULL, 0);
         if (one == NULL)
             break;
         n = strlen(one);

@@ -3,10 +3,12 @@
 
 #include "api/api.h"
 #include "util/form.h"
+#include "util/tmpl.h"
 
 /* The handlers of the service's pages (api/pages.c) and what the form posts
  * of its pages share. Every page answers with a strict
- * Content-Security-Policy (no script, the service's own stylesheet only,
+ * Content-Security-Policy (no script but the passkey script file on the
+ * pages with a passkey button, the service's own stylesheet only,
  * frame-ancestors 'none'), X-Frame-Options: DENY, Referrer-Policy:
  * no-referrer, Cache-Control: no-store and its Content-Language; a page
  * with a form sets the CSRF cookie (API_CSRF_COOKIE) when the browser has
@@ -41,5 +43,40 @@ enum outcome api_page_form(const struct api_request *req, struct reply *r, const
  * outcome (OUTCOME_FORBIDDEN for a CSRF refusal). */
 enum outcome api_page_reset_submit(const struct api_request *req, struct reply *r);
 enum outcome api_page_confirm_submit(const struct api_request *req, struct reply *r);
+
+/* "../" once for each '/' of path after its first, into out (cap bytes):
+ * the way from a page's URL back to the service's root, under whatever
+ * prefix a proxy serves it; the start of its links and redirects. */
+void api_page_base(const char *path, char *out, size_t cap);
+
+/* The text of catalogue message key in lang, vars filled in; malloc'd, or
+ * NULL (a bug of the catalogue, or no memory). */
+char *api_page_text(const char *lang, const char *key, const struct tmpl_var *vars, size_t nvars);
+
+/* One page of the sign-in pages (api/signin.c), rendered in the language of
+ * Accept-Language with the headers of every page. Its template gets p's
+ * variables and three more: csrf (the browser's CSRF value, the cookie set
+ * when it has none), error and base (api_page_base). */
+#define API_PAGE_MAX_VARS 16
+struct api_page {
+    const char *kind; /* templates/pages/<kind>.html; its title is "<kind>.title" */
+    int status;
+    const char *error; /* shown above the form, plain text; NULL: none */
+    const struct tmpl_var *vars;
+    size_t nvars; /* at most API_PAGE_MAX_VARS */
+    /* The page loads the passkey script: its policy allows script-src and
+     * connect-src 'self', and nothing else more. */
+    bool script;
+};
+void api_page_show(const struct api_request *req, struct reply *r, const struct api_page *p);
+
+/* The sign-in pages (api/signin.c): GET and POST /signin, POST
+ * /signin/mfa, GET /account, POST /account/totp, POST
+ * /account/totp/confirm, POST /signout, and GET /pages/passkeys.js. */
+void api_page_signin(const struct api_request *req, struct reply *r);
+void api_page_signin_submit(const struct api_request *req, struct reply *r);
+void api_page_account(const struct api_request *req, struct reply *r);
+void api_page_signout(const struct api_request *req, struct reply *r);
+void api_page_script(const struct api_request *req, struct reply *r);
 
 #endif

@@ -9,7 +9,7 @@
 /* A response under construction: what a handler decides, before the HTTP
  * layer turns it into bytes on the wire. Owns its body and header values. */
 
-#define REPLY_MAX_HEADERS 6
+#define REPLY_MAX_HEADERS 8
 
 struct reply {
     int status;

@@ -42,6 +42,15 @@ const struct api_route api_routes[] = {
     {"/password/reset", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_page_reset},
     {"/email/confirm", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_page_confirm},
     {"/pages/style.css", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_page_style},
+    {"/pages/passkeys.js", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_page_script},
+    /* The sign-in pages (api/signin.c). The form post of /signin hashes a
+     * password as POST /login does, on the hashing workers, admitted by the
+     * same limits (api_admit). The account's pages take the cookie only,
+     * and check their forms' CSRF token instead of Origin (API_AUTH_PAGE). */
+    {"/signin", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_page_signin},
+    {"/signin", "POST", API_BODY_FORM, API_HASH, API_AUTH_NONE, api_page_signin_submit},
+    {"/account", "GET", API_BODY_NONE, API_DB, API_AUTH_PAGE, api_page_account},
+    {"/signout", "POST", API_BODY_FORM, API_DB, API_AUTH_PAGE, api_page_signout},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

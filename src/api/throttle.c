@@ -3,6 +3,7 @@
 
 #include "api/api_internal.h"
 #include "api/audit.h"
+#include "api/pages.h"
 #include "util/timefmt.h"
 
 void api_client(const struct api_request *req, struct netaddr *out)
@@ -33,7 +34,8 @@ bool api_admit(const struct api_route *route, const struct api_request *req, str
     api_client(req, &a);
     /* /token locks by address too, in users_login, once its grant is
      * known to be the password grant: a refresh hashes no password. */
-    if (route->handle == api_login)
+    bool login = route->handle == api_login || route->handle == api_page_signin_submit;
+    if (login)
         wait = throttle_address_wait(t, &a, now);
     else if (route->handle == api_register)
         wait = throttle_register_wait(t, &a, now);
@@ -47,7 +49,7 @@ bool api_admit(const struct api_route *route, const struct api_request *req, str
     /* Refused before its handler: the audit trail and the outcome counters
      * hear of it here. /token's grant is not known yet (its 429 shows in
      * the request counters by status only). */
-    if (route->handle == api_login)
+    if (login)
         audit_login(req, NULL, OUTCOME_THROTTLED, NULL, 0);
     else if (route->handle == api_register)
         audit_register(req, OUTCOME_THROTTLED, NULL, 0);

@@ -46,6 +46,7 @@ enum tmpl_status pages_render(const struct pages_view *v, struct tmpl_result *re
         {"title", v->title, false},
         {"lang", v->lang, false},
         {"base", v->base, false},
+        {"script", v->script ? "1" : NULL, false},
     };
     st = templates_render("pages/layout.html", v->lang, layout, sizeof layout / sizeof layout[0],
                           res);

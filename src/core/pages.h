@@ -41,10 +41,13 @@ struct pages_view {
     const char *base;
     const struct tmpl_var *vars; /* the page template's variables */
     size_t nvars;
+    /* The page loads the passkey script (templates/pages/passkeys.js), the
+     * one script the pages have; its policy then allows script-src 'self'. */
+    bool script;
 };
 
 /* Renders v's template, then the layout around it ({{content}}, {{title}},
- * {{lang}}, {{base}}). The caller frees res->out. A status other than
+ * {{lang}}, {{base}}, {{script}}). The caller frees res->out. A status other than
  * TMPL_OK is a bug of a template (or no memory). */
 enum tmpl_status pages_render(const struct pages_view *v, struct tmpl_result *res);
 

@@ -302,7 +302,8 @@ static void check_head(struct request *rq)
             MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         /* The cookie counts only without an Authorization header
          * (api_find_token): not looked up when there is one. */
-        if (rq->route->auth == API_AUTH_BEARER_OR_COOKIE && rq->api.authorization == NULL)
+        if ((rq->route->auth == API_AUTH_BEARER_OR_COOKIE && rq->api.authorization == NULL) ||
+            rq->route->auth == API_AUTH_PAGE)
             rq->api.cookie_token =
                 MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "access_token");
         if (rq->route->work == API_INLINE && !api_authenticate(rq->route, &rq->api, &rq->reply))

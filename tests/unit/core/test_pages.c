@@ -58,7 +58,7 @@ TEST(pages_render_layout)
                                     {"error", NULL, false},
                                     {"done", NULL, false},
                                     {"form", "1", false}};
-    struct pages_view v = {"pages/reset.html", "ru", "<Заголовок>", "../", vars, 5};
+    struct pages_view v = {"pages/reset.html", "ru", "<Заголовок>", "../", vars, 5, false};
     struct tmpl_result res;
 
     REQUIRE(pages_render(&v, &res) == TMPL_OK);
@@ -91,7 +91,7 @@ TEST(pages_every_page_renders)
                                                 {"error", shape & 1 ? "E" : NULL, false},
                                                 {"done", shape == 2 ? "1" : NULL, false},
                                                 {"form", shape & 1 ? "1" : NULL, false}};
-                struct pages_view v = {pages[p], langs[l], "T", "", vars, 5};
+                struct pages_view v = {pages[p], langs[l], "T", "", vars, 5, false};
                 struct tmpl_result res;
                 CHECK_EQ_INT(pages_render(&v, &res), TMPL_OK);
                 free(res.out);

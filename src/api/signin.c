@@ -1,0 +1,336 @@
+/* The sign-in pages (API.md, "Public address and pages"): the sign-in form,
+ * the second-factor step, a small account page (TOTP enrolment, passkeys),
+ * sign-out, and the passkey script. The form posts are the JSON endpoints'
+ * own code paths behind another door: POST /signin is api_password_login,
+ * as POST /login is, so its throttling, its place in the hashing queue and
+ * its one answer for an unknown user and a wrong password are theirs.
+ *
+ * The pages sign a browser in with the session cookies, which are
+ * SESSION_COOKIES' to hand out: with it off, every page of sign-in answers
+ * 404 saying so (the JSON endpoints would not set the cookies the passkey
+ * script relies on either). */
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "api/audit.h"
+#include "api/pages.h"
+#include "core/i18n.h"
+#include "core/pages.h"
+#include "core/templates.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+/* The longest login_hint put into the form: the longest stored username;
+ * a longer one names no account and is left out. */
+#define SIGNIN_HINT_MAX 255
+
+/* What the sign-in page shows. */
+struct signin_view {
+    int status;
+    const char *error_key; /* a catalogue key, or NULL */
+    const char *username;  /* pre-filled, or NULL */
+};
+
+static bool passkeys_on(const struct api_request *req)
+{
+    return req->app->passkeys.rp_id != NULL;
+}
+
+static void signedout_page(const struct api_request *req, struct reply *r, int status,
+                           const char *key)
+{
+    const char *lang = i18n_lang(req->accept_language);
+    char *text = key != NULL ? api_page_text(lang, key, NULL, 0) : NULL;
+    const struct tmpl_var vars[] = {{"done", status == 200 ? "1" : NULL, false}};
+    struct api_page p = {"signedout", status, text, vars, 1, false};
+
+    api_page_show(req, r, &p);
+    free(text);
+}
+
+/* The page saying browser sign-in is off (SESSION_COOKIES=0). */
+static void signin_off(const struct api_request *req, struct reply *r)
+{
+    signedout_page(req, r, 404, "signin.off");
+}
+
+static void signin_page(const struct api_request *req, struct reply *r, const struct signin_view *v)
+{
+    const char *lang = i18n_lang(req->accept_language);
+    char *text = v->error_key != NULL ? api_page_text(lang, v->error_key, NULL, 0) : NULL;
+    const struct tmpl_var vars[] = {
+        {"username", v->username != NULL ? v->username : "", false},
+        {"passkeys", passkeys_on(req) ? "1" : NULL, false},
+    };
+    struct api_page p = {"signin", v->status, text, vars, 2, passkeys_on(req)};
+
+    api_page_show(req, r, &p);
+    free(text);
+}
+
+/* The page of an outcome that leaves the form as it was: the service busy
+ * (429/503 with Retry-After) or broken. */
+static void signin_busy(const struct api_request *req, struct reply *r, enum outcome o,
+                        const struct outcome_detail *d, const char *username)
+{
+    bool busy = o == OUTCOME_THROTTLED || o == OUTCOME_OVERLOADED || o == OUTCOME_UNAVAILABLE ||
+                o == OUTCOME_STOPPING;
+    struct signin_view v = {errors_status(busy ? o : OUTCOME_ERROR),
+                            busy ? "page.busy" : "page.error", username};
+
+    signin_page(req, r, &v);
+    if (busy)
+        r->retry_after = d->retry_after > 0 ? d->retry_after : 1;
+}
+
+void api_page_signin(const struct api_request *req, struct reply *r)
+{
+    const char *hint = NULL;
+    size_t hlen = 0;
+    struct signin_view v = {200, NULL, NULL};
+
+    if (!req->app->cookies.enabled) {
+        signin_off(req, r);
+        return;
+    }
+    /* OpenID Connect Core §3.1.2.1: a hint, which the form only shows. */
+    if (form_get(&req->query, "login_hint", &hint, &hlen) == FORM_FOUND && hlen <= SIGNIN_HINT_MAX)
+        v.username = hint;
+    signin_page(req, r, &v);
+}
+
+/* A 303 to the account page, from wherever under base the request was. */
+static void to_account(const struct api_request *req, struct reply *r)
+{
+    char base[32], where[64];
+
+    api_page_base(req->path, base, sizeof base);
+    snprintf(where, sizeof where, "%saccount", base);
+    r->status = 303;
+    reply_header(r, "Location", where);
+    r->no_store = true;
+}
+
+/* The session of a sign-in into cookies, and to the account page. */
+static void signed_in(const struct api_request *req, struct reply *r, struct session_tokens *t)
+{
+    to_account(req, r);
+    api_session_cookies(req, r, t->access_token, t->refresh_token);
+    sessions_tokens_free(t);
+}
+
+/* Parses a page's form post and checks its CSRF token first. false: r
+ * holds the answer (400 for a body that is no form, 403 for a missing or
+ * wrong token: nothing else was read) and f needs nothing more. */
+static bool page_form(const struct api_request *req, struct reply *r, struct form *f,
+                      void (*again)(const struct api_request *, struct reply *, int, const char *))
+{
+    const char *csrf = NULL;
+    size_t clen = 0;
+
+    /* The HTTP layer leaves a form route's content type to it (api.h). */
+    if (!api_form_body(req)) {
+        reply_problem(r, 415, "Content-Type must be application/x-www-form-urlencoded");
+        return false;
+    }
+    if (form_parse(req->body, req->body_len, f) != FORM_OK) {
+        again(req, r, 400, "page.bad_form");
+        return false;
+    }
+    if (form_get(f, "csrf", &csrf, &clen) != FORM_FOUND ||
+        !pages_csrf_check(req->csrf_cookie, csrf, clen)) {
+        form_free(f);
+        again(req, r, 403, "page.csrf");
+        return false;
+    }
+    return true;
+}
+
+static void signin_again(const struct api_request *req, struct reply *r, int status,
+                         const char *key)
+{
+    struct signin_view v = {status, key, NULL};
+
+    signin_page(req, r, &v);
+}
+
+/* A field of a form post, "" when absent; false when sent twice. */
+static bool field(const struct form *f, const char *name, const char **v, size_t *len)
+{
+    enum form_lookup l = form_get(f, name, v, len);
+
+    if (l == FORM_FOUND)
+        return true;
+    *v = "";
+    *len = 0;
+    return l == FORM_ABSENT;
+}
+
+void api_page_signin_submit(const struct api_request *req, struct reply *r)
+{
+    struct form f;
+    const char *u, *p;
+    size_t ulen, plen;
+    struct session_tokens t;
+    struct outcome_detail d = {0};
+
+    if (!req->app->cookies.enabled) {
+        signin_off(req, r);
+        return;
+    }
+    if (!page_form(req, r, &f, signin_again))
+        return;
+    if (!field(&f, "username", &u, &ulen) || !field(&f, "password", &p, &plen)) {
+        signin_again(req, r, 400, "page.bad_form");
+        form_free(&f);
+        return;
+    }
+    /* The form's CSRF token, checked above, is what the Origin check of a
+     * cookie-setting sign-in stands in for elsewhere: a browser posting
+     * this no-referrer page's form sends "Origin: null" (API.md). */
+    struct api_request same = *req;
+    same.origin = NULL;
+    enum outcome o = api_password_login(&same, NULL, u, ulen, p, plen, &t, &d);
+    switch (o) {
+    case OUTCOME_OK: signed_in(req, r, &t); break;
+    case OUTCOME_BAD_CREDENTIALS:
+    case OUTCOME_INVALID: {
+        /* One message for an unknown user and a wrong password. */
+        struct signin_view v = {401, "signin.failed", u};
+        signin_page(req, r, &v);
+        break;
+    }
+    default: signin_busy(req, r, o, &d, u); break;
+    }
+    form_free(&f);
+}
+
+/* ------------------------------------------------------------- account */
+
+static void account_page(const struct api_request *req, struct reply *r, const struct user *u)
+{
+    const struct tmpl_var vars[] = {
+        {"username", u->username, false},
+        {"passkeys", passkeys_on(req) ? "1" : NULL, false},
+        {"passkey_list", NULL, true},
+    };
+    struct api_page p = {"account", 200, NULL, vars, 3, passkeys_on(req)};
+
+    api_page_show(req, r, &p);
+}
+
+/* A 303 to the sign-in page, from wherever under base the request was. */
+static void to_signin(const struct api_request *req, struct reply *r)
+{
+    char base[32], where[64];
+
+    api_page_base(req->path, base, sizeof base);
+    snprintf(where, sizeof where, "%ssignin", base);
+    r->status = 303;
+    reply_header(r, "Location", where);
+}
+
+/* The user of the page's cookie; false when there is none (r then holds
+ * the redirect to the sign-in page, or the error page). */
+static bool page_user(const struct api_request *req, struct reply *r, struct user *u)
+{
+    if (!req->token.present) {
+        to_signin(req, r);
+        return false;
+    }
+    enum outcome o = users_by_token(&req->app->users, &req->token.claims, u);
+    if (o == OUTCOME_TOKEN_INVALID) {
+        to_signin(req, r);
+        return false;
+    }
+    if (o != OUTCOME_OK) {
+        struct outcome_detail d = {0};
+        signin_busy(req, r, o, &d, NULL);
+        return false;
+    }
+    return true;
+}
+
+void api_page_account(const struct api_request *req, struct reply *r)
+{
+    struct user u = {0};
+
+    if (!req->app->cookies.enabled) {
+        signin_off(req, r);
+        return;
+    }
+    if (page_user(req, r, &u))
+        account_page(req, r, &u);
+}
+
+/* ------------------------------------------------------------ sign-out */
+
+void api_page_signout(const struct api_request *req, struct reply *r)
+{
+    struct form f;
+    enum outcome o = OUTCOME_OK;
+
+    if (!req->app->cookies.enabled) {
+        signin_off(req, r);
+        return;
+    }
+    if (!page_form(req, r, &f, signedout_page))
+        return;
+    form_free(&f);
+    /* A browser whose cookie has gone stale is signed out already. */
+    if (req->token.present) {
+        o = sessions_logout(&req->app->sessions, &req->token.claims, SESSIONS_LOCAL);
+        audit_user(req, "logout", o, "local");
+    }
+    if (o != OUTCOME_OK) {
+        signedout_page(req, r, errors_status(o), "page.busy");
+        return;
+    }
+    signedout_page(req, r, 200, NULL);
+    api_session_cookies(req, r, NULL, NULL);
+}
+
+/* -------------------------------------------------------------- script */
+
+static char script_etag[48];
+static pthread_once_t script_once = PTHREAD_ONCE_INIT;
+
+/* The script's ETag: a hash of its bytes, which change with the binary. */
+static void script_etag_init(void)
+{
+    const struct templates_file *f = templates_find("pages/passkeys.js");
+    unsigned char h[16];
+    char hex[33];
+
+    if (f == NULL)
+        return;
+    crypto_generichash(h, sizeof h, (const unsigned char *)f->data, f->len, NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    snprintf(script_etag, sizeof script_etag, "\"%s\"", hex);
+}
+
+void api_page_script(const struct api_request *req, struct reply *r)
+{
+    const struct templates_file *f = templates_find("pages/passkeys.js");
+
+    pthread_once(&script_once, script_etag_init);
+    if (f == NULL) {
+        reply_problem(r, 404, "not found");
+        return;
+    }
+    /* As the stylesheet: an hour, then revalidated by its ETag. */
+    reply_header(r, "Cache-Control", "public, max-age=3600");
+    reply_header(r, "ETag", script_etag);
+    if (req->if_none_match != NULL && api_etag_listed(req->if_none_match, script_etag)) {
+        r->status = 304;
+        return;
+    }
+    r->status = 200;
+    r->content_type = "text/javascript; charset=utf-8";
+    r->static_body = f->data;
+    r->static_len = f->len;
+}

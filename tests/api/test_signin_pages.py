@@ -1,0 +1,338 @@
+"""The sign-in pages without a browser (API.md, "Public address and pages"):
+GET and POST /signin, the second-factor page, the account page with TOTP
+enrolment, sign-out, and the passkey script's file. The form posts are read
+and sent as a browser would: the CSRF cookie and field, no Origin but
+"null" (a no-referrer page's form), redirects not followed, so that each
+step's answer is checked."""
+import hashlib
+import re
+
+import pytest
+import requests
+
+from gh_helpers import (
+    PASSWORD,
+    TEST_DATABASE_URL,
+    assert_common_headers,
+    media_type,
+    unique_username,
+)
+from test_pages import csp, parse
+
+CSRF_COOKIE = "gatehouse_csrf"
+TIMEOUT = 60  # seconds: hang detection only
+COOKIES = {"SESSION_COOKIES": "1", "COOKIE_SECURE": "0"}
+
+
+def env(**more):
+    out = dict(COOKIES)
+    out.update(more)
+    return out
+
+
+@pytest.fixture(scope="module")
+def srv(make_module_server):
+    if TEST_DATABASE_URL:
+        return make_module_server(env=env(), database_url=TEST_DATABASE_URL)
+    return make_module_server(env=env())
+
+
+def assert_signin_headers(resp, script=False, lang="en"):
+    """The headers of every page; the pages with a passkey button may load
+    the service's own script file, and nothing else more."""
+    assert_common_headers(resp)
+    assert media_type(resp) == "text/html"
+    policy = csp(resp)
+    assert policy["default-src"] == ["'none'"], policy
+    if script:
+        assert policy["script-src"] == ["'self'"], policy
+        assert policy["connect-src"] == ["'self'"], policy
+    else:
+        assert "script-src" not in policy, policy
+    assert policy["style-src"] == ["'self'"], policy
+    assert policy["frame-ancestors"] == ["'none'"], policy
+    assert policy["form-action"] == ["'self'"], policy
+    assert policy["base-uri"] == ["'none'"], policy
+    assert not any("unsafe" in w for ws in policy.values() for w in ws), policy
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert resp.headers["Content-Language"] == lang
+    page = parse(resp)
+    # No inline script: a <script> element only with a src, and no handlers.
+    assert "<script>" not in resp.text and not re.search(r"<script(?![^>]*\bsrc=)", resp.text)
+    assert [i for i in page.inline if i != "script"] == [], page.inline
+    assert page.inline.count("script") == (1 if script else 0)
+    return page
+
+
+class Browser:
+    """A requests session posting the pages' forms as a browser does."""
+
+    def __init__(self, srv, lang=None):
+        self.srv, self.s = srv, requests.Session()
+        if lang:
+            self.s.headers["Accept-Language"] = lang
+
+    def get(self, path, **kw):
+        return self.s.get(self.srv.url(path), allow_redirects=False, timeout=TIMEOUT, **kw)
+
+    def post(self, path, fields, origin="null", **kw):
+        headers = {"Origin": origin} if origin else {}
+        return self.s.post(self.srv.url(path), data=fields, headers=headers,
+                           allow_redirects=False, timeout=TIMEOUT, **kw)
+
+    def csrf(self):
+        return self.s.cookies.get(CSRF_COOKIE)
+
+    def signin(self, username, password=PASSWORD):
+        r = self.get("/signin")
+        assert r.status_code == 200, r.text
+        return self.post("/signin", {"csrf": self.csrf(), "username": username,
+                                     "password": password})
+
+
+def error_text(resp):
+    m = re.search(r'<p class="error" role="alert">([^<]*)</p>', resp.text)
+    return m and m.group(1)
+
+
+# ---------------------------------------------------------------- /signin
+def test_signin_page_headers_and_form(srv):
+    b = Browser(srv)
+    r = b.get("/signin")
+    assert r.status_code == 200
+    page = assert_signin_headers(r)
+    assert set(page.inputs) == {"csrf", "username", "password"}
+    assert page.inputs["password"]["type"] == "password"
+    assert page.inputs["username"]["value"] == ""
+    assert page.forms == [{"method": "post", "action": "signin"}]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", page.inputs["csrf"]["value"])
+    assert page.inputs["csrf"]["value"] == b.csrf()
+    assert "HttpOnly" in r.headers["Set-Cookie"] and "SameSite=Strict" in r.headers["Set-Cookie"]
+
+
+def test_signin_page_in_russian(srv):
+    r = Browser(srv, lang="ru").get("/signin")
+    assert_signin_headers(r, lang="ru")
+    assert "Имя пользователя" in r.text and "Пароль" in r.text
+
+
+def test_login_hint_prefills_escaped(srv):
+    hint = "<b>al\"ice'&"
+    r = Browser(srv).get("/signin", params={"login_hint": hint})
+    page = assert_signin_headers(r)
+    assert page.inputs["username"]["value"] == hint
+    assert "<b>" not in r.text
+    assert 'value="&lt;b&gt;al&quot;ice&#39;&amp;"' in r.text or "&lt;b&gt;" in r.text
+
+
+def test_login_hint_past_its_limit_is_left_out(srv):
+    b = Browser(srv)
+    assert parse(b.get("/signin", params={"login_hint": "a" * 255})).inputs["username"][
+        "value"] == "a" * 255
+    r = b.get("/signin", params={"login_hint": "a" * 256})
+    assert r.status_code == 200
+    assert parse(r).inputs["username"]["value"] == ""
+
+
+def test_signin_sets_cookies_and_goes_to_account(srv):
+    u = srv.new_user("sp")
+    b = Browser(srv)
+    r = b.signin(u["username"])
+    assert r.status_code == 303, r.text
+    assert r.headers["Location"] == "account"
+    assert r.headers["Cache-Control"] == "no-store"
+    assert b.s.cookies.get("access_token")
+    assert b.s.cookies.get("refresh_token")
+    # The cookie is an access token of the user, as /login's.
+    me = requests.get(srv.url("/me"), headers={
+        "Authorization": f"Bearer {b.s.cookies.get('access_token')}"}, timeout=TIMEOUT)
+    assert me.json()["username"] == u["username"]
+    acc = b.get("/account")
+    assert acc.status_code == 200
+    page = assert_signin_headers(acc)
+    assert u["username"] in page.text
+    assert page.inputs["csrf"]["value"] == b.csrf()
+
+
+def test_account_without_cookie_goes_to_signin(srv):
+    r = Browser(srv).get("/account")
+    assert r.status_code == 303
+    assert r.headers["Location"] == "signin"
+    assert "access_token" not in r.headers.get("Set-Cookie", "")
+
+
+def test_account_with_a_bad_cookie_goes_to_signin(srv):
+    b = Browser(srv)
+    b.s.cookies.set("access_token", "not.a.token")
+    r = b.get("/account")
+    assert r.status_code == 303 and r.headers["Location"] == "signin"
+
+
+def test_account_ignores_authorization_header(srv):
+    """The page reads the browser's cookie only, never a bearer token."""
+    u = srv.new_user("sb")
+    tok = srv.login(u["username"]).json()["access_token"]
+    r = Browser(srv).get("/account", headers={"Authorization": f"Bearer {tok}"})
+    assert r.status_code == 303
+
+
+def test_wrong_password_and_unknown_user_answer_alike(srv):
+    u = srv.new_user("sw")
+    b = Browser(srv)
+    wrong = b.signin(u["username"], "not-the-password-1")
+    unknown = b.signin(unique_username("nobody"), "not-the-password-1")
+    for r in (wrong, unknown):
+        assert r.status_code == 401
+        assert_signin_headers(r)
+        assert "access_token" not in r.headers.get("Set-Cookie", "")
+    assert error_text(wrong) == error_text(unknown) == "The username or the password is wrong."
+    # The form comes again, the name kept, the password not.
+    page = parse(wrong)
+    assert page.inputs["username"]["value"] == u["username"]
+    assert "value" not in page.inputs["password"]
+    # Apart from the name typed in, the two pages are the same bytes.
+    assert wrong.text.replace(u["username"], "N") == unknown.text.replace(
+        parse(unknown).inputs["username"]["value"], "N")
+
+
+@pytest.mark.parametrize("csrf", [None, "", "A" * 43, "short"])
+def test_signin_without_its_csrf_token_changes_nothing(make_server, csrf):
+    srv = make_server(env=env(THROTTLE_ACCOUNT_FAILURES="1", THROTTLE_LOCKOUT_SECONDS="300",
+                              THROTTLE_LOCKOUT_MAX_SECONDS="300"))
+    u = srv.new_user("sc")
+    b = Browser(srv)
+    b.get("/signin")
+    fields = {"username": u["username"], "password": PASSWORD}
+    if csrf is not None:
+        fields["csrf"] = csrf
+    for _ in range(3):
+        r = b.post("/signin", fields)
+        assert r.status_code == 403
+        assert_signin_headers(r)
+        assert "access_token" not in r.headers.get("Set-Cookie", "")
+        assert error_text(r) == "This form has expired. Please submit it again."
+        # The form again, with the token that the cookie holds.
+        assert parse(r).inputs["csrf"]["value"] == b.csrf()
+    # Nothing was counted: wrong passwords sent without the token would
+    # have locked the account (one failure allowed), the right one works.
+    for _ in range(4):
+        assert b.post("/signin", {"username": u["username"],
+                                  "password": "wrong-one-1"}).status_code == 403
+    assert srv.login(u["username"]).status_code == 200
+
+
+def test_signin_form_counts_on_the_login_throttle(make_server):
+    """One code path, two doors: failures through the form lock /login."""
+    srv = make_server(env=env(THROTTLE_ACCOUNT_FAILURES="2", THROTTLE_LOCKOUT_SECONDS="300",
+                              THROTTLE_LOCKOUT_MAX_SECONDS="300"))
+    u = srv.new_user("st")
+    b = Browser(srv)
+    # Two failures allowed, the third counted, then locked (as /login).
+    codes = [b.signin(u["username"], "wrong-password-x").status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429], codes
+    r = b.signin(u["username"])
+    assert r.status_code == 429
+    assert int(r.headers["Retry-After"]) >= 1
+    assert_signin_headers(r)
+    assert srv.login(u["username"]).status_code == 429
+
+
+def test_signin_form_address_lock_before_the_hash(make_server):
+    """The address lock of /login (api_admit) stops the form too."""
+    srv = make_server(env=env(THROTTLE_ADDRESS_FAILURES="2", THROTTLE_LOCKOUT_SECONDS="300",
+                              THROTTLE_LOCKOUT_MAX_SECONDS="300"))
+    b = Browser(srv)
+    codes = [b.signin(unique_username("spray"), "wrong-password-x").status_code
+             for _ in range(5)]
+    assert codes == [401, 401, 401, 429, 429], codes
+    assert srv.login(srv.new_user("sl")["username"]).status_code == 429
+
+
+def test_signin_form_limits(srv):
+    u = srv.new_user("sm")
+    b = Browser(srv)
+    b.get("/signin")
+    # A field sent twice: the form cannot be read.
+    r = b.s.post(srv.url("/signin"), data=[("csrf", b.csrf()), ("username", u["username"]),
+                                           ("username", "x"), ("password", PASSWORD)],
+                 allow_redirects=False, timeout=TIMEOUT)
+    assert r.status_code == 400
+    assert_signin_headers(r)
+    # Not a form at all.
+    r = b.s.post(srv.url("/signin"), json={"username": u["username"]}, timeout=TIMEOUT)
+    assert r.status_code == 415
+    # A malformed escape.
+    r = b.s.post(srv.url("/signin"), data="csrf=%zz",
+                 headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=TIMEOUT)
+    assert r.status_code == 400
+    # A password past the hashing limit: refused as a wrong one, no 500.
+    r = b.signin(u["username"], "p" * 5000)
+    assert r.status_code in (401, 413), r.status_code
+
+
+def test_signin_post_with_a_foreign_origin_still_needs_csrf(srv):
+    """The form is checked by its CSRF token, not by Origin: a real origin
+    or "null" with the token signs in; the token is what matters."""
+    u = srv.new_user("so")
+    b = Browser(srv)
+    b.get("/signin")
+    r = b.post("/signin", {"csrf": b.csrf(), "username": u["username"], "password": PASSWORD},
+               origin=srv.base_url)
+    assert r.status_code == 303
+
+
+# ------------------------------------------------------------- sign-out
+def test_signout_ends_the_session(srv):
+    u = srv.new_user("so")
+    b = Browser(srv)
+    assert b.signin(u["username"]).status_code == 303
+    token = b.s.cookies.get("access_token")
+    r = b.post("/signout", {"csrf": b.csrf()})
+    assert r.status_code == 200
+    assert_signin_headers(r)
+    assert "You have signed out." in r.text
+    cookies = r.headers["Set-Cookie"]
+    assert "access_token=;" in cookies and "Max-Age=0" in cookies
+    assert requests.get(srv.url("/me"), headers={"Authorization": f"Bearer {token}"},
+                        timeout=TIMEOUT).status_code == 401
+    assert b.get("/account").status_code == 303
+
+
+def test_signout_without_csrf_changes_nothing(srv):
+    u = srv.new_user("sx")
+    b = Browser(srv)
+    assert b.signin(u["username"]).status_code == 303
+    token = b.s.cookies.get("access_token")
+    r = b.post("/signout", {"scope": "local"})
+    assert r.status_code == 403
+    assert requests.get(srv.url("/me"), headers={"Authorization": f"Bearer {token}"},
+                        timeout=TIMEOUT).status_code == 200
+    assert b.get("/account").status_code == 200
+
+
+def test_signin_off_without_session_cookies(make_server):
+    srv = make_server(env={"COOKIE_SECURE": "0"})
+    b = Browser(srv)
+    for r in (b.get("/signin"), b.get("/account"),
+              b.post("/signin", {"username": "a", "password": "b"})):
+        assert r.status_code == 404
+        assert "SESSION_COOKIES" in r.text
+        assert "access_token" not in r.headers.get("Set-Cookie", "")
+
+
+# -------------------------------------------------------------- script
+def test_passkey_script_is_served_with_an_etag(srv):
+    r = requests.get(srv.url("/pages/passkeys.js"), timeout=TIMEOUT)
+    assert r.status_code == 200
+    assert media_type(r) == "text/javascript"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Cache-Control"] == "public, max-age=3600"
+    etag = r.headers["ETag"]
+    assert re.fullmatch(r'"[0-9a-f]{32}"', etag)
+    assert "navigator.credentials.get" in r.text and "navigator.credentials.create" in r.text
+    assert etag.strip('"') == hashlib.blake2b(r.content, digest_size=16).hexdigest()
+    again = requests.get(srv.url("/pages/passkeys.js"), headers={"If-None-Match": etag},
+                         timeout=TIMEOUT)
+    assert again.status_code == 304 and again.content == b""
