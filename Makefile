@@ -188,11 +188,13 @@ openapi-lint: $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 	node web/validate.mjs web/openapi.json
 
 # /docs and /redoc in headless Chromium (Debian's), driven by playwright-core,
-# and the pages of mailed links with real mail (tests/api/mailsink.py as a
-# spool); screenshots in tests/output/browser/.
+# the pages of mailed links with real mail (tests/api/mailsink.py as a
+# spool), and passkeys from the sign-in and account pages with Chromium's
+# virtual authenticator; screenshots in tests/output/browser/.
 browser: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/docs.test.mjs
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/pages.test.mjs
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/passkeys.test.mjs
 
 # examples/nginx/gatehouse.conf run by Debian's nginx on loopback in front of
 # gatehouse and an echoing application (tests/deploy/nginx_stack.py): the

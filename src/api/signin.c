@@ -217,8 +217,9 @@ static void account_page(const struct api_request *req, struct reply *r, const s
         {"username", u->username, false},
         {"passkeys", passkeys_on(req) ? "1" : NULL, false},
         {"passkey_list", NULL, true},
+        {"totp_on", NULL, false},
     };
-    struct api_page p = {"account", 200, NULL, vars, 3, passkeys_on(req)};
+    struct api_page p = {"account", 200, NULL, vars, 4, passkeys_on(req)};
 
     api_page_show(req, r, &p);
 }
