@@ -62,6 +62,9 @@ const struct api_route api_routes[] = {
     {"/signin", "POST", API_BODY_FORM, API_HASH, API_AUTH_NONE, api_page_signin_submit},
     {"/account", "GET", API_BODY_NONE, API_DB, API_AUTH_PAGE, api_page_account},
     {"/signout", "POST", API_BODY_FORM, API_DB, API_AUTH_PAGE, api_page_signout},
+    /* The password of TOTP enrolment is hashed: the hashing workers. */
+    {"/account/totp", "POST", API_BODY_FORM, API_HASH, API_AUTH_PAGE, api_page_totp_begin},
+    {"/account/totp/confirm", "POST", API_BODY_FORM, API_DB, API_AUTH_PAGE, api_page_totp_confirm},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -19,6 +19,7 @@
 #include "api/audit.h"
 #include "api/pages.h"
 #include "core/i18n.h"
+#include "core/mfa.h"
 #include "core/pages.h"
 #include "core/templates.h"
 #include "util/log.h"
@@ -211,17 +212,31 @@ void api_page_signin_submit(const struct api_request *req, struct reply *r)
 
 /* ------------------------------------------------------------- account */
 
-static void account_page(const struct api_request *req, struct reply *r, const struct user *u)
+/* The account page of u: status, and the error of a form of it (a
+ * catalogue key; NULL: none). */
+static void account_page(const struct api_request *req, struct reply *r, const struct user *u,
+                         int status, const char *error_key)
 {
+    const char *lang = i18n_lang(req->accept_language);
+    unsigned methods = 0;
+    enum outcome o = mfa_methods(&req->app->mfa, u->id, &methods);
+
+    if (o != OUTCOME_OK) {
+        struct outcome_detail d = {0};
+        signin_busy(req, r, o, &d, NULL);
+        return;
+    }
+    char *error = error_key != NULL ? api_page_text(lang, error_key, NULL, 0) : NULL;
     const struct tmpl_var vars[] = {
         {"username", u->username, false},
         {"passkeys", passkeys_on(req) ? "1" : NULL, false},
         {"passkey_list", NULL, true},
-        {"totp_on", NULL, false},
+        {"totp_on", methods & MFA_TOTP ? "1" : NULL, false},
     };
-    struct api_page p = {"account", 200, NULL, vars, 4, passkeys_on(req)};
+    struct api_page p = {"account", status, error, vars, 4, passkeys_on(req)};
 
     api_page_show(req, r, &p);
+    free(error);
 }
 
 /* A 303 to the sign-in page, from wherever under base the request was. */
@@ -265,7 +280,142 @@ void api_page_account(const struct api_request *req, struct reply *r)
         return;
     }
     if (page_user(req, r, &u))
-        account_page(req, r, &u);
+        account_page(req, r, &u, 200, NULL);
+}
+
+/* The form post of a page that needs a signed-in browser: the CSRF check,
+ * then its user. false: r holds the answer (f needs nothing more). */
+static bool account_form(const struct api_request *req, struct reply *r, struct form *f,
+                         struct user *u)
+{
+    if (!req->app->cookies.enabled) {
+        signin_off(req, r);
+        return false;
+    }
+    if (!page_form(req, r, f, signedout_page))
+        return false;
+    if (!page_user(req, r, u)) {
+        form_free(f);
+        return false;
+    }
+    return true;
+}
+
+/* The TOTP page: the QR code and the secret of setup (NULL: not shown), the
+ * confirm form, and an error (a catalogue key, NULL: none). */
+static void totp_page(const struct api_request *req, struct reply *r, int status,
+                      const struct mfa_setup *setup, const char *error_key)
+{
+    const char *lang = i18n_lang(req->accept_language);
+    char *error = error_key != NULL ? api_page_text(lang, error_key, NULL, 0) : NULL;
+    /* The SVG is libqrencode's modules drawn by util/qrsvg: markup of the
+     * service's own, holding nothing a client chose. */
+    const struct tmpl_var vars[] = {
+        {"qr_svg", setup != NULL ? setup->qr_svg : NULL, true},
+        {"secret", setup != NULL ? setup->secret : NULL, false},
+        {"confirm", "1", false},
+    };
+    struct api_page p = {"totp", status, error, vars, 3, false};
+
+    api_page_show(req, r, &p);
+    free(error);
+}
+
+void api_page_totp_begin(const struct api_request *req, struct reply *r)
+{
+    struct form f;
+    struct user u = {0}, checked = {0};
+    struct outcome_detail d = {0};
+    struct netaddr from;
+    struct mfa_setup setup = {0};
+    const char *pw;
+    size_t plen;
+
+    if (!account_form(req, r, &f, &u))
+        return;
+    enum outcome o = OUTCOME_INVALID;
+    if (field(&f, "password", &pw, &plen)) {
+        api_client(req, &from);
+        o = users_recheck(&req->app->users, req->app->throttle, &from, &req->token.claims, pw, plen,
+                          &checked, &d);
+    }
+    form_free(&f);
+    if (o == OUTCOME_OK)
+        o = mfa_totp_begin(&req->app->mfa, &checked, timefmt_now(), &setup);
+    audit_user(req, "mfa.totp_enrolment_started", o, NULL);
+    switch (o) {
+    case OUTCOME_OK:
+        totp_page(req, r, 200, &setup, NULL);
+        mfa_setup_free(&setup);
+        break;
+    case OUTCOME_BAD_CREDENTIALS: account_page(req, r, &u, 401, "totp.password_wrong"); break;
+    case OUTCOME_INVALID: account_page(req, r, &u, 400, "page.bad_form"); break;
+    case OUTCOME_CONFLICT: account_page(req, r, &u, 409, "totp.already"); break;
+    case OUTCOME_TOKEN_INVALID: to_signin(req, r); break;
+    default: signin_busy(req, r, o, &d, NULL); break;
+    }
+}
+
+/* The recovery codes, shown once: each an item of the list, escaped. */
+static void recovery_page(const struct api_request *req, struct reply *r,
+                          char codes[MFA_RECOVERY_CODES][MFA_RECOVERY_CODE_MAX + 1])
+{
+    const char *lang = i18n_lang(req->accept_language);
+    char list[MFA_RECOVERY_CODES * (MFA_RECOVERY_CODE_MAX + 16)];
+    size_t n = 0;
+
+    list[0] = '\0';
+    for (int i = 0; i < MFA_RECOVERY_CODES; i++) {
+        const struct tmpl_var item[] = {{"text", codes[i], false}};
+        struct tmpl_result res;
+        if (templates_render("pages/item.html", lang, item, 1, &res) != TMPL_OK ||
+            n + res.len >= sizeof list) {
+            free(res.out);
+            sodium_memzero(list, sizeof list);
+            reply_free(r);
+            errors_problem(r, OUTCOME_ERROR, NULL);
+            return;
+        }
+        memcpy(list + n, res.out, res.len + 1);
+        n += res.len;
+        sodium_memzero(res.out, res.len);
+        free(res.out);
+    }
+    const struct tmpl_var vars[] = {{"codes", list, true}};
+    struct api_page p = {"recovery", 200, NULL, vars, 1, false};
+    api_page_show(req, r, &p);
+    sodium_memzero(list, sizeof list);
+}
+
+void api_page_totp_confirm(const struct api_request *req, struct reply *r)
+{
+    struct form f;
+    struct user u = {0};
+    const char *code;
+    size_t clen;
+    char codes[MFA_RECOVERY_CODES][MFA_RECOVERY_CODE_MAX + 1];
+
+    if (!account_form(req, r, &f, &u))
+        return;
+    enum outcome o = OUTCOME_INVALID;
+    /* A code past MFA_CODE_MAX is wrong without a look (core/mfa.h). */
+    if (field(&f, "code", &code, &clen) && clen > 0 && clen <= MFA_CODE_MAX)
+        o = mfa_totp_confirm(&req->app->mfa, u.id, code, clen, timefmt_now(), codes);
+    form_free(&f);
+    audit_user(req, "mfa.totp_enabled", o, NULL);
+    switch (o) {
+    case OUTCOME_OK:
+        recovery_page(req, r, codes);
+        sodium_memzero(codes, sizeof codes);
+        break;
+    case OUTCOME_INVALID: totp_page(req, r, 422, NULL, "totp.wrong"); break;
+    case OUTCOME_NOT_FOUND: account_page(req, r, &u, 409, "totp.none"); break;
+    default: {
+        struct outcome_detail d = {0};
+        signin_busy(req, r, o, &d, NULL);
+        break;
+    }
+    }
 }
 
 /* ------------------------------------------------------------ sign-out */

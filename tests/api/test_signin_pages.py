@@ -77,8 +77,10 @@ class Browser:
     def get(self, path, **kw):
         return self.s.get(self.srv.url(path), allow_redirects=False, timeout=TIMEOUT, **kw)
 
-    def post(self, path, fields, origin="null", **kw):
-        headers = {"Origin": origin} if origin else {}
+    def post(self, path, fields, origin="null", headers=None, **kw):
+        headers = dict(headers or {})
+        if origin:
+            headers["Origin"] = origin
         return self.s.post(self.srv.url(path), data=fields, headers=headers,
                            allow_redirects=False, timeout=TIMEOUT, **kw)
 
@@ -336,3 +338,104 @@ def test_passkey_script_is_served_with_an_etag(srv):
     again = requests.get(srv.url("/pages/passkeys.js"), headers={"If-None-Match": etag},
                          timeout=TIMEOUT)
     assert again.status_code == 304 and again.content == b""
+
+
+# ------------------------------------------------------ TOTP enrolment
+def signed_in(srv, prefix):
+    u = srv.new_user(prefix)
+    b = Browser(srv)
+    assert b.signin(u["username"]).status_code == 303
+    return u, b
+
+
+def enrol_totp(srv, b):
+    """The account page's TOTP form, then its confirm form with a code of
+    pyotp's; returns (secret, recovery codes page)."""
+    import pyotp
+    page = parse(b.get("/account"))
+    assert "password" in page.inputs
+    r = b.post("/account/totp", {"csrf": b.csrf(), "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', r.text).group(1)
+    code = pyotp.TOTP(secret).now()
+    done = b.post("/account/totp/confirm", {"csrf": b.csrf(), "code": code})
+    assert done.status_code == 200, done.text
+    return secret, done
+
+
+def recovery_codes(resp):
+    block = re.search(r'<ul class="codes" id="recovery-codes">(.*?)</ul>', resp.text, re.S)
+    return re.findall(r"<li>([^<]+)</li>", block.group(1))
+
+
+def test_totp_enrolment_shows_qr_secret_and_recovery_codes(srv):
+    import pyotp
+    u, b = signed_in(srv, "te")
+    acc = b.get("/account")
+    assert "Add an authenticator app" in acc.text
+    r = b.post("/account/totp", {"csrf": b.csrf(), "password": PASSWORD})
+    assert r.status_code == 200
+    page = assert_signin_headers(r)  # no-store: the page shows the secret
+    assert re.search(r'<div class="qr"><svg xmlns="http://www.w3.org/2000/svg"[^>]*>', r.text)
+    assert "<path" in r.text and "</svg></div>" in r.text
+    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', r.text).group(1)
+    assert len(secret) >= 16
+    assert set(page.inputs) == {"csrf", "code"}
+    # A wrong code: 422, the form again, TOTP still off.
+    wrong = b.post("/account/totp/confirm", {"csrf": b.csrf(), "code": "000000"
+                                             if pyotp.TOTP(secret).now() != "000000" else "111111"})
+    assert wrong.status_code == 422
+    assert_signin_headers(wrong)
+    assert "code" in parse(wrong).inputs
+    assert "Add an authenticator app" in b.get("/account").text
+    done = b.post("/account/totp/confirm", {"csrf": b.csrf(), "code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200
+    assert_signin_headers(done)
+    codes = recovery_codes(done)
+    assert len(codes) == 10 and len(set(codes)) == 10, codes
+    acc = b.get("/account")
+    assert "Codes from an authenticator app are on." in acc.text
+    assert "password" not in parse(acc).inputs
+    # Once on, a second enrolment is refused.
+    again = b.post("/account/totp", {"csrf": b.csrf(), "password": PASSWORD})
+    assert again.status_code == 409
+
+
+def test_totp_enrolment_needs_the_password(srv):
+    u, b = signed_in(srv, "tp")
+    r = b.post("/account/totp", {"csrf": b.csrf(), "password": "not-the-password"})
+    assert r.status_code == 401
+    assert_signin_headers(r)
+    assert error_text(r) == "The password is wrong."
+    assert "<svg" not in r.text
+
+
+def test_totp_forms_need_their_csrf_token_and_a_signed_in_browser(srv):
+    u, b = signed_in(srv, "tc")
+    r = b.post("/account/totp", {"password": PASSWORD})
+    assert r.status_code == 403 and "<svg" not in r.text
+    r = b.post("/account/totp", {"csrf": "A" * 43, "password": PASSWORD})
+    assert r.status_code == 403 and "<svg" not in r.text
+    assert b.post("/account/totp/confirm", {"code": "123456"}).status_code == 403
+    # Without the session cookie: to the sign-in page, nothing started.
+    anon = Browser(srv)
+    anon.get("/signin")
+    r = anon.post("/account/totp", {"csrf": anon.csrf(), "password": PASSWORD})
+    assert r.status_code == 303 and r.headers["Location"] == "../signin"
+    # A bearer token is not the browser's cookie.
+    tok = srv.login(u["username"]).json()["access_token"]
+    r = anon.post("/account/totp", {"csrf": anon.csrf(), "password": PASSWORD},
+                  headers={"Authorization": f"Bearer {tok}"})
+    assert r.status_code == 303
+
+
+def test_totp_confirm_limits(srv):
+    u, b = signed_in(srv, "tl")
+    assert b.post("/account/totp", {"csrf": b.csrf(), "password": PASSWORD}).status_code == 200
+    for code in ("", "1" * 17, "12345a"):
+        r = b.post("/account/totp/confirm", {"csrf": b.csrf(), "code": code})
+        assert r.status_code == 422, (code, r.status_code)
+    # Nothing pending: said so.
+    u2, b2 = signed_in(srv, "tn")
+    r = b2.post("/account/totp/confirm", {"csrf": b2.csrf(), "code": "123456"})
+    assert r.status_code == 409

@@ -248,6 +248,7 @@
     X(pages_csrf_check)                                                                            \
     X(pages_render_layout)                                                                         \
     X(pages_every_page_renders)                                                                    \
+    X(pages_signin_pages_render)                                                                   \
     X(csv_records)                                                                                 \
     X(csv_quoted)                                                                                  \
     X(csv_lines_and_bom)                                                                           \

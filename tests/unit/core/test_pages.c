@@ -97,3 +97,56 @@ TEST(pages_every_page_renders)
                 free(res.out);
             }
 }
+
+/* The sign-in pages (api/signin.c) render in both languages with every
+ * part on and off; only a page with the passkey script loads it, by a
+ * file of the service's own, and no page holds inline script or style. */
+TEST(pages_signin_pages_render)
+{
+    static const char *const pages[] = {
+        "pages/signin.html",   "pages/mfa.html",       "pages/account.html", "pages/totp.html",
+        "pages/recovery.html", "pages/signedout.html", "pages/item.html"};
+    static const char *const langs[] = {"en", "ru"};
+
+    for (size_t p = 0; p < sizeof pages / sizeof pages[0]; p++)
+        for (size_t l = 0; l < 2; l++)
+            for (int on = 0; on < 2; on++) {
+                const char *v = on ? "1" : NULL;
+                const struct tmpl_var vars[] = {
+                    {"csrf", "c", false},
+                    {"error", on ? "<E>" : NULL, false},
+                    {"base", "../", false},
+                    {"username", "<u>", false},
+                    {"passkeys", v, false},
+                    {"passkey_list", on ? "<li>k</li>" : NULL, true},
+                    {"totp_on", v, false},
+                    {"done", v, false},
+                    {"mfa_token", "t", false},
+                    {"totp", v, false},
+                    {"recovery", v, false},
+                    {"webauthn", on ? "{\"a\":\"<\"}" : NULL, false},
+                    {"qr_svg", on ? "<svg></svg>" : NULL, true},
+                    {"secret", "S", false},
+                    {"confirm", v, false},
+                    {"codes", "<li>x</li>", true},
+                    {"text", "<t>", false},
+                };
+                struct pages_view view = {
+                    pages[p], langs[l], "T", "../", vars, sizeof vars / sizeof vars[0], on};
+                struct tmpl_result res;
+                REQUIRE(pages_render(&view, &res) == TMPL_OK);
+                const char *script = strstr(res.out, "<script");
+                CHECK(on ? script != NULL : script == NULL);
+                if (script != NULL) {
+                    CHECK(strncmp(script, "<script src=\"../pages/passkeys.js\" defer></script>",
+                                  50) == 0);
+                    CHECK(strstr(script + 1, "<script") == NULL);
+                }
+                CHECK(strstr(res.out, "<u>") == NULL);
+                CHECK(strstr(res.out, "<E>") == NULL);
+                CHECK(strstr(res.out, "{\"a\"") == NULL); /* JSON escaped into an attribute */
+                CHECK(strstr(res.out, " style=") == NULL);
+                CHECK(strstr(res.out, " onclick=") == NULL);
+                free(res.out);
+            }
+}
