@@ -389,6 +389,7 @@
     X(throttle_mail_requests)                                                                      \
     X(throttle_hash_jobs)                                                                          \
     X(throttle_table_bounded)                                                                      \
-    X(users_login_throttled)
+    X(users_login_throttled)                                                                       \
+    X(users_factor_throttled)
 
 #endif
