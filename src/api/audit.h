@@ -69,4 +69,9 @@ void audit_email_taken(const struct api_request *req, int64_t user_id);
 struct metrics_buf;
 void audit_metrics_write(struct metrics_buf *b);
 
+/* A step-up's code (api_step_up), when one was refused:
+ * "mfa.step_up_failed" for a wrong one, "mfa.step_up_throttled" while
+ * locked; never the code. */
+void audit_step_up(const struct api_request *req, enum outcome o);
+
 #endif
