@@ -76,6 +76,7 @@ void api_page_show(const struct api_request *req, struct reply *r, const struct 
 void api_page_signin(const struct api_request *req, struct reply *r);
 void api_page_signin_submit(const struct api_request *req, struct reply *r);
 void api_page_account(const struct api_request *req, struct reply *r);
+void api_page_mfa_submit(const struct api_request *req, struct reply *r);
 void api_page_signout(const struct api_request *req, struct reply *r);
 void api_page_totp_begin(const struct api_request *req, struct reply *r);
 void api_page_totp_confirm(const struct api_request *req, struct reply *r);

@@ -62,6 +62,7 @@ const struct api_route api_routes[] = {
      * and check their forms' CSRF token instead of Origin (API_AUTH_PAGE). */
     {"/signin", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_page_signin},
     {"/signin", "POST", API_BODY_FORM, API_HASH, API_AUTH_NONE, api_page_signin_submit},
+    {"/signin/mfa", "POST", API_BODY_FORM, API_DB, API_AUTH_NONE, api_page_mfa_submit},
     {"/account", "GET", API_BODY_NONE, API_DB, API_AUTH_PAGE, api_page_account},
     {"/signout", "POST", API_BODY_FORM, API_DB, API_AUTH_PAGE, api_page_signout},
     /* The password of TOTP enrolment is hashed: the hashing workers. */

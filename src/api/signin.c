@@ -19,7 +19,9 @@
 #include "api/audit.h"
 #include "api/pages.h"
 #include "core/i18n.h"
+#include "core/flows.h"
 #include "core/mfa.h"
+#include "core/passkeys.h"
 #include "core/pages.h"
 #include "core/templates.h"
 #include "util/log.h"
@@ -171,12 +173,61 @@ static bool field(const struct form *f, const char *name, const char **v, size_t
     return l == FORM_ABSENT;
 }
 
+/* The second-factor page of step m: a form for a TOTP code, one for a
+ * recovery code, and the passkey button with the request options of the
+ * step's challenge in a data- attribute (HTML-escaped JSON: the page has
+ * no inline script), each only when the account has that method. */
+static void mfa_page(const struct api_request *req, struct reply *r, int status,
+                     const char *error_key, const struct api_mfa_step *m)
+{
+    const char *lang = i18n_lang(req->accept_language);
+    char *error = error_key != NULL ? api_page_text(lang, error_key, NULL, 0) : NULL;
+    char *options = m->webauthn != NULL ? json_dumps(m->webauthn, JSON_COMPACT) : NULL;
+    bool webauthn = options != NULL && (m->methods & MFA_WEBAUTHN) != 0;
+    const struct tmpl_var vars[] = {
+        {"mfa_token", m->token, false},
+        {"totp", m->methods & MFA_TOTP ? "1" : NULL, false},
+        {"recovery", m->methods & MFA_RECOVERY ? "1" : NULL, false},
+        {"webauthn", webauthn ? options : NULL, false},
+    };
+    struct api_page p = {"mfa", status, error, vars, 4, webauthn};
+
+    api_page_show(req, r, &p);
+    free(options);
+    free(error);
+}
+
+/* The step of the live mfa_token tok again (after a wrong answer): its
+ * user's methods now, and its challenge's options. false when the token
+ * is no longer live (used, spent or expired), or on another failure (o). */
+static enum outcome mfa_step_again(const struct api_request *req, const char *tok, size_t tlen,
+                                   struct api_mfa_step *m)
+{
+    const struct api_ctx *app = req->app;
+    struct flows_flow f;
+    enum outcome o = flows_get(app->users.store, FLOWS_MFA, tok, tlen, timefmt_now(), &f);
+
+    memset(m, 0, sizeof *m);
+    if (o == OUTCOME_OK)
+        o = mfa_methods(&app->mfa, f.user_id, &m->methods);
+    if (o != OUTCOME_OK)
+        return o;
+    memcpy(m->token, tok, tlen); /* flows_get took it: at most FLOWS_TOKEN_LEN */
+    m->token[tlen] = '\0';
+    if ((m->methods & MFA_WEBAUTHN) != 0 && f.has_challenge && passkeys_on(req))
+        m->webauthn = passkeys_mfa_options(&app->passkeys, f.user_id, f.challenge);
+    if (m->webauthn == NULL)
+        m->methods &= ~(unsigned)MFA_WEBAUTHN;
+    return OUTCOME_OK;
+}
+
 void api_page_signin_submit(const struct api_request *req, struct reply *r)
 {
     struct form f;
     const char *u, *p;
     size_t ulen, plen;
     struct session_tokens t;
+    struct api_mfa_step mfa;
     struct outcome_detail d = {0};
 
     if (!req->app->cookies.enabled) {
@@ -195,9 +246,13 @@ void api_page_signin_submit(const struct api_request *req, struct reply *r)
      * this no-referrer page's form sends "Origin: null" (API.md). */
     struct api_request same = *req;
     same.origin = NULL;
-    enum outcome o = api_password_login(&same, NULL, u, ulen, p, plen, &t, &d);
+    enum outcome o = api_password_login(&same, NULL, u, ulen, p, plen, &t, &mfa, &d);
     switch (o) {
     case OUTCOME_OK: signed_in(req, r, &t); break;
+    case OUTCOME_MFA_REQUIRED:
+        mfa_page(req, r, 200, NULL, &mfa);
+        api_mfa_step_free(&mfa);
+        break;
     case OUTCOME_BAD_CREDENTIALS:
     case OUTCOME_INVALID: {
         /* One message for an unknown user and a wrong password. */
@@ -208,6 +263,63 @@ void api_page_signin_submit(const struct api_request *req, struct reply *r)
     default: signin_busy(req, r, o, &d, u); break;
     }
     form_free(&f);
+}
+
+/* POST /signin/mfa: the second-factor page's forms, either with a TOTP
+ * code or with a recovery code (the passkey button posts its JSON to POST
+ * /login/mfa itself). */
+void api_page_mfa_submit(const struct api_request *req, struct reply *r)
+{
+    struct form f;
+    const char *tok, *code, *recovery;
+    size_t tlen, clen, rlen;
+    struct session_tokens t;
+    struct api_mfa_step m;
+    struct outcome_detail d = {0};
+
+    if (!req->app->cookies.enabled) {
+        signin_off(req, r);
+        return;
+    }
+    if (!page_form(req, r, &f, signin_again))
+        return;
+    /* Exactly one answer; an empty field counts as none (form_get). */
+    if (!field(&f, "mfa_token", &tok, &tlen) || tlen == 0 || tlen > FLOWS_TOKEN_LEN ||
+        !field(&f, "code", &code, &clen) || !field(&f, "recovery_code", &recovery, &rlen) ||
+        (clen > 0) == (rlen > 0)) {
+        form_free(&f);
+        signin_again(req, r, 400, "page.bad_form");
+        return;
+    }
+    /* Past their limits, codes are wrong without a look, and, as POST
+     * /login/mfa's 422, without counting (core/mfa.h). */
+    enum outcome o = OUTCOME_INVALID;
+    if (clen <= MFA_CODE_MAX && rlen <= MFA_RECOVERY_CODE_MAX) {
+        /* The CSRF token stands in for Origin, as on /signin. */
+        struct api_request same = *req;
+        same.origin = NULL;
+        o = api_mfa_login(&same, tok, tlen, clen > 0 ? code : NULL, clen,
+                          rlen > 0 ? recovery : NULL, rlen, NULL, &t, &d);
+    }
+    form_free(&f);
+    switch (o) {
+    case OUTCOME_OK: signed_in(req, r, &t); return;
+    case OUTCOME_BAD_CODE:
+    case OUTCOME_INVALID: break;
+    default: signin_busy(req, r, o, &d, NULL); return;
+    }
+    /* Wrong: the step again while its token lives, else sign in again. */
+    int status = o == OUTCOME_INVALID ? 422 : 401;
+    o = mfa_step_again(req, tok, tlen, &m);
+    if (o == OUTCOME_OK) {
+        mfa_page(req, r, status, "mfa.failed", &m);
+        api_mfa_step_free(&m);
+    } else if (o == OUTCOME_BAD_CODE) {
+        struct signin_view v = {401, "mfa.expired", NULL};
+        signin_page(req, r, &v);
+    } else {
+        signin_busy(req, r, o, &d, NULL);
+    }
 }
 
 /* ------------------------------------------------------------- account */

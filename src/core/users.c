@@ -267,7 +267,7 @@ enum outcome users_code_attempt(const struct users_deps *d, throttle *t, const s
                                 int64_t user_id, enum outcome (*check)(void *arg), void *arg,
                                 struct outcome_detail *detail)
 {
-    struct attempt a = {d, t, from, timefmt_now(), false};
+    struct attempt a = {d, t, from, timefmt_now(), false, false};
     struct store_user su = {0};
     unsigned wait = 0;
     enum outcome o = attempt_begin(&a, detail);
