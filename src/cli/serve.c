@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "cli/commands.h"
 #include "cli/hostaddr.h"
+#include "core/flows.h"
 #include "core/i18n.h"
 #include "core/keyset.h"
 #include "core/mail.h"
@@ -44,7 +45,8 @@
 
 /* The janitor: every SESSION_PURGE_INTERVAL_SECONDS, deletes the sessions
  * and revocations that have expired (sessions_purge) and the mailed tokens
- * used or expired (emails_purge), so that the tables and the revocation set
+ * used or expired (emails_purge) and the sign-in flows likewise
+ * (flows_purge), so that the tables and the revocation set
  * do not grow without end; at start and on each round it also resolves the
  * password requests left waiting (a crash after the answer, a full queue). */
 struct janitor {
@@ -110,6 +112,7 @@ static void *janitor_main(void *arg)
     while (!stopper_wait(&j->thread, j->interval_ms)) {
         sessions_purge(j->sessions, timefmt_now());
         emails_purge(j->emails, timefmt_now());
+        flows_purge(j->emails->store, timefmt_now());
         if (j->emails->mailer != NULL)
             emails_resolve_pending(j->emails);
     }

@@ -78,6 +78,9 @@ struct store_driver {
      * stays valid until the next step or end. */
     int64_t (*column_int64)(struct store_conn *c, int col);
     const char *(*column_text)(struct store_conn *c, int col);
+    /* Copies blob column col into dst (cap bytes) and sets *len; *len 0 for
+     * SQL NULL. false when the value is longer than cap. */
+    bool (*column_blob)(struct store_conn *c, int col, void *dst, size_t cap, size_t *len);
     /* Rows inserted, updated or deleted by the statement just run. */
     int64_t (*changes)(struct store_conn *c);
     /* Ends the statement: resets it and forgets its bindings. */
@@ -144,6 +147,9 @@ int64_t store__col_int64(struct store_query *q, int col);
 /* Copies text column col into dst (cap bytes, NUL-terminated); "" for NULL.
  * Returns false when it did not fit. */
 bool store__col_text(struct store_query *q, int col, char *dst, size_t cap);
+/* Copies blob column col into dst (cap bytes); *len: its length, 0 for
+ * NULL. Returns false when it did not fit. */
+bool store__col_blob(struct store_query *q, int col, void *dst, size_t cap, size_t *len);
 int64_t store__changes(struct store_query *q);
 /* One step of a statement that must return a row: STORE_NOT_FOUND when it
  * returns none. The query stays open for the columns. */

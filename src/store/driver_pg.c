@@ -609,6 +609,40 @@ static const char *pg_column_text(struct store_conn *c, int col)
     return PQgetisnull(c->res, c->row, col) ? NULL : PQgetvalue(c->res, c->row, col);
 }
 
+static int hexval(char h)
+{
+    if (h >= '0' && h <= '9')
+        return h - '0';
+    if (h >= 'a' && h <= 'f')
+        return h - 'a' + 10;
+    if (h >= 'A' && h <= 'F')
+        return h - 'A' + 10;
+    return -1;
+}
+
+/* Results come as text, where a bytea is "\\x" and two hex digits a byte
+ * (bytea_output 'hex', the default since PostgreSQL 9.0). */
+static bool pg_column_blob(struct store_conn *c, int col, void *dst, size_t cap, size_t *len)
+{
+    const char *v = PQgetisnull(c->res, c->row, col) ? "" : PQgetvalue(c->res, c->row, col);
+    size_t n = strlen(v);
+    unsigned char *out = dst;
+
+    *len = 0;
+    if (n == 0)
+        return true;
+    if (n < 2 || v[0] != '\\' || v[1] != 'x' || (n - 2) % 2 != 0 || (n - 2) / 2 > cap)
+        return false;
+    for (size_t i = 0; i < (n - 2) / 2; i++) {
+        int hi = hexval(v[2 + 2 * i]), lo = hexval(v[3 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    *len = (n - 2) / 2;
+    return true;
+}
+
 static int64_t pg_changes(struct store_conn *c)
 {
     return c->res != NULL ? strtoll(PQcmdTuples(c->res), NULL, 10) : 0;
@@ -898,6 +932,7 @@ const struct store_driver store_pg_driver = {
     .step = pg_step,
     .column_int64 = pg_column_int64,
     .column_text = pg_column_text,
+    .column_blob = pg_column_blob,
     .changes = pg_changes,
     .end = pg_end,
     .notify = pg_notify,

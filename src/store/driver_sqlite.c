@@ -186,6 +186,21 @@ static const char *sq_column_text(struct store_conn *c, int col)
     return (const char *)sqlite3_column_text(c->cur, col);
 }
 
+static bool sq_column_blob(struct store_conn *c, int col, void *dst, size_t cap, size_t *len)
+{
+    const void *p = sqlite3_column_blob(c->cur, col);
+    int n = sqlite3_column_bytes(c->cur, col);
+
+    *len = 0;
+    if (p == NULL || n <= 0)
+        return true;
+    if ((size_t)n > cap)
+        return false;
+    memcpy(dst, p, (size_t)n);
+    *len = (size_t)n;
+    return true;
+}
+
 static int64_t sq_changes(struct store_conn *c)
 {
     return sqlite3_changes64(c->db);
@@ -422,6 +437,7 @@ const struct store_driver store_sqlite_driver = {
     .step = sq_step,
     .column_int64 = sq_column_int64,
     .column_text = sq_column_text,
+    .column_blob = sq_column_blob,
     .changes = sq_changes,
     .end = sq_end,
     .claim = sq_claim,

@@ -202,6 +202,24 @@
       WRITE)                                                                                       \
     X(EMAIL_TOKENS_PURGE,                                                                          \
       "DELETE FROM email_tokens WHERE expires_at <= $1 OR used_at IS NOT NULL", WRITE)             \
+    X(FLOW_INSERT,                                                                                 \
+      "INSERT INTO mfa_flows (id_hash, kind, user_id, credential_version, challenge, created_at, " \
+      "expires_at) VALUES ($1, $2, NULLIF($3, CAST(0 AS BIGINT)), $4, $5, $6, $7)",                \
+      WRITE)                                                                                       \
+    X(FLOW_GET,                                                                                    \
+      "SELECT COALESCE(user_id, 0), COALESCE(credential_version, 0), challenge, attempts, "        \
+      "expires_at FROM mfa_flows WHERE id_hash = $1 AND kind = $2 AND used_at IS NULL "            \
+      "AND expires_at > $3 AND attempts < $4",                                                     \
+      READ)                                                                                        \
+    X(FLOW_FINISH,                                                                                 \
+      "UPDATE mfa_flows SET used_at = $2 WHERE id_hash = $1 AND used_at IS NULL "                  \
+      "AND expires_at > $2 AND attempts < $3",                                                     \
+      WRITE)                                                                                       \
+    X(FLOW_FAIL,                                                                                   \
+      "UPDATE mfa_flows SET attempts = attempts + 1 WHERE id_hash = $1 AND used_at IS NULL "       \
+      "AND expires_at > $2 AND attempts < $3 RETURNING attempts",                                  \
+      WRITE)                                                                                       \
+    X(FLOWS_PURGE, "DELETE FROM mfa_flows WHERE expires_at <= $1 OR used_at IS NOT NULL", WRITE)   \
     X(PASSWORD_REQUEST_INSERT,                                                                     \
       "INSERT INTO password_requests (by_email, name, lang, created_at) VALUES ($1, $2, $3, $4) "  \
       "RETURNING id",                                                                              \

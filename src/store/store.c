@@ -230,6 +230,11 @@ bool store__col_text(struct store_query *q, int col, char *dst, size_t cap)
     return true;
 }
 
+bool store__col_blob(struct store_query *q, int col, void *dst, size_t cap, size_t *len)
+{
+    return q->s->drv->column_blob(q->c, col, dst, cap, len);
+}
+
 int64_t store__changes(struct store_query *q)
 {
     return q->s->drv->changes(q->c);

@@ -385,6 +385,43 @@ enum store_status store_email_token_use(store *s, store_tx *tx, const unsigned c
 /* Deletes the tokens used, or expired at now; *deleted: how many. */
 enum store_status store_email_tokens_purge(store *s, int64_t now, int64_t *deleted);
 
+/* A pending step of a sign-in or enrolment (table mfa_flows, core/flows.h),
+ * found by the SHA-256 of its token; kind is core's name for it. */
+struct store_flow {
+    int64_t user_id; /* 0: none */
+    int64_t credential_version;
+    unsigned char challenge[32];
+    size_t challenge_len; /* 0: none */
+    int attempts;
+    int64_t expires_at;
+};
+
+/* Inserts a flow by the hash of its token; user_id 0 stores NULL (no user
+ * yet), challenge NULL stores none. */
+enum store_status store_flow_add(store *s, const unsigned char hash[32], const char *kind,
+                                 int64_t user_id, int64_t credential_version,
+                                 const unsigned char *challenge, size_t challenge_len, int64_t now,
+                                 int64_t expires_at);
+
+/* The live flow hash of kind at now: unused, not expired, fewer than
+ * max_attempts wrong answers; STORE_NOT_FOUND otherwise. */
+enum store_status store_flow_get(store *s, const unsigned char hash[32], const char *kind,
+                                 int64_t now, int max_attempts, struct store_flow *out);
+
+/* Marks the live flow hash used, compare-and-set in one statement: of
+ * concurrent calls exactly one gets STORE_OK, the others STORE_NOT_FOUND, as
+ * does a flow no longer live. */
+enum store_status store_flow_finish(store *s, const unsigned char hash[32], int64_t now,
+                                    int max_attempts);
+
+/* Counts a wrong answer against the live flow hash; *attempts: the count
+ * after it. STORE_NOT_FOUND when the flow is no longer live. */
+enum store_status store_flow_fail(store *s, const unsigned char hash[32], int64_t now,
+                                  int max_attempts, int *attempts);
+
+/* Deletes the flows used, or expired at now; *deleted: how many. */
+enum store_status store_flows_purge(store *s, int64_t now, int64_t *deleted);
+
 /* A POST /password/forgot waiting to be resolved. */
 struct store_password_request {
     int64_t id;

@@ -34,7 +34,13 @@
     STORE_CASE_BOTH(X, user_email)                                                                 \
     STORE_CASE_BOTH(X, email_tokens)                                                               \
     STORE_CASE_BOTH(X, email_token_race)                                                           \
-    STORE_CASE_BOTH(X, password_requests)
+    STORE_CASE_BOTH(X, password_requests)                                                          \
+    STORE_CASE_BOTH(X, flows_begin_get)                                                            \
+    STORE_CASE_BOTH(X, flows_malformed_tokens)                                                     \
+    STORE_CASE_BOTH(X, flows_single_use)                                                           \
+    STORE_CASE_BOTH(X, flows_attempts)                                                             \
+    STORE_CASE_BOTH(X, flows_finish_race)                                                          \
+    STORE_CASE_BOTH(X, flows_purge)
 
 #define TEST_LIST(X)                                                                               \
     X(b64_rfc4648_vectors)                                                                         \

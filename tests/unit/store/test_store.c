@@ -13,177 +13,8 @@
 
 #include "store/pq.h"
 #include "store/store.h"
+#include "store/tdb.h"
 #include "test.h"
-
-#define T0 ((int64_t)1700000000)
-
-enum backend { SQLITE, PG };
-
-/* A fresh, empty database of one backend. */
-struct tdb {
-    enum backend b;
-    char dir[64];
-    char path[128];
-    char schema[64];
-    char url[1024];
-};
-
-/* 0: ready; 1: PostgreSQL is not configured (the test is skipped, or
- * failed when GATEHOUSE_TEST_REQUIRE_PG=1); -1: an error, reported. */
-static int tdb_make(struct tdb *t, enum backend b, int line)
-{
-    static unsigned counter;
-
-    memset(t, 0, sizeof *t);
-    t->b = b;
-    if (b == SQLITE) {
-        snprintf(t->dir, sizeof t->dir, "/tmp/gh-unit-XXXXXX");
-        if (mkdtemp(t->dir) == NULL)
-            return -1;
-        snprintf(t->path, sizeof t->path, "%s/test.db", t->dir);
-        snprintf(t->url, sizeof t->url, "sqlite:///%s", t->path); /* four slashes */
-        return 0;
-    }
-    const char *base = getenv("GATEHOUSE_TEST_DATABASE_URL");
-    const char *require = getenv("GATEHOUSE_TEST_REQUIRE_PG");
-    char err[256];
-    if (base == NULL || base[0] == '\0') {
-        if (require != NULL && strcmp(require, "1") == 0)
-            test_check(0, __FILE__, line,
-                       "GATEHOUSE_TEST_DATABASE_URL is set (PostgreSQL, required by "
-                       "GATEHOUSE_TEST_REQUIRE_PG=1)");
-        else
-            test_skip(__FILE__, line, "no PostgreSQL: GATEHOUSE_TEST_DATABASE_URL is not set");
-        return 1;
-    }
-    if (pq_load(err, sizeof err) != 0) {
-        test_check(0, __FILE__, line, err);
-        return -1;
-    }
-    snprintf(t->schema, sizeof t->schema, "gh_unit_%ld_%u", (long)getpid(), ++counter);
-    PGconn *pg = PQconnectdb(base);
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", t->schema);
-    PGresult *r = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, sql) : NULL;
-    int ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    PQfinish(pg);
-    if (!ok) {
-        test_check(0, __FILE__, line, "CREATE SCHEMA on the test cluster");
-        return -1;
-    }
-    /* Everything the store creates lands in the schema: libpq's options
-     * parameter sets search_path for every connection. */
-    snprintf(t->url, sizeof t->url, "%s%coptions=-csearch_path%%3D%s", base,
-             strchr(base, '?') != NULL ? '&' : '?', t->schema);
-    return 0;
-}
-
-static void tdb_remove(struct tdb *t)
-{
-    if (t->b == SQLITE) {
-        static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-        char p[160];
-        for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-            snprintf(p, sizeof p, "%s%s", t->path, suffixes[i]);
-            unlink(p);
-        }
-        rmdir(t->dir);
-        return;
-    }
-    PGconn *pg = PQconnectdb(getenv("GATEHOUSE_TEST_DATABASE_URL"));
-    char sql[128];
-    snprintf(sql, sizeof sql, "SET client_min_messages = warning; DROP SCHEMA %s CASCADE",
-             t->schema);
-    PQclear(PQexec(pg, sql));
-    PQfinish(pg);
-}
-
-/* One integer from a query run straight on the database; -1 on error. */
-static long long tdb_int(const struct tdb *t, const char *sql)
-{
-    long long v = -1;
-
-    if (t->b == SQLITE) {
-        sqlite3 *db = NULL;
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-            sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-        return v;
-    }
-    PGconn *pg = PQconnectdb(t->url);
-    PGresult *r = PQexec(pg, sql);
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    PQfinish(pg);
-    return v;
-}
-
-/* Runs sql straight on the database; 0 on success. */
-static int tdb_exec(const struct tdb *t, const char *sql)
-{
-    if (t->b == SQLITE) {
-        sqlite3 *db = NULL;
-        int rc = sqlite3_open_v2(t->path, &db, SQLITE_OPEN_READWRITE, NULL);
-        /* Foreign keys are per connection in SQLite, as in the store's. */
-        if (rc == SQLITE_OK)
-            rc = sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
-        if (rc == SQLITE_OK)
-            rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-        sqlite3_close(db);
-        return rc == SQLITE_OK ? 0 : -1;
-    }
-    PGconn *pg = PQconnectdb(t->url);
-    PGresult *r = PQexec(pg, sql);
-    ExecStatusType st = PQresultStatus(r);
-    PQclear(r);
-    PQfinish(pg);
-    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
-}
-
-static store *open_store(const struct tdb *t, unsigned nconns, int line)
-{
-    struct store_options opt = {.nconns = nconns};
-    char err[256] = "";
-    store *s = NULL;
-
-    if (store_open(t->url, &opt, &s, err, sizeof err) != STORE_OK)
-        test_check(0, __FILE__, line, err);
-    return s;
-}
-
-/* Defines test_store_<name>_sqlite and _pg, each running
- * case_<name>(t, s) on a fresh database of its backend with a store of
- * nconns connections. */
-#define STORE_CASE(name, nconns)                                                                   \
-    static void case_##name(struct tdb *t, store *s);                                              \
-    static void run_##name(enum backend b)                                                         \
-    {                                                                                              \
-        struct tdb t;                                                                              \
-        int made = tdb_make(&t, b, __LINE__);                                                      \
-        if (made != 0)                                                                             \
-            return;                                                                                \
-        store *s = open_store(&t, nconns, __LINE__);                                               \
-        if (s != NULL) {                                                                           \
-            case_##name(&t, s);                                                                    \
-            store_close(s);                                                                        \
-        }                                                                                          \
-        tdb_remove(&t);                                                                            \
-    }                                                                                              \
-    TEST(store_##name##_sqlite)                                                                    \
-    {                                                                                              \
-        run_##name(SQLITE);                                                                        \
-    }                                                                                              \
-    TEST(store_##name##_pg)                                                                        \
-    {                                                                                              \
-        run_##name(PG);                                                                            \
-    }                                                                                              \
-    static void case_##name(struct tdb *t, store *s)
 
 static void url_path_is(const char *url, const char *want, int line)
 {
@@ -650,7 +481,7 @@ STORE_CASE(outbox_claim_concurrent, 1)
     REQUIRE(store_commit(&tx) == STORE_OK);
     memset(c, 0, sizeof c);
     for (int i = 0; i < OUTBOX_CLAIMERS; i++)
-        REQUIRE((c[i].s = open_store(t, 2, __LINE__)) != NULL);
+        REQUIRE((c[i].s = tdb_open(t, 2, __LINE__)) != NULL);
     for (int i = 0; i < OUTBOX_CLAIMERS; i++)
         pthread_create(&th[i], NULL, claim_all, &c[i]);
     int total = 0;
@@ -1125,7 +956,7 @@ TEST(store_pg_connection_terminated)
 
     if (tdb_make(&t, PG, __LINE__) != 0)
         return;
-    store *s = open_store(&t, 1, __LINE__);
+    store *s = tdb_open(&t, 1, __LINE__);
     if (s == NULL) {
         tdb_remove(&t);
         REQUIRE(s != NULL);
@@ -1213,8 +1044,8 @@ TEST(store_pg_watch)
 
     if (tdb_make(&t, PG, __LINE__) != 0)
         return;
-    store *a = open_store(&t, 1, __LINE__);
-    store *b = open_store(&t, 1, __LINE__);
+    store *a = tdb_open(&t, 1, __LINE__);
+    store *b = tdb_open(&t, 1, __LINE__);
     if (a == NULL || b == NULL)
         goto out;
     CHECK_EQ_INT(store_watch(b, &w), 0);
@@ -1264,7 +1095,7 @@ TEST(store_sqlite_watch_sees_other_writers)
     struct store_watch w = {heard_revoked, heard_connected, &h};
 
     REQUIRE(tdb_make(&t, SQLITE, __LINE__) == 0);
-    store *s = open_store(&t, 1, __LINE__);
+    store *s = tdb_open(&t, 1, __LINE__);
     if (s != NULL) {
         CHECK_EQ_INT(store_watch(s, &w), 0);
         /* Nothing written: no reload, however long it looks. Then a write
@@ -1285,7 +1116,7 @@ TEST(store_sqlite_watch_sees_other_writers)
 STORE_CASE(claim_sole_server, 1)
 {
     char err[512] = "";
-    store *other = open_store(t, 1, __LINE__);
+    store *other = tdb_open(t, 1, __LINE__);
 
     REQUIRE(other != NULL);
     CHECK_EQ_INT(store_claim_sole_server(s, err, sizeof err), STORE_OK);
@@ -1301,7 +1132,7 @@ STORE_CASE(claim_sole_server, 1)
     struct store_user u;
     CHECK_EQ_INT(store_user_create(other, NULL, "side", "side", "$2b$04$h", T0, &u), STORE_OK);
     store_close(other);
-    other = open_store(t, 1, __LINE__);
+    other = tdb_open(t, 1, __LINE__);
     REQUIRE(other != NULL);
     if (t->b == SQLITE)
         CHECK_EQ_INT(store_claim_sole_server(other, err, sizeof err), STORE_CONFLICT);
@@ -1314,8 +1145,8 @@ TEST(store_claim_released_on_close)
     char err[512] = "";
 
     REQUIRE(tdb_make(&t, SQLITE, __LINE__) == 0);
-    store *a = open_store(&t, 1, __LINE__);
-    store *b = open_store(&t, 1, __LINE__);
+    store *a = tdb_open(&t, 1, __LINE__);
+    store *b = tdb_open(&t, 1, __LINE__);
     if (a != NULL && b != NULL) {
         CHECK_EQ_INT(store_claim_sole_server(a, err, sizeof err), STORE_OK);
         CHECK_EQ_INT(store_claim_sole_server(b, err, sizeof err), STORE_CONFLICT);
@@ -1342,8 +1173,8 @@ TEST(store_stats_per_store)
 
     REQUIRE(tdb_make(&ta, SQLITE, __LINE__) == 0);
     REQUIRE(tdb_make(&tb, SQLITE, __LINE__) == 0);
-    store *a = open_store(&ta, 1, __LINE__);
-    store *b = open_store(&tb, 1, __LINE__);
+    store *a = tdb_open(&ta, 1, __LINE__);
+    store *b = tdb_open(&tb, 1, __LINE__);
     if (a != NULL && b != NULL) {
         REQUIRE(store_begin(a, &tx) == STORE_OK);
         store_stats(a, &sa);
