@@ -553,7 +553,7 @@ static enum outcome check_counter(const struct passkeys_deps *d, const struct st
                  "as possibly cloned and refused%s",
                  p->id, (long long)p->user_id, (long long)stored, (unsigned long)next,
                  st == STORE_OK ? "" : " (the mark could not be stored)");
-        *reason = "the signature counter went backwards: marked as possibly cloned";
+        *reason = PASSKEYS_REASON_CLONED;
         return OUTCOME_PASSKEY_REFUSED;
     }
     enum store_status st = store_passkey_counter(d->store, NULL, p->id, stored, next, now);

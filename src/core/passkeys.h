@@ -38,6 +38,10 @@ struct passkeys_deps {
 #define PASSKEYS_TIMEOUT_MS        300000
 #define PASSKEYS_DEFAULT_NAME      "Passkey"
 
+/* The reason passkeys_login gives when the counter went backwards (the
+ * audit writes "passkey.cloned" on it). */
+#define PASSKEYS_REASON_CLONED "the signature counter went backwards: marked as possibly cloned"
+
 /* Derives handle_key from secret (slen bytes: SECRET_KEY, else
  * MFA_ENCRYPTION_KEY) with libsodium's KDF and a context of its own, so
  * that the fake credential ids of a name stay the same across restarts and

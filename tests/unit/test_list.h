@@ -40,7 +40,11 @@
     STORE_CASE_BOTH(X, flows_single_use)                                                           \
     STORE_CASE_BOTH(X, flows_attempts)                                                             \
     STORE_CASE_BOTH(X, flows_finish_race)                                                          \
-    STORE_CASE_BOTH(X, flows_purge)
+    STORE_CASE_BOTH(X, flows_purge)                                                                \
+    STORE_CASE_BOTH(X, passkeys_rows)                                                              \
+    STORE_CASE_BOTH(X, passkeys_counter)                                                           \
+    STORE_CASE_BOTH(X, passkeys_user_handle)                                                       \
+    STORE_CASE_BOTH(X, passkeys_login_options_alike)
 
 #define TEST_LIST(X)                                                                               \
     X(b64_rfc4648_vectors)                                                                         \
@@ -326,6 +330,7 @@
     X(api_client_keys)                                                                             \
     X(routes_user_data_needs_auth)                                                                 \
     X(routes_auth_matches_openapi)                                                                 \
+    X(routes_passkeys_auth)                                                                        \
     X(routes_unique)                                                                               \
     X(auth_none_reads_nothing)                                                                     \
     X(auth_bearer_header)                                                                          \
