@@ -62,6 +62,19 @@
     X(jsonarena_parses_on_the_buffer)                                                              \
     X(jsonarena_spills_to_malloc)                                                                  \
     X(jsonarena_nests)                                                                             \
+    X(webauthn_registration_vectors)                                                               \
+    X(webauthn_registration_credential)                                                            \
+    X(webauthn_assertion_vectors)                                                                  \
+    X(webauthn_assertion_counter)                                                                  \
+    X(webauthn_assertion_signature_binding)                                                        \
+    X(webauthn_registration_truncated_and_trailing)                                                \
+    X(webauthn_assertion_truncated)                                                                \
+    X(webauthn_client_data)                                                                        \
+    X(webauthn_client_data_empty_challenge)                                                        \
+    X(webauthn_client_data_limit)                                                                  \
+    X(webauthn_cbor_limits)                                                                        \
+    X(webauthn_attestation_object_shape)                                                           \
+    X(webauthn_status_texts)                                                                       \
     X(jwt_round_trip)                                                                              \
     X(jwt_round_trip_iss_aud)                                                                      \
     X(jwt_header_segment)                                                                          \
