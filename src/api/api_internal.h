@@ -85,4 +85,25 @@ void api_session_cookies(const struct api_request *req, struct reply *r, const c
 /* The user as JSON {"id","username","created_at"}. */
 char *api_user_json(const struct user *u);
 
+/* api/mfa.c: TOTP and recovery codes (API.md, "TOTP and recovery codes"). */
+void api_mfa_totp_begin(const struct api_request *req, struct reply *r);
+void api_mfa_totp_confirm(const struct api_request *req, struct reply *r);
+void api_mfa_totp_disable(const struct api_request *req, struct reply *r);
+void api_mfa_recovery_codes(const struct api_request *req, struct reply *r);
+
+/* The step-up of a change the owner of req's token makes (API.md, "Second
+ * factors"): reads the optional string members "code" (a TOTP code: 1 to
+ * MFA_CODE_MAX digits) and "recovery_code" of body, at most one of them
+ * (another type, length or form: 422 into r), and checks them with
+ * mfa_step_up against req->token.claims, a given code counted on the
+ * throttle as a login of the account (users_code_attempt: a wrong one is a
+ * failed login). Returns true when the change may go on: the account has
+ * no second factor, or the code is right, or the token shows a passkey
+ * used within 5 minutes. Otherwise r holds the answer: 403 (a second
+ * factor is required) when neither was given, 401 for a wrong, replayed or
+ * used code, 429 with Retry-After while the account or the address is
+ * locked, 503 when the database is down. Call it before the change's
+ * password check: a right password forgets the account's failures. */
+bool api_step_up(const struct api_request *req, struct reply *r, json_t *body);
+
 #endif

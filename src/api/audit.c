@@ -136,6 +136,16 @@ void audit_passkey_login(const struct api_request *req, enum outcome o, const ch
     }
 }
 
+void audit_step_up(const struct api_request *req, enum outcome o)
+{
+    if (o != OUTCOME_BAD_CODE && o != OUTCOME_THROTTLED)
+        return;
+    struct log_field f[] = {LOG_NUM("user_id", req->token.claims.user_id),
+                            LOG_STR("username", req->token.claims.username)};
+    emit(req, LOG_WARN, o == OUTCOME_BAD_CODE ? "mfa.step_up_failed" : "mfa.step_up_throttled", f,
+         2);
+}
+
 static void write_outcomes(struct metrics_buf *b, const char *name, const char *help,
                            atomic_uint_fast64_t *counters, const char *grant)
 {

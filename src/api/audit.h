@@ -58,4 +58,9 @@ void audit_passkey_login(const struct api_request *req, enum outcome o, const ch
 struct metrics_buf;
 void audit_metrics_write(struct metrics_buf *b);
 
+/* A step-up's code (api_step_up), when one was refused:
+ * "mfa.step_up_failed" for a wrong one, "mfa.step_up_throttled" while
+ * locked; never the code. */
+void audit_step_up(const struct api_request *req, enum outcome o);
+
 #endif

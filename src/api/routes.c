@@ -19,6 +19,17 @@ const struct api_route api_routes[] = {
     {"/me/password", "PUT", API_BODY_JSON, API_HASH, API_AUTH_BEARER_OR_COOKIE,
      api_change_password},
     {"/me/email", "PUT", API_BODY_JSON, API_HASH, API_AUTH_BEARER_OR_COOKIE, api_change_email},
+    /* TOTP and recovery codes: the account page posts them from the
+     * browser with the session cookie (the Origin check applies). Those
+     * that check a password hash on the hashing workers. */
+    {"/me/mfa/totp", "POST", API_BODY_JSON, API_HASH, API_AUTH_BEARER_OR_COOKIE,
+     api_mfa_totp_begin},
+    {"/me/mfa/totp/confirm", "POST", API_BODY_JSON, API_DB, API_AUTH_BEARER_OR_COOKIE,
+     api_mfa_totp_confirm},
+    {"/me/mfa/totp", "DELETE", API_BODY_JSON, API_HASH, API_AUTH_BEARER_OR_COOKIE,
+     api_mfa_totp_disable},
+    {"/me/mfa/recovery-codes", "POST", API_BODY_JSON, API_HASH, API_AUTH_BEARER_OR_COOKIE,
+     api_mfa_recovery_codes},
     {"/email/verify", "POST", API_BODY_NONE, API_DB, API_AUTH_BEARER_OR_COOKIE, api_email_verify},
     {"/email/confirm", "POST", API_BODY_JSON_OR_FORM, API_DB, API_AUTH_NONE, api_email_confirm},
     {"/password/forgot", "POST", API_BODY_JSON, API_DB, API_AUTH_NONE, api_password_forgot},

@@ -572,6 +572,22 @@ static int mail_settings_check(const struct config *cfg, char *err, size_t errle
     return 0;
 }
 
+/* MFA_ENCRYPTION_KEY: as long as SECRET_KEY must be, so that the key of
+ * TOTP secrets is no easier to guess than the signing key. */
+static int mfa_key_check(const struct config *cfg, char *err, size_t errlen)
+{
+    size_t n = cfg->mfa_encryption_key != NULL ? strlen(cfg->mfa_encryption_key) : 32;
+
+    if (n < 32) {
+        snprintf(err, errlen,
+                 "MFA_ENCRYPTION_KEY: must be at least 32 bytes, got %zu (try: openssl rand -hex "
+                 "32)",
+                 n);
+        return -1;
+    }
+    return 0;
+}
+
 /* PUBLIC_URL, COOKIE_DOMAIN, WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS
  * (cli/pubaddr.h), normalised in place, the last two defaulted. */
 static int public_address_check(struct config *cfg, char *err, size_t errlen)
@@ -645,6 +661,8 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
             return -1;
         }
     }
+    if ((groups & CONFIG_TOKENS) && mfa_key_check(cfg, err, errlen) != 0)
+        return -1;
     if ((groups & CONFIG_DATABASE) && check_database_url(cfg->database_url, err, errlen) != 0)
         return -1;
     /* Every instance on one PostgreSQL must sign with the same key, so none

@@ -19,8 +19,13 @@ typedef struct store store; /* store/store.h */
 
 struct mfa_deps {
     store *store;
-    unsigned char key[32]; /* the secretbox key of TOTP secrets */
-    char issuer[256];      /* the otpauth issuer: PUBLIC_URL's host, else "gatehouse" */
+    /* false when neither MFA_ENCRYPTION_KEY nor SECRET_KEY is set (an
+     * asymmetric ALGORITHM needs no SECRET_KEY): nothing can be sealed, so
+     * enrolment and new recovery codes answer OUTCOME_MFA_OFF. */
+    bool keyed;
+    unsigned char key[32];      /* the secretbox key of TOTP secrets */
+    unsigned char code_key[32]; /* the key of recovery codes' hashes (a dump alone is no oracle) */
+    char issuer[256];           /* the otpauth issuer: PUBLIC_URL's host, else "gatehouse" */
 };
 
 /* What an account has on (bits). */
@@ -34,15 +39,16 @@ enum mfa_method {
 #define MFA_RECOVERY_CODE_MAX 32 /* the longest recovery code, NUL excluded */
 #define MFA_CODE_MAX          16 /* longer codes are wrong without a look */
 
-/* Derives d->key from mfa_key (mlen bytes, at least 32) or, when mfa_key
- * is NULL, from secret (slen bytes), with libsodium's KDF and a context of
- * its own, so that the key signs nothing else. */
+/* Derives d->key and d->code_key from mfa_key (mlen bytes, at least 32)
+ * or, when mfa_key is NULL, from secret (slen bytes), with libsodium's KDF
+ * and a context of its own, so that the keys sign nothing else. Both NULL:
+ * d->keyed is false. issuer NULL or "": "gatehouse". */
 void mfa_deps_init(struct mfa_deps *d, store *s, const char *mfa_key, size_t mlen,
                    const char *secret, size_t slen, const char *issuer);
 
 /* A new TOTP secret for u, pending until confirmed (a pending one before
  * it is replaced). Fills *out; free with mfa_setup_free. OUTCOME_CONFLICT
- * when u has a confirmed one. */
+ * when u has a confirmed one, OUTCOME_MFA_OFF when d is not keyed. */
 struct mfa_setup {
     char secret[64];   /* base32, no padding */
     char *otpauth_uri; /* otpauth://totp/<issuer>:<username>?secret=...&issuer=... */
@@ -65,7 +71,8 @@ enum outcome mfa_totp_confirm(const struct mfa_deps *d, int64_t user_id, const c
 enum outcome mfa_totp_disable(const struct mfa_deps *d, int64_t user_id);
 
 /* A new set of recovery codes for user_id into codes; the old set is void.
- * OUTCOME_NOT_FOUND when the account has no second factor. */
+ * OUTCOME_NOT_FOUND when the account has no second factor, OUTCOME_MFA_OFF
+ * when d is not keyed. */
 enum outcome mfa_recovery_regenerate(const struct mfa_deps *d, int64_t user_id,
                                      char codes[MFA_RECOVERY_CODES][MFA_RECOVERY_CODE_MAX + 1]);
 
@@ -94,5 +101,20 @@ enum outcome mfa_use_recovery_code(const struct mfa_deps *d, int64_t user_id, co
 enum outcome mfa_step_up(const struct mfa_deps *d, const struct jwt_claims *claims,
                          const char *code, size_t clen, const char *recovery, size_t rlen,
                          int64_t now);
+
+/* The pieces behind the above, for the unit tests. mfa_seal writes a
+ * random nonce and secret's secretbox under key into out (cap bytes; the
+ * length in *out_len); mfa_open checks and opens it into out. Both return
+ * 0, or -1 (too long, or a sealed secret that another key made or that was
+ * altered). */
+int mfa_seal(const unsigned char key[32], const unsigned char *secret, size_t len,
+             unsigned char *out, size_t cap, size_t *out_len);
+int mfa_open(const unsigned char key[32], const unsigned char *sealed, size_t len,
+             unsigned char *out, size_t cap, size_t *out_len);
+
+/* A recovery code as typed (len bytes) as it is hashed: lower case, the
+ * dashes and spaces dropped. false when it cannot be one (too long, a
+ * character outside the alphabet, the wrong number of them). */
+bool mfa_recovery_normalise(const char *code, size_t len, char out[MFA_RECOVERY_CODE_MAX + 1]);
 
 #endif

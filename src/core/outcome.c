@@ -51,6 +51,7 @@ const char *outcome_name(enum outcome o)
     case OUTCOME_BAD_TOKEN: return "bad_token";
     case OUTCOME_NO_EMAIL: return "no_email";
     case OUTCOME_MAIL_OFF: return "mail_off";
+    case OUTCOME_MFA_OFF: return "mfa_off";
     case OUTCOME_MFA_REQUIRED: return "mfa_required";
     case OUTCOME_BAD_CODE: return "bad_code";
     case OUTCOME_PASSKEY_REFUSED: return "passkey_refused";

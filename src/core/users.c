@@ -184,7 +184,8 @@ static enum outcome attempt_begin(struct attempt *a, struct outcome_detail *deta
 static void attempt_end(struct attempt *a, enum outcome o)
 {
     if (a->address)
-        throttle_address_settle(a->t, a->from, o == OUTCOME_BAD_CREDENTIALS, a->now);
+        throttle_address_settle(a->t, a->from,
+                                o == OUTCOME_BAD_CREDENTIALS || o == OUTCOME_BAD_CODE, a->now);
 }
 
 /* Reserves the attempt on su's row (read by the caller): counts it as a
@@ -257,6 +258,47 @@ static enum outcome account_check(struct attempt *a, struct store_user *su, cons
         store_user_login_failures_reset(a->d->store, NULL, su->id) == STORE_UNAVAILABLE)
         log_error("user %lld: forgetting its failed logins failed", (long long)su->id);
     return OUTCOME_OK;
+}
+
+enum outcome users_code_attempt(const struct users_deps *d, throttle *t, const struct netaddr *from,
+                                int64_t user_id, enum outcome (*check)(void *arg), void *arg,
+                                struct outcome_detail *detail)
+{
+    struct attempt a = {d, t, from, timefmt_now(), false};
+    struct store_user su = {0};
+    unsigned wait = 0;
+    enum outcome o = attempt_begin(&a, detail);
+
+    if (o != OUTCOME_OK)
+        return o;
+    enum store_status st = store_user_by_id(d->store, NULL, user_id, &su);
+    sodium_memzero(su.password_hash, sizeof su.password_hash);
+    int64_t failed = su.failed_logins, last = su.last_failed_at;
+    /* The attempt is counted on the row before the check, as a password's
+     * is (account_reserve), so concurrent guesses get no more tries. */
+    if (st == STORE_OK && t != NULL)
+        st = account_reserve(&a, &su, &wait);
+    sodium_memzero(su.password_hash, sizeof su.password_hash);
+    if (st != STORE_OK) {
+        o = outcome_from_store(st, OUTCOME_TOKEN_INVALID);
+    } else if (wait > 0) {
+        detail->retry_after = wait;
+        o = OUTCOME_THROTTLED;
+    } else {
+        o = check(arg);
+        /* A right code gives its reservation back and no more: unlike a
+         * right password it forgets no failures, or a caller who has the
+         * code (a phone) but not the password would clear the count of
+         * its guesses at the password each time. Compare-and-set: when
+         * another attempt counted meanwhile, the count stays one higher. */
+        if (o == OUTCOME_OK && t != NULL && su.last_failed_at == a.now &&
+            (su.failed_logins != failed || su.last_failed_at != last) &&
+            store_user_login_reserve(d->store, NULL, su.id, su.failed_logins, su.last_failed_at,
+                                     failed, last) == STORE_UNAVAILABLE)
+            log_error("user %lld: giving back a code's reservation failed", (long long)su.id);
+    }
+    attempt_end(&a, o);
+    return o;
 }
 
 /* A name nobody has is throttled as an account would be, so that a 429

@@ -114,4 +114,18 @@ enum outcome users_delete(const struct users_deps *d, throttle *t, const struct 
                           const struct sessions_deps *sd, const struct jwt_claims *claims,
                           const char *password, size_t plen, struct outcome_detail *detail);
 
+/* A second-factor check of the account user_id (a code of a step-up or of
+ * the sign-in step) from the client at from, throttled by t as a login of
+ * that account is: OUTCOME_THROTTLED, with detail->retry_after, while the
+ * address or the account is locked (check is not called); else check(arg)
+ * runs, its OUTCOME_BAD_CODE counted as a failed login of the account and
+ * the address; OUTCOME_OK counts nothing and forgets nothing (only a right
+ * password does). A code is a password's equal here: a stolen token must
+ * not buy unlimited guesses at it. Check a change's code before its
+ * password: a right password forgets the account's failures, which would
+ * let a caller who has it guess codes forever. t NULL: check alone. */
+enum outcome users_code_attempt(const struct users_deps *d, throttle *t, const struct netaddr *from,
+                                int64_t user_id, enum outcome (*check)(void *arg), void *arg,
+                                struct outcome_detail *detail);
+
 #endif

@@ -251,6 +251,33 @@
       WRITE)                                                                                       \
     X(PASSKEY_CLONED,                                                                              \
       "UPDATE passkeys SET cloned_at = $2 WHERE id = $1 AND cloned_at IS NULL", WRITE)             \
+    X(TOTP_PUT,                                                                                    \
+      "INSERT INTO totp (user_id, secret, created_at) VALUES ($1, $2, $3) "                        \
+      "ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, "                             \
+      "created_at = excluded.created_at, last_step = 0 WHERE totp.confirmed_at IS NULL",           \
+      WRITE)                                                                                       \
+    X(TOTP_OF, "SELECT secret, COALESCE(confirmed_at, 0), last_step FROM totp WHERE user_id = $1", \
+      READ)                                                                                        \
+    X(TOTP_CONFIRM,                                                                                \
+      "UPDATE totp SET confirmed_at = $3, last_step = $2 WHERE user_id = $1 "                      \
+      "AND confirmed_at IS NULL AND last_step < $2",                                               \
+      WRITE)                                                                                       \
+    X(TOTP_STEP,                                                                                   \
+      "UPDATE totp SET last_step = $2 WHERE user_id = $1 AND confirmed_at IS NOT NULL "            \
+      "AND last_step < $2",                                                                        \
+      WRITE)                                                                                       \
+    X(TOTP_DELETE, "DELETE FROM totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", WRITE)      \
+    X(RECOVERY_CODES_DELETE, "DELETE FROM recovery_codes WHERE user_id = $1", WRITE)               \
+    X(RECOVERY_CODE_INSERT, "INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)",     \
+      WRITE)                                                                                       \
+    X(RECOVERY_CODE_USE,                                                                           \
+      "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 "              \
+      "AND used_at IS NULL",                                                                       \
+      WRITE)                                                                                       \
+    X(RECOVERY_CODES_LEFT,                                                                         \
+      "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL", READ)          \
+    X(MFA_PASSKEYS_LIVE, "SELECT COUNT(*) FROM passkeys WHERE user_id = $1 AND cloned_at IS NULL", \
+      READ)                                                                                        \
     X(MIGRATION_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", READ)          \
     X(MIGRATION_RECORD, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",     \
       WRITE)

@@ -562,4 +562,60 @@ struct store_watch {
  * before which w's callbacks must stay valid. */
 int store_watch(store *s, const struct store_watch *w);
 
+/* ---- second factors (migration 7): totp, recovery_codes (store/mfa.c) --- */
+
+#define STORE_TOTP_SECRET_MAX 128 /* the sealed secret: nonce, MAC and key (core/mfa.c) */
+
+/* A user's TOTP secret as stored (sealed by core), pending while
+ * confirmed_at is 0, with the last time step accepted. */
+struct store_totp {
+    unsigned char secret[STORE_TOTP_SECRET_MAX];
+    size_t secret_len;
+    int64_t confirmed_at; /* 0: pending */
+    int64_t last_step;
+};
+
+/* Stores secret (len bytes) as user_id's pending TOTP secret, replacing a
+ * pending one (its last step back to 0). STORE_NOT_FOUND, nothing changed,
+ * when user_id has a confirmed one (or is gone). */
+enum store_status store_totp_put(store *s, store_tx *tx, int64_t user_id,
+                                 const unsigned char *secret, size_t len, int64_t now);
+
+/* user_id's secret; STORE_NOT_FOUND when it has none. */
+enum store_status store_totp_of(store *s, store_tx *tx, int64_t user_id, struct store_totp *out);
+
+/* Confirms user_id's pending secret with the step its code matched:
+ * STORE_NOT_FOUND when nothing is pending or step is not after the stored
+ * one (a concurrent confirmation won). */
+enum store_status store_totp_confirm(store *s, store_tx *tx, int64_t user_id, int64_t step,
+                                     int64_t now);
+
+/* Records step as the last one accepted of user_id's confirmed secret,
+ * compare-and-set: STORE_NOT_FOUND when the stored step is not before it
+ * (a replay, or a concurrent use of the same code) or TOTP is off. */
+enum store_status store_totp_step(store *s, store_tx *tx, int64_t user_id, int64_t step);
+
+/* Deletes user_id's confirmed secret; STORE_NOT_FOUND when it had none. */
+enum store_status store_totp_delete(store *s, store_tx *tx, int64_t user_id);
+
+/* Deletes every recovery code of user_id, used or not. */
+enum store_status store_recovery_codes_delete(store *s, store_tx *tx, int64_t user_id);
+
+/* Adds a recovery code of user_id by its hash (32 bytes). */
+enum store_status store_recovery_code_add(store *s, store_tx *tx, int64_t user_id,
+                                          const unsigned char hash[32]);
+
+/* Uses user_id's unused code whose hash is hash, in one compare-and-set:
+ * of concurrent uses exactly one gets STORE_OK; STORE_NOT_FOUND for the
+ * others, a used code and an unknown one. */
+enum store_status store_recovery_code_use(store *s, store_tx *tx, int64_t user_id,
+                                          const unsigned char hash[32], int64_t now);
+
+/* How many unused recovery codes user_id has. */
+enum store_status store_recovery_codes_left(store *s, store_tx *tx, int64_t user_id,
+                                            int64_t *count);
+
+/* How many passkeys of user_id are not marked cloned. */
+enum store_status store_passkeys_live(store *s, store_tx *tx, int64_t user_id, int64_t *count);
+
 #endif
