@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "api/errors.h"
+#include "core/flows.h"
 
 void api_register(const struct api_request *req, struct reply *r);
 void api_login(const struct api_request *req, struct reply *r);
@@ -21,6 +22,8 @@ void api_refresh(const struct api_request *req, struct reply *r);
 void api_logout(const struct api_request *req, struct reply *r);
 void api_change_password(const struct api_request *req, struct reply *r);
 void api_delete_me(const struct api_request *req, struct reply *r);
+/* api/login_mfa.c: POST /login/mfa, the second factor of a sign-in. */
+void api_login_mfa(const struct api_request *req, struct reply *r);
 /* api/mail.c: addresses and mailed links (API.md, "Email"). */
 void api_email_verify(const struct api_request *req, struct reply *r);
 void api_email_confirm(const struct api_request *req, struct reply *r);
@@ -55,15 +58,59 @@ void api_docs(const struct api_request *req, struct reply *r);
 const char *api_find_token(const char *authorization, const char *cookie, enum api_auth auth,
                            size_t *len, bool *from_cookie);
 
+/* The second-factor step a right password leads to (API.md, "Second
+ * factors"): the mfa_token, what the account may answer it with, and, when
+ * that includes a passkey, the options of the WebAuthn request. */
+struct api_mfa_step {
+    char token[FLOWS_TOKEN_LEN + 1];
+    unsigned methods; /* MFA_* bits */
+    json_t *webauthn; /* PublicKeyCredentialRequestOptionsJSON, or NULL */
+};
+
+/* Wipes the token and frees the options. */
+void api_mfa_step_free(struct api_mfa_step *m);
+
+/* The body of POST /login's answer to a right password of an account with
+ * a second factor: {"mfa_required": true, "mfa_token", "methods",
+ * "expires_in"} and "webauthn" when it has passkeys. NULL when out of
+ * memory. */
+char *api_mfa_step_json(const struct api_mfa_step *m);
+
 /* The password login behind both doors, POST /login (grant NULL) and the
  * password grant of POST /token (grant "password"): the Origin check of a
  * sign-in that sets cookies (OUTCOME_CROSS_SITE), the throttled credential
- * check (users_login), the new session's tokens into *t (free them with
- * api_tokens_reply or sessions_tokens_free on OUTCOME_OK only), and the
- * audit. The caller answers in its own format. */
+ * check (users_login), then, for an account without a second factor, the
+ * new session's tokens into *t (free them with api_tokens_reply or
+ * sessions_tokens_free on OUTCOME_OK only), and the audit. An account with
+ * a second factor gets no session: OUTCOME_MFA_REQUIRED with the step it
+ * must take into *mfa (free it with api_mfa_step_free on that outcome
+ * only), looked up only after a right password, so that a wrong one
+ * answers in the same time whatever the account. The caller answers in its
+ * own format. */
 enum outcome api_password_login(const struct api_request *req, const char *grant, const char *u,
                                 size_t ulen, const char *p, size_t plen, struct session_tokens *t,
-                                struct outcome_detail *d);
+                                struct api_mfa_step *mfa, struct outcome_detail *d);
+
+/* The second factor of a sign-in, behind both doors (POST /login/mfa and
+ * the pages' form): exactly one of code (a TOTP code), recovery (a recovery
+ * code) and webauthn (an AuthenticationResponseJSON) is given, the others
+ * NULL. The mfa_token must be live (else OUTCOME_BAD_CODE); the account's
+ * throttle comes first (OUTCOME_THROTTLED); a wrong answer counts against
+ * the token (its FLOWS_MAX_ATTEMPTS-th ends it) and as a failed login of
+ * the account (OUTCOME_BAD_CODE, or OUTCOME_PASSKEY_REFUSED); a right one
+ * uses the token up and opens the session, unless the password changed
+ * since the token was issued (OUTCOME_BAD_CODE), with its tokens into *t
+ * as api_password_login does. Counted and audited by method and outcome. */
+enum outcome api_mfa_login(const struct api_request *req, const char *mfa_token, size_t tlen,
+                           const char *code, size_t clen, const char *recovery, size_t rlen,
+                           const json_t *webauthn, struct session_tokens *t,
+                           struct outcome_detail *d);
+
+/* Inside api_password_login, after a right password of u: OUTCOME_OK when
+ * u has no second factor, else OUTCOME_MFA_REQUIRED with a new FLOWS_MFA
+ * flow (with a WebAuthn challenge when u has passkeys) into *mfa. */
+enum outcome api_mfa_step_begin(const struct api_request *req, const struct user *u,
+                                struct api_mfa_step *mfa);
 
 /* Parses the body as a JSON object (400 into r on failure). */
 json_t *api_parse_object(const struct api_request *req, struct reply *r);

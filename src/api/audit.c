@@ -16,6 +16,12 @@ static atomic_uint_fast64_t refreshes[OUTCOME_COUNT];
 static atomic_uint_fast64_t passkey_logins[OUTCOME_COUNT];
 /* POST /token by grant: 0 password, 1 refresh_token. */
 static atomic_uint_fast64_t token_grants[2][OUTCOME_COUNT];
+/* POST /login/mfa by method and result. */
+static atomic_uint_fast64_t mfa_attempts[AUDIT_MFA_METHODS][AUDIT_MFA_RESULTS];
+static const char *const mfa_method_names[AUDIT_MFA_METHODS] = {"totp", "recovery_code",
+                                                                "webauthn"};
+static const char *const mfa_result_names[AUDIT_MFA_RESULTS] = {"ok", "wrong", "expired",
+                                                                "throttled", "error"};
 
 static void count(atomic_uint_fast64_t *counters, enum outcome o)
 {
@@ -62,10 +68,26 @@ void audit_login(const struct api_request *req, const char *grant, enum outcome 
         struct log_field f[] = {LOG_NUM("user_id", user_id), LOG_STR("username", username),
                                 LOG_STR("via", via)};
         emit(req, LOG_INFO, "login.succeeded", f, 3);
+    } else if (o == OUTCOME_MFA_REQUIRED) {
+        struct log_field f[] = {LOG_NUM("user_id", user_id), LOG_STR("username", username),
+                                LOG_STR("via", via)};
+        emit(req, LOG_INFO, "login.mfa_required", f, 3);
     } else if (o == OUTCOME_BAD_CREDENTIALS || o == OUTCOME_THROTTLED) {
         struct log_field f[] = {LOG_STR("username", username), LOG_STR("via", via)};
         emit(req, LOG_WARN, o == OUTCOME_THROTTLED ? "login.throttled" : "login.failed", f, 2);
     }
+}
+
+void audit_login_mfa(const struct api_request *req, enum audit_mfa_method method,
+                     enum audit_mfa_result result, int64_t user_id)
+{
+    if ((unsigned)method >= AUDIT_MFA_METHODS || (unsigned)result >= AUDIT_MFA_RESULTS)
+        return;
+    atomic_fetch_add_explicit(&mfa_attempts[method][result], 1, memory_order_relaxed);
+    struct log_field f[] = {LOG_STR("method", mfa_method_names[method]),
+                            LOG_STR("outcome", mfa_result_names[result]),
+                            LOG_NUM("user_id", user_id)};
+    emit(req, result == AUDIT_MFA_OK ? LOG_INFO : LOG_WARN, "login.mfa", f, user_id > 0 ? 3 : 2);
 }
 
 void audit_refresh(const struct api_request *req, const char *grant, enum outcome o)
@@ -181,4 +203,15 @@ void audit_metrics_write(struct metrics_buf *b)
                    "POST /token requests that reached a grant, by grant and outcome.",
                    token_grants[0], "password");
     write_outcomes(b, "gatehouse_token_requests_total", NULL, token_grants[1], "refresh_token");
+    metrics_family(b, "gatehouse_mfa_attempts_total", "counter",
+                   "Second factors of sign-ins (POST /login/mfa) by method and outcome: ok, "
+                   "wrong, expired (the mfa_token is unknown, used, expired or spent), "
+                   "throttled, error.");
+    for (int m = 0; m < AUDIT_MFA_METHODS; m++)
+        for (int r = 0; r < AUDIT_MFA_RESULTS; r++) {
+            const char *labels[] = {"method", mfa_method_names[m], "outcome", mfa_result_names[r],
+                                    NULL};
+            metrics_sample(b, "gatehouse_mfa_attempts_total", labels,
+                           (double)atomic_load_explicit(&mfa_attempts[m][r], memory_order_relaxed));
+        }
 }

@@ -17,10 +17,34 @@ void audit_register(const struct api_request *req, enum outcome o, const char *u
                     int64_t user_id);
 
 /* A password login (POST /login, or /token's password grant when grant is
- * "password"; NULL for /login): "login.succeeded", "login.failed" or
- * "login.throttled". */
+ * "password"; NULL for /login): "login.succeeded", "login.failed",
+ * "login.throttled", or "login.mfa_required" (a right password; the second
+ * factor comes next). */
 void audit_login(const struct api_request *req, const char *grant, enum outcome o,
                  const char *username, int64_t user_id);
+
+/* The second factor of a sign-in (POST /login/mfa), as
+ * gatehouse_mfa_attempts_total labels it. */
+enum audit_mfa_method {
+    AUDIT_MFA_TOTP,
+    AUDIT_MFA_RECOVERY_CODE,
+    AUDIT_MFA_WEBAUTHN,
+    AUDIT_MFA_METHODS
+};
+enum audit_mfa_result {
+    AUDIT_MFA_OK,        /* right: the session is open */
+    AUDIT_MFA_WRONG,     /* a wrong code, or a passkey that did not verify */
+    AUDIT_MFA_EXPIRED,   /* the mfa_token is unknown, used, expired or spent, or the
+                            password changed since */
+    AUDIT_MFA_THROTTLED, /* the account or the address is locked */
+    AUDIT_MFA_ERROR,     /* the database, or anything else */
+    AUDIT_MFA_RESULTS
+};
+
+/* Counts a second factor by method and result and writes "login.mfa"
+ * (method, outcome, the user when known). Never the code. */
+void audit_login_mfa(const struct api_request *req, enum audit_mfa_method method,
+                     enum audit_mfa_result result, int64_t user_id);
 
 /* A refresh (POST /refresh, or /token's refresh_token grant when grant is
  * given): counted; "refresh.reuse_detected" when a rotated token came back. */

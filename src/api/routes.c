@@ -11,6 +11,8 @@ const struct api_route api_routes[] = {
     {"/verify", "GET", API_BODY_NONE, API_INLINE, API_AUTH_BEARER_OR_COOKIE, api_verify},
     {"/register", "POST", API_BODY_JSON, API_HASH, API_AUTH_NONE, api_register},
     {"/login", "POST", API_BODY_JSON, API_HASH, API_AUTH_NONE, api_login},
+    /* A code's check hashes no password: the database workers. */
+    {"/login/mfa", "POST", API_BODY_JSON, API_DB, API_AUTH_NONE, api_login_mfa},
     {"/me", "GET", API_BODY_NONE, API_DB, API_AUTH_BEARER_OR_COOKIE, api_me},
     {"/me", "DELETE", API_BODY_JSON, API_HASH, API_AUTH_BEARER_OR_COOKIE, api_delete_me},
     /* The FastAPI tutorial's path, which the original app served: the same

@@ -46,16 +46,37 @@ static void refresh_grant(const struct api_request *req, const struct form *f, s
     api_tokens_reply(req, r, &t);
 }
 
+/* A right password of an account with a second factor: no tokens from
+ * the grant; the 403 carries the mfa_token for POST /login/mfa (API.md,
+ * "Second factors"). */
+static void mfa_required(struct reply *r, const struct api_mfa_step *mfa)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s}", "error", "mfa_required", "error_description",
+                          "a second factor is required: POST /login/mfa with the mfa_token",
+                          "mfa_token", mfa->token);
+
+    reply_json(r, 403, o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL);
+    json_decref(o);
+    if (r->body == NULL)
+        errors_problem(r, OUTCOME_ERROR, NULL);
+}
+
 static void password_grant(const struct api_request *req, const struct form *f, struct reply *r)
 {
     const char *u = NULL, *p = NULL;
     size_t ulen = 0, plen = 0;
     struct session_tokens t;
+    struct api_mfa_step mfa;
     struct outcome_detail d = {0};
 
     if (!required(f, r, "username", &u, &ulen) || !required(f, r, "password", &p, &plen))
         return;
-    enum outcome st = api_password_login(req, "password", u, ulen, p, plen, &t, &d);
+    enum outcome st = api_password_login(req, "password", u, ulen, p, plen, &t, &mfa, &d);
+    if (st == OUTCOME_MFA_REQUIRED) {
+        mfa_required(r, &mfa);
+        api_mfa_step_free(&mfa);
+        return;
+    }
     if (st != OUTCOME_OK) {
         /* A 429 or 403 is a condition of the service, not an error of the
          * grant: answered as on every endpoint (api/errors.h). */

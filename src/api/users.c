@@ -1,4 +1,6 @@
 /* POST /register, POST /login, GET /me. */
+#include <string.h>
+
 #include "api/api_internal.h"
 #include "api/audit.h"
 #include "util/log.h"
@@ -90,12 +92,14 @@ void api_register(const struct api_request *req, struct reply *r)
 
 enum outcome api_password_login(const struct api_request *req, const char *grant, const char *u,
                                 size_t ulen, const char *p, size_t plen, struct session_tokens *t,
-                                struct outcome_detail *d)
+                                struct api_mfa_step *mfa, struct outcome_detail *d)
 {
     struct user user = {0};
     struct netaddr from;
     enum outcome st;
 
+    memset(t, 0, sizeof *t);
+    memset(mfa, 0, sizeof *mfa);
     /* Login CSRF: a cross-site form posted here would set the victim's
      * cookies to the attacker's account. A browser sends Origin with every
      * cross-site POST, so the cookie rule's Origin check applies; a client
@@ -107,10 +111,15 @@ enum outcome api_password_login(const struct api_request *req, const char *grant
          * same throttling, at both doors. */
         api_client(req, &from);
         st = users_login(&req->app->users, req->app->throttle, &from, u, ulen, p, plen, &user, d);
+        /* Only a right password learns whether a second factor follows. */
         if (st == OUTCOME_OK)
+            st = api_mfa_step_begin(req, &user, mfa);
+        if (st == OUTCOME_OK) {
+            users_login_done(&req->app->users, req->app->throttle, user.id);
             st = sessions_open(&req->app->sessions, &user, JWT_AMR_PWD, t);
+        }
     }
-    audit_login(req, grant, st, u, st == OUTCOME_OK ? user.id : 0);
+    audit_login(req, grant, st, u, st == OUTCOME_OK || st == OUTCOME_MFA_REQUIRED ? user.id : 0);
     return st;
 }
 
@@ -119,13 +128,23 @@ void api_login(const struct api_request *req, struct reply *r)
     const char *u = NULL, *p = NULL;
     size_t ulen = 0, plen = 0;
     struct session_tokens t;
+    struct api_mfa_step mfa;
     struct outcome_detail d = {0};
     json_t *o = read_credentials(req, r, &u, &ulen, &p, &plen);
 
     if (o == NULL)
         return;
-    enum outcome st = api_password_login(req, NULL, u, ulen, p, plen, &t, &d);
+    enum outcome st = api_password_login(req, NULL, u, ulen, p, plen, &t, &mfa, &d);
     json_decref(o);
+    if (st == OUTCOME_MFA_REQUIRED) {
+        /* No session and no cookies yet: the step, not to be cached. */
+        reply_json(r, 200, api_mfa_step_json(&mfa));
+        r->no_store = true;
+        api_mfa_step_free(&mfa);
+        if (r->body == NULL)
+            errors_problem(r, OUTCOME_ERROR, NULL);
+        return;
+    }
     if (st != OUTCOME_OK) {
         errors_problem(r, st, &d);
         return;

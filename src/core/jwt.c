@@ -150,6 +150,99 @@ static void mac(const jwt_key *k, const char *data, size_t len, unsigned char *o
     sodium_memzero(&st, sizeof st);
 }
 
+/* RFC 8176 §2 values, by bit of enum jwt_amr. */
+static const char *const amr_names[] = {"pwd", "otp", "hwk", "user"};
+#define AMR_COUNT (sizeof amr_names / sizeof amr_names[0])
+
+_Static_assert(JWT_AMR_ALL == (1u << AMR_COUNT) - 1, "a name for every amr bit");
+
+const char *jwt_amr_name(unsigned bit)
+{
+    for (size_t i = 0; i < AMR_COUNT; i++)
+        if (bit == 1u << i)
+            return amr_names[i];
+    return NULL;
+}
+
+/* The bit of value (len bytes), 0 for one we never issue. */
+static unsigned amr_bit(const char *value, size_t len)
+{
+    for (size_t i = 0; i < AMR_COUNT; i++)
+        if (strlen(amr_names[i]) == len && memcmp(amr_names[i], value, len) == 0)
+            return 1u << i;
+    return 0;
+}
+
+void jwt_amr_text(unsigned amr, char text[JWT_AMR_TEXT_MAX + 1])
+{
+    size_t n = 0;
+
+    text[0] = '\0';
+    for (size_t i = 0; i < AMR_COUNT; i++) {
+        if ((amr & (1u << i)) == 0)
+            continue;
+        n += (size_t)snprintf(text + n, JWT_AMR_TEXT_MAX + 1 - n, "%s%s", n > 0 ? " " : "",
+                              amr_names[i]);
+    }
+}
+
+bool jwt_amr_parse(const char *text, unsigned *amr)
+{
+    const char *p = text;
+
+    *amr = 0;
+    while (*p != '\0') {
+        size_t len = strcspn(p, " ");
+        unsigned bit = amr_bit(p, len);
+        if (bit == 0 || (*amr & bit) != 0)
+            return false;
+        *amr |= bit;
+        p += len;
+        if (*p == ' ' && *++p == '\0')
+            return false; /* a trailing space */
+    }
+    return *amr != 0;
+}
+
+/* The "amr" claim of a token: its values in the order of the bits (no
+ * bit, as from a caller that named none: a password). */
+static json_t *amr_array(unsigned amr)
+{
+    json_t *a = json_array();
+
+    if (amr == 0)
+        amr = JWT_AMR_PWD;
+    for (size_t i = 0; a != NULL && i < AMR_COUNT; i++)
+        if ((amr & (1u << i)) != 0 && json_array_append_new(a, json_string(amr_names[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+/* A token's "amr": an array of 1 to 4 distinct values that we issue, in
+ * any order. A value we never issue (RFC 8176 lists others: "mfa", "sms",
+ * "face"...) or a malformed claim refuses the token (JWT_BAD_CLAIMS): a
+ * service that trusts our amr must never read an unknown method as a known
+ * one, or as the password alone. */
+static bool amr_claim(json_t *v, unsigned *amr)
+{
+    size_t i;
+    json_t *e;
+
+    *amr = 0;
+    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > AMR_COUNT)
+        return false;
+    json_array_foreach(v, i, e)
+    {
+        unsigned bit = json_is_string(e) ? amr_bit(json_string_value(e), json_string_length(e)) : 0;
+        if (bit == 0 || (*amr & bit) != 0)
+            return false;
+        *amr |= bit;
+    }
+    return true;
+}
+
 char *jwt_sign(const jwt_key *k, const struct jwt_claims *claims)
 {
     unsigned char jti_raw[16], sig[JWK_SIG_MAX];
@@ -160,9 +253,9 @@ char *jwt_sign(const jwt_key *k, const struct jwt_claims *claims)
     randombytes_buf(jti_raw, sizeof jti_raw);
     b64url_encode(jti, jti_raw, sizeof jti_raw);
     snprintf(sub, sizeof sub, "%lld", (long long)claims->user_id);
-    o = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s}", "sub", sub, "username", claims->username, "iat",
-                  (json_int_t)claims->iat, "exp", (json_int_t)claims->exp, "jti", jti, "sid",
-                  claims->sid);
+    o = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:o}", "sub", sub, "username", claims->username,
+                  "iat", (json_int_t)claims->iat, "exp", (json_int_t)claims->exp, "jti", jti, "sid",
+                  claims->sid, "amr", amr_array(claims->amr));
     if (o == NULL)
         return NULL;
     if ((k->issuer != NULL && json_object_set_new(o, "iss", json_string(k->issuer)) != 0) ||
@@ -354,6 +447,11 @@ static enum jwt_status check_claims(const jwt_key *k, json_t *o, int64_t now,
     out->user_id = id;
     if (!copy_string(json_object_get(o, "username"), out->username, sizeof out->username) ||
         !copy_string(json_object_get(o, "sid"), out->sid, sizeof out->sid))
+        return JWT_BAD_CLAIMS;
+    /* A token issued before amr was signed had only passwords behind it. */
+    if ((v = json_object_get(o, "amr")) == NULL)
+        out->amr = JWT_AMR_PWD;
+    else if (!amr_claim(v, &out->amr))
         return JWT_BAD_CLAIMS;
     out->exp = exp;
     if (!numeric_date(json_object_get(o, "iat"), &out->iat))

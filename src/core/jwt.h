@@ -1,6 +1,7 @@
 #ifndef GH_CORE_JWT_H
 #define GH_CORE_JWT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,22 @@ enum jwt_amr {
     JWT_AMR_USER = 1u << 3,
 };
 
+#define JWT_AMR_ALL      (JWT_AMR_PWD | JWT_AMR_OTP | JWT_AMR_HWK | JWT_AMR_USER)
+#define JWT_AMR_TEXT_MAX 16 /* "pwd otp hwk user" */
+
+/* The RFC 8176 value of one bit of enum jwt_amr; NULL for anything else.
+ * Bits are written in the order of the enum, the contract's: pwd, otp,
+ * hwk, user. */
+const char *jwt_amr_name(unsigned bit);
+
+/* amr as the space-separated values a session stores (sessions.amr) into
+ * text; "" for 0. */
+void jwt_amr_text(unsigned amr, char text[JWT_AMR_TEXT_MAX + 1]);
+
+/* The bits of stored text (jwt_amr_text's form, each value once): false
+ * for anything else. */
+bool jwt_amr_parse(const char *text, unsigned *amr);
+
 struct jwt_claims {
     int64_t user_id; /* sub, a decimal string on the wire */
     char username[JWT_USERNAME_MAX + 1];
@@ -50,7 +67,8 @@ enum jwt_status {
     JWT_BAD_SIGNATURE, /* the MAC does not match */
     JWT_EXPIRED,       /* exp in the past (beyond leeway) */
     JWT_NOT_YET_VALID, /* nbf in the future (beyond leeway) */
-    JWT_BAD_CLAIMS,    /* iss/aud mismatch, exp/sub/username/sid missing or malformed */
+    JWT_BAD_CLAIMS,    /* iss/aud mismatch, exp/sub/username/sid missing or malformed, an
+                          amr that is not an array of values we issue */
 };
 
 /* Makes a signing and verification key from secret (copied; at least 32

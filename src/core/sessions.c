@@ -12,6 +12,8 @@
 #include "util/numfmt.h"
 #include "util/timefmt.h"
 
+_Static_assert(JWT_AMR_TEXT_MAX <= STORE_AMR_MAX, "a session stores any amr");
+
 void sessions_tokens_free(struct session_tokens *t)
 {
     if (t->access_token != NULL) {
@@ -34,14 +36,16 @@ static void new_refresh_token(char token[48], unsigned char hash[32])
     crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
 }
 
-/* Signs the access token of session sid for user id/username into out. */
+/* Signs the access token of session sid for user id/username, signed in
+ * by the methods amr, into out. */
 static enum outcome issue_access(const struct sessions_deps *d, int64_t user_id,
-                                 const char *username, const char *sid, int64_t now,
+                                 const char *username, const char *sid, unsigned amr, int64_t now,
                                  struct session_tokens *out)
 {
     struct jwt_claims c = {0};
 
     c.user_id = user_id;
+    c.amr = amr;
     snprintf(c.username, sizeof c.username, "%s", username);
     snprintf(c.sid, sizeof c.sid, "%s", sid);
     c.iat = now;
@@ -58,12 +62,16 @@ static enum outcome issue_access(const struct sessions_deps *d, int64_t user_id,
 enum outcome sessions_open(const struct sessions_deps *d, const struct user *u, unsigned amr,
                            struct session_tokens *out)
 {
-    (void)amr; /* stored and signed by the second-factor work (issue 20) */
     unsigned char sid_raw[16];
     struct store_session s = {0};
     int64_t now = timefmt_now();
 
     memset(out, 0, sizeof *out);
+    if (amr == 0 || (amr & ~(unsigned)JWT_AMR_ALL) != 0) {
+        log_error("sessions: a sign-in by no known method (amr %#x)", amr);
+        return OUTCOME_ERROR;
+    }
+    jwt_amr_text(amr, s.amr);
     randombytes_buf(sid_raw, sizeof sid_raw);
     b64url_encode(s.id, sid_raw, sizeof sid_raw);
     new_refresh_token(out->refresh_token, s.refresh_hash);
@@ -84,7 +92,7 @@ enum outcome sessions_open(const struct sessions_deps *d, const struct user *u, 
         else
             store_rollback(&tx);
     }
-    enum outcome o = st == STORE_OK ? issue_access(d, u->id, u->username, s.id, now, out)
+    enum outcome o = st == STORE_OK ? issue_access(d, u->id, u->username, s.id, amr, now, out)
                                     : outcome_from_store(st, OUTCOME_BAD_CREDENTIALS);
     if (o != OUTCOME_OK)
         sessions_tokens_free(out);
@@ -261,6 +269,12 @@ enum outcome sessions_refresh(const struct sessions_deps *d, const char *token, 
         store_rollback(&tx);
         return outcome_from_store(st, OUTCOME_TOKEN_INVALID);
     }
+    /* The session keeps how it began: a refresh proves no factor again. */
+    unsigned amr = 0;
+    if (st == STORE_OK && !jwt_amr_parse(sess.amr, &amr)) {
+        log_error("session %s: its stored amr is not one gatehouse writes", sess.id);
+        st = STORE_ERROR;
+    }
     if (st == STORE_OK)
         st = store_user_by_id(d->store, &tx, sess.user_id, &u);
     if (st == STORE_OK)
@@ -268,7 +282,7 @@ enum outcome sessions_refresh(const struct sessions_deps *d, const char *token, 
     else
         store_rollback(&tx);
     sodium_memzero(u.password_hash, sizeof u.password_hash);
-    enum outcome o = st == STORE_OK ? issue_access(d, u.id, u.username, sess.id, now, out)
+    enum outcome o = st == STORE_OK ? issue_access(d, u.id, u.username, sess.id, amr, now, out)
                                     : outcome_from_store(st, OUTCOME_TOKEN_INVALID);
     if (o != OUTCOME_OK)
         sessions_tokens_free(out);

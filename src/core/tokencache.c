@@ -14,6 +14,7 @@ struct entry {
     int64_t user_id, iat, exp; /* exp 0: the slot is free */
     char *username;            /* malloc'd: most names are short */
     char sid[JWT_SID_MAX + 1];
+    unsigned amr; /* enum jwt_amr bits: in the padding after sid, no larger entry */
 };
 
 /* The digests apart from the rest, two cache lines for the eight: a lookup
@@ -137,6 +138,7 @@ static bool get_in(tokencache *c, size_t i, const uint8_t *digest, uint64_t gen,
     out->iat = e->iat;
     out->exp = e->exp;
     memcpy(out->sid, e->sid, sizeof out->sid);
+    out->amr = e->amr;
     memcpy(out->username, e->username, strlen(e->username) + 1);
     return true;
 }
@@ -238,6 +240,7 @@ void tokencache_put(tokencache *c, const uint8_t digest[TOKENCACHE_DIGEST], uint
     e->iat = claims->iat;
     e->exp = claims->exp;
     memcpy(e->sid, claims->sid, sizeof e->sid);
+    e->amr = claims->amr;
     e->username = name;
     if (second != first)
         pthread_mutex_unlock(&second->lock);

@@ -161,6 +161,9 @@ struct attempt {
     const struct netaddr *from;
     int64_t now;
     bool address; /* holds a reservation of the address */
+    /* A sign-in with a step after the password: its success stays counted
+     * on the account until users_login_done. */
+    bool pending;
 };
 
 /* The address first: a locked one costs no query either. */
@@ -254,7 +257,7 @@ static enum outcome account_check(struct attempt *a, struct store_user *su, cons
         return OUTCOME_BAD_CREDENTIALS;
     }
     rehash(a->d, su, password, plen, m == PASSWORD_MATCH_RAW);
-    if (a->t != NULL && su->failed_logins > 0 &&
+    if (a->t != NULL && !a->pending && su->failed_logins > 0 &&
         store_user_login_failures_reset(a->d->store, NULL, su->id) == STORE_UNAVAILABLE)
         log_error("user %lld: forgetting its failed logins failed", (long long)su->id);
     return OUTCOME_OK;
@@ -323,9 +326,10 @@ static enum outcome unknown_name(struct attempt *a, const char *name, size_t nle
  * users_login). */
 static enum outcome check_login(const struct users_deps *d, throttle *t, const struct netaddr *from,
                                 const char *username, size_t ulen, const char *password,
-                                size_t plen, struct user *out, struct outcome_detail *detail)
+                                size_t plen, bool pending, struct user *out,
+                                struct outcome_detail *detail)
 {
-    struct attempt a = {d, t, from, timefmt_now(), false};
+    struct attempt a = {d, t, from, timefmt_now(), false, pending};
     struct store_user su = {0};
     char key[USERNAME_STORED_MAX + 1];
     enum outcome o = attempt_begin(&a, detail);
@@ -361,14 +365,58 @@ enum outcome users_check_credentials(const struct users_deps *d, const char *use
 {
     struct outcome_detail detail = {0};
 
-    return check_login(d, NULL, NULL, username, ulen, password, plen, out, &detail);
+    return check_login(d, NULL, NULL, username, ulen, password, plen, false, out, &detail);
 }
 
 enum outcome users_login(const struct users_deps *d, throttle *t, const struct netaddr *from,
                          const char *username, size_t ulen, const char *password, size_t plen,
                          struct user *out, struct outcome_detail *detail)
 {
-    return check_login(d, t, from, username, ulen, password, plen, out, detail);
+    return check_login(d, t, from, username, ulen, password, plen, true, out, detail);
+}
+
+void users_login_done(const struct users_deps *d, throttle *t, int64_t user_id)
+{
+    if (t == NULL || throttle_limits_of(t)->account_failures == 0)
+        return;
+    if (store_user_login_failures_reset(d->store, NULL, user_id) == STORE_UNAVAILABLE)
+        log_error("user %lld: forgetting its failed logins failed", (long long)user_id);
+}
+
+enum outcome users_factor_begin(const struct users_deps *d, throttle *t, const struct netaddr *from,
+                                int64_t user_id, struct user *out, struct outcome_detail *detail)
+{
+    struct attempt a = {d, t, from, timefmt_now(), false, true};
+    struct store_user su = {0};
+    unsigned wait = 0;
+    enum outcome o = attempt_begin(&a, detail);
+
+    if (o != OUTCOME_OK)
+        return o;
+    enum store_status st = store_user_by_id(d->store, NULL, user_id, &su);
+    if (st == STORE_OK && t != NULL)
+        st = account_reserve(&a, &su, &wait);
+    o = outcome_from_store(st, OUTCOME_BAD_CODE);
+    if (o == OUTCOME_OK && wait > 0) {
+        detail->retry_after = wait;
+        o = OUTCOME_THROTTLED;
+    }
+    take_user(&su, out);
+    /* Only an attempt that goes on keeps the address's reservation, to be
+     * settled by users_factor_end. */
+    if (o != OUTCOME_OK && a.address)
+        throttle_address_settle(t, from, false, a.now);
+    return o;
+}
+
+void users_factor_end(const struct users_deps *d, throttle *t, const struct netaddr *from,
+                      int64_t user_id, bool right)
+{
+    if (t == NULL)
+        return;
+    throttle_address_settle(t, from, !right, timefmt_now());
+    if (right)
+        users_login_done(d, t, user_id);
 }
 
 enum outcome users_by_token(const struct users_deps *d, const struct jwt_claims *claims,
@@ -391,7 +439,7 @@ static enum outcome recheck(const struct users_deps *d, throttle *t, const struc
                             const struct jwt_claims *claims, const char *password, size_t plen,
                             struct store_user *su, struct outcome_detail *detail)
 {
-    struct attempt a = {d, t, from, timefmt_now(), false};
+    struct attempt a = {d, t, from, timefmt_now(), false, false};
     enum outcome o = attempt_begin(&a, detail);
 
     if (o != OUTCOME_OK)

@@ -52,14 +52,37 @@ enum outcome users_check_credentials(const struct users_deps *d, const char *use
  * account or (for a name no account has) the name is locked: then no
  * password is hashed, and the right password is refused too. A failure is
  * counted against the address and the account (on its row, shared by every
- * instance) or the unknown name; a success forgets the account's failures
- * (not the address's: one good account must not clear the way for guesses
- * at others). Each counter is checked and the attempt reserved on it in one
- * step before the hash, so concurrent attempts get no more tries than the
- * limits allow one after another. t NULL: no throttling. */
+ * instance) or the unknown name. Each counter is checked and the attempt
+ * reserved on it in one step before the hash, so concurrent attempts get
+ * no more tries than the limits allow one after another. A success stays
+ * counted on the account until the sign-in is complete: the caller calls
+ * users_login_done then, at once, or after the second factor (an account
+ * whose password is known must not win back its free failures for the
+ * codes by logging in again). t NULL: no throttling. */
 enum outcome users_login(const struct users_deps *d, throttle *t, const struct netaddr *from,
                          const char *username, size_t ulen, const char *password, size_t plen,
                          struct user *out, struct outcome_detail *detail);
+
+/* A sign-in of user_id is complete: forgets the account's failures (not
+ * the address's: one good account must not clear the way for guesses at
+ * others). */
+void users_login_done(const struct users_deps *d, throttle *t, int64_t user_id);
+
+/* The throttle of a second factor of user_id's sign-in (POST /login/mfa)
+ * from the client at from, as a login's: the address and the account are
+ * checked, and the attempt reserved on both as a failed login, before the
+ * code is. OUTCOME_THROTTLED with detail->retry_after while either is
+ * locked (nothing counted), OUTCOME_BAD_CODE when the user is gone;
+ * OUTCOME_OK with *out filled (its current credential_version), to be
+ * followed by one users_factor_end. */
+enum outcome users_factor_begin(const struct users_deps *d, throttle *t, const struct netaddr *from,
+                                int64_t user_id, struct user *out, struct outcome_detail *detail);
+
+/* Settles users_factor_begin's attempt: a wrong factor stays counted as a
+ * failed login of the address and the account; a right one completes the
+ * sign-in (users_login_done). */
+void users_factor_end(const struct users_deps *d, throttle *t, const struct netaddr *from,
+                      int64_t user_id, bool right);
 
 /* The user a verified access token names. OUTCOME_TOKEN_INVALID when the
  * user is gone: the token then names nobody, like a revoked one. */

@@ -17,6 +17,7 @@ enum store_status store_session_create(store *s, store_tx *tx, const struct stor
     store__blob(&q, 3, sess->refresh_hash, sizeof sess->refresh_hash);
     store__int(&q, 4, sess->created_at);
     store__int(&q, 5, sess->expires_at);
+    store__text(&q, 6, sess->amr[0] != '\0' ? sess->amr : "pwd");
     /* A foreign-key failure (STORE_NOT_FOUND) means the user was deleted. */
     return store__close(&q, store__step(&q, &row));
 }
@@ -44,6 +45,10 @@ static enum store_status swap_hash(store *s, store_tx *tx, const unsigned char o
         out->user_id = store__col_int64(&q, 1);
         out->created_at = store__col_int64(&q, 2);
         out->expires_at = store__col_int64(&q, 3);
+        if (!store__col_text(&q, 4, out->amr, sizeof out->amr)) {
+            log_error("store: a session's amr is longer than gatehouse writes");
+            rc = STORE_ERROR;
+        }
         memcpy(out->refresh_hash, new_hash, 32);
     }
     return store__close(&q, rc);

@@ -114,12 +114,12 @@
       WRITE)                                                                                       \
     X(SESSION_INSERT,                                                                              \
       "INSERT INTO sessions (id, user_id, refresh_hash, generation, created_at, last_used_at, "    \
-      "expires_at) VALUES ($1, $2, $3, 0, $4, $4, $5)",                                            \
+      "expires_at, amr) VALUES ($1, $2, $3, 0, $4, $4, $5, $6)",                                   \
       WRITE)                                                                                       \
     X(SESSION_ROTATE,                                                                              \
       "UPDATE sessions SET refresh_hash = $2, generation = generation + 1, last_used_at = $3 "     \
       "WHERE refresh_hash = $1 AND revoked_at IS NULL AND expires_at > $3 "                        \
-      "RETURNING id, user_id, created_at, expires_at",                                             \
+      "RETURNING id, user_id, created_at, expires_at, amr",                                        \
       WRITE)                                                                                       \
     X(REFRESH_HISTORY_INSERT,                                                                      \
       "INSERT INTO refresh_history (refresh_hash, session_id) VALUES ($1, $2)", WRITE)             \

@@ -37,11 +37,16 @@ struct store_user {
     int64_t last_failed_at;     /* Unix seconds of the latest; 0: none */
 };
 
+#define STORE_AMR_MAX 32
+
 struct store_session {
     char id[STORE_ID_MAX + 1]; /* the token's sid */
     int64_t user_id;
     unsigned char refresh_hash[32]; /* SHA-256 of the refresh token */
     int64_t created_at, expires_at;
+    /* How the user signed in: RFC 8176 values, space-separated ("pwd",
+     * "pwd otp"...), kept by every refresh; "" inserts "pwd". */
+    char amr[STORE_AMR_MAX + 1];
 };
 
 /* How a store connects; a zero field takes the default in brackets. */

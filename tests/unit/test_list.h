@@ -15,6 +15,7 @@
     STORE_CASE_BOTH(X, session_rotate_and_revoke)                                                  \
     STORE_CASE_BOTH(X, sessions_of_user)                                                           \
     STORE_CASE_BOTH(X, sessions_purge)                                                             \
+    STORE_CASE_BOTH(X, session_amr)                                                                \
     STORE_CASE_BOTH(X, revocations)                                                                \
     STORE_CASE_BOTH(X, outbox)                                                                     \
     STORE_CASE_BOTH(X, outbox_claim_concurrent)                                                    \
@@ -113,6 +114,9 @@
     X(jwk_refusals)                                                                                \
     X(jwk_refuses_halves_that_do_not_match)                                                        \
     X(jwt_asymmetric_rules)                                                                        \
+    X(jwt_amr_signed_in_order)                                                                     \
+    X(jwt_amr_parsed)                                                                              \
+    X(jwt_amr_text)                                                                                \
     X(keyset_reload)                                                                               \
     X(keyset_hs256_jwks_empty)                                                                     \
     X(keyset_secret_file_race)                                                                     \
@@ -387,6 +391,7 @@
     X(sessions_logout_scopes)                                                                      \
     X(sessions_start_loads_revocations)                                                            \
     X(sessions_password_change_and_delete)                                                         \
+    X(sessions_amr_signed_stored_and_kept)                                                         \
     X(netaddr_format)                                                                              \
     X(netaddr_format_unusable)                                                                     \
     X(netaddr_client_key)                                                                          \
@@ -402,6 +407,7 @@
     X(throttle_mail_requests)                                                                      \
     X(throttle_hash_jobs)                                                                          \
     X(throttle_table_bounded)                                                                      \
-    X(users_login_throttled)
+    X(users_login_throttled)                                                                       \
+    X(users_factor_throttled)
 
 #endif

@@ -961,3 +961,130 @@ TEST(jwt_payload_not_object)
     CHECK_EQ_INT(verify_free(k, forge(STD_HEADER, "{}")), JWT_BAD_CLAIMS);
     jwt_key_free(k);
 }
+
+/* The amr claim of a token signed with claims amr, as compact JSON
+ * (NULL when absent). */
+static char *signed_amr(const jwt_key *k, unsigned amr, unsigned *parsed)
+{
+    struct jwt_claims c = {.user_id = 7, .iat = NOW - 1, .exp = NOW + 60, .amr = amr}, out;
+    char *t, *s = NULL;
+
+    snprintf(c.username, sizeof c.username, "amy");
+    snprintf(c.sid, sizeof c.sid, "s2");
+    t = jwt_sign(k, &c);
+    if (t == NULL)
+        return NULL;
+    json_t *p = payload_of(t);
+    json_t *a = p != NULL ? json_object_get(p, "amr") : NULL;
+    if (a != NULL)
+        s = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
+    *parsed = 0;
+    if (jwt_verify(k, t, strlen(t), NOW, &out) == JWT_OK)
+        *parsed = out.amr;
+    json_decref(p);
+    free(t);
+    return s;
+}
+
+static void amr_is(const jwt_key *k, unsigned amr, const char *want, int line)
+{
+    unsigned parsed = 0;
+    char *got = signed_amr(k, amr, &parsed);
+
+    test_check_str(got, want, __FILE__, line, "amr signed", want);
+    test_check_int(parsed, amr, __FILE__, line, "amr parsed", "amr signed");
+    free(got);
+}
+
+TEST(jwt_amr_signed_in_order)
+{
+    jwt_key *k = key_with(NULL, NULL, 0);
+    unsigned parsed = 0;
+
+    REQUIRE(k != NULL);
+    /* RFC 8176 §2, in the contract's order (API.md, "Second factors"). */
+    amr_is(k, JWT_AMR_PWD, "[\"pwd\"]", __LINE__);
+    amr_is(k, JWT_AMR_PWD | JWT_AMR_OTP, "[\"pwd\",\"otp\"]", __LINE__);
+    amr_is(k, JWT_AMR_PWD | JWT_AMR_HWK, "[\"pwd\",\"hwk\"]", __LINE__);
+    amr_is(k, JWT_AMR_HWK | JWT_AMR_USER, "[\"hwk\",\"user\"]", __LINE__);
+    /* A caller that names no method signed in with a password. */
+    char *s = signed_amr(k, 0, &parsed);
+    CHECK_EQ_STR(s, "[\"pwd\"]");
+    CHECK_EQ_INT(parsed, JWT_AMR_PWD);
+    free(s);
+    jwt_key_free(k);
+}
+
+TEST(jwt_amr_parsed)
+{
+    jwt_key *k = key_with(NULL, NULL, 0);
+    struct jwt_claims out;
+    json_t *c;
+    char *t;
+
+    REQUIRE(k != NULL);
+    /* Absent: a token issued before amr was signed, after a password. */
+    t = forge_claims(STD_HEADER, std_claims());
+    REQUIRE(t != NULL);
+    memset(&out, 0, sizeof out);
+    CHECK_EQ_INT(jwt_verify(k, t, strlen(t), NOW, &out), JWT_OK);
+    CHECK_EQ_INT(out.amr, JWT_AMR_PWD);
+    free(t);
+    /* Any order of the values we issue. */
+    c = std_claims();
+    json_object_set_new(c, "amr", json_pack("[s, s]", "otp", "pwd"));
+    t = forge_claims(STD_HEADER, c);
+    REQUIRE(t != NULL);
+    CHECK_EQ_INT(jwt_verify(k, t, strlen(t), NOW, &out), JWT_OK);
+    CHECK_EQ_INT(out.amr, JWT_AMR_PWD | JWT_AMR_OTP);
+    free(t);
+    /* A value we never issue, or a malformed claim, refuses the token. */
+    CHECK_EQ_INT(verify_with_claim(k, "amr", json_pack("[s]", "mfa")), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "amr", json_pack("[s, s]", "pwd", "sms")), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "amr", json_pack("[s]", "PWD")), JWT_BAD_CLAIMS);
+    /* A NUL inside a value: the payload's parser refuses it first. */
+    CHECK_EQ_INT(verify_with_claim(k, "amr", json_pack("[s#]", "pwd\0", 4)), JWT_MALFORMED);
+    CHECK_EQ_INT(verify_with_claim(k, "amr", json_string("pwd")), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "amr", json_array()), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "amr", json_pack("[s, s]", "pwd", "pwd")), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "amr", json_pack("[i]", 1)), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "amr", json_pack("[[s]]", "pwd")), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "amr", json_null()), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(
+                     k, "amr", json_pack("[s, s, s, s, s]", "pwd", "otp", "hwk", "user", "pwd")),
+                 JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(
+        verify_with_claim(k, "amr", json_pack("[s, s, s, s]", "pwd", "otp", "hwk", "user")),
+        JWT_OK);
+    jwt_key_free(k);
+}
+
+TEST(jwt_amr_text)
+{
+    char text[JWT_AMR_TEXT_MAX + 1];
+    unsigned amr = 0;
+
+    jwt_amr_text(JWT_AMR_ALL, text);
+    CHECK_EQ_STR(text, "pwd otp hwk user");
+    CHECK_EQ_INT(strlen(text), JWT_AMR_TEXT_MAX);
+    jwt_amr_text(JWT_AMR_HWK | JWT_AMR_USER, text);
+    CHECK_EQ_STR(text, "hwk user");
+    jwt_amr_text(0, text);
+    CHECK_EQ_STR(text, "");
+    CHECK(jwt_amr_parse("pwd", &amr));
+    CHECK_EQ_INT(amr, JWT_AMR_PWD);
+    CHECK(jwt_amr_parse("pwd otp", &amr));
+    CHECK_EQ_INT(amr, JWT_AMR_PWD | JWT_AMR_OTP);
+    CHECK(jwt_amr_parse("hwk user", &amr));
+    CHECK_EQ_INT(amr, JWT_AMR_HWK | JWT_AMR_USER);
+    CHECK(!jwt_amr_parse("", &amr));
+    CHECK(!jwt_amr_parse(" pwd", &amr));
+    CHECK(!jwt_amr_parse("pwd ", &amr));
+    CHECK(!jwt_amr_parse("pwd  otp", &amr));
+    CHECK(!jwt_amr_parse("pwd pwd", &amr));
+    CHECK(!jwt_amr_parse("pwd,otp", &amr));
+    CHECK(!jwt_amr_parse("mfa", &amr));
+    CHECK_EQ_STR(jwt_amr_name(JWT_AMR_OTP), "otp");
+    CHECK(jwt_amr_name(JWT_AMR_PWD | JWT_AMR_OTP) == NULL);
+    CHECK(jwt_amr_name(1u << 4) == NULL);
+}

@@ -1,5 +1,7 @@
 /* core/sessions: opening a session issues tokens that verify; what does
  * not verify is OUTCOME_TOKEN_INVALID. */
+#include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -266,5 +268,54 @@ TEST(sessions_password_change_and_delete)
     CHECK(v.id > u.id);
     sessions_tokens_free(&a);
     sessions_tokens_free(&b);
+    core_fixture_close(&f);
+}
+
+/* sessions.amr of the only session, read behind the store's back. */
+static void stored_amr(const struct core_fixture *f, char *out, size_t cap)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+
+    out[0] = '\0';
+    if (sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT amr FROM sessions", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+TEST(sessions_amr_signed_stored_and_kept)
+{
+    struct core_fixture f;
+    struct session_tokens t, t2;
+    struct jwt_claims c;
+    struct user u;
+    char amr[64];
+
+    REQUIRE(core_fixture_open(&f) == 0);
+    REQUIRE(user_in(&f, &u) == 0);
+    /* A sign-in by no known method is a bug of the caller's. */
+    CHECK_EQ_INT(sessions_open(&f.sessions, &u, 0, &t), OUTCOME_ERROR);
+    CHECK_EQ_INT(sessions_open(&f.sessions, &u, 1u << 4, &t), OUTCOME_ERROR);
+    CHECK(t.access_token == NULL);
+    REQUIRE(sessions_open(&f.sessions, &u, JWT_AMR_PWD | JWT_AMR_OTP, &t) == OUTCOME_OK);
+    stored_amr(&f, amr, sizeof amr);
+    CHECK_EQ_STR(amr, "pwd otp");
+    /* Verified in full, then from the cache of verified tokens. */
+    REQUIRE(verify(&f, t.access_token, &c) == OUTCOME_OK);
+    CHECK_EQ_INT(c.amr, JWT_AMR_PWD | JWT_AMR_OTP);
+    memset(&c, 0, sizeof c);
+    REQUIRE(verify(&f, t.access_token, &c) == OUTCOME_OK);
+    CHECK_EQ_INT(c.amr, JWT_AMR_PWD | JWT_AMR_OTP);
+    /* A refresh proves no factor again: the session keeps its amr. */
+    REQUIRE(refresh(&f, t.refresh_token, &t2) == OUTCOME_OK);
+    REQUIRE(verify(&f, t2.access_token, &c) == OUTCOME_OK);
+    CHECK_EQ_INT(c.amr, JWT_AMR_PWD | JWT_AMR_OTP);
+    stored_amr(&f, amr, sizeof amr);
+    CHECK_EQ_STR(amr, "pwd otp");
+    sessions_tokens_free(&t);
+    sessions_tokens_free(&t2);
     core_fixture_close(&f);
 }

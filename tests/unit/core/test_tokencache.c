@@ -39,6 +39,7 @@ TEST(tokencache_hit_copies_claims)
     struct jwt_claims in = claims_of(42, "Alice \xc3\xa9", NOW + 60), out;
     uint64_t hits, misses;
 
+    in.amr = JWT_AMR_PWD | JWT_AMR_OTP;
     REQUIRE(c != NULL);
     CHECK(!get(c, "tok.a.sig", 0, NOW, &out));
     put(c, "tok.a.sig", 0, &in);
@@ -49,6 +50,7 @@ TEST(tokencache_hit_copies_claims)
     CHECK_EQ_STR(out.sid, "sid-42");
     CHECK_EQ_INT(out.iat, NOW - 5);
     CHECK_EQ_INT(out.exp, NOW + 60);
+    CHECK_EQ_INT(out.amr, JWT_AMR_PWD | JWT_AMR_OTP);
     /* The whole token is the key: a prefix, one more byte or one byte
      * changed is another token. */
     CHECK(!get(c, "tok.a.si", 0, NOW, &out));

@@ -258,7 +258,11 @@ static enum outcome login(struct core_fixture *f, throttle *t, const struct neta
     struct user out;
 
     memset(d, 0, sizeof *d);
-    return users_login(&f->users, t, from, u, strlen(u), p, strlen(p), &out, d);
+    enum outcome o = users_login(&f->users, t, from, u, strlen(u), p, strlen(p), &out, d);
+    /* A sign-in without a second factor is complete at once. */
+    if (o == OUTCOME_OK)
+        users_login_done(&f->users, t, out.id);
+    return o;
 }
 
 TEST(users_login_throttled)
@@ -311,6 +315,61 @@ TEST(users_login_throttled)
     CHECK_EQ_INT(login(&f, t, &a, "dave", "wrong one", &d), OUTCOME_BAD_CREDENTIALS);
     CHECK_EQ_INT(login(&f, t, &a, "dave", "wrong two", &d), OUTCOME_BAD_CREDENTIALS);
     CHECK_EQ_INT(login(&f, t, &a, "dave", "correct horse battery", &d), OUTCOME_OK);
+    core_fixture_close(&f);
+    throttle_free(t);
+}
+
+/* An account with a second factor: the right password stays counted until
+ * the factor is right, and wrong factors count as failed logins, so that
+ * knowing the password buys no more guesses at the codes than at it. */
+TEST(users_factor_throttled)
+{
+    struct core_fixture f;
+    struct outcome_detail d = {0};
+    struct user u, got;
+    struct netaddr a = {{0}};
+    const struct throttle_limits lim = {
+        .address_failures = 100,
+        .account_failures = 2,
+        .lockout_s = 60,
+        .lockout_max_s = 600,
+        .forget_s = 3600,
+        .table_size = 64,
+    };
+    throttle *t = throttle_create(&lim);
+    const char *pw = "correct horse battery";
+
+    a.b[15] = 1;
+    REQUIRE(t != NULL);
+    REQUIRE(core_fixture_open(&f) == 0);
+    REQUIRE(reg(&f, "fred", pw, &u, &d) == OUTCOME_OK);
+    /* Right password, then a right factor: the count is forgotten. */
+    REQUIRE(users_login(&f.users, t, &a, "fred", 4, pw, strlen(pw), &got, &d) == OUTCOME_OK);
+    REQUIRE(users_factor_begin(&f.users, t, &a, u.id, &got, &d) == OUTCOME_OK);
+    CHECK_EQ_INT(got.id, u.id);
+    CHECK_EQ_STR(got.username, "fred");
+    users_factor_end(&f.users, t, &a, u.id, true);
+    /* Right password, wrong factors: counted, then locked, the right
+     * password refused too. */
+    REQUIRE(users_login(&f.users, t, &a, "fred", 4, pw, strlen(pw), &got, &d) == OUTCOME_OK);
+    REQUIRE(users_factor_begin(&f.users, t, &a, u.id, &got, &d) == OUTCOME_OK);
+    users_factor_end(&f.users, t, &a, u.id, false);
+    REQUIRE(users_factor_begin(&f.users, t, &a, u.id, &got, &d) == OUTCOME_OK);
+    users_factor_end(&f.users, t, &a, u.id, false);
+    CHECK_EQ_INT(users_factor_begin(&f.users, t, &a, u.id, &got, &d), OUTCOME_THROTTLED);
+    CHECK(d.retry_after >= 59 && d.retry_after <= 60);
+    CHECK_EQ_INT(login(&f, t, &a, "fred", pw, &d), OUTCOME_THROTTLED);
+    /* A password login again does not win the free failures back. */
+    REQUIRE(reg(&f, "gina", pw, &u, &d) == OUTCOME_OK);
+    for (int i = 0; i < 3; i++)
+        REQUIRE(users_login(&f.users, t, &a, "gina", 4, pw, strlen(pw), &got, &d) == OUTCOME_OK);
+    CHECK_EQ_INT(users_login(&f.users, t, &a, "gina", 4, pw, strlen(pw), &got, &d),
+                 OUTCOME_THROTTLED);
+    /* A user gone since the password. */
+    CHECK_EQ_INT(users_factor_begin(&f.users, t, &a, 999999, &got, &d), OUTCOME_BAD_CODE);
+    /* Without throttling, nothing is counted or locked. */
+    CHECK_EQ_INT(users_factor_begin(&f.users, NULL, &a, u.id, &got, &d), OUTCOME_OK);
+    users_factor_end(&f.users, NULL, &a, u.id, false);
     core_fixture_close(&f);
     throttle_free(t);
 }

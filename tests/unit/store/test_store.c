@@ -1386,3 +1386,25 @@ STORE_CASE(password_requests, 1)
     CHECK_EQ_INT(store_password_requests_pending(s, ids, 4, &n), STORE_OK);
     CHECK_EQ_INT((long long)n, 1);
 }
+
+STORE_CASE(session_amr, 1)
+{
+    struct store_user u;
+    struct store_session sess, got;
+    unsigned char h2[32];
+
+    REQUIRE(store_user_create(s, NULL, "amr", "amr", "$2b$04$h", T0, &u) == STORE_OK);
+    /* No amr given: the column's default, a password. */
+    make_session(&sess, "sid-pwd", u.id, 0x21);
+    CHECK_EQ_INT(store_session_create(s, NULL, &sess), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions WHERE amr = 'pwd'"), 1);
+    make_session(&sess, "sid-otp", u.id, 0x22);
+    snprintf(sess.amr, sizeof sess.amr, "pwd otp");
+    CHECK_EQ_INT(store_session_create(s, NULL, &sess), STORE_OK);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM sessions WHERE amr = 'pwd otp'"), 1);
+    /* A rotation returns it. */
+    memset(h2, 0x23, sizeof h2);
+    CHECK_EQ_INT(store_session_rotate(s, NULL, sess.refresh_hash, h2, T0 + 1, &got), STORE_OK);
+    CHECK_EQ_STR(got.id, "sid-otp");
+    CHECK_EQ_STR(got.amr, "pwd otp");
+}
