@@ -128,16 +128,6 @@ void audit_email_taken(const struct api_request *req, int64_t user_id)
     emit(req, LOG_INFO, "email.taken", f, 1);
 }
 
-void audit_step_up(const struct api_request *req, enum outcome o)
-{
-    if (o != OUTCOME_BAD_CODE && o != OUTCOME_THROTTLED)
-        return;
-    struct log_field f[] = {LOG_NUM("user_id", req->token.claims.user_id),
-                            LOG_STR("username", req->token.claims.username)};
-    emit(req, LOG_WARN, o == OUTCOME_BAD_CODE ? "mfa.step_up_failed" : "mfa.step_up_throttled", f,
-         2);
-}
-
 void audit_passkey(const struct api_request *req, const char *event, enum outcome o,
                    const char *why)
 {
@@ -166,6 +156,16 @@ void audit_passkey_login(const struct api_request *req, enum outcome o, const ch
         struct log_field f[] = {LOG_STR("via", "passkey")};
         emit(req, LOG_WARN, "passkey.cloned", f, 1);
     }
+}
+
+void audit_step_up(const struct api_request *req, enum outcome o)
+{
+    if (o != OUTCOME_BAD_CODE && o != OUTCOME_THROTTLED)
+        return;
+    struct log_field f[] = {LOG_NUM("user_id", req->token.claims.user_id),
+                            LOG_STR("username", req->token.claims.username)};
+    emit(req, LOG_WARN, o == OUTCOME_BAD_CODE ? "mfa.step_up_failed" : "mfa.step_up_throttled", f,
+         2);
 }
 
 static void write_outcomes(struct metrics_buf *b, const char *name, const char *help,

@@ -9,9 +9,6 @@
 
 #define ITEM_PREFIX "/me/passkeys/"
 
-/* TEMPORARY until h-totp's api/mfa.c is merged (api_internal.h). */
-bool api_step_up(const struct api_request *req, struct reply *r, json_t *body);
-
 /* A 200 of JSON that holds a token (a challenge, a flow_id): not cached. */
 static void reply_fresh(struct reply *r, int status, char *json)
 {

@@ -295,45 +295,6 @@ static int open_store(struct serve *sv)
     return 0;
 }
 
-/* The otpauth issuer: PUBLIC_URL's host (normalised by validation:
- * scheme "://" host [":" port] [path]), else "gatehouse". */
-static const char *mfa_issuer(const char *url, char *buf, size_t cap)
-{
-    const char *h = url != NULL ? strstr(url, "://") : NULL;
-
-    if (h == NULL)
-        return "gatehouse";
-    h += 3;
-    size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/");
-    if (n == 0 || n >= cap || n > strlen(h))
-        return "gatehouse";
-    memcpy(buf, h, n);
-    buf[n] = '\0';
-    return buf;
-}
-
-/* TOTP and recovery codes (core/mfa.h): liboath, and the keys of the
- * secrets. Without MFA_ENCRYPTION_KEY or SECRET_KEY (an asymmetric
- * ALGORITHM) there is no key to seal them with: TOTP is off, and says so. */
-static int open_mfa(struct serve *sv)
-{
-    const struct config *cfg = sv->cfg;
-    const char *mk = cfg->mfa_encryption_key;
-    char issuer[256];
-
-    if (totp_init() != 0) {
-        log_fatal(WHO, "cannot initialise liboath");
-        return -1;
-    }
-    mfa_deps_init(&sv->app.mfa, sv->st, mk, mk != NULL ? strlen(mk) : 0, cfg->secret_key,
-                  cfg->secret_key_len, mfa_issuer(cfg->public_url, issuer, sizeof issuer));
-    if (!sv->app.mfa.keyed)
-        log_warn("TOTP is off: set MFA_ENCRYPTION_KEY (at least 32 bytes) to let users turn it "
-                 "on (ALGORITHM %s needs no SECRET_KEY to derive one from)",
-                 cfg->algorithm);
-    return 0;
-}
-
 /* The passkeys' part of the context (core/passkeys.h): off without an RP
  * id (cli/pubaddr.h); WEBAUTHN_ORIGINS split into its origins; the key of
  * the fake credential ids from SECRET_KEY, else MFA_ENCRYPTION_KEY, so
@@ -371,6 +332,45 @@ static int passkeys_context(struct serve *sv)
     d->rp_id = cfg->webauthn_rp_id;
     d->origins = sv->origins;
     d->norigins = n;
+    return 0;
+}
+
+/* The otpauth issuer: PUBLIC_URL's host (normalised by validation:
+ * scheme "://" host [":" port] [path]), else "gatehouse". */
+static const char *mfa_issuer(const char *url, char *buf, size_t cap)
+{
+    const char *h = url != NULL ? strstr(url, "://") : NULL;
+
+    if (h == NULL)
+        return "gatehouse";
+    h += 3;
+    size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/");
+    if (n == 0 || n >= cap || n > strlen(h))
+        return "gatehouse";
+    memcpy(buf, h, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* TOTP and recovery codes (core/mfa.h): liboath, and the keys of the
+ * secrets. Without MFA_ENCRYPTION_KEY or SECRET_KEY (an asymmetric
+ * ALGORITHM) there is no key to seal them with: TOTP is off, and says so. */
+static int open_mfa(struct serve *sv)
+{
+    const struct config *cfg = sv->cfg;
+    const char *mk = cfg->mfa_encryption_key;
+    char issuer[256];
+
+    if (totp_init() != 0) {
+        log_fatal(WHO, "cannot initialise liboath");
+        return -1;
+    }
+    mfa_deps_init(&sv->app.mfa, sv->st, mk, mk != NULL ? strlen(mk) : 0, cfg->secret_key,
+                  cfg->secret_key_len, mfa_issuer(cfg->public_url, issuer, sizeof issuer));
+    if (!sv->app.mfa.keyed)
+        log_warn("TOTP is off: set MFA_ENCRYPTION_KEY (at least 32 bytes) to let users turn it "
+                 "on (ALGORITHM %s needs no SECRET_KEY to derive one from)",
+                 cfg->algorithm);
     return 0;
 }
 
@@ -445,9 +445,9 @@ static int build_context(struct serve *sv)
         .db_jobs = sv->dbw,
     };
     sv->app.mailer = sv->mailer;
-    if (open_mfa(sv) != 0)
-        return EXIT_FAILURE;
     if (passkeys_context(sv) != 0)
+        return EXIT_FAILURE;
+    if (open_mfa(sv) != 0)
         return EXIT_FAILURE;
     /* The revoked sessions first, then the threads that keep them current
      * (after the signal mask: they must not take SIGTERM). */

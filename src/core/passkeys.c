@@ -523,9 +523,17 @@ enum outcome passkeys_login_options(const struct passkeys_deps *d, const char *u
     }
     char cbuf[B64_LEN(FLOWS_CHALLENGE_LEN) + 1];
     b64url_encode(cbuf, challenge, sizeof challenge);
-    json_t *opt = json_pack("{s:s, s:i, s:s, s:o?, s:s, s:s}", "challenge", cbuf, "timeout",
-                            PASSKEYS_TIMEOUT_MS, "rpId", d->rp_id, "allowCredentials", allow,
-                            "userVerification", "required", "flow_id", token);
+    /* Username-less: no allowCredentials at all (§5.5: the authenticator
+     * offers its discoverable credentials). */
+    json_t *opt = json_pack("{s:s, s:i, s:s}", "challenge", cbuf, "timeout", PASSKEYS_TIMEOUT_MS,
+                            "rpId", d->rp_id);
+    if (opt != NULL && allow != NULL && json_object_set_new(opt, "allowCredentials", allow) != 0)
+        json_object_clear(opt);
+    if (opt != NULL && (json_object_set_new(opt, "userVerification", json_string("required")) != 0 ||
+                        json_object_set_new(opt, "flow_id", json_string(token)) != 0)) {
+        json_decref(opt);
+        opt = NULL;
+    }
     sodium_memzero(token, sizeof token);
     *json = dump(opt);
     return *json != NULL ? OUTCOME_OK : OUTCOME_ERROR;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/passkeys.h"
+#include "core/webauthn.h"
 #include "store/store.h"
 #include "store/tdb.h"
 #include "test.h"
@@ -53,6 +54,7 @@ STORE_CASE(passkeys_rows, 1)
     int64_t ann = new_user(s, "ann"), bob = new_user(s, "bob"), n = -1;
     int listed = 0;
 
+    (void)t;
     REQUIRE(ann > 0 && bob > 0);
     fill(&p, "pk1", ann, 0x11, WEBAUTHN_CREDENTIAL_ID_MAX);
     CHECK_EQ_INT(store_passkey_add(s, NULL, &p), STORE_OK);
@@ -119,6 +121,7 @@ STORE_CASE(passkeys_user_handle, 1)
         h2[STORE_WEBAUTHN_HANDLE];
     int64_t ann = new_user(s, "ann");
 
+    (void)t;
     REQUIRE(ann > 0);
     memset(a, 0xaa, sizeof a);
     memset(b, 0xbb, sizeof b);
