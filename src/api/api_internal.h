@@ -31,6 +31,14 @@ void api_change_email(const struct api_request *req, struct reply *r);
 void api_password_forgot(const struct api_request *req, struct reply *r);
 void api_password_reset(const struct api_request *req, struct reply *r);
 
+/* api/passkeys.c: passkeys (API.md, "Passkeys"). */
+void api_passkeys_options(const struct api_request *req, struct reply *r);
+void api_passkeys_add(const struct api_request *req, struct reply *r);
+void api_passkeys_list(const struct api_request *req, struct reply *r);
+void api_passkeys_delete(const struct api_request *req, struct reply *r);
+void api_login_passkey_options(const struct api_request *req, struct reply *r);
+void api_login_passkey(const struct api_request *req, struct reply *r);
+
 /* The language of the mail a request causes: its Accept-Language's
  * (core/i18n.h), "en" by default. */
 const char *api_mail_lang(const struct api_request *req);

@@ -1,6 +1,9 @@
 #include "api/audit.h"
 
 #include <stdatomic.h>
+#include <string.h>
+
+#include "core/passkeys.h"
 
 #include "util/log.h"
 #include "util/metrics.h"
@@ -10,6 +13,7 @@
 static atomic_uint_fast64_t registrations[OUTCOME_COUNT];
 static atomic_uint_fast64_t logins[OUTCOME_COUNT];
 static atomic_uint_fast64_t refreshes[OUTCOME_COUNT];
+static atomic_uint_fast64_t passkey_logins[OUTCOME_COUNT];
 /* POST /token by grant: 0 password, 1 refresh_token. */
 static atomic_uint_fast64_t token_grants[2][OUTCOME_COUNT];
 /* POST /login/mfa by method and result. */
@@ -124,6 +128,36 @@ void audit_email_taken(const struct api_request *req, int64_t user_id)
     emit(req, LOG_INFO, "email.taken", f, 1);
 }
 
+void audit_passkey(const struct api_request *req, const char *event, enum outcome o,
+                   const char *why)
+{
+    if (o == OUTCOME_OK) {
+        audit_user(req, event, o, NULL);
+    } else if (o == OUTCOME_INVALID && why != NULL) {
+        struct log_field f[] = {LOG_NUM("user_id", req->token.claims.user_id),
+                                LOG_STR("reason", why)};
+        emit(req, LOG_INFO, "passkey.refused", f, 2);
+    }
+}
+
+void audit_passkey_login(const struct api_request *req, enum outcome o, const char *username,
+                         int64_t user_id, const char *reason)
+{
+    count(passkey_logins, o);
+    if (o == OUTCOME_OK) {
+        struct log_field f[] = {LOG_NUM("user_id", user_id), LOG_STR("username", username),
+                                LOG_STR("via", "passkey")};
+        emit(req, LOG_INFO, "login.succeeded", f, 3);
+    } else if (o == OUTCOME_PASSKEY_REFUSED || o == OUTCOME_THROTTLED) {
+        struct log_field f[] = {LOG_STR("via", "passkey"), LOG_STR("reason", reason)};
+        emit(req, LOG_WARN, o == OUTCOME_THROTTLED ? "login.throttled" : "login.failed", f, 2);
+    }
+    if (reason != NULL && strcmp(reason, PASSKEYS_REASON_CLONED) == 0) {
+        struct log_field f[] = {LOG_STR("via", "passkey")};
+        emit(req, LOG_WARN, "passkey.cloned", f, 1);
+    }
+}
+
 void audit_step_up(const struct api_request *req, enum outcome o)
 {
     if (o != OUTCOME_BAD_CODE && o != OUTCOME_THROTTLED)
@@ -161,6 +195,10 @@ void audit_metrics_write(struct metrics_buf *b)
                    "Refreshes (POST /refresh and the refresh_token grant of POST /token) by "
                    "outcome; token_reused counts the reuses detected.",
                    refreshes, NULL);
+    write_outcomes(b, "gatehouse_passkey_logins_total",
+                   "Passkey sign-ins (POST /login/passkey) by outcome; passkey_refused counts "
+                   "the assertions refused, throttled those refused by throttling.",
+                   passkey_logins, NULL);
     write_outcomes(b, "gatehouse_token_requests_total",
                    "POST /token requests that reached a grant, by grant and outcome.",
                    token_grants[0], "password");

@@ -65,6 +65,19 @@ void audit_mail(const struct api_request *req, const char *event, enum outcome o
  * (the client is told nothing; the owner gets a notice). */
 void audit_email_taken(const struct api_request *req, int64_t user_id);
 
+/* A passkey of the token's user: event ("passkey.added", "passkey.removed")
+ * written when o is OUTCOME_OK; a registration refused (OUTCOME_INVALID) as
+ * "passkey.refused" with why, the code of the rule it broke. */
+void audit_passkey(const struct api_request *req, const char *event, enum outcome o,
+                   const char *why);
+
+/* A passkey sign-in (POST /login/passkey), counted by outcome:
+ * "login.succeeded" (via passkey), "login.failed" with reason (never a
+ * secret), "login.throttled"; and "passkey.cloned" when reason is
+ * PASSKEYS_REASON_CLONED. */
+void audit_passkey_login(const struct api_request *req, enum outcome o, const char *username,
+                         int64_t user_id, const char *reason);
+
 /* The counters above in the Prometheus text format (util/metrics.h). */
 struct metrics_buf;
 void audit_metrics_write(struct metrics_buf *b);

@@ -67,6 +67,10 @@ static const struct answer answers[OUTCOME_COUNT] = {
     [OUTCOME_BAD_CODE] = {401, "code: invalid, used or expired", "Bearer", 0, NULL, NULL},
     [OUTCOME_PASSKEY_REFUSED] = {401, "passkey: not accepted", "Bearer", 0, NULL, NULL},
     [OUTCOME_NOT_FOUND] = {404, "Not Found", NULL, 0, NULL, NULL},
+    [OUTCOME_PASSKEYS_OFF] = {501,
+                              "passkeys are not configured on this server (they need PUBLIC_URL, "
+                              "and WEBAUTHN_RP_ID when its host is an IP address)",
+                              NULL, 0, NULL, NULL},
     [OUTCOME_MFA_OFF] = {501,
                          "TOTP is not available on this server: it needs MFA_ENCRYPTION_KEY "
                          "(or SECRET_KEY) to encrypt secrets",

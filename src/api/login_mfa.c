@@ -69,66 +69,69 @@ done:
 
 /* ---- POST /login/mfa ------------------------------------------------------ */
 
-/* The factor given, checked for user_id against the flow f. */
-static enum outcome check_factor(const struct api_ctx *app, const struct flows_flow *f,
-                                 int64_t user_id, const char *code, size_t clen,
-                                 const char *recovery, size_t rlen, const json_t *webauthn,
-                                 int64_t now)
+/* The factor a request gives, checked against its flow (users_code_attempt
+ * calls check_factor under the account's throttle). */
+struct factor {
+    const struct api_ctx *app;
+    const struct flows_flow *f;
+    const char *code, *recovery;
+    size_t clen, rlen;
+    const json_t *webauthn;
+    int64_t now;
+};
+
+static enum outcome check_factor(void *arg)
 {
-    if (code != NULL)
-        return mfa_check_code(&app->mfa, user_id, code, clen, now);
-    if (recovery != NULL)
-        return mfa_use_recovery_code(&app->mfa, user_id, recovery, rlen, now);
+    const struct factor *x = arg;
+    const struct api_ctx *app = x->app;
+    int64_t uid = x->f->user_id;
+
+    if (x->code != NULL)
+        return mfa_check_code(&app->mfa, uid, x->code, x->clen, x->now);
+    if (x->recovery != NULL)
+        return mfa_use_recovery_code(&app->mfa, uid, x->recovery, x->rlen, x->now);
     /* A flow begun while passkeys were off has no challenge to answer. */
-    if (!f->has_challenge || app->passkeys.rp_id == NULL)
+    if (!x->f->has_challenge || app->passkeys.rp_id == NULL)
         return OUTCOME_PASSKEY_REFUSED;
-    return passkeys_check_for_user(&app->passkeys, user_id, f->challenge, webauthn, now);
+    return passkeys_check_for_user(&app->passkeys, uid, x->f->challenge, x->webauthn, x->now);
 }
 
 static enum audit_mfa_result result_of(enum outcome o)
 {
     switch (o) {
     case OUTCOME_OK: return AUDIT_MFA_OK;
+    case OUTCOME_BAD_CODE:
+    case OUTCOME_PASSKEY_REFUSED: return AUDIT_MFA_WRONG;
     case OUTCOME_THROTTLED: return AUDIT_MFA_THROTTLED;
     default: return AUDIT_MFA_ERROR;
     }
 }
 
-/* The flow is live and the throttle let the attempt through: the factor,
- * then the flow used up, then the session. */
-static enum outcome finish(const struct api_request *req, const struct flows_flow *f,
-                           struct user *u, const char *tok, size_t tlen, const char *code,
-                           size_t clen, const char *recovery, size_t rlen, const json_t *webauthn,
-                           struct session_tokens *t, enum audit_mfa_result *result)
+/* The factor was right: the flow used up (exactly one of concurrent right
+ * answers gets past it), the sign-in complete, the session opened with the
+ * credentials of the password step. */
+static enum outcome open_session(const struct api_request *req, const struct flows_flow *f,
+                                 const char *tok, size_t tlen, bool passkey,
+                                 struct session_tokens *t, enum audit_mfa_result *result)
 {
     const struct api_ctx *app = req->app;
-    int64_t now = timefmt_now();
-    bool spent = false;
-    enum outcome st = check_factor(app, f, u->id, code, clen, recovery, rlen, webauthn, now);
+    struct jwt_claims who = {.user_id = f->user_id};
+    struct user u;
+    enum outcome st = flows_finish(app->users.store, tok, tlen, timefmt_now());
 
-    if (st == OUTCOME_BAD_CODE || st == OUTCOME_PASSKEY_REFUSED) {
-        *result = AUDIT_MFA_WRONG;
-        /* The flow may have ended meanwhile: the answer is the same. */
-        if (flows_fail(app->users.store, tok, tlen, now, &spent) == OUTCOME_UNAVAILABLE)
-            st = OUTCOME_UNAVAILABLE;
-        return st;
+    if (st == OUTCOME_OK) {
+        users_login_done(&app->users, app->throttle, f->user_id);
+        st = users_by_token(&app->users, &who, &u);
     }
-    if (st != OUTCOME_OK) {
-        *result = AUDIT_MFA_ERROR;
-        return st;
+    if (st == OUTCOME_OK) {
+        /* A password change since the password step refuses it. */
+        u.credential_version = f->credential_version;
+        st = sessions_open(&app->sessions, &u,
+                           passkey ? JWT_AMR_PWD | JWT_AMR_HWK : JWT_AMR_PWD | JWT_AMR_OTP, t);
     }
-    /* Exactly one of concurrent right answers gets past here. */
-    st = flows_finish(app->users.store, tok, tlen, now);
-    if (st != OUTCOME_OK) {
-        *result = st == OUTCOME_BAD_CODE ? AUDIT_MFA_EXPIRED : AUDIT_MFA_ERROR;
-        return st;
-    }
-    /* The credentials of the password step: a password change since then
-     * refuses the session (sessions_open). */
-    u->credential_version = f->credential_version;
-    unsigned amr = webauthn != NULL ? JWT_AMR_PWD | JWT_AMR_HWK : JWT_AMR_PWD | JWT_AMR_OTP;
-    st = sessions_open(&app->sessions, u, amr, t);
-    if (st == OUTCOME_BAD_CREDENTIALS) {
+    /* The flow was used or spent meanwhile, the user is gone, or the
+     * password changed: the mfa_token no longer leads anywhere. */
+    if (st == OUTCOME_BAD_CODE || st == OUTCOME_TOKEN_INVALID || st == OUTCOME_BAD_CREDENTIALS) {
         *result = AUDIT_MFA_EXPIRED;
         return OUTCOME_BAD_CODE;
     }
@@ -147,8 +150,8 @@ enum outcome api_mfa_login(const struct api_request *req, const char *mfa_token,
                                                       : AUDIT_MFA_WEBAUTHN;
     enum audit_mfa_result result = AUDIT_MFA_EXPIRED;
     struct flows_flow f;
-    struct user u = {0};
     struct netaddr from;
+    bool spent = false;
 
     memset(t, 0, sizeof *t);
     /* It sets cookies as a login does: the same Origin check. */
@@ -162,16 +165,24 @@ enum outcome api_mfa_login(const struct api_request *req, const char *mfa_token,
                         0);
         return st;
     }
+    struct factor x = {app, &f, code, recovery, clen, rlen, webauthn, timefmt_now()};
     api_client(req, &from);
-    st = users_factor_begin(&app->users, app->throttle, &from, f.user_id, &u, d);
-    if (st != OUTCOME_OK) {
-        audit_login_mfa(req, method, st == OUTCOME_BAD_CODE ? AUDIT_MFA_EXPIRED : result_of(st),
-                        f.user_id);
-        return st;
+    st = users_code_attempt(&app->users, app->throttle, &from, f.user_id, check_factor, &x, d);
+    if (st == OUTCOME_OK) {
+        st = open_session(req, &f, mfa_token, tlen, webauthn != NULL, t, &result);
+    } else if (st == OUTCOME_TOKEN_INVALID) { /* the user is gone */
+        result = AUDIT_MFA_EXPIRED;
+        st = OUTCOME_BAD_CODE;
+    } else {
+        result = result_of(st);
+        /* A wrong answer counts against the token too: its
+         * FLOWS_MAX_ATTEMPTS-th ends it (one that ended meanwhile answers
+         * the same). */
+        if (result == AUDIT_MFA_WRONG && flows_fail(app->users.store, mfa_token, tlen,
+                                                    timefmt_now(), &spent) == OUTCOME_UNAVAILABLE)
+            st = OUTCOME_UNAVAILABLE;
     }
-    st = finish(req, &f, &u, mfa_token, tlen, code, clen, recovery, rlen, webauthn, t, &result);
-    users_factor_end(&app->users, app->throttle, &from, u.id, result == AUDIT_MFA_OK);
-    audit_login_mfa(req, method, result, u.id);
+    audit_login_mfa(req, method, result, f.user_id);
     return st;
 }
 

@@ -39,6 +39,17 @@ const struct api_route api_routes[] = {
     {"/password/reset", "POST", API_BODY_JSON_OR_FORM, API_HASH, API_AUTH_NONE, api_password_reset},
     {"/refresh", "POST", API_BODY_JSON, API_DB, API_AUTH_NONE, api_refresh},
     {"/logout", "POST", API_BODY_NONE, API_DB, API_AUTH_BEARER_OR_COOKIE, api_logout},
+    /* Passkeys: the account page posts to /me/passkeys* from the browser
+     * with the session cookie. The exact path before the one under it. */
+    {"/me/passkeys/options", "POST", API_BODY_NONE, API_DB, API_AUTH_BEARER_OR_COOKIE,
+     api_passkeys_options},
+    {"/me/passkeys", "POST", API_BODY_JSON, API_DB, API_AUTH_BEARER_OR_COOKIE, api_passkeys_add},
+    {"/me/passkeys", "GET", API_BODY_NONE, API_DB, API_AUTH_BEARER_OR_COOKIE, api_passkeys_list},
+    {"/me/passkeys/", "DELETE", API_BODY_JSON, API_DB, API_AUTH_BEARER_OR_COOKIE,
+     api_passkeys_delete},
+    {"/login/passkey/options", "POST", API_BODY_JSON, API_DB, API_AUTH_NONE,
+     api_login_passkey_options},
+    {"/login/passkey", "POST", API_BODY_JSON, API_DB, API_AUTH_NONE, api_login_passkey},
     {"/healthz", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_healthz},
     {"/metrics", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_metrics},
     {"/readyz", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_readyz},

@@ -588,7 +588,8 @@ static int mfa_key_check(const struct config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-/* PUBLIC_URL and COOKIE_DOMAIN (cli/pubaddr.h), normalised in place. */
+/* PUBLIC_URL, COOKIE_DOMAIN, WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS
+ * (cli/pubaddr.h), normalised in place, the last two defaulted. */
 static int public_address_check(struct config *cfg, char *err, size_t errlen)
 {
     if (cfg->public_url != NULL &&
@@ -598,7 +599,8 @@ static int public_address_check(struct config *cfg, char *err, size_t errlen)
         pubaddr_check_domain(cfg->cookie_domain, cfg->public_url, cfg->public_origin_len, err,
                              errlen) != 0)
         return -1;
-    return 0;
+    return pubaddr_check_webauthn(&cfg->webauthn_rp_id, &cfg->webauthn_origins, cfg->public_url,
+                                  cfg->public_origin_len, err, errlen);
 }
 
 static int validate(struct config *cfg, unsigned groups, char *err, size_t errlen)

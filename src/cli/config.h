@@ -90,8 +90,8 @@ struct config {
     char *public_url;         /* NULL when unset; normalised by validation (cli/pubaddr.h) */
     size_t public_origin_len; /* its origin's length, once validated */
     char *cookie_domain;      /* NULL when unset */
-    char *webauthn_rp_id;     /* NULL when unset: PUBLIC_URL's host */
-    char *webauthn_origins;   /* comma-separated; NULL when unset: PUBLIC_URL's origin */
+    char *webauthn_rp_id;     /* validated: given or PUBLIC_URL's host; NULL: passkeys off */
+    char *webauthn_origins;   /* comma-separated; validated: given or PUBLIC_URL's origin */
     char *smtp_url;           /* NULL when unset: mail is off */
     bool smtp_starttls;
     char *smtp_ca_file;       /* NULL when unset */

@@ -173,6 +173,140 @@ int pubaddr_check_url(char *url, size_t *origin_len, char *err, size_t errlen)
     return 0;
 }
 
+/* The host of a checked URL: its start and length (an IPv6 one with its
+ * brackets). */
+static const char *url_host(const char *url, size_t origin_len, size_t *hlen)
+{
+    const char *host = strstr(url, "://") + 3;
+    const char *end = url + origin_len;
+    const char *rb = host[0] == '[' ? memchr(host, ']', (size_t)(end - host)) : NULL;
+    const char *colon = memchr(rb != NULL ? rb : host, ':', (size_t)(end - (rb != NULL ? rb : host)));
+
+    *hlen = (size_t)((colon != NULL ? colon : end) - host);
+    return host;
+}
+
+/* True when host (hlen bytes) is domain (n bytes) or lies within it. */
+static bool within(const char *host, size_t hlen, const char *domain, size_t n)
+{
+    return (hlen == n || (hlen > n && host[hlen - n - 1] == '.')) &&
+           memcmp(host + hlen - n, domain, n) == 0;
+}
+
+/* An RP id: a DNS name that is no IP address. */
+static bool rp_id_form(const char *s, size_t n)
+{
+    int labels;
+    bool numeric = false;
+
+    return dns_name(s, n, &labels, &numeric) && !numeric;
+}
+
+/* One origin of WEBAUTHN_ORIGINS, o[0..n), against rp_id. */
+static int origin_check(const char *o, size_t n, const char *rp_id, char *err, size_t errlen)
+{
+    char buf[PUBADDR_URL_MAX + 1], why[200];
+    size_t olen = 0, hlen = 0;
+
+    if (n == 0 || n > PUBADDR_URL_MAX) {
+        snprintf(err, errlen, "WEBAUTHN_ORIGINS: an origin is empty or longer than %d bytes",
+                 PUBADDR_URL_MAX);
+        return -1;
+    }
+    memcpy(buf, o, n);
+    buf[n] = '\0';
+    if (pubaddr_check_url(buf, &olen, why, sizeof why) != 0 || olen != n ||
+        memcmp(buf, o, n) != 0) {
+        snprintf(err, errlen,
+                 "WEBAUTHN_ORIGINS: \"%.*s\" is not an origin as a browser sends it: "
+                 "http(s)://host[:port] in lower case, without the default port or a path",
+                 (int)(n < 80 ? n : 80), o);
+        return -1;
+    }
+    const char *host = url_host(buf, olen, &hlen);
+    if (!within(host, hlen, rp_id, strlen(rp_id))) {
+        snprintf(err, errlen,
+                 "WEBAUTHN_ORIGINS: the host of \"%.*s\" is not WEBAUTHN_RP_ID (%.80s) nor "
+                 "within it (a browser would refuse the ceremony)",
+                 (int)(n < 80 ? n : 80), o, rp_id);
+        return -1;
+    }
+    return 0;
+}
+
+static char *copy(const char *s, size_t n)
+{
+    char *c = malloc(n + 1);
+
+    if (c != NULL) {
+        memcpy(c, s, n);
+        c[n] = '\0';
+    }
+    return c;
+}
+
+int pubaddr_check_webauthn(char **rp_id, char **origins, const char *url, size_t origin_len,
+                           char *err, size_t errlen)
+{
+    size_t hlen = 0;
+
+    if (url == NULL) {
+        if (*rp_id != NULL || *origins != NULL) {
+            snprintf(err, errlen, "%s needs PUBLIC_URL (passkeys are off without it)",
+                     *rp_id != NULL ? "WEBAUTHN_RP_ID" : "WEBAUTHN_ORIGINS");
+            return -1;
+        }
+        return 0;
+    }
+    const char *host = url_host(url, origin_len, &hlen);
+    if (*rp_id == NULL && rp_id_form(host, hlen) && (*rp_id = copy(host, hlen)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (*rp_id == NULL) {
+        if (*origins != NULL) {
+            snprintf(err, errlen,
+                     "WEBAUTHN_ORIGINS needs WEBAUTHN_RP_ID when PUBLIC_URL's host is an IP "
+                     "address (an RP id is a domain name)");
+            return -1;
+        }
+        return 0; /* passkeys off: an IP address cannot be an RP id */
+    }
+    char *id = *rp_id;
+    size_t n = strlen(id);
+    for (size_t i = 0; i < n; i++)
+        id[i] = lower(id[i]);
+    if (!rp_id_form(id, n)) {
+        snprintf(err, errlen,
+                 "WEBAUTHN_RP_ID: \"%.60s\" is not a domain name such as example.com (an IP "
+                 "address cannot be an RP id)",
+                 id);
+        return -1;
+    }
+    if (!within(host, hlen, id, n)) {
+        snprintf(err, errlen,
+                 "WEBAUTHN_RP_ID: PUBLIC_URL's host \"%.*s\" is not %.60s nor within it (a "
+                 "browser would refuse it)",
+                 (int)(hlen < 80 ? hlen : 80), host, id);
+        return -1;
+    }
+    if (*origins == NULL) {
+        if ((*origins = copy(url, origin_len)) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        return 0;
+    }
+    for (const char *p = *origins;;) {
+        size_t len = strcspn(p, ",");
+        if (origin_check(p, len, id, err, errlen) != 0)
+            return -1;
+        if (p[len] == '\0')
+            return 0;
+        p += len + 1;
+    }
+}
+
 int pubaddr_check_domain(char *domain, const char *url, size_t origin_len, char *err, size_t errlen)
 {
     int labels;

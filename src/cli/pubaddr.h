@@ -30,4 +30,21 @@ int pubaddr_check_url(char *url, size_t *origin_len, char *err, size_t errlen);
 int pubaddr_check_domain(char *domain, const char *url, size_t origin_len, char *err,
                          size_t errlen);
 
+/* WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS (API.md, "Passkeys") against url (a
+ * checked PUBLIC_URL, NULL when unset), with their defaults: *rp_id
+ * (malloc'd, or NULL when unset) is lower-cased; it must be a DNS name,
+ * not an IP address, that PUBLIC_URL's host is or lies within (WebAuthn
+ * §5.1.3: an RP id is the origin's effective domain or a registrable
+ * suffix of it). Unset, it becomes PUBLIC_URL's host, or stays NULL
+ * (passkeys off) when that host is an IP address. *origins, unset, becomes
+ * PUBLIC_URL's origin when passkeys are on; set, each of its
+ * comma-separated origins must be http(s)://host[:port] spelled as
+ * browsers send it (lower case, no default port, no path: an origin is
+ * compared byte for byte), and its host rp_id or within it. Neither may be
+ * set without PUBLIC_URL, nor WEBAUTHN_ORIGINS without an RP id. 0, or -1
+ * with a reason naming the setting in err (*rp_id and *origins are then
+ * as given or defaulted). */
+int pubaddr_check_webauthn(char **rp_id, char **origins, const char *url, size_t origin_len,
+                           char *err, size_t errlen);
+
 #endif

@@ -73,6 +73,8 @@ struct serve {
     tokencache *verified;
     throttle *limits;
     struct janitor janitor;
+    char *origins_text;   /* WEBAUTHN_ORIGINS, split by passkeys_context */
+    const char **origins; /* its origins */
     struct api_ctx app;
     http_server *srv, *msrv;
 };
@@ -293,6 +295,46 @@ static int open_store(struct serve *sv)
     return 0;
 }
 
+/* The passkeys' part of the context (core/passkeys.h): off without an RP
+ * id (cli/pubaddr.h); WEBAUTHN_ORIGINS split into its origins; the key of
+ * the fake credential ids from SECRET_KEY, else MFA_ENCRYPTION_KEY, so
+ * that a name's fake ids are the same on every instance and after a
+ * restart (random without either: they then change at each start). */
+static int passkeys_context(struct serve *sv)
+{
+    const struct config *cfg = sv->cfg;
+    struct passkeys_deps *d = &sv->app.passkeys;
+    size_t n = 1;
+
+    *d = (struct passkeys_deps){.store = sv->st, .users = &sv->app.users, .rp_name = WHO};
+    if (cfg->secret_key != NULL)
+        passkeys_handle_key(d->handle_key, cfg->secret_key, cfg->secret_key_len);
+    else
+        passkeys_handle_key(d->handle_key, cfg->mfa_encryption_key,
+                            cfg->mfa_encryption_key != NULL ? strlen(cfg->mfa_encryption_key) : 0);
+    if (cfg->webauthn_rp_id == NULL || cfg->webauthn_origins == NULL)
+        return 0;
+    for (const char *c = cfg->webauthn_origins; *c != '\0'; c++)
+        n += *c == ',';
+    sv->origins_text = strdup(cfg->webauthn_origins);
+    sv->origins = calloc(n, sizeof *sv->origins);
+    if (sv->origins_text == NULL || sv->origins == NULL) {
+        log_fatal(WHO, "out of memory");
+        return EXIT_FAILURE;
+    }
+    char *p = sv->origins_text;
+    for (size_t i = 0; i < n; i++) {
+        sv->origins[i] = p;
+        p += strcspn(p, ",");
+        if (*p == ',')
+            *p++ = '\0';
+    }
+    d->rp_id = cfg->webauthn_rp_id;
+    d->origins = sv->origins;
+    d->norigins = n;
+    return 0;
+}
+
 /* The otpauth issuer: PUBLIC_URL's host (normalised by validation:
  * scheme "://" host [":" port] [path]), else "gatehouse". */
 static const char *mfa_issuer(const char *url, char *buf, size_t cap)
@@ -403,6 +445,8 @@ static int build_context(struct serve *sv)
         .db_jobs = sv->dbw,
     };
     sv->app.mailer = sv->mailer;
+    if (passkeys_context(sv) != 0)
+        return EXIT_FAILURE;
     if (open_mfa(sv) != 0)
         return EXIT_FAILURE;
     /* The revoked sessions first, then the threads that keep them current
@@ -554,6 +598,9 @@ static void serve_free(struct serve *sv)
     tokencache_free(sv->verified);
     throttle_free(sv->limits);
     keyset_close(sv->keys);
+    sodium_memzero(sv->app.passkeys.handle_key, sizeof sv->app.passkeys.handle_key);
+    free(sv->origins);
+    free(sv->origins_text);
     if (sv->listen_fd >= 0)
         close(sv->listen_fd);
     if (sv->metrics_fd >= 0)

@@ -450,12 +450,7 @@ bool jwk_verify(const jwk *k, const void *msg, size_t len, const unsigned char *
         in = der;
         ilen = (size_t)n;
     }
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    bool ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) == 1 &&
-              EVP_DigestVerify(ctx, in, ilen, msg, len) == 1;
-    EVP_MD_CTX_free(ctx);
-    ERR_clear_error();
-    return ok;
+    return ossl_verify_sha256(k->pkey, msg, len, in, ilen);
 }
 
 json_t *jwk_public_json(const jwk *k)

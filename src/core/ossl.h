@@ -14,7 +14,9 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define OSSL_FUNCTIONS(X)                                                                          \
@@ -38,8 +40,12 @@
     X(EVP_DigestVerifyInit)                                                                        \
     X(EVP_MD_CTX_free)                                                                             \
     X(EVP_MD_CTX_new)                                                                              \
+    X(EVP_PKEY_CTX_free)                                                                           \
+    X(EVP_PKEY_CTX_new_from_name)                                                                  \
     X(EVP_PKEY_Q_keygen)                                                                           \
     X(EVP_PKEY_free)                                                                               \
+    X(EVP_PKEY_fromdata)                                                                           \
+    X(EVP_PKEY_fromdata_init)                                                                      \
     X(EVP_PKEY_get_base_id)                                                                        \
     X(EVP_PKEY_get_bits)                                                                           \
     X(EVP_PKEY_get_bn_param)                                                                       \
@@ -47,6 +53,13 @@
     X(EVP_PKEY_get_raw_public_key)                                                                 \
     X(EVP_PKEY_get_utf8_string_param)                                                              \
     X(EVP_sha256)                                                                                  \
+    X(OSSL_PARAM_BLD_free)                                                                         \
+    X(OSSL_PARAM_BLD_new)                                                                          \
+    X(OSSL_PARAM_BLD_push_BN)                                                                      \
+    X(OSSL_PARAM_BLD_push_octet_string)                                                            \
+    X(OSSL_PARAM_BLD_push_utf8_string)                                                             \
+    X(OSSL_PARAM_BLD_to_param)                                                                     \
+    X(OSSL_PARAM_free)                                                                             \
     X(PEM_read_bio_PUBKEY)                                                                         \
     X(PEM_read_bio_PrivateKey)                                                                     \
     X(PEM_write_bio_PrivateKey)                                                                    \
@@ -66,41 +79,65 @@ extern struct ossl_functions ossl_fn;
  * err. */
 int ossl_load(char *err, size_t errlen);
 
+/* The public keys that arrive as numbers rather than PEM (COSE keys of
+ * WebAuthn, RFC 9053 §7.1 and RFC 8230 §4), for a loaded library: a P-256
+ * key from the big-endian affine coordinates x and y (32 bytes each; NULL
+ * when the point is not on the curve), an RSA key from the big-endian
+ * modulus n and exponent e. The caller frees the key (EVP_PKEY_free). */
+EVP_PKEY *ossl_p256_public(const unsigned char *x, const unsigned char *y);
+EVP_PKEY *ossl_rsa_public(const unsigned char *n, size_t nlen, const unsigned char *e, size_t elen);
+
+/* True when sig (siglen bytes) is p's SHA-256 signature of msg: ECDSA with
+ * a DER signature (RFC 3279 §2.2.3), or RSASSA-PKCS1-v1_5. */
+bool ossl_verify_sha256(EVP_PKEY *p, const void *msg, size_t len, const unsigned char *sig,
+                        size_t siglen);
+
 #ifndef OSSL_LOADER
-#define BIO_ctrl                       ossl_fn.BIO_ctrl
-#define BIO_free                       ossl_fn.BIO_free
-#define BIO_new                        ossl_fn.BIO_new
-#define BIO_new_mem_buf                ossl_fn.BIO_new_mem_buf
-#define BIO_s_mem                      ossl_fn.BIO_s_mem
-#define BN_bin2bn                      ossl_fn.BN_bin2bn
-#define BN_bn2binpad                   ossl_fn.BN_bn2binpad
-#define BN_free                        ossl_fn.BN_free
-#define BN_num_bits                    ossl_fn.BN_num_bits
-#define ECDSA_SIG_free                 ossl_fn.ECDSA_SIG_free
-#define ECDSA_SIG_get0                 ossl_fn.ECDSA_SIG_get0
-#define ECDSA_SIG_new                  ossl_fn.ECDSA_SIG_new
-#define ECDSA_SIG_set0                 ossl_fn.ECDSA_SIG_set0
-#define ERR_clear_error                ossl_fn.ERR_clear_error
-#define EVP_DigestSign                 ossl_fn.EVP_DigestSign
-#define EVP_DigestSignInit             ossl_fn.EVP_DigestSignInit
-#define EVP_DigestVerify               ossl_fn.EVP_DigestVerify
-#define EVP_DigestVerifyInit           ossl_fn.EVP_DigestVerifyInit
-#define EVP_MD_CTX_free                ossl_fn.EVP_MD_CTX_free
-#define EVP_MD_CTX_new                 ossl_fn.EVP_MD_CTX_new
-#define EVP_PKEY_Q_keygen              ossl_fn.EVP_PKEY_Q_keygen
-#define EVP_PKEY_free                  ossl_fn.EVP_PKEY_free
-#define EVP_PKEY_get_base_id           ossl_fn.EVP_PKEY_get_base_id
-#define EVP_PKEY_get_bits              ossl_fn.EVP_PKEY_get_bits
-#define EVP_PKEY_get_bn_param          ossl_fn.EVP_PKEY_get_bn_param
-#define EVP_PKEY_get_raw_private_key   ossl_fn.EVP_PKEY_get_raw_private_key
-#define EVP_PKEY_get_raw_public_key    ossl_fn.EVP_PKEY_get_raw_public_key
-#define EVP_PKEY_get_utf8_string_param ossl_fn.EVP_PKEY_get_utf8_string_param
-#define EVP_sha256                     ossl_fn.EVP_sha256
-#define PEM_read_bio_PUBKEY            ossl_fn.PEM_read_bio_PUBKEY
-#define PEM_read_bio_PrivateKey        ossl_fn.PEM_read_bio_PrivateKey
-#define PEM_write_bio_PrivateKey       ossl_fn.PEM_write_bio_PrivateKey
-#define d2i_ECDSA_SIG                  ossl_fn.d2i_ECDSA_SIG
-#define i2d_ECDSA_SIG                  ossl_fn.i2d_ECDSA_SIG
+#define BIO_ctrl                         ossl_fn.BIO_ctrl
+#define BIO_free                         ossl_fn.BIO_free
+#define BIO_new                          ossl_fn.BIO_new
+#define BIO_new_mem_buf                  ossl_fn.BIO_new_mem_buf
+#define BIO_s_mem                        ossl_fn.BIO_s_mem
+#define BN_bin2bn                        ossl_fn.BN_bin2bn
+#define BN_bn2binpad                     ossl_fn.BN_bn2binpad
+#define BN_free                          ossl_fn.BN_free
+#define BN_num_bits                      ossl_fn.BN_num_bits
+#define ECDSA_SIG_free                   ossl_fn.ECDSA_SIG_free
+#define ECDSA_SIG_get0                   ossl_fn.ECDSA_SIG_get0
+#define ECDSA_SIG_new                    ossl_fn.ECDSA_SIG_new
+#define ECDSA_SIG_set0                   ossl_fn.ECDSA_SIG_set0
+#define ERR_clear_error                  ossl_fn.ERR_clear_error
+#define EVP_DigestSign                   ossl_fn.EVP_DigestSign
+#define EVP_DigestSignInit               ossl_fn.EVP_DigestSignInit
+#define EVP_DigestVerify                 ossl_fn.EVP_DigestVerify
+#define EVP_DigestVerifyInit             ossl_fn.EVP_DigestVerifyInit
+#define EVP_MD_CTX_free                  ossl_fn.EVP_MD_CTX_free
+#define EVP_MD_CTX_new                   ossl_fn.EVP_MD_CTX_new
+#define EVP_PKEY_CTX_free                ossl_fn.EVP_PKEY_CTX_free
+#define EVP_PKEY_CTX_new_from_name       ossl_fn.EVP_PKEY_CTX_new_from_name
+#define EVP_PKEY_Q_keygen                ossl_fn.EVP_PKEY_Q_keygen
+#define EVP_PKEY_free                    ossl_fn.EVP_PKEY_free
+#define EVP_PKEY_fromdata                ossl_fn.EVP_PKEY_fromdata
+#define EVP_PKEY_fromdata_init           ossl_fn.EVP_PKEY_fromdata_init
+#define EVP_PKEY_get_base_id             ossl_fn.EVP_PKEY_get_base_id
+#define EVP_PKEY_get_bits                ossl_fn.EVP_PKEY_get_bits
+#define EVP_PKEY_get_bn_param            ossl_fn.EVP_PKEY_get_bn_param
+#define EVP_PKEY_get_raw_private_key     ossl_fn.EVP_PKEY_get_raw_private_key
+#define EVP_PKEY_get_raw_public_key      ossl_fn.EVP_PKEY_get_raw_public_key
+#define EVP_PKEY_get_utf8_string_param   ossl_fn.EVP_PKEY_get_utf8_string_param
+#define EVP_sha256                       ossl_fn.EVP_sha256
+#define OSSL_PARAM_BLD_free              ossl_fn.OSSL_PARAM_BLD_free
+#define OSSL_PARAM_BLD_new               ossl_fn.OSSL_PARAM_BLD_new
+#define OSSL_PARAM_BLD_push_BN           ossl_fn.OSSL_PARAM_BLD_push_BN
+#define OSSL_PARAM_BLD_push_octet_string ossl_fn.OSSL_PARAM_BLD_push_octet_string
+#define OSSL_PARAM_BLD_push_utf8_string  ossl_fn.OSSL_PARAM_BLD_push_utf8_string
+#define OSSL_PARAM_BLD_to_param          ossl_fn.OSSL_PARAM_BLD_to_param
+#define OSSL_PARAM_free                  ossl_fn.OSSL_PARAM_free
+#define PEM_read_bio_PUBKEY              ossl_fn.PEM_read_bio_PUBKEY
+#define PEM_read_bio_PrivateKey          ossl_fn.PEM_read_bio_PrivateKey
+#define PEM_write_bio_PrivateKey         ossl_fn.PEM_write_bio_PrivateKey
+#define d2i_ECDSA_SIG                    ossl_fn.d2i_ECDSA_SIG
+#define i2d_ECDSA_SIG                    ossl_fn.i2d_ECDSA_SIG
 #endif
 
 #endif

@@ -56,6 +56,7 @@ const char *outcome_name(enum outcome o)
     case OUTCOME_BAD_CODE: return "bad_code";
     case OUTCOME_PASSKEY_REFUSED: return "passkey_refused";
     case OUTCOME_NOT_FOUND: return "not_found";
+    case OUTCOME_PASSKEYS_OFF: return "passkeys_off";
     case OUTCOME_ERROR: return "error";
     }
     return "unknown";

@@ -31,6 +31,8 @@ enum outcome {
     OUTCOME_PASSKEY_REFUSED, /* a passkey sign-in that does not verify: signature, challenge,
                               * origin, flow_id, unknown or cloned credential (401) */
     OUTCOME_NOT_FOUND,       /* the caller has no such item (a passkey id) (404) */
+    OUTCOME_PASSKEYS_OFF,    /* passkeys are off: PUBLIC_URL is unset, or its host is an IP
+                              * address and WEBAUTHN_RP_ID is unset (501) */
     OUTCOME_MFA_OFF,         /* TOTP needs a key to seal secrets: MFA_ENCRYPTION_KEY or
                               * SECRET_KEY (501) */
     OUTCOME_ERROR,           /* anything else; logged where it happened (500) */

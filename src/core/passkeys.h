@@ -27,13 +27,35 @@ struct passkeys_deps {
     unsigned char handle_key[32]; /* keys the fake credential ids of unknown names */
 };
 
+/* Limits of what a client sends (decoded bytes); past them a registration
+ * is refused (422) and a sign-in too (401). */
+#define PASSKEYS_CLIENT_DATA_MAX   4096 /* clientDataJSON */
+#define PASSKEYS_ATTESTATION_MAX   8192 /* attestationObject */
+#define PASSKEYS_AUTH_DATA_MAX     1024 /* an assertion's authenticatorData */
+#define PASSKEYS_SIGNATURE_MAX     1024 /* an RSA-8192 signature */
+#define PASSKEYS_USER_HANDLE_MAX   64   /* WebAuthn §5.4.3 */
+#define PASSKEYS_NAME_MAX          64   /* characters of a passkey's name */
+#define PASSKEYS_TIMEOUT_MS        300000
+#define PASSKEYS_DEFAULT_NAME      "Passkey"
+
+/* The reason passkeys_login gives when the counter went backwards (the
+ * audit writes "passkey.cloned" on it). */
+#define PASSKEYS_REASON_CLONED "the signature counter went backwards: marked as possibly cloned"
+
+/* Derives handle_key from secret (slen bytes: SECRET_KEY, else
+ * MFA_ENCRYPTION_KEY) with libsodium's KDF and a context of its own, so
+ * that the fake credential ids of a name stay the same across restarts and
+ * instances; secret NULL: random (they change at each start). */
+void passkeys_handle_key(unsigned char key[32], const char *secret, size_t slen);
+
 /* POST /me/passkeys/options: PublicKeyCredentialCreationOptionsJSON for u
  * (ES256, EdDSA, RS256; resident key preferred; attestation "none"; its
  * passkeys excluded); *json malloc'd. The challenge is the token of a new
  * FLOWS_PASSKEY_REGISTER flow of u (its 32 bytes, base64url-decoded), so
  * that the response, which carries the challenge in its clientDataJSON,
  * finds its flow without an id of its own (the contract has none).
- * OUTCOME_NOT_FOUND when passkeys are off. */
+ * OUTCOME_PASSKEYS_OFF when passkeys are off (rp_id NULL), as every
+ * function below that answers an endpoint. */
 enum outcome passkeys_register_options(const struct passkeys_deps *d, const struct user *u,
                                        int64_t now, char **json);
 
@@ -42,9 +64,14 @@ enum outcome passkeys_register_options(const struct passkeys_deps *d, const stru
  * live and user_id's (used up whatever the verdict), and stores the
  * credential named name (NULL: a default name). *json
  * ({"id","name","created_at"}) malloc'd on OUTCOME_OK. OUTCOME_INVALID with
- * detail->errors for a wrong challenge, origin, RP id hash, or a bad
- * attestation or key (422); OUTCOME_CONFLICT for a credential id registered
- * already. */
+ * detail->errors for a wrong challenge, origin, RP id hash, a bad
+ * attestation or key, an input past its limit, a name longer than
+ * PASSKEYS_NAME_MAX characters or with control characters, and a
+ * credential id registered already (code "registered": 409's detail is the
+ * username's). The user's presence is required, its verification not: a
+ * security key that cannot verify its user still serves as a second factor
+ * (passkeys_check_for_user), and passkeys_login requires the verification
+ * at each sign-in. */
 enum outcome passkeys_register(const struct passkeys_deps *d, int64_t user_id,
                                const json_t *response, const char *name, int64_t now, char **json,
                                struct outcome_detail *detail);
@@ -68,13 +95,16 @@ enum outcome passkeys_login_options(const struct passkeys_deps *d, const char *u
  * against the flow flow_id (used up whatever the verdict) with user
  * verification required, checks the signature counter (one that goes
  * backwards marks the passkey cloned and refuses it) and fills *out with
- * its user. OUTCOME_PASSKEY_REFUSED for anything that does not verify. */
+ * its user. OUTCOME_PASSKEY_REFUSED for anything that does not verify, with
+ * *reason (a static string, never a secret) saying why, for the log. */
 enum outcome passkeys_login(const struct passkeys_deps *d, const char *flow_id, size_t flen,
-                            const json_t *credential, int64_t now, struct user *out);
+                            const json_t *credential, int64_t now, struct user *out,
+                            const char **reason);
 
 /* The second-factor step (POST /login): PublicKeyCredentialRequestOptionsJSON
  * for user_id's passkeys with challenge (the FLOWS_MFA flow's), as a new
- * JSON object (NULL when out of memory). */
+ * JSON object (NULL when out of memory, passkeys are off or the store
+ * fails). */
 json_t *passkeys_mfa_options(const struct passkeys_deps *d, int64_t user_id,
                              const unsigned char challenge[FLOWS_CHALLENGE_LEN]);
 

@@ -188,7 +188,9 @@ static void attempt_end(struct attempt *a, enum outcome o)
 {
     if (a->address)
         throttle_address_settle(a->t, a->from,
-                                o == OUTCOME_BAD_CREDENTIALS || o == OUTCOME_BAD_CODE, a->now);
+                                o == OUTCOME_BAD_CREDENTIALS || o == OUTCOME_BAD_CODE ||
+                                    o == OUTCOME_PASSKEY_REFUSED,
+                                a->now);
 }
 
 /* Reserves the attempt on su's row (read by the caller): counts it as a
@@ -381,42 +383,6 @@ void users_login_done(const struct users_deps *d, throttle *t, int64_t user_id)
         return;
     if (store_user_login_failures_reset(d->store, NULL, user_id) == STORE_UNAVAILABLE)
         log_error("user %lld: forgetting its failed logins failed", (long long)user_id);
-}
-
-enum outcome users_factor_begin(const struct users_deps *d, throttle *t, const struct netaddr *from,
-                                int64_t user_id, struct user *out, struct outcome_detail *detail)
-{
-    struct attempt a = {d, t, from, timefmt_now(), false, true};
-    struct store_user su = {0};
-    unsigned wait = 0;
-    enum outcome o = attempt_begin(&a, detail);
-
-    if (o != OUTCOME_OK)
-        return o;
-    enum store_status st = store_user_by_id(d->store, NULL, user_id, &su);
-    if (st == STORE_OK && t != NULL)
-        st = account_reserve(&a, &su, &wait);
-    o = outcome_from_store(st, OUTCOME_BAD_CODE);
-    if (o == OUTCOME_OK && wait > 0) {
-        detail->retry_after = wait;
-        o = OUTCOME_THROTTLED;
-    }
-    take_user(&su, out);
-    /* Only an attempt that goes on keeps the address's reservation, to be
-     * settled by users_factor_end. */
-    if (o != OUTCOME_OK && a.address)
-        throttle_address_settle(t, from, false, a.now);
-    return o;
-}
-
-void users_factor_end(const struct users_deps *d, throttle *t, const struct netaddr *from,
-                      int64_t user_id, bool right)
-{
-    if (t == NULL)
-        return;
-    throttle_address_settle(t, from, !right, timefmt_now());
-    if (right)
-        users_login_done(d, t, user_id);
 }
 
 enum outcome users_by_token(const struct users_deps *d, const struct jwt_claims *claims,

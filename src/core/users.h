@@ -68,22 +68,6 @@ enum outcome users_login(const struct users_deps *d, throttle *t, const struct n
  * others). */
 void users_login_done(const struct users_deps *d, throttle *t, int64_t user_id);
 
-/* The throttle of a second factor of user_id's sign-in (POST /login/mfa)
- * from the client at from, as a login's: the address and the account are
- * checked, and the attempt reserved on both as a failed login, before the
- * code is. OUTCOME_THROTTLED with detail->retry_after while either is
- * locked (nothing counted), OUTCOME_BAD_CODE when the user is gone;
- * OUTCOME_OK with *out filled (its current credential_version), to be
- * followed by one users_factor_end. */
-enum outcome users_factor_begin(const struct users_deps *d, throttle *t, const struct netaddr *from,
-                                int64_t user_id, struct user *out, struct outcome_detail *detail);
-
-/* Settles users_factor_begin's attempt: a wrong factor stays counted as a
- * failed login of the address and the account; a right one completes the
- * sign-in (users_login_done). */
-void users_factor_end(const struct users_deps *d, throttle *t, const struct netaddr *from,
-                      int64_t user_id, bool right);
-
 /* The user a verified access token names. OUTCOME_TOKEN_INVALID when the
  * user is gone: the token then names nobody, like a revoked one. */
 enum outcome users_by_token(const struct users_deps *d, const struct jwt_claims *claims,
@@ -141,9 +125,10 @@ enum outcome users_delete(const struct users_deps *d, throttle *t, const struct 
  * the sign-in step) from the client at from, throttled by t as a login of
  * that account is: OUTCOME_THROTTLED, with detail->retry_after, while the
  * address or the account is locked (check is not called); else check(arg)
- * runs, its OUTCOME_BAD_CODE counted as a failed login of the account and
- * the address; OUTCOME_OK counts nothing and forgets nothing (only a right
- * password does). A code is a password's equal here: a stolen token must
+ * runs, its OUTCOME_BAD_CODE (or OUTCOME_PASSKEY_REFUSED) counted as a
+ * failed login of the account and the address; OUTCOME_OK counts nothing
+ * and forgets nothing (a right password does, and users_login_done once a
+ * sign-in is complete). A code is a password's equal here: a stolen token must
  * not buy unlimited guesses at it. Check a change's code before its
  * password: a right password forgets the account's failures, which would
  * let a caller who has it guess codes forever. t NULL: check alone. */

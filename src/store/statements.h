@@ -228,6 +228,29 @@
     X(PASSWORD_REQUEST_TAKE,                                                                       \
       "DELETE FROM password_requests WHERE id = $1 RETURNING by_email, name, lang, created_at",    \
       WRITE)                                                                                       \
+    X(USER_WEBAUTHN_HANDLE, "SELECT webauthn_handle FROM users WHERE id = $1", READ)              \
+    X(USER_WEBAUTHN_HANDLE_SET,                                                                    \
+      "UPDATE users SET webauthn_handle = $2 WHERE id = $1 AND webauthn_handle IS NULL", WRITE)    \
+    X(PASSKEY_INSERT,                                                                              \
+      "INSERT INTO passkeys (id, user_id, credential_id, public_key, alg, sign_count, name, "      \
+      "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",                                       \
+      WRITE)                                                                                       \
+    X(PASSKEYS_OF_USER,                                                                            \
+      "SELECT id, credential_id, name, created_at, COALESCE(last_used_at, 0), "                    \
+      "COALESCE(cloned_at, 0) FROM passkeys WHERE user_id = $1 ORDER BY created_at, id",           \
+      READ)                                                                                        \
+    X(PASSKEYS_COUNT, "SELECT COUNT(*) FROM passkeys WHERE user_id = $1", READ)                    \
+    X(PASSKEY_DELETE, "DELETE FROM passkeys WHERE user_id = $1 AND id = $2", WRITE)                \
+    X(PASSKEY_BY_CREDENTIAL,                                                                       \
+      "SELECT id, user_id, public_key, alg, sign_count, COALESCE(cloned_at, 0) FROM passkeys "     \
+      "WHERE credential_id = $1",                                                                  \
+      READ)                                                                                        \
+    X(PASSKEY_COUNTER,                                                                             \
+      "UPDATE passkeys SET sign_count = $3, last_used_at = $4 WHERE id = $1 AND sign_count = $2 "  \
+      "AND cloned_at IS NULL",                                                                     \
+      WRITE)                                                                                       \
+    X(PASSKEY_CLONED,                                                                              \
+      "UPDATE passkeys SET cloned_at = $2 WHERE id = $1 AND cloned_at IS NULL", WRITE)             \
     X(TOTP_PUT,                                                                                    \
       "INSERT INTO totp (user_id, secret, created_at) VALUES ($1, $2, $3) "                        \
       "ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, "                             \

@@ -450,6 +450,69 @@ enum store_status store_password_request_take(store *s, store_tx *tx, int64_t id
  * many. */
 enum store_status store_password_requests_pending(store *s, int64_t *ids, size_t max, size_t *n);
 
+/* Passkeys (table passkeys; core/passkeys.h). */
+#define STORE_PASSKEY_ID_MAX    32   /* the public id: base64url of 16 bytes is 22 */
+#define STORE_PASSKEY_NAME_MAX  256  /* bytes of a name, NUL excluded */
+#define STORE_CREDENTIAL_ID_MAX 1023 /* WebAuthn §5.8.3 */
+#define STORE_COSE_KEY_MAX      1200 /* WEBAUTHN_COSE_KEY_MAX */
+#define STORE_WEBAUTHN_HANDLE   32   /* bytes of a user handle */
+
+struct store_passkey {
+    char id[STORE_PASSKEY_ID_MAX + 1];
+    int64_t user_id;
+    unsigned char credential_id[STORE_CREDENTIAL_ID_MAX];
+    size_t credential_id_len;
+    unsigned char public_key[STORE_COSE_KEY_MAX]; /* the COSE key as registered */
+    size_t public_key_len;
+    int alg;
+    int64_t sign_count;
+    char name[STORE_PASSKEY_NAME_MAX + 1];
+    int64_t created_at, last_used_at, cloned_at; /* 0: never */
+};
+
+/* The user handle of user id's passkeys (STORE_WEBAUTHN_HANDLE bytes):
+ * the stored one, or fresh (32 bytes from the caller, random) when it has
+ * none yet; of concurrent callers all get the one stored first.
+ * STORE_NOT_FOUND when the user is gone. */
+enum store_status store_user_webauthn_handle(store *s, store_tx *tx, int64_t id,
+                                             const unsigned char fresh[STORE_WEBAUTHN_HANDLE],
+                                             unsigned char out[STORE_WEBAUTHN_HANDLE]);
+
+/* Inserts p (all but last_used_at and cloned_at). STORE_CONFLICT when its
+ * credential id (or id) is stored already; STORE_NOT_FOUND when the user
+ * is gone. */
+enum store_status store_passkey_add(store *s, store_tx *tx, const struct store_passkey *p);
+
+/* Calls each(arg, p) for every passkey of user_id, oldest first; p holds
+ * everything but public_key, alg and sign_count and is valid during the
+ * call only. each returns 0, or -1 to stop with STORE_ERROR. */
+enum store_status store_passkeys_of_user(store *s, store_tx *tx, int64_t user_id,
+                                         int (*each)(void *arg, const struct store_passkey *p),
+                                         void *arg);
+
+/* How many passkeys user_id has (cloned ones included). */
+enum store_status store_passkeys_count(store *s, store_tx *tx, int64_t user_id, int64_t *n);
+
+/* Deletes user_id's passkey id: STORE_NOT_FOUND when user_id has none of
+ * that id (another user's included). */
+enum store_status store_passkey_delete(store *s, store_tx *tx, int64_t user_id, const char *id);
+
+/* The passkey whose credential id is cred (len bytes): all but name,
+ * created_at and last_used_at. STORE_NOT_FOUND when none. */
+enum store_status store_passkey_by_credential(store *s, store_tx *tx, const unsigned char *cred,
+                                              size_t len, struct store_passkey *out);
+
+/* Moves passkey id's signature counter from old to new and records a use
+ * at now, compare-and-set: STORE_NOT_FOUND when its counter is no longer
+ * old (a concurrent assertion came first), it is marked cloned, or it is
+ * gone. */
+enum store_status store_passkey_counter(store *s, store_tx *tx, const char *id, int64_t old,
+                                        int64_t next, int64_t now);
+
+/* Marks passkey id possibly cloned at now (its counter went backwards);
+ * the first mark stays. */
+enum store_status store_passkey_cloned(store *s, store_tx *tx, const char *id, int64_t now);
+
 /* Reads the original FastAPI app's table "user" (id, username,
  * hashed_password) from the PostgreSQL database url names (any form
  * DATABASE_URL takes, postgresql+asyncpg:// included), in one read-only

@@ -41,7 +41,11 @@
     STORE_CASE_BOTH(X, flows_single_use)                                                           \
     STORE_CASE_BOTH(X, flows_attempts)                                                             \
     STORE_CASE_BOTH(X, flows_finish_race)                                                          \
-    STORE_CASE_BOTH(X, flows_purge)
+    STORE_CASE_BOTH(X, flows_purge)                                                                \
+    STORE_CASE_BOTH(X, passkeys_rows)                                                              \
+    STORE_CASE_BOTH(X, passkeys_counter)                                                           \
+    STORE_CASE_BOTH(X, passkeys_user_handle)                                                       \
+    STORE_CASE_BOTH(X, passkeys_login_options_alike)
 
 #define TEST_LIST(X)                                                                               \
     X(b64_rfc4648_vectors)                                                                         \
@@ -59,6 +63,19 @@
     X(jsonarena_parses_on_the_buffer)                                                              \
     X(jsonarena_spills_to_malloc)                                                                  \
     X(jsonarena_nests)                                                                             \
+    X(webauthn_registration_vectors)                                                               \
+    X(webauthn_registration_credential)                                                            \
+    X(webauthn_assertion_vectors)                                                                  \
+    X(webauthn_assertion_counter)                                                                  \
+    X(webauthn_assertion_signature_binding)                                                        \
+    X(webauthn_registration_truncated_and_trailing)                                                \
+    X(webauthn_assertion_truncated)                                                                \
+    X(webauthn_client_data)                                                                        \
+    X(webauthn_client_data_empty_challenge)                                                        \
+    X(webauthn_client_data_limit)                                                                  \
+    X(webauthn_cbor_limits)                                                                        \
+    X(webauthn_attestation_object_shape)                                                           \
+    X(webauthn_status_texts)                                                                       \
     X(jwt_round_trip)                                                                              \
     X(jwt_round_trip_iss_aud)                                                                      \
     X(jwt_header_segment)                                                                          \
@@ -331,6 +348,7 @@
     X(api_client_keys)                                                                             \
     X(routes_user_data_needs_auth)                                                                 \
     X(routes_auth_matches_openapi)                                                                 \
+    X(routes_passkeys_auth)                                                                        \
     X(routes_unique)                                                                               \
     X(auth_none_reads_nothing)                                                                     \
     X(auth_bearer_header)                                                                          \
@@ -391,6 +409,6 @@
     X(throttle_hash_jobs)                                                                          \
     X(throttle_table_bounded)                                                                      \
     X(users_login_throttled)                                                                       \
-    X(users_factor_throttled)
+    X(users_login_pending_until_done)
 
 #endif

@@ -79,6 +79,11 @@ static const struct expected expected[] = {
     {OUTCOME_PASSKEY_REFUSED, 401, PROBLEM("Unauthorized", 401, "passkey: not accepted"), "Bearer",
      0},
     {OUTCOME_NOT_FOUND, 404, PROBLEM("Not Found", 404, "Not Found"), NULL, 0},
+    {OUTCOME_PASSKEYS_OFF, 501,
+     PROBLEM("Not Implemented", 501,
+             "passkeys are not configured on this server (they need PUBLIC_URL, and "
+             "WEBAUTHN_RP_ID when its host is an IP address)"),
+     NULL, 0},
     {OUTCOME_MFA_OFF, 501,
      PROBLEM("Not Implemented", 501,
              "TOTP is not available on this server: it needs MFA_ENCRYPTION_KEY (or SECRET_KEY) "

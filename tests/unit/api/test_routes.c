@@ -10,6 +10,27 @@
 #include "test.h"
 #include "util/timefmt.h"
 
+/* The document's operation of a route: its path, or for a route that ends
+ * in '/' (every path under it) that path and one parameter
+ * ("/me/passkeys/" is "/me/passkeys/{id}"). */
+static json_t *operation_of(json_t *paths, const struct api_route *r, const char *method)
+{
+    size_t n = strlen(r->path);
+    const char *path;
+    json_t *item;
+
+    if (n == 0 || r->path[n - 1] != '/')
+        return json_object_get(json_object_get(paths, r->path), method);
+    json_object_foreach(paths, path, item)
+    {
+        size_t m = strlen(path);
+        if (m > n + 2 && strncmp(path, r->path, n) == 0 && path[n] == '{' && path[m - 1] == '}' &&
+            strchr(path + n, '/') == NULL)
+            return json_object_get(item, method);
+    }
+    return NULL;
+}
+
 static const struct api_route *route_of(const char *method, const char *path)
 {
     for (size_t i = 0; i < api_nroutes; i++)
@@ -57,7 +78,7 @@ TEST(routes_auth_matches_openapi)
         for (; r->method[k] != '\0' && k + 1 < sizeof method; k++)
             method[k] = (char)(r->method[k] | 0x20); /* ASCII lower case */
         method[k] = '\0';
-        json_t *op = json_object_get(json_object_get(paths, r->path), method);
+        json_t *op = operation_of(paths, r, method);
         if (op == NULL)
             continue; /* the documentation pages; test_openapi checks the rest */
         checked++;
@@ -80,6 +101,24 @@ TEST(routes_auth_matches_openapi)
     }
     CHECK(checked >= 9);
     json_decref(doc);
+}
+
+/* The passkeys' routes: the account's take the cookie too (its page posts
+ * to them from the browser); the sign-in's take no token. */
+TEST(routes_passkeys_auth)
+{
+    static const char *const mine[][2] = {{"POST", "/me/passkeys/options"},
+                                          {"POST", "/me/passkeys"},
+                                          {"GET", "/me/passkeys"},
+                                          {"DELETE", "/me/passkeys/"}};
+
+    for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++) {
+        const struct api_route *r = route_of(mine[i][0], mine[i][1]);
+        REQUIRE(r != NULL);
+        CHECK_EQ_INT(r->auth, API_AUTH_BEARER_OR_COOKIE);
+    }
+    CHECK_EQ_INT(route_of("POST", "/login/passkey/options")->auth, API_AUTH_NONE);
+    CHECK_EQ_INT(route_of("POST", "/login/passkey")->auth, API_AUTH_NONE);
 }
 
 TEST(routes_unique)

@@ -319,10 +319,23 @@ TEST(users_login_throttled)
     throttle_free(t);
 }
 
+static enum outcome right_code(void *arg)
+{
+    (void)arg;
+    return OUTCOME_OK;
+}
+
+static enum outcome wrong_code(void *arg)
+{
+    (void)arg;
+    return OUTCOME_BAD_CODE;
+}
+
 /* An account with a second factor: the right password stays counted until
- * the factor is right, and wrong factors count as failed logins, so that
- * knowing the password buys no more guesses at the codes than at it. */
-TEST(users_factor_throttled)
+ * the sign-in is complete (users_login_done), and wrong codes count as
+ * failed logins, so that knowing the password buys no more guesses at the
+ * codes than at it. */
+TEST(users_login_pending_until_done)
 {
     struct core_fixture f;
     struct outcome_detail d = {0};
@@ -343,33 +356,28 @@ TEST(users_factor_throttled)
     REQUIRE(t != NULL);
     REQUIRE(core_fixture_open(&f) == 0);
     REQUIRE(reg(&f, "fred", pw, &u, &d) == OUTCOME_OK);
-    /* Right password, then a right factor: the count is forgotten. */
-    REQUIRE(users_login(&f.users, t, &a, "fred", 4, pw, strlen(pw), &got, &d) == OUTCOME_OK);
-    REQUIRE(users_factor_begin(&f.users, t, &a, u.id, &got, &d) == OUTCOME_OK);
-    CHECK_EQ_INT(got.id, u.id);
-    CHECK_EQ_STR(got.username, "fred");
-    users_factor_end(&f.users, t, &a, u.id, true);
-    /* Right password, wrong factors: counted, then locked, the right
+    /* Right password, right code, done: the count is forgotten. */
+    for (int i = 0; i < 3; i++) {
+        REQUIRE(users_login(&f.users, t, &a, "fred", 4, pw, strlen(pw), &got, &d) == OUTCOME_OK);
+        REQUIRE(users_code_attempt(&f.users, t, &a, u.id, right_code, NULL, &d) == OUTCOME_OK);
+        users_login_done(&f.users, t, u.id);
+    }
+    /* Right password, wrong codes: counted, then locked, the right
      * password refused too. */
     REQUIRE(users_login(&f.users, t, &a, "fred", 4, pw, strlen(pw), &got, &d) == OUTCOME_OK);
-    REQUIRE(users_factor_begin(&f.users, t, &a, u.id, &got, &d) == OUTCOME_OK);
-    users_factor_end(&f.users, t, &a, u.id, false);
-    REQUIRE(users_factor_begin(&f.users, t, &a, u.id, &got, &d) == OUTCOME_OK);
-    users_factor_end(&f.users, t, &a, u.id, false);
-    CHECK_EQ_INT(users_factor_begin(&f.users, t, &a, u.id, &got, &d), OUTCOME_THROTTLED);
+    CHECK_EQ_INT(users_code_attempt(&f.users, t, &a, u.id, wrong_code, NULL, &d), OUTCOME_BAD_CODE);
+    CHECK_EQ_INT(users_code_attempt(&f.users, t, &a, u.id, wrong_code, NULL, &d), OUTCOME_BAD_CODE);
+    CHECK_EQ_INT(users_code_attempt(&f.users, t, &a, u.id, right_code, NULL, &d),
+                 OUTCOME_THROTTLED);
     CHECK(d.retry_after >= 59 && d.retry_after <= 60);
     CHECK_EQ_INT(login(&f, t, &a, "fred", pw, &d), OUTCOME_THROTTLED);
-    /* A password login again does not win the free failures back. */
+    /* Logging in again without finishing does not win the free failures
+     * back. */
     REQUIRE(reg(&f, "gina", pw, &u, &d) == OUTCOME_OK);
     for (int i = 0; i < 3; i++)
         REQUIRE(users_login(&f.users, t, &a, "gina", 4, pw, strlen(pw), &got, &d) == OUTCOME_OK);
     CHECK_EQ_INT(users_login(&f.users, t, &a, "gina", 4, pw, strlen(pw), &got, &d),
                  OUTCOME_THROTTLED);
-    /* A user gone since the password. */
-    CHECK_EQ_INT(users_factor_begin(&f.users, t, &a, 999999, &got, &d), OUTCOME_BAD_CODE);
-    /* Without throttling, nothing is counted or locked. */
-    CHECK_EQ_INT(users_factor_begin(&f.users, NULL, &a, u.id, &got, &d), OUTCOME_OK);
-    users_factor_end(&f.users, NULL, &a, u.id, false);
     core_fixture_close(&f);
     throttle_free(t);
 }
