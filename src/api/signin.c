@@ -324,6 +324,51 @@ void api_page_mfa_submit(const struct api_request *req, struct reply *r)
 
 /* ------------------------------------------------------------- account */
 
+/* The passkeys of user_id as the items of a list (pages/item.html, each
+ * name escaped) into *out, malloc'd; NULL when it has none. */
+static enum outcome passkey_items(const struct api_request *req, const char *lang, int64_t user_id,
+                                  char **out)
+{
+    char *json = NULL, *list = NULL;
+    size_t len = 0, i;
+    json_t *a, *k;
+    enum outcome o = passkeys_list(&req->app->passkeys, user_id, &json);
+
+    *out = NULL;
+    if (o != OUTCOME_OK)
+        return o;
+    a = json_loads(json, 0, NULL);
+    free(json);
+    if (!json_is_array(a)) {
+        json_decref(a);
+        return OUTCOME_ERROR;
+    }
+    json_array_foreach(a, i, k)
+    {
+        const struct tmpl_var item[] = {
+            {"text", json_string_value(json_object_get(k, "name")), false}};
+        struct tmpl_result res;
+        char *grown = NULL;
+        if (templates_render("pages/item.html", lang, item, 1, &res) == TMPL_OK)
+            grown = realloc(list, len + res.len + 1);
+        if (grown == NULL) {
+            free(res.out);
+            o = OUTCOME_ERROR;
+            break;
+        }
+        list = grown;
+        memcpy(list + len, res.out, res.len + 1);
+        len += res.len;
+        free(res.out);
+    }
+    json_decref(a);
+    if (o != OUTCOME_OK)
+        free(list);
+    else
+        *out = list;
+    return o;
+}
+
 /* The account page of u: status, and the error of a form of it (a
  * catalogue key; NULL: none). */
 static void account_page(const struct api_request *req, struct reply *r, const struct user *u,
@@ -338,17 +383,24 @@ static void account_page(const struct api_request *req, struct reply *r, const s
         signin_busy(req, r, o, &d, NULL);
         return;
     }
+    char *list = NULL;
+    if (passkeys_on(req) && (o = passkey_items(req, lang, u->id, &list)) != OUTCOME_OK) {
+        struct outcome_detail d = {0};
+        signin_busy(req, r, o, &d, NULL);
+        return;
+    }
     char *error = error_key != NULL ? api_page_text(lang, error_key, NULL, 0) : NULL;
     const struct tmpl_var vars[] = {
         {"username", u->username, false},
         {"passkeys", passkeys_on(req) ? "1" : NULL, false},
-        {"passkey_list", NULL, true},
+        {"passkey_list", list, true},
         {"totp_on", methods & MFA_TOTP ? "1" : NULL, false},
     };
     struct api_page p = {"account", status, error, vars, 4, passkeys_on(req)};
 
     api_page_show(req, r, &p);
     free(error);
+    free(list);
 }
 
 /* A 303 to the sign-in page, from wherever under base the request was. */

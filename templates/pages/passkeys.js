@@ -78,13 +78,15 @@
     };
   }
 
+  // A POST of body as JSON (none when undefined) with the browser's
+  // cookies; its answer's JSON.
   async function post(url, body) {
-    const res = await fetch(url, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    const init = { method: 'POST', credentials: 'same-origin' };
+    if (body !== undefined) {
+      init.headers = { 'Content-Type': 'application/json' };
+      init.body = JSON.stringify(body);
+    }
+    const res = await fetch(url, init);
     if (!res.ok) throw new Error(`${url}: ${res.status}`);
     return res.status === 204 ? null : res.json();
   }
@@ -112,7 +114,7 @@
   }
 
   async function register(box, url) {
-    const options = await post(url('me/passkeys/options'), {});
+    const options = await post(url('me/passkeys/options'));
     const cred = await navigator.credentials.create({ publicKey: creationOptions(options.publicKey || options) });
     await post(url('me/passkeys'), credentialJSON(cred));
   }
