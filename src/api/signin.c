@@ -301,16 +301,23 @@ void api_page_mfa_submit(const struct api_request *req, struct reply *r)
         o = api_mfa_login(&same, tok, tlen, clen > 0 ? code : NULL, clen,
                           rlen > 0 ? recovery : NULL, rlen, NULL, &t, &d);
     }
-    form_free(&f);
     switch (o) {
-    case OUTCOME_OK: signed_in(req, r, &t); return;
+    case OUTCOME_OK:
+        form_free(&f);
+        signed_in(req, r, &t);
+        return;
     case OUTCOME_BAD_CODE:
     case OUTCOME_INVALID: break;
-    default: signin_busy(req, r, o, &d, NULL); return;
+    default:
+        form_free(&f);
+        signin_busy(req, r, o, &d, NULL);
+        return;
     }
-    /* Wrong: the step again while its token lives, else sign in again. */
+    /* Wrong: the step again while its token (in f) lives, else sign in
+     * again. */
     int status = o == OUTCOME_INVALID ? 422 : 401;
     o = mfa_step_again(req, tok, tlen, &m);
+    form_free(&f);
     if (o == OUTCOME_OK) {
         mfa_page(req, r, status, "mfa.failed", &m);
         api_mfa_step_free(&m);

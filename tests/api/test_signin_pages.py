@@ -439,3 +439,182 @@ def test_totp_confirm_limits(srv):
     u2, b2 = signed_in(srv, "tn")
     r = b2.post("/account/totp/confirm", {"csrf": b2.csrf(), "code": "123456"})
     assert r.status_code == 409
+
+
+# ------------------------------------------------- the second-factor page
+def totp_on(srv, username):
+    """TOTP turned on through the JSON API; returns (secret, recovery codes)
+    and the step of the code used, so that a later code is not a replay."""
+    import pyotp
+    tok = srv.login(username).json()["access_token"]
+    auth = {"Authorization": f"Bearer {tok}"}
+    r = srv.post_json("/me/mfa/totp", {"password": PASSWORD}, headers=auth)
+    assert r.status_code == 200, r.text
+    secret = r.json()["secret"]
+    r = srv.post_json("/me/mfa/totp/confirm", {"code": pyotp.TOTP(secret).now()}, headers=auth)
+    assert r.status_code == 200, r.text
+    return secret, r.json()["recovery_codes"]
+
+
+def next_code(secret):
+    """A code of the step after the one just used (±1 step is accepted;
+    the step used at enrolment is not accepted again)."""
+    import pyotp
+    import time
+    return pyotp.TOTP(secret).at(time.time() + 30)
+
+
+def mfa_page(srv, username):
+    b = Browser(srv)
+    r = b.signin(username)
+    assert r.status_code == 200, r.text
+    assert "access_token" not in r.headers.get("Set-Cookie", "")
+    return b, r
+
+
+def test_second_factor_page_with_totp(srv):
+    u = srv.new_user("mt")
+    secret, _ = totp_on(srv, u["username"])
+    b, r = mfa_page(srv, u["username"])
+    page = assert_signin_headers(r)
+    assert set(page.inputs) == {"csrf", "mfa_token", "code", "recovery_code"}
+    assert page.inputs["code"]["autocomplete"] == "one-time-code"
+    assert [f["action"] for f in page.forms] == ["signin/mfa", "signin/mfa"]
+    assert "passkey-mfa" not in r.text  # no passkey: no button, no script
+    done = b.post("/signin/mfa", {"csrf": b.csrf(), "mfa_token": page.inputs["mfa_token"]["value"],
+                                  "code": next_code(secret)})
+    assert done.status_code == 303, done.text
+    assert done.headers["Location"] == "../account"
+    acc = b.get("/account")
+    assert acc.status_code == 200 and u["username"] in acc.text
+    # The session is one of a password and a code.
+    import jwt
+    claims = jwt.decode(b.s.cookies.get("access_token"), options={"verify_signature": False})
+    assert claims["amr"] == ["pwd", "otp"]
+
+
+def test_second_factor_page_with_a_recovery_code(srv):
+    u = srv.new_user("mr")
+    _, codes = totp_on(srv, u["username"])
+    b, r = mfa_page(srv, u["username"])
+    token = parse(r).inputs["mfa_token"]["value"]
+    done = b.post("/signin/mfa", {"csrf": b.csrf(), "mfa_token": token, "recovery_code": codes[0]})
+    assert done.status_code == 303
+    assert b.get("/account").status_code == 200
+    # Used once: a second sign-in with it fails.
+    b2, r2 = mfa_page(srv, u["username"])
+    again = b2.post("/signin/mfa", {"csrf": b2.csrf(), "recovery_code": codes[0],
+                                    "mfa_token": parse(r2).inputs["mfa_token"]["value"]})
+    assert again.status_code == 401
+
+
+def test_wrong_codes_show_the_step_again_until_the_fifth(srv):
+    u = srv.new_user("mw")
+    secret, _ = totp_on(srv, u["username"])
+    b, r = mfa_page(srv, u["username"])
+    token = parse(r).inputs["mfa_token"]["value"]
+    wrong = "000000" if next_code(secret) != "000000" else "111111"
+    for i in range(4):
+        r = b.post("/signin/mfa", {"csrf": b.csrf(), "mfa_token": token, "code": wrong})
+        assert r.status_code == 401, (i, r.status_code)
+        page = assert_signin_headers(r)
+        assert error_text(r) == "The code is wrong. Try again."
+        assert page.inputs["mfa_token"]["value"] == token
+    # The fifth ends the token: the sign-in form again, saying why.
+    r = b.post("/signin/mfa", {"csrf": b.csrf(), "mfa_token": token, "code": wrong})
+    assert r.status_code == 401
+    assert "password" in parse(r).inputs and "mfa_token" not in parse(r).inputs
+    assert "too many wrong codes" in error_text(r)
+    r = b.post("/signin/mfa", {"csrf": b.csrf(), "mfa_token": token, "code": next_code(secret)})
+    assert r.status_code == 401 and "access_token" not in r.headers.get("Set-Cookie", "")
+
+
+def test_second_factor_form_needs_its_csrf_token(srv):
+    u = srv.new_user("mc")
+    secret, _ = totp_on(srv, u["username"])
+    b, r = mfa_page(srv, u["username"])
+    token = parse(r).inputs["mfa_token"]["value"]
+    for csrf in (None, "A" * 43):
+        fields = {"mfa_token": token, "code": next_code(secret)}
+        if csrf:
+            fields["csrf"] = csrf
+        r = b.post("/signin/mfa", fields)
+        assert r.status_code == 403
+        assert "access_token" not in r.headers.get("Set-Cookie", "")
+    # Nothing was used or counted: the token and the code still work.
+    r = b.post("/signin/mfa", {"csrf": b.csrf(), "mfa_token": token, "code": next_code(secret)})
+    assert r.status_code == 303
+
+
+def test_second_factor_form_limits(srv):
+    u = srv.new_user("ml")
+    secret, _ = totp_on(srv, u["username"])
+    b, r = mfa_page(srv, u["username"])
+    token = parse(r).inputs["mfa_token"]["value"]
+    # Both answers, or none: the form cannot be read.
+    for extra in ({"code": "123456", "recovery_code": "abc"}, {}):
+        r = b.post("/signin/mfa", {"csrf": b.csrf(), "mfa_token": token, **extra})
+        assert r.status_code == 400
+    # No token, or one past its length.
+    assert b.post("/signin/mfa", {"csrf": b.csrf(), "code": "123456"}).status_code == 400
+    assert b.post("/signin/mfa", {"csrf": b.csrf(), "mfa_token": "A" * 44,
+                                  "code": "123456"}).status_code == 400
+    # Codes past their limits: 422, the step again, not counted.
+    for field, value in (("code", "1" * 17), ("recovery_code", "x" * 33)):
+        r = b.post("/signin/mfa", {"csrf": b.csrf(), "mfa_token": token, field: value})
+        assert r.status_code == 422
+        assert parse(r).inputs["mfa_token"]["value"] == token
+    r = b.post("/signin/mfa", {"csrf": b.csrf(), "mfa_token": token, "code": next_code(secret)})
+    assert r.status_code == 303
+
+
+# --------------------------------------------------- pages with passkeys
+PK_PUBLIC_URL = "https://auth.example.test"
+
+
+@pytest.fixture(scope="module")
+def pk_srv(make_module_server):
+    e = env(PUBLIC_URL=PK_PUBLIC_URL)
+    if TEST_DATABASE_URL:
+        return make_module_server(env=e, database_url=TEST_DATABASE_URL)
+    return make_module_server(env=e)
+
+
+def test_signin_page_has_the_passkey_button_and_its_script(pk_srv):
+    r = Browser(pk_srv).get("/signin")
+    assert_signin_headers(r, script=True)
+    assert '<script src="pages/passkeys.js" defer></script>' in r.text
+    assert 'id="passkey-signin"' in r.text and 'data-base=""' in r.text
+
+
+def test_second_factor_page_carries_the_passkey_options(pk_srv):
+    """The options of the step's challenge reach the script as an escaped
+    data- attribute; answered by a software authenticator through POST
+    /login/mfa, as the script does, they sign the browser in."""
+    import html
+    import json
+    from softauthn import SoftAuthenticator
+    u = pk_srv.new_user("mp")
+    tok = pk_srv.login(u["username"]).json()["access_token"]
+    auth = SoftAuthenticator(rp_id="auth.example.test", origin=PK_PUBLIC_URL)
+    opts = pk_srv.post("/me/passkeys/options", headers={"Authorization": f"Bearer {tok}"})
+    assert opts.status_code == 200, opts.text
+    r = pk_srv.post_json("/me/passkeys", auth.create(opts.json()),
+                         headers={"Authorization": f"Bearer {tok}"})
+    assert r.status_code == 201, r.text
+    b, r = mfa_page(pk_srv, u["username"])
+    assert_signin_headers(r, script=True)
+    page = parse(r)
+    assert "code" not in page.inputs  # no TOTP: no code form
+    m = re.search(r'<div class="passkey" id="passkey-mfa" data-base="" '
+                  r'data-account="account" data-mfa-token="([A-Za-z0-9_-]+)" '
+                  r'data-options="([^"]*)" hidden>', r.text)
+    assert m, r.text
+    assert "&quot;" in m.group(2) and '"' not in m.group(2)
+    options = json.loads(html.unescape(m.group(2)))
+    assert options["challenge"] and options["allowCredentials"]
+    answer = b.s.post(pk_srv.url("/login/mfa"), json={"mfa_token": m.group(1),
+                                                       "webauthn": auth.get(options)},
+                      headers={"Origin": PK_PUBLIC_URL}, timeout=TIMEOUT)
+    assert answer.status_code == 200, answer.text
+    assert b.get("/account").status_code == 200
