@@ -7,8 +7,8 @@
  *
  * The pages sign a browser in with the session cookies, which are
  * SESSION_COOKIES' to hand out: with it off, every page of sign-in answers
- * 404 saying so (the JSON endpoints would not set the cookies the passkey
- * script relies on either). */
+ * 501 saying so, as mail and passkeys do when off (the JSON endpoints
+ * would not set the cookies the passkey script relies on either). */
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -58,7 +58,7 @@ static void signedout_page(const struct api_request *req, struct reply *r, int s
 /* The page saying browser sign-in is off (SESSION_COOKIES=0). */
 static void signin_off(const struct api_request *req, struct reply *r)
 {
-    signedout_page(req, r, 404, "signin.off");
+    signedout_page(req, r, 501, "signin.off");
 }
 
 static void signin_page(const struct api_request *req, struct reply *r, const struct signin_view *v)

@@ -319,7 +319,7 @@ def test_signin_off_without_session_cookies(make_server):
     b = Browser(srv)
     for r in (b.get("/signin"), b.get("/account"),
               b.post("/signin", {"username": "a", "password": "b"})):
-        assert r.status_code == 404
+        assert r.status_code == 501
         assert "SESSION_COOKIES" in r.text
         assert "access_token" not in r.headers.get("Set-Cookie", "")
 
