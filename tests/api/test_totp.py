@@ -424,3 +424,49 @@ def test_secret_key_change_keeps_mfa_key_secrets(make_server, tmp_path):
     later = pyotp.TOTP(secret).at(time.time() + 30)
     assert regenerate(srv2, tok2, code=later).status_code == 200
     assert json.loads(srv2.me(tok2).text)["username"] == u["username"]
+
+
+# ------------------------------------------------------------------ browsers and logs
+def test_cookie_requests_need_an_allowed_origin(make_server):
+    """The account page posts these with the session cookie: the Origin
+    check of cookie-authenticated changes applies to each of them."""
+    allowed = "https://app.example.test"
+    srv = make_server(env={"SESSION_COOKIES": "1", "ALLOWED_ORIGINS": allowed})
+    u = srv.new_user()
+    r = srv.login(u["username"], u["password"])
+    assert r.status_code == 200, r.text
+    jar = {"access_token": r.json()["access_token"]}
+    for origin in (None, "https://evil.example.test"):
+        headers = {} if origin is None else {"Origin": origin}
+        for method, path, body in (("POST", "/me/mfa/totp", {"password": PASSWORD}),
+                                   ("POST", "/me/mfa/totp/confirm", {"code": "123456"}),
+                                   ("DELETE", "/me/mfa/totp", {"password": PASSWORD}),
+                                   ("POST", "/me/mfa/recovery-codes", {"password": PASSWORD})):
+            r = srv.request(method, path, json=body, headers=headers, cookies=jar)
+            problem(r, 403)
+    r = srv.post_json("/me/mfa/totp", {"password": PASSWORD}, headers={"Origin": allowed},
+                      cookies=jar)
+    assert r.status_code == 200, r.text
+    secret = r.json()["secret"]
+    away_from_edge()
+    r = srv.post_json("/me/mfa/totp/confirm", {"code": pyotp.TOTP(secret).now()},
+                      headers={"Origin": allowed}, cookies=jar)
+    assert r.status_code == 200, r.text
+
+
+def test_audit_events_without_secrets(make_server):
+    srv = make_server()
+    u = srv.new_user()
+    tok, secret, codes = with_totp(srv, u)
+    problem(disable(srv, tok, code=wrong_code(secret)), 401)
+    r = regenerate(srv, tok, recovery_code=codes[0])
+    assert r.status_code == 200, r.text
+    new = r.json()["recovery_codes"]
+    assert disable(srv, tok, recovery_code=new[0]).status_code == 204
+    for event in ("mfa.totp_enrolment_started", "mfa.totp_enabled", "mfa.step_up_failed",
+                  "mfa.recovery_codes_regenerated", "mfa.totp_disabled"):
+        assert srv.stderr_shows(event), event
+    log = srv.stderr() + srv.stdout()
+    assert secret not in log and secret.lower() not in log
+    for c in codes + new:
+        assert c not in log and c.replace("-", "") not in log, c
