@@ -481,3 +481,16 @@ def test_audit_events_without_secrets(make_server):
     assert secret not in log and secret.lower() not in log
     for c in codes + new:
         assert c not in log and c.replace("-", "") not in log, c
+
+
+def test_wrong_confirmation_codes_throttled(make_server):
+    srv = make_server(env={"THROTTLE_ACCOUNT_FAILURES": "3", **LOCK_LONG})
+    u = srv.new_user()
+    tok = token_of(srv, u)
+    secret = enrol(srv, tok)["secret"]
+    away_from_edge()
+    for _ in range(4):
+        invalid(confirm(srv, tok, wrong_code(secret)), "code", "wrong_code")
+    r = confirm(srv, tok, pyotp.TOTP(secret).now())
+    problem(r, 429)
+    assert re.fullmatch(r"\d+", r.headers.get("Retry-After", "")), r.headers
