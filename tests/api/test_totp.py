@@ -16,9 +16,8 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 
 import pyotp
-import pytest
 
-from gh_helpers import PASSWORD, TEST_DATABASE_URL, assert_common_headers, bearer, media_type
+from gh_helpers import PASSWORD, assert_common_headers, bearer, media_type
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 CODE_RE = re.compile(r"^[2-9a-hjkmnp-z]{4}-[2-9a-hjkmnp-z]{4}-[2-9a-hjkmnp-z]{4}$")
