@@ -12,9 +12,9 @@
 #include "util/timefmt.h"
 #include "util/utf8.h"
 
-#define PUBLIC_ID_BYTES 16 /* a passkey's id: base64url of 16 random bytes */
-#define FAKE_IDS_MAX    2  /* fake credential ids of a name: 1 or 2 */
-#define B64_LEN(n)      (((n) * 4 + 2) / 3) /* b64url_encoded_len, as a constant */
+#define PUBLIC_ID_BYTES 16                /* a passkey's id: base64url of 16 random bytes */
+#define FAKE_IDS_MAX    2                 /* fake credential ids of a name: 1 or 2 */
+#define B64_LEN(n)      (((n)*4 + 2) / 3) /* b64url_encoded_len, as a constant */
 
 /* The binary members of a response, decoded. */
 struct response {
@@ -85,7 +85,8 @@ static bool read_common(const json_t *cred, struct response *r, const json_t **r
         *why = "the credential is not an object";
         return false;
     }
-    if (type != NULL && !(json_is_string(type) && strcmp(json_string_value(type), "public-key") == 0)) {
+    if (type != NULL &&
+        !(json_is_string(type) && strcmp(json_string_value(type), "public-key") == 0)) {
         *why = "type is not public-key";
         return false;
     }
@@ -100,17 +101,16 @@ static bool read_common(const json_t *cred, struct response *r, const json_t **r
         *why = "response is missing or not an object";
         return false;
     }
-    return member_b64(*response, "clientDataJSON", r->client_data, sizeof r->client_data,
-                      &r->cdlen, why);
+    return member_b64(*response, "clientDataJSON", r->client_data, sizeof r->client_data, &r->cdlen,
+                      why);
 }
 
 static bool read_registration(const json_t *cred, struct response *r, const char **why)
 {
     const json_t *resp = NULL;
 
-    return read_common(cred, r, &resp, why) &&
-           member_b64(resp, "attestationObject", r->attestation, sizeof r->attestation, &r->aolen,
-                      why);
+    return read_common(cred, r, &resp, why) && member_b64(resp, "attestationObject", r->attestation,
+                                                          sizeof r->attestation, &r->aolen, why);
 }
 
 static bool read_assertion(const json_t *cred, struct response *r, const char **why)
@@ -118,8 +118,7 @@ static bool read_assertion(const json_t *cred, struct response *r, const char **
     const json_t *resp = NULL;
 
     if (!read_common(cred, r, &resp, why) ||
-        !member_b64(resp, "authenticatorData", r->auth_data, sizeof r->auth_data, &r->adlen,
-                    why) ||
+        !member_b64(resp, "authenticatorData", r->auth_data, sizeof r->auth_data, &r->adlen, why) ||
         !member_b64(resp, "signature", r->signature, sizeof r->signature, &r->siglen, why))
         return false;
     r->hlen = 0;
@@ -279,7 +278,8 @@ static enum outcome take_register_flow(const struct passkeys_deps *d, int64_t us
     if (!client_challenge(r, token) || b64url_decode(challenge, FLOWS_CHALLENGE_LEN, token,
                                                      FLOWS_TOKEN_LEN) != FLOWS_CHALLENGE_LEN)
         return refused_registration(detail, "bad_challenge", stale);
-    enum outcome o = flows_get(d->store, FLOWS_PASSKEY_REGISTER, token, FLOWS_TOKEN_LEN, now, &flow);
+    enum outcome o =
+        flows_get(d->store, FLOWS_PASSKEY_REGISTER, token, FLOWS_TOKEN_LEN, now, &flow);
     if (o == OUTCOME_OK)
         o = flows_finish(d->store, token, FLOWS_TOKEN_LEN, now);
     sodium_memzero(token, sizeof token);
@@ -367,8 +367,8 @@ enum outcome passkeys_register(const struct passkeys_deps *d, int64_t user_id,
     o = take_register_flow(d, user_id, r, now, challenge, detail);
     if (o != OUTCOME_OK)
         goto out;
-    struct webauthn_expect e = {"webauthn.create", challenge, sizeof challenge, d->origins,
-                                d->norigins,       d->rp_id,  false};
+    struct webauthn_expect e = {
+        "webauthn.create", challenge, sizeof challenge, d->origins, d->norigins, d->rp_id, false};
     enum webauthn_status ws =
         webauthn_verify_registration(&e, r->client_data, r->cdlen, r->attestation, r->aolen, cred);
     if (ws == WEBAUTHN_NOMEM || ws == WEBAUTHN_UNAVAILABLE) {
@@ -393,11 +393,11 @@ out:
 static int add_listed(void *arg, const struct store_passkey *p)
 {
     char made[32], used[32];
-    json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s?, s:b}", "id", p->id, "name", p->name, "created_at",
-        timefmt_rfc3339(made, sizeof made, p->created_at), "last_used_at",
-        p->last_used_at != 0 ? timefmt_rfc3339(used, sizeof used, p->last_used_at) : NULL, "cloned",
-        p->cloned_at != 0);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s?, s:b}", "id", p->id, "name", p->name, "created_at",
+                  timefmt_rfc3339(made, sizeof made, p->created_at), "last_used_at",
+                  p->last_used_at != 0 ? timefmt_rfc3339(used, sizeof used, p->last_used_at) : NULL,
+                  "cloned", p->cloned_at != 0);
 
     return o != NULL && json_array_append_new(arg, o) == 0 ? 0 : -1;
 }
@@ -529,8 +529,9 @@ enum outcome passkeys_login_options(const struct passkeys_deps *d, const char *u
                             "rpId", d->rp_id);
     if (opt != NULL && allow != NULL && json_object_set_new(opt, "allowCredentials", allow) != 0)
         json_object_clear(opt);
-    if (opt != NULL && (json_object_set_new(opt, "userVerification", json_string("required")) != 0 ||
-                        json_object_set_new(opt, "flow_id", json_string(token)) != 0)) {
+    if (opt != NULL &&
+        (json_object_set_new(opt, "userVerification", json_string("required")) != 0 ||
+         json_object_set_new(opt, "flow_id", json_string(token)) != 0)) {
         json_decref(opt);
         opt = NULL;
     }

@@ -29,14 +29,14 @@ struct passkeys_deps {
 
 /* Limits of what a client sends (decoded bytes); past them a registration
  * is refused (422) and a sign-in too (401). */
-#define PASSKEYS_CLIENT_DATA_MAX   4096 /* clientDataJSON */
-#define PASSKEYS_ATTESTATION_MAX   8192 /* attestationObject */
-#define PASSKEYS_AUTH_DATA_MAX     1024 /* an assertion's authenticatorData */
-#define PASSKEYS_SIGNATURE_MAX     1024 /* an RSA-8192 signature */
-#define PASSKEYS_USER_HANDLE_MAX   64   /* WebAuthn §5.4.3 */
-#define PASSKEYS_NAME_MAX          64   /* characters of a passkey's name */
-#define PASSKEYS_TIMEOUT_MS        300000
-#define PASSKEYS_DEFAULT_NAME      "Passkey"
+#define PASSKEYS_CLIENT_DATA_MAX 4096 /* clientDataJSON */
+#define PASSKEYS_ATTESTATION_MAX 8192 /* attestationObject */
+#define PASSKEYS_AUTH_DATA_MAX   1024 /* an assertion's authenticatorData */
+#define PASSKEYS_SIGNATURE_MAX   1024 /* an RSA-8192 signature */
+#define PASSKEYS_USER_HANDLE_MAX 64   /* WebAuthn §5.4.3 */
+#define PASSKEYS_NAME_MAX        64   /* characters of a passkey's name */
+#define PASSKEYS_TIMEOUT_MS      300000
+#define PASSKEYS_DEFAULT_NAME    "Passkey"
 
 /* The reason passkeys_login gives when the counter went backwards (the
  * audit writes "passkey.cloned" on it). */

@@ -161,8 +161,11 @@ def test_register_and_sign_in_without_username(srv, alg, fmt):
     assert me.status_code == 200 and me.json()["username"] == name
     claims = decode_token(tokens["access_token"])
     assert claims["username"] == name
-    if "amr" in claims:  # signed once h-login's part is merged
-        assert claims["amr"] == ["hwk", "user"], claims
+    assert claims["amr"] == ["hwk", "user"], claims
+    # A refresh keeps the session's amr.
+    r = srv.post_json("/refresh", {"refresh_token": tokens["refresh_token"]})
+    assert r.status_code == 200, r.text
+    assert decode_token(r.json()["access_token"])["amr"] == ["hwk", "user"]
 
 
 def test_sign_in_with_username(srv):
@@ -505,6 +508,59 @@ def test_refusals_logged_without_secrets(srv, holder):
     assert srv.stderr_shows("login.failed")
     assert opt["flow_id"] not in srv.stderr()
     assert srv.stderr_shows("passkey.added")
+
+
+# ------------------------------------------------ the second factor step
+def password_step(srv, name):
+    r = srv.login(name)
+    assert r.status_code == 200, r.text
+    step = r.json()
+    assert step["mfa_required"] is True and "access_token" not in step, step
+    return step
+
+
+def test_passkey_as_second_factor(srv):
+    """A registered passkey turns the second factor on: the password leads to
+    the step, and the passkey's presence finishes it (amr pwd hwk)."""
+    name, token = account(srv)
+    auth = authenticator("EdDSA", uv=False)  # a security key that verifies no user
+    registered(srv, token, auth)
+    step = password_step(srv, name)
+    assert "webauthn" in step["methods"], step
+    opt = step["webauthn"]
+    assert [c["id"] for c in opt["allowCredentials"]] == [b64u(c) for c in auth.credentials]
+    assert opt["rpId"] == RP_ID and opt["userVerification"] == "discouraged"
+    assert len(unb64u(opt["challenge"])) == 32
+    r = srv.post_json("/login/mfa", {"mfa_token": step["mfa_token"], "webauthn": auth.get(opt)})
+    assert r.status_code == 200, r.text
+    claims = decode_token(r.json()["access_token"])
+    assert claims["amr"] == ["pwd", "hwk"], claims
+    assert claims["username"] == name
+
+
+@pytest.mark.parametrize("kw", [{"tamper_signature": True}, {"origin": "https://evil.test"},
+                                {"rp_id": "example.test"}, {"challenge": os.urandom(32)},
+                                {"up": False}])
+def test_passkey_second_factor_refused(srv, kw):
+    name, token = account(srv)
+    auth = authenticator()
+    registered(srv, token, auth)
+    step = password_step(srv, name)
+    r = srv.post_json("/login/mfa", {"mfa_token": step["mfa_token"],
+                                     "webauthn": auth.get(step["webauthn"], **kw)})
+    assert_problem(r, 401)
+    assert "access_token" not in r.text
+
+
+def test_another_accounts_passkey_is_no_second_factor(srv):
+    name, token = account(srv)
+    registered(srv, token, authenticator())
+    other = authenticator()
+    registered(srv, account(srv)[1], other)
+    step = password_step(srv, name)
+    cred = other.get(step["webauthn"], credential_id=next(iter(other.credentials)))
+    r = srv.post_json("/login/mfa", {"mfa_token": step["mfa_token"], "webauthn": cred})
+    assert_problem(r, 401)
 
 
 # ----------------------------------------------------------- enumeration

@@ -137,8 +137,7 @@ STORE_CASE(passkeys_user_handle, 1)
 static json_t *login_options(const struct passkeys_deps *d, const char *name)
 {
     char *json = NULL;
-    enum outcome o =
-        passkeys_login_options(d, name, name != NULL ? strlen(name) : 0, T0, &json);
+    enum outcome o = passkeys_login_options(d, name, name != NULL ? strlen(name) : 0, T0, &json);
     json_t *v = o == OUTCOME_OK ? json_loads(json, 0, NULL) : NULL;
 
     free(json);
