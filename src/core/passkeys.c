@@ -494,7 +494,7 @@ static enum outcome allowed_for_name(const struct passkeys_deps *d, const char *
 enum outcome passkeys_login_options(const struct passkeys_deps *d, const char *username,
                                     size_t ulen, int64_t now, char **json)
 {
-    unsigned char challenge[FLOWS_CHALLENGE_LEN], rnd[32];
+    unsigned char challenge[FLOWS_CHALLENGE_LEN];
     char token[FLOWS_TOKEN_LEN + 1];
     json_t *allow = NULL;
     int64_t user_id = 0;
@@ -508,15 +508,12 @@ enum outcome passkeys_login_options(const struct passkeys_deps *d, const char *u
         o = allowed_for_name(d, username, ulen, &allow, &user_id);
     if (o != OUTCOME_OK)
         return o;
-    if (username == NULL || user_id != 0) {
-        o = flows_begin(d->store, FLOWS_PASSKEY_LOGIN, user_id, 0, challenge, now, token);
-    } else {
-        /* A name without passkeys gets a flow_id of the same form that
-         * names no flow: whatever answers it is refused, as it would be
-         * for the account's own flow. */
-        randombytes_buf(rnd, sizeof rnd);
-        b64url_encode(token, rnd, sizeof rnd);
-    }
+    /* A name without passkeys gets a flow stored as any other (the same
+     * work, the same form) but without its challenge: whatever answers it
+     * is refused (passkeys_login), as it would be at the account's own
+     * flow. A flow of no user must not be one any passkey can answer. */
+    bool fake = username != NULL && user_id == 0;
+    o = flows_begin(d->store, FLOWS_PASSKEY_LOGIN, user_id, 0, fake ? NULL : challenge, now, token);
     if (o != OUTCOME_OK) {
         json_decref(allow);
         return o;
@@ -683,6 +680,7 @@ enum outcome passkeys_login(const struct passkeys_deps *d, const char *flow_id, 
      * one answer per challenge. */
     if (o == OUTCOME_OK)
         o = flows_finish(d->store, flow_id, flen, now);
+    /* The flow of a name without passkeys has none (passkeys_login_options). */
     if (o == OUTCOME_OK && !flow.has_challenge)
         o = OUTCOME_BAD_CODE;
     if (o == OUTCOME_BAD_CODE) {

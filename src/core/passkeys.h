@@ -86,8 +86,9 @@ enum outcome passkeys_delete(const struct passkeys_deps *d, int64_t user_id, con
 /* POST /login/passkey/options: PublicKeyCredentialRequestOptionsJSON plus
  * "flow_id" (a new FLOWS_PASSKEY_LOGIN flow). username NULL: discoverable
  * (no allowCredentials); else that account's credentials, or for a name no
- * account has, fake ones derived from handle_key (the same each time), so
- * that the answer tells nothing. */
+ * account has, or one without passkeys, one or two fake ones derived from
+ * handle_key and the name (the same each time) and a flow stored without
+ * its challenge, which no answer passes, so that the answer tells nothing. */
 enum outcome passkeys_login_options(const struct passkeys_deps *d, const char *username,
                                     size_t ulen, int64_t now, char **json);
 

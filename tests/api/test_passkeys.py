@@ -587,6 +587,20 @@ def test_options_of_names_alike(srv):
     assert answers[without]["allowCredentials"] != answers[nobody]["allowCredentials"]
 
 
+def test_flows_of_names_without_passkeys_refuse_every_answer(srv):
+    """Had the flow of a name without passkeys taken any passkey, answering
+    it with one's own would tell such names from those with passkeys (whose
+    flow takes only theirs)."""
+    _, token = account(srv)
+    mine = authenticator()
+    registered(srv, token, mine)
+    without, _ = account(srv)
+    for name in (without, unique_username("nobody")):
+        opt = login_options(srv, name)
+        cred = mine.get({"rpId": RP_ID, "challenge": opt["challenge"]})
+        refused(srv.post_json("/login/passkey", {"flow_id": opt["flow_id"], "credential": cred}))
+
+
 def test_fake_ids_survive_a_restart(make_server, tmp_path):
     db = tmp_path / "pk.db"
     first = make_server(env=passkey_env(), db_path=db)
@@ -734,6 +748,22 @@ def test_metrics_count_passkey_sign_ins(make_server):
     assert re.search(r'^gatehouse_passkey_logins_total\{outcome="ok"\} 1$', text, re.M), text
     assert re.search(r'^gatehouse_passkey_logins_total\{outcome="passkey_refused"\} 1$', text,
                      re.M)
+
+
+def test_account_routes_take_the_cookie(make_server):
+    """The account page posts from the browser with the session cookie: the
+    service's own Origin passes, a foreign one is refused."""
+    srv = make_server(env=passkey_env(SESSION_COOKIES="1", COOKIE_SECURE="0"))
+    _, token = account(srv)
+    cookie = {"Cookie": f"access_token={token}"}
+    r = srv.post("/me/passkeys/options", headers=dict(cookie, Origin="https://evil.example"))
+    assert_problem(r, 403)
+    r = srv.post("/me/passkeys/options", headers=dict(cookie, Origin=PUBLIC_URL))
+    assert r.status_code == 200, r.text
+    body = authenticator().create(r.json())
+    r = srv.post_json("/me/passkeys", body, headers=dict(cookie, Origin=PUBLIC_URL))
+    assert r.status_code == 201, r.text
+    assert len(srv.get("/me/passkeys", headers=cookie).json()) == 1
 
 
 def test_cookies_set_by_a_passkey_sign_in(make_server):

@@ -201,6 +201,7 @@
     X(pubaddr_url_refused)                                                                         \
     X(pubaddr_url_length_limit)                                                                    \
     X(pubaddr_cookie_domain)                                                                       \
+    X(pubaddr_webauthn)                                                                            \
     X(cli_default_command)                                                                         \
     X(cli_named_command)                                                                           \
     X(cli_subcommand_options_and_arguments)                                                        \
