@@ -75,6 +75,8 @@
     X(webauthn_client_data_limit)                                                                  \
     X(webauthn_cbor_limits)                                                                        \
     X(webauthn_attestation_object_shape)                                                           \
+    X(webauthn_cose_key_limit)                                                                     \
+    X(webauthn_auth_data_limit)                                                                    \
     X(webauthn_status_texts)                                                                       \
     X(jwt_round_trip)                                                                              \
     X(jwt_round_trip_iss_aud)                                                                      \
