@@ -70,8 +70,9 @@ char *qrsvg_render(const char *text, size_t len, size_t *out_len)
         return NULL;
     memcpy(s, text, len);
     s[len] = '\0';
-    /* Byte mode for the whole text: an otpauth URI mixes cases, which the
-     * alphanumeric mode cannot hold. Version 0: the smallest that fits. */
+    /* The 8-bit hint, case-sensitive: an otpauth URI mixes cases, which
+     * the alphanumeric mode alone cannot hold (libqrencode still codes
+     * runs of digits compactly). Version 0: the smallest that fits. */
     QRcode *qr = QRcode_encodeString(s, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
     free(s);
     if (qr == NULL)

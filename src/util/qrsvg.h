@@ -3,8 +3,8 @@
 
 #include <stddef.h>
 
-/* A text as a QR code in SVG (ISO/IEC 18004 through libqrencode: byte
- * mode, error correction level M), for an otpauth URI that an
+/* A text as a QR code in SVG (ISO/IEC 18004 through libqrencode's
+ * QRcode_encodeString with the 8-bit hint, error correction level M), for an otpauth URI that an
  * authenticator app scans off the screen. The image is one <svg> element:
  * a white background, one <path> of the dark modules, the 4-module quiet
  * zone the standard asks for (§6.3.8), a viewBox in modules and

@@ -45,9 +45,23 @@
     STORE_CASE_BOTH(X, passkeys_rows)                                                              \
     STORE_CASE_BOTH(X, passkeys_counter)                                                           \
     STORE_CASE_BOTH(X, passkeys_user_handle)                                                       \
-    STORE_CASE_BOTH(X, passkeys_login_options_alike)
+    STORE_CASE_BOTH(X, passkeys_login_options_alike)                                               \
+    STORE_CASE_BOTH(X, mfa_totp_lifecycle)                                                         \
+    STORE_CASE_BOTH(X, mfa_other_key_refused)                                                      \
+    STORE_CASE_BOTH(X, mfa_methods_and_step_up)                                                    \
+    STORE_CASE_BOTH(X, mfa_recovery_code_race)
 
 #define TEST_LIST(X)                                                                               \
+    X(qrsvg_modules_match_the_symbol)                                                              \
+    X(qrsvg_limits)                                                                                \
+    X(totp_rfc6238_sha1_vectors)                                                                   \
+    X(totp_match_window_and_replay)                                                                \
+    X(totp_base32_unpadded)                                                                        \
+    X(totp_uri_key_uri_format)                                                                     \
+    X(mfa_seal_round_trip_and_tamper)                                                              \
+    X(mfa_recovery_normalise)                                                                      \
+    X(mfa_keys_derived)                                                                            \
+    X(users_code_attempt_counts_wrong_codes)                                                       \
     X(b64_rfc4648_vectors)                                                                         \
     X(b64_url_alphabet)                                                                            \
     X(b64_round_trip_lengths)                                                                      \
