@@ -132,7 +132,9 @@ void api_change_email(const struct api_request *req, struct reply *r)
     enum outcome st = OUTCOME_INVALID;
     if (d.errors.count == 0) {
         st = OUTCOME_MAIL_OFF;
-        if (req->app->emails.mailer != NULL && !mail_admitted(req, r)) {
+        /* Without mail nothing changes: no code is spent on it. */
+        if (req->app->emails.mailer != NULL &&
+            (!api_step_up(req, r, o) || !mail_admitted(req, r))) {
             json_decref(o);
             return;
         }

@@ -114,6 +114,12 @@ void api_change_password(const struct api_request *req, struct reply *r)
 
     if (o == NULL)
         return;
+    /* The second factor first: a right password forgets the account's
+     * failures (api_step_up). */
+    if (!api_step_up(req, r, o)) {
+        json_decref(o);
+        return;
+    }
     api_client(req, &from);
     enum outcome st =
         users_change_password(&req->app->users, req->app->throttle, &from, &req->app->sessions,
@@ -136,6 +142,10 @@ void api_delete_me(const struct api_request *req, struct reply *r)
 
     if (o == NULL)
         return;
+    if (!api_step_up(req, r, o)) {
+        json_decref(o);
+        return;
+    }
     api_client(req, &from);
     enum outcome st = users_delete(&req->app->users, req->app->throttle, &from, &req->app->sessions,
                                    &req->token.claims, pw, plen, &d);
