@@ -274,9 +274,9 @@ def test_signin_form_limits(srv):
     assert r.status_code in (401, 413), r.status_code
 
 
-def test_signin_post_with_a_foreign_origin_still_needs_csrf(srv):
-    """The form is checked by its CSRF token, not by Origin: a real origin
-    or "null" with the token signs in; the token is what matters."""
+def test_signin_form_with_its_own_origin(srv):
+    """The form is checked by its CSRF token, not by Origin: with the token,
+    a browser's real origin signs in as "null" does (the other tests)."""
     u = srv.new_user("so")
     b = Browser(srv)
     b.get("/signin")

@@ -372,6 +372,7 @@
     X(auth_bearer_refusals)                                                                        \
     X(auth_cookie)                                                                                 \
     X(auth_cookie_origin_check)                                                                    \
+    X(auth_page_cookie)                                                                            \
     X(query_parse_decodes)                                                                         \
     X(query_parse_repeated_keys)                                                                   \
     X(query_parse_malformed)                                                                       \

@@ -384,3 +384,48 @@ TEST(auth_cookie_origin_check)
     CHECK(run_auth(&c, API_AUTH_BEARER_OR_COOKIE, NULL, c.good, &req, &r));
     auth_teardown(&c);
 }
+
+/* API_AUTH_PAGE: the cookie only, verified when sent; whatever comes, the
+ * handler runs and decides (a redirect to the sign-in page), and a form
+ * post with the cookie needs no Origin (its CSRF token is checked). */
+TEST(auth_page_cookie)
+{
+    struct auth_case c;
+    struct api_request req;
+    struct reply r;
+    const struct api_route post = {"/x", "POST", API_BODY_FORM, API_DB, API_AUTH_PAGE, NULL};
+
+    REQUIRE(auth_setup(&c) == 0);
+    CHECK(run_auth(&c, API_AUTH_PAGE, NULL, c.good, &req, &r));
+    CHECK(req.token.present && req.token.from_cookie);
+    CHECK_EQ_INT(req.token.claims.user_id, 42);
+    CHECK_EQ_INT(r.status, 0);
+    /* None, a bad one, an expired one: no token, and no answer yet. */
+    const char *bad[] = {NULL, "", "not.a.token", c.expired};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(run_auth(&c, API_AUTH_PAGE, NULL, bad[i], &req, &r));
+        CHECK(!req.token.present);
+        CHECK_EQ_INT(r.status, 0);
+        CHECK_EQ_INT(r.nheaders, 0);
+    }
+    /* A bearer token is not the browser's cookie. */
+    char h[1024];
+    snprintf(h, sizeof h, "Bearer %s", c.good);
+    CHECK(run_auth(&c, API_AUTH_PAGE, h, NULL, &req, &r));
+    CHECK(!req.token.present);
+    /* A post with the cookie and "Origin: null" (a no-referrer page's
+     * form), or none: the handler runs. */
+    const char *origins[] = {"null", NULL, "https://evil.example"};
+    for (size_t i = 0; i < 3; i++) {
+        memset(&req, 0, sizeof req);
+        memset(&r, 0, sizeof r);
+        req.app = &c.app;
+        req.method = "POST";
+        req.cookie_token = c.good;
+        req.origin = origins[i];
+        CHECK(api_authenticate(&post, &req, &r));
+        CHECK(req.token.present);
+        CHECK_EQ_INT(r.status, 0);
+    }
+    auth_teardown(&c);
+}
