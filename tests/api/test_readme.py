@@ -13,7 +13,7 @@ The blocks run in order in one bash (set -euo pipefail), so variables carry
 over, in a scratch directory, against a new server on a fresh SQLite
 database; "127.0.0.1:8000" in a command becomes that server's address. The
 output is compared line by line: exactly, or, for a line of JSON, as JSON
-with the values of created_at, access_token and refresh_token only checked
+with the values of created_at, access_token, refresh_token and mfa_token only checked
 for their form. The `run-mail` blocks (the "Email" section) run the same
 way in a bash of their own, against a server with mail settings and the
 SMTP server the block starts; "127.0.0.1:8025" becomes its address.
@@ -34,6 +34,7 @@ VOLATILE = {
     "created_at": RFC3339_UTC_RE,
     "access_token": re.compile(r"^[\w-]+\.[\w-]+\.[\w-]+$"),
     "refresh_token": re.compile(r"^[\w-]{20,}$"),
+    "mfa_token": re.compile(r"^[\w-]{43}$"),
 }
 
 
