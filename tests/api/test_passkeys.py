@@ -647,7 +647,7 @@ def test_delete_another_users_passkey(srv, holder):
     _, other = account(srv)  # no second factor: no step-up needed
     r = srv.request("DELETE", f"/me/passkeys/{pk['id']}", json={}, headers=bearer(other))
     assert_problem(r, 404)
-    for bad in ("nope", "x" * 40, "a/b"):
+    for bad in ("nope", "x" * 40, "a/b", ""):
         assert_problem(srv.request("DELETE", f"/me/passkeys/{bad}", json={},
                                    headers=bearer(other)), 404)
     assert len(srv.get("/me/passkeys", headers=bearer(holder[1])).json()) == 1
