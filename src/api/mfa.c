@@ -174,26 +174,49 @@ void api_mfa_totp_begin(const struct api_request *req, struct reply *r)
     r->no_store = true;
 }
 
-/* POST /me/mfa/totp/confirm {"code"}: TOTP on, and its recovery codes. */
+struct confirm {
+    const struct api_request *req;
+    const char *code;
+    size_t clen;
+    char (*codes)[MFA_RECOVERY_CODE_MAX + 1];
+};
+
+/* A wrong code is a wrong code to the throttle (users_code_attempt), and
+ * a 422 to the client (API.md). */
+static enum outcome confirm_check(void *arg)
+{
+    struct confirm *c = arg;
+    enum outcome o = mfa_totp_confirm(&c->req->app->mfa, c->req->token.claims.user_id, c->code,
+                                      c->clen, timefmt_now(), c->codes);
+
+    return o == OUTCOME_INVALID ? OUTCOME_BAD_CODE : o;
+}
+
+/* POST /me/mfa/totp/confirm {"code"}: TOTP on, and its recovery codes.
+ * Its wrong codes count as failed logins too: a stolen token must not buy
+ * the guesses that would turn the factor on and hand out its codes. */
 void api_mfa_totp_confirm(const struct api_request *req, struct reply *r)
 {
     struct outcome_detail d = {0};
-    const char *code = NULL;
-    size_t clen = 0;
     char codes[MFA_RECOVERY_CODES][MFA_RECOVERY_CODE_MAX + 1];
+    struct confirm c = {req, NULL, 0, codes};
     json_t *o = api_parse_object(req, r);
 
     if (o == NULL)
         return;
-    if (api_string_field(o, "code", &code, &clen, &d.errors))
-        check_code("code", code, clen, &d.errors);
+    if (api_string_field(o, "code", &c.code, &c.clen, &d.errors))
+        check_code("code", c.code, c.clen, &d.errors);
     enum outcome st = OUTCOME_INVALID;
     if (d.errors.count == 0) {
-        st = mfa_totp_confirm(&req->app->mfa, req->token.claims.user_id, code, clen, timefmt_now(),
-                              codes);
-        if (st == OUTCOME_INVALID)
+        struct netaddr from;
+        api_client(req, &from);
+        st = users_code_attempt(&req->app->users, req->app->throttle, &from,
+                                req->token.claims.user_id, confirm_check, &c, &d);
+        if (st == OUTCOME_BAD_CODE) {
+            st = OUTCOME_INVALID;
             outcome_error_add(&d.errors, "code", "wrong_code",
                               "does not match the secret (check the device's clock)");
+        }
     }
     json_decref(o);
     audit_user(req, "mfa.totp_enabled", st, NULL);
