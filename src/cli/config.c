@@ -212,12 +212,14 @@ static const struct setting settings[] = {
      "the Domain of the sign-in cookies, so that sibling subdomains share one sign-in; "
      "PUBLIC_URL's host must be within it (unset: the host only)"},
     {"WEBAUTHN_RP_ID", "--webauthn-rp-id", K_STRING, CONFIG_MAIL, OFF(webauthn_rp_id), NULL, 0, 0,
-     "the WebAuthn relying party id of passkeys, a registrable domain that PUBLIC_URL's host is "
-     "or is within (unset: PUBLIC_URL's host)"},
+     "the WebAuthn relying party id of passkeys, a domain name that PUBLIC_URL's host is or is "
+     "within (unset: PUBLIC_URL's host; passkeys are off when that is an IP address, and "
+     "without PUBLIC_URL)"},
     {"WEBAUTHN_ORIGINS", "--webauthn-origins", K_STRING, CONFIG_MAIL, OFF(webauthn_origins), NULL,
      0, 0,
-     "comma-separated origins whose passkey ceremonies are accepted (unset: PUBLIC_URL's "
-     "origin)"},
+     "comma-separated origins whose passkey ceremonies are accepted, each exactly as browsers "
+     "send it (scheme://host[:port], lower case, no default port) and its host within "
+     "WEBAUTHN_RP_ID (unset: PUBLIC_URL's origin)"},
     {"SMTP_URL", "--smtp-url", K_STRING, CONFIG_MAIL, OFF(smtp_url), NULL, 0, 0,
      "smtp://[user:pass@]host[:port] (STARTTLS) or smtps://... (TLS from the first byte) "
      "(unset: mail is off, and the endpoints that send it answer 501)"},

@@ -180,7 +180,8 @@ static const char *url_host(const char *url, size_t origin_len, size_t *hlen)
     const char *host = strstr(url, "://") + 3;
     const char *end = url + origin_len;
     const char *rb = host[0] == '[' ? memchr(host, ']', (size_t)(end - host)) : NULL;
-    const char *colon = memchr(rb != NULL ? rb : host, ':', (size_t)(end - (rb != NULL ? rb : host)));
+    const char *colon =
+        memchr(rb != NULL ? rb : host, ':', (size_t)(end - (rb != NULL ? rb : host)));
 
     *hlen = (size_t)((colon != NULL ? colon : end) - host);
     return host;

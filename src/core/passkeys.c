@@ -12,9 +12,9 @@
 #include "util/timefmt.h"
 #include "util/utf8.h"
 
-#define PUBLIC_ID_BYTES 16 /* a passkey's id: base64url of 16 random bytes */
-#define FAKE_IDS_MAX    2  /* fake credential ids of a name: 1 or 2 */
-#define B64_LEN(n)      (((n) * 4 + 2) / 3) /* b64url_encoded_len, as a constant */
+#define PUBLIC_ID_BYTES 16                /* a passkey's id: base64url of 16 random bytes */
+#define FAKE_IDS_MAX    2                 /* fake credential ids of a name: 1 or 2 */
+#define B64_LEN(n)      (((n)*4 + 2) / 3) /* b64url_encoded_len, as a constant */
 
 /* The binary members of a response, decoded. */
 struct response {
@@ -47,28 +47,37 @@ void passkeys_handle_key(unsigned char key[32], const char *secret, size_t slen)
 
 /* ---- reading a response ------------------------------------------------- */
 
-/* Decodes the base64url string member name of o (a JSON object) into dst
- * (cap bytes): false, with *why, when it is missing, not a string, not
- * base64url, or longer than cap decoded. */
-static bool member_b64(const json_t *o, const char *name, unsigned char *dst, size_t cap,
-                       size_t *len, const char **why)
+/* What is wrong with a response that cannot be read: the member (a static
+ * string, "response.signature"), what (static), and the limit it passed
+ * (0: none). Never a secret: the log shows it. */
+struct flaw {
+    const char *member;
+    const char *what;
+    size_t limit;
+};
+
+static bool flawed(struct flaw *f, const char *member, const char *what, size_t limit)
+{
+    *f = (struct flaw){member, what, limit};
+    return false;
+}
+
+/* Decodes the base64url string member name of o (a JSON object; label
+ * names it in a flaw) into dst (cap bytes): false when it is missing, not
+ * a string, not base64url, or longer than cap decoded. */
+static bool member_b64(const json_t *o, const char *name, const char *label, unsigned char *dst,
+                       size_t cap, size_t *len, struct flaw *f)
 {
     json_t *v = json_object_get(o, name);
 
-    if (v == NULL || !json_is_string(v)) {
-        *why = "a member is missing or not a string";
-        return false;
-    }
+    if (v == NULL || !json_is_string(v))
+        return flawed(f, label, "missing or not a string", 0);
     size_t n = json_string_length(v);
-    if (n > b64url_encoded_len(cap)) {
-        *why = "a member is longer than this server accepts";
-        return false;
-    }
+    if (n > b64url_encoded_len(cap))
+        return flawed(f, label, "longer than this server accepts", cap);
     long got = b64url_decode_public(dst, cap, json_string_value(v), n);
-    if (got < 0) {
-        *why = "a member is not base64url";
-        return false;
-    }
+    if (got < 0)
+        return flawed(f, label, "not base64url (RFC 4648 §5, without padding)", 0);
     *len = (size_t)got;
     return true;
 }
@@ -76,57 +85,52 @@ static bool member_b64(const json_t *o, const char *name, unsigned char *dst, si
 /* The members both ceremonies' responses have: rawId (or id), type,
  * response.clientDataJSON; response is set to the inner object. */
 static bool read_common(const json_t *cred, struct response *r, const json_t **response,
-                        const char **why)
+                        struct flaw *f)
 {
     const json_t *type = json_object_get(cred, "type");
     const char *idname = json_object_get(cred, "rawId") != NULL ? "rawId" : "id";
 
-    if (!json_is_object(cred)) {
-        *why = "the credential is not an object";
+    if (!json_is_object(cred))
+        return flawed(f, "credential", "not an object", 0);
+    if (type != NULL &&
+        !(json_is_string(type) && strcmp(json_string_value(type), "public-key") == 0))
+        return flawed(f, "type", "not \"public-key\"", 0);
+    if (!member_b64(cred, idname, idname, r->raw_id, sizeof r->raw_id, &r->raw_len, f))
         return false;
-    }
-    if (type != NULL && !(json_is_string(type) && strcmp(json_string_value(type), "public-key") == 0)) {
-        *why = "type is not public-key";
-        return false;
-    }
-    if (!member_b64(cred, idname, r->raw_id, sizeof r->raw_id, &r->raw_len, why))
-        return false;
-    if (r->raw_len == 0) {
-        *why = "the credential id is empty";
-        return false;
-    }
+    if (r->raw_len == 0)
+        return flawed(f, idname, "empty", 0);
     *response = json_object_get(cred, "response");
-    if (!json_is_object(*response)) {
-        *why = "response is missing or not an object";
-        return false;
-    }
-    return member_b64(*response, "clientDataJSON", r->client_data, sizeof r->client_data,
-                      &r->cdlen, why);
+    if (!json_is_object(*response))
+        return flawed(f, "response", "missing or not an object", 0);
+    return member_b64(*response, "clientDataJSON", "response.clientDataJSON", r->client_data,
+                      sizeof r->client_data, &r->cdlen, f);
 }
 
-static bool read_registration(const json_t *cred, struct response *r, const char **why)
+static bool read_registration(const json_t *cred, struct response *r, struct flaw *f)
 {
     const json_t *resp = NULL;
 
-    return read_common(cred, r, &resp, why) &&
-           member_b64(resp, "attestationObject", r->attestation, sizeof r->attestation, &r->aolen,
-                      why);
+    return read_common(cred, r, &resp, f) &&
+           member_b64(resp, "attestationObject", "response.attestationObject", r->attestation,
+                      sizeof r->attestation, &r->aolen, f);
 }
 
-static bool read_assertion(const json_t *cred, struct response *r, const char **why)
+static bool read_assertion(const json_t *cred, struct response *r, struct flaw *f)
 {
     const json_t *resp = NULL;
 
-    if (!read_common(cred, r, &resp, why) ||
-        !member_b64(resp, "authenticatorData", r->auth_data, sizeof r->auth_data, &r->adlen,
-                    why) ||
-        !member_b64(resp, "signature", r->signature, sizeof r->signature, &r->siglen, why))
+    if (!read_common(cred, r, &resp, f) ||
+        !member_b64(resp, "authenticatorData", "response.authenticatorData", r->auth_data,
+                    sizeof r->auth_data, &r->adlen, f) ||
+        !member_b64(resp, "signature", "response.signature", r->signature, sizeof r->signature,
+                    &r->siglen, f))
         return false;
     r->hlen = 0;
     const json_t *h = json_object_get(resp, "userHandle");
     if (h == NULL || json_is_null(h))
         return true;
-    return member_b64(resp, "userHandle", r->user_handle, sizeof r->user_handle, &r->hlen, why);
+    return member_b64(resp, "userHandle", "response.userHandle", r->user_handle,
+                      sizeof r->user_handle, &r->hlen, f);
 }
 
 /* The challenge clientDataJSON names, as sent (base64url), into out: the
@@ -279,7 +283,8 @@ static enum outcome take_register_flow(const struct passkeys_deps *d, int64_t us
     if (!client_challenge(r, token) || b64url_decode(challenge, FLOWS_CHALLENGE_LEN, token,
                                                      FLOWS_TOKEN_LEN) != FLOWS_CHALLENGE_LEN)
         return refused_registration(detail, "bad_challenge", stale);
-    enum outcome o = flows_get(d->store, FLOWS_PASSKEY_REGISTER, token, FLOWS_TOKEN_LEN, now, &flow);
+    enum outcome o =
+        flows_get(d->store, FLOWS_PASSKEY_REGISTER, token, FLOWS_TOKEN_LEN, now, &flow);
     if (o == OUTCOME_OK)
         o = flows_finish(d->store, token, FLOWS_TOKEN_LEN, now);
     sodium_memzero(token, sizeof token);
@@ -348,7 +353,7 @@ enum outcome passkeys_register(const struct passkeys_deps *d, int64_t user_id,
                                struct outcome_detail *detail)
 {
     unsigned char challenge[FLOWS_CHALLENGE_LEN];
-    const char *why = NULL;
+    struct flaw f = {0};
 
     *json = NULL;
     if (d->rp_id == NULL)
@@ -360,15 +365,22 @@ enum outcome passkeys_register(const struct passkeys_deps *d, int64_t user_id,
     enum outcome o = OUTCOME_ERROR;
     if (r == NULL || cred == NULL)
         goto out;
-    if (!read_registration(response, r, &why)) {
-        o = refused_registration(detail, "malformed", why);
+    if (!read_registration(response, r, &f)) {
+        if (f.limit > 0)
+            outcome_error_add(&detail->errors, "credential", "too_long",
+                              "%s: longer than this server accepts (%zu bytes decoded)", f.member,
+                              f.limit);
+        else
+            outcome_error_add(&detail->errors, "credential", "malformed", "%s: %s", f.member,
+                              f.what);
+        o = OUTCOME_INVALID;
         goto out;
     }
     o = take_register_flow(d, user_id, r, now, challenge, detail);
     if (o != OUTCOME_OK)
         goto out;
-    struct webauthn_expect e = {"webauthn.create", challenge, sizeof challenge, d->origins,
-                                d->norigins,       d->rp_id,  false};
+    struct webauthn_expect e = {
+        "webauthn.create", challenge, sizeof challenge, d->origins, d->norigins, d->rp_id, false};
     enum webauthn_status ws =
         webauthn_verify_registration(&e, r->client_data, r->cdlen, r->attestation, r->aolen, cred);
     if (ws == WEBAUTHN_NOMEM || ws == WEBAUTHN_UNAVAILABLE) {
@@ -393,11 +405,11 @@ out:
 static int add_listed(void *arg, const struct store_passkey *p)
 {
     char made[32], used[32];
-    json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s?, s:b}", "id", p->id, "name", p->name, "created_at",
-        timefmt_rfc3339(made, sizeof made, p->created_at), "last_used_at",
-        p->last_used_at != 0 ? timefmt_rfc3339(used, sizeof used, p->last_used_at) : NULL, "cloned",
-        p->cloned_at != 0);
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s?, s:b}", "id", p->id, "name", p->name, "created_at",
+                  timefmt_rfc3339(made, sizeof made, p->created_at), "last_used_at",
+                  p->last_used_at != 0 ? timefmt_rfc3339(used, sizeof used, p->last_used_at) : NULL,
+                  "cloned", p->cloned_at != 0);
 
     return o != NULL && json_array_append_new(arg, o) == 0 ? 0 : -1;
 }
@@ -494,7 +506,7 @@ static enum outcome allowed_for_name(const struct passkeys_deps *d, const char *
 enum outcome passkeys_login_options(const struct passkeys_deps *d, const char *username,
                                     size_t ulen, int64_t now, char **json)
 {
-    unsigned char challenge[FLOWS_CHALLENGE_LEN], rnd[32];
+    unsigned char challenge[FLOWS_CHALLENGE_LEN];
     char token[FLOWS_TOKEN_LEN + 1];
     json_t *allow = NULL;
     int64_t user_id = 0;
@@ -508,15 +520,12 @@ enum outcome passkeys_login_options(const struct passkeys_deps *d, const char *u
         o = allowed_for_name(d, username, ulen, &allow, &user_id);
     if (o != OUTCOME_OK)
         return o;
-    if (username == NULL || user_id != 0) {
-        o = flows_begin(d->store, FLOWS_PASSKEY_LOGIN, user_id, 0, challenge, now, token);
-    } else {
-        /* A name without passkeys gets a flow_id of the same form that
-         * names no flow: whatever answers it is refused, as it would be
-         * for the account's own flow. */
-        randombytes_buf(rnd, sizeof rnd);
-        b64url_encode(token, rnd, sizeof rnd);
-    }
+    /* A name without passkeys gets a flow stored as any other (the same
+     * work, the same form) but without its challenge: whatever answers it
+     * is refused (passkeys_login), as it would be at the account's own
+     * flow. A flow of no user must not be one any passkey can answer. */
+    bool fake = username != NULL && user_id == 0;
+    o = flows_begin(d->store, FLOWS_PASSKEY_LOGIN, user_id, 0, fake ? NULL : challenge, now, token);
     if (o != OUTCOME_OK) {
         json_decref(allow);
         return o;
@@ -529,8 +538,9 @@ enum outcome passkeys_login_options(const struct passkeys_deps *d, const char *u
                             "rpId", d->rp_id);
     if (opt != NULL && allow != NULL && json_object_set_new(opt, "allowCredentials", allow) != 0)
         json_object_clear(opt);
-    if (opt != NULL && (json_object_set_new(opt, "userVerification", json_string("required")) != 0 ||
-                        json_object_set_new(opt, "flow_id", json_string(token)) != 0)) {
+    if (opt != NULL &&
+        (json_object_set_new(opt, "userVerification", json_string("required")) != 0 ||
+         json_object_set_new(opt, "flow_id", json_string(token)) != 0)) {
         json_decref(opt);
         opt = NULL;
     }
@@ -607,8 +617,12 @@ static enum outcome check_assertion(const struct passkeys_deps *d, const json_t 
         o = OUTCOME_ERROR;
         goto out;
     }
-    if (!read_assertion(credential, r, reason))
+    struct flaw f = {0};
+    if (!read_assertion(credential, r, &f)) {
+        *reason = f.limit > 0 ? "a member is longer than this server accepts"
+                              : "the credential is not an AuthenticationResponseJSON";
         goto out;
+    }
     enum store_status st = store_passkey_by_credential(d->store, NULL, r->raw_id, r->raw_len, p);
     if (st == STORE_NOT_FOUND) {
         *reason = "unknown credential";
@@ -682,6 +696,7 @@ enum outcome passkeys_login(const struct passkeys_deps *d, const char *flow_id, 
      * one answer per challenge. */
     if (o == OUTCOME_OK)
         o = flows_finish(d->store, flow_id, flen, now);
+    /* The flow of a name without passkeys has none (passkeys_login_options). */
     if (o == OUTCOME_OK && !flow.has_challenge)
         o = OUTCOME_BAD_CODE;
     if (o == OUTCOME_BAD_CODE) {

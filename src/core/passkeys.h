@@ -29,14 +29,14 @@ struct passkeys_deps {
 
 /* Limits of what a client sends (decoded bytes); past them a registration
  * is refused (422) and a sign-in too (401). */
-#define PASSKEYS_CLIENT_DATA_MAX   4096 /* clientDataJSON */
-#define PASSKEYS_ATTESTATION_MAX   8192 /* attestationObject */
-#define PASSKEYS_AUTH_DATA_MAX     1024 /* an assertion's authenticatorData */
-#define PASSKEYS_SIGNATURE_MAX     1024 /* an RSA-8192 signature */
-#define PASSKEYS_USER_HANDLE_MAX   64   /* WebAuthn §5.4.3 */
-#define PASSKEYS_NAME_MAX          64   /* characters of a passkey's name */
-#define PASSKEYS_TIMEOUT_MS        300000
-#define PASSKEYS_DEFAULT_NAME      "Passkey"
+#define PASSKEYS_CLIENT_DATA_MAX 4096 /* clientDataJSON */
+#define PASSKEYS_ATTESTATION_MAX 8192 /* attestationObject */
+#define PASSKEYS_AUTH_DATA_MAX   1024 /* an assertion's authenticatorData */
+#define PASSKEYS_SIGNATURE_MAX   1024 /* an RSA-8192 signature */
+#define PASSKEYS_USER_HANDLE_MAX 64   /* WebAuthn §5.4.3 */
+#define PASSKEYS_NAME_MAX        64   /* characters of a passkey's name */
+#define PASSKEYS_TIMEOUT_MS      300000
+#define PASSKEYS_DEFAULT_NAME    "Passkey"
 
 /* The reason passkeys_login gives when the counter went backwards (the
  * audit writes "passkey.cloned" on it). */
@@ -86,8 +86,9 @@ enum outcome passkeys_delete(const struct passkeys_deps *d, int64_t user_id, con
 /* POST /login/passkey/options: PublicKeyCredentialRequestOptionsJSON plus
  * "flow_id" (a new FLOWS_PASSKEY_LOGIN flow). username NULL: discoverable
  * (no allowCredentials); else that account's credentials, or for a name no
- * account has, fake ones derived from handle_key (the same each time), so
- * that the answer tells nothing. */
+ * account has, or one without passkeys, one or two fake ones derived from
+ * handle_key and the name (the same each time) and a flow stored without
+ * its challenge, which no answer passes, so that the answer tells nothing. */
 enum outcome passkeys_login_options(const struct passkeys_deps *d, const char *username,
                                     size_t ulen, int64_t now, char **json);
 

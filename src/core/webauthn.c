@@ -209,8 +209,6 @@ static enum webauthn_status cose_curve(cbor_item_t *const *v, int kty, int want_
         return WEBAUTHN_BAD_KEY;
     if (want_kty == 2 ? !cose_fixed(v[L_M3], k->y, 32) : v[L_M3] != NULL)
         return WEBAUTHN_BAD_KEY;
-    if (want_kty == 1 && crypto_core_ed25519_is_valid_point(k->x) != 1)
-        return WEBAUTHN_BAD_KEY; /* small order or not canonical */
     return WEBAUTHN_OK;
 }
 
@@ -328,13 +326,19 @@ static enum webauthn_status cose_verify(const struct cose_key *k, const unsigned
     return st;
 }
 
-/* A key registration accepts without a signature to try it on ("none"):
- * the P-256 point must still be on the curve. */
+/* The checks of a key's point that registration makes once, whatever the
+ * attestation: a P-256 point on the curve (OpenSSL's decoding), an Ed25519
+ * point canonical, of the prime-order subgroup and not of small order
+ * (libsodium's; a scalar multiplication too costly to repeat at each
+ * sign-in, where crypto_sign_verify_detached still refuses small-order
+ * keys). RSA needs none beyond cose_rsa's. */
 static enum webauthn_status cose_usable(const struct cose_key *k)
 {
     enum webauthn_status st = WEBAUTHN_OK;
 
-    if (k->alg != WEBAUTHN_EDDSA) {
+    if (k->alg == WEBAUTHN_EDDSA)
+        return crypto_core_ed25519_is_valid_point(k->x) == 1 ? WEBAUTHN_OK : WEBAUTHN_BAD_KEY;
+    if (k->alg == WEBAUTHN_ES256) {
         EVP_PKEY *p = cose_pkey(k, &st);
         EVP_PKEY_free(p);
     }
@@ -555,12 +559,12 @@ static enum webauthn_status registration_checks(const struct webauthn_expect *e,
     if ((a.flags & FLAG_AT) == 0)
         return WEBAUTHN_MALFORMED;
     if ((st = auth_data_check(e, &a)) != WEBAUTHN_OK ||
-        (st = cose_parse(a.cose, a.cose_len, &k)) != WEBAUTHN_OK)
+        (st = cose_parse(a.cose, a.cose_len, &k)) != WEBAUTHN_OK ||
+        (st = cose_usable(&k)) != WEBAUTHN_OK)
         return st;
     if (cbor_text_is(o.fmt, "none")) {
         if (cbor_map_size(o.stmt) != 0) /* §8.7: an empty map */
             return WEBAUTHN_BAD_ATTESTATION;
-        st = cose_usable(&k);
     } else if (cbor_text_is(o.fmt, "packed")) {
         unsigned char msg[AUTH_DATA_MAX + crypto_hash_sha256_BYTES];
         size_t mlen = signed_bytes(msg, o.auth_data, o.adlen, cd, cdlen);

@@ -228,7 +228,7 @@
     X(PASSWORD_REQUEST_TAKE,                                                                       \
       "DELETE FROM password_requests WHERE id = $1 RETURNING by_email, name, lang, created_at",    \
       WRITE)                                                                                       \
-    X(USER_WEBAUTHN_HANDLE, "SELECT webauthn_handle FROM users WHERE id = $1", READ)              \
+    X(USER_WEBAUTHN_HANDLE, "SELECT webauthn_handle FROM users WHERE id = $1", READ)               \
     X(USER_WEBAUTHN_HANDLE_SET,                                                                    \
       "UPDATE users SET webauthn_handle = $2 WHERE id = $1 AND webauthn_handle IS NULL", WRITE)    \
     X(PASSKEY_INSERT,                                                                              \
@@ -249,8 +249,8 @@
       "UPDATE passkeys SET sign_count = $3, last_used_at = $4 WHERE id = $1 AND sign_count = $2 "  \
       "AND cloned_at IS NULL",                                                                     \
       WRITE)                                                                                       \
-    X(PASSKEY_CLONED,                                                                              \
-      "UPDATE passkeys SET cloned_at = $2 WHERE id = $1 AND cloned_at IS NULL", WRITE)             \
+    X(PASSKEY_CLONED, "UPDATE passkeys SET cloned_at = $2 WHERE id = $1 AND cloned_at IS NULL",    \
+      WRITE)                                                                                       \
     X(TOTP_PUT,                                                                                    \
       "INSERT INTO totp (user_id, secret, created_at) VALUES ($1, $2, $3) "                        \
       "ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, "                             \

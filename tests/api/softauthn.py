@@ -29,6 +29,7 @@ Knobs for negative tests, per call (keyword arguments of create and get):
   and for create: fmt="none" | "packed" (self-attestation) | any other
   string (an empty attStmt, or att_stmt=), att_stmt= (a dict, verbatim),
   cose_key= (bytes: the credentialPublicKey sent instead of the real one),
+  credential_id= (bytes: the new credential's id instead of 32 random bytes),
   resident= (default: the options' residentKey/requireResidentKey).
 """
 import base64
@@ -200,7 +201,7 @@ class SoftAuthenticator:
                         if c.resident and c.rp_id == rp_id and c.user_handle == user_handle]:
                 del self.credentials[cid]
 
-        cred = Credential(os.urandom(32), self.alg, new_key(self.alg, self.rsa_bits), rp_id,
+        cred = Credential(kw.get("credential_id", os.urandom(32)), self.alg, new_key(self.alg, self.rsa_bits), rp_id,
                           user_handle, resident)
         if "counter" in kw:
             cred.counter = kw["counter"]

@@ -161,8 +161,11 @@ def test_register_and_sign_in_without_username(srv, alg, fmt):
     assert me.status_code == 200 and me.json()["username"] == name
     claims = decode_token(tokens["access_token"])
     assert claims["username"] == name
-    if "amr" in claims:  # signed once h-login's part is merged
-        assert claims["amr"] == ["hwk", "user"], claims
+    assert claims["amr"] == ["hwk", "user"], claims
+    # A refresh keeps the session's amr.
+    r = srv.post_json("/refresh", {"refresh_token": tokens["refresh_token"]})
+    assert r.status_code == 200, r.text
+    assert decode_token(r.json()["access_token"])["amr"] == ["hwk", "user"]
 
 
 def test_sign_in_with_username(srv):
@@ -344,25 +347,30 @@ def test_register_limits(srv, member, size):
             body["rawId"] = b64u(os.urandom(size))
         else:
             body["response"][member] = b64u(os.urandom(size))
-    r = register_refused(srv, "credential", "malformed", edit=edit)
-    assert "longer than this server accepts" in r.json()["detail"]
+    r = register_refused(srv, "credential", "too_long", edit=edit)
+    limit = {"clientDataJSON": 4096, "attestationObject": 8192, "rawId": 1023}[member]
+    assert r.json()["detail"] == (f"credential: {'rawId' if member == 'rawId' else 'response.' + member}"
+                                  f": longer than this server accepts ({limit} bytes decoded)")
 
 
-@pytest.mark.parametrize("edit", [
-    lambda b: b.pop("response"),
-    lambda b: b["response"].pop("attestationObject"),
-    lambda b: b["response"].update(clientDataJSON="not base64url!"),
-    lambda b: b.update(type="password"),
-    lambda b: b.update(rawId=""),
-    lambda b: b["response"].update(clientDataJSON=b64u(b"{not json")),
+@pytest.mark.parametrize("edit,detail", [
+    (lambda b: b.pop("response"), "response: missing or not an object"),
+    (lambda b: b["response"].pop("attestationObject"),
+     "response.attestationObject: missing or not a string"),
+    (lambda b: b["response"].update(clientDataJSON="not base64url!"),
+     "response.clientDataJSON: not base64url (RFC 4648 §5, without padding)"),
+    (lambda b: b.update(type="password"), 'type: not "public-key"'),
+    (lambda b: b.update(rawId=""), "rawId: empty"),
+    (lambda b: b["response"].update(clientDataJSON=b64u(b"{not json")),
+     "the challenge is not one this server issued to this account, or it was used or has "
+     "expired"),
 ], ids=["no response", "no attestation", "not base64url", "type", "empty id", "client data"])
-def test_register_malformed(srv, edit):
+def test_register_malformed(srv, edit, detail):
     _, token = account(srv)
     b = authenticator().create(creation_options(srv, token))
     edit(b)
-    r = srv.post_json("/me/passkeys", b, headers=bearer(token))
-    assert_problem(r, 422)
-    assert r.json()["errors"][0]["field"] == "credential"
+    body = assert_problem(srv.post_json("/me/passkeys", b, headers=bearer(token)), 422)
+    assert body["detail"] == "credential: " + detail, body
 
 
 # ----------------------------------------------------------------- sign-in
@@ -507,6 +515,59 @@ def test_refusals_logged_without_secrets(srv, holder):
     assert srv.stderr_shows("passkey.added")
 
 
+# ------------------------------------------------ the second factor step
+def password_step(srv, name):
+    r = srv.login(name)
+    assert r.status_code == 200, r.text
+    step = r.json()
+    assert step["mfa_required"] is True and "access_token" not in step, step
+    return step
+
+
+def test_passkey_as_second_factor(srv):
+    """A registered passkey turns the second factor on: the password leads to
+    the step, and the passkey's presence finishes it (amr pwd hwk)."""
+    name, token = account(srv)
+    auth = authenticator("EdDSA", uv=False)  # a security key that verifies no user
+    registered(srv, token, auth)
+    step = password_step(srv, name)
+    assert "webauthn" in step["methods"], step
+    opt = step["webauthn"]
+    assert [c["id"] for c in opt["allowCredentials"]] == [b64u(c) for c in auth.credentials]
+    assert opt["rpId"] == RP_ID and opt["userVerification"] == "discouraged"
+    assert len(unb64u(opt["challenge"])) == 32
+    r = srv.post_json("/login/mfa", {"mfa_token": step["mfa_token"], "webauthn": auth.get(opt)})
+    assert r.status_code == 200, r.text
+    claims = decode_token(r.json()["access_token"])
+    assert claims["amr"] == ["pwd", "hwk"], claims
+    assert claims["username"] == name
+
+
+@pytest.mark.parametrize("kw", [{"tamper_signature": True}, {"origin": "https://evil.test"},
+                                {"rp_id": "example.test"}, {"challenge": os.urandom(32)},
+                                {"up": False}])
+def test_passkey_second_factor_refused(srv, kw):
+    name, token = account(srv)
+    auth = authenticator()
+    registered(srv, token, auth)
+    step = password_step(srv, name)
+    r = srv.post_json("/login/mfa", {"mfa_token": step["mfa_token"],
+                                     "webauthn": auth.get(step["webauthn"], **kw)})
+    assert_problem(r, 401)
+    assert "access_token" not in r.text
+
+
+def test_another_accounts_passkey_is_no_second_factor(srv):
+    name, token = account(srv)
+    registered(srv, token, authenticator())
+    other = authenticator()
+    registered(srv, account(srv)[1], other)
+    step = password_step(srv, name)
+    cred = other.get(step["webauthn"], credential_id=next(iter(other.credentials)))
+    r = srv.post_json("/login/mfa", {"mfa_token": step["mfa_token"], "webauthn": cred})
+    assert_problem(r, 401)
+
+
 # ----------------------------------------------------------- enumeration
 def test_options_of_names_alike(srv):
     """A name without an account, an account without passkeys, and one with
@@ -529,6 +590,20 @@ def test_options_of_names_alike(srv):
         assert again["allowCredentials"] == answers[n]["allowCredentials"]
         assert again["challenge"] != answers[n]["challenge"]
     assert answers[without]["allowCredentials"] != answers[nobody]["allowCredentials"]
+
+
+def test_flows_of_names_without_passkeys_refuse_every_answer(srv):
+    """Had the flow of a name without passkeys taken any passkey, answering
+    it with one's own would tell such names from those with passkeys (whose
+    flow takes only theirs)."""
+    _, token = account(srv)
+    mine = authenticator()
+    registered(srv, token, mine)
+    without, _ = account(srv)
+    for name in (without, unique_username("nobody")):
+        opt = login_options(srv, name)
+        cred = mine.get({"rpId": RP_ID, "challenge": opt["challenge"]})
+        refused(srv.post_json("/login/passkey", {"flow_id": opt["flow_id"], "credential": cred}))
 
 
 def test_fake_ids_survive_a_restart(make_server, tmp_path):
@@ -572,7 +647,7 @@ def test_delete_another_users_passkey(srv, holder):
     _, other = account(srv)  # no second factor: no step-up needed
     r = srv.request("DELETE", f"/me/passkeys/{pk['id']}", json={}, headers=bearer(other))
     assert_problem(r, 404)
-    for bad in ("nope", "x" * 40, "a/b"):
+    for bad in ("nope", "x" * 40, "a/b", ""):
         assert_problem(srv.request("DELETE", f"/me/passkeys/{bad}", json={},
                                    headers=bearer(other)), 404)
     assert len(srv.get("/me/passkeys", headers=bearer(holder[1])).json()) == 1
@@ -678,6 +753,22 @@ def test_metrics_count_passkey_sign_ins(make_server):
     assert re.search(r'^gatehouse_passkey_logins_total\{outcome="ok"\} 1$', text, re.M), text
     assert re.search(r'^gatehouse_passkey_logins_total\{outcome="passkey_refused"\} 1$', text,
                      re.M)
+
+
+def test_account_routes_take_the_cookie(make_server):
+    """The account page posts from the browser with the session cookie: the
+    service's own Origin passes, a foreign one is refused."""
+    srv = make_server(env=passkey_env(SESSION_COOKIES="1", COOKIE_SECURE="0"))
+    _, token = account(srv)
+    cookie = {"Cookie": f"access_token={token}"}
+    r = srv.post("/me/passkeys/options", headers=dict(cookie, Origin="https://evil.example"))
+    assert_problem(r, 403)
+    r = srv.post("/me/passkeys/options", headers=dict(cookie, Origin=PUBLIC_URL))
+    assert r.status_code == 200, r.text
+    body = authenticator().create(r.json())
+    r = srv.post_json("/me/passkeys", body, headers=dict(cookie, Origin=PUBLIC_URL))
+    assert r.status_code == 201, r.text
+    assert len(srv.get("/me/passkeys", headers=cookie).json()) == 1
 
 
 def test_cookies_set_by_a_passkey_sign_in(make_server):

@@ -89,6 +89,8 @@
     X(webauthn_client_data_limit)                                                                  \
     X(webauthn_cbor_limits)                                                                        \
     X(webauthn_attestation_object_shape)                                                           \
+    X(webauthn_cose_key_limit)                                                                     \
+    X(webauthn_auth_data_limit)                                                                    \
     X(webauthn_status_texts)                                                                       \
     X(jwt_round_trip)                                                                              \
     X(jwt_round_trip_iss_aud)                                                                      \
@@ -215,6 +217,7 @@
     X(pubaddr_url_refused)                                                                         \
     X(pubaddr_url_length_limit)                                                                    \
     X(pubaddr_cookie_domain)                                                                       \
+    X(pubaddr_webauthn)                                                                            \
     X(cli_default_command)                                                                         \
     X(cli_named_command)                                                                           \
     X(cli_subcommand_options_and_arguments)                                                        \

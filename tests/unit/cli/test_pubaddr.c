@@ -1,5 +1,6 @@
 /* cli/pubaddr: PUBLIC_URL and COOKIE_DOMAIN, checked and normalised. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/pubaddr.h"
@@ -151,4 +152,78 @@ TEST(pubaddr_cookie_domain)
     CHECK_EQ_INT(domain_check("exa mple.com", "https://example.com", d, sizeof d), -1);
     CHECK_EQ_INT(domain_check("example.com/", "https://example.com", d, sizeof d), -1);
     CHECK_EQ_INT(domain_check("..example.com", "https://example.com", d, sizeof d), -1);
+}
+
+/* WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS: given ones checked and lower-cased,
+ * defaults from PUBLIC_URL, off when its host is an IP address. */
+static int webauthn(const char *url, const char *rp, const char *origins, char **rp_out,
+                    char **origins_out)
+{
+    char buf[PUBADDR_URL_MAX + 1], err[300];
+    size_t olen = 0;
+
+    *rp_out = rp != NULL ? strdup(rp) : NULL;
+    *origins_out = origins != NULL ? strdup(origins) : NULL;
+    if (url != NULL) {
+        snprintf(buf, sizeof buf, "%s", url);
+        if (pubaddr_check_url(buf, &olen, err, sizeof err) != 0)
+            return -2;
+    }
+    return pubaddr_check_webauthn(rp_out, origins_out, url != NULL ? buf : NULL, olen, err,
+                                  sizeof err);
+}
+
+TEST(pubaddr_webauthn)
+{
+    static const char *const cases[][5] = {
+        /* PUBLIC_URL, RP id, origins given; RP id, origins after */
+        {"https://auth.example.com/x", NULL, NULL, "auth.example.com", "https://auth.example.com"},
+        {"https://auth.example.com:8443", "Example.COM", NULL, "example.com",
+         "https://auth.example.com:8443"},
+        {"https://auth.example.com", "example.com", "https://app.example.com,https://example.com",
+         "example.com", "https://app.example.com,https://example.com"},
+        {"http://localhost:8000", NULL, NULL, "localhost", "http://localhost:8000"},
+        {"http://127.0.0.1:8000", NULL, NULL, NULL, NULL},
+        {"http://[::1]:8000", NULL, NULL, NULL, NULL},
+        {NULL, NULL, NULL, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *rp = NULL, *origins = NULL;
+        CHECK_EQ_INT(webauthn(cases[i][0], cases[i][1], cases[i][2], &rp, &origins), 0);
+        CHECK_EQ_STR(rp, cases[i][3]);
+        CHECK_EQ_STR(origins, cases[i][4]);
+        free(rp);
+        free(origins);
+    }
+    static const char *const bad[][3] = {
+        {"https://auth.example.com", "example.org", NULL},
+        {"https://auth.example.com", "uth.example.com", NULL},
+        {"https://auth.example.com", "sub.auth.example.com", NULL},
+        {"https://auth.example.com", "127.0.0.1", NULL},
+        {"https://auth.example.com", "", NULL},
+        {"https://auth.example.com", "example.com.", NULL},
+        {"https://auth.example.com", NULL, "https://evil.com"},
+        {"https://auth.example.com", NULL, "https://auth.example.com/"},
+        {"https://auth.example.com", NULL, "https://Auth.example.com"},
+        {"https://auth.example.com", NULL, "https://auth.example.com:443"},
+        {"https://auth.example.com", NULL, "https://auth.example.com,"},
+        {"https://auth.example.com", NULL, "https://auth.example.com, https://auth.example.com"},
+        {"https://auth.example.com", NULL, "https://xauth.example.com"},
+        {"http://127.0.0.1:8000", "example.com", NULL},
+        {"http://127.0.0.1:8000", NULL, "http://127.0.0.1:8000"},
+        {NULL, "example.com", NULL},
+        {NULL, NULL, "https://auth.example.com"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *rp = NULL, *origins = NULL;
+        int rc = webauthn(bad[i][0], bad[i][1], bad[i][2], &rp, &origins);
+        if (rc != -1) {
+            char what[200];
+            snprintf(what, sizeof what, "accepted: %s %s %s", bad[i][0] ? bad[i][0] : "-",
+                     bad[i][1] ? bad[i][1] : "-", bad[i][2] ? bad[i][2] : "-");
+            test_check(0, __FILE__, __LINE__, what);
+        }
+        free(rp);
+        free(origins);
+    }
 }

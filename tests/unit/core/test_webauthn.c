@@ -431,3 +431,50 @@ TEST(webauthn_status_texts)
     for (int s = WEBAUTHN_OK; s <= WEBAUTHN_NOMEM; s++)
         CHECK(strcmp(webauthn_status_text((enum webauthn_status)s), "unknown status") != 0);
 }
+
+/* A stored COSE key of 1200 bytes (WEBAUTHN_COSE_KEY_MAX) is read, one of
+ * 1201 refused: the ES256 key of the vector with a kid that pads it. */
+TEST(webauthn_cose_key_limit)
+{
+    const struct get_vector *v = get_named("ok_ES256");
+    unsigned char key[WEBAUTHN_COSE_KEY_MAX + 1];
+
+    REQUIRE(v != NULL && v->key[0] == 0xa5 && v->keylen == 77);
+    for (size_t total = WEBAUTHN_COSE_KEY_MAX; total <= WEBAUTHN_COSE_KEY_MAX + 1; total++) {
+        size_t kidlen = total - 81;
+        key[0] = 0xa6; /* the five members, and kid (2) as a byte string */
+        memcpy(key + 1, v->key + 1, v->keylen - 1);
+        key[77] = 0x02;
+        key[78] = 0x59;
+        key[79] = (unsigned char)(kidlen >> 8);
+        key[80] = (unsigned char)kidlen;
+        memset(key + 81, 'k', kidlen);
+        CHECK_EQ_INT(get_run(v, key, total, v->ad, v->adlen, v->sig, v->siglen),
+                     total == WEBAUTHN_COSE_KEY_MAX ? WEBAUTHN_OK : WEBAUTHN_BAD_KEY);
+    }
+}
+
+/* Authenticator data of 4096 bytes is parsed (then its signature, made for
+ * other bytes, fails), of 4097 refused as too long: extensions {"x": h'...'}
+ * padding it. */
+TEST(webauthn_auth_data_limit)
+{
+    const struct get_vector *v = get_named("ok_ES256");
+    unsigned char ad[4097];
+
+    REQUIRE(v != NULL && v->adlen == 37);
+    for (size_t total = 4096; total <= 4097; total++) {
+        size_t blen = total - 37 - 6; /* a1 61 'x' 59 hi lo */
+        memcpy(ad, v->ad, 37);
+        ad[32] |= 0x80; /* ED */
+        ad[37] = 0xa1;
+        ad[38] = 0x61;
+        ad[39] = 'x';
+        ad[40] = 0x59;
+        ad[41] = (unsigned char)(blen >> 8);
+        ad[42] = (unsigned char)blen;
+        memset(ad + 43, 0, blen);
+        CHECK_EQ_INT(get_run(v, v->key, v->keylen, ad, total, v->sig, v->siglen),
+                     total == 4096 ? WEBAUTHN_BAD_SIGNATURE : WEBAUTHN_MALFORMED);
+    }
+}
