@@ -87,11 +87,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(memchr(c.username, '\0', sizeof c.username) != NULL && c.username[0] != '\0');
         FUZZ_CHECK(memchr(c.sid, '\0', sizeof c.sid) != NULL && c.sid[0] != '\0');
         FUZZ_CHECK(c.exp >= NOW - 30);
+        FUZZ_CHECK(c.amr != 0 && (c.amr & ~(unsigned)JWT_AMR_ALL) == 0);
         char *t2 = jwt_sign(k, &c);
         FUZZ_CHECK(t2 != NULL);
         FUZZ_CHECK(jwt_verify(k, t2, strlen(t2), NOW, &again) == JWT_OK);
         FUZZ_CHECK(again.user_id == c.user_id && again.iat == c.iat && again.exp == c.exp);
         FUZZ_CHECK(strcmp(again.username, c.username) == 0 && strcmp(again.sid, c.sid) == 0);
+        FUZZ_CHECK(again.amr == c.amr); /* re-signed as parsed */
         free(t2);
     }
     free(tok);

@@ -207,8 +207,18 @@ static void optional_string(json_t *o, const char *name, size_t max, const char 
         outcome_error_add(errs, name, "too_short", "must not be empty");
     else if (n > max)
         outcome_error_add(errs, name, "too_long", "at most %zu characters", max);
-    else
-        *s = json_string_value(v), *len = n;
+    else {
+        *s = json_string_value(v);
+        *len = n;
+    }
+}
+
+/* True when o has member name, other than null. */
+static bool present(json_t *o, const char *name)
+{
+    json_t *v = json_object_get(o, name);
+
+    return v != NULL && !json_is_null(v);
 }
 
 /* The mfa_token's limit: a longer one is no token of ours (422), a shorter
@@ -235,10 +245,7 @@ void api_login_mfa(const struct api_request *req, struct reply *r)
         webauthn = NULL;
     if (webauthn != NULL && !json_is_object(webauthn))
         outcome_error_add(&d.errors, "webauthn", "wrong_type", "must be an object");
-    int given = (json_object_get(o, "code") != NULL && !json_is_null(json_object_get(o, "code"))) +
-                (json_object_get(o, "recovery_code") != NULL &&
-                 !json_is_null(json_object_get(o, "recovery_code"))) +
-                (webauthn != NULL);
+    int given = present(o, "code") + present(o, "recovery_code") + (webauthn != NULL);
     if (given != 1)
         outcome_error_add(&d.errors, given == 0 ? "code" : "webauthn", "one_of",
                           "exactly one of code, recovery_code and webauthn");

@@ -61,7 +61,7 @@ enum outcome flows_finish(store *s, const char *token, size_t len, int64_t now);
  * it. *spent tells whether it has ended. */
 enum outcome flows_fail(store *s, const char *token, size_t len, int64_t now, bool *spent);
 
-/* Deletes flows expired before now (the janitor). */
+/* Deletes flows used, or expired before now (the janitor). */
 void flows_purge(store *s, int64_t now);
 
 #endif

@@ -17,7 +17,8 @@ import pyotp
 import pytest
 
 from gh_helpers import (MAIL_PUBLIC_URL, PASSWORD, TEST_DATABASE_URL, assert_common_headers, bearer,
-                        decode_token, media_type, unique_username)
+                        decode_token, media_type)
+from softauthn import SoftAuthenticator
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 COOKIE_ENV = {"SESSION_COOKIES": "1", "COOKIE_SECURE": "0"}
@@ -451,3 +452,40 @@ def test_step_up(make_server, which, tmp_path):
     r = srv.request(method, path, json={**body, "code": pyotp.TOTP(secret).at(time.time() + 30)},
                     headers=auth)
     assert r.status_code in (202, 204), r.text
+
+
+# ------------------------------------------------------------------ a passkey
+PASSKEY_URL = "https://auth.example.test"
+
+
+def test_passkey_as_second_factor(make_server):
+    srv = own_server(make_server, {"PUBLIC_URL": PASSKEY_URL})
+    user = srv.new_user("pk2")
+    tok = srv.token(user["username"], user["password"])
+    auth = SoftAuthenticator(alg="ES256", rp_id="auth.example.test", origin=PASSKEY_URL)
+    r = srv.post("/me/passkeys/options", headers=bearer(tok))
+    assert r.status_code == 200, r.text
+    r = srv.post_json("/me/passkeys", auth.create(r.json()), headers=bearer(tok))
+    assert r.status_code == 201, r.text
+    # The password now leads to the passkey, whose options come along.
+    r = srv.login(user["username"], user["password"])
+    assert r.status_code == 200, r.text
+    step = r.json()
+    assert step["mfa_required"] is True and step["methods"] == ["webauthn"], step
+    assert step["webauthn"]["rpId"] == "auth.example.test"
+    assert len(step["webauthn"]["allowCredentials"]) == 1, step
+    # An assertion of another challenge, a bad signature, a code: refused,
+    # each a wrong answer.
+    other = srv.login(user["username"], user["password"]).json()
+    r = login_mfa(srv, step["mfa_token"], webauthn=auth.get(other["webauthn"]))
+    assert problem(r, 401)["detail"] == "passkey: not accepted"
+    r = login_mfa(srv, step["mfa_token"], webauthn=auth.get(step["webauthn"],
+                                                           tamper_signature=True))
+    problem(r, 401)
+    problem(login_mfa(srv, step["mfa_token"], code="123456"), 401)
+    r = login_mfa(srv, step["mfa_token"], webauthn=auth.get(step["webauthn"]))
+    assert r.status_code == 200, r.text
+    assert amr_of(r.json()["access_token"]) == ["pwd", "hwk"]
+    # Used once.
+    r = login_mfa(srv, step["mfa_token"], webauthn=auth.get(step["webauthn"]))
+    problem(r, 401)
