@@ -347,6 +347,28 @@ def test_json_media_type_variants_accepted(server, ctype):
     assert r.status_code == 200, r.text
 
 
+def test_delete_without_a_body_reads_as_empty_object(server, account):
+    """A DELETE sent with no body at all (no Content-Type, no Content-Length or
+    0) is read as {}: the route then names what is missing (422), where a
+    body it cannot read is still a 415."""
+    h = bearer(account["token"])
+    for extra in ({}, {"Content-Length": "0"}):
+        r = server.raw(build_request("DELETE", "/me", list(h.items()) + list(extra.items())),
+                       method="DELETE")
+        assert r.status_code == 422, r.text
+        assert "password" in r.text
+    # A body without its Content-Type, plain or chunked: unreadable, 415.
+    body = json.dumps({"password": PASSWORD}).encode()
+    r = server.raw(build_request("DELETE", "/me", list(h.items()), body=body), method="DELETE")
+    assert r.status_code == 415, r.text
+    r = server.raw(build_request("DELETE", "/me", list(h.items()), body=body, chunked=True),
+                   method="DELETE")
+    assert r.status_code == 415, r.text
+    # A POST with no body at all stays a 415.
+    assert post_bytes(server, "/login", b"", content_type=None).status_code == 415
+    assert server.get("/me", headers=h).status_code == 200
+
+
 def test_415_bodies_identical(server):
     body = reg_body("same_name_415")
     r1 = post_bytes(server, "/register", body, content_type="text/plain")
