@@ -17,7 +17,7 @@ RUNNER = Path(os.environ.get("GATEHOUSE_UNIT_TESTS", REPO / "build/unit-tests"))
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$")
 # The store's cases on PostgreSQL: 27 run on both backends, 2 on PostgreSQL only
 # (tests/unit/test_list.h, tests/unit/store/test_store.c).
-PG_CASES = 29
+PG_CASES = 44
 
 
 def run(args, cwd=REPO, **env):
