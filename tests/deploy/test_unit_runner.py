@@ -15,7 +15,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = Path(os.environ.get("GATEHOUSE_UNIT_TESTS", REPO / "build/unit-tests"))
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$")
-# The store's cases on PostgreSQL: 27 run on both backends, 2 on PostgreSQL only
+# The cases on PostgreSQL: those of the store, flows, second factors and passkeys that run on
+# both backends, and 2 on PostgreSQL only
 # (tests/unit/test_list.h, tests/unit/store/test_store.c).
 PG_CASES = 44
 
