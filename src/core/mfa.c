@@ -377,9 +377,18 @@ enum outcome mfa_step_up(const struct mfa_deps *d, const struct jwt_claims *clai
     if (methods == 0)
         return OUTCOME_OK;
     /* A passkey used within the last minutes is a second factor the user
-     * has just shown (API.md, "Passkeys"). */
-    if ((claims->amr & JWT_AMR_HWK) != 0 && claims->iat >= now - HWK_FRESH_SECONDS)
-        return OUTCOME_OK;
+     * has just shown (API.md, "Passkeys"): the sign-in of the token's
+     * session, not the token's iat, which a refresh renews without any
+     * factor shown again. */
+    if ((claims->amr & JWT_AMR_HWK) != 0 && claims->iat >= now - HWK_FRESH_SECONDS) {
+        int64_t at = 0;
+        enum store_status st =
+            store_session_signed_in_at(d->store, claims->sid, claims->user_id, &at);
+        if (st != STORE_OK && st != STORE_NOT_FOUND)
+            return outcome_from_store(st, OUTCOME_ERROR);
+        if (st == STORE_OK && at >= now - HWK_FRESH_SECONDS)
+            return OUTCOME_OK;
+    }
     if (code != NULL)
         return mfa_check_code(d, claims->user_id, code, clen, now);
     if (recovery != NULL)

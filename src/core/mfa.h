@@ -94,8 +94,9 @@ enum outcome mfa_use_recovery_code(const struct mfa_deps *d, int64_t user_id, co
 /* The step-up of a change by the owner of claims (PUT /me/password,
  * DELETE /me, PUT /me/email, turning a factor off): OUTCOME_OK when the
  * account has no second factor, or code (a TOTP code) or recovery (a
- * recovery code) is right, or claims' amr holds JWT_AMR_HWK and its iat is
- * at most 300 s before now; OUTCOME_MFA_REQUIRED when it has one and
+ * recovery code) is right, or claims' amr holds JWT_AMR_HWK and its
+ * session signed in (with a passkey) at most 300 s before now, which a
+ * refresh does not renew; OUTCOME_MFA_REQUIRED when it has one and
  * neither is given (code and recovery NULL); OUTCOME_BAD_CODE when the one
  * given is wrong. */
 enum outcome mfa_step_up(const struct mfa_deps *d, const struct jwt_claims *claims,

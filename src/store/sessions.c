@@ -54,6 +54,22 @@ static enum store_status swap_hash(store *s, store_tx *tx, const unsigned char o
     return store__close(&q, rc);
 }
 
+enum store_status store_session_signed_in_at(store *s, const char *sid, int64_t user_id,
+                                             int64_t *at)
+{
+    struct store_query q;
+    enum store_status rc = store__open(s, NULL, STMT_SESSION_SIGNED_IN_AT, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__text(&q, 1, sid);
+    store__int(&q, 2, user_id);
+    rc = store__step_row(&q);
+    if (rc == STORE_OK)
+        *at = store__col_int64(&q, 0);
+    return store__close(&q, rc);
+}
+
 static enum store_status remember_rotated(store *s, store_tx *tx, const unsigned char hash[32],
                                           const char *sid)
 {

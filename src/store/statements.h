@@ -121,6 +121,9 @@
       "WHERE refresh_hash = $1 AND revoked_at IS NULL AND expires_at > $3 "                        \
       "RETURNING id, user_id, created_at, expires_at, amr",                                        \
       WRITE)                                                                                       \
+    X(SESSION_SIGNED_IN_AT,                                                                        \
+      "SELECT created_at FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",     \
+      READ)                                                                                        \
     X(REFRESH_HISTORY_INSERT,                                                                      \
       "INSERT INTO refresh_history (refresh_hash, session_id) VALUES ($1, $2)", WRITE)             \
     X(REFRESH_HISTORY_FIND, "SELECT session_id FROM refresh_history WHERE refresh_hash = $1",      \

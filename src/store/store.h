@@ -216,6 +216,12 @@ enum store_status store_session_by_rotated(store *s, store_tx *tx, const unsigne
  * session or it was revoked already. */
 enum store_status store_session_revoke(store *s, store_tx *tx, const char *sid, int64_t now);
 
+/* When the live session sid of user_id began (its sign-in; a refresh does
+ * not move it) into *at. STORE_NOT_FOUND when there is no such session,
+ * or it is revoked. */
+enum store_status store_session_signed_in_at(store *s, const char *sid, int64_t user_id,
+                                             int64_t *at);
+
 /* Marks every live session of user_id revoked at now, except the one named
  * except (NULL: none), and calls each(arg, sid) for each one revoked. */
 enum store_status store_sessions_revoke_of_user(store *s, store_tx *tx, int64_t user_id,

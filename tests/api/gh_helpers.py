@@ -220,6 +220,20 @@ def mail_env(sink, ca=None, **more):
     return env
 
 
+def db_exec(server, sql):
+    """Runs sql on the server's database behind its back, either backend."""
+    if server.db_path is not None:
+        conn = sqlite3.connect(server.db_path, timeout=10)
+        try:
+            conn.execute(sql)
+            conn.commit()
+        finally:
+            conn.close()
+        return
+    subprocess.run(["psql", "-X", "-q", server.env["DATABASE_URL"], "-c", sql], check=True,
+                   capture_output=True, text=True)
+
+
 def sqlite_url(path):
     """sqlite:////abs/path.db for an absolute path."""
     return "sqlite:///" + str(Path(path).resolve())

@@ -9,7 +9,6 @@ step, so a test that depends on which step "now" is waits until the clock is
 a few seconds away from a step's edge first (a wait, not a timed assertion).
 """
 import re
-import subprocess
 import threading
 import time
 
@@ -17,7 +16,7 @@ import pyotp
 import pytest
 
 from gh_helpers import (MAIL_PUBLIC_URL, PASSWORD, TEST_DATABASE_URL, assert_common_headers, bearer,
-                        decode_token, media_type)
+                        db_exec, decode_token, media_type)
 from softauthn import SoftAuthenticator
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -50,21 +49,6 @@ def invalid(r, field, code):
     body = problem(r, 422)
     assert (field, code) in [(e["field"], e["code"]) for e in body["errors"]], body
     return body
-
-
-def db_exec(server, sql):
-    """Runs sql on the server's database behind its back, either backend."""
-    if server.db_path is not None:
-        import sqlite3
-        conn = sqlite3.connect(server.db_path, timeout=10)
-        try:
-            conn.execute(sql)
-            conn.commit()
-        finally:
-            conn.close()
-        return
-    subprocess.run(["psql", "-X", "-q", server.env["DATABASE_URL"], "-c", sql], check=True,
-                   capture_output=True, text=True)
 
 
 def wrong_code(secret):

@@ -17,6 +17,7 @@ from gh_helpers import (
     TEST_DATABASE_URL,
     assert_common_headers,
     bearer,
+    db_exec,
     decode_token,
     media_type,
     unique_username,
@@ -641,6 +642,23 @@ def test_delete_needs_the_step_up(srv, holder):
     assert srv.get("/me/passkeys", headers=bearer(hwk)).json() == []
     refused(passkey_login(srv, auth))
     assert srv.stderr_shows("passkey.removed")
+
+
+def test_step_up_counts_from_the_passkey_sign_in_not_a_refresh(srv, holder):
+    """A passkey sign-in stands in for the step-up for 5 minutes from the
+    sign-in: a refresh renews the token's iat and keeps its amr, but shows no
+    factor again, so it must not renew the step-up."""
+    name, pw_token, auth = holder
+    pk = srv.get("/me/passkeys", headers=bearer(pw_token)).json()[0]
+    tokens = passkey_login(srv, auth).json()
+    sid = decode_token(tokens["access_token"])["sid"]
+    db_exec(srv, f"UPDATE sessions SET created_at = created_at - 600 WHERE id = '{sid}'")
+    fresh = srv.post_json("/refresh", {"refresh_token": tokens["refresh_token"]}).json()
+    claims = decode_token(fresh["access_token"])
+    assert claims["amr"] == ["hwk", "user"] and claims["sid"] == sid
+    r = srv.request("DELETE", f"/me/passkeys/{pk['id']}", headers=bearer(fresh["access_token"]))
+    assert r.status_code == 403, r.text
+    assert len(srv.get("/me/passkeys", headers=bearer(pw_token)).json()) == 1
 
 
 def test_delete_another_users_passkey(srv, holder):
