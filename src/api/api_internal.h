@@ -116,6 +116,18 @@ enum outcome api_mfa_login(const struct api_request *req, const char *mfa_token,
 enum outcome api_mfa_step_begin(const struct api_request *req, const struct user *u,
                                 struct api_mfa_step *mfa);
 
+/* The TOTP confirmation of the caller of req (POST /me/mfa/totp/confirm
+ * and the account page's form) with code, clen bytes, checked for form by
+ * the caller: OUTCOME_OK with TOTP on and codes filled (wipe them once
+ * shown); OUTCOME_BAD_CODE for a wrong code, counted as a failed login of
+ * the account and the address (users_code_attempt: a stolen token must not
+ * buy the guesses that would turn the factor on and hand out its codes);
+ * OUTCOME_THROTTLED with d->retry_after; OUTCOME_NOT_FOUND when nothing is
+ * pending. */
+enum outcome api_totp_confirm(const struct api_request *req, const char *code, size_t clen,
+                              char codes[MFA_RECOVERY_CODES][MFA_RECOVERY_CODE_MAX + 1],
+                              struct outcome_detail *d);
+
 /* Parses the body as a JSON object (400 into r on failure). */
 json_t *api_parse_object(const struct api_request *req, struct reply *r);
 

@@ -192,26 +192,34 @@ static enum outcome confirm_check(void *arg)
     return o == OUTCOME_INVALID ? OUTCOME_BAD_CODE : o;
 }
 
-/* POST /me/mfa/totp/confirm {"code"}: TOTP on, and its recovery codes.
- * Its wrong codes count as failed logins too: a stolen token must not buy
- * the guesses that would turn the factor on and hand out its codes. */
+enum outcome api_totp_confirm(const struct api_request *req, const char *code, size_t clen,
+                              char codes[MFA_RECOVERY_CODES][MFA_RECOVERY_CODE_MAX + 1],
+                              struct outcome_detail *d)
+{
+    struct confirm c = {req, code, clen, codes};
+    struct netaddr from;
+
+    api_client(req, &from);
+    return users_code_attempt(&req->app->users, req->app->throttle, &from,
+                              req->token.claims.user_id, confirm_check, &c, d);
+}
+
+/* POST /me/mfa/totp/confirm {"code"}: TOTP on, and its recovery codes. */
 void api_mfa_totp_confirm(const struct api_request *req, struct reply *r)
 {
     struct outcome_detail d = {0};
     char codes[MFA_RECOVERY_CODES][MFA_RECOVERY_CODE_MAX + 1];
-    struct confirm c = {req, NULL, 0, codes};
+    const char *code = NULL;
+    size_t clen = 0;
     json_t *o = api_parse_object(req, r);
 
     if (o == NULL)
         return;
-    if (api_string_field(o, "code", &c.code, &c.clen, &d.errors))
-        check_code("code", c.code, c.clen, &d.errors);
+    if (api_string_field(o, "code", &code, &clen, &d.errors))
+        check_code("code", code, clen, &d.errors);
     enum outcome st = OUTCOME_INVALID;
     if (d.errors.count == 0) {
-        struct netaddr from;
-        api_client(req, &from);
-        st = users_code_attempt(&req->app->users, req->app->throttle, &from,
-                                req->token.claims.user_id, confirm_check, &c, &d);
+        st = api_totp_confirm(req, code, clen, codes, &d);
         if (st == OUTCOME_BAD_CODE) {
             st = OUTCOME_INVALID;
             outcome_error_add(&d.errors, "code", "wrong_code",

@@ -569,9 +569,10 @@ void api_page_totp_confirm(const struct api_request *req, struct reply *r)
     if (!account_form(req, r, &f, &u))
         return;
     enum outcome o = OUTCOME_INVALID;
+    struct outcome_detail d = {0};
     /* A code past MFA_CODE_MAX is wrong without a look (core/mfa.h). */
     if (field(&f, "code", &code, &clen) && clen > 0 && clen <= MFA_CODE_MAX)
-        o = mfa_totp_confirm(&req->app->mfa, u.id, code, clen, timefmt_now(), codes);
+        o = api_totp_confirm(req, code, clen, codes, &d);
     form_free(&f);
     audit_user(req, "mfa.totp_enabled", o, NULL);
     switch (o) {
@@ -579,13 +580,10 @@ void api_page_totp_confirm(const struct api_request *req, struct reply *r)
         recovery_page(req, r, codes);
         sodium_memzero(codes, sizeof codes);
         break;
-    case OUTCOME_INVALID: totp_page(req, r, 422, NULL, "totp.wrong"); break;
+    case OUTCOME_INVALID:
+    case OUTCOME_BAD_CODE: totp_page(req, r, 422, NULL, "totp.wrong"); break;
     case OUTCOME_NOT_FOUND: account_page(req, r, &u, 409, "totp.none"); break;
-    default: {
-        struct outcome_detail d = {0};
-        signin_busy(req, r, o, &d, NULL);
-        break;
-    }
+    default: signin_busy(req, r, o, &d, NULL); break;
     }
 }
 

@@ -401,6 +401,28 @@ def test_totp_enrolment_shows_qr_secret_and_recovery_codes(srv):
     assert again.status_code == 409
 
 
+def test_totp_confirm_form_wrong_codes_throttled(make_server):
+    """The page's confirmation is POST /me/mfa/totp/confirm behind another
+    door: its wrong codes count as failed logins, and a locked account gets
+    429 even for the right code."""
+    import time
+    import pyotp
+    srv = make_server(env=env(THROTTLE_ACCOUNT_FAILURES="3", THROTTLE_LOCKOUT_SECONDS="300",
+                              THROTTLE_LOCKOUT_MAX_SECONDS="300"))
+    u, b = signed_in(srv, "tw")
+    r = b.post("/account/totp", {"csrf": b.csrf(), "password": PASSWORD})
+    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', r.text).group(1)
+    totp = pyotp.TOTP(secret)
+    near = {totp.at(time.time() + d) for d in (-60, -30, 0, 30, 60)}
+    wrong = next(c for c in (f"{i:06d}" for i in range(1000000)) if c not in near)
+    statuses = [b.post("/account/totp/confirm", {"csrf": b.csrf(), "code": wrong}).status_code
+                for _ in range(4)]
+    assert statuses[:3] == [422, 422, 422], statuses
+    r = b.post("/account/totp/confirm", {"csrf": b.csrf(), "code": totp.now()})
+    assert r.status_code == 429, r.status_code
+    assert "Add an authenticator app" in b.get("/account").text
+
+
 def test_totp_enrolment_needs_the_password(srv):
     u, b = signed_in(srv, "tp")
     r = b.post("/account/totp", {"csrf": b.csrf(), "password": "not-the-password"})
