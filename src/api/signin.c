@@ -127,14 +127,19 @@ static void signed_in(const struct api_request *req, struct reply *r, struct ses
 }
 
 /* Parses a page's form post and checks its CSRF token first. false: r
- * holds the answer (400 for a body that is no form, 403 for a missing or
- * wrong token: nothing else was read) and f needs nothing more. */
+ * holds the answer (the 501 page while session cookies are off, 400 for a
+ * body that is no form, 403 for a missing or wrong token: nothing else was
+ * read) and f needs nothing more. */
 static bool page_form(const struct api_request *req, struct reply *r, struct form *f,
                       void (*again)(const struct api_request *, struct reply *, int, const char *))
 {
     const char *csrf = NULL;
     size_t clen = 0;
 
+    if (!req->app->cookies.enabled) {
+        signin_off(req, r);
+        return false;
+    }
     /* The HTTP layer leaves a form route's content type to it (api.h). */
     if (!api_form_body(req)) {
         reply_problem(r, 415, "Content-Type must be application/x-www-form-urlencoded");
@@ -230,10 +235,6 @@ void api_page_signin_submit(const struct api_request *req, struct reply *r)
     struct api_mfa_step mfa;
     struct outcome_detail d = {0};
 
-    if (!req->app->cookies.enabled) {
-        signin_off(req, r);
-        return;
-    }
     if (!page_form(req, r, &f, signin_again))
         return;
     if (!field(&f, "username", &u, &ulen) || !field(&f, "password", &p, &plen)) {
@@ -277,10 +278,6 @@ void api_page_mfa_submit(const struct api_request *req, struct reply *r)
     struct api_mfa_step m;
     struct outcome_detail d = {0};
 
-    if (!req->app->cookies.enabled) {
-        signin_off(req, r);
-        return;
-    }
     if (!page_form(req, r, &f, signin_again))
         return;
     /* Exactly one answer; an empty field counts as none (form_get). */
@@ -459,10 +456,6 @@ void api_page_account(const struct api_request *req, struct reply *r)
 static bool account_form(const struct api_request *req, struct reply *r, struct form *f,
                          struct user *u)
 {
-    if (!req->app->cookies.enabled) {
-        signin_off(req, r);
-        return false;
-    }
     if (!page_form(req, r, f, signedout_page))
         return false;
     if (!page_user(req, r, u)) {
@@ -596,10 +589,6 @@ void api_page_signout(const struct api_request *req, struct reply *r)
     struct form f;
     enum outcome o = OUTCOME_OK;
 
-    if (!req->app->cookies.enabled) {
-        signin_off(req, r);
-        return;
-    }
     if (!page_form(req, r, &f, signedout_page))
         return;
     form_free(&f);
