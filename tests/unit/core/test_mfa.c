@@ -334,15 +334,7 @@ TEST(users_code_attempt_counts_wrong_codes)
     struct outcome_detail d = {0};
     struct store_user su;
     struct netaddr a = {{0}};
-    const struct throttle_limits lim = {
-        .address_failures = 100,
-        .account_failures = 2,
-        .lockout_s = 60,
-        .lockout_max_s = 600,
-        .forget_s = 3600,
-        .table_size = 64,
-    };
-    throttle *th = throttle_create(&lim);
+    throttle *th = throttle_create(&core_fixture_account_limits);
     enum outcome ok = OUTCOME_OK, bad = OUTCOME_BAD_CODE;
 
     a.b[15] = 1;
