@@ -106,15 +106,22 @@ void api_page_signin(const struct api_request *req, struct reply *r)
     signin_page(req, r, &v);
 }
 
-/* A 303 to the account page, from wherever under base the request was. */
-static void to_account(const struct api_request *req, struct reply *r)
+/* A 303 to page (a path from the service's root), from wherever under
+ * base the request was. */
+static void see_other(const struct api_request *req, struct reply *r, const char *page)
 {
     char base[32], where[64];
 
     api_page_base(req->path, base, sizeof base);
-    snprintf(where, sizeof where, "%saccount", base);
+    snprintf(where, sizeof where, "%s%s", base, page);
     r->status = 303;
     reply_header(r, "Location", where);
+}
+
+/* A 303 to the account page. */
+static void to_account(const struct api_request *req, struct reply *r)
+{
+    see_other(req, r, "account");
     r->no_store = true;
 }
 
@@ -407,15 +414,10 @@ static void account_page(const struct api_request *req, struct reply *r, const s
     free(list);
 }
 
-/* A 303 to the sign-in page, from wherever under base the request was. */
+/* A 303 to the sign-in page. */
 static void to_signin(const struct api_request *req, struct reply *r)
 {
-    char base[32], where[64];
-
-    api_page_base(req->path, base, sizeof base);
-    snprintf(where, sizeof where, "%ssignin", base);
-    r->status = 303;
-    reply_header(r, "Location", where);
+    see_other(req, r, "signin");
 }
 
 /* The user of the page's cookie; false when there is none (r then holds
