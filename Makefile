@@ -228,7 +228,7 @@ build/bench-bare-h2o: bench/bare_h2o.c
 # bench/webauthn.c: microseconds per webauthn_verify_assertion (a passkey
 # sign-in's check) for ES256, EdDSA and RS256, on the unit tests' vectors.
 WEBAUTHN_BENCH_SRC := src/core/webauthn.c src/core/ossl.c src/util/b64.c src/util/dlib.c
-build/bench-webauthn: bench/webauthn.c $(WEBAUTHN_BENCH_SRC) tests/unit/core/webauthn_vectors.h $(shell find src -name '*.h') | $(DEPS_STAMP)
+build/bench-webauthn: bench/webauthn.c $(WEBAUTHN_BENCH_SRC) tests/unit/core/webauthn_vectors.h tests/unit/core/webauthn_cases.h $(shell find src -name '*.h') | $(DEPS_STAMP)
 	@mkdir -p build
 	$(CC) $(BASE) $(HARDEN) -Itests/unit/core $(cflags) -o $@ bench/webauthn.c $(WEBAUTHN_BENCH_SRC) \
 	    $(LDHARD) $(libs)

@@ -18,32 +18,7 @@
 #include <time.h>
 
 #include "core/webauthn.h"
-
-struct reg_vector {
-    const char *name;
-    const unsigned char *cd;
-    size_t cdlen;
-    const unsigned char *ao;
-    size_t aolen;
-    bool require_uv;
-    enum webauthn_status want;
-};
-
-struct get_vector {
-    const char *name;
-    const unsigned char *key;
-    size_t keylen;
-    const unsigned char *cd;
-    size_t cdlen;
-    const unsigned char *ad;
-    size_t adlen;
-    const unsigned char *sig;
-    size_t siglen;
-    bool require_uv;
-    enum webauthn_status want;
-};
-
-#include "webauthn_vectors.h"
+#include "webauthn_cases.h"
 
 #define ROUNDS_MAX 99
 
@@ -90,12 +65,9 @@ static double round_of(const struct get_vector *v, long n)
 
 static void bench(const char *label, const char *vector, int rounds)
 {
-    const struct get_vector *v = NULL;
+    const struct get_vector *v = get_named(vector);
     double us[ROUNDS_MAX];
 
-    for (size_t i = 0; i < sizeof get_vectors / sizeof get_vectors[0]; i++)
-        if (strcmp(get_vectors[i].name, vector) == 0)
-            v = &get_vectors[i];
     if (v == NULL) {
         fprintf(stderr, "no vector %s\n", vector);
         exit(1);

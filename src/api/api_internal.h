@@ -135,6 +135,12 @@ json_t *api_parse_object(const struct api_request *req, struct reply *r);
 bool api_string_field(json_t *o, const char *name, const char **s, size_t *len,
                       struct outcome_errors *errs);
 
+/* Fetches an optional string member: true with *s and *len when it is a
+ * string; false with *s NULL and *len 0 when it is absent or null, or, with
+ * a "wrong_type" error added, of another type. */
+bool api_optional_string(json_t *o, const char *name, const char **s, size_t *len,
+                         struct outcome_errors *errs);
+
 /* A 200 with {"access_token","token_type","expires_in","refresh_token"},
  * not to be cached, and the session cookies when SESSION_COOKIES is on;
  * frees and wipes t. */

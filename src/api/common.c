@@ -130,6 +130,18 @@ bool api_string_field(json_t *o, const char *name, const char **s, size_t *len,
     return true;
 }
 
+bool api_optional_string(json_t *o, const char *name, const char **s, size_t *len,
+                         struct outcome_errors *errs)
+{
+    json_t *v = json_object_get(o, name);
+
+    *s = NULL;
+    *len = 0;
+    if (v == NULL || json_is_null(v))
+        return false;
+    return api_string_field(o, name, s, len, errs);
+}
+
 char *api_user_json(const struct user *u)
 {
     char when[32];

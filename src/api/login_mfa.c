@@ -192,25 +192,16 @@ enum outcome api_mfa_login(const struct api_request *req, const char *mfa_token,
 static void optional_string(json_t *o, const char *name, size_t max, const char **s, size_t *len,
                             struct outcome_errors *errs)
 {
-    json_t *v = json_object_get(o, name);
-
+    if (!api_optional_string(o, name, s, len, errs))
+        return;
+    if (*len == 0)
+        outcome_error_add(errs, name, "too_short", "must not be empty");
+    else if (*len > max)
+        outcome_error_add(errs, name, "too_long", "at most %zu characters", max);
+    else
+        return;
     *s = NULL;
     *len = 0;
-    if (v == NULL || json_is_null(v))
-        return;
-    if (!json_is_string(v)) {
-        outcome_error_add(errs, name, "wrong_type", "must be a string");
-        return;
-    }
-    size_t n = json_string_length(v);
-    if (n == 0)
-        outcome_error_add(errs, name, "too_short", "must not be empty");
-    else if (n > max)
-        outcome_error_add(errs, name, "too_long", "at most %zu characters", max);
-    else {
-        *s = json_string_value(v);
-        *len = n;
-    }
 }
 
 /* True when o has member name, other than null. */

@@ -7,20 +7,6 @@
 #include "api/audit.h"
 #include "util/timefmt.h"
 
-/* An optional string member: *s NULL when absent or null; a wrong_type
- * error when it is another type. */
-static void optional_string(json_t *o, const char *name, const char **s, size_t *len,
-                            struct outcome_errors *errs)
-{
-    json_t *v = json_object_get(o, name);
-
-    *s = NULL;
-    *len = 0;
-    if (v == NULL || json_is_null(v))
-        return;
-    api_string_field(o, name, s, len, errs);
-}
-
 /* The limits of a TOTP code as sent: 1 to MFA_CODE_MAX digits. A wrong
  * number of digits within them is a wrong code (401 or 422 by the
  * endpoint), not malformed input. */
@@ -72,8 +58,8 @@ bool api_step_up(const struct api_request *req, struct reply *r, json_t *body)
     struct outcome_detail d = {0};
     struct step_up s = {&req->app->mfa, &req->token.claims, NULL, NULL, 0, 0, timefmt_now()};
 
-    optional_string(body, "code", &s.code, &s.clen, &d.errors);
-    optional_string(body, "recovery_code", &s.recovery, &s.rlen, &d.errors);
+    api_optional_string(body, "code", &s.code, &s.clen, &d.errors);
+    api_optional_string(body, "recovery_code", &s.recovery, &s.rlen, &d.errors);
     if (s.code != NULL)
         check_code("code", s.code, s.clen, &d.errors);
     if (s.recovery != NULL)

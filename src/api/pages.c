@@ -97,21 +97,50 @@ static void csrf_cookie(const struct api_request *req, struct reply *r, const ch
     reply_header(r, "Set-Cookie", v);
 }
 
+/* The page's CSRF value into csrf: the browser's while it has one (a
+ * second tab's form must not void the first's), else a new one, then set
+ * as the cookie when set_cookie (a page with a form). */
+static void page_csrf(const struct api_request *req, struct reply *r, char csrf[PAGES_CSRF_LEN + 1],
+                      bool set_cookie)
+{
+    if (pages_csrf_valid(req->csrf_cookie)) {
+        memcpy(csrf, req->csrf_cookie, PAGES_CSRF_LEN + 1);
+    } else {
+        pages_csrf_new(csrf);
+        if (set_cookie)
+            csrf_cookie(req, r, csrf);
+    }
+}
+
+/* Renders v into r as an HTML page with status and the pages' headers; a
+ * template that fails to render (a bug, or no memory) is logged and
+ * answered 500. */
+static void page_render(struct reply *r, const struct pages_view *v, int status)
+{
+    struct tmpl_result res;
+    enum tmpl_status st = pages_render(v, &res);
+
+    if (st != TMPL_OK) {
+        log_error("page %s (%s): %s at byte %zu", v->name, v->lang, tmpl_status_text(st),
+                  res.where);
+        reply_free(r);
+        errors_problem(r, OUTCOME_ERROR, NULL);
+        return;
+    }
+    r->status = status;
+    r->content_type = "text/html; charset=utf-8";
+    r->body = res.out;
+    r->body_len = res.len;
+    page_headers(r, v->lang, v->script);
+}
+
 static void page_reply(const struct api_request *req, struct reply *r, const char *lang,
                        const struct page *p)
 {
     char name[32], title_key[32], base[32], csrf[PAGES_CSRF_LEN + 1];
     size_t tlen;
 
-    /* The browser's CSRF value is kept while it has one: a second tab's
-     * form must not void the first's. */
-    if (pages_csrf_valid(req->csrf_cookie)) {
-        memcpy(csrf, req->csrf_cookie, sizeof csrf);
-    } else {
-        pages_csrf_new(csrf);
-        if (p->form)
-            csrf_cookie(req, r, csrf);
-    }
+    page_csrf(req, r, csrf, p->form);
     snprintf(name, sizeof name, "pages/%s.html", p->kind);
     snprintf(title_key, sizeof title_key, "%s.title", p->kind);
     api_page_base(req->path, base, sizeof base);
@@ -124,20 +153,8 @@ static void page_reply(const struct api_request *req, struct reply *r, const cha
         {"token", p->token != NULL ? p->token : "", false},
     };
     struct pages_view v = {name, lang, title, base, vars, sizeof vars / sizeof vars[0], false};
-    struct tmpl_result res;
-    enum tmpl_status st = pages_render(&v, &res);
+    page_render(r, &v, p->status);
     sodium_memzero(csrf, sizeof csrf);
-    if (st != TMPL_OK) {
-        log_error("page %s (%s): %s at byte %zu", name, lang, tmpl_status_text(st), res.where);
-        reply_free(r);
-        errors_problem(r, OUTCOME_ERROR, NULL);
-        return;
-    }
-    r->status = p->status;
-    r->content_type = "text/html; charset=utf-8";
-    r->body = res.out;
-    r->body_len = res.len;
-    page_headers(r, lang, false);
 }
 
 void api_page_show(const struct api_request *req, struct reply *r, const struct api_page *p)
@@ -147,12 +164,7 @@ void api_page_show(const struct api_request *req, struct reply *r, const struct 
     const char *lang = i18n_lang(req->accept_language);
     size_t tlen, n = 0;
 
-    if (pages_csrf_valid(req->csrf_cookie)) {
-        memcpy(csrf, req->csrf_cookie, sizeof csrf);
-    } else {
-        pages_csrf_new(csrf);
-        csrf_cookie(req, r, csrf);
-    }
+    page_csrf(req, r, csrf, true);
     snprintf(name, sizeof name, "pages/%s.html", p->kind);
     snprintf(title_key, sizeof title_key, "%s.title", p->kind);
     api_page_base(req->path, base, sizeof base);
@@ -163,20 +175,8 @@ void api_page_show(const struct api_request *req, struct reply *r, const struct 
         vars[n++] = p->vars[i];
     const char *title = i18n_message(lang, title_key, strlen(title_key), &tlen);
     struct pages_view v = {name, lang, title, base, vars, n, p->script};
-    struct tmpl_result res;
-    enum tmpl_status st = pages_render(&v, &res);
+    page_render(r, &v, p->status);
     sodium_memzero(csrf, sizeof csrf);
-    if (st != TMPL_OK) {
-        log_error("page %s (%s): %s at byte %zu", name, lang, tmpl_status_text(st), res.where);
-        reply_free(r);
-        errors_problem(r, OUTCOME_ERROR, NULL);
-        return;
-    }
-    r->status = p->status;
-    r->content_type = "text/html; charset=utf-8";
-    r->body = res.out;
-    r->body_len = res.len;
-    page_headers(r, lang, p->script);
 }
 
 /* A page with one of the catalogue's error messages (key). */

@@ -39,21 +39,14 @@ void api_passkeys_options(const struct api_request *req, struct reply *r)
  * false with an error when it is not a string or holds a NUL. */
 static bool read_name(json_t *o, const char **name, struct outcome_errors *errs)
 {
-    json_t *v = json_object_get(o, "name");
+    int before = errs->count;
+    size_t len;
 
-    *name = NULL;
-    if (v == NULL || json_is_null(v))
-        return true;
-    if (!json_is_string(v)) {
-        outcome_error_add(errs, "name", "wrong_type", "must be a string");
-        return false;
-    }
-    if (strlen(json_string_value(v)) != json_string_length(v)) {
+    if (api_optional_string(o, "name", name, &len, errs) && strlen(*name) != len) {
         outcome_error_add(errs, "name", "invalid", "must not hold control characters");
-        return false;
+        *name = NULL;
     }
-    *name = json_string_value(v);
-    return true;
+    return errs->count == before;
 }
 
 void api_passkeys_add(const struct api_request *req, struct reply *r)
@@ -124,8 +117,7 @@ void api_login_passkey_options(const struct api_request *req, struct reply *r)
 
     if (o == NULL)
         return;
-    json_t *v = json_object_get(o, "username");
-    if (v != NULL && !json_is_null(v) && api_string_field(o, "username", &name, &nlen, &d.errors) &&
+    if (api_optional_string(o, "username", &name, &nlen, &d.errors) &&
         (nlen == 0 || nlen > USERNAME_STORED_MAX))
         /* A name no account could have is refused for what it is; every
          * other name gets options of the same shape. */

@@ -106,15 +106,22 @@ void api_page_signin(const struct api_request *req, struct reply *r)
     signin_page(req, r, &v);
 }
 
-/* A 303 to the account page, from wherever under base the request was. */
-static void to_account(const struct api_request *req, struct reply *r)
+/* A 303 to page (a path from the service's root), from wherever under
+ * base the request was. */
+static void see_other(const struct api_request *req, struct reply *r, const char *page)
 {
     char base[32], where[64];
 
     api_page_base(req->path, base, sizeof base);
-    snprintf(where, sizeof where, "%saccount", base);
+    snprintf(where, sizeof where, "%s%s", base, page);
     r->status = 303;
     reply_header(r, "Location", where);
+}
+
+/* A 303 to the account page. */
+static void to_account(const struct api_request *req, struct reply *r)
+{
+    see_other(req, r, "account");
     r->no_store = true;
 }
 
@@ -127,14 +134,19 @@ static void signed_in(const struct api_request *req, struct reply *r, struct ses
 }
 
 /* Parses a page's form post and checks its CSRF token first. false: r
- * holds the answer (400 for a body that is no form, 403 for a missing or
- * wrong token: nothing else was read) and f needs nothing more. */
+ * holds the answer (the 501 page while session cookies are off, 400 for a
+ * body that is no form, 403 for a missing or wrong token: nothing else was
+ * read) and f needs nothing more. */
 static bool page_form(const struct api_request *req, struct reply *r, struct form *f,
                       void (*again)(const struct api_request *, struct reply *, int, const char *))
 {
     const char *csrf = NULL;
     size_t clen = 0;
 
+    if (!req->app->cookies.enabled) {
+        signin_off(req, r);
+        return false;
+    }
     /* The HTTP layer leaves a form route's content type to it (api.h). */
     if (!api_form_body(req)) {
         reply_problem(r, 415, "Content-Type must be application/x-www-form-urlencoded");
@@ -230,10 +242,6 @@ void api_page_signin_submit(const struct api_request *req, struct reply *r)
     struct api_mfa_step mfa;
     struct outcome_detail d = {0};
 
-    if (!req->app->cookies.enabled) {
-        signin_off(req, r);
-        return;
-    }
     if (!page_form(req, r, &f, signin_again))
         return;
     if (!field(&f, "username", &u, &ulen) || !field(&f, "password", &p, &plen)) {
@@ -277,10 +285,6 @@ void api_page_mfa_submit(const struct api_request *req, struct reply *r)
     struct api_mfa_step m;
     struct outcome_detail d = {0};
 
-    if (!req->app->cookies.enabled) {
-        signin_off(req, r);
-        return;
-    }
     if (!page_form(req, r, &f, signin_again))
         return;
     /* Exactly one answer; an empty field counts as none (form_get). */
@@ -410,15 +414,10 @@ static void account_page(const struct api_request *req, struct reply *r, const s
     free(list);
 }
 
-/* A 303 to the sign-in page, from wherever under base the request was. */
+/* A 303 to the sign-in page. */
 static void to_signin(const struct api_request *req, struct reply *r)
 {
-    char base[32], where[64];
-
-    api_page_base(req->path, base, sizeof base);
-    snprintf(where, sizeof where, "%ssignin", base);
-    r->status = 303;
-    reply_header(r, "Location", where);
+    see_other(req, r, "signin");
 }
 
 /* The user of the page's cookie; false when there is none (r then holds
@@ -459,10 +458,6 @@ void api_page_account(const struct api_request *req, struct reply *r)
 static bool account_form(const struct api_request *req, struct reply *r, struct form *f,
                          struct user *u)
 {
-    if (!req->app->cookies.enabled) {
-        signin_off(req, r);
-        return false;
-    }
     if (!page_form(req, r, f, signedout_page))
         return false;
     if (!page_user(req, r, u)) {
@@ -594,10 +589,6 @@ void api_page_signout(const struct api_request *req, struct reply *r)
     struct form f;
     enum outcome o = OUTCOME_OK;
 
-    if (!req->app->cookies.enabled) {
-        signin_off(req, r);
-        return;
-    }
     if (!page_form(req, r, &f, signedout_page))
         return;
     form_free(&f);

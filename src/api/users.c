@@ -29,12 +29,9 @@ static json_t *read_credentials(const struct api_request *req, struct reply *r, 
  * errors added when it is not an acceptable address. */
 static const char *read_email(json_t *o, size_t *len, struct outcome_errors *errs)
 {
-    json_t *v = json_object_get(o, "email");
-    const char *e = NULL;
+    const char *e;
 
-    if (v == NULL || json_is_null(v))
-        return NULL;
-    if (!api_string_field(o, "email", &e, len, errs))
+    if (!api_optional_string(o, "email", &e, len, errs))
         return NULL;
     api_email_error(errs, "email", emails_check(e, *len));
     return e;

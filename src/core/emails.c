@@ -9,10 +9,12 @@
 #include "core/username.h"
 #include "core/users_tx.h"
 #include "store/store.h"
+#include "util/bearer.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 
 _Static_assert(EMAILS_MAX == STORE_EMAIL_MAX, "an address is a stored address");
+_Static_assert(EMAILS_TOKEN_LEN == BEARER_LEN, "a mailed token is a bearer token");
 
 /* ---- addresses ---------------------------------------------------------- */
 
@@ -109,38 +111,6 @@ void emails_key(char *key, const char *addr, size_t len)
 
 /* ---- tokens --------------------------------------------------------------- */
 
-/* A new token: 256 random bits in base64url into tok, its SHA-256 (of the
- * text, as the client will send it) into hash. */
-static void token_new(char tok[EMAILS_TOKEN_LEN + 1], unsigned char hash[32])
-{
-    unsigned char raw[32];
-
-    randombytes_buf(raw, sizeof raw);
-    sodium_bin2base64(tok, EMAILS_TOKEN_LEN + 1, raw, sizeof raw,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    sodium_memzero(raw, sizeof raw);
-    crypto_hash_sha256(hash, (const unsigned char *)tok, EMAILS_TOKEN_LEN);
-}
-
-/* The hash of a token as a client sent it: false for anything that is not
- * the form token_new makes (43 characters of base64url of 32 bytes, the
- * unused bits zero), which then costs no query. */
-static bool token_hash(const char *t, size_t len, unsigned char hash[32])
-{
-    unsigned char raw[33];
-    size_t n = 0;
-    const char *end = NULL;
-
-    if (len != EMAILS_TOKEN_LEN ||
-        sodium_base642bin(raw, sizeof raw, t, len, NULL, &n, &end,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        n != 32 || end != t + len)
-        return false;
-    sodium_memzero(raw, sizeof raw);
-    crypto_hash_sha256(hash, (const unsigned char *)t, len);
-    return true;
-}
-
 static const char *lang_of(const char *lang)
 {
     return lang != NULL && strcmp(lang, "ru") == 0 ? "ru" : "en";
@@ -162,7 +132,7 @@ static enum store_status mail_token(const struct emails_deps *e, store_tx *tx, i
         st = store_email_tokens_void(e->store, tx, id, STORE_TOKEN_RESET);
     if (st != STORE_OK)
         return st;
-    token_new(tok, hash);
+    bearer_new(tok, hash);
     st = store_email_token_add(e->store, tx, hash, id, purpose, email, now,
                                now + (reset ? e->reset_ttl_s : e->confirm_ttl_s));
     if (st == STORE_OK) {
@@ -538,7 +508,7 @@ enum outcome emails_reset_password(const struct emails_deps *e, const char *toke
     char email[EMAILS_MAX + 1];
     int64_t id = 0;
 
-    if (!token_hash(token, tlen, hash))
+    if (!bearer_hash(token, tlen, hash))
         return OUTCOME_BAD_TOKEN;
     /* A look first, so that a broken password rule leaves the token for a
      * second try; the use itself is the compare-and-set in use_reset. */
@@ -564,7 +534,7 @@ enum outcome emails_confirm(const struct emails_deps *e, const char *token, size
     store_tx tx;
 
     (void)d;
-    if (!token_hash(token, tlen, hash))
+    if (!bearer_hash(token, tlen, hash))
         return OUTCOME_BAD_TOKEN;
     enum store_status st = store_begin(e->store, &tx);
     if (st != STORE_OK)

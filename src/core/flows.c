@@ -5,8 +5,10 @@
 
 #include "core/outcome_store.h"
 #include "store/store.h"
+#include "util/bearer.h"
 #include "util/log.h"
 
+_Static_assert(FLOWS_TOKEN_LEN == BEARER_LEN, "a flow's token is a bearer token");
 _Static_assert(FLOWS_CHALLENGE_LEN <= sizeof(((struct store_flow *)0)->challenge),
                "a stored challenge holds a flow's");
 
@@ -21,36 +23,13 @@ static const char *kind_name(enum flows_kind kind)
     return "";
 }
 
-/* The SHA-256 of a token as a client sent it, false for anything that is
- * not the form flows_begin makes (43 characters of base64url of 32 bytes,
- * the unused bits zero): that costs no query. */
-static bool token_hash(const char *t, size_t len, unsigned char hash[32])
-{
-    unsigned char raw[33];
-    size_t n = 0;
-    const char *end = NULL;
-
-    if (t == NULL || len != FLOWS_TOKEN_LEN ||
-        sodium_base642bin(raw, sizeof raw, t, len, NULL, &n, &end,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        n != 32 || end != t + len)
-        return false;
-    sodium_memzero(raw, sizeof raw);
-    crypto_hash_sha256(hash, (const unsigned char *)t, len);
-    return true;
-}
-
 enum outcome flows_begin(store *s, enum flows_kind kind, int64_t user_id,
                          int64_t credential_version, const unsigned char *challenge, int64_t now,
                          char token[FLOWS_TOKEN_LEN + 1])
 {
-    unsigned char raw[32], hash[32];
+    unsigned char hash[32];
 
-    randombytes_buf(raw, sizeof raw);
-    sodium_bin2base64(token, FLOWS_TOKEN_LEN + 1, raw, sizeof raw,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    sodium_memzero(raw, sizeof raw);
-    crypto_hash_sha256(hash, (const unsigned char *)token, FLOWS_TOKEN_LEN);
+    bearer_new(token, hash);
     enum store_status st =
         store_flow_add(s, hash, kind_name(kind), user_id, credential_version, challenge,
                        challenge != NULL ? FLOWS_CHALLENGE_LEN : 0, now, now + FLOWS_TTL_SECONDS);
@@ -66,7 +45,7 @@ enum outcome flows_get(store *s, enum flows_kind kind, const char *token, size_t
     struct store_flow f;
 
     memset(out, 0, sizeof *out);
-    if (!token_hash(token, len, hash))
+    if (!bearer_hash(token, len, hash))
         return OUTCOME_BAD_CODE;
     enum store_status st = store_flow_get(s, hash, kind_name(kind), now, FLOWS_MAX_ATTEMPTS, &f);
     if (st != STORE_OK)
@@ -89,7 +68,7 @@ enum outcome flows_finish(store *s, const char *token, size_t len, int64_t now)
 {
     unsigned char hash[32];
 
-    if (!token_hash(token, len, hash))
+    if (!bearer_hash(token, len, hash))
         return OUTCOME_BAD_CODE;
     return outcome_from_store(store_flow_finish(s, hash, now, FLOWS_MAX_ATTEMPTS),
                               OUTCOME_BAD_CODE);
@@ -101,7 +80,7 @@ enum outcome flows_fail(store *s, const char *token, size_t len, int64_t now, bo
     int attempts = 0;
 
     *spent = true;
-    if (!token_hash(token, len, hash))
+    if (!bearer_hash(token, len, hash))
         return OUTCOME_BAD_CODE;
     enum store_status st = store_flow_fail(s, hash, now, FLOWS_MAX_ATTEMPTS, &attempts);
     if (st == STORE_OK)

@@ -8,6 +8,7 @@
 #include "core/outcome_store.h"
 #include "core/totp.h"
 #include "store/store.h"
+#include "util/kdf.h"
 #include "util/log.h"
 #include "util/qrsvg.h"
 
@@ -36,7 +37,6 @@ _Static_assert(RECOVERY_CHARS + RECOVERY_CHARS / RECOVERY_GROUP - 1 <= MFA_RECOV
 void mfa_deps_init(struct mfa_deps *d, store *s, const char *mfa_key, size_t mlen,
                    const char *secret, size_t slen, const char *issuer)
 {
-    unsigned char master[crypto_kdf_KEYBYTES];
     const char *from = mfa_key != NULL ? mfa_key : secret;
     size_t flen = mfa_key != NULL ? mlen : slen;
 
@@ -46,12 +46,8 @@ void mfa_deps_init(struct mfa_deps *d, store *s, const char *mfa_key, size_t mle
              issuer != NULL && issuer[0] != '\0' ? issuer : "gatehouse");
     if (from == NULL)
         return;
-    /* The setting may be any length of at least 32 bytes; the KDF takes a
-     * key of exactly crypto_kdf_KEYBYTES. */
-    crypto_generichash(master, sizeof master, (const unsigned char *)from, flen, NULL, 0);
-    crypto_kdf_derive_from_key(d->key, sizeof d->key, SUBKEY_SECRET, KDF_CONTEXT, master);
-    crypto_kdf_derive_from_key(d->code_key, sizeof d->code_key, SUBKEY_CODES, KDF_CONTEXT, master);
-    sodium_memzero(master, sizeof master);
+    kdf_from_setting(d->key, sizeof d->key, SUBKEY_SECRET, KDF_CONTEXT, from, flen);
+    kdf_from_setting(d->code_key, sizeof d->code_key, SUBKEY_CODES, KDF_CONTEXT, from, flen);
     d->keyed = true;
 }
 

@@ -8,6 +8,7 @@
 #include "core/webauthn.h"
 #include "store/store.h"
 #include "util/b64.h"
+#include "util/kdf.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 #include "util/utf8.h"
@@ -34,15 +35,10 @@ struct response {
 
 void passkeys_handle_key(unsigned char key[32], const char *secret, size_t slen)
 {
-    unsigned char master[crypto_kdf_KEYBYTES];
-
-    if (secret == NULL) {
+    if (secret == NULL)
         randombytes_buf(key, 32);
-        return;
-    }
-    crypto_generichash(master, sizeof master, (const unsigned char *)secret, slen, NULL, 0);
-    crypto_kdf_derive_from_key(key, 32, 1, "ghpkfake", master);
-    sodium_memzero(master, sizeof master);
+    else
+        kdf_from_setting(key, 32, 1, "ghpkfake", secret, slen);
 }
 
 /* ---- reading a response ------------------------------------------------- */

@@ -160,6 +160,10 @@ enum store_status store__run(struct store_query *q, bool changed_one);
 /* Steps and closes a statement that deletes rows (a purge); *deleted gets
  * how many, 0 on a failure. */
 enum store_status store__run_deleting(struct store_query *q, int64_t *deleted);
+/* Opens, runs and closes stmt, a COUNT(*) whose one parameter is id (a
+ * user's rows); *count gets the number, 0 on a failure. */
+enum store_status store__count(store *s, store_tx *tx, enum store_stmt stmt, int64_t id,
+                               int64_t *count);
 /* Ends the statement, releasing its connection when it had its own; passes
  * rc through for "return store__close(&q, rc);". */
 enum store_status store__close(struct store_query *q, enum store_status rc);

@@ -19,23 +19,6 @@ static enum store_status by_user(store *s, store_tx *tx, enum store_stmt stmt, i
     return store__run(&q, changed_one);
 }
 
-/* A COUNT(*) of user_id's rows. */
-static enum store_status count_of(store *s, store_tx *tx, enum store_stmt stmt, int64_t user_id,
-                                  int64_t *count)
-{
-    struct store_query q;
-    enum store_status rc = store__open(s, tx, stmt, &q);
-
-    *count = 0;
-    if (rc != STORE_OK)
-        return rc;
-    store__int(&q, 1, user_id);
-    rc = store__step_row(&q);
-    if (rc == STORE_OK)
-        *count = store__col_int64(&q, 0);
-    return store__close(&q, rc);
-}
-
 enum store_status store_totp_put(store *s, store_tx *tx, int64_t user_id,
                                  const unsigned char *secret, size_t len, int64_t now)
 {
@@ -136,10 +119,10 @@ enum store_status store_recovery_code_use(store *s, store_tx *tx, int64_t user_i
 
 enum store_status store_recovery_codes_left(store *s, store_tx *tx, int64_t user_id, int64_t *count)
 {
-    return count_of(s, tx, STMT_RECOVERY_CODES_LEFT, user_id, count);
+    return store__count(s, tx, STMT_RECOVERY_CODES_LEFT, user_id, count);
 }
 
 enum store_status store_passkeys_live(store *s, store_tx *tx, int64_t user_id, int64_t *count)
 {
-    return count_of(s, tx, STMT_MFA_PASSKEYS_LIVE, user_id, count);
+    return store__count(s, tx, STMT_MFA_PASSKEYS_LIVE, user_id, count);
 }

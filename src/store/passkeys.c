@@ -107,17 +107,7 @@ enum store_status store_passkeys_of_user(store *s, store_tx *tx, int64_t user_id
 
 enum store_status store_passkeys_count(store *s, store_tx *tx, int64_t user_id, int64_t *n)
 {
-    struct store_query q;
-    enum store_status rc = store__open(s, tx, STMT_PASSKEYS_COUNT, &q);
-
-    *n = 0;
-    if (rc != STORE_OK)
-        return rc;
-    store__int(&q, 1, user_id);
-    rc = store__step_row(&q);
-    if (rc == STORE_OK)
-        *n = store__col_int64(&q, 0);
-    return store__close(&q, rc);
+    return store__count(s, tx, STMT_PASSKEYS_COUNT, user_id, n);
 }
 
 enum store_status store_passkey_delete(store *s, store_tx *tx, int64_t user_id, const char *id)

@@ -267,6 +267,22 @@ enum store_status store__run_deleting(struct store_query *q, int64_t *deleted)
     return store__close(q, rc);
 }
 
+enum store_status store__count(store *s, store_tx *tx, enum store_stmt stmt, int64_t id,
+                               int64_t *count)
+{
+    struct store_query q;
+    enum store_status rc = store__open(s, tx, stmt, &q);
+
+    *count = 0;
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, id);
+    rc = store__step_row(&q);
+    if (rc == STORE_OK)
+        *count = store__col_int64(&q, 0);
+    return store__close(&q, rc);
+}
+
 enum store_status store__close(struct store_query *q, enum store_status rc)
 {
     if (q->c == NULL)

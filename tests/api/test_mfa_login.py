@@ -15,8 +15,8 @@ import time
 import pyotp
 import pytest
 
-from gh_helpers import (MAIL_PUBLIC_URL, PASSWORD, TEST_DATABASE_URL, assert_common_headers, bearer,
-                        db_exec, decode_token, media_type)
+from gh_helpers import (MAIL_PUBLIC_URL, PASSWORD, TEST_DATABASE_URL, assert_invalid, assert_problem,
+                        bearer, db_exec, decode_token, media_type)
 from softauthn import SoftAuthenticator
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -36,19 +36,6 @@ def own_server(make_server, env=None):
     if TEST_DATABASE_URL:
         return make_server(env=env, database_url=TEST_DATABASE_URL)
     return make_server(env=env)
-
-
-def problem(r, status):
-    assert r.status_code == status, f"expected {status}, got {r.status_code}: {r.text[:500]}"
-    assert media_type(r) == "application/problem+json", r.headers
-    assert_common_headers(r)
-    return r.json()
-
-
-def invalid(r, field, code):
-    body = problem(r, 422)
-    assert (field, code) in [(e["field"], e["code"]) for e in body["errors"]], body
-    return body
 
 
 def wrong_code(secret):
@@ -125,7 +112,7 @@ def test_login_answers_mfa_required(server):
 def test_wrong_password_answers_as_before(server):
     user, _, _ = with_totp(server)
     r = server.login(user["username"], "not-the-password-1")
-    problem(r, 401)
+    assert_problem(r, 401)
     assert r.json()["detail"] == "Incorrect username or password"
 
 
@@ -183,7 +170,7 @@ def test_recovery_code_works_once(server):
     assert r.status_code == 200, r.text
     assert amr_of(r.json()["access_token"]) == ["pwd", "otp"]
     r = login_mfa(server, mfa_token(server, user), recovery_code=codes[0])
-    assert problem(r, 401)["detail"] == "code: invalid, used or expired"
+    assert assert_problem(r, 401)["detail"] == "code: invalid, used or expired"
     # Another of the set still works.
     r = login_mfa(server, mfa_token(server, user), recovery_code=codes[1])
     assert r.status_code == 200, r.text
@@ -195,7 +182,7 @@ def test_mfa_token_single_use(server):
     r = login_mfa(server, tok, recovery_code=codes[0])
     assert r.status_code == 200, r.text
     r = login_mfa(server, tok, recovery_code=codes[1])
-    problem(r, 401)
+    assert_problem(r, 401)
 
 
 def test_concurrent_right_answers_one_session(server):
@@ -224,7 +211,7 @@ def test_replayed_code_refused(server):
     r = login_mfa(server, mfa_token(server, user), code=code)
     assert r.status_code == 200, r.text
     r = login_mfa(server, mfa_token(server, user), code=code)
-    problem(r, 401)
+    assert_problem(r, 401)
 
 
 def test_five_wrong_codes_end_the_mfa_token(server):
@@ -233,11 +220,11 @@ def test_five_wrong_codes_end_the_mfa_token(server):
     bad = wrong_code(secret)
     for _ in range(5):
         r = login_mfa(server, tok, code=bad)
-        assert problem(r, 401)["detail"] == "code: invalid, used or expired"
+        assert assert_problem(r, 401)["detail"] == "code: invalid, used or expired"
         assert "no-store" in r.headers.get("Cache-Control", "")
     away_from_edge()
     r = login_mfa(server, tok, code=pyotp.TOTP(secret).now())
-    problem(r, 401)
+    assert_problem(r, 401)
     # A new mfa_token is not affected, and the right code works there.
     away_from_edge()
     r = login_mfa(server, mfa_token(server, user), code=pyotp.TOTP(secret).now())
@@ -249,7 +236,7 @@ def test_four_wrong_then_right(server):
     tok = mfa_token(server, user)
     bad = wrong_code(secret)
     for _ in range(4):
-        problem(login_mfa(server, tok, code=bad), 401)
+        assert_problem(login_mfa(server, tok, code=bad), 401)
     away_from_edge()
     r = login_mfa(server, tok, code=pyotp.TOTP(secret).now())
     assert r.status_code == 200, r.text
@@ -263,7 +250,7 @@ def test_expired_mfa_token(server):
     db_exec(server, f"UPDATE mfa_flows SET expires_at = expires_at - 300 "
                     f"WHERE user_id = {int(user['id'])}")
     r = login_mfa(server, tok, recovery_code=codes[0])
-    problem(r, 401)
+    assert_problem(r, 401)
     # The code was not spent on it.
     r = login_mfa(server, mfa_token(server, user), recovery_code=codes[0])
     assert r.status_code == 200, r.text
@@ -272,7 +259,7 @@ def test_expired_mfa_token(server):
 def test_unknown_and_malformed_tokens(server):
     user, secret, codes = with_totp(server)
     for tok in ("A" * 43, "x", "A" * 42 + "=", "A" * 42 + "B"):
-        problem(login_mfa(server, tok, recovery_code=codes[0]), 401)
+        assert_problem(login_mfa(server, tok, recovery_code=codes[0]), 401)
     # None spent the code.
     r = login_mfa(server, mfa_token(server, user), recovery_code=codes[0])
     assert r.status_code == 200, r.text
@@ -289,35 +276,35 @@ def test_password_change_since_refuses_the_mfa_token(server):
                        headers=bearer(session["access_token"]))
     assert r.status_code == 204, r.text
     r = login_mfa(server, tok, recovery_code=codes[0])
-    problem(r, 401)
+    assert_problem(r, 401)
 
 
 def test_limits(server):
     user, secret, codes = with_totp(server)
     tok = mfa_token(server, user)
-    invalid(login_mfa(server, tok), "code", "one_of")
-    invalid(login_mfa(server, tok, code="123456", recovery_code=codes[0]), "webauthn", "one_of")
-    invalid(login_mfa(server, tok, code="1" * 17), "code", "too_long")
-    invalid(login_mfa(server, tok, code=""), "code", "too_short")
-    invalid(login_mfa(server, tok, code=123456), "code", "wrong_type")
-    invalid(login_mfa(server, tok, recovery_code="a" * 33), "recovery_code", "too_long")
-    invalid(login_mfa(server, tok, webauthn="x"), "webauthn", "wrong_type")
-    invalid(server.post_json("/login/mfa", {"code": "123456"}), "mfa_token", "missing")
-    invalid(server.post_json("/login/mfa", {"mfa_token": "A" * 65, "code": "123456"}),
+    assert_invalid(login_mfa(server, tok), "code", "one_of")
+    assert_invalid(login_mfa(server, tok, code="123456", recovery_code=codes[0]), "webauthn", "one_of")
+    assert_invalid(login_mfa(server, tok, code="1" * 17), "code", "too_long")
+    assert_invalid(login_mfa(server, tok, code=""), "code", "too_short")
+    assert_invalid(login_mfa(server, tok, code=123456), "code", "wrong_type")
+    assert_invalid(login_mfa(server, tok, recovery_code="a" * 33), "recovery_code", "too_long")
+    assert_invalid(login_mfa(server, tok, webauthn="x"), "webauthn", "wrong_type")
+    assert_invalid(server.post_json("/login/mfa", {"code": "123456"}), "mfa_token", "missing")
+    assert_invalid(server.post_json("/login/mfa", {"mfa_token": "A" * 65, "code": "123456"}),
             "mfa_token", "too_long")
-    invalid(server.post_json("/login/mfa", {"mfa_token": 5, "code": "123456"}),
+    assert_invalid(server.post_json("/login/mfa", {"mfa_token": 5, "code": "123456"}),
             "mfa_token", "wrong_type")
-    problem(server.post("/login/mfa", data="{", headers={"Content-Type": "application/json"}),
+    assert_problem(server.post("/login/mfa", data="{", headers={"Content-Type": "application/json"}),
             400)
     # At the limits, an answer (401), not a 422: a code of 16 digits, a
     # recovery code of 32 characters, a token of 64.
-    problem(login_mfa(server, tok, code="1" * 16), 401)
-    problem(login_mfa(server, tok, recovery_code="a" * 32), 401)
-    problem(server.post_json("/login/mfa", {"mfa_token": "A" * 64, "code": "1"}), 401)
+    assert_problem(login_mfa(server, tok, code="1" * 16), 401)
+    assert_problem(login_mfa(server, tok, recovery_code="a" * 32), 401)
+    assert_problem(server.post_json("/login/mfa", {"mfa_token": "A" * 64, "code": "1"}), 401)
     # None of the 422s counted against the token: 2 wrong answers so far.
     for _ in range(3):
-        problem(login_mfa(server, tok, code=wrong_code(secret)), 401)
-    problem(login_mfa(server, tok, recovery_code=codes[0]), 401)
+        assert_problem(login_mfa(server, tok, code=wrong_code(secret)), 401)
+    assert_problem(login_mfa(server, tok, recovery_code=codes[0]), 401)
 
 
 def test_wrong_codes_lock_the_account(make_server):
@@ -336,9 +323,9 @@ def test_wrong_codes_lock_the_account(make_server):
     statuses = [login_mfa(srv, tok, code=bad).status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429], statuses
     r = login_mfa(srv, tok, recovery_code=codes[1])
-    assert problem(r, 429) and int(r.headers["Retry-After"]) > 0
+    assert assert_problem(r, 429) and int(r.headers["Retry-After"]) > 0
     r = srv.login(user["username"], user["password"])
-    assert problem(r, 429) and int(r.headers["Retry-After"]) > 0
+    assert assert_problem(r, 429) and int(r.headers["Retry-After"]) > 0
     # Logging in again and again does not win back free guesses.
     other, _, _ = with_totp(srv)
     statuses = [srv.login(other["username"], other["password"]).status_code for _ in range(5)]
@@ -359,7 +346,7 @@ def test_cookies_only_with_the_session(make_server):
     r = srv.post_json("/login/mfa", {"mfa_token": mfa_token(srv, user),
                                      "recovery_code": codes[1]},
                       headers={"Origin": "https://evil.example"})
-    problem(r, 403)
+    assert_problem(r, 403)
 
 
 def test_metrics_and_audit(make_server):
@@ -367,9 +354,9 @@ def test_metrics_and_audit(make_server):
     user, secret, codes = with_totp(srv)
     tok = mfa_token(srv, user)
     bad = wrong_code(secret)
-    problem(login_mfa(srv, tok, code=bad), 401)
+    assert_problem(login_mfa(srv, tok, code=bad), 401)
     assert login_mfa(srv, tok, recovery_code=codes[0]).status_code == 200
-    problem(login_mfa(srv, "A" * 43, code=bad), 401)
+    assert_problem(login_mfa(srv, "A" * 43, code=bad), 401)
     text = srv.get("/metrics").text
     assert "# TYPE gatehouse_mfa_attempts_total counter" in text
 
@@ -423,15 +410,15 @@ def test_step_up(make_server, which, tmp_path):
         {"password": "/me/password", "email": "/me/email", "delete": "/me"}[which]]
     auth = bearer(session["access_token"])
     r = srv.request(method, path, json=body, headers=auth)
-    assert problem(r, 403)["detail"] == "a second factor is required"
+    assert assert_problem(r, 403)["detail"] == "a second factor is required"
     r = srv.request(method, path, json={**body, "code": wrong_code(secret)}, headers=auth)
-    assert problem(r, 401)["detail"] == "code: invalid, used or expired"
+    assert assert_problem(r, 401)["detail"] == "code: invalid, used or expired"
     # A wrong password with a right code is still a wrong password.
     r = srv.request(method, path, json={**body, "recovery_code": codes[0],
                                         **({"current_password": "wrong-password-1"}
                                            if which == "password" else
                                            {"password": "wrong-password-1"})}, headers=auth)
-    problem(r, 401)
+    assert_problem(r, 401)
     # The step after now's: now's signed in, and a code is accepted once.
     r = srv.request(method, path, json={**body, "code": pyotp.TOTP(secret).at(time.time() + 30)},
                     headers=auth)
@@ -462,14 +449,14 @@ def test_passkey_as_second_factor(make_server):
     # each a wrong answer.
     other = srv.login(user["username"], user["password"]).json()
     r = login_mfa(srv, step["mfa_token"], webauthn=auth.get(other["webauthn"]))
-    assert problem(r, 401)["detail"] == "passkey: not accepted"
+    assert assert_problem(r, 401)["detail"] == "passkey: not accepted"
     r = login_mfa(srv, step["mfa_token"], webauthn=auth.get(step["webauthn"],
                                                            tamper_signature=True))
-    problem(r, 401)
-    problem(login_mfa(srv, step["mfa_token"], code="123456"), 401)
+    assert_problem(r, 401)
+    assert_problem(login_mfa(srv, step["mfa_token"], code="123456"), 401)
     r = login_mfa(srv, step["mfa_token"], webauthn=auth.get(step["webauthn"]))
     assert r.status_code == 200, r.text
     assert amr_of(r.json()["access_token"]) == ["pwd", "hwk"]
     # Used once.
     r = login_mfa(srv, step["mfa_token"], webauthn=auth.get(step["webauthn"]))
-    problem(r, 401)
+    assert_problem(r, 401)

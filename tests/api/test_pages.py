@@ -61,14 +61,20 @@ def csp(resp):
     return out
 
 
-def assert_page_headers(resp, lang="en"):
-    """What every page answers with (API.md, "Public address and pages")."""
+def assert_page_headers(resp, lang="en", script=False):
+    """What every page answers with (API.md, "Public address and pages");
+    the pages with a passkey button (script) may load the service's own
+    script file, and nothing else more."""
     assert_common_headers(resp)
     assert media_type(resp) == "text/html"
     assert "charset=utf-8" in resp.headers["Content-Type"].lower()
     policy = csp(resp)
     assert policy["default-src"] == ["'none'"], policy
-    assert "script-src" not in policy, policy  # no script at all: default-src 'none'
+    if script:
+        assert policy["script-src"] == ["'self'"], policy
+        assert policy["connect-src"] == ["'self'"], policy
+    else:
+        assert "script-src" not in policy, policy  # no script at all: default-src 'none'
     assert policy["style-src"] == ["'self'"], policy
     assert policy["frame-ancestors"] == ["'none'"], policy
     assert policy["form-action"] == ["'self'"], policy
@@ -80,7 +86,10 @@ def assert_page_headers(resp, lang="en"):
     assert resp.headers["Content-Language"] == lang
     page = parse(resp)
     assert page.lang == lang
-    assert page.inline == [], page.inline
+    # No inline script: a <script> element only with a src, and no handlers.
+    assert "<script>" not in resp.text and not re.search(r"<script(?![^>]*\bsrc=)", resp.text)
+    assert [i for i in page.inline if i != "script"] == [], page.inline
+    assert page.inline.count("script") == (1 if script else 0)
     return page
 
 

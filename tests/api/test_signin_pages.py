@@ -13,11 +13,10 @@ import requests
 from gh_helpers import (
     PASSWORD,
     TEST_DATABASE_URL,
-    assert_common_headers,
     media_type,
     unique_username,
 )
-from test_pages import csp, parse
+from test_pages import assert_page_headers, parse
 
 CSRF_COOKIE = "gatehouse_csrf"
 TIMEOUT = 60  # seconds: hang detection only
@@ -35,35 +34,6 @@ def srv(make_module_server):
     if TEST_DATABASE_URL:
         return make_module_server(env=env(), database_url=TEST_DATABASE_URL)
     return make_module_server(env=env())
-
-
-def assert_signin_headers(resp, script=False, lang="en"):
-    """The headers of every page; the pages with a passkey button may load
-    the service's own script file, and nothing else more."""
-    assert_common_headers(resp)
-    assert media_type(resp) == "text/html"
-    policy = csp(resp)
-    assert policy["default-src"] == ["'none'"], policy
-    if script:
-        assert policy["script-src"] == ["'self'"], policy
-        assert policy["connect-src"] == ["'self'"], policy
-    else:
-        assert "script-src" not in policy, policy
-    assert policy["style-src"] == ["'self'"], policy
-    assert policy["frame-ancestors"] == ["'none'"], policy
-    assert policy["form-action"] == ["'self'"], policy
-    assert policy["base-uri"] == ["'none'"], policy
-    assert not any("unsafe" in w for ws in policy.values() for w in ws), policy
-    assert resp.headers["X-Frame-Options"] == "DENY"
-    assert resp.headers["Referrer-Policy"] == "no-referrer"
-    assert resp.headers["Cache-Control"] == "no-store"
-    assert resp.headers["Content-Language"] == lang
-    page = parse(resp)
-    # No inline script: a <script> element only with a src, and no handlers.
-    assert "<script>" not in resp.text and not re.search(r"<script(?![^>]*\bsrc=)", resp.text)
-    assert [i for i in page.inline if i != "script"] == [], page.inline
-    assert page.inline.count("script") == (1 if script else 0)
-    return page
 
 
 class Browser:
@@ -104,7 +74,7 @@ def test_signin_page_headers_and_form(srv):
     b = Browser(srv)
     r = b.get("/signin")
     assert r.status_code == 200
-    page = assert_signin_headers(r)
+    page = assert_page_headers(r)
     assert set(page.inputs) == {"csrf", "username", "password"}
     assert page.inputs["password"]["type"] == "password"
     assert page.inputs["username"]["value"] == ""
@@ -116,14 +86,14 @@ def test_signin_page_headers_and_form(srv):
 
 def test_signin_page_in_russian(srv):
     r = Browser(srv, lang="ru").get("/signin")
-    assert_signin_headers(r, lang="ru")
+    assert_page_headers(r, lang="ru")
     assert "Имя пользователя" in r.text and "Пароль" in r.text
 
 
 def test_login_hint_prefills_escaped(srv):
     hint = "<b>al\"ice'&"
     r = Browser(srv).get("/signin", params={"login_hint": hint})
-    page = assert_signin_headers(r)
+    page = assert_page_headers(r)
     assert page.inputs["username"]["value"] == hint
     assert "<b>" not in r.text
     assert 'value="&lt;b&gt;al&quot;ice&#39;&amp;"' in r.text or "&lt;b&gt;" in r.text
@@ -153,7 +123,7 @@ def test_signin_sets_cookies_and_goes_to_account(srv):
     assert me.json()["username"] == u["username"]
     acc = b.get("/account")
     assert acc.status_code == 200
-    page = assert_signin_headers(acc)
+    page = assert_page_headers(acc)
     assert u["username"] in page.text
     assert page.inputs["csrf"]["value"] == b.csrf()
 
@@ -187,7 +157,7 @@ def test_wrong_password_and_unknown_user_answer_alike(srv):
     unknown = b.signin(unique_username("nobody"), "not-the-password-1")
     for r in (wrong, unknown):
         assert r.status_code == 401
-        assert_signin_headers(r)
+        assert_page_headers(r)
         assert "access_token" not in r.headers.get("Set-Cookie", "")
     assert error_text(wrong) == error_text(unknown) == "The username or the password is wrong."
     # The form comes again, the name kept, the password not.
@@ -212,7 +182,7 @@ def test_signin_without_its_csrf_token_changes_nothing(make_server, csrf):
     for _ in range(3):
         r = b.post("/signin", fields)
         assert r.status_code == 403
-        assert_signin_headers(r)
+        assert_page_headers(r)
         assert "access_token" not in r.headers.get("Set-Cookie", "")
         assert error_text(r) == "This form has expired. Please submit it again."
         # The form again, with the token that the cookie holds.
@@ -237,7 +207,7 @@ def test_signin_form_counts_on_the_login_throttle(make_server):
     r = b.signin(u["username"])
     assert r.status_code == 429
     assert int(r.headers["Retry-After"]) >= 1
-    assert_signin_headers(r)
+    assert_page_headers(r)
     assert srv.login(u["username"]).status_code == 429
 
 
@@ -261,7 +231,7 @@ def test_signin_form_limits(srv):
                                            ("username", "x"), ("password", PASSWORD)],
                  allow_redirects=False, timeout=TIMEOUT)
     assert r.status_code == 400
-    assert_signin_headers(r)
+    assert_page_headers(r)
     # Not a form at all.
     r = b.s.post(srv.url("/signin"), json={"username": u["username"]}, timeout=TIMEOUT)
     assert r.status_code == 415
@@ -293,7 +263,7 @@ def test_signout_ends_the_session(srv):
     token = b.s.cookies.get("access_token")
     r = b.post("/signout", {"csrf": b.csrf()})
     assert r.status_code == 200
-    assert_signin_headers(r)
+    assert_page_headers(r)
     assert "You have signed out." in r.text
     cookies = r.headers["Set-Cookie"]
     assert "access_token=;" in cookies and "Max-Age=0" in cookies
@@ -375,7 +345,7 @@ def test_totp_enrolment_shows_qr_secret_and_recovery_codes(srv):
     assert "Add an authenticator app" in acc.text
     r = b.post("/account/totp", {"csrf": b.csrf(), "password": PASSWORD})
     assert r.status_code == 200
-    page = assert_signin_headers(r)  # no-store: the page shows the secret
+    page = assert_page_headers(r)  # no-store: the page shows the secret
     assert re.search(r'<div class="qr"><svg xmlns="http://www.w3.org/2000/svg"[^>]*>', r.text)
     assert "<path" in r.text and "</svg></div>" in r.text
     secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', r.text).group(1)
@@ -385,12 +355,12 @@ def test_totp_enrolment_shows_qr_secret_and_recovery_codes(srv):
     wrong = b.post("/account/totp/confirm", {"csrf": b.csrf(), "code": "000000"
                                              if pyotp.TOTP(secret).now() != "000000" else "111111"})
     assert wrong.status_code == 422
-    assert_signin_headers(wrong)
+    assert_page_headers(wrong)
     assert "code" in parse(wrong).inputs
     assert "Add an authenticator app" in b.get("/account").text
     done = b.post("/account/totp/confirm", {"csrf": b.csrf(), "code": pyotp.TOTP(secret).now()})
     assert done.status_code == 200
-    assert_signin_headers(done)
+    assert_page_headers(done)
     codes = recovery_codes(done)
     assert len(codes) == 10 and len(set(codes)) == 10, codes
     acc = b.get("/account")
@@ -427,7 +397,7 @@ def test_totp_enrolment_needs_the_password(srv):
     u, b = signed_in(srv, "tp")
     r = b.post("/account/totp", {"csrf": b.csrf(), "password": "not-the-password"})
     assert r.status_code == 401
-    assert_signin_headers(r)
+    assert_page_headers(r)
     assert error_text(r) == "The password is wrong."
     assert "<svg" not in r.text
 
@@ -498,7 +468,7 @@ def test_second_factor_page_with_totp(srv):
     u = srv.new_user("mt")
     secret, _ = totp_on(srv, u["username"])
     b, r = mfa_page(srv, u["username"])
-    page = assert_signin_headers(r)
+    page = assert_page_headers(r)
     assert set(page.inputs) == {"csrf", "mfa_token", "code", "recovery_code"}
     assert page.inputs["code"]["autocomplete"] == "one-time-code"
     assert [f["action"] for f in page.forms] == ["signin/mfa", "signin/mfa"]
@@ -539,7 +509,7 @@ def test_wrong_codes_show_the_step_again_until_the_fifth(srv):
     for i in range(4):
         r = b.post("/signin/mfa", {"csrf": b.csrf(), "mfa_token": token, "code": wrong})
         assert r.status_code == 401, (i, r.status_code)
-        page = assert_signin_headers(r)
+        page = assert_page_headers(r)
         assert error_text(r) == "The code is wrong. Try again."
         assert page.inputs["mfa_token"]["value"] == token
     # The fifth ends the token: the sign-in form again, saying why.
@@ -604,7 +574,7 @@ def pk_srv(make_module_server):
 
 def test_signin_page_has_the_passkey_button_and_its_script(pk_srv):
     r = Browser(pk_srv).get("/signin")
-    assert_signin_headers(r, script=True)
+    assert_page_headers(r, script=True)
     assert '<script src="pages/passkeys.js" defer></script>' in r.text
     assert 'id="passkey-signin"' in r.text and 'data-base=""' in r.text
 
@@ -625,7 +595,7 @@ def test_second_factor_page_carries_the_passkey_options(pk_srv):
                          headers={"Authorization": f"Bearer {tok}"})
     assert r.status_code == 201, r.text
     b, r = mfa_page(pk_srv, u["username"])
-    assert_signin_headers(r, script=True)
+    assert_page_headers(r, script=True)
     page = parse(r)
     assert "code" not in page.inputs  # no TOTP: no code form
     m = re.search(r'<div class="passkey" id="passkey-mfa" data-base="" '

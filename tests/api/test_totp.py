@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 
 import pyotp
 
-from gh_helpers import PASSWORD, assert_common_headers, bearer, media_type
+from gh_helpers import PASSWORD, assert_invalid, assert_problem, bearer
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 CODE_RE = re.compile(r"^[2-9a-hjkmnp-z]{4}-[2-9a-hjkmnp-z]{4}-[2-9a-hjkmnp-z]{4}$")
@@ -31,21 +31,6 @@ def away_from_edge():
     server's too for the few requests that follow (slow builds included)."""
     while not 2 <= time.time() % 30 <= 22:
         time.sleep(0.5)
-
-
-def problem(r, status):
-    assert r.status_code == status, f"expected {status}, got {r.status_code}: {r.text[:500]}"
-    assert media_type(r) == "application/problem+json", r.headers
-    body = r.json()
-    assert body["status"] == status and isinstance(body["detail"], str) and body["detail"], body
-    assert_common_headers(r)
-    return body
-
-
-def invalid(r, field, code):
-    body = problem(r, 422)
-    assert (field, code) in [(e["field"], e["code"]) for e in body["errors"]], body
-    return body
 
 
 def oathtool(secret, at=None):
@@ -150,9 +135,9 @@ def test_issuer_is_public_url_host(make_server):
 def test_enrol_needs_the_password(server, user):
     tok = token_of(server, user)
     r = server.post_json("/me/mfa/totp", {"password": "not the password"}, headers=bearer(tok))
-    problem(r, 401)
-    invalid(server.post_json("/me/mfa/totp", {}, headers=bearer(tok)), "password", "missing")
-    problem(server.post_json("/me/mfa/totp", {"password": PASSWORD}), 401)
+    assert_problem(r, 401)
+    assert_invalid(server.post_json("/me/mfa/totp", {}, headers=bearer(tok)), "password", "missing")
+    assert_problem(server.post_json("/me/mfa/totp", {"password": PASSWORD}), 401)
 
 
 # ------------------------------------------------------------------ confirmation
@@ -167,7 +152,7 @@ def test_confirm_with_oathtool(server, user):
     assert len(codes) == 10 and len(set(codes)) == 10
     assert all(CODE_RE.match(c) for c in codes), codes
     # On now: a second enrolment is refused until it is turned off.
-    problem(server.post_json("/me/mfa/totp", {"password": PASSWORD}, headers=bearer(tok)), 409)
+    assert_problem(server.post_json("/me/mfa/totp", {"password": PASSWORD}, headers=bearer(tok)), 409)
 
 
 def test_confirm_with_pyotp(server, user):
@@ -184,9 +169,9 @@ def test_wrong_code_is_422_and_nothing_changes(server, user):
     tok = token_of(server, user)
     secret = enrol(server, tok)["secret"]
     away_from_edge()
-    invalid(confirm(server, tok, wrong_code(secret)), "code", "wrong_code")
+    assert_invalid(confirm(server, tok, wrong_code(secret)), "code", "wrong_code")
     # TOTP stayed off: the account has no second factor to regenerate for.
-    problem(regenerate(server, tok), 404)
+    assert_problem(regenerate(server, tok), 404)
     assert confirm(server, tok, pyotp.TOTP(secret).now()).status_code == 200
 
 
@@ -196,12 +181,12 @@ def test_a_new_enrolment_replaces_the_pending_secret(server, user):
     second = enrol(server, tok)["secret"]
     assert first != second
     away_from_edge()
-    invalid(confirm(server, tok, pyotp.TOTP(first).now()), "code", "wrong_code")
+    assert_invalid(confirm(server, tok, pyotp.TOTP(first).now()), "code", "wrong_code")
     assert confirm(server, tok, pyotp.TOTP(second).now()).status_code == 200
 
 
 def test_confirm_without_enrolment_is_404(server, user):
-    problem(confirm(server, token_of(server, user), "123456"), 404)
+    assert_problem(confirm(server, token_of(server, user), "123456"), 404)
 
 
 # ------------------------------------------------------------------ steps and replay
@@ -212,13 +197,13 @@ def test_replayed_code_refused(server, user):
     code = pyotp.TOTP(secret).now()
     assert confirm(server, tok, code).status_code == 200
     # The same code again, at once (its window is still open): refused.
-    problem(regenerate(server, tok, code=code), 401)
+    assert_problem(regenerate(server, tok, code=code), 401)
     # The next step's code is accepted once; then neither it nor the
     # earlier one.
     later = pyotp.TOTP(secret).at(time.time() + 30)
     assert regenerate(server, tok, code=later).status_code == 200
-    problem(regenerate(server, tok, code=later), 401)
-    problem(regenerate(server, tok, code=code), 401)
+    assert_problem(regenerate(server, tok, code=later), 401)
+    assert_problem(regenerate(server, tok, code=code), 401)
 
 
 def test_steps_before_and_after_accepted(server, user):
@@ -232,7 +217,7 @@ def test_steps_before_and_after_accepted(server, user):
     assert regenerate(server, tok, code=t.at(now)).status_code == 200
     assert regenerate(server, tok, code=oathtool(secret, now + 30)).status_code == 200
     # Two steps ahead is outside the window.
-    problem(regenerate(server, tok, code=t.at(now + 60)), 401)
+    assert_problem(regenerate(server, tok, code=t.at(now + 60)), 401)
 
 
 def test_concurrent_uses_of_one_code_one_passes(server, user):
@@ -312,14 +297,14 @@ def test_sealed_secret_row(server, user):
 def test_recovery_codes_single_use_and_normalised(server, user):
     tok, secret, codes = with_totp(server, user)
     # A code is used by the step-up even when the password then fails.
-    problem(disable(server, tok, password="not the password", recovery_code=codes[0]), 401)
-    body = problem(disable(server, tok, recovery_code=codes[0]), 401)
+    assert_problem(disable(server, tok, password="not the password", recovery_code=codes[0]), 401)
+    body = assert_problem(disable(server, tok, recovery_code=codes[0]), 401)
     assert body["detail"] == "code: invalid, used or expired"
     # Another of the set, typed in capitals with spaces for dashes.
     typed = codes[1].upper().replace("-", " ")
     assert disable(server, tok, recovery_code=typed).status_code == 204
     # TOTP is off: the codes went with it.
-    problem(regenerate(server, tok), 404)
+    assert_problem(regenerate(server, tok), 404)
 
 
 def test_regenerate_voids_the_old_set(server, user):
@@ -330,28 +315,28 @@ def test_regenerate_voids_the_old_set(server, user):
     new = r.json()["recovery_codes"]
     assert len(new) == 10 and len(set(new)) == 10 and not set(new) & set(old)
     for c in old[1:4]:
-        problem(disable(server, tok, recovery_code=c), 401)
+        assert_problem(disable(server, tok, recovery_code=c), 401)
     assert disable(server, tok, recovery_code=new[5]).status_code == 204
 
 
 # ------------------------------------------------------------------ step-up errors
 def test_step_up_errors(server, user):
     tok, secret, codes = with_totp(server, user)
-    body = problem(disable(server, tok), 403)
+    body = assert_problem(disable(server, tok), 403)
     assert body["detail"] == "a second factor is required"
-    problem(regenerate(server, tok), 403)
-    problem(disable(server, tok, code=wrong_code(secret)), 401)
-    problem(disable(server, tok, recovery_code="aaaa-bbbb-cccc"), 401)
-    invalid(disable(server, tok, code=123456), "code", "wrong_type")
-    invalid(disable(server, tok, recovery_code=["x"]), "recovery_code", "wrong_type")
-    invalid(disable(server, tok, code="123456", recovery_code=codes[0]), "recovery_code",
+    assert_problem(regenerate(server, tok), 403)
+    assert_problem(disable(server, tok, code=wrong_code(secret)), 401)
+    assert_problem(disable(server, tok, recovery_code="aaaa-bbbb-cccc"), 401)
+    assert_invalid(disable(server, tok, code=123456), "code", "wrong_type")
+    assert_invalid(disable(server, tok, recovery_code=["x"]), "recovery_code", "wrong_type")
+    assert_invalid(disable(server, tok, code="123456", recovery_code=codes[0]), "recovery_code",
             "conflicting")
-    invalid(disable(server, tok, code=pyotp.TOTP(secret).now()[:5] + "x"), "code",
+    assert_invalid(disable(server, tok, code=pyotp.TOTP(secret).now()[:5] + "x"), "code",
             "invalid_characters")
-    invalid(disable(server, tok, code="1" * 17), "code", "too_long")
-    invalid(disable(server, tok, code=""), "code", "empty")
-    invalid(disable(server, tok, recovery_code="a" * 33), "recovery_code", "too_long")
-    invalid(disable(server, tok, code="123456", password=None), "password", "missing")
+    assert_invalid(disable(server, tok, code="1" * 17), "code", "too_long")
+    assert_invalid(disable(server, tok, code=""), "code", "empty")
+    assert_invalid(disable(server, tok, recovery_code="a" * 33), "recovery_code", "too_long")
+    assert_invalid(disable(server, tok, code="123456", password=None), "password", "missing")
     # The right code still works after all that: nothing was used up.
     later = pyotp.TOTP(secret).at(time.time() + 30)
     assert disable(server, tok, code=later).status_code == 204
@@ -360,13 +345,13 @@ def test_step_up_errors(server, user):
 def test_confirm_limits(server, user):
     tok = token_of(server, user)
     enrol(server, tok)
-    invalid(confirm(server, tok, "1" * 17), "code", "too_long")
-    invalid(confirm(server, tok, "12 456"), "code", "invalid_characters")
-    invalid(confirm(server, tok, "１２３"), "code", "invalid_characters")
-    invalid(confirm(server, tok, "１２３４５６"), "code", "too_long")  # 18 bytes
-    invalid(confirm(server, tok, ""), "code", "empty")
-    invalid(confirm(server, tok, 123456), "code", "wrong_type")
-    invalid(server.post_json("/me/mfa/totp/confirm", {}, headers=bearer(tok)), "code", "missing")
+    assert_invalid(confirm(server, tok, "1" * 17), "code", "too_long")
+    assert_invalid(confirm(server, tok, "12 456"), "code", "invalid_characters")
+    assert_invalid(confirm(server, tok, "１２３"), "code", "invalid_characters")
+    assert_invalid(confirm(server, tok, "１２３４５６"), "code", "too_long")  # 18 bytes
+    assert_invalid(confirm(server, tok, ""), "code", "empty")
+    assert_invalid(confirm(server, tok, 123456), "code", "wrong_type")
+    assert_invalid(server.post_json("/me/mfa/totp/confirm", {}, headers=bearer(tok)), "code", "missing")
 
 
 def test_wrong_codes_throttled(make_server):
@@ -377,10 +362,10 @@ def test_wrong_codes_throttled(make_server):
     assert statuses[:4] == [401, 401, 401, 401] and statuses[4] == 429, statuses
     # Locked: the right code, a recovery code and the password all get 429.
     r = disable(srv, tok, code=pyotp.TOTP(secret).at(time.time() + 30))
-    problem(r, 429)
+    assert_problem(r, 429)
     assert re.fullmatch(r"\d+", r.headers.get("Retry-After", "")), r.headers
-    problem(disable(srv, tok, recovery_code=codes[0]), 429)
-    problem(srv.login(u["username"], u["password"]), 429)
+    assert_problem(disable(srv, tok, recovery_code=codes[0]), 429)
+    assert_problem(srv.login(u["username"], u["password"]), 429)
 
 
 # ------------------------------------------------------------------ keys
@@ -394,7 +379,7 @@ def test_no_key_is_501(make_server, tmp_path):
     assert srv.stderr_shows("MFA_ENCRYPTION_KEY")
     u = srv.new_user()
     r = srv.post_json("/me/mfa/totp", {"password": PASSWORD}, headers=bearer(token_of(srv, u)))
-    body = problem(r, 501)
+    body = assert_problem(r, 501)
     assert "MFA_ENCRYPTION_KEY" in body["detail"]
     # With MFA_ENCRYPTION_KEY it works.
     srv2 = make_server(env={**env, "MFA_ENCRYPTION_KEY": "k" * 32})
@@ -453,7 +438,7 @@ def test_cookie_requests_need_an_allowed_origin(make_server):
                                    ("DELETE", "/me/mfa/totp", {"password": PASSWORD}),
                                    ("POST", "/me/mfa/recovery-codes", {"password": PASSWORD})):
             r = srv.request(method, path, json=body, headers=headers, cookies=jar)
-            problem(r, 403)
+            assert_problem(r, 403)
     r = srv.post_json("/me/mfa/totp", {"password": PASSWORD}, headers={"Origin": allowed},
                       cookies=jar)
     assert r.status_code == 200, r.text
@@ -468,7 +453,7 @@ def test_audit_events_without_secrets(make_server):
     srv = make_server()
     u = srv.new_user()
     tok, secret, codes = with_totp(srv, u)
-    problem(disable(srv, tok, code=wrong_code(secret)), 401)
+    assert_problem(disable(srv, tok, code=wrong_code(secret)), 401)
     r = regenerate(srv, tok, recovery_code=codes[0])
     assert r.status_code == 200, r.text
     new = r.json()["recovery_codes"]
@@ -489,7 +474,7 @@ def test_wrong_confirmation_codes_throttled(make_server):
     secret = enrol(srv, tok)["secret"]
     away_from_edge()
     for _ in range(4):
-        invalid(confirm(srv, tok, wrong_code(secret)), "code", "wrong_code")
+        assert_invalid(confirm(srv, tok, wrong_code(secret)), "code", "wrong_code")
     r = confirm(srv, tok, pyotp.TOTP(secret).now())
-    problem(r, 429)
+    assert_problem(r, 429)
     assert re.fullmatch(r"\d+", r.headers.get("Retry-After", "")), r.headers

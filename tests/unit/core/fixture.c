@@ -7,6 +7,15 @@
 
 static const char secret[] = "core-fixture-secret-0123456789abcdef";
 
+const struct throttle_limits core_fixture_account_limits = {
+    .address_failures = 100,
+    .account_failures = 2,
+    .lockout_s = 60,
+    .lockout_max_s = 600,
+    .forget_s = 3600,
+    .table_size = 64,
+};
+
 int core_fixture_open(struct core_fixture *f)
 {
     struct jwt_params p = {NULL, NULL, 0};

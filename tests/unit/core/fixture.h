@@ -5,6 +5,7 @@
  * sessions over it, for the core tests. bcrypt at cost 4 keeps them quick. */
 
 #include "core/sessions.h"
+#include "core/throttle.h"
 #include "core/users.h"
 #include "store/store.h"
 
@@ -20,6 +21,11 @@ struct core_fixture {
     revset *revoked;
     tokencache *verified;
 };
+
+/* Throttle limits that lock an account out after two failed logins (60 s,
+ * at most 600) and leave the address's limit out of reach: for the tests of
+ * what counts as a failure. */
+extern const struct throttle_limits core_fixture_account_limits;
 
 /* Returns 0, or -1 when the database or the key cannot be made. */
 int core_fixture_open(struct core_fixture *f);

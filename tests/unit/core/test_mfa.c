@@ -127,6 +127,23 @@ static void code_at(const unsigned char *secret, int64_t t, char out[TOTP_DIGITS
     totp_code(secret, TOTP_SECRET_LEN, t / TOTP_PERIOD, out);
 }
 
+/* TOTP set up for u at now and confirmed with the code of now (into c):
+ * its secret and recovery codes come back; the outcome is the confirm's,
+ * OUTCOME_ERROR when the setup failed. */
+static enum outcome enrolled(const struct mfa_deps *d, const struct user *u, int64_t now,
+                             unsigned char secret[TOTP_SECRET_LEN], char c[TOTP_DIGITS + 1],
+                             char codes[MFA_RECOVERY_CODES][MFA_RECOVERY_CODE_MAX + 1])
+{
+    struct mfa_setup m;
+
+    if (mfa_totp_begin(d, u, now, &m) != OUTCOME_OK)
+        return OUTCOME_ERROR;
+    secret_of(&m, secret);
+    mfa_setup_free(&m);
+    code_at(secret, now, c);
+    return mfa_totp_confirm(d, u->id, c, 6, now, codes);
+}
+
 STORE_CASE(mfa_totp_lifecycle, 1)
 {
     struct mfa_deps d;
@@ -227,7 +244,6 @@ STORE_CASE(mfa_other_key_refused, 1)
 STORE_CASE(mfa_methods_and_step_up, 1)
 {
     struct mfa_deps d;
-    struct mfa_setup m;
     struct user u = {.id = new_user(s, "ann"), .username = "ann"};
     unsigned char secret[TOTP_SECRET_LEN];
     char codes[MFA_RECOVERY_CODES][MFA_RECOVERY_CODE_MAX + 1], c[TOTP_DIGITS + 1], sql[300];
@@ -260,11 +276,7 @@ STORE_CASE(mfa_methods_and_step_up, 1)
     CHECK_EQ_INT(mfa_methods(&d, u.id, &methods), OUTCOME_OK);
     CHECK_EQ_INT(methods, 0);
     /* TOTP on: a code, right or wrong, or a recovery code. */
-    REQUIRE(mfa_totp_begin(&d, &u, now, &m) == OUTCOME_OK);
-    secret_of(&m, secret);
-    mfa_setup_free(&m);
-    code_at(secret, now, c);
-    REQUIRE(mfa_totp_confirm(&d, u.id, c, 6, now, codes) == OUTCOME_OK);
+    REQUIRE(enrolled(&d, &u, now, secret, c, codes) == OUTCOME_OK);
     CHECK_EQ_INT(mfa_step_up(&d, &cl, NULL, 0, NULL, 0, now), OUTCOME_MFA_REQUIRED);
     CHECK_EQ_INT(mfa_step_up(&d, &cl, c, 6, NULL, 0, now), OUTCOME_BAD_CODE); /* replayed */
     code_at(secret, now - 30, c);
@@ -294,7 +306,6 @@ static void *use_code(void *arg)
 STORE_CASE(mfa_recovery_code_race, 4)
 {
     struct mfa_deps d;
-    struct mfa_setup m;
     struct user u = {.id = new_user(s, "ann"), .username = "ann"};
     unsigned char secret[TOTP_SECRET_LEN];
     char codes[MFA_RECOVERY_CODES][MFA_RECOVERY_CODE_MAX + 1], c[TOTP_DIGITS + 1];
@@ -304,11 +315,7 @@ STORE_CASE(mfa_recovery_code_race, 4)
     REQUIRE(u.id > 0);
     (void)t;
     mfa_deps_init(&d, s, mfa_key, strlen(mfa_key), NULL, 0, NULL);
-    REQUIRE(mfa_totp_begin(&d, &u, T0, &m) == OUTCOME_OK);
-    secret_of(&m, secret);
-    mfa_setup_free(&m);
-    code_at(secret, T0, c);
-    REQUIRE(mfa_totp_confirm(&d, u.id, c, 6, T0, codes) == OUTCOME_OK);
+    REQUIRE(enrolled(&d, &u, T0, secret, c, codes) == OUTCOME_OK);
     for (int round = 0; round < 5; round++) {
         int ok = 0;
         for (int i = 0; i < 4; i++) {
@@ -334,15 +341,7 @@ TEST(users_code_attempt_counts_wrong_codes)
     struct outcome_detail d = {0};
     struct store_user su;
     struct netaddr a = {{0}};
-    const struct throttle_limits lim = {
-        .address_failures = 100,
-        .account_failures = 2,
-        .lockout_s = 60,
-        .lockout_max_s = 600,
-        .forget_s = 3600,
-        .table_size = 64,
-    };
-    throttle *th = throttle_create(&lim);
+    throttle *th = throttle_create(&core_fixture_account_limits);
     enum outcome ok = OUTCOME_OK, bad = OUTCOME_BAD_CODE;
 
     a.b[15] = 1;

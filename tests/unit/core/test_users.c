@@ -271,15 +271,7 @@ TEST(users_login_throttled)
     struct outcome_detail d = {0};
     struct user u;
     struct netaddr a = {{0}}, b = {{0}};
-    const struct throttle_limits lim = {
-        .address_failures = 100,
-        .account_failures = 2,
-        .lockout_s = 60,
-        .lockout_max_s = 600,
-        .forget_s = 3600,
-        .table_size = 64,
-    };
-    throttle *t = throttle_create(&lim);
+    throttle *t = throttle_create(&core_fixture_account_limits);
 
     a.b[15] = 1;
     b.b[15] = 2;
@@ -294,7 +286,7 @@ TEST(users_login_throttled)
     CHECK_EQ_INT(login(&f, t, &b, "Carol", "correct horse battery", &d), OUTCOME_THROTTLED);
     CHECK(d.retry_after >= 59 && d.retry_after <= 60);
     /* The lock is on the row: another instance (another table) sees it. */
-    throttle *other = throttle_create(&lim);
+    throttle *other = throttle_create(&core_fixture_account_limits);
     REQUIRE(other != NULL);
     CHECK_EQ_INT(login(&f, other, &a, "carol", "correct horse battery", &d), OUTCOME_THROTTLED);
     throttle_free(other);
@@ -341,15 +333,7 @@ TEST(users_login_pending_until_done)
     struct outcome_detail d = {0};
     struct user u, got;
     struct netaddr a = {{0}};
-    const struct throttle_limits lim = {
-        .address_failures = 100,
-        .account_failures = 2,
-        .lockout_s = 60,
-        .lockout_max_s = 600,
-        .forget_s = 3600,
-        .table_size = 64,
-    };
-    throttle *t = throttle_create(&lim);
+    throttle *t = throttle_create(&core_fixture_account_limits);
     const char *pw = "correct horse battery";
 
     a.b[15] = 1;

@@ -10,32 +10,7 @@
 
 #include "core/webauthn.h"
 #include "test.h"
-
-struct reg_vector {
-    const char *name;
-    const unsigned char *cd;
-    size_t cdlen;
-    const unsigned char *ao;
-    size_t aolen;
-    bool require_uv;
-    enum webauthn_status want;
-};
-
-struct get_vector {
-    const char *name;
-    const unsigned char *key;
-    size_t keylen;
-    const unsigned char *cd;
-    size_t cdlen;
-    const unsigned char *ad;
-    size_t adlen;
-    const unsigned char *sig;
-    size_t siglen;
-    bool require_uv;
-    enum webauthn_status want;
-};
-
-#include "webauthn_vectors.h"
+#include "webauthn_cases.h"
 
 static const char *const origins[] = {"https://other.example.org", VEC_ORIGIN};
 
@@ -71,22 +46,6 @@ static enum webauthn_status get_run(const struct get_vector *v, const unsigned c
 
     return webauthn_verify_assertion(&e, key, keylen, v->cd, v->cdlen, ad, adlen, sig, siglen,
                                      &out);
-}
-
-static const struct reg_vector *reg_named(const char *name)
-{
-    for (size_t i = 0; i < sizeof reg_vectors / sizeof reg_vectors[0]; i++)
-        if (strcmp(reg_vectors[i].name, name) == 0)
-            return &reg_vectors[i];
-    return NULL;
-}
-
-static const struct get_vector *get_named(const char *name)
-{
-    for (size_t i = 0; i < sizeof get_vectors / sizeof get_vectors[0]; i++)
-        if (strcmp(get_vectors[i].name, name) == 0)
-            return &get_vectors[i];
-    return NULL;
 }
 
 /* Every registration vector gets the status softauthn's knob stands for. */
