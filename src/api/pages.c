@@ -132,6 +132,13 @@ static void page_render(struct reply *r, const struct pages_view *v, int status)
     r->body = res.out;
     r->body_len = res.len;
     page_headers(r, v->lang, v->script);
+    /* A page's 401 is its form again after a wrong password or code:
+     * RFC 9110 §11.6.1 wants a challenge on every 401, and no registered
+     * scheme names an HTML form; a browser ignores a scheme it does not
+     * know (no dialog), and the status stays what access-log tools such as
+     * fail2ban count. */
+    if (status == 401)
+        reply_header(r, "WWW-Authenticate", "Form");
 }
 
 static void page_reply(const struct api_request *req, struct reply *r, const char *lang,

@@ -599,6 +599,8 @@ void api_page_signout(const struct api_request *req, struct reply *r)
     }
     if (o != OUTCOME_OK) {
         signedout_page(req, r, errors_status(o), "page.busy");
+        if (r->status == 503)
+            r->retry_after = 1; /* a 503 says when to come back, as every 503 does */
         return;
     }
     signedout_page(req, r, 200, NULL);

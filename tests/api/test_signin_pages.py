@@ -157,6 +157,8 @@ def test_wrong_password_and_unknown_user_answer_alike(srv):
     unknown = b.signin(unique_username("nobody"), "not-the-password-1")
     for r in (wrong, unknown):
         assert r.status_code == 401
+        # RFC 9110 §11.6.1: a challenge on every 401; the page's form is it.
+        assert r.headers.get("WWW-Authenticate") == "Form"
         assert_page_headers(r)
         assert "access_token" not in r.headers.get("Set-Cookie", "")
     assert error_text(wrong) == error_text(unknown) == "The username or the password is wrong."
