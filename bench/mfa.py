@@ -24,6 +24,9 @@ so this happens before anything is timed).
             TOTP code each (round-robin): every answer a 401. A token takes 5 wrong answers and
             is then spent (its later answers are the cheaper 401 of a dead token), so the
             report gives how many of the requests found their token still live.
+  ceiling   the same wrk run (connections, threads, duration, bodies) against build/bench-bare,
+            a bare server on the same HTTP library that answers every request with a fixed
+            hello: what the HTTP layer alone can do on this machine, beside the wrong-code run.
 
 Prints a table and, with --json, writes every figure. Standard library only (and wrk).
 """
@@ -144,6 +147,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--duration", type=int, default=10, help="seconds of the wrong-code wrk run")
     ap.add_argument("--wrong-tokens", type=int, default=4000, help="mfa_tokens for the wrong-code run")
+    ap.add_argument("--bare-bin", default=os.path.join(run.ROOT, "build", "bench-bare"))
     ap.add_argument("--gh-env", action="append", default=[], metavar="NAME=VALUE")
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -153,6 +157,10 @@ def main():
     cmd = [args.gatehouse_bin, "--host", run.HOST, "--port", str(args.port), "--database-url",
            f"sqlite:///{db}"]
     server = run.Server("gatehouse", cmd, gh_env(args), args.port, tmp)
+    bare = run.Server("bare", [args.bare_bin, str(args.port + 1)], dict(os.environ), args.port + 1,
+                      tmp, ready_path="/")
+    if not os.access(args.bare_bin, os.X_OK):
+        raise run.BenchError(f"no executable {args.bare_bin}; build it with: make build/bench-bare")
     res = {"accounts": args.accounts, "conns": args.conns}
     try:
         server.start()
@@ -200,14 +208,25 @@ def main():
         run.log(f"wrong: {w['rps']} req/s, p50 {w['p50_ms']} ms, p99 {w['p99_ms']} ms; "
                 f"{wrong_live} wrong codes counted on live tokens (wrk counts only the answers it "
                 f"got before it stopped; the others found their token spent)")
+        server.stop()
+
+        # ceiling: the same load on the bare server of the same HTTP library.
+        bare.start()
+        p, bcmd = run.start_wrk(args.port + 1, args.conns, args.duration, args.threads, 30,
+                                ["post", body_file, "/login/mfa"])
+        b = run.collect_wrk(p, bcmd, args.duration, 30)
+        res["ceiling"] = {k: b[k] for k in ("requests", "rps", "p50_ms", "p99_ms", "wrk_cmd")}
+        run.log(f"ceiling (bench-bare): {b['rps']} req/s, p50 {b['p50_ms']} ms, p99 {b['p99_ms']} ms")
     finally:
-        run.stop_everything([server])
+        run.stop_everything([server, bare])
     print(f"| what | requests | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|\n"
           f"| right recovery code (200, new session) | {res['ok']['requests']} | {res['ok']['rps']} | "
           f"{res['ok']['p50_ms']} | {res['ok']['p99_ms']} |\n"
           f"| wrong TOTP code (401; {res['wrong']['answered_as_wrong_code']} on a live token) | "
           f"{res['wrong']['requests']} | {res['wrong']['rps']} | {res['wrong']['p50_ms']} | "
-          f"{res['wrong']['p99_ms']} |")
+          f"{res['wrong']['p99_ms']} |\n"
+          f"| ceiling: bench-bare, the same wrk run | {res['ceiling']['requests']} | "
+          f"{res['ceiling']['rps']} | {res['ceiling']['p50_ms']} | {res['ceiling']['p99_ms']} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=2)
