@@ -265,12 +265,29 @@ STORE_CASE(mfa_methods_and_step_up, 1)
     CHECK_EQ_INT(mfa_methods(&d, u.id, &methods), OUTCOME_OK);
     CHECK_EQ_INT(methods, MFA_WEBAUTHN);
     CHECK_EQ_INT(mfa_step_up(&d, &cl, NULL, 0, NULL, 0, now), OUTCOME_MFA_REQUIRED);
-    /* A token of a passkey sign-in within 300 s stands in for a code. */
+    /* A token of a session that signed in with a passkey within 300 s
+     * stands in for a code; the session's sign-in counts, not the token's
+     * iat, which a refresh renews. */
+    struct store_session sess = {.id = "stepup-sid",
+                                 .user_id = u.id,
+                                 .created_at = now - 300,
+                                 .expires_at = now + 3600,
+                                 .amr = "hwk user"};
+    REQUIRE(store_session_create(s, NULL, &sess) == STORE_OK);
+    snprintf(cl.sid, sizeof cl.sid, "%s", sess.id);
     cl.amr = JWT_AMR_HWK | JWT_AMR_USER;
     cl.iat = now - 300;
     CHECK_EQ_INT(mfa_step_up(&d, &cl, NULL, 0, NULL, 0, now), OUTCOME_OK);
     cl.iat = now - 301;
     CHECK_EQ_INT(mfa_step_up(&d, &cl, NULL, 0, NULL, 0, now), OUTCOME_MFA_REQUIRED);
+    cl.iat = now; /* refreshed just now, signed in 301 s ago */
+    CHECK_EQ_INT(tdb_exec(t, "UPDATE sessions SET created_at = created_at - 1"), 0);
+    CHECK_EQ_INT(mfa_step_up(&d, &cl, NULL, 0, NULL, 0, now), OUTCOME_MFA_REQUIRED);
+    /* A revoked session stands in for nothing. */
+    CHECK_EQ_INT(tdb_exec(t, "UPDATE sessions SET created_at = created_at + 1, revoked_at = 1"), 0);
+    CHECK_EQ_INT(mfa_step_up(&d, &cl, NULL, 0, NULL, 0, now), OUTCOME_MFA_REQUIRED);
+    CHECK_EQ_INT(tdb_exec(t, "UPDATE sessions SET revoked_at = NULL"), 0);
+    CHECK_EQ_INT(mfa_step_up(&d, &cl, NULL, 0, NULL, 0, now), OUTCOME_OK);
     cl.amr = JWT_AMR_PWD;
     CHECK_EQ_INT(tdb_exec(t, "UPDATE passkeys SET cloned_at = 5"), 0);
     CHECK_EQ_INT(mfa_methods(&d, u.id, &methods), OUTCOME_OK);
