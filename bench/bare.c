@@ -35,7 +35,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = &first_call_marker;
         return MHD_YES;
     }
-    *upload_data_size = 0;
+    /* A body is read and dropped, as a handler that reads its JSON would
+     * read it; the answer goes once it has all come (libmicrohttpd refuses
+     * one queued while upload data is pending). */
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
     return MHD_queue_response(conn, MHD_HTTP_OK, r);
 }
 
