@@ -158,18 +158,17 @@ static enum outcome finish(store_tx *tx, enum store_status st, enum outcome not_
 /* user_id's TOTP secret, opened: OUTCOME_NOT_FOUND when it has none (or
  * it is pending and confirmed is wanted, or confirmed and pending is). */
 static enum outcome secret_of(const struct mfa_deps *d, int64_t user_id, bool confirmed,
-                              unsigned char secret[TOTP_SECRET_LEN], int64_t *last_step)
+                              unsigned char secret[TOTP_SECRET_LEN], struct store_totp *t)
 {
-    struct store_totp t;
     size_t len = 0;
-    enum store_status st = store_totp_of(d->store, NULL, user_id, &t);
+    enum store_status st = store_totp_of(d->store, NULL, user_id, t);
 
     if (st != STORE_OK)
         return outcome_from_store(st, OUTCOME_NOT_FOUND);
-    if ((t.confirmed_at != 0) != confirmed)
+    if ((t->confirmed_at != 0) != confirmed)
         return OUTCOME_NOT_FOUND;
-    *last_step = t.last_step;
-    if (!d->keyed || mfa_open(d->key, t.secret, t.secret_len, secret, TOTP_SECRET_LEN, &len) != 0 ||
+    if (!d->keyed ||
+        mfa_open(d->key, t->secret, t->secret_len, secret, TOTP_SECRET_LEN, &len) != 0 ||
         len != TOTP_SECRET_LEN) {
         /* Another key sealed it (SECRET_KEY or MFA_ENCRYPTION_KEY changed),
          * or the row was altered: the operator must know, the user cannot
@@ -236,13 +235,13 @@ enum outcome mfa_totp_confirm(const struct mfa_deps *d, int64_t user_id, const c
                               char codes[MFA_RECOVERY_CODES][MFA_RECOVERY_CODE_MAX + 1])
 {
     unsigned char secret[TOTP_SECRET_LEN];
-    int64_t last = 0;
-    enum outcome o = secret_of(d, user_id, false, secret, &last);
+    struct store_totp t;
+    enum outcome o = secret_of(d, user_id, false, secret, &t);
 
     if (o != OUTCOME_OK)
         return o;
     int64_t step =
-        clen <= MFA_CODE_MAX ? totp_match(secret, sizeof secret, code, clen, now, last) : -1;
+        clen <= MFA_CODE_MAX ? totp_match(secret, sizeof secret, code, clen, now, t.last_step) : -1;
     sodium_memzero(secret, sizeof secret);
     if (step < 0)
         return OUTCOME_INVALID;
@@ -252,7 +251,9 @@ enum outcome mfa_totp_confirm(const struct mfa_deps *d, int64_t user_id, const c
         return outcome_from_store(st, OUTCOME_ERROR);
     /* The secret goes on and the codes are written together: a second
      * factor is never on without its way back. */
-    st = store_totp_confirm(d->store, &tx, user_id, step, now);
+    /* The secret checked, not one a concurrent enrolment put in its place
+     * meanwhile, which no code has proven the user holds. */
+    st = store_totp_confirm(d->store, &tx, user_id, t.secret, t.secret_len, step, now);
     if (st == STORE_OK)
         st = recovery_replace(d, &tx, user_id, codes);
     o = finish(&tx, st, OUTCOME_NOT_FOUND);
@@ -311,7 +312,10 @@ enum outcome mfa_methods(const struct mfa_deps *d, int64_t user_id, unsigned *me
     if (st == STORE_OK)
         st = store_recovery_codes_left(d->store, NULL, user_id, &left);
     if (st == STORE_OK)
-        st = store_passkeys_live(d->store, NULL, user_id, &passkeys);
+        /* A passkey marked as possibly cloned is refused at sign-in, but
+         * still a factor the account has: were it not, the password alone
+         * would open such an account just when its key is in doubt. */
+        st = store_passkeys_count(d->store, NULL, user_id, &passkeys);
     if (st != STORE_OK) {
         *methods = 0;
         return outcome_from_store(st, OUTCOME_ERROR);
@@ -327,16 +331,16 @@ enum outcome mfa_check_code(const struct mfa_deps *d, int64_t user_id, const cha
                             size_t clen, int64_t now)
 {
     unsigned char secret[TOTP_SECRET_LEN];
-    int64_t last = 0;
+    struct store_totp t;
 
     if (clen > MFA_CODE_MAX)
         return OUTCOME_BAD_CODE;
-    enum outcome o = secret_of(d, user_id, true, secret, &last);
+    enum outcome o = secret_of(d, user_id, true, secret, &t);
     if (o == OUTCOME_NOT_FOUND)
         return OUTCOME_BAD_CODE;
     if (o != OUTCOME_OK)
         return o;
-    int64_t step = totp_match(secret, sizeof secret, code, clen, now, last);
+    int64_t step = totp_match(secret, sizeof secret, code, clen, now, t.last_step);
     sodium_memzero(secret, sizeof secret);
     if (step < 0)
         return OUTCOME_BAD_CODE;

@@ -54,7 +54,8 @@ enum store_status store_totp_of(store *s, store_tx *tx, int64_t user_id, struct 
     return store__close(&q, rc);
 }
 
-enum store_status store_totp_confirm(store *s, store_tx *tx, int64_t user_id, int64_t step,
+enum store_status store_totp_confirm(store *s, store_tx *tx, int64_t user_id,
+                                     const unsigned char *secret, size_t len, int64_t step,
                                      int64_t now)
 {
     struct store_query q;
@@ -65,6 +66,7 @@ enum store_status store_totp_confirm(store *s, store_tx *tx, int64_t user_id, in
     store__int(&q, 1, user_id);
     store__int(&q, 2, step);
     store__int(&q, 3, now);
+    store__blob(&q, 4, secret, len);
     return store__run(&q, true);
 }
 
@@ -120,9 +122,4 @@ enum store_status store_recovery_code_use(store *s, store_tx *tx, int64_t user_i
 enum store_status store_recovery_codes_left(store *s, store_tx *tx, int64_t user_id, int64_t *count)
 {
     return store__count(s, tx, STMT_RECOVERY_CODES_LEFT, user_id, count);
-}
-
-enum store_status store_passkeys_live(store *s, store_tx *tx, int64_t user_id, int64_t *count)
-{
-    return store__count(s, tx, STMT_MFA_PASSKEYS_LIVE, user_id, count);
 }

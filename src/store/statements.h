@@ -263,7 +263,7 @@
       READ)                                                                                        \
     X(TOTP_CONFIRM,                                                                                \
       "UPDATE totp SET confirmed_at = $3, last_step = $2 WHERE user_id = $1 "                      \
-      "AND confirmed_at IS NULL AND last_step < $2",                                               \
+      "AND confirmed_at IS NULL AND last_step < $2 AND secret = $4",                               \
       WRITE)                                                                                       \
     X(TOTP_STEP,                                                                                   \
       "UPDATE totp SET last_step = $2 WHERE user_id = $1 AND confirmed_at IS NOT NULL "            \
@@ -279,8 +279,6 @@
       WRITE)                                                                                       \
     X(RECOVERY_CODES_LEFT,                                                                         \
       "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL", READ)          \
-    X(MFA_PASSKEYS_LIVE, "SELECT COUNT(*) FROM passkeys WHERE user_id = $1 AND cloned_at IS NULL", \
-      READ)                                                                                        \
     X(MIGRATION_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", READ)          \
     X(MIGRATION_RECORD, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",     \
       WRITE)

@@ -595,10 +595,12 @@ enum store_status store_totp_put(store *s, store_tx *tx, int64_t user_id,
 /* user_id's secret; STORE_NOT_FOUND when it has none. */
 enum store_status store_totp_of(store *s, store_tx *tx, int64_t user_id, struct store_totp *out);
 
-/* Confirms user_id's pending secret with the step its code matched:
- * STORE_NOT_FOUND when nothing is pending or step is not after the stored
- * one (a concurrent confirmation won). */
-enum store_status store_totp_confirm(store *s, store_tx *tx, int64_t user_id, int64_t step,
+/* Confirms user_id's pending secret, the sealed secret[0..len) as read,
+ * with the step its code matched: STORE_NOT_FOUND when nothing is pending,
+ * the pending secret is another (a concurrent enrolment replaced it), or
+ * step is not after the stored one (a concurrent confirmation won). */
+enum store_status store_totp_confirm(store *s, store_tx *tx, int64_t user_id,
+                                     const unsigned char *secret, size_t len, int64_t step,
                                      int64_t now);
 
 /* Records step as the last one accepted of user_id's confirmed secret,
@@ -625,8 +627,5 @@ enum store_status store_recovery_code_use(store *s, store_tx *tx, int64_t user_i
 /* How many unused recovery codes user_id has. */
 enum store_status store_recovery_codes_left(store *s, store_tx *tx, int64_t user_id,
                                             int64_t *count);
-
-/* How many passkeys of user_id are not marked cloned. */
-enum store_status store_passkeys_live(store *s, store_tx *tx, int64_t user_id, int64_t *count);
 
 #endif

@@ -433,6 +433,11 @@ def test_counter_regression_marks_cloned(srv, holder):
     refused(passkey_login(srv, auth, counter=100))
     assert srv.stderr_shows("passkey.cloned")
     assert srv.stderr_shows("marked as possibly cloned")
+    # Still a factor the account has, though refused: the password alone
+    # opens no session (else a key in doubt would switch the factor off).
+    r = srv.login(name)
+    assert r.status_code == 200 and r.json().get("mfa_required") is True, r.text
+    assert "access_token" not in r.json()
 
 
 def test_counter_zero_stays_accepted(srv):

@@ -49,7 +49,8 @@
     STORE_CASE_BOTH(X, mfa_totp_lifecycle)                                                         \
     STORE_CASE_BOTH(X, mfa_other_key_refused)                                                      \
     STORE_CASE_BOTH(X, mfa_methods_and_step_up)                                                    \
-    STORE_CASE_BOTH(X, mfa_recovery_code_race)
+    STORE_CASE_BOTH(X, mfa_recovery_code_race)                                                     \
+    STORE_CASE_BOTH(X, mfa_confirm_binds_the_secret_read)
 
 #define TEST_LIST(X)                                                                               \
     X(qrsvg_modules_match_the_symbol)                                                              \

@@ -255,7 +255,7 @@ STORE_CASE(mfa_methods_and_step_up, 1)
     mfa_deps_init(&d, s, mfa_key, strlen(mfa_key), NULL, 0, NULL);
     /* No second factor: the step-up lets the change go on. */
     CHECK_EQ_INT(mfa_step_up(&d, &cl, NULL, 0, NULL, 0, now), OUTCOME_OK);
-    /* A passkey, unless marked cloned, is a second factor. */
+    /* A passkey is a second factor. */
     snprintf(sql, sizeof sql,
              "INSERT INTO passkeys (id, user_id, credential_id, public_key, alg, name, "
              "created_at) VALUES ('pk1', %lld, %s, %s, -7, 'key', 1)",
@@ -289,9 +289,13 @@ STORE_CASE(mfa_methods_and_step_up, 1)
     CHECK_EQ_INT(tdb_exec(t, "UPDATE sessions SET revoked_at = NULL"), 0);
     CHECK_EQ_INT(mfa_step_up(&d, &cl, NULL, 0, NULL, 0, now), OUTCOME_OK);
     cl.amr = JWT_AMR_PWD;
+    /* Marked as possibly cloned, it is refused at sign-in but still a
+     * factor the account has: the password alone must not pass now. */
     CHECK_EQ_INT(tdb_exec(t, "UPDATE passkeys SET cloned_at = 5"), 0);
     CHECK_EQ_INT(mfa_methods(&d, u.id, &methods), OUTCOME_OK);
-    CHECK_EQ_INT(methods, 0);
+    CHECK_EQ_INT(methods, MFA_WEBAUTHN);
+    CHECK_EQ_INT(mfa_step_up(&d, &cl, NULL, 0, NULL, 0, now), OUTCOME_MFA_REQUIRED);
+    CHECK_EQ_INT(tdb_exec(t, "DELETE FROM passkeys"), 0);
     /* TOTP on: a code, right or wrong, or a recovery code. */
     REQUIRE(enrolled(&d, &u, now, secret, c, codes) == OUTCOME_OK);
     CHECK_EQ_INT(mfa_step_up(&d, &cl, NULL, 0, NULL, 0, now), OUTCOME_MFA_REQUIRED);
@@ -388,4 +392,20 @@ TEST(users_code_attempt_counts_wrong_codes)
                  OUTCOME_TOKEN_INVALID);
     core_fixture_close(&f);
     throttle_free(th);
+}
+
+/* A confirmation turns on the secret its code was checked against, not one
+ * a concurrent enrolment put in its place meanwhile, which no code has
+ * proven the user holds. */
+STORE_CASE(mfa_confirm_binds_the_secret_read, 1)
+{
+    static const unsigned char a[] = "sealed secret a", b[] = "sealed secret b";
+    int64_t id = new_user(s, "cy");
+
+    (void)t;
+    REQUIRE(id > 0);
+    REQUIRE(store_totp_put(s, NULL, id, a, sizeof a, T0) == STORE_OK);
+    REQUIRE(store_totp_put(s, NULL, id, b, sizeof b, T0 + 1) == STORE_OK);
+    CHECK_EQ_INT(store_totp_confirm(s, NULL, id, a, sizeof a, 5, T0 + 2), STORE_NOT_FOUND);
+    CHECK_EQ_INT(store_totp_confirm(s, NULL, id, b, sizeof b, 5, T0 + 2), STORE_OK);
 }
