@@ -116,6 +116,16 @@ enum outcome api_mfa_login(const struct api_request *req, const char *mfa_token,
 enum outcome api_mfa_step_begin(const struct api_request *req, const struct user *u,
                                 struct api_mfa_step *mfa);
 
+/* The checks before a TOTP enrolment by the caller of req (POST
+ * /me/mfa/totp and the account page's form): OUTCOME_CONFLICT when TOTP is
+ * on already, told before the password is looked at (a right password
+ * forgets the account's failed logins, so a caller with the password but
+ * no code could otherwise wipe the count its wrong step-up codes built, as
+ * often as it liked); then the password, as users_recheck checks it (*u
+ * filled on OUTCOME_OK). */
+enum outcome api_totp_begin_check(const struct api_request *req, const char *pw, size_t plen,
+                                  struct user *u, struct outcome_detail *d);
+
 /* The TOTP confirmation of the caller of req (POST /me/mfa/totp/confirm
  * and the account page's form) with code, clen bytes, checked for form by
  * the caller: OUTCOME_OK with TOTP on and codes filled (wipe them once

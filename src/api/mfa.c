@@ -119,6 +119,19 @@ static void codes_reply(struct reply *r, char codes[MFA_RECOVERY_CODES][MFA_RECO
     r->no_store = true;
 }
 
+enum outcome api_totp_begin_check(const struct api_request *req, const char *pw, size_t plen,
+                                  struct user *u, struct outcome_detail *d)
+{
+    unsigned methods = 0;
+    enum outcome o = mfa_methods(&req->app->mfa, req->token.claims.user_id, &methods);
+
+    if (o != OUTCOME_OK)
+        return o;
+    if ((methods & MFA_TOTP) != 0)
+        return OUTCOME_CONFLICT;
+    return recheck(req, pw, plen, u, d);
+}
+
 /* POST /me/mfa/totp {"password"}: a new pending secret. */
 void api_mfa_totp_begin(const struct api_request *req, struct reply *r)
 {
@@ -133,7 +146,7 @@ void api_mfa_totp_begin(const struct api_request *req, struct reply *r)
         return;
     enum outcome st = OUTCOME_INVALID;
     if (api_string_field(o, "password", &pw, &plen, &d.errors))
-        st = recheck(req, pw, plen, &u, &d);
+        st = api_totp_begin_check(req, pw, plen, &u, &d);
     json_decref(o);
     if (st == OUTCOME_OK)
         st = mfa_totp_begin(&req->app->mfa, &u, timefmt_now(), &setup);

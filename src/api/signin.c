@@ -492,7 +492,6 @@ void api_page_totp_begin(const struct api_request *req, struct reply *r)
     struct form f;
     struct user u = {0}, checked = {0};
     struct outcome_detail d = {0};
-    struct netaddr from;
     struct mfa_setup setup = {0};
     const char *pw;
     size_t plen;
@@ -500,11 +499,8 @@ void api_page_totp_begin(const struct api_request *req, struct reply *r)
     if (!account_form(req, r, &f, &u))
         return;
     enum outcome o = OUTCOME_INVALID;
-    if (field(&f, "password", &pw, &plen)) {
-        api_client(req, &from);
-        o = users_recheck(&req->app->users, req->app->throttle, &from, &req->token.claims, pw, plen,
-                          &checked, &d);
-    }
+    if (field(&f, "password", &pw, &plen))
+        o = api_totp_begin_check(req, pw, plen, &checked, &d);
     form_free(&f);
     if (o == OUTCOME_OK)
         o = mfa_totp_begin(&req->app->mfa, &checked, timefmt_now(), &setup);

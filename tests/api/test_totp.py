@@ -368,6 +368,22 @@ def test_wrong_codes_throttled(make_server):
     assert_problem(srv.login(u["username"], u["password"]), 429)
 
 
+def test_enrolment_with_totp_on_forgets_no_failures(make_server):
+    """A new enrolment while TOTP is on is refused before its password is
+    looked at: a right password forgets the account's failed logins, which
+    would let a caller with the password but no code wipe the count of its
+    wrong step-up codes between guesses, as often as it liked."""
+    srv = make_server(env={"THROTTLE_ACCOUNT_FAILURES": "3", **LOCK_LONG})
+    u = srv.new_user()
+    tok, secret, _ = with_totp(srv, u)
+    for _ in range(2):
+        assert_problem(disable(srv, tok, code=wrong_code(secret)), 401)
+    r = srv.post_json("/me/mfa/totp", {"password": PASSWORD}, headers=bearer(tok))
+    assert_problem(r, 409)
+    statuses = [disable(srv, tok, code=wrong_code(secret)).status_code for _ in range(3)]
+    assert statuses == [401, 401, 429], statuses
+
+
 # ------------------------------------------------------------------ keys
 def test_no_key_is_501(make_server, tmp_path):
     key = tmp_path / "ed.pem"
