@@ -74,6 +74,8 @@ done:
 struct factor {
     const struct api_ctx *app;
     const struct flows_flow *f;
+    const char *tok; /* the mfa_token */
+    size_t tlen;
     const char *code, *recovery;
     size_t clen, rlen;
     const json_t *webauthn;
@@ -85,7 +87,14 @@ static enum outcome check_factor(void *arg)
     const struct factor *x = arg;
     const struct api_ctx *app = x->app;
     int64_t uid = x->f->user_id;
+    bool spent;
+    /* The answer counts against the token before it is checked, so that
+     * concurrent answers get no more checks than FLOWS_MAX_ATTEMPTS
+     * between them; a token that ended meanwhile answers as a wrong code. */
+    enum outcome o = flows_reserve(app->users.store, x->tok, x->tlen, x->now, &spent);
 
+    if (o != OUTCOME_OK)
+        return o;
     if (x->code != NULL)
         return mfa_check_code(&app->mfa, uid, x->code, x->clen, x->now);
     if (x->recovery != NULL)
@@ -117,7 +126,7 @@ static enum outcome open_session(const struct api_request *req, const struct flo
     const struct api_ctx *app = req->app;
     struct jwt_claims who = {.user_id = f->user_id};
     struct user u;
-    enum outcome st = flows_finish(app->users.store, tok, tlen, timefmt_now());
+    enum outcome st = flows_finish_reserved(app->users.store, tok, tlen, timefmt_now());
 
     if (st == OUTCOME_OK) {
         users_login_done(&app->users, app->throttle, f->user_id);
@@ -151,7 +160,6 @@ enum outcome api_mfa_login(const struct api_request *req, const char *mfa_token,
     enum audit_mfa_result result = AUDIT_MFA_EXPIRED;
     struct flows_flow f;
     struct netaddr from;
-    bool spent = false;
 
     memset(t, 0, sizeof *t);
     /* It sets cookies as a login does: the same Origin check. */
@@ -165,7 +173,8 @@ enum outcome api_mfa_login(const struct api_request *req, const char *mfa_token,
                         0);
         return st;
     }
-    struct factor x = {app, &f, code, recovery, clen, rlen, webauthn, timefmt_now()};
+    struct factor x = {app,      &f,   mfa_token, tlen,     code,
+                       recovery, clen, rlen,      webauthn, timefmt_now()};
     api_client(req, &from);
     st = users_code_attempt(&app->users, app->throttle, &from, f.user_id, check_factor, &x, d);
     if (st == OUTCOME_OK) {
@@ -175,12 +184,6 @@ enum outcome api_mfa_login(const struct api_request *req, const char *mfa_token,
         st = OUTCOME_BAD_CODE;
     } else {
         result = result_of(st);
-        /* A wrong answer counts against the token too: its
-         * FLOWS_MAX_ATTEMPTS-th ends it (one that ended meanwhile answers
-         * the same). */
-        if (result == AUDIT_MFA_WRONG && flows_fail(app->users.store, mfa_token, tlen,
-                                                    timefmt_now(), &spent) == OUTCOME_UNAVAILABLE)
-            st = OUTCOME_UNAVAILABLE;
     }
     audit_login_mfa(req, method, result, f.user_id);
     return st;

@@ -74,7 +74,17 @@ enum outcome flows_finish(store *s, const char *token, size_t len, int64_t now)
                               OUTCOME_BAD_CODE);
 }
 
-enum outcome flows_fail(store *s, const char *token, size_t len, int64_t now, bool *spent)
+enum outcome flows_finish_reserved(store *s, const char *token, size_t len, int64_t now)
+{
+    unsigned char hash[32];
+
+    if (!bearer_hash(token, len, hash))
+        return OUTCOME_BAD_CODE;
+    return outcome_from_store(store_flow_finish(s, hash, now, FLOWS_MAX_ATTEMPTS + 1),
+                              OUTCOME_BAD_CODE);
+}
+
+enum outcome flows_reserve(store *s, const char *token, size_t len, int64_t now, bool *spent)
 {
     unsigned char hash[32];
     int attempts = 0;

@@ -57,9 +57,17 @@ enum outcome flows_get(store *s, enum flows_kind kind, const char *token, size_t
  * others and for a flow no longer live. */
 enum outcome flows_finish(store *s, const char *token, size_t len, int64_t now);
 
-/* Counts a wrong answer against the flow; the FLOWS_MAX_ATTEMPTS-th ends
- * it. *spent tells whether it has ended. */
-enum outcome flows_fail(store *s, const char *token, size_t len, int64_t now, bool *spent);
+/* Counts an answer against the flow before it is checked, as if it were
+ * wrong: concurrent answers then get no more checks between them than
+ * FLOWS_MAX_ATTEMPTS, the limit of answers given one after another. The
+ * FLOWS_MAX_ATTEMPTS-th ends the flow (*spent) unless it was right
+ * (flows_finish_reserved). OUTCOME_BAD_CODE, nothing counted, for a flow no
+ * longer live. */
+enum outcome flows_reserve(store *s, const char *token, size_t len, int64_t now, bool *spent);
+
+/* flows_finish for the right answer of a flows_reserve: its own
+ * reservation, the last allowed one included, does not hold it back. */
+enum outcome flows_finish_reserved(store *s, const char *token, size_t len, int64_t now);
 
 /* Deletes flows used, or expired before now (the janitor). */
 void flows_purge(store *s, int64_t now);

@@ -108,7 +108,7 @@ STORE_CASE(flows_malformed_tokens, 1)
     CHECK_EQ_INT(flows_get(s, FLOWS_MFA, bad, FLOWS_TOKEN_LEN, T0, &f), OUTCOME_BAD_CODE);
     CHECK_EQ_INT(flows_get(s, FLOWS_MFA, NULL, 0, T0, &f), OUTCOME_BAD_CODE);
     CHECK_EQ_INT(flows_finish(s, "", 0, T0), OUTCOME_BAD_CODE);
-    CHECK_EQ_INT(flows_fail(s, "x", 1, T0, &spent), OUTCOME_BAD_CODE);
+    CHECK_EQ_INT(flows_reserve(s, "x", 1, T0, &spent), OUTCOME_BAD_CODE);
     CHECK(spent);
     /* An unknown well-formed token. */
     memcpy(bad, tok, FLOWS_TOKEN_LEN + 1);
@@ -132,7 +132,7 @@ STORE_CASE(flows_single_use, 1)
     CHECK_EQ_INT(flows_finish(s, tok, FLOWS_TOKEN_LEN, T0 + 1), OUTCOME_OK);
     CHECK_EQ_INT(flows_finish(s, tok, FLOWS_TOKEN_LEN, T0 + 1), OUTCOME_BAD_CODE);
     CHECK_EQ_INT(flows_get(s, FLOWS_MFA, tok, FLOWS_TOKEN_LEN, T0 + 1, &f), OUTCOME_BAD_CODE);
-    CHECK_EQ_INT(flows_fail(s, tok, FLOWS_TOKEN_LEN, T0 + 1, &spent), OUTCOME_BAD_CODE);
+    CHECK_EQ_INT(flows_reserve(s, tok, FLOWS_TOKEN_LEN, T0 + 1, &spent), OUTCOME_BAD_CODE);
     CHECK(spent);
     CHECK_EQ_INT(tdb_int(t, "SELECT used_at FROM mfa_flows"), T0 + 1);
 }
@@ -147,19 +147,21 @@ STORE_CASE(flows_attempts, 1)
     REQUIRE(uid > 0);
     REQUIRE(flows_begin(s, FLOWS_MFA, uid, 1, NULL, T0, tok) == OUTCOME_OK);
     for (int i = 1; i < FLOWS_MAX_ATTEMPTS; i++) {
-        CHECK_EQ_INT(flows_fail(s, tok, FLOWS_TOKEN_LEN, T0 + 1, &spent), OUTCOME_OK);
+        CHECK_EQ_INT(flows_reserve(s, tok, FLOWS_TOKEN_LEN, T0 + 1, &spent), OUTCOME_OK);
         CHECK(!spent);
         CHECK_EQ_INT(flows_get(s, FLOWS_MFA, tok, FLOWS_TOKEN_LEN, T0 + 1, &f), OUTCOME_OK);
         CHECK_EQ_INT(f.attempts, i);
     }
     /* The last wrong answer ends it: the right one then comes too late. */
-    CHECK_EQ_INT(flows_fail(s, tok, FLOWS_TOKEN_LEN, T0 + 1, &spent), OUTCOME_OK);
+    CHECK_EQ_INT(flows_reserve(s, tok, FLOWS_TOKEN_LEN, T0 + 1, &spent), OUTCOME_OK);
     CHECK(spent);
     CHECK_EQ_INT(flows_get(s, FLOWS_MFA, tok, FLOWS_TOKEN_LEN, T0 + 1, &f), OUTCOME_BAD_CODE);
     CHECK_EQ_INT(flows_finish(s, tok, FLOWS_TOKEN_LEN, T0 + 1), OUTCOME_BAD_CODE);
-    CHECK_EQ_INT(flows_fail(s, tok, FLOWS_TOKEN_LEN, T0 + 1, &spent), OUTCOME_BAD_CODE);
+    CHECK_EQ_INT(flows_reserve(s, tok, FLOWS_TOKEN_LEN, T0 + 1, &spent), OUTCOME_BAD_CODE);
     CHECK(spent);
     CHECK_EQ_INT(tdb_int(t, "SELECT attempts FROM mfa_flows"), FLOWS_MAX_ATTEMPTS);
+    CHECK_EQ_INT(flows_finish_reserved(s, tok, FLOWS_TOKEN_LEN, T0 + 1), OUTCOME_OK);
+    CHECK_EQ_INT(flows_finish_reserved(s, tok, FLOWS_TOKEN_LEN, T0 + 1), OUTCOME_BAD_CODE);
 }
 
 struct finisher {
