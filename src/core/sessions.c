@@ -8,6 +8,7 @@
 #include "core/outcome_store.h"
 #include "core/sessions_tx.h"
 #include "util/b64.h"
+#include "util/bearer.h"
 #include "util/log.h"
 #include "util/numfmt.h"
 #include "util/timefmt.h"
@@ -24,17 +25,10 @@ void sessions_tokens_free(struct session_tokens *t)
     sodium_memzero(t->refresh_token, sizeof t->refresh_token);
 }
 
-/* A fresh refresh token into token (48 bytes) and its SHA-256 into hash:
- * only the hash is stored, so a copy of the database lets no one refresh. */
-static void new_refresh_token(char token[48], unsigned char hash[32])
-{
-    unsigned char raw[32];
-
-    randombytes_buf(raw, sizeof raw);
-    b64url_encode(token, raw, sizeof raw);
-    sodium_memzero(raw, sizeof raw);
-    crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
-}
+/* Refresh tokens are bearer tokens (util/bearer.h): only their SHA-256 is
+ * stored, so a copy of the database lets no one refresh. */
+_Static_assert(sizeof((struct session_tokens *)0)->refresh_token > BEARER_LEN,
+               "a refresh token fits its buffer");
 
 /* Signs the access token of session sid for user id/username, signed in
  * by the methods amr, into out. */
@@ -74,7 +68,7 @@ enum outcome sessions_open(const struct sessions_deps *d, const struct user *u, 
     jwt_amr_text(amr, s.amr);
     randombytes_buf(sid_raw, sizeof sid_raw);
     b64url_encode(s.id, sid_raw, sizeof sid_raw);
-    new_refresh_token(out->refresh_token, s.refresh_hash);
+    bearer_new(out->refresh_token, s.refresh_hash);
     s.user_id = u->id;
     s.created_at = now;
     s.expires_at = now + d->refresh_ttl;
@@ -211,14 +205,6 @@ enum outcome sessions_logout(const struct sessions_deps *d, const struct jwt_cla
     return sessions_revoke_with(d, claims->user_id, claims->sid, scope, NULL, NULL);
 }
 
-/* A refresh token as we issue them: 43 characters of base64url (256 bits). */
-static bool refresh_token_shape(const char *t, size_t len)
-{
-    unsigned char raw[33];
-
-    return len == 43 && b64url_decode(raw, sizeof raw, t, len) == 32;
-}
-
 /* The rotated-away token hash came back: revoke its whole session. */
 static enum outcome revoke_reused(const struct sessions_deps *d, store_tx *tx, const char *sid)
 {
@@ -249,10 +235,10 @@ enum outcome sessions_refresh(const struct sessions_deps *d, const char *token, 
     store_tx tx;
 
     memset(out, 0, sizeof *out);
-    if (!refresh_token_shape(token, len))
+    /* Anything not of a refresh token's form needs no query to be refused. */
+    if (!bearer_hash(token, len, old_hash))
         return OUTCOME_TOKEN_INVALID;
-    crypto_hash_sha256(old_hash, (const unsigned char *)token, len);
-    new_refresh_token(out->refresh_token, new_hash);
+    bearer_new(out->refresh_token, new_hash);
     enum store_status st = store_begin(d->store, &tx);
     if (st != STORE_OK) {
         sessions_tokens_free(out);

@@ -6,9 +6,9 @@
 
 /* Bearer tokens kept only as their hash: 256 random bits in base64url
  * without padding (RFC 4648 §5), stored as the SHA-256 of that text, so a
- * copy of the database holds no token that works. The mailed tokens
- * (core/emails) and the second-factor flows' tokens (core/flows) are
- * these. */
+ * copy of the database holds no token that works. Refresh tokens
+ * (core/sessions), the mailed tokens (core/emails) and the second-factor
+ * flows' tokens (core/flows) are these. */
 
 #define BEARER_LEN 43 /* base64url of 32 bytes, unpadded */
 
