@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "api/errors.h"
@@ -811,9 +812,16 @@ bool http_stop(http_server *s, unsigned grace_ms)
 {
     if (s == NULL)
         return true;
-    MHD_socket fd = MHD_quiesce_daemon(s->d);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    /* The listening socket stops listening at once (a new connection is
+     * refused, not left waiting in the backlog for the grace period), but
+     * its descriptor is closed only after MHD_stop_daemon: the daemon's
+     * thread may still be removing it from its epoll set after
+     * MHD_quiesce_daemon returns, and libmicrohttpd aborts the process if
+     * that removal finds the descriptor closed (EBADF). A socket shared
+     * with another process (socket activation) must not be shut down. */
+    MHD_socket listen_fd = MHD_quiesce_daemon(s->d);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        (void)shutdown(listen_fd, SHUT_RDWR);
     /* From here a request that arrives on an open connection is answered
      * 503 with Connection: close, and none is handed to a worker. */
     atomic_store(&s->stopping, true);
@@ -841,6 +849,8 @@ bool http_stop(http_server *s, unsigned grace_ms)
         return false;
     }
     MHD_stop_daemon(s->d);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
     conns_destroy(&s->conns);
     free(s);
     return true;

@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 
+import pytest
 from gh_helpers import PASSWORD, RawResponse, assert_problem
 
 ROUNDS = 10
@@ -120,6 +121,11 @@ def test_requests_after_sigterm_get_503_and_close(make_server):
     assert r.getheader("Content-Type") == "application/problem+json"
     assert r.getheader("Retry-After") == "1"
     keep.close()
+    # A new connection is refused at once, not left in the listening
+    # socket's queue for the grace period: a client or balancer tries
+    # another instance without waiting.
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", srv.port), timeout=5).close()
 
     # The slow reader gets its whole answer, then the server exits 0.
     slow.settimeout(10)
