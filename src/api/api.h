@@ -9,6 +9,7 @@
 #include "core/emails.h"
 #include "core/jwt.h"
 #include "core/mfa.h"
+#include "core/oidc.h"
 #include "core/passkeys.h"
 #include "core/sessions.h"
 #include "core/throttle.h"
@@ -70,6 +71,10 @@ struct api_ctx {
     struct emails_deps emails; /* addresses and mailed links; emails.mailer NULL: mail is off */
     struct mfa_deps mfa;       /* TOTP and recovery codes (core/mfa.h) */
     struct passkeys_deps passkeys; /* passkeys.rp_id NULL: passkeys are off (no PUBLIC_URL) */
+    /* The OpenID Connect provider (core/oidc.h); oidc.keys NULL: off (no
+     * PUBLIC_URL). On, it still answers 404 until a client is registered
+     * (oidc_enabled). */
+    struct oidc_deps oidc;
     /* The database workers: a POST /password/forgot is resolved there right
      * after its answer (core/emails.h). NULL: by the janitor's sweep only. */
     pool *db_jobs;

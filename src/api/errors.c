@@ -75,6 +75,12 @@ static const struct answer answers[OUTCOME_COUNT] = {
                          "TOTP is not available on this server: it needs MFA_ENCRYPTION_KEY "
                          "(or SECRET_KEY) to encrypt secrets",
                          NULL, 0, NULL, NULL},
+    /* OAuth's own answers (RFC 6749 §5.2); the problem forms are for the
+     * error map's completeness. */
+    [OUTCOME_BAD_GRANT] = {400, "the grant is invalid, used or expired", NULL, 0, "invalid_grant",
+                           "the grant is invalid, used or expired"},
+    [OUTCOME_BAD_CLIENT] = {401, "client authentication failed", "Basic realm=\"gatehouse\"", 0,
+                            "invalid_client", "client authentication failed"},
     [OUTCOME_ERROR] = {500, "internal error", NULL, 0, NULL, NULL},
 };
 
@@ -139,4 +145,10 @@ void errors_oauth(struct reply *r, enum outcome o, const struct outcome_detail *
         return;
     }
     errors_oauth_request(r, a->oauth_error, a->oauth_description);
+    /* §5.2: a failed client authentication may be a 401 naming the scheme
+     * a client authenticates with. */
+    if (o == OUTCOME_BAD_CLIENT && r->status == 400) {
+        r->status = a->status;
+        reply_header(r, "WWW-Authenticate", a->www_authenticate);
+    }
 }

@@ -57,6 +57,8 @@ const char *outcome_name(enum outcome o)
     case OUTCOME_PASSKEY_REFUSED: return "passkey_refused";
     case OUTCOME_NOT_FOUND: return "not_found";
     case OUTCOME_PASSKEYS_OFF: return "passkeys_off";
+    case OUTCOME_BAD_GRANT: return "bad_grant";
+    case OUTCOME_BAD_CLIENT: return "bad_client";
     case OUTCOME_ERROR: return "error";
     }
     return "unknown";

@@ -35,6 +35,11 @@ enum outcome {
                               * address and WEBAUTHN_RP_ID is unset (501) */
     OUTCOME_MFA_OFF,         /* TOTP needs a key to seal secrets: MFA_ENCRYPTION_KEY or
                               * SECRET_KEY (501) */
+    OUTCOME_BAD_GRANT,       /* an authorization code or refresh token of OIDC that does not
+                              * work: unknown, used, expired, another client's, a redirect_uri
+                              * or PKCE verifier that does not match (400 invalid_grant) */
+    OUTCOME_BAD_CLIENT,      /* client authentication failed: unknown client, wrong or missing
+                              * secret (401 invalid_client) */
     OUTCOME_ERROR,           /* anything else; logged where it happened (500) */
     /* New outcomes go above ERROR: OUTCOME_COUNT sizes the error map. */
 };

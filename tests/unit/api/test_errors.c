@@ -89,6 +89,10 @@ static const struct expected expected[] = {
              "TOTP is not available on this server: it needs MFA_ENCRYPTION_KEY (or SECRET_KEY) "
              "to encrypt secrets"),
      NULL, 0},
+    {OUTCOME_BAD_GRANT, 400, PROBLEM("Bad Request", 400, "the grant is invalid, used or expired"),
+     NULL, 0},
+    {OUTCOME_BAD_CLIENT, 401, PROBLEM("Unauthorized", 401, "client authentication failed"),
+     "Basic realm=\"gatehouse\"", 0},
     {OUTCOME_ERROR, 500, PROBLEM("Internal Server Error", 500, "internal error"), NULL, 0},
 };
 
@@ -236,6 +240,10 @@ TEST(errors_oauth_grant_errors)
                 "{\"error\":\"invalid_grant\",\"error_description\":"
                 "\"refresh_token: already used; its session is revoked\"}\n",
                 __LINE__);
+    check_oauth(OUTCOME_BAD_GRANT, NULL,
+                "{\"error\":\"invalid_grant\",\"error_description\":"
+                "\"the grant is invalid, used or expired\"}\n",
+                __LINE__);
     check_oauth(OUTCOME_INVALID, &d,
                 "{\"error\":\"invalid_request\",\"error_description\":"
                 "\"password: must be at least 8 characters\"}\n",
@@ -251,7 +259,8 @@ TEST(errors_oauth_service_conditions_as_problems)
     for (int o = OUTCOME_OK + 1; o < OUTCOME_COUNT; o++) {
         struct reply oauth = {0}, problem = {0};
         if (o == OUTCOME_INVALID || o == OUTCOME_BAD_CREDENTIALS || o == OUTCOME_TOKEN_INVALID ||
-            o == OUTCOME_TOKEN_REUSED || o == OUTCOME_TOKEN_EXPIRED)
+            o == OUTCOME_TOKEN_REUSED || o == OUTCOME_TOKEN_EXPIRED || o == OUTCOME_BAD_GRANT ||
+            o == OUTCOME_BAD_CLIENT)
             continue;
         errors_oauth(&oauth, (enum outcome)o, &d);
         errors_problem(&problem, (enum outcome)o, &d);
