@@ -63,6 +63,9 @@ if [ "$set_name" = test ]; then
         # (oathtool, pyotp) and a software WebAuthn authenticator (cbor2 and
         # python3-cryptography)
         oathtool python3-pyotp python3-cbor2
+        # the single sign-on tests' relying parties nobody here wrote: Apache with
+        # mod_auth_openidc, and Python's authlib
+        apache2 libapache2-mod-auth-openidc python3-authlib
     )
 fi
 # web/'s npm packages (documentation assets built into the binary, OpenAPI

@@ -323,6 +323,113 @@ static const struct migration {
         "  used_at BIGINT);"
         "CREATE INDEX mfa_flows_expires_at ON mfa_flows (expires_at);",
     },
+    /* 8: the OpenID Connect provider (API.md, "Single sign-on").
+     * oidc_clients holds each registered client: a confidential one's
+     * secret only as a hash, its redirect and post-logout redirect URIs one
+     * per line (compared byte for byte), the scopes it may ask for. An
+     * authorization code is kept by the SHA-256 of its text with what it
+     * stands for, until used (used_at) and what its exchange issued
+     * (issued_session, revoked when the code comes back). oidc_consents
+     * holds the scope set a user allowed a client. oidc_requests holds an
+     * authorization request, validated, while its user signs in or
+     * consents (by the SHA-256 of the opaque id the pages carry). A
+     * session a client got from a code names the client, its scope, when
+     * its user signed in (auth_time) and the browser's sign-in it began
+     * from (sso_session: ending that one ends it too); a browser's sign-in
+     * has the SHA-256 of its gatehouse_sso cookie in sso_hash. */
+    {
+        "CREATE TABLE oidc_clients ("
+        "  id TEXT PRIMARY KEY,"
+        "  name TEXT NOT NULL,"
+        "  secret_hash BLOB,"
+        "  redirect_uris TEXT NOT NULL,"
+        "  post_logout_uris TEXT NOT NULL DEFAULT '',"
+        "  scopes TEXT NOT NULL,"
+        "  first_party INTEGER NOT NULL DEFAULT 0,"
+        "  created_at INTEGER NOT NULL);"
+        "CREATE TABLE oidc_codes ("
+        "  code_hash BLOB PRIMARY KEY,"
+        "  client_id TEXT NOT NULL REFERENCES oidc_clients (id) ON DELETE CASCADE,"
+        "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+        "  sso_session TEXT NOT NULL,"
+        "  redirect_uri TEXT NOT NULL,"
+        "  scope TEXT NOT NULL,"
+        "  nonce TEXT,"
+        "  code_challenge TEXT,"
+        "  auth_time INTEGER NOT NULL,"
+        "  amr TEXT NOT NULL,"
+        "  created_at INTEGER NOT NULL,"
+        "  expires_at INTEGER NOT NULL,"
+        "  used_at INTEGER,"
+        "  issued_session TEXT);"
+        "CREATE INDEX oidc_codes_expires_at ON oidc_codes (expires_at);"
+        "CREATE TABLE oidc_consents ("
+        "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+        "  client_id TEXT NOT NULL REFERENCES oidc_clients (id) ON DELETE CASCADE,"
+        "  scope TEXT NOT NULL,"
+        "  granted_at INTEGER NOT NULL,"
+        "  PRIMARY KEY (user_id, client_id));"
+        "CREATE TABLE oidc_requests ("
+        "  id_hash BLOB PRIMARY KEY,"
+        "  request TEXT NOT NULL,"
+        "  created_at INTEGER NOT NULL,"
+        "  expires_at INTEGER NOT NULL,"
+        "  used_at INTEGER);"
+        "CREATE INDEX oidc_requests_expires_at ON oidc_requests (expires_at);"
+        "ALTER TABLE sessions ADD COLUMN client_id TEXT;"
+        "ALTER TABLE sessions ADD COLUMN scope TEXT;"
+        "ALTER TABLE sessions ADD COLUMN auth_time INTEGER;"
+        "ALTER TABLE sessions ADD COLUMN sso_session TEXT;"
+        "ALTER TABLE sessions ADD COLUMN sso_hash BLOB;"
+        "CREATE UNIQUE INDEX sessions_sso_hash ON sessions (sso_hash);"
+        "CREATE INDEX sessions_sso_session ON sessions (sso_session);",
+
+        "CREATE TABLE oidc_clients ("
+        "  id TEXT PRIMARY KEY,"
+        "  name TEXT NOT NULL,"
+        "  secret_hash BYTEA,"
+        "  redirect_uris TEXT NOT NULL,"
+        "  post_logout_uris TEXT NOT NULL DEFAULT '',"
+        "  scopes TEXT NOT NULL,"
+        "  first_party INTEGER NOT NULL DEFAULT 0,"
+        "  created_at BIGINT NOT NULL);"
+        "CREATE TABLE oidc_codes ("
+        "  code_hash BYTEA PRIMARY KEY,"
+        "  client_id TEXT NOT NULL REFERENCES oidc_clients (id) ON DELETE CASCADE,"
+        "  user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+        "  sso_session TEXT NOT NULL,"
+        "  redirect_uri TEXT NOT NULL,"
+        "  scope TEXT NOT NULL,"
+        "  nonce TEXT,"
+        "  code_challenge TEXT,"
+        "  auth_time BIGINT NOT NULL,"
+        "  amr TEXT NOT NULL,"
+        "  created_at BIGINT NOT NULL,"
+        "  expires_at BIGINT NOT NULL,"
+        "  used_at BIGINT,"
+        "  issued_session TEXT);"
+        "CREATE INDEX oidc_codes_expires_at ON oidc_codes (expires_at);"
+        "CREATE TABLE oidc_consents ("
+        "  user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+        "  client_id TEXT NOT NULL REFERENCES oidc_clients (id) ON DELETE CASCADE,"
+        "  scope TEXT NOT NULL,"
+        "  granted_at BIGINT NOT NULL,"
+        "  PRIMARY KEY (user_id, client_id));"
+        "CREATE TABLE oidc_requests ("
+        "  id_hash BYTEA PRIMARY KEY,"
+        "  request TEXT NOT NULL,"
+        "  created_at BIGINT NOT NULL,"
+        "  expires_at BIGINT NOT NULL,"
+        "  used_at BIGINT);"
+        "CREATE INDEX oidc_requests_expires_at ON oidc_requests (expires_at);"
+        "ALTER TABLE sessions ADD COLUMN client_id TEXT;"
+        "ALTER TABLE sessions ADD COLUMN scope TEXT;"
+        "ALTER TABLE sessions ADD COLUMN auth_time BIGINT;"
+        "ALTER TABLE sessions ADD COLUMN sso_session TEXT;"
+        "ALTER TABLE sessions ADD COLUMN sso_hash BYTEA;"
+        "CREATE UNIQUE INDEX sessions_sso_hash ON sessions (sso_hash);"
+        "CREATE INDEX sessions_sso_session ON sessions (sso_session);",
+    },
 };
 
 #define NMIGRATIONS ((int64_t)(sizeof migrations / sizeof migrations[0]))

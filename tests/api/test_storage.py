@@ -141,10 +141,18 @@ def test_stored_schemes_without_a_scan(make_server, tmp_path):
     second.stop()
 
     # A database from before migration 5, with both schemes among its rows
-    # (what migrations 6 and 7 added undone first, as it was not there either).
+    # (what migrations 6 to 8 added undone first, as it was not there either).
     conn = sqlite3.connect(str(db))
     with conn:
-        conn.executescript("DROP TABLE mfa_flows; DROP TABLE passkeys; DROP TABLE totp;"
+        conn.executescript("DROP TABLE oidc_requests; DROP TABLE oidc_consents;"
+                           "DROP TABLE oidc_codes; DROP TABLE oidc_clients;"
+                           "DROP INDEX sessions_sso_hash; DROP INDEX sessions_sso_session;"
+                           "ALTER TABLE sessions DROP COLUMN client_id;"
+                           "ALTER TABLE sessions DROP COLUMN scope;"
+                           "ALTER TABLE sessions DROP COLUMN auth_time;"
+                           "ALTER TABLE sessions DROP COLUMN sso_session;"
+                           "ALTER TABLE sessions DROP COLUMN sso_hash;"
+                           "DROP TABLE mfa_flows; DROP TABLE passkeys; DROP TABLE totp;"
                            "DROP TABLE recovery_codes; DROP INDEX users_webauthn_handle;"
                            "ALTER TABLE users DROP COLUMN webauthn_handle;"
                            "ALTER TABLE sessions DROP COLUMN amr;"
@@ -159,7 +167,7 @@ def test_stored_schemes_without_a_scan(make_server, tmp_path):
                            "DELETE FROM schema_migrations WHERE version >= 5;")
     conn.close()
     third = make_server(db_path=db)
-    assert "migrated to version 7" in third.stderr()
+    assert "migrated to version 8" in third.stderr()
     assert schemes_logged(third) == "bcrypt, argon2id"
     third.stop()
 
