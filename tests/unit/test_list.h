@@ -374,6 +374,10 @@
     X(auth_cookie)                                                                                 \
     X(auth_cookie_origin_check)                                                                    \
     X(auth_page_cookie)                                                                            \
+    X(clientauth_basic)                                                                            \
+    X(clientauth_body)                                                                             \
+    X(clientauth_refusals)                                                                         \
+    X(clientauth_limits)                                                                           \
     X(query_parse_decodes)                                                                         \
     X(query_parse_repeated_keys)                                                                   \
     X(query_parse_malformed)                                                                       \
