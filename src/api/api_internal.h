@@ -203,6 +203,30 @@ void api_tokens_reply(const struct api_request *req, struct reply *r, struct ses
 void api_session_cookies(const struct api_request *req, struct reply *r, const char *access,
                          const char *refresh);
 
+/* api/sso.c: the gatehouse_sso cookie (API.md, "Single sign-on"). True
+ * when the OpenID Connect provider is on (PUBLIC_URL set). */
+bool api_sso_on(const struct api_request *req);
+/* Sets the cookie to value (NULL: clears it, Max-Age=0). */
+void api_sso_cookie(const struct api_request *req, struct reply *r, const char *value);
+/* After a page sign-in whose session's access token is access_token: binds
+ * a new cookie value to that session and sets it. A failure is logged and
+ * leaves the browser without single sign-on (the sign-in stands). */
+void api_sso_begin(const struct api_request *req, struct reply *r, const char *access_token);
+/* Ends the browser's single sign-on: oidc_logout of the cookie's session
+ * (of sid, or nothing when NULL, without a live cookie), and clears a
+ * cookie the browser sent. Nothing while the provider is off. */
+enum outcome api_sso_end(const struct api_request *req, struct reply *r, const char *sid);
+
+/* api/authorize.c: the OpenID Connect authorization endpoint and what the
+ * browser goes through for it (API.md, "Single sign-on"). */
+void api_authorize(const struct api_request *req, struct reply *r);
+void api_authorize_resume(const struct api_request *req, struct reply *r);
+void api_authorize_consent(const struct api_request *req, struct reply *r);
+void api_oidc_logout(const struct api_request *req, struct reply *r);
+/* The length of a page's authz value (an authorization request's id,
+ * AUTHZREQ_ID_LEN base64url characters) or 0 when v is none. */
+size_t api_authz_len(const char *v, size_t len);
+
 /* The user as JSON {"id","username","created_at"}. */
 char *api_user_json(const struct user *u);
 

@@ -88,6 +88,13 @@ const struct api_route api_routes[] = {
     /* The password of TOTP enrolment is hashed: the hashing workers. */
     {"/account/totp", "POST", API_BODY_FORM, API_HASH, API_AUTH_PAGE, api_page_totp_begin},
     {"/account/totp/confirm", "POST", API_BODY_FORM, API_DB, API_AUTH_PAGE, api_page_totp_confirm},
+    /* The OpenID Connect provider's browser side (api/authorize.c): its
+     * pages read the gatehouse_sso cookie, not a token (API_AUTH_NONE). */
+    {"/authorize", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_authorize},
+    {"/authorize", "POST", API_BODY_FORM, API_DB, API_AUTH_NONE, api_authorize},
+    {"/authorize/resume", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_authorize_resume},
+    {"/authorize/consent", "POST", API_BODY_FORM, API_DB, API_AUTH_NONE, api_authorize_consent},
+    {"/oidc/logout", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_oidc_logout},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

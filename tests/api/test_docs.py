@@ -104,7 +104,6 @@ def test_openapi_documents_what_is_served(server):
             r = server.request(method.upper(), path)
             if "oidc" in op.get("tags", []) and r.status_code == 404:
                 assert_problem(r, 404)
-                assert r.json()["detail"] == "Not Found", r.text
                 continue
             assert r.status_code not in (404, 405), f"{method.upper()} {path}: {r.status_code}"
 
