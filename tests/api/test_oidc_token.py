@@ -37,7 +37,8 @@ REDIRECT = "https://rp.example.test/cb"
 # ------------------------------------------------------------------ helpers
 def oidc_env(port, **more):
     """A server with the provider on: PUBLIC_URL is its own address."""
-    env = {"PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}", "COOKIE_SECURE": "0"}
+    env = {"PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}", "COOKIE_SECURE": "0",
+           "SESSION_COOKIES": "1"}
     env.update(more)
     return env
 
@@ -418,7 +419,12 @@ def test_code_exchange_confidential(op, agent, how):
     assert at["sub"] == idt["sub"] == user_id
     assert at["client_id"] == cid and set(at["scope"].split()) == {"openid", "email"}
     assert idt["nonce"] == nonce
-    assert idt["sid"] == at["sid"]
+    # The ID token's sid is the browser's sign-in (what logout ends); the
+    # access token's is the client's own session (what revocation ends).
+    assert idt["sid"] and at["sid"]
+    again = tokens_ok(exchange(srv, agent, op["conf"], "openid", how))
+    assert verify(srv, again["id_token"], cid, "JWT")["sid"] == idt["sid"]
+    assert verify(srv, again["access_token"], cid, "at+jwt")["sid"] != at["sid"]
     assert idt["amr"] == ["pwd"] and idt["acr"] == "1"
     assert isinstance(idt["auth_time"], int) and idt["auth_time"] <= idt["iat"]
 
@@ -663,7 +669,8 @@ def test_introspect_refusals(op):
     assert_oauth(introspect(srv, "x"), 401, "invalid_client")
     assert_oauth(introspect(srv, "x", None, client_id=op["public"][0]), 401, "invalid_client")
     assert_oauth(introspect(srv, "x", basic(cid, "wrong")), 401, "invalid_client")
-    r = post_form(srv, "/oauth/introspect", {}, basic(cid, secret))
+    r = post_form(srv, "/oauth/introspect", {"token_type_hint": "access_token"},
+                  basic(cid, secret))
     assert "token" in assert_oauth(r, 400, "invalid_request")["error_description"]
     r = requests.post(srv.url("/oauth/introspect"), data="token=a&token=b",
                       headers={"Content-Type": FORM, **basic(cid, secret)}, timeout=TIMEOUT)
@@ -741,7 +748,7 @@ def test_revoke_refusals(op):
     cid, secret = op["conf"]
     assert_oauth(revoke(srv, "x"), 401, "invalid_client")
     assert_oauth(revoke(srv, "x", basic(cid, "wrong")), 401, "invalid_client")
-    r = post_form(srv, "/oauth/revoke", {}, basic(cid, secret))
+    r = post_form(srv, "/oauth/revoke", {"token_type_hint": "access_token"}, basic(cid, secret))
     assert "token" in assert_oauth(r, 400, "invalid_request")["error_description"]
     r = revoke(srv, "x", basic(cid, secret), client_secret=secret)
     assert_oauth(r, 400, "invalid_request")
