@@ -170,6 +170,12 @@ enum api_auth {
      * anything else, not by Origin: a browser posting the form of a
      * no-referrer page sends "Origin: null" (API.md). */
     API_AUTH_PAGE,
+    /* The Authorization header is read for the handler, which
+     * authenticates the caller itself through core/oidc: the client of
+     * the OAuth endpoints (RFC 6749 §2.3, api/clientauth.h), or the OIDC
+     * access token of /userinfo (RFC 9068), which is not one of the
+     * service's own tokens. api_authenticate lets every request through. */
+    API_AUTH_HANDLER,
 };
 
 /* A route's path matches exactly, except one that ends in '/': it matches

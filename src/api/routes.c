@@ -54,7 +54,16 @@ const struct api_route api_routes[] = {
     {"/metrics", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_metrics},
     {"/readyz", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_readyz},
     {"/.well-known/jwks.json", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_jwks},
-    {"/token", "POST", API_BODY_FORM, API_HASH, API_AUTH_NONE, api_token},
+    /* The client authentication of the OAuth endpoints and the OIDC
+     * access token of /userinfo are read by their handlers
+     * (API_AUTH_HANDLER): neither is one of the service's own tokens. */
+    {"/token", "POST", API_BODY_FORM, API_HASH, API_AUTH_HANDLER, api_token},
+    {"/.well-known/openid-configuration", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE,
+     api_oidc_discovery},
+    {"/userinfo", "GET", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_userinfo},
+    {"/userinfo", "POST", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_userinfo},
+    {"/oauth/revoke", "POST", API_BODY_FORM, API_DB, API_AUTH_HANDLER, api_oauth_revoke},
+    {"/oauth/introspect", "POST", API_BODY_FORM, API_DB, API_AUTH_HANDLER, api_oauth_introspect},
     {"/openapi.json", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_docs},
     {"/docs", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_docs},
     {"/redoc", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_docs},

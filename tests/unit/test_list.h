@@ -381,6 +381,12 @@
     X(auth_cookie)                                                                                 \
     X(auth_cookie_origin_check)                                                                    \
     X(auth_page_cookie)                                                                            \
+    X(auth_handler_reads_the_header_only)                                                          \
+    X(routes_oidc_auth)                                                                            \
+    X(clientauth_basic)                                                                            \
+    X(clientauth_body)                                                                             \
+    X(clientauth_refusals)                                                                         \
+    X(clientauth_limits)                                                                           \
     X(query_parse_decodes)                                                                         \
     X(query_parse_repeated_keys)                                                                   \
     X(query_parse_malformed)                                                                       \
