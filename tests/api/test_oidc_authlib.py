@@ -28,8 +28,8 @@ os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
 
 
 @pytest.fixture(scope="module")
-def provider(make_module_server):
-    srv = start(make_module_server)
+def provider(make_module_server, tmp_path_factory):
+    srv = start(make_module_server, tmp_path_factory.mktemp("key"))
     client = add_client(srv, "authlib-rp", "--first-party")
     assert client[1], "a confidential client has a secret"
     user = srv.new_user("authlib")
