@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 import subprocess
+import time
 import urllib.parse
 
 import jwt
@@ -769,3 +770,26 @@ def test_revoke_refusals(op):
     assert "token" in assert_oauth(r, 400, "invalid_request")["error_description"]
     r = revoke(srv, "x", basic(cid, secret), client_secret=secret)
     assert_oauth(r, 400, "invalid_request")
+
+
+def test_revocation_reaches_every_instance(make_server, tmp_path):
+    """API.md: a revoked access token gets 401 at /userinfo within a second
+    on every instance sharing the database (the revocation watch). Polled
+    until it does; the deadline only detects a hang."""
+    if not TEST_DATABASE_URL:
+        pytest.skip("instances share revocations through PostgreSQL (scripts/with-pg.sh)")
+    a = start(make_server, tmp_path)
+    b = make_server(env={**{k: a.env[k] for k in ("PUBLIC_URL", "OIDC_PRIVATE_KEY_FILE",
+                                                  "COOKIE_SECURE", "SESSION_COOKIES")}},
+                    database_url=TEST_DATABASE_URL)
+    cid, secret = add_client(a, None, "--first-party")
+    user = a.new_user("multi")
+    agent = Agent(a)
+    agent.signin(user["username"])
+    body = tokens_ok(exchange(a, agent, (cid, secret), "openid"))
+    assert b.get("/userinfo", headers=bearer(body["access_token"])).status_code == 200
+    assert revoke(a, body["access_token"], basic(cid, secret)).status_code == 200
+    deadline = time.monotonic() + 10
+    while b.get("/userinfo", headers=bearer(body["access_token"])).status_code != 401:
+        assert time.monotonic() < deadline, "instance b still accepts the revoked token"
+        time.sleep(0.05)
