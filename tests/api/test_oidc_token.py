@@ -570,9 +570,14 @@ def test_refresh_cross_client_refusals(op, agent):
     r = token(srv, {"grant_type": "refresh_token", "refresh_token": own["refresh_token"]},
               basic(cid, secret))
     assert_oauth(r, 400, "invalid_grant")
-    # And gatehouse's own still rotates without a client.
+    # And gatehouse's own still rotates without a client, Swagger UI's empty
+    # "Basic Og==" (which names none) included.
     r = token(srv, {"grant_type": "refresh_token", "refresh_token": own["refresh_token"]})
     assert r.status_code == 200, r.text
+    r = token(srv, {"grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"]},
+              {"Authorization": "Basic Og=="})
+    assert r.status_code == 200, r.text
+    assert r.json()["token_type"] == "bearer"  # gatehouse's own answer, as POST /login's
 
 
 # ----------------------------------------------------------------- userinfo
