@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "cli/commands.h"
 #include "cli/hostaddr.h"
+#include "core/authzreq.h"
 #include "core/flows.h"
 #include "core/i18n.h"
 #include "core/jwk.h"
@@ -123,6 +124,7 @@ static void *janitor_main(void *arg)
         sessions_purge(j->sessions, timefmt_now());
         emails_purge(j->emails, timefmt_now());
         flows_purge(j->emails->store, timefmt_now());
+        authzreq_purge(j->emails->store, timefmt_now());
         oidc_purge(j->emails->store, timefmt_now());
         if (j->emails->mailer != NULL)
             emails_resolve_pending(j->emails);

@@ -224,6 +224,20 @@
       "AND expires_at > $2 AND attempts < $3 RETURNING attempts",                                  \
       WRITE)                                                                                       \
     X(FLOWS_PURGE, "DELETE FROM mfa_flows WHERE expires_at <= $1 OR used_at IS NOT NULL", WRITE)   \
+    X(AUTHZ_INSERT,                                                                                \
+      "INSERT INTO oidc_requests (id_hash, request, created_at, expires_at) "                      \
+      "VALUES ($1, $2, $3, $4)",                                                                   \
+      WRITE)                                                                                       \
+    X(AUTHZ_GET,                                                                                   \
+      "SELECT request, created_at FROM oidc_requests WHERE id_hash = $1 AND used_at IS NULL "      \
+      "AND expires_at > $2",                                                                       \
+      READ)                                                                                        \
+    X(AUTHZ_USE,                                                                                   \
+      "UPDATE oidc_requests SET used_at = $2 WHERE id_hash = $1 AND used_at IS NULL "              \
+      "AND expires_at > $2",                                                                       \
+      WRITE)                                                                                       \
+    X(AUTHZ_PURGE, "DELETE FROM oidc_requests WHERE expires_at <= $1 OR used_at IS NOT NULL",      \
+      WRITE)                                                                                       \
     X(PASSWORD_REQUEST_INSERT,                                                                     \
       "INSERT INTO password_requests (by_email, name, lang, created_at) VALUES ($1, $2, $3, $4) "  \
       "RETURNING id",                                                                              \

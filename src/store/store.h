@@ -441,6 +441,25 @@ enum store_status store_flow_fail(store *s, const unsigned char hash[32], int64_
 /* Deletes the flows used, or expired at now; *deleted: how many. */
 enum store_status store_flows_purge(store *s, int64_t now, int64_t *deleted);
 
+/* An authorization request kept while its user signs in or consents
+ * (table oidc_requests, core/authzreq.h), found by the SHA-256 of its id;
+ * request is core's text of it. */
+enum store_status store_authz_add(store *s, const unsigned char hash[32], const char *request,
+                                  int64_t now, int64_t expires_at);
+
+/* The live (unused, unexpired) request of hash into request (cap bytes,
+ * NUL-terminated) and its *created_at; STORE_NOT_FOUND otherwise,
+ * STORE_ERROR for a text longer than cap. */
+enum store_status store_authz_get(store *s, const unsigned char hash[32], int64_t now,
+                                  char *request, size_t cap, int64_t *created_at);
+
+/* Marks the live request hash used, compare-and-set: of concurrent calls
+ * exactly one gets STORE_OK, the others STORE_NOT_FOUND. */
+enum store_status store_authz_use(store *s, const unsigned char hash[32], int64_t now);
+
+/* Deletes the requests used, or expired at now; *deleted: how many. */
+enum store_status store_authz_purge(store *s, int64_t now, int64_t *deleted);
+
 /* A POST /password/forgot waiting to be resolved. */
 struct store_password_request {
     int64_t id;
