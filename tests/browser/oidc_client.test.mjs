@@ -1,0 +1,170 @@
+// gatehouse as the provider of a relying party nobody here wrote: the
+// `openid-client` npm package (a certified relying party; the version
+// web/package.json pins), which does discovery, builds the authorization
+// request, checks the answer (state, iss of RFC 9207, PKCE), the ID token
+// (signature against the JWKS, iss, aud, exp, iat, nonce) and then refresh
+// and userinfo. Chromium plays the user: the hosted sign-in form, and the
+// redirect back to the client, caught before it leaves the browser.
+//
+//   GATEHOUSE_BIN=build/gatehouse node --test tests/browser/oidc_client.test.mjs
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import * as client from 'openid-client';
+
+import { freePort, launchChromium, stopGatehouse } from './harness.mjs';
+import { addClient, discoveryReady, fillSignIn, register, startProvider } from './oidc.mjs';
+
+// Plain http on loopback: openid-client refuses it unless told.
+const INSECURE = { execute: [client.allowInsecureRequests] };
+const SCOPE = 'openid profile email offline_access';
+
+let dir, gh, browser, context, app, other, user;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gh-oidc-client-'));
+  gh = await startProvider(dir);
+  // Two applications on ports nothing listens on: the browser's requests to
+  // them are answered by the test (callback), never sent.
+  app = `http://127.0.0.1:${await freePort()}`;
+  other = `http://127.0.0.1:${await freePort()}`;
+  const a = await addClient(gh, 'notes', [`${app}/callback`],
+    ['--public', '--first-party', '--post-logout-redirect-uri', `${app}/signed-out`]);
+  const b = await addClient(gh, 'wiki', [`${other}/callback`], ['--first-party']);
+  app = { ...a, origin: app, redirect: `${app}/callback` };
+  other = { ...b, origin: other, redirect: `${other}/callback` };
+  await discoveryReady(gh.base);
+  user = await register(gh.base, 'alice', 'alice@example.com');
+  browser = await launchChromium();
+  context = await browser.newContext();
+});
+
+after(async () => {
+  await browser?.close();
+  await stopGatehouse(gh?.child);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+// Opens url in the shared browser (its cookies are the user's sign-in),
+// lets act() do what the pages ask, and resolves to the URL the provider
+// finally sends the browser to under origin.
+async function authorize(url, origin, act = async () => {}) {
+  const page = await context.newPage();
+  let landed, caught;
+  const back = new Promise((ok) => { caught = ok; });
+  await page.route(`${origin}/**`, (route) => {
+    landed = new URL(route.request().url());
+    caught();
+    return route.fulfill({ status: 200, contentType: 'text/plain', body: 'back at the client' });
+  });
+  await page.goto(url.href);
+  if (!landed) await act(page);
+  await back;
+  await page.close();
+  return landed;
+}
+
+function authRequest(config, rp, extra = {}) {
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const verifier = client.randomPKCECodeVerifier();
+  return client.calculatePKCECodeChallenge(verifier).then((challenge) => ({
+    state, nonce, verifier,
+    url: client.buildAuthorizationUrl(config, {
+      redirect_uri: rp.redirect, scope: SCOPE, state, nonce,
+      code_challenge: challenge, code_challenge_method: 'S256', ...extra,
+    }),
+  }));
+}
+
+let config, tokens;
+
+test('a public client: discovery, the sign-in form, code + PKCE, the ID token', async () => {
+  config = await client.discovery(new URL(gh.base), app.id, undefined, client.None(), INSECURE);
+  const meta = config.serverMetadata();
+  assert.equal(meta.issuer, gh.base);
+  assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
+  assert.ok(meta.end_session_endpoint, 'discovery names the end-session endpoint');
+
+  const req = await authRequest(config, app);
+  const back = await authorize(req.url, app.origin, (page) => fillSignIn(page, 'alice'));
+  assert.equal(back.pathname, '/callback');
+  assert.equal(back.searchParams.get('iss'), gh.base, 'RFC 9207: iss in the answer');
+
+  tokens = await client.authorizationCodeGrant(config, back, {
+    pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce,
+    idTokenExpected: true,
+  });
+  const claims = tokens.claims();
+  assert.equal(claims.sub, String(user.id));
+  assert.equal(claims.aud, app.id);
+  assert.equal(claims.nonce, req.nonce);
+  assert.deepEqual(claims.amr, ['pwd']);
+  assert.equal(claims.acr, '1', 'one factor: acr "1"');
+  assert.equal(typeof claims.auth_time, 'number');
+  assert.equal(typeof claims.sid, 'string');
+  assert.equal(claims.preferred_username, 'alice');
+  assert.equal(tokens.token_type.toLowerCase(), 'bearer');
+  assert.ok(tokens.refresh_token, 'offline_access gives a refresh token');
+  assert.deepEqual(tokens.scope.split(' ').sort(), SCOPE.split(' ').sort());
+});
+
+test('userinfo with the access token; gatehouse\'s own endpoints refuse it', async () => {
+  const info = await client.fetchUserInfo(config, tokens.access_token, String(user.id));
+  assert.equal(info.sub, String(user.id));
+  assert.equal(info.preferred_username, 'alice');
+  assert.equal(info.email, 'alice@example.com');
+  assert.equal(info.email_verified, false);
+
+  const me = await fetch(`${gh.base}/me`, { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+  assert.equal(me.status, 401, 'an OIDC access token is not a gatehouse token');
+});
+
+test('refresh: new tokens, the old refresh token refused', async () => {
+  const first = tokens;
+  tokens = await client.refreshTokenGrant(config, first.refresh_token);
+  assert.notEqual(tokens.access_token, first.access_token);
+  assert.ok(tokens.refresh_token && tokens.refresh_token !== first.refresh_token, 'rotated');
+  if (tokens.id_token) assert.equal(tokens.claims().sub, String(user.id));
+  const info = await client.fetchUserInfo(config, tokens.access_token, String(user.id));
+  assert.equal(info.preferred_username, 'alice');
+
+  await assert.rejects(client.refreshTokenGrant(config, first.refresh_token),
+    (e) => e instanceof client.ResponseBodyError && e.error === 'invalid_grant');
+});
+
+test('a second application signs in without the password (the SSO cookie)', async () => {
+  const conf = await client.discovery(new URL(gh.base), other.id, other.secret, undefined, INSECURE);
+  const req = await authRequest(conf, other, { scope: 'openid profile' });
+  const back = await authorize(req.url, other.origin, async (page) => {
+    throw new Error(`the sign-in was asked again: ${page.url()}`);
+  });
+  const t = await client.authorizationCodeGrant(conf, back, {
+    pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce,
+    idTokenExpected: true,
+  });
+  assert.equal(t.claims().sub, String(user.id));
+  assert.equal(t.refresh_token, undefined, 'no offline_access, no refresh token');
+  const cc = await client.clientCredentialsGrant(conf);
+  assert.ok(cc.access_token);
+  assert.equal(cc.id_token, undefined, 'client_credentials: no ID token');
+});
+
+test('RP-initiated logout ends the sign-in: prompt=none then answers login_required', async () => {
+  const state = client.randomState();
+  const url = client.buildEndSessionUrl(config, {
+    id_token_hint: tokens.id_token ?? undefined,
+    post_logout_redirect_uri: `${app.origin}/signed-out`, state,
+  });
+  const back = await authorize(url, app.origin);
+  assert.equal(back.pathname, '/signed-out');
+  assert.equal(back.searchParams.get('state'), state);
+
+  const req = await authRequest(config, app, { prompt: 'none' });
+  const again = await authorize(req.url, app.origin);
+  assert.equal(again.searchParams.get('error'), 'login_required');
+  assert.equal(again.searchParams.get('state'), req.state);
+});
