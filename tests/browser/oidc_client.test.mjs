@@ -62,7 +62,15 @@ async function authorize(url, origin, act = async () => {}) {
   });
   await page.goto(url.href);
   if (!landed) await act(page);
-  await back;
+  // Only a hang is timed: a provider that never sends the browser back.
+  let timer;
+  const hung = new Promise((ok) => { timer = setTimeout(ok, 30000); });
+  await Promise.race([back, hung]);
+  clearTimeout(timer);
+  if (!landed) {
+    const text = (await page.textContent('body').catch(() => '')) ?? '';
+    throw new Error(`never sent back to ${origin}; at ${page.url()}: ${text.slice(0, 500)}`);
+  }
   await page.close();
   return landed;
 }
