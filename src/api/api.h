@@ -48,6 +48,11 @@ struct api_public {
 #define API_CSRF_COOKIE        "gatehouse_csrf"
 #define API_CSRF_COOKIE_SECURE "__Host-gatehouse_csrf"
 
+/* The browser's single sign-on cookie (API.md, "Single sign-on"): an
+ * opaque value bound to the session of a page sign-in (oidc_sso_bind),
+ * which /authorize finds the signed-in user by. */
+#define API_SSO_COOKIE "gatehouse_sso"
+
 /* What GET /metrics reads besides the counters (api/metrics.c). */
 struct api_metrics {
     bool enabled;     /* METRICS; off: /metrics is 404 */
@@ -122,6 +127,7 @@ struct api_request {
      * above all, never look them up. */
     const char *accept_language; /* the Accept-Language header, or NULL */
     const char *csrf_cookie;     /* the CSRF cookie of the pages' forms, or NULL */
+    const char *sso_cookie;      /* the gatehouse_sso cookie (API_SSO_COOKIE), or NULL */
     const char *body;            /* the whole body, NUL-terminated */
     size_t body_len;
     struct api_token token; /* verified before the handler runs (routes with auth) */
@@ -164,6 +170,12 @@ enum api_auth {
      * anything else, not by Origin: a browser posting the form of a
      * no-referrer page sends "Origin: null" (API.md). */
     API_AUTH_PAGE,
+    /* The Authorization header is read for the handler, which
+     * authenticates the caller itself through core/oidc: the client of
+     * the OAuth endpoints (RFC 6749 §2.3, api/clientauth.h), or the OIDC
+     * access token of /userinfo (RFC 9068), which is not one of the
+     * service's own tokens. api_authenticate lets every request through. */
+    API_AUTH_HANDLER,
 };
 
 /* A route's path matches exactly, except one that ends in '/': it matches

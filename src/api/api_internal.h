@@ -39,6 +39,48 @@ void api_passkeys_delete(const struct api_request *req, struct reply *r);
 void api_login_passkey_options(const struct api_request *req, struct reply *r);
 void api_login_passkey(const struct api_request *req, struct reply *r);
 
+/* api/oidc.c and api/oauth.c: the OpenID Connect provider's endpoints
+ * (API.md, "Single sign-on") but /authorize and /oidc/logout. */
+void api_oidc_discovery(const struct api_request *req, struct reply *r);
+void api_userinfo(const struct api_request *req, struct reply *r);
+void api_oauth_revoke(const struct api_request *req, struct reply *r);
+void api_oauth_introspect(const struct api_request *req, struct reply *r);
+
+/* True when the OpenID Connect provider serves: PUBLIC_URL is set and a
+ * client is registered (read per request: a client added on the command
+ * line counts at once). Otherwise r holds the 404 problem (503 when the
+ * database cannot say). */
+bool api_oidc_on(const struct api_request *req, struct reply *r);
+
+/* Parses the form body of an OAuth endpoint into f (form_free it when
+ * true); false with the RFC 6749 §5.2 invalid_request in r for another
+ * content type or a malformed body. */
+bool api_oauth_form(const struct api_request *req, struct form *f, struct reply *r);
+
+/* True, with the invalid_request in r, when one of names[0..n) appears
+ * twice in f (RFC 6749 §3.2). */
+bool api_oauth_repeated(const struct form *f, const char *const *names, size_t n, struct reply *r);
+
+/* Fetches a required parameter of f; false with the invalid_request in r
+ * when it is missing or empty (§3.2 counts that as missing). */
+bool api_oauth_required(const struct form *f, struct reply *r, const char *name, const char **v,
+                        size_t *len);
+
+/* The client of an OAuth request, authenticated (RFC 6749 §2.3:
+ * client_secret_basic, client_secret_post, or client_id alone for a public
+ * client; api/clientauth.h reads them): true with *out filled (free it
+ * with oidc_client_free). need_secret refuses public clients. Otherwise r
+ * holds the answer: invalid_request (400) for a malformed or doubled
+ * authentication, invalid_client (401, WWW-Authenticate: Basic) for none
+ * or a wrong one. */
+bool api_oauth_client(const struct api_request *req, const struct form *f, bool need_secret,
+                      struct oidc_client *out, struct reply *r);
+
+/* The 200 of a token request that core/oidc answered (RFC 6749 §5.1, OIDC
+ * Core §3.1.3.3): access_token, token_type, expires_in, and refresh_token,
+ * id_token and scope when issued; not to be cached; frees and wipes t. */
+void api_oidc_tokens_reply(struct reply *r, struct oidc_tokens *t);
+
 /* The language of the mail a request causes: its Accept-Language's
  * (core/i18n.h), "en" by default. */
 const char *api_mail_lang(const struct api_request *req);
@@ -160,6 +202,30 @@ void api_tokens_reply(const struct api_request *req, struct reply *r, struct ses
  * on; NULL values clear them (Max-Age=0). */
 void api_session_cookies(const struct api_request *req, struct reply *r, const char *access,
                          const char *refresh);
+
+/* api/sso.c: the gatehouse_sso cookie (API.md, "Single sign-on"). True
+ * when the OpenID Connect provider is on (PUBLIC_URL set). */
+bool api_sso_on(const struct api_request *req);
+/* Sets the cookie to value (NULL: clears it, Max-Age=0). */
+void api_sso_cookie(const struct api_request *req, struct reply *r, const char *value);
+/* After a page sign-in whose session's access token is access_token: binds
+ * a new cookie value to that session and sets it. A failure is logged and
+ * leaves the browser without single sign-on (the sign-in stands). */
+void api_sso_begin(const struct api_request *req, struct reply *r, const char *access_token);
+/* Ends the browser's single sign-on: oidc_logout of the cookie's session
+ * (of sid, or nothing when NULL, without a live cookie), and clears a
+ * cookie the browser sent. Nothing while the provider is off. */
+enum outcome api_sso_end(const struct api_request *req, struct reply *r, const char *sid);
+
+/* api/authorize.c: the OpenID Connect authorization endpoint and what the
+ * browser goes through for it (API.md, "Single sign-on"). */
+void api_authorize(const struct api_request *req, struct reply *r);
+void api_authorize_resume(const struct api_request *req, struct reply *r);
+void api_authorize_consent(const struct api_request *req, struct reply *r);
+void api_oidc_logout(const struct api_request *req, struct reply *r);
+/* The length of a page's authz value (an authorization request's id,
+ * AUTHZREQ_ID_LEN base64url characters) or 0 when v is none. */
+size_t api_authz_len(const char *v, size_t len);
 
 /* The user as JSON {"id","username","created_at"}. */
 char *api_user_json(const struct user *u);

@@ -91,7 +91,13 @@ void api_jwks(const struct api_request *req, struct reply *r)
      * (JWT_VERIFY_KEYS_DIR) that long before it signs (README, Signing
      * keys). */
     const keyset_gen *g = keyset_get(req->app->sessions.keys);
-    reply_json(r, 200, strdup(keyset_jwks(g)));
+    /* And the OpenID Connect provider's key, which signs ID tokens and its
+     * access tokens (core/oidc.h): one entry per kid, so a key that signs
+     * both is listed once. */
+    keyset *ok = req->app->oidc.keys;
+    const keyset_gen *o = ok != NULL && ok != req->app->sessions.keys ? keyset_get(ok) : NULL;
+    reply_json(r, 200, keyset_jwks_union(g, o));
+    keyset_put(o);
     keyset_put(g);
     reply_header(r, "Cache-Control", "public, max-age=" API_JWKS_MAX_AGE);
 }

@@ -54,7 +54,16 @@ const struct api_route api_routes[] = {
     {"/metrics", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_metrics},
     {"/readyz", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_readyz},
     {"/.well-known/jwks.json", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_jwks},
-    {"/token", "POST", API_BODY_FORM, API_HASH, API_AUTH_NONE, api_token},
+    /* The client authentication of the OAuth endpoints and the OIDC
+     * access token of /userinfo are read by their handlers
+     * (API_AUTH_HANDLER): neither is one of the service's own tokens. */
+    {"/token", "POST", API_BODY_FORM, API_HASH, API_AUTH_HANDLER, api_token},
+    {"/.well-known/openid-configuration", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE,
+     api_oidc_discovery},
+    {"/userinfo", "GET", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_userinfo},
+    {"/userinfo", "POST", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_userinfo},
+    {"/oauth/revoke", "POST", API_BODY_FORM, API_DB, API_AUTH_HANDLER, api_oauth_revoke},
+    {"/oauth/introspect", "POST", API_BODY_FORM, API_DB, API_AUTH_HANDLER, api_oauth_introspect},
     {"/openapi.json", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_docs},
     {"/docs", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_docs},
     {"/redoc", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_docs},
@@ -79,6 +88,13 @@ const struct api_route api_routes[] = {
     /* The password of TOTP enrolment is hashed: the hashing workers. */
     {"/account/totp", "POST", API_BODY_FORM, API_HASH, API_AUTH_PAGE, api_page_totp_begin},
     {"/account/totp/confirm", "POST", API_BODY_FORM, API_DB, API_AUTH_PAGE, api_page_totp_confirm},
+    /* The OpenID Connect provider's browser side (api/authorize.c): its
+     * pages read the gatehouse_sso cookie, not a token (API_AUTH_NONE). */
+    {"/authorize", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_authorize},
+    {"/authorize", "POST", API_BODY_FORM, API_DB, API_AUTH_NONE, api_authorize},
+    {"/authorize/resume", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_authorize_resume},
+    {"/authorize/consent", "POST", API_BODY_FORM, API_DB, API_AUTH_NONE, api_authorize_consent},
+    {"/oidc/logout", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_oidc_logout},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -79,8 +79,21 @@ void api_logout(const struct api_request *req, struct reply *r)
     r->status = 204;
     /* The browser forgets a session it has just ended here (not those
      * ended elsewhere by scope=others). */
-    if (scope != SESSIONS_OTHERS)
-        api_session_cookies(req, r, NULL, NULL);
+    if (scope == SESSIONS_OTHERS)
+        return;
+    api_session_cookies(req, r, NULL, NULL);
+    /* Ending the browser's sign-in ends its single sign-on too, and what
+     * clients got from it (API.md, "Single sign-on"). */
+    if (api_sso_on(req)) {
+        st = oidc_logout(&req->app->sessions, req->token.claims.sid);
+        if (st != OUTCOME_OK) {
+            reply_free(r);
+            errors_problem(r, st, NULL);
+            return;
+        }
+        if (req->sso_cookie != NULL)
+            api_sso_cookie(req, r, NULL);
+    }
 }
 
 /* Fetches two required string fields of the JSON body; the 400/422 into r

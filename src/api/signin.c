@@ -18,6 +18,7 @@
 #include "api/api_internal.h"
 #include "api/audit.h"
 #include "api/pages.h"
+#include "core/authzreq.h"
 #include "core/i18n.h"
 #include "core/flows.h"
 #include "core/mfa.h"
@@ -36,6 +37,7 @@ struct signin_view {
     int status;
     const char *error_key; /* a catalogue key, or NULL */
     const char *username;  /* pre-filled, or NULL */
+    const char *authz; /* the authorization request it signs in for (api/authorize.c), or NULL */
 };
 
 static bool passkeys_on(const struct api_request *req)
@@ -68,8 +70,9 @@ static void signin_page(const struct api_request *req, struct reply *r, const st
     const struct tmpl_var vars[] = {
         {"username", v->username != NULL ? v->username : "", false},
         {"passkeys", passkeys_on(req) ? "1" : NULL, false},
+        {"authz", v->authz, false},
     };
-    struct api_page p = {"signin", v->status, text, vars, 2, passkeys_on(req)};
+    struct api_page p = {"signin", v->status, text, vars, 3, passkeys_on(req)};
 
     api_page_show(req, r, &p);
     free(text);
@@ -83,7 +86,7 @@ static void signin_busy(const struct api_request *req, struct reply *r, enum out
     bool busy = o == OUTCOME_THROTTLED || o == OUTCOME_OVERLOADED || o == OUTCOME_UNAVAILABLE ||
                 o == OUTCOME_STOPPING;
     struct signin_view v = {errors_status(busy ? o : OUTCOME_ERROR),
-                            busy ? "page.busy" : "page.error", username};
+                            busy ? "page.busy" : "page.error", username, NULL};
 
     signin_page(req, r, &v);
     if (busy)
@@ -92,9 +95,9 @@ static void signin_busy(const struct api_request *req, struct reply *r, enum out
 
 void api_page_signin(const struct api_request *req, struct reply *r)
 {
-    const char *hint = NULL;
-    size_t hlen = 0;
-    struct signin_view v = {200, NULL, NULL};
+    const char *hint = NULL, *authz = NULL;
+    size_t hlen = 0, alen = 0;
+    struct signin_view v = {200, NULL, NULL, NULL};
 
     if (!req->app->cookies.enabled) {
         signin_off(req, r);
@@ -103,6 +106,10 @@ void api_page_signin(const struct api_request *req, struct reply *r)
     /* OpenID Connect Core §3.1.2.1: a hint, which the form only shows. */
     if (form_get(&req->query, "login_hint", &hint, &hlen) == FORM_FOUND && hlen <= SIGNIN_HINT_MAX)
         v.username = hint;
+    /* The authorization request the sign-in is for: carried in the form,
+     * looked up only after a right password (api/authorize.c). */
+    if (form_get(&req->query, "authz", &authz, &alen) == FORM_FOUND && api_authz_len(authz, alen))
+        v.authz = authz;
     signin_page(req, r, &v);
 }
 
@@ -125,11 +132,31 @@ static void to_account(const struct api_request *req, struct reply *r)
     r->no_store = true;
 }
 
-/* The session of a sign-in into cookies, and to the account page. */
-static void signed_in(const struct api_request *req, struct reply *r, struct session_tokens *t)
+/* A 303 to GET /authorize/resume of the authorization request authz
+ * (api_authz_len checked it). */
+static void to_resume(const struct api_request *req, struct reply *r, const char *authz)
 {
-    to_account(req, r);
+    char base[32], where[32 + 32 + AUTHZREQ_ID_LEN];
+
+    api_page_base(req->path, base, sizeof base);
+    snprintf(where, sizeof where, "%sauthorize/resume?authz=%s", base, authz);
+    r->status = 303;
+    reply_header(r, "Location", where);
+    r->no_store = true;
+}
+
+/* The session of a sign-in into cookies, the single sign-on cookie bound
+ * to it, and on to the authorization request it was for (authz, or NULL:
+ * to the account page). */
+static void signed_in(const struct api_request *req, struct reply *r, struct session_tokens *t,
+                      const char *authz)
+{
+    if (authz != NULL)
+        to_resume(req, r, authz);
+    else
+        to_account(req, r);
     api_session_cookies(req, r, t->access_token, t->refresh_token);
+    api_sso_begin(req, r, t->access_token);
     sessions_tokens_free(t);
 }
 
@@ -168,7 +195,7 @@ static bool page_form(const struct api_request *req, struct reply *r, struct for
 static void signin_again(const struct api_request *req, struct reply *r, int status,
                          const char *key)
 {
-    struct signin_view v = {status, key, NULL};
+    struct signin_view v = {status, key, NULL, NULL};
 
     signin_page(req, r, &v);
 }
@@ -185,12 +212,28 @@ static bool field(const struct form *f, const char *name, const char **v, size_t
     return l == FORM_ABSENT;
 }
 
+/* The form's authz field: NULL when absent, false when sent twice or not
+ * of the form of a request's id. */
+static bool authz_field(const struct form *f, const char **authz)
+{
+    const char *v;
+    size_t len;
+
+    *authz = NULL;
+    if (!field(f, "authz", &v, &len))
+        return false;
+    if (len == 0)
+        return true;
+    *authz = v;
+    return api_authz_len(v, len) != 0;
+}
+
 /* The second-factor page of step m: a form for a TOTP code, one for a
  * recovery code, and the passkey button with the request options of the
  * step's challenge in a data- attribute (HTML-escaped JSON: the page has
  * no inline script), each only when the account has that method. */
 static void mfa_page(const struct api_request *req, struct reply *r, int status,
-                     const char *error_key, const struct api_mfa_step *m)
+                     const char *error_key, const struct api_mfa_step *m, const char *authz)
 {
     const char *lang = i18n_lang(req->accept_language);
     char *error = error_key != NULL ? api_page_text(lang, error_key, NULL, 0) : NULL;
@@ -201,8 +244,9 @@ static void mfa_page(const struct api_request *req, struct reply *r, int status,
         {"totp", m->methods & MFA_TOTP ? "1" : NULL, false},
         {"recovery", m->methods & MFA_RECOVERY ? "1" : NULL, false},
         {"webauthn", webauthn ? options : NULL, false},
+        {"authz", authz, false},
     };
-    struct api_page p = {"mfa", status, error, vars, 4, webauthn};
+    struct api_page p = {"mfa", status, error, vars, 5, webauthn};
 
     api_page_show(req, r, &p);
     free(options);
@@ -236,7 +280,7 @@ static enum outcome mfa_step_again(const struct api_request *req, const char *to
 void api_page_signin_submit(const struct api_request *req, struct reply *r)
 {
     struct form f;
-    const char *u, *p;
+    const char *u, *p, *authz;
     size_t ulen, plen;
     struct session_tokens t;
     struct api_mfa_step mfa;
@@ -244,7 +288,8 @@ void api_page_signin_submit(const struct api_request *req, struct reply *r)
 
     if (!page_form(req, r, &f, signin_again))
         return;
-    if (!field(&f, "username", &u, &ulen) || !field(&f, "password", &p, &plen)) {
+    if (!field(&f, "username", &u, &ulen) || !field(&f, "password", &p, &plen) ||
+        !authz_field(&f, &authz)) {
         signin_again(req, r, 400, "page.bad_form");
         form_free(&f);
         return;
@@ -256,15 +301,15 @@ void api_page_signin_submit(const struct api_request *req, struct reply *r)
     same.origin = NULL;
     enum outcome o = api_password_login(&same, NULL, u, ulen, p, plen, &t, &mfa, &d);
     switch (o) {
-    case OUTCOME_OK: signed_in(req, r, &t); break;
+    case OUTCOME_OK: signed_in(req, r, &t, authz); break;
     case OUTCOME_MFA_REQUIRED:
-        mfa_page(req, r, 200, NULL, &mfa);
+        mfa_page(req, r, 200, NULL, &mfa, authz);
         api_mfa_step_free(&mfa);
         break;
     case OUTCOME_BAD_CREDENTIALS:
     case OUTCOME_INVALID: {
         /* One message for an unknown user and a wrong password. */
-        struct signin_view v = {401, "signin.failed", u};
+        struct signin_view v = {401, "signin.failed", u, authz};
         signin_page(req, r, &v);
         break;
     }
@@ -279,7 +324,7 @@ void api_page_signin_submit(const struct api_request *req, struct reply *r)
 void api_page_mfa_submit(const struct api_request *req, struct reply *r)
 {
     struct form f;
-    const char *tok, *code, *recovery;
+    const char *tok, *code, *recovery, *authz;
     size_t tlen, clen, rlen;
     struct session_tokens t;
     struct api_mfa_step m;
@@ -290,7 +335,7 @@ void api_page_mfa_submit(const struct api_request *req, struct reply *r)
     /* Exactly one answer; an empty field counts as none (form_get). */
     if (!field(&f, "mfa_token", &tok, &tlen) || tlen == 0 || tlen > FLOWS_TOKEN_LEN ||
         !field(&f, "code", &code, &clen) || !field(&f, "recovery_code", &recovery, &rlen) ||
-        (clen > 0) == (rlen > 0)) {
+        (clen > 0) == (rlen > 0) || !authz_field(&f, &authz)) {
         form_free(&f);
         signin_again(req, r, 400, "page.bad_form");
         return;
@@ -307,8 +352,8 @@ void api_page_mfa_submit(const struct api_request *req, struct reply *r)
     }
     switch (o) {
     case OUTCOME_OK:
+        signed_in(req, r, &t, authz);
         form_free(&f);
-        signed_in(req, r, &t);
         return;
     case OUTCOME_BAD_CODE:
     case OUTCOME_INVALID: break;
@@ -321,16 +366,16 @@ void api_page_mfa_submit(const struct api_request *req, struct reply *r)
      * again. */
     int status = o == OUTCOME_INVALID ? 422 : 401;
     o = mfa_step_again(req, tok, tlen, &m);
-    form_free(&f);
     if (o == OUTCOME_OK) {
-        mfa_page(req, r, status, "mfa.failed", &m);
+        mfa_page(req, r, status, "mfa.failed", &m, authz);
         api_mfa_step_free(&m);
     } else if (o == OUTCOME_BAD_CODE) {
-        struct signin_view v = {401, "mfa.expired", NULL};
+        struct signin_view v = {401, "mfa.expired", NULL, authz};
         signin_page(req, r, &v);
     } else {
         signin_busy(req, r, o, &d, NULL);
     }
+    form_free(&f);
 }
 
 /* ------------------------------------------------------------- account */
@@ -593,7 +638,11 @@ void api_page_signout(const struct api_request *req, struct reply *r)
         o = sessions_logout(&req->app->sessions, &req->token.claims, SESSIONS_LOCAL);
         audit_user(req, "logout", o, "local");
     }
+    /* The single sign-on ends with it, and what clients got from it. */
+    if (o == OUTCOME_OK)
+        o = api_sso_end(req, r, req->token.present ? req->token.claims.sid : NULL);
     if (o != OUTCOME_OK) {
+        reply_free(r);
         signedout_page(req, r, errors_status(o), "page.busy");
         if (r->status == 503)
             r->retry_after = 1; /* a 503 says when to come back, as every 503 does */

@@ -1,31 +1,159 @@
-/* POST /token: the OAuth 2.0 token endpoint (RFC 6749). */
+/* POST /token: the OAuth 2.0 token endpoint (RFC 6749): gatehouse's own
+ * grants (password, refresh_token) and, with the OpenID Connect provider
+ * on, a client's (authorization_code, refresh_token, client_credentials). */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api_internal.h"
 #include "api/audit.h"
+#include "api/clientauth.h"
 #include "util/form.h"
+#include "util/timefmt.h"
 
 /* The parameters this endpoint reads. RFC 6749 §3.2: none may appear twice.
- * scope, client_id and client_secret are read only for that check: there
- * are no scopes and no registered clients (a public client's password
- * grant, §2.1), so they are ignored, as is an Authorization header. Other
- * parameters are ignored unread (§3.2). */
-static const char *const known[] = {"grant_type", "username",  "password",     "refresh_token",
-                                    "scope",      "client_id", "client_secret"};
+ * The password grant reads neither scopes nor a client (a public client's
+ * password grant, §2.1), so it ignores scope, client_id, client_secret and
+ * an Authorization header. Other parameters are ignored unread (§3.2). */
+static const char *const known[] = {
+    "grant_type", "username",      "password", "refresh_token", "scope",
+    "client_id",  "client_secret", "code",     "redirect_uri",  "code_verifier"};
 
-/* Fetches a required parameter; the invalid_request into r when it is
- * missing (or empty, which §3.2 counts as missing). */
 static bool required(const struct form *f, struct reply *r, const char *name, const char **v,
                      size_t *len)
 {
-    char desc[64];
+    return api_oauth_required(f, r, name, v, len);
+}
 
-    if (form_get(f, name, v, len) == FORM_FOUND)
+/* True when the request names a client (RFC 6749 §2.3): then a refresh
+ * token is one of that client's (oidc_refresh), not one of gatehouse's own
+ * sessions. Swagger UI's empty "Basic Og==" names none. */
+static bool names_client(const struct api_request *req, const struct form *f)
+{
+    struct clientauth ca;
+    bool named = clientauth_parse(req->authorization, f, &ca, NULL) != CLIENTAUTH_OK ||
+                 ca.method != CLIENTAUTH_NONE;
+
+    clientauth_wipe(&ca);
+    return named;
+}
+
+/* §6 for a client's session: the client authenticates, and the token
+ * must be its own (core/oidc.h). The scope stays the one granted: a
+ * narrower one is not offered. */
+static void client_refresh_grant(const struct api_request *req, const struct form *f,
+                                 struct reply *r)
+{
+    const char *tok = NULL;
+    size_t len = 0;
+    struct oidc_client c;
+    struct oidc_tokens t = {0};
+
+    if (!api_oauth_client(req, f, false, &c, r))
+        return;
+    if (required(f, r, "refresh_token", &tok, &len)) {
+        enum outcome st = oidc_refresh(&req->app->oidc, &c, tok, len, &t);
+        audit_refresh(req, "refresh_token", st);
+        if (st == OUTCOME_OK)
+            api_oidc_tokens_reply(r, &t);
+        else
+            errors_oauth(r, st, NULL);
+    }
+    oidc_client_free(&c);
+}
+
+/* RFC 7636 §4.1: 43 to 128 characters of the unreserved set. */
+static bool verifier_ok(const char *v, size_t len)
+{
+    if (len < 43 || len > 128)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = v[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '.' || ch == '_' || ch == '~'))
+            return false;
+    }
+    return true;
+}
+
+/* §4.1.3: a code for tokens, by the client it was issued to. */
+static void code_grant(const struct api_request *req, const struct form *f, struct reply *r)
+{
+    const char *code = NULL, *uri = NULL, *ver = NULL;
+    size_t clen = 0, ulen = 0, vlen = 0;
+    struct oidc_client c;
+    struct oidc_tokens t = {0};
+
+    if (!api_oauth_client(req, f, false, &c, r))
+        return;
+    /* redirect_uri is required: OpenID Connect always sends one with the
+     * authorization request (Core §3.1.2.1), and §4.1.3 wants it back. */
+    if (!required(f, r, "code", &code, &clen) || !required(f, r, "redirect_uri", &uri, &ulen))
+        goto out;
+    if (form_get(f, "code_verifier", &ver, &vlen) == FORM_FOUND && !verifier_ok(ver, vlen)) {
+        errors_oauth_request(r, "invalid_request",
+                             "code_verifier: 43 to 128 characters of A-Z a-z 0-9 - . _ ~");
+        goto out;
+    }
+    enum outcome st = oidc_code_redeem(&req->app->oidc, &c, code, clen, uri, ulen, ver,
+                                       ver != NULL ? vlen : 0, timefmt_now(), &t);
+    if (st == OUTCOME_OK)
+        api_oidc_tokens_reply(r, &t);
+    else
+        errors_oauth(r, st, NULL);
+out:
+    oidc_client_free(&c);
+}
+
+/* The scopes a client_credentials token may have: those the client may ask
+ * for, but openid and offline_access, which stand for a user (OIDC Core
+ * §3.1.2.1) and a refresh token (RFC 6749 §4.4.3: none for this grant). */
+static bool credentials_scope(const struct form *f, const struct oidc_client *c, unsigned *bits,
+                              struct reply *r)
+{
+    const char *s = NULL;
+    size_t len = 0;
+
+    *bits = 0;
+    if (form_get(f, "scope", &s, &len) != FORM_FOUND)
         return true;
-    snprintf(desc, sizeof desc, "%s: missing", name);
-    errors_oauth_request(r, "invalid_request", desc);
-    return false;
+    if (len > OIDC_SCOPE_MAX || !oidc_scope_parse(s, len, bits)) {
+        errors_oauth_request(r, "invalid_scope", "scope: unknown, repeated or malformed");
+        return false;
+    }
+    if (*bits & (OIDC_SCOPE_OPENID | OIDC_SCOPE_OFFLINE)) {
+        errors_oauth_request(
+            r, "invalid_scope",
+            "scope: openid and offline_access need a user, not client_credentials");
+        return false;
+    }
+    if ((*bits & ~c->scopes) != 0) {
+        errors_oauth_request(r, "invalid_scope", "scope: not one the client may ask for");
+        return false;
+    }
+    return true;
+}
+
+/* §4.4: a confidential client's token of its own. */
+static void credentials_grant(const struct api_request *req, const struct form *f, struct reply *r)
+{
+    struct oidc_client c;
+    struct oidc_tokens t = {0};
+    unsigned scopes;
+
+    if (!api_oauth_client(req, f, false, &c, r))
+        return;
+    /* §4.4: "MUST only be used by confidential clients". */
+    if (!c.confidential)
+        errors_oauth_request(r, "unauthorized_client",
+                             "grant_type: client_credentials needs a confidential client");
+    else if (credentials_scope(f, &c, &scopes, r)) {
+        enum outcome st = oidc_client_credentials(&req->app->oidc, &c, scopes, timefmt_now(), &t);
+        if (st == OUTCOME_OK)
+            api_oidc_tokens_reply(r, &t);
+        else
+            errors_oauth(r, st, NULL);
+    }
+    oidc_client_free(&c);
 }
 
 /* §6: a refresh token for a new access token and a new refresh token. */
@@ -35,6 +163,10 @@ static void refresh_grant(const struct api_request *req, const struct form *f, s
     size_t len = 0;
     struct session_tokens t;
 
+    if (req->app->oidc.keys != NULL && names_client(req, f)) {
+        client_refresh_grant(req, f, r);
+        return;
+    }
     if (!required(f, r, "refresh_token", &tok, &len))
         return;
     enum outcome st = sessions_refresh(&req->app->sessions, tok, len, &t);
@@ -90,47 +222,31 @@ static void password_grant(const struct api_request *req, const struct form *f, 
 void api_token(const struct api_request *req, struct reply *r)
 {
     struct form f;
-    const char *grant = NULL, *v;
-    size_t glen = 0, vlen;
+    const char *grant = NULL;
+    size_t glen = 0;
+    bool oidc = req->app->oidc.keys != NULL;
 
-    if (!form_content_type_ok(req->content_type)) {
-        errors_oauth_request(r, "invalid_request",
-                             "Content-Type must be application/x-www-form-urlencoded");
-        goto out;
-    }
-    switch (form_parse(req->body, req->body_len, &f)) {
-    case FORM_OK: break;
-    case FORM_BAD_ESCAPE:
-        errors_oauth_request(r, "invalid_request", "request body: malformed percent-encoding");
-        goto out;
-    case FORM_NUL:
-        errors_oauth_request(r, "invalid_request", "request body: a parameter contains a NUL byte");
-        goto out;
-    case FORM_BAD_UTF8:
-        errors_oauth_request(r, "invalid_request", "request body: a parameter is not valid UTF-8");
-        goto out;
-    case FORM_NOMEM: errors_problem(r, OUTCOME_ERROR, NULL); goto out;
-    }
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
-        if (form_get(&f, known[i], &v, &vlen) == FORM_REPEATED) {
-            char desc[64];
-            snprintf(desc, sizeof desc, "%s: repeated", known[i]);
-            errors_oauth_request(r, "invalid_request", desc);
-            goto done;
-        }
-    }
-    if (!required(&f, r, "grant_type", &grant, &glen))
+    /* RFC 6749 §5.1: every answer of the token endpoint, errors included,
+     * must not be cached. */
+    r->no_store = true;
+    if (!api_oauth_form(req, &f, r))
+        return;
+    if (api_oauth_repeated(&f, known, sizeof known / sizeof known[0], r) ||
+        !required(&f, r, "grant_type", &grant, &glen))
         goto done;
     if (strcmp(grant, "password") == 0)
         password_grant(req, &f, r);
     else if (strcmp(grant, "refresh_token") == 0)
         refresh_grant(req, &f, r);
+    else if (oidc && strcmp(grant, "authorization_code") == 0)
+        code_grant(req, &f, r);
+    else if (oidc && strcmp(grant, "client_credentials") == 0)
+        credentials_grant(req, &f, r);
     else
-        errors_oauth_request(r, "unsupported_grant_type", "grant_type: password or refresh_token");
+        errors_oauth_request(r, "unsupported_grant_type",
+                             oidc ? "grant_type: password, refresh_token, authorization_code or "
+                                    "client_credentials"
+                                  : "grant_type: password or refresh_token");
 done:
     form_free(&f);
-out:
-    /* RFC 6749 §5.1: every answer of the token endpoint, errors included,
-     * must not be cached. */
-    r->no_store = true;
 }

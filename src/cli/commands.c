@@ -102,6 +102,47 @@ static const struct cli_command keys_commands[] = {
     {0},
 };
 
+/* The options of clients add, in the order clients.c numbers them. */
+static const struct cli_option clients_add_options[] = {
+    {"--redirect-uri", "URI", "a redirect URI, matched exactly; required, up to 16 (repeat it)"},
+    {"--public", NULL, "a public client (no secret; it must use PKCE S256)"},
+    {"--first-party", NULL, "its users are never asked for consent"},
+    {"--post-logout-redirect-uri", "URI", "where /oidc/logout may send back to (repeat it)"},
+    {"--scope", "SCOPES",
+     "the scopes it may ask for, of openid profile email offline_access (all by default)"},
+    {"--id", "ID", "its client_id (default: gh_ and 22 random characters)"},
+    {0},
+};
+
+static const struct cli_command clients_commands[] = {
+    {"add", "NAME", "register an OpenID Connect client and print its id (and secret)",
+     "Registers a client of the OpenID Connect provider under NAME (what the consent\n"
+     "page shows) and prints \"client_id: <id>\" and, for a confidential client,\n"
+     "\"client_secret: <secret>\", each on a line of its own. The secret is shown\n"
+     "this once: only its SHA-256 is stored. Redirect URIs are absolute, without a\n"
+     "fragment, at most 2048 characters, compared byte for byte at /authorize.\n"
+     "--scope takes a space-separated list (it may be repeated). A running server\n"
+     "serves the client at once; the provider needs PUBLIC_URL, and a server started\n"
+     "with a client registered and no PUBLIC_URL refuses to start. A bad argument\n"
+     "exits 2, an id taken exits 1.",
+     CONFIG_DATABASE, 1, 1, clients_add_options, clients_add_command, NULL},
+    {"list", NULL, "list the clients (never their secrets)",
+     "Prints one line per client, by id, after a header line, separated by tabs:\n"
+     "client_id, name, type (confidential or public), first-party (yes or no),\n"
+     "scopes, redirect URIs (separated by spaces), post-logout redirect URIs and the\n"
+     "creation time (RFC 3339). Secrets are never shown: only their hashes are kept.",
+     CONFIG_DATABASE, 0, 0, NULL, clients_list_command, NULL},
+    {"delete", "ID", "delete a client, its consents and codes, and revoke its sessions",
+     "Deletes the client ID with its users' consents and its authorization codes, and\n"
+     "revokes every session it holds (refresh tokens, and access tokens at /userinfo\n"
+     "within a second on a running server), recording the revocations until the last\n"
+     "access token would expire, so it reads the token settings; give it the\n"
+     "servers' ACCESS_TOKEN_EXPIRE_MINUTES and JWT_LEEWAY_SECONDS. An unknown\n"
+     "client exits 1.",
+     CONFIG_DATABASE | CONFIG_TOKENS, 1, 1, NULL, clients_delete_command, NULL},
+    {0},
+};
+
 /* The commands of gatehouse. A new command is one row here (a group of
  * subcommands is a row whose subcommands table holds the rows) and one body
  * in its own file. */
@@ -124,6 +165,10 @@ static const struct cli_command gatehouse_commands[] = {
      0, 0, 0, NULL, NULL, users_commands},
     {"keys", NULL, "manage signing keys", "Generates signing keys.", 0, 0, 0, NULL, NULL,
      keys_commands},
+    {"clients", NULL, "manage the OpenID Connect provider's clients",
+     "Adds, lists and deletes the clients (relying parties) of the OpenID Connect\n"
+     "provider.",
+     0, 0, 0, NULL, NULL, clients_commands},
     {0},
 };
 
@@ -356,6 +401,7 @@ static int split_args(const struct cli_command *cmd, int argc, char **argv, int 
                 snprintf(err, errlen, "%s needs a value (%s)", opt->flag, opt->value);
                 return -1;
             }
+            args->all[args->nall++] = (struct cli_value){index, args->values[index]};
             continue;
         }
         if (!config_is_flag(arg, len)) {
@@ -404,15 +450,18 @@ static int run_command(const struct cli_program *prog, const char *path,
     /* Both hold at most every argument; argc is small. */
     char **flags = calloc((size_t)argc + 1, sizeof *flags);
     char **positional = calloc((size_t)argc + 1, sizeof *positional);
+    struct cli_value *all = calloc((size_t)argc + 1, sizeof *all);
 
-    if (flags == NULL || positional == NULL) {
+    if (flags == NULL || positional == NULL || all == NULL) {
         free(flags);
         free(positional);
+        free(all);
         fprintf(e->errout, "%s: out of memory\n", path);
         return EXIT_FAILURE;
     }
     memset(&args, 0, sizeof args);
     args.argv = positional;
+    args.all = all;
     if (split_args(cmd, argc, argv, first, &args, flags, &nflags, err, sizeof err) != 0) {
         rc = usage_error(prog, e, path, err);
         goto done;
@@ -446,6 +495,7 @@ static int run_command(const struct cli_program *prog, const char *path,
 done:
     free(flags);
     free(positional);
+    free(all);
     return rc;
 }
 

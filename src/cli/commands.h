@@ -31,6 +31,14 @@ struct cli_args {
     /* values[i] belongs to options[i]: its value, "" for a switch given, or
      * NULL when absent. */
     const char *values[CLI_MAX_OPTIONS];
+    /* Every option given, in order, repeated ones included (values keeps
+     * the last): what an option that may be given more than once reads
+     * (clients add --redirect-uri). */
+    size_t nall;
+    struct cli_value {
+        size_t option; /* the index in options */
+        const char *value;
+    } * all;
 };
 
 struct cli_command {
@@ -94,5 +102,8 @@ int users_delete_command(struct config *cfg, const struct cli_args *args);
 int users_list_command(struct config *cfg, const struct cli_args *args);
 int users_reset_password_command(struct config *cfg, const struct cli_args *args);
 int keys_generate_command(struct config *cfg, const struct cli_args *args); /* keys.c */
+int clients_add_command(struct config *cfg, const struct cli_args *args);   /* clients.c */
+int clients_list_command(struct config *cfg, const struct cli_args *args);
+int clients_delete_command(struct config *cfg, const struct cli_args *args);
 
 #endif

@@ -65,6 +65,12 @@ static const struct setting settings[] = {
      OFF(jwt_private_key_file), NULL, 0, 0,
      "PEM private key that signs access tokens (EdDSA: Ed25519, ES256: EC P-256, RS256: RSA of "
      "2048+ bits); mode 0600; SIGHUP reads it again"},
+    {"OIDC_PRIVATE_KEY_FILE", "--oidc-private-key-file", K_STRING, CONFIG_TOKENS,
+     OFF(oidc_private_key_file), NULL, 0, 0,
+     "PEM private key that signs the OpenID Connect provider's ID and access tokens (RS256: "
+     "RSA of 2048+ bits, or Ed25519, EC P-256); mode 0600; SIGHUP reads it again (unset: "
+     "JWT_PRIVATE_KEY_FILE with an asymmetric ALGORITHM, else an RSA key made once beside the "
+     "SQLite database)"},
     {"JWT_VERIFY_KEYS_DIR", "--jwt-verify-keys-dir", K_STRING, CONFIG_TOKENS,
      OFF(jwt_verify_keys_dir), NULL, 0, 0,
      "directory of more *.pem keys (public or private, mode 0600) whose tokens are accepted "

@@ -20,8 +20,9 @@ struct config {
     char *secret_key_file;    /* SECRET_KEY_FILE: read into secret_key by validation */
     char *mfa_encryption_key; /* MFA_ENCRYPTION_KEY; NULL: derived from secret_key */
     char *algorithm;
-    char *jwt_private_key_file; /* EdDSA, ES256, RS256: the signing key (PEM) */
-    char *jwt_verify_keys_dir;  /* NULL, or more verification keys (*.pem) */
+    char *jwt_private_key_file;  /* EdDSA, ES256, RS256: the signing key (PEM) */
+    char *oidc_private_key_file; /* the OpenID Connect provider's signing key (PEM), or NULL */
+    char *jwt_verify_keys_dir;   /* NULL, or more verification keys (*.pem) */
     long access_token_expire_minutes;
     long access_token_expire_seconds; /* 0 when unset: the minutes count */
     long refresh_token_expire_days;

@@ -17,10 +17,13 @@
 #include "api/api.h"
 #include "cli/commands.h"
 #include "cli/hostaddr.h"
+#include "core/authzreq.h"
 #include "core/flows.h"
 #include "core/i18n.h"
+#include "core/jwk.h"
 #include "core/keyset.h"
 #include "core/mail.h"
+#include "core/oidc.h"
 #include "core/password.h"
 #include "core/revocation.h"
 #include "core/sessions.h"
@@ -47,9 +50,9 @@
 /* The janitor: every SESSION_PURGE_INTERVAL_SECONDS, deletes the sessions
  * and revocations that have expired (sessions_purge) and the mailed tokens
  * used or expired (emails_purge) and the sign-in flows likewise
- * (flows_purge), so that the tables and the revocation set
- * do not grow without end; at start and on each round it also resolves the
- * password requests left waiting (a crash after the answer, a full queue). */
+ * (flows_purge) and the OpenID Connect codes (oidc_purge), so that the tables and the revocation
+ * set do not grow without end; at start and on each round it also resolves the password requests
+ * left waiting (a crash after the answer, a full queue). */
 struct janitor {
     struct stopper thread;
     const struct sessions_deps *sessions;
@@ -63,6 +66,11 @@ struct serve {
     bool hs256;
     double start_time;
     keyset *keys;
+    /* The OpenID Connect provider's key (core/oidc.h): NULL while it is
+     * off (no PUBLIC_URL); keys itself when it shares JWT_PRIVATE_KEY_FILE
+     * (oidc_keys_own false). */
+    keyset *oidc_keys;
+    bool oidc_keys_own;
     struct mailer *mailer;     /* NULL: mail is off */
     int listen_fd, metrics_fd; /* -1 once handed to the HTTP server, or when none */
     store *st;
@@ -116,10 +124,27 @@ static void *janitor_main(void *arg)
         sessions_purge(j->sessions, timefmt_now());
         emails_purge(j->emails, timefmt_now());
         flows_purge(j->emails->store, timefmt_now());
+        authzreq_purge(j->emails->store, timefmt_now());
+        oidc_purge(j->emails->store, timefmt_now());
         if (j->emails->mailer != NULL)
             emails_resolve_pending(j->emails);
     }
     return NULL;
+}
+
+/* The OpenID Connect provider's own key file path (setting names it in
+ * messages), whatever its algorithm. -1 having logged why. */
+static int open_oidc_key(struct serve *sv, const char *path, const char *setting)
+{
+    char err[512] = "";
+    struct keyset_config kc = {.algorithm = NULL, .setting = setting, .private_key = path};
+
+    if ((sv->oidc_keys = keyset_open(&kc, err, sizeof err)) == NULL) {
+        log_fatal(WHO, "%s", err);
+        return -1;
+    }
+    sv->oidc_keys_own = true;
+    return 0;
 }
 
 /* Step 1. The asymmetric key files are configuration: a bad one stops the
@@ -136,6 +161,9 @@ static int open_keys(struct serve *sv)
         .params = {cfg->jwt_issuer, cfg->jwt_audience, cfg->jwt_leeway_seconds},
     };
 
+    if (cfg->oidc_private_key_file != NULL &&
+        open_oidc_key(sv, cfg->oidc_private_key_file, "OIDC_PRIVATE_KEY_FILE") != 0)
+        return CLI_EXIT_USAGE;
     if (sv->hs256)
         return 0;
     if ((sv->keys = keyset_open(&kc, err, sizeof err)) == NULL) {
@@ -295,6 +323,66 @@ static int open_store(struct serve *sv)
     return 0;
 }
 
+/* Step 3b. The OpenID Connect provider (API.md, "Single sign-on"): on
+ * with PUBLIC_URL, its issuer. Its key: OIDC_PRIVATE_KEY_FILE (step 1),
+ * else JWT_PRIVATE_KEY_FILE's keys with an asymmetric ALGORITHM, else one
+ * kept beside the SQLite database; PostgreSQL with HS256 has no place to
+ * keep one. A registered client that could not be served stops the start,
+ * naming what is missing: better than sign-ins that fail later. */
+static int open_oidc(struct serve *sv)
+{
+    const struct config *cfg = sv->cfg;
+    bool registered = false;
+    char err[512];
+
+    if (oidc_enabled(sv->st, &registered) != OUTCOME_OK) {
+        log_fatal(WHO, "cannot read the OpenID Connect clients from the database");
+        return EXIT_FAILURE;
+    }
+    if (cfg->public_url == NULL) {
+        if (!registered)
+            return 0;
+        log_fatal(WHO, "an OpenID Connect client is registered, and the provider needs "
+                       "PUBLIC_URL (its issuer): set PUBLIC_URL, or delete the clients "
+                       "(gatehouse clients delete)");
+        return CLI_EXIT_USAGE;
+    }
+    if (sv->oidc_keys == NULL && !sv->hs256)
+        sv->oidc_keys = sv->keys;
+    const char *dbpath = store_sqlite_path(sv->st);
+    if (sv->oidc_keys == NULL && dbpath != NULL) {
+        char *path = NULL;
+        bool generated = false;
+        if (keyset_key_beside(dbpath, &path, &generated, err, sizeof err) != 0) {
+            log_fatal(WHO, "the OpenID Connect key: %s", err);
+            return EXIT_FAILURE;
+        }
+        if (generated)
+            log_info("generated the OpenID Connect signing key (RS256) into %s", path);
+        int rc = open_oidc_key(sv, path, "the OpenID Connect key");
+        free(path);
+        if (rc != 0)
+            return EXIT_FAILURE;
+    }
+    if (sv->oidc_keys == NULL) {
+        if (!registered) {
+            log_warn("the OpenID Connect provider is off: with ALGORITHM HS256 and PostgreSQL it "
+                     "needs OIDC_PRIVATE_KEY_FILE");
+            return 0;
+        }
+        log_fatal(WHO, "an OpenID Connect client is registered, and with ALGORITHM HS256 and "
+                       "PostgreSQL the provider needs OIDC_PRIVATE_KEY_FILE (an RSA key: gatehouse "
+                       "keys generate --alg RS256)");
+        return CLI_EXIT_USAGE;
+    }
+    const keyset_gen *g = keyset_get(sv->oidc_keys);
+    const jwt_key *k = keyset_jwt(g);
+    log_info("OpenID Connect: issuer %s, signing with %s, kid %s", cfg->public_url,
+             jwk_alg_name(jwk_alg_of(jwt_key_at(k, 0))), jwt_key_kid(k));
+    keyset_put(g);
+    return 0;
+}
+
 /* The passkeys' part of the context (core/passkeys.h): off without an RP
  * id (cli/pubaddr.h); WEBAUTHN_ORIGINS split into its origins; the key of
  * the fake credential ids from SECRET_KEY, else MFA_ENCRYPTION_KEY, so
@@ -445,6 +533,8 @@ static int build_context(struct serve *sv)
         .db_jobs = sv->dbw,
     };
     sv->app.mailer = sv->mailer;
+    sv->app.oidc = (struct oidc_deps){&sv->app.sessions, sv->oidc_keys, cfg->public_url,
+                                      config_access_ttl(cfg)};
     if (passkeys_context(sv) != 0)
         return EXIT_FAILURE;
     if (open_mfa(sv) != 0)
@@ -548,6 +638,10 @@ static int wait_for_signal(struct serve *sv)
             log_info("SIGHUP: keys reloaded");
         else
             log_warn("SIGHUP: keys not reloaded, the current ones stay: %s", err);
+        if (sv->oidc_keys_own && keyset_reload(sv->oidc_keys, err, sizeof err) == 0)
+            log_info("SIGHUP: the OpenID Connect key reloaded");
+        else if (sv->oidc_keys_own)
+            log_warn("SIGHUP: the OpenID Connect key not reloaded, the current one stays: %s", err);
     }
     return sig;
 }
@@ -598,6 +692,8 @@ static void serve_free(struct serve *sv)
     tokencache_free(sv->verified);
     throttle_free(sv->limits);
     keyset_close(sv->keys);
+    if (sv->oidc_keys_own)
+        keyset_close(sv->oidc_keys);
     sodium_memzero(sv->app.passkeys.handle_key, sizeof sv->app.passkeys.handle_key);
     free(sv->origins);
     free(sv->origins_text);
@@ -625,7 +721,8 @@ int serve_command(struct config *cfg, const struct cli_args *args)
 
     if ((rc = open_keys(&sv)) == 0 && (rc = open_mail(&sv)) == 0 &&
         (rc = listen_sockets(&sv)) == 0 && (rc = open_store(&sv)) == 0 &&
-        (rc = build_context(&sv)) == 0 && (rc = start_http(&sv)) == 0) {
+        (rc = open_oidc(&sv)) == 0 && (rc = build_context(&sv)) == 0 &&
+        (rc = start_http(&sv)) == 0) {
         stop_serving(&sv, wait_for_signal(&sv));
         rc = EXIT_SUCCESS;
     }

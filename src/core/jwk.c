@@ -491,6 +491,11 @@ static char *pem_armour(const unsigned char *der, size_t dlen)
 
 char *jwk_generate_pem(enum jwk_alg alg, char *err, size_t errlen)
 {
+    return jwk_generate_pem_bits(alg, JWK_RSA_GEN, err, errlen);
+}
+
+char *jwk_generate_pem_bits(enum jwk_alg alg, unsigned rsa_bits, char *err, size_t errlen)
+{
     if (alg == JWK_EDDSA) {
         unsigned char der[48];
         memcpy(der, ed_pkcs8_prefix, sizeof ed_pkcs8_prefix);
@@ -504,7 +509,7 @@ char *jwk_generate_pem(enum jwk_alg alg, char *err, size_t errlen)
     if (ossl_load(err, errlen) != 0)
         return NULL;
     EVP_PKEY *p = alg == JWK_ES256 ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")
-                                   : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)JWK_RSA_GEN);
+                                   : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)rsa_bits);
     BIO *b = p != NULL ? BIO_new(BIO_s_mem()) : NULL;
     char *pem = NULL;
     if (b != NULL && PEM_write_bio_PrivateKey(b, p, NULL, NULL, 0, NULL, NULL) == 1) {

@@ -65,5 +65,7 @@ json_t *jwk_public_json(const jwk *k);
 /* A new private key of alg as an unencrypted PKCS#8 PEM text, malloc'd and
  * NUL-terminated (wipe it before freeing). NULL with a reason in err. */
 char *jwk_generate_pem(enum jwk_alg alg, char *err, size_t errlen);
+/* The same with an RSA key of rsa_bits (JWK_RSA_MIN..JWK_RSA_MAX) for RS256. */
+char *jwk_generate_pem_bits(enum jwk_alg alg, unsigned rsa_bits, char *err, size_t errlen);
 
 #endif

@@ -518,3 +518,98 @@ enum jwt_status jwt_verify(const jwt_key *k, const char *token, size_t len, int6
 
     return check_token_claims(k, d1 + 1, plen, now, out);
 }
+
+/* The header segment of typ for key (base64url into out, cap bytes);
+ * its length, 0 when it does not fit. */
+static size_t typed_header(const jwk *key, const char *typ, char *out, size_t cap)
+{
+    char hdr[160];
+    int n = snprintf(hdr, sizeof hdr, "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"%s\"}",
+                     jwk_alg_name(jwk_alg_of(key)), jwk_kid(key), typ);
+
+    if (n < 0 || (size_t)n >= sizeof hdr || b64url_encoded_len((size_t)n) >= cap)
+        return 0;
+    return b64url_encode(out, hdr, (size_t)n);
+}
+
+char *jwt_sign_json(const jwt_key *k, const char *typ, const json_t *claims)
+{
+    char header[256];
+    unsigned char sig[JWK_SIG_MAX];
+
+    if (!k->signer || strlen(typ) > 16)
+        return NULL;
+    const jwk *key = k->keys[0].key;
+    size_t hlen = typed_header(key, typ, header, sizeof header);
+    char *payload = json_dumps(claims, JSON_COMPACT);
+    if (hlen == 0 || payload == NULL) {
+        free(payload);
+        return NULL;
+    }
+    size_t plen = strlen(payload), pb64 = b64url_encoded_len(plen), siglen = jwk_sig_len(key);
+    char *out = malloc(hlen + 1 + pb64 + 1 + b64url_encoded_len(siglen) + 1);
+    if (out != NULL) {
+        memcpy(out, header, hlen);
+        out[hlen] = '.';
+        b64url_encode(out + hlen + 1, payload, plen);
+        if (jwk_sign(key, out, hlen + 1 + pb64, sig) != 0) {
+            free(out);
+            out = NULL;
+        } else {
+            out[hlen + 1 + pb64] = '.';
+            b64url_encode(out + hlen + 1 + pb64 + 1, sig, siglen);
+        }
+    }
+    free(payload);
+    return out;
+}
+
+/* The key a typed token's header names: kid, that key's alg, typ exactly,
+ * no crit (RFC 7515 §4.1.11). */
+static const jwk *typed_key(const jwt_key *k, const char *typ, const char *h, size_t len)
+{
+    json_t *o = decode_segment(h, len);
+    const jwk *found = NULL;
+
+    if (o == NULL)
+        return NULL;
+    const char *alg = json_string_value(json_object_get(o, "alg"));
+    json_t *kid = json_object_get(o, "kid"), *t = json_object_get(o, "typ");
+    bool ok = alg != NULL && json_is_string(kid) && json_string_length(kid) == JWK_KID_LEN &&
+              json_is_string(t) && strcmp(json_string_value(t), typ) == 0 &&
+              json_object_get(o, "crit") == NULL;
+    for (size_t i = 0; ok && found == NULL && i < k->nkeys; i++) {
+        const jwk *key = k->keys[i].key;
+        if (memcmp(json_string_value(kid), jwk_kid(key), JWK_KID_LEN) == 0 &&
+            strcmp(alg, jwk_alg_name(jwk_alg_of(key))) == 0)
+            found = key;
+    }
+    json_decref(o);
+    return found;
+}
+
+enum jwt_status jwt_verify_json(const jwt_key *k, const char *typ, const char *token, size_t len,
+                                json_t **out)
+{
+    unsigned char sig[JWK_SIG_MAX];
+
+    *out = NULL;
+    if (len == 0 || len > JWT_MAX_LEN)
+        return JWT_MALFORMED;
+    const char *d1 = memchr(token, '.', len);
+    const char *d2 = d1 != NULL ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
+    if (d2 == NULL || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)) != NULL)
+        return JWT_MALFORMED;
+    size_t hlen = (size_t)(d1 - token), plen = (size_t)(d2 - d1 - 1);
+    size_t slen = len - (size_t)(d2 + 1 - token);
+    const jwk *key = typed_key(k, typ, token, hlen);
+    if (key == NULL)
+        return JWT_BAD_HEADER;
+    size_t siglen = jwk_sig_len(key);
+    if (slen != b64url_encoded_len(siglen) ||
+        b64url_decode(sig, sizeof sig, d2 + 1, slen) != (long)siglen ||
+        !jwk_verify(key, token, (size_t)(d2 - token), sig, siglen))
+        return JWT_BAD_SIGNATURE;
+    *out = decode_segment(d1 + 1, plen);
+    return *out != NULL ? JWT_OK : JWT_MALFORMED;
+}

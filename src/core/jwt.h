@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 /* Access tokens: JWS compact serialization (RFC 7515) of JWT claims
  * (RFC 7519), HS256 with a shared secret, or EdDSA, ES256 and RS256 with
  * asymmetric keys (core/jwk.h). One serialization, the configured
@@ -105,5 +107,25 @@ char *jwt_sign(const jwt_key *k, const struct jwt_claims *claims);
  * fuzz target calls it with any bytes. */
 enum jwt_status jwt_verify(const jwt_key *k, const char *token, size_t len, int64_t now,
                            struct jwt_claims *out);
+
+/* Tokens of other claims (the OpenID Connect provider's ID tokens and RFC
+ * 9068 access tokens, core/oidc.h), signed with k's asymmetric signer.
+ * They never pass jwt_verify: an access token's typ is "at+jwt", and an ID
+ * token carries no "username" (check_claims requires one), so neither
+ * opens gatehouse's own endpoints even when both share a key. */
+
+/* Signs the JSON object claims (kept by the caller; nothing is added)
+ * under the header {"alg":...,"kid":...,"typ":typ} into a new
+ * NUL-terminated string the caller frees. NULL when k has no asymmetric
+ * signer (HS256, verification only) or out of memory. */
+char *jwt_sign_json(const jwt_key *k, const char *typ, const json_t *claims);
+
+/* Verifies token's signature with the key its kid names, that key's alg,
+ * typ exactly as given and no crit, and returns its claims (a new
+ * reference the caller releases) in *out; checks no claim. JWT_BAD_HEADER
+ * for any other header (an HS256 token included), JWT_BAD_SIGNATURE,
+ * JWT_MALFORMED as jwt_verify. */
+enum jwt_status jwt_verify_json(const jwt_key *k, const char *typ, const char *token, size_t len,
+                                json_t **out);
 
 #endif

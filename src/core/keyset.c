@@ -27,7 +27,9 @@ struct keyset {
     atomic_uint_fast64_t generation; /* cur->number, read without the lock */
     /* What a reload reads again. */
     bool hs256;
+    bool any_alg; /* the key file's own algorithm (the OIDC key) */
     enum jwk_alg alg;
+    char *setting;
     char *private_key, *verify_dir;
     char *issuer, *audience;
     long leeway;
@@ -153,12 +155,11 @@ static keyset_gen *load_asym(const keyset *ks, char *err, size_t errlen)
     if (keyfile_check_parent(ks->private_key, why, sizeof why) == 0)
         signer = jwk_load_file(ks->private_key, true, why, sizeof why);
     if (signer == NULL) {
-        snprintf(err, errlen, "JWT_PRIVATE_KEY_FILE: %s", why);
+        snprintf(err, errlen, "%s: %s", ks->setting, why);
         return NULL;
     }
-    if (jwk_alg_of(signer) != ks->alg) {
-        snprintf(err, errlen,
-                 "JWT_PRIVATE_KEY_FILE: %.300s holds a key for %s, not for ALGORITHM %s",
+    if (!ks->any_alg && jwk_alg_of(signer) != ks->alg) {
+        snprintf(err, errlen, "%s: %.300s holds a key for %s, not for ALGORITHM %s", ks->setting,
                  ks->private_key, jwk_alg_name(jwk_alg_of(signer)), jwk_alg_name(ks->alg));
         jwk_free(signer);
         return NULL;
@@ -201,12 +202,14 @@ keyset *keyset_open(const struct keyset_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    ks->hs256 = strcmp(cfg->algorithm, "HS256") == 0;
-    if (!ks->hs256 && jwk_alg_parse(cfg->algorithm, &ks->alg) != 0) {
+    ks->any_alg = cfg->algorithm == NULL;
+    ks->hs256 = !ks->any_alg && strcmp(cfg->algorithm, "HS256") == 0;
+    if (!ks->hs256 && !ks->any_alg && jwk_alg_parse(cfg->algorithm, &ks->alg) != 0) {
         snprintf(err, errlen, "ALGORITHM: expected HS256, EdDSA, ES256 or RS256");
         goto fail;
     }
-    if (dup_opt(&ks->private_key, cfg->private_key) != 0 ||
+    if (dup_opt(&ks->setting, cfg->setting != NULL ? cfg->setting : "JWT_PRIVATE_KEY_FILE") != 0 ||
+        dup_opt(&ks->private_key, cfg->private_key) != 0 ||
         dup_opt(&ks->verify_dir, cfg->verify_dir) != 0 ||
         dup_opt(&ks->issuer, cfg->params.issuer) != 0 ||
         dup_opt(&ks->audience, cfg->params.audience) != 0) {
@@ -220,7 +223,8 @@ keyset *keyset_open(const struct keyset_config *cfg, char *err, size_t errlen)
         if (ks->cur == NULL)
             snprintf(err, errlen, "out of memory");
     } else if (ks->private_key == NULL) {
-        snprintf(err, errlen, "ALGORITHM %s needs JWT_PRIVATE_KEY_FILE", cfg->algorithm);
+        snprintf(err, errlen, "ALGORITHM %s needs %s", cfg->algorithm != NULL ? cfg->algorithm : "",
+                 ks->setting);
     } else {
         ks->cur = load_asym(ks, err, errlen);
     }
@@ -269,6 +273,7 @@ void keyset_close(keyset *ks)
     if (ks->cur != NULL)
         keyset_put(ks->cur);
     pthread_mutex_destroy(&ks->lock);
+    free(ks->setting);
     free(ks->private_key);
     free(ks->verify_dir);
     free(ks->issuer);
@@ -311,6 +316,40 @@ const jwt_key *keyset_jwt(const keyset_gen *g)
 const char *keyset_jwks(const keyset_gen *g)
 {
     return g->jwks;
+}
+
+/* Appends to keys every key of g's jwt whose kid is not there yet. */
+static int add_public_keys(json_t *keys, const keyset_gen *g)
+{
+    const jwt_key *k = g->jwt;
+
+    for (size_t i = 0; i < jwt_key_count(k); i++) {
+        const char *kid = jwk_kid(jwt_key_at(k, i));
+        bool seen = false;
+        size_t j;
+        json_t *e;
+        json_array_foreach(keys, j, e)
+        {
+            const char *other = json_string_value(json_object_get(e, "kid"));
+            seen = seen || (other != NULL && strcmp(other, kid) == 0);
+        }
+        if (!seen && json_array_append_new(keys, jwk_public_json(jwt_key_at(k, i))) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+char *keyset_jwks_union(const keyset_gen *a, const keyset_gen *b)
+{
+    if (b == NULL || b == a)
+        return strdup(a->jwks);
+    json_t *keys = json_array(), *doc = json_pack("{s:o}", "keys", keys);
+    char *out = NULL;
+
+    if (doc != NULL && add_public_keys(keys, a) == 0 && add_public_keys(keys, b) == 0)
+        out = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return out;
 }
 
 /* The secret of a file's content: without its trailing line ending; at
@@ -389,4 +428,36 @@ int keyset_secret_beside(const char *dbpath, char **out, size_t *len, bool *gene
     int rc = take_secret(path, buf, n, out, len, err, errlen);
     keyfile_free(buf);
     return rc;
+}
+
+int keyset_key_beside(const char *dbpath, char **path, bool *generated, char *err, size_t errlen)
+{
+    char buf[4096];
+    struct stat st;
+
+    *path = NULL;
+    *generated = false;
+    if ((size_t)snprintf(buf, sizeof buf, "%s.oidc-key.pem", dbpath) >= sizeof buf) {
+        snprintf(err, errlen, "DATABASE_URL: path too long");
+        return -1;
+    }
+    if (stat(buf, &st) != 0 && errno == ENOENT) {
+        /* RS256 with 2048 bits: what every relying party verifies, and the
+         * cheapest RSA signature NIST still allows (SP 800-57). */
+        char *pem = jwk_generate_pem_bits(JWK_RS256, 2048, err, errlen);
+        if (pem == NULL)
+            return -1;
+        size_t len = strlen(pem);
+        int rc = keyfile_create(buf, pem, len, err, errlen);
+        sodium_memzero(pem, len);
+        free(pem);
+        if (rc < 0)
+            return -1;
+        *generated = rc == 0; /* 1: another process made it first */
+    }
+    if ((*path = strdup(buf)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
 }

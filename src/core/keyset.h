@@ -17,12 +17,13 @@
 #define KEYSET_SECRET_MAX 4096 /* bytes of a secret file */
 
 struct keyset_config {
-    const char *algorithm;    /* "HS256", "EdDSA", "ES256" or "RS256" */
+    const char *algorithm;    /* "HS256", "EdDSA", "ES256" or "RS256"; NULL: private_key's own */
     const char *secret;       /* HS256: the secret (len bytes) */
     size_t secret_len;        /* at least 32 bytes is the caller's rule */
     const char *private_key;  /* others: JWT_PRIVATE_KEY_FILE */
     const char *verify_dir;   /* others: JWT_VERIFY_KEYS_DIR, or NULL */
     struct jwt_params params; /* strings copied */
+    const char *setting;      /* the key file's setting in messages; NULL: JWT_PRIVATE_KEY_FILE */
 };
 
 typedef struct keyset keyset;
@@ -60,6 +61,10 @@ const jwt_key *keyset_jwt(const keyset_gen *g);
 /* The JWKS document ({"keys": [...]}, RFC 7517): NUL-terminated JSON. */
 const char *keyset_jwks(const keyset_gen *g);
 
+/* The JWKS of a and b together (b NULL: a's alone), one entry per kid: a
+ * new string the caller frees, NULL when out of memory. */
+char *keyset_jwks_union(const keyset_gen *a, const keyset_gen *b);
+
 /* Reads a secret from a file (SECRET_KEY_FILE: any read mode, as container
  * runtimes mount secrets; but neither it nor its directory writable by
  * others, and it of this user or root), without its trailing line ending, into a new
@@ -75,5 +80,12 @@ int keyset_read_secret(const char *path, char **out, size_t *len, char *err, siz
  * as keyset_read_secret; *generated tells whether this call made it. */
 int keyset_secret_beside(const char *dbpath, char **out, size_t *len, bool *generated, char *err,
                          size_t errlen);
+
+/* The OpenID Connect provider's key kept beside a SQLite database,
+ * <dbpath>.oidc-key.pem: generated when absent (RS256, RSA of 2048 bits,
+ * mode 0600, atomically as keyset_secret_beside), so that every start signs
+ * with the same key. Its path, malloc'd, into *path; *generated tells
+ * whether this call made it. -1 with a reason in err. */
+int keyset_key_beside(const char *dbpath, char **path, bool *generated, char *err, size_t errlen);
 
 #endif

@@ -87,9 +87,19 @@ enum outcome oidc_client_authenticate(store *s, const char *id, size_t idlen, co
  * endpoints answer 404 until then (API.md). */
 enum outcome oidc_enabled(store *s, bool *on);
 
+/* OUTCOME_OK when c's fields may be registered; else OUTCOME_INVALID with
+ * the reason in *why (a static string): a name of 1 to OIDC_CLIENT_NAME_MAX
+ * bytes of UTF-8 without control characters; an id (when given) of 1 to
+ * OIDC_CLIENT_ID_MAX RFC 3986 unreserved characters; 1 to OIDC_URIS_MAX
+ * redirect URIs and at most OIDC_URIS_MAX post-logout ones, each absolute,
+ * printable ASCII without spaces or fragment, at most OIDC_URI_MAX, none
+ * twice; known scopes, at least one. */
+enum outcome oidc_client_check(const struct oidc_client *c, const char **why);
+
 /* `gatehouse clients add`: c's fields (id empty: one is made), the secret
  * of a confidential client written into secret (NUL-terminated; shown once,
- * only its hash stored). OUTCOME_CONFLICT when the id is taken. */
+ * only its hash stored). OUTCOME_CONFLICT when the id is taken,
+ * OUTCOME_INVALID when oidc_client_check refuses c. */
 enum outcome oidc_clients_add(store *s, struct oidc_client *c, int64_t now,
                               char secret[OIDC_SECRET_LEN + 1]);
 /* Calls each(c, arg) for every client, ordered by id. */

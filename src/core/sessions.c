@@ -100,6 +100,11 @@ static int64_t revoked_until(const struct sessions_deps *d, int64_t now)
     return now + d->access_ttl + d->leeway + 1;
 }
 
+int64_t sessions_revoked_until(const struct sessions_deps *d, int64_t now)
+{
+    return revoked_until(d, now);
+}
+
 static int batch_add(struct sessions_batch *b, const char *sid)
 {
     if (b->count == b->cap) {
@@ -112,6 +117,11 @@ static int batch_add(struct sessions_batch *b, const char *sid)
     }
     snprintf(b->sid[b->count++], sizeof b->sid[0], "%s", sid);
     return 0;
+}
+
+int sessions_batch_add(struct sessions_batch *b, const char *sid)
+{
+    return batch_add(b, sid);
 }
 
 void sessions_batch_free(struct sessions_batch *b)
@@ -224,52 +234,65 @@ static enum outcome revoke_reused(const struct sessions_deps *d, store_tx *tx, c
     return o;
 }
 
-enum outcome sessions_refresh(const struct sessions_deps *d, const char *token, size_t len,
-                              struct session_tokens *out)
+enum outcome sessions_rotate(const struct sessions_deps *d, const char *token, size_t len,
+                             const char *client_id, int64_t now, char refresh_token[BEARER_LEN + 1],
+                             struct store_session *sess, struct store_user *u)
 {
     unsigned char old_hash[32], new_hash[32];
-    struct store_session sess;
-    struct store_user u;
     char sid[STORE_ID_MAX + 1];
-    int64_t now = timefmt_now();
     store_tx tx;
 
-    memset(out, 0, sizeof *out);
     /* Anything not of a refresh token's form needs no query to be refused. */
     if (!bearer_hash(token, len, old_hash))
         return OUTCOME_TOKEN_INVALID;
-    bearer_new(out->refresh_token, new_hash);
+    bearer_new(refresh_token, new_hash);
     enum store_status st = store_begin(d->store, &tx);
-    if (st != STORE_OK) {
-        sessions_tokens_free(out);
+    if (st != STORE_OK)
         return outcome_from_store(st, OUTCOME_ERROR);
-    }
     /* The compare-and-set decides: of two refreshes with one token, the
      * second finds the hash rotated away and takes the reuse path. */
-    st = store_session_rotate(d->store, &tx, old_hash, new_hash, now, &sess);
+    st = store_session_rotate(d->store, &tx, old_hash, new_hash, now, sess);
     if (st == STORE_NOT_FOUND) {
-        sessions_tokens_free(out);
         st = store_session_by_rotated(d->store, &tx, old_hash, sid);
         if (st == STORE_OK)
             return revoke_reused(d, &tx, sid);
         store_rollback(&tx);
         return outcome_from_store(st, OUTCOME_TOKEN_INVALID);
     }
-    /* The session keeps how it began: a refresh proves no factor again. */
-    unsigned amr = 0;
-    if (st == STORE_OK && !jwt_amr_parse(sess.amr, &amr)) {
-        log_error("session %s: its stored amr is not one gatehouse writes", sess.id);
-        st = STORE_ERROR;
+    /* A session a client of the OpenID Connect provider got is refreshed
+     * by that client only (oidc_refresh), and a browser's or an API
+     * login's never by a client: the rotation is rolled back. */
+    if (st == STORE_OK && strcmp(sess->client_id, client_id) != 0) {
+        store_rollback(&tx);
+        return OUTCOME_TOKEN_INVALID;
     }
     if (st == STORE_OK)
-        st = store_user_by_id(d->store, &tx, sess.user_id, &u);
+        st = store_user_by_id(d->store, &tx, sess->user_id, u);
     if (st == STORE_OK)
         st = store_commit(&tx);
     else
         store_rollback(&tx);
-    sodium_memzero(u.password_hash, sizeof u.password_hash);
-    enum outcome o = st == STORE_OK ? issue_access(d, u.id, u.username, sess.id, amr, now, out)
-                                    : outcome_from_store(st, OUTCOME_TOKEN_INVALID);
+    sodium_memzero(u->password_hash, sizeof u->password_hash);
+    return outcome_from_store(st, OUTCOME_TOKEN_INVALID);
+}
+
+enum outcome sessions_refresh(const struct sessions_deps *d, const char *token, size_t len,
+                              struct session_tokens *out)
+{
+    struct store_session sess;
+    struct store_user u;
+    int64_t now = timefmt_now();
+
+    memset(out, 0, sizeof *out);
+    enum outcome o = sessions_rotate(d, token, len, "", now, out->refresh_token, &sess, &u);
+    /* The session keeps how it began: a refresh proves no factor again. */
+    unsigned amr = 0;
+    if (o == OUTCOME_OK && !jwt_amr_parse(sess.amr, &amr)) {
+        log_error("session %s: its stored amr is not one gatehouse writes", sess.id);
+        o = OUTCOME_ERROR;
+    }
+    if (o == OUTCOME_OK)
+        o = issue_access(d, u.id, u.username, sess.id, amr, now, out);
     if (o != OUTCOME_OK)
         sessions_tokens_free(out);
     return o;

@@ -3,6 +3,7 @@
 
 #include "core/sessions.h"
 #include "store/store.h"
+#include "util/bearer.h"
 
 /* The parts of core/sessions.h that take a store transaction, for core's
  * own files: revoking sessions together with another write (a password
@@ -40,5 +41,21 @@ enum outcome sessions_revoke_with(const struct sessions_deps *d, int64_t user_id
  * the revocation set, so this instance refuses the tokens at once. */
 void sessions_batch_apply(const struct sessions_deps *d, const struct sessions_batch *b);
 void sessions_batch_free(struct sessions_batch *b);
+/* Adds sid to b: 0, or -1 when out of memory. */
+int sessions_batch_add(struct sessions_batch *b, const char *sid);
+
+/* The rotation of a refresh token (len bytes) at now, with sessions_refresh's
+ * rules: the new token into refresh_token, the session (after the
+ * rotation) into *sess and its user into *u (no password hash). The
+ * session must be of client_id ("": none, a login's or a browser's);
+ * another's is OUTCOME_TOKEN_INVALID with nothing changed. A rotated-away
+ * token presented again revokes its session (OUTCOME_TOKEN_REUSED), whoever
+ * presents it. */
+enum outcome sessions_rotate(const struct sessions_deps *d, const char *token, size_t len,
+                             const char *client_id, int64_t now, char refresh_token[BEARER_LEN + 1],
+                             struct store_session *sess, struct store_user *u);
+
+/* How long a session revoked at now stays in the revocation set. */
+int64_t sessions_revoked_until(const struct sessions_deps *d, int64_t now);
 
 #endif

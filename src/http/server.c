@@ -305,6 +305,7 @@ static void check_head(struct request *rq)
         rq->api.csrf_cookie = MHD_lookup_connection_value(
             rq->conn, MHD_COOKIE_KIND,
             rq->srv->app->cookies.secure ? API_CSRF_COOKIE_SECURE : API_CSRF_COOKIE);
+        rq->api.sso_cookie = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, API_SSO_COOKIE);
     }
     /* The token is verified once, for every route that needs one, before
      * the handler runs, which then finds req->token filled. An inline route

@@ -45,10 +45,14 @@ static enum store_status swap_hash(store *s, store_tx *tx, const unsigned char o
         out->user_id = store__col_int64(&q, 1);
         out->created_at = store__col_int64(&q, 2);
         out->expires_at = store__col_int64(&q, 3);
-        if (!store__col_text(&q, 4, out->amr, sizeof out->amr)) {
-            log_error("store: a session's amr is longer than gatehouse writes");
+        if (!store__col_text(&q, 4, out->amr, sizeof out->amr) ||
+            !store__col_text(&q, 5, out->client_id, sizeof out->client_id) ||
+            !store__col_text(&q, 6, out->scope, sizeof out->scope) ||
+            !store__col_text(&q, 8, out->sso_session, sizeof out->sso_session)) {
+            log_error("store: a session's amr, client or scope is longer than gatehouse writes");
             rc = STORE_ERROR;
         }
+        out->auth_time = store__col_int64(&q, 7);
         memcpy(out->refresh_hash, new_hash, 32);
     }
     return store__close(&q, rc);

@@ -119,7 +119,8 @@
     X(SESSION_ROTATE,                                                                              \
       "UPDATE sessions SET refresh_hash = $2, generation = generation + 1, last_used_at = $3 "     \
       "WHERE refresh_hash = $1 AND revoked_at IS NULL AND expires_at > $3 "                        \
-      "RETURNING id, user_id, created_at, expires_at, amr",                                        \
+      "RETURNING id, user_id, created_at, expires_at, amr, COALESCE(client_id, ''), "              \
+      "COALESCE(scope, ''), COALESCE(auth_time, created_at), COALESCE(sso_session, '')",           \
       WRITE)                                                                                       \
     X(SESSION_SIGNED_IN_AT,                                                                        \
       "SELECT created_at FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",     \
@@ -223,6 +224,20 @@
       "AND expires_at > $2 AND attempts < $3 RETURNING attempts",                                  \
       WRITE)                                                                                       \
     X(FLOWS_PURGE, "DELETE FROM mfa_flows WHERE expires_at <= $1 OR used_at IS NOT NULL", WRITE)   \
+    X(AUTHZ_INSERT,                                                                                \
+      "INSERT INTO oidc_requests (id_hash, request, created_at, expires_at) "                      \
+      "VALUES ($1, $2, $3, $4)",                                                                   \
+      WRITE)                                                                                       \
+    X(AUTHZ_GET,                                                                                   \
+      "SELECT request, created_at FROM oidc_requests WHERE id_hash = $1 AND used_at IS NULL "      \
+      "AND expires_at > $2",                                                                       \
+      READ)                                                                                        \
+    X(AUTHZ_USE,                                                                                   \
+      "UPDATE oidc_requests SET used_at = $2 WHERE id_hash = $1 AND used_at IS NULL "              \
+      "AND expires_at > $2",                                                                       \
+      WRITE)                                                                                       \
+    X(AUTHZ_PURGE, "DELETE FROM oidc_requests WHERE expires_at <= $1 OR used_at IS NOT NULL",      \
+      WRITE)                                                                                       \
     X(PASSWORD_REQUEST_INSERT,                                                                     \
       "INSERT INTO password_requests (by_email, name, lang, created_at) VALUES ($1, $2, $3, $4) "  \
       "RETURNING id",                                                                              \
@@ -279,6 +294,68 @@
       WRITE)                                                                                       \
     X(RECOVERY_CODES_LEFT,                                                                         \
       "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL", READ)          \
+    X(OIDC_CLIENT_INSERT,                                                                          \
+      "INSERT INTO oidc_clients (id, name, secret_hash, redirect_uris, post_logout_uris, scopes, " \
+      "first_party, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",                          \
+      WRITE)                                                                                       \
+    X(OIDC_CLIENT_GET,                                                                             \
+      "SELECT id, name, secret_hash, redirect_uris, post_logout_uris, scopes, first_party, "       \
+      "created_at FROM oidc_clients WHERE id = $1",                                                \
+      READ)                                                                                        \
+    X(OIDC_CLIENTS_LIST,                                                                           \
+      "SELECT id, name, secret_hash, redirect_uris, post_logout_uris, scopes, first_party, "       \
+      "created_at FROM oidc_clients ORDER BY id",                                                  \
+      READ)                                                                                        \
+    X(OIDC_CLIENTS_ANY, "SELECT COUNT(*) FROM (SELECT 1 FROM oidc_clients LIMIT 1) AS c", READ)    \
+    X(OIDC_CLIENT_DELETE, "DELETE FROM oidc_clients WHERE id = $1", WRITE)                         \
+    X(SESSIONS_REVOKE_OF_CLIENT,                                                                   \
+      "UPDATE sessions SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL "           \
+      "RETURNING id",                                                                              \
+      WRITE)                                                                                       \
+    X(SESSIONS_REVOKE_OF_SSO,                                                                      \
+      "UPDATE sessions SET revoked_at = $2 WHERE (id = $1 OR sso_session = $1) "                   \
+      "AND revoked_at IS NULL RETURNING id",                                                       \
+      WRITE)                                                                                       \
+    X(SESSION_INSERT_CLIENT,                                                                       \
+      "INSERT INTO sessions (id, user_id, refresh_hash, generation, created_at, last_used_at, "    \
+      "expires_at, amr, client_id, scope, auth_time, sso_session) "                                \
+      "VALUES ($1, $2, $3, 0, $4, $4, $5, $6, $7, $8, $9, $10)",                                   \
+      WRITE)                                                                                       \
+    X(SESSION_SSO_BIND,                                                                            \
+      "UPDATE sessions SET sso_hash = $2 WHERE id = $1 AND revoked_at IS NULL "                    \
+      "AND client_id IS NULL",                                                                     \
+      WRITE)                                                                                       \
+    X(SESSION_BY_SSO,                                                                              \
+      "SELECT s.id, s.user_id, s.created_at, s.amr, u.username FROM sessions s "                   \
+      "JOIN users u ON u.id = s.user_id WHERE s.sso_hash = $1 AND s.revoked_at IS NULL "           \
+      "AND s.expires_at > $2",                                                                     \
+      READ)                                                                                        \
+    X(SESSION_BY_REFRESH,                                                                          \
+      "SELECT id, COALESCE(client_id, '') FROM sessions WHERE refresh_hash = $1", READ)            \
+    X(SESSION_CLIENT_OF, "SELECT COALESCE(client_id, '') FROM sessions WHERE id = $1", READ)       \
+    X(OIDC_CODE_INSERT,                                                                            \
+      "INSERT INTO oidc_codes (code_hash, client_id, user_id, sso_session, redirect_uri, scope, "  \
+      "nonce, code_challenge, auth_time, amr, created_at, expires_at) "                            \
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",                                \
+      WRITE)                                                                                       \
+    X(OIDC_CODE_USE,                                                                               \
+      "UPDATE oidc_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL "               \
+      "AND expires_at > $2 RETURNING client_id, user_id, sso_session, redirect_uri, scope, "       \
+      "COALESCE(nonce, ''), COALESCE(code_challenge, ''), auth_time, amr",                         \
+      WRITE)                                                                                       \
+    X(OIDC_CODE_ISSUED, "UPDATE oidc_codes SET issued_session = $2 WHERE code_hash = $1", WRITE)   \
+    X(OIDC_CODE_USED_BEFORE,                                                                       \
+      "SELECT COALESCE(issued_session, '') FROM oidc_codes WHERE code_hash = $1 "                  \
+      "AND used_at IS NOT NULL",                                                                   \
+      READ)                                                                                        \
+    X(OIDC_CODES_PURGE, "DELETE FROM oidc_codes WHERE expires_at <= $1", WRITE)                    \
+    X(OIDC_CONSENT_OF, "SELECT scope FROM oidc_consents WHERE user_id = $1 AND client_id = $2",    \
+      READ)                                                                                        \
+    X(OIDC_CONSENT_PUT,                                                                            \
+      "INSERT INTO oidc_consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) " \
+      "ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, "                    \
+      "granted_at = excluded.granted_at",                                                          \
+      WRITE)                                                                                       \
     X(MIGRATION_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", READ)          \
     X(MIGRATION_RECORD, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",     \
       WRITE)

@@ -37,7 +37,8 @@ struct store_user {
     int64_t last_failed_at;     /* Unix seconds of the latest; 0: none */
 };
 
-#define STORE_AMR_MAX 32
+#define STORE_AMR_MAX   32
+#define STORE_SCOPE_MAX 256 /* OIDC_SCOPE_MAX */
 
 struct store_session {
     char id[STORE_ID_MAX + 1]; /* the token's sid */
@@ -47,6 +48,13 @@ struct store_session {
     /* How the user signed in: RFC 8176 values, space-separated ("pwd",
      * "pwd otp"...), kept by every refresh; "" inserts "pwd". */
     char amr[STORE_AMR_MAX + 1];
+    /* A session an OpenID Connect client got from a code (store_session_create_client;
+     * "" and 0 for any other): the client, its scope, when its user signed in, and the
+     * browser's sign-in it began from. Filled by store_session_rotate. */
+    char client_id[STORE_ID_MAX + 1];
+    char scope[STORE_SCOPE_MAX + 1];
+    int64_t auth_time;
+    char sso_session[STORE_ID_MAX + 1];
 };
 
 /* How a store connects; a zero field takes the default in brackets. */
@@ -433,6 +441,25 @@ enum store_status store_flow_fail(store *s, const unsigned char hash[32], int64_
 /* Deletes the flows used, or expired at now; *deleted: how many. */
 enum store_status store_flows_purge(store *s, int64_t now, int64_t *deleted);
 
+/* An authorization request kept while its user signs in or consents
+ * (table oidc_requests, core/authzreq.h), found by the SHA-256 of its id;
+ * request is core's text of it. */
+enum store_status store_authz_add(store *s, const unsigned char hash[32], const char *request,
+                                  int64_t now, int64_t expires_at);
+
+/* The live (unused, unexpired) request of hash into request (cap bytes,
+ * NUL-terminated) and its *created_at; STORE_NOT_FOUND otherwise,
+ * STORE_ERROR for a text longer than cap. */
+enum store_status store_authz_get(store *s, const unsigned char hash[32], int64_t now,
+                                  char *request, size_t cap, int64_t *created_at);
+
+/* Marks the live request hash used, compare-and-set: of concurrent calls
+ * exactly one gets STORE_OK, the others STORE_NOT_FOUND. */
+enum store_status store_authz_use(store *s, const unsigned char hash[32], int64_t now);
+
+/* Deletes the requests used, or expired at now; *deleted: how many. */
+enum store_status store_authz_purge(store *s, int64_t now, int64_t *deleted);
+
 /* A POST /password/forgot waiting to be resolved. */
 struct store_password_request {
     int64_t id;
@@ -627,5 +654,116 @@ enum store_status store_recovery_code_use(store *s, store_tx *tx, int64_t user_i
 /* How many unused recovery codes user_id has. */
 enum store_status store_recovery_codes_left(store *s, store_tx *tx, int64_t user_id,
                                             int64_t *count);
+
+/* ---- the OpenID Connect provider (migration 8; store/oidc.c) ---- */
+
+/* A row of oidc_clients as read: every string valid during the callback
+ * only. The URIs are one per line. */
+struct store_oidc_client {
+    const char *id, *name;
+    unsigned char secret_hash[32];
+    bool has_secret; /* a confidential client */
+    const char *redirect_uris, *post_logout_uris;
+    const char *scopes; /* canonical scope text */
+    bool first_party;
+    int64_t created_at;
+};
+
+/* Inserts c; STORE_CONFLICT when its id is taken. */
+enum store_status store_oidc_client_add(store *s, const struct store_oidc_client *c);
+
+/* Calls each(arg, c) with the client of id (STORE_NOT_FOUND: none), or
+ * with every client by id. each returns 0, or -1 to stop with STORE_ERROR. */
+enum store_status store_oidc_client_get(store *s, const char *id,
+                                        int (*each)(void *arg, const struct store_oidc_client *c),
+                                        void *arg);
+enum store_status store_oidc_clients_list(store *s,
+                                          int (*each)(void *arg, const struct store_oidc_client *c),
+                                          void *arg);
+
+/* *any: whether at least one client is registered (one indexed row read). */
+enum store_status store_oidc_clients_any(store *s, bool *any);
+
+/* Deletes client id (its codes and consents go with it: ON DELETE
+ * CASCADE). STORE_NOT_FOUND when there is none. */
+enum store_status store_oidc_client_delete(store *s, store_tx *tx, const char *id);
+
+/* Marks revoked at now every live session of client_id (each(arg, sid)
+ * for each), or every live session sid and those begun from it
+ * (sso_session = sid), sid itself included. */
+enum store_status store_sessions_revoke_of_client(store *s, store_tx *tx, const char *client_id,
+                                                  int64_t now,
+                                                  void (*each)(void *arg, const char *sid),
+                                                  void *arg);
+enum store_status store_sessions_revoke_of_sso(store *s, store_tx *tx, const char *sid, int64_t now,
+                                               void (*each)(void *arg, const char *sid), void *arg);
+
+/* Inserts sess, a session of client sess->client_id with its scope,
+ * auth_time and sso_session. STORE_NOT_FOUND when the user is gone. */
+enum store_status store_session_create_client(store *s, store_tx *tx,
+                                              const struct store_session *sess);
+
+/* Binds the SHA-256 of a gatehouse_sso cookie to the live browser session
+ * sid (not a client's): STORE_NOT_FOUND when there is no such session. */
+enum store_status store_session_sso_bind(store *s, const char *sid, const unsigned char hash[32]);
+
+/* The live (not revoked, not expired at now) session whose cookie hash is
+ * hash, with its user's name: STORE_NOT_FOUND otherwise. Fills id,
+ * user_id, created_at and amr of out. */
+enum store_status store_session_by_sso(store *s, const unsigned char hash[32], int64_t now,
+                                       struct store_session *out,
+                                       char username[STORE_USERNAME_MAX + 1]);
+
+/* The session whose current refresh hash is hash (revoked or not), and its
+ * client ("" for none). STORE_NOT_FOUND otherwise. */
+enum store_status store_session_by_refresh(store *s, const unsigned char hash[32],
+                                           char sid[STORE_ID_MAX + 1],
+                                           char client_id[STORE_ID_MAX + 1]);
+
+/* The client of session sid ("" for none); STORE_NOT_FOUND: no session. */
+enum store_status store_session_client_of(store *s, store_tx *tx, const char *sid,
+                                          char client_id[STORE_ID_MAX + 1]);
+
+/* An authorization code by the SHA-256 of its text. Strings are NUL-terminated. */
+struct store_oidc_code {
+    char client_id[STORE_ID_MAX + 1];
+    int64_t user_id;
+    char sso_session[STORE_ID_MAX + 1];
+    char redirect_uri[2049];
+    char scope[STORE_SCOPE_MAX + 1];
+    char nonce[256];         /* "" for none */
+    char code_challenge[64]; /* "" for none */
+    int64_t auth_time;
+    char amr[STORE_AMR_MAX + 1];
+};
+
+/* Inserts code hash for c, made at now and live until expires_at. */
+enum store_status store_oidc_code_add(store *s, const unsigned char hash[32],
+                                      const struct store_oidc_code *c, int64_t now,
+                                      int64_t expires_at);
+
+/* Uses the live code hash (unused, not expired at now), compare-and-set:
+ * of concurrent uses exactly one gets STORE_OK and the code; the others,
+ * a used, expired or unknown code, STORE_NOT_FOUND. */
+enum store_status store_oidc_code_use(store *s, store_tx *tx, const unsigned char hash[32],
+                                      int64_t now, struct store_oidc_code *out);
+
+/* Records the session the exchange of code hash opened. */
+enum store_status store_oidc_code_issued(store *s, store_tx *tx, const unsigned char hash[32],
+                                         const char *sid);
+
+/* The session the first exchange of the used code hash opened ("" when
+ * none was); STORE_NOT_FOUND when the code was never used (or is gone). */
+enum store_status store_oidc_code_used_before(store *s, const unsigned char hash[32],
+                                              char sid[STORE_ID_MAX + 1]);
+
+/* Deletes the codes expired at or before before; *deleted: how many. */
+enum store_status store_oidc_codes_purge(store *s, int64_t before, int64_t *deleted);
+
+/* The scope text user_id allowed client_id ("" when none), and replaces it. */
+enum store_status store_oidc_consent_of(store *s, int64_t user_id, const char *client_id,
+                                        char scope[STORE_SCOPE_MAX + 1]);
+enum store_status store_oidc_consent_put(store *s, int64_t user_id, const char *client_id,
+                                         const char *scope, int64_t now);
 
 #endif

@@ -42,6 +42,8 @@
     STORE_CASE_BOTH(X, flows_attempts)                                                             \
     STORE_CASE_BOTH(X, flows_finish_race)                                                          \
     STORE_CASE_BOTH(X, flows_purge)                                                                \
+    STORE_CASE_BOTH(X, authzreq_keep_and_use)                                                      \
+    STORE_CASE_BOTH(X, authzreq_purge)                                                             \
     STORE_CASE_BOTH(X, passkeys_rows)                                                              \
     STORE_CASE_BOTH(X, passkeys_counter)                                                           \
     STORE_CASE_BOTH(X, passkeys_user_handle)                                                       \
@@ -283,6 +285,11 @@
     X(i18n_messages_for_engine)                                                                    \
     X(templates_embedded)                                                                          \
     X(templates_render_in_language)                                                                \
+    X(authzreq_parse_full)                                                                         \
+    X(authzreq_parse_no_client)                                                                    \
+    X(authzreq_parse_errors)                                                                       \
+    X(authzreq_parse_response_type_and_state)                                                      \
+    X(authzreq_json_round_trip)                                                                    \
     X(pages_csrf_values)                                                                           \
     X(pages_csrf_check)                                                                            \
     X(pages_render_layout)                                                                         \
@@ -374,6 +381,12 @@
     X(auth_cookie)                                                                                 \
     X(auth_cookie_origin_check)                                                                    \
     X(auth_page_cookie)                                                                            \
+    X(auth_handler_reads_the_header_only)                                                          \
+    X(routes_oidc_auth)                                                                            \
+    X(clientauth_basic)                                                                            \
+    X(clientauth_body)                                                                             \
+    X(clientauth_refusals)                                                                         \
+    X(clientauth_limits)                                                                           \
     X(query_parse_decodes)                                                                         \
     X(query_parse_repeated_keys)                                                                   \
     X(query_parse_malformed)                                                                       \

@@ -55,7 +55,9 @@ TEST(routes_user_data_needs_auth)
     CHECK(route_of("GET", "/users/me")->handle == route_of("GET", "/me")->handle);
     /* The routes that hand out tokens cannot need one. */
     CHECK_EQ_INT(route_of("POST", "/login")->auth, API_AUTH_NONE);
-    CHECK_EQ_INT(route_of("POST", "/token")->auth, API_AUTH_NONE);
+    /* /token reads a client's authentication (RFC 6749 §2.3), never a
+     * token: its handler does (API_AUTH_HANDLER). */
+    CHECK_EQ_INT(route_of("POST", "/token")->auth, API_AUTH_HANDLER);
     CHECK_EQ_INT(route_of("POST", "/register")->auth, API_AUTH_NONE);
 }
 
@@ -428,4 +430,53 @@ TEST(auth_page_cookie)
         CHECK_EQ_INT(r.status, 0);
     }
     auth_teardown(&c);
+}
+
+/* API_AUTH_HANDLER: api_authenticate lets the request through without
+ * verifying anything as one of the service's own tokens (the handler
+ * authenticates a client or an OIDC access token), and never takes the
+ * cookie: a good gatehouse token, as header or cookie, makes no token
+ * present. */
+TEST(auth_handler_reads_the_header_only)
+{
+    struct auth_case c;
+    struct api_request req;
+    struct reply r;
+    char h[1024];
+
+    REQUIRE(auth_setup(&c) == 0);
+    snprintf(h, sizeof h, "Bearer %s", c.good);
+    const char *headers[] = {NULL, h, "Basic Z2hfYWJjOnMzY3JldA==", "Bearer not.a.token"};
+    for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
+        CHECK(run_auth(&c, API_AUTH_HANDLER, headers[i], c.good, &req, &r));
+        CHECK(!req.token.present);
+        CHECK_EQ_INT(req.token.claims.user_id, 0);
+        CHECK_EQ_INT(r.status, 0);
+        CHECK_EQ_INT(r.nheaders, 0);
+    }
+    auth_teardown(&c);
+}
+
+/* The OpenID Connect provider's routes: those that authenticate a client
+ * or an OIDC access token read the header themselves; discovery needs
+ * nothing. */
+TEST(routes_oidc_auth)
+{
+    static const struct {
+        const char *method, *path;
+    } handler[] = {{"POST", "/token"},
+                   {"GET", "/userinfo"},
+                   {"POST", "/userinfo"},
+                   {"POST", "/oauth/revoke"},
+                   {"POST", "/oauth/introspect"}};
+
+    for (size_t i = 0; i < sizeof handler / sizeof handler[0]; i++) {
+        const struct api_route *r = route_of(handler[i].method, handler[i].path);
+        REQUIRE(r != NULL);
+        CHECK_EQ_INT(r->auth, API_AUTH_HANDLER);
+        CHECK(r->work != API_INLINE); /* they read the database */
+    }
+    const struct api_route *d = route_of("GET", "/.well-known/openid-configuration");
+    REQUIRE(d != NULL);
+    CHECK_EQ_INT(d->auth, API_AUTH_NONE);
 }

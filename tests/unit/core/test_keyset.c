@@ -435,7 +435,7 @@ TEST(keyset_reload)
     snprintf(bad, sizeof bad, "%s/bad.pem", vdir);
     REQUIRE(mkdir(vdir, 0700) == 0);
     REQUIRE(write_pem(sign, JWK_EDDSA, 0600, kid_a) == 0);
-    struct keyset_config cfg = {"EdDSA", NULL, 0, sign, vdir, {NULL, NULL, 0}};
+    struct keyset_config cfg = {"EdDSA", NULL, 0, sign, vdir, {NULL, NULL, 0}, NULL};
     keyset *ks = keyset_open(&cfg, err, sizeof err);
     REQUIRE(ks != NULL);
     const keyset_gen *g1 = keyset_get(ks);
@@ -493,7 +493,7 @@ TEST(keyset_reload)
 TEST(keyset_hs256_jwks_empty)
 {
     static const char secret[] = "0123456789abcdef0123456789abcdef";
-    struct keyset_config cfg = {"HS256", secret, strlen(secret), NULL, NULL, {NULL, NULL, 0}};
+    struct keyset_config cfg = {"HS256", secret, strlen(secret), NULL, NULL, {NULL, NULL, 0}, NULL};
     char err[256];
     keyset *ks = keyset_open(&cfg, err, sizeof err);
 

@@ -104,8 +104,9 @@ TEST(pages_every_page_renders)
 TEST(pages_signin_pages_render)
 {
     static const char *const pages[] = {
-        "pages/signin.html",   "pages/mfa.html",       "pages/account.html", "pages/totp.html",
-        "pages/recovery.html", "pages/signedout.html", "pages/item.html"};
+        "pages/signin.html", "pages/mfa.html",       "pages/account.html",
+        "pages/totp.html",   "pages/recovery.html",  "pages/signedout.html",
+        "pages/item.html",   "pages/authorize.html", "pages/consent.html"};
     static const char *const langs[] = {"en", "ru"};
 
     for (size_t p = 0; p < sizeof pages / sizeof pages[0]; p++)
@@ -130,6 +131,11 @@ TEST(pages_signin_pages_render)
                     {"confirm", v, false},
                     {"codes", "<li>x</li>", true},
                     {"text", "<t>", false},
+                    {"authz", on ? "<a>" : NULL, false},
+                    {"client", "<c>", false},
+                    {"profile", v, false},
+                    {"email", v, false},
+                    {"offline", v, false},
                 };
                 struct pages_view view = {
                     pages[p], langs[l], "T", "../", vars, sizeof vars / sizeof vars[0], on};
@@ -144,6 +150,8 @@ TEST(pages_signin_pages_render)
                 }
                 CHECK(strstr(res.out, "<u>") == NULL);
                 CHECK(strstr(res.out, "<E>") == NULL);
+                CHECK(strstr(res.out, "<a>") == NULL);
+                CHECK(strstr(res.out, "<c>") == NULL);
                 CHECK(strstr(res.out, "{\"a\"") == NULL); /* JSON escaped into an attribute */
                 CHECK(strstr(res.out, " style=") == NULL);
                 CHECK(strstr(res.out, " onclick=") == NULL);
