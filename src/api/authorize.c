@@ -10,6 +10,7 @@
  * after, it goes back to the client with error, state and iss (RFC 9207).
  * A request that must wait for the user is kept in the database
  * (core/authzreq.h), so that any instance takes it up again. */
+#include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +97,7 @@ static void error_page(const struct api_request *req, struct reply *r, int statu
 {
     const char *lang = i18n_lang(req->accept_language);
     char *text = api_page_text(lang, key, NULL, 0);
-    struct api_page p = {"authorize", status, text, NULL, 0, false};
+    struct api_page p = {"authorize", status, text, NULL, 0, false, NULL};
 
     api_page_show(req, r, &p);
     free(text);
@@ -156,6 +157,36 @@ static bool provider_on(const struct api_request *req, struct reply *r)
 size_t api_authz_len(const char *v, size_t len)
 {
     return len == AUTHZREQ_ID_LEN && b64url_alphabet_only(v, len) ? len : 0;
+}
+
+bool api_authz_origin(const struct api_request *req, const char *id, char out[API_ORIGIN_MAX + 1])
+{
+    struct authzreq a;
+    int64_t created_at;
+    size_t len = strlen(id);
+    const char *u, *end;
+
+    out[0] = '\0';
+    if (api_authz_len(id, len) == 0 ||
+        authzreq_load(req->app->users.store, id, len, timefmt_now(), &a, &created_at) != OUTCOME_OK)
+        return false;
+    /* RFC 6454 §4: scheme "://" host [":" port]; only the characters of a
+     * host and port go into the header (a policy's separators are ';' ','
+     * and space). */
+    if (strncmp(a.redirect_uri, "https://", 8) == 0)
+        u = a.redirect_uri + 8;
+    else if (strncmp(a.redirect_uri, "http://", 7) == 0)
+        u = a.redirect_uri + 7;
+    else
+        return false;
+    for (end = u; *end != '\0' && *end != '/' && *end != '?' && *end != '#'; end++)
+        if (!isalnum((unsigned char)*end) && strchr(".-:[]", *end) == NULL)
+            return false;
+    if (end == u || (size_t)(end - a.redirect_uri) > API_ORIGIN_MAX)
+        return false;
+    memcpy(out, a.redirect_uri, (size_t)(end - a.redirect_uri));
+    out[end - a.redirect_uri] = '\0';
+    return true;
 }
 
 /* The client of a and its redirect URI, checked together. false: r holds
@@ -240,7 +271,7 @@ static void consent_page(const struct api_request *req, struct reply *r,
         {"email", a->scopes & OIDC_SCOPE_EMAIL ? "1" : NULL, false},
         {"offline", a->scopes & OIDC_SCOPE_OFFLINE ? "1" : NULL, false},
     };
-    struct api_page p = {"consent", 200, NULL, vars, sizeof vars / sizeof vars[0], false};
+    struct api_page p = {"consent", 200, NULL, vars, sizeof vars / sizeof vars[0], false, id};
 
     api_page_show(req, r, &p);
 }
@@ -540,7 +571,7 @@ static void signedout(const struct api_request *req, struct reply *r, int status
     const char *lang = i18n_lang(req->accept_language);
     char *text = key != NULL ? api_page_text(lang, key, NULL, 0) : NULL;
     const struct tmpl_var vars[] = {{"done", status == 200 ? "1" : NULL, false}};
-    struct api_page p = {"signedout", status, text, vars, 1, false};
+    struct api_page p = {"signedout", status, text, vars, 1, false, NULL};
 
     api_page_show(req, r, &p);
     free(text);

@@ -51,7 +51,7 @@ static void signedout_page(const struct api_request *req, struct reply *r, int s
     const char *lang = i18n_lang(req->accept_language);
     char *text = key != NULL ? api_page_text(lang, key, NULL, 0) : NULL;
     const struct tmpl_var vars[] = {{"done", status == 200 ? "1" : NULL, false}};
-    struct api_page p = {"signedout", status, text, vars, 1, false};
+    struct api_page p = {"signedout", status, text, vars, 1, false, NULL};
 
     api_page_show(req, r, &p);
     free(text);
@@ -72,7 +72,7 @@ static void signin_page(const struct api_request *req, struct reply *r, const st
         {"passkeys", passkeys_on(req) ? "1" : NULL, false},
         {"authz", v->authz, false},
     };
-    struct api_page p = {"signin", v->status, text, vars, 3, passkeys_on(req)};
+    struct api_page p = {"signin", v->status, text, vars, 3, passkeys_on(req), v->authz};
 
     api_page_show(req, r, &p);
     free(text);
@@ -246,7 +246,7 @@ static void mfa_page(const struct api_request *req, struct reply *r, int status,
         {"webauthn", webauthn ? options : NULL, false},
         {"authz", authz, false},
     };
-    struct api_page p = {"mfa", status, error, vars, 5, webauthn};
+    struct api_page p = {"mfa", status, error, vars, 5, webauthn, authz};
 
     api_page_show(req, r, &p);
     free(options);
@@ -452,7 +452,7 @@ static void account_page(const struct api_request *req, struct reply *r, const s
         {"passkey_list", list, true},
         {"totp_on", methods & MFA_TOTP ? "1" : NULL, false},
     };
-    struct api_page p = {"account", status, error, vars, 4, passkeys_on(req)};
+    struct api_page p = {"account", status, error, vars, 4, passkeys_on(req), NULL};
 
     api_page_show(req, r, &p);
     free(error);
@@ -526,7 +526,7 @@ static void totp_page(const struct api_request *req, struct reply *r, int status
         {"secret", setup != NULL ? setup->secret : NULL, false},
         {"confirm", "1", false},
     };
-    struct api_page p = {"totp", status, error, vars, 3, false};
+    struct api_page p = {"totp", status, error, vars, 3, false, NULL};
 
     api_page_show(req, r, &p);
     free(error);
@@ -589,7 +589,7 @@ static void recovery_page(const struct api_request *req, struct reply *r,
         free(res.out);
     }
     const struct tmpl_var vars[] = {{"codes", list, true}};
-    struct api_page p = {"recovery", 200, NULL, vars, 1, false};
+    struct api_page p = {"recovery", 200, NULL, vars, 1, false, NULL};
     api_page_show(req, r, &p);
     sodium_memzero(list, sizeof list);
 }
