@@ -21,6 +21,7 @@ import { launchChromium, outDir, stopGatehouse } from './harness.mjs';
 import { addClient, allowConsent, discoveryReady, fillSignIn, register, startProvider } from './oidc.mjs';
 
 let dir, gh, apache, browser, page, problems;
+const seen = []; // every URL the browser asked for
 
 before(async () => {
   mkdirSync(outDir, { recursive: true });
@@ -39,9 +40,19 @@ before(async () => {
   const context = await browser.newContext();
   page = await context.newPage();
   problems = [];
+  page.on('request', (r) => seen.push(new URL(r.url())));
   page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  // Every failed answer but the favicon Chromium asks each site for (the
+  // test's sites have none); its console message says no more than that.
+  page.on('response', (r) => {
+    if (r.status() >= 400 && new URL(r.url()).pathname !== '/favicon.ico') {
+      problems.push(`${r.status()} from ${r.url()}`);
+    }
+  });
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+      problems.push(`console error: ${m.text()}`);
+    }
   });
 });
 
@@ -72,6 +83,10 @@ test('the protected page: sign-in form, consent, the page shows the user', async
 test('sign out through the end-session endpoint, back at the home page', async () => {
   await Promise.all([page.waitForURL(`${apache.base}/`), page.click('#logout')]);
   assert.equal(await page.textContent('#home'), 'public home page');
+  const end = seen.find((u) => u.origin === gh.base && u.pathname === '/oidc/logout');
+  assert.ok(end, 'the browser went through the end-session endpoint');
+  assert.ok(end.searchParams.get('id_token_hint'), 'with the ID token as the hint');
+  assert.equal(end.searchParams.get('post_logout_redirect_uri'), `${apache.base}/`);
   // Apache's own session is gone, and so is gatehouse's sign-in: the
   // password is asked again, consent is not (remembered).
   await page.goto(`${apache.base}/private/`);

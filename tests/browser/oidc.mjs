@@ -61,8 +61,9 @@ export async function register(base, username, email) {
   const r = await fetch(`${base}/register`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   });
-  assert.equal(r.status, 200, `registering ${username}: ${await r.text()}`);
-  return r.json();
+  const text = await r.text();
+  assert.equal(r.status, 200, `registering ${username}: ${text}`);
+  return JSON.parse(text);
 }
 
 // The hosted sign-in form (API.md, "Public address and pages"): inputs

@@ -9,14 +9,19 @@
 //   GATEHOUSE_BIN=build/gatehouse node --test tests/browser/oidc_client.test.mjs
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 
-import * as client from 'openid-client';
-
-import { freePort, launchChromium, stopGatehouse } from './harness.mjs';
+import { launchChromium, repo, stopGatehouse } from './harness.mjs';
 import { addClient, discoveryReady, fillSignIn, register, startProvider } from './oidc.mjs';
+
+// openid-client as web/package-lock.json pins it, in web/node_modules.
+const client = await import(
+  pathToFileURL(createRequire(join(repo, 'web/package.json')).resolve('openid-client')).href);
 
 // Plain http on loopback: openid-client refuses it unless told.
 const INSECURE = { execute: [client.allowInsecureRequests] };
@@ -27,15 +32,15 @@ let dir, gh, browser, context, app, other, user;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gh-oidc-client-'));
   gh = await startProvider(dir);
-  // Two applications on ports nothing listens on: the browser's requests to
-  // them are answered by the test (callback), never sent.
-  app = `http://127.0.0.1:${await freePort()}`;
-  other = `http://127.0.0.1:${await freePort()}`;
-  const a = await addClient(gh, 'notes', [`${app}/callback`],
-    ['--public', '--first-party', '--post-logout-redirect-uri', `${app}/signed-out`]);
-  const b = await addClient(gh, 'wiki', [`${other}/callback`], ['--first-party']);
-  app = { ...a, origin: app, redirect: `${app}/callback` };
-  other = { ...b, origin: other, redirect: `${other}/callback` };
+  // Two applications: "notes" (a public client, PKCE only) and "wiki" (a
+  // confidential one), both first-party.
+  app = await application();
+  other = await application();
+  Object.assign(app, await addClient(gh, 'notes', [`${app.origin}/callback`],
+    ['--public', '--first-party', '--post-logout-redirect-uri', `${app.origin}/signed-out`]));
+  Object.assign(other, await addClient(gh, 'wiki', [`${other.origin}/callback`], ['--first-party']));
+  app.redirect = `${app.origin}/callback`;
+  other.redirect = `${other.origin}/callback`;
   await discoveryReady(gh.base);
   user = await register(gh.base, 'alice', 'alice@example.com');
   browser = await launchChromium();
@@ -44,22 +49,36 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  for (const rp of [app, other]) rp?.server?.close();
   await stopGatehouse(gh?.child);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+// An application's address: a loopback HTTP server that answers every
+// request with a short page and hands the URL it got to the test waiting
+// for it (next()).
+function application() {
+  let waiting = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, `http://${req.headers.host}`);
+    res.writeHead(200, { 'Content-Type': 'text/plain' }).end('back at the application');
+    for (const w of waiting) w(url);
+    waiting = [];
+  });
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({
+    server,
+    origin: `http://127.0.0.1:${server.address().port}`,
+    next: () => new Promise((got) => waiting.push(got)),
+  })));
+}
+
 // Opens url in the shared browser (its cookies are the user's sign-in),
 // lets act() do what the pages ask, and resolves to the URL the provider
-// finally sends the browser to under origin.
-async function authorize(url, origin, act = async () => {}) {
+// finally sends the browser to at the application rp.
+async function authorize(url, rp, act = async () => {}) {
   const page = await context.newPage();
-  let landed, caught;
-  const back = new Promise((ok) => { caught = ok; });
-  await page.route(`${origin}/**`, (route) => {
-    landed = new URL(route.request().url());
-    caught();
-    return route.fulfill({ status: 200, contentType: 'text/plain', body: 'back at the client' });
-  });
+  let landed;
+  const back = rp.next().then((u) => { landed = u; });
   await page.goto(url.href);
   if (!landed) await act(page);
   // Only a hang is timed: a provider that never sends the browser back.
@@ -69,7 +88,7 @@ async function authorize(url, origin, act = async () => {}) {
   clearTimeout(timer);
   if (!landed) {
     const text = (await page.textContent('body').catch(() => '')) ?? '';
-    throw new Error(`never sent back to ${origin}; at ${page.url()}: ${text.slice(0, 500)}`);
+    throw new Error(`never sent back to ${rp.origin}; at ${page.url()}: ${text.slice(0, 500)}`);
   }
   await page.close();
   return landed;
@@ -98,7 +117,7 @@ test('a public client: discovery, the sign-in form, code + PKCE, the ID token', 
   assert.ok(meta.end_session_endpoint, 'discovery names the end-session endpoint');
 
   const req = await authRequest(config, app);
-  const back = await authorize(req.url, app.origin, (page) => fillSignIn(page, 'alice'));
+  const back = await authorize(req.url, app, (page) => fillSignIn(page, 'alice'));
   assert.equal(back.pathname, '/callback');
   assert.equal(back.searchParams.get('iss'), gh.base, 'RFC 9207: iss in the answer');
 
@@ -147,7 +166,7 @@ test('refresh: new tokens, the old refresh token refused', async () => {
 test('a second application signs in without the password (the SSO cookie)', async () => {
   const conf = await client.discovery(new URL(gh.base), other.id, other.secret, undefined, INSECURE);
   const req = await authRequest(conf, other, { scope: 'openid profile' });
-  const back = await authorize(req.url, other.origin, async (page) => {
+  const back = await authorize(req.url, other, async (page) => {
     throw new Error(`the sign-in was asked again: ${page.url()}`);
   });
   const t = await client.authorizationCodeGrant(conf, back, {
@@ -167,12 +186,12 @@ test('RP-initiated logout ends the sign-in: prompt=none then answers login_requi
     id_token_hint: tokens.id_token ?? undefined,
     post_logout_redirect_uri: `${app.origin}/signed-out`, state,
   });
-  const back = await authorize(url, app.origin);
+  const back = await authorize(url, app);
   assert.equal(back.pathname, '/signed-out');
   assert.equal(back.searchParams.get('state'), state);
 
   const req = await authRequest(config, app, { prompt: 'none' });
-  const again = await authorize(req.url, app.origin);
+  const again = await authorize(req.url, app);
   assert.equal(again.searchParams.get('error'), 'login_required');
   assert.equal(again.searchParams.get('state'), req.state);
 });
