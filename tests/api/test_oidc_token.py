@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 import subprocess
+import time
 import urllib.parse
 
 import jwt
@@ -37,14 +38,30 @@ REDIRECT = "https://rp.example.test/cb"
 # ------------------------------------------------------------------ helpers
 def oidc_env(port, **more):
     """A server with the provider on: PUBLIC_URL is its own address."""
-    env = {"PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}", "COOKIE_SECURE": "0"}
+    env = {"PORT": str(port), "PUBLIC_URL": f"http://127.0.0.1:{port}", "COOKIE_SECURE": "0",
+           "SESSION_COOKIES": "1"}
     env.update(more)
     return env
 
 
-def start(make, **more):
+def oidc_key(directory):
+    """An RS256 key for OIDC_PRIVATE_KEY_FILE, made by openssl: PostgreSQL
+    with HS256 has no key of its own to sign ID tokens with (API.md)."""
+    path = directory / "oidc-key.pem"
+    if not path.exists():
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                        "rsa_keygen_bits:2048", "-out", str(path)], check=True,
+                       capture_output=True, timeout=CLI_TIMEOUT)
+    return path
+
+
+def start(make, tmp=None, **more):
+    """A provider on SQLite (its key made beside the database) or, under
+    scripts/with-pg.sh, on the shared PostgreSQL with a key file."""
     port = free_port()
     if TEST_DATABASE_URL:
+        assert tmp is not None, "PostgreSQL needs a directory for the key"
+        more.setdefault("OIDC_PRIVATE_KEY_FILE", str(oidc_key(tmp)))
         return make(env=oidc_env(port, **more), database_url=TEST_DATABASE_URL, port=port)
     return make(env=oidc_env(port, **more), port=port)
 
@@ -163,10 +180,10 @@ class Agent:
 
 
 @pytest.fixture(scope="module")
-def op(make_module_server):
+def op(make_module_server, tmp_path_factory):
     """A provider with three first-party clients (two confidential, one
     public), a user signed in on the form."""
-    srv = start(make_module_server)
+    srv = start(make_module_server, tmp_path_factory.mktemp("key"))
     conf = add_client(srv, None, "--first-party")
     other = add_client(srv, None, "--first-party")
     public = add_client(srv, None, "--first-party", "--public")
@@ -241,11 +258,13 @@ def test_discovery(op):
     assert d["authorization_response_iss_parameter_supported"] is True
 
 
-def test_off_until_a_client_is_registered(make_server):
+def test_off_until_a_client_is_registered(make_server, tmp_path):
     """404 (a problem) from discovery and every OIDC endpoint while no
     client is registered; a client added on the command line counts at
     once, without a restart."""
-    srv = start(make_server)
+    if TEST_DATABASE_URL:
+        pytest.skip("needs a database without clients; the PostgreSQL run shares one")
+    srv = start(make_server, tmp_path)
     paths = [("GET", "/.well-known/openid-configuration"), ("GET", "/userinfo"),
              ("POST", "/userinfo"), ("POST", "/oauth/revoke"), ("POST", "/oauth/introspect")]
     for method, path in paths:
@@ -418,7 +437,12 @@ def test_code_exchange_confidential(op, agent, how):
     assert at["sub"] == idt["sub"] == user_id
     assert at["client_id"] == cid and set(at["scope"].split()) == {"openid", "email"}
     assert idt["nonce"] == nonce
-    assert idt["sid"] == at["sid"]
+    # The ID token's sid is the browser's sign-in (what logout ends); the
+    # access token's is the client's own session (what revocation ends).
+    assert idt["sid"] and at["sid"]
+    again = tokens_ok(exchange(srv, agent, op["conf"], "openid", how))
+    assert verify(srv, again["id_token"], cid, "JWT")["sid"] == idt["sid"]
+    assert verify(srv, again["access_token"], cid, "at+jwt")["sid"] != at["sid"]
     assert idt["amr"] == ["pwd"] and idt["acr"] == "1"
     assert isinstance(idt["auth_time"], int) and idt["auth_time"] <= idt["iat"]
 
@@ -546,9 +570,14 @@ def test_refresh_cross_client_refusals(op, agent):
     r = token(srv, {"grant_type": "refresh_token", "refresh_token": own["refresh_token"]},
               basic(cid, secret))
     assert_oauth(r, 400, "invalid_grant")
-    # And gatehouse's own still rotates without a client.
+    # And gatehouse's own still rotates without a client, Swagger UI's empty
+    # "Basic Og==" (which names none) included.
     r = token(srv, {"grant_type": "refresh_token", "refresh_token": own["refresh_token"]})
     assert r.status_code == 200, r.text
+    r = token(srv, {"grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"]},
+              {"Authorization": "Basic Og=="})
+    assert r.status_code == 200, r.text
+    assert r.json()["token_type"] == "bearer"  # gatehouse's own answer, as POST /login's
 
 
 # ----------------------------------------------------------------- userinfo
@@ -663,7 +692,8 @@ def test_introspect_refusals(op):
     assert_oauth(introspect(srv, "x"), 401, "invalid_client")
     assert_oauth(introspect(srv, "x", None, client_id=op["public"][0]), 401, "invalid_client")
     assert_oauth(introspect(srv, "x", basic(cid, "wrong")), 401, "invalid_client")
-    r = post_form(srv, "/oauth/introspect", {}, basic(cid, secret))
+    r = post_form(srv, "/oauth/introspect", {"token_type_hint": "access_token"},
+                  basic(cid, secret))
     assert "token" in assert_oauth(r, 400, "invalid_request")["error_description"]
     r = requests.post(srv.url("/oauth/introspect"), data="token=a&token=b",
                       headers={"Content-Type": FORM, **basic(cid, secret)}, timeout=TIMEOUT)
@@ -741,7 +771,30 @@ def test_revoke_refusals(op):
     cid, secret = op["conf"]
     assert_oauth(revoke(srv, "x"), 401, "invalid_client")
     assert_oauth(revoke(srv, "x", basic(cid, "wrong")), 401, "invalid_client")
-    r = post_form(srv, "/oauth/revoke", {}, basic(cid, secret))
+    r = post_form(srv, "/oauth/revoke", {"token_type_hint": "access_token"}, basic(cid, secret))
     assert "token" in assert_oauth(r, 400, "invalid_request")["error_description"]
     r = revoke(srv, "x", basic(cid, secret), client_secret=secret)
     assert_oauth(r, 400, "invalid_request")
+
+
+def test_revocation_reaches_every_instance(make_server, tmp_path):
+    """API.md: a revoked access token gets 401 at /userinfo within a second
+    on every instance sharing the database (the revocation watch). Polled
+    until it does; the deadline only detects a hang."""
+    if not TEST_DATABASE_URL:
+        pytest.skip("instances share revocations through PostgreSQL (scripts/with-pg.sh)")
+    a = start(make_server, tmp_path)
+    b = make_server(env={**{k: a.env[k] for k in ("PUBLIC_URL", "OIDC_PRIVATE_KEY_FILE",
+                                                  "COOKIE_SECURE", "SESSION_COOKIES")}},
+                    database_url=TEST_DATABASE_URL)
+    cid, secret = add_client(a, None, "--first-party")
+    user = a.new_user("multi")
+    agent = Agent(a)
+    agent.signin(user["username"])
+    body = tokens_ok(exchange(a, agent, (cid, secret), "openid"))
+    assert b.get("/userinfo", headers=bearer(body["access_token"])).status_code == 200
+    assert revoke(a, body["access_token"], basic(cid, secret)).status_code == 200
+    deadline = time.monotonic() + 10
+    while b.get("/userinfo", headers=bearer(body["access_token"])).status_code != 401:
+        assert time.monotonic() < deadline, "instance b still accepts the revoked token"
+        time.sleep(0.05)
