@@ -27,6 +27,7 @@ from test_pages import assert_page_headers, parse
 ISSUER = "https://auth.example.test"
 RP = "https://rp.example.test/callback"
 RP_LOGOUT = "https://rp.example.test/signed-out"
+RP_ORIGIN = "https://rp.example.test"  # the consent and sign-in posts' form-action
 CSRF_COOKIE = "gatehouse_csrf"
 SSO_COOKIE = "gatehouse_sso"
 TIMEOUT = 60  # seconds: hang detection only
@@ -184,7 +185,7 @@ def test_code_flow_nonce_state_and_id_token(srv, clients):
     # Not signed in: the request is kept and the sign-in form carries it.
     assert r.status_code == 302 and r.headers["Cache-Control"] == "no-store"
     page = b.follow(r)
-    form = assert_page_headers(page, script=True)  # PUBLIC_URL: the passkey button
+    form = assert_page_headers(page, script=True, form_to=RP_ORIGIN)  # PUBLIC_URL: the passkey button
     assert form.inputs["username"]["value"] == u["username"]
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", form.inputs["authz"]["value"])
     before = int(time.time())
@@ -424,7 +425,7 @@ def test_client_may_ask_only_its_scopes(srv, clients, tmp_path):
 def consent_page(b, client, **params):
     r = b.authorize(client, **params)
     assert r.status_code == 200, r.text
-    page = assert_page_headers(r)
+    page = assert_page_headers(r, form_to=RP_ORIGIN)
     assert page.forms == [{"method": "post", "action": "authorize/consent"}]
     return r, page
 

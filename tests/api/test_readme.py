@@ -19,8 +19,8 @@ for their form. The `run-mail` blocks (the "Email" section) run the same
 way in a bash of their own, against a server with mail settings and the
 SMTP server the block starts; "127.0.0.1:8025" becomes its address. The
 `run-sso` blocks (the "Single sign-on" section) run in the directory of a
-server started there as that section starts it (PUBLIC_URL, the default
-database gatehouse.db), with "./build/gatehouse" the binary under test.
+server started there as that section starts it (PUBLIC_URL, its database
+sso.db there), with "./build/gatehouse" the binary under test.
 """
 import json
 import os
@@ -183,23 +183,25 @@ def test_the_readme_mail_example_runs(make_server, tmp_path):
 
 
 # How the README's "Single sign-on" section starts gatehouse (a skip block).
-SSO_START = "PUBLIC_URL=http://127.0.0.1:8000 SESSION_COOKIES=1 COOKIE_SECURE=0 ./build/gatehouse"
+SSO_START = ("DATABASE_URL=sqlite:///sso.db PUBLIC_URL=http://127.0.0.1:8000 SESSION_COOKIES=1 COOKIE_SECURE=0 \\\n"
+             "    ./build/gatehouse")
 
 
 def test_the_readme_sso_example_runs(make_server, tmp_path):
     """The "run-sso" blocks: `gatehouse clients add` on the database of the
-    server the section starts (its default, gatehouse.db in the directory
-    it runs in, where the block runs too), then discovery, a
-    client_credentials grant and introspection with curl."""
+    server the section starts (sso.db in the directory it runs in, where
+    the block runs too), then discovery, a client_credentials grant and
+    introspection with curl."""
     assert SSO_START in README.read_text()
     port = free_port()
-    srv = make_server(env={"PORT": str(port), "DATABASE_URL": None, "SESSION_COOKIES": "1", "COOKIE_SECURE": "0",
+    srv = make_server(env={"PORT": str(port), "DATABASE_URL": "sqlite:///sso.db",
+                           "SESSION_COOKIES": "1", "COOKIE_SECURE": "0",
                            "PUBLIC_URL": f"http://127.0.0.1:{port}"}, workdir=tmp_path)
     env = dict(base_env(), PATH="/usr/bin:" + os.environ.get("PATH", ""))
     all_steps = run_blocks("run-sso", [("127.0.0.1:8000", f"127.0.0.1:{srv.port}"),
                                        ("./build/gatehouse", str(BINARY))], tmp_path, env)
     assert len(all_steps) >= 5
-    assert (tmp_path / "gatehouse.db").exists(), "the server and the command shared its database"
+    assert (tmp_path / "sso.db").exists(), "the server and the command shared its database"
 
 
 def test_the_readme_apache_configuration_is_the_example():
