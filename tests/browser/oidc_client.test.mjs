@@ -3,11 +3,15 @@
 // web/package.json pins), which does discovery, builds the authorization
 // request, checks the answer (state, iss of RFC 9207, PKCE), the ID token
 // (signature against the JWKS, iss, aud, exp, iat, nonce) and then refresh
-// and userinfo. Chromium plays the user: the hosted sign-in form, and the
-// redirect back to the client, caught before it leaves the browser.
+// and userinfo; then a second application signed in by the SSO cookie
+// alone, RP-initiated logout, and an account with TOTP (the form's code
+// step; acr "2"). Chromium plays the user on the hosted pages; the
+// applications are loopback HTTP servers that hand the test the URL the
+// browser came back with.
 //
 //   GATEHOUSE_BIN=build/gatehouse node --test tests/browser/oidc_client.test.mjs
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -17,7 +21,7 @@ import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
 import { launchChromium, repo, stopGatehouse } from './harness.mjs';
-import { addClient, discoveryReady, fillSignIn, register, startProvider } from './oidc.mjs';
+import { PASSWORD, addClient, discoveryReady, fillSignIn, register, startProvider } from './oidc.mjs';
 
 // openid-client as web/package-lock.json pins it, in web/node_modules.
 const client = await import(
@@ -73,10 +77,10 @@ function application() {
 }
 
 // Opens url in the shared browser (its cookies are the user's sign-in),
-// lets act() do what the pages ask, and resolves to the URL the provider
-// finally sends the browser to at the application rp.
-async function authorize(url, rp, act = async () => {}) {
-  const page = await context.newPage();
+// or in ctx, lets act() do what the pages ask, and resolves to the URL the
+// provider finally sends the browser to at the application rp.
+async function authorize(url, rp, act = async () => {}, ctx = context) {
+  const page = await ctx.newPage();
   let landed;
   const back = rp.next().then((u) => { landed = u; });
   await page.goto(url.href);
@@ -194,4 +198,52 @@ test('RP-initiated logout ends the sign-in: prompt=none then answers login_requi
   const again = await authorize(req.url, app);
   assert.equal(again.searchParams.get('error'), 'login_required');
   assert.equal(again.searchParams.get('state'), req.state);
+});
+
+// RFC 6238 (SHA-1, 6 digits, 30 s) from the base32 secret, computed here.
+function totp(secret, at = Date.now() / 1000) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret.replace(/=+$/, '')) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const off = mac[19] & 0xf;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1e6).padStart(6, '0');
+}
+
+async function api(path, body, token) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const r = await fetch(`${gh.base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const text = await r.text();
+  assert.equal(r.status, 200, `${path}: ${text}`);
+  return JSON.parse(text);
+}
+
+test('a second factor: the code step of the form, then acr "2" and amr pwd + otp', async () => {
+  const bob = await register(gh.base, 'bob');
+  const { access_token: token } = await api('/login', { username: 'bob', password: PASSWORD });
+  const { secret } = await api('/me/mfa/totp', { password: PASSWORD }, token);
+  // The step before now's: accepted at enrolment, and never now's code.
+  await api('/me/mfa/totp/confirm', { code: totp(secret, Date.now() / 1000 - 30) }, token);
+
+  const fresh = await browser.newContext();
+  const req = await authRequest(config, app);
+  const back = await authorize(req.url, app, async (page) => {
+    await fillSignIn(page, 'bob');
+    await page.waitForSelector('input[name=code]');
+    await page.fill('input[name=code]', totp(secret));
+    await page.press('input[name=code]', 'Enter');
+  }, fresh);
+  await fresh.close();
+  const t = await client.authorizationCodeGrant(config, back, {
+    pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce,
+    idTokenExpected: true,
+  });
+  const claims = t.claims();
+  assert.equal(claims.sub, String(bob.id));
+  assert.deepEqual(claims.amr, ['pwd', 'otp']);
+  assert.equal(claims.acr, '2', 'two factors: acr "2"');
 });
