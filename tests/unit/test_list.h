@@ -52,7 +52,11 @@
     STORE_CASE_BOTH(X, mfa_other_key_refused)                                                      \
     STORE_CASE_BOTH(X, mfa_methods_and_step_up)                                                    \
     STORE_CASE_BOTH(X, mfa_recovery_code_race)                                                     \
-    STORE_CASE_BOTH(X, mfa_confirm_binds_the_secret_read)
+    STORE_CASE_BOTH(X, mfa_confirm_binds_the_secret_read)                                          \
+    STORE_CASE_BOTH(X, oidc_clients)                                                               \
+    STORE_CASE_BOTH(X, oidc_codes_used_once)                                                       \
+    STORE_CASE_BOTH(X, oidc_sessions)                                                              \
+    STORE_CASE_BOTH(X, oidc_consents)
 
 #define TEST_LIST(X)                                                                               \
     X(qrsvg_modules_match_the_symbol)                                                              \
