@@ -52,7 +52,11 @@
     STORE_CASE_BOTH(X, mfa_other_key_refused)                                                      \
     STORE_CASE_BOTH(X, mfa_methods_and_step_up)                                                    \
     STORE_CASE_BOTH(X, mfa_recovery_code_race)                                                     \
-    STORE_CASE_BOTH(X, mfa_confirm_binds_the_secret_read)
+    STORE_CASE_BOTH(X, mfa_confirm_binds_the_secret_read)                                          \
+    STORE_CASE_BOTH(X, oidc_clients)                                                               \
+    STORE_CASE_BOTH(X, oidc_codes_used_once)                                                       \
+    STORE_CASE_BOTH(X, oidc_sessions)                                                              \
+    STORE_CASE_BOTH(X, oidc_consents)
 
 #define TEST_LIST(X)                                                                               \
     X(qrsvg_modules_match_the_symbol)                                                              \
@@ -95,6 +99,18 @@
     X(webauthn_cose_key_limit)                                                                     \
     X(webauthn_auth_data_limit)                                                                    \
     X(webauthn_status_texts)                                                                       \
+    X(oidc_scope_parse_and_text)                                                                   \
+    X(oidc_clients_add_get_authenticate)                                                           \
+    X(oidc_code_exchange_issues_tokens)                                                            \
+    X(oidc_code_refusals_and_reuse)                                                                \
+    X(oidc_refresh_rotates_for_its_client_only)                                                    \
+    X(oidc_client_credentials_and_revoke)                                                          \
+    X(oidc_logout_and_delete_end_client_sessions)                                                  \
+    X(oidc_logout_before_exchange)                                                                 \
+    X(oidc_consents_union)                                                                         \
+    X(oidc_userinfo_and_acr)                                                                       \
+    X(oidc_secrets_stored_as_hashes)                                                               \
+    X(oidc_purge_keeps_recent_codes)                                                               \
     X(jwt_round_trip)                                                                              \
     X(jwt_round_trip_iss_aud)                                                                      \
     X(jwt_header_segment)                                                                          \
