@@ -264,7 +264,7 @@ static void to_signin(const struct api_request *req, struct reply *r, const stru
 /* Where a request stands. */
 struct step {
     const struct oidc_client *c;
-    const struct authzreq *a;
+    struct authzreq *a;
     const char *id;     /* its id once kept; NULL: not yet */
     int64_t created_at; /* when it was kept */
 };
@@ -308,11 +308,13 @@ static bool use(const struct api_request *req, struct reply *r, const struct ste
 
 /* True when sso's sign-in will do for s (OpenID Connect Core §3.1.2.1):
  * prompt=login wants one made after the request, max_age one at most that
- * old. A sign-in made after the request was kept does for both, or a slow
- * form would send the user round again. */
+ * old. A sign-in made after the request was kept, other than the one it
+ * found then (the clock counts seconds), does for both, or a slow form
+ * would send the user round again. */
 static bool fresh_enough(const struct step *s, const struct oidc_sso *sso)
 {
-    bool after = s->id != NULL && sso->auth_time >= s->created_at;
+    bool after =
+        s->id != NULL && strcmp(sso->sid, s->a->login_sid) != 0 && sso->auth_time >= s->created_at;
 
     if ((s->a->prompt & AUTHZREQ_PROMPT_LOGIN) != 0)
         return after;
@@ -334,6 +336,8 @@ static void proceed(const struct api_request *req, struct reply *r, struct step 
         return;
     }
     if (o == OUTCOME_TOKEN_INVALID || !fresh_enough(s, &sso)) {
+        if (o == OUTCOME_OK && s->id == NULL)
+            memcpy(s->a->login_sid, sso.sid, sizeof s->a->login_sid);
         if (none) {
             if (use(req, r, s))
                 error_redirect(req, r, a, "login_required", "the user is not signed in");
