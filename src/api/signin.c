@@ -8,7 +8,9 @@
  * The pages sign a browser in with the session cookies, which are
  * SESSION_COOKIES' to hand out: with it off, every page of sign-in answers
  * 501 saying so, as mail and passkeys do when off (the JSON endpoints
- * would not set the cookies the passkey script relies on either). */
+ * would not set the cookies the passkey script relies on either), unless
+ * the OpenID Connect provider is on: then the form signs the browser in
+ * for it alone (the gatehouse_sso cookie, api/sso.c). */
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -43,6 +45,14 @@ struct signin_view {
 static bool passkeys_on(const struct api_request *req)
 {
     return req->app->passkeys.rp_id != NULL;
+}
+
+/* The sign-in form works with SESSION_COOKIES, and for the OpenID Connect
+ * provider (PUBLIC_URL) without it: a browser it signs in then holds only
+ * the gatehouse_sso cookie, which is what /authorize asks for. */
+static bool signin_on(const struct api_request *req)
+{
+    return req->app->cookies.enabled || api_sso_on(req);
 }
 
 static void signedout_page(const struct api_request *req, struct reply *r, int status,
@@ -99,7 +109,7 @@ void api_page_signin(const struct api_request *req, struct reply *r)
     size_t hlen = 0, alen = 0;
     struct signin_view v = {200, NULL, NULL, NULL};
 
-    if (!req->app->cookies.enabled) {
+    if (!signin_on(req)) {
         signin_off(req, r);
         return;
     }
@@ -170,7 +180,7 @@ static bool page_form(const struct api_request *req, struct reply *r, struct for
     const char *csrf = NULL;
     size_t clen = 0;
 
-    if (!req->app->cookies.enabled) {
+    if (!signin_on(req)) {
         signin_off(req, r);
         return false;
     }

@@ -628,3 +628,16 @@ def test_authorize_is_404_without_public_url(make_server):
     r = b.signin_form(b.get("/signin"), u["username"])
     assert r.status_code == 303
     assert not b.s.cookies.get(SSO_COOKIE)
+
+
+def test_signin_for_the_provider_without_session_cookies(make_server, tmp_path):
+    """With SESSION_COOKIES off, the form still signs a browser in for the
+    provider: the gatehouse_sso cookie only, no session cookies."""
+    s = make_server(env={"PUBLIC_URL": ISSUER, "COOKIE_SECURE": "0", "SESSION_COOKIES": "0"})
+    c = Client(*clients_add(s, tmp_path, "nc", "--redirect-uri", RP, "--first-party"))
+    u = s.new_user("nc")
+    b = Browser(s)
+    p = at_rp(sign_in_for(b, b.authorize(c, state="nc"), u["username"]))
+    assert p["state"] == "nc" and "code" in p
+    assert b.s.cookies.get(SSO_COOKIE)
+    assert not b.s.cookies.get("access_token") and not b.s.cookies.get("refresh_token")
