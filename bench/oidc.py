@@ -60,7 +60,6 @@ def gh_env(args, port, db):
         "BCRYPT_ROUNDS": "4",
         "LOG_LEVEL": "error",
         "PUBLIC_URL": f"http://{run.HOST}:{port}",
-        "SESSION_COOKIES": "1",
         "COOKIE_SECURE": "0",
         "DATABASE_URL": f"sqlite:///{db}",
     })

@@ -183,8 +183,7 @@ def test_the_readme_mail_example_runs(make_server, tmp_path):
 
 
 # How the README's "Single sign-on" section starts gatehouse (a skip block).
-SSO_START = ("DATABASE_URL=sqlite:///sso.db PUBLIC_URL=http://127.0.0.1:8000 SESSION_COOKIES=1 COOKIE_SECURE=0 \\\n"
-             "    ./build/gatehouse")
+SSO_START = "DATABASE_URL=sqlite:///sso.db PUBLIC_URL=http://127.0.0.1:8000 COOKIE_SECURE=0 ./build/gatehouse"
 
 
 def test_the_readme_sso_example_runs(make_server, tmp_path):
@@ -195,7 +194,7 @@ def test_the_readme_sso_example_runs(make_server, tmp_path):
     assert SSO_START in README.read_text()
     port = free_port()
     srv = make_server(env={"PORT": str(port), "DATABASE_URL": "sqlite:///sso.db",
-                           "SESSION_COOKIES": "1", "COOKIE_SECURE": "0",
+                           "COOKIE_SECURE": "0",
                            "PUBLIC_URL": f"http://127.0.0.1:{port}"}, workdir=tmp_path)
     env = dict(base_env(), PATH="/usr/bin:" + os.environ.get("PATH", ""))
     all_steps = run_blocks("run-sso", [("127.0.0.1:8000", f"127.0.0.1:{srv.port}"),

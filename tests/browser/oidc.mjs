@@ -19,10 +19,11 @@ export const PASSWORD = 'correct horse battery staple 21';
 // command line needs.
 export async function startProvider(dir) {
   const db = join(dir, 'gh.db');
-  // The hosted sign-in pages need SESSION_COOKIES=1; plain HTTP on loopback
+  // SESSION_COOKIES stays off: the sign-in pages of the provider sign the
+  // browser in with the gatehouse_sso cookie alone. Plain HTTP on loopback
   // needs COOKIE_SECURE=0.
   const gh = await startGatehouse(db, (base) => ({
-    PUBLIC_URL: base, SESSION_COOKIES: '1', COOKIE_SECURE: '0', LOG_LEVEL: 'warn',
+    PUBLIC_URL: base, COOKIE_SECURE: '0', LOG_LEVEL: 'warn',
   }));
   return { ...gh, databaseUrl: `sqlite:///${db}` };
 }
