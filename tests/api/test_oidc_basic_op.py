@@ -14,6 +14,7 @@ import base64
 import hashlib
 import re
 import secrets
+import subprocess
 import time
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -21,7 +22,7 @@ import jwt
 import pytest
 import requests
 
-from gh_helpers import PASSWORD, TEST_DATABASE_URL, run_gatehouse
+from gh_helpers import CLI_TIMEOUT, PASSWORD, TEST_DATABASE_URL, run_gatehouse
 from test_pages import assert_page_headers, parse
 
 ISSUER = "https://auth.example.test"
@@ -35,15 +36,24 @@ ENV = {"SESSION_COOKIES": "1", "COOKIE_SECURE": "0", "PUBLIC_URL": ISSUER}
 
 
 @pytest.fixture(scope="module")
-def srv(make_module_server):
+def srv(make_module_server, tmp_path_factory):
+    """The provider on SQLite (its key made beside the database) or, under
+    scripts/with-pg.sh, on PostgreSQL with an RS256 key file (with HS256
+    PostgreSQL has no key of its own for ID tokens)."""
     if TEST_DATABASE_URL:
-        return make_module_server(env=ENV, database_url=TEST_DATABASE_URL)
+        key = tmp_path_factory.mktemp("key") / "oidc-key.pem"
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                        "rsa_keygen_bits:2048", "-out", str(key)], check=True,
+                       capture_output=True, timeout=CLI_TIMEOUT)
+        return make_module_server(env=dict(ENV, OIDC_PRIVATE_KEY_FILE=str(key)),
+                                  database_url=TEST_DATABASE_URL)
     return make_module_server(env=ENV)
 
 
 def clients_add(srv, tmp_path, *args):
     """`gatehouse clients add` against srv's database; (id, secret or None)."""
-    env = {"DATABASE_URL": srv.env["DATABASE_URL"], "PUBLIC_URL": ISSUER}
+    env = {k: srv.env[k] for k in ("DATABASE_URL", "PUBLIC_URL", "OIDC_PRIVATE_KEY_FILE")
+           if srv.env.get(k)}
     proc = run_gatehouse(tmp_path, ["clients", "add", *args], env=env)
     assert proc.returncode == 0, proc.stderr
     cid = re.search(r"^client_id: (\S+)$", proc.stdout, re.M).group(1)
