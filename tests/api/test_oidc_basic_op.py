@@ -677,3 +677,16 @@ def test_passkey_sign_in_from_the_pages(srv, clients):
     claims = id_claims(srv, clients["first"],
                        token(srv, clients["first"], p["code"]).json()["id_token"])
     assert claims["acr"] == "2" and "hwk" in claims["amr"]
+
+
+def test_pages_in_russian(srv, clients):
+    u, b = signed_in_browser(srv, "ru")
+    b.s.headers["Accept-Language"] = "ru"
+    r = b.authorize(clients["third"])
+    assert r.status_code == 200
+    assert_page_headers(r, lang="ru", form_to="https://rp.example.test")
+    assert "Разрешить" in r.text and "Отказать" in r.text and "Third &lt;App&gt;" in r.text
+    r = b.authorize(Client("gh_nobody", None))
+    assert r.status_code == 400
+    assert_page_headers(r, lang="ru")
+    assert "не зарегистрировано" in r.text
