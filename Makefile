@@ -6,7 +6,8 @@
 #                 unit + API tests on the release build and under ASan/UBSan,
 #                 the API tests on SQLite and on a throwaway PostgreSQL 15,
 #                 the clang build, the banned-function check, the browser test,
-#                 examples/nginx under Debian's nginx and make install into a DESTDIR
+#                 examples/nginx under Debian's nginx, make install into a DESTDIR
+#                 and the OpenID Connect relying parties (make oidc-rp)
 #   make install  the binary, man page, systemd unit and env file (PREFIX, DESTDIR)
 #   make asan     build build-asan/gatehouse with AddressSanitizer + UBSan
 #   make clang    build the server and the unit tests with clang too, run the tests
@@ -57,7 +58,7 @@ TEST_DEPS_STAMP := build/.deps-test-ok
 .PHONY: clang banned
 .PHONY: web openapi-lint browser
 .PHONY: api-pg api-pg-asan
-.PHONY: nginx-test install-test
+.PHONY: nginx-test install-test oidc-rp
 .PHONY: fuzz fuzz-smoke fuzz-build valgrind
 
 all: build/gatehouse
@@ -180,7 +181,7 @@ api-pg-asan: build-asan/gatehouse
 	    $(PG_SKIP)
 
 test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser \
-      nginx-test install-test fuzz-smoke
+      nginx-test install-test oidc-rp fuzz-smoke
 	@echo "make test: all suites passed"
 
 # The OpenAPI document against the OpenAPI 3.1 schema (swagger-parser).
@@ -202,6 +203,15 @@ browser: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 nginx-test: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_nginx.py
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/nginx.test.mjs
+
+# gatehouse as the OpenID Connect provider of relying parties nobody here
+# wrote, the user played by Chromium: the openid-client npm package (code +
+# PKCE, refresh, userinfo, a second application by SSO, RP-initiated
+# logout), and Debian's Apache with mod_auth_openidc configured by
+# examples/apache/gatehouse-oidc.conf protecting a page.
+oidc-rp: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/oidc_client.test.mjs \
+	    tests/browser/apache.test.mjs
 
 format: | $(TEST_DEPS_STAMP)
 	clang-format -i $(SRC) $(shell find src tests/unit fuzz -name '*.[ch]')
@@ -245,7 +255,7 @@ build/gatehouse.1: build/gatehouse dist/gatehouse.h2m | $(DEPS_STAMP)
 	sed -e '/^\.SS /s/("\(.*\)" describes/(\\(lq\1\\(rq describes/' $@.tmp >$@ && rm -f $@.tmp
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, its man page, the
-# systemd unit (paths set to these), the nginx example and the README; the
+# systemd unit (paths set to these), the nginx and Apache examples and the README; the
 # environment file only when there is none, so a second install keeps yours.
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -264,6 +274,7 @@ install: build/gatehouse build/gatehouse.1
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -D -m 0644 examples/nginx/gatehouse.conf $(DESTDIR)$(DOCDIR)/examples/nginx/gatehouse.conf
 	install -D -m 0644 examples/nginx/signin.html $(DESTDIR)$(DOCDIR)/examples/nginx/signin.html
+	install -D -m 0644 examples/apache/gatehouse-oidc.conf $(DESTDIR)$(DOCDIR)/examples/apache/gatehouse-oidc.conf
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/gatehouse
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.env ]; then \
 	    echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.env"; \

@@ -16,6 +16,8 @@
 --                       users' pages would; the requests are built once, at start.
 --   post FILE PATH      POST PATH with the JSON bodies of FILE (one per line) round-robin
 --                       (/password/forgot for known and unknown accounts); built once, at start.
+--   form FILE PATH      the same with the lines of FILE as application/x-www-form-urlencoded
+--                       bodies (POST /token's client_credentials grant, bench/oidc.py).
 --
 -- Requests go over keep-alive HTTP/1.1 connections. Errors are wrk's own counters:
 -- connect, read, write, timeout, and status (any response with status >= 400; a 200 or
@@ -41,10 +43,11 @@ local nbodies = 0
 local idx = 0
 
 local json_headers = { ["Content-Type"] = "application/json" }
+local form_headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
 
 local function need(v, what)
    if v == nil or v == "" then
-      error("gatehouse.lua: missing " .. what .. " (modes: register PREFIX | login USERS_FILE | get TOKEN PATH | tokens FILE PATH | post FILE PATH)")
+      error("gatehouse.lua: missing " .. what .. " (modes: register PREFIX | login USERS_FILE | get TOKEN PATH | tokens FILE PATH | post FILE PATH | form FILE PATH)")
    end
    return v
 end
@@ -101,15 +104,29 @@ function init(args)
          error("gatehouse.lua: no JSON bodies in " .. file)
       end
       idx = (thread_no * 4999) % nbodies
+   elseif mode == "form" then
+      local file = need(args[2], "FILE")
+      local path = need(args[3], "PATH")
+      bodies = {}
+      for line in io.lines(file) do
+         if line:match("=") then
+            bodies[#bodies + 1] = wrk.format("POST", path, form_headers, line)
+         end
+      end
+      nbodies = #bodies
+      if nbodies == 0 then
+         error("gatehouse.lua: no form bodies in " .. file)
+      end
+      idx = (thread_no * 4999) % nbodies
    else
-      error("gatehouse.lua: unknown mode '" .. tostring(mode) .. "' (register | login | get | tokens | post)")
+      error("gatehouse.lua: unknown mode '" .. tostring(mode) .. "' (register | login | get | tokens | post | form)")
    end
 end
 
 function request()
    if mode == "get" then
       return static_req
-   elseif mode == "tokens" or mode == "post" then
+   elseif mode == "tokens" or mode == "post" or mode == "form" then
       idx = idx % nbodies + 1
       return bodies[idx]
    elseif mode == "register" then

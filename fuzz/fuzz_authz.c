@@ -46,6 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_text(a.nonce, sizeof a.nonce);
     check_text(a.code_challenge, sizeof a.code_challenge);
     check_text(a.login_hint, sizeof a.login_hint);
+    FUZZ_CHECK(a.login_sid[0] == '\0'); /* never from a parameter */
     FUZZ_CHECK((a.scopes & OIDC_SCOPE_OPENID) != 0);
     FUZZ_CHECK(a.code_challenge[0] == '\0' || strlen(a.code_challenge) == AUTHZREQ_CHALLENGE_LEN);
     FUZZ_CHECK((a.prompt & AUTHZREQ_PROMPT_NONE) == 0 || a.prompt == AUTHZREQ_PROMPT_NONE);

@@ -68,13 +68,14 @@ bool api_oauth_required(const struct form *f, struct reply *r, const char *name,
 
 /* The client of an OAuth request, authenticated (RFC 6749 §2.3:
  * client_secret_basic, client_secret_post, or client_id alone for a public
- * client; api/clientauth.h reads them): true with *out filled (free it
- * with oidc_client_free). need_secret refuses public clients. Otherwise r
- * holds the answer: invalid_request (400) for a malformed or doubled
- * authentication, invalid_client (401, WWW-Authenticate: Basic) for none
- * or a wrong one. */
-bool api_oauth_client(const struct api_request *req, const struct form *f, bool need_secret,
-                      struct oidc_client *out, struct reply *r);
+ * client; api/clientauth.h reads them): OUTCOME_OK with *out filled (free
+ * it with oidc_client_free). need_secret refuses public clients.
+ * Otherwise r holds the answer: OUTCOME_INVALID, invalid_request (400),
+ * for a malformed or doubled authentication; OUTCOME_BAD_CLIENT,
+ * invalid_client (401, WWW-Authenticate: Basic), for none or a wrong one;
+ * OUTCOME_UNAVAILABLE (503) when the database cannot say. */
+enum outcome api_oauth_client(const struct api_request *req, const struct form *f, bool need_secret,
+                              struct oidc_client *out, struct reply *r);
 
 /* The 200 of a token request that core/oidc answered (RFC 6749 §5.1, OIDC
  * Core §3.1.3.3): access_token, token_type, expires_in, and refresh_token,
@@ -226,6 +227,11 @@ void api_oidc_logout(const struct api_request *req, struct reply *r);
 /* The length of a page's authz value (an authorization request's id,
  * AUTHZREQ_ID_LEN base64url characters) or 0 when v is none. */
 size_t api_authz_len(const char *v, size_t len);
+/* The origin ("https://host[:port]") of the redirect URI of the live
+ * authorization request id, for a page's form-action. false (out "") when
+ * there is none, or the URI has no http(s) origin a policy can name. */
+#define API_ORIGIN_MAX 300
+bool api_authz_origin(const struct api_request *req, const char *id, char out[API_ORIGIN_MAX + 1]);
 
 /* The user as JSON {"id","username","created_at"}. */
 char *api_user_json(const struct user *u);

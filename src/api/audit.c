@@ -14,8 +14,11 @@ static atomic_uint_fast64_t registrations[OUTCOME_COUNT];
 static atomic_uint_fast64_t logins[OUTCOME_COUNT];
 static atomic_uint_fast64_t refreshes[OUTCOME_COUNT];
 static atomic_uint_fast64_t passkey_logins[OUTCOME_COUNT];
-/* POST /token by grant: 0 password, 1 refresh_token. */
-static atomic_uint_fast64_t token_grants[2][OUTCOME_COUNT];
+/* POST /token by grant: 0 password, 1 refresh_token, then the client
+ * grants by enum audit_grant. */
+static atomic_uint_fast64_t token_grants[2 + AUDIT_GRANTS][OUTCOME_COUNT];
+static const char *const client_grant_names[AUDIT_GRANTS] = {"authorization_code",
+                                                             "client_credentials"};
 /* POST /login/mfa by method and result. */
 static atomic_uint_fast64_t mfa_attempts[AUDIT_MFA_METHODS][AUDIT_MFA_RESULTS];
 static const char *const mfa_method_names[AUDIT_MFA_METHODS] = {"totp", "recovery_code",
@@ -99,6 +102,17 @@ void audit_refresh(const struct api_request *req, const char *grant, enum outcom
         struct log_field f[] = {LOG_STR("via", grant != NULL ? "token" : "refresh")};
         emit(req, LOG_WARN, "refresh.reuse_detected", f, 1);
     }
+}
+
+void audit_client_grant(const struct api_request *req, enum audit_grant g, const char *client_id,
+                        enum outcome o)
+{
+    if ((unsigned)g >= AUDIT_GRANTS)
+        return;
+    count(token_grants[2 + g], o);
+    struct log_field f[] = {LOG_STR("grant", client_grant_names[g]),
+                            LOG_STR("outcome", outcome_name(o)), LOG_STR("client_id", client_id)};
+    emit(req, o == OUTCOME_OK ? LOG_INFO : LOG_WARN, "oidc.token", f, client_id != NULL ? 3 : 2);
 }
 
 void audit_user(const struct api_request *req, const char *event, enum outcome o, const char *scope)
@@ -203,6 +217,9 @@ void audit_metrics_write(struct metrics_buf *b)
                    "POST /token requests that reached a grant, by grant and outcome.",
                    token_grants[0], "password");
     write_outcomes(b, "gatehouse_token_requests_total", NULL, token_grants[1], "refresh_token");
+    for (int g = 0; g < AUDIT_GRANTS; g++)
+        write_outcomes(b, "gatehouse_token_requests_total", NULL, token_grants[2 + g],
+                       client_grant_names[g]);
     metrics_family(b, "gatehouse_mfa_attempts_total", "counter",
                    "Second factors of sign-ins (POST /login/mfa) by method and outcome: ok, "
                    "wrong, expired (the mfa_token is unknown, used, expired or spent), "

@@ -50,6 +50,22 @@ void audit_login_mfa(const struct api_request *req, enum audit_mfa_method method
  * given): counted; "refresh.reuse_detected" when a rotated token came back. */
 void audit_refresh(const struct api_request *req, const char *grant, enum outcome o);
 
+/* The grants of POST /token that a registered client uses (the
+ * refresh_token grant of a client counts with audit_refresh). */
+enum audit_grant {
+    AUDIT_GRANT_CODE,               /* authorization_code */
+    AUDIT_GRANT_CLIENT_CREDENTIALS, /* client_credentials */
+    AUDIT_GRANTS
+};
+
+/* A client's grant: counted by grant and outcome
+ * (gatehouse_token_requests_total), and written as "oidc.token" with the
+ * grant and the client's id once it authenticated (client_id NULL before:
+ * a name nobody proved is not logged); at warn when it failed. Never a
+ * secret, a code or a token. */
+void audit_client_grant(const struct api_request *req, enum audit_grant g, const char *client_id,
+                        enum outcome o);
+
 /* An event of the user the request's token names, written when o is
  * OUTCOME_OK: "logout" (with scope), "password.changed", "account.deleted".
  * scope may be NULL. */

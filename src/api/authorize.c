@@ -10,6 +10,7 @@
  * after, it goes back to the client with error, state and iss (RFC 9207).
  * A request that must wait for the user is kept in the database
  * (core/authzreq.h), so that any instance takes it up again. */
+#include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +97,7 @@ static void error_page(const struct api_request *req, struct reply *r, int statu
 {
     const char *lang = i18n_lang(req->accept_language);
     char *text = api_page_text(lang, key, NULL, 0);
-    struct api_page p = {"authorize", status, text, NULL, 0, false};
+    struct api_page p = {"authorize", status, text, NULL, 0, false, NULL};
 
     api_page_show(req, r, &p);
     free(text);
@@ -156,6 +157,36 @@ static bool provider_on(const struct api_request *req, struct reply *r)
 size_t api_authz_len(const char *v, size_t len)
 {
     return len == AUTHZREQ_ID_LEN && b64url_alphabet_only(v, len) ? len : 0;
+}
+
+bool api_authz_origin(const struct api_request *req, const char *id, char out[API_ORIGIN_MAX + 1])
+{
+    struct authzreq a;
+    int64_t created_at;
+    size_t len = strlen(id);
+    const char *u, *end;
+
+    out[0] = '\0';
+    if (api_authz_len(id, len) == 0 ||
+        authzreq_load(req->app->users.store, id, len, timefmt_now(), &a, &created_at) != OUTCOME_OK)
+        return false;
+    /* RFC 6454 §4: scheme "://" host [":" port]; only the characters of a
+     * host and port go into the header (a policy's separators are ';' ','
+     * and space). */
+    if (strncmp(a.redirect_uri, "https://", 8) == 0)
+        u = a.redirect_uri + 8;
+    else if (strncmp(a.redirect_uri, "http://", 7) == 0)
+        u = a.redirect_uri + 7;
+    else
+        return false;
+    for (end = u; *end != '\0' && *end != '/' && *end != '?' && *end != '#'; end++)
+        if (!isalnum((unsigned char)*end) && strchr(".-:[]", *end) == NULL)
+            return false;
+    if (end == u || (size_t)(end - a.redirect_uri) > API_ORIGIN_MAX)
+        return false;
+    memcpy(out, a.redirect_uri, (size_t)(end - a.redirect_uri));
+    out[end - a.redirect_uri] = '\0';
+    return true;
 }
 
 /* The client of a and its redirect URI, checked together. false: r holds
@@ -240,7 +271,7 @@ static void consent_page(const struct api_request *req, struct reply *r,
         {"email", a->scopes & OIDC_SCOPE_EMAIL ? "1" : NULL, false},
         {"offline", a->scopes & OIDC_SCOPE_OFFLINE ? "1" : NULL, false},
     };
-    struct api_page p = {"consent", 200, NULL, vars, sizeof vars / sizeof vars[0], false};
+    struct api_page p = {"consent", 200, NULL, vars, sizeof vars / sizeof vars[0], false, id};
 
     api_page_show(req, r, &p);
 }
@@ -264,7 +295,7 @@ static void to_signin(const struct api_request *req, struct reply *r, const stru
 /* Where a request stands. */
 struct step {
     const struct oidc_client *c;
-    const struct authzreq *a;
+    struct authzreq *a;
     const char *id;     /* its id once kept; NULL: not yet */
     int64_t created_at; /* when it was kept */
 };
@@ -308,11 +339,13 @@ static bool use(const struct api_request *req, struct reply *r, const struct ste
 
 /* True when sso's sign-in will do for s (OpenID Connect Core §3.1.2.1):
  * prompt=login wants one made after the request, max_age one at most that
- * old. A sign-in made after the request was kept does for both, or a slow
- * form would send the user round again. */
+ * old. A sign-in made after the request was kept, other than the one it
+ * found then (the clock counts seconds), does for both, or a slow form
+ * would send the user round again. */
 static bool fresh_enough(const struct step *s, const struct oidc_sso *sso)
 {
-    bool after = s->id != NULL && sso->auth_time >= s->created_at;
+    bool after =
+        s->id != NULL && strcmp(sso->sid, s->a->login_sid) != 0 && sso->auth_time >= s->created_at;
 
     if ((s->a->prompt & AUTHZREQ_PROMPT_LOGIN) != 0)
         return after;
@@ -334,6 +367,8 @@ static void proceed(const struct api_request *req, struct reply *r, struct step 
         return;
     }
     if (o == OUTCOME_TOKEN_INVALID || !fresh_enough(s, &sso)) {
+        if (o == OUTCOME_OK && s->id == NULL)
+            memcpy(s->a->login_sid, sso.sid, sizeof s->a->login_sid);
         if (none) {
             if (use(req, r, s))
                 error_redirect(req, r, a, "login_required", "the user is not signed in");
@@ -540,7 +575,7 @@ static void signedout(const struct api_request *req, struct reply *r, int status
     const char *lang = i18n_lang(req->accept_language);
     char *text = key != NULL ? api_page_text(lang, key, NULL, 0) : NULL;
     const struct tmpl_var vars[] = {{"done", status == 200 ? "1" : NULL, false}};
-    struct api_page p = {"signedout", status, text, vars, 1, false};
+    struct api_page p = {"signedout", status, text, vars, 1, false, NULL};
 
     api_page_show(req, r, &p);
     free(text);

@@ -60,8 +60,8 @@ bool api_oauth_required(const struct form *f, struct reply *r, const char *name,
     return false;
 }
 
-bool api_oauth_client(const struct api_request *req, const struct form *f, bool need_secret,
-                      struct oidc_client *out, struct reply *r)
+enum outcome api_oauth_client(const struct api_request *req, const struct form *f, bool need_secret,
+                              struct oidc_client *out, struct reply *r)
 {
     struct clientauth ca;
     const char *why = NULL;
@@ -69,12 +69,12 @@ bool api_oauth_client(const struct api_request *req, const struct form *f, bool 
 
     if (clientauth_parse(req->authorization, f, &ca, &why) != CLIENTAUTH_OK) {
         errors_oauth_request(r, "invalid_request", why);
-        return false;
+        return OUTCOME_INVALID;
     }
     if (ca.method == CLIENTAUTH_NONE) {
         /* §5.2: no client authentication at all is invalid_client too. */
         errors_oauth(r, OUTCOME_BAD_CLIENT, NULL);
-        return false;
+        return OUTCOME_BAD_CLIENT;
     }
     /* A public client names itself and shows no secret ("Basic" with an
      * empty secret too); core tells a confidential one that showed none. */
@@ -86,11 +86,9 @@ bool api_oauth_client(const struct api_request *req, const struct form *f, bool 
         oidc_client_free(out);
         st = OUTCOME_BAD_CLIENT;
     }
-    if (st != OUTCOME_OK) {
+    if (st != OUTCOME_OK)
         errors_oauth(r, st, NULL);
-        return false;
-    }
-    return true;
+    return st;
 }
 
 bool api_oidc_on(const struct api_request *req, struct reply *r)
@@ -149,7 +147,7 @@ static bool token_request(const struct api_request *req, struct form *f, bool ne
     /* token_type_hint is only a hint (RFC 7009 §2.1): every kind of token
      * is looked up whatever it says. */
     if (api_oauth_repeated(f, token_params, sizeof token_params / sizeof token_params[0], r) ||
-        !api_oauth_client(req, f, need_secret, c, r)) {
+        api_oauth_client(req, f, need_secret, c, r) != OUTCOME_OK) {
         form_free(f);
         return false;
     }

@@ -18,17 +18,15 @@
 #include "util/log.h"
 
 /* No script at all, styles from the service's own stylesheet only, forms
- * posted to the service only, and never in a frame. */
+ * posted to the service only (and, for a page of an authorization request,
+ * redirected on to its client: struct api_page), and never in a frame. The
+ * pages with a passkey button add PAGES_CSP_SCRIPT: the service's own
+ * script files (the passkey script; never inline, never eval), which call
+ * the service's own endpoints. */
 #define PAGES_CSP                                                                                  \
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "                   \
+    "default-src 'none'; %sstyle-src 'self'; img-src 'self'; form-action 'self'%s%s; "             \
     "frame-ancestors 'none'; base-uri 'none'"
-
-/* The pages with a passkey button: the same, and the service's own script
- * files (the passkey script; never inline, never eval), which call the
- * service's own endpoints. */
-#define PAGES_CSP_SCRIPT                                                                           \
-    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "                \
-    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+#define PAGES_CSP_SCRIPT "script-src 'self'; connect-src 'self'; "
 
 /* The longest mailed token a page takes into its form; a longer one is no
  * link the service sent. */
@@ -72,13 +70,19 @@ char *api_page_text(const char *lang, const char *key, const struct tmpl_var *va
     return res.out;
 }
 
-/* The headers of every page: the policy, framing and referrer rules, the
+/* The headers of every page: the policy (form_origin, when not NULL or "",
+ * added to form-action), framing and referrer rules, the
  * language, and no caching (a page's form carries its CSRF token, and the
  * mailed token; so no Vary either). With the CSRF cookie that makes five of
  * REPLY_MAX_HEADERS. */
-static void page_headers(struct reply *r, const char *lang, bool script)
+static void page_headers(struct reply *r, const char *lang, bool script, const char *form_origin)
 {
-    reply_header(r, "Content-Security-Policy", script ? PAGES_CSP_SCRIPT : PAGES_CSP);
+    char csp[sizeof PAGES_CSP + sizeof PAGES_CSP_SCRIPT + API_ORIGIN_MAX + 2];
+    bool to = form_origin != NULL && form_origin[0] != '\0';
+
+    snprintf(csp, sizeof csp, PAGES_CSP, script ? PAGES_CSP_SCRIPT : "", to ? " " : "",
+             to ? form_origin : "");
+    reply_header(r, "Content-Security-Policy", csp);
     reply_header(r, "X-Frame-Options", "DENY");
     reply_header(r, "Referrer-Policy", "no-referrer");
     reply_header(r, "Content-Language", lang);
@@ -112,10 +116,11 @@ static void page_csrf(const struct api_request *req, struct reply *r, char csrf[
     }
 }
 
-/* Renders v into r as an HTML page with status and the pages' headers; a
- * template that fails to render (a bug, or no memory) is logged and
- * answered 500. */
-static void page_render(struct reply *r, const struct pages_view *v, int status)
+/* Renders v into r as an HTML page with status and the pages' headers
+ * (form_origin: see page_headers); a template that fails to render (a bug,
+ * or no memory) is logged and answered 500. */
+static void page_render(struct reply *r, const struct pages_view *v, int status,
+                        const char *form_origin)
 {
     struct tmpl_result res;
     enum tmpl_status st = pages_render(v, &res);
@@ -131,7 +136,7 @@ static void page_render(struct reply *r, const struct pages_view *v, int status)
     r->content_type = "text/html; charset=utf-8";
     r->body = res.out;
     r->body_len = res.len;
-    page_headers(r, v->lang, v->script);
+    page_headers(r, v->lang, v->script, form_origin);
     /* A page's 401 is its form again after a wrong password or code:
      * RFC 9110 §11.6.1 wants a challenge on every 401, and no registered
      * scheme names an HTML form; a browser ignores a scheme it does not
@@ -160,7 +165,7 @@ static void page_reply(const struct api_request *req, struct reply *r, const cha
         {"token", p->token != NULL ? p->token : "", false},
     };
     struct pages_view v = {name, lang, title, base, vars, sizeof vars / sizeof vars[0], false};
-    page_render(r, &v, p->status);
+    page_render(r, &v, p->status, NULL);
     sodium_memzero(csrf, sizeof csrf);
 }
 
@@ -182,7 +187,10 @@ void api_page_show(const struct api_request *req, struct reply *r, const struct 
         vars[n++] = p->vars[i];
     const char *title = i18n_message(lang, title_key, strlen(title_key), &tlen);
     struct pages_view v = {name, lang, title, base, vars, n, p->script};
-    page_render(r, &v, p->status);
+    char origin[API_ORIGIN_MAX + 1] = "";
+    if (p->authz != NULL)
+        api_authz_origin(req, p->authz, origin);
+    page_render(r, &v, p->status, origin);
     sodium_memzero(csrf, sizeof csrf);
 }
 

@@ -8,7 +8,9 @@
  * The pages sign a browser in with the session cookies, which are
  * SESSION_COOKIES' to hand out: with it off, every page of sign-in answers
  * 501 saying so, as mail and passkeys do when off (the JSON endpoints
- * would not set the cookies the passkey script relies on either). */
+ * would not set the cookies the passkey script relies on either), unless
+ * the OpenID Connect provider is on: then the form signs the browser in
+ * for it alone (the gatehouse_sso cookie, api/sso.c). */
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -45,13 +47,21 @@ static bool passkeys_on(const struct api_request *req)
     return req->app->passkeys.rp_id != NULL;
 }
 
+/* The sign-in form works with SESSION_COOKIES, and for the OpenID Connect
+ * provider (PUBLIC_URL) without it: a browser it signs in then holds only
+ * the gatehouse_sso cookie, which is what /authorize asks for. */
+static bool signin_on(const struct api_request *req)
+{
+    return req->app->cookies.enabled || api_sso_on(req);
+}
+
 static void signedout_page(const struct api_request *req, struct reply *r, int status,
                            const char *key)
 {
     const char *lang = i18n_lang(req->accept_language);
     char *text = key != NULL ? api_page_text(lang, key, NULL, 0) : NULL;
     const struct tmpl_var vars[] = {{"done", status == 200 ? "1" : NULL, false}};
-    struct api_page p = {"signedout", status, text, vars, 1, false};
+    struct api_page p = {"signedout", status, text, vars, 1, false, NULL};
 
     api_page_show(req, r, &p);
     free(text);
@@ -72,7 +82,7 @@ static void signin_page(const struct api_request *req, struct reply *r, const st
         {"passkeys", passkeys_on(req) ? "1" : NULL, false},
         {"authz", v->authz, false},
     };
-    struct api_page p = {"signin", v->status, text, vars, 3, passkeys_on(req)};
+    struct api_page p = {"signin", v->status, text, vars, 3, passkeys_on(req), v->authz};
 
     api_page_show(req, r, &p);
     free(text);
@@ -99,7 +109,7 @@ void api_page_signin(const struct api_request *req, struct reply *r)
     size_t hlen = 0, alen = 0;
     struct signin_view v = {200, NULL, NULL, NULL};
 
-    if (!req->app->cookies.enabled) {
+    if (!signin_on(req)) {
         signin_off(req, r);
         return;
     }
@@ -170,7 +180,7 @@ static bool page_form(const struct api_request *req, struct reply *r, struct for
     const char *csrf = NULL;
     size_t clen = 0;
 
-    if (!req->app->cookies.enabled) {
+    if (!signin_on(req)) {
         signin_off(req, r);
         return false;
     }
@@ -246,7 +256,7 @@ static void mfa_page(const struct api_request *req, struct reply *r, int status,
         {"webauthn", webauthn ? options : NULL, false},
         {"authz", authz, false},
     };
-    struct api_page p = {"mfa", status, error, vars, 5, webauthn};
+    struct api_page p = {"mfa", status, error, vars, 5, webauthn, authz};
 
     api_page_show(req, r, &p);
     free(options);
@@ -452,7 +462,7 @@ static void account_page(const struct api_request *req, struct reply *r, const s
         {"passkey_list", list, true},
         {"totp_on", methods & MFA_TOTP ? "1" : NULL, false},
     };
-    struct api_page p = {"account", status, error, vars, 4, passkeys_on(req)};
+    struct api_page p = {"account", status, error, vars, 4, passkeys_on(req), NULL};
 
     api_page_show(req, r, &p);
     free(error);
@@ -526,7 +536,7 @@ static void totp_page(const struct api_request *req, struct reply *r, int status
         {"secret", setup != NULL ? setup->secret : NULL, false},
         {"confirm", "1", false},
     };
-    struct api_page p = {"totp", status, error, vars, 3, false};
+    struct api_page p = {"totp", status, error, vars, 3, false, NULL};
 
     api_page_show(req, r, &p);
     free(error);
@@ -589,7 +599,7 @@ static void recovery_page(const struct api_request *req, struct reply *r,
         free(res.out);
     }
     const struct tmpl_var vars[] = {{"codes", list, true}};
-    struct api_page p = {"recovery", 200, NULL, vars, 1, false};
+    struct api_page p = {"recovery", 200, NULL, vars, 1, false, NULL};
     api_page_show(req, r, &p);
     sodium_memzero(list, sizeof list);
 }

@@ -48,7 +48,7 @@ static void client_refresh_grant(const struct api_request *req, const struct for
     struct oidc_client c;
     struct oidc_tokens t = {0};
 
-    if (!api_oauth_client(req, f, false, &c, r))
+    if (api_oauth_client(req, f, false, &c, r) != OUTCOME_OK)
         return;
     if (required(f, r, "refresh_token", &tok, &len)) {
         enum outcome st = oidc_refresh(&req->app->oidc, &c, tok, len, &t);
@@ -82,9 +82,13 @@ static void code_grant(const struct api_request *req, const struct form *f, stru
     size_t clen = 0, ulen = 0, vlen = 0;
     struct oidc_client c;
     struct oidc_tokens t = {0};
+    enum outcome st = api_oauth_client(req, f, false, &c, r);
 
-    if (!api_oauth_client(req, f, false, &c, r))
+    if (st != OUTCOME_OK) {
+        audit_client_grant(req, AUDIT_GRANT_CODE, NULL, st);
         return;
+    }
+    st = OUTCOME_INVALID;
     /* redirect_uri is required: OpenID Connect always sends one with the
      * authorization request (Core §3.1.2.1), and §4.1.3 wants it back. */
     if (!required(f, r, "code", &code, &clen) || !required(f, r, "redirect_uri", &uri, &ulen))
@@ -94,13 +98,14 @@ static void code_grant(const struct api_request *req, const struct form *f, stru
                              "code_verifier: 43 to 128 characters of A-Z a-z 0-9 - . _ ~");
         goto out;
     }
-    enum outcome st = oidc_code_redeem(&req->app->oidc, &c, code, clen, uri, ulen, ver,
-                                       ver != NULL ? vlen : 0, timefmt_now(), &t);
+    st = oidc_code_redeem(&req->app->oidc, &c, code, clen, uri, ulen, ver, ver != NULL ? vlen : 0,
+                          timefmt_now(), &t);
     if (st == OUTCOME_OK)
         api_oidc_tokens_reply(r, &t);
     else
         errors_oauth(r, st, NULL);
 out:
+    audit_client_grant(req, AUDIT_GRANT_CODE, c.id, st);
     oidc_client_free(&c);
 }
 
@@ -139,20 +144,27 @@ static void credentials_grant(const struct api_request *req, const struct form *
     struct oidc_client c;
     struct oidc_tokens t = {0};
     unsigned scopes;
+    enum outcome st = api_oauth_client(req, f, false, &c, r);
 
-    if (!api_oauth_client(req, f, false, &c, r))
+    if (st != OUTCOME_OK) {
+        audit_client_grant(req, AUDIT_GRANT_CLIENT_CREDENTIALS, NULL, st);
         return;
+    }
     /* §4.4: "MUST only be used by confidential clients". */
-    if (!c.confidential)
+    if (!c.confidential) {
         errors_oauth_request(r, "unauthorized_client",
                              "grant_type: client_credentials needs a confidential client");
-    else if (credentials_scope(f, &c, &scopes, r)) {
-        enum outcome st = oidc_client_credentials(&req->app->oidc, &c, scopes, timefmt_now(), &t);
+        st = OUTCOME_INVALID;
+    } else if (!credentials_scope(f, &c, &scopes, r)) {
+        st = OUTCOME_INVALID;
+    } else {
+        st = oidc_client_credentials(&req->app->oidc, &c, scopes, timefmt_now(), &t);
         if (st == OUTCOME_OK)
             api_oidc_tokens_reply(r, &t);
         else
             errors_oauth(r, st, NULL);
     }
+    audit_client_grant(req, AUDIT_GRANT_CLIENT_CREDENTIALS, c.id, st);
     oidc_client_free(&c);
 }
 

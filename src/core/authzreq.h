@@ -40,6 +40,10 @@ struct authzreq {
     unsigned prompt;                                 /* enum authzreq_prompt bits */
     int64_t max_age;                                 /* seconds; -1 when none */
     char login_hint[AUTHZREQ_HINT_MAX + 1];          /* "" when none */
+    /* Not a parameter: the browser's sign-in (its session's sid) that the
+     * request found and did not take (prompt=login, max_age), so that
+     * only another one does when it comes back; "" when none. */
+    char login_sid[JWT_SID_MAX + 1];
 };
 
 /* What authzreq_parse found. */

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import re
 import secrets
+import subprocess
 import time
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -21,12 +22,13 @@ import jwt
 import pytest
 import requests
 
-from gh_helpers import PASSWORD, TEST_DATABASE_URL, run_gatehouse
+from gh_helpers import CLI_TIMEOUT, PASSWORD, TEST_DATABASE_URL, run_gatehouse
 from test_pages import assert_page_headers, parse
 
 ISSUER = "https://auth.example.test"
 RP = "https://rp.example.test/callback"
 RP_LOGOUT = "https://rp.example.test/signed-out"
+RP_ORIGIN = "https://rp.example.test"  # the consent and sign-in posts' form-action
 CSRF_COOKIE = "gatehouse_csrf"
 SSO_COOKIE = "gatehouse_sso"
 TIMEOUT = 60  # seconds: hang detection only
@@ -34,15 +36,24 @@ ENV = {"SESSION_COOKIES": "1", "COOKIE_SECURE": "0", "PUBLIC_URL": ISSUER}
 
 
 @pytest.fixture(scope="module")
-def srv(make_module_server):
+def srv(make_module_server, tmp_path_factory):
+    """The provider on SQLite (its key made beside the database) or, under
+    scripts/with-pg.sh, on PostgreSQL with an RS256 key file (with HS256
+    PostgreSQL has no key of its own for ID tokens)."""
     if TEST_DATABASE_URL:
-        return make_module_server(env=ENV, database_url=TEST_DATABASE_URL)
+        key = tmp_path_factory.mktemp("key") / "oidc-key.pem"
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                        "rsa_keygen_bits:2048", "-out", str(key)], check=True,
+                       capture_output=True, timeout=CLI_TIMEOUT)
+        return make_module_server(env=dict(ENV, OIDC_PRIVATE_KEY_FILE=str(key)),
+                                  database_url=TEST_DATABASE_URL)
     return make_module_server(env=ENV)
 
 
 def clients_add(srv, tmp_path, *args):
     """`gatehouse clients add` against srv's database; (id, secret or None)."""
-    env = {"DATABASE_URL": srv.env["DATABASE_URL"], "PUBLIC_URL": ISSUER}
+    env = {k: srv.env[k] for k in ("DATABASE_URL", "PUBLIC_URL", "OIDC_PRIVATE_KEY_FILE")
+           if srv.env.get(k)}
     proc = run_gatehouse(tmp_path, ["clients", "add", *args], env=env)
     assert proc.returncode == 0, proc.stderr
     cid = re.search(r"^client_id: (\S+)$", proc.stdout, re.M).group(1)
@@ -184,7 +195,7 @@ def test_code_flow_nonce_state_and_id_token(srv, clients):
     # Not signed in: the request is kept and the sign-in form carries it.
     assert r.status_code == 302 and r.headers["Cache-Control"] == "no-store"
     page = b.follow(r)
-    form = assert_page_headers(page)
+    form = assert_page_headers(page, script=True, form_to=RP_ORIGIN)  # PUBLIC_URL: the passkey button
     assert form.inputs["username"]["value"] == u["username"]
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", form.inputs["authz"]["value"])
     before = int(time.time())
@@ -399,11 +410,18 @@ def test_repeated_parameter(srv, clients):
 
 
 def test_state_limit(srv, clients):
+    """state up to 1024 bytes, echoed; past it refused and not echoed. A
+    query string that long is past the HTTP layer's 1024 bytes: a POST
+    carries it (OpenID Connect Core §3.1.2.1), and a GET gets a 400."""
     b = Browser(srv)
-    p = at_rp(b.authorize(clients["first"], state="s" * 1024, prompt="none"))
+    form = {"client_id": clients["first"].id, "redirect_uri": RP, "response_type": "code",
+            "scope": "openid", "prompt": "none"}
+    p = at_rp(b.post("/authorize", dict(form, state="s" * 1024)))
     assert p["state"] == "s" * 1024 and p["error"] == "login_required"
-    p = at_rp(b.authorize(clients["first"], state="s" * 1025))
+    p = at_rp(b.post("/authorize", dict(form, state="s" * 1025)))
     assert p["error"] == "invalid_request" and "state" not in p
+    r = b.authorize(clients["first"], state="s" * 1025)
+    assert r.status_code == 400 and "Location" not in r.headers
 
 
 def test_client_may_ask_only_its_scopes(srv, clients, tmp_path):
@@ -417,7 +435,7 @@ def test_client_may_ask_only_its_scopes(srv, clients, tmp_path):
 def consent_page(b, client, **params):
     r = b.authorize(client, **params)
     assert r.status_code == 200, r.text
-    page = assert_page_headers(r)
+    page = assert_page_headers(r, form_to=RP_ORIGIN)
     assert page.forms == [{"method": "post", "action": "authorize/consent"}]
     return r, page
 
@@ -620,3 +638,55 @@ def test_authorize_is_404_without_public_url(make_server):
     r = b.signin_form(b.get("/signin"), u["username"])
     assert r.status_code == 303
     assert not b.s.cookies.get(SSO_COOKIE)
+
+
+def test_signin_for_the_provider_without_session_cookies(make_server, tmp_path):
+    """With SESSION_COOKIES off, the form still signs a browser in for the
+    provider: the gatehouse_sso cookie only, no session cookies."""
+    s = make_server(env={"PUBLIC_URL": ISSUER, "COOKIE_SECURE": "0", "SESSION_COOKIES": "0"})
+    c = Client(*clients_add(s, tmp_path, "nc", "--redirect-uri", RP, "--first-party"))
+    u = s.new_user("nc")
+    b = Browser(s)
+    p = at_rp(sign_in_for(b, b.authorize(c, state="nc"), u["username"]))
+    assert p["state"] == "nc" and "code" in p
+    assert b.s.cookies.get(SSO_COOKIE)
+    assert not b.s.cookies.get("access_token") and not b.s.cookies.get("refresh_token")
+
+
+def test_passkey_sign_in_from_the_pages(srv, clients):
+    """The sign-in page's passkey button (POST /login/passkey with the
+    session cookies) signs the browser in for single sign-on too; its ID
+    token says acr 2 (a passkey that verified its user)."""
+    from test_passkeys import authenticator, login_options, registered
+    u = srv.new_user("pk")
+    auth = authenticator()
+    registered(srv, srv.token(u["username"]), auth)
+    b = Browser(srv)
+    page = b.follow(b.authorize(clients["first"], state="pk"))
+    box = re.search(r'id="passkey-signin"[^>]* data-account="([^"]+)"', page.text)
+    authz = parse(page).inputs["authz"]["value"]
+    assert box and box.group(1) == "authorize/resume?authz=" + authz
+    opt = login_options(srv)
+    r = b.s.post(srv.url("/login/passkey"), json={"flow_id": opt["flow_id"],
+                                                 "credential": auth.get(opt)},
+                 headers={"Origin": ISSUER}, timeout=TIMEOUT)
+    assert r.status_code == 200, r.text
+    assert b.s.cookies.get(SSO_COOKIE)
+    p = at_rp(b.get("/authorize/resume", params={"authz": authz}))
+    assert p["state"] == "pk"
+    claims = id_claims(srv, clients["first"],
+                       token(srv, clients["first"], p["code"]).json()["id_token"])
+    assert claims["acr"] == "2" and "hwk" in claims["amr"]
+
+
+def test_pages_in_russian(srv, clients):
+    u, b = signed_in_browser(srv, "ru")
+    b.s.headers["Accept-Language"] = "ru"
+    r = b.authorize(clients["third"])
+    assert r.status_code == 200
+    assert_page_headers(r, lang="ru", form_to="https://rp.example.test")
+    assert "Разрешить" in r.text and "Отказать" in r.text and "Third &lt;App&gt;" in r.text
+    r = b.authorize(Client("gh_nobody", None))
+    assert r.status_code == 400
+    assert_page_headers(r, lang="ru")
+    assert "не зарегистрировано" in r.text

@@ -8,6 +8,7 @@ the sign-in form and /authorize, driven as a browser would, redirects not
 followed. Tokens are checked independently with PyJWT against the JWKS."""
 import base64
 import hashlib
+import json
 import re
 import secrets
 import subprocess
@@ -798,3 +799,35 @@ def test_revocation_reaches_every_instance(make_server, tmp_path):
     while b.get("/userinfo", headers=bearer(body["access_token"])).status_code != 401:
         assert time.monotonic() < deadline, "instance b still accepts the revoked token"
         time.sleep(0.05)
+
+
+def test_client_grants_counted_and_logged(make_server, tmp_path):
+    """gatehouse_token_requests_total counts the client grants by grant and
+    outcome; the audit log's "oidc.token" names the client once it
+    authenticated, and never shows its secret or a token."""
+    from test_metrics import scrape, value
+
+    srv = start(make_server, tmp_path, LOG_FORMAT="json")
+    cid, secret = add_client(srv)
+    before = scrape(srv)
+    body = tokens_ok(token(srv, {"grant_type": "client_credentials"}, basic(cid, secret)))
+    assert_oauth(token(srv, {"grant_type": "client_credentials"}, basic(cid, "wrong")), 401,
+                 "invalid_client")
+    assert_oauth(token(srv, {"grant_type": "authorization_code", "code": "x" * 43,
+                             "redirect_uri": REDIRECT}, basic(cid, secret)), 400, "invalid_grant")
+    after = scrape(srv)
+
+    def d(grant, outcome):
+        return value(after, "gatehouse_token_requests_total", grant=grant, outcome=outcome) - \
+            value(before, "gatehouse_token_requests_total", grant=grant, outcome=outcome)
+
+    assert d("client_credentials", "ok") == 1
+    assert d("client_credentials", "bad_client") == 1
+    assert d("authorization_code", "bad_grant") == 1
+    log = srv.stderr()
+    events = [json.loads(line) for line in log.splitlines()
+              if line.startswith("{") and '"oidc.token"' in line]
+    assert [(e["grant"], e["outcome"], e.get("client_id")) for e in events] == [
+        ("client_credentials", "ok", cid), ("client_credentials", "bad_client", None),
+        ("authorization_code", "bad_grant", cid)], events
+    assert secret not in log and body["access_token"] not in log

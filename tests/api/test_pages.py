@@ -61,10 +61,12 @@ def csp(resp):
     return out
 
 
-def assert_page_headers(resp, lang="en", script=False):
+def assert_page_headers(resp, lang="en", script=False, form_to=None):
     """What every page answers with (API.md, "Public address and pages");
     the pages with a passkey button (script) may load the service's own
-    script file, and nothing else more."""
+    script file, and nothing else more. The pages of an OpenID Connect
+    authorization request let their form's post end at the client's origin
+    (form_to): browsers hold every redirect of a form's post to form-action."""
     assert_common_headers(resp)
     assert media_type(resp) == "text/html"
     assert "charset=utf-8" in resp.headers["Content-Type"].lower()
@@ -77,7 +79,7 @@ def assert_page_headers(resp, lang="en", script=False):
         assert "script-src" not in policy, policy  # no script at all: default-src 'none'
     assert policy["style-src"] == ["'self'"], policy
     assert policy["frame-ancestors"] == ["'none'"], policy
-    assert policy["form-action"] == ["'self'"], policy
+    assert policy["form-action"] == ["'self'"] + ([form_to] if form_to else []), policy
     assert policy["base-uri"] == ["'none'"], policy
     assert not any("unsafe" in w for ws in policy.values() for w in ws), policy
     assert resp.headers["X-Frame-Options"] == "DENY"

@@ -5,6 +5,7 @@ Convention (README.md): every ```sh (or bash, shell, console) block has, on
 the line before it, either
     <!-- readme-test: run -->
 or  <!-- readme-test: run-mail -->
+or  <!-- readme-test: run-sso -->
 or  <!-- readme-test: skip (the reason) -->
 A `run` block is a series of steps separated by blank lines: a command (its
 lines joined by trailing backslashes) and, right under it, what it prints,
@@ -16,7 +17,10 @@ output is compared line by line: exactly, or, for a line of JSON, as JSON
 with the values of created_at, access_token, refresh_token and mfa_token only checked
 for their form. The `run-mail` blocks (the "Email" section) run the same
 way in a bash of their own, against a server with mail settings and the
-SMTP server the block starts; "127.0.0.1:8025" becomes its address.
+SMTP server the block starts; "127.0.0.1:8025" becomes its address. The
+`run-sso` blocks (the "Single sign-on" section) run in the directory of a
+server started there as that section starts it (PUBLIC_URL, its database
+sso.db there), with "./build/gatehouse" the binary under test.
 """
 import json
 import os
@@ -25,11 +29,11 @@ import subprocess
 
 import pytest
 
-from gh_helpers import REPO, RFC3339_UTC_RE, free_port
+from gh_helpers import BINARY, REPO, RFC3339_UTC_RE, base_env, free_port
 
 README = REPO / "README.md"
 SHELLS = {"sh", "bash", "shell", "console"}
-MARKER = re.compile(r"^<!-- readme-test: (run|run-mail|skip \(.+\)) -->$")
+MARKER = re.compile(r"^<!-- readme-test: (run|run-mail|run-sso|skip \(.+\)) -->$")
 VOLATILE = {
     "created_at": RFC3339_UTC_RE,
     "access_token": re.compile(r"^[\w-]+\.[\w-]+\.[\w-]+$"),
@@ -176,6 +180,37 @@ def test_the_readme_mail_example_runs(make_server, tmp_path):
     all_steps = run_blocks("run-mail", [("127.0.0.1:8000", f"127.0.0.1:{srv.port}"),
                                         ("127.0.0.1:8025", f"127.0.0.1:{smtp_port}")], tmp_path, env)
     assert len(all_steps) >= 6
+
+
+# How the README's "Single sign-on" section starts gatehouse (a skip block).
+SSO_START = "DATABASE_URL=sqlite:///sso.db PUBLIC_URL=http://127.0.0.1:8000 COOKIE_SECURE=0 ./build/gatehouse"
+
+
+def test_the_readme_sso_example_runs(make_server, tmp_path):
+    """The "run-sso" blocks: `gatehouse clients add` on the database of the
+    server the section starts (sso.db in the directory it runs in, where
+    the block runs too), then discovery, a client_credentials grant and
+    introspection with curl."""
+    assert SSO_START in README.read_text()
+    port = free_port()
+    srv = make_server(env={"PORT": str(port), "DATABASE_URL": "sqlite:///sso.db",
+                           "COOKIE_SECURE": "0",
+                           "PUBLIC_URL": f"http://127.0.0.1:{port}"}, workdir=tmp_path)
+    env = dict(base_env(), PATH="/usr/bin:" + os.environ.get("PATH", ""))
+    all_steps = run_blocks("run-sso", [("127.0.0.1:8000", f"127.0.0.1:{srv.port}"),
+                                       ("./build/gatehouse", str(BINARY))], tmp_path, env)
+    assert len(all_steps) >= 5
+    assert (tmp_path / "sso.db").exists(), "the server and the command shared its database"
+
+
+def test_the_readme_apache_configuration_is_the_example():
+    """The Apache site the README shows is examples/apache/gatehouse-oidc.conf,
+    the file tests/browser/apache.test.mjs runs, from its <VirtualHost> on."""
+    text = README.read_text()
+    blocks = re.findall(r"^```apache\n(.*?)^```$", text, re.M | re.S)
+    assert len(blocks) == 1, "one apache block in the README"
+    conf = (REPO / "examples" / "apache" / "gatehouse-oidc.conf").read_text()
+    assert blocks[0] == conf[conf.index("<VirtualHost"):]
 
 
 def test_the_configuration_table_lists_every_setting():

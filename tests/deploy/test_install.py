@@ -48,6 +48,7 @@ def test_files_and_modes(dest):
         "usr/local/share/doc/gatehouse/README.md": 0o644,
         "usr/local/share/doc/gatehouse/examples/nginx/gatehouse.conf": 0o644,
         "usr/local/share/doc/gatehouse/examples/nginx/signin.html": 0o644,
+        "usr/local/share/doc/gatehouse/examples/apache/gatehouse-oidc.conf": 0o644,
         "etc/gatehouse/gatehouse.env": 0o600,
     }
     found = {str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()}
@@ -58,6 +59,8 @@ def test_files_and_modes(dest):
     assert r.returncode == 0 and r.stdout.startswith("gatehouse ")
     assert (dest / "usr/local/share/doc/gatehouse/examples/nginx/gatehouse.conf").read_bytes() == \
         (REPO / "examples/nginx/gatehouse.conf").read_bytes()
+    assert (dest / "usr/local/share/doc/gatehouse/examples/apache/gatehouse-oidc.conf").read_bytes() == \
+        (REPO / "examples/apache/gatehouse-oidc.conf").read_bytes()
 
 
 def test_the_unit_runs_the_installed_binary_with_the_environment_file(dest):

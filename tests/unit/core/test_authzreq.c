@@ -195,6 +195,8 @@ TEST(authzreq_json_round_trip)
                        "&code_challenge=" CHALLENGE "&code_challenge_method=S256&prompt=consent"
                        "&max_age=0&login_hint=%3Cann%3E",
                   &a, &error) == AUTHZREQ_OK);
+    CHECK_EQ_STR(a.login_sid, "");
+    memcpy(a.login_sid, "sid-1", 6);
     char *text = authzreq_to_json(&a);
     REQUIRE(text != NULL);
     REQUIRE(authzreq_from_json(text, &b));
