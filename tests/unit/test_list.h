@@ -157,6 +157,7 @@
     X(keyset_hs256_jwks_empty)                                                                     \
     X(keyset_secret_file_race)                                                                     \
     X(keyset_read_secret_file)                                                                     \
+    X(keyset_oidc_key_beside)                                                                      \
     X(password_min_length_code_points)                                                             \
     X(password_bcrypt_byte_limit)                                                                  \
     X(password_argon2_byte_limit)                                                                  \
