@@ -164,8 +164,10 @@ enum outcome oidc_code_issue(store *s, const struct oidc_grant *g, int64_t now,
  * issued); free with oidc_tokens_free, which wipes them. */
 struct oidc_tokens {
     char *access_token;  /* RFC 9068: typ at+jwt, aud and client_id = the client, scope */
-    char *id_token;      /* scope openid: iss, sub, aud, exp, iat, auth_time, nonce, amr, acr,
-                            sid, and the claims of the scopes */
+    char *id_token;      /* scope openid: iss, sub, aud, azp, exp, iat, auth_time, nonce, amr,
+                            acr, sid (the browser's sign-in, which /oidc/logout ends; the
+                            access token's sid is the client's session), and the claims of
+                            the scopes; never "username" */
     char *refresh_token; /* scope offline_access; a session of the sessions table */
     char scope[OIDC_SCOPE_MAX + 1];
     long expires_in;
@@ -190,7 +192,9 @@ enum outcome oidc_refresh(const struct oidc_deps *d, const struct oidc_client *c
                           size_t len, struct oidc_tokens *out);
 
 /* grant_type=client_credentials for a confidential c: an access token whose
- * sub is its id, for scopes (0: none), and no ID or refresh token. */
+ * sub is its id, for scopes (0: none), and no ID or refresh token.
+ * OUTCOME_BAD_CLIENT for a public c (RFC 6749 §4.4), OUTCOME_INVALID for a
+ * scope c is not registered for (invalid_scope). */
 enum outcome oidc_client_credentials(const struct oidc_deps *d, const struct oidc_client *c,
                                      unsigned scopes, int64_t now, struct oidc_tokens *out);
 
@@ -235,7 +239,9 @@ enum outcome oidc_logout(const struct sessions_deps *d, const char *sid);
 enum outcome oidc_id_token_hint(const struct oidc_deps *d, const char *token, size_t len,
                                 char client_id[OIDC_CLIENT_ID_MAX + 1], char sid[JWT_SID_MAX + 1]);
 
-/* Deletes codes used or expired before now (the janitor). */
+/* Deletes the codes that expired an hour or more before now (the
+ * janitor): a used code is kept that long, so that its reuse still revokes
+ * what its exchange issued. */
 void oidc_purge(store *s, int64_t now);
 
 #endif

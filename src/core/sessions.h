@@ -78,7 +78,9 @@ bool sessions_is_revoked(const struct sessions_deps *d, const struct jwt_claims 
  * unknown, expired or revoked token; OUTCOME_TOKEN_REUSED for one rotated
  * already, whose whole session is revoked then (a stolen copy was used:
  * RFC 9700 §4.14.2). Of two concurrent refreshes with one token exactly one
- * succeeds, and the other revokes the session. */
+ * succeeds, and the other revokes the session. A session an OpenID Connect
+ * client got (core/oidc.h) is OUTCOME_TOKEN_INVALID here, left as it was:
+ * its client refreshes it (oidc_refresh). */
 enum outcome sessions_refresh(const struct sessions_deps *d, const char *token, size_t len,
                               struct session_tokens *out);
 

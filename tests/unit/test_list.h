@@ -111,6 +111,7 @@
     X(oidc_userinfo_and_acr)                                                                       \
     X(oidc_secrets_stored_as_hashes)                                                               \
     X(oidc_purge_keeps_recent_codes)                                                               \
+    X(jwt_typed_tokens)                                                                            \
     X(jwt_round_trip)                                                                              \
     X(jwt_round_trip_iss_aud)                                                                      \
     X(jwt_header_segment)                                                                          \

@@ -666,3 +666,85 @@ TEST(oidc_purge_keeps_recent_codes)
     oidc_client_free(&c);
     oidc_fixture_close(&o);
 }
+
+/* header.payload of the JSON texts, signed with key: a token forged with
+ * the right key but a header of the test's choosing. */
+static char *forge_typed(const jwk *key, const char *header, const char *payload)
+{
+    size_t hl = strlen(header), pl = strlen(payload);
+    char *out = malloc(2 * (hl + pl) + 2 * JWK_SIG_MAX + 8);
+    unsigned char sig[JWK_SIG_MAX];
+
+    if (out == NULL)
+        return NULL;
+    size_t n = b64url_encode(out, header, hl);
+    out[n++] = '.';
+    n += b64url_encode(out + n, payload, pl);
+    if (jwk_sign(key, out, n, sig) != 0) {
+        free(out);
+        return NULL;
+    }
+    out[n++] = '.';
+    n += b64url_encode(out + n, sig, jwk_sig_len(key));
+    out[n] = '\0';
+    return out;
+}
+
+TEST(jwt_typed_tokens)
+{
+    struct oidc_fixture o;
+    json_t *claims = json_pack("{s:s}", "sub", "1"), *got = NULL;
+    char header[256];
+    /* Headers signed by the right key but not ours: crit, another alg,
+     * none, no typ, an unknown kid, typ in another case. The kid goes
+     * between the two halves. */
+    static const char *const bad[][2] = {
+        {"{\"alg\":\"EdDSA\",\"kid\":\"", "\",\"typ\":\"at+jwt\",\"crit\":[\"exp\"]}"},
+        {"{\"alg\":\"RS256\",\"kid\":\"", "\",\"typ\":\"at+jwt\"}"},
+        {"{\"alg\":\"none\",\"kid\":\"", "\",\"typ\":\"at+jwt\"}"},
+        {"{\"alg\":\"EdDSA\",\"kid\":\"", "\"}"},
+        {"{\"alg\":\"EdDSA\",\"kid\":\"", "x\",\"typ\":\"at+jwt\"}"},
+        {"{\"alg\":\"EdDSA\",\"kid\":\"", "\",\"typ\":\"AT+JWT\"}"},
+    };
+
+    REQUIRE(oidc_fixture_open(&o) == 0);
+    const keyset_gen *g = keyset_get(o.keys);
+    const jwt_key *k = keyset_jwt(g);
+    const jwk *key = jwt_key_at(k, 0);
+    char *t = jwt_sign_json(k, "at+jwt", claims);
+    REQUIRE(t != NULL);
+    CHECK_EQ_INT(jwt_verify_json(k, "at+jwt", t, strlen(t), &got), JWT_OK);
+    CHECK(got != NULL && strcmp(json_string_value(json_object_get(got, "sub")), "1") == 0);
+    json_decref(got);
+    /* Another typ, or a changed byte. */
+    CHECK_EQ_INT(jwt_verify_json(k, "JWT", t, strlen(t), &got), JWT_BAD_HEADER);
+    CHECK(got == NULL);
+    t[strlen(t) - 60] ^= 1;
+    CHECK(jwt_verify_json(k, "at+jwt", t, strlen(t), &got) != JWT_OK);
+    CHECK(got == NULL);
+    free(t);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(header, sizeof header, "%s%s%s", bad[i][0], jwk_kid(key), bad[i][1]);
+        char *f = forge_typed(key, header, "{\"sub\":\"1\"}");
+        REQUIRE(f != NULL);
+        CHECK_EQ_INT(jwt_verify_json(k, "at+jwt", f, strlen(f), &got), JWT_BAD_HEADER);
+        CHECK(got == NULL);
+        free(f);
+    }
+    /* The same forgery with our header verifies: the refusals above are
+     * the header's. */
+    snprintf(header, sizeof header, "%s%s%s", bad[1][0], jwk_kid(key), bad[1][1]);
+    memcpy(header + 8, "EdDSA", 5);
+    char *f = forge_typed(key, header, "{\"sub\":\"1\"}");
+    REQUIRE(f != NULL);
+    CHECK_EQ_INT(jwt_verify_json(k, "at+jwt", f, strlen(f), &got), JWT_OK);
+    json_decref(got);
+    free(f);
+    keyset_put(g);
+    /* An HS256 key signs and verifies no typed token. */
+    CHECK(jwt_sign_json(o.f.jwt, "at+jwt", claims) == NULL);
+    CHECK_EQ_INT(jwt_verify_json(o.f.jwt, "at+jwt", "a.b.c", 5, &got), JWT_BAD_HEADER);
+    CHECK_EQ_INT(jwt_verify_json(o.f.jwt, "at+jwt", "abc", 3, &got), JWT_MALFORMED);
+    json_decref(claims);
+    oidc_fixture_close(&o);
+}
