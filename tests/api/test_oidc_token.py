@@ -270,15 +270,26 @@ def test_off_until_a_client_is_registered(make_server, tmp_path):
              ("POST", "/userinfo"), ("POST", "/oauth/revoke"), ("POST", "/oauth/introspect")]
     for method, path in paths:
         assert_problem(srv.request(method, path), 404)
-    # /token's client grants are not offered while no client exists.
-    cid = "gh_nobody"
-    r = token(srv, {"grant_type": "client_credentials", "client_id": cid, "client_secret": "x"})
-    assert r.status_code in (400, 401), r.text
-    add_client(srv)
+    # /token's client grants find no client to authenticate.
+    r = token(srv, {"grant_type": "client_credentials", "client_id": "gh_nobody",
+                    "client_secret": "x"})
+    assert_oauth(r, 401, "invalid_client")
+    cid, secret = add_client(srv)
     r = srv.get("/.well-known/openid-configuration")
     assert r.status_code == 200, r.text
     for method, path in paths[1:]:
         assert srv.request(method, path).status_code != 404, path
+    tokens_ok(token(srv, {"grant_type": "client_credentials"}, basic(cid, secret)))
+    # Deleted, it authenticates no more, and with no client left the
+    # provider is off again.
+    p = subprocess.run([str(BINARY), "clients", "delete", cid], env=srv.env, cwd=srv.workdir,
+                       capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    assert_problem(srv.get("/.well-known/openid-configuration"), 404)
+    assert_problem(srv.post("/oauth/introspect", data={"token": "x"}, headers=basic(cid, secret)),
+                   404)
+    r = token(srv, {"grant_type": "client_credentials"}, basic(cid, secret))
+    assert_oauth(r, 401, "invalid_client")
 
 
 def test_off_without_public_url(make_server):
