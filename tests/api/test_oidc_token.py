@@ -465,6 +465,15 @@ def test_code_exchange_public_with_pkce(op, agent):
     pair = pkce()
     body = tokens_ok(exchange(srv, agent, op["public"], "openid", "none", pkce_pair=pair))
     verify(srv, body["id_token"], cid, "JWT")
+    # Its code is worth nothing without the verifier: the client has no
+    # secret, so PKCE is all that ties the code to it.
+    verifier, challenge = pkce()
+    code = agent.code(cid, challenge=challenge)
+    fields = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+              "client_id": cid}
+    assert_oauth(token(srv, fields), 400, "invalid_grant")
+    code = agent.code(cid, challenge=challenge)
+    tokens_ok(token(srv, {**fields, "code": code, "code_verifier": verifier}))
 
 
 def test_code_pkce_refusals(op, agent):
