@@ -252,5 +252,8 @@ void api_login_mfa(const struct api_request *req, struct reply *r)
         r->no_store = true;
         return;
     }
+    /* The second-factor page's passkey button, as POST /login/passkey. */
+    if (req->app->cookies.enabled)
+        api_sso_begin(req, r, t.access_token);
     api_tokens_reply(req, r, &t);
 }

@@ -200,8 +200,13 @@ void api_login_passkey(const struct api_request *req, struct reply *r)
         st = sessions_open(&req->app->sessions, &u, JWT_AMR_HWK | JWT_AMR_USER, &t);
     json_decref(o);
     audit_passkey_login(req, st, u.username, u.id, reason);
-    if (st != OUTCOME_OK)
+    if (st != OUTCOME_OK) {
         errors_problem(r, st, &d);
-    else
-        api_tokens_reply(req, r, &t);
+        return;
+    }
+    /* The sign-in page's passkey button: a browser signed in with the
+     * session cookies is signed in for single sign-on too (api/sso.c). */
+    if (req->app->cookies.enabled)
+        api_sso_begin(req, r, t.access_token);
+    api_tokens_reply(req, r, &t);
 }

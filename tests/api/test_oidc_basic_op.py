@@ -640,3 +640,29 @@ def test_signin_for_the_provider_without_session_cookies(make_server, tmp_path):
     assert p["state"] == "nc" and "code" in p
     assert b.s.cookies.get(SSO_COOKIE)
     assert not b.s.cookies.get("access_token") and not b.s.cookies.get("refresh_token")
+
+
+def test_passkey_sign_in_from_the_pages(srv, clients):
+    """The sign-in page's passkey button (POST /login/passkey with the
+    session cookies) signs the browser in for single sign-on too; its ID
+    token says acr 2 (a passkey that verified its user)."""
+    from test_passkeys import authenticator, login_options, registered
+    u = srv.new_user("pk")
+    auth = authenticator()
+    registered(srv, srv.token(u["username"]), auth)
+    b = Browser(srv)
+    page = b.follow(b.authorize(clients["first"], state="pk"))
+    box = re.search(r'id="passkey-signin"[^>]* data-account="([^"]+)"', page.text)
+    authz = parse(page).inputs["authz"]["value"]
+    assert box and box.group(1) == "authorize/resume?authz=" + authz
+    opt = login_options(srv)
+    r = b.s.post(srv.url("/login/passkey"), json={"flow_id": opt["flow_id"],
+                                                 "credential": auth.get(opt)},
+                 headers={"Origin": ISSUER}, timeout=TIMEOUT)
+    assert r.status_code == 200, r.text
+    assert b.s.cookies.get(SSO_COOKIE)
+    p = at_rp(b.get("/authorize/resume", params={"authz": authz}))
+    assert p["state"] == "pk"
+    claims = id_claims(srv, clients["first"],
+                       token(srv, clients["first"], p["code"]).json()["id_token"])
+    assert claims["acr"] == "2" and "hwk" in claims["amr"]
