@@ -723,3 +723,16 @@ def test_signin_form_without_csrf_keeps_the_request(srv, clients):
     assert again.inputs["authz"]["value"] == authz
     p = at_rp(b.follow(b.signin_form(r, u["username"])))
     assert p["state"] == "cs"
+
+
+def test_requests_the_plan_expects_to_succeed(srv, clients):
+    """OIDF Basic OP: another scope order, no nonce, unknown parameters and
+    the optional ones gatehouse does not act on (display, ui_locales,
+    acr_values, claims) are no errors."""
+    c = clients["first"]
+    u, b = signed_in_browser(srv, "ok")
+    for extra in ({"scope": "email openid"}, {"foo": "bar"},
+                  {"display": "page", "ui_locales": "ru en", "acr_values": "1"},
+                  {"claims": '{"id_token":{"email":{"essential":true}}}'}):
+        p = at_rp(b.authorize(c, state="ok", **extra))
+        assert "code" in p and p["state"] == "ok", (extra, p)
