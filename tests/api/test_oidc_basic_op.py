@@ -690,3 +690,21 @@ def test_pages_in_russian(srv, clients):
     assert r.status_code == 400
     assert_page_headers(r, lang="ru")
     assert "не зарегистрировано" in r.text
+
+
+def test_post_logout_ends_single_sign_on(srv, clients):
+    """POST /logout of the browser's session (its cookie) ends the single
+    sign-on too, and the sessions clients got from it."""
+    c = clients["first"]
+    u, b = signed_in_browser(srv, "pl")
+    p = at_rp(b.authorize(c, scope="openid offline_access"))
+    tokens = token(srv, c, p["code"]).json()
+    r = b.s.post(srv.url("/logout"), headers={"Origin": ISSUER}, timeout=TIMEOUT)
+    assert r.status_code == 204, r.text
+    assert any(x.startswith(SSO_COOKIE + "=;") and "Max-Age=0" in x
+               for x in r.raw.headers.getlist("Set-Cookie"))
+    assert at_rp(b.authorize(c, prompt="none"))["error"] == "login_required"
+    ref = requests.post(srv.url("/token"), data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=(c.id, c.secret), timeout=TIMEOUT)
+    assert ref.status_code == 400 and ref.json()["error"] == "invalid_grant"
