@@ -154,8 +154,13 @@ static const struct cli_command gatehouse_commands[] = {
      "<database>.secret (generating it the first time). SIGTERM or SIGINT stops\n"
      "accepting, lets in-flight requests finish for up to SHUTDOWN_GRACE_SECONDS\n"
      "(work still running then is abandoned), and exits 0. SIGHUP reads\n"
-     "JWT_PRIVATE_KEY_FILE and JWT_VERIFY_KEYS_DIR again; when one fails to load,\n"
-     "the keys in force stay and the log says why.",
+     "JWT_PRIVATE_KEY_FILE, JWT_VERIFY_KEYS_DIR and OIDC_PRIVATE_KEY_FILE again; when\n"
+     "one fails to load, the keys in force stay and the log says why. With\n"
+     "PUBLIC_URL the OpenID Connect provider serves the clients of gatehouse clients\n"
+     "add; its key is OIDC_PRIVATE_KEY_FILE, else JWT_PRIVATE_KEY_FILE with an\n"
+     "asymmetric ALGORITHM, else (SQLite) an RSA key made once in\n"
+     "<database>.oidc-key.pem. A registered client without PUBLIC_URL, or on\n"
+     "PostgreSQL with HS256 and no OIDC_PRIVATE_KEY_FILE, refuses the start (exit 2).",
      CONFIG_ALL, 0, 0, NULL, serve_command, NULL},
     {"migrate", NULL, "bring the database schema up to date and exit",
      "Brings the database schema up to date and exits. Serving does this too, so a\n"

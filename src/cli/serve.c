@@ -533,8 +533,11 @@ static int build_context(struct serve *sv)
         .db_jobs = sv->dbw,
     };
     sv->app.mailer = sv->mailer;
-    sv->app.oidc = (struct oidc_deps){&sv->app.sessions, sv->oidc_keys, cfg->public_url,
-                                      config_access_ttl(cfg)};
+    /* Without PUBLIC_URL (no issuer) the provider is off even when
+     * OIDC_PRIVATE_KEY_FILE is set: no key, as api_oidc_on reads it. */
+    sv->app.oidc =
+        (struct oidc_deps){&sv->app.sessions, cfg->public_url != NULL ? sv->oidc_keys : NULL,
+                           cfg->public_url, config_access_ttl(cfg)};
     if (passkeys_context(sv) != 0)
         return EXIT_FAILURE;
     if (open_mfa(sv) != 0)

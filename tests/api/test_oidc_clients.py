@@ -366,3 +366,18 @@ def test_bad_oidc_key_file_refuses_to_start(tmp_path):
     assert p.returncode == 2, p.stderr
     assert "OIDC_PRIVATE_KEY_FILE" in p.stderr
     assert not (tmp_path / "cli.db").exists()  # refused before the database was opened
+
+
+def test_oidc_key_without_public_url_is_off(make_server, tmp_path):
+    """OIDC_PRIVATE_KEY_FILE alone turns nothing on: no issuer, no provider
+    (404), and the JWKS lists gatehouse's own keys only (none for HS256)."""
+    if TEST_DATABASE_URL:
+        pytest.skip("needs a database without clients; the PostgreSQL run shares one")
+    srv = make_server(env={"OIDC_PRIVATE_KEY_FILE": str(oidc_key(tmp_path))})
+    assert_problem(srv.get("/.well-known/openid-configuration"), 404)
+    assert_problem(srv.get("/userinfo", headers={"Authorization": "Bearer x.y.z"}), 404)
+    assert jwks(srv) == []
+    # A client added meanwhile changes nothing until a restart with PUBLIC_URL.
+    parse_add(on_server(srv, "add", "Late", "--redirect-uri", REDIRECT))
+    assert_problem(srv.get("/.well-known/openid-configuration"), 404)
+    assert_problem(srv.get("/userinfo", headers={"Authorization": "Bearer x.y.z"}), 404)
