@@ -26,8 +26,9 @@
 #include "util/log.h"
 #include "util/timefmt.h"
 
-/* The answer of a query parameter's value: at most the redirect URI, three
- * times each byte of state, the code and the issuer. */
+/* A Location being built: a URI, then parameters appended to its query;
+ * grown as needed (a redirect URI, state percent-encoded, a code and the
+ * issuer), failed once out of memory. */
 struct location {
     char *buf;
     size_t len, cap;
@@ -59,7 +60,7 @@ static void loc_param(struct location *l, const char *name, const char *value)
 {
     static const char hex[] = "0123456789ABCDEF";
 
-    loc_add(l, memchr(l->buf, '?', l->len) != NULL ? "&" : "?", 1);
+    loc_add(l, l->buf != NULL && memchr(l->buf, '?', l->len) != NULL ? "&" : "?", 1);
     loc_add(l, name, strlen(name));
     loc_add(l, "=", 1);
     for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {

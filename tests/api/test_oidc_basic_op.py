@@ -708,3 +708,31 @@ def test_post_logout_ends_single_sign_on(srv, clients):
         "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
         auth=(c.id, c.secret), timeout=TIMEOUT)
     assert ref.status_code == 400 and ref.json()["error"] == "invalid_grant"
+
+
+def test_signin_form_without_csrf_keeps_the_request(srv, clients):
+    u = srv.new_user("cs")
+    b = Browser(srv)
+    page = b.follow(b.authorize(clients["first"], state="cs"))
+    authz = parse(page).inputs["authz"]["value"]
+    r = b.post("/signin", {"csrf": "x" * 43, "username": u["username"], "password": PASSWORD,
+                           "authz": authz})
+    assert r.status_code == 403
+    assert not b.s.cookies.get(SSO_COOKIE)
+    again = parse(r)
+    assert again.inputs["authz"]["value"] == authz
+    p = at_rp(b.follow(b.signin_form(r, u["username"])))
+    assert p["state"] == "cs"
+
+
+def test_requests_the_plan_expects_to_succeed(srv, clients):
+    """OIDF Basic OP: another scope order, no nonce, unknown parameters and
+    the optional ones gatehouse does not act on (display, ui_locales,
+    acr_values, claims) are no errors."""
+    c = clients["first"]
+    u, b = signed_in_browser(srv, "ok")
+    for extra in ({"scope": "email openid"}, {"foo": "bar"},
+                  {"display": "page", "ui_locales": "ru en", "acr_values": "1"},
+                  {"claims": '{"id_token":{"email":{"essential":true}}}'}):
+        p = at_rp(b.authorize(c, state="ok", **extra))
+        assert "code" in p and p["state"] == "ok", (extra, p)
