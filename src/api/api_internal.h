@@ -227,9 +227,10 @@ void api_oidc_logout(const struct api_request *req, struct reply *r);
 /* The length of a page's authz value (an authorization request's id,
  * AUTHZREQ_ID_LEN base64url characters) or 0 when v is none. */
 size_t api_authz_len(const char *v, size_t len);
-/* The origin ("https://host[:port]") of the redirect URI of the live
- * authorization request id, for a page's form-action. false (out "") when
- * there is none, or the URI has no http(s) origin a policy can name. */
+/* The source expression of a page's form-action for the redirect URI of
+ * the live authorization request id: its origin ("https://host[:port]"),
+ * or for another scheme its scheme ("com.example.app:"). false (out "")
+ * when there is none, or the URI has none a policy can name. */
 #define API_ORIGIN_MAX 300
 bool api_authz_origin(const struct api_request *req, const char *id, char out[API_ORIGIN_MAX + 1]);
 

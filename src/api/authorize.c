@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api_internal.h"
 #include "api/pages.h"
@@ -25,8 +26,9 @@
 #include "util/log.h"
 #include "util/timefmt.h"
 
-/* The answer of a query parameter's value: at most the redirect URI, three
- * times each byte of state, the code and the issuer. */
+/* A Location being built: a URI, then parameters appended to its query;
+ * grown as needed (a redirect URI, state percent-encoded, a code and the
+ * issuer), failed once out of memory. */
 struct location {
     char *buf;
     size_t len, cap;
@@ -58,7 +60,7 @@ static void loc_param(struct location *l, const char *name, const char *value)
 {
     static const char hex[] = "0123456789ABCDEF";
 
-    loc_add(l, memchr(l->buf, '?', l->len) != NULL ? "&" : "?", 1);
+    loc_add(l, l->buf != NULL && memchr(l->buf, '?', l->len) != NULL ? "&" : "?", 1);
     loc_add(l, name, strlen(name));
     loc_add(l, "=", 1);
     for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
@@ -159,34 +161,56 @@ size_t api_authz_len(const char *v, size_t len)
     return len == AUTHZREQ_ID_LEN && b64url_alphabet_only(v, len) ? len : 0;
 }
 
+/* What of redirect URI uri a policy's form-action names (CSP Level 3,
+ * source expressions): an http(s) URI's origin, RFC 6454 §4's scheme "://"
+ * host [":" port], with only the characters of a host and port (a policy's
+ * separators are ';' ',' and space); another scheme's scheme-source
+ * ("com.example.app:", a native application's), never one that runs or
+ * holds content (javascript:, data: and the like). false: none. */
+static bool form_source(const char *uri, char out[API_ORIGIN_MAX + 1])
+{
+    static const char *const never[] = {"javascript", "data",       "vbscript", "file",
+                                        "blob",       "filesystem", "about"};
+    size_t n = strspn(uri, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-");
+    const char *host, *end;
+
+    if (n == 0 || n > 64 || uri[n] != ':' || !isalpha((unsigned char)uri[0]))
+        return false;
+    if ((n == 4 && strncmp(uri, "http", 4) == 0) || (n == 5 && strncmp(uri, "https", 5) == 0)) {
+        if (strncmp(uri + n, "://", 3) != 0)
+            return false;
+        host = uri + n + 3;
+        for (end = host; *end != '\0' && *end != '/' && *end != '?' && *end != '#'; end++)
+            if (!isalnum((unsigned char)*end) && strchr(".-:[]", *end) == NULL)
+                return false;
+        if (end == host || (size_t)(end - uri) > API_ORIGIN_MAX)
+            return false;
+        memcpy(out, uri, (size_t)(end - uri));
+        out[end - uri] = '\0';
+        return true;
+    }
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+        if (strlen(never[i]) == n && strncasecmp(uri, never[i], n) == 0)
+            return false;
+    memcpy(out, uri, n + 1); /* the scheme and its ':' */
+    out[n + 1] = '\0';
+    return true;
+}
+
 bool api_authz_origin(const struct api_request *req, const char *id, char out[API_ORIGIN_MAX + 1])
 {
     struct authzreq a;
     int64_t created_at;
     size_t len = strlen(id);
-    const char *u, *end;
 
     out[0] = '\0';
     if (api_authz_len(id, len) == 0 ||
         authzreq_load(req->app->users.store, id, len, timefmt_now(), &a, &created_at) != OUTCOME_OK)
         return false;
-    /* RFC 6454 §4: scheme "://" host [":" port]; only the characters of a
-     * host and port go into the header (a policy's separators are ';' ','
-     * and space). */
-    if (strncmp(a.redirect_uri, "https://", 8) == 0)
-        u = a.redirect_uri + 8;
-    else if (strncmp(a.redirect_uri, "http://", 7) == 0)
-        u = a.redirect_uri + 7;
-    else
-        return false;
-    for (end = u; *end != '\0' && *end != '/' && *end != '?' && *end != '#'; end++)
-        if (!isalnum((unsigned char)*end) && strchr(".-:[]", *end) == NULL)
-            return false;
-    if (end == u || (size_t)(end - a.redirect_uri) > API_ORIGIN_MAX)
-        return false;
-    memcpy(out, a.redirect_uri, (size_t)(end - a.redirect_uri));
-    out[end - a.redirect_uri] = '\0';
-    return true;
+    if (form_source(a.redirect_uri, out))
+        return true;
+    out[0] = '\0';
+    return false;
 }
 
 /* The client of a and its redirect URI, checked together. false: r holds

@@ -21,10 +21,11 @@ void errors_problem(struct reply *r, enum outcome o, const struct outcome_detail
 /* The status errors_problem answers o with. */
 int errors_status(enum outcome o);
 
-/* The answer of the token endpoint. Outcomes that are errors of the grant
- * (bad credentials, a bad or reused refresh token, invalid parameters) take
- * the RFC 6749 §5.2 form, always 400: invalid_client (401) needs registered
- * clients, and gatehouse has none. The others (throttled, overloaded,
+/* The answer of the OAuth endpoints (/token, /oauth/revoke,
+ * /oauth/introspect). Outcomes that are errors of the grant or the client
+ * (bad credentials, a bad or reused refresh token, a bad code, invalid
+ * parameters, a failed client authentication) take the RFC 6749 §5.2 form:
+ * 400, but invalid_client, 401 with WWW-Authenticate: Basic. The others (throttled, overloaded,
  * unavailable, internal) are conditions of the service, not of the grant:
  * §5.2 has no code for them, so they are answered as on every endpoint. */
 void errors_oauth(struct reply *r, enum outcome o, const struct outcome_detail *detail);

@@ -70,7 +70,7 @@ struct api_page {
     /* The authorization request the page's form continues (api/authorize.c),
      * or NULL: the origin of its redirect URI joins form-action, because
      * browsers hold every redirect a form's post leads through to
-     * form-action (CSP 3 §6.3.1), and this post ends at the client. */
+     * form-action (CSP Level 3, "form-action"), and this post ends at the client. */
     const char *authz;
 };
 void api_page_show(const struct api_request *req, struct reply *r, const struct api_page *p);

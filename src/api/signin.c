@@ -170,6 +170,14 @@ static void signed_in(const struct api_request *req, struct reply *r, struct ses
     sessions_tokens_free(t);
 }
 
+static void signin_again(const struct api_request *req, struct reply *r, int status,
+                         const char *key)
+{
+    struct signin_view v = {status, key, NULL, NULL};
+
+    signin_page(req, r, &v);
+}
+
 /* Parses a page's form post and checks its CSRF token first. false: r
  * holds the answer (the 501 page while session cookies are off, 400 for a
  * body that is no form, 403 for a missing or wrong token: nothing else was
@@ -195,19 +203,22 @@ static bool page_form(const struct api_request *req, struct reply *r, struct for
     }
     if (form_get(f, "csrf", &csrf, &clen) != FORM_FOUND ||
         !pages_csrf_check(req->csrf_cookie, csrf, clen)) {
+        const char *authz = NULL;
+        size_t alen = 0;
+        /* The sign-in form again keeps the authorization request it was
+         * for (its id read only to be put back), or a lost CSRF cookie
+         * would also lose the client's sign-in. */
+        if (again == signin_again && form_get(f, "authz", &authz, &alen) == FORM_FOUND &&
+            api_authz_len(authz, alen) != 0) {
+            struct signin_view v = {403, "page.csrf", NULL, authz};
+            signin_page(req, r, &v);
+        } else {
+            again(req, r, 403, "page.csrf");
+        }
         form_free(f);
-        again(req, r, 403, "page.csrf");
         return false;
     }
     return true;
-}
-
-static void signin_again(const struct api_request *req, struct reply *r, int status,
-                         const char *key)
-{
-    struct signin_view v = {status, key, NULL, NULL};
-
-    signin_page(req, r, &v);
 }
 
 /* A field of a form post, "" when absent; false when sent twice. */

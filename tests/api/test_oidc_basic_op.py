@@ -690,3 +690,49 @@ def test_pages_in_russian(srv, clients):
     assert r.status_code == 400
     assert_page_headers(r, lang="ru")
     assert "не зарегистрировано" in r.text
+
+
+def test_post_logout_ends_single_sign_on(srv, clients):
+    """POST /logout of the browser's session (its cookie) ends the single
+    sign-on too, and the sessions clients got from it."""
+    c = clients["first"]
+    u, b = signed_in_browser(srv, "pl")
+    p = at_rp(b.authorize(c, scope="openid offline_access"))
+    tokens = token(srv, c, p["code"]).json()
+    r = b.s.post(srv.url("/logout"), headers={"Origin": ISSUER}, timeout=TIMEOUT)
+    assert r.status_code == 204, r.text
+    assert any(x.startswith(SSO_COOKIE + "=;") and "Max-Age=0" in x
+               for x in r.raw.headers.getlist("Set-Cookie"))
+    assert at_rp(b.authorize(c, prompt="none"))["error"] == "login_required"
+    ref = requests.post(srv.url("/token"), data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=(c.id, c.secret), timeout=TIMEOUT)
+    assert ref.status_code == 400 and ref.json()["error"] == "invalid_grant"
+
+
+def test_signin_form_without_csrf_keeps_the_request(srv, clients):
+    u = srv.new_user("cs")
+    b = Browser(srv)
+    page = b.follow(b.authorize(clients["first"], state="cs"))
+    authz = parse(page).inputs["authz"]["value"]
+    r = b.post("/signin", {"csrf": "x" * 43, "username": u["username"], "password": PASSWORD,
+                           "authz": authz})
+    assert r.status_code == 403
+    assert not b.s.cookies.get(SSO_COOKIE)
+    again = parse(r)
+    assert again.inputs["authz"]["value"] == authz
+    p = at_rp(b.follow(b.signin_form(r, u["username"])))
+    assert p["state"] == "cs"
+
+
+def test_requests_the_plan_expects_to_succeed(srv, clients):
+    """OIDF Basic OP: another scope order, no nonce, unknown parameters and
+    the optional ones gatehouse does not act on (display, ui_locales,
+    acr_values, claims) are no errors."""
+    c = clients["first"]
+    u, b = signed_in_browser(srv, "ok")
+    for extra in ({"scope": "email openid"}, {"foo": "bar"},
+                  {"display": "page", "ui_locales": "ru en", "acr_values": "1"},
+                  {"claims": '{"id_token":{"email":{"essential":true}}}'}):
+        p = at_rp(b.authorize(c, state="ok", **extra))
+        assert "code" in p and p["state"] == "ok", (extra, p)

@@ -189,8 +189,8 @@ SSO_START = "DATABASE_URL=sqlite:///sso.db PUBLIC_URL=http://127.0.0.1:8000 COOK
 def test_the_readme_sso_example_runs(make_server, tmp_path):
     """The "run-sso" blocks: `gatehouse clients add` on the database of the
     server the section starts (sso.db in the directory it runs in, where
-    the block runs too), then discovery, a client_credentials grant and
-    introspection with curl."""
+    the block runs too), then discovery, a client_credentials grant, its
+    introspection and its revocation with curl."""
     assert SSO_START in README.read_text()
     port = free_port()
     srv = make_server(env={"PORT": str(port), "DATABASE_URL": "sqlite:///sso.db",
