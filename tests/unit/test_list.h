@@ -56,7 +56,8 @@
     STORE_CASE_BOTH(X, oidc_clients)                                                               \
     STORE_CASE_BOTH(X, oidc_codes_used_once)                                                       \
     STORE_CASE_BOTH(X, oidc_sessions)                                                              \
-    STORE_CASE_BOTH(X, oidc_consents)
+    STORE_CASE_BOTH(X, oidc_consents)                                                              \
+    STORE_CASE_BOTH(X, oidc_code_race)
 
 #define TEST_LIST(X)                                                                               \
     X(qrsvg_modules_match_the_symbol)                                                              \
