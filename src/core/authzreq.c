@@ -170,8 +170,8 @@ static enum authzreq_status parse_scope(const struct form *f, struct authzreq *o
 
     if (form_get(f, "scope", &v, &len) != FORM_FOUND)
         return fail(err, "invalid_request", "scope is missing");
-    if (len > OIDC_SCOPE_MAX || !oidc_scope_parse(v, len, &out->scopes))
-        return fail(err, "invalid_scope", "scope holds an unknown or repeated value");
+    if (len > OIDC_SCOPE_MAX || !oidc_scope_parse_request(v, len, &out->scopes))
+        return fail(err, "invalid_scope", "scope is malformed or holds a repeated value");
     if ((out->scopes & OIDC_SCOPE_OPENID) == 0)
         return fail(err, "invalid_scope", "scope must include openid");
     return AUTHZREQ_OK;

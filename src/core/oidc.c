@@ -32,7 +32,17 @@ _Static_assert(OIDC_SECRET_LEN == BEARER_LEN && OIDC_SSO_LEN == BEARER_LEN,
 static const char *const scope_names[] = {"openid", "profile", "email", "offline_access"};
 #define NSCOPES (sizeof scope_names / sizeof scope_names[0])
 
-bool oidc_scope_parse(const char *text, size_t len, unsigned *bits)
+/* A scope-token's characters (RFC 6749 §3.3): printable ASCII but space,
+ * '"' and '\\'. */
+static bool scope_token_ok(const char *t, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (t[k] < 0x21 || t[k] > 0x7e || t[k] == '"' || t[k] == '\\')
+            return false;
+    return n > 0;
+}
+
+static bool scope_parse(const char *text, size_t len, bool ignore_unknown, unsigned *bits)
 {
     size_t i = 0;
 
@@ -48,7 +58,9 @@ bool oidc_scope_parse(const char *text, size_t len, unsigned *bits)
         for (size_t k = 0; k < NSCOPES; k++)
             if (strlen(scope_names[k]) == n && memcmp(scope_names[k], text + i, n) == 0)
                 bit = 1u << k;
-        if (bit == 0 || (*bits & bit) != 0) {
+        if (bit == 0 && ignore_unknown && scope_token_ok(text + i, n)) {
+            /* left out */
+        } else if (bit == 0 || (*bits & bit) != 0) {
             *bits = 0;
             return false;
         }
@@ -60,6 +72,16 @@ bool oidc_scope_parse(const char *text, size_t len, unsigned *bits)
         }
     }
     return true;
+}
+
+bool oidc_scope_parse(const char *text, size_t len, unsigned *bits)
+{
+    return scope_parse(text, len, false, bits);
+}
+
+bool oidc_scope_parse_request(const char *text, size_t len, unsigned *bits)
+{
+    return scope_parse(text, len, true, bits);
 }
 
 void oidc_scope_text(unsigned bits, char text[OIDC_SCOPE_MAX + 1])

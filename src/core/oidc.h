@@ -45,6 +45,11 @@ enum oidc_scope {
 /* A scope parameter (space-separated, RFC 6749 §3.3) into bits: false for
  * an unknown scope, an empty one, a repeated one or malformed text. */
 bool oidc_scope_parse(const char *text, size_t len, unsigned *bits);
+/* The same for the scope of an authorization request, except that a
+ * well-formed value the provider does not know is left out rather than
+ * refused: OIDC Core §3.1.2.1 says such values SHOULD be ignored, and
+ * relying parties send their own ("groups", "roles"). */
+bool oidc_scope_parse_request(const char *text, size_t len, unsigned *bits);
 /* bits as the canonical text ("openid profile email offline_access", in
  * that order), "" for 0. */
 void oidc_scope_text(unsigned bits, char text[OIDC_SCOPE_MAX + 1]);

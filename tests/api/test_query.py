@@ -5,8 +5,8 @@ import pytest
 
 from gh_helpers import assert_problem, bearer, build_request
 
-MAX_PARAMS = 16     # HTTP_MAX_QUERY_PARAMS
-MAX_BYTES = 1024    # HTTP_MAX_QUERY_BYTES, counted as sent
+MAX_PARAMS = 32     # HTTP_MAX_QUERY_PARAMS
+MAX_BYTES = 4096    # HTTP_MAX_QUERY_BYTES, counted as sent
 
 
 def get_raw(server, target, headers=()):

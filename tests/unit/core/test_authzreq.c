@@ -123,10 +123,15 @@ TEST(authzreq_parse_errors)
     /* response_type code only; response_mode query only. */
     CHECK_EQ_STR(error_of("&scope=openid&response_mode=fragment"), "invalid_request");
     CHECK_EQ_STR(error_of("&scope=openid&response_mode=query"), "");
-    /* scope: present, known, with openid. */
+    /* scope: present, well-formed, with openid; a value not known is
+     * ignored (OIDC Core §3.1.2.1), a malformed one is not. */
     CHECK_EQ_STR(error_of(""), "invalid_request");
     CHECK_EQ_STR(error_of("&scope=email"), "invalid_scope");
-    CHECK_EQ_STR(error_of("&scope=openid+admin"), "invalid_scope");
+    CHECK_EQ_STR(error_of("&scope=openid+admin"), "");
+    CHECK_EQ_STR(error_of("&scope=admin"), "invalid_scope");
+    CHECK_EQ_STR(error_of("&scope=openid+a%22b"), "invalid_scope");
+    CHECK_EQ_STR(error_of("&scope=openid+a%5Cb"), "invalid_scope");
+    CHECK_EQ_STR(error_of("&scope=openid++email"), "invalid_scope");
     CHECK_EQ_STR(error_of("&scope=openid+openid"), "invalid_scope");
     /* PKCE: S256 only, 43 characters of base64url. */
     CHECK_EQ_STR(error_of("&scope=openid&code_challenge=" CHALLENGE), "invalid_request");
