@@ -325,7 +325,8 @@ struct step {
 };
 
 /* Keeps s's request, once, so that the page it goes to can come back to
- * it. false: r holds the busy page. */
+ * it; a request kept before keeps its time (and so its end). false: r
+ * holds the busy page. */
 static bool keep(const struct api_request *req, struct reply *r, struct step *s,
                  char id[AUTHZREQ_ID_LEN + 1])
 {
@@ -333,13 +334,14 @@ static bool keep(const struct api_request *req, struct reply *r, struct step *s,
 
     if (s->id != NULL)
         return true;
-    o = authzreq_save(req->app->users.store, s->a, timefmt_now(), id);
+    if (s->created_at == 0)
+        s->created_at = timefmt_now();
+    o = authzreq_save(req->app->users.store, s->a, s->created_at, id);
     if (o != OUTCOME_OK) {
         busy_page(req, r, o);
         return false;
     }
     s->id = id;
-    s->created_at = timefmt_now();
     return true;
 }
 
@@ -413,9 +415,17 @@ static void proceed(const struct api_request *req, struct reply *r, struct step 
         if (none) {
             if (use(req, r, s))
                 error_redirect(req, r, a, "consent_required", "the user has not consented");
-        } else if (keep(req, r, s, id)) {
-            consent_page(req, r, s->c, a, s->id, &sso);
+            return;
         }
+        /* The consent answer counts only for a request kept for it, and
+         * for this sign-in: one kept for the sign-in is used up and kept
+         * anew, marked. */
+        if (s->id != NULL && !use(req, r, s))
+            return;
+        s->id = NULL;
+        memcpy(s->a->consent_sid, sso.sid, sizeof s->a->consent_sid);
+        if (keep(req, r, s, id))
+            consent_page(req, r, s->c, a, s->id, &sso);
         return;
     }
     if (use(req, r, s))
@@ -572,11 +582,14 @@ void api_authorize_consent(const struct api_request *req, struct reply *r)
     }
     struct step s = {&c, &a, id, created_at};
     enum outcome o = signed_in(req, &sso);
-    if (o == OUTCOME_TOKEN_INVALID) {
-        /* Signed out in another tab meanwhile: sign in again. */
-        to_signin(req, r, &a, id);
-    } else if (o != OUTCOME_OK) {
+    if (o != OUTCOME_OK && o != OUTCOME_TOKEN_INVALID) {
         busy_page(req, r, o);
+    } else if (o == OUTCOME_TOKEN_INVALID || c.first_party || a.consent_sid[0] == '\0' ||
+               strcmp(a.consent_sid, sso.sid) != 0 || !fresh_enough(&s, &sso)) {
+        /* Signed out or in again meanwhile, or a request the consent page
+         * was not shown for (one kept for the sign-in: prompt=login,
+         * max_age), or the sign-in grew too old: the sign-in decides. */
+        to_signin(req, r, &a, id);
     } else if (!allow) {
         if (use(req, r, &s))
             error_redirect(req, r, &a, "access_denied", "the user denied the request");

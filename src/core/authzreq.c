@@ -259,12 +259,12 @@ enum authzreq_status authzreq_parse(const struct form *params, struct authzreq *
 
 char *authzreq_to_json(const struct authzreq *r)
 {
-    json_t *o =
-        json_pack("{s:s, s:s, s:I, s:s*, s:s, s:s, s:I, s:I, s:s, s:s}", "client_id", r->client_id,
-                  "redirect_uri", r->redirect_uri, "scopes", (json_int_t)r->scopes, "state",
-                  r->has_state ? r->state : NULL, "nonce", r->nonce, "code_challenge",
-                  r->code_challenge, "prompt", (json_int_t)r->prompt, "max_age",
-                  (json_int_t)r->max_age, "login_hint", r->login_hint, "login_sid", r->login_sid);
+    json_t *o = json_pack("{s:s, s:s, s:I, s:s*, s:s, s:s, s:I, s:I, s:s, s:s, s:s}", "client_id",
+                          r->client_id, "redirect_uri", r->redirect_uri, "scopes",
+                          (json_int_t)r->scopes, "state", r->has_state ? r->state : NULL, "nonce",
+                          r->nonce, "code_challenge", r->code_challenge, "prompt",
+                          (json_int_t)r->prompt, "max_age", (json_int_t)r->max_age, "login_hint",
+                          r->login_hint, "login_sid", r->login_sid, "consent_sid", r->consent_sid);
     char *text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 
     json_decref(o);
@@ -300,6 +300,7 @@ bool authzreq_from_json(const char *text, struct authzreq *out)
          member(o, "code_challenge", out->code_challenge, sizeof out->code_challenge) &&
          member(o, "login_hint", out->login_hint, sizeof out->login_hint) &&
          member(o, "login_sid", out->login_sid, sizeof out->login_sid) &&
+         member(o, "consent_sid", out->consent_sid, sizeof out->consent_sid) &&
          (st == NULL || member(o, "state", out->state, sizeof out->state)) && scopes >= 0 &&
          scopes <= 0xff && prompt >= 0 && prompt <= 7 && max_age >= -1 &&
          max_age <= AUTHZREQ_MAX_AGE_MAX;

@@ -44,6 +44,10 @@ struct authzreq {
      * request found and did not take (prompt=login, max_age), so that
      * only another one does when it comes back; "" when none. */
     char login_sid[JWT_SID_MAX + 1];
+    /* Not a parameter: the sign-in (its sid) the consent page was shown
+     * to; "" while it was not, and POST /authorize/consent then answers
+     * nothing for it. */
+    char consent_sid[JWT_SID_MAX + 1];
 };
 
 /* What authzreq_parse found. */

@@ -515,6 +515,41 @@ def test_consent_answer_used_once(srv, clients):
     assert r.status_code == 400 and "Location" not in r.headers
 
 
+def test_consent_post_needs_the_consent_page_and_a_fresh_sign_in(srv, clients):
+    """A request kept for the sign-in (prompt=login, max_age) gets no code
+    from a consent answer posted by the browser's older sign-in, for a
+    third-party client or a first-party one; after the sign-in, the consent
+    page shown gets one."""
+    u, b = signed_in_browser(srv, "cf2")
+    csrf = b.s.cookies.get(CSRF_COOKIE)
+    for client, extra in ((clients["third"], {"prompt": "login"}),
+                          (clients["third"], {"max_age": "0"}),
+                          (clients["first"], {"prompt": "login"})):
+        if "max_age" in extra:
+            time.sleep(1.1)  # max_age=0: the sign-in's second has passed
+        r = b.authorize(client, state="cf", **extra)
+        assert r.status_code == 302 and r.headers["Location"].startswith("signin?authz=")
+        authz = parse_qs(urlsplit(r.headers["Location"]).query)["authz"][0]
+        done = b.post("/authorize/consent", {"csrf": csrf, "authz": authz, "consent": "allow"})
+        assert done.status_code == 303, done.text
+        assert done.headers["Location"].startswith("../signin?authz=" + authz), \
+            done.headers["Location"]
+    # Signed in again, the consent page's own request answers.
+    r = b.authorize(clients["third"], state="cf", prompt="login", scope="openid profile")
+    authz = parse_qs(urlsplit(r.headers["Location"]).query)["authz"][0]
+    shown = sign_in_for(b, r, u["username"])
+    assert shown.status_code == 200, shown.text
+    kept = parse(shown).inputs["authz"]["value"]
+    assert kept != authz
+    p = at_rp(b.post("/authorize/consent", {"csrf": b.s.cookies.get(CSRF_COOKIE),
+                                            "authz": kept, "consent": "allow"}))
+    assert p["state"] == "cf" and "code" in p
+    # The request kept for the sign-in was used up when the page was shown.
+    r = b.post("/authorize/consent", {"csrf": b.s.cookies.get(CSRF_COOKIE), "authz": authz,
+                                      "consent": "allow"})
+    assert r.status_code == 400 and "Location" not in r.headers
+
+
 def test_unknown_request_id(srv):
     b = Browser(srv)
     for authz in ("A" * 43, "short", "A" * 44):
