@@ -112,7 +112,7 @@ bool api_oidc_on(const struct api_request *req, struct reply *r)
 
 void api_oidc_tokens_reply(struct reply *r, struct oidc_tokens *t)
 {
-    json_t *o = json_pack("{s:s, s:s, s:i}", "access_token", t->access_token, "token_type",
+    json_t *o = json_pack("{s:s, s:s, s:I}", "access_token", t->access_token, "token_type",
                           "Bearer", "expires_in", (json_int_t)t->expires_in);
 
     if (o != NULL && t->refresh_token != NULL)
