@@ -223,6 +223,7 @@ enum outcome api_sso_end(const struct api_request *req, struct reply *r, const c
 void api_authorize(const struct api_request *req, struct reply *r);
 void api_authorize_resume(const struct api_request *req, struct reply *r);
 void api_authorize_consent(const struct api_request *req, struct reply *r);
+/* GET /oidc/logout, and POST /oidc/logout from the page it asks with. */
 void api_oidc_logout(const struct api_request *req, struct reply *r);
 /* The length of a page's authz value (an authorization request's id,
  * AUTHZREQ_ID_LEN base64url characters) or 0 when v is none. */

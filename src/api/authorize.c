@@ -2,7 +2,8 @@
  * GET|POST /authorize, and the pages a browser passes on the way, the
  * sign-in (api/signin.c carries the request's id through it), GET
  * /authorize/resume after it, the consent page and its POST
- * /authorize/consent; and RP-initiated logout, GET /oidc/logout.
+ * /authorize/consent; and RP-initiated logout, GET /oidc/logout and the
+ * POST of the page where it asks.
  *
  * A request is checked in the order RFC 6749 §4.1.2.1 wants: until the
  * client and its redirect URI are known to belong together, an error is a
@@ -665,40 +666,124 @@ static bool logout_uri_ok(const struct api_request *req, struct reply *r,
     return ok;
 }
 
-void api_oidc_logout(const struct api_request *req, struct reply *r)
+/* The browser's sign-in ends, and with it what clients got from it, the
+ * session cookies are cleared, and the browser goes to the signed-out page
+ * or the post-logout URI. */
+static void logout_end(const struct api_request *req, struct reply *r,
+                       const struct logout_params *p)
 {
-    struct logout_params p;
-    char hint_client[OIDC_CLIENT_ID_MAX + 1] = "", hint_sid[JWT_SID_MAX + 1] = "";
-
-    if (!provider_on(req, r))
-        return;
-    if (!logout_params(&req->query, &p)) {
-        signedout(req, r, 400, "logout.bad_request");
-        return;
-    }
-    if (p.hint != NULL && oidc_id_token_hint(&req->app->oidc, p.hint, p.hint_len, hint_client,
-                                             hint_sid) != OUTCOME_OK) {
-        signedout(req, r, 400, "logout.bad_hint");
-        return;
-    }
-    if (p.uri != NULL && !logout_uri_ok(req, r, &p, hint_client))
-        return;
-    /* The browser's sign-in ends, and with it what clients got from it;
-     * without the cookie, the one the hint names. */
-    enum outcome o = api_sso_end(req, r, hint_sid[0] != '\0' ? hint_sid : NULL);
+    enum outcome o = api_sso_end(req, r, NULL);
     if (o != OUTCOME_OK) {
         reply_free(r);
         busy_page(req, r, o);
         return;
     }
     api_session_cookies(req, r, NULL, NULL);
-    if (p.uri == NULL) {
+    if (p->uri == NULL) {
         signedout(req, r, 200, NULL);
         return;
     }
     struct location l = {0};
-    loc_add(&l, p.uri, p.uri_len);
-    if (p.state != NULL)
-        loc_param(&l, "state", p.state);
+    loc_add(&l, p->uri, p->uri_len);
+    if (p->state != NULL)
+        loc_param(&l, "state", p->state);
     loc_reply(req, r, &l);
+}
+
+/* True when the hint's sid is the browser's own sign-in (its gatehouse_sso
+ * cookie's session): only then does the request end it unasked. */
+static bool hint_is_this_browser(const struct api_request *req, const char *hint_sid)
+{
+    struct oidc_sso sso;
+
+    return hint_sid[0] != '\0' && signed_in(req, &sso) == OUTCOME_OK &&
+           strcmp(sso.sid, hint_sid) == 0;
+}
+
+/* The page asking the user to confirm the logout (OpenID Connect
+ * RP-Initiated Logout 1.0 §2: without a hint, or with one for another
+ * sign-in, the OP asks). Its form posts the checked parameters back to POST
+ * /oidc/logout, which checks them again; client is the hint's client or
+ * client_id. */
+static void logout_confirm(const struct api_request *req, struct reply *r,
+                           const struct logout_params *p, const char *client)
+{
+    const struct tmpl_var vars[] = {
+        {"client_id", client[0] != '\0' ? client : NULL, false},
+        {"uri", p->uri, false},
+        {"state", p->state, false},
+    };
+    struct api_page pg = {"logout", 200, NULL, vars, sizeof vars / sizeof vars[0], false, NULL};
+    char origin[API_ORIGIN_MAX + 1] = "";
+
+    /* The post is redirected on to the post-logout URI (form-action). */
+    if (p->uri != NULL && !form_source(p->uri, origin))
+        origin[0] = '\0';
+    api_page_show_to(req, r, &pg, origin);
+}
+
+/* The confirmation's form: its CSRF token checked first, as every form of
+ * the pages; no id_token_hint (the form carries none). false: r holds the
+ * page. */
+static bool logout_form(const struct api_request *req, struct reply *r, struct form *f)
+{
+    const char *csrf = NULL, *hint = NULL;
+    size_t clen = 0, hlen = 0;
+
+    if (!api_form_body(req)) {
+        reply_problem(r, 415, "Content-Type must be application/x-www-form-urlencoded");
+        return false;
+    }
+    if (form_parse(req->body, req->body_len, f) != FORM_OK) {
+        signedout(req, r, 400, "logout.bad_request");
+        return false;
+    }
+    if (form_get(f, "csrf", &csrf, &clen) != FORM_FOUND ||
+        !pages_csrf_check(req->csrf_cookie, csrf, clen)) {
+        form_free(f);
+        error_page(req, r, 403, "page.csrf");
+        return false;
+    }
+    if (form_get(f, "id_token_hint", &hint, &hlen) != FORM_ABSENT) {
+        form_free(f);
+        signedout(req, r, 400, "logout.bad_request");
+        return false;
+    }
+    return true;
+}
+
+/* GET /oidc/logout asks unless its hint names the browser's own sign-in;
+ * POST /oidc/logout is the answer of the page that asked. */
+void api_oidc_logout(const struct api_request *req, struct reply *r)
+{
+    struct logout_params p;
+    struct form body;
+    const struct form *q = &req->query;
+    bool posted = strcmp(req->method, "POST") == 0;
+    char hint_client[OIDC_CLIENT_ID_MAX + 1] = "", hint_sid[JWT_SID_MAX + 1] = "";
+
+    if (!provider_on(req, r))
+        return;
+    if (posted) {
+        if (!logout_form(req, r, &body))
+            return;
+        q = &body;
+    }
+    if (!logout_params(q, &p)) {
+        signedout(req, r, 400, "logout.bad_request");
+    } else if (p.hint != NULL && oidc_id_token_hint(&req->app->oidc, p.hint, p.hint_len,
+                                                    hint_client, hint_sid) != OUTCOME_OK) {
+        signedout(req, r, 400, "logout.bad_hint");
+    } else if (p.uri != NULL && !logout_uri_ok(req, r, &p, hint_client)) {
+        /* r holds the page */
+    } else if (!posted && !hint_is_this_browser(req, hint_sid)) {
+        logout_confirm(req, r, &p,
+                       hint_client[0] != '\0' ? hint_client
+                       : p.client_id != NULL  ? p.client_id
+                                              : "");
+    } else {
+        logout_end(req, r, &p);
+    }
+    if (posted)
+        form_free(&body);
 }

@@ -171,6 +171,16 @@ static void page_reply(const struct api_request *req, struct reply *r, const cha
 
 void api_page_show(const struct api_request *req, struct reply *r, const struct api_page *p)
 {
+    char origin[API_ORIGIN_MAX + 1] = "";
+
+    if (p->authz != NULL)
+        api_authz_origin(req, p->authz, origin);
+    api_page_show_to(req, r, p, origin);
+}
+
+void api_page_show_to(const struct api_request *req, struct reply *r, const struct api_page *p,
+                      const char *form_origin)
+{
     char name[48], title_key[48], base[32], csrf[PAGES_CSRF_LEN + 1];
     struct tmpl_var vars[API_PAGE_MAX_VARS + 3];
     const char *lang = i18n_lang(req->accept_language);
@@ -187,10 +197,7 @@ void api_page_show(const struct api_request *req, struct reply *r, const struct 
         vars[n++] = p->vars[i];
     const char *title = i18n_message(lang, title_key, strlen(title_key), &tlen);
     struct pages_view v = {name, lang, title, base, vars, n, p->script};
-    char origin[API_ORIGIN_MAX + 1] = "";
-    if (p->authz != NULL)
-        api_authz_origin(req, p->authz, origin);
-    page_render(r, &v, p->status, origin);
+    page_render(r, &v, p->status, form_origin);
     sodium_memzero(csrf, sizeof csrf);
 }
 

@@ -74,6 +74,11 @@ struct api_page {
     const char *authz;
 };
 void api_page_show(const struct api_request *req, struct reply *r, const struct api_page *p);
+/* The same, the page's form posted to the service and redirected on to
+ * form_origin (a CSP source expression, "" for none), which joins
+ * form-action. */
+void api_page_show_to(const struct api_request *req, struct reply *r, const struct api_page *p,
+                      const char *form_origin);
 
 /* The sign-in pages (api/signin.c): GET and POST /signin, POST
  * /signin/mfa, GET /account, POST /account/totp, POST

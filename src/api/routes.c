@@ -95,6 +95,7 @@ const struct api_route api_routes[] = {
     {"/authorize/resume", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_authorize_resume},
     {"/authorize/consent", "POST", API_BODY_FORM, API_DB, API_AUTH_NONE, api_authorize_consent},
     {"/oidc/logout", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_oidc_logout},
+    {"/oidc/logout", "POST", API_BODY_FORM, API_DB, API_AUTH_NONE, api_oidc_logout},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -662,12 +662,74 @@ def test_rp_initiated_logout(srv, clients):
     assert ref.status_code == 400
 
 
-def test_logout_page_without_redirect(srv):
+def test_logout_page_without_redirect(srv, clients):
+    """Without id_token_hint nobody is signed out unasked (RP-Initiated
+    Logout 1.0 §2: a link on any site could sign the user out); the page
+    asks, and its form signs out."""
     u, b = signed_in_browser(srv, "lp")
     r = b.get("/oidc/logout")
     assert r.status_code == 200
+    page = assert_page_headers(r)
+    assert page.forms == [{"method": "post", "action": "../oidc/logout"}]
+    assert set(page.inputs) == {"csrf"}
+    assert b.s.cookies.get(SSO_COOKIE)
+    assert "code" in at_rp(b.authorize(clients["first"], prompt="none"))
+    r = b.post("/oidc/logout", {"csrf": page.inputs["csrf"]["value"]})
+    assert r.status_code == 200
     assert_page_headers(r)
     assert not b.s.cookies.get(SSO_COOKIE)
+    assert at_rp(b.authorize(clients["first"], prompt="none"))["error"] == "login_required"
+
+
+def logout_tokens(srv, c, prefix):
+    """A browser signed in and the tokens a client got through it."""
+    u, b = signed_in_browser(srv, prefix)
+    p = at_rp(b.authorize(c, scope="openid offline_access"))
+    return b, token(srv, c, p["code"]).json()
+
+
+def test_logout_hint_of_another_sign_in_asks(srv, clients):
+    """A hint for another sign-in than the browser's ends neither unasked;
+    the confirmation carries the checked parameters and signs out the
+    browser's own, redirected as the GET would have been."""
+    c = clients["first"]
+    b, _ = logout_tokens(srv, c, "lh1")
+    other, theirs = logout_tokens(srv, c, "lh2")
+    r = b.get("/oidc/logout", params={"id_token_hint": theirs["id_token"],
+                                      "post_logout_redirect_uri": RP_LOGOUT, "state": "s <1>"})
+    assert r.status_code == 200 and "Location" not in r.headers
+    page = assert_page_headers(r, form_to=RP_ORIGIN)
+    assert page.forms == [{"method": "post", "action": "../oidc/logout"}]
+    fields = {k: v.get("value", "") for k, v in page.inputs.items()}
+    assert fields == {"csrf": b.s.cookies.get(CSRF_COOKIE), "client_id": c.id,
+                      "post_logout_redirect_uri": RP_LOGOUT, "state": "s <1>"}
+    assert "code" in at_rp(b.authorize(c, prompt="none"))
+    assert "code" in at_rp(other.authorize(c, prompt="none"))
+    # Without the CSRF token, or with another URI, nobody is signed out.
+    r = b.post("/oidc/logout", dict(fields, csrf="x" * 43))
+    assert r.status_code == 403
+    r = b.post("/oidc/logout", dict(fields, post_logout_redirect_uri=RP))
+    assert r.status_code == 400 and "Location" not in r.headers
+    r = b.post("/oidc/logout", dict(fields, id_token_hint=theirs["id_token"]))
+    assert r.status_code == 400 and "Location" not in r.headers
+    assert "code" in at_rp(b.authorize(c, prompt="none"))
+    r = b.post("/oidc/logout", fields)
+    assert r.status_code == 303
+    assert r.headers["Location"] == RP_LOGOUT + "?state=s%20%3C1%3E"
+    assert at_rp(b.authorize(c, prompt="none"))["error"] == "login_required"
+    assert "code" in at_rp(other.authorize(c, prompt="none"))
+
+
+def test_logout_hint_without_a_sign_in_cookie_asks(srv, clients):
+    """A hint followed by a browser without the sign-in's cookie (a link
+    on another site) signs nobody out unasked."""
+    c = clients["first"]
+    b, tokens = logout_tokens(srv, c, "lh3")
+    stranger = Browser(srv)
+    r = stranger.get("/oidc/logout", params={"id_token_hint": tokens["id_token"]})
+    assert r.status_code == 200
+    assert parse(r).forms == [{"method": "post", "action": "../oidc/logout"}]
+    assert "code" in at_rp(b.authorize(c, prompt="none"))
 
 
 # ----------------------------------------------------- the provider off
