@@ -115,7 +115,8 @@ struct api_request {
      * a malformed or oversized one (http/query.h). */
     struct form query;
     const char *authorization; /* the Authorization header (routes with auth), or NULL */
-    const char *cookie_token;  /* the access_token cookie (routes that take it), or NULL */
+    const char *cookie_token;  /* the access_token cookie (routes that take it, and worker routes
+                                  without authentication), or NULL */
     /* Read for requests that may change state (not GET or HEAD) only: */
     const char *origin;         /* the Origin header, or NULL */
     const char *host;           /* the Host header, or NULL */

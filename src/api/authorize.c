@@ -672,7 +672,15 @@ static bool logout_uri_ok(const struct api_request *req, struct reply *r,
 static void logout_end(const struct api_request *req, struct reply *r,
                        const struct logout_params *p)
 {
-    enum outcome o = api_sso_end(req, r, NULL);
+    /* Without the sign-in's cookie, the session of the access_token
+     * cookie, which is cleared too: left live, nothing could end it. */
+    struct jwt_claims claims;
+    const char *sid = NULL;
+    if (req->cookie_token != NULL &&
+        sessions_verify_access(&req->app->sessions, req->cookie_token, strlen(req->cookie_token),
+                               timefmt_now(), &claims) == OUTCOME_OK)
+        sid = claims.sid;
+    enum outcome o = api_sso_end(req, r, sid);
     if (o != OUTCOME_OK) {
         reply_free(r);
         busy_page(req, r, o);

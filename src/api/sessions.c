@@ -83,16 +83,18 @@ void api_logout(const struct api_request *req, struct reply *r)
         return;
     api_session_cookies(req, r, NULL, NULL);
     /* Ending the browser's sign-in ends its single sign-on too, and what
-     * clients got from it (API.md, "Single sign-on"). */
+     * clients got from it (API.md, "Single sign-on"); and the browser's
+     * gatehouse_sso cookie, cleared here, ends with its own session, which
+     * need not be the token's: left live, nothing could end it. */
     if (api_sso_on(req)) {
         st = oidc_logout(&req->app->sessions, req->token.claims.sid);
+        if (st == OUTCOME_OK)
+            st = api_sso_end(req, r, NULL);
         if (st != OUTCOME_OK) {
             reply_free(r);
             errors_problem(r, st, NULL);
             return;
         }
-        if (req->sso_cookie != NULL)
-            api_sso_cookie(req, r, NULL);
     }
 }
 

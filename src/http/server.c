@@ -306,6 +306,11 @@ static void check_head(struct request *rq)
             rq->conn, MHD_COOKIE_KIND,
             rq->srv->app->cookies.secure ? API_CSRF_COOKIE_SECURE : API_CSRF_COOKIE);
         rq->api.sso_cookie = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, API_SSO_COOKIE);
+        /* A route without authentication may still end the browser's
+         * session (/oidc/logout without the sign-in cookie). */
+        if (rq->route->auth == API_AUTH_NONE)
+            rq->api.cookie_token =
+                MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "access_token");
     }
     /* The token is verified once, for every route that needs one, before
      * the handler runs, which then finds req->token filled. An inline route

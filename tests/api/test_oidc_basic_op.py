@@ -720,6 +720,39 @@ def test_logout_hint_of_another_sign_in_asks(srv, clients):
     assert "code" in at_rp(other.authorize(c, prompt="none"))
 
 
+def test_logout_without_the_sso_cookie_ends_the_session_cookie(srv, clients):
+    """A browser without the gatehouse_sso cookie (its sign-in older than
+    the provider, or the cookie lost) has its access_token cookie's session
+    ended, not only the cookies cleared."""
+    u, b = signed_in_browser(srv, "lc")
+    access = b.s.cookies.get("access_token")
+    b.s.cookies.set(SSO_COOKIE, None)
+    assert srv.get("/me", headers={"Authorization": f"Bearer {access}"}).status_code == 200
+    page = parse(b.get("/oidc/logout"))
+    r = b.post("/oidc/logout", {"csrf": page.inputs["csrf"]["value"]})
+    assert r.status_code == 200
+    assert any(x.startswith("access_token=;") for x in r.raw.headers.getlist("Set-Cookie"))
+    assert srv.get("/me", headers={"Authorization": f"Bearer {access}"}).status_code == 401
+
+
+def test_post_logout_ends_the_sso_cookie_of_another_session(srv, clients):
+    """POST /logout with a bearer token of one session and the browser's
+    gatehouse_sso cookie of another clears that cookie, and so ends its
+    session too: left live, nothing could end it."""
+    c = clients["first"]
+    u, b = signed_in_browser(srv, "lx")
+    sso, access = b.s.cookies.get(SSO_COOKIE), b.s.cookies.get("access_token")
+    other = srv.login(u["username"]).json()["access_token"]
+    r = b.s.post(srv.url("/logout"), headers={"Authorization": f"Bearer {other}"},
+                 timeout=TIMEOUT)
+    assert r.status_code == 204, r.text
+    assert any(x.startswith(SSO_COOKIE + "=;") for x in r.raw.headers.getlist("Set-Cookie"))
+    stolen = Browser(srv)
+    stolen.s.cookies.set(SSO_COOKIE, sso)
+    assert at_rp(stolen.authorize(c, prompt="none"))["error"] == "login_required"
+    assert srv.get("/me", headers={"Authorization": f"Bearer {access}"}).status_code == 401
+
+
 def test_logout_hint_without_a_sign_in_cookie_asks(srv, clients):
     """A hint followed by a browser without the sign-in's cookie (a link
     on another site) signs nobody out unasked."""
