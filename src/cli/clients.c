@@ -62,7 +62,7 @@ static int client_of_args(const struct cli_args *args, struct oidc_client *c, co
     if (strlen(args->argv[0]) > OIDC_CLIENT_NAME_MAX)
         why = "the name must be 1 to 128 bytes of UTF-8 without control characters";
     else if (id != NULL && strlen(id) > OIDC_CLIENT_ID_MAX)
-        why = "the id must be 1 to 64 letters, digits, '-', '.', '_' or '~'";
+        why = "the id must be 1 to 64 letters, digits, '-', '.', '_' or '~', not digits alone";
     else if (id != NULL && id[0] == '\0')
         why = "--id needs a value";
     else if (gather(args, OPT_REDIRECT, c->redirect_uris, &c->nredirect) != 0 ||

@@ -110,7 +110,7 @@ static const struct cli_option clients_add_options[] = {
     {"--post-logout-redirect-uri", "URI", "where /oidc/logout may send back to (repeat it)"},
     {"--scope", "SCOPES",
      "the scopes it may ask for, of openid profile email offline_access (all by default)"},
-    {"--id", "ID", "its client_id (default: gh_ and 22 random characters)"},
+    {"--id", "ID", "its client_id, not digits alone (default: gh_ and 22 random characters)"},
     {0},
 };
 

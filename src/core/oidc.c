@@ -227,13 +227,16 @@ enum outcome oidc_enabled(store *s, bool *on)
 
 /* A client id given on the command line: RFC 3986's unreserved characters,
  * which need no escaping in a URL or in client_secret_basic's form
- * encoding (RFC 6749 §2.3.1). */
+ * encoding (RFC 6749 §2.3.1), and not digits alone: a client_credentials
+ * token's sub is the client's id, a user's is the user's decimal id, and
+ * the two must never be the same. */
 static bool id_ok(const char *id)
 {
     size_t n = strlen(id);
 
     return n > 0 && n <= OIDC_CLIENT_ID_MAX &&
-           strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") == n;
+           strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") == n &&
+           strspn(id, "0123456789") != n;
 }
 
 /* An absolute URI without a fragment (RFC 6749 §3.1.2), printable ASCII
@@ -300,7 +303,7 @@ enum outcome oidc_client_check(const struct oidc_client *c, const char **why)
     if (!name_ok(c->name))
         *why = "the name must be 1 to 128 bytes of UTF-8 without control characters";
     else if (c->id[0] != '\0' && !id_ok(c->id))
-        *why = "the id must be 1 to 64 letters, digits, '-', '.', '_' or '~'";
+        *why = "the id must be 1 to 64 letters, digits, '-', '.', '_' or '~', not digits alone";
     else if (c->nredirect == 0)
         *why = "at least one redirect URI is required";
     else if (c->nredirect > OIDC_URIS_MAX || c->nlogout > OIDC_URIS_MAX)

@@ -168,6 +168,17 @@ def test_id_taken_and_delete(tmp_path):
     assert clients(tmp_path, "add", "C", "--id", "dup", "--redirect-uri", REDIRECT).returncode == 0
 
 
+def test_all_digit_id_is_refused(tmp_path):
+    """A client_credentials token's sub is the client's id; a user's is the
+    user's decimal id: an id of digits alone could be a user's."""
+    for cid in ("42", "0", "9" * 64):
+        p = clients(tmp_path, "add", "D", "--id", cid, "--redirect-uri", REDIRECT)
+        assert p.returncode == 2 and "digits alone" in p.stderr, (cid, p.stderr)
+        assert p.stdout == ""
+    p = clients(tmp_path, "add", "D", "--id", "42a", "--redirect-uri", REDIRECT)
+    assert p.returncode == 0, p.stderr
+
+
 def test_help(tmp_path):
     p = run_gatehouse(tmp_path, ["clients", "--help"])
     assert p.returncode == 0
