@@ -177,7 +177,10 @@ static bool form_source(const char *uri, char out[API_ORIGIN_MAX + 1])
 
     if (n == 0 || n > 64 || uri[n] != ':' || !isalpha((unsigned char)uri[0]))
         return false;
-    if ((n == 4 && strncmp(uri, "http", 4) == 0) || (n == 5 && strncmp(uri, "https", 5) == 0)) {
+    /* RFC 3986 §3.1: a scheme is case-insensitive; "HTTPS:" taken for
+     * another scheme would be a scheme-source allowing every https origin. */
+    if ((n == 4 && strncasecmp(uri, "http", 4) == 0) ||
+        (n == 5 && strncasecmp(uri, "https", 5) == 0)) {
         if (strncmp(uri + n, "://", 3) != 0)
             return false;
         host = uri + n + 3;
@@ -188,6 +191,8 @@ static bool form_source(const char *uri, char out[API_ORIGIN_MAX + 1])
             return false;
         memcpy(out, uri, (size_t)(end - uri));
         out[end - uri] = '\0';
+        for (size_t i = 0; i < n; i++)
+            out[i] = (char)tolower((unsigned char)out[i]);
         return true;
     }
     for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)

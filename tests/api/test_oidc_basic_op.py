@@ -479,6 +479,18 @@ def test_consent_allow_is_remembered_per_scope_set(srv, clients):
     consent_page(b, c, scope="openid", prompt="consent")
 
 
+def test_upper_case_scheme_names_its_origin_in_form_action(srv, tmp_path):
+    """A redirect URI registered as HTTPS://… is an https origin in the
+    consent page's form-action, not the scheme-source "HTTPS:", which would
+    let the form post to every https origin."""
+    upper = "HTTPS://rp2.example.test/cb"
+    c = Client(*clients_add(srv, tmp_path, "upper", "--redirect-uri", upper))
+    u, b = signed_in_browser(srv, "up")
+    r = b.authorize(c, redirect_uri=upper)
+    assert r.status_code == 200, r.text
+    assert_page_headers(r, form_to="https://rp2.example.test")
+
+
 def test_consent_deny(srv, clients):
     u, b = signed_in_browser(srv, "cd")
     _, page = consent_page(b, clients["third"], state="cd")
