@@ -23,6 +23,7 @@
 #include "core/authzreq.h"
 #include "core/i18n.h"
 #include "core/pages.h"
+#include "core/throttle.h"
 #include "util/b64.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -330,6 +331,25 @@ struct step {
     int64_t created_at; /* when it was kept */
 };
 
+/* A new request kept for the browser's address, counted against its
+ * limit (THROTTLE_AUTHZ_REQUESTS): anyone may send them, and each is a
+ * row. false: r holds the busy page (429 with Retry-After). */
+static bool admitted(const struct api_request *req, struct reply *r)
+{
+    struct netaddr a;
+    unsigned wait;
+
+    if (req->app->throttle == NULL)
+        return true;
+    api_client(req, &a);
+    wait = throttle_authz_take(req->app->throttle, &a, timefmt_now());
+    if (wait == 0)
+        return true;
+    error_page(req, r, errors_status(OUTCOME_THROTTLED), "page.busy");
+    r->retry_after = wait;
+    return false;
+}
+
 /* Keeps s's request, once, so that the page it goes to can come back to
  * it; a request kept before keeps its time (and so its end). false: r
  * holds the busy page. */
@@ -340,8 +360,11 @@ static bool keep(const struct api_request *req, struct reply *r, struct step *s,
 
     if (s->id != NULL)
         return true;
-    if (s->created_at == 0)
+    if (s->created_at == 0) {
+        if (!admitted(req, r))
+            return false;
         s->created_at = timefmt_now();
+    }
     o = authzreq_save(req->app->users.store, s->a, s->created_at, id);
     if (o != OUTCOME_OK) {
         busy_page(req, r, o);

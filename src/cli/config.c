@@ -194,6 +194,10 @@ static const struct setting settings[] = {
      "per client address per window; more answer 429 (0: no limit)"},
     {"THROTTLE_MAIL_WINDOW_SECONDS", "--throttle-mail-window-seconds", K_LONG, CONFIG_SERVING,
      OFF(throttle_mail_window_seconds), "3600", 1, 604800, "the window of THROTTLE_MAIL_REQUESTS"},
+    {"THROTTLE_AUTHZ_REQUESTS", "--throttle-authz-requests", K_LONG, CONFIG_SERVING,
+     OFF(throttle_authz_requests), "300", 0, 1000000,
+     "authorization requests kept for a sign-in or consent (GET|POST /authorize) per client "
+     "address per 10 minutes, the life of one; more answer 429 (0: no limit)"},
     {"THROTTLE_TABLE_SIZE", "--throttle-table-size", K_LONG, CONFIG_SERVING,
      OFF(throttle_table_size), "16384", 8, 16777216,
      "client addresses (and unknown names) whose counters are kept in memory; the least "

@@ -64,6 +64,7 @@ struct config {
     long throttle_registration_window_seconds;
     long throttle_mail_requests;
     long throttle_mail_window_seconds;
+    long throttle_authz_requests;
     long throttle_table_size;
     long hash_jobs_per_address;
     char *trusted_proxies; /* NULL when unset */

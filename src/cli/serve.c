@@ -505,6 +505,8 @@ static int build_context(struct serve *sv)
         .hash_jobs = (unsigned)cfg->hash_jobs_per_address,
         .mail_requests = (unsigned)cfg->throttle_mail_requests,
         .mail_window_s = (unsigned)cfg->throttle_mail_window_seconds,
+        .authz_requests = (unsigned)cfg->throttle_authz_requests,
+        .authz_window_s = AUTHZREQ_TTL_SECONDS,
     };
     sv->revoked = revset_create();
     sv->verified = tokencache_create((size_t)cfg->verify_cache_entries);

@@ -21,6 +21,8 @@ struct entry {
     int64_t window_start; /* of the registrations counted */
     uint32_t mails;       /* mail-sending requests in the window from mail_window_start */
     int64_t mail_window_start;
+    uint32_t authz; /* authorization requests kept in the window from authz_window_start */
+    int64_t authz_window_start;
     int64_t last_used; /* for eviction */
 };
 
@@ -310,27 +312,44 @@ void throttle_register_done(throttle *t, const struct netaddr *a, int64_t now)
     pthread_mutex_unlock(&t->mu);
 }
 
-unsigned throttle_mail_take(throttle *t, const struct netaddr *a, int64_t now)
+/* One window's count of an address (of its mails or its kept authorization
+ * requests), checked and counted in one step, as throttle_mail_take. */
+static unsigned window_take(throttle *t, const struct netaddr *a, int64_t now, unsigned limit,
+                            unsigned window_s, bool authz)
 {
     unsigned w = 0;
 
-    if (t->lim.mail_requests == 0)
-        return 0;
     pthread_mutex_lock(&t->mu);
     struct entry *e = find(t, &t->addrs, t->lim.address_failures, a->b, now, true);
     /* No room (every entry of the set busy): let it through, as a
-     * registration would be; the per-account limit still holds. */
+     * registration would be. */
     if (e != NULL) {
-        roll_window(&e->mail_window_start, &e->mails, t->lim.mail_window_s, now);
-        if (e->mails >= t->lim.mail_requests) {
-            w = (unsigned)(e->mail_window_start + t->lim.mail_window_s - now);
+        int64_t *start = authz ? &e->authz_window_start : &e->mail_window_start;
+        uint32_t *count = authz ? &e->authz : &e->mails;
+        roll_window(start, count, window_s, now);
+        if (*count >= limit) {
+            w = (unsigned)(*start + window_s - now);
         } else {
-            e->mails++;
+            (*count)++;
             e->last_used = now;
         }
     }
     pthread_mutex_unlock(&t->mu);
     return w;
+}
+
+unsigned throttle_authz_take(throttle *t, const struct netaddr *a, int64_t now)
+{
+    if (t->lim.authz_requests == 0)
+        return 0;
+    return window_take(t, a, now, t->lim.authz_requests, t->lim.authz_window_s, true);
+}
+
+unsigned throttle_mail_take(throttle *t, const struct netaddr *a, int64_t now)
+{
+    if (t->lim.mail_requests == 0)
+        return 0;
+    return window_take(t, a, now, t->lim.mail_requests, t->lim.mail_window_s, false);
 }
 
 bool throttle_job_begin(throttle *t, const struct netaddr *a, int64_t now)

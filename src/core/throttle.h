@@ -38,6 +38,8 @@ struct throttle_limits {
     unsigned hash_jobs;             /* queued or running hash jobs per address; 0: no limit */
     unsigned mail_requests;         /* requests that may mail, per address per window; 0: none */
     unsigned mail_window_s;         /* that window */
+    unsigned authz_requests; /* authorization requests kept per address per window; 0: none */
+    unsigned authz_window_s; /* that window */
 };
 
 typedef struct throttle throttle;
@@ -88,6 +90,11 @@ void throttle_register_done(throttle *t, const struct netaddr *a, int64_t now);
  * it may go on (counted), else the seconds until the address's window
  * (mail_window_s from its first request) ends, nothing counted. */
 unsigned throttle_mail_take(throttle *t, const struct netaddr *a, int64_t now);
+
+/* An authorization request kept for a browser (GET|POST /authorize: each
+ * one a row of oidc_requests) from address a, checked and counted as
+ * throttle_mail_take. */
+unsigned throttle_authz_take(throttle *t, const struct netaddr *a, int64_t now);
 
 /* The fair share of the hashing queue: takes one of the address's
  * hash_jobs slots, or returns false when it holds them all (or the table

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import re
 import secrets
+import sqlite3
 import subprocess
 import time
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -810,6 +811,37 @@ def test_signin_for_the_provider_without_session_cookies(make_server, tmp_path):
     assert p["state"] == "nc" and "code" in p
     assert b.s.cookies.get(SSO_COOKIE)
     assert not b.s.cookies.get("access_token") and not b.s.cookies.get("refresh_token")
+
+
+def test_kept_requests_are_limited_per_address(make_server, tmp_path):
+    """Anyone may send /authorize, and each request kept for a sign-in is a
+    row: past THROTTLE_AUTHZ_REQUESTS from one address, the busy page (429,
+    Retry-After) and nothing kept; a browser signed in still gets its code
+    (nothing kept for it)."""
+    limit = 3
+    s = make_server(env=dict(ENV, THROTTLE_AUTHZ_REQUESTS=str(limit)))
+    c = Client(*clients_add(s, tmp_path, "th", "--redirect-uri", RP, "--first-party"))
+    b = Browser(s)
+    for i in range(limit):
+        r = b.authorize(c, state=str(i))
+        assert r.status_code == 302, (i, r.text)
+        assert r.headers["Location"].startswith("signin?authz=")
+    r = b.authorize(c, state="over")
+    assert r.status_code == 429 and "Location" not in r.headers
+    assert int(r.headers["Retry-After"]) >= 1
+    assert_page_headers(r)
+    r = b.post("/authorize", {"client_id": c.id, "redirect_uri": RP, "response_type": "code",
+                              "scope": "openid"})
+    assert r.status_code == 429
+    u = s.new_user("th")
+    r = b.signin_form(b.get("/signin"), u["username"])
+    assert r.status_code == 303
+    assert "code" in at_rp(b.authorize(c, state="in"))
+    conn = sqlite3.connect(s.db_path)
+    try:
+        assert conn.execute("SELECT count(*) FROM oidc_requests").fetchone()[0] == limit
+    finally:
+        conn.close()
 
 
 def test_passkey_sign_in_from_the_pages(srv, clients):
