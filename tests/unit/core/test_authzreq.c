@@ -201,7 +201,9 @@ TEST(authzreq_json_round_trip)
                        "&max_age=0&login_hint=%3Cann%3E",
                   &a, &error) == AUTHZREQ_OK);
     CHECK_EQ_STR(a.login_sid, "");
+    CHECK_EQ_STR(a.consent_sid, "");
     memcpy(a.login_sid, "sid-1", 6);
+    memcpy(a.consent_sid, "sid-2", 6);
     char *text = authzreq_to_json(&a);
     REQUIRE(text != NULL);
     REQUIRE(authzreq_from_json(text, &b));
