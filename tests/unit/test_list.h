@@ -56,7 +56,8 @@
     STORE_CASE_BOTH(X, oidc_clients)                                                               \
     STORE_CASE_BOTH(X, oidc_codes_used_once)                                                       \
     STORE_CASE_BOTH(X, oidc_sessions)                                                              \
-    STORE_CASE_BOTH(X, oidc_consents)
+    STORE_CASE_BOTH(X, oidc_consents)                                                              \
+    STORE_CASE_BOTH(X, oidc_code_race)
 
 #define TEST_LIST(X)                                                                               \
     X(qrsvg_modules_match_the_symbol)                                                              \
@@ -157,6 +158,7 @@
     X(keyset_hs256_jwks_empty)                                                                     \
     X(keyset_secret_file_race)                                                                     \
     X(keyset_read_secret_file)                                                                     \
+    X(keyset_oidc_key_beside)                                                                      \
     X(password_min_length_code_points)                                                             \
     X(password_bcrypt_byte_limit)                                                                  \
     X(password_argon2_byte_limit)                                                                  \

@@ -619,3 +619,59 @@ TEST(keyset_read_secret_file)
     unlink(path);
     rm_dir(dir);
 }
+
+/* The OpenID Connect provider's key beside a SQLite file: RSA 2048 made
+ * once, mode 0600, then read as it is; a keyset of the file's own
+ * algorithm opens it, and the JWKS of two keysets lists each kid once. */
+TEST(keyset_oidc_key_beside)
+{
+    char dir[] = "/tmp/gh-oidckey-XXXXXX", db[64], err[256], *path = NULL, *again = NULL;
+    bool generated = false;
+    struct stat st;
+
+    REQUIRE(mkdtemp(dir) != NULL);
+    snprintf(db, sizeof db, "%s/gh.db", dir);
+    REQUIRE(keyset_key_beside(db, &path, &generated, err, sizeof err) == 0);
+    CHECK(generated);
+    CHECK(strstr(path, "gh.db.oidc-key.pem") != NULL);
+    REQUIRE(stat(path, &st) == 0);
+    CHECK_EQ_INT(st.st_mode & 0777, 0600);
+    REQUIRE(keyset_key_beside(db, &again, &generated, err, sizeof err) == 0);
+    CHECK(!generated);
+    struct keyset_config kc = {
+        NULL, NULL, 0, path, NULL, {NULL, NULL, 0}, "the OpenID Connect key"};
+    keyset *ks = keyset_open(&kc, err, sizeof err);
+    REQUIRE(ks != NULL);
+    const keyset_gen *g = keyset_get(ks);
+    const jwk *k = jwt_key_at(keyset_jwt(g), 0);
+    CHECK_EQ_INT(jwk_alg_of(k), JWK_RS256);
+    CHECK_EQ_INT(jwk_sig_len(k), 256); /* 2048 bits */
+    /* The union with itself, and with another keyset holding it. */
+    char *one = keyset_jwks_union(g, g);
+    keyset *same = keyset_open(&kc, err, sizeof err);
+    REQUIRE(same != NULL);
+    const keyset_gen *g2 = keyset_get(same);
+    char *both = keyset_jwks_union(g, g2);
+    REQUIRE(one != NULL && both != NULL);
+    CHECK_EQ_STR(one, both);
+    json_t *doc = json_loads(both, 0, NULL);
+    CHECK(doc != NULL && json_array_size(json_object_get(doc, "keys")) == 1);
+    json_decref(doc);
+    free(one);
+    free(both);
+    keyset_put(g2);
+    keyset_close(same);
+    keyset_put(g);
+    keyset_close(ks);
+    /* A file of another kind names the setting it came from. */
+    FILE *f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fputs("not a key\n", f);
+    fclose(f);
+    CHECK(keyset_open(&kc, err, sizeof err) == NULL);
+    CHECK(strstr(err, "the OpenID Connect key") != NULL);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    free(again);
+}

@@ -304,6 +304,20 @@ TEST(oidc_code_exchange_issues_tokens)
     CHECK_EQ_INT(
         oidc_id_token_hint(&o.d, t.access_token, strlen(t.access_token), hint_client, hint_sid),
         OUTCOME_TOKEN_INVALID);
+    /* gatehouse's own access token, were it signed with the same key (an
+     * asymmetric ALGORITHM's key signs both): typ JWT and all, but it names
+     * a username, which no ID token has. */
+    json_t *mine =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "iss", ISSUER, "sub", sub, "aud", "conf", "sid",
+                  o.sso_sid, "username", "erin", "exp", (json_int_t)timefmt_now() + 60);
+    const keyset_gen *g = keyset_get(o.keys);
+    char *own_token = jwt_sign_json(keyset_jwt(g), "JWT", mine);
+    keyset_put(g);
+    json_decref(mine);
+    REQUIRE(own_token != NULL);
+    CHECK_EQ_INT(oidc_id_token_hint(&o.d, own_token, strlen(own_token), hint_client, hint_sid),
+                 OUTCOME_TOKEN_INVALID);
+    free(own_token);
     t.id_token[strlen(t.id_token) - 3] ^= 1;
     CHECK_EQ_INT(oidc_id_token_hint(&o.d, t.id_token, strlen(t.id_token), hint_client, hint_sid),
                  OUTCOME_TOKEN_INVALID);

@@ -1,5 +1,6 @@
 /* store/oidc.c on both backends: clients, codes used once, consents, and
  * the sessions a client or a browser's single sign-on adds. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -237,4 +238,54 @@ STORE_CASE(oidc_consents, 1)
     /* They go with their client. */
     CHECK_EQ_INT(store_oidc_client_delete(s, NULL, "conf"), STORE_OK);
     CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM oidc_consents"), 0);
+}
+
+struct code_contender {
+    store *s;
+    pthread_barrier_t *start;
+    const unsigned char *hash;
+    enum store_status rc;
+};
+
+static void *use_once(void *arg)
+{
+    struct code_contender *c = arg;
+    struct store_oidc_code got;
+
+    pthread_barrier_wait(c->start);
+    c->rc = store_oidc_code_use(c->s, NULL, c->hash, T0 + 1, &got);
+    return NULL;
+}
+
+STORE_CASE(oidc_code_race, 4)
+{
+    enum { N = 16 };
+    struct code_contender c[N];
+    pthread_t th[N];
+    pthread_barrier_t start;
+    struct store_user u;
+    struct store_oidc_code code;
+    unsigned char hash[32];
+    int won = 0, lost = 0;
+
+    memset(hash, 7, sizeof hash);
+    REQUIRE(store_user_create(s, NULL, "race", "race", "$2b$04$h", T0, &u) == STORE_OK);
+    add(s, "conf", true, STORE_OK);
+    make_code(&code, u.id);
+    REQUIRE(store_oidc_code_add(s, hash, &code, T0, T0 + 60) == STORE_OK);
+    pthread_barrier_init(&start, NULL, N);
+    for (int i = 0; i < N; i++) {
+        c[i] = (struct code_contender){s, &start, hash, STORE_ERROR};
+        CHECK_EQ_INT(pthread_create(&th[i], NULL, use_once, &c[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        won += c[i].rc == STORE_OK;
+        lost += c[i].rc == STORE_NOT_FOUND;
+    }
+    pthread_barrier_destroy(&start);
+    /* One code, sixteen exchanges at once: exactly one gets it. */
+    CHECK_EQ_INT(won, 1);
+    CHECK_EQ_INT(lost, N - 1);
+    CHECK_EQ_INT(tdb_int(t, "SELECT COUNT(*) FROM oidc_codes WHERE used_at IS NOT NULL"), 1);
 }
