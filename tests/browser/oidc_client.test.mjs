@@ -5,10 +5,9 @@
 // (signature against the JWKS, iss, aud, exp, iat, nonce) and then refresh
 // and userinfo; then a second application signed in by the SSO cookie
 // alone, its introspection and revocation, RP-initiated logout, and an
-// account with TOTP (the form's code
-// step; acr "2"). Chromium plays the user on the hosted pages; the
-// applications are loopback HTTP servers that hand the test the URL the
-// browser came back with.
+// account with TOTP (the form's code step; acr "2"). Chromium plays the
+// user on the hosted pages; the applications are loopback HTTP servers that
+// hand the test the URL the browser came back with.
 //
 //   GATEHOUSE_BIN=build/gatehouse node --test tests/browser/oidc_client.test.mjs
 import assert from 'node:assert/strict';
