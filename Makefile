@@ -206,9 +206,10 @@ nginx-test: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 
 # gatehouse as the OpenID Connect provider of relying parties nobody here
 # wrote, the user played by Chromium: the openid-client npm package (code +
-# PKCE, refresh, userinfo, a second application by SSO, RP-initiated
-# logout), and Debian's Apache with mod_auth_openidc configured by
-# examples/apache/gatehouse-oidc.conf protecting a page.
+# PKCE, refresh, userinfo, a second application by SSO, introspection and
+# revocation, RP-initiated logout, a second factor), and Debian's Apache
+# with mod_auth_openidc configured by examples/apache/gatehouse-oidc.conf
+# protecting a page (sign-in, consent, sign-out through /oidc/logout).
 oidc-rp: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/oidc_client.test.mjs \
 	    tests/browser/apache.test.mjs

@@ -4,10 +4,10 @@
 // request, checks the answer (state, iss of RFC 9207, PKCE), the ID token
 // (signature against the JWKS, iss, aud, exp, iat, nonce) and then refresh
 // and userinfo; then a second application signed in by the SSO cookie
-// alone, RP-initiated logout, and an account with TOTP (the form's code
-// step; acr "2"). Chromium plays the user on the hosted pages; the
-// applications are loopback HTTP servers that hand the test the URL the
-// browser came back with.
+// alone, its introspection and revocation, RP-initiated logout, and an
+// account with TOTP (the form's code step; acr "2"). Chromium plays the
+// user on the hosted pages; the applications are loopback HTTP servers that
+// hand the test the URL the browser came back with.
 //
 //   GATEHOUSE_BIN=build/gatehouse node --test tests/browser/oidc_client.test.mjs
 import assert from 'node:assert/strict';
@@ -182,6 +182,27 @@ test('a second application signs in without the password (the SSO cookie)', asyn
   const cc = await client.clientCredentialsGrant(conf);
   assert.ok(cc.access_token);
   assert.equal(cc.id_token, undefined, 'client_credentials: no ID token');
+});
+
+test('introspection and revocation (RFC 7662, RFC 7009) by a confidential client', async () => {
+  const conf = await client.discovery(new URL(gh.base), other.id, other.secret, undefined, INSECURE);
+  const req = await authRequest(conf, other);
+  const back = await authorize(req.url, other, async (page) => {
+    throw new Error(`the sign-in was asked again: ${page.url()}`);
+  });
+  const t = await client.authorizationCodeGrant(conf, back, {
+    pkceCodeVerifier: req.verifier, expectedState: req.state, expectedNonce: req.nonce,
+  });
+  const active = await client.tokenIntrospection(conf, t.access_token);
+  assert.equal(active.active, true);
+  assert.equal(active.client_id, other.id);
+  assert.equal(active.sub, String(user.id));
+
+  await client.tokenRevocation(conf, t.refresh_token);
+  await assert.rejects(client.refreshTokenGrant(conf, t.refresh_token),
+    (e) => e instanceof client.ResponseBodyError && e.error === 'invalid_grant');
+  const gone = await client.tokenIntrospection(conf, t.refresh_token);
+  assert.equal(gone.active, false);
 });
 
 test('RP-initiated logout ends the sign-in: prompt=none then answers login_required', async () => {
