@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/outcome_store.h"
 #include "core/sessions_tx.h"
@@ -252,7 +253,12 @@ static bool uri_ok(const char *u)
     for (size_t i = 0; i < n; i++)
         if (u[i] <= 0x20 || u[i] >= 0x7f || u[i] == '#')
             return false;
-    return true;
+    /* Where a browser may be sent: http or https (any case), or a native
+     * application's private-use scheme, which RFC 8252 §7.1 makes a
+     * reverse domain name ("com.example.app:"), so never javascript:,
+     * data:, file: and their kind. */
+    return (scheme == 4 && strncasecmp(u, "http", 4) == 0) ||
+           (scheme == 5 && strncasecmp(u, "https", 5) == 0) || memchr(u, '.', scheme) != NULL;
 }
 
 /* What the URIs (checked) are stored as: one per line, in a new string. */
@@ -277,7 +283,8 @@ static const char *uris_problem(char *const *uris, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (!uri_ok(uris[i]))
             return "a redirect URI must be an absolute URI of at most 2048 printable characters, "
-                   "without spaces or a fragment";
+                   "without spaces or a fragment, of scheme http, https or a native "
+                   "application's reverse domain name (com.example.app:)";
         for (size_t j = 0; j < i; j++)
             if (strcmp(uris[i], uris[j]) == 0)
                 return "a redirect URI is given twice";

@@ -130,6 +130,12 @@ def test_list_columns(tmp_path):
     (["--redirect-uri", REDIRECT, "--redirect-uri", REDIRECT], "twice"),
     ([f"--redirect-uri=https://a.example/{i}" for i in range(17)], "at most 16"),
     (["--redirect-uri", REDIRECT, "--post-logout-redirect-uri", "nope"], "absolute URI"),
+    # Nowhere a browser may be sent (RFC 8252 §7.1 names native schemes by
+    # a reverse domain name).
+    (["--redirect-uri", "javascript:alert(1)"], "absolute URI"),
+    (["--redirect-uri", "data:text/html,x"], "absolute URI"),
+    (["--redirect-uri", "file:///etc/passwd"], "absolute URI"),
+    (["--redirect-uri", REDIRECT, "--post-logout-redirect-uri", "javascript:x"], "absolute URI"),
     (["--redirect-uri", REDIRECT, "--scope", "openid address"], "--scope"),
     (["--redirect-uri", REDIRECT, "--scope", "openid  email"], "--scope"),
     (["--redirect-uri", REDIRECT, "--id", "has space"], "the id"),
@@ -141,6 +147,13 @@ def test_add_refusals(tmp_path, args, why):
     assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
     assert why in p.stderr, p.stderr
     assert p.stdout == ""
+
+
+def test_native_and_upper_case_schemes_accepted(tmp_path):
+    """A native application's reverse-domain scheme (RFC 8252 §7.1) and
+    an http(s) scheme in capitals are redirect URIs a browser may follow."""
+    for uri in ("com.example.app:/callback", "HTTPS://a.example/cb", "Http://127.0.0.1:9/cb"):
+        parse_add(clients(tmp_path, "add", "App", "--public", "--redirect-uri", uri))
 
 
 def test_add_limits_at_the_edge(tmp_path):

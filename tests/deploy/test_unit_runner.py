@@ -18,7 +18,7 @@ SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$")
 # The cases on PostgreSQL: those of the store, flows, second factors and passkeys that run on
 # both backends, and 2 on PostgreSQL only
 # (tests/unit/test_list.h, tests/unit/store/test_store.c).
-PG_CASES = 45
+PG_CASES = 52
 
 
 def run(args, cwd=REPO, **env):
