@@ -478,45 +478,78 @@ static enum jwt_status check_token_claims(const jwt_key *k, const char *p, size_
     return st;
 }
 
+/* A compact token's three segments: header token[0, hlen), payload
+ * (payload, plen), signature (sig, slen); the signed input is
+ * token[0, signed_len). */
+struct segments {
+    size_t hlen;
+    const char *payload;
+    size_t plen;
+    const char *sig;
+    size_t slen;
+    size_t signed_len;
+};
+
+/* Splits token at its two dots; false when it is empty, too long or has
+ * other than exactly two. */
+static bool split_segments(const char *token, size_t len, struct segments *seg)
+{
+    if (len == 0 || len > JWT_MAX_LEN)
+        return false;
+    const char *d1 = memchr(token, '.', len);
+    const char *d2 = d1 != NULL ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
+    if (d2 == NULL || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)) != NULL)
+        return false;
+    seg->hlen = (size_t)(d1 - token);
+    seg->payload = d1 + 1;
+    seg->plen = (size_t)(d2 - d1 - 1);
+    seg->sig = d2 + 1;
+    seg->slen = len - (size_t)(d2 + 1 - token);
+    seg->signed_len = (size_t)(d2 - token);
+    return true;
+}
+
+/* Whether seg's signature is key's over the signed input. */
+static bool jwk_signature_ok(const jwk *key, const char *token, const struct segments *seg)
+{
+    unsigned char sig[JWK_SIG_MAX];
+    size_t siglen = jwk_sig_len(key);
+
+    return seg->slen == b64url_encoded_len(siglen) &&
+           b64url_decode(sig, sizeof sig, seg->sig, seg->slen) == (long)siglen &&
+           jwk_verify(key, token, seg->signed_len, sig, siglen);
+}
+
 enum jwt_status jwt_verify(const jwt_key *k, const char *token, size_t len, int64_t now,
                            struct jwt_claims *out)
 {
     unsigned char want[MAC_LEN], got[MAC_LEN];
 
-    if (len == 0 || len > JWT_MAX_LEN)
+    struct segments seg;
+    if (!split_segments(token, len, &seg))
         return JWT_MALFORMED;
-    const char *d1 = memchr(token, '.', len);
-    const char *d2 = d1 != NULL ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
-    if (d2 == NULL || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)) != NULL)
-        return JWT_MALFORMED;
-    size_t hlen = (size_t)(d1 - token), plen = (size_t)(d2 - d1 - 1);
-    size_t slen = len - (size_t)(d2 + 1 - token);
 
     enum jwt_status st;
     if (k->nkeys > 0) {
-        const struct jwt_vkey *v = find_vkey(k, token, hlen, &st);
+        const struct jwt_vkey *v = find_vkey(k, token, seg.hlen, &st);
         if (v == NULL)
             return st;
-        unsigned char sig[JWK_SIG_MAX];
-        size_t siglen = jwk_sig_len(v->key);
-        if (slen != b64url_encoded_len(siglen) ||
-            b64url_decode(sig, sizeof sig, d2 + 1, slen) != (long)siglen ||
-            !jwk_verify(v->key, token, (size_t)(d2 - token), sig, siglen))
+        if (!jwk_signature_ok(v->key, token, &seg))
             return JWT_BAD_SIGNATURE;
-        return check_token_claims(k, d1 + 1, plen, now, out);
+        return check_token_claims(k, seg.payload, seg.plen, now, out);
     }
     /* The algorithm is pinned before any cryptography: "none" and other
      * algorithms never reach the MAC. */
-    st = check_header(token, hlen);
+    st = check_header(token, seg.hlen);
     if (st != JWT_OK)
         return st;
-    if (slen != MAC_B64_LEN || b64url_decode(got, sizeof got, d2 + 1, slen) != MAC_LEN)
+    if (seg.slen != MAC_B64_LEN || b64url_decode(got, sizeof got, seg.sig, seg.slen) != MAC_LEN)
         return JWT_BAD_SIGNATURE;
-    mac(k, token, (size_t)(d2 - token), want);
+    mac(k, token, seg.signed_len, want);
     if (sodium_memcmp(want, got, MAC_LEN) != 0)
         return JWT_BAD_SIGNATURE;
 
-    return check_token_claims(k, d1 + 1, plen, now, out);
+    return check_token_claims(k, seg.payload, seg.plen, now, out);
 }
 
 /* The header segment of typ for key (base64url into out, cap bytes);
@@ -591,25 +624,16 @@ static const jwk *typed_key(const jwt_key *k, const char *typ, const char *h, si
 enum jwt_status jwt_verify_json(const jwt_key *k, const char *typ, const char *token, size_t len,
                                 json_t **out)
 {
-    unsigned char sig[JWK_SIG_MAX];
+    struct segments seg;
 
     *out = NULL;
-    if (len == 0 || len > JWT_MAX_LEN)
+    if (!split_segments(token, len, &seg))
         return JWT_MALFORMED;
-    const char *d1 = memchr(token, '.', len);
-    const char *d2 = d1 != NULL ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
-    if (d2 == NULL || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)) != NULL)
-        return JWT_MALFORMED;
-    size_t hlen = (size_t)(d1 - token), plen = (size_t)(d2 - d1 - 1);
-    size_t slen = len - (size_t)(d2 + 1 - token);
-    const jwk *key = typed_key(k, typ, token, hlen);
+    const jwk *key = typed_key(k, typ, token, seg.hlen);
     if (key == NULL)
         return JWT_BAD_HEADER;
-    size_t siglen = jwk_sig_len(key);
-    if (slen != b64url_encoded_len(siglen) ||
-        b64url_decode(sig, sizeof sig, d2 + 1, slen) != (long)siglen ||
-        !jwk_verify(key, token, (size_t)(d2 - token), sig, siglen))
+    if (!jwk_signature_ok(key, token, &seg))
         return JWT_BAD_SIGNATURE;
-    *out = decode_segment(d1 + 1, plen);
+    *out = decode_segment(seg.payload, seg.plen);
     return *out != NULL ? JWT_OK : JWT_MALFORMED;
 }
