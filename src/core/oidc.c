@@ -409,14 +409,22 @@ static void batch_one(void *arg, const char *sid)
         c->failed = true;
 }
 
-/* Records the revocation of every session in b (inside tx). */
-static enum store_status record_revocations(const struct sessions_deps *d, store_tx *tx,
-                                            const struct sessions_batch *b)
+/* Ends tx, begun to revoke the sessions in b, where st says how far it
+ * went: records each revocation and commits when st is STORE_OK, else
+ * rolls back; the revocation set takes b once committed. Frees b;
+ * returns the final status. */
+static enum store_status finish_revocations(const struct sessions_deps *d, store_tx *tx,
+                                            struct sessions_batch *b, enum store_status st)
 {
-    enum store_status st = STORE_OK;
-
     for (size_t i = 0; st == STORE_OK && i < b->count; i++)
         st = store_revocation_add(d->store, tx, b->sid[i], b->until);
+    if (st == STORE_OK)
+        st = store_commit(tx);
+    else
+        store_rollback(tx);
+    if (st == STORE_OK)
+        sessions_batch_apply(d, b);
+    sessions_batch_free(b);
     return st;
 }
 
@@ -444,15 +452,7 @@ enum outcome oidc_clients_delete(const struct sessions_deps *d, const char *id, 
         st = store_sessions_revoke_of_client(d->store, &tx, key, now, batch_one, &ctx);
     if (st == STORE_OK && ctx.failed)
         st = STORE_ERROR;
-    if (st == STORE_OK)
-        st = record_revocations(d, &tx, &b);
-    if (st == STORE_OK)
-        st = store_commit(&tx);
-    else
-        store_rollback(&tx);
-    if (st == STORE_OK)
-        sessions_batch_apply(d, &b);
-    sessions_batch_free(&b);
+    st = finish_revocations(d, &tx, &b, st);
     return outcome_from_store(st, OUTCOME_NOT_FOUND);
 }
 
@@ -564,15 +564,7 @@ enum outcome oidc_logout(const struct sessions_deps *d, const char *sid)
      * another door): its tokens are refused all the same. */
     if (st == STORE_OK && b.count == 0 && sessions_batch_add(&b, sid) != 0)
         st = STORE_ERROR;
-    if (st == STORE_OK)
-        st = record_revocations(d, &tx, &b);
-    if (st == STORE_OK)
-        st = store_commit(&tx);
-    else
-        store_rollback(&tx);
-    if (st == STORE_OK)
-        sessions_batch_apply(d, &b);
-    sessions_batch_free(&b);
+    st = finish_revocations(d, &tx, &b, st);
     return outcome_from_store(st, OUTCOME_ERROR);
 }
 
