@@ -129,18 +129,13 @@ static enum store_status revoke_returning(store *s, store_tx *tx, enum store_stm
                                           void (*each)(void *arg, const char *sid), void *arg)
 {
     struct store_query q;
-    char sid[STORE_ID_MAX + 1];
-    bool row = false;
     enum store_status rc = store__open(s, tx, stmt, &q);
 
     if (rc != STORE_OK)
         return rc;
     store__text(&q, 1, key);
     store__int(&q, 2, now);
-    while ((rc = store__step(&q, &row)) == STORE_OK && row)
-        if (store__col_text(&q, 0, sid, sizeof sid))
-            each(arg, sid);
-    return store__close(&q, rc);
+    return store__each_sid(&q, each, arg);
 }
 
 enum store_status store_sessions_revoke_of_client(store *s, store_tx *tx, const char *client_id,

@@ -145,8 +145,6 @@ enum store_status store_sessions_revoke_of_user(store *s, store_tx *tx, int64_t 
                                                 void (*each)(void *arg, const char *sid), void *arg)
 {
     struct store_query q;
-    char sid[STORE_ID_MAX + 1];
-    bool row = false;
     enum store_status rc = store__open(s, tx, STMT_SESSIONS_REVOKE_OF_USER, &q);
 
     if (rc != STORE_OK)
@@ -154,10 +152,7 @@ enum store_status store_sessions_revoke_of_user(store *s, store_tx *tx, int64_t 
     store__int(&q, 1, user_id);
     store__int(&q, 2, now);
     store__text(&q, 3, except != NULL ? except : "");
-    while ((rc = store__step(&q, &row)) == STORE_OK && row)
-        if (store__col_text(&q, 0, sid, sizeof sid))
-            each(arg, sid);
-    return store__close(&q, rc);
+    return store__each_sid(&q, each, arg);
 }
 
 enum store_status store_sessions_purge(store *s, int64_t now, int64_t tokens_before,

@@ -267,6 +267,19 @@ enum store_status store__run_deleting(struct store_query *q, int64_t *deleted)
     return store__close(q, rc);
 }
 
+enum store_status store__each_sid(struct store_query *q, void (*each)(void *arg, const char *sid),
+                                  void *arg)
+{
+    char sid[STORE_ID_MAX + 1];
+    bool row = false;
+    enum store_status rc;
+
+    while ((rc = store__step(q, &row)) == STORE_OK && row)
+        if (store__col_text(q, 0, sid, sizeof sid))
+            each(arg, sid);
+    return store__close(q, rc);
+}
+
 enum store_status store__count(store *s, store_tx *tx, enum store_stmt stmt, int64_t id,
                                int64_t *count)
 {
