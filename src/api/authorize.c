@@ -559,20 +559,22 @@ void api_authorize_resume(const struct api_request *req, struct reply *r)
     oidc_client_free(&c);
 }
 
-/* The consent form's fields: its CSRF token (checked first, as every
- * form of the pages), authz and the button. false: r holds the page. */
-static bool consent_form(const struct api_request *req, struct reply *r, struct form *f,
-                         const char **id, size_t *len, bool *allow)
+/* A page's form body parsed into f, its CSRF token checked first, as every
+ * form of the pages; a body that does not parse is answered by bad (400,
+ * bad_key). false: r holds the answer. */
+static bool page_post(const struct api_request *req, struct reply *r, struct form *f,
+                      void (*bad)(const struct api_request *, struct reply *, int, const char *),
+                      const char *bad_key)
 {
-    const char *csrf = NULL, *button = NULL;
-    size_t clen = 0, blen = 0;
+    const char *csrf = NULL;
+    size_t clen = 0;
 
     if (!api_form_body(req)) {
         reply_problem(r, 415, "Content-Type must be application/x-www-form-urlencoded");
         return false;
     }
     if (form_parse(req->body, req->body_len, f) != FORM_OK) {
-        error_page(req, r, 400, "page.bad_form");
+        bad(req, r, 400, bad_key);
         return false;
     }
     if (form_get(f, "csrf", &csrf, &clen) != FORM_FOUND ||
@@ -581,6 +583,19 @@ static bool consent_form(const struct api_request *req, struct reply *r, struct 
         error_page(req, r, 403, "page.csrf");
         return false;
     }
+    return true;
+}
+
+/* The consent form's fields: its CSRF token (checked first), authz and the
+ * button. false: r holds the page. */
+static bool consent_form(const struct api_request *req, struct reply *r, struct form *f,
+                         const char **id, size_t *len, bool *allow)
+{
+    const char *button = NULL;
+    size_t blen = 0;
+
+    if (!page_post(req, r, f, error_page, "page.bad_form"))
+        return false;
     if (form_get(f, "authz", id, len) != FORM_FOUND ||
         form_get(f, "consent", &button, &blen) != FORM_FOUND ||
         (strcmp(button, "allow") != 0 && strcmp(button, "deny") != 0)) {
@@ -763,23 +778,11 @@ static void logout_confirm(const struct api_request *req, struct reply *r,
  * page. */
 static bool logout_form(const struct api_request *req, struct reply *r, struct form *f)
 {
-    const char *csrf = NULL, *hint = NULL;
-    size_t clen = 0, hlen = 0;
+    const char *hint = NULL;
+    size_t hlen = 0;
 
-    if (!api_form_body(req)) {
-        reply_problem(r, 415, "Content-Type must be application/x-www-form-urlencoded");
+    if (!page_post(req, r, f, signedout, "logout.bad_request"))
         return false;
-    }
-    if (form_parse(req->body, req->body_len, f) != FORM_OK) {
-        signedout(req, r, 400, "logout.bad_request");
-        return false;
-    }
-    if (form_get(f, "csrf", &csrf, &clen) != FORM_FOUND ||
-        !pages_csrf_check(req->csrf_cookie, csrf, clen)) {
-        form_free(f);
-        error_page(req, r, 403, "page.csrf");
-        return false;
-    }
     if (form_get(f, "id_token_hint", &hint, &hlen) != FORM_ABSENT) {
         form_free(f);
         signedout(req, r, 400, "logout.bad_request");
