@@ -77,6 +77,10 @@ bool api_oauth_required(const struct form *f, struct reply *r, const char *name,
 enum outcome api_oauth_client(const struct api_request *req, const struct form *f, bool need_secret,
                               struct oidc_client *out, struct reply *r);
 
+/* A 200 with o as its JSON body (NULL: a failure to build it); takes o.
+ * A 500 problem when o is NULL or does not serialise. */
+void api_oauth_object(struct reply *r, json_t *o);
+
 /* The 200 of a token request that core/oidc answered (RFC 6749 §5.1, OIDC
  * Core §3.1.3.3): access_token, token_type, expires_in, and refresh_token,
  * id_token and scope when issued; not to be cached; frees and wipes t. */

@@ -110,6 +110,14 @@ bool api_oidc_on(const struct api_request *req, struct reply *r)
     return true;
 }
 
+void api_oauth_object(struct reply *r, json_t *o)
+{
+    reply_json(r, 200, o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL);
+    json_decref(o);
+    if (r->body == NULL)
+        errors_problem(r, OUTCOME_ERROR, NULL);
+}
+
 void api_oidc_tokens_reply(struct reply *r, struct oidc_tokens *t)
 {
     json_t *o = json_pack("{s:s, s:s, s:I}", "access_token", t->access_token, "token_type",
@@ -122,11 +130,8 @@ void api_oidc_tokens_reply(struct reply *r, struct oidc_tokens *t)
     /* RFC 6749 §5.1: scope, which a client_credentials token may lack. */
     if (o != NULL && t->scope[0] != '\0')
         json_object_set_new(o, "scope", json_string(t->scope));
-    reply_json(r, 200, o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL);
-    json_decref(o);
+    api_oauth_object(r, o);
     oidc_tokens_free(t);
-    if (r->body == NULL)
-        errors_problem(r, OUTCOME_ERROR, NULL);
     r->no_store = true;
 }
 
@@ -192,10 +197,7 @@ static void introspection(const struct api_request *req, struct reply *r,
                           "iss", req->app->oidc.issuer, "iat", (json_int_t)a->iat, "exp",
                           (json_int_t)a->exp, "token_type", "Bearer");
 
-    reply_json(r, 200, o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL);
-    json_decref(o);
-    if (r->body == NULL)
-        errors_problem(r, OUTCOME_ERROR, NULL);
+    api_oauth_object(r, o);
 }
 
 void api_oauth_introspect(const struct api_request *req, struct reply *r)

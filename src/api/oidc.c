@@ -96,10 +96,7 @@ void api_oidc_discovery(const struct api_request *req, struct reply *r)
     if (!api_oidc_on(req, r))
         return;
     json_t *o = discovery(req->app);
-    reply_json(r, 200, o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL);
-    json_decref(o);
-    if (r->body == NULL)
-        errors_problem(r, OUTCOME_ERROR, NULL);
+    api_oauth_object(r, o);
 }
 
 /* RFC 6750 §3.1: a token without the scope the resource needs. */
@@ -119,10 +116,7 @@ static void userinfo_reply(struct reply *r, const struct oidc_access *a,
         json_object_set_new(o, "email", json_string(u->email));
         json_object_set_new(o, "email_verified", json_boolean(u->email_verified));
     }
-    reply_json(r, 200, o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL);
-    json_decref(o);
-    if (r->body == NULL)
-        errors_problem(r, OUTCOME_ERROR, NULL);
+    api_oauth_object(r, o);
 }
 
 void api_userinfo(const struct api_request *req, struct reply *r)
