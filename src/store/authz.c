@@ -53,12 +53,5 @@ enum store_status store_authz_use(store *s, const unsigned char hash[32], int64_
 
 enum store_status store_authz_purge(store *s, int64_t now, int64_t *deleted)
 {
-    struct store_query q;
-    enum store_status rc = store__open(s, NULL, STMT_AUTHZ_PURGE, &q);
-
-    *deleted = 0;
-    if (rc != STORE_OK)
-        return rc;
-    store__int(&q, 1, now);
-    return store__run_deleting(&q, deleted);
+    return store__purge(s, STMT_AUTHZ_PURGE, now, deleted);
 }

@@ -164,6 +164,9 @@ enum store_status store__run_deleting(struct store_query *q, int64_t *deleted);
  * calling each with every one (a revocation's RETURNING id). */
 enum store_status store__each_sid(struct store_query *q, void (*each)(void *arg, const char *sid),
                                   void *arg);
+/* Opens, runs and closes stmt, a purge whose one parameter is the time
+ * before which rows go; *deleted gets how many, 0 on a failure. */
+enum store_status store__purge(store *s, enum store_stmt stmt, int64_t before, int64_t *deleted);
 /* Opens, runs and closes stmt, a COUNT(*) whose one parameter is id (a
  * user's rows); *count gets the number, 0 on a failure. */
 enum store_status store__count(store *s, store_tx *tx, enum store_stmt stmt, int64_t id,

@@ -325,14 +325,7 @@ enum store_status store_oidc_code_used_before(store *s, const unsigned char hash
 
 enum store_status store_oidc_codes_purge(store *s, int64_t before, int64_t *deleted)
 {
-    struct store_query q;
-    enum store_status rc = store__open(s, NULL, STMT_OIDC_CODES_PURGE, &q);
-
-    *deleted = 0;
-    if (rc != STORE_OK)
-        return rc;
-    store__int(&q, 1, before);
-    return store__run_deleting(&q, deleted);
+    return store__purge(s, STMT_OIDC_CODES_PURGE, before, deleted);
 }
 
 enum store_status store_oidc_consent_of(store *s, int64_t user_id, const char *client_id,

@@ -280,6 +280,18 @@ enum store_status store__each_sid(struct store_query *q, void (*each)(void *arg,
     return store__close(q, rc);
 }
 
+enum store_status store__purge(store *s, enum store_stmt stmt, int64_t before, int64_t *deleted)
+{
+    struct store_query q;
+    enum store_status rc = store__open(s, NULL, stmt, &q);
+
+    *deleted = 0;
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, before);
+    return store__run_deleting(&q, deleted);
+}
+
 enum store_status store__count(store *s, store_tx *tx, enum store_stmt stmt, int64_t id,
                                int64_t *count)
 {
