@@ -823,6 +823,30 @@ def test_revocation_reaches_every_instance(make_server, tmp_path):
         time.sleep(0.05)
 
 
+def test_instances_share_sign_ins_and_codes(make_server, tmp_path):
+    """Instances on one PostgreSQL database, as behind a balancer, share
+    the browser's sign-in and the codes: signed in on one, the other
+    answers /authorize with a code at once; a code made by one is
+    exchanged at the other, and only once."""
+    if not TEST_DATABASE_URL:
+        pytest.skip("instances share a database on PostgreSQL (scripts/with-pg.sh)")
+    a = start(make_server, tmp_path)
+    b = make_server(env={**{k: a.env[k] for k in ("PUBLIC_URL", "OIDC_PRIVATE_KEY_FILE",
+                                                  "COOKIE_SECURE", "SESSION_COOKIES")}},
+                    database_url=TEST_DATABASE_URL)
+    cid, secret = add_client(a, None, "--first-party")
+    user = a.new_user("shared")
+    on_a, on_b = Agent(a), Agent(b)
+    on_a.signin(user["username"])
+    on_b.s = on_a.s  # one browser: its cookies go to both
+    fields = {"grant_type": "authorization_code", "code": on_b.code(cid),
+              "redirect_uri": REDIRECT}
+    body = tokens_ok(token(a, fields, basic(cid, secret)))
+    assert a.get("/userinfo", headers=bearer(body["access_token"])).json()["sub"] == \
+        str(user["id"])
+    assert_oauth(token(b, fields, basic(cid, secret)), 400, "invalid_grant")
+
+
 def test_client_grants_counted_and_logged(make_server, tmp_path):
     """gatehouse_token_requests_total counts the client grants by grant and
     outcome; the audit log's "oidc.token" names the client once it
