@@ -19,6 +19,7 @@ Every server is stopped with SIGTERM on teardown; a non-zero exit status, a serv
 that died on its own, or a sanitizer report on its stderr fails the test.
 """
 import re
+import subprocess
 import sys
 
 import pytest
@@ -40,6 +41,20 @@ def make_module_server(tmp_path_factory, request):
     pool = ServerPool(tmp_path_factory, request.module.__name__)
     yield pool.make
     pool.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_clients_left_behind():
+    """On PostgreSQL every module's servers share one database, and a
+    registered OpenID Connect client makes every later server without
+    PUBLIC_URL refuse to start (API.md): the clients a module registered
+    go when it ends, after its servers have stopped (this fixture is set
+    up first, so it is torn down last)."""
+    yield
+    if TEST_DATABASE_URL:
+        subprocess.run(["psql", "-X", "-q", TEST_DATABASE_URL, "-c",
+                        "DELETE FROM oidc_clients"],
+                       capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
