@@ -34,6 +34,8 @@ pkgs=(
     # second factors: TOTP codes from liboath, QR codes from libqrencode, WebAuthn's
     # CBOR from libcbor
     liboath-dev libqrencode-dev libcbor-dev
+    # socket activation: sd_listen_fds from libsystemd
+    libsystemd-dev
 )
 if [ "$set_name" = test ]; then
     pkgs+=(
@@ -66,6 +68,12 @@ if [ "$set_name" = test ]; then
         # the single sign-on tests' relying parties nobody here wrote: Apache with
         # mod_auth_openidc, and Python's authlib
         apache2 libapache2-mod-auth-openidc python3-authlib
+        # forward authentication with access rules behind Debian's Caddy 2.6
+        caddy
+        # make deb and its test: debhelper builds the package, lintian checks it,
+        # debootstrap makes the fresh Debian 12 root it is installed into;
+        # gnutls-bin's certtool makes the TLS tests' certificates
+        debhelper dpkg-dev fakeroot lintian debootstrap gnutls-bin
     )
 fi
 # web/'s npm packages (documentation assets built into the binary, OpenAPI

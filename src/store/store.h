@@ -560,7 +560,7 @@ int store_legacy_users(const char *url, unsigned connect_timeout_s,
 
 /* The schema version a store is at once opened: the number of migrations
  * (store/migrate.c checks it at compile time). */
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /* Sets *waiting when the PostgreSQL database url names holds the original
  * app's table "user" with rows while gatehouse's users is empty: users that

@@ -214,7 +214,7 @@ def test_schema_is_versioned_and_leaves_fastapi_table_alone(pg, make_server):
     assert schema_versions(pg, db) == SCHEMA_VERSIONS
     tables = pg.psql("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables "
                      "WHERE schemaname = 'public'", db=db)
-    assert tables == ("email_tokens,mfa_flows,oidc_clients,oidc_codes,oidc_consents,"
+    assert tables == ("api_keys,audit_events,email_tokens,mfa_flows,oidc_clients,oidc_codes,oidc_consents,"
                       "oidc_requests,outbox,passkeys,password_requests,password_schemes,"
                       "recovery_codes,refresh_history,revocations,schema_migrations,sessions,"
                       "totp,user,users")

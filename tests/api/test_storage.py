@@ -141,10 +141,13 @@ def test_stored_schemes_without_a_scan(make_server, tmp_path):
     second.stop()
 
     # A database from before migration 5, with both schemes among its rows
-    # (what migrations 6 to 8 added undone first, as it was not there either).
+    # (what migrations 6 to 9 added undone first, as it was not there either).
     conn = sqlite3.connect(str(db))
     with conn:
-        conn.executescript("DROP TABLE oidc_requests; DROP TABLE oidc_consents;"
+        conn.executescript("DROP TABLE audit_events; DROP TABLE api_keys;"
+                           "ALTER TABLE users DROP COLUMN roles;"
+                           "ALTER TABLE users DROP COLUMN disabled;"
+                           "DROP TABLE oidc_requests; DROP TABLE oidc_consents;"
                            "DROP TABLE oidc_codes; DROP TABLE oidc_clients;"
                            "DROP INDEX sessions_sso_hash; DROP INDEX sessions_sso_session;"
                            "ALTER TABLE sessions DROP COLUMN client_id;"
@@ -167,7 +170,7 @@ def test_stored_schemes_without_a_scan(make_server, tmp_path):
                            "DELETE FROM schema_migrations WHERE version >= 5;")
     conn.close()
     third = make_server(db_path=db)
-    assert "migrated to version 8" in third.stderr()
+    assert "migrated to version 9" in third.stderr()
     assert schemes_logged(third) == "bcrypt, argon2id"
     third.stop()
 
