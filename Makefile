@@ -180,8 +180,17 @@ api-pg-asan: build-asan/gatehouse
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api --ignore=tests/api/test_postgres.py --ignore=tests/api/test_migration.py \
 	    $(PG_SKIP)
 
-test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser \
-      nginx-test install-test oidc-rp fuzz-smoke
+# make test runs its suites TEST_JOBS at a time (a make -j of its own), the
+# longest first: an API suite spends most of its time waiting on the servers
+# it starts (pytest and its servers use about 40% of one core), so two of
+# them share the two cores of a CI machine well. Each suite's output comes
+# out whole when it ends (--output-sync). The test toolchain is installed
+# first, once.
+TEST_SUITES := api-asan api api-pg-asan api-pg unit-asan unit clang browser nginx-test oidc-rp \
+               install-test fuzz-smoke format-check banned openapi-lint
+TEST_JOBS ?= 2
+test: | $(TEST_DEPS_STAMP)
+	$(MAKE) -j$(TEST_JOBS) --output-sync=target $(TEST_SUITES)
 	@echo "make test: all suites passed"
 
 # The OpenAPI document against the OpenAPI 3.1 schema (swagger-parser).
