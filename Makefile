@@ -6,7 +6,8 @@
 #                 unit + API tests on the release build and under ASan/UBSan,
 #                 the API tests on SQLite and on a throwaway PostgreSQL 15,
 #                 the clang build, the banned-function check, the browser test,
-#                 examples/nginx under Debian's nginx, make install into a DESTDIR
+#                 examples/nginx under Debian's nginx, examples/caddy under
+#                 Debian's Caddy (make proxy-test), make install into a DESTDIR
 #                 and the OpenID Connect relying parties (make oidc-rp)
 #   make install  the binary, man page, systemd unit and env file (PREFIX, DESTDIR)
 #   make asan     build build-asan/gatehouse with AddressSanitizer + UBSan
@@ -58,7 +59,7 @@ TEST_DEPS_STAMP := build/.deps-test-ok
 .PHONY: clang banned
 .PHONY: web openapi-lint browser
 .PHONY: api-pg api-pg-asan
-.PHONY: nginx-test install-test oidc-rp
+.PHONY: nginx-test proxy-test install-test oidc-rp
 .PHONY: fuzz fuzz-smoke fuzz-build valgrind
 
 all: build/gatehouse
@@ -181,7 +182,7 @@ api-pg-asan: build-asan/gatehouse
 	    $(PG_SKIP)
 
 test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser \
-      nginx-test install-test oidc-rp fuzz-smoke
+      nginx-test proxy-test install-test oidc-rp fuzz-smoke
 	@echo "make test: all suites passed"
 
 # The OpenAPI document against the OpenAPI 3.1 schema (swagger-parser).
@@ -203,6 +204,14 @@ browser: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 nginx-test: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_nginx.py
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/nginx.test.mjs
+
+# examples/caddy/Caddyfile run by Debian's Caddy (forward_auth) on loopback in
+# front of gatehouse with examples/access-rules.json and an echoing
+# application (tests/deploy/caddy_stack.py): the rules' cases over HTTP, then
+# Chromium's round trip unsigned -> sign-in page -> the original URL.
+proxy-test: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_caddy.py
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/caddy.test.mjs
 
 # gatehouse as the OpenID Connect provider of relying parties nobody here
 # wrote, the user played by Chromium: the openid-client npm package (code +
