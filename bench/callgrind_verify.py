@@ -4,12 +4,15 @@ machine is doing, so an A/B of two builds holds on a busy machine where req/s wo
 
     /usr/bin/python3 bench/callgrind_verify.py [--bin build/gatehouse] [--alg HS256|EdDSA|ES256|RS256]
                                                [--tokens 1|N] [--bare]
+                                               [--env NAME=VALUE]... [--header "Name: value"]...
 
 The server runs under callgrind twice, serving --small and then --large requests on one keep-alive
 connection after the same start-up (register, login); the difference of the two totals divided by
 the difference of the counts is the cost of one request, start-up and shutdown cancelled out.
 --tokens N sends N distinct valid tokens round-robin (HS256: minted with the run's SECRET_KEY),
 --bare measures build/bench-bare instead (the same request; it answers 200 with a fixed body).
+--env adds a setting of the server (ACCESS_RULES_FILE=...), --header a header of every GET /verify
+(the original request's X-Forwarded-*: bench/verify_rules.py).
 Note that callgrind counts each iteration of `rep stosb` as an instruction: libmicrohttpd's zeroing
 of its 48 KiB connection pool, about 1 µs of real time, shows as ~74k of each request's count.
 """
@@ -47,6 +50,7 @@ def wait_ready(port, path):
 def one_run(a, n, tmp):
     out = os.path.join(tmp, f"callgrind.{n}.out")
     env = dict(os.environ, SECRET_KEY=SECRET, BCRYPT_ROUNDS="4")
+    env.update(kv.split("=", 1) for kv in a.env)
     if a.bare:
         cmd = [os.path.join(ROOT, "build", "bench-bare"), str(a.port)]
     else:
@@ -70,8 +74,10 @@ def one_run(a, n, tmp):
             if a.tokens > 1:
                 tokens = fastpath.mint_tokens(tokens[0], SECRET, a.tokens)
         want = 200 if a.bare else 204
+        extra = dict(h.split(":", 1) for h in a.header)
+        extra = {k.strip(): v.strip() for k, v in extra.items()}
         for i in range(n):
-            c.request("GET", "/verify", headers={"Authorization": "Bearer " + tokens[i % len(tokens)]})
+            c.request("GET", "/verify", headers={"Authorization": "Bearer " + tokens[i % len(tokens)], **extra})
             r = c.getresponse()
             r.read()
             if r.status != want:
@@ -95,6 +101,8 @@ def main():
     ap.add_argument("--small", type=int, default=200)
     ap.add_argument("--large", type=int, default=1200)
     ap.add_argument("--port", type=int, default=18790)
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
+    ap.add_argument("--header", action="append", default=[], metavar="NAME: VALUE")
     ap.add_argument("--keep", metavar="DIR", help="keep the callgrind outputs here (for callgrind_annotate)")
     a = ap.parse_args()
     if a.tokens > 1 and a.alg != "HS256":
