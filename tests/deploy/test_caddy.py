@@ -7,6 +7,8 @@ receives (tests/deploy/caddy_stack.py): forward_auth to /verify?rd=1.
 The browser's round trip through the sign-in page: tests/browser/caddy.test.mjs.
 """
 import json
+import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -94,3 +96,39 @@ def test_verify_itself_is_not_exposed_through_caddy(stack):
     assert status == 401, body
     assert json.loads(body)["status"] == 401
     assert len(stack.app.seen) == before
+
+
+# ------------------------------------------------------------- the README
+README = Path(__file__).resolve().parents[2] / "README.md"
+EXAMPLES = README.parent / "examples"
+
+
+def access_rules_section():
+    text = README.read_text()
+    start = text.index("\n## Access rules\n")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def test_the_readme_shows_the_example_files_the_proxy_tests_run():
+    section = access_rules_section()
+    (rules,) = re.findall(r"^```json\n(.*?)^```$", section, re.M | re.S)
+    assert rules == (EXAMPLES / "access-rules.json").read_text()
+    (caddy,) = re.findall(r"^```caddy\n(.*?)^```$", section, re.M | re.S)
+    conf = (EXAMPLES / "caddy" / "Caddyfile").read_text()
+    assert caddy == conf[conf.index("\n{\n") + 1:]
+    nginx = re.findall(r"^```nginx\n(.*?)^```$", section, re.M | re.S)
+    assert len(nginx) == 2
+    conf = (EXAMPLES / "nginx" / "gatehouse.conf").read_text()
+    for block in nginx:
+        assert block in conf, block
+
+
+def test_the_readme_traefik_configuration_copies_the_headers_caddy_copies():
+    section = access_rules_section()
+    (yaml,) = re.findall(r"^```yaml\n(.*?)^```$", section, re.M | re.S)
+    assert 'address: "http://gatehouse:8000/verify?rd=1"' in yaml
+    assert "trustForwardHeader: true" in yaml
+    traefik = re.findall(r"^          - (X-Auth-\S+)$", yaml, re.M)
+    caddy = re.search(r"copy_headers (.*)", (EXAMPLES / "caddy" / "Caddyfile").read_text()).group(1).split()
+    assert traefik == caddy == ["X-Auth-User-Id", "X-Auth-Username", "X-Auth-Roles", "X-Auth-Email",
+                                "X-Auth-Amr"]
