@@ -21,17 +21,23 @@
  *   matched against the whole path: ? is one byte other than '/', * any run
  *   of bytes without '/', ** any run of bytes.
  * - methods: upper-case names ("GET", "POST", ...), compared exactly.
- * - roles: the subject must hold one of them, in addition to the policy's
- *   own condition (so roles with "public" is an error).
+ * - policy: "deny" (403, signed in or not), "public" (allowed, signed in or
+ *   not), "authenticated" (401 unless signed in), "two_factor" (401 unless
+ *   signed in; 403 when signed in without a second factor, as the contract's
+ *   403 is "signed in but not allowed").
+ * - roles: the subject must hold one of them (else 403), in addition to the
+ *   policy's own condition (so roles with "public" or "deny" is an error).
  *
  * The request's path is judged as sent (undecoded, with its query): the
- * query is dropped, %XX escapes decoded, dot segments removed (RFC 3986
- * section 5.2.4). A path that cannot be judged that way is refused, and a
- * refused path is always denied (403): not starting with '/', a bad escape
- * (% not followed by two hex digits), an escape decoding to NUL, to '/' (%2F:
- * "/a%2Fb" is one segment to a server that does not decode it and two to one
- * that does), or to '\' (%5C, a separator to some servers), a raw NUL, a
- * '..' that climbs above the root, or longer than RULES_PATH_MAX.
+ * query is dropped, %XX escapes decoded, repeated slashes merged (as nginx
+ * does: "//admin" is "/admin") and dot segments removed (RFC 3986 section
+ * 5.2.4; a ".." at the root stays there, "/../a" is "/a"; "%2e%2e" is a dot
+ * segment too). A path that cannot be judged that way is refused, and a
+ * refused path is always denied (403): not starting with '/' (nor "*"), a
+ * bad escape (% not followed by two hex digits), a NUL (raw or %00), %2F
+ * ("/a%2Fb" is one segment to a server that does not decode it and two to
+ * one that does: no single answer is safe), a '\' raw or as %5C (a
+ * separator to some servers), or longer than RULES_PATH_MAX before decoding.
  *
  * A rules object is immutable after parsing: rules_decide and
  * rules_names_host are thread-safe and allocate nothing. */
