@@ -11,6 +11,7 @@
 #include "core/mfa.h"
 #include "core/oidc.h"
 #include "core/passkeys.h"
+#include "core/rules.h"
 #include "core/sessions.h"
 #include "core/throttle.h"
 #include "core/users.h"
@@ -83,6 +84,12 @@ struct api_ctx {
     /* The database workers: a POST /password/forgot is resolved there right
      * after its answer (core/emails.h). NULL: by the janitor's sweep only. */
     pool *db_jobs;
+    /* The access rules of /verify (core/rules.h): a request takes the
+     * current ones with rules_ref_get and puts them back when done, as a
+     * SIGHUP may swap them meanwhile. rules_ref_get NULL: no rules, and
+     * default_policy (DEFAULT_POLICY) decides. NULL ref: the same. */
+    rules_ref *rules;
+    enum rules_policy default_policy;
 };
 
 /* The verified access token of a request whose route needs one. */

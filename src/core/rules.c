@@ -537,7 +537,28 @@ static void rules_share_hosts(const struct rules_rule *prev, struct rules_rule *
     r->hosts_shared = true;
 }
 
+/* An error quotes the file (jansson's "near '...'", a key, a role): its
+ * control bytes become '?', so that it stays one line of the log. */
+static void rules_err_clean(char *err, size_t errlen)
+{
+    for (size_t i = 0; i < errlen && err[i] != '\0'; i++)
+        if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
+            err[i] = '?';
+}
+
+static rules *rules_parse_text(const char *text, size_t len, const char *name, char *err,
+                               size_t errlen);
+
 rules *rules_parse(const char *text, size_t len, const char *name, char *err, size_t errlen)
+{
+    rules *r = rules_parse_text(text, len, name, err, errlen);
+    if (r == NULL && errlen > 0)
+        rules_err_clean(err, errlen);
+    return r;
+}
+
+static rules *rules_parse_text(const char *text, size_t len, const char *name, char *err,
+                               size_t errlen)
 {
     if (len > RULES_FILE_MAX) {
         snprintf(err, errlen, "%s: larger than %d bytes", name, RULES_FILE_MAX);

@@ -224,6 +224,7 @@
     X(rules_limits)                                                                                \
     X(rules_policy_names)                                                                          \
     X(rules_load_and_reload)                                                                       \
+    X(rules_errors_are_one_line)                                                                   \
     X(config_defaults)                                                                             \
     X(config_env_overrides)                                                                        \
     X(config_empty_env_is_unset)                                                                   \

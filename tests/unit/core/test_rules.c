@@ -620,3 +620,13 @@ TEST(rules_load_and_reload)
     CHECK_EQ_INT(rules_ref_reload(ref, &count, err, sizeof err), -1);
     rules_ref_free(ref);
 }
+
+TEST(rules_errors_are_one_line)
+{
+    /* jansson's message quotes the text, a key may hold a line break: the
+     * error is one line of the log whatever the file holds. */
+    const char *e = parse_err("\"  [\\\n\n  [");
+    CHECK(e[0] != '\0' && strchr(e, '\n') == NULL);
+    e = parse_err("[{\"a\\nb\\u001b\": 1, \"policy\": \"deny\"}]");
+    CHECK(strstr(e, "unknown key \"a?b?\"") != NULL);
+}
