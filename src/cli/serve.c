@@ -533,6 +533,7 @@ static int build_context(struct serve *sv)
                    cfg->mail_min_interval_seconds, cfg->email_token_expire_minutes * 60,
                    cfg->reset_token_expire_minutes * 60},
         .db_jobs = sv->dbw,
+        .default_policy = RULES_AUTHENTICATED,
     };
     sv->app.mailer = sv->mailer;
     /* Without PUBLIC_URL (no issuer) the provider is off even when
