@@ -304,7 +304,7 @@ install-test: build/gatehouse build/gatehouse.1 | $(TEST_DEPS_STAMP)
 # reaches. New inputs a run finds go to a temporary directory, never into
 # fuzz/corpus/ (merge them by hand when they are worth keeping).
 FUZZ_TARGETS := json form jws auth pgurl csv config jwk forwarded email tmpl mail webauthn clientdata \
-                clientauth authz rules
+                clientauth authz rules fwdreq
 FUZZ_SECONDS ?= 300
 FUZZ_JOBS    ?= 2
 FUZZFL  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all

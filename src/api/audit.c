@@ -1,6 +1,7 @@
 #include "api/audit.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/passkeys.h"
@@ -79,6 +80,29 @@ void audit_login(const struct api_request *req, const char *grant, enum outcome 
         struct log_field f[] = {LOG_STR("username", username), LOG_STR("via", via)};
         emit(req, LOG_WARN, o == OUTCOME_THROTTLED ? "login.throttled" : "login.failed", f, 2);
     }
+}
+
+void audit_login_refused(const struct api_request *req, const char *grant, const char *username,
+                         int64_t user_id, const char *reason)
+{
+    count(logins, OUTCOME_BAD_CREDENTIALS);
+    if (grant != NULL)
+        count(token_grants[0], OUTCOME_BAD_CREDENTIALS);
+    struct log_field f[] = {LOG_STR("username", username),
+                            LOG_STR("via", grant != NULL ? "token" : "login"),
+                            LOG_NUM("user_id", user_id), LOG_STR("reason", reason)};
+    emit(req, LOG_WARN, "login.failed", f, 4);
+}
+
+void audit_admin(const struct api_request *req, const char *type, int64_t user_id,
+                 const char *actor, const json_t *details)
+{
+    char *text = details != NULL ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    struct log_field f[] = {LOG_STR("actor", actor), LOG_STR("details", text),
+                            LOG_NUM("user_id", user_id)};
+
+    emit(req, LOG_INFO, type, f, user_id > 0 ? 3 : 2);
+    free(text);
 }
 
 void audit_login_mfa(const struct api_request *req, enum audit_mfa_method method,

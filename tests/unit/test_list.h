@@ -154,6 +154,11 @@
     X(jwt_amr_signed_in_order)                                                                     \
     X(jwt_amr_parsed)                                                                              \
     X(jwt_amr_text)                                                                                \
+    X(jwt_roles_email_round_trip)                                                                  \
+    X(jwt_roles_email_parsed)                                                                      \
+    X(roles_name_rules)                                                                            \
+    X(roles_text_form)                                                                             \
+    X(roles_change_and_build)                                                                      \
     X(keyset_reload)                                                                               \
     X(keyset_hs256_jwks_empty)                                                                     \
     X(keyset_secret_file_race)                                                                     \
@@ -184,6 +189,7 @@
     X(password_nfc_nfd_one_password)                                                               \
     X(password_raw_hash_still_verifies)                                                            \
     X(tokencache_hit_copies_claims)                                                                \
+    X(tokencache_carries_roles_email)                                                              \
     X(tokencache_expired_and_old_keys_miss)                                                        \
     X(tokencache_full_set_drops_first_to_expire)                                                   \
     X(tokencache_bounded)                                                                          \
@@ -471,6 +477,10 @@
     X(forwarded_rfc7239)                                                                           \
     X(forwarded_x_real_ip)                                                                         \
     X(forwarded_header_names)                                                                      \
+    X(fwdreq_forwarded_headers)                                                                 \
+    X(fwdreq_original_url)                                                                      \
+    X(fwdreq_untrusted_peer)                                                                    \
+    X(fwdreq_malformed)                                                                         \
     X(throttle_lockout_doubles)                                                                    \
     X(throttle_address_and_names)                                                                  \
     X(throttle_reserve_counts_attempts_in_progress)                                                \
