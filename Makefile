@@ -56,7 +56,7 @@ DEPS_STAMP := build/.deps-run-ok
 TEST_DEPS_STAMP := build/.deps-test-ok
 
 .PHONY: all run test asan unit unit-asan api api-asan format format-check deps test-deps clean bench install
-.PHONY: clang banned
+.PHONY: clang banned bench-rules
 .PHONY: web openapi-lint browser
 .PHONY: api-pg api-pg-asan
 .PHONY: nginx-test proxy-test install-test oidc-rp
@@ -253,6 +253,16 @@ build/bench-webauthn: bench/webauthn.c $(WEBAUTHN_BENCH_SRC) tests/unit/core/web
 	$(CC) $(BASE) $(HARDEN) -Itests/unit/core $(cflags) -o $@ bench/webauthn.c $(WEBAUTHN_BENCH_SRC) \
 	    $(LDHARD) $(libs)
 
+# bench/rules.c: instructions per rules_decide (core/rules.h) with 100 rules,
+# counted by callgrind (bench/rules.sh).
+RULES_BENCH_SRC := src/core/rules.c src/util/keyfile.c src/util/log.c src/util/utf8.c
+build/bench-rules: bench/rules.c $(RULES_BENCH_SRC) src/core/rules.h | $(DEPS_STAMP)
+	@mkdir -p build
+	$(CC) $(BASE) $(HARDEN) $(cflags) -o $@ bench/rules.c $(RULES_BENCH_SRC) $(LDHARD) $(libs)
+
+bench-rules: build/bench-rules
+	bench/rules.sh
+
 bench: build/gatehouse build/bench-bare
 	bench/run.sh
 
@@ -303,7 +313,7 @@ install-test: build/gatehouse build/gatehouse.1 | $(TEST_DEPS_STAMP)
 # reaches. New inputs a run finds go to a temporary directory, never into
 # fuzz/corpus/ (merge them by hand when they are worth keeping).
 FUZZ_TARGETS := json form jws auth pgurl csv config jwk forwarded email tmpl mail webauthn clientdata \
-                clientauth authz fwdreq
+                clientauth authz rules fwdreq
 FUZZ_SECONDS ?= 300
 FUZZ_JOBS    ?= 2
 FUZZFL  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all

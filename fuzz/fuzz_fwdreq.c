@@ -1,4 +1,4 @@
-/* http/fwdreq.c: the original request from a forward-authentication
+/* util/fwdreq.c: the original request from a forward-authentication
  * proxy's headers. The input is split at NUL bytes into the six headers
  * (X-Forwarded-Method, -Proto, -Host, -Uri, X-Original-URL, X-Original-URI;
  * a part that is "-" alone is absent). Checks what the access rules and
@@ -8,7 +8,7 @@
  * starts with '/' and holds visible ASCII only; an untrusted peer's headers
  * change nothing. */
 #include "fuzz/fuzz.h"
-#include "http/fwdreq.h"
+#include "util/fwdreq.h"
 
 static void check(const struct fwdreq *f)
 {

@@ -7,8 +7,10 @@
  * the OpenAPI document's security requirements. */
 const struct api_route api_routes[] = {
     /* First: the HTTP layer searches the table in order, and nginx asks
-     * /verify on every request of every protected page. */
-    {"/verify", "GET", API_BODY_NONE, API_INLINE, API_AUTH_BEARER_OR_COOKIE, api_verify},
+     * /verify on every request of every protected page. Its token is
+     * optional: an access rule may make a page public, and the handler
+     * answers the 401 itself where one is needed. */
+    {"/verify", "GET", API_BODY_NONE, API_INLINE, API_AUTH_OPTIONAL, api_verify},
     {"/register", "POST", API_BODY_JSON, API_HASH, API_AUTH_NONE, api_register},
     {"/login", "POST", API_BODY_JSON, API_HASH, API_AUTH_NONE, api_login},
     /* A code's check hashes no password: the database workers. */

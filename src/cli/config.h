@@ -74,6 +74,9 @@ struct config {
     size_t ntrusted;
     char *trusted_proxy_header;
     int trusted_proxy_header_id; /* enum forwarded_header, once validated */
+    char *access_rules_file;     /* ACCESS_RULES_FILE (core/rules.h), NULL when unset */
+    char *default_policy;        /* DEFAULT_POLICY */
+    int default_policy_id;       /* enum rules_policy, once validated */
     bool metrics;
     char *metrics_address; /* NULL when unset */
     char *log_format;

@@ -25,10 +25,21 @@ enum { GLOB_LIT, GLOB_ONE, GLOB_STAR, GLOB_STARSTAR };
 struct rules_path {
     char *s; /* the pattern */
     uint16_t len;
-    uint16_t lit; /* glob: bytes of s before the first wildcard */
-    uint8_t *tok; /* glob: token kinds, NULL for a prefix */
-    char *tokc;   /* glob: GLOB_LIT's byte */
+    uint16_t lit;    /* bytes of s before the first wildcard (a prefix: len) */
+    uint64_t w8, m8; /* s's first min(lit, 8) bytes as one load, and their mask */
+    /* A glob: */
+    uint8_t *tok; /* token kinds, NULL for a prefix */
+    char *tokc;   /* GLOB_LIT's byte */
     uint16_t ntok;
+    uint16_t tail;  /* bytes of s after the last wildcard: what a match ends with */
+    uint16_t fixed; /* bytes a match needs at least (the tokens but stars) */
+    /* A glob of at most 63 tokens runs as bit-parallel shift-and: bit i of
+     * a state is "the first i tokens match". adv[k]: the tokens that step
+     * on byte chars[k]; one, star, starstar: the tokens of each kind. */
+    uint8_t nchars;
+    char *chars;
+    uint64_t *adv;
+    uint64_t one, star, starstar;
 };
 
 struct rules_str {
@@ -42,6 +53,7 @@ struct rules_rule {
     struct rules_str *methods;
     struct rules_str *roles;
     uint16_t nhosts, npaths, nmethods, nroles;
+    bool hosts_shared; /* hosts is the previous rule's (the same list): not freed here */
     enum rules_policy policy;
 };
 
@@ -249,16 +261,50 @@ static const char *rules_pattern_check(const char *s, size_t n)
     return NULL;
 }
 
+/* The bit-parallel tables of a glob of at most 63 tokens. Two stars are
+ * never neighbours ("***" is refused), so one step of closure is enough. */
+static int rules_compile_shift(struct rules_path *p)
+{
+    p->chars = malloc(p->ntok);
+    p->adv = calloc(p->ntok, sizeof *p->adv);
+    if (p->chars == NULL || p->adv == NULL)
+        return -1;
+    for (size_t i = 0; i < p->ntok; i++) {
+        uint64_t bit = (uint64_t)1 << i;
+        if (p->tok[i] == GLOB_ONE)
+            p->one |= bit;
+        else if (p->tok[i] == GLOB_STAR)
+            p->star |= bit;
+        else if (p->tok[i] == GLOB_STARSTAR)
+            p->starstar |= bit;
+        else {
+            char *k = memchr(p->chars, p->tokc[i], p->nchars);
+            if (k == NULL) {
+                k = &p->chars[p->nchars++];
+                *k = p->tokc[i];
+            }
+            p->adv[k - p->chars] |= bit;
+        }
+    }
+    return 0;
+}
+
 static int rules_compile_path(struct rules_path *p, const char *s, size_t n)
 {
-    p->s = malloc(n + 1);
-    if (p->s == NULL)
+    if ((p->s = malloc(n + 1)) == NULL)
         return -1;
     memcpy(p->s, s, n);
     p->s[n] = '\0';
     p->len = (uint16_t)n;
     size_t lit = strcspn(p->s, "*?");
     p->lit = (uint16_t)lit;
+    uint8_t w[8] = {0}, m[8] = {0};
+    for (size_t i = 0; i < lit && i < 8; i++) {
+        w[i] = (uint8_t)s[i];
+        m[i] = 0xff;
+    }
+    memcpy(&p->w8, w, 8);
+    memcpy(&p->m8, m, 8);
     if (lit == n)
         return 0;
     p->tok = malloc(n);
@@ -267,31 +313,40 @@ static int rules_compile_path(struct rules_path *p, const char *s, size_t n)
         return -1;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
+        p->tokc[k] = s[i];
         if (s[i] == '*' && i + 1 < n && s[i + 1] == '*') {
             p->tok[k] = GLOB_STARSTAR;
             i++;
         } else if (s[i] == '*') {
             p->tok[k] = GLOB_STAR;
-        } else if (s[i] == '?') {
-            p->tok[k] = GLOB_ONE;
         } else {
-            p->tok[k] = GLOB_LIT;
-            p->tokc[k] = s[i];
+            p->tok[k] = s[i] == '?' ? GLOB_ONE : GLOB_LIT;
+            p->fixed++;
         }
         k++;
     }
     p->ntok = (uint16_t)k;
-    return 0;
+    size_t t = n;
+    while (t > 0 && s[t - 1] != '*' && s[t - 1] != '?')
+        t--;
+    p->tail = (uint16_t)(n - t);
+    return k <= 63 ? rules_compile_shift(p) : 0;
 }
 
 static void rules_rule_free(struct rules_rule *r)
 {
+    if (r->hosts_shared) {
+        r->hosts = NULL;
+        r->nhosts = 0;
+    }
     for (size_t i = 0; i < r->nhosts; i++)
         free(r->hosts[i].s);
     for (size_t i = 0; i < r->npaths; i++) {
         free(r->paths[i].s);
         free(r->paths[i].tok);
         free(r->paths[i].tokc);
+        free(r->paths[i].chars);
+        free(r->paths[i].adv);
     }
     for (size_t i = 0; i < r->nmethods; i++)
         free(r->methods[i].s);
@@ -465,7 +520,45 @@ static int rules_rule(const struct rules_ctx *c, json_t *o, struct rules_rule *r
 
 /* ---- parse, load, free ------------------------------------------------ */
 
+/* Rules in a row often name the same hosts: they then share one list, and
+ * rules_decide compares the request's host with it once. */
+static void rules_share_hosts(const struct rules_rule *prev, struct rules_rule *r)
+{
+    if (r->nhosts == 0 || r->nhosts != prev->nhosts)
+        return;
+    for (size_t i = 0; i < r->nhosts; i++)
+        if (r->hosts[i].wild != prev->hosts[i].wild || r->hosts[i].len != prev->hosts[i].len ||
+            memcmp(r->hosts[i].s, prev->hosts[i].s, r->hosts[i].len) != 0)
+            return;
+    for (size_t i = 0; i < r->nhosts; i++)
+        free(r->hosts[i].s);
+    free(r->hosts);
+    r->hosts = prev->hosts;
+    r->hosts_shared = true;
+}
+
+/* An error quotes the file (jansson's "near '...'", a key, a role): its
+ * control bytes become '?', so that it stays one line of the log. */
+static void rules_err_clean(char *err, size_t errlen)
+{
+    for (size_t i = 0; i < errlen && err[i] != '\0'; i++)
+        if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
+            err[i] = '?';
+}
+
+static rules *rules_parse_text(const char *text, size_t len, const char *name, char *err,
+                               size_t errlen);
+
 rules *rules_parse(const char *text, size_t len, const char *name, char *err, size_t errlen)
+{
+    rules *r = rules_parse_text(text, len, name, err, errlen);
+    if (r == NULL && errlen > 0)
+        rules_err_clean(err, errlen);
+    return r;
+}
+
+static rules *rules_parse_text(const char *text, size_t len, const char *name, char *err,
+                               size_t errlen)
 {
     if (len > RULES_FILE_MAX) {
         snprintf(err, errlen, "%s: larger than %d bytes", name, RULES_FILE_MAX);
@@ -500,6 +593,8 @@ rules *rules_parse(const char *text, size_t len, const char *name, char *err, si
         c.rule = i;
         r->n = i + 1;
         rc = rules_rule(&c, json_array_get(root, i), &r->v[i]);
+        if (rc == 0 && i > 0)
+            rules_share_hosts(&r->v[i - 1], &r->v[i]);
     }
     json_decref(root);
     if (rc != 0) {
@@ -643,7 +738,7 @@ int rules_path_normalize(const char *path, size_t len, char *out, size_t outcap,
 
 /* The glob's tokens against the whole of s, as an NFA: live[i] means the
  * first i tokens match what was read. No backtracking, so no pattern costs
- * more than tokens x bytes. */
+ * more than tokens x bytes. The general form, for globs of 64 tokens or more. */
 static void rules_glob_close(const struct rules_path *p, uint8_t *live)
 {
     /* A star may match nothing: its state also stands at the next token. */
@@ -652,7 +747,7 @@ static void rules_glob_close(const struct rules_path *p, uint8_t *live)
             live[i + 1] = 1;
 }
 
-static bool rules_glob(const struct rules_path *p, const char *s, size_t n)
+static bool rules_glob_long(const struct rules_path *p, const char *s, size_t n)
 {
     uint8_t a[RULES_PATTERN_MAX + 1], b[RULES_PATTERN_MAX + 1];
     uint8_t *cur = a, *next = b;
@@ -685,24 +780,66 @@ static bool rules_glob(const struct rules_path *p, const char *s, size_t n)
     return cur[T] != 0;
 }
 
+/* The same NFA, one bit per state (shift-and). */
+static bool rules_glob_short(const struct rules_path *p, const char *s, size_t n)
+{
+    uint64_t stars = p->star | p->starstar;
+    uint64_t d = 1;
+    d |= (d & stars) << 1;
+    for (size_t k = 0; k < n; k++) {
+        char ch = s[k];
+        uint64_t adv = 0;
+        for (size_t i = 0; i < p->nchars; i++)
+            if (p->chars[i] == ch) {
+                adv = p->adv[i];
+                break;
+            }
+        if (ch != '/')
+            adv |= p->one;
+        d = ((d & adv) << 1) | (d & (ch == '/' ? p->starstar : stars));
+        d |= (d & stars) << 1;
+        if (d == 0)
+            return false;
+    }
+    return (d >> p->ntok) & 1;
+}
+
+/* memcmp(a, b, n) == 0 for the few bytes of a pattern: a call to the
+ * library's memcmp costs more than the comparison itself. */
+static inline bool rules_eq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+/* s[0..n) is the normalised path, its buffer zero-padded to 8 bytes. */
 static bool rules_path_match(const struct rules_rule *r, const char *s, size_t n)
 {
+    uint64_t head;
+    memcpy(&head, s, 8);
     for (size_t i = 0; i < r->npaths; i++) {
         const struct rules_path *p = &r->paths[i];
-        if (p->lit > n || memcmp(p->s, s, p->lit) != 0)
+        if (p->lit > n || (head & p->m8) != p->w8 ||
+            (p->lit > 8 && !rules_eq(p->s + 8, s + 8, p->lit - 8u)))
             continue;
-        if (p->tok == NULL || rules_glob(p, s, n))
+        if (p->tok == NULL)
+            return true;
+        if (p->fixed > n || !rules_eq(p->s + p->len - p->tail, s + n - p->tail, p->tail))
+            continue;
+        if (p->adv != NULL ? rules_glob_short(p, s, n) : rules_glob_long(p, s, n))
             return true;
     }
     return false;
 }
 
-static bool rules_host_match(const struct rules_rule *r, const char *h, size_t n)
+static inline bool rules_host_match(const struct rules_rule *r, const char *h, size_t n)
 {
     for (size_t i = 0; i < r->nhosts; i++) {
         const struct rules_host *e = &r->hosts[i];
-        if (e->wild ? (n > e->len && memcmp(h + n - e->len, e->s, e->len) == 0)
-                    : (n == e->len && memcmp(h, e->s, n) == 0))
+        if (e->wild ? (n > e->len && rules_eq(h + n - e->len, e->s, e->len))
+                    : (n == e->len && rules_eq(h, e->s, n)))
             return true;
     }
     return false;
@@ -711,7 +848,7 @@ static bool rules_host_match(const struct rules_rule *r, const char *h, size_t n
 static bool rules_method_match(const struct rules_rule *r, const char *m, size_t n)
 {
     for (size_t i = 0; i < r->nmethods; i++)
-        if (r->methods[i].len == n && memcmp(r->methods[i].s, m, n) == 0)
+        if (r->methods[i].len == n && rules_eq(r->methods[i].s, m, n))
             return true;
     return false;
 }
@@ -786,6 +923,7 @@ enum rules_verdict rules_decide(const rules *r, enum rules_policy dflt,
     char path[RULES_PATH_MAX + 1];
     char host[RULES_HOST_MAX + 1];
     size_t plen;
+    memset(path, 0, 8); /* rules_path_match loads 8 bytes at once */
     if (req->path == NULL ||
         rules_path_normalize(req->path, req->path_len, path, sizeof path, &plen) != 0)
         return RULES_FORBIDDEN;
@@ -795,10 +933,18 @@ enum rules_verdict rules_decide(const rules *r, enum rules_policy dflt,
     size_t hlen = rules_host_key(req->host, req->host_len, host);
     const char *m = req->method != NULL ? req->method : "";
     size_t mlen = req->method != NULL ? req->method_len : 0;
+    const struct rules_host *seen = NULL; /* the last host list compared */
+    bool seen_match = false;
     for (size_t i = 0; i < n; i++) {
         const struct rules_rule *x = &r->v[i];
-        if (x->nhosts > 0 && !rules_host_match(x, host, hlen))
-            continue;
+        if (x->nhosts > 0) {
+            if (x->hosts != seen) {
+                seen = x->hosts;
+                seen_match = rules_host_match(x, host, hlen);
+            }
+            if (!seen_match)
+                continue;
+        }
         if (x->nmethods > 0 && !rules_method_match(x, m, mlen))
             continue;
         if (x->npaths > 0 && !rules_path_match(x, path, plen))

@@ -212,6 +212,25 @@
     X(username_key_lowercases)                                                                     \
     X(username_storable)                                                                           \
     X(username_key_any)                                                                            \
+    X(rules_default_policy)                                                                        \
+    X(rules_policies)                                                                              \
+    X(rules_first_match_wins)                                                                      \
+    X(rules_hosts)                                                                                 \
+    X(rules_names_host)                                                                            \
+    X(rules_paths_prefix)                                                                          \
+    X(rules_paths_glob)                                                                            \
+    X(rules_methods)                                                                               \
+    X(rules_roles)                                                                                 \
+    X(rules_absent_field_is_any)                                                                   \
+    X(rules_path_normalisation)                                                                    \
+    X(rules_refused_path_is_denied)                                                                \
+    X(rules_path_too_long)                                                                         \
+    X(rules_syntax_errors)                                                                         \
+    X(rules_semantic_errors_have_lines)                                                            \
+    X(rules_limits)                                                                                \
+    X(rules_policy_names)                                                                          \
+    X(rules_load_and_reload)                                                                       \
+    X(rules_errors_are_one_line)                                                                   \
     X(config_defaults)                                                                             \
     X(config_env_overrides)                                                                        \
     X(config_empty_env_is_unset)                                                                   \

@@ -1,7 +1,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http/fwdreq.h"
+#include "util/fwdreq.h"
 
 /* tchar of RFC 9110 §5.6.2. */
 static bool is_tchar(unsigned char c)
@@ -42,7 +42,7 @@ static bool is_digit(unsigned char c)
 /* A reg-name of letters, digits, '-', '.', '_' (RFC 3986 §3.2.2 allows
  * more, but no DNS name holds it and a rule could not name it), or an
  * IP-literal in brackets of hex digits, ':' and '.', then an optional
- * ":port" of digits, which is dropped; the rest lower-cased into out.
+ * ":port" of digits, kept apart (port); the rest lower-cased into out.
  * Userinfo ('@'), spaces, controls, '%' and everything else are refused:
  * a host that one reader takes for another is how rules are bypassed. */
 static enum fwdreq_status parse_host(const char *s, size_t n, struct fwdreq *out)
@@ -72,6 +72,7 @@ static enum fwdreq_status parse_host(const char *s, size_t n, struct fwdreq *out
     len = i;
     if (len > FWDREQ_HOST_MAX)
         return FWDREQ_BAD_HOST;
+    out->port[0] = '\0';
     if (i < n) {
         if (s[i] != ':')
             return FWDREQ_BAD_HOST;
@@ -79,6 +80,8 @@ static enum fwdreq_status parse_host(const char *s, size_t n, struct fwdreq *out
         for (i++; i < n; i++)
             if (!is_digit((unsigned char)s[i]) || i - len > 5)
                 return FWDREQ_BAD_HOST;
+        memcpy(out->port, s + len + 1, n - len - 1);
+        out->port[n - len - 1] = '\0';
     }
     for (i = 0; i < len; i++) {
         char c = s[i];
@@ -142,7 +145,7 @@ enum fwdreq_status fwdreq_parse(const struct fwdreq_headers *h, bool trusted,
     const char *method = own_method, *host = own_host, *target = own_target;
 
     memcpy(out->scheme, "http", 5);
-    out->host[0] = '\0';
+    out->host[0] = out->port[0] = '\0';
     if (trusted) {
         if (h->method != NULL)
             method = h->method;

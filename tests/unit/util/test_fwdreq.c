@@ -1,7 +1,7 @@
-/* http/fwdreq: the original request behind a forward-authentication proxy. */
+/* util/fwdreq: the original request behind a forward-authentication proxy. */
 #include <string.h>
 
-#include "http/fwdreq.h"
+#include "util/fwdreq.h"
 #include "test.h"
 
 /* The original request of headers h from a trusted peer (or not), with the
@@ -29,6 +29,7 @@ TEST(fwdreq_forwarded_headers)
     CHECK_EQ_STR(f.method, "POST");
     CHECK_EQ_STR(f.scheme, "https");
     CHECK_EQ_STR(f.host, "app.example.com");
+    CHECK_EQ_STR(f.port, "8443");
     CHECK_EQ_STR(target(&f), "/api/x?y=1");
     CHECK_EQ_INT((long)f.path_len, 6);
     /* X-Original-URI when there is no X-Forwarded-Uri; Host when no
@@ -63,6 +64,7 @@ TEST(fwdreq_original_url)
     h.original_url = "http://[2001:DB8::1]:80";
     CHECK_EQ_INT(parse(&h, true, &f), FWDREQ_OK);
     CHECK_EQ_STR(f.host, "[2001:db8::1]");
+    CHECK_EQ_STR(f.port, "80");
     CHECK_EQ_STR(target(&f), "/");
     h.original_url = "http://a.example?x=1";
     CHECK_EQ_INT(parse(&h, true, &f), FWDREQ_BAD_TARGET);
@@ -133,6 +135,7 @@ TEST(fwdreq_malformed)
     h.host = "a.example:";
     CHECK_EQ_INT(parse(&h, true, &f), FWDREQ_OK);
     CHECK_EQ_STR(f.host, "a.example");
+    CHECK_EQ_STR(f.port, "");
 
     h.host = NULL;
     const char *targets[] = {"", "x", "/a b", "/a\x01", "/a#b", "/\xc3\xa9", "*"};

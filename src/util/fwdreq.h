@@ -1,5 +1,5 @@
-#ifndef GH_HTTP_FWDREQ_H
-#define GH_HTTP_FWDREQ_H
+#ifndef GH_UTIL_FWDREQ_H
+#define GH_UTIL_FWDREQ_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,6 +39,7 @@ struct fwdreq {
     char method[FWDREQ_METHOD_MAX + 1];
     char scheme[6];                 /* "http" or "https" */
     char host[FWDREQ_HOST_MAX + 3]; /* lower case, without a port; "" when none was sent */
+    char port[6];                   /* the port's digits as sent, "" when none */
     /* The request target (origin-form: path, then '?' and the query when
      * there is one) as sent, pointing into the input; path_len is the
      * path's part of it. */
