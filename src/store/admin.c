@@ -102,6 +102,17 @@ enum store_status store_user_set_roles(store *s, store_tx *tx, int64_t id, const
     return store__run(&q, true);
 }
 
+enum store_status store_user_lock(store *s, store_tx *tx, int64_t id)
+{
+    struct store_query q;
+    enum store_status rc = store__open(s, tx, STMT_USER_LOCK, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, id);
+    return store__run(&q, true);
+}
+
 enum store_status store_user_set_disabled(store *s, store_tx *tx, int64_t id, bool disabled)
 {
     struct store_query q;

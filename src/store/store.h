@@ -215,6 +215,10 @@ enum store_status store_admin_user(store *s, store_tx *tx, int64_t id,
 enum store_status store_user_set_roles(store *s, store_tx *tx, int64_t id, const char *roles);
 enum store_status store_user_set_disabled(store *s, store_tx *tx, int64_t id, bool disabled);
 
+/* Takes user id's row for the rest of tx (changes nothing):
+ * STORE_NOT_FOUND when there is no such user. */
+enum store_status store_user_lock(store *s, store_tx *tx, int64_t id);
+
 /* Removes user id's TOTP secret, recovery codes and passkeys. */
 enum store_status store_user_mfa_clear(store *s, store_tx *tx, int64_t id);
 
