@@ -477,10 +477,10 @@
     X(forwarded_rfc7239)                                                                           \
     X(forwarded_x_real_ip)                                                                         \
     X(forwarded_header_names)                                                                      \
-    X(fwdreq_forwarded_headers)                                                                 \
-    X(fwdreq_original_url)                                                                      \
-    X(fwdreq_untrusted_peer)                                                                    \
-    X(fwdreq_malformed)                                                                         \
+    X(fwdreq_forwarded_headers)                                                                    \
+    X(fwdreq_original_url)                                                                         \
+    X(fwdreq_untrusted_peer)                                                                       \
+    X(fwdreq_malformed)                                                                            \
     X(throttle_lockout_doubles)                                                                    \
     X(throttle_address_and_names)                                                                  \
     X(throttle_reserve_counts_attempts_in_progress)                                                \
