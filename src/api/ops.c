@@ -59,11 +59,19 @@ static void verify_allow(const struct api_request *req, struct reply *r)
 {
     const struct jwt_claims *c = &req->token.claims;
     char id[NUMFMT_I64_MAX], name[3 * JWT_USERNAME_MAX + 1], amr[JWT_AMR_TEXT_MAX + 1];
+    char email[3 * JWT_EMAIL_MAX + 1];
 
     numfmt_i64(id, c->user_id);
     r->status = 204;
     reply_header(r, "X-Auth-User-Id", id);
     reply_header(r, "X-Auth-Username", header_username(c->username, name, sizeof name));
+    /* When the user has roles (libmicrohttpd sends no empty header);
+     * role names are plain ASCII (core/roles.h). */
+    if (c->roles[0] != '\0')
+        reply_header(r, "X-Auth-Roles", c->roles);
+    /* A confirmed address only; encoded as the username is. */
+    if (c->email[0] != '\0')
+        reply_header(r, "X-Auth-Email", header_username(c->email, email, sizeof email));
     /* Comma-separated as X-Auth-Roles is (RFC 9110 §5.6.1 lists). */
     jwt_amr_text(c->amr, amr);
     for (char *p = amr; *p != '\0'; p++)
@@ -160,9 +168,9 @@ static void verify_rules(const struct api_request *req, const rules *rs, struct 
     const struct jwt_claims *c = &req->token.claims;
     struct rules_request rq = {f.host,       strlen(f.host), f.target,
                                f.target_len, f.method,       strlen(f.method)};
-    struct rules_subject sub = {req->token.present,
-                                req->token.present && (c->amr & (JWT_AMR_OTP | JWT_AMR_HWK)) != 0,
-                                NULL, 0};
+    struct rules_subject sub = {
+        req->token.present, req->token.present && (c->amr & (JWT_AMR_OTP | JWT_AMR_HWK)) != 0,
+        req->token.present ? c->roles : "", req->token.present ? strlen(c->roles) : 0};
     switch (rules_decide(rs, req->app->default_policy, &rq, &sub)) {
     case RULES_ALLOW:
         if (req->token.present)

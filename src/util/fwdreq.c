@@ -112,12 +112,13 @@ static enum fwdreq_status parse_target(const char *t, size_t n, struct fwdreq *o
 
 /* X-Original-URL: scheme "://" authority [target] (RFC 3986 §3), the
  * target "/" when it is empty. */
-static enum fwdreq_status parse_url(const char *u, struct fwdreq *out)
+enum fwdreq_status fwdreq_parse_url(const char *u, struct fwdreq *out)
 {
     size_t n = strlen(u);
     const char *sep = strstr(u, "://");
     enum fwdreq_status st;
 
+    out->port[0] = '\0';
     if (n > FWDREQ_URL_MAX)
         return FWDREQ_BAD_TARGET;
     if (sep == NULL)
@@ -152,7 +153,7 @@ enum fwdreq_status fwdreq_parse(const struct fwdreq_headers *h, bool trusted,
         if (h->original_url != NULL) {
             if ((st = parse_method(method, out)) != FWDREQ_OK)
                 return st;
-            return parse_url(h->original_url, out);
+            return fwdreq_parse_url(h->original_url, out);
         }
         if (h->proto != NULL && (st = parse_scheme(h->proto, strlen(h->proto), out)) != FWDREQ_OK)
             return st;

@@ -63,6 +63,15 @@ enum fwdreq_status fwdreq_parse(const struct fwdreq_headers *h, bool trusted,
                                 const char *own_method, const char *own_host,
                                 const char *own_target, struct fwdreq *out);
 
+/* Reads an absolute URL as X-Original-URL is read (scheme http or https,
+ * "://", a host as above with an optional port, then an origin-form
+ * target or nothing, which is "/") into *out's scheme, host, port and
+ * target; the method is left alone. What the sign-in page checks the
+ * address it returns to (rd) with: no userinfo, no backslash, no '%' or
+ * anything else in the host that one URL parser reads otherwise than
+ * another. */
+enum fwdreq_status fwdreq_parse_url(const char *url, struct fwdreq *out);
+
 /* The name of the header an error was found in, for the answer. */
 const char *fwdreq_status_text(enum fwdreq_status s);
 
