@@ -215,8 +215,25 @@ enum store_status store_admin_user(store *s, store_tx *tx, int64_t id,
 enum store_status store_user_set_roles(store *s, store_tx *tx, int64_t id, const char *roles);
 enum store_status store_user_set_disabled(store *s, store_tx *tx, int64_t id, bool disabled);
 
+/* Takes user id's row for the rest of tx (changes nothing):
+ * STORE_NOT_FOUND when there is no such user. */
+enum store_status store_user_lock(store *s, store_tx *tx, int64_t id);
+
 /* Removes user id's TOTP secret, recovery codes and passkeys. */
 enum store_status store_user_mfa_clear(store *s, store_tx *tx, int64_t id);
+
+/* A session as the admin API lists it. */
+struct store_session_info {
+    char id[STORE_ID_MAX + 1];
+    int64_t created_at, last_used_at, expires_at;
+    char amr[STORE_AMR_MAX + 1];
+    char client_id[STORE_ID_MAX + 1]; /* "": a sign-in's, not an OpenID Connect client's */
+};
+
+/* The sessions of user id neither revoked nor expired at now, oldest first. */
+enum store_status store_user_sessions(store *s, int64_t id, int64_t now,
+                                      void (*each)(void *arg, const struct store_session_info *i),
+                                      void *arg);
 
 #define STORE_APIKEY_NAME_MAX 128
 
