@@ -22,6 +22,7 @@ static void check(const struct fwdreq *f)
         FUZZ_CHECK(!(c >= 'A' && c <= 'Z') && c != '@' && c > ' ' && c < 0x7f && c != '/');
         FUZZ_CHECK(c != ':' || f->host[0] == '[');
     }
+    FUZZ_CHECK(strlen(f->port) <= 5 && strspn(f->port, "0123456789") == strlen(f->port));
     FUZZ_CHECK(f->target_len >= 1 && f->target_len <= FWDREQ_TARGET_MAX);
     FUZZ_CHECK(f->target[0] == '/' && f->path_len <= f->target_len);
     for (size_t i = 0; i < f->target_len; i++)
@@ -42,6 +43,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fwdreq_headers h = {part[0], part[1], part[2], part[3], part[4], part[5]};
     if (fwdreq_parse(&h, true, "GET", "own.example", "/verify", &f) == FWDREQ_OK)
         check(&f);
+    /* Read alone (the sign-in page checks rd so), an X-Original-URL keeps
+     * the same invariants. */
+    if (part[4] != NULL && fwdreq_parse_url(part[4], &f) == FWDREQ_OK) {
+        f.method[0] = 'G', f.method[1] = '\0';
+        check(&f);
+    }
     /* Untrusted: the request itself, whatever the headers. */
     FUZZ_CHECK(fwdreq_parse(&h, false, "GET", "own.example", "/verify", &f) == FWDREQ_OK);
     FUZZ_CHECK(strcmp(f.host, "own.example") == 0 && f.target_len == 7);

@@ -25,8 +25,9 @@ enum { GLOB_LIT, GLOB_ONE, GLOB_STAR, GLOB_STARSTAR };
 struct rules_path {
     char *s; /* the pattern */
     uint16_t len;
-    uint16_t lit;    /* bytes of s before the first wildcard (a prefix: len) */
-    uint64_t w8, m8; /* s's first min(lit, 8) bytes as one load, and their mask */
+    uint16_t lit;     /* bytes of s before the first wildcard (a prefix: len) */
+    uint64_t w8, m8;  /* s's first min(lit, 8) bytes as one load, and their mask */
+    uint64_t t8, tm8; /* a glob: the last min(tail, 8) bytes as the end of one load */
     /* A glob: */
     uint8_t *tok; /* token kinds, NULL for a prefix */
     char *tokc;   /* GLOB_LIT's byte */
@@ -45,6 +46,7 @@ struct rules_path {
 struct rules_str {
     char *s;
     uint16_t len;
+    uint64_t w8; /* the first 8 bytes, zero-padded: a method compares in one */
 };
 
 struct rules_rule {
@@ -199,13 +201,16 @@ static const char *rules_host_check(const char *s, size_t n)
 {
     if (n == 0)
         return "a host is empty";
-    if (n > 2 && s[0] == '*' && s[1] == '.') {
+    bool wild = n > 2 && s[0] == '*' && s[1] == '.';
+    if (wild) {
         s += 2;
         n -= 2;
     }
     if (n > 253)
         return "a host is longer than 253 bytes";
     if (s[0] == '[') {
+        if (wild)
+            return "an IP address has no subdomains to match with \"*.\"";
         if (n < 3 || s[n - 1] != ']')
             return "a bracketed host must be an IPv6 literal like [::1]";
         for (size_t i = 1; i + 1 < n; i++)
@@ -330,6 +335,14 @@ static int rules_compile_path(struct rules_path *p, const char *s, size_t n)
     while (t > 0 && s[t - 1] != '*' && s[t - 1] != '?')
         t--;
     p->tail = (uint16_t)(n - t);
+    memset(w, 0, 8);
+    memset(m, 0, 8);
+    for (size_t j = 0; j < p->tail && j < 8; j++) {
+        w[7 - j] = (uint8_t)s[n - 1 - j];
+        m[7 - j] = 0xff;
+    }
+    memcpy(&p->t8, w, 8);
+    memcpy(&p->tm8, m, 8);
     return k <= 63 ? rules_compile_shift(p) : 0;
 }
 
@@ -386,6 +399,16 @@ static int rules_list(const struct rules_ctx *c, json_t *o, const char *key, siz
     }
     *n = json_array_size(a);
     return 0;
+}
+
+/* The first min(n, 8) bytes of s, zero-padded, as one word. */
+static uint64_t rules_word(const char *s, size_t n)
+{
+    uint8_t w[8] = {0};
+    memcpy(w, s, n < 8 ? n : 8);
+    uint64_t v;
+    memcpy(&v, w, 8);
+    return v;
 }
 
 static char *rules_dup_lower(const char *s, size_t n, bool lower)
@@ -484,6 +507,7 @@ static int rules_strs(const struct rules_ctx *c, json_t *o, const char *key, str
         if ((e->s = rules_dup_lower(s, len, false)) == NULL)
             return rules_oom(c);
         e->len = (uint16_t)len;
+        e->w8 = rules_word(s, len);
     }
     return 0;
 }
@@ -814,6 +838,17 @@ static inline bool rules_eq(const char *a, const char *b, size_t n)
     return true;
 }
 
+/* Whether s[0..n) ends as the glob p does (what follows its last wildcard). */
+static inline bool rules_tail_eq(const struct rules_path *p, const char *s, size_t n)
+{
+    if (n < 8)
+        return rules_eq(p->s + p->len - p->tail, s + n - p->tail, p->tail);
+    uint64_t end;
+    memcpy(&end, s + n - 8, 8);
+    return (end & p->tm8) == p->t8 &&
+           (p->tail <= 8 || rules_eq(p->s + p->len - p->tail, s + n - p->tail, p->tail - 8u));
+}
+
 /* s[0..n) is the normalised path, its buffer zero-padded to 8 bytes. */
 static bool rules_path_match(const struct rules_rule *r, const char *s, size_t n)
 {
@@ -826,7 +861,7 @@ static bool rules_path_match(const struct rules_rule *r, const char *s, size_t n
             continue;
         if (p->tok == NULL)
             return true;
-        if (p->fixed > n || !rules_eq(p->s + p->len - p->tail, s + n - p->tail, p->tail))
+        if (p->fixed > n || !rules_tail_eq(p, s, n))
             continue;
         if (p->adv != NULL ? rules_glob_short(p, s, n) : rules_glob_long(p, s, n))
             return true;
@@ -845,10 +880,13 @@ static inline bool rules_host_match(const struct rules_rule *r, const char *h, s
     return false;
 }
 
-static bool rules_method_match(const struct rules_rule *r, const char *m, size_t n)
+/* mw: m's first 8 bytes, zero-padded (rules_word). */
+static inline bool rules_method_match(const struct rules_rule *r, const char *m, size_t n,
+                                      uint64_t mw)
 {
     for (size_t i = 0; i < r->nmethods; i++)
-        if (r->methods[i].len == n && rules_eq(r->methods[i].s, m, n))
+        if (r->methods[i].len == n && r->methods[i].w8 == mw &&
+            (n <= 8 || rules_eq(r->methods[i].s + 8, m + 8, n - 8)))
             return true;
     return false;
 }
@@ -933,6 +971,7 @@ enum rules_verdict rules_decide(const rules *r, enum rules_policy dflt,
     size_t hlen = rules_host_key(req->host, req->host_len, host);
     const char *m = req->method != NULL ? req->method : "";
     size_t mlen = req->method != NULL ? req->method_len : 0;
+    uint64_t mw = rules_word(m, mlen);
     const struct rules_host *seen = NULL; /* the last host list compared */
     bool seen_match = false;
     for (size_t i = 0; i < n; i++) {
@@ -945,7 +984,7 @@ enum rules_verdict rules_decide(const rules *r, enum rules_policy dflt,
             if (!seen_match)
                 continue;
         }
-        if (x->nmethods > 0 && !rules_method_match(x, m, mlen))
+        if (x->nmethods > 0 && !rules_method_match(x, m, mlen, mw))
             continue;
         if (x->npaths > 0 && !rules_path_match(x, path, plen))
             continue;

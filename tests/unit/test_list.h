@@ -427,6 +427,7 @@
     X(auth_page_cookie)                                                                            \
     X(auth_handler_reads_the_header_only)                                                          \
     X(routes_oidc_auth)                                                                            \
+    X(routes_admin_auth)                                                                           \
     X(clientauth_basic)                                                                            \
     X(clientauth_body)                                                                             \
     X(clientauth_refusals)                                                                         \
@@ -477,10 +478,10 @@
     X(forwarded_rfc7239)                                                                           \
     X(forwarded_x_real_ip)                                                                         \
     X(forwarded_header_names)                                                                      \
-    X(fwdreq_forwarded_headers)                                                                 \
-    X(fwdreq_original_url)                                                                      \
-    X(fwdreq_untrusted_peer)                                                                    \
-    X(fwdreq_malformed)                                                                         \
+    X(fwdreq_forwarded_headers)                                                                    \
+    X(fwdreq_original_url)                                                                         \
+    X(fwdreq_untrusted_peer)                                                                       \
+    X(fwdreq_malformed)                                                                            \
     X(throttle_lockout_doubles)                                                                    \
     X(throttle_address_and_names)                                                                  \
     X(throttle_reserve_counts_attempts_in_progress)                                                \

@@ -215,6 +215,20 @@ TEST(rules_paths_glob)
     CHECK_EQ_INT(decide(r, "h", "/s/a", &user), RULES_FORBIDDEN);
     CHECK_EQ_INT(decide(r, "h", "/s/a/b", &user), RULES_ALLOW);
     rules_free(r);
+    /* The end of a glob is compared first: short paths, long ends, an end
+     * that differs in its first or in its last bytes. */
+    r = parse("[{\"paths\": [\"/a/?\", \"/d/*/long-suffix-here.html\"], \"policy\": \"deny\"}]");
+    REQUIRE(r != NULL);
+    CHECK_EQ_INT(decide(r, "h", "/a/b", &user), RULES_FORBIDDEN);
+    CHECK_EQ_INT(decide(r, "h", "/a/", &user), RULES_ALLOW);
+    CHECK_EQ_INT(decide(r, "h", "/a/bc", &user), RULES_ALLOW);
+    CHECK_EQ_INT(decide(r, "h", "/d/x/long-suffix-here.html", &user), RULES_FORBIDDEN);
+    CHECK_EQ_INT(decide(r, "h", "/d//long-suffix-here.html", &user),
+                 RULES_ALLOW); /* "/d/long..." */
+    CHECK_EQ_INT(decide(r, "h", "/d/x/Long-suffix-here.html", &user), RULES_ALLOW);
+    CHECK_EQ_INT(decide(r, "h", "/d/x/long-suffix-here.htmx", &user), RULES_ALLOW);
+    CHECK_EQ_INT(decide(r, "h", "/d/x/y/long-suffix-here.html", &user), RULES_ALLOW);
+    rules_free(r);
     /* Many stars cost no backtracking: a long path against them ends. */
     r = parse("[{\"paths\": [\"/**a**a**a**a**a**a**a**a**b\"], \"policy\": \"deny\"}]");
     REQUIRE(r != NULL);
@@ -243,6 +257,16 @@ TEST(rules_methods)
                  RULES_UNAUTHENTICATED);
     CHECK_EQ_INT(decide_as(r, RULES_AUTHENTICATED, "h", NULL, "/r/x", &anon),
                  RULES_UNAUTHENTICATED);
+    rules_free(r);
+    /* Names longer than 8 bytes compare whole. */
+    r = parse("[{\"methods\": [\"MKCALENDAR\", \"PROPFIND\"], \"policy\": \"deny\"}]");
+    REQUIRE(r != NULL);
+    CHECK_EQ_INT(decide_as(r, RULES_PUBLIC, "h", "MKCALENDAR", "/", &anon), RULES_FORBIDDEN);
+    CHECK_EQ_INT(decide_as(r, RULES_PUBLIC, "h", "MKCALENDAX", "/", &anon), RULES_ALLOW);
+    CHECK_EQ_INT(decide_as(r, RULES_PUBLIC, "h", "MKCALEND", "/", &anon), RULES_ALLOW);
+    CHECK_EQ_INT(decide_as(r, RULES_PUBLIC, "h", "PROPFIND", "/", &anon), RULES_FORBIDDEN);
+    struct rules_request q = {"h", 1, "/", 1, "PROPFIND\0", 9};
+    CHECK_EQ_INT(rules_decide(r, RULES_PUBLIC, &q, &anon), RULES_ALLOW);
     rules_free(r);
 }
 
@@ -424,6 +448,8 @@ TEST(rules_semantic_errors_have_lines)
                      "t.json:2: rule 1: a host has a byte"));
     CHECK(err_starts("[{\"policy\": \"deny\", \"hosts\": [\n\"[zz]\"]}]",
                      "t.json:2: rule 1: a bracketed host"));
+    CHECK(err_starts("[{\"policy\": \"deny\", \"hosts\": [\n\"*.[::1]\"]}]",
+                     "t.json:2: rule 1: an IP address has no subdomains"));
     /* A key that contains the name of another is not mistaken for it. */
     CHECK(err_starts("[{\"policyx\": 1,\n \"policy\": \"deny\"}]",
                      "t.json:1: rule 1: unknown key \"policyx\""));
