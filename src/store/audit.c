@@ -73,19 +73,21 @@ enum store_status store_audit_purge(store *s, int64_t before, int64_t *deleted)
 
 /* The event held by this thread's operation, and whether a transaction
  * wrote it. */
-static _Thread_local const struct store_audit_event *held;
+static _Thread_local struct store_audit_event *held;
 static _Thread_local bool held_written;
 
-void store_audit_hold(const struct store_audit_event *e)
+void store_audit_hold(struct store_audit_event *e)
 {
     held = e;
     held_written = false;
 }
 
-enum store_status store_audit_held_add(store *s, store_tx *tx)
+enum store_status store_audit_held_add(store *s, store_tx *tx, int64_t user_id)
 {
     if (held == NULL || held_written)
         return STORE_OK;
+    if (held->user_id <= 0)
+        held->user_id = user_id;
     enum store_status rc = store_audit_add(s, tx, held);
     held_written = rc == STORE_OK;
     return rc;

@@ -825,8 +825,10 @@ enum store_status store_audit_purge(store *s, int64_t before, int64_t *deleted);
  * store_audit_release, which tells whether a transaction wrote it (else the
  * caller writes it alone once the operation succeeded). One at a time per
  * thread; nothing is held unless a caller holds it. */
-void store_audit_hold(const struct store_audit_event *e);
-enum store_status store_audit_held_add(store *s, store_tx *tx);
+void store_audit_hold(struct store_audit_event *e);
+/* Writes the held event inside tx (once; STORE_OK when none is held), with
+ * user_id as its user when it has none yet (a registration's new id). */
+enum store_status store_audit_held_add(store *s, store_tx *tx, int64_t user_id);
 bool store_audit_release(void);
 
 #endif

@@ -129,13 +129,13 @@ STORE_CASE(audit_in_transaction, 1)
     struct store_audit_event e = {.type = "logout", .at = T0 + 1, .user_id = 3};
     store_audit_hold(&e);
     CHECK_EQ_INT(store_begin(s, &tx), STORE_OK);
-    CHECK_EQ_INT(store_audit_held_add(s, &tx), STORE_OK);
-    CHECK_EQ_INT(store_audit_held_add(s, &tx), STORE_OK);
+    CHECK_EQ_INT(store_audit_held_add(s, &tx, 0), STORE_OK);
+    CHECK_EQ_INT(store_audit_held_add(s, &tx, 0), STORE_OK);
     CHECK_EQ_INT(store_commit(&tx), STORE_OK);
     CHECK(store_audit_release());
     CHECK_EQ_INT(list(s, 0, "logout", false, 0, 0, 50).n, 1);
     CHECK_EQ_INT(store_begin(s, &tx), STORE_OK);
-    CHECK_EQ_INT(store_audit_held_add(s, &tx), STORE_OK);
+    CHECK_EQ_INT(store_audit_held_add(s, &tx, 0), STORE_OK);
     CHECK_EQ_INT(store_commit(&tx), STORE_OK);
     CHECK(!store_audit_release());
     CHECK_EQ_INT(list(s, 0, NULL, false, 0, 0, 50).n, 2);
