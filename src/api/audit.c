@@ -207,6 +207,40 @@ void audit_refused_early(const struct api_request *req, bool login)
     }
 }
 
+void audit_login_refused(const struct api_request *req, const char *grant, const char *username,
+                         int64_t user_id, const char *reason)
+{
+    count(logins, OUTCOME_BAD_CREDENTIALS);
+    if (grant != NULL)
+        count(token_grants[0], OUTCOME_BAD_CREDENTIALS);
+    struct log_field f[] = {LOG_STR("username", username),
+                            LOG_STR("via", grant != NULL ? "token" : "login"),
+                            LOG_NUM("user_id", user_id), LOG_STR("reason", reason)};
+    emit(req, LOG_WARN, "login.failed", f, 4);
+    json_t *d = name_via(username, grant != NULL ? "token" : "login");
+    json_object_set_new(d, "reason", json_string(reason));
+    record(req, "login.failed", user_id, NULL, d);
+}
+
+void audit_admin(const struct api_request *req, const char *type, int64_t user_id,
+                 const char *actor, const json_t *details)
+{
+    char *text = details != NULL ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    struct log_field f[] = {LOG_STR("actor", actor), LOG_STR("details", text),
+                            LOG_NUM("user_id", user_id)};
+
+    emit(req, LOG_INFO, type, f, user_id > 0 ? 3 : 2);
+    free(text);
+    record(req, type, user_id, actor, details != NULL ? json_deep_copy(details) : NULL);
+}
+
+void audit_hold_admin(const struct api_request *req, const char *type, int64_t user_id,
+                      const char *actor, const json_t *details)
+{
+    row_fill(&held, req, type, user_id, actor, details != NULL ? json_deep_copy(details) : NULL);
+    store_audit_hold(&held.e);
+}
+
 void audit_login_mfa(const struct api_request *req, enum audit_mfa_method method,
                      enum audit_mfa_result result, int64_t user_id)
 {

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "api/api.h"
 #include "core/outcome.h"
 
@@ -23,6 +25,20 @@ void audit_register(const struct api_request *req, enum outcome o, const char *u
  * factor comes next). */
 void audit_login(const struct api_request *req, const char *grant, enum outcome o,
                  const char *username, int64_t user_id);
+
+/* A password login refused for reason (a static string: "disabled") although
+ * the password was right: counted and written as audit_login's
+ * "login.failed", with the user and the reason. The client was answered as
+ * for a wrong password. */
+void audit_login_refused(const struct api_request *req, const char *grant, const char *username,
+                         int64_t user_id, const char *reason);
+
+/* An administrator's action (API.md, "Administration, roles and access
+ * rules"): type "admin.<verb>", the user acted on (0: none), the actor
+ * ("user:<id>", "apikey:<id>"), and details, a JSON object of the event's
+ * other fields (borrowed; NULL: none). Never a password, key or token. */
+void audit_admin(const struct api_request *req, const char *type, int64_t user_id,
+                 const char *actor, const json_t *details);
 
 /* The second factor of a sign-in (POST /login/mfa), as
  * gatehouse_mfa_attempts_total labels it. */
@@ -124,6 +140,11 @@ void audit_hold_passkey_login(const struct api_request *req, const char *usernam
 void audit_hold_refresh(const struct api_request *req, const char *grant);
 void audit_hold_user(const struct api_request *req, const char *event, const char *scope);
 void audit_hold_mail(const struct api_request *req, const char *event);
+/* audit_admin's event held for the transaction of the admin action (those
+ * that revoke sessions run it through sessions_revoke_with, which writes
+ * it); audit_admin after the action ends the hold. */
+void audit_hold_admin(const struct api_request *req, const char *type, int64_t user_id,
+                      const char *actor, const json_t *details);
 
 /* A login or registration refused on the HTTP thread before any work (the
  * address's lock, a full hashing queue): counted and logged

@@ -118,7 +118,11 @@ enum outcome api_password_login(const struct api_request *req, const char *grant
             st = sessions_open(&req->app->sessions, &user, JWT_AMR_PWD, t);
         }
     }
-    audit_login(req, grant, st, u, st == OUTCOME_OK || st == OUTCOME_MFA_REQUIRED ? user.id : 0);
+    if (st == OUTCOME_BAD_CREDENTIALS && d->reason != NULL)
+        audit_login_refused(req, grant, u, user.id, d->reason);
+    else
+        audit_login(req, grant, st, u,
+                    st == OUTCOME_OK || st == OUTCOME_MFA_REQUIRED ? user.id : 0);
     return st;
 }
 

@@ -101,6 +101,13 @@ int users_add_command(struct config *cfg, const struct cli_args *args);
 int users_delete_command(struct config *cfg, const struct cli_args *args);
 int users_list_command(struct config *cfg, const struct cli_args *args);
 int users_reset_password_command(struct config *cfg, const struct cli_args *args);
+int users_roles_command(struct config *cfg, const struct cli_args *args);
+int users_disable_command(struct config *cfg, const struct cli_args *args);
+int users_enable_command(struct config *cfg, const struct cli_args *args);
+
+int apikeys_create_command(struct config *cfg, const struct cli_args *args); /* apikeys.c */
+int apikeys_list_command(struct config *cfg, const struct cli_args *args);
+int apikeys_revoke_command(struct config *cfg, const struct cli_args *args);
 int keys_generate_command(struct config *cfg, const struct cli_args *args); /* keys.c */
 int clients_add_command(struct config *cfg, const struct cli_args *args);   /* clients.c */
 int clients_list_command(struct config *cfg, const struct cli_args *args);

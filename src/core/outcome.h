@@ -66,6 +66,9 @@ struct outcome_errors {
 struct outcome_detail {
     struct outcome_errors errors;
     unsigned retry_after; /* seconds; 0 lets the error map choose */
+    /* Why a sign-in was refused when the audit trail says more than the
+     * client is told ("disabled"); a static string, NULL otherwise. */
+    const char *reason;
 };
 
 /* Adds an error (ignored past OUTCOME_MAX_ERRORS). message is a format. */

@@ -368,6 +368,13 @@ static enum outcome check_login(const struct users_deps *d, throttle *t, const s
         o = account_check(&a, &su, password, plen, OUTCOME_BAD_CREDENTIALS, detail);
     else
         o = outcome_from_store(st, OUTCOME_ERROR);
+    /* A disabled user learns nothing more than a wrong password tells, not
+     * even that the password was right (no second factor's step): the
+     * check cost the same, and the answer is the same. */
+    if (o == OUTCOME_OK && su.disabled) {
+        o = OUTCOME_BAD_CREDENTIALS;
+        detail->reason = "disabled";
+    }
     take_user(&su, out);
     attempt_end(&a, o);
     return o;

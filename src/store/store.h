@@ -27,14 +27,21 @@ enum store_status {
 #define STORE_HASH_MAX     128
 #define STORE_ID_MAX       64
 
+#define STORE_ROLES_MAX 527 /* ROLES_TEXT_MAX */
+#define STORE_EMAIL_MAX 254 /* EMAILS_MAX */
+
 struct store_user {
     int64_t id;
     char username[STORE_USERNAME_MAX + 1];
     char password_hash[STORE_HASH_MAX];
-    int64_t created_at;         /* Unix seconds */
-    int64_t credential_version; /* password changes so far (store_user_login) */
-    int64_t failed_logins;      /* failed logins counted (store_user_login_reserve) */
-    int64_t last_failed_at;     /* Unix seconds of the latest; 0: none */
+    int64_t created_at;              /* Unix seconds */
+    int64_t credential_version;      /* password changes so far (store_user_login) */
+    int64_t failed_logins;           /* failed logins counted (store_user_login_reserve) */
+    int64_t last_failed_at;          /* Unix seconds of the latest; 0: none */
+    char roles[STORE_ROLES_MAX + 1]; /* core/roles.h's stored form */
+    char email[STORE_EMAIL_MAX + 1]; /* "" none */
+    bool email_verified;
+    bool disabled;
 };
 
 #define STORE_AMR_MAX   32
@@ -179,6 +186,62 @@ enum store_status store_users_list(store *s,
 /* Looks a user up by lower-cased username. */
 enum store_status store_user_by_key(store *s, store_tx *tx, const char *username_key,
                                     struct store_user *out);
+
+/* Administration (API.md, "Administration, roles and access rules"). */
+
+/* What the admin API shows of a user. */
+struct store_admin_user {
+    int64_t id;
+    char username[STORE_USERNAME_MAX + 1];
+    char email[STORE_EMAIL_MAX + 1];
+    bool email_verified, disabled, totp;
+    char roles[STORE_ROLES_MAX + 1];
+    int64_t passkeys, created_at;
+};
+
+/* Up to limit users with id > after, by id ascending, whose username or
+ * address holds q (ASCII case ignored; "" any), each passed to each.
+ * *more: whether another user matched past the last given. */
+enum store_status store_users_page(store *s, int64_t after, const char *q, int64_t limit,
+                                   void (*each)(void *arg, const struct store_admin_user *u),
+                                   void *arg, bool *more);
+
+/* One user as the admin API shows it. */
+enum store_status store_admin_user(store *s, store_tx *tx, int64_t id,
+                                   struct store_admin_user *out);
+
+/* Sets user id's roles (stored form) or disabled flag; STORE_NOT_FOUND
+ * when there is no such user. */
+enum store_status store_user_set_roles(store *s, store_tx *tx, int64_t id, const char *roles);
+enum store_status store_user_set_disabled(store *s, store_tx *tx, int64_t id, bool disabled);
+
+/* Takes user id's row for the rest of tx (changes nothing):
+ * STORE_NOT_FOUND when there is no such user. */
+enum store_status store_user_lock(store *s, store_tx *tx, int64_t id);
+
+/* Removes user id's TOTP secret, recovery codes and passkeys. */
+enum store_status store_user_mfa_clear(store *s, store_tx *tx, int64_t id);
+
+#define STORE_APIKEY_NAME_MAX 128
+
+/* An API key (api_keys): never its text, only the SHA-256 of it. */
+struct store_apikey {
+    char id[STORE_ID_MAX + 1];
+    char name[STORE_APIKEY_NAME_MAX + 1];
+    char roles[STORE_ROLES_MAX + 1];
+    int64_t created_at, last_used_at, revoked_at; /* 0: never */
+};
+
+enum store_status store_apikey_create(store *s, store_tx *tx, const struct store_apikey *k,
+                                      const unsigned char hash[32]);
+/* The key whose text hashes to hash, not revoked; records its use at now. */
+enum store_status store_apikey_use(store *s, const unsigned char hash[32], int64_t now,
+                                   struct store_apikey *out);
+/* Every key, oldest first. */
+enum store_status
+store_apikeys_list(store *s, void (*each)(void *arg, const struct store_apikey *k), void *arg);
+/* Marks key id revoked at now; STORE_NOT_FOUND when unknown or revoked already. */
+enum store_status store_apikey_revoke(store *s, store_tx *tx, const char *id, int64_t now);
 
 /* Looks a user up by id. */
 enum store_status store_user_by_id(store *s, store_tx *tx, int64_t id, struct store_user *out);

@@ -157,6 +157,11 @@
     X(jwt_amr_signed_in_order)                                                                     \
     X(jwt_amr_parsed)                                                                              \
     X(jwt_amr_text)                                                                                \
+    X(jwt_roles_email_round_trip)                                                                  \
+    X(jwt_roles_email_parsed)                                                                      \
+    X(roles_name_rules)                                                                            \
+    X(roles_text_form)                                                                             \
+    X(roles_change_and_build)                                                                      \
     X(keyset_reload)                                                                               \
     X(keyset_hs256_jwks_empty)                                                                     \
     X(keyset_secret_file_race)                                                                     \
@@ -187,6 +192,7 @@
     X(password_nfc_nfd_one_password)                                                               \
     X(password_raw_hash_still_verifies)                                                            \
     X(tokencache_hit_copies_claims)                                                                \
+    X(tokencache_carries_roles_email)                                                              \
     X(tokencache_expired_and_old_keys_miss)                                                        \
     X(tokencache_full_set_drops_first_to_expire)                                                   \
     X(tokencache_bounded)                                                                          \
