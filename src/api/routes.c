@@ -60,6 +60,7 @@ const struct api_route api_routes[] = {
     {"/token", "POST", API_BODY_FORM, API_HASH, API_AUTH_HANDLER, api_token},
     {"/.well-known/openid-configuration", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE,
      api_oidc_discovery},
+    {"/admin/audit", "GET", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_admin_audit},
     {"/userinfo", "GET", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_userinfo},
     {"/userinfo", "POST", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_userinfo},
     {"/oauth/revoke", "POST", API_BODY_FORM, API_DB, API_AUTH_HANDLER, api_oauth_revoke},
