@@ -39,6 +39,14 @@ void api_passkeys_delete(const struct api_request *req, struct reply *r);
 void api_login_passkey_options(const struct api_request *req, struct reply *r);
 void api_login_passkey(const struct api_request *req, struct reply *r);
 
+/* The admin API (api/admin.c). */
+void api_admin_users_list(const struct api_request *req, struct reply *r);
+void api_admin_users_create(const struct api_request *req, struct reply *r);
+void api_admin_user_get(const struct api_request *req, struct reply *r);
+void api_admin_user_patch(const struct api_request *req, struct reply *r);
+void api_admin_user_delete(const struct api_request *req, struct reply *r);
+void api_admin_user_post(const struct api_request *req, struct reply *r);
+
 /* api/oidc.c and api/oauth.c: the OpenID Connect provider's endpoints
  * (API.md, "Single sign-on") but /authorize and /oidc/logout. */
 void api_oidc_discovery(const struct api_request *req, struct reply *r);

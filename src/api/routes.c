@@ -50,6 +50,16 @@ const struct api_route api_routes[] = {
     {"/login/passkey/options", "POST", API_BODY_JSON, API_DB, API_AUTH_NONE,
      api_login_passkey_options},
     {"/login/passkey", "POST", API_BODY_JSON, API_DB, API_AUTH_NONE, api_login_passkey},
+    /* The admin API (api/admin.c): an API key or an admin's Bearer token,
+     * read by the handlers (API_AUTH_HANDLER), which check the user's
+     * current roles in the database. The paths under /admin/users/ name a
+     * user by id; their handlers read the rest of the path. */
+    {"/admin/users", "GET", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_admin_users_list},
+    {"/admin/users", "POST", API_BODY_JSON, API_HASH, API_AUTH_HANDLER, api_admin_users_create},
+    {"/admin/users/", "GET", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_admin_user_get},
+    {"/admin/users/", "PATCH", API_BODY_JSON, API_DB, API_AUTH_HANDLER, api_admin_user_patch},
+    {"/admin/users/", "DELETE", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_admin_user_delete},
+    {"/admin/users/", "POST", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_admin_user_post},
     {"/healthz", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_healthz},
     {"/metrics", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_metrics},
     {"/readyz", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_readyz},

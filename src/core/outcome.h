@@ -40,6 +40,8 @@ enum outcome {
                               * or PKCE verifier that does not match (400 invalid_grant) */
     OUTCOME_BAD_CLIENT,      /* client authentication failed: unknown client, wrong or missing
                               * secret (401 invalid_client) */
+    OUTCOME_NOT_ADMIN,       /* a valid token or API key without the role admin, or an admin's
+                              * token without the second factor the admin has (403) */
     OUTCOME_ERROR,           /* anything else; logged where it happened (500) */
     /* New outcomes go above ERROR: OUTCOME_COUNT sizes the error map. */
 };

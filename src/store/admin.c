@@ -227,3 +227,34 @@ enum store_status store_apikey_revoke(store *s, store_tx *tx, const char *id, in
     store__int(&q, 2, now);
     return store__run(&q, true);
 }
+
+enum store_status store_user_sessions(store *s, int64_t id, int64_t now,
+                                      void (*each)(void *arg, const struct store_session_info *i),
+                                      void *arg)
+{
+    struct store_query q;
+    struct store_session_info i;
+    bool row = false;
+    enum store_status rc = store__open(s, NULL, STMT_SESSIONS_OF_USER_LIVE, &q);
+
+    if (rc != STORE_OK)
+        return rc;
+    store__int(&q, 1, id);
+    store__int(&q, 2, now);
+    while ((rc = store__step(&q, &row)) == STORE_OK && row) {
+        memset(&i, 0, sizeof i);
+        i.created_at = store__col_int64(&q, 1);
+        i.last_used_at = store__col_int64(&q, 2);
+        i.expires_at = store__col_int64(&q, 3);
+        if (!store__col_text(&q, 0, i.id, sizeof i.id) ||
+            !store__col_text(&q, 4, i.amr, sizeof i.amr) ||
+            !store__col_text(&q, 5, i.client_id, sizeof i.client_id)) {
+            log_error("store: a session of user %lld has a field longer than gatehouse stores",
+                      (long long)id);
+            rc = STORE_ERROR;
+            break;
+        }
+        each(arg, &i);
+    }
+    return store__close(&q, rc);
+}

@@ -122,6 +122,11 @@
       "OR lower(COALESCE(u.email, '')) LIKE $3 ESCAPE '!') ORDER BY u.id LIMIT $4",                \
       READ)                                                                                        \
     X(ADMIN_USER, ADMIN_USER_COLS "WHERE u.id = $1", READ)                                         \
+    X(SESSIONS_OF_USER_LIVE,                                                                       \
+      "SELECT id, created_at, last_used_at, expires_at, amr, COALESCE(client_id, '') FROM "        \
+      "sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 "                    \
+      "ORDER BY created_at, id",                                                                   \
+      READ)                                                                                        \
     X(USER_LOCK, "UPDATE users SET roles = roles WHERE id = $1", WRITE)                            \
     X(USER_SET_ROLES, "UPDATE users SET roles = $2 WHERE id = $1", WRITE)                          \
     X(USER_SET_DISABLED, "UPDATE users SET disabled = $2 WHERE id = $1", WRITE)                    \

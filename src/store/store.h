@@ -222,6 +222,19 @@ enum store_status store_user_lock(store *s, store_tx *tx, int64_t id);
 /* Removes user id's TOTP secret, recovery codes and passkeys. */
 enum store_status store_user_mfa_clear(store *s, store_tx *tx, int64_t id);
 
+/* A session as the admin API lists it. */
+struct store_session_info {
+    char id[STORE_ID_MAX + 1];
+    int64_t created_at, last_used_at, expires_at;
+    char amr[STORE_AMR_MAX + 1];
+    char client_id[STORE_ID_MAX + 1]; /* "": a sign-in's, not an OpenID Connect client's */
+};
+
+/* The sessions of user id neither revoked nor expired at now, oldest first. */
+enum store_status store_user_sessions(store *s, int64_t id, int64_t now,
+                                      void (*each)(void *arg, const struct store_session_info *i),
+                                      void *arg);
+
 #define STORE_APIKEY_NAME_MAX 128
 
 /* An API key (api_keys): never its text, only the SHA-256 of it. */

@@ -411,6 +411,7 @@
     X(auth_page_cookie)                                                                            \
     X(auth_handler_reads_the_header_only)                                                          \
     X(routes_oidc_auth)                                                                            \
+    X(routes_admin_auth)                                                                           \
     X(clientauth_basic)                                                                            \
     X(clientauth_body)                                                                             \
     X(clientauth_refusals)                                                                         \

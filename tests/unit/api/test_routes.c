@@ -480,3 +480,24 @@ TEST(routes_oidc_auth)
     REQUIRE(d != NULL);
     CHECK_EQ_INT(d->auth, API_AUTH_NONE);
 }
+
+/* The admin API reads the Authorization header itself (an API key is not
+ * one of the service's tokens, and the cookie must never reach it), on a
+ * worker: it reads the user's current roles from the database. */
+TEST(routes_admin_auth)
+{
+    static const struct {
+        const char *method, *path;
+    } admin[] = {{"GET", "/admin/users"},     {"POST", "/admin/users"},
+                 {"GET", "/admin/users/"},    {"PATCH", "/admin/users/"},
+                 {"DELETE", "/admin/users/"}, {"POST", "/admin/users/"}};
+
+    for (size_t i = 0; i < sizeof admin / sizeof admin[0]; i++) {
+        const struct api_route *r = route_of(admin[i].method, admin[i].path);
+        REQUIRE(r != NULL);
+        CHECK_EQ_INT(r->auth, API_AUTH_HANDLER);
+        CHECK(r->work != API_INLINE);
+    }
+    /* A new password is hashed: the hashing workers. */
+    CHECK_EQ_INT(route_of("POST", "/admin/users")->work, API_HASH);
+}
