@@ -234,7 +234,7 @@ void api_admin_audit(const struct api_request *req, struct reply *r)
     struct outcome_detail d = {0};
     struct store_audit_filter f;
     char type[STORE_AUDIT_TYPE_MAX + 1];
-    char actor[STORE_AUDIT_ACTOR_MAX + 1];
+    char actor[API_ADMIN_ACTOR_MAX + 1];
 
     if (!api_admin_authorize(req, r, actor))
         return;
@@ -272,5 +272,5 @@ void api_admin_audit(const struct api_request *req, struct reply *r)
         return;
     }
     reply_json(r, 200, body);
-    reply_header(r, "Cache-Control", "no-store");
+    r->no_store = true;
 }

@@ -146,6 +146,10 @@ void audit_hold_mail(const struct api_request *req, const char *event);
 void audit_hold_admin(const struct api_request *req, const char *type, int64_t user_id,
                       const char *actor, const json_t *details);
 
+/* Ends a hold without recording (the operation failed, and no audit_*
+ * call follows it). */
+void audit_release(void);
+
 /* A login or registration refused on the HTTP thread before any work (the
  * address's lock, a full hashing queue): counted and logged
  * ("login.throttled"), not written to the database, which that thread never
