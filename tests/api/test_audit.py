@@ -192,6 +192,40 @@ def test_api_key_events_never_hold_the_key(server, admin, apikey):
     assert events(server, apikey["key"], limit=1)["events"]
 
 
+def test_admin_api_actions_have_their_actor(server, admin, apikey):
+    """The admin API's actions, by an admin's token and by an API key: each
+    an admin.* event of the user acted on, naming who acted."""
+    name = unique_username("adu")
+    r = server.post_json("/admin/users", {"username": name, "password": PASSWORD},
+                         headers=bearer(admin["token"]))
+    assert r.status_code == 201, r.text
+    uid = r.json()["id"]
+    server.login(name)
+    r = server.request("DELETE", f"/admin/users/{uid}/sessions", headers=bearer(apikey["key"]))
+    assert r.status_code == 204, r.text
+    r = server.request("PATCH", f"/admin/users/{uid}", json={"disabled": True},
+                       headers=bearer(admin["token"]))
+    assert r.status_code == 200, r.text
+    assert server.login(name).status_code == 401
+    r = server.request("DELETE", f"/admin/users/{uid}", headers=bearer(apikey["key"]))
+    assert r.status_code == 204, r.text
+
+    mine = all_events(server, admin["token"], user_id=uid)
+    assert types(mine) == ["admin.user_deleted", "login.failed", "admin.user_updated",
+                           "admin.sessions_revoked", "login.succeeded",
+                           "admin.user_created"], mine
+    by_key, by_admin = "apikey:" + apikey["id"], "user:%d" % admin["id"]
+    assert [e["actor"] for e in mine] == [by_key, None, by_admin, by_key, None, by_admin]
+    assert mine[1]["reason"] == "disabled"
+    assert mine[2]["disabled"] is True
+    assert mine[-1]["username"] == name
+    for e in mine:
+        assert e["client"] == "127.0.0.1"
+    only_admin = all_events(server, admin["token"], user_id=uid, type="admin.")
+    assert types(only_admin) == [t for t in types(mine) if t.startswith("admin.")]
+    assert PASSWORD not in json.dumps(mine)
+
+
 # ============================================================ filters
 def test_filters_by_type_prefix_and_since(server, admin):
     name = unique_username("flt")
