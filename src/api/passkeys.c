@@ -59,6 +59,7 @@ void api_passkeys_add(const struct api_request *req, struct reply *r)
     if (o == NULL)
         return;
     enum outcome st = OUTCOME_INVALID;
+    audit_hold_user(req, "passkey.added", NULL);
     if (read_name(o, &name, &d.errors))
         st = passkeys_register(&req->app->passkeys, req->token.claims.user_id, o, name,
                                timefmt_now(), &json, &d);
@@ -95,6 +96,7 @@ void api_passkeys_delete(const struct api_request *req, struct reply *r)
             json_decref(o);
             return;
         }
+        audit_hold_user(req, "passkey.removed", NULL);
         st = id[0] == '\0' || strchr(id, '/') != NULL
                  ? OUTCOME_NOT_FOUND
                  : passkeys_delete(&req->app->passkeys, req->token.claims.user_id, id);
@@ -196,8 +198,10 @@ void api_login_passkey(const struct api_request *req, struct reply *r)
         st = OUTCOME_CROSS_SITE;
     else
         st = throttled_login(req, flow, flen, cred, &u, &reason, &d);
-    if (st == OUTCOME_OK)
+    if (st == OUTCOME_OK) {
+        audit_hold_passkey_login(req, u.username);
         st = sessions_open(&req->app->sessions, &u, JWT_AMR_HWK | JWT_AMR_USER, &t);
+    }
     json_decref(o);
     audit_passkey_login(req, st, u.username, u.id, reason);
     if (st != OUTCOME_OK) {
