@@ -441,6 +441,7 @@
     X(mailmsg_ids_from_randomness)                                                                 \
     X(users_register)                                                                              \
     X(users_register_rules)                                                                        \
+    X(users_changes_write_the_held_event_in_their_transaction)                                     \
     X(users_check_credentials)                                                                     \
     X(users_by_token)                                                                              \
     X(users_legacy_names)                                                                          \
