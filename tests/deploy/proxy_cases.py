@@ -217,3 +217,27 @@ def check_email(stack):
     u = with_email(stack)
     seen = at_app(stack, "GET", "/app/me", u["token"])
     assert seen["x-auth-email"] == [u["email"]]
+
+
+# Every header a client could send to name another original request than
+# its own: each must be replaced or dropped by the proxy, or /verify would
+# judge the forged request (a public path, a public host) instead.
+FORGED_ORIGINALS = [
+    ("X-Forwarded-Uri", "/public/x"),
+    ("X-Original-URL", "http://status.example.com/public/x"),
+    ("X-Original-URI", "/public/x"),
+    ("X-Forwarded-Host", "status.example.com"),
+    ("X-Forwarded-Method", "GET"),
+]
+
+
+def check_forged_originals(stack):
+    u = new_user(stack)
+    for name, value in FORGED_ORIGINALS:
+        method = "POST" if name == "X-Forwarded-Method" else "GET"
+        accept = ("Accept", "application/json")
+        refused(stack, 403, method, "/internal/metrics", headers=[(name, value), accept])
+        refused(stack, 401, method, "/ops/board", headers=[(name, value), accept])
+        refused(stack, 403, method, "/ops/board", u["token"], headers=[(name, value), accept])
+    # All of them at once.
+    refused(stack, 403, "GET", "/internal/metrics", headers=FORGED_ORIGINALS)

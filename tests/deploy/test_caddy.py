@@ -55,6 +55,10 @@ def test_rules_a_confirmed_email_reaches_the_application(stack):
     proxy_cases.check_email(stack)
 
 
+def test_a_client_cannot_name_another_original_request(stack):
+    proxy_cases.check_forged_originals(stack)
+
+
 # ------------------------------------------------------------------ rd=1
 def test_an_unsigned_browser_is_redirected_to_sign_in_with_the_original_url(stack):
     before = len(stack.app.seen)
@@ -128,7 +132,10 @@ def test_the_readme_traefik_configuration_copies_the_headers_caddy_copies():
     (yaml,) = re.findall(r"^```yaml\n(.*?)^```$", section, re.M | re.S)
     assert 'address: "http://gatehouse:8000/verify?rd=1"' in yaml
     assert "trustForwardHeader: true" in yaml
-    traefik = re.findall(r"^          - (X-Auth-\S+)$", yaml, re.M)
+    # Only the token and Accept of the client's own headers go to /verify.
+    assert re.findall(r"^          - (\S+)$", yaml.split("authResponseHeaders:")[0], re.M) == [
+        "Authorization", "Cookie", "Accept"]
+    traefik = re.findall(r"^          - (X-Auth-\S+)$", yaml.split("authResponseHeaders:")[1], re.M)
     caddy = re.search(r"copy_headers (.*)", (EXAMPLES / "caddy" / "Caddyfile").read_text()).group(1).split()
     assert traefik == caddy == ["X-Auth-User-Id", "X-Auth-Username", "X-Auth-Roles", "X-Auth-Email",
                                 "X-Auth-Amr"]

@@ -199,6 +199,10 @@ def test_rules_a_confirmed_email_reaches_the_application(stack):
     proxy_cases.check_email(stack)
 
 
+def test_a_client_cannot_name_another_original_request(stack):
+    proxy_cases.check_forged_originals(stack)
+
+
 def test_a_browser_is_shown_the_403_not_sent_to_sign_in(stack):
     u = new_user(stack)
     r = get(stack, "/ops/board", headers={"Accept": "text/html", "Authorization": f"Bearer {u['token']}"})
@@ -378,12 +382,13 @@ def test_the_application_receives_only_the_forwarding_headers_nginx_sets(strict_
     u = new_user(strict_stack)
     forged = [(name, FORGED) for name in (
         "Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host", "X-Forwarded-Port",
-        "X-Forwarded-Server", "X-Forwarded-Prefix", "X-Client-IP", "True-Client-IP")]
+        "X-Forwarded-Server", "X-Forwarded-Prefix", "X-Forwarded-Uri", "X-Original-URL", "X-Client-IP",
+        "True-Client-IP")]
     seen = headers_seen(strict_stack, "/app/whoami", u["token"],
                         forged + [("X-Forwarded-Proto", "https")], source=("127.0.0.6", 0))
     assert seen["x-forwarded-for"] == ["127.0.0.6"]
     assert seen["x-real-ip"] == ["127.0.0.6"]
     assert seen["x-forwarded-proto"] == ["http"]
     for name in ("forwarded", "x-forwarded-host", "x-forwarded-port", "x-forwarded-server",
-                 "x-forwarded-prefix", "x-client-ip", "true-client-ip"):
+                 "x-forwarded-prefix", "x-forwarded-uri", "x-original-url", "x-client-ip", "true-client-ip"):
         assert name not in seen, (name, seen[name])
