@@ -275,8 +275,9 @@ build/gatehouse.1: build/gatehouse dist/gatehouse.h2m | $(DEPS_STAMP)
 	sed -e '/^\.SS /s/("\(.*\)" describes/(\\(lq\1\\(rq describes/' $@.tmp >$@ && rm -f $@.tmp
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, its man page, the
-# systemd unit (paths set to these), the nginx and Apache examples and the README; the
-# environment file only when there is none, so a second install keeps yours.
+# systemd unit (paths set to these), the nginx, Apache and Caddy examples, the
+# access rules example and the README; the environment file only when there is
+# none, so a second install keeps yours.
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
@@ -295,6 +296,8 @@ install: build/gatehouse build/gatehouse.1
 	install -D -m 0644 examples/nginx/gatehouse.conf $(DESTDIR)$(DOCDIR)/examples/nginx/gatehouse.conf
 	install -D -m 0644 examples/nginx/signin.html $(DESTDIR)$(DOCDIR)/examples/nginx/signin.html
 	install -D -m 0644 examples/apache/gatehouse-oidc.conf $(DESTDIR)$(DOCDIR)/examples/apache/gatehouse-oidc.conf
+	install -D -m 0644 examples/caddy/Caddyfile $(DESTDIR)$(DOCDIR)/examples/caddy/Caddyfile
+	install -D -m 0644 examples/access-rules.json $(DESTDIR)$(DOCDIR)/examples/access-rules.json
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/gatehouse
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.env ]; then \
 	    echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.env"; \
