@@ -22,7 +22,7 @@
 #define LIMIT_MAX     500
 #define LIMIT_DEFAULT 50
 #define QUERY_MAX     256
-#define ACTOR_MAX     (7 + STORE_ID_MAX) /* "apikey:" and an id */
+#define ACTOR_MAX     API_ADMIN_ACTOR_MAX
 
 /* Who may act: an API key with the role admin, or a gatehouse access token
  * (Authorization: Bearer only, never the cookie: a browser's ambient
@@ -32,8 +32,8 @@
  * roles claim is never trusted here: a role taken away counts at once.
  * Answers r (401 or 403) and returns false otherwise; the actor
  * ("user:<id>", "apikey:<id>") into actor. */
-static bool admin_authorize(const struct api_request *req, struct reply *r,
-                            char actor[ACTOR_MAX + 1])
+bool api_admin_authorize(const struct api_request *req, struct reply *r,
+                         char actor[API_ADMIN_ACTOR_MAX + 1])
 {
     size_t len = 0;
     bool from_cookie = false;
@@ -213,7 +213,7 @@ void api_admin_users_list(const struct api_request *req, struct reply *r)
     size_t len;
     int64_t limit = LIMIT_DEFAULT, after = 0;
 
-    if (!admin_authorize(req, r, actor))
+    if (!api_admin_authorize(req, r, actor))
         return;
     if (query_param(req, r, "q", &v, &len, &errs) && v != NULL) {
         if (len > QUERY_MAX)
@@ -310,7 +310,7 @@ void api_admin_users_create(const struct api_request *req, struct reply *r)
     struct user user;
     json_t *o, *v;
 
-    if (!admin_authorize(req, r, actor))
+    if (!api_admin_authorize(req, r, actor))
         return;
     if ((o = api_parse_object(req, r)) == NULL)
         return;
@@ -332,12 +332,20 @@ void api_admin_users_create(const struct api_request *req, struct reply *r)
         reply_invalid(r, &d.errors);
         return;
     }
+    /* The insert's transaction writes the event (its details as
+     * audit_admin's below). */
+    json_t *held = json_pack("{s:s%, s:s}", "username", u, ulen, "roles", roles);
+    audit_hold_admin(req, "admin.user_created", 0, actor, held);
+    json_decref(held);
     enum outcome st = users_register(&req->app->users, u, ulen, pw, plen, &user, &d);
+    if (st != OUTCOME_OK)
+        audit_release();
     if (st == OUTCOME_OK && roles[0] != '\0')
         st = admin_set_roles(req->app->users.store, user.id, roles);
     if (st == OUTCOME_OK && email != NULL &&
         (st = set_email(req, user.id, email, elen)) == OUTCOME_CONFLICT) {
         /* The user is made without it; the admin sets another with PATCH. */
+        audit_release();
         json_decref(o);
         email_taken(r);
         return;
@@ -381,7 +389,7 @@ void api_admin_user_get(const struct api_request *req, struct reply *r)
     int64_t id;
     const char *rest;
 
-    if (!admin_authorize(req, r, actor))
+    if (!api_admin_authorize(req, r, actor))
         return;
     if (!path_id(req->path, &id, &rest)) {
         errors_problem(r, OUTCOME_NOT_FOUND, NULL);
@@ -413,7 +421,7 @@ void api_admin_user_patch(const struct api_request *req, struct reply *r)
     int64_t id;
     json_t *o, *v, *disabled, *roles_v;
 
-    if (!admin_authorize(req, r, actor))
+    if (!api_admin_authorize(req, r, actor))
         return;
     if (!path_id(req->path, &id, &rest) || rest[0] != '\0') {
         errors_problem(r, OUTCOME_NOT_FOUND, NULL);
@@ -486,23 +494,27 @@ void api_admin_user_delete(const struct api_request *req, struct reply *r)
     int64_t id;
     enum outcome st = OUTCOME_NOT_FOUND;
 
-    if (!admin_authorize(req, r, actor))
+    if (!api_admin_authorize(req, r, actor))
         return;
     if (path_id(req->path, &id, &rest)) {
+        /* Each revokes sessions through sessions_revoke_with, whose
+         * transaction writes the event held here. */
         if (rest[0] == '\0') {
+            audit_hold_admin(req, (event = "admin.user_deleted"), id, actor, NULL);
             st = admin_delete_user(&req->app->sessions, id);
-            event = "admin.user_deleted";
         } else if (strcmp(rest, "/sessions") == 0) {
+            audit_hold_admin(req, (event = "admin.sessions_revoked"), id, actor, NULL);
             st = admin_revoke_sessions(&req->app->sessions, id);
-            event = "admin.sessions_revoked";
         } else if (strcmp(rest, "/mfa") == 0) {
             /* The sessions go too: some were opened with a factor now gone. */
+            audit_hold_admin(req, (event = "admin.mfa_reset"), id, actor, NULL);
             st = admin_mfa_reset(&req->app->sessions, id);
-            event = "admin.mfa_reset";
         }
     }
     if (st == OUTCOME_OK)
         audit_admin(req, event, id, actor, NULL);
+    else
+        audit_release();
     if (st != OUTCOME_OK)
         errors_problem(r, st, NULL);
     else
@@ -517,7 +529,7 @@ void api_admin_user_post(const struct api_request *req, struct reply *r)
     struct store_admin_user u;
     enum outcome st = OUTCOME_NOT_FOUND;
 
-    if (!admin_authorize(req, r, actor))
+    if (!api_admin_authorize(req, r, actor))
         return;
     if (path_id(req->path, &id, &rest) && strcmp(rest, "/password-reset") == 0) {
         st = outcome_from_store(store_admin_user(req->app->users.store, NULL, id, &u),

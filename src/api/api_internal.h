@@ -51,6 +51,16 @@ void api_admin_user_post(const struct api_request *req, struct reply *r);
  * (API.md, "Single sign-on") but /authorize and /oidc/logout. */
 void api_oidc_discovery(const struct api_request *req, struct reply *r);
 void api_userinfo(const struct api_request *req, struct reply *r);
+
+/* GET /admin/audit (api/admin_audit.c): the audit trail, for an admin. */
+void api_admin_audit(const struct api_request *req, struct reply *r);
+
+/* The admin authorization every /admin route runs on its worker first
+ * (api/admin.c): true with the actor ("user:<id>", "apikey:<id>") when the
+ * caller may act as an admin; otherwise r holds the 401 or 403. */
+#define API_ADMIN_ACTOR_MAX (7 + 64) /* "apikey:" and STORE_ID_MAX */
+bool api_admin_authorize(const struct api_request *req, struct reply *r,
+                         char actor[API_ADMIN_ACTOR_MAX + 1]);
 void api_oauth_revoke(const struct api_request *req, struct reply *r);
 void api_oauth_introspect(const struct api_request *req, struct reply *r);
 

@@ -62,6 +62,7 @@ const struct api_route api_routes[] = {
     {"/admin/users/", "PATCH", API_BODY_JSON, API_DB, API_AUTH_HANDLER, api_admin_user_patch},
     {"/admin/users/", "DELETE", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_admin_user_delete},
     {"/admin/users/", "POST", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_admin_user_post},
+    {"/admin/audit", "GET", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_admin_audit},
     {"/healthz", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_healthz},
     {"/metrics", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_metrics},
     {"/readyz", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_readyz},

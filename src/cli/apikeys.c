@@ -54,7 +54,20 @@ int apikeys_create_command(struct config *cfg, const struct cli_args *args)
     store *st = cli_store_open(cfg, 1, "gatehouse apikeys create");
     if (st == NULL)
         return EXIT_FAILURE;
+    struct cli_audit ev;
+    cli_audit_hold(&ev, "admin.apikey_created", NULL);
     enum outcome o = admin_apikey_create(st, name, roles, key, &k);
+    /* The key's id, name and roles, never its text. */
+    if (o == OUTCOME_OK) {
+        json_t *d =
+            json_pack("{s:s, s:s, s:s}", "apikey_id", k.id, "name", k.name, "roles", k.roles);
+        char *text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+        json_decref(d);
+        if (text != NULL && strlen(text) < sizeof ev.details)
+            memcpy(ev.details, text, strlen(text) + 1);
+        free(text);
+    }
+    cli_audit_done(st, &ev, o == OUTCOME_OK, 0);
     store_close(st);
     if (o != OUTCOME_OK) {
         fprintf(stderr, "gatehouse apikeys create: failed (%s)\n", outcome_name(o));
@@ -104,7 +117,10 @@ int apikeys_revoke_command(struct config *cfg, const struct cli_args *args)
 
     if (st == NULL)
         return EXIT_FAILURE;
+    struct cli_audit ev;
+    cli_audit_hold(&ev, "admin.apikey_revoked", json_pack("{s:s}", "apikey_id", id));
     enum outcome o = admin_apikey_revoke(st, id);
+    cli_audit_done(st, &ev, o == OUTCOME_OK, 0);
     store_close(st);
     if (o == OUTCOME_OK) {
         printf("revoked API key %s\n", id);

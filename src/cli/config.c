@@ -151,6 +151,10 @@ static const struct setting settings[] = {
      OFF(session_purge_interval_seconds), "600", 1, 86400,
      "how often expired sessions and revocations, and used or expired mailed tokens, are "
      "deleted (and password requests left waiting are resolved)"},
+    {"AUDIT_RETENTION_DAYS", "--audit-retention-days", K_LONG, CONFIG_SERVING,
+     OFF(audit_retention_days), "90", 1, 3650,
+     "days the audit events (GET /admin/audit) are kept; older ones are deleted at each "
+     "purge"},
     {"DB_POOL_SIZE", "--db-pool-size", K_LONG, CONFIG_SERVING, OFF(db_pool_size), NULL, 1, 1000,
      "database connections (default: WORKERS + DB_WORKERS)"},
     {"METRICS", "--metrics", K_BOOL, CONFIG_SERVING, OFF(metrics), "1", 0, 0,

@@ -50,6 +50,7 @@ struct config {
     bool cookie_secure;
     char *allowed_origins; /* NULL when unset */
     long session_purge_interval_seconds;
+    long audit_retention_days;
     long shutdown_grace_seconds;
     long db_pool_size; /* 0 until validated: WORKERS + 1 */
     long db_connect_timeout_seconds;

@@ -51,7 +51,8 @@
 /* The janitor: every SESSION_PURGE_INTERVAL_SECONDS, deletes the sessions
  * and revocations that have expired (sessions_purge) and the mailed tokens
  * used or expired (emails_purge) and the sign-in flows likewise
- * (flows_purge) and the OpenID Connect codes (oidc_purge), so that the tables and the revocation
+ * (flows_purge) and the OpenID Connect codes (oidc_purge) and the audit
+ * events past AUDIT_RETENTION_DAYS, so that the tables and the revocation
  * set do not grow without end; at start and on each round it also resolves the password requests
  * left waiting (a crash after the answer, a full queue). */
 struct janitor {
@@ -59,6 +60,7 @@ struct janitor {
     const struct sessions_deps *sessions;
     const struct emails_deps *emails;
     int interval_ms;
+    int64_t audit_retention_s; /* AUDIT_RETENTION_DAYS */
 };
 
 /* What serving holds, in the order the steps make it. */
@@ -116,6 +118,17 @@ static unsigned connection_limit(const struct config *cfg)
     return (unsigned)fit;
 }
 
+/* The audit events older than AUDIT_RETENTION_DAYS go. */
+static void audit_purge(store *s, int64_t before)
+{
+    int64_t n = 0;
+
+    if (store_audit_purge(s, before, &n) != STORE_OK)
+        log_warn("the purge of old audit events failed; the next round tries again");
+    else if (n > 0)
+        log_info("%lld audit events older than AUDIT_RETENTION_DAYS deleted", (long long)n);
+}
+
 static void *janitor_main(void *arg)
 {
     struct janitor *j = arg;
@@ -128,6 +141,7 @@ static void *janitor_main(void *arg)
         flows_purge(j->emails->store, timefmt_now());
         authzreq_purge(j->emails->store, timefmt_now());
         oidc_purge(j->emails->store, timefmt_now());
+        audit_purge(j->emails->store, timefmt_now() - j->audit_retention_s);
         if (j->emails->mailer != NULL)
             emails_resolve_pending(j->emails);
     }
@@ -586,6 +600,7 @@ static int build_context(struct serve *sv)
     sv->janitor.sessions = &sv->app.sessions;
     sv->janitor.emails = &sv->app.emails;
     sv->janitor.interval_ms = (int)cfg->session_purge_interval_seconds * 1000;
+    sv->janitor.audit_retention_s = (int64_t)cfg->audit_retention_days * 86400;
     if (stopper_start(&sv->janitor.thread, janitor_main, &sv->janitor) != 0) {
         log_fatal(WHO, "cannot start the session purge thread");
         return EXIT_FAILURE;

@@ -364,7 +364,12 @@ int users_import_command(struct config *cfg, const struct cli_args *args)
         .arg = &ctx,
         .unit = from_db != NULL ? "id" : "line",
     };
+    struct cli_audit ev;
+    cli_audit_hold(&ev, "users.imported",
+                   json_pack("{s:s, s:I}", "source", from_db != NULL ? "database" : "csv", "rows",
+                             (json_int_t)ctx.set.count));
     enum import_result res = import_run(st, &ctx.set, &opt, timefmt_now(), &rep);
+    cli_audit_done(st, &ev, res == IMPORT_OK, 0);
     if (ctx.rejects != NULL && (fflush(ctx.rejects) != 0 || ctx.rejects_failed)) {
         fprintf(stderr, "gatehouse users import: --rejects: writing %s failed\n", rejects);
         ctx.rejects_failed = true;
@@ -435,7 +440,10 @@ int users_add_command(struct config *cfg, const struct cli_args *args)
     store *st = cli_store_open(cfg, 1, "gatehouse users add");
     if (st != NULL) {
         struct users_deps d = {st, &policy};
+        struct cli_audit ev;
+        cli_audit_hold(&ev, "admin.user_created", json_pack("{s:s}", "username", name));
         enum outcome o = users_register(&d, name, strlen(name), pw, (size_t)plen, &u, &detail);
+        cli_audit_done(st, &ev, o == OUTCOME_OK, o == OUTCOME_OK ? u.id : 0);
         if (o == OUTCOME_OK) {
             printf("added user %lld: %s\n", (long long)u.id, u.username);
             rc = EXIT_SUCCESS;
@@ -472,7 +480,10 @@ int users_delete_command(struct config *cfg, const struct cli_args *args)
      * the command reads the token settings. */
     struct sessions_deps sd = {st,   NULL, config_access_ttl(cfg), 0, cfg->jwt_leeway_seconds,
                                NULL, NULL};
+    struct cli_audit ev;
+    cli_audit_hold(&ev, "admin.user_deleted", json_pack("{s:s}", "username", name));
     enum outcome o = users_remove(&d, &sd, name, strlen(name), &id);
+    cli_audit_done(st, &ev, o == OUTCOME_OK, id);
     if (o == OUTCOME_OK) {
         printf("deleted user %lld: %s\n", (long long)id, name);
         rc = EXIT_SUCCESS;
@@ -663,8 +674,12 @@ int users_roles_command(struct config *cfg, const struct cli_args *args)
     if (st == NULL)
         return EXIT_FAILURE;
     enum outcome o = admin_user_by_name(st, name, &id);
+    struct cli_audit ev;
+    cli_audit_hold(&ev, "admin.roles_changed",
+                   json_pack("{s:s, s:s}", add ? "added" : "removed", role, "username", name));
     if (o == OUTCOME_OK)
         o = admin_change_role(st, id, role, add, roles);
+    cli_audit_done(st, &ev, o == OUTCOME_OK, id);
     if (o == OUTCOME_OK) {
         printf("user %lld: roles %s\n", (long long)id, roles[0] != '\0' ? roles : "(none)");
         rc = EXIT_SUCCESS;
@@ -696,8 +711,12 @@ static int set_disabled(struct config *cfg, const struct cli_args *args, bool di
     struct sessions_deps sd = {st,   NULL, config_access_ttl(cfg), 0, cfg->jwt_leeway_seconds,
                                NULL, NULL};
     enum outcome o = admin_user_by_name(st, name, &id);
+    struct cli_audit ev;
+    cli_audit_hold(&ev, "admin.user_updated",
+                   json_pack("{s:b, s:s}", "disabled", disabled, "username", name));
     if (o == OUTCOME_OK)
         o = admin_set_disabled(&sd, id, disabled);
+    cli_audit_done(st, &ev, o == OUTCOME_OK, id);
     if (o == OUTCOME_OK) {
         printf("%s user %lld: %s\n", disabled ? "disabled" : "enabled", (long long)id, name);
         rc = EXIT_SUCCESS;

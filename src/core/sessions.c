@@ -93,6 +93,10 @@ enum outcome sessions_open(const struct sessions_deps *d, const struct user *u, 
             st = STORE_NOT_FOUND;
         if (st == STORE_OK)
             st = store_session_create(d->store, &tx, &s);
+        /* The sign-in's audit event, when its caller holds one, commits
+         * with the session. */
+        if (st == STORE_OK)
+            st = store_audit_held_add(d->store, &tx, u->id);
         if (st == STORE_OK)
             st = store_commit(&tx);
         else
@@ -211,6 +215,9 @@ enum outcome sessions_revoke_with(const struct sessions_deps *d, int64_t user_id
         o = sessions_revoke_tx(d, &tx, user_id, sid, scope, &batch);
     if (o == OUTCOME_OK && also != NULL)
         o = outcome_from_store(also(&tx, arg), OUTCOME_TOKEN_INVALID);
+    /* The event held for it (logout, password change, deletion...). */
+    if (o == OUTCOME_OK)
+        o = outcome_from_store(store_audit_held_add(d->store, &tx, user_id), OUTCOME_ERROR);
     if (o == OUTCOME_OK)
         o = outcome_from_store(store_commit(&tx), OUTCOME_ERROR);
     else
@@ -233,6 +240,8 @@ static enum outcome revoke_reused(const struct sessions_deps *d, store_tx *tx, c
     struct sessions_batch batch = {0};
     enum outcome o = sessions_revoke_tx(d, tx, 0, sid, SESSIONS_LOCAL, &batch);
 
+    if (o == OUTCOME_OK)
+        o = outcome_from_store(store_audit_held_add(d->store, tx, 0), OUTCOME_ERROR);
     if (o == OUTCOME_OK)
         o = outcome_from_store(store_commit(tx), OUTCOME_ERROR);
     else

@@ -395,6 +395,19 @@
       "ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, "                    \
       "granted_at = excluded.granted_at",                                                          \
       WRITE)                                                                                       \
+    X(AUDIT_INSERT,                                                                                \
+      "INSERT INTO audit_events (type, at, user_id, actor, client, request_id, details) "          \
+      "VALUES ($1, $2, NULLIF($3, CAST(0 AS BIGINT)), $4, $5, $6, $7)",                            \
+      WRITE)                                                                                       \
+    X(AUDIT_LIST,                                                                                  \
+      "SELECT id, type, at, COALESCE(user_id, 0), actor, client, request_id, details "             \
+      "FROM audit_events WHERE (CAST($1 AS BIGINT) = 0 OR user_id = $1) "                          \
+      "AND (CAST($2 AS TEXT) = '' OR type = $2) "                                                  \
+      "AND (CAST($3 AS TEXT) = '' OR substr(type, 1, length($3)) = $3) "                           \
+      "AND at >= $4 AND (CAST($5 AS BIGINT) = 0 OR id < $5) "                                      \
+      "ORDER BY id DESC LIMIT $6",                                                                 \
+      READ)                                                                                        \
+    X(AUDIT_PURGE, "DELETE FROM audit_events WHERE at < $1", WRITE)                                \
     X(MIGRATION_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", READ)          \
     X(MIGRATION_RECORD, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",     \
       WRITE)

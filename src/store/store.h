@@ -842,4 +842,69 @@ enum store_status store_oidc_consent_of(store *s, int64_t user_id, const char *c
 enum store_status store_oidc_consent_put(store *s, int64_t user_id, const char *client_id,
                                          const char *scope, int64_t now);
 
+/* ---- the audit trail (migration 9's audit_events; store/audit.c) ---- */
+
+#define STORE_AUDIT_TYPE_MAX    64
+#define STORE_AUDIT_ACTOR_MAX   80
+#define STORE_AUDIT_CLIENT_MAX  64 /* NETADDR_MAX */
+#define STORE_AUDIT_REQUEST_MAX 64
+#define STORE_AUDIT_DETAILS_MAX 2048
+
+/* An event to record. Strings NULL store SQL NULL; user_id 0 stores none;
+ * details is the event's other fields as a JSON object's text (NULL: "{}"),
+ * never a password, token, hash or secret. */
+struct store_audit_event {
+    const char *type;
+    int64_t at; /* Unix seconds */
+    int64_t user_id;
+    const char *actor, *client, *request_id, *details;
+};
+
+/* Inserts e inside tx (the transaction of what it records), or alone with
+ * tx NULL. */
+enum store_status store_audit_add(store *s, store_tx *tx, const struct store_audit_event *e);
+
+/* Which events store_audit_list reads: user_id 0 any user; type "" any, or
+ * exactly it (prefix false) or every type that begins with it (prefix true);
+ * at or after since; below id before (0: from the newest); limit of them. */
+struct store_audit_filter {
+    int64_t user_id;
+    const char *type;
+    bool prefix;
+    int64_t since;
+    int64_t before;
+    int64_t limit;
+};
+
+/* A row as read: the strings ("" for SQL NULL) are valid during the
+ * callback only. */
+struct store_audit_row {
+    int64_t id, at, user_id; /* user_id 0: none */
+    const char *type, *actor, *client, *request_id, *details;
+    bool has_actor, has_client;
+};
+
+/* Calls each(arg, r) for the events f selects, newest (largest id) first.
+ * each returns 0, or -1 to stop with STORE_ERROR. */
+enum store_status store_audit_list(store *s, const struct store_audit_filter *f,
+                                   int (*each)(void *arg, const struct store_audit_row *r),
+                                   void *arg);
+
+/* Deletes the events recorded before before; *deleted: how many. */
+enum store_status store_audit_purge(store *s, int64_t before, int64_t *deleted);
+
+/* The event of the operation this thread is running, held for the
+ * transaction that records it: the layer that knows the event (api/audit.c,
+ * the CLI) holds it around its call into core, and core's transaction that
+ * makes the change calls store_audit_held_add just before its commit, so the
+ * event commits or rolls back with it. The caller keeps e alive until
+ * store_audit_release, which tells whether a transaction wrote it (else the
+ * caller writes it alone once the operation succeeded). One at a time per
+ * thread; nothing is held unless a caller holds it. */
+void store_audit_hold(struct store_audit_event *e);
+/* Writes the held event inside tx (once; STORE_OK when none is held), with
+ * user_id as its user when it has none yet (a registration's new id). */
+enum store_status store_audit_held_add(store *s, store_tx *tx, int64_t user_id);
+bool store_audit_release(void);
+
 #endif

@@ -9,6 +9,9 @@
 #define STORE_CASE_BOTH(X, name) X(store_##name##_sqlite) X(store_##name##_pg)
 #define STORE_CASES(X)                                                                             \
     STORE_CASE_BOTH(X, users)                                                                      \
+    STORE_CASE_BOTH(X, audit_add_list)                                                             \
+    STORE_CASE_BOTH(X, audit_in_transaction)                                                       \
+    STORE_CASE_BOTH(X, audit_purge)                                                                \
     STORE_CASE_BOTH(X, user_fields_too_long)                                                       \
     STORE_CASE_BOTH(X, user_import)                                                                \
     STORE_CASE_BOTH(X, sessions)                                                                   \

@@ -493,9 +493,9 @@ TEST(routes_admin_auth)
 {
     static const struct {
         const char *method, *path;
-    } admin[] = {{"GET", "/admin/users"},     {"POST", "/admin/users"},
-                 {"GET", "/admin/users/"},    {"PATCH", "/admin/users/"},
-                 {"DELETE", "/admin/users/"}, {"POST", "/admin/users/"}};
+    } admin[] = {{"GET", "/admin/users"},    {"POST", "/admin/users"},    {"GET", "/admin/users/"},
+                 {"PATCH", "/admin/users/"}, {"DELETE", "/admin/users/"}, {"POST", "/admin/users/"},
+                 {"GET", "/admin/audit"}};
 
     for (size_t i = 0; i < sizeof admin / sizeof admin[0]; i++) {
         const struct api_route *r = route_of(admin[i].method, admin[i].path);
