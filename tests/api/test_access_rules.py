@@ -437,6 +437,21 @@ def test_rd_past_its_limit_is_dropped(srv):
         assert r.headers["Location"] == (where or rd)
 
 
+def test_lost_csrf_cookie_keeps_rd(srv):
+    b = Browser(srv)
+    u = srv.new_user("RulesCsrf")
+    rd = "https://open.example.test/kept"
+    b.signin_form(rd)
+    r = b.post("/signin", {"csrf": "wrong", "username": u["username"], "password": PASSWORD,
+                           "rd": rd})
+    assert r.status_code == 403
+    assert hidden_rd(r) == rd
+    r = b.post("/signin", {"csrf": "wrong", "username": u["username"], "password": PASSWORD,
+                           "rd": "https://evil.example/"})
+    assert r.status_code == 403
+    assert hidden_rd(r) is None
+
+
 def test_rd_sent_twice_is_a_bad_form(srv):
     b = Browser(srv)
     u = srv.new_user("RulesTwice")
