@@ -144,7 +144,7 @@ struct api_request {
     size_t body_len;
     struct api_token token; /* verified before the handler runs (routes with auth) */
     /* The peer is one of TRUSTED_PROXIES: what it says of the request it
-     * forwards may be believed (/verify, http/fwdreq.h). */
+     * forwards may be believed (/verify, util/fwdreq.h). */
     bool proxied;
     /* Any request header by name (the first of that name), or NULL; looked
      * up on demand, so that /verify reads the forwarded request's headers

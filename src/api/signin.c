@@ -273,14 +273,16 @@ static bool page_form(const struct api_request *req, struct reply *r, struct for
     }
     if (form_get(f, "csrf", &csrf, &clen) != FORM_FOUND ||
         !pages_csrf_check(req->csrf_cookie, csrf, clen)) {
-        const char *authz = NULL;
+        const char *authz = NULL, *rd = NULL;
         size_t alen = 0;
         /* The sign-in form again keeps the authorization request it was
          * for (its id read only to be put back), or a lost CSRF cookie
-         * would also lose the client's sign-in. */
-        if (again == signin_again && form_get(f, "authz", &authz, &alen) == FORM_FOUND &&
-            api_authz_len(authz, alen) != 0) {
-            struct signin_view v = {403, "page.csrf", NULL, authz, NULL};
+         * would also lose the client's sign-in; so too the address it
+         * returns to. */
+        bool has_authz =
+            form_get(f, "authz", &authz, &alen) == FORM_FOUND && api_authz_len(authz, alen) != 0;
+        if (again == signin_again && (has_authz || (rd_param(req, f, &rd) && rd != NULL))) {
+            struct signin_view v = {403, "page.csrf", NULL, has_authz ? authz : NULL, rd};
             signin_page(req, r, &v);
         } else {
             again(req, r, 403, "page.csrf");

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from gh_helpers import (PASSWORD, TEST_DATABASE_URL, assert_common_headers, assert_problem,
-                        assert_www_authenticate, bearer, db_exec, unique_username)
+                        assert_www_authenticate, bearer, run_gatehouse)
 from test_signin_pages import CSRF_COOKIE, TIMEOUT
 from test_mfa_login import away_from_edge, with_totp
 
@@ -61,10 +61,14 @@ def alice(srv):
 
 
 @pytest.fixture(scope="module")
-def ops(srv):
+def ops(srv, tmp_path_factory):
     u = srv.new_user("RulesOps")
     # Roles are read at every sign-in (the token made after carries them).
-    db_exec(srv, f"UPDATE users SET roles = 'audit,ops' WHERE id = {u['id']}")
+    for role in ("ops", "audit"):
+        p = run_gatehouse(tmp_path_factory.mktemp("cli"), ["users", "roles", u["username"], "add",
+                                                           role],
+                          env={"DATABASE_URL": srv.env["DATABASE_URL"]})
+        assert p.returncode == 0, p.stderr
     u["token"] = srv.token(u["username"])
     return u
 
@@ -431,6 +435,21 @@ def test_rd_past_its_limit_is_dropped(srv):
                                "password": PASSWORD, "rd": rd})
         assert r.status_code == 303, r.text
         assert r.headers["Location"] == (where or rd)
+
+
+def test_lost_csrf_cookie_keeps_rd(srv):
+    b = Browser(srv)
+    u = srv.new_user("RulesCsrf")
+    rd = "https://open.example.test/kept"
+    b.signin_form(rd)
+    r = b.post("/signin", {"csrf": "wrong", "username": u["username"], "password": PASSWORD,
+                           "rd": rd})
+    assert r.status_code == 403
+    assert hidden_rd(r) == rd
+    r = b.post("/signin", {"csrf": "wrong", "username": u["username"], "password": PASSWORD,
+                           "rd": "https://evil.example/"})
+    assert r.status_code == 403
+    assert hidden_rd(r) is None
 
 
 def test_rd_sent_twice_is_a_bad_form(srv):
