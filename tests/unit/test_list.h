@@ -12,6 +12,8 @@
     STORE_CASE_BOTH(X, audit_add_list)                                                             \
     STORE_CASE_BOTH(X, audit_in_transaction)                                                       \
     STORE_CASE_BOTH(X, audit_purge)                                                                \
+    STORE_CASE_BOTH(X, admin_users_page)                                                           \
+    STORE_CASE_BOTH(X, admin_apikeys)                                                              \
     STORE_CASE_BOTH(X, user_fields_too_long)                                                       \
     STORE_CASE_BOTH(X, user_import)                                                                \
     STORE_CASE_BOTH(X, sessions)                                                                   \
