@@ -6,7 +6,8 @@
 #                 unit + API tests on the release build and under ASan/UBSan,
 #                 the API tests on SQLite and on a throwaway PostgreSQL 15,
 #                 the clang build, the banned-function check, the browser test,
-#                 examples/nginx under Debian's nginx, make install into a DESTDIR
+#                 examples/nginx under Debian's nginx, examples/caddy under
+#                 Debian's Caddy (make proxy-test), make install into a DESTDIR
 #                 and the OpenID Connect relying parties (make oidc-rp)
 #   make install  the binary, man page, systemd unit and env file (PREFIX, DESTDIR)
 #   make asan     build build-asan/gatehouse with AddressSanitizer + UBSan
@@ -55,10 +56,10 @@ DEPS_STAMP := build/.deps-run-ok
 TEST_DEPS_STAMP := build/.deps-test-ok
 
 .PHONY: all run test asan unit unit-asan api api-asan format format-check deps test-deps clean bench install
-.PHONY: clang banned
+.PHONY: clang banned bench-rules
 .PHONY: web openapi-lint browser
 .PHONY: api-pg api-pg-asan
-.PHONY: nginx-test install-test oidc-rp
+.PHONY: nginx-test proxy-test install-test oidc-rp
 .PHONY: fuzz fuzz-smoke fuzz-build valgrind
 
 all: build/gatehouse
@@ -186,8 +187,8 @@ api-pg-asan: build-asan/gatehouse
 # them share the two cores of a CI machine well. Each suite's output comes
 # out whole when it ends (--output-sync). The test toolchain is installed
 # first, once.
-TEST_SUITES := api-asan api api-pg-asan api-pg unit-asan unit clang browser nginx-test oidc-rp \
-               install-test fuzz-smoke format-check banned openapi-lint
+TEST_SUITES := api-asan api api-pg-asan api-pg unit-asan unit clang browser nginx-test proxy-test \
+               oidc-rp install-test fuzz-smoke format-check banned openapi-lint
 TEST_JOBS ?= 2
 test: | $(TEST_DEPS_STAMP)
 	$(MAKE) -j$(TEST_JOBS) --output-sync=target $(TEST_SUITES)
@@ -212,6 +213,14 @@ browser: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 nginx-test: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_nginx.py
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/nginx.test.mjs
+
+# examples/caddy/Caddyfile run by Debian's Caddy (forward_auth) on loopback in
+# front of gatehouse with examples/access-rules.json and an echoing
+# application (tests/deploy/caddy_stack.py): the rules' cases over HTTP, then
+# Chromium's round trip unsigned -> sign-in page -> the original URL.
+proxy-test: build/gatehouse $(WEB_STAMP) | $(TEST_DEPS_STAMP)
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_caddy.py
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse node --test tests/browser/caddy.test.mjs
 
 # gatehouse as the OpenID Connect provider of relying parties nobody here
 # wrote, the user played by Chromium: the openid-client npm package (code +
@@ -253,6 +262,16 @@ build/bench-webauthn: bench/webauthn.c $(WEBAUTHN_BENCH_SRC) tests/unit/core/web
 	$(CC) $(BASE) $(HARDEN) -Itests/unit/core $(cflags) -o $@ bench/webauthn.c $(WEBAUTHN_BENCH_SRC) \
 	    $(LDHARD) $(libs)
 
+# bench/rules.c: instructions per rules_decide (core/rules.h) with 100 rules,
+# counted by callgrind (bench/rules.sh).
+RULES_BENCH_SRC := src/core/rules.c src/util/keyfile.c src/util/log.c src/util/utf8.c
+build/bench-rules: bench/rules.c $(RULES_BENCH_SRC) src/core/rules.h | $(DEPS_STAMP)
+	@mkdir -p build
+	$(CC) $(BASE) $(HARDEN) $(cflags) -o $@ bench/rules.c $(RULES_BENCH_SRC) $(LDHARD) $(libs)
+
+bench-rules: build/bench-rules
+	bench/rules.sh
+
 bench: build/gatehouse build/bench-bare
 	bench/run.sh
 
@@ -265,8 +284,9 @@ build/gatehouse.1: build/gatehouse dist/gatehouse.h2m | $(DEPS_STAMP)
 	sed -e '/^\.SS /s/("\(.*\)" describes/(\\(lq\1\\(rq describes/' $@.tmp >$@ && rm -f $@.tmp
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, its man page, the
-# systemd unit (paths set to these), the nginx and Apache examples and the README; the
-# environment file only when there is none, so a second install keeps yours.
+# systemd unit (paths set to these), the nginx, Apache and Caddy examples, the
+# access rules example and the README; the environment file only when there is
+# none, so a second install keeps yours.
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
@@ -285,6 +305,8 @@ install: build/gatehouse build/gatehouse.1
 	install -D -m 0644 examples/nginx/gatehouse.conf $(DESTDIR)$(DOCDIR)/examples/nginx/gatehouse.conf
 	install -D -m 0644 examples/nginx/signin.html $(DESTDIR)$(DOCDIR)/examples/nginx/signin.html
 	install -D -m 0644 examples/apache/gatehouse-oidc.conf $(DESTDIR)$(DOCDIR)/examples/apache/gatehouse-oidc.conf
+	install -D -m 0644 examples/caddy/Caddyfile $(DESTDIR)$(DOCDIR)/examples/caddy/Caddyfile
+	install -D -m 0644 examples/access-rules.json $(DESTDIR)$(DOCDIR)/examples/access-rules.json
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/gatehouse
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.env ]; then \
 	    echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/gatehouse/gatehouse.env"; \
@@ -303,7 +325,7 @@ install-test: build/gatehouse build/gatehouse.1 | $(TEST_DEPS_STAMP)
 # reaches. New inputs a run finds go to a temporary directory, never into
 # fuzz/corpus/ (merge them by hand when they are worth keeping).
 FUZZ_TARGETS := json form jws auth pgurl csv config jwk forwarded email tmpl mail webauthn clientdata \
-                clientauth authz
+                clientauth authz rules fwdreq
 FUZZ_SECONDS ?= 300
 FUZZ_JOBS    ?= 2
 FUZZFL  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all

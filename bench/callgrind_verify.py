@@ -3,13 +3,17 @@
 machine is doing, so an A/B of two builds holds on a busy machine where req/s would not.
 
     /usr/bin/python3 bench/callgrind_verify.py [--bin build/gatehouse] [--alg HS256|EdDSA|ES256|RS256]
-                                               [--tokens 1|N] [--bare]
+                                               [--tokens 1|N] [--bare] [--rules FILE]
+                                               [--env NAME=VALUE]... [--header "Name: value"]...
 
 The server runs under callgrind twice, serving --small and then --large requests on one keep-alive
 connection after the same start-up (register, login); the difference of the two totals divided by
 the difference of the counts is the cost of one request, start-up and shutdown cancelled out.
 --tokens N sends N distinct valid tokens round-robin (HS256: minted with the run's SECRET_KEY),
+--rules FILE serves with ACCESS_RULES_FILE=FILE (the /verify request itself is judged: no proxy),
 --bare measures build/bench-bare instead (the same request; it answers 200 with a fixed body).
+--env adds a setting of the server (ACCESS_RULES_FILE=...), --header a header of every GET /verify
+(the original request's X-Forwarded-*: bench/verify_rules.py).
 Note that callgrind counts each iteration of `rep stosb` as an instruction: libmicrohttpd's zeroing
 of its 48 KiB connection pool, about 1 µs of real time, shows as ~74k of each request's count.
 """
@@ -47,6 +51,7 @@ def wait_ready(port, path):
 def one_run(a, n, tmp):
     out = os.path.join(tmp, f"callgrind.{n}.out")
     env = dict(os.environ, SECRET_KEY=SECRET, BCRYPT_ROUNDS="4")
+    env.update(kv.split("=", 1) for kv in a.env)
     if a.bare:
         cmd = [os.path.join(ROOT, "build", "bench-bare"), str(a.port)]
     else:
@@ -54,6 +59,8 @@ def one_run(a, n, tmp):
         cmd = [a.bin, "--port", str(a.port), "--host", "127.0.0.1", "--database-url", f"sqlite:///{db}"]
         if a.alg != "HS256":
             env.update(ALGORITHM=a.alg, JWT_PRIVATE_KEY_FILE=a.keyfile)
+        if a.rules:
+            env.update(ACCESS_RULES_FILE=os.path.abspath(a.rules))
     p = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd], env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -70,8 +77,10 @@ def one_run(a, n, tmp):
             if a.tokens > 1:
                 tokens = fastpath.mint_tokens(tokens[0], SECRET, a.tokens)
         want = 200 if a.bare else 204
+        extra = dict(h.split(":", 1) for h in a.header)
+        extra = {k.strip(): v.strip() for k, v in extra.items()}
         for i in range(n):
-            c.request("GET", "/verify", headers={"Authorization": "Bearer " + tokens[i % len(tokens)]})
+            c.request("GET", "/verify", headers={"Authorization": "Bearer " + tokens[i % len(tokens)], **extra})
             r = c.getresponse()
             r.read()
             if r.status != want:
@@ -92,9 +101,12 @@ def main():
     ap.add_argument("--alg", default="HS256", choices=["HS256", "EdDSA", "ES256", "RS256"])
     ap.add_argument("--tokens", type=int, default=1)
     ap.add_argument("--bare", action="store_true")
+    ap.add_argument("--rules", metavar="FILE", help="ACCESS_RULES_FILE for the server")
     ap.add_argument("--small", type=int, default=200)
     ap.add_argument("--large", type=int, default=1200)
     ap.add_argument("--port", type=int, default=18790)
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
+    ap.add_argument("--header", action="append", default=[], metavar="NAME: VALUE")
     ap.add_argument("--keep", metavar="DIR", help="keep the callgrind outputs here (for callgrind_annotate)")
     a = ap.parse_args()
     if a.tokens > 1 and a.alg != "HS256":
@@ -107,6 +119,8 @@ def main():
                        capture_output=True)
     small, large = one_run(a, a.small, tmp), one_run(a, a.large, tmp)
     what = "bench-bare" if a.bare else f"{os.path.relpath(a.bin, ROOT)} {a.alg}, {a.tokens} token(s)"
+    if a.rules and not a.bare:
+        what += f", rules {a.rules}"
     print(f"{(large - small) / (a.large - a.small):,.0f} instructions per request ({what})")
     if not a.keep:
         shutil.rmtree(tmp, ignore_errors=True)

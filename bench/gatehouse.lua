@@ -10,8 +10,11 @@
 --                       The password is long, not on any common list and never the username.
 --   login USERS_FILE    POST /login with valid credentials, round-robin over the file's lines
 --                       "username password"; each thread starts at a different line.
---   get TOKEN PATH      GET PATH (/verify, /me, /users/me) with "Authorization: Bearer TOKEN";
---                       the request is built once (static), so wrk's fast path is used.
+--   get TOKEN PATH [HEADER...]
+--                       GET PATH (/verify, /me, /users/me) with "Authorization: Bearer TOKEN"
+--                       and each further argument "Name: value" as a header (the original
+--                       request's X-Forwarded-* of bench/verify_rules.py); the request is
+--                       built once (static), so wrk's fast path is used.
 --   tokens FILE PATH    GET PATH round-robin over the tokens in FILE (one per line), as many
 --                       users' pages would; the requests are built once, at start.
 --   post FILE PATH      POST PATH with the JSON bodies of FILE (one per line) round-robin
@@ -74,7 +77,12 @@ function init(args)
    elseif mode == "get" then
       local token = need(args[2], "TOKEN")
       local path = need(args[3], "PATH")
-      static_req = wrk.format("GET", path, { ["Authorization"] = "Bearer " .. token })
+      local headers = { ["Authorization"] = "Bearer " .. token }
+      for i = 4, #args do
+         local name, value = args[i]:match("^([^:]+):%s*(.*)$")
+         headers[need(name, "Name: value in '" .. args[i] .. "'")] = value
+      end
+      static_req = wrk.format("GET", path, headers)
    elseif mode == "tokens" then
       local file = need(args[2], "FILE")
       local path = need(args[3], "PATH")

@@ -11,6 +11,7 @@
 #include "core/mfa.h"
 #include "core/oidc.h"
 #include "core/passkeys.h"
+#include "core/rules.h"
 #include "core/sessions.h"
 #include "core/throttle.h"
 #include "core/users.h"
@@ -83,6 +84,12 @@ struct api_ctx {
     /* The database workers: a POST /password/forgot is resolved there right
      * after its answer (core/emails.h). NULL: by the janitor's sweep only. */
     pool *db_jobs;
+    /* The access rules of /verify (core/rules.h): a request takes the
+     * current ones with rules_ref_get and puts them back when done, as a
+     * SIGHUP may swap them meanwhile. rules_ref_get NULL: no rules, and
+     * default_policy (DEFAULT_POLICY) decides. NULL ref: the same. */
+    rules_ref *rules;
+    enum rules_policy default_policy;
 };
 
 /* The verified access token of a request whose route needs one. */
@@ -92,9 +99,13 @@ struct api_token {
      * a browser sends it by itself, so a state-changing request so
      * authenticated needs its Origin checked (API.md, browser sessions). */
     bool from_cookie;
-    /* API_AUTH_PAGE: a token was sent and verified (claims are set). The
-     * other modes run the handler only with one. */
+    /* API_AUTH_PAGE and API_AUTH_OPTIONAL: a token was sent and verified
+     * (claims are set). The other modes run the handler only with one. */
     bool present;
+    /* API_AUTH_OPTIONAL without one: why (OUTCOME_UNAUTHENTICATED when
+     * none was sent, else what its check said), for the 401 the handler
+     * answers when it needs a token after all. */
+    enum outcome absent;
 };
 
 /* One request as the HTTP layer hands it over. Everything stays valid until
@@ -132,6 +143,13 @@ struct api_request {
     const char *body;            /* the whole body, NUL-terminated */
     size_t body_len;
     struct api_token token; /* verified before the handler runs (routes with auth) */
+    /* The peer is one of TRUSTED_PROXIES: what it says of the request it
+     * forwards may be believed (/verify, util/fwdreq.h). */
+    bool proxied;
+    /* Any request header by name (the first of that name), or NULL; looked
+     * up on demand, so that /verify reads the forwarded request's headers
+     * only when access rules need them. */
+    const char *(*header)(const struct api_request *req, const char *name);
 };
 
 /* What the HTTP layer checks before the handler runs. A JSON route gets a
@@ -177,6 +195,12 @@ enum api_auth {
      * access token of /userinfo (RFC 9068), which is not one of the
      * service's own tokens. api_authenticate lets every request through. */
     API_AUTH_HANDLER,
+    /* As API_AUTH_BEARER_OR_COOKIE, but the handler runs without a token
+     * too: req->token.present says whether one verified, and
+     * req->token.absent why not (an invalid, expired or revoked token
+     * counts as none). /verify, whose access rules may let anyone in, and
+     * which answers the 401 itself when they do not. */
+    API_AUTH_OPTIONAL,
 };
 
 /* A route's path matches exactly, except one that ends in '/': it matches

@@ -39,10 +39,28 @@ void api_passkeys_delete(const struct api_request *req, struct reply *r);
 void api_login_passkey_options(const struct api_request *req, struct reply *r);
 void api_login_passkey(const struct api_request *req, struct reply *r);
 
+/* The admin API (api/admin.c). */
+void api_admin_users_list(const struct api_request *req, struct reply *r);
+void api_admin_users_create(const struct api_request *req, struct reply *r);
+void api_admin_user_get(const struct api_request *req, struct reply *r);
+void api_admin_user_patch(const struct api_request *req, struct reply *r);
+void api_admin_user_delete(const struct api_request *req, struct reply *r);
+void api_admin_user_post(const struct api_request *req, struct reply *r);
+
 /* api/oidc.c and api/oauth.c: the OpenID Connect provider's endpoints
  * (API.md, "Single sign-on") but /authorize and /oidc/logout. */
 void api_oidc_discovery(const struct api_request *req, struct reply *r);
 void api_userinfo(const struct api_request *req, struct reply *r);
+
+/* GET /admin/audit (api/admin_audit.c): the audit trail, for an admin. */
+void api_admin_audit(const struct api_request *req, struct reply *r);
+
+/* The admin authorization every /admin route runs on its worker first
+ * (api/admin.c): true with the actor ("user:<id>", "apikey:<id>") when the
+ * caller may act as an admin; otherwise r holds the 401 or 403. */
+#define API_ADMIN_ACTOR_MAX (7 + 64) /* "apikey:" and STORE_ID_MAX */
+bool api_admin_authorize(const struct api_request *req, struct reply *r,
+                         char actor[API_ADMIN_ACTOR_MAX + 1]);
 void api_oauth_revoke(const struct api_request *req, struct reply *r);
 void api_oauth_introspect(const struct api_request *req, struct reply *r);
 

@@ -1,9 +1,14 @@
 #include "api/audit.h"
 
+#include <jansson.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/passkeys.h"
+#include "store/store.h"
+#include "util/timefmt.h"
 
 #include "util/log.h"
 #include "util/metrics.h"
@@ -50,6 +55,94 @@ static void emit(const struct api_request *req, enum log_level level, const char
     log_event(level, event, f, n);
 }
 
+/* ---- the trail in the database (audit_events) ---- */
+
+/* An event's row with room for its texts. */
+struct row {
+    struct store_audit_event e;
+    char type[STORE_AUDIT_TYPE_MAX + 1];
+    char actor[STORE_AUDIT_ACTOR_MAX + 1];
+    char client[NETADDR_MAX];
+    char details[STORE_AUDIT_DETAILS_MAX + 1];
+};
+
+/* The event the request on this worker thread holds for the transaction
+ * that records it (store_audit_hold): one request at a time per thread. */
+static _Thread_local struct row held;
+
+/* Fills r; details (may be NULL) is consumed. */
+static void row_fill(struct row *r, const struct api_request *req, const char *type,
+                     int64_t user_id, const char *actor, json_t *details)
+{
+    char *text = details != NULL ? json_dumps(details, JSON_COMPACT) : NULL;
+
+    json_decref(details);
+    memset(&r->e, 0, sizeof r->e);
+    snprintf(r->type, sizeof r->type, "%s", type);
+    snprintf(r->actor, sizeof r->actor, "%s", actor != NULL ? actor : "");
+    /* Details are a few short fields; one that would not fit is dropped
+     * whole rather than stored cut. */
+    if (text == NULL || strlen(text) >= sizeof r->details)
+        snprintf(r->details, sizeof r->details, "{}");
+    else
+        memcpy(r->details, text, strlen(text) + 1);
+    free(text);
+    r->e.type = r->type;
+    r->e.at = timefmt_now();
+    r->e.user_id = user_id;
+    r->e.actor = actor != NULL ? r->actor : NULL;
+    r->e.client =
+        req->client != NULL ? netaddr_format(req->client, r->client, sizeof r->client) : NULL;
+    r->e.request_id = req->request_id;
+    r->e.details = r->details;
+}
+
+static void hold(const struct api_request *req, const char *type, json_t *details)
+{
+    row_fill(&held, req, type, 0, NULL, details);
+    store_audit_hold(&held.e);
+}
+
+/* Records event type of req: done already when the transaction of what it
+ * records wrote the held event; otherwise written alone now. A failure is
+ * logged, never the request's: the log line has the event anyway. */
+static void record(const struct api_request *req, const char *type, int64_t user_id,
+                   const char *actor, json_t *details)
+{
+    if (store_audit_release() && strcmp(held.type, type) == 0) {
+        json_decref(details);
+        return;
+    }
+    struct row r;
+    row_fill(&r, req, type, user_id, actor, details);
+    enum store_status st = store_audit_add(req->app->users.store, NULL, &r.e);
+    if (st != STORE_OK)
+        log_error("audit: event %s was not recorded in the database (status %d)", type, (int)st);
+}
+
+/* The operation failed or recorded nothing: what it held goes. */
+static void drop(void)
+{
+    store_audit_release();
+}
+
+void audit_release(void)
+{
+    drop();
+}
+
+/* {"username": u, "via": via}, without the members that are NULL. */
+static json_t *name_via(const char *username, const char *via)
+{
+    json_t *o = json_object();
+
+    if (o != NULL && username != NULL)
+        json_object_set_new(o, "username", json_string(username));
+    if (o != NULL && via != NULL)
+        json_object_set_new(o, "via", json_string(via));
+    return o;
+}
+
 void audit_register(const struct api_request *req, enum outcome o, const char *username,
                     int64_t user_id)
 {
@@ -57,7 +150,15 @@ void audit_register(const struct api_request *req, enum outcome o, const char *u
     if (o == OUTCOME_OK) {
         struct log_field f[] = {LOG_NUM("user_id", user_id), LOG_STR("username", username)};
         emit(req, LOG_INFO, "user.registered", f, 2);
+        record(req, "user.registered", user_id, NULL, name_via(username, NULL));
+    } else {
+        drop();
     }
+}
+
+void audit_hold_register(const struct api_request *req, const char *username)
+{
+    hold(req, "user.registered", name_via(username, NULL));
 }
 
 void audit_login(const struct api_request *req, const char *grant, enum outcome o,
@@ -71,14 +172,78 @@ void audit_login(const struct api_request *req, const char *grant, enum outcome 
         struct log_field f[] = {LOG_NUM("user_id", user_id), LOG_STR("username", username),
                                 LOG_STR("via", via)};
         emit(req, LOG_INFO, "login.succeeded", f, 3);
-    } else if (o == OUTCOME_MFA_REQUIRED) {
+        record(req, "login.succeeded", user_id, NULL, name_via(username, via));
+        return;
+    }
+    drop();
+    if (o == OUTCOME_MFA_REQUIRED) {
         struct log_field f[] = {LOG_NUM("user_id", user_id), LOG_STR("username", username),
                                 LOG_STR("via", via)};
         emit(req, LOG_INFO, "login.mfa_required", f, 3);
     } else if (o == OUTCOME_BAD_CREDENTIALS || o == OUTCOME_THROTTLED) {
+        const char *event = o == OUTCOME_THROTTLED ? "login.throttled" : "login.failed";
         struct log_field f[] = {LOG_STR("username", username), LOG_STR("via", via)};
-        emit(req, LOG_WARN, o == OUTCOME_THROTTLED ? "login.throttled" : "login.failed", f, 2);
+        emit(req, LOG_WARN, event, f, 2);
+        /* On a worker, after the hash or the account's lock: a row costs
+         * no more than the attempt did. (A client refused on the HTTP
+         * thread before any work is only logged: audit_refused_early.) */
+        record(req, event, 0, NULL, name_via(username, via));
     }
+}
+
+void audit_hold_login(const struct api_request *req, const char *grant, const char *username)
+{
+    hold(req, "login.succeeded", name_via(username, grant != NULL ? "token" : "login"));
+}
+
+void audit_hold_passkey_login(const struct api_request *req, const char *username)
+{
+    hold(req, "login.succeeded", name_via(username, "passkey"));
+}
+
+void audit_refused_early(const struct api_request *req, bool login)
+{
+    if (login) {
+        count(logins, OUTCOME_THROTTLED);
+        struct log_field f[] = {LOG_STR("username", NULL), LOG_STR("via", "login")};
+        emit(req, LOG_WARN, "login.throttled", f, 2);
+    } else {
+        count(registrations, OUTCOME_THROTTLED);
+    }
+}
+
+void audit_login_refused(const struct api_request *req, const char *grant, const char *username,
+                         int64_t user_id, const char *reason)
+{
+    count(logins, OUTCOME_BAD_CREDENTIALS);
+    if (grant != NULL)
+        count(token_grants[0], OUTCOME_BAD_CREDENTIALS);
+    struct log_field f[] = {LOG_STR("username", username),
+                            LOG_STR("via", grant != NULL ? "token" : "login"),
+                            LOG_NUM("user_id", user_id), LOG_STR("reason", reason)};
+    emit(req, LOG_WARN, "login.failed", f, 4);
+    json_t *d = name_via(username, grant != NULL ? "token" : "login");
+    json_object_set_new(d, "reason", json_string(reason));
+    record(req, "login.failed", user_id, NULL, d);
+}
+
+void audit_admin(const struct api_request *req, const char *type, int64_t user_id,
+                 const char *actor, const json_t *details)
+{
+    char *text = details != NULL ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    struct log_field f[] = {LOG_STR("actor", actor), LOG_STR("details", text),
+                            LOG_NUM("user_id", user_id)};
+
+    emit(req, LOG_INFO, type, f, user_id > 0 ? 3 : 2);
+    free(text);
+    record(req, type, user_id, actor, details != NULL ? json_deep_copy(details) : NULL);
+}
+
+void audit_hold_admin(const struct api_request *req, const char *type, int64_t user_id,
+                      const char *actor, const json_t *details)
+{
+    row_fill(&held, req, type, user_id, actor, details != NULL ? json_deep_copy(details) : NULL);
+    store_audit_hold(&held.e);
 }
 
 void audit_login_mfa(const struct api_request *req, enum audit_mfa_method method,
@@ -91,6 +256,28 @@ void audit_login_mfa(const struct api_request *req, enum audit_mfa_method method
                             LOG_STR("outcome", mfa_result_names[result]),
                             LOG_NUM("user_id", user_id)};
     emit(req, result == AUDIT_MFA_OK ? LOG_INFO : LOG_WARN, "login.mfa", f, user_id > 0 ? 3 : 2);
+    /* In the trail, a sign-in that ends with its second factor is a
+     * login that succeeded (via mfa), a wrong factor one that failed. */
+    if (result == AUDIT_MFA_OK || result == AUDIT_MFA_WRONG || result == AUDIT_MFA_THROTTLED) {
+        json_t *d = name_via(NULL, "mfa");
+        json_object_set_new(d, "method", json_string(mfa_method_names[method]));
+        record(req,
+               result == AUDIT_MFA_OK      ? "login.succeeded"
+               : result == AUDIT_MFA_WRONG ? "login.failed"
+                                           : "login.throttled",
+               user_id, NULL, d);
+    } else {
+        drop();
+    }
+}
+
+void audit_hold_login_mfa(const struct api_request *req, enum audit_mfa_method method)
+{
+    json_t *d = name_via(NULL, "mfa");
+
+    if ((unsigned)method < AUDIT_MFA_METHODS)
+        json_object_set_new(d, "method", json_string(mfa_method_names[method]));
+    hold(req, "login.succeeded", d);
 }
 
 void audit_refresh(const struct api_request *req, const char *grant, enum outcome o)
@@ -99,9 +286,18 @@ void audit_refresh(const struct api_request *req, const char *grant, enum outcom
     if (grant != NULL)
         count(token_grants[1], o);
     if (o == OUTCOME_TOKEN_REUSED) {
-        struct log_field f[] = {LOG_STR("via", grant != NULL ? "token" : "refresh")};
+        const char *via = grant != NULL ? "token" : "refresh";
+        struct log_field f[] = {LOG_STR("via", via)};
         emit(req, LOG_WARN, "refresh.reuse_detected", f, 1);
+        record(req, "refresh.reuse_detected", 0, NULL, name_via(NULL, via));
+    } else {
+        drop();
     }
+}
+
+void audit_hold_refresh(const struct api_request *req, const char *grant)
+{
+    hold(req, "refresh.reuse_detected", name_via(NULL, grant != NULL ? "token" : "refresh"));
 }
 
 void audit_client_grant(const struct api_request *req, enum audit_grant g, const char *client_id,
@@ -115,8 +311,43 @@ void audit_client_grant(const struct api_request *req, enum audit_grant g, const
     emit(req, o == OUTCOME_OK ? LOG_INFO : LOG_WARN, "oidc.token", f, client_id != NULL ? 3 : 2);
 }
 
+/* The trail's type of a user's event, and its details (username, scope,
+ * method); NULL for an event the trail does not keep (API.md's list). */
+static const char *user_event(const struct api_request *req, const char *event, const char *scope,
+                              json_t **details)
+{
+    static const char *const kept[][3] = {
+        {"logout", "logout", NULL},
+        {"password.changed", "password.changed", NULL},
+        {"account.deleted", "account.deleted", NULL},
+        {"mfa.totp_enabled", "mfa.enabled", "totp"},
+        {"mfa.totp_disabled", "mfa.disabled", "totp"},
+        {"passkey.added", "passkey.added", "webauthn"},
+        {"passkey.removed", "passkey.removed", "webauthn"},
+    };
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+        if (strcmp(kept[i][0], event) == 0) {
+            json_t *d = name_via(req->token.claims.username, NULL);
+            if (scope != NULL)
+                json_object_set_new(d, "scope", json_string(scope));
+            if (kept[i][2] != NULL)
+                json_object_set_new(d, "method", json_string(kept[i][2]));
+            *details = d;
+            return kept[i][1];
+        }
+    *details = NULL;
+    return NULL;
+}
+
 void audit_user(const struct api_request *req, const char *event, enum outcome o, const char *scope)
 {
+    json_t *d = NULL;
+    const char *type = o == OUTCOME_OK ? user_event(req, event, scope, &d) : NULL;
+
+    if (type != NULL)
+        record(req, type, req->token.claims.user_id, NULL, d);
+    else
+        drop();
     if (o != OUTCOME_OK)
         return;
     struct log_field f[] = {LOG_NUM("user_id", req->token.claims.user_id),
@@ -125,8 +356,33 @@ void audit_user(const struct api_request *req, const char *event, enum outcome o
     emit(req, LOG_INFO, event, f, 3);
 }
 
+void audit_hold_user(const struct api_request *req, const char *event, const char *scope)
+{
+    json_t *d = NULL;
+    const char *type = user_event(req, event, scope, &d);
+
+    if (type != NULL)
+        hold(req, type, d);
+}
+
+/* The mailed-link events the trail keeps. */
+static bool mail_kept(const char *event)
+{
+    return strcmp(event, "password.reset") == 0 || strcmp(event, "email.confirmed") == 0;
+}
+
+void audit_hold_mail(const struct api_request *req, const char *event)
+{
+    if (mail_kept(event))
+        hold(req, event, NULL);
+}
+
 void audit_mail(const struct api_request *req, const char *event, enum outcome o)
 {
+    if (o == OUTCOME_OK && mail_kept(event))
+        record(req, event, 0, NULL, NULL);
+    else
+        drop();
     if (o == OUTCOME_OK) {
         emit(req, LOG_INFO, event, NULL, 0);
     } else if (o == OUTCOME_BAD_TOKEN) {
@@ -147,7 +403,10 @@ void audit_passkey(const struct api_request *req, const char *event, enum outcom
 {
     if (o == OUTCOME_OK) {
         audit_user(req, event, o, NULL);
-    } else if (o == OUTCOME_INVALID && why != NULL) {
+        return;
+    }
+    drop();
+    if (o == OUTCOME_INVALID && why != NULL) {
         struct log_field f[] = {LOG_NUM("user_id", req->token.claims.user_id),
                                 LOG_STR("reason", why)};
         emit(req, LOG_INFO, "passkey.refused", f, 2);
@@ -162,9 +421,17 @@ void audit_passkey_login(const struct api_request *req, enum outcome o, const ch
         struct log_field f[] = {LOG_NUM("user_id", user_id), LOG_STR("username", username),
                                 LOG_STR("via", "passkey")};
         emit(req, LOG_INFO, "login.succeeded", f, 3);
+        record(req, "login.succeeded", user_id, NULL, name_via(username, "passkey"));
     } else if (o == OUTCOME_PASSKEY_REFUSED || o == OUTCOME_THROTTLED) {
+        const char *event = o == OUTCOME_THROTTLED ? "login.throttled" : "login.failed";
         struct log_field f[] = {LOG_STR("via", "passkey"), LOG_STR("reason", reason)};
-        emit(req, LOG_WARN, o == OUTCOME_THROTTLED ? "login.throttled" : "login.failed", f, 2);
+        emit(req, LOG_WARN, event, f, 2);
+        json_t *d = name_via(NULL, "passkey");
+        if (reason != NULL)
+            json_object_set_new(d, "reason", json_string(reason));
+        record(req, event, 0, NULL, d);
+    } else {
+        drop();
     }
     if (reason != NULL && strcmp(reason, PASSKEYS_REASON_CLONED) == 0) {
         struct log_field f[] = {LOG_STR("via", "passkey")};

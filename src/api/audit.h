@@ -1,7 +1,10 @@
 #ifndef GH_API_AUDIT_H
 #define GH_API_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include <jansson.h>
 
 #include "api/api.h"
 #include "core/outcome.h"
@@ -22,6 +25,20 @@ void audit_register(const struct api_request *req, enum outcome o, const char *u
  * factor comes next). */
 void audit_login(const struct api_request *req, const char *grant, enum outcome o,
                  const char *username, int64_t user_id);
+
+/* A password login refused for reason (a static string: "disabled") although
+ * the password was right: counted and written as audit_login's
+ * "login.failed", with the user and the reason. The client was answered as
+ * for a wrong password. */
+void audit_login_refused(const struct api_request *req, const char *grant, const char *username,
+                         int64_t user_id, const char *reason);
+
+/* An administrator's action (API.md, "Administration, roles and access
+ * rules"): type "admin.<verb>", the user acted on (0: none), the actor
+ * ("user:<id>", "apikey:<id>"), and details, a JSON object of the event's
+ * other fields (borrowed; NULL: none). Never a password, key or token. */
+void audit_admin(const struct api_request *req, const char *type, int64_t user_id,
+                 const char *actor, const json_t *details);
 
 /* The second factor of a sign-in (POST /login/mfa), as
  * gatehouse_mfa_attempts_total labels it. */
@@ -102,5 +119,41 @@ void audit_metrics_write(struct metrics_buf *b);
  * "mfa.step_up_failed" for a wrong one, "mfa.step_up_throttled" while
  * locked; never the code. */
 void audit_step_up(const struct api_request *req, enum outcome o);
+
+/* ---- the trail in the database ----
+ * Each function above that writes an event the trail keeps (API.md's list:
+ * user.registered, login.succeeded, login.failed, login.throttled,
+ * refresh.reuse_detected, logout, password.changed, password.reset,
+ * email.confirmed, account.deleted, mfa.enabled, mfa.disabled,
+ * passkey.added, passkey.removed) also records it as a row of
+ * audit_events. A handler that calls audit_hold_* right before the core
+ * operation has it written inside that operation's transaction (core calls
+ * store_audit_held_add before its commit), so the row commits or rolls back
+ * with the change; without a hold, or for an operation with no transaction,
+ * the row is written alone once the outcome is known. The matching audit_*
+ * call after the operation ends the hold, whatever the outcome: nothing
+ * may run between the two that returns without it. */
+void audit_hold_register(const struct api_request *req, const char *username);
+void audit_hold_login(const struct api_request *req, const char *grant, const char *username);
+void audit_hold_login_mfa(const struct api_request *req, enum audit_mfa_method method);
+void audit_hold_passkey_login(const struct api_request *req, const char *username);
+void audit_hold_refresh(const struct api_request *req, const char *grant);
+void audit_hold_user(const struct api_request *req, const char *event, const char *scope);
+void audit_hold_mail(const struct api_request *req, const char *event);
+/* audit_admin's event held for the transaction of the admin action (those
+ * that revoke sessions run it through sessions_revoke_with, which writes
+ * it); audit_admin after the action ends the hold. */
+void audit_hold_admin(const struct api_request *req, const char *type, int64_t user_id,
+                      const char *actor, const json_t *details);
+
+/* Ends a hold without recording (the operation failed, and no audit_*
+ * call follows it). */
+void audit_release(void);
+
+/* A login or registration refused on the HTTP thread before any work (the
+ * address's lock, a full hashing queue): counted and logged
+ * ("login.throttled"), not written to the database, which that thread never
+ * waits for and which a flood of refusals must not cost. */
+void audit_refused_early(const struct api_request *req, bool login);
 
 #endif

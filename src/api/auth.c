@@ -30,8 +30,8 @@ const char *api_find_token(const char *authorization, const char *cookie, enum a
             (*len)--;
         return *len > 0 ? a : NULL;
     }
-    if ((auth == API_AUTH_BEARER_OR_COOKIE || auth == API_AUTH_PAGE) && cookie != NULL &&
-        cookie[0] != '\0') {
+    if ((auth == API_AUTH_BEARER_OR_COOKIE || auth == API_AUTH_PAGE || auth == API_AUTH_OPTIONAL) &&
+        cookie != NULL && cookie[0] != '\0') {
         *len = strlen(cookie);
         *from_cookie = true;
         return cookie;
@@ -56,6 +56,16 @@ bool api_authenticate(const struct api_route *route, struct api_request *req, st
             tok != NULL && sessions_verify_access(&req->app->sessions, tok, len, timefmt_now(),
                                                   &req->token.claims) == OUTCOME_OK;
         req->token.from_cookie = req->token.present;
+        return true;
+    }
+    if (route->auth == API_AUTH_OPTIONAL) {
+        /* A GET only (/verify): no Origin check. The claims go straight
+         * into the request, as below. */
+        req->token.absent = tok == NULL ? OUTCOME_UNAUTHENTICATED
+                                        : sessions_verify_access(&req->app->sessions, tok, len,
+                                                                 timefmt_now(), &req->token.claims);
+        req->token.present = req->token.absent == OUTCOME_OK;
+        req->token.from_cookie = from_cookie;
         return true;
     }
     if (tok == NULL) {

@@ -79,6 +79,10 @@ static const struct answer answers[OUTCOME_COUNT] = {
      * error map's completeness. */
     [OUTCOME_BAD_GRANT] = {400, "the grant is invalid, used or expired", NULL, 0, "invalid_grant",
                            "the grant is invalid, used or expired"},
+    [OUTCOME_NOT_ADMIN] = {403,
+                           "the admin role is needed, with the second factor when the admin has "
+                           "one",
+                           NULL, 0, NULL, NULL},
     [OUTCOME_BAD_CLIENT] = {401, "client authentication failed", "Basic realm=\"gatehouse\"", 0,
                             "invalid_client", "client authentication failed"},
     [OUTCOME_ERROR] = {500, "internal error", NULL, 0, NULL, NULL},

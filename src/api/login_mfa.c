@@ -178,6 +178,7 @@ enum outcome api_mfa_login(const struct api_request *req, const char *mfa_token,
     api_client(req, &from);
     st = users_code_attempt(&app->users, app->throttle, &from, f.user_id, check_factor, &x, d);
     if (st == OUTCOME_OK) {
+        audit_hold_login_mfa(req, method);
         st = open_session(req, &f, mfa_token, tlen, webauthn != NULL, t, &result);
     } else if (st == OUTCOME_TOKEN_INVALID) { /* the user is gone */
         result = AUDIT_MFA_EXPIRED;

@@ -107,6 +107,7 @@ void api_email_confirm(const struct api_request *req, struct reply *r)
         errors_problem(r, OUTCOME_INVALID, &d);
         return;
     }
+    audit_hold_mail(req, "email.confirmed");
     enum outcome st = emails_confirm(&req->app->emails, tok, tlen, &d);
     json_decref(o);
     audit_mail(req, "email.confirmed", st);
@@ -250,6 +251,7 @@ void api_password_reset(const struct api_request *req, struct reply *r)
     api_string_field(o, "token", &tok, &tlen, &d.errors);
     api_string_field(o, "new_password", &pw, &plen, &d.errors);
     enum outcome st = OUTCOME_INVALID;
+    audit_hold_mail(req, "password.reset");
     if (d.errors.count == 0)
         st = emails_reset_password(&req->app->emails, tok, tlen, pw, plen, &d);
     json_decref(o);

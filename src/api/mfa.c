@@ -217,6 +217,7 @@ void api_mfa_totp_confirm(const struct api_request *req, struct reply *r)
     if (api_string_field(o, "code", &code, &clen, &d.errors))
         check_code("code", code, clen, &d.errors);
     enum outcome st = OUTCOME_INVALID;
+    audit_hold_user(req, "mfa.totp_enabled", NULL);
     if (d.errors.count == 0) {
         st = api_totp_confirm(req, code, clen, codes, &d);
         if (st == OUTCOME_BAD_CODE) {
@@ -270,6 +271,7 @@ void api_mfa_totp_disable(const struct api_request *req, struct reply *r)
 
     if (!guarded(req, r, &u))
         return;
+    audit_hold_user(req, "mfa.totp_disabled", NULL);
     enum outcome st = mfa_totp_disable(&req->app->mfa, u.id);
     audit_user(req, "mfa.totp_disabled", st, NULL);
     if (st != OUTCOME_OK) {

@@ -411,6 +411,7 @@ enum outcome api_page_reset_submit(const struct api_request *req, struct reply *
         return OUTCOME_INVALID;
     }
     if (o == OUTCOME_OK) {
+        audit_hold_mail(req, "password.reset");
         o = emails_reset_password(&req->app->emails, token, tlen, pw, plen, &d);
         audit_mail(req, "password.reset", o);
     }
@@ -429,6 +430,7 @@ enum outcome api_page_confirm_submit(const struct api_request *req, struct reply
 
     if (o != OUTCOME_OK)
         return o;
+    audit_hold_mail(req, "email.confirmed");
     o = emails_confirm(&req->app->emails, token, tlen, &d);
     audit_mail(req, "email.confirmed", o);
     page_outcome(req, r, "confirm", token, o, &d);

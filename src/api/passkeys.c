@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "store/store.h"
 #include "api/audit.h"
 #include "util/timefmt.h"
 
@@ -59,6 +60,7 @@ void api_passkeys_add(const struct api_request *req, struct reply *r)
     if (o == NULL)
         return;
     enum outcome st = OUTCOME_INVALID;
+    audit_hold_user(req, "passkey.added", NULL);
     if (read_name(o, &name, &d.errors))
         st = passkeys_register(&req->app->passkeys, req->token.claims.user_id, o, name,
                                timefmt_now(), &json, &d);
@@ -95,6 +97,7 @@ void api_passkeys_delete(const struct api_request *req, struct reply *r)
             json_decref(o);
             return;
         }
+        audit_hold_user(req, "passkey.removed", NULL);
         st = id[0] == '\0' || strchr(id, '/') != NULL
                  ? OUTCOME_NOT_FOUND
                  : passkeys_delete(&req->app->passkeys, req->token.claims.user_id, id);
@@ -196,8 +199,20 @@ void api_login_passkey(const struct api_request *req, struct reply *r)
         st = OUTCOME_CROSS_SITE;
     else
         st = throttled_login(req, flow, flen, cred, &u, &reason, &d);
-    if (st == OUTCOME_OK)
+    if (st == OUTCOME_OK) {
+        audit_hold_passkey_login(req, u.username);
         st = sessions_open(&req->app->sessions, &u, JWT_AMR_HWK | JWT_AMR_USER, &t);
+        /* A disabled user (or one whose password changed meanwhile) is
+         * answered as any passkey that does not verify: nothing more. */
+        if (st == OUTCOME_BAD_CREDENTIALS) {
+            struct store_admin_user now;
+            st = OUTCOME_PASSKEY_REFUSED;
+            reason = store_admin_user(req->app->users.store, NULL, u.id, &now) == STORE_OK &&
+                             now.disabled
+                         ? "disabled"
+                         : "credentials_changed";
+        }
+    }
     json_decref(o);
     audit_passkey_login(req, st, u.username, u.id, reason);
     if (st != OUTCOME_OK) {

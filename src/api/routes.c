@@ -7,8 +7,10 @@
  * the OpenAPI document's security requirements. */
 const struct api_route api_routes[] = {
     /* First: the HTTP layer searches the table in order, and nginx asks
-     * /verify on every request of every protected page. */
-    {"/verify", "GET", API_BODY_NONE, API_INLINE, API_AUTH_BEARER_OR_COOKIE, api_verify},
+     * /verify on every request of every protected page. Its token is
+     * optional: an access rule may make a page public, and the handler
+     * answers the 401 itself where one is needed. */
+    {"/verify", "GET", API_BODY_NONE, API_INLINE, API_AUTH_OPTIONAL, api_verify},
     {"/register", "POST", API_BODY_JSON, API_HASH, API_AUTH_NONE, api_register},
     {"/login", "POST", API_BODY_JSON, API_HASH, API_AUTH_NONE, api_login},
     /* A code's check hashes no password: the database workers. */
@@ -50,6 +52,17 @@ const struct api_route api_routes[] = {
     {"/login/passkey/options", "POST", API_BODY_JSON, API_DB, API_AUTH_NONE,
      api_login_passkey_options},
     {"/login/passkey", "POST", API_BODY_JSON, API_DB, API_AUTH_NONE, api_login_passkey},
+    /* The admin API (api/admin.c): an API key or an admin's Bearer token,
+     * read by the handlers (API_AUTH_HANDLER), which check the user's
+     * current roles in the database. The paths under /admin/users/ name a
+     * user by id; their handlers read the rest of the path. */
+    {"/admin/users", "GET", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_admin_users_list},
+    {"/admin/users", "POST", API_BODY_JSON, API_HASH, API_AUTH_HANDLER, api_admin_users_create},
+    {"/admin/users/", "GET", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_admin_user_get},
+    {"/admin/users/", "PATCH", API_BODY_JSON, API_DB, API_AUTH_HANDLER, api_admin_user_patch},
+    {"/admin/users/", "DELETE", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_admin_user_delete},
+    {"/admin/users/", "POST", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_admin_user_post},
+    {"/admin/audit", "GET", API_BODY_NONE, API_DB, API_AUTH_HANDLER, api_admin_audit},
     {"/healthz", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_healthz},
     {"/metrics", "GET", API_BODY_NONE, API_INLINE, API_AUTH_NONE, api_metrics},
     {"/readyz", "GET", API_BODY_NONE, API_DB, API_AUTH_NONE, api_readyz},

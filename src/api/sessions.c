@@ -31,6 +31,7 @@ void api_refresh(const struct api_request *req, struct reply *r)
         errors_problem(r, OUTCOME_INVALID, &d);
         return;
     }
+    audit_hold_refresh(req, NULL);
     enum outcome st = sessions_refresh(&req->app->sessions, tok, len, &t);
     audit_refresh(req, NULL, st);
     json_decref(o);
@@ -70,6 +71,7 @@ void api_logout(const struct api_request *req, struct reply *r)
         errors_problem(r, OUTCOME_INVALID, &d);
         return;
     }
+    audit_hold_user(req, "logout", v != NULL ? v : "local");
     enum outcome st = sessions_logout(&req->app->sessions, &req->token.claims, scope);
     audit_user(req, "logout", st, v != NULL ? v : "local");
     if (st != OUTCOME_OK) {
@@ -136,6 +138,7 @@ void api_change_password(const struct api_request *req, struct reply *r)
         return;
     }
     api_client(req, &from);
+    audit_hold_user(req, "password.changed", NULL);
     enum outcome st =
         users_change_password(&req->app->users, req->app->throttle, &from, &req->app->sessions,
                               &req->token.claims, cur, clen, next, nlen, &d);
@@ -162,6 +165,7 @@ void api_delete_me(const struct api_request *req, struct reply *r)
         return;
     }
     api_client(req, &from);
+    audit_hold_user(req, "account.deleted", NULL);
     enum outcome st = users_delete(&req->app->users, req->app->throttle, &from, &req->app->sessions,
                                    &req->token.claims, pw, plen, &d);
     audit_user(req, "account.deleted", st, NULL);

@@ -27,6 +27,7 @@
 #include "core/passkeys.h"
 #include "core/pages.h"
 #include "core/templates.h"
+#include "util/fwdreq.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 
@@ -40,6 +41,7 @@ struct signin_view {
     const char *error_key; /* a catalogue key, or NULL */
     const char *username;  /* pre-filled, or NULL */
     const char *authz; /* the authorization request it signs in for (api/authorize.c), or NULL */
+    const char *rd;    /* the address it returns to (rd_allowed checked it), or NULL */
 };
 
 static bool passkeys_on(const struct api_request *req)
@@ -73,6 +75,63 @@ static void signin_off(const struct api_request *req, struct reply *r)
     signedout_page(req, r, 501, "signin.off");
 }
 
+/* The address a sign-in returns to (rd: the original URL that /verify?rd=1
+ * sent the browser here with), v of len bytes: allowed only when it is an
+ * http or https URL, read strictly (util/fwdreq.h: no userinfo, no
+ * backslash or escape in the host), whose host is PUBLIC_URL's or one the
+ * access rules name (rules_names_host). Anything else is dropped and the
+ * sign-in goes where it goes without one: a sign-in page that sends a
+ * browser wherever a link said would be an open redirect. The origin of
+ * an allowed one into origin (NULL: not wanted) for the page's
+ * form-action, which browsers hold a form's redirects to. */
+static bool rd_allowed(const struct api_request *req, const char *v, size_t len,
+                       char origin[API_ORIGIN_MAX + 1])
+{
+    struct fwdreq u, pub;
+    bool ok;
+
+    if (v == NULL || len == 0 || len > FWDREQ_URL_MAX || strlen(v) != len ||
+        fwdreq_parse_url(v, &u) != FWDREQ_OK)
+        return false;
+    ok = req->app->public_url.url != NULL &&
+         fwdreq_parse_url(req->app->public_url.url, &pub) == FWDREQ_OK &&
+         strcmp(pub.host, u.host) == 0;
+    if (!ok) {
+        const rules *rs = rules_ref_get(req->app->rules);
+        ok = rules_names_host(rs, u.host, strlen(u.host));
+        rules_ref_put(rs);
+    }
+    if (ok && origin != NULL)
+        snprintf(origin, API_ORIGIN_MAX + 1, "%s://%s%s%s", u.scheme, u.host,
+                 u.port[0] != '\0' ? ":" : "", u.port);
+    return ok;
+}
+
+/* The rd parameter of f (a query or a form post): NULL when absent or not
+ * allowed; false when sent twice. */
+static bool rd_param(const struct api_request *req, const struct form *f, const char **rd)
+{
+    const char *v;
+    size_t len;
+    enum form_lookup l = form_get(f, "rd", &v, &len);
+
+    *rd = l == FORM_FOUND && rd_allowed(req, v, len, NULL) ? v : NULL;
+    return l != FORM_REPEATED;
+}
+
+/* Shows p, whose form returns to rd (or NULL) once signed in: its origin
+ * joins form-action, as an authorization request's client does. */
+static void show_page(const struct api_request *req, struct reply *r, const struct api_page *p,
+                      const char *rd)
+{
+    char origin[API_ORIGIN_MAX + 1] = "";
+
+    if (p->authz == NULL && rd != NULL && rd_allowed(req, rd, strlen(rd), origin))
+        api_page_show_to(req, r, p, origin);
+    else
+        api_page_show(req, r, p);
+}
+
 static void signin_page(const struct api_request *req, struct reply *r, const struct signin_view *v)
 {
     const char *lang = i18n_lang(req->accept_language);
@@ -81,10 +140,12 @@ static void signin_page(const struct api_request *req, struct reply *r, const st
         {"username", v->username != NULL ? v->username : "", false},
         {"passkeys", passkeys_on(req) ? "1" : NULL, false},
         {"authz", v->authz, false},
+        /* An authorization request's sign-in goes back to it alone. */
+        {"rd", v->authz == NULL ? v->rd : NULL, false},
     };
-    struct api_page p = {"signin", v->status, text, vars, 3, passkeys_on(req), v->authz};
+    struct api_page p = {"signin", v->status, text, vars, 4, passkeys_on(req), v->authz};
 
-    api_page_show(req, r, &p);
+    show_page(req, r, &p, v->authz == NULL ? v->rd : NULL);
     free(text);
 }
 
@@ -96,7 +157,7 @@ static void signin_busy(const struct api_request *req, struct reply *r, enum out
     bool busy = o == OUTCOME_THROTTLED || o == OUTCOME_OVERLOADED || o == OUTCOME_UNAVAILABLE ||
                 o == OUTCOME_STOPPING;
     struct signin_view v = {errors_status(busy ? o : OUTCOME_ERROR),
-                            busy ? "page.busy" : "page.error", username, NULL};
+                            busy ? "page.busy" : "page.error", username, NULL, NULL};
 
     signin_page(req, r, &v);
     if (busy)
@@ -107,7 +168,7 @@ void api_page_signin(const struct api_request *req, struct reply *r)
 {
     const char *hint = NULL, *authz = NULL;
     size_t hlen = 0, alen = 0;
-    struct signin_view v = {200, NULL, NULL, NULL};
+    struct signin_view v = {200, NULL, NULL, NULL, NULL};
 
     if (!signin_on(req)) {
         signin_off(req, r);
@@ -120,6 +181,9 @@ void api_page_signin(const struct api_request *req, struct reply *r)
      * looked up only after a right password (api/authorize.c). */
     if (form_get(&req->query, "authz", &authz, &alen) == FORM_FOUND && api_authz_len(authz, alen))
         v.authz = authz;
+    /* Where a forward-authenticated page sent the browser from
+     * (/verify?rd=1): carried in the form, followed once signed in. */
+    (void)rd_param(req, &req->query, &v.rd);
     signin_page(req, r, &v);
 }
 
@@ -156,15 +220,21 @@ static void to_resume(const struct api_request *req, struct reply *r, const char
 }
 
 /* The session of a sign-in into cookies, the single sign-on cookie bound
- * to it, and on to the authorization request it was for (authz, or NULL:
- * to the account page). */
+ * to it, and on to the authorization request it was for (authz), else to
+ * the address it returns to (rd, rd_allowed checked it), else to the
+ * account page. */
 static void signed_in(const struct api_request *req, struct reply *r, struct session_tokens *t,
-                      const char *authz)
+                      const char *authz, const char *rd)
 {
-    if (authz != NULL)
+    if (authz != NULL) {
         to_resume(req, r, authz);
-    else
+    } else if (rd != NULL) {
+        r->status = 303;
+        reply_header(r, "Location", rd);
+        r->no_store = true;
+    } else {
         to_account(req, r);
+    }
     api_session_cookies(req, r, t->access_token, t->refresh_token);
     api_sso_begin(req, r, t->access_token);
     sessions_tokens_free(t);
@@ -173,7 +243,7 @@ static void signed_in(const struct api_request *req, struct reply *r, struct ses
 static void signin_again(const struct api_request *req, struct reply *r, int status,
                          const char *key)
 {
-    struct signin_view v = {status, key, NULL, NULL};
+    struct signin_view v = {status, key, NULL, NULL, NULL};
 
     signin_page(req, r, &v);
 }
@@ -203,14 +273,16 @@ static bool page_form(const struct api_request *req, struct reply *r, struct for
     }
     if (form_get(f, "csrf", &csrf, &clen) != FORM_FOUND ||
         !pages_csrf_check(req->csrf_cookie, csrf, clen)) {
-        const char *authz = NULL;
+        const char *authz = NULL, *rd = NULL;
         size_t alen = 0;
         /* The sign-in form again keeps the authorization request it was
          * for (its id read only to be put back), or a lost CSRF cookie
-         * would also lose the client's sign-in. */
-        if (again == signin_again && form_get(f, "authz", &authz, &alen) == FORM_FOUND &&
-            api_authz_len(authz, alen) != 0) {
-            struct signin_view v = {403, "page.csrf", NULL, authz};
+         * would also lose the client's sign-in; so too the address it
+         * returns to. */
+        bool has_authz =
+            form_get(f, "authz", &authz, &alen) == FORM_FOUND && api_authz_len(authz, alen) != 0;
+        if (again == signin_again && (has_authz || (rd_param(req, f, &rd) && rd != NULL))) {
+            struct signin_view v = {403, "page.csrf", NULL, has_authz ? authz : NULL, rd};
             signin_page(req, r, &v);
         } else {
             again(req, r, 403, "page.csrf");
@@ -254,7 +326,8 @@ static bool authz_field(const struct form *f, const char **authz)
  * step's challenge in a data- attribute (HTML-escaped JSON: the page has
  * no inline script), each only when the account has that method. */
 static void mfa_page(const struct api_request *req, struct reply *r, int status,
-                     const char *error_key, const struct api_mfa_step *m, const char *authz)
+                     const char *error_key, const struct api_mfa_step *m, const char *authz,
+                     const char *rd)
 {
     const char *lang = i18n_lang(req->accept_language);
     char *error = error_key != NULL ? api_page_text(lang, error_key, NULL, 0) : NULL;
@@ -266,10 +339,11 @@ static void mfa_page(const struct api_request *req, struct reply *r, int status,
         {"recovery", m->methods & MFA_RECOVERY ? "1" : NULL, false},
         {"webauthn", webauthn ? options : NULL, false},
         {"authz", authz, false},
+        {"rd", authz == NULL ? rd : NULL, false},
     };
-    struct api_page p = {"mfa", status, error, vars, 5, webauthn, authz};
+    struct api_page p = {"mfa", status, error, vars, 6, webauthn, authz};
 
-    api_page_show(req, r, &p);
+    show_page(req, r, &p, authz == NULL ? rd : NULL);
     free(options);
     free(error);
 }
@@ -301,7 +375,7 @@ static enum outcome mfa_step_again(const struct api_request *req, const char *to
 void api_page_signin_submit(const struct api_request *req, struct reply *r)
 {
     struct form f;
-    const char *u, *p, *authz;
+    const char *u, *p, *authz, *rd;
     size_t ulen, plen;
     struct session_tokens t;
     struct api_mfa_step mfa;
@@ -310,7 +384,7 @@ void api_page_signin_submit(const struct api_request *req, struct reply *r)
     if (!page_form(req, r, &f, signin_again))
         return;
     if (!field(&f, "username", &u, &ulen) || !field(&f, "password", &p, &plen) ||
-        !authz_field(&f, &authz)) {
+        !authz_field(&f, &authz) || !rd_param(req, &f, &rd)) {
         signin_again(req, r, 400, "page.bad_form");
         form_free(&f);
         return;
@@ -322,15 +396,15 @@ void api_page_signin_submit(const struct api_request *req, struct reply *r)
     same.origin = NULL;
     enum outcome o = api_password_login(&same, NULL, u, ulen, p, plen, &t, &mfa, &d);
     switch (o) {
-    case OUTCOME_OK: signed_in(req, r, &t, authz); break;
+    case OUTCOME_OK: signed_in(req, r, &t, authz, rd); break;
     case OUTCOME_MFA_REQUIRED:
-        mfa_page(req, r, 200, NULL, &mfa, authz);
+        mfa_page(req, r, 200, NULL, &mfa, authz, rd);
         api_mfa_step_free(&mfa);
         break;
     case OUTCOME_BAD_CREDENTIALS:
     case OUTCOME_INVALID: {
         /* One message for an unknown user and a wrong password. */
-        struct signin_view v = {401, "signin.failed", u, authz};
+        struct signin_view v = {401, "signin.failed", u, authz, rd};
         signin_page(req, r, &v);
         break;
     }
@@ -345,7 +419,7 @@ void api_page_signin_submit(const struct api_request *req, struct reply *r)
 void api_page_mfa_submit(const struct api_request *req, struct reply *r)
 {
     struct form f;
-    const char *tok, *code, *recovery, *authz;
+    const char *tok, *code, *recovery, *authz, *rd;
     size_t tlen, clen, rlen;
     struct session_tokens t;
     struct api_mfa_step m;
@@ -356,7 +430,7 @@ void api_page_mfa_submit(const struct api_request *req, struct reply *r)
     /* Exactly one answer; an empty field counts as none (form_get). */
     if (!field(&f, "mfa_token", &tok, &tlen) || tlen == 0 || tlen > FLOWS_TOKEN_LEN ||
         !field(&f, "code", &code, &clen) || !field(&f, "recovery_code", &recovery, &rlen) ||
-        (clen > 0) == (rlen > 0) || !authz_field(&f, &authz)) {
+        (clen > 0) == (rlen > 0) || !authz_field(&f, &authz) || !rd_param(req, &f, &rd)) {
         form_free(&f);
         signin_again(req, r, 400, "page.bad_form");
         return;
@@ -373,7 +447,7 @@ void api_page_mfa_submit(const struct api_request *req, struct reply *r)
     }
     switch (o) {
     case OUTCOME_OK:
-        signed_in(req, r, &t, authz);
+        signed_in(req, r, &t, authz, rd);
         form_free(&f);
         return;
     case OUTCOME_BAD_CODE:
@@ -388,10 +462,10 @@ void api_page_mfa_submit(const struct api_request *req, struct reply *r)
     int status = o == OUTCOME_INVALID ? 422 : 401;
     o = mfa_step_again(req, tok, tlen, &m);
     if (o == OUTCOME_OK) {
-        mfa_page(req, r, status, "mfa.failed", &m, authz);
+        mfa_page(req, r, status, "mfa.failed", &m, authz, rd);
         api_mfa_step_free(&m);
     } else if (o == OUTCOME_BAD_CODE) {
-        struct signin_view v = {401, "mfa.expired", NULL, authz};
+        struct signin_view v = {401, "mfa.expired", NULL, authz, rd};
         signin_page(req, r, &v);
     } else {
         signin_busy(req, r, o, &d, NULL);

@@ -49,10 +49,8 @@ bool api_admit(const struct api_route *route, const struct api_request *req, str
     /* Refused before its handler: the audit trail and the outcome counters
      * hear of it here. /token's grant is not known yet (its 429 shows in
      * the request counters by status only). */
-    if (login)
-        audit_login(req, NULL, OUTCOME_THROTTLED, NULL, 0);
-    else if (route->handle == api_register)
-        audit_register(req, OUTCOME_THROTTLED, NULL, 0);
+    if (login || route->handle == api_register)
+        audit_refused_early(req, login);
     return false;
 }
 

@@ -51,6 +51,7 @@ static void client_refresh_grant(const struct api_request *req, const struct for
     if (api_oauth_client(req, f, false, &c, r) != OUTCOME_OK)
         return;
     if (required(f, r, "refresh_token", &tok, &len)) {
+        audit_hold_refresh(req, "refresh_token");
         enum outcome st = oidc_refresh(&req->app->oidc, &c, tok, len, &t);
         audit_refresh(req, "refresh_token", st);
         if (st == OUTCOME_OK)
@@ -181,6 +182,7 @@ static void refresh_grant(const struct api_request *req, const struct form *f, s
     }
     if (!required(f, r, "refresh_token", &tok, &len))
         return;
+    audit_hold_refresh(req, "refresh_token");
     enum outcome st = sessions_refresh(&req->app->sessions, tok, len, &t);
     audit_refresh(req, "refresh_token", st);
     if (st != OUTCOME_OK) {

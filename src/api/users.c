@@ -68,6 +68,7 @@ void api_register(const struct api_request *req, struct reply *r)
     api_string_field(o, "password", &p, &plen, &d.errors);
     e = read_email(o, &elen, &d.errors);
     enum outcome st = OUTCOME_INVALID;
+    audit_hold_register(req, u);
     if (d.errors.count == 0)
         st = users_register(&req->app->users, u, ulen, p, plen, &user, &d);
     audit_register(req, st, u, st == OUTCOME_OK ? user.id : 0);
@@ -107,6 +108,7 @@ enum outcome api_password_login(const struct api_request *req, const char *grant
         /* One answer for an unknown user and a wrong password, and the
          * same throttling, at both doors. */
         api_client(req, &from);
+        audit_hold_login(req, grant, u);
         st = users_login(&req->app->users, req->app->throttle, &from, u, ulen, p, plen, &user, d);
         /* Only a right password learns whether a second factor follows. */
         if (st == OUTCOME_OK)
@@ -116,7 +118,11 @@ enum outcome api_password_login(const struct api_request *req, const char *grant
             st = sessions_open(&req->app->sessions, &user, JWT_AMR_PWD, t);
         }
     }
-    audit_login(req, grant, st, u, st == OUTCOME_OK || st == OUTCOME_MFA_REQUIRED ? user.id : 0);
+    if (st == OUTCOME_BAD_CREDENTIALS && d->reason != NULL)
+        audit_login_refused(req, grant, u, user.id, d->reason);
+    else
+        audit_login(req, grant, st, u,
+                    st == OUTCOME_OK || st == OUTCOME_MFA_REQUIRED ? user.id : 0);
     return st;
 }
 

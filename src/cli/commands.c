@@ -80,6 +80,26 @@ static const struct cli_command users_commands[] = {
      "Prints one line per user, by id: id, username and creation time (RFC 3339),\n"
      "separated by tabs, after a header line. Password hashes are never shown.",
      CONFIG_DATABASE, 0, 0, NULL, users_list_command, NULL},
+    {"roles", "USERNAME add|remove ROLE", "give a user a role, or take it away",
+     "Adds ROLE to the roles of a user (the name as a login matches it), or removes\n"
+     "it, and prints the roles the user has then. A role is 1 to 32 characters of\n"
+     "a-z 0-9 . _ - (anything else is refused, not folded: exit 2); a user has at\n"
+     "most 16. Access tokens carry the roles from the user's next sign-in or refresh;\n"
+     "the admin API reads them from the database at every request. An unknown user\n"
+     "exits 1.",
+     CONFIG_DATABASE, 3, 3, NULL, users_roles_command, NULL},
+    {"disable", "USERNAME", "disable a user: no sign-in, every session revoked",
+     "Disables a user (the name as a login matches it): every sign-in is refused as a\n"
+     "wrong password is, and every session is revoked in the same transaction,\n"
+     "recording the revocations until the last access token would expire, so it\n"
+     "reads the token settings (give it the servers' ACCESS_TOKEN_EXPIRE_MINUTES and\n"
+     "JWT_LEEWAY_SECONDS). A running server refuses the user's tokens within a\n"
+     "second. An unknown user exits 1.",
+     CONFIG_DATABASE | CONFIG_TOKENS, 1, 1, NULL, users_disable_command, NULL},
+    {"enable", "USERNAME", "enable a disabled user again",
+     "Lets a disabled user sign in again. The sessions revoked when it was disabled\n"
+     "stay revoked. An unknown user exits 1.",
+     CONFIG_DATABASE, 1, 1, NULL, users_enable_command, NULL},
     {0},
 };
 
@@ -143,6 +163,33 @@ static const struct cli_command clients_commands[] = {
     {0},
 };
 
+/* The options of apikeys create, in the order apikeys.c numbers them. */
+static const struct cli_option apikeys_create_options[] = {
+    {"--role", "ROLE", "a role the key acts with (admin opens the admin API); required, repeat it"},
+    {"--name", "NAME", "a name to tell the key by in the list (up to 128 bytes)"},
+    {0},
+};
+
+static const struct cli_command apikeys_commands[] = {
+    {"create", NULL, "make an API key for the admin API and print it once",
+     "Makes an API key and prints \"id: <id>\" and \"key: ghk_<43 characters>\", each\n"
+     "on a line of its own. The key is shown this once: only its SHA-256 is stored.\n"
+     "Send it as \"Authorization: Bearer ghk_...\"; only /admin/ routes accept it, and\n"
+     "they need the role admin. A bad role (1 to 32 characters of a-z 0-9 . _ -) or\n"
+     "none exits 2.",
+     CONFIG_DATABASE, 0, 0, apikeys_create_options, apikeys_create_command, NULL},
+    {"list", NULL, "list the API keys (never the keys themselves)",
+     "Prints one line per key, oldest first, after a header line, separated by tabs:\n"
+     "id, name, roles (comma-separated), created_at, last_used_at and revoked_at\n"
+     "(RFC 3339; \"-\" for never).",
+     CONFIG_DATABASE, 0, 0, NULL, apikeys_list_command, NULL},
+    {"revoke", "ID", "revoke an API key",
+     "Revokes the key ID at once: a running server refuses it from its next request.\n"
+     "An unknown or already revoked key exits 1.",
+     CONFIG_DATABASE, 1, 1, NULL, apikeys_revoke_command, NULL},
+    {0},
+};
+
 /* The commands of gatehouse. A new command is one row here (a group of
  * subcommands is a row whose subcommands table holds the rows) and one body
  * in its own file. */
@@ -166,8 +213,12 @@ static const struct cli_command gatehouse_commands[] = {
      "Brings the database schema up to date and exits. Serving does this too, so a\n"
      "deployment may run it first but need not. It needs no SECRET_KEY.",
      CONFIG_DATABASE, 0, 0, NULL, migrate_command, NULL},
-    {"users", NULL, "manage users", "Imports, adds, deletes and lists users, and resets passwords.",
+    {"users", NULL, "manage users",
+     "Imports, adds, deletes and lists users, resets passwords, gives roles, and\n"
+     "disables and enables users.",
      0, 0, 0, NULL, NULL, users_commands},
+    {"apikeys", NULL, "manage the admin API's keys", "Creates, lists and revokes API keys.", 0, 0,
+     0, NULL, NULL, apikeys_commands},
     {"keys", NULL, "manage signing keys", "Generates signing keys.", 0, 0, 0, NULL, NULL,
      keys_commands},
     {"clients", NULL, "manage the OpenID Connect provider's clients",

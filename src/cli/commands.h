@@ -8,6 +8,7 @@
  * reads and only then runs the body, so a bad command line or setting never
  * leaves a trace (exit status 2). */
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "cli/config.h"
@@ -101,9 +102,29 @@ int users_add_command(struct config *cfg, const struct cli_args *args);
 int users_delete_command(struct config *cfg, const struct cli_args *args);
 int users_list_command(struct config *cfg, const struct cli_args *args);
 int users_reset_password_command(struct config *cfg, const struct cli_args *args);
+int users_roles_command(struct config *cfg, const struct cli_args *args);
+int users_disable_command(struct config *cfg, const struct cli_args *args);
+int users_enable_command(struct config *cfg, const struct cli_args *args);
+
+int apikeys_create_command(struct config *cfg, const struct cli_args *args); /* apikeys.c */
+int apikeys_list_command(struct config *cfg, const struct cli_args *args);
+int apikeys_revoke_command(struct config *cfg, const struct cli_args *args);
 int keys_generate_command(struct config *cfg, const struct cli_args *args); /* keys.c */
 int clients_add_command(struct config *cfg, const struct cli_args *args);   /* clients.c */
 int clients_list_command(struct config *cfg, const struct cli_args *args);
 int clients_delete_command(struct config *cfg, const struct cli_args *args);
+
+/* An audit event of a command (actor "cli", cli/audit.c): cli_audit_hold
+ * before the core call that makes the change (details, consumed, may be
+ * NULL; never a password, key or hash), cli_audit_done after it with
+ * whether it succeeded and the user it concerned (0: none or known
+ * already). Core writes the event inside the change's transaction where it
+ * has one (store_audit_held_add); otherwise it is written alone here. */
+struct cli_audit {
+    struct store_audit_event e;
+    char details[STORE_AUDIT_DETAILS_MAX + 1];
+};
+void cli_audit_hold(struct cli_audit *a, const char *type, json_t *details);
+void cli_audit_done(store *st, struct cli_audit *a, bool ok, int64_t user_id);
 
 #endif

@@ -17,6 +17,7 @@
 #include "core/keyset.h"
 #include "core/password.h"
 #include "http/forwarded.h"
+#include "core/rules.h"
 #include "store/pgurl.h"
 #include "util/log.h"
 #include "store/store.h"
@@ -150,6 +151,10 @@ static const struct setting settings[] = {
      OFF(session_purge_interval_seconds), "600", 1, 86400,
      "how often expired sessions and revocations, and used or expired mailed tokens, are "
      "deleted (and password requests left waiting are resolved)"},
+    {"AUDIT_RETENTION_DAYS", "--audit-retention-days", K_LONG, CONFIG_SERVING,
+     OFF(audit_retention_days), "90", 1, 3650,
+     "days the audit events (GET /admin/audit) are kept; older ones are deleted at each "
+     "purge"},
     {"DB_POOL_SIZE", "--db-pool-size", K_LONG, CONFIG_SERVING, OFF(db_pool_size), NULL, 1, 1000,
      "database connections (default: WORKERS + DB_WORKERS)"},
     {"METRICS", "--metrics", K_BOOL, CONFIG_SERVING, OFF(metrics), "1", 0, 0,
@@ -214,6 +219,15 @@ static const struct setting settings[] = {
      OFF(trusted_proxy_header), "X-Forwarded-For", 0, 0,
      "the one header in which TRUSTED_PROXIES name the client: X-Forwarded-For, Forwarded "
      "(RFC 7239) or X-Real-IP; the others are never read"},
+    {"ACCESS_RULES_FILE", "--access-rules-file", K_STRING, CONFIG_SERVING, OFF(access_rules_file),
+     NULL, 0, 0,
+     "a JSON file of access rules for /verify (hosts, paths, methods, policy, roles; the first "
+     "match decides), checked at start (an error names FILE:LINE); SIGHUP reads it again, and a "
+     "bad new file keeps the current rules (unset: DEFAULT_POLICY decides every request)"},
+    {"DEFAULT_POLICY", "--default-policy", K_STRING, CONFIG_SERVING, OFF(default_policy),
+     "authenticated", 0, 0,
+     "what /verify answers when no access rule matches: deny, public, authenticated or "
+     "two_factor"},
     {"PUBLIC_URL", "--public-url", K_STRING, CONFIG_MAIL, OFF(public_url), NULL, 0, 0,
      "the address browsers reach the service at, http(s)://host[:port][/path] "
      "(https://auth.example.com): the base of every mailed link and the service's own origin; "
@@ -449,6 +463,21 @@ static int check_proxy_header(struct config *cfg, char *err, size_t errlen)
         return -1;
     }
     cfg->trusted_proxy_header_id = (int)h;
+    return 0;
+}
+
+/* DEFAULT_POLICY names one of the policies of core/rules.h, exactly. */
+static int check_default_policy(struct config *cfg, char *err, size_t errlen)
+{
+    enum rules_policy p;
+
+    if (rules_policy_parse(cfg->default_policy, &p) != 0) {
+        snprintf(err, errlen,
+                 "DEFAULT_POLICY: \"%.60s\" is none of deny, public, authenticated, two_factor",
+                 cfg->default_policy);
+        return -1;
+    }
+    cfg->default_policy_id = (int)p;
     return 0;
 }
 
@@ -698,6 +727,8 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
         }
     }
     if ((groups & CONFIG_SERVING) && check_proxy_header(cfg, err, errlen) != 0)
+        return -1;
+    if ((groups & CONFIG_SERVING) && check_default_policy(cfg, err, errlen) != 0)
         return -1;
     if ((groups & CONFIG_SERVING) &&
         cfg->throttle_lockout_max_seconds < cfg->throttle_lockout_seconds) {

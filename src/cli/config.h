@@ -50,6 +50,7 @@ struct config {
     bool cookie_secure;
     char *allowed_origins; /* NULL when unset */
     long session_purge_interval_seconds;
+    long audit_retention_days;
     long shutdown_grace_seconds;
     long db_pool_size; /* 0 until validated: WORKERS + 1 */
     long db_connect_timeout_seconds;
@@ -74,6 +75,9 @@ struct config {
     size_t ntrusted;
     char *trusted_proxy_header;
     int trusted_proxy_header_id; /* enum forwarded_header, once validated */
+    char *access_rules_file;     /* ACCESS_RULES_FILE (core/rules.h), NULL when unset */
+    char *default_policy;        /* DEFAULT_POLICY */
+    int default_policy_id;       /* enum rules_policy, once validated */
     bool metrics;
     char *metrics_address; /* NULL when unset */
     char *log_format;

@@ -26,6 +26,7 @@
 #include "core/oidc.h"
 #include "core/password.h"
 #include "core/revocation.h"
+#include "core/rules.h"
 #include "core/sessions.h"
 #include "core/throttle.h"
 #include "core/totp.h"
@@ -50,7 +51,8 @@
 /* The janitor: every SESSION_PURGE_INTERVAL_SECONDS, deletes the sessions
  * and revocations that have expired (sessions_purge) and the mailed tokens
  * used or expired (emails_purge) and the sign-in flows likewise
- * (flows_purge) and the OpenID Connect codes (oidc_purge), so that the tables and the revocation
+ * (flows_purge) and the OpenID Connect codes (oidc_purge) and the audit
+ * events past AUDIT_RETENTION_DAYS, so that the tables and the revocation
  * set do not grow without end; at start and on each round it also resolves the password requests
  * left waiting (a crash after the answer, a full queue). */
 struct janitor {
@@ -58,6 +60,7 @@ struct janitor {
     const struct sessions_deps *sessions;
     const struct emails_deps *emails;
     int interval_ms;
+    int64_t audit_retention_s; /* AUDIT_RETENTION_DAYS */
 };
 
 /* What serving holds, in the order the steps make it. */
@@ -72,6 +75,7 @@ struct serve {
     keyset *oidc_keys;
     bool oidc_keys_own;
     struct mailer *mailer;     /* NULL: mail is off */
+    rules_ref *rules;          /* ACCESS_RULES_FILE's current rules (none when unset) */
     int listen_fd, metrics_fd; /* -1 once handed to the HTTP server, or when none */
     store *st;
     struct password_policy policy;
@@ -114,6 +118,17 @@ static unsigned connection_limit(const struct config *cfg)
     return (unsigned)fit;
 }
 
+/* The audit events older than AUDIT_RETENTION_DAYS go. */
+static void audit_purge(store *s, int64_t before)
+{
+    int64_t n = 0;
+
+    if (store_audit_purge(s, before, &n) != STORE_OK)
+        log_warn("the purge of old audit events failed; the next round tries again");
+    else if (n > 0)
+        log_info("%lld audit events older than AUDIT_RETENTION_DAYS deleted", (long long)n);
+}
+
 static void *janitor_main(void *arg)
 {
     struct janitor *j = arg;
@@ -126,6 +141,7 @@ static void *janitor_main(void *arg)
         flows_purge(j->emails->store, timefmt_now());
         authzreq_purge(j->emails->store, timefmt_now());
         oidc_purge(j->emails->store, timefmt_now());
+        audit_purge(j->emails->store, timefmt_now() - j->audit_retention_s);
         if (j->emails->mailer != NULL)
             emails_resolve_pending(j->emails);
     }
@@ -186,6 +202,30 @@ static int open_mail(struct serve *sv)
 
     sv->mailer = cli_mailer_open(sv->cfg, WHO, &failed);
     return failed ? CLI_EXIT_USAGE : 0;
+}
+
+/* Step 1c. ACCESS_RULES_FILE, configuration like the key files: a bad one
+ * stops the start (exit 2) with its FILE:LINE. Unset: no rules, and
+ * DEFAULT_POLICY decides every /verify. */
+static int open_rules(struct serve *sv)
+{
+    const struct config *cfg = sv->cfg;
+    char err[512] = "";
+    rules *r = NULL;
+
+    if (cfg->access_rules_file != NULL) {
+        if ((r = rules_load(cfg->access_rules_file, err, sizeof err)) == NULL) {
+            log_fatal(WHO, "ACCESS_RULES_FILE: %s", err);
+            return CLI_EXIT_USAGE;
+        }
+        log_info("access rules: %zu loaded from %s (default policy %s)", rules_count(r),
+                 cfg->access_rules_file, cfg->default_policy);
+    }
+    if ((sv->rules = rules_ref_new(r, cfg->access_rules_file)) == NULL) {
+        log_fatal(WHO, "out of memory");
+        return EXIT_FAILURE;
+    }
+    return 0;
 }
 
 /* Step 2. Binds the listening sockets before the database is opened or
@@ -535,6 +575,8 @@ static int build_context(struct serve *sv)
         .db_jobs = sv->dbw,
     };
     sv->app.mailer = sv->mailer;
+    sv->app.rules = sv->rules;
+    sv->app.default_policy = (enum rules_policy)cfg->default_policy_id;
     /* Without PUBLIC_URL (no issuer) the provider is off even when
      * OIDC_PRIVATE_KEY_FILE is set: no key, as api_oidc_on reads it. */
     sv->app.oidc =
@@ -558,6 +600,7 @@ static int build_context(struct serve *sv)
     sv->janitor.sessions = &sv->app.sessions;
     sv->janitor.emails = &sv->app.emails;
     sv->janitor.interval_ms = (int)cfg->session_purge_interval_seconds * 1000;
+    sv->janitor.audit_retention_s = (int64_t)cfg->audit_retention_days * 86400;
     if (stopper_start(&sv->janitor.thread, janitor_main, &sv->janitor) != 0) {
         log_fatal(WHO, "cannot start the session purge thread");
         return EXIT_FAILURE;
@@ -629,6 +672,22 @@ static int start_http(struct serve *sv)
     return 0;
 }
 
+/* SIGHUP's share of ACCESS_RULES_FILE: the new rules when the file is
+ * valid, else the current ones stay and the log says why. A /verify under
+ * way finishes with the rules it took (core/rules.h, rules_ref). */
+static void reload_rules(struct serve *sv)
+{
+    char err[512];
+    size_t n = 0;
+
+    if (sv->cfg->access_rules_file == NULL)
+        return;
+    if (rules_ref_reload(sv->rules, &n, err, sizeof err) == 0)
+        log_info("SIGHUP: access rules: %zu loaded from %s", n, sv->cfg->access_rules_file);
+    else
+        log_warn("SIGHUP: access rules not reloaded, the current ones stay: %s", err);
+}
+
 /* Step 6. Until SIGTERM or SIGINT; SIGHUP reads the key files again, and
  * requests meanwhile keep the keys they started with (core/keyset.h). */
 static int wait_for_signal(struct serve *sv)
@@ -647,6 +706,7 @@ static int wait_for_signal(struct serve *sv)
             log_info("SIGHUP: the OpenID Connect key reloaded");
         else if (sv->oidc_keys_own)
             log_warn("SIGHUP: the OpenID Connect key not reloaded, the current one stays: %s", err);
+        reload_rules(sv);
     }
     return sig;
 }
@@ -697,6 +757,7 @@ static void serve_free(struct serve *sv)
     tokencache_free(sv->verified);
     throttle_free(sv->limits);
     keyset_close(sv->keys);
+    rules_ref_free(sv->rules);
     if (sv->oidc_keys_own)
         keyset_close(sv->oidc_keys);
     sodium_memzero(sv->app.passkeys.handle_key, sizeof sv->app.passkeys.handle_key);
@@ -724,7 +785,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     stopper_init(&sv.janitor.thread);
     signal(SIGPIPE, SIG_IGN);
 
-    if ((rc = open_keys(&sv)) == 0 && (rc = open_mail(&sv)) == 0 &&
+    if ((rc = open_keys(&sv)) == 0 && (rc = open_mail(&sv)) == 0 && (rc = open_rules(&sv)) == 0 &&
         (rc = listen_sockets(&sv)) == 0 && (rc = open_store(&sv)) == 0 &&
         (rc = open_oidc(&sv)) == 0 && (rc = build_context(&sv)) == 0 &&
         (rc = start_http(&sv)) == 0) {

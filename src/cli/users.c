@@ -1,5 +1,5 @@
-/* gatehouse users import|add|delete|reset-password|list: the accounts, from
- * the command line, beside a running server (none of them claims the
+/* gatehouse users import|add|delete|reset-password|list|roles|disable|enable:
+ * the accounts, from the command line, beside a running server (none of them claims the
  * database). */
 #include <sodium.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/admin.h"
 #include "core/emails.h"
 #include "core/import.h"
 #include "core/mail.h"
@@ -363,7 +364,12 @@ int users_import_command(struct config *cfg, const struct cli_args *args)
         .arg = &ctx,
         .unit = from_db != NULL ? "id" : "line",
     };
+    struct cli_audit ev;
+    cli_audit_hold(&ev, "users.imported",
+                   json_pack("{s:s, s:I}", "source", from_db != NULL ? "database" : "csv", "rows",
+                             (json_int_t)ctx.set.count));
     enum import_result res = import_run(st, &ctx.set, &opt, timefmt_now(), &rep);
+    cli_audit_done(st, &ev, res == IMPORT_OK, 0);
     if (ctx.rejects != NULL && (fflush(ctx.rejects) != 0 || ctx.rejects_failed)) {
         fprintf(stderr, "gatehouse users import: --rejects: writing %s failed\n", rejects);
         ctx.rejects_failed = true;
@@ -434,7 +440,10 @@ int users_add_command(struct config *cfg, const struct cli_args *args)
     store *st = cli_store_open(cfg, 1, "gatehouse users add");
     if (st != NULL) {
         struct users_deps d = {st, &policy};
+        struct cli_audit ev;
+        cli_audit_hold(&ev, "admin.user_created", json_pack("{s:s}", "username", name));
         enum outcome o = users_register(&d, name, strlen(name), pw, (size_t)plen, &u, &detail);
+        cli_audit_done(st, &ev, o == OUTCOME_OK, o == OUTCOME_OK ? u.id : 0);
         if (o == OUTCOME_OK) {
             printf("added user %lld: %s\n", (long long)u.id, u.username);
             rc = EXIT_SUCCESS;
@@ -471,7 +480,10 @@ int users_delete_command(struct config *cfg, const struct cli_args *args)
      * the command reads the token settings. */
     struct sessions_deps sd = {st,   NULL, config_access_ttl(cfg), 0, cfg->jwt_leeway_seconds,
                                NULL, NULL};
+    struct cli_audit ev;
+    cli_audit_hold(&ev, "admin.user_deleted", json_pack("{s:s}", "username", name));
     enum outcome o = users_remove(&d, &sd, name, strlen(name), &id);
+    cli_audit_done(st, &ev, o == OUTCOME_OK, id);
     if (o == OUTCOME_OK) {
         printf("deleted user %lld: %s\n", (long long)id, name);
         rc = EXIT_SUCCESS;
@@ -636,4 +648,93 @@ int users_list_command(struct config *cfg, const struct cli_args *args)
         return EXIT_FAILURE;
     }
     return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* ------------------------------------------------- roles, disable, enable */
+
+int users_roles_command(struct config *cfg, const struct cli_args *args)
+{
+    const char *name = args->argv[0], *verb = args->argv[1], *role = args->argv[2];
+    char roles[ROLES_TEXT_MAX + 1];
+    int64_t id = 0;
+    int rc = EXIT_FAILURE;
+
+    bool add = strcmp(verb, "add") == 0;
+    if (!add && strcmp(verb, "remove") != 0) {
+        fprintf(stderr, "gatehouse users roles: say add or remove, not \"%s\"\n", verb);
+        return CLI_EXIT_USAGE;
+    }
+    /* Never folded: "Admin" is refused, not made "admin". */
+    if (!roles_name_valid(role, strlen(role))) {
+        fprintf(stderr, "gatehouse users roles: a role is 1 to %d characters of a-z 0-9 . _ -\n",
+                ROLES_NAME_MAX);
+        return CLI_EXIT_USAGE;
+    }
+    store *st = cli_store_open(cfg, 1, "gatehouse users roles");
+    if (st == NULL)
+        return EXIT_FAILURE;
+    enum outcome o = admin_user_by_name(st, name, &id);
+    struct cli_audit ev;
+    cli_audit_hold(&ev, "admin.roles_changed",
+                   json_pack("{s:s, s:s}", add ? "added" : "removed", role, "username", name));
+    if (o == OUTCOME_OK)
+        o = admin_change_role(st, id, role, add, roles);
+    cli_audit_done(st, &ev, o == OUTCOME_OK, id);
+    if (o == OUTCOME_OK) {
+        printf("user %lld: roles %s\n", (long long)id, roles[0] != '\0' ? roles : "(none)");
+        rc = EXIT_SUCCESS;
+    } else if (o == OUTCOME_NOT_FOUND) {
+        fprintf(stderr, "gatehouse users roles: no such user\n");
+    } else if (o == OUTCOME_INVALID) {
+        fprintf(stderr, "gatehouse users roles: a user has at most %d roles\n", ROLES_MAX);
+        rc = CLI_EXIT_USAGE;
+    } else {
+        fprintf(stderr, "gatehouse users roles: failed (%s)\n", outcome_name(o));
+    }
+    store_close(st);
+    return rc;
+}
+
+static int set_disabled(struct config *cfg, const struct cli_args *args, bool disabled,
+                        const char *who)
+{
+    const char *name = args->argv[0];
+    int64_t id = 0;
+    int rc = EXIT_FAILURE;
+
+    cli_say_database(cfg, disabled ? "disabling a user in" : "enabling a user in");
+    store *st = cli_store_open(cfg, 1, who);
+    if (st == NULL)
+        return EXIT_FAILURE;
+    /* As users delete: no revocation set here, the revocations are recorded
+     * for as long as the servers' access tokens live. */
+    struct sessions_deps sd = {st,   NULL, config_access_ttl(cfg), 0, cfg->jwt_leeway_seconds,
+                               NULL, NULL};
+    enum outcome o = admin_user_by_name(st, name, &id);
+    struct cli_audit ev;
+    cli_audit_hold(&ev, "admin.user_updated",
+                   json_pack("{s:b, s:s}", "disabled", disabled, "username", name));
+    if (o == OUTCOME_OK)
+        o = admin_set_disabled(&sd, id, disabled);
+    cli_audit_done(st, &ev, o == OUTCOME_OK, id);
+    if (o == OUTCOME_OK) {
+        printf("%s user %lld: %s\n", disabled ? "disabled" : "enabled", (long long)id, name);
+        rc = EXIT_SUCCESS;
+    } else if (o == OUTCOME_NOT_FOUND) {
+        fprintf(stderr, "%s: no such user\n", who);
+    } else {
+        fprintf(stderr, "%s: failed (%s)\n", who, outcome_name(o));
+    }
+    store_close(st);
+    return rc;
+}
+
+int users_disable_command(struct config *cfg, const struct cli_args *args)
+{
+    return set_disabled(cfg, args, true, "gatehouse users disable");
+}
+
+int users_enable_command(struct config *cfg, const struct cli_args *args)
+{
+    return set_disabled(cfg, args, false, "gatehouse users enable");
 }

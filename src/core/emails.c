@@ -551,6 +551,8 @@ enum outcome emails_confirm(const struct emails_deps *e, const char *token, size
     if (st == STORE_OK)
         st = store_email_tokens_void(e->store, &tx, id, STORE_TOKEN_CONFIRM);
     if (st == STORE_OK)
+        st = store_audit_held_add(e->store, &tx, id);
+    if (st == STORE_OK)
         return outcome_from_store(store_commit(&tx), OUTCOME_ERROR);
     store_rollback(&tx);
     return st == STORE_NOT_FOUND || st == STORE_CONFLICT ? OUTCOME_BAD_TOKEN

@@ -558,6 +558,8 @@ static enum import_result write_rows(struct run *run, store *s, const struct imp
     if (st == STORE_OK)
         st = insert_new(run, s, &tx, now);
     if (st == STORE_OK)
+        st = store_audit_held_add(s, &tx, 0);
+    if (st == STORE_OK)
         st = store_commit(&tx);
     else
         store_rollback(&tx);

@@ -1,4 +1,5 @@
 #include "core/jwt.h"
+#include "core/roles.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -243,6 +244,52 @@ static bool amr_claim(json_t *v, unsigned *amr)
     return true;
 }
 
+/* The "roles" claim: the names of the stored form, in its order (sorted). */
+static json_t *roles_array(const char *text)
+{
+    json_t *a = json_array();
+    const char *p = text;
+
+    while (a != NULL && *p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        if (json_array_append_new(a, json_stringn(p, len)) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+        p += len + (comma != NULL);
+    }
+    return a;
+}
+
+/* A token's "roles" into the stored form: an array of at most ROLES_MAX
+ * role names, strictly ascending (as jwt_sign writes them). A service
+ * that trusts our roles must never read a name we would not issue. */
+static bool roles_claim(json_t *v, char out[JWT_ROLES_MAX + 1])
+{
+    size_t i, off = 0;
+    json_t *e;
+    const char *prev = NULL;
+
+    if (!json_is_array(v) || json_array_size(v) > ROLES_MAX)
+        return false;
+    json_array_foreach(v, i, e)
+    {
+        const char *name = json_string_value(e);
+        size_t len = name != NULL ? json_string_length(e) : 0;
+        if (name == NULL || !roles_name_valid(name, len) ||
+            (prev != NULL && strcmp(prev, name) >= 0))
+            return false;
+        if (i > 0)
+            out[off++] = ',';
+        memcpy(out + off, name, len);
+        off += len;
+        prev = name;
+    }
+    out[off] = '\0';
+    return true;
+}
+
 char *jwt_sign(const jwt_key *k, const struct jwt_claims *claims)
 {
     unsigned char jti_raw[16], sig[JWK_SIG_MAX];
@@ -258,6 +305,11 @@ char *jwt_sign(const jwt_key *k, const struct jwt_claims *claims)
                   claims->sid, "amr", amr_array(claims->amr));
     if (o == NULL)
         return NULL;
+    if ((claims->roles[0] != '\0' &&
+         json_object_set_new(o, "roles", roles_array(claims->roles)) != 0) ||
+        (claims->email[0] != '\0' &&
+         json_object_set_new(o, "email", json_string(claims->email)) != 0))
+        goto done;
     if ((k->issuer != NULL && json_object_set_new(o, "iss", json_string(k->issuer)) != 0) ||
         (k->audience != NULL && json_object_set_new(o, "aud", json_string(k->audience)) != 0))
         goto done;
@@ -452,6 +504,14 @@ static enum jwt_status check_claims(const jwt_key *k, json_t *o, int64_t now,
     if ((v = json_object_get(o, "amr")) == NULL)
         out->amr = JWT_AMR_PWD;
     else if (!amr_claim(v, &out->amr))
+        return JWT_BAD_CLAIMS;
+    if ((v = json_object_get(o, "roles")) == NULL)
+        out->roles[0] = '\0';
+    else if (!roles_claim(v, out->roles))
+        return JWT_BAD_CLAIMS;
+    if ((v = json_object_get(o, "email")) == NULL)
+        out->email[0] = '\0';
+    else if (!copy_string(v, out->email, sizeof out->email))
         return JWT_BAD_CLAIMS;
     out->exp = exp;
     if (!numeric_date(json_object_get(o, "iat"), &out->iat))

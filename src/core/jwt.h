@@ -24,6 +24,8 @@ struct jwt_params {
 #define JWT_USERNAME_MAX 255 /* a stored name, USERNAME_STORED_MAX */
 #define JWT_SID_MAX      64
 #define JWT_MAX_LEN      8192 /* longest token we read; longer is malformed */
+#define JWT_ROLES_MAX    527  /* ROLES_TEXT_MAX: 16 names of 32 bytes joined by ',' */
+#define JWT_EMAIL_MAX    254  /* EMAILS_MAX */
 
 /* The authentication methods of a session (RFC 8176 "amr" values), a set
  * of bits: ["pwd"] after a password only, ["pwd", "otp"] after a password
@@ -60,6 +62,12 @@ struct jwt_claims {
     int64_t iat, exp;
     unsigned
         amr; /* enum jwt_amr bits; a token without "amr" (issued before it) reads JWT_AMR_PWD */
+    /* The user's roles when signed in or refreshed (core/roles.h's stored
+     * form: sorted names joined by ',', "" none), the claim "roles" (a
+     * JSON array, sorted) when there are any; and the user's confirmed
+     * address, the claim "email" when there is one ("" none). */
+    char roles[JWT_ROLES_MAX + 1];
+    char email[JWT_EMAIL_MAX + 1];
 };
 
 enum jwt_status {
@@ -70,7 +78,9 @@ enum jwt_status {
     JWT_EXPIRED,       /* exp in the past (beyond leeway) */
     JWT_NOT_YET_VALID, /* nbf in the future (beyond leeway) */
     JWT_BAD_CLAIMS,    /* iss/aud mismatch, exp/sub/username/sid missing or malformed, an
-                          amr that is not an array of values we issue */
+                          amr that is not an array of values we issue, roles that are not an
+                          array of role names in ascending order, an email that is not a
+                          string of 1 to JWT_EMAIL_MAX bytes */
 };
 
 /* Makes a signing and verification key from secret (copied; at least 32

@@ -256,6 +256,8 @@ enum outcome mfa_totp_confirm(const struct mfa_deps *d, int64_t user_id, const c
     st = store_totp_confirm(d->store, &tx, user_id, t.secret, t.secret_len, step, now);
     if (st == STORE_OK)
         st = recovery_replace(d, &tx, user_id, codes);
+    if (st == STORE_OK)
+        st = store_audit_held_add(d->store, &tx, user_id);
     o = finish(&tx, st, OUTCOME_NOT_FOUND);
     if (o != OUTCOME_OK)
         sodium_memzero(codes, sizeof(char[MFA_RECOVERY_CODES][MFA_RECOVERY_CODE_MAX + 1]));
@@ -272,6 +274,8 @@ enum outcome mfa_totp_disable(const struct mfa_deps *d, int64_t user_id)
     st = store_totp_delete(d->store, &tx, user_id);
     if (st == STORE_OK)
         st = store_recovery_codes_delete(d->store, &tx, user_id);
+    if (st == STORE_OK)
+        st = store_audit_held_add(d->store, &tx, user_id);
     return finish(&tx, st, OUTCOME_NOT_FOUND);
 }
 

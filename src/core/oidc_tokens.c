@@ -271,6 +271,18 @@ static enum store_status open_session(const struct oidc_deps *d, store_tx *tx,
     snprintf(sess->scope, sizeof sess->scope, "%s", code->scope);
     sess->auth_time = code->auth_time;
     snprintf(sess->sso_session, sizeof sess->sso_session, "%s", code->sso_session);
+    /* A user disabled since the code was made gets no session: the row
+     * held, as a sign-in's (sessions_open), so that a disabling orders
+     * wholly before or after this. */
+    struct store_user u = {0};
+    enum store_status st = store_user_lock(d->sessions->store, tx, code->user_id);
+    if (st == STORE_OK)
+        st = store_user_by_id(d->sessions->store, tx, code->user_id, &u);
+    sodium_memzero(u.password_hash, sizeof u.password_hash);
+    if (st == STORE_OK && u.disabled)
+        st = STORE_NOT_FOUND;
+    if (st != STORE_OK)
+        return st;
     return store_session_create_client(d->sessions->store, tx, sess);
 }
 

@@ -59,6 +59,7 @@ const char *outcome_name(enum outcome o)
     case OUTCOME_PASSKEYS_OFF: return "passkeys_off";
     case OUTCOME_BAD_GRANT: return "bad_grant";
     case OUTCOME_BAD_CLIENT: return "bad_client";
+    case OUTCOME_NOT_ADMIN: return "not_admin";
     case OUTCOME_ERROR: return "error";
     }
     return "unknown";

@@ -40,6 +40,8 @@ enum outcome {
                               * or PKCE verifier that does not match (400 invalid_grant) */
     OUTCOME_BAD_CLIENT,      /* client authentication failed: unknown client, wrong or missing
                               * secret (401 invalid_client) */
+    OUTCOME_NOT_ADMIN,       /* a valid token or API key without the role admin, or an admin's
+                              * token without the second factor the admin has (403) */
     OUTCOME_ERROR,           /* anything else; logged where it happened (500) */
     /* New outcomes go above ERROR: OUTCOME_COUNT sizes the error map. */
 };
@@ -66,6 +68,9 @@ struct outcome_errors {
 struct outcome_detail {
     struct outcome_errors errors;
     unsigned retry_after; /* seconds; 0 lets the error map choose */
+    /* Why a sign-in was refused when the audit trail says more than the
+     * client is told ("disabled"); a static string, NULL otherwise. */
+    const char *reason;
 };
 
 /* Adds an error (ignored past OUTCOME_MAX_ERRORS). message is a format. */

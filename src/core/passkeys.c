@@ -307,6 +307,19 @@ static const char *status_code(enum webauthn_status s)
 }
 
 /* Stores cred for user_id; *json the answer. */
+/* Ends tx after the write st: with the audit event its caller holds, if
+ * any, committed together (store_audit_hold), or rolled back. */
+static enum store_status commit_with_event(store *s, store_tx *tx, enum store_status st,
+                                           int64_t user_id)
+{
+    if (st == STORE_OK)
+        st = store_audit_held_add(s, tx, user_id);
+    if (st == STORE_OK)
+        return store_commit(tx);
+    store_rollback(tx);
+    return st;
+}
+
 static enum outcome store_credential(const struct passkeys_deps *d, int64_t user_id,
                                      const struct webauthn_credential *cred, const char *name,
                                      int64_t now, char **json, struct outcome_detail *detail)
@@ -328,7 +341,10 @@ static enum outcome store_credential(const struct passkeys_deps *d, int64_t user
     p->sign_count = cred->sign_count;
     snprintf(p->name, sizeof p->name, "%s", name != NULL ? name : PASSKEYS_DEFAULT_NAME);
     p->created_at = now;
-    enum store_status st = store_passkey_add(d->store, NULL, p);
+    store_tx tx;
+    enum store_status st = store_begin(d->store, &tx);
+    if (st == STORE_OK)
+        st = commit_with_event(d->store, &tx, store_passkey_add(d->store, &tx, p), user_id);
     enum outcome o = outcome_from_store(st, OUTCOME_TOKEN_INVALID);
     if (st == STORE_CONFLICT)
         o = refused_registration(detail, "registered",
@@ -433,7 +449,12 @@ enum outcome passkeys_delete(const struct passkeys_deps *d, int64_t user_id, con
         return OUTCOME_PASSKEYS_OFF;
     if (strlen(id) > STORE_PASSKEY_ID_MAX)
         return OUTCOME_NOT_FOUND;
-    return outcome_from_store(store_passkey_delete(d->store, NULL, user_id, id), OUTCOME_NOT_FOUND);
+    store_tx tx;
+    enum store_status st = store_begin(d->store, &tx);
+    if (st == STORE_OK)
+        st = commit_with_event(d->store, &tx, store_passkey_delete(d->store, &tx, user_id, id),
+                               user_id);
+    return outcome_from_store(st, OUTCOME_NOT_FOUND);
 }
 
 /* ---- sign-in ------------------------------------------------------------------ */

@@ -30,17 +30,20 @@ void sessions_tokens_free(struct session_tokens *t)
 _Static_assert(sizeof((struct session_tokens *)0)->refresh_token > BEARER_LEN,
                "a refresh token fits its buffer");
 
-/* Signs the access token of session sid for user id/username, signed in
- * by the methods amr, into out. */
-static enum outcome issue_access(const struct sessions_deps *d, int64_t user_id,
-                                 const char *username, const char *sid, unsigned amr, int64_t now,
+/* Signs the access token of session sid for user u as read now (its roles,
+ * its address when confirmed), signed in by the methods amr, into out. */
+static enum outcome issue_access(const struct sessions_deps *d, const struct store_user *u,
+                                 const char *sid, unsigned amr, int64_t now,
                                  struct session_tokens *out)
 {
     struct jwt_claims c = {0};
 
-    c.user_id = user_id;
+    c.user_id = u->id;
     c.amr = amr;
-    snprintf(c.username, sizeof c.username, "%s", username);
+    snprintf(c.username, sizeof c.username, "%s", u->username);
+    snprintf(c.roles, sizeof c.roles, "%s", u->roles);
+    if (u->email_verified)
+        snprintf(c.email, sizeof c.email, "%s", u->email);
     snprintf(c.sid, sizeof c.sid, "%s", sid);
     c.iat = now;
     c.exp = now + d->access_ttl;
@@ -76,17 +79,30 @@ enum outcome sessions_open(const struct sessions_deps *d, const struct user *u, 
      * deletion that committed since refuses the login, as a wrong password
      * would (store_user_login). */
     store_tx tx;
+    struct store_user su = {0};
     enum store_status st = store_begin(d->store, &tx);
     if (st == STORE_OK) {
         st = store_user_login(d->store, &tx, u->id, u->credential_version, now);
+        /* The row as it is now, held by the UPDATE above: its roles go into
+         * the token, and a user disabled since the check is refused as a
+         * wrong password would be. */
+        if (st == STORE_OK)
+            st = store_user_by_id(d->store, &tx, u->id, &su);
+        sodium_memzero(su.password_hash, sizeof su.password_hash);
+        if (st == STORE_OK && su.disabled)
+            st = STORE_NOT_FOUND;
         if (st == STORE_OK)
             st = store_session_create(d->store, &tx, &s);
+        /* The sign-in's audit event, when its caller holds one, commits
+         * with the session. */
+        if (st == STORE_OK)
+            st = store_audit_held_add(d->store, &tx, u->id);
         if (st == STORE_OK)
             st = store_commit(&tx);
         else
             store_rollback(&tx);
     }
-    enum outcome o = st == STORE_OK ? issue_access(d, u->id, u->username, s.id, amr, now, out)
+    enum outcome o = st == STORE_OK ? issue_access(d, &su, s.id, amr, now, out)
                                     : outcome_from_store(st, OUTCOME_BAD_CREDENTIALS);
     if (o != OUTCOME_OK)
         sessions_tokens_free(out);
@@ -199,6 +215,9 @@ enum outcome sessions_revoke_with(const struct sessions_deps *d, int64_t user_id
         o = sessions_revoke_tx(d, &tx, user_id, sid, scope, &batch);
     if (o == OUTCOME_OK && also != NULL)
         o = outcome_from_store(also(&tx, arg), OUTCOME_TOKEN_INVALID);
+    /* The event held for it (logout, password change, deletion...). */
+    if (o == OUTCOME_OK)
+        o = outcome_from_store(store_audit_held_add(d->store, &tx, user_id), OUTCOME_ERROR);
     if (o == OUTCOME_OK)
         o = outcome_from_store(store_commit(&tx), OUTCOME_ERROR);
     else
@@ -221,6 +240,8 @@ static enum outcome revoke_reused(const struct sessions_deps *d, store_tx *tx, c
     struct sessions_batch batch = {0};
     enum outcome o = sessions_revoke_tx(d, tx, 0, sid, SESSIONS_LOCAL, &batch);
 
+    if (o == OUTCOME_OK)
+        o = outcome_from_store(store_audit_held_add(d->store, tx, 0), OUTCOME_ERROR);
     if (o == OUTCOME_OK)
         o = outcome_from_store(store_commit(tx), OUTCOME_ERROR);
     else
@@ -268,6 +289,9 @@ enum outcome sessions_rotate(const struct sessions_deps *d, const char *token, s
     }
     if (st == STORE_OK)
         st = store_user_by_id(d->store, &tx, sess->user_id, u);
+    /* Disabling revokes every session; this refuses one that raced it. */
+    if (st == STORE_OK && u->disabled)
+        st = STORE_NOT_FOUND;
     if (st == STORE_OK)
         st = store_commit(&tx);
     else
@@ -292,7 +316,7 @@ enum outcome sessions_refresh(const struct sessions_deps *d, const char *token, 
         o = OUTCOME_ERROR;
     }
     if (o == OUTCOME_OK)
-        o = issue_access(d, u.id, u.username, sess.id, amr, now, out);
+        o = issue_access(d, &u, sess.id, amr, now, out);
     if (o != OUTCOME_OK)
         sessions_tokens_free(out);
     return o;

@@ -12,7 +12,9 @@
 struct entry {
     uint64_t gen;
     int64_t user_id, iat, exp; /* exp 0: the slot is free */
-    char *username;            /* malloc'd: most names are short */
+    /* malloc'd, one block: "username\0roles\0email\0" (most are short;
+     * an entry stays the size it was before roles and email) */
+    char *username;
     char sid[JWT_SID_MAX + 1];
     unsigned amr; /* enum jwt_amr bits: in the padding after sid, no larger entry */
 };
@@ -139,7 +141,14 @@ static bool get_in(tokencache *c, size_t i, const uint8_t *digest, uint64_t gen,
     out->exp = e->exp;
     memcpy(out->sid, e->sid, sizeof out->sid);
     out->amr = e->amr;
-    memcpy(out->username, e->username, strlen(e->username) + 1);
+    const char *p = e->username;
+    size_t n = strlen(p) + 1;
+    memcpy(out->username, p, n);
+    p += n;
+    n = strlen(p) + 1;
+    memcpy(out->roles, p, n);
+    p += n;
+    memcpy(out->email, p, strlen(p) + 1);
     return true;
 }
 
@@ -219,13 +228,18 @@ void tokencache_put(tokencache *c, const uint8_t digest[TOKENCACHE_DIGEST], uint
 {
     size_t a = set_index(c, digest, 0), b = set_index(c, digest, 1);
     struct stripe *sa = stripe_of(c, a), *sb = stripe_of(c, b);
-    char *name = strdup(claims->username);
+    size_t ulen = strlen(claims->username) + 1, rlen = strlen(claims->roles) + 1,
+           elen = strlen(claims->email) + 1;
+    char *name = malloc(ulen + rlen + elen);
     uint8_t *dslot;
 
     if (name == NULL || claims->exp == 0) {
         free(name);
         return;
     }
+    memcpy(name, claims->username, ulen);
+    memcpy(name + ulen, claims->roles, rlen);
+    memcpy(name + ulen + rlen, claims->email, elen);
     /* Both stripes, in address order, so that two puts never wait on each
      * other crosswise. */
     struct stripe *first = sa < sb ? sa : sb, *second = sa < sb ? sb : sa;

@@ -103,8 +103,19 @@ enum outcome users_register(const struct users_deps *d, const char *username, si
         log_error("password hashing failed");
         return OUTCOME_ERROR;
     }
-    enum store_status st =
-        store_user_create(d->store, NULL, username, key, hash, timefmt_now(), &su);
+    /* The insert and its audit event (when the caller holds one) commit
+     * together. */
+    store_tx tx;
+    enum store_status st = store_begin(d->store, &tx);
+    if (st == STORE_OK) {
+        st = store_user_create(d->store, &tx, username, key, hash, timefmt_now(), &su);
+        if (st == STORE_OK)
+            st = store_audit_held_add(d->store, &tx, su.id);
+        if (st == STORE_OK)
+            st = store_commit(&tx);
+        else
+            store_rollback(&tx);
+    }
     sodium_memzero(hash, sizeof hash);
     take_user(&su, out);
     return outcome_from_store(st, OUTCOME_ERROR);
@@ -357,6 +368,13 @@ static enum outcome check_login(const struct users_deps *d, throttle *t, const s
         o = account_check(&a, &su, password, plen, OUTCOME_BAD_CREDENTIALS, detail);
     else
         o = outcome_from_store(st, OUTCOME_ERROR);
+    /* A disabled user learns nothing more than a wrong password tells, not
+     * even that the password was right (no second factor's step): the
+     * check cost the same, and the answer is the same. */
+    if (o == OUTCOME_OK && su.disabled) {
+        o = OUTCOME_BAD_CREDENTIALS;
+        detail->reason = "disabled";
+    }
     take_user(&su, out);
     attempt_end(&a, o);
     return o;

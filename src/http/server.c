@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,14 @@ struct request {
     struct sockaddr_storage client; /* the client behind trusted proxies */
     bool admitted;                  /* holds a hashing slot (api_admit) */
 };
+
+static const char *request_header(const struct api_request *req, const char *name)
+{
+    const struct request *rq =
+        (const struct request *)(const void *)((const char *)req - offsetof(struct request, api));
+
+    return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
 
 static bool valid_request_id(const char *s)
 {
@@ -322,7 +331,9 @@ static void check_head(struct request *rq)
             MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         /* The cookie counts only without an Authorization header
          * (api_find_token): not looked up when there is one. */
-        if ((rq->route->auth == API_AUTH_BEARER_OR_COOKIE && rq->api.authorization == NULL) ||
+        if (((rq->route->auth == API_AUTH_BEARER_OR_COOKIE ||
+              rq->route->auth == API_AUTH_OPTIONAL) &&
+             rq->api.authorization == NULL) ||
             rq->route->auth == API_AUTH_PAGE)
             rq->api.cookie_token =
                 MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, "access_token");
@@ -560,6 +571,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->api.client =
             forwarded_resolve(conn, ci != NULL ? ci->client_addr : NULL, srv->trusted_header,
                               srv->trusted, srv->ntrusted, &rq->client);
+        /* forwarded_resolve answers with its own buffer for a trusted
+         * peer only. */
+        rq->api.proxied = rq->api.client == (const struct sockaddr *)&rq->client;
+        rq->api.header = request_header;
         rq->api.request_id = rq->request_id;
         rq->start_us = metrics_now_us();
         /* In flight from here: a client still sending its headers does

@@ -80,6 +80,12 @@
     "($182, $183, $184, $1, $1), ($185, $186, $187, $1, $1), ($188, $189, $190, $1, $1), "         \
     "($191, $192, $193, $1, $1)"
 
+/* The columns the admin API shows of a user (store_admin_user). */
+#define ADMIN_USER_COLS                                                                            \
+    "SELECT u.id, u.username, COALESCE(u.email, ''), u.email_verified, u.roles, u.disabled, "      \
+    "u.created_at, (SELECT COUNT(*) FROM totp t WHERE t.user_id = u.id AND t.confirmed_at IS "     \
+    "NOT NULL), (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = u.id) FROM users u "
+
 #define STORE_STATEMENTS(X)                                                                        \
     X(PING, "SELECT 1", READ)                                                                      \
     X(USER_INSERT,                                                                                 \
@@ -102,12 +108,45 @@
     X(USERS_LIST, "SELECT id, username, created_at FROM users ORDER BY id", READ)                  \
     X(USER_BY_KEY,                                                                                 \
       "SELECT id, username, password_hash, created_at, credential_version, failed_logins, "        \
-      "last_failed_at FROM users WHERE username_key = $1",                                         \
+      "last_failed_at, roles, COALESCE(email, ''), email_verified, disabled FROM users WHERE "     \
+      "username_key = $1",                                                                         \
       READ)                                                                                        \
     X(USER_BY_ID,                                                                                  \
       "SELECT id, username, password_hash, created_at, credential_version, failed_logins, "        \
-      "last_failed_at FROM users WHERE id = $1",                                                   \
+      "last_failed_at, roles, COALESCE(email, ''), email_verified, disabled FROM users WHERE id "  \
+      "= $1",                                                                                      \
       READ)                                                                                        \
+    X(USERS_PAGE,                                                                                  \
+      ADMIN_USER_COLS                                                                              \
+      "WHERE u.id > $1 AND ($2 = 0 OR lower(u.username) LIKE $3 ESCAPE '!' "                       \
+      "OR lower(COALESCE(u.email, '')) LIKE $3 ESCAPE '!') ORDER BY u.id LIMIT $4",                \
+      READ)                                                                                        \
+    X(ADMIN_USER, ADMIN_USER_COLS "WHERE u.id = $1", READ)                                         \
+    X(SESSIONS_OF_USER_LIVE,                                                                       \
+      "SELECT id, created_at, last_used_at, expires_at, amr, COALESCE(client_id, '') FROM "        \
+      "sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 "                    \
+      "ORDER BY created_at, id",                                                                   \
+      READ)                                                                                        \
+    X(USER_LOCK, "UPDATE users SET roles = roles WHERE id = $1", WRITE)                            \
+    X(USER_SET_ROLES, "UPDATE users SET roles = $2 WHERE id = $1", WRITE)                          \
+    X(USER_SET_DISABLED, "UPDATE users SET disabled = $2 WHERE id = $1", WRITE)                    \
+    X(USER_TOTP_CLEAR, "DELETE FROM totp WHERE user_id = $1", WRITE)                               \
+    X(USER_RECOVERY_CLEAR, "DELETE FROM recovery_codes WHERE user_id = $1", WRITE)                 \
+    X(USER_PASSKEYS_CLEAR, "DELETE FROM passkeys WHERE user_id = $1", WRITE)                       \
+    X(APIKEY_INSERT,                                                                               \
+      "INSERT INTO api_keys (id, key_hash, name, roles, created_at) "                              \
+      "VALUES ($1, $2, $3, $4, $5)",                                                               \
+      WRITE)                                                                                       \
+    X(APIKEY_USE,                                                                                  \
+      "UPDATE api_keys SET last_used_at = $2 WHERE key_hash = $1 AND revoked_at IS NULL "          \
+      "RETURNING id, name, roles, created_at, last_used_at",                                       \
+      WRITE)                                                                                       \
+    X(APIKEYS_LIST,                                                                                \
+      "SELECT id, name, roles, created_at, COALESCE(last_used_at, 0), "                            \
+      "COALESCE(revoked_at, 0) FROM api_keys ORDER BY created_at, id",                             \
+      READ)                                                                                        \
+    X(APIKEY_REVOKE, "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",   \
+      WRITE)                                                                                       \
     X(USER_CREDENTIALS_CHANGED,                                                                    \
       "UPDATE users SET credential_version = credential_version + 1 WHERE id = $1", WRITE)         \
     X(USER_LOGIN, "UPDATE users SET last_login_at = $3 WHERE id = $1 AND credential_version = $2", \
@@ -356,6 +395,19 @@
       "ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, "                    \
       "granted_at = excluded.granted_at",                                                          \
       WRITE)                                                                                       \
+    X(AUDIT_INSERT,                                                                                \
+      "INSERT INTO audit_events (type, at, user_id, actor, client, request_id, details) "          \
+      "VALUES ($1, $2, NULLIF($3, CAST(0 AS BIGINT)), $4, $5, $6, $7)",                            \
+      WRITE)                                                                                       \
+    X(AUDIT_LIST,                                                                                  \
+      "SELECT id, type, at, COALESCE(user_id, 0), actor, client, request_id, details "             \
+      "FROM audit_events WHERE (CAST($1 AS BIGINT) = 0 OR user_id = $1) "                          \
+      "AND (CAST($2 AS TEXT) = '' OR type = $2) "                                                  \
+      "AND (CAST($3 AS TEXT) = '' OR substr(type, 1, length($3)) = $3) "                           \
+      "AND at >= $4 AND (CAST($5 AS BIGINT) = 0 OR id < $5) "                                      \
+      "ORDER BY id DESC LIMIT $6",                                                                 \
+      READ)                                                                                        \
+    X(AUDIT_PURGE, "DELETE FROM audit_events WHERE at < $1", WRITE)                                \
     X(MIGRATION_VERSION, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", READ)          \
     X(MIGRATION_RECORD, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",     \
       WRITE)

@@ -27,14 +27,21 @@ enum store_status {
 #define STORE_HASH_MAX     128
 #define STORE_ID_MAX       64
 
+#define STORE_ROLES_MAX 527 /* ROLES_TEXT_MAX */
+#define STORE_EMAIL_MAX 254 /* EMAILS_MAX */
+
 struct store_user {
     int64_t id;
     char username[STORE_USERNAME_MAX + 1];
     char password_hash[STORE_HASH_MAX];
-    int64_t created_at;         /* Unix seconds */
-    int64_t credential_version; /* password changes so far (store_user_login) */
-    int64_t failed_logins;      /* failed logins counted (store_user_login_reserve) */
-    int64_t last_failed_at;     /* Unix seconds of the latest; 0: none */
+    int64_t created_at;              /* Unix seconds */
+    int64_t credential_version;      /* password changes so far (store_user_login) */
+    int64_t failed_logins;           /* failed logins counted (store_user_login_reserve) */
+    int64_t last_failed_at;          /* Unix seconds of the latest; 0: none */
+    char roles[STORE_ROLES_MAX + 1]; /* core/roles.h's stored form */
+    char email[STORE_EMAIL_MAX + 1]; /* "" none */
+    bool email_verified;
+    bool disabled;
 };
 
 #define STORE_AMR_MAX   32
@@ -179,6 +186,75 @@ enum store_status store_users_list(store *s,
 /* Looks a user up by lower-cased username. */
 enum store_status store_user_by_key(store *s, store_tx *tx, const char *username_key,
                                     struct store_user *out);
+
+/* Administration (API.md, "Administration, roles and access rules"). */
+
+/* What the admin API shows of a user. */
+struct store_admin_user {
+    int64_t id;
+    char username[STORE_USERNAME_MAX + 1];
+    char email[STORE_EMAIL_MAX + 1];
+    bool email_verified, disabled, totp;
+    char roles[STORE_ROLES_MAX + 1];
+    int64_t passkeys, created_at;
+};
+
+/* Up to limit users with id > after, by id ascending, whose username or
+ * address holds q (ASCII case ignored; "" any), each passed to each.
+ * *more: whether another user matched past the last given. */
+enum store_status store_users_page(store *s, int64_t after, const char *q, int64_t limit,
+                                   void (*each)(void *arg, const struct store_admin_user *u),
+                                   void *arg, bool *more);
+
+/* One user as the admin API shows it. */
+enum store_status store_admin_user(store *s, store_tx *tx, int64_t id,
+                                   struct store_admin_user *out);
+
+/* Sets user id's roles (stored form) or disabled flag; STORE_NOT_FOUND
+ * when there is no such user. */
+enum store_status store_user_set_roles(store *s, store_tx *tx, int64_t id, const char *roles);
+enum store_status store_user_set_disabled(store *s, store_tx *tx, int64_t id, bool disabled);
+
+/* Takes user id's row for the rest of tx (changes nothing):
+ * STORE_NOT_FOUND when there is no such user. */
+enum store_status store_user_lock(store *s, store_tx *tx, int64_t id);
+
+/* Removes user id's TOTP secret, recovery codes and passkeys. */
+enum store_status store_user_mfa_clear(store *s, store_tx *tx, int64_t id);
+
+/* A session as the admin API lists it. */
+struct store_session_info {
+    char id[STORE_ID_MAX + 1];
+    int64_t created_at, last_used_at, expires_at;
+    char amr[STORE_AMR_MAX + 1];
+    char client_id[STORE_ID_MAX + 1]; /* "": a sign-in's, not an OpenID Connect client's */
+};
+
+/* The sessions of user id neither revoked nor expired at now, oldest first. */
+enum store_status store_user_sessions(store *s, int64_t id, int64_t now,
+                                      void (*each)(void *arg, const struct store_session_info *i),
+                                      void *arg);
+
+#define STORE_APIKEY_NAME_MAX 128
+
+/* An API key (api_keys): never its text, only the SHA-256 of it. */
+struct store_apikey {
+    char id[STORE_ID_MAX + 1];
+    char name[STORE_APIKEY_NAME_MAX + 1];
+    char roles[STORE_ROLES_MAX + 1];
+    int64_t created_at, last_used_at, revoked_at; /* 0: never */
+};
+
+enum store_status store_apikey_create(store *s, store_tx *tx, const struct store_apikey *k,
+                                      const unsigned char hash[32]);
+/* The key whose text hashes to hash, not revoked; records its use at now. */
+enum store_status store_apikey_use(store *s, const unsigned char hash[32], int64_t now,
+                                   struct store_apikey *out);
+/* Every key, oldest first. */
+enum store_status
+store_apikeys_list(store *s, void (*each)(void *arg, const struct store_apikey *k), void *arg);
+/* Marks key id revoked at now; STORE_NOT_FOUND when unknown or revoked already. */
+enum store_status store_apikey_revoke(store *s, store_tx *tx, const char *id, int64_t now);
 
 /* Looks a user up by id. */
 enum store_status store_user_by_id(store *s, store_tx *tx, int64_t id, struct store_user *out);
@@ -765,5 +841,70 @@ enum store_status store_oidc_consent_of(store *s, int64_t user_id, const char *c
                                         char scope[STORE_SCOPE_MAX + 1]);
 enum store_status store_oidc_consent_put(store *s, int64_t user_id, const char *client_id,
                                          const char *scope, int64_t now);
+
+/* ---- the audit trail (migration 9's audit_events; store/audit.c) ---- */
+
+#define STORE_AUDIT_TYPE_MAX    64
+#define STORE_AUDIT_ACTOR_MAX   80
+#define STORE_AUDIT_CLIENT_MAX  64 /* NETADDR_MAX */
+#define STORE_AUDIT_REQUEST_MAX 64
+#define STORE_AUDIT_DETAILS_MAX 2048
+
+/* An event to record. Strings NULL store SQL NULL; user_id 0 stores none;
+ * details is the event's other fields as a JSON object's text (NULL: "{}"),
+ * never a password, token, hash or secret. */
+struct store_audit_event {
+    const char *type;
+    int64_t at; /* Unix seconds */
+    int64_t user_id;
+    const char *actor, *client, *request_id, *details;
+};
+
+/* Inserts e inside tx (the transaction of what it records), or alone with
+ * tx NULL. */
+enum store_status store_audit_add(store *s, store_tx *tx, const struct store_audit_event *e);
+
+/* Which events store_audit_list reads: user_id 0 any user; type "" any, or
+ * exactly it (prefix false) or every type that begins with it (prefix true);
+ * at or after since; below id before (0: from the newest); limit of them. */
+struct store_audit_filter {
+    int64_t user_id;
+    const char *type;
+    bool prefix;
+    int64_t since;
+    int64_t before;
+    int64_t limit;
+};
+
+/* A row as read: the strings ("" for SQL NULL) are valid during the
+ * callback only. */
+struct store_audit_row {
+    int64_t id, at, user_id; /* user_id 0: none */
+    const char *type, *actor, *client, *request_id, *details;
+    bool has_actor, has_client;
+};
+
+/* Calls each(arg, r) for the events f selects, newest (largest id) first.
+ * each returns 0, or -1 to stop with STORE_ERROR. */
+enum store_status store_audit_list(store *s, const struct store_audit_filter *f,
+                                   int (*each)(void *arg, const struct store_audit_row *r),
+                                   void *arg);
+
+/* Deletes the events recorded before before; *deleted: how many. */
+enum store_status store_audit_purge(store *s, int64_t before, int64_t *deleted);
+
+/* The event of the operation this thread is running, held for the
+ * transaction that records it: the layer that knows the event (api/audit.c,
+ * the CLI) holds it around its call into core, and core's transaction that
+ * makes the change calls store_audit_held_add just before its commit, so the
+ * event commits or rolls back with it. The caller keeps e alive until
+ * store_audit_release, which tells whether a transaction wrote it (else the
+ * caller writes it alone once the operation succeeded). One at a time per
+ * thread; nothing is held unless a caller holds it. */
+void store_audit_hold(struct store_audit_event *e);
+/* Writes the held event inside tx (once; STORE_OK when none is held), with
+ * user_id as its user when it has none yet (a registration's new id). */
+enum store_status store_audit_held_add(store *s, store_tx *tx, int64_t user_id);
+bool store_audit_release(void);
 
 #endif

@@ -172,8 +172,12 @@ static enum store_status user_row(struct store_query *q, struct store_user *out)
     out->last_failed_at = store__col_int64(q, 6); /* NULL reads as 0 */
     /* A row that does not fit was not written by us: refuse it rather than
      * hand a truncated name or hash upwards. */
+    out->email_verified = store__col_int64(q, 9) != 0;
+    out->disabled = store__col_int64(q, 10) != 0;
     if (!store__col_text(q, 1, out->username, sizeof out->username) ||
-        !store__col_text(q, 2, out->password_hash, sizeof out->password_hash)) {
+        !store__col_text(q, 2, out->password_hash, sizeof out->password_hash) ||
+        !store__col_text(q, 7, out->roles, sizeof out->roles) ||
+        !store__col_text(q, 8, out->email, sizeof out->email)) {
         log_error("store: user %lld has a username or hash longer than gatehouse stores",
                   (long long)out->id);
         return STORE_ERROR;

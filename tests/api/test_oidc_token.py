@@ -27,6 +27,7 @@ from gh_helpers import (
     assert_common_headers,
     assert_problem,
     bearer,
+    db_exec,
     free_port,
     media_type,
 )
@@ -877,3 +878,26 @@ def test_client_grants_counted_and_logged(make_server, tmp_path):
         ("client_credentials", "ok", cid), ("client_credentials", "bad_client", None),
         ("authorization_code", "bad_grant", cid)], events
     assert secret not in log and body["access_token"] not in log
+
+
+def test_a_disabled_user_gets_no_code_exchange_nor_refresh(op):
+    """The flag alone (set behind the server's back, without the session
+    revocations that disabling also makes): a code made before is refused at
+    the exchange, a refresh token got before at its refresh."""
+    srv = op["srv"]
+    cid, secret = op["conf"]
+    u = srv.new_user("oidcdis")
+    a = Agent(srv)
+    a.signin(u["username"])
+    held = tokens_ok(exchange(srv, a, op["conf"], "openid offline_access"))
+    code = a.code(cid)
+    db_exec(srv, f"UPDATE users SET disabled = 1 WHERE id = {u['id']}")
+    try:
+        r = token(srv, {"grant_type": "authorization_code", "code": code,
+                        "redirect_uri": REDIRECT}, basic(cid, secret))
+        assert_oauth(r, 400, "invalid_grant")
+        r = token(srv, {"grant_type": "refresh_token", "refresh_token": held["refresh_token"]},
+                  basic(cid, secret))
+        assert_oauth(r, 400, "invalid_grant")
+    finally:
+        db_exec(srv, f"UPDATE users SET disabled = 0 WHERE id = {u['id']}")

@@ -6,6 +6,7 @@ the line before it, either
     <!-- readme-test: run -->
 or  <!-- readme-test: run-mail -->
 or  <!-- readme-test: run-sso -->
+or  <!-- readme-test: run-admin -->
 or  <!-- readme-test: skip (the reason) -->
 A `run` block is a series of steps separated by blank lines: a command (its
 lines joined by trailing backslashes) and, right under it, what it prints,
@@ -20,7 +21,8 @@ way in a bash of their own, against a server with mail settings and the
 SMTP server the block starts; "127.0.0.1:8025" becomes its address. The
 `run-sso` blocks (the "Single sign-on" section) run in the directory of a
 server started there as that section starts it (PUBLIC_URL, its database
-sso.db there), with "./build/gatehouse" the binary under test.
+sso.db there), with "./build/gatehouse" the binary under test; the
+`run-admin` blocks (the "Administration" section) likewise, on admin.db.
 """
 import json
 import os
@@ -33,7 +35,7 @@ from gh_helpers import BINARY, REPO, RFC3339_UTC_RE, base_env, free_port
 
 README = REPO / "README.md"
 SHELLS = {"sh", "bash", "shell", "console"}
-MARKER = re.compile(r"^<!-- readme-test: (run|run-mail|run-sso|skip \(.+\)) -->$")
+MARKER = re.compile(r"^<!-- readme-test: (run|run-mail|run-sso|run-admin|skip \(.+\)) -->$")
 VOLATILE = {
     "created_at": RFC3339_UTC_RE,
     "access_token": re.compile(r"^[\w-]+\.[\w-]+\.[\w-]+$"),
@@ -201,6 +203,25 @@ def test_the_readme_sso_example_runs(make_server, tmp_path):
                                        ("./build/gatehouse", str(BINARY))], tmp_path, env)
     assert len(all_steps) >= 5
     assert (tmp_path / "sso.db").exists(), "the server and the command shared its database"
+
+
+# How the README's "Administration" section starts gatehouse.
+ADMIN_START = "DATABASE_URL=sqlite:///admin.db\n./build/gatehouse"
+
+
+def test_the_readme_admin_example_runs(make_server, tmp_path):
+    """The "run-admin" blocks: a role and an API key made with the
+    commands on the database of the server the section starts (admin.db in
+    the directory it runs in), then the admin API with curl."""
+    assert ADMIN_START in README.read_text()
+    port = free_port()
+    srv = make_server(env={"PORT": str(port), "DATABASE_URL": "sqlite:///admin.db"},
+                      workdir=tmp_path)
+    env = dict(base_env(), PATH="/usr/bin:" + os.environ.get("PATH", ""))
+    all_steps = run_blocks("run-admin", [("127.0.0.1:8000", f"127.0.0.1:{srv.port}"),
+                                         ("./build/gatehouse", str(BINARY))], tmp_path, env)
+    assert len(all_steps) >= 6
+    assert (tmp_path / "admin.db").exists(), "the server and the commands shared its database"
 
 
 def test_the_readme_apache_configuration_is_the_example():

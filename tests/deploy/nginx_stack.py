@@ -13,7 +13,9 @@ temporary directories in a scratch directory. As root, the workers run as
 root too (`user root root;`), so that they can read the repository.
 
 gatehouse runs with SESSION_COOKIES=1 and COOKIE_SECURE=0 (plain HTTP on
-loopback) on a temporary SQLite database. The application answers every
+loopback) on a temporary SQLite database, with the access rules of
+examples/access-rules.json (paths the rules do not name stay
+DEFAULT_POLICY's: authenticated). The application answers every
 request 200 with JSON: its method, path and the headers it received, as
 a list of [name, value] pairs, and records it.
 
@@ -40,6 +42,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 CONF = REPO / "examples" / "nginx" / "gatehouse.conf"
 SIGNIN = REPO / "examples" / "nginx" / "signin.html"
+RULES = REPO / "examples" / "access-rules.json"
 NGINX = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
 SECRET_KEY = "gatehouse-nginx-test-secret-key-0123456789-abcdef"
 START_TIMEOUT = 15.0
@@ -140,18 +143,21 @@ class Stack:
 
     def _start_gatehouse(self):
         self.gatehouse_port = free_port()
+        self.db_path = self.dir / "gatehouse.db"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEHOUSE_", "PG"))}
         env.update(
             HOST="127.0.0.1",
             PORT=str(self.gatehouse_port),
-            DATABASE_URL=f"sqlite:///{self.dir / 'gatehouse.db'}",
+            DATABASE_URL=f"sqlite:///{self.db_path}",
             SECRET_KEY=SECRET_KEY,
             BCRYPT_ROUNDS="4",
             SESSION_COOKIES="1",
             COOKIE_SECURE="0",
             # As the README advises behind nginx: the clients nginx names in
-            # X-Forwarded-For are the ones throttling counts.
+            # X-Forwarded-For are the ones throttling counts, and /verify
+            # believes the original request nginx names.
             TRUSTED_PROXIES="127.0.0.1",
+            ACCESS_RULES_FILE=str(RULES),
         )
         env.update(self.extra_env)
         self.gatehouse_log = open(self.dir / "gatehouse.log", "wb")

@@ -49,6 +49,8 @@ def test_files_and_modes(dest):
         "usr/local/share/doc/gatehouse/examples/nginx/gatehouse.conf": 0o644,
         "usr/local/share/doc/gatehouse/examples/nginx/signin.html": 0o644,
         "usr/local/share/doc/gatehouse/examples/apache/gatehouse-oidc.conf": 0o644,
+        "usr/local/share/doc/gatehouse/examples/caddy/Caddyfile": 0o644,
+        "usr/local/share/doc/gatehouse/examples/access-rules.json": 0o644,
         "etc/gatehouse/gatehouse.env": 0o600,
     }
     found = {str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()}
@@ -61,6 +63,9 @@ def test_files_and_modes(dest):
         (REPO / "examples/nginx/gatehouse.conf").read_bytes()
     assert (dest / "usr/local/share/doc/gatehouse/examples/apache/gatehouse-oidc.conf").read_bytes() == \
         (REPO / "examples/apache/gatehouse-oidc.conf").read_bytes()
+    for example in ("caddy/Caddyfile", "access-rules.json"):
+        assert (dest / "usr/local/share/doc/gatehouse/examples" / example).read_bytes() == \
+            (REPO / "examples" / example).read_bytes()
 
 
 def test_the_unit_runs_the_installed_binary_with_the_environment_file(dest):

@@ -15,6 +15,7 @@ import threading
 import pytest
 import requests
 
+import proxy_cases
 from nginx_stack import Stack
 
 PASSWORD = "correct-horse-battery-9"
@@ -168,6 +169,47 @@ def test_browser_without_a_token_is_sent_to_the_sign_in_page(stack):
     assert page.status_code == 200
     assert page.headers["Content-Type"].startswith("text/html")
     assert 'id="signin"' in page.text and "fetch('/login'" in page.text
+
+
+# ------------------------------------------------------------ access rules
+# examples/access-rules.json (nginx_stack.py gives it to gatehouse): nginx
+# sends the original method and URI to /verify, gatehouse's rules decide,
+# and nginx passes 401/403 on and the X-Auth-* headers to the application.
+def test_rules_public_paths_and_hosts_need_no_token(stack):
+    proxy_cases.check_public(stack)
+
+
+def test_rules_authenticated_paths_want_a_token_after_decoding_and_dot_segments(stack):
+    proxy_cases.check_authenticated(stack)
+
+
+def test_rules_ops_paths_want_role_ops_else_403(stack):
+    proxy_cases.check_roles(stack)
+
+
+def test_rules_two_factor_paths_want_a_second_factor_else_403(stack):
+    proxy_cases.check_two_factor(stack)
+
+
+def test_rules_deny_answers_403_signed_in_or_not(stack):
+    proxy_cases.check_deny(stack)
+
+
+def test_rules_a_confirmed_email_reaches_the_application(stack):
+    proxy_cases.check_email(stack)
+
+
+def test_a_client_cannot_name_another_original_request(stack):
+    proxy_cases.check_forged_originals(stack)
+
+
+def test_a_browser_is_shown_the_403_not_sent_to_sign_in(stack):
+    u = new_user(stack)
+    r = get(stack, "/ops/board", headers={"Accept": "text/html", "Authorization": f"Bearer {u['token']}"})
+    assert r.status_code == 403
+    assert r.headers["Content-Type"] == "application/problem+json"
+    r = get(stack, "/ops/board", headers={"Accept": "text/html"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/signin?next=/ops/board")
 
 
 # ---------------------------------------------------------------- spoofing
@@ -340,12 +382,13 @@ def test_the_application_receives_only_the_forwarding_headers_nginx_sets(strict_
     u = new_user(strict_stack)
     forged = [(name, FORGED) for name in (
         "Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host", "X-Forwarded-Port",
-        "X-Forwarded-Server", "X-Forwarded-Prefix", "X-Client-IP", "True-Client-IP")]
+        "X-Forwarded-Server", "X-Forwarded-Prefix", "X-Forwarded-Uri", "X-Original-URL", "X-Client-IP",
+        "True-Client-IP")]
     seen = headers_seen(strict_stack, "/app/whoami", u["token"],
                         forged + [("X-Forwarded-Proto", "https")], source=("127.0.0.6", 0))
     assert seen["x-forwarded-for"] == ["127.0.0.6"]
     assert seen["x-real-ip"] == ["127.0.0.6"]
     assert seen["x-forwarded-proto"] == ["http"]
     for name in ("forwarded", "x-forwarded-host", "x-forwarded-port", "x-forwarded-server",
-                 "x-forwarded-prefix", "x-client-ip", "true-client-ip"):
+                 "x-forwarded-prefix", "x-forwarded-uri", "x-original-url", "x-client-ip", "true-client-ip"):
         assert name not in seen, (name, seen[name])

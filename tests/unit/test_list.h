@@ -9,6 +9,11 @@
 #define STORE_CASE_BOTH(X, name) X(store_##name##_sqlite) X(store_##name##_pg)
 #define STORE_CASES(X)                                                                             \
     STORE_CASE_BOTH(X, users)                                                                      \
+    STORE_CASE_BOTH(X, audit_add_list)                                                             \
+    STORE_CASE_BOTH(X, audit_in_transaction)                                                       \
+    STORE_CASE_BOTH(X, audit_purge)                                                                \
+    STORE_CASE_BOTH(X, admin_users_page)                                                           \
+    STORE_CASE_BOTH(X, admin_apikeys)                                                              \
     STORE_CASE_BOTH(X, user_fields_too_long)                                                       \
     STORE_CASE_BOTH(X, user_import)                                                                \
     STORE_CASE_BOTH(X, sessions)                                                                   \
@@ -154,6 +159,11 @@
     X(jwt_amr_signed_in_order)                                                                     \
     X(jwt_amr_parsed)                                                                              \
     X(jwt_amr_text)                                                                                \
+    X(jwt_roles_email_round_trip)                                                                  \
+    X(jwt_roles_email_parsed)                                                                      \
+    X(roles_name_rules)                                                                            \
+    X(roles_text_form)                                                                             \
+    X(roles_change_and_build)                                                                      \
     X(keyset_reload)                                                                               \
     X(keyset_hs256_jwks_empty)                                                                     \
     X(keyset_secret_file_race)                                                                     \
@@ -184,6 +194,7 @@
     X(password_nfc_nfd_one_password)                                                               \
     X(password_raw_hash_still_verifies)                                                            \
     X(tokencache_hit_copies_claims)                                                                \
+    X(tokencache_carries_roles_email)                                                              \
     X(tokencache_expired_and_old_keys_miss)                                                        \
     X(tokencache_full_set_drops_first_to_expire)                                                   \
     X(tokencache_bounded)                                                                          \
@@ -206,6 +217,25 @@
     X(username_key_lowercases)                                                                     \
     X(username_storable)                                                                           \
     X(username_key_any)                                                                            \
+    X(rules_default_policy)                                                                        \
+    X(rules_policies)                                                                              \
+    X(rules_first_match_wins)                                                                      \
+    X(rules_hosts)                                                                                 \
+    X(rules_names_host)                                                                            \
+    X(rules_paths_prefix)                                                                          \
+    X(rules_paths_glob)                                                                            \
+    X(rules_methods)                                                                               \
+    X(rules_roles)                                                                                 \
+    X(rules_absent_field_is_any)                                                                   \
+    X(rules_path_normalisation)                                                                    \
+    X(rules_refused_path_is_denied)                                                                \
+    X(rules_path_too_long)                                                                         \
+    X(rules_syntax_errors)                                                                         \
+    X(rules_semantic_errors_have_lines)                                                            \
+    X(rules_limits)                                                                                \
+    X(rules_policy_names)                                                                          \
+    X(rules_load_and_reload)                                                                       \
+    X(rules_errors_are_one_line)                                                                   \
     X(config_defaults)                                                                             \
     X(config_env_overrides)                                                                        \
     X(config_empty_env_is_unset)                                                                   \
@@ -402,6 +432,7 @@
     X(auth_page_cookie)                                                                            \
     X(auth_handler_reads_the_header_only)                                                          \
     X(routes_oidc_auth)                                                                            \
+    X(routes_admin_auth)                                                                           \
     X(clientauth_basic)                                                                            \
     X(clientauth_body)                                                                             \
     X(clientauth_refusals)                                                                         \
@@ -431,6 +462,7 @@
     X(mailmsg_ids_from_randomness)                                                                 \
     X(users_register)                                                                              \
     X(users_register_rules)                                                                        \
+    X(users_changes_write_the_held_event_in_their_transaction)                                     \
     X(users_check_credentials)                                                                     \
     X(users_by_token)                                                                              \
     X(users_legacy_names)                                                                          \
@@ -452,6 +484,10 @@
     X(forwarded_rfc7239)                                                                           \
     X(forwarded_x_real_ip)                                                                         \
     X(forwarded_header_names)                                                                      \
+    X(fwdreq_forwarded_headers)                                                                    \
+    X(fwdreq_original_url)                                                                         \
+    X(fwdreq_untrusted_peer)                                                                       \
+    X(fwdreq_malformed)                                                                            \
     X(throttle_lockout_doubles)                                                                    \
     X(throttle_address_and_names)                                                                  \
     X(throttle_reserve_counts_attempts_in_progress)                                                \

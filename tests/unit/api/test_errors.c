@@ -93,6 +93,10 @@ static const struct expected expected[] = {
      NULL, 0},
     {OUTCOME_BAD_CLIENT, 401, PROBLEM("Unauthorized", 401, "client authentication failed"),
      "Basic realm=\"gatehouse\"", 0},
+    {OUTCOME_NOT_ADMIN, 403,
+     PROBLEM("Forbidden", 403,
+             "the admin role is needed, with the second factor when the admin has one"),
+     NULL, 0},
     {OUTCOME_ERROR, 500, PROBLEM("Internal Server Error", 500, "internal error"), NULL, 0},
 };
 

@@ -43,7 +43,7 @@ TEST(routes_user_data_needs_auth)
 {
     /* The routes that answer with a user's data (API.md): a handler that
      * ran without a verified token would serve anyone. */
-    static const char *const paths[] = {"/me", "/users/me", "/verify"};
+    static const char *const paths[] = {"/me", "/users/me"};
 
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         const struct api_route *r = route_of("GET", paths[i]);
@@ -51,6 +51,10 @@ TEST(routes_user_data_needs_auth)
         /* Today each takes the access_token cookie as well as the header. */
         CHECK_EQ_INT(r->auth, API_AUTH_BEARER_OR_COOKIE);
     }
+    /* /verify reads the same token, but runs without one too: the access
+     * rules decide (a public rule needs none), and its handler answers 401
+     * where they need one (tests/api/test_access_rules.py). */
+    CHECK_EQ_INT(route_of("GET", "/verify")->auth, API_AUTH_OPTIONAL);
     /* /users/me is the FastAPI tutorial's name of /me: one handler. */
     CHECK(route_of("GET", "/users/me")->handle == route_of("GET", "/me")->handle);
     /* The routes that hand out tokens cannot need one. */
@@ -99,7 +103,8 @@ TEST(routes_auth_matches_openapi)
             test_check(0, __FILE__, __LINE__, what);
         }
         /* Both ways: a route that reads the cookie says so. */
-        CHECK_EQ_INT(cookie, r->auth == API_AUTH_BEARER_OR_COOKIE || r->auth == API_AUTH_PAGE);
+        CHECK_EQ_INT(cookie, r->auth == API_AUTH_BEARER_OR_COOKIE || r->auth == API_AUTH_PAGE ||
+                                 r->auth == API_AUTH_OPTIONAL);
     }
     CHECK(checked >= 9);
     json_decref(doc);
@@ -479,4 +484,25 @@ TEST(routes_oidc_auth)
     const struct api_route *d = route_of("GET", "/.well-known/openid-configuration");
     REQUIRE(d != NULL);
     CHECK_EQ_INT(d->auth, API_AUTH_NONE);
+}
+
+/* The admin API reads the Authorization header itself (an API key is not
+ * one of the service's tokens, and the cookie must never reach it), on a
+ * worker: it reads the user's current roles from the database. */
+TEST(routes_admin_auth)
+{
+    static const struct {
+        const char *method, *path;
+    } admin[] = {{"GET", "/admin/users"},    {"POST", "/admin/users"},    {"GET", "/admin/users/"},
+                 {"PATCH", "/admin/users/"}, {"DELETE", "/admin/users/"}, {"POST", "/admin/users/"},
+                 {"GET", "/admin/audit"}};
+
+    for (size_t i = 0; i < sizeof admin / sizeof admin[0]; i++) {
+        const struct api_route *r = route_of(admin[i].method, admin[i].path);
+        REQUIRE(r != NULL);
+        CHECK_EQ_INT(r->auth, API_AUTH_HANDLER);
+        CHECK(r->work != API_INLINE);
+    }
+    /* A new password is hashed: the hashing workers. */
+    CHECK_EQ_INT(route_of("POST", "/admin/users")->work, API_HASH);
 }

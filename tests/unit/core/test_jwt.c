@@ -1088,3 +1088,89 @@ TEST(jwt_amr_text)
     CHECK(jwt_amr_name(JWT_AMR_PWD | JWT_AMR_OTP) == NULL);
     CHECK(jwt_amr_name(1u << 4) == NULL);
 }
+
+TEST(jwt_roles_email_round_trip)
+{
+    jwt_key *k = key_with(NULL, NULL, 0);
+    struct jwt_claims c = {.user_id = 9, .iat = NOW - 1, .exp = NOW + 60}, out;
+
+    REQUIRE(k != NULL);
+    snprintf(c.username, sizeof c.username, "ops");
+    snprintf(c.sid, sizeof c.sid, "s9");
+    /* None: neither claim is signed, both read back "". */
+    char *t = jwt_sign(k, &c);
+    REQUIRE(t != NULL);
+    json_t *p = payload_of(t);
+    REQUIRE(p != NULL);
+    CHECK(json_object_get(p, "roles") == NULL);
+    CHECK(json_object_get(p, "email") == NULL);
+    json_decref(p);
+    memset(&out, 0xab, sizeof out);
+    CHECK_EQ_INT(jwt_verify(k, t, strlen(t), NOW, &out), JWT_OK);
+    CHECK_EQ_STR(out.roles, "");
+    CHECK_EQ_STR(out.email, "");
+    free(t);
+    /* Some: a sorted JSON array and a string. */
+    snprintf(c.roles, sizeof c.roles, "admin,ops.team,x_y-z");
+    snprintf(c.email, sizeof c.email, "ops@example.com");
+    t = jwt_sign(k, &c);
+    REQUIRE(t != NULL);
+    p = payload_of(t);
+    REQUIRE(p != NULL);
+    char *roles = json_dumps(json_object_get(p, "roles"), JSON_COMPACT | JSON_ENCODE_ANY);
+    CHECK_EQ_STR(roles, "[\"admin\",\"ops.team\",\"x_y-z\"]");
+    CHECK_EQ_STR(json_string_value(json_object_get(p, "email")), "ops@example.com");
+    free(roles);
+    json_decref(p);
+    CHECK_EQ_INT(jwt_verify(k, t, strlen(t), NOW, &out), JWT_OK);
+    CHECK_EQ_STR(out.roles, "admin,ops.team,x_y-z");
+    CHECK_EQ_STR(out.email, "ops@example.com");
+    free(t);
+    /* The longest set: 16 names of 32 bytes. */
+    char *q = c.roles;
+    for (int i = 0; i < 16; i++)
+        q += snprintf(q, c.roles + sizeof c.roles - q, "%s%c%031d", i > 0 ? "," : "", 'a' + i, 0);
+    t = jwt_sign(k, &c);
+    REQUIRE(t != NULL);
+    CHECK_EQ_INT(jwt_verify(k, t, strlen(t), NOW, &out), JWT_OK);
+    CHECK_EQ_INT(strlen(out.roles), 16 * 33 - 1);
+    CHECK_EQ_STR(out.roles, c.roles);
+    free(t);
+    jwt_key_free(k);
+}
+
+TEST(jwt_roles_email_parsed)
+{
+    jwt_key *k = key_with(NULL, NULL, 0);
+    char long_name[40], long_email[300];
+
+    REQUIRE(k != NULL);
+    memset(long_name, 'a', 33);
+    long_name[33] = '\0';
+    memset(long_email, 'e', 255);
+    long_email[255] = '\0';
+    CHECK_EQ_INT(verify_with_claim(k, "roles", json_pack("[s, s]", "a", "b")), JWT_OK);
+    CHECK_EQ_INT(verify_with_claim(k, "roles", json_array()), JWT_OK);
+    /* Not an array of role names in ascending order: refused. */
+    CHECK_EQ_INT(verify_with_claim(k, "roles", json_string("admin")), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "roles", json_pack("[s]", "Admin")), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "roles", json_pack("[s]", "a,b")), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "roles", json_pack("[s]", "")), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "roles", json_pack("[s]", long_name)), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "roles", json_pack("[s, s]", "b", "a")), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "roles", json_pack("[s, s]", "a", "a")), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "roles", json_pack("[i]", 1)), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "roles", json_null()), JWT_BAD_CLAIMS);
+    json_t *many = json_array();
+    for (int i = 0; i < 17; i++) {
+        char n[8];
+        snprintf(n, sizeof n, "r%02d", i);
+        json_array_append_new(many, json_string(n));
+    }
+    CHECK_EQ_INT(verify_with_claim(k, "roles", many), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "email", json_string("a@b.example")), JWT_OK);
+    CHECK_EQ_INT(verify_with_claim(k, "email", json_string("")), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "email", json_string(long_email)), JWT_BAD_CLAIMS);
+    CHECK_EQ_INT(verify_with_claim(k, "email", json_integer(1)), JWT_BAD_CLAIMS);
+    jwt_key_free(k);
+}

@@ -352,7 +352,7 @@ static jwk *new_key(enum jwk_alg alg)
     return k;
 }
 
-static const struct jwt_claims claims = {42, "alice", "s1", NOW, NOW + 600, JWT_AMR_PWD};
+static const struct jwt_claims claims = {42, "alice", "s1", NOW, NOW + 600, JWT_AMR_PWD, "", ""};
 
 TEST(jwt_asymmetric_rules)
 {

@@ -62,6 +62,31 @@ TEST(tokencache_hit_copies_claims)
     tokencache_free(c);
 }
 
+TEST(tokencache_carries_roles_email)
+{
+    tokencache *c = tokencache_create(64);
+    struct jwt_claims in = claims_of(7, "bo", NOW + 60), out;
+
+    REQUIRE(c != NULL);
+    snprintf(in.roles, sizeof in.roles, "admin,ops");
+    snprintf(in.email, sizeof in.email, "bo@example.com");
+    put(c, "tok.r.sig", 0, &in);
+    memset(&out, 0xab, sizeof out);
+    REQUIRE(get(c, "tok.r.sig", 0, NOW, &out));
+    CHECK_EQ_STR(out.username, "bo");
+    CHECK_EQ_STR(out.roles, "admin,ops");
+    CHECK_EQ_STR(out.email, "bo@example.com");
+    /* None of either: read back "", not what the caller's buffer held. */
+    struct jwt_claims none = claims_of(8, "cy", NOW + 60);
+    put(c, "tok.n.sig", 0, &none);
+    memset(&out, 0xab, sizeof out);
+    REQUIRE(get(c, "tok.n.sig", 0, NOW, &out));
+    CHECK_EQ_STR(out.username, "cy");
+    CHECK_EQ_STR(out.roles, "");
+    CHECK_EQ_STR(out.email, "");
+    tokencache_free(c);
+}
+
 TEST(tokencache_expired_and_old_keys_miss)
 {
     tokencache *c = tokencache_create(64);

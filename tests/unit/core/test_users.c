@@ -365,3 +365,57 @@ TEST(users_login_pending_until_done)
     core_fixture_close(&f);
     throttle_free(t);
 }
+
+static int count_event(void *arg, const struct store_audit_row *r)
+{
+    (void)r;
+    (*(long long *)arg)++;
+    return 0;
+}
+
+/* How many audit events of type (of user_id; 0: any) f's database holds. */
+static long long events_of(struct core_fixture *f, const char *type, int64_t user_id)
+{
+    long long n = 0;
+    struct store_audit_filter flt = {.user_id = user_id, .type = type, .limit = 100};
+
+    return store_audit_list(f->store, &flt, count_event, &n) == STORE_OK ? n : -1;
+}
+
+/* An event held around a change is written by the change's transaction,
+ * with the new user's id, and only when the change commits: a refused
+ * registration or deletion leaves none (store_audit_hold). */
+TEST(users_changes_write_the_held_event_in_their_transaction)
+{
+    struct core_fixture f;
+    struct outcome_detail d = {0};
+    struct user u, again;
+    struct store_audit_event e = {.type = "user.registered", .at = 1, .client = "192.0.2.7"};
+    int64_t id = 0;
+
+    REQUIRE(core_fixture_open(&f) == 0);
+    store_audit_hold(&e);
+    CHECK_EQ_INT(reg(&f, "Carol", "correct horse battery", &u, &d), OUTCOME_OK);
+    CHECK(store_audit_release());
+    CHECK_EQ_INT(events_of(&f, "user.registered", u.id), 1);
+
+    e = (struct store_audit_event){.type = "user.registered", .at = 2};
+    store_audit_hold(&e);
+    CHECK_EQ_INT(reg(&f, "carol", "another good passphrase", &again, &d), OUTCOME_CONFLICT);
+    CHECK(!store_audit_release());
+    CHECK_EQ_INT(events_of(&f, "user.registered", 0), 1);
+
+    /* A deletion's event goes with the sessions' revocations and the row. */
+    e = (struct store_audit_event){.type = "admin.user_deleted", .at = 3, .actor = "cli"};
+    store_audit_hold(&e);
+    CHECK_EQ_INT(users_remove(&f.users, &f.sessions, "nobody", 6, &id), OUTCOME_BAD_CREDENTIALS);
+    CHECK(!store_audit_release());
+    store_audit_hold(&e);
+    CHECK_EQ_INT(users_remove(&f.users, &f.sessions, "Carol", 5, &id), OUTCOME_OK);
+    CHECK(store_audit_release());
+    CHECK_EQ_INT(events_of(&f, "admin.user_deleted", u.id), 1);
+    /* Nothing held: a change writes no event. */
+    CHECK_EQ_INT(reg(&f, "Dave", "correct horse battery", &u, &d), OUTCOME_OK);
+    CHECK_EQ_INT(events_of(&f, NULL, 0), 2);
+    core_fixture_close(&f);
+}
