@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "http/forwarded.h"
+#include "http/tls.h"
 #include "util/netaddr.h"
 #include "util/pool.h"
 
@@ -42,6 +43,9 @@ struct http_options {
      * fails); else the server binds addr itself. */
     bool has_listen_fd;
     int listen_fd;
+    /* HTTPS with this certificate and key (http/tls.h), which must outlive
+     * the server; NULL: plain HTTP. */
+    tls *tls;
 };
 
 /* Starts serving the nroutes routes (matched in order; they must outlive
