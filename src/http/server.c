@@ -493,6 +493,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
     if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context != NULL)
         tls_conn_closed(*socket_context);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED && srv->tls)
+        tls_conn_started(conn);
     conns_notify(&srv->conns, conn, socket_context, code, free_spare);
 }
 
