@@ -6,9 +6,10 @@
 #                 unit + API tests on the release build and under ASan/UBSan,
 #                 the API tests on SQLite and on a throwaway PostgreSQL 15,
 #                 the clang build, the banned-function check, the browser test,
-#                 examples/nginx under Debian's nginx, make install into a DESTDIR
+#                 examples/nginx under Debian's nginx, make install into a DESTDIR,
+#                 socket activation and restarts under load (make socket-test)
 #                 and the OpenID Connect relying parties (make oidc-rp)
-#   make install  the binary, man page, systemd unit and env file (PREFIX, DESTDIR)
+#   make install  the binary, man page, systemd units and env file (PREFIX, DESTDIR)
 #   make asan     build build-asan/gatehouse with AddressSanitizer + UBSan
 #   make clang    build the server and the unit tests with clang too, run the tests
 #   make banned   refuse banned C library functions (scripts/check-banned.py)
@@ -58,7 +59,7 @@ TEST_DEPS_STAMP := build/.deps-test-ok
 .PHONY: clang banned
 .PHONY: web openapi-lint browser
 .PHONY: api-pg api-pg-asan
-.PHONY: nginx-test install-test oidc-rp
+.PHONY: nginx-test install-test socket-test oidc-rp
 .PHONY: fuzz fuzz-smoke fuzz-build valgrind
 
 all: build/gatehouse
@@ -181,7 +182,7 @@ api-pg-asan: build-asan/gatehouse
 	    $(PG_SKIP)
 
 test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser \
-      nginx-test install-test oidc-rp fuzz-smoke
+      nginx-test install-test socket-test oidc-rp fuzz-smoke
 	@echo "make test: all suites passed"
 
 # The OpenAPI document against the OpenAPI 3.1 schema (swagger-parser).
@@ -289,6 +290,14 @@ install: build/gatehouse build/gatehouse.1
 # accepted by systemd-analyze verify, its security score (tests/deploy/).
 install-test: build/gatehouse build/gatehouse.1 | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_install.py
+
+# Socket activation under systemd-socket-activate and a holder that plays
+# systemd (tests/deploy/holder.py), and 5 restarts under a load of /verify,
+# /login and /refresh with every answer counted (README "Upgrading without
+# downtime").
+socket-test: build/gatehouse | $(TEST_DEPS_STAMP)
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider \
+	    tests/deploy/test_socket.py tests/deploy/test_restart.py
 
 # libFuzzer targets, one per parser (fuzz/README.md): clang with ASan and
 # UBSan. The library is an archive, so each target links only what it
