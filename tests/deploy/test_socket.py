@@ -201,3 +201,26 @@ def test_open_connections_drain_with_connection_close(binary, tmp_path):
         assert "unanswered" not in proc.log_path.read_text(errors="replace")
     finally:
         h.close()
+
+
+def readme_example():
+    """The README's systemd-socket-activate example ("Upgrading without
+    downtime"): the sh block under its marker."""
+    lines = (holder.REPO / "README.md").read_text().splitlines()
+    start = lines.index("<!-- readme-test: skip (run by tests/deploy/test_socket.py) -->")
+    assert lines[start + 1] == "```sh"
+    end = lines.index("```", start + 2)
+    return lines[start + 2:end]
+
+
+def test_the_readme_example_runs(binary, tmp_path):
+    block = readme_example()
+    port = free_port()
+    script = "\n".join(line.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+                       .replace("./build/gatehouse", str(binary)) for line in block)
+    expected = [line[2:] for line in block if line.startswith("# ")]
+    r = subprocess.run(["bash", "-c", "set -euo pipefail\n" + script], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=TIMEOUT,
+                       env={"PATH": os.environ["PATH"]})
+    assert r.returncode == 0, r.stdout + r.stderr + (tmp_path / "gatehouse.log").read_text()
+    assert r.stdout.splitlines() == expected
