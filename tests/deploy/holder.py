@@ -35,7 +35,10 @@ TIMEOUT = 30.0
 
 # The variables systemd sets; everything else of the caller's environment
 # that is a gatehouse setting is left out by settings().
-WRAPPER = 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$@" 3<&"$GH_HOLDER_FD" {GH_HOLDER_FD}<&-'
+# (The socket may already be descriptor 3 of this process.)
+WRAPPER = ('export LISTEN_PID=$$ LISTEN_FDS=1; '
+           'if [ "$GH_HOLDER_FD" != 3 ]; then exec 3<&"$GH_HOLDER_FD" {GH_HOLDER_FD}<&-; fi; '
+           'unset GH_HOLDER_FD; exec "$@"')
 
 
 def settings(workdir, **more):
