@@ -6,9 +6,10 @@
 #                 unit + API tests on the release build and under ASan/UBSan,
 #                 the API tests on SQLite and on a throwaway PostgreSQL 15,
 #                 the clang build, the banned-function check, the browser test,
-#                 examples/nginx under Debian's nginx, make install into a DESTDIR
+#                 examples/nginx under Debian's nginx, make install into a DESTDIR,
+#                 socket activation and restarts under load (make socket-test)
 #                 and the OpenID Connect relying parties (make oidc-rp)
-#   make install  the binary, man page, systemd unit and env file (PREFIX, DESTDIR)
+#   make install  the binary, man page, systemd units and env file (PREFIX, DESTDIR)
 #   make asan     build build-asan/gatehouse with AddressSanitizer + UBSan
 #   make clang    build the server and the unit tests with clang too, run the tests
 #   make banned   refuse banned C library functions (scripts/check-banned.py)
@@ -18,7 +19,7 @@
 
 CC      ?= cc
 CLANG   ?= clang
-PKGS    := libmicrohttpd gnutls jansson libsodium sqlite3 libxcrypt liboath libqrencode libcbor
+PKGS    := libmicrohttpd gnutls jansson libsodium sqlite3 libxcrypt liboath libqrencode libcbor libsystemd
 # libpq is loaded at run time (src/store/pq.h): only its headers are needed here.
 PQFLAGS  = $(shell pkg-config --cflags libpq)
 PYTHON  := /usr/bin/python3
@@ -58,7 +59,7 @@ TEST_DEPS_STAMP := build/.deps-test-ok
 .PHONY: clang banned
 .PHONY: web openapi-lint browser
 .PHONY: api-pg api-pg-asan
-.PHONY: nginx-test install-test oidc-rp
+.PHONY: nginx-test install-test socket-test oidc-rp
 .PHONY: fuzz fuzz-smoke fuzz-build valgrind
 
 all: build/gatehouse
@@ -181,7 +182,7 @@ api-pg-asan: build-asan/gatehouse
 	    $(PG_SKIP)
 
 test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser \
-      nginx-test install-test oidc-rp fuzz-smoke
+      nginx-test install-test socket-test oidc-rp fuzz-smoke
 	@echo "make test: all suites passed"
 
 # The OpenAPI document against the OpenAPI 3.1 schema (swagger-parser).
@@ -256,7 +257,7 @@ build/gatehouse.1: build/gatehouse dist/gatehouse.h2m | $(DEPS_STAMP)
 	sed -e '/^\.SS /s/("\(.*\)" describes/(\\(lq\1\\(rq describes/' $@.tmp >$@ && rm -f $@.tmp
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, its man page, the
-# systemd unit (paths set to these), the nginx and Apache examples and the README; the
+# systemd units (the service's paths set to these; gatehouse.socket as it is), the nginx and Apache examples and the README; the
 # environment file only when there is none, so a second install keeps yours.
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -272,6 +273,7 @@ install: build/gatehouse build/gatehouse.1
 	    -e 's|/etc/gatehouse/|$(SYSCONFDIR)/gatehouse/|' \
 	    dist/systemd/gatehouse.service >$(DESTDIR)$(UNITDIR)/gatehouse.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/gatehouse.service
+	install -m 0644 dist/systemd/gatehouse.socket $(DESTDIR)$(UNITDIR)/gatehouse.socket
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -D -m 0644 examples/nginx/gatehouse.conf $(DESTDIR)$(DOCDIR)/examples/nginx/gatehouse.conf
 	install -D -m 0644 examples/nginx/signin.html $(DESTDIR)$(DOCDIR)/examples/nginx/signin.html
@@ -288,6 +290,14 @@ install: build/gatehouse build/gatehouse.1
 # accepted by systemd-analyze verify, its security score (tests/deploy/).
 install-test: build/gatehouse build/gatehouse.1 | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_install.py
+
+# Socket activation under systemd-socket-activate and a holder that plays
+# systemd (tests/deploy/holder.py), and 5 restarts under a load of /verify,
+# /login and /refresh with every answer counted (README "Upgrading without
+# downtime").
+socket-test: build/gatehouse | $(TEST_DEPS_STAMP)
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider \
+	    tests/deploy/test_socket.py tests/deploy/test_restart.py
 
 # libFuzzer targets, one per parser (fuzz/README.md): clang with ASan and
 # UBSan. The library is an archive, so each target links only what it

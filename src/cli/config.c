@@ -98,9 +98,9 @@ static const struct setting settings[] = {
     {"HOST", "--host", K_STRING, CONFIG_SERVING, OFF(host), "127.0.0.1", 0, 0,
      "IPv4 or IPv6 address, or a host name, to listen on; a name is resolved at start to its "
      "first IPv4 address, else its first IPv6 one (localhost: 127.0.0.1, even where it also "
-     "names ::1)"},
+     "names ::1); ignored when systemd passes the listening socket (gatehouse.socket)"},
     {"PORT", "--port", K_LONG, CONFIG_SERVING, OFF(port), "8000", 1, 65535,
-     "TCP port to listen on"},
+     "TCP port to listen on; ignored when systemd passes the listening socket"},
     {"BCRYPT_ROUNDS", "--bcrypt-rounds", K_LONG, CONFIG_PASSWORDS, OFF(bcrypt_rounds), "12", 4,
      PASSWORD_BCRYPT_COST_MAX, "bcrypt cost of new hashes (log2 of iterations)"},
     {"PASSWORD_HASH", "--password-hash", K_SCHEME, CONFIG_PASSWORDS, OFF(password_hash), "bcrypt",
