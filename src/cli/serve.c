@@ -181,13 +181,30 @@ static int open_keys(struct serve *sv)
     return 0;
 }
 
+/* Logs the certificate served now (what, then its fingerprint and end of
+ * validity); one expired is a warning: clients refuse it. */
+static void log_tls_certificate(tls *t, const char *what)
+{
+    char fp[65], until[32] = "an unknown date";
+    time_t not_after;
+
+    tls_fingerprint(t, fp, &not_after);
+    if (not_after != (time_t)-1)
+        timefmt_rfc3339(until, sizeof until, (int64_t)not_after);
+    if (not_after != (time_t)-1 && (int64_t)not_after < timefmt_now())
+        log_warn("%s the certificate of SHA-256 %s, which EXPIRED at %s: clients refuse it", what,
+                 fp, until);
+    else
+        log_info("%s the certificate of SHA-256 %s, valid until %s", what, fp, until);
+}
+
 /* Step 1a. TLS_CERT_FILE and TLS_KEY_FILE are configuration too: a file
  * that cannot be read, is open to others, or a key of another certificate
  * stops the start (exit 2), naming the setting and the file. */
 static int open_tls(struct serve *sv)
 {
     const struct config *cfg = sv->cfg;
-    char err[1024] = "", fp[65];
+    char err[1024] = "";
 
     if (cfg->tls_cert_file == NULL)
         return 0;
@@ -195,8 +212,7 @@ static int open_tls(struct serve *sv)
         log_fatal(WHO, "%s", err);
         return CLI_EXIT_USAGE;
     }
-    tls_fingerprint(sv->tls, fp);
-    log_info("serving HTTPS (TLS 1.2 and 1.3) with the certificate of SHA-256 %s", fp);
+    log_tls_certificate(sv->tls, "serving HTTPS (TLS 1.2 and 1.3) with");
     /* Cookies without Secure would also go out over plain HTTP to this
      * host, e.g. to a proxy or a second listener of the same name. */
     if (!cfg->cookie_secure)
@@ -675,7 +691,7 @@ static int start_http(struct serve *sv)
  * keep theirs (http/tls.h). */
 static void reload_tls(struct serve *sv)
 {
-    char err[1024], fp[65];
+    char err[1024];
 
     if (sv->tls == NULL)
         return;
@@ -683,8 +699,7 @@ static void reload_tls(struct serve *sv)
         log_warn("SIGHUP: the TLS certificate not reloaded, the current one stays: %s", err);
         return;
     }
-    tls_fingerprint(sv->tls, fp);
-    log_info("SIGHUP: the TLS certificate reloaded (SHA-256 %s)", fp);
+    log_tls_certificate(sv->tls, "SIGHUP: the TLS certificate reloaded:");
 }
 
 /* Step 6. Until SIGTERM or SIGINT; SIGHUP reads the key files again, and

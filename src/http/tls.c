@@ -21,6 +21,7 @@ struct tls_gen {
     unsigned nchain;
     gnutls_privkey_t key;
     char fingerprint[65]; /* SHA-256 of chain[0]'s DER, hex */
+    time_t not_after;     /* chain[0]'s; -1 unknown */
 };
 
 struct tls {
@@ -80,6 +81,13 @@ static int load_chain(struct tls_gen *g, const char *path, char *err, size_t err
         return -1;
     }
     sodium_bin2hex(g->fingerprint, sizeof g->fingerprint, sha, shalen);
+    gnutls_x509_crt_t crt;
+    g->not_after = -1;
+    if (gnutls_x509_crt_init(&crt) >= 0) {
+        if (gnutls_x509_crt_import(crt, &g->chain[0].cert, GNUTLS_X509_FMT_DER) >= 0)
+            g->not_after = gnutls_x509_crt_get_expiration_time(crt);
+        gnutls_x509_crt_deinit(crt);
+    }
     return 0;
 }
 
@@ -207,10 +215,11 @@ int tls_reload(tls *t, char *err, size_t errlen)
     return 0;
 }
 
-void tls_fingerprint(tls *t, char out[65])
+void tls_fingerprint(tls *t, char out[65], time_t *not_after)
 {
     pthread_mutex_lock(&t->lock);
     memcpy(out, t->cur->fingerprint, sizeof t->cur->fingerprint);
+    *not_after = t->cur->not_after;
     pthread_mutex_unlock(&t->lock);
 }
 

@@ -3,6 +3,7 @@
 
 #include <gnutls/abstract.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "http/conns.h"
 
@@ -48,8 +49,8 @@ tls *tls_open(const char *cert_file, const char *key_file, char *err, size_t err
 int tls_reload(tls *t, char *err, size_t errlen);
 
 /* SHA-256 of the DER of the certificate served now, as lowercase hex
- * (65 bytes with the NUL), for the log. */
-void tls_fingerprint(tls *t, char out[65]);
+ * (65 bytes with the NUL), and its notAfter (-1 unknown), for the log. */
+void tls_fingerprint(tls *t, char out[65], time_t *not_after);
 
 /* Frees t; every connection that held a generation must be closed. NULL
  * ignored. */

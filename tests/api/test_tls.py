@@ -368,3 +368,35 @@ def test_unreadable_or_malformed_files_are_refused(run_gatehouse, pair, tmp_path
     assert res.returncode == 2, res.stderr
     assert f"{setting}: " in res.stderr and str(bad) in res.stderr, res.stderr
     assert "not base64" not in res.stderr and "PRIVATE KEY-----" not in res.stderr
+
+
+def test_start_log_names_the_certificate_and_warns_when_expired(make_server, ca, pair, tmp_path):
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    cert, key, _ = pair
+    srv = https_server(make_server, ca, cert, key)
+    assert srv.stderr_shows(f"with the certificate of SHA-256 {der_fingerprint(cert)}, valid "
+                            "until 20"), srv.stderr()
+
+    k = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    old = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+           .public_key(k.public_key()).serial_number(x509.random_serial_number())
+           .not_valid_before(now - datetime.timedelta(days=30))
+           .not_valid_after(now - datetime.timedelta(days=1))
+           .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+           .sign(k, hashes.SHA256()))
+    (tmp_path / "old.pem").write_bytes(old.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "old.key").write_bytes(k.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    os.chmod(tmp_path / "old.key", 0o600)
+    srv = make_server(env={"TLS_CERT_FILE": str(tmp_path / "old.pem"),
+                           "TLS_KEY_FILE": str(tmp_path / "old.key")}, wait=False)
+    assert srv.stderr_shows("which EXPIRED at"), srv.stderr()
+    assert srv.stderr_shows("listening on https://"), srv.stderr()
