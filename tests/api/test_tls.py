@@ -7,6 +7,7 @@ The certificates are made here with Debian's openssl; the clients are curl,
 openssl s_client and Python's ssl module."""
 
 import hashlib
+import json
 import http.client
 import os
 import signal
@@ -189,6 +190,30 @@ def test_plain_http_on_the_tls_port_gets_no_answer(tls_server):
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         data = s.recv(4096)
     assert b"HTTP/1.1 200" not in data
+
+
+def test_testssl_finds_only_tls12_and_13_with_strong_ciphers(tls_server, tmp_path):
+    """Debian's testssl.sh (3.0), its own probes of every protocol and cipher
+    class (raw ClientHellos, not the local openssl's choice), forward secrecy
+    and HSTS."""
+    out = tmp_path / "testssl.json"
+    res = subprocess.run(
+        ["testssl", "--quiet", "--color", "0", "--warnings", "off", "--jsonfile", str(out),
+         "-p", "-s", "-f", "-h", f"https://127.0.0.1:{tls_server.port}/healthz"],
+        capture_output=True, text=True, timeout=900)
+    assert out.exists(), res.stdout[-3000:] + res.stderr[-3000:]
+    found = {e["id"]: e for e in json.loads(out.read_text())}
+    for proto in ("SSLv2", "SSLv3", "TLS1", "TLS1_1"):
+        assert found[proto]["finding"] == "not offered", found[proto]
+    for proto in ("TLS1_2", "TLS1_3"):
+        assert found[proto]["finding"].startswith("offered"), found[proto]
+    for kind in ("NULL", "aNULL", "EXPORT", "LOW", "3DES_IDEA", "AVERAGE"):
+        assert found[f"cipherlist_{kind}"]["finding"] == "not offered", found[f"cipherlist_{kind}"]
+    assert found["cipherlist_STRONG"]["finding"] == "offered"
+    assert found["PFS"]["severity"] == "OK" and found["PFS"]["finding"] == "offered"
+    assert found["HSTS_time"]["severity"] == "OK", found["HSTS_time"]
+    bad = [e for e in found.values() if e["severity"] in ("MEDIUM", "HIGH", "CRITICAL")]
+    assert not bad, bad
 
 
 # ---------------------------------------------------------------- answers
