@@ -406,6 +406,8 @@
     X(clientauth_body)                                                                             \
     X(clientauth_refusals)                                                                         \
     X(clientauth_limits)                                                                           \
+    X(tls_open_checks_the_pair)                                                                    \
+    X(tls_reload_swaps_only_a_good_pair)                                                           \
     X(query_parse_decodes)                                                                         \
     X(query_parse_repeated_keys)                                                                   \
     X(query_parse_malformed)                                                                       \
