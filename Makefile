@@ -19,7 +19,7 @@
 
 CC      ?= cc
 CLANG   ?= clang
-PKGS    := libmicrohttpd jansson libsodium sqlite3 libxcrypt liboath libqrencode libcbor libsystemd
+PKGS    := libmicrohttpd gnutls jansson libsodium sqlite3 libxcrypt liboath libqrencode libcbor libsystemd
 # libpq is loaded at run time (src/store/pq.h): only its headers are needed here.
 PQFLAGS  = $(shell pkg-config --cflags libpq)
 PYTHON  := /usr/bin/python3

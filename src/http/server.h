@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "http/forwarded.h"
+#include "http/tls.h"
 #include "util/netaddr.h"
 #include "util/pool.h"
 
@@ -46,6 +47,9 @@ struct http_options {
      * activation), which keeps it for the next server: http_stop never
      * shuts it down, and drains open connections instead (see there). */
     bool inherited;
+    /* HTTPS with this certificate and key (http/tls.h), which must outlive
+     * the server; NULL: plain HTTP. */
+    tls *tls;
 };
 
 /* Starts serving the nroutes routes (matched in order; they must outlive
