@@ -19,7 +19,7 @@
 
 CC      ?= cc
 CLANG   ?= clang
-PKGS    := libmicrohttpd jansson libsodium sqlite3 libxcrypt liboath libqrencode libcbor
+PKGS    := libmicrohttpd jansson libsodium sqlite3 libxcrypt liboath libqrencode libcbor libsystemd
 # libpq is loaded at run time (src/store/pq.h): only its headers are needed here.
 PQFLAGS  = $(shell pkg-config --cflags libpq)
 PYTHON  := /usr/bin/python3
@@ -258,7 +258,7 @@ build/gatehouse.1: build/gatehouse dist/gatehouse.h2m | $(DEPS_STAMP)
 	sed -e '/^\.SS /s/("\(.*\)" describes/(\\(lq\1\\(rq describes/' $@.tmp >$@ && rm -f $@.tmp
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, its man page, the
-# systemd unit (paths set to these), the nginx and Apache examples and the README; the
+# systemd units (the service's paths set to these; gatehouse.socket as it is), the nginx and Apache examples and the README; the
 # environment file only when there is none, so a second install keeps yours.
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -274,6 +274,7 @@ install: build/gatehouse build/gatehouse.1
 	    -e 's|/etc/gatehouse/|$(SYSCONFDIR)/gatehouse/|' \
 	    dist/systemd/gatehouse.service >$(DESTDIR)$(UNITDIR)/gatehouse.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/gatehouse.service
+	install -m 0644 dist/systemd/gatehouse.socket $(DESTDIR)$(UNITDIR)/gatehouse.socket
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -D -m 0644 examples/nginx/gatehouse.conf $(DESTDIR)$(DOCDIR)/examples/nginx/gatehouse.conf
 	install -D -m 0644 examples/nginx/signin.html $(DESTDIR)$(DOCDIR)/examples/nginx/signin.html

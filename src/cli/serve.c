@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "cli/commands.h"
 #include "cli/hostaddr.h"
+#include "cli/listenfd.h"
 #include "core/authzreq.h"
 #include "core/flows.h"
 #include "core/i18n.h"
@@ -73,6 +74,7 @@ struct serve {
     bool oidc_keys_own;
     struct mailer *mailer;     /* NULL: mail is off */
     int listen_fd, metrics_fd; /* -1 once handed to the HTTP server, or when none */
+    bool inherited;            /* listen_fd came from systemd (cli/listenfd.h) */
     store *st;
     struct password_policy policy;
     sigset_t sigs;
@@ -188,15 +190,26 @@ static int open_mail(struct serve *sv)
     return failed ? CLI_EXIT_USAGE : 0;
 }
 
-/* Step 2. Binds the listening sockets before the database is opened or
- * created: a port in use must leave no gatehouse.db and no .secret behind. */
+/* Step 2. Binds the listening sockets, or takes the one systemd passed,
+ * before the database is opened or created: a port in use must leave no
+ * gatehouse.db and no .secret behind. */
 static int listen_sockets(struct serve *sv)
 {
     const struct config *cfg = sv->cfg;
     char err[512];
 
-    sv->listen_fd =
-        hostaddr_listen(&cfg->listen_addr, cfg->listen_addrlen, LISTEN_BACKLOG, err, sizeof err);
+    int got = listenfd_inherited(&sv->listen_fd, &sv->cfg->listen_addr, &sv->cfg->listen_addrlen,
+                                 err, sizeof err);
+    if (got < 0) {
+        log_fatal(WHO, "%s", err);
+        return CLI_EXIT_USAGE;
+    }
+    sv->inherited = got == 1;
+    if (sv->inherited)
+        log_info("the listening socket came from systemd (LISTEN_FDS): HOST and PORT are ignored");
+    else
+        sv->listen_fd = hostaddr_listen(&cfg->listen_addr, cfg->listen_addrlen, LISTEN_BACKLOG, err,
+                                        sizeof err);
     if (sv->listen_fd < 0) {
         log_fatal(WHO, "%s", err);
         return EXIT_FAILURE;
@@ -588,6 +601,7 @@ static int start_http(struct serve *sv)
         .addrlen = cfg->listen_addrlen,
         .has_listen_fd = true,
         .listen_fd = sv->listen_fd,
+        .inherited = sv->inherited,
     };
 
     sv->listen_fd = -1; /* http_start takes it, whether it succeeds or not */
@@ -623,8 +637,9 @@ static int start_http(struct serve *sv)
     }
     hostaddr_format((const struct sockaddr *)&cfg->listen_addr, cfg->listen_addrlen, where,
                     sizeof where);
-    log_info("listening on http://%s (HOST %s; %ld hashing + %ld database workers, database %s)",
-             where, cfg->host, cfg->workers, cfg->db_workers,
+    log_info("listening on http://%s (%s %s; %ld hashing + %ld database workers, database %s)",
+             where, sv->inherited ? "socket from systemd, HOST ignored:" : "HOST", cfg->host,
+             cfg->workers, cfg->db_workers,
              strncmp(cfg->database_url, "sqlite:", 7) == 0 ? "sqlite" : "postgresql");
     return 0;
 }

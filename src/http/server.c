@@ -46,6 +46,8 @@ struct http_server {
     atomic_uint_fast64_t busy;      /* requests fully read and not yet ended */
     atomic_uint_fast64_t suspended; /* connections handed to a worker */
     atomic_bool stopping;
+    bool inherited;       /* the listening socket is shared (server.h) */
+    atomic_bool draining; /* stopping an inherited socket's server: answers close */
     unsigned header_timeout_ms, body_timeout_ms;
     struct http_conns conns;
     atomic_uint_fast64_t next_id;
@@ -384,7 +386,7 @@ static bool add_common_headers(struct MHD_Response *resp, const struct request *
         snprintf(v, sizeof v, "%u", r->retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
     }
-    if (rq->close || atomic_load(&rq->srv->stopping))
+    if (rq->close || atomic_load(&rq->srv->stopping) || atomic_load(&rq->srv->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     for (int i = 0; i < r->nheaders; i++)
         if (MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value) != MHD_YES)
@@ -762,6 +764,7 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     s->ntrusted = opt->ntrusted_proxies;
     s->trusted_header = opt->trusted_proxy_header;
     s->count = opt->count_metrics;
+    s->inherited = opt->inherited;
     for (size_t i = 0; s->count && i < nroutes; i++)
         metrics_http_route(i, routes[i].method, routes[i].path);
     s->header_timeout_ms = opt->header_timeout_s * 1000;
@@ -814,6 +817,30 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     return s;
 }
 
+static unsigned open_connections(http_server *s)
+{
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+    return i != NULL ? i->num_connections : 0;
+}
+
+/* Stopping with a socket shared with the next server (socket activation):
+ * its queue already holds the connections no one accepts now, so requests
+ * on open connections are served as usual, each answer closing its
+ * connection, until none is open or limit_ms has passed. Closing a
+ * keep-alive connection between requests instead would race the client's
+ * next request on it, which would then meet a closed connection (RFC 9112
+ * §9.3.1: retried only when idempotent). Returns the milliseconds spent. */
+static unsigned drain(http_server *s, unsigned limit_ms)
+{
+    unsigned waited = 0;
+
+    atomic_store(&s->draining, true);
+    for (; open_connections(s) > 0 && waited < limit_ms; waited += 10)
+        usleep(10 * 1000);
+    return waited;
+}
+
 bool http_stop(http_server *s, unsigned grace_ms)
 {
     if (s == NULL)
@@ -826,7 +853,10 @@ bool http_stop(http_server *s, unsigned grace_ms)
      * that removal finds the descriptor closed (EBADF). A socket shared
      * with another process (socket activation) must not be shut down. */
     MHD_socket listen_fd = MHD_quiesce_daemon(s->d);
-    if (listen_fd != MHD_INVALID_SOCKET)
+    unsigned waited = 0;
+    if (s->inherited)
+        waited = drain(s, grace_ms < HTTP_DRAIN_MS ? grace_ms : HTTP_DRAIN_MS);
+    else if (listen_fd != MHD_INVALID_SOCKET)
         (void)shutdown(listen_fd, SHUT_RDWR);
     /* From here a request that arrives on an open connection is answered
      * 503 with Connection: close, and none is handed to a worker. */
@@ -834,7 +864,6 @@ bool http_stop(http_server *s, unsigned grace_ms)
     /* Requests fully read, those on workers included, finish and answer. A
      * client still sending its headers or body is not waited for: its
      * connection is closed with the daemon. */
-    unsigned waited = 0;
     for (; atomic_load(&s->busy) > 0 && waited < grace_ms; waited += 10)
         usleep(10 * 1000);
     uint_fast64_t unanswered = atomic_load(&s->busy);
