@@ -8,11 +8,11 @@ package is left but what the postrm's policy keeps.
     /usr/bin/python3 -m pytest -q tests/deploy/test_deb.py     (as root)
 
 The root is made once by debootstrap --variant=minbase with systemd, and
-apt's lists, into build/debroot/base and copied for each run, so a second
-run spends its time on apt, not on debootstrap; the packages apt downloads are kept in
-build/debroot/archives for the next run, which apt checks against its lists
-before it uses them. Only /proc is mounted in the copy, and always
-unmounted. systemd is installed in the root but does not run there, as in a
+apt's lists, into build/debroot/base; each run works on an overlay of it,
+so a second run spends its time on apt, not on debootstrap. The packages apt
+downloads are kept in build/debroot/archives for the next run, which apt
+checks against its lists before it uses them. Only the overlay and /proc in
+it are mounted, and always unmounted. systemd is installed in the root but does not run there, as in a
 build chroot or a container: the package must install without starting
 anything. The host's systemd-analyze checks the units with --root (Debian 12
 both sides).
@@ -99,6 +99,7 @@ def base_root():
     base, stamp = CACHE / "base", CACHE / "base.mirror"
     with open(CACHE / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        clear_stale_runs()
         if base.is_dir() and stamp.is_file() and stamp.read_text() == mirror:
             return base, mirror
         stamp.unlink(missing_ok=True)
@@ -115,6 +116,31 @@ def base_root():
         return base, mirror
 
 
+def readme_section():
+    """The README's section "Installing the Debian package"."""
+    text = (REPO / "README.md").read_text()
+    return text.split("\n## Installing the Debian package\n", 1)[1].split("\n## ", 1)[0]
+
+
+def unmount(path):
+    """Unmounts /proc in the root, then the root itself; lazily when a
+    process is still inside."""
+    for m in (path / "proc", path):
+        if str(m.resolve()) in mounts_under(path):
+            if run(["umount", m], check=False).returncode != 0:
+                run(["umount", "-l", m], check=False)
+
+
+def clear_stale_runs():
+    """What runs that were killed left: unmounted, removed."""
+    for d in CACHE.glob("run-*"):
+        pid = d.name[4:].removesuffix(".rw")
+        if pid.isdigit() and Path(f"/proc/{pid}").exists():
+            continue  # a run in progress
+        unmount(d)
+        remove_tree(d)
+
+
 def deb_file():
     """The package make deb built (GATEHOUSE_DEB), or make deb now."""
     if os.environ.get("GATEHOUSE_DEB"):
@@ -124,21 +150,25 @@ def deb_file():
 
 
 class Root:
-    """A copy of the base root for one run, with /proc mounted."""
+    """The base root for one run: an overlay on it (the run's changes go to
+    build/debroot/run-PID.rw, the base stays as it is), with /proc mounted."""
 
     def __init__(self, base):
         self.path = CACHE / f"run-{os.getpid()}"
-        remove_tree(self.path)
-        run(["cp", "-a", base, self.path], timeout=300)
+        self.rw = CACHE / f"run-{os.getpid()}.rw"
+        for d in (self.path, self.rw):
+            remove_tree(d)
+        for d in (self.path, self.rw / "upper", self.rw / "work"):
+            d.mkdir(parents=True)
+        run(["mount", "-t", "overlay", "overlay", "-o",
+             f"lowerdir={base},upperdir={self.rw / 'upper'},workdir={self.rw / 'work'}", self.path])
         shutil.copy("/etc/resolv.conf", self.path / "etc/resolv.conf")
         run(["mount", "-t", "proc", "proc", self.path / "proc"])
 
     def close(self):
-        if mounts_under(self.path):
-            run(["umount", self.path / "proc"], check=False)
-            if mounts_under(self.path):  # a process still inside: detach it
-                run(["umount", "-l", self.path / "proc"], check=False)
+        unmount(self.path)
         remove_tree(self.path)
+        remove_tree(self.rw)
 
     def chroot(self, *cmd, timeout=TIMEOUT, check=True):
         return run(["chroot", self.path, *cmd], timeout=timeout, check=check, env=CHROOT_ENV)
@@ -182,8 +212,12 @@ def root(deb):
         # The lists may be older than the mirror: refresh them (unchanged
         # ones cost a request each).
         r.chroot("apt-get", "update", timeout=APT_TIMEOUT)
-        shutil.copy(deb, r.file("/root"))
-        r.install = r.chroot("sh", "-c", f"cd /root && apt-get install -y ./{deb.name}", timeout=APT_TIMEOUT)
+        # The README's command, in /root as in a clone, answering yes.
+        r.file("/root/build/deb").mkdir(parents=True)
+        shutil.copy(deb, r.file("/root/build/deb"))
+        cmd = next(line for line in readme_section().splitlines() if line.startswith("apt-get install ./"))
+        cmd = cmd.split("#")[0].replace("apt-get install ", "apt-get install -y ", 1)
+        r.install = r.chroot("sh", "-c", f"cd /root && {cmd}", timeout=APT_TIMEOUT)
         for f in r.file("/var/cache/apt/archives").glob("*.deb"):
             if not (archives / f.name).exists():
                 shutil.copy(f, archives)
@@ -229,9 +263,26 @@ def test_installs_with_its_dependencies_and_starts_nothing(root):
     # systemd does not run in the root: nothing was started.
     assert not root.file("/run/systemd/system").exists()
     assert root.processes() == []
-    # ... but the service is enabled for when it boots with systemd.
+    # ... but both units are enabled for when it boots with systemd.
     wants = root.file("/etc/systemd/system/multi-user.target.wants/gatehouse.service")
     assert os.readlink(wants) == "/lib/systemd/system/gatehouse.service"
+    wants = root.file("/etc/systemd/system/sockets.target.wants/gatehouse.socket")
+    assert os.readlink(wants) == "/lib/systemd/system/gatehouse.socket"
+
+
+def test_where_systemd_runs_the_socket_starts_first_and_outlives_an_upgrade(root):
+    """What the maintainer scripts would do under a running systemd (none
+    runs here): start the socket before the service, so that the service
+    takes the socket rather than binding the address itself; on an upgrade,
+    restart the service after the new files are in (prerm stops nothing but
+    on remove) and only start the socket, which is already running."""
+    postinst = root.file("/var/lib/dpkg/info/gatehouse.postinst").read_text()
+    starts = re.findall(r"deb-systemd-invoke (\S+) '(gatehouse\.\w+)'", postinst)
+    assert starts == [("start", "gatehouse.socket"), ("$_dh_action", "gatehouse.service")], starts
+    assert re.search(r'_dh_action=restart', postinst)
+    prerm = root.file("/var/lib/dpkg/info/gatehouse.prerm").read_text()
+    stops = re.findall(r'if .*\[ "\$1" = (\w+) \].*\n\s*deb-systemd-invoke stop (.*)', prerm)
+    assert stops and all(when == "remove" for when, _ in stops), prerm
 
 
 def test_version(root):
@@ -273,6 +324,27 @@ def test_systemd_analyze_verify_accepts_the_installed_units(root):
         assert r.returncode != 0
     finally:
         binary.with_name("gatehouse.away").rename(binary)
+
+
+def test_the_packaged_units_security_score_is_the_readmes(root):
+    r = run(["systemd-analyze", "security", "--offline=yes", f"--root={root.path}", "gatehouse.service"],
+            check=False)
+    m = re.search(r"Overall exposure level for gatehouse\.service: (\d+\.\d+) (\w+)", r.stdout)
+    assert m, r.stdout + r.stderr
+    # The drop-in is read: a static user, not DynamicUser=.
+    assert re.search(r"User=/DynamicUser=.*static non-root user", r.stdout), r.stdout
+    stated = re.search(r"still rates the packaged unit (\d+\.\d+) \((\w+)\)", re.sub(r"\s+", " ", readme_section()))
+    assert stated, "the README states no score for the packaged unit"
+    assert (m.group(1), m.group(2)) == stated.groups()
+
+
+def test_make_deb_refuses_a_version_its_changelog_does_not_name(deb):
+    # -o: the binary and the man page are not remade (with that version).
+    r = run(["make", "-s", "-C", REPO, "-o", "build/gatehouse", "-o", "build/gatehouse.1", "deb",
+             "VERSION=0.0.0~nochangelog"], check=False)
+    assert r.returncode != 0
+    assert "debian/changelog's newest entry is" in r.stderr and "0.0.0~nochangelog" in r.stderr, r.stderr
+    assert not (REPO / "build/deb/gatehouse_0.0.0~nochangelog_amd64.deb").exists()
 
 
 def unit_settings(root, name):
@@ -317,43 +389,49 @@ def curl(*args):
     return int(code), body
 
 
-def test_serves_as_the_units_user(root):
-    s = unit_settings(root, "gatehouse.service")
-    assert s.get("DynamicUser") == "no" and s["User"] == "gatehouse" and s["Group"] == "gatehouse"
-    # What systemd does for the service: the environment of Environment=,
-    # then of the file (read as root: it is 0600), which wins; the working
-    # directory, the umask, the user's ids; then ExecStart. Only the port
-    # differs, a free one on loopback.
+def unit_env(root, s):
+    """The environment systemd gives the service: Environment=, then the
+    file (read as root: it is 0600), whose values win."""
     env = dict(kv.split("=", 1) for kv in s["Environment"])
-    env_file = s["EnvironmentFile"].lstrip("-")
-    for line in root.file(env_file).read_text().splitlines():
+    for line in root.file(s["EnvironmentFile"].lstrip("-")).read_text().splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             k, _, v = line.partition("=")
             env[k.strip()] = v.strip()
+    return env
+
+
+def test_serves_as_the_units_user_on_the_units_socket(root):
+    s = unit_settings(root, "gatehouse.service")
+    assert s.get("DynamicUser") == "no" and s["User"] == "gatehouse" and s["Group"] == "gatehouse"
+    sock = root.file("/lib/systemd/system/gatehouse.socket").read_text()
+    assert re.findall(r"^ListenStream=(.*)$", sock, re.M) == ["127.0.0.1:8000"]
+    # What systemd does with both units enabled: root binds the socket's
+    # address (on a free port here, not 8000) and passes it on as LISTEN_FDS;
+    # the service gets the unit's environment, working directory, umask and
+    # user, then ExecStart. PORT is moved off 8000 too, so that a server
+    # that ignored the socket would not answer.
+    env = unit_env(root, s)
     port = free_port()
-    env.update(HOST="127.0.0.1", PORT=str(port))
+    env["PORT"] = str(free_port())
     umask = int(s["UMask"], 8)
     exec_start = shlex.split(s["ExecStart"])
     assert exec_start[0] == "/usr/bin/gatehouse"
+    service = shlex.join(["setpriv", f"--reuid={s['User']}", f"--regid={s['Group']}", "--init-groups",
+                          "--no-new-privs", "env", "-i", "-C", s["WorkingDirectory"],
+                          *(f"{k}={v}" for k, v in env.items())])
+    service += ' LISTEN_FDS="$LISTEN_FDS" LISTEN_PID="$LISTEN_PID" ' + shlex.join(exec_start)
     log = root.file("/root/serve.log")
     with open(log, "w") as out:
+        # systemd-socket-activate, chroot, sh, setpriv and env each exec the
+        # next: gatehouse keeps the pid LISTEN_PID names.
         proc = subprocess.Popen(
-            ["chroot", root.path, "setpriv", f"--reuid={s['User']}", f"--regid={s['Group']}", "--init-groups",
-             "--no-new-privs", "env", "-i", "-C", s["WorkingDirectory"],
-             *(f"{k}={v}" for k, v in env.items()), *exec_start],
+            ["systemd-socket-activate", "-l", f"127.0.0.1:{port}", "chroot", root.path, "sh", "-c",
+             f"exec {service}"],
             stdout=out, stderr=subprocess.STDOUT, preexec_fn=lambda: os.umask(umask))
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            assert proc.poll() is None, f"gatehouse exited with {proc.returncode}:\n{log.read_text()}"
-            r = run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"{base}/healthz"], check=False)
-            if r.stdout == "200":
-                break
-            assert time.monotonic() < deadline, f"no answer on {base}/healthz:\n{log.read_text()}"
-            time.sleep(0.2)
         code, body = curl(f"{base}/healthz")
-        assert code == 200 and '"ok"' in body
+        assert code == 200 and '"ok"' in body, log.read_text()
         creds = '{"username": "debian", "password": "%s"}' % PASSWORD
         code, body = curl("-H", "Content-Type: application/json", "-d", creds, f"{base}/register")
         assert code == 200 and '"username":"debian"' in body, body
@@ -366,6 +444,7 @@ def test_serves_as_the_units_user(root):
         proc.send_signal(signal.SIGTERM)
         status = proc.wait(timeout=TIMEOUT)
     assert status == 0, log.read_text()
+    assert "LISTEN_FDS" in log.read_text(), log.read_text()
     # The database is where the unit says, the user's own and no one else's.
     uid = int(passwd_entry(root, "gatehouse")[2])
     db = root.file("/var/lib/gatehouse/gatehouse.db")
@@ -373,13 +452,19 @@ def test_serves_as_the_units_user(root):
     assert db.stat().st_uid == uid and mode(db) == 0o600
     log.unlink()
 
+    # The README's command for the CLI on the same database, as that user.
+    section = readme_section()
+    cmd = next(line for line in section.splitlines() if line.startswith("runuser -u gatehouse"))
+    r = root.chroot("sh", "-c", cmd)
+    assert re.search(r"^1\s+debian\s", r.stdout, re.M), r.stdout
+
 
 def test_remove_then_purge_leave_nothing_of_the_package(root, deb):
     owned = root.chroot("dpkg", "-L", "gatehouse").stdout.split()
     conffiles = set(root.file("/var/lib/dpkg/info/gatehouse.conffiles").read_text().split())
     ours = [p for p in owned if "gatehouse" in p]
     assert "/usr/bin/gatehouse" in ours and "/etc/gatehouse/gatehouse.env" in ours
-    root.file(f"/root/{deb.name}").unlink()
+    shutil.rmtree(root.file("/root/build"))
     # The data made by the service, which remove keeps and purge removes.
     state = root.file("/var/lib/gatehouse")
     (state / "gatehouse.db").touch()
