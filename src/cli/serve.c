@@ -626,8 +626,8 @@ static int start_http(struct serve *sv)
         .addrlen = cfg->listen_addrlen,
         .has_listen_fd = true,
         .listen_fd = sv->listen_fd,
-        .inherited = sv->inherited,
         .tls = sv->tls,
+        .inherited = sv->inherited,
     };
 
     sv->listen_fd = -1; /* http_start takes it, whether it succeeds or not */

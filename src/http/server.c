@@ -495,6 +495,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
     if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context != NULL)
         tls_conn_closed(*socket_context);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED && srv->tls)
+        tls_conn_started(conn);
     conns_notify(&srv->conns, conn, socket_context, code, free_spare);
 }
 
@@ -784,8 +786,8 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     s->ntrusted = opt->ntrusted_proxies;
     s->trusted_header = opt->trusted_proxy_header;
     s->count = opt->count_metrics;
-    s->inherited = opt->inherited;
     s->tls = opt->tls != NULL;
+    s->inherited = opt->inherited;
     for (size_t i = 0; s->count && i < nroutes; i++)
         metrics_http_route(i, routes[i].method, routes[i].path);
     s->header_timeout_ms = opt->header_timeout_s * 1000;

@@ -43,13 +43,13 @@ struct http_options {
      * fails); else the server binds addr itself. */
     bool has_listen_fd;
     int listen_fd;
+    /* HTTPS with this certificate and key (http/tls.h), which must outlive
+     * the server; NULL: plain HTTP. */
+    tls *tls;
     /* listen_fd is shared with the process that passed it (socket
      * activation), which keeps it for the next server: http_stop never
      * shuts it down, and drains open connections instead (see there). */
     bool inherited;
-    /* HTTPS with this certificate and key (http/tls.h), which must outlive
-     * the server; NULL: plain HTTP. */
-    tls *tls;
 };
 
 /* Starts serving the nroutes routes (matched in order; they must outlive

@@ -3,6 +3,8 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -254,6 +256,16 @@ int tls_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int 
     *npcert = g->nchain;
     *key = g->key;
     return 0;
+}
+
+void tls_conn_started(struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int on = 1;
+
+    if (ci != NULL)
+        (void)setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 }
 
 void tls_conn_closed(struct conn *c)

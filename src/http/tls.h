@@ -63,6 +63,13 @@ int tls_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int 
                  const gnutls_pk_algorithm_t *pk_algos, int npk_algos, gnutls_pcert_st **pcert,
                  unsigned *npcert, gnutls_privkey_t *key);
 
+/* A connection opens: its records leave as soon as they are written
+ * (TCP_NODELAY). GnuTLS writes the server's TLS 1.3 flight (ServerHello to
+ * Finished) in several sends; with Nagle's algorithm the later ones waited
+ * for the client's delayed ACK, and a new connection's handshake took 40 ms
+ * instead of 2 (measured on loopback). */
+void tls_conn_started(struct MHD_Connection *mc);
+
 /* A connection closes: lets go of the generation its handshake took. */
 void tls_conn_closed(struct conn *c);
 
