@@ -7,7 +7,8 @@
 #                 the API tests on SQLite and on a throwaway PostgreSQL 15,
 #                 the clang build, the banned-function check, the browser test,
 #                 examples/nginx under Debian's nginx, make install into a DESTDIR,
-#                 socket activation and restarts under load (make socket-test)
+#                 socket activation and restarts under load (make socket-test),
+#                 the Debian package in a debootstrapped Debian 12 root (make deb-test)
 #                 and the OpenID Connect relying parties (make oidc-rp)
 #   make install  the binary, man page, systemd units and env file (PREFIX, DESTDIR)
 #   make deb      the Debian package build/deb/gatehouse_VERSION_amd64.deb (debian/)
@@ -318,7 +319,7 @@ $(DEB): build/gatehouse build/gatehouse.1 $(DEB_SRC) VERSION | $(TEST_DEPS_STAMP
 	    exit 1; }
 	dpkg-checkbuilddeps
 	rm -f build/deb/gatehouse_*.deb build/deb/gatehouse-dbgsym_*
-	debian/rules binary
+	debian/rules binary DEB_DIR=build/deb
 
 # The package in a freshly bootstrapped Debian 12 root (cached under
 # build/debroot): installed with apt, --version, systemd-analyze verify of

@@ -26,7 +26,6 @@ import signal
 import socket
 import stat
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -405,29 +404,39 @@ def test_serves_as_the_units_user_on_the_units_socket(root):
     assert s.get("DynamicUser") == "no" and s["User"] == "gatehouse" and s["Group"] == "gatehouse"
     sock = root.file("/lib/systemd/system/gatehouse.socket").read_text()
     assert re.findall(r"^ListenStream=(.*)$", sock, re.M) == ["127.0.0.1:8000"]
-    # What systemd does with both units enabled: root binds the socket's
-    # address (on a free port here, not 8000) and passes it on as LISTEN_FDS;
-    # the service gets the unit's environment, working directory, umask and
-    # user, then ExecStart. PORT is moved off 8000 too, so that a server
-    # that ignored the socket would not answer.
+    # What systemd does with both units enabled: it binds the socket's
+    # address (a free port here, not 8000) and passes the socket on as
+    # descriptor 3 (LISTEN_FDS, LISTEN_PID); the service gets the unit's
+    # environment, working directory, umask and user, then ExecStart. PORT
+    # is moved off 8000 too, so that a server that ignored the socket would
+    # not answer.
     env = unit_env(root, s)
-    port = free_port()
     env["PORT"] = str(free_port())
     umask = int(s["UMask"], 8)
     exec_start = shlex.split(s["ExecStart"])
     assert exec_start[0] == "/usr/bin/gatehouse"
+    # chroot, sh, setpriv and env each exec the next: gatehouse keeps the
+    # pid of sh ($$), which LISTEN_PID must name.
     service = shlex.join(["setpriv", f"--reuid={s['User']}", f"--regid={s['Group']}", "--init-groups",
                           "--no-new-privs", "env", "-i", "-C", s["WorkingDirectory"],
-                          *(f"{k}={v}" for k, v in env.items())])
-    service += ' LISTEN_FDS="$LISTEN_FDS" LISTEN_PID="$LISTEN_PID" ' + shlex.join(exec_start)
+                          *(f"{k}={v}" for k, v in env.items()), "LISTEN_FDS=1"])
+    service += " LISTEN_PID=$$ " + shlex.join(exec_start)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    port = listener.getsockname()[1]
+
+    def as_systemd():
+        os.umask(umask)
+        os.dup2(listener.fileno(), 3)  # the copy is inheritable
+
+    # close_fds=False keeps descriptor 3; the others are not inheritable
+    # (Python opens them so), so exec closes them.
     log = root.file("/root/serve.log")
     with open(log, "w") as out:
-        # systemd-socket-activate, chroot, sh, setpriv and env each exec the
-        # next: gatehouse keeps the pid LISTEN_PID names.
-        proc = subprocess.Popen(
-            ["systemd-socket-activate", "-l", f"127.0.0.1:{port}", "chroot", root.path, "sh", "-c",
-             f"exec {service}"],
-            stdout=out, stderr=subprocess.STDOUT, preexec_fn=lambda: os.umask(umask))
+        proc = subprocess.Popen(["chroot", root.path, "sh", "-c", f"exec {service}"], stdout=out,
+                                stderr=subprocess.STDOUT, close_fds=False, preexec_fn=as_systemd)
+    listener.close()
     try:
         base = f"http://127.0.0.1:{port}"
         code, body = curl(f"{base}/healthz")
