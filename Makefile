@@ -7,9 +7,11 @@
 #                 the API tests on SQLite and on a throwaway PostgreSQL 15,
 #                 the clang build, the banned-function check, the browser test,
 #                 examples/nginx under Debian's nginx, make install into a DESTDIR,
-#                 socket activation and restarts under load (make socket-test)
+#                 socket activation and restarts under load (make socket-test),
+#                 the Debian package in a debootstrapped Debian 12 root (make deb-test)
 #                 and the OpenID Connect relying parties (make oidc-rp)
 #   make install  the binary, man page, systemd units and env file (PREFIX, DESTDIR)
+#   make deb      the Debian package build/deb/gatehouse_VERSION_amd64.deb (debian/)
 #   make asan     build build-asan/gatehouse with AddressSanitizer + UBSan
 #   make clang    build the server and the unit tests with clang too, run the tests
 #   make banned   refuse banned C library functions (scripts/check-banned.py)
@@ -60,6 +62,7 @@ TEST_DEPS_STAMP := build/.deps-test-ok
 .PHONY: web openapi-lint browser
 .PHONY: api-pg api-pg-asan
 .PHONY: nginx-test install-test socket-test oidc-rp
+.PHONY: deb deb-test
 .PHONY: fuzz fuzz-smoke fuzz-build valgrind
 
 all: build/gatehouse
@@ -182,7 +185,7 @@ api-pg-asan: build-asan/gatehouse
 	    $(PG_SKIP)
 
 test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser \
-      nginx-test install-test socket-test oidc-rp fuzz-smoke
+      nginx-test install-test socket-test deb-test oidc-rp fuzz-smoke
 	@echo "make test: all suites passed"
 
 # The OpenAPI document against the OpenAPI 3.1 schema (swagger-parser).
@@ -298,6 +301,31 @@ install-test: build/gatehouse build/gatehouse.1 | $(TEST_DEPS_STAMP)
 socket-test: build/gatehouse | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider \
 	    tests/deploy/test_socket.py tests/deploy/test_restart.py
+
+# make deb: build/deb/gatehouse_$(VERSION)_amd64.deb by debhelper from
+# debian/, which reuses make install (debian/rules). No network: the tree
+# must hold web/node_modules already, which building the binary installs.
+# debian/changelog's newest entry must name VERSION: a new version needs an
+# entry there too (dch -v VERSION), and the package is refused until then.
+DEB     := build/deb/gatehouse_$(VERSION)_amd64.deb
+DEB_SRC := debian/changelog debian/control debian/copyright debian/rules debian/source/format \
+           $(filter-out %.substvars %.debhelper %.log,$(wildcard debian/gatehouse.*)) debian/service-user.conf \
+           $(wildcard dist/* dist/systemd/*) README.md data/LICENSES.md \
+           $(shell find examples -type f)
+deb: $(DEB)
+$(DEB): build/gatehouse build/gatehouse.1 $(DEB_SRC) VERSION | $(TEST_DEPS_STAMP)
+	@v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || { \
+	    echo "make deb: VERSION is $(VERSION) but debian/changelog's newest entry is $$v: add an entry (dch -v $(VERSION))" >&2; \
+	    exit 1; }
+	dpkg-checkbuilddeps
+	rm -f build/deb/gatehouse_*.deb build/deb/gatehouse-dbgsym_*
+	debian/rules binary DEB_DIR=build/deb
+
+# The package in a freshly bootstrapped Debian 12 root (cached under
+# build/debroot): installed with apt, --version, systemd-analyze verify of
+# its units, a request served as its user, then remove and purge.
+deb-test: $(DEB) | $(TEST_DEPS_STAMP)
+	GATEHOUSE_DEB=$(CURDIR)/$(DEB) $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_deb.py
 
 # libFuzzer targets, one per parser (fuzz/README.md): clang with ASan and
 # UBSan. The library is an archive, so each target links only what it

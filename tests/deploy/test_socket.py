@@ -219,8 +219,19 @@ def test_the_readme_example_runs(binary, tmp_path):
     script = "\n".join(line.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
                        .replace("./build/gatehouse", str(binary)) for line in block)
     expected = [line[2:] for line in block if line.startswith("# ")]
-    r = subprocess.run(["bash", "-c", "set -euo pipefail\n" + script], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=TIMEOUT,
-                       env={"PATH": os.environ["PATH"]})
-    assert r.returncode == 0, r.stdout + r.stderr + (tmp_path / "gatehouse.log").read_text()
-    assert r.stdout.splitlines() == expected
+    # A session of its own: on a failure the background job is killed with
+    # the shell (it would hold the output pipes open).
+    p = subprocess.Popen(["bash", "-c", "set -euo pipefail\n" + script], cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={"PATH": os.environ["PATH"]}, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=TIMEOUT)
+    finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
+    log = tmp_path / "gatehouse.log"
+    assert p.returncode == 0, out + err + (log.read_text() if log.exists() else "")
+    assert out.splitlines() == expected
