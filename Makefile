@@ -7,9 +7,12 @@
 #                 the API tests on SQLite and on a throwaway PostgreSQL 15,
 #                 the clang build, the banned-function check, the browser test,
 #                 examples/nginx under Debian's nginx, examples/caddy under
-#                 Debian's Caddy (make proxy-test), make install into a DESTDIR
+#                 Debian's Caddy (make proxy-test), make install into a DESTDIR,
+#                 socket activation and restarts under load (make socket-test),
+#                 the Debian package in a debootstrapped Debian 12 root (make deb-test)
 #                 and the OpenID Connect relying parties (make oidc-rp)
-#   make install  the binary, man page, systemd unit and env file (PREFIX, DESTDIR)
+#   make install  the binary, man page, systemd units and env file (PREFIX, DESTDIR)
+#   make deb      the Debian package build/deb/gatehouse_VERSION_amd64.deb (debian/)
 #   make asan     build build-asan/gatehouse with AddressSanitizer + UBSan
 #   make clang    build the server and the unit tests with clang too, run the tests
 #   make banned   refuse banned C library functions (scripts/check-banned.py)
@@ -19,7 +22,7 @@
 
 CC      ?= cc
 CLANG   ?= clang
-PKGS    := libmicrohttpd jansson libsodium sqlite3 libxcrypt liboath libqrencode libcbor
+PKGS    := libmicrohttpd gnutls jansson libsodium sqlite3 libxcrypt liboath libqrencode libcbor libsystemd
 # libpq is loaded at run time (src/store/pq.h): only its headers are needed here.
 PQFLAGS  = $(shell pkg-config --cflags libpq)
 PYTHON  := /usr/bin/python3
@@ -59,7 +62,8 @@ TEST_DEPS_STAMP := build/.deps-test-ok
 .PHONY: clang banned bench-rules
 .PHONY: web openapi-lint browser
 .PHONY: api-pg api-pg-asan
-.PHONY: nginx-test proxy-test install-test oidc-rp
+.PHONY: nginx-test proxy-test install-test socket-test oidc-rp
+.PHONY: deb deb-test
 .PHONY: fuzz fuzz-smoke fuzz-build valgrind
 
 all: build/gatehouse
@@ -187,8 +191,9 @@ api-pg-asan: build-asan/gatehouse
 # them share the two cores of a CI machine well. Each suite's output comes
 # out whole when it ends (--output-sync). The test toolchain is installed
 # first, once.
-TEST_SUITES := api-asan api api-pg-asan api-pg unit-asan unit clang browser nginx-test proxy-test \
-               oidc-rp install-test fuzz-smoke format-check banned openapi-lint
+TEST_SUITES := api-asan api api-pg-asan api-pg deb-test unit-asan unit clang browser nginx-test \
+               proxy-test oidc-rp install-test socket-test fuzz-smoke format-check banned \
+               openapi-lint
 TEST_JOBS ?= 2
 test: | $(TEST_DEPS_STAMP)
 	$(MAKE) -j$(TEST_JOBS) --output-sync=target $(TEST_SUITES)
@@ -284,9 +289,10 @@ build/gatehouse.1: build/gatehouse dist/gatehouse.h2m | $(DEPS_STAMP)
 	sed -e '/^\.SS /s/("\(.*\)" describes/(\\(lq\1\\(rq describes/' $@.tmp >$@ && rm -f $@.tmp
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, its man page, the
-# systemd unit (paths set to these), the nginx, Apache and Caddy examples, the
-# access rules example and the README; the environment file only when there is
-# none, so a second install keeps yours.
+# systemd units (the service's paths set to these; gatehouse.socket as it is),
+# the nginx, Apache and Caddy examples, the access rules example and the
+# README; the environment file only when there is none, so a second install
+# keeps yours.
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
@@ -301,6 +307,7 @@ install: build/gatehouse build/gatehouse.1
 	    -e 's|/etc/gatehouse/|$(SYSCONFDIR)/gatehouse/|' \
 	    dist/systemd/gatehouse.service >$(DESTDIR)$(UNITDIR)/gatehouse.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/gatehouse.service
+	install -m 0644 dist/systemd/gatehouse.socket $(DESTDIR)$(UNITDIR)/gatehouse.socket
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -D -m 0644 examples/nginx/gatehouse.conf $(DESTDIR)$(DOCDIR)/examples/nginx/gatehouse.conf
 	install -D -m 0644 examples/nginx/signin.html $(DESTDIR)$(DOCDIR)/examples/nginx/signin.html
@@ -319,6 +326,39 @@ install: build/gatehouse build/gatehouse.1
 # accepted by systemd-analyze verify, its security score (tests/deploy/).
 install-test: build/gatehouse build/gatehouse.1 | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_install.py
+
+# Socket activation under systemd-socket-activate and a holder that plays
+# systemd (tests/deploy/holder.py), and 5 restarts under a load of /verify,
+# /login and /refresh with every answer counted (README "Upgrading without
+# downtime").
+socket-test: build/gatehouse | $(TEST_DEPS_STAMP)
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider \
+	    tests/deploy/test_socket.py tests/deploy/test_restart.py
+
+# make deb: build/deb/gatehouse_$(VERSION)_amd64.deb by debhelper from
+# debian/, which reuses make install (debian/rules). No network: the tree
+# must hold web/node_modules already, which building the binary installs.
+# debian/changelog's newest entry must name VERSION: a new version needs an
+# entry there too (dch -v VERSION), and the package is refused until then.
+DEB     := build/deb/gatehouse_$(VERSION)_amd64.deb
+DEB_SRC := debian/changelog debian/control debian/copyright debian/rules debian/source/format \
+           $(filter-out %.substvars %.debhelper %.log,$(wildcard debian/gatehouse.*)) debian/service-user.conf \
+           $(wildcard dist/* dist/systemd/*) README.md data/LICENSES.md \
+           $(shell find examples -type f)
+deb: $(DEB)
+$(DEB): build/gatehouse build/gatehouse.1 $(DEB_SRC) VERSION | $(TEST_DEPS_STAMP)
+	@v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || { \
+	    echo "make deb: VERSION is $(VERSION) but debian/changelog's newest entry is $$v: add an entry (dch -v $(VERSION))" >&2; \
+	    exit 1; }
+	dpkg-checkbuilddeps
+	rm -f build/deb/gatehouse_*.deb build/deb/gatehouse-dbgsym_*
+	debian/rules binary DEB_DIR=build/deb
+
+# The package in a freshly bootstrapped Debian 12 root (cached under
+# build/debroot): installed with apt, --version, systemd-analyze verify of
+# its units, a request served as its user, then remove and purge.
+deb-test: $(DEB) | $(TEST_DEPS_STAMP)
+	GATEHOUSE_DEB=$(CURDIR)/$(DEB) $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_deb.py
 
 # libFuzzer targets, one per parser (fuzz/README.md): clang with ASan and
 # UBSan. The library is an archive, so each target links only what it

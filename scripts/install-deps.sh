@@ -36,6 +36,9 @@ pkgs=(
     liboath-dev libqrencode-dev libcbor-dev
     # socket activation: sd_listen_fds from libsystemd
     libsystemd-dev
+    # TLS: GnuTLS's headers for libmicrohttpd's certificate callback (libgnutls30,
+    # which libmicrohttpd12 links already, at run time)
+    libgnutls28-dev
 )
 if [ "$set_name" = test ]; then
     pkgs+=(
@@ -74,6 +77,8 @@ if [ "$set_name" = test ]; then
         # debootstrap makes the fresh Debian 12 root it is installed into;
         # gnutls-bin's certtool makes the TLS tests' certificates
         debhelper dpkg-dev fakeroot lintian debootstrap gnutls-bin
+        # the TLS test's scan of protocols, cipher classes, forward secrecy and HSTS
+        testssl.sh
     )
 fi
 # web/'s npm packages (documentation assets built into the binary, OpenAPI

@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "cli/commands.h"
 #include "cli/hostaddr.h"
+#include "cli/listenfd.h"
 #include "core/authzreq.h"
 #include "core/flows.h"
 #include "core/i18n.h"
@@ -76,7 +77,9 @@ struct serve {
     bool oidc_keys_own;
     struct mailer *mailer;     /* NULL: mail is off */
     rules_ref *rules;          /* ACCESS_RULES_FILE's current rules (none when unset) */
+    tls *tls;                  /* TLS_CERT_FILE and TLS_KEY_FILE; NULL: plain HTTP */
     int listen_fd, metrics_fd; /* -1 once handed to the HTTP server, or when none */
+    bool inherited;            /* listen_fd came from systemd (cli/listenfd.h) */
     store *st;
     struct password_policy policy;
     sigset_t sigs;
@@ -194,6 +197,46 @@ static int open_keys(struct serve *sv)
     return 0;
 }
 
+/* Logs the certificate served now (what, then its fingerprint and end of
+ * validity); one expired is a warning: clients refuse it. */
+static void log_tls_certificate(tls *t, const char *what)
+{
+    char fp[65], until[32] = "an unknown date";
+    time_t not_after;
+
+    tls_fingerprint(t, fp, &not_after);
+    if (not_after != (time_t)-1)
+        timefmt_rfc3339(until, sizeof until, (int64_t)not_after);
+    if (not_after != (time_t)-1 && (int64_t)not_after < timefmt_now())
+        log_warn("%s the certificate of SHA-256 %s, which EXPIRED at %s: clients refuse it", what,
+                 fp, until);
+    else
+        log_info("%s the certificate of SHA-256 %s, valid until %s", what, fp, until);
+}
+
+/* Step 1a. TLS_CERT_FILE and TLS_KEY_FILE are configuration too: a file
+ * that cannot be read, is open to others, or a key of another certificate
+ * stops the start (exit 2), naming the setting and the file. */
+static int open_tls(struct serve *sv)
+{
+    const struct config *cfg = sv->cfg;
+    char err[1024] = "";
+
+    if (cfg->tls_cert_file == NULL)
+        return 0;
+    if ((sv->tls = tls_open(cfg->tls_cert_file, cfg->tls_key_file, err, sizeof err)) == NULL) {
+        log_fatal(WHO, "%s", err);
+        return CLI_EXIT_USAGE;
+    }
+    log_tls_certificate(sv->tls, "serving HTTPS (TLS 1.2 and 1.3) with");
+    /* Cookies without Secure would also go out over plain HTTP to this
+     * host, e.g. to a proxy or a second listener of the same name. */
+    if (!cfg->cookie_secure)
+        log_warn("COOKIE_SECURE=0 with TLS: the cookies lack Secure and a browser sends them over "
+                 "plain HTTP too");
+    return 0;
+}
+
 /* Step 1b. With SMTP_URL, the mailer: libcurl and the mail templates,
  * which are configuration (a bad template stops the start with exit 2). */
 static int open_mail(struct serve *sv)
@@ -228,15 +271,26 @@ static int open_rules(struct serve *sv)
     return 0;
 }
 
-/* Step 2. Binds the listening sockets before the database is opened or
- * created: a port in use must leave no gatehouse.db and no .secret behind. */
+/* Step 2. Binds the listening sockets, or takes the one systemd passed,
+ * before the database is opened or created: a port in use must leave no
+ * gatehouse.db and no .secret behind. */
 static int listen_sockets(struct serve *sv)
 {
     const struct config *cfg = sv->cfg;
     char err[512];
 
-    sv->listen_fd =
-        hostaddr_listen(&cfg->listen_addr, cfg->listen_addrlen, LISTEN_BACKLOG, err, sizeof err);
+    int got = listenfd_inherited(&sv->listen_fd, &sv->cfg->listen_addr, &sv->cfg->listen_addrlen,
+                                 err, sizeof err);
+    if (got < 0) {
+        log_fatal(WHO, "%s", err);
+        return CLI_EXIT_USAGE;
+    }
+    sv->inherited = got == 1;
+    if (sv->inherited)
+        log_info("the listening socket came from systemd (LISTEN_FDS): HOST and PORT are ignored");
+    else
+        sv->listen_fd = hostaddr_listen(&cfg->listen_addr, cfg->listen_addrlen, LISTEN_BACKLOG, err,
+                                        sizeof err);
     if (sv->listen_fd < 0) {
         log_fatal(WHO, "%s", err);
         return EXIT_FAILURE;
@@ -631,6 +685,8 @@ static int start_http(struct serve *sv)
         .addrlen = cfg->listen_addrlen,
         .has_listen_fd = true,
         .listen_fd = sv->listen_fd,
+        .tls = sv->tls,
+        .inherited = sv->inherited,
     };
 
     sv->listen_fd = -1; /* http_start takes it, whether it succeeds or not */
@@ -666,8 +722,10 @@ static int start_http(struct serve *sv)
     }
     hostaddr_format((const struct sockaddr *)&cfg->listen_addr, cfg->listen_addrlen, where,
                     sizeof where);
-    log_info("listening on http://%s (HOST %s; %ld hashing + %ld database workers, database %s)",
-             where, cfg->host, cfg->workers, cfg->db_workers,
+    log_info("listening on %s://%s (%s %s; %ld hashing + %ld database workers, database %s)",
+             sv->tls != NULL ? "https" : "http", where,
+             sv->inherited ? "socket from systemd, HOST ignored:" : "HOST", cfg->host, cfg->workers,
+             cfg->db_workers,
              strncmp(cfg->database_url, "sqlite:", 7) == 0 ? "sqlite" : "postgresql");
     return 0;
 }
@@ -686,6 +744,19 @@ static void reload_rules(struct serve *sv)
         log_info("SIGHUP: access rules: %zu loaded from %s", n, sv->cfg->access_rules_file);
     else
         log_warn("SIGHUP: access rules not reloaded, the current ones stay: %s", err);
+/* SIGHUP: a new certificate and key for new handshakes; connections open
+ * keep theirs (http/tls.h). */
+static void reload_tls(struct serve *sv)
+{
+    char err[1024];
+
+    if (sv->tls == NULL)
+        return;
+    if (tls_reload(sv->tls, err, sizeof err) != 0) {
+        log_warn("SIGHUP: the TLS certificate not reloaded, the current one stays: %s", err);
+        return;
+    }
+    log_tls_certificate(sv->tls, "SIGHUP: the TLS certificate reloaded:");
 }
 
 /* Step 6. Until SIGTERM or SIGINT; SIGHUP reads the key files again, and
@@ -707,6 +778,7 @@ static int wait_for_signal(struct serve *sv)
         else if (sv->oidc_keys_own)
             log_warn("SIGHUP: the OpenID Connect key not reloaded, the current one stays: %s", err);
         reload_rules(sv);
+        reload_tls(sv);
     }
     return sig;
 }
@@ -756,6 +828,7 @@ static void serve_free(struct serve *sv)
     revset_free(sv->revoked);
     tokencache_free(sv->verified);
     throttle_free(sv->limits);
+    tls_close(sv->tls); /* after the server: no handshake can start */
     keyset_close(sv->keys);
     rules_ref_free(sv->rules);
     if (sv->oidc_keys_own)
@@ -785,7 +858,8 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     stopper_init(&sv.janitor.thread);
     signal(SIGPIPE, SIG_IGN);
 
-    if ((rc = open_keys(&sv)) == 0 && (rc = open_mail(&sv)) == 0 && (rc = open_rules(&sv)) == 0 &&
+    if ((rc = open_keys(&sv)) == 0 && (rc = open_tls(&sv)) == 0 && (rc = open_mail(&sv)) == 0 &&
+        (rc = open_rules(&sv)) == 0 &&
         (rc = listen_sockets(&sv)) == 0 && (rc = open_store(&sv)) == 0 &&
         (rc = open_oidc(&sv)) == 0 && (rc = build_context(&sv)) == 0 &&
         (rc = start_http(&sv)) == 0) {

@@ -43,10 +43,13 @@ struct http_server {
     size_t ntrusted;
     enum forwarded_header trusted_header; /* TRUSTED_PROXY_HEADER */
     bool count;                           /* requests count in GET /metrics */
+    bool tls;                             /* HTTPS: every answer carries HSTS */
     atomic_uint_fast64_t in_flight;
     atomic_uint_fast64_t busy;      /* requests fully read and not yet ended */
     atomic_uint_fast64_t suspended; /* connections handed to a worker */
     atomic_bool stopping;
+    bool inherited;       /* the listening socket is shared (server.h) */
+    atomic_bool draining; /* stopping an inherited socket's server: answers close */
     unsigned header_timeout_ms, body_timeout_ms;
     struct http_conns conns;
     atomic_uint_fast64_t next_id;
@@ -384,6 +387,8 @@ static bool add_common_headers(struct MHD_Response *resp, const struct request *
 
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
+    if (rq->srv->tls)
+        MHD_add_response_header(resp, "Strict-Transport-Security", TLS_HSTS);
     if (r->content_type != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     if (r->no_store) {
@@ -395,7 +400,7 @@ static bool add_common_headers(struct MHD_Response *resp, const struct request *
         snprintf(v, sizeof v, "%u", r->retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
     }
-    if (rq->close || atomic_load(&rq->srv->stopping))
+    if (rq->close || atomic_load(&rq->srv->stopping) || atomic_load(&rq->srv->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     for (int i = 0; i < r->nheaders; i++)
         if (MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value) != MHD_YES)
@@ -499,6 +504,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
     http_server *srv = cls;
 
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context != NULL)
+        tls_conn_closed(*socket_context);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED && srv->tls)
+        tls_conn_started(conn);
     conns_notify(&srv->conns, conn, socket_context, code, free_spare);
 }
 
@@ -740,6 +749,21 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     log_warn("http: %s", msg);
 }
 
+/* HTTPS (opt->tls): GnuTLS asks tls_retrieve for the pair at each
+ * handshake, so that a reload reaches new handshakes only; the priorities
+ * are TLS_PRIORITIES. Fills the first two of opts' spare MHD_OPTION_END
+ * entries and returns the flag to add. */
+static unsigned tls_options(const struct http_options *opt, struct MHD_OptionItem *opts)
+{
+    if (opt->tls == NULL)
+        return 0;
+    while (opts->option != MHD_OPTION_END)
+        opts++;
+    opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)tls_retrieve};
+    opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES};
+    return MHD_USE_TLS;
+}
+
 http_server *http_start(const struct http_options *opt, const struct api_route *routes,
                         size_t nroutes, const struct api_ctx *app, pool *hashers, pool *db,
                         char *err, size_t errlen)
@@ -777,6 +801,8 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     s->ntrusted = opt->ntrusted_proxies;
     s->trusted_header = opt->trusted_proxy_header;
     s->count = opt->count_metrics;
+    s->tls = opt->tls != NULL;
+    s->inherited = opt->inherited;
     for (size_t i = 0; s->count && i < nroutes; i++)
         metrics_http_route(i, routes[i].method, routes[i].path);
     s->header_timeout_ms = opt->header_timeout_s * 1000;
@@ -805,7 +831,10 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
         {opt->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)opt->threads,
          NULL},
         {MHD_OPTION_END, 0, NULL},
+        {MHD_OPTION_END, 0, NULL}, /* spare: tls_options */
+        {MHD_OPTION_END, 0, NULL},
     };
+    flags |= tls_options(opt, opts);
     /* Before the daemon: its first connection is counted there. */
     if (conns_init(&s->conns, opt->max_connections, opt->max_connections_per_address,
                    opt->header_timeout_s * 1000) != 0) {
@@ -829,6 +858,30 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     return s;
 }
 
+static unsigned open_connections(http_server *s)
+{
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+    return i != NULL ? i->num_connections : 0;
+}
+
+/* Stopping with a socket shared with the next server (socket activation):
+ * its queue already holds the connections no one accepts now, so requests
+ * on open connections are served as usual, each answer closing its
+ * connection, until none is open or limit_ms has passed. Closing a
+ * keep-alive connection between requests instead would race the client's
+ * next request on it, which would then meet a closed connection (RFC 9112
+ * §9.3.1: retried only when idempotent). Returns the milliseconds spent. */
+static unsigned drain(http_server *s, unsigned limit_ms)
+{
+    unsigned waited = 0;
+
+    atomic_store(&s->draining, true);
+    for (; open_connections(s) > 0 && waited < limit_ms; waited += 10)
+        usleep(10 * 1000);
+    return waited;
+}
+
 bool http_stop(http_server *s, unsigned grace_ms)
 {
     if (s == NULL)
@@ -841,7 +894,10 @@ bool http_stop(http_server *s, unsigned grace_ms)
      * that removal finds the descriptor closed (EBADF). A socket shared
      * with another process (socket activation) must not be shut down. */
     MHD_socket listen_fd = MHD_quiesce_daemon(s->d);
-    if (listen_fd != MHD_INVALID_SOCKET)
+    unsigned waited = 0;
+    if (s->inherited)
+        waited = drain(s, grace_ms < HTTP_DRAIN_MS ? grace_ms : HTTP_DRAIN_MS);
+    else if (listen_fd != MHD_INVALID_SOCKET)
         (void)shutdown(listen_fd, SHUT_RDWR);
     /* From here a request that arrives on an open connection is answered
      * 503 with Connection: close, and none is handed to a worker. */
@@ -849,7 +905,6 @@ bool http_stop(http_server *s, unsigned grace_ms)
     /* Requests fully read, those on workers included, finish and answer. A
      * client still sending its headers or body is not waited for: its
      * connection is closed with the daemon. */
-    unsigned waited = 0;
     for (; atomic_load(&s->busy) > 0 && waited < grace_ms; waited += 10)
         usleep(10 * 1000);
     uint_fast64_t unanswered = atomic_load(&s->busy);

@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "http/forwarded.h"
+#include "http/tls.h"
 #include "util/netaddr.h"
 #include "util/pool.h"
 
@@ -42,6 +43,13 @@ struct http_options {
      * fails); else the server binds addr itself. */
     bool has_listen_fd;
     int listen_fd;
+    /* HTTPS with this certificate and key (http/tls.h), which must outlive
+     * the server; NULL: plain HTTP. */
+    tls *tls;
+    /* listen_fd is shared with the process that passed it (socket
+     * activation), which keeps it for the next server: http_stop never
+     * shuts it down, and drains open connections instead (see there). */
+    bool inherited;
 };
 
 /* Starts serving the nroutes routes (matched in order; they must outlive
@@ -51,13 +59,22 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
                         size_t nroutes, const struct api_ctx *app, pool *hashers, pool *db,
                         char *err, size_t errlen);
 
+/* The longest http_stop drains the connections of an inherited socket:
+ * answers carry Connection: close, and a connection still open past it (a
+ * client's idle keep-alive) is closed with the daemon. */
+#define HTTP_DRAIN_MS 2000
+
 /* Stops accepting, lets in-flight requests finish (up to grace_ms), closes
  * every connection and frees s; returns true. The pool must still be
  * running. When a job on a worker (a password hash of a huge cost, a query
  * that hangs) still holds a connection after grace_ms, returns false with s
  * neither stopped nor freed: libmicrohttpd cannot close a connection a job
  * holds, so the caller ends the process instead (nothing that job does has
- * been acknowledged to its client). NULL: returns true. */
+ * been acknowledged to its client). NULL: returns true. With an inherited
+ * socket, requests on open connections are first served as usual, with
+ * Connection: close, until every connection has closed (at most
+ * HTTP_DRAIN_MS or grace_ms): new connections wait in the socket's queue
+ * for the next server, and a client sees no error. */
 bool http_stop(http_server *s, unsigned grace_ms);
 
 #endif

@@ -35,7 +35,7 @@ from gh_helpers import BINARY, REPO, RFC3339_UTC_RE, base_env, free_port
 
 README = REPO / "README.md"
 SHELLS = {"sh", "bash", "shell", "console"}
-MARKER = re.compile(r"^<!-- readme-test: (run|run-mail|run-sso|run-admin|skip \(.+\)) -->$")
+MARKER = re.compile(r"^<!-- readme-test: (run|run-mail|run-sso|run-admin|run-tls|skip \(.+\)) -->$")
 VOLATILE = {
     "created_at": RFC3339_UTC_RE,
     "access_token": re.compile(r"^[\w-]+\.[\w-]+\.[\w-]+$"),
@@ -222,6 +222,18 @@ def test_the_readme_admin_example_runs(make_server, tmp_path):
                                          ("./build/gatehouse", str(BINARY))], tmp_path, env)
     assert len(all_steps) >= 6
     assert (tmp_path / "admin.db").exists(), "the server and the commands shared its database"
+
+
+def test_the_readme_tls_example_runs(tmp_path):
+    """The "run-tls" blocks (the "TLS" section): they make a certificate
+    with openssl, start gatehouse with it themselves (killed at the end) on
+    a port of the test's own, ask it with curl, and reload a new one."""
+    env = dict(base_env(), PATH="/usr/bin:" + os.environ.get("PATH", ""))
+    port = free_port()
+    all_steps = run_blocks("run-tls", [("localhost:8443", f"localhost:{port}"),
+                                       ("PORT=8443", f"PORT={port}"),
+                                       ("./build/gatehouse", str(BINARY))], tmp_path, env)
+    assert len(all_steps) >= 8
 
 
 def test_the_readme_apache_configuration_is_the_example():

@@ -45,6 +45,7 @@ def test_files_and_modes(dest):
         "usr/local/bin/gatehouse": 0o755,
         "usr/local/share/man/man1/gatehouse.1": 0o644,
         "usr/local/lib/systemd/system/gatehouse.service": 0o644,
+        "usr/local/lib/systemd/system/gatehouse.socket": 0o644,
         "usr/local/share/doc/gatehouse/README.md": 0o644,
         "usr/local/share/doc/gatehouse/examples/nginx/gatehouse.conf": 0o644,
         "usr/local/share/doc/gatehouse/examples/nginx/signin.html": 0o644,
@@ -59,6 +60,8 @@ def test_files_and_modes(dest):
         assert mode(dest / rel) == m, f"{rel}: {oct(mode(dest / rel))}"
     r = subprocess.run([dest / "usr/local/bin/gatehouse", "--version"], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.startswith("gatehouse ")
+    assert (dest / "usr/local/lib/systemd/system/gatehouse.socket").read_bytes() == \
+        (REPO / "dist/systemd/gatehouse.socket").read_bytes()
     assert (dest / "usr/local/share/doc/gatehouse/examples/nginx/gatehouse.conf").read_bytes() == \
         (REPO / "examples/nginx/gatehouse.conf").read_bytes()
     assert (dest / "usr/local/share/doc/gatehouse/examples/apache/gatehouse-oidc.conf").read_bytes() == \
@@ -160,3 +163,28 @@ def test_the_man_page_shows_each_usage_line_on_its_own(dest):
     assert usage[1].rstrip().endswith("--help") and usage[2].strip() == "gatehouse --version"
     paragraph = re.search(r"^DESCRIPTION\n(.*?)\n\n", text, re.M | re.S).group(1)
     assert paragraph.split() == "gatehouse registers users, logs them in and issues JWT access tokens.".split()
+
+
+def test_systemd_analyze_verify_accepts_the_service_with_its_socket(dest, tmp_path):
+    """The service with gatehouse.socket beside it (socket activation) and
+    without it (the test above): both accepted."""
+    units = dest / "usr/local/lib/systemd/system"
+    binary = dest / "usr/local/bin/gatehouse"
+    service = tmp_path / "gatehouse.service"
+    service.write_text((units / "gatehouse.service").read_text().replace(
+        "ExecStart=/usr/local/bin/gatehouse", f"ExecStart={binary}", 1))
+    socket = tmp_path / "gatehouse.socket"
+    shutil.copyfile(units / "gatehouse.socket", socket)
+    r = subprocess.run(["systemd-analyze", "verify", "--man=no", str(socket), str(service)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    text = socket.read_text()
+    # One TCP socket, the default address, and installed with sockets.target.
+    assert re.findall(r"^ListenStream=(.*)$", text, re.M) == ["127.0.0.1:8000"]
+    assert re.search(r"^WantedBy=sockets.target$", text, re.M)
+
+    # And it can fail: a socket unit with a wrong setting is refused.
+    socket.write_text(text.replace("ListenStream=127.0.0.1:8000", "ListenStream=127.0.0.1:8000\nNoSuchThing=1"))
+    r = subprocess.run(["systemd-analyze", "verify", "--man=no", str(socket), str(service)],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 or "NoSuchThing" in r.stderr

@@ -265,6 +265,8 @@
     X(hostaddr_resolve_numeric)                                                                    \
     X(hostaddr_resolve_names)                                                                      \
     X(hostaddr_format)                                                                             \
+    X(listenfd_takes_one_listening_tcp_socket)                                                     \
+    X(listenfd_refuses_anything_else)                                                              \
     X(pubaddr_url_forms)                                                                           \
     X(pubaddr_url_refused)                                                                         \
     X(pubaddr_url_length_limit)                                                                    \
@@ -437,6 +439,8 @@
     X(clientauth_body)                                                                             \
     X(clientauth_refusals)                                                                         \
     X(clientauth_limits)                                                                           \
+    X(tls_open_checks_the_pair)                                                                    \
+    X(tls_reload_swaps_only_a_good_pair)                                                           \
     X(query_parse_decodes)                                                                         \
     X(query_parse_repeated_keys)                                                                   \
     X(query_parse_malformed)                                                                       \
