@@ -145,7 +145,8 @@ def deb_file():
     if os.environ.get("GATEHOUSE_DEB"):
         return Path(os.environ["GATEHOUSE_DEB"])
     run(["make", "-s", "-C", REPO, "deb"], timeout=600)
-    return REPO / "build" / "deb" / f"gatehouse_{VERSION}_amd64.deb"
+    arch = run(["dpkg", "--print-architecture"]).stdout.strip()
+    return REPO / "build" / "deb" / f"gatehouse_{VERSION}_{arch}.deb"
 
 
 class Root:
@@ -343,7 +344,7 @@ def test_make_deb_refuses_a_version_its_changelog_does_not_name(deb):
              "VERSION=0.0.0~nochangelog"], check=False)
     assert r.returncode != 0
     assert "debian/changelog's newest entry is" in r.stderr and "0.0.0~nochangelog" in r.stderr, r.stderr
-    assert not (REPO / "build/deb/gatehouse_0.0.0~nochangelog_amd64.deb").exists()
+    assert not list((REPO / "build/deb").glob("gatehouse_0.0.0~nochangelog_*.deb"))
 
 
 def unit_settings(root, name):
