@@ -7,9 +7,10 @@
 #                 the API tests on SQLite and on a throwaway PostgreSQL 15,
 #                 the clang build, the banned-function check, the browser test,
 #                 examples/nginx under Debian's nginx, make install into a DESTDIR,
+#                 socket activation and restarts under load (make socket-test),
 #                 the Debian package in a debootstrapped Debian 12 root (make deb-test)
 #                 and the OpenID Connect relying parties (make oidc-rp)
-#   make install  the binary, man page, systemd unit and env file (PREFIX, DESTDIR)
+#   make install  the binary, man page, systemd units and env file (PREFIX, DESTDIR)
 #   make deb      the Debian package build/deb/gatehouse_VERSION_amd64.deb (debian/)
 #   make asan     build build-asan/gatehouse with AddressSanitizer + UBSan
 #   make clang    build the server and the unit tests with clang too, run the tests
@@ -20,7 +21,7 @@
 
 CC      ?= cc
 CLANG   ?= clang
-PKGS    := libmicrohttpd jansson libsodium sqlite3 libxcrypt liboath libqrencode libcbor libsystemd
+PKGS    := libmicrohttpd gnutls jansson libsodium sqlite3 libxcrypt liboath libqrencode libcbor libsystemd
 # libpq is loaded at run time (src/store/pq.h): only its headers are needed here.
 PQFLAGS  = $(shell pkg-config --cflags libpq)
 PYTHON  := /usr/bin/python3
@@ -60,7 +61,7 @@ TEST_DEPS_STAMP := build/.deps-test-ok
 .PHONY: clang banned
 .PHONY: web openapi-lint browser
 .PHONY: api-pg api-pg-asan
-.PHONY: nginx-test install-test oidc-rp
+.PHONY: nginx-test install-test socket-test oidc-rp
 .PHONY: deb deb-test
 .PHONY: fuzz fuzz-smoke fuzz-build valgrind
 
@@ -184,7 +185,7 @@ api-pg-asan: build-asan/gatehouse
 	    $(PG_SKIP)
 
 test: format-check banned openapi-lint unit clang unit-asan api api-asan api-pg api-pg-asan browser \
-      nginx-test install-test deb-test oidc-rp fuzz-smoke
+      nginx-test install-test socket-test deb-test oidc-rp fuzz-smoke
 	@echo "make test: all suites passed"
 
 # The OpenAPI document against the OpenAPI 3.1 schema (swagger-parser).
@@ -292,6 +293,14 @@ install: build/gatehouse build/gatehouse.1
 # accepted by systemd-analyze verify, its security score (tests/deploy/).
 install-test: build/gatehouse build/gatehouse.1 | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider tests/deploy/test_install.py
+
+# Socket activation under systemd-socket-activate and a holder that plays
+# systemd (tests/deploy/holder.py), and 5 restarts under a load of /verify,
+# /login and /refresh with every answer counted (README "Upgrading without
+# downtime").
+socket-test: build/gatehouse | $(TEST_DEPS_STAMP)
+	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider \
+	    tests/deploy/test_socket.py tests/deploy/test_restart.py
 
 # make deb: build/deb/gatehouse_$(VERSION)_ARCH.deb (amd64 here) by debhelper from
 # debian/, which reuses make install (debian/rules). No network: the tree

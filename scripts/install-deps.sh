@@ -36,6 +36,9 @@ pkgs=(
     liboath-dev libqrencode-dev libcbor-dev
     # socket activation: sd_listen_fds from libsystemd
     libsystemd-dev
+    # TLS: GnuTLS's headers for libmicrohttpd's certificate callback (libgnutls30,
+    # which libmicrohttpd12 links already, at run time)
+    libgnutls28-dev
 )
 if [ "$set_name" = test ]; then
     pkgs+=(

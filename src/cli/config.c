@@ -98,9 +98,9 @@ static const struct setting settings[] = {
     {"HOST", "--host", K_STRING, CONFIG_SERVING, OFF(host), "127.0.0.1", 0, 0,
      "IPv4 or IPv6 address, or a host name, to listen on; a name is resolved at start to its "
      "first IPv4 address, else its first IPv6 one (localhost: 127.0.0.1, even where it also "
-     "names ::1)"},
+     "names ::1); ignored when systemd passes the listening socket (gatehouse.socket)"},
     {"PORT", "--port", K_LONG, CONFIG_SERVING, OFF(port), "8000", 1, 65535,
-     "TCP port to listen on"},
+     "TCP port to listen on; ignored when systemd passes the listening socket"},
     {"BCRYPT_ROUNDS", "--bcrypt-rounds", K_LONG, CONFIG_PASSWORDS, OFF(bcrypt_rounds), "12", 4,
      PASSWORD_BCRYPT_COST_MAX, "bcrypt cost of new hashes (log2 of iterations)"},
     {"PASSWORD_HASH", "--password-hash", K_SCHEME, CONFIG_PASSWORDS, OFF(password_hash), "bcrypt",
@@ -138,6 +138,12 @@ static const struct setting settings[] = {
      0, "also hand out the tokens as HttpOnly cookies (/login, /token, /refresh)"},
     {"COOKIE_SECURE", "--cookie-secure", K_BOOL, CONFIG_SERVING, OFF(cookie_secure), "1", 0, 0,
      "mark the cookies Secure (HTTPS only); 0 only for plain-HTTP development"},
+    {"TLS_CERT_FILE", "--tls-cert-file", K_STRING, CONFIG_SERVING, OFF(tls_cert_file), NULL, 0, 0,
+     "PEM certificate chain (the server's first) to serve HTTPS with, TLS 1.2 and 1.3 only; "
+     "with TLS_KEY_FILE; read again on SIGHUP (unset: plain HTTP)"},
+    {"TLS_KEY_FILE", "--tls-key-file", K_STRING, CONFIG_SERVING, OFF(tls_key_file), NULL, 0, 0,
+     "PEM private key of TLS_CERT_FILE's certificate, mode 0600 or stricter; read again on "
+     "SIGHUP"},
     {"ALLOWED_ORIGINS", "--allowed-origins", K_STRING, CONFIG_SERVING, OFF(allowed_origins), NULL,
      0, 0,
      "comma-separated origins (https://app.example.com) whose cookie-authenticated POST, PUT "
@@ -725,6 +731,12 @@ static int validate(struct config *cfg, unsigned groups, char *err, size_t errle
             return -1;
         if (cfg->metrics_address != NULL && metrics_address_check(cfg, err, errlen) != 0)
             return -1;
+        if ((cfg->tls_cert_file == NULL) != (cfg->tls_key_file == NULL)) {
+            snprintf(err, errlen, "%s needs %s: set both to serve HTTPS, or neither",
+                     cfg->tls_cert_file != NULL ? "TLS_CERT_FILE" : "TLS_KEY_FILE",
+                     cfg->tls_cert_file != NULL ? "TLS_KEY_FILE" : "TLS_CERT_FILE");
+            return -1;
+        }
     }
     if ((groups & CONFIG_MAIL) && public_address_check(cfg, err, errlen) != 0)
         return -1;
@@ -912,11 +924,18 @@ static size_t name_distance(const char *a, size_t n, const char *b, size_t m)
  * here). A name that is a setting's exactly is no typo. */
 static const struct setting *typo_of(const char *name, size_t n)
 {
+    /* Variables of other programs that a setting's name is close to:
+     * OpenSSL's CA bundle (libcurl, Python) is two edits from TLS_CERT_FILE
+     * and set on many hosts. */
+    static const char *const foreign[] = {"SSL_CERT_FILE"};
     const struct setting *best = NULL;
     size_t best_d = SIZE_MAX;
 
     if (n == 0 || n > NAME_MAX_COMPARED)
         return NULL;
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++)
+        if (strlen(foreign[i]) == n && strncmp(foreign[i], name, n) == 0)
+            return NULL;
     for (size_t i = 0; i < n; i++)
         if (!isalnum((unsigned char)name[i]) && name[i] != '_')
             return NULL;

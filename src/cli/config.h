@@ -48,6 +48,8 @@ struct config {
     bool access_log;
     bool session_cookies;
     bool cookie_secure;
+    char *tls_cert_file; /* TLS_CERT_FILE and TLS_KEY_FILE: both, or NULL both */
+    char *tls_key_file;
     char *allowed_origins; /* NULL when unset */
     long session_purge_interval_seconds;
     long shutdown_grace_seconds;

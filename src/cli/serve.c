@@ -73,6 +73,7 @@ struct serve {
     keyset *oidc_keys;
     bool oidc_keys_own;
     struct mailer *mailer;     /* NULL: mail is off */
+    tls *tls;                  /* TLS_CERT_FILE and TLS_KEY_FILE; NULL: plain HTTP */
     int listen_fd, metrics_fd; /* -1 once handed to the HTTP server, or when none */
     bool inherited;            /* listen_fd came from systemd (cli/listenfd.h) */
     store *st;
@@ -177,6 +178,30 @@ static int open_keys(struct serve *sv)
     log_info("signing access tokens with %s, kid %s (%zu verification %s)", cfg->algorithm,
              jwt_key_kid(keyset_jwt(g)), nkeys, numfmt_plural((long long)nkeys, "key", "keys"));
     keyset_put(g);
+    return 0;
+}
+
+/* Step 1a. TLS_CERT_FILE and TLS_KEY_FILE are configuration too: a file
+ * that cannot be read, is open to others, or a key of another certificate
+ * stops the start (exit 2), naming the setting and the file. */
+static int open_tls(struct serve *sv)
+{
+    const struct config *cfg = sv->cfg;
+    char err[1024] = "", fp[65];
+
+    if (cfg->tls_cert_file == NULL)
+        return 0;
+    if ((sv->tls = tls_open(cfg->tls_cert_file, cfg->tls_key_file, err, sizeof err)) == NULL) {
+        log_fatal(WHO, "%s", err);
+        return CLI_EXIT_USAGE;
+    }
+    tls_fingerprint(sv->tls, fp);
+    log_info("serving HTTPS (TLS 1.2 and 1.3) with the certificate of SHA-256 %s", fp);
+    /* Cookies without Secure would also go out over plain HTTP to this
+     * host, e.g. to a proxy or a second listener of the same name. */
+    if (!cfg->cookie_secure)
+        log_warn("COOKIE_SECURE=0 with TLS: the cookies lack Secure and a browser sends them over "
+                 "plain HTTP too");
     return 0;
 }
 
@@ -601,6 +626,7 @@ static int start_http(struct serve *sv)
         .addrlen = cfg->listen_addrlen,
         .has_listen_fd = true,
         .listen_fd = sv->listen_fd,
+        .tls = sv->tls,
         .inherited = sv->inherited,
     };
 
@@ -637,11 +663,28 @@ static int start_http(struct serve *sv)
     }
     hostaddr_format((const struct sockaddr *)&cfg->listen_addr, cfg->listen_addrlen, where,
                     sizeof where);
-    log_info("listening on http://%s (%s %s; %ld hashing + %ld database workers, database %s)",
-             where, sv->inherited ? "socket from systemd, HOST ignored:" : "HOST", cfg->host,
-             cfg->workers, cfg->db_workers,
+    log_info("listening on %s://%s (%s %s; %ld hashing + %ld database workers, database %s)",
+             sv->tls != NULL ? "https" : "http", where,
+             sv->inherited ? "socket from systemd, HOST ignored:" : "HOST", cfg->host, cfg->workers,
+             cfg->db_workers,
              strncmp(cfg->database_url, "sqlite:", 7) == 0 ? "sqlite" : "postgresql");
     return 0;
+}
+
+/* SIGHUP: a new certificate and key for new handshakes; connections open
+ * keep theirs (http/tls.h). */
+static void reload_tls(struct serve *sv)
+{
+    char err[1024], fp[65];
+
+    if (sv->tls == NULL)
+        return;
+    if (tls_reload(sv->tls, err, sizeof err) != 0) {
+        log_warn("SIGHUP: the TLS certificate not reloaded, the current one stays: %s", err);
+        return;
+    }
+    tls_fingerprint(sv->tls, fp);
+    log_info("SIGHUP: the TLS certificate reloaded (SHA-256 %s)", fp);
 }
 
 /* Step 6. Until SIGTERM or SIGINT; SIGHUP reads the key files again, and
@@ -662,6 +705,7 @@ static int wait_for_signal(struct serve *sv)
             log_info("SIGHUP: the OpenID Connect key reloaded");
         else if (sv->oidc_keys_own)
             log_warn("SIGHUP: the OpenID Connect key not reloaded, the current one stays: %s", err);
+        reload_tls(sv);
     }
     return sig;
 }
@@ -711,6 +755,7 @@ static void serve_free(struct serve *sv)
     revset_free(sv->revoked);
     tokencache_free(sv->verified);
     throttle_free(sv->limits);
+    tls_close(sv->tls); /* after the server: no handshake can start */
     keyset_close(sv->keys);
     if (sv->oidc_keys_own)
         keyset_close(sv->oidc_keys);
@@ -739,7 +784,7 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     stopper_init(&sv.janitor.thread);
     signal(SIGPIPE, SIG_IGN);
 
-    if ((rc = open_keys(&sv)) == 0 && (rc = open_mail(&sv)) == 0 &&
+    if ((rc = open_keys(&sv)) == 0 && (rc = open_tls(&sv)) == 0 && (rc = open_mail(&sv)) == 0 &&
         (rc = listen_sockets(&sv)) == 0 && (rc = open_store(&sv)) == 0 &&
         (rc = open_oidc(&sv)) == 0 && (rc = build_context(&sv)) == 0 &&
         (rc = start_http(&sv)) == 0) {

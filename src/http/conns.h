@@ -42,6 +42,9 @@ struct conn {
      * the connection's own thread touches it (http/server.c owns it, and
      * it holds nothing but its own block when kept here). */
     struct request *spare;
+    /* The certificate and key its TLS handshake took (http/tls.h), held
+     * until it closes; NULL over plain HTTP. Its own thread only. */
+    void *tls_hold;
 };
 
 struct http_conns {

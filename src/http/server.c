@@ -42,6 +42,7 @@ struct http_server {
     size_t ntrusted;
     enum forwarded_header trusted_header; /* TRUSTED_PROXY_HEADER */
     bool count;                           /* requests count in GET /metrics */
+    bool tls;                             /* HTTPS: every answer carries HSTS */
     atomic_uint_fast64_t in_flight;
     atomic_uint_fast64_t busy;      /* requests fully read and not yet ended */
     atomic_uint_fast64_t suspended; /* connections handed to a worker */
@@ -375,6 +376,8 @@ static bool add_common_headers(struct MHD_Response *resp, const struct request *
 
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
+    if (rq->srv->tls)
+        MHD_add_response_header(resp, "Strict-Transport-Security", TLS_HSTS);
     if (r->content_type != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     if (r->no_store) {
@@ -490,6 +493,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
     http_server *srv = cls;
 
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context != NULL)
+        tls_conn_closed(*socket_context);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED && srv->tls)
+        tls_conn_started(conn);
     conns_notify(&srv->conns, conn, socket_context, code, free_spare);
 }
 
@@ -727,6 +734,21 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     log_warn("http: %s", msg);
 }
 
+/* HTTPS (opt->tls): GnuTLS asks tls_retrieve for the pair at each
+ * handshake, so that a reload reaches new handshakes only; the priorities
+ * are TLS_PRIORITIES. Fills the first two of opts' spare MHD_OPTION_END
+ * entries and returns the flag to add. */
+static unsigned tls_options(const struct http_options *opt, struct MHD_OptionItem *opts)
+{
+    if (opt->tls == NULL)
+        return 0;
+    while (opts->option != MHD_OPTION_END)
+        opts++;
+    opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)tls_retrieve};
+    opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES};
+    return MHD_USE_TLS;
+}
+
 http_server *http_start(const struct http_options *opt, const struct api_route *routes,
                         size_t nroutes, const struct api_ctx *app, pool *hashers, pool *db,
                         char *err, size_t errlen)
@@ -764,6 +786,7 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     s->ntrusted = opt->ntrusted_proxies;
     s->trusted_header = opt->trusted_proxy_header;
     s->count = opt->count_metrics;
+    s->tls = opt->tls != NULL;
     s->inherited = opt->inherited;
     for (size_t i = 0; s->count && i < nroutes; i++)
         metrics_http_route(i, routes[i].method, routes[i].path);
@@ -793,7 +816,10 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
         {opt->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)opt->threads,
          NULL},
         {MHD_OPTION_END, 0, NULL},
+        {MHD_OPTION_END, 0, NULL}, /* spare: tls_options */
+        {MHD_OPTION_END, 0, NULL},
     };
+    flags |= tls_options(opt, opts);
     /* Before the daemon: its first connection is counted there. */
     if (conns_init(&s->conns, opt->max_connections, opt->max_connections_per_address,
                    opt->header_timeout_s * 1000) != 0) {

@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "http/forwarded.h"
+#include "http/tls.h"
 #include "util/netaddr.h"
 #include "util/pool.h"
 
@@ -42,6 +43,9 @@ struct http_options {
      * fails); else the server binds addr itself. */
     bool has_listen_fd;
     int listen_fd;
+    /* HTTPS with this certificate and key (http/tls.h), which must outlive
+     * the server; NULL: plain HTTP. */
+    tls *tls;
     /* listen_fd is shared with the process that passed it (socket
      * activation), which keeps it for the next server: http_stop never
      * shuts it down, and drains open connections instead (see there). */

@@ -522,7 +522,8 @@ def test_misspelt_variable_is_warned_about(run_gatehouse, typo, meant):
 def test_unrelated_variables_are_not_warned_about(run_gatehouse):
     env = {name: "1" for name in ("PATH_X", "HOME", "PGPORT", "PGHOST", "HOSTNAME", "LANG",
                                   "USER", "SHELL", "TERM", "LOGNAME", "GATEHOUSE_BIN",
-                                  "MAKELEVEL", "PYTHONPATH", "TZ", "PWD")}
+                                  "MAKELEVEL", "PYTHONPATH", "TZ", "PWD", "SSL_CERT_FILE",
+                                  "SSL_CERT_DIR")}
     env["PATH"] = os.environ["PATH"]
     res = run_gatehouse(args=["migrate"], env=env)
     assert res.returncode == 0, res.stderr

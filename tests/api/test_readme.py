@@ -33,7 +33,7 @@ from gh_helpers import BINARY, REPO, RFC3339_UTC_RE, base_env, free_port
 
 README = REPO / "README.md"
 SHELLS = {"sh", "bash", "shell", "console"}
-MARKER = re.compile(r"^<!-- readme-test: (run|run-mail|run-sso|skip \(.+\)) -->$")
+MARKER = re.compile(r"^<!-- readme-test: (run|run-mail|run-sso|run-tls|skip \(.+\)) -->$")
 VOLATILE = {
     "created_at": RFC3339_UTC_RE,
     "access_token": re.compile(r"^[\w-]+\.[\w-]+\.[\w-]+$"),
@@ -201,6 +201,18 @@ def test_the_readme_sso_example_runs(make_server, tmp_path):
                                        ("./build/gatehouse", str(BINARY))], tmp_path, env)
     assert len(all_steps) >= 5
     assert (tmp_path / "sso.db").exists(), "the server and the command shared its database"
+
+
+def test_the_readme_tls_example_runs(tmp_path):
+    """The "run-tls" blocks (the "TLS" section): they make a certificate
+    with openssl, start gatehouse with it themselves (killed at the end) on
+    a port of the test's own, ask it with curl, and reload a new one."""
+    env = dict(base_env(), PATH="/usr/bin:" + os.environ.get("PATH", ""))
+    port = free_port()
+    all_steps = run_blocks("run-tls", [("localhost:8443", f"localhost:{port}"),
+                                       ("PORT=8443", f"PORT={port}"),
+                                       ("./build/gatehouse", str(BINARY))], tmp_path, env)
+    assert len(all_steps) >= 8
 
 
 def test_the_readme_apache_configuration_is_the_example():

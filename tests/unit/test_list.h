@@ -235,6 +235,8 @@
     X(hostaddr_resolve_numeric)                                                                    \
     X(hostaddr_resolve_names)                                                                      \
     X(hostaddr_format)                                                                             \
+    X(listenfd_takes_one_listening_tcp_socket)                                                     \
+    X(listenfd_refuses_anything_else)                                                              \
     X(pubaddr_url_forms)                                                                           \
     X(pubaddr_url_refused)                                                                         \
     X(pubaddr_url_length_limit)                                                                    \
