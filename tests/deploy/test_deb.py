@@ -485,10 +485,19 @@ def test_remove_then_purge_leave_nothing_of_the_package(root, deb):
     assert set(left) == conffiles, left
     assert (state / "gatehouse.db").exists()
 
+    # A file the administrator put beside the settings (a TLS key, say).
+    mine = root.file("/etc/gatehouse/mine.key")
+    mine.write_text("not the package's\n")
+
     root.chroot("apt-get", "purge", "-y", "gatehouse", timeout=APT_TIMEOUT)
     assert root.status("gatehouse") in ("absent", "unknown ok not-installed")
-    assert [p for p in ours if os.path.lexists(root.file(p))] == []
-    assert not root.file("/etc/gatehouse").exists() and not state.exists()
+    assert not state.exists()
+    # The administrator's own file stays, and with it the directory; the
+    # package's are gone.
+    assert [p for p in ours if os.path.lexists(root.file(p))] == ["/etc/gatehouse"]
+    assert os.listdir(root.file("/etc/gatehouse")) == ["mine.key"]
+    mine.unlink()
+    root.file("/etc/gatehouse").rmdir()
     # Nothing anywhere in the root is named after it any more (the enable
     # link and deb-systemd-helper's state included)...
     r = run(["find", root.path, "-path", root.file("/proc"), "-prune", "-o", "-name", "*gatehouse*", "-print"])
