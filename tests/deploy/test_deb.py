@@ -160,10 +160,14 @@ class Root:
             remove_tree(d)
         for d in (self.path, self.rw / "upper", self.rw / "work"):
             d.mkdir(parents=True)
-        run(["mount", "-t", "overlay", "overlay", "-o",
-             f"lowerdir={base},upperdir={self.rw / 'upper'},workdir={self.rw / 'work'}", self.path])
-        shutil.copy("/etc/resolv.conf", self.path / "etc/resolv.conf")
-        run(["mount", "-t", "proc", "proc", self.path / "proc"])
+        try:
+            run(["mount", "-t", "overlay", "overlay", "-o",
+                 f"lowerdir={base},upperdir={self.rw / 'upper'},workdir={self.rw / 'work'}", self.path])
+            shutil.copy("/etc/resolv.conf", self.path / "etc/resolv.conf")
+            run(["mount", "-t", "proc", "proc", self.path / "proc"])
+        except BaseException:
+            self.close()
+            raise
 
     def close(self):
         unmount(self.path)
