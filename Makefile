@@ -335,12 +335,13 @@ socket-test: build/gatehouse | $(TEST_DEPS_STAMP)
 	GATEHOUSE_BIN=$(CURDIR)/build/gatehouse $(PYTHON) -m pytest -q -p no:cacheprovider \
 	    tests/deploy/test_socket.py tests/deploy/test_restart.py
 
-# make deb: build/deb/gatehouse_$(VERSION)_amd64.deb by debhelper from
+# make deb: build/deb/gatehouse_$(VERSION)_ARCH.deb (amd64 here) by debhelper from
 # debian/, which reuses make install (debian/rules). No network: the tree
 # must hold web/node_modules already, which building the binary installs.
 # debian/changelog's newest entry must name VERSION: a new version needs an
 # entry there too (dch -v VERSION), and the package is refused until then.
-DEB     := build/deb/gatehouse_$(VERSION)_amd64.deb
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB     = build/deb/gatehouse_$(VERSION)_$(DEB_ARCH).deb
 DEB_SRC := debian/changelog debian/control debian/copyright debian/rules debian/source/format \
            $(filter-out %.substvars %.debhelper %.log,$(wildcard debian/gatehouse.*)) debian/service-user.conf \
            $(wildcard dist/* dist/systemd/*) README.md data/LICENSES.md \

@@ -145,7 +145,8 @@ def deb_file():
     if os.environ.get("GATEHOUSE_DEB"):
         return Path(os.environ["GATEHOUSE_DEB"])
     run(["make", "-s", "-C", REPO, "deb"], timeout=600)
-    return REPO / "build" / "deb" / f"gatehouse_{VERSION}_amd64.deb"
+    arch = run(["dpkg", "--print-architecture"]).stdout.strip()
+    return REPO / "build" / "deb" / f"gatehouse_{VERSION}_{arch}.deb"
 
 
 class Root:
@@ -159,10 +160,14 @@ class Root:
             remove_tree(d)
         for d in (self.path, self.rw / "upper", self.rw / "work"):
             d.mkdir(parents=True)
-        run(["mount", "-t", "overlay", "overlay", "-o",
-             f"lowerdir={base},upperdir={self.rw / 'upper'},workdir={self.rw / 'work'}", self.path])
-        shutil.copy("/etc/resolv.conf", self.path / "etc/resolv.conf")
-        run(["mount", "-t", "proc", "proc", self.path / "proc"])
+        try:
+            run(["mount", "-t", "overlay", "overlay", "-o",
+                 f"lowerdir={base},upperdir={self.rw / 'upper'},workdir={self.rw / 'work'}", self.path])
+            shutil.copy("/etc/resolv.conf", self.path / "etc/resolv.conf")
+            run(["mount", "-t", "proc", "proc", self.path / "proc"])
+        except BaseException:
+            self.close()
+            raise
 
     def close(self):
         unmount(self.path)
@@ -343,7 +348,7 @@ def test_make_deb_refuses_a_version_its_changelog_does_not_name(deb):
              "VERSION=0.0.0~nochangelog"], check=False)
     assert r.returncode != 0
     assert "debian/changelog's newest entry is" in r.stderr and "0.0.0~nochangelog" in r.stderr, r.stderr
-    assert not (REPO / "build/deb/gatehouse_0.0.0~nochangelog_amd64.deb").exists()
+    assert not list((REPO / "build/deb").glob("gatehouse_0.0.0~nochangelog_*.deb"))
 
 
 def unit_settings(root, name):
@@ -484,10 +489,19 @@ def test_remove_then_purge_leave_nothing_of_the_package(root, deb):
     assert set(left) == conffiles, left
     assert (state / "gatehouse.db").exists()
 
+    # A file the administrator put beside the settings (a TLS key, say).
+    mine = root.file("/etc/gatehouse/mine.key")
+    mine.write_text("not the package's\n")
+
     root.chroot("apt-get", "purge", "-y", "gatehouse", timeout=APT_TIMEOUT)
     assert root.status("gatehouse") in ("absent", "unknown ok not-installed")
-    assert [p for p in ours if os.path.lexists(root.file(p))] == []
-    assert not root.file("/etc/gatehouse").exists() and not state.exists()
+    assert not state.exists()
+    # The administrator's own file stays, and with it the directory; the
+    # package's are gone.
+    assert [p for p in ours if os.path.lexists(root.file(p))] == ["/etc/gatehouse"]
+    assert os.listdir(root.file("/etc/gatehouse")) == ["mine.key"]
+    mine.unlink()
+    root.file("/etc/gatehouse").rmdir()
     # Nothing anywhere in the root is named after it any more (the enable
     # link and deb-systemd-helper's state included)...
     r = run(["find", root.path, "-path", root.file("/proc"), "-prune", "-o", "-name", "*gatehouse*", "-print"])
