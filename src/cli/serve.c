@@ -744,6 +744,8 @@ static void reload_rules(struct serve *sv)
         log_info("SIGHUP: access rules: %zu loaded from %s", n, sv->cfg->access_rules_file);
     else
         log_warn("SIGHUP: access rules not reloaded, the current ones stay: %s", err);
+}
+
 /* SIGHUP: a new certificate and key for new handshakes; connections open
  * keep theirs (http/tls.h). */
 static void reload_tls(struct serve *sv)

@@ -132,6 +132,7 @@ TEST(pages_signin_pages_render)
                     {"codes", "<li>x</li>", true},
                     {"text", "<t>", false},
                     {"authz", on ? "<a>" : NULL, false},
+                    {"rd", on ? "<r>" : NULL, false},
                     {"client", "<c>", false},
                     {"profile", v, false},
                     {"email", v, false},
