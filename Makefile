@@ -168,8 +168,9 @@ api-asan: build-asan/gatehouse
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/api
 
 # The tests of the HTTP layer alone (connection limits and deadlines, request
-# framing), which never reach the store, run on SQLite only.
-PG_SKIP := --ignore=tests/api/test_limits.py --ignore=tests/api/test_desync.py
+# framing, TLS), which never reach the store, run on SQLite only.
+PG_SKIP := --ignore=tests/api/test_limits.py --ignore=tests/api/test_desync.py \
+           --ignore=tests/api/test_tls.py
 
 # The whole API suite again with the default server on a throwaway PostgreSQL
 # 15 cluster, which scripts/with-pg.sh starts and always removes.

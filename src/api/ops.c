@@ -100,15 +100,22 @@ static void verify_allow(const struct api_request *req, struct reply *r)
     reply_header(r, "X-Auth-Amr", header_amr(c->amr, amr));
 }
 
-/* True for GET /verify?rd=1: a proxy that cannot redirect itself (Caddy,
- * Traefik) asks for the sign-in page's redirect instead of a 401. */
+/* True for GET /verify?rd=1 from a browser: a proxy that cannot redirect
+ * itself (Caddy, Traefik) asks for the sign-in page's redirect instead of
+ * a 401. Only a browser can follow it to a page: it asks for HTML (RFC
+ * 9110 §12.5.1), which it does for every navigation, while an API client
+ * behind the same proxy wants the 401 it can act on. The proxy passes the
+ * client's Accept on (the examples do). */
 static bool verify_wants_redirect(const struct api_request *req)
 {
-    const char *v;
+    const char *v, *accept;
     size_t n;
 
-    return req->query.count > 0 && form_get(&req->query, "rd", &v, &n) == FORM_FOUND && n == 1 &&
-           v[0] == '1';
+    if (req->query.count == 0 || form_get(&req->query, "rd", &v, &n) != FORM_FOUND || n != 1 ||
+        v[0] != '1')
+        return false;
+    accept = req->header(req, "Accept");
+    return accept != NULL && strstr(accept, "text/html") != NULL;
 }
 
 /* Percent-encodes n bytes of s into out (room for 3n + 1), keeping RFC

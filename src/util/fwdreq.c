@@ -148,6 +148,8 @@ enum fwdreq_status fwdreq_parse(const struct fwdreq_headers *h, bool trusted,
     memcpy(out->scheme, "http", 5);
     out->host[0] = out->port[0] = '\0';
     if (trusted) {
+        if ((h->original_url != NULL) + (h->uri != NULL) + (h->original_uri != NULL) > 1)
+            return FWDREQ_AMBIGUOUS;
         if (h->method != NULL)
             method = h->method;
         if (h->original_url != NULL) {
@@ -181,6 +183,9 @@ const char *fwdreq_status_text(enum fwdreq_status s)
     case FWDREQ_BAD_SCHEME: return "the original request's scheme is neither http nor https";
     case FWDREQ_BAD_HOST: return "the original request's host is malformed";
     case FWDREQ_BAD_TARGET: return "the original request's path is malformed";
+    case FWDREQ_AMBIGUOUS:
+        return "the original request is named twice (X-Original-URL, X-Forwarded-Uri, "
+               "X-Original-URI: one of them)";
     }
     return "the original request is malformed";
 }

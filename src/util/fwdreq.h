@@ -16,7 +16,12 @@
  *   scheme, host and path: X-Original-URL (a whole absolute URL) alone;
  *   else scheme: X-Forwarded-Proto, "http";
  *        host:   X-Forwarded-Host, Host;
- *        path:   X-Forwarded-Uri, X-Original-URI, the request's own.
+ *        path:   X-Forwarded-Uri or X-Original-URI, the request's own.
+ * The request names its target one way: two of X-Original-URL,
+ * X-Forwarded-Uri and X-Original-URI at once are refused
+ * (FWDREQ_AMBIGUOUS). A proxy sets the one it uses; a second one came from
+ * the client through a proxy that does not drop it, and believing either
+ * would let a client choose the request the rules judge. 
  * Nothing is decoded here: the path is kept as sent (the access rules
  * percent-decode it and remove dot segments, core/rules.h). */
 
@@ -53,6 +58,7 @@ enum fwdreq_status {
     FWDREQ_BAD_SCHEME, /* neither http nor https */
     FWDREQ_BAD_HOST,   /* userinfo, a character a host cannot hold, or too long */
     FWDREQ_BAD_TARGET, /* not starting with '/', a space or control byte, a fragment, too long */
+    FWDREQ_AMBIGUOUS,  /* more than one of X-Original-URL, X-Forwarded-Uri, X-Original-URI */
 };
 
 /* Reads the original request into *out: from h when trusted, else from

@@ -73,6 +73,14 @@ def ops(srv, tmp_path_factory):
     return u
 
 
+# What a browser sends when it navigates: ?rd=1 redirects only such a request.
+HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def browser(headers):
+    return dict(headers, **HTML)
+
+
 def fwd(method="GET", proto="https", host=APP, uri="/"):
     h = {"X-Forwarded-Method": method, "X-Forwarded-Proto": proto, "X-Forwarded-Host": host,
          "X-Forwarded-Uri": uri}
@@ -286,7 +294,7 @@ def test_headers_of_an_untrusted_peer_are_ignored(make_module_server, tmp_path_f
     # Its own Host is believed: it is the request judged.
     assert_allowed(verify(s, headers={"Host": "open.example.test"}))
     # rd=1 from there builds the URL of /verify itself.
-    r = verify(s, path="/verify?rd=1")
+    r = verify(s, headers=HTML, path="/verify?rd=1")
     assert r.status_code == 302
     assert parse_rd(r) == f"http://127.0.0.1:{s.port}/verify"
 
@@ -298,7 +306,7 @@ def test_no_rules_file_is_as_before(make_module_server, tmp_path_factory):
     assert_401(verify(s, headers=fwd(uri="/public/")))
     assert_allowed(verify(s, tok, fwd(uri="/admin/", method="DELETE")), u)
     # Without PUBLIC_URL rd=1 has nowhere to send the browser: the 401.
-    assert_401(verify(s, headers=fwd(), path="/verify?rd=1"))
+    assert_401(verify(s, headers=browser(fwd()), path="/verify?rd=1"))
 
 
 # ----------------------------------------------------------------- rd=1
@@ -312,7 +320,7 @@ def parse_rd(r):
 
 
 def test_rd_redirects_the_unsigned_to_the_signin_page(srv, alice):
-    r = verify(srv, headers=fwd(uri="/docs/a?x=1&y=%2F"), path="/verify?rd=1")
+    r = verify(srv, headers=browser(fwd(uri="/docs/a?x=1&y=%2F")), path="/verify?rd=1")
     assert r.status_code == 302, r.text
     assert r.headers["Location"] == (
         PUBLIC_URL + "/signin?rd=" + urllib.parse.quote(f"https://{APP}/docs/a?x=1&y=%2F",
@@ -320,10 +328,11 @@ def test_rd_redirects_the_unsigned_to_the_signin_page(srv, alice):
     assert parse_rd(r) == f"https://{APP}/docs/a?x=1&y=%2F"
     assert_common_headers(r)
     # The port is kept; X-Original-URL too.
-    r = verify(srv, headers=fwd(proto="http", host="App.Example.Test:8080", uri="/"),
+    r = verify(srv, headers=browser(fwd(proto="http", host="App.Example.Test:8080", uri="/")),
                path="/verify?rd=1")
     assert parse_rd(r) == "http://app.example.test:8080/"
-    r = verify(srv, headers={"X-Original-URL": f"https://{APP}/secure/"}, path="/verify?rd=1")
+    r = verify(srv, headers=browser({"X-Original-URL": f"https://{APP}/secure/"}),
+               path="/verify?rd=1")
     assert parse_rd(r) == f"https://{APP}/secure/"
     # Allowed stays allowed; signed in but refused stays 403; deny stays 403.
     assert_allowed(verify(srv, alice["token"], fwd(uri="/x"), path="/verify?rd=1"), alice)
@@ -331,8 +340,30 @@ def test_rd_redirects_the_unsigned_to_the_signin_page(srv, alice):
     assert_problem(verify(srv, alice["token"], fwd(uri="/ops/"), path="/verify?rd=1"), 403)
     assert_problem(verify(srv, headers=fwd(uri="/admin/"), path="/verify?rd=1"), 403)
     # Only rd=1 asks for it.
-    assert_401(verify(srv, headers=fwd(uri="/x"), path="/verify?rd=0"))
-    assert_401(verify(srv, headers=fwd(uri="/x"), path="/verify"))
+    assert_401(verify(srv, headers=browser(fwd(uri="/x")), path="/verify?rd=0"))
+    assert_401(verify(srv, headers=browser(fwd(uri="/x")), path="/verify"))
+    # And only from a browser: an API client behind the same proxy (no
+    # Accept, or one without HTML) gets the 401 it can act on.
+    assert_401(verify(srv, headers=fwd(uri="/x"), path="/verify?rd=1"))
+    assert_401(verify(srv, headers=dict(fwd(uri="/x"), Accept="application/json"),
+                      path="/verify?rd=1"))
+    assert_401(verify(srv, headers=dict(fwd(uri="/x"), Accept="*/*"), path="/verify?rd=1"))
+
+
+def test_the_original_request_named_twice_is_denied(srv, alice):
+    """A proxy sets the one header it names the original request with; a
+    second one is a client's that the proxy passed on, so neither is
+    believed: 403, even for a signed-in user and a public path."""
+    twice = [dict(fwd(uri="/public/"), **{"X-Original-URL": f"https://{APP}/public/"}),
+             dict(fwd(uri="/public/"), **{"X-Original-URI": "/public/"}),
+             {"X-Original-URI": "/public/", "X-Original-URL": f"https://{APP}/public/"}]
+    for h in twice:
+        assert_problem(verify(srv, headers=h), 403)
+        assert_problem(verify(srv, alice["token"], h), 403)
+    # Each alone is believed.
+    for h in (fwd(uri="/public/"), {"X-Original-URI": "/public/", "Host": APP},
+              {"X-Original-URL": f"https://{APP}/public/"}):
+        assert_allowed(verify(srv, headers=h))
 
 
 class Browser:

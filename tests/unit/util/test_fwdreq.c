@@ -40,18 +40,24 @@ TEST(fwdreq_forwarded_headers)
     CHECK_EQ_STR(f.scheme, "http");
     CHECK_EQ_STR(f.host, "auth.example.com");
     CHECK_EQ_STR(target(&f), "/admin/");
-    /* X-Forwarded-Uri wins over X-Original-URI. */
+    /* The target named twice: one of them is a client's, so neither is
+     * believed, whichever pair it is. */
     struct fwdreq_headers both = {.uri = "/a", .original_uri = "/b"};
-    CHECK_EQ_INT(parse(&both, true, &f), FWDREQ_OK);
-    CHECK_EQ_STR(target(&f), "/a");
+    CHECK_EQ_INT(parse(&both, true, &f), FWDREQ_AMBIGUOUS);
+    struct fwdreq_headers url_uri = {.original_url = "http://a.example/a", .uri = "/b"};
+    CHECK_EQ_INT(parse(&url_uri, true, &f), FWDREQ_AMBIGUOUS);
+    struct fwdreq_headers url_orig = {.original_url = "http://a.example/a", .original_uri = "/b"};
+    CHECK_EQ_INT(parse(&url_orig, true, &f), FWDREQ_AMBIGUOUS);
+    /* From a peer that is not trusted they are ignored, ambiguous or not. */
+    CHECK_EQ_INT(parse(&both, false, &f), FWDREQ_OK);
+    CHECK_EQ_STR(target(&f), "/verify");
 }
 
 TEST(fwdreq_original_url)
 {
     struct fwdreq f;
     struct fwdreq_headers h = {.original_url = "https://Docs.Example.com:443/x/y?q#",
-                               .host = "ignored.example.com",
-                               .uri = "/ignored"};
+                               .host = "ignored.example.com"};
 
     /* A fragment is never sent by a client. */
     CHECK_EQ_INT(parse(&h, true, &f), FWDREQ_BAD_TARGET);
