@@ -248,22 +248,23 @@ static int open_mail(struct serve *sv)
 }
 
 /* Step 1c. ACCESS_RULES_FILE, configuration like the key files: a bad one
- * stops the start (exit 2) with its FILE:LINE. Unset: no rules, and
- * DEFAULT_POLICY decides every /verify. */
+ * stops the start (exit 2) with its FILE:LINE. Unset: no rules and no
+ * reference to them (app.rules NULL), so that /verify takes no lock for
+ * them; DEFAULT_POLICY decides every request. */
 static int open_rules(struct serve *sv)
 {
     const struct config *cfg = sv->cfg;
     char err[512] = "";
     rules *r = NULL;
 
-    if (cfg->access_rules_file != NULL) {
-        if ((r = rules_load(cfg->access_rules_file, err, sizeof err)) == NULL) {
-            log_fatal(WHO, "ACCESS_RULES_FILE: %s", err);
-            return CLI_EXIT_USAGE;
-        }
-        log_info("access rules: %zu loaded from %s (default policy %s)", rules_count(r),
-                 cfg->access_rules_file, cfg->default_policy);
+    if (cfg->access_rules_file == NULL)
+        return 0;
+    if ((r = rules_load(cfg->access_rules_file, err, sizeof err)) == NULL) {
+        log_fatal(WHO, "ACCESS_RULES_FILE: %s", err);
+        return CLI_EXIT_USAGE;
     }
+    log_info("access rules: %zu loaded from %s (default policy %s)", rules_count(r),
+             cfg->access_rules_file, cfg->default_policy);
     if ((sv->rules = rules_ref_new(r, cfg->access_rules_file)) == NULL) {
         log_fatal(WHO, "out of memory");
         return EXIT_FAILURE;
