@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "store/store.h"
 #include "api/audit.h"
 #include "util/timefmt.h"
 
@@ -201,6 +202,16 @@ void api_login_passkey(const struct api_request *req, struct reply *r)
     if (st == OUTCOME_OK) {
         audit_hold_passkey_login(req, u.username);
         st = sessions_open(&req->app->sessions, &u, JWT_AMR_HWK | JWT_AMR_USER, &t);
+        /* A disabled user (or one whose password changed meanwhile) is
+         * answered as any passkey that does not verify: nothing more. */
+        if (st == OUTCOME_BAD_CREDENTIALS) {
+            struct store_admin_user now;
+            st = OUTCOME_PASSKEY_REFUSED;
+            reason = store_admin_user(req->app->users.store, NULL, u.id, &now) == STORE_OK &&
+                             now.disabled
+                         ? "disabled"
+                         : "credentials_changed";
+        }
     }
     json_decref(o);
     audit_passkey_login(req, st, u.username, u.id, reason);

@@ -418,3 +418,30 @@ def test_disabling_on_one_instance_refuses_on_the_other(make_server, tmp_path):
         assert b.login(user["username"]).status_code == 401
     finally:
         db_exec(a, "DELETE FROM api_keys")
+
+
+def test_a_disabled_user_is_refused_by_the_sign_in_page(make_server, tmp_path):
+    import requests
+    env = {"SESSION_COOKIES": "1", "COOKIE_SECURE": "0"}
+    server = make_server(env=env, database_url=TEST_DATABASE_URL) if TEST_DATABASE_URL \
+        else make_server(env=env)
+    user = server.new_user("pgdis")
+    p = cli(server, tmp_path, "users", "disable", user["username"])
+    assert p.returncode == 0, p.stderr
+
+    def post(password):
+        s = requests.Session()
+        assert s.get(server.url("/signin"), timeout=30).status_code == 200
+        r = s.post(server.url("/signin"), data={"csrf": s.cookies.get("gatehouse_csrf"),
+                                                "username": user["username"],
+                                                "password": password},
+                   headers={"Origin": "null"}, allow_redirects=False, timeout=30)
+        return r, s
+
+    right, s = post(PASSWORD)
+    wrong, _ = post("not-the-password-1")
+    assert right.status_code == wrong.status_code == 401
+    assert "access_token" not in s.cookies and "gatehouse_sso" not in s.cookies
+    assert cli(server, tmp_path, "users", "enable", user["username"]).returncode == 0
+    ok, _ = post(PASSWORD)
+    assert ok.status_code in (302, 303), ok.status_code

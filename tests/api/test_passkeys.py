@@ -787,3 +787,19 @@ def test_cookies_set_by_a_passkey_sign_in(make_server):
     r = srv.post_json("/login/passkey", {"flow_id": opt["flow_id"], "credential": auth.get(opt)},
                       headers={"Origin": "https://evil.example"})
     assert_problem(r, 403)
+
+
+def test_a_disabled_user_is_refused_as_any_passkey(srv):
+    """Disabled (the flag set behind the server's back): the passkey that
+    verifies is answered as one that does not, and the log says why."""
+    name, token = account(srv)
+    auth = authenticator("ES256")
+    registered(srv, token, auth)
+    uid = srv.me(token).json()["id"]
+    db_exec(srv, f"UPDATE users SET disabled = 1 WHERE id = {uid}")
+    try:
+        refused(passkey_login(srv, auth, name))
+        assert 'reason="disabled"' in srv.stderr()
+    finally:
+        db_exec(srv, f"UPDATE users SET disabled = 0 WHERE id = {uid}")
+    assert passkey_login(srv, auth, name).status_code == 200
