@@ -106,6 +106,9 @@ enum outcome admin_change_role(store *s, int64_t id, const char *role, bool add,
         o = OUTCOME_INVALID;
     if (o == OUTCOME_OK)
         o = outcome_from_store(store_user_set_roles(s, &tx, id, out), OUTCOME_NOT_FOUND);
+    /* The audit event its caller holds (store_audit_hold) commits with it. */
+    if (o == OUTCOME_OK)
+        o = outcome_from_store(store_audit_held_add(s, &tx, id), OUTCOME_ERROR);
     if (o == OUTCOME_OK)
         o = outcome_from_store(store_commit(&tx), OUTCOME_ERROR);
     else

@@ -14,6 +14,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from passlib.hash import bcrypt
 
 from gh_helpers import (
     BINARY,
@@ -224,6 +225,28 @@ def test_admin_api_actions_have_their_actor(server, admin, apikey):
     only_admin = all_events(server, admin["token"], user_id=uid, type="admin.")
     assert types(only_admin) == [t for t in types(mine) if t.startswith("admin.")]
     assert PASSWORD not in json.dumps(mine)
+
+
+def test_import_is_one_event_and_a_refused_one_none(server, admin, tmp_path):
+    """users import: one users.imported (actor cli) with the rows, in the
+    import's transaction; a refused import writes nothing."""
+    hash_ = bcrypt.using(rounds=4).hash("imported-password-1")
+    names = [unique_username("imp") for _ in range(3)]
+    good = tmp_path / "good.csv"
+    good.write_text("username,password_hash\n" + "".join(f"{n},{hash_}\n" for n in names))
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"username,password_hash\n{unique_username('imp')},md5$abc\n")
+    before = [e["id"] for e in all_events(server, admin["token"], type="users.imported")]
+    env = base_env()
+    env.update({"DATABASE_URL": server.env["DATABASE_URL"], "SECRET_KEY": SECRET_KEY})
+    proc = subprocess.run([str(BINARY), "users", "import", str(bad)], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    cli(server, "users", "import", str(good))
+    after = [e for e in all_events(server, admin["token"], type="users.imported")
+             if e["id"] not in before]
+    assert len(after) == 1, after
+    assert after[0]["actor"] == "cli" and after[0]["rows"] == 3 and after[0]["user_id"] is None
 
 
 # ============================================================ filters
