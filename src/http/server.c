@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "api/audit.h"
 #include "api/errors.h"
 #include "http/conns.h"
 #include "http/forwarded.h"
@@ -485,6 +486,10 @@ static void run_job(void *arg)
     /* Routes that run here have their token verified here (check_head). */
     if (rq->route->auth == API_AUTH_NONE || api_authenticate(rq->route, &rq->api, &rq->reply))
         rq->route->handle(&rq->api, &rq->reply);
+    /* An audit event a handler held for its transaction and did not end
+     * (api/audit.h) must not be written by the next request this worker
+     * runs: the hold ends with the request, whatever the handler did. */
+    audit_release();
     if (rq->admitted)
         api_release(rq->route, &rq->api);
     atomic_store(&rq->state, REQ_DONE);
