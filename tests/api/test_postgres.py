@@ -318,10 +318,15 @@ def test_pool_size_setting(pg, make_server):
     for _ in range(3):
         srv.new_user()
     # DB_POOL_SIZE connections for the work, and one more of the revocation
-    # watch, which LISTENs and so cannot be shared.
-    n = pg.psql(f"SELECT count(*) FILTER (WHERE query NOT LIKE 'LISTEN %'), "
-                f"count(*) FILTER (WHERE query LIKE 'LISTEN %') FROM pg_stat_activity "
-                f"WHERE application_name = '{app}'", db="postgres")
+    # watch, which LISTENs and so cannot be shared. The watch connects on a
+    # thread of its own: until its LISTEN has run, its connection shows an
+    # empty query (on a busy machine, after the registrations).
+    query = (f"SELECT count(*) FILTER (WHERE query NOT LIKE 'LISTEN %'), "
+             f"count(*) FILTER (WHERE query LIKE 'LISTEN %') FROM pg_stat_activity "
+             f"WHERE application_name = '{app}'")
+    deadline = time.monotonic() + 30
+    while (n := pg.psql(query, db="postgres")) != "2|1" and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert n == "2|1"
     assert re.search(r"postgresql at \S+: 2 connections$", srv.stderr(), re.M), srv.stderr()
 

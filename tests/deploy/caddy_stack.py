@@ -21,14 +21,10 @@ tests/browser/caddy.test.mjs, which runs this file: it prints one JSON line
 ({"base": ..., "gatehouse": ..., "app": ...}) once everything answers, and
 stops everything when its standard input closes or it gets SIGTERM.
 """
-import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-import threading
 from pathlib import Path
 
 import nginx_stack
@@ -105,23 +101,7 @@ class Stack(nginx_stack.Stack):
 
 
 def main():
-    work = tempfile.mkdtemp(prefix="gatehouse-caddy-")
-    stack = Stack(Path(work))
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    try:
-        stack.start()
-        print(json.dumps({"base": stack.base, "gatehouse": stack.gatehouse_base,
-                          "app": f"http://127.0.0.1:{stack.app_port}"}), flush=True)
-        threading.Thread(target=lambda: (sys.stdin.read(), stopping.set()), daemon=True).start()
-        stopping.wait()
-    except Exception as e:
-        print(f"caddy_stack: {e}\n{stack.logs()}", file=sys.stderr)
-        return 1
-    finally:
-        status = stack.stop()
-        shutil.rmtree(work, ignore_errors=True)
-    return 0 if status == 0 else 1
+    return nginx_stack.serve(lambda work: Stack(Path(work)), "caddy")
 
 
 if __name__ == "__main__":

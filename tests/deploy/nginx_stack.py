@@ -238,9 +238,12 @@ http {{
         return "\n".join(out)
 
 
-def main():
-    work = tempfile.mkdtemp(prefix="gatehouse-nginx-")
-    stack = Stack(work)
+def serve(make_stack, name):
+    """Runs a stack made by make_stack(work directory) until SIGTERM or the
+    end of standard input, after printing its addresses as one JSON line:
+    what the browser tests start (python3 tests/deploy/NAME_stack.py)."""
+    work = tempfile.mkdtemp(prefix=f"gatehouse-{name}-")
+    stack = make_stack(work)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
@@ -250,12 +253,16 @@ def main():
         threading.Thread(target=lambda: (sys.stdin.read(), stopping.set()), daemon=True).start()
         stopping.wait()
     except Exception as e:
-        print(f"nginx_stack: {e}\n{stack.logs()}", file=sys.stderr)
+        print(f"{name}_stack: {e}\n{stack.logs()}", file=sys.stderr)
         return 1
     finally:
         status = stack.stop()
         shutil.rmtree(work, ignore_errors=True)
     return 0 if status == 0 else 1
+
+
+def main():
+    return serve(Stack, "nginx")
 
 
 if __name__ == "__main__":

@@ -1163,7 +1163,7 @@ TEST(jwt_roles_email_parsed)
     CHECK_EQ_INT(verify_with_claim(k, "roles", json_null()), JWT_BAD_CLAIMS);
     json_t *many = json_array();
     for (int i = 0; i < 17; i++) {
-        char n[8];
+        char n[16];
         snprintf(n, sizeof n, "r%02d", i);
         json_array_append_new(many, json_string(n));
     }

@@ -60,7 +60,7 @@ TEST(roles_change_and_build)
     /* At most ROLES_MAX. */
     set[0] = '\0';
     for (int i = 0; i < ROLES_MAX; i++) {
-        char n[8];
+        char n[16];
         snprintf(n, sizeof n, "r%02d", i);
         REQUIRE(roles_change(set, n, true, out));
         memcpy(set, out, sizeof set);
