@@ -977,6 +977,13 @@ enum rules_verdict rules_decide(const rules *r, enum rules_policy dflt,
     for (size_t i = 0; i < n; i++) {
         const struct rules_rule *x = &r->v[i];
         if (x->nhosts > 0) {
+            /* No host (an HTTP/1.0 request without Host, which nginx
+             * serves from its default server and forwards without one):
+             * which of the proxy's sites it reached is unknown, so a rule
+             * for that site's hosts, perhaps stricter than the default,
+             * cannot be passed over. Denied. */
+            if (hlen == 0)
+                return RULES_FORBIDDEN;
             if (x->hosts != seen) {
                 seen = x->hosts;
                 seen_match = rules_host_match(x, host, hlen);

@@ -168,8 +168,9 @@ enum fwdreq_status fwdreq_parse(const struct fwdreq_headers *h, bool trusted,
     }
     if ((st = parse_method(method, out)) != FWDREQ_OK)
         return st;
-    /* No Host at all (HTTP/1.0): no host, which only a rule for any host
-     * matches. An empty one is as absent (RFC 9112 §3.2). */
+    /* No Host at all (HTTP/1.0): no host, which the first rule that names
+     * hosts denies (core/rules.c). An empty one is as absent (RFC 9112
+     * §3.2). */
     if (host != NULL && host[0] != '\0' && (st = parse_host(host, strlen(host), out)) != FWDREQ_OK)
         return st;
     return parse_target(target, strlen(target), out);

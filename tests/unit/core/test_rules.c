@@ -142,7 +142,11 @@ TEST(rules_hosts)
     CHECK_EQ_INT(decide(r, "app.example.com.", "/", &anon), RULES_ALLOW);
     CHECK_EQ_INT(decide(r, "xapp.example.com", "/", &anon), RULES_UNAUTHENTICATED);
     CHECK_EQ_INT(decide(r, "app.example.com.evil", "/", &anon), RULES_UNAUTHENTICATED);
-    CHECK_EQ_INT(decide(r, NULL, "/", &anon), RULES_UNAUTHENTICATED);
+    /* No host: the proxy's site is unknown, and a host's rule may be
+     * stricter than what follows it (nginx serves a request without Host
+     * from its default server). */
+    CHECK_EQ_INT(decide(r, NULL, "/", &anon), RULES_FORBIDDEN);
+    CHECK_EQ_INT(decide(r, "", "/", &user), RULES_FORBIDDEN);
     /* A wildcard: any subdomain at any depth, never the domain itself. */
     CHECK_EQ_INT(decide(r, "a.internal.test", "/", &user), RULES_FORBIDDEN);
     CHECK_EQ_INT(decide(r, "b.a.INTERNAL.test:80", "/", &user), RULES_FORBIDDEN);
@@ -155,7 +159,7 @@ TEST(rules_hosts)
     CHECK_EQ_INT(decide(r, "127.0.0.2", "/", &anon), RULES_UNAUTHENTICATED);
     /* A NUL inside the host matches nothing. */
     struct rules_request q = {"app.example.com\0x", 17, "/", 1, "GET", 3};
-    CHECK_EQ_INT(rules_decide(r, RULES_AUTHENTICATED, &q, &anon), RULES_UNAUTHENTICATED);
+    CHECK_EQ_INT(rules_decide(r, RULES_AUTHENTICATED, &q, &anon), RULES_FORBIDDEN);
     rules_free(r);
 }
 
@@ -305,6 +309,8 @@ TEST(rules_absent_field_is_any)
     CHECK_EQ_INT(decide_as(r, RULES_AUTHENTICATED, "b.test", "DELETE", "/x", &anon),
                  RULES_FORBIDDEN);
     CHECK_EQ_INT(decide_as(r, RULES_AUTHENTICATED, "b.test", "PUT", "/x", &anon), RULES_ALLOW);
+    /* Without a host, a.test's deny is not passed over for the public rule. */
+    CHECK_EQ_INT(decide_as(r, RULES_AUTHENTICATED, NULL, "GET", "/x", &anon), RULES_FORBIDDEN);
     rules_free(r);
 }
 
