@@ -971,6 +971,16 @@ enum rules_verdict rules_decide(const rules *r, enum rules_policy dflt,
     size_t hlen = rules_host_key(req->host, req->host_len, host);
     const char *m = req->method != NULL ? req->method : "";
     size_t mlen = req->method != NULL ? req->method_len : 0;
+    /* Methods are case-sensitive (RFC 9110 §9.1), but some applications
+     * read "delete" as DELETE and a proxy (Caddy) passes it on as sent: a
+     * rule about DELETE must decide it too. The rules' names are upper
+     * case; the request's is compared in upper case. */
+    char mup[RULES_METHOD_MAX];
+    if (mlen <= sizeof mup) {
+        for (size_t i = 0; i < mlen; i++)
+            mup[i] = m[i] >= 'a' && m[i] <= 'z' ? (char)(m[i] - 'a' + 'A') : m[i];
+        m = mup;
+    }
     uint64_t mw = rules_word(m, mlen);
     const struct rules_host *seen = NULL; /* the last host list compared */
     bool seen_match = false;

@@ -20,7 +20,9 @@
  *   also matches /apix: write the slash). A pattern with * or ? is a glob
  *   matched against the whole path: ? is one byte other than '/', * any run
  *   of bytes without '/', ** any run of bytes.
- * - methods: upper-case names ("GET", "POST", ...), compared exactly.
+ * - methods: upper-case names ("GET", "POST", ...); the request's method
+ *   is compared in upper case ("delete" is DELETE: some applications read
+ *   it so).
  * - policy: "deny" (403, signed in or not), "public" (allowed, signed in or
  *   not), "authenticated" (401 unless signed in), "two_factor" (401 unless
  *   signed in; 403 when signed in without a second factor, as the contract's

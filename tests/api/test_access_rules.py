@@ -178,8 +178,10 @@ def test_methods(srv, alice):
     # A rule for GET only on this host: public for GET, not for POST.
     assert_allowed(verify(srv, headers=fwd(host="api.example.test", uri="/v1")))
     assert_401(verify(srv, headers=fwd(method="POST", host="api.example.test", uri="/v1")))
-    # Methods are compared as sent: "get" is not GET.
-    assert_401(verify(srv, headers=fwd(method="get", host="api.example.test", uri="/v1")))
+    # The method is compared in upper case: "get" is GET and "delete" is
+    # DELETE, as an application that reads methods so would serve them.
+    assert_allowed(verify(srv, headers=fwd(method="get", host="api.example.test", uri="/v1")))
+    assert_problem(verify(srv, alice["token"], fwd(method="delete", uri="/x")), 403)
 
 
 def test_hosts_and_wildcards(srv):

@@ -255,7 +255,8 @@ TEST(rules_methods)
     CHECK_EQ_INT(decide_as(r, RULES_AUTHENTICATED, "h", "HEAD", "/r/x", &anon), RULES_ALLOW);
     CHECK_EQ_INT(decide_as(r, RULES_AUTHENTICATED, "h", "POST", "/r/x", &anon),
                  RULES_UNAUTHENTICATED);
-    CHECK_EQ_INT(decide_as(r, RULES_AUTHENTICATED, "h", "get", "/r/x", &anon),
+    CHECK_EQ_INT(decide_as(r, RULES_AUTHENTICATED, "h", "get", "/r/x", &anon), RULES_ALLOW);
+    CHECK_EQ_INT(decide_as(r, RULES_AUTHENTICATED, "h", "pOsT", "/r/x", &anon),
                  RULES_UNAUTHENTICATED);
     CHECK_EQ_INT(decide_as(r, RULES_AUTHENTICATED, "h", "GETX", "/r/x", &anon),
                  RULES_UNAUTHENTICATED);
@@ -269,6 +270,10 @@ TEST(rules_methods)
     CHECK_EQ_INT(decide_as(r, RULES_PUBLIC, "h", "MKCALENDAX", "/", &anon), RULES_ALLOW);
     CHECK_EQ_INT(decide_as(r, RULES_PUBLIC, "h", "MKCALEND", "/", &anon), RULES_ALLOW);
     CHECK_EQ_INT(decide_as(r, RULES_PUBLIC, "h", "PROPFIND", "/", &anon), RULES_FORBIDDEN);
+    /* In any case: an application that reads "propfind" as PROPFIND is
+     * denied it too. */
+    CHECK_EQ_INT(decide_as(r, RULES_PUBLIC, "h", "propfind", "/", &anon), RULES_FORBIDDEN);
+    CHECK_EQ_INT(decide_as(r, RULES_PUBLIC, "h", "MkCalendar", "/", &anon), RULES_FORBIDDEN);
     struct rules_request q = {"h", 1, "/", 1, "PROPFIND\0", 9};
     CHECK_EQ_INT(rules_decide(r, RULES_PUBLIC, &q, &anon), RULES_ALLOW);
     rules_free(r);
