@@ -862,10 +862,9 @@ int serve_command(struct config *cfg, const struct cli_args *args)
     signal(SIGPIPE, SIG_IGN);
 
     if ((rc = open_keys(&sv)) == 0 && (rc = open_tls(&sv)) == 0 && (rc = open_mail(&sv)) == 0 &&
-        (rc = open_rules(&sv)) == 0 &&
-        (rc = listen_sockets(&sv)) == 0 && (rc = open_store(&sv)) == 0 &&
-        (rc = open_oidc(&sv)) == 0 && (rc = build_context(&sv)) == 0 &&
-        (rc = start_http(&sv)) == 0) {
+        (rc = open_rules(&sv)) == 0 && (rc = listen_sockets(&sv)) == 0 &&
+        (rc = open_store(&sv)) == 0 && (rc = open_oidc(&sv)) == 0 &&
+        (rc = build_context(&sv)) == 0 && (rc = start_http(&sv)) == 0) {
         stop_serving(&sv, wait_for_signal(&sv));
         rc = EXIT_SUCCESS;
     }

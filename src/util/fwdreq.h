@@ -21,7 +21,7 @@
  * X-Forwarded-Uri and X-Original-URI at once are refused
  * (FWDREQ_AMBIGUOUS). A proxy sets the one it uses; a second one came from
  * the client through a proxy that does not drop it, and believing either
- * would let a client choose the request the rules judge. 
+ * would let a client choose the request the rules judge.
  * Nothing is decoded here: the path is kept as sent (the access rules
  * percent-decode it and remove dot segments, core/rules.h). */
 
