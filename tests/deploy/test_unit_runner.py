@@ -15,10 +15,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = Path(os.environ.get("GATEHOUSE_UNIT_TESTS", REPO / "build/unit-tests"))
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$")
-# The cases on PostgreSQL: those of the store, flows, second factors and passkeys that run on
-# both backends, and 2 on PostgreSQL only
+# The cases on PostgreSQL: those of the store, flows, second factors, passkeys, the admin
+# store (2) and the audit trail (3) that run on both backends, and 2 on PostgreSQL only
 # (tests/unit/test_list.h, tests/unit/store/test_store.c).
-PG_CASES = 52
+PG_CASES = 57
 
 
 def run(args, cwd=REPO, **env):
