@@ -788,6 +788,17 @@ http_server *http_start(const struct http_options *opt, const struct api_route *
     }
     if (sa->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* A pool of event-loop threads polls with poll(2), not epoll: in
+     * libmicrohttpd 0.9.75 MHD_quiesce_daemon marks each worker quiesced
+     * and then removes the listening socket from the worker's epoll set,
+     * while the worker, seeing the mark, removes it too; the worker
+     * tolerates the ENOENT of losing that race, MHD_quiesce_daemon does not
+     * and aborts the process (daemon.c, "Failed to remove listen FD from
+     * epoll set"), which a SIGTERM under load met in make test. With poll
+     * it signals each worker through its inter-thread channel instead. One
+     * thread (the default) keeps epoll: its quiesce tolerates the race. */
+    if (opt->threads > 1)
+        flags = (flags & ~(unsigned)MHD_USE_EPOLL) | MHD_USE_POLL;
 
     http_server *s = calloc(1, sizeof *s);
     if (s == NULL) {
